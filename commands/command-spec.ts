@@ -1,0 +1,52 @@
+import type { Clock } from '../src/clock.js';
+import type { Logger } from '../src/logger.js';
+import type { Runbook } from '../src/runbook/schema.js';
+import type { ChecklistService } from '../src/services/checklist.js';
+import type { SlackMessage } from '../src/slack/slack-port.js';
+import type { StatusBoard } from '../src/slack/status-board.js';
+import type { Store } from '../store/store.js';
+
+/** The services a command may use. */
+export interface CommandServices {
+  runbook: Runbook;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  checklist: ChecklistService;
+  statusBoard: StatusBoard;
+  /** Every command's spec, for `help`. */
+  specs: readonly CommandSpec[];
+}
+
+/** One invocation of a subcommand. */
+export interface CommandContext {
+  userId: string;
+  channelId: string;
+  /** Words after the subcommand name, split on whitespace. */
+  args: string[];
+  /** The text after the subcommand name, as typed (trimmed). */
+  rest: string;
+  services: CommandServices;
+  /** Replies privately to the person who ran the command. */
+  respond(message: SlackMessage): Promise<void>;
+}
+
+/**
+ * A `/golive` subcommand: what `help` and the malformed-input reply show, and
+ * the handler. Handlers throw GoliveError for anything the user must fix.
+ */
+export interface CommandSpec {
+  name: string;
+  /** e.g. `check <item> [note]` (without `/golive`). */
+  usage: string;
+  description: string;
+  /** Whether running it changes recorded state or posts to the channel. */
+  sideEffects: boolean;
+  /** Who may run it, in words (enforced by the service it calls). */
+  who: string;
+  /** Fewest arguments it needs; fewer gets the usage privately. */
+  minArgs: number;
+  /** Most arguments it takes; more gets the usage privately (undefined: free text). */
+  maxArgs?: number;
+  run(ctx: CommandContext): Promise<void>;
+}

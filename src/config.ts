@@ -1,0 +1,93 @@
+import path from 'node:path';
+
+/** Everything golive reads from the environment, read once at start-up. */
+export interface Config {
+  slack: {
+    botToken: string;
+    signingSecret: string;
+    /** Set: Socket Mode. Unset: HTTP mode (`POST /slack/events`). */
+    appToken?: string;
+    /** Base URL of the Web API, ending in `/api/`. */
+    apiUrl: string;
+  };
+  port: number;
+  runbookPath: string;
+  dbPath: string;
+  aws: { region?: string; endpointUrl?: string };
+  pagerduty: { routingKey?: string; eventsUrl: string };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Raised when the environment cannot start golive; `problems` names each one. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`golive cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function validUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads and checks the configuration, reporting every problem at once.
+ * Secret values are never put in messages: only the variable names.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v ? v : undefined;
+  };
+
+  const botToken = get('SLACK_BOT_TOKEN');
+  const signingSecret = get('SLACK_SIGNING_SECRET');
+  const appToken = get('SLACK_APP_TOKEN');
+  if (!botToken) problems.push('SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from the Slack app\'s "OAuth & Permissions" page)');
+  else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN does not look like a bot token (it should start with "xoxb-")');
+  if (!signingSecret) problems.push('SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page)');
+  if (appToken && !appToken.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN does not look like an app-level token (it should start with "xapp-"); unset it for HTTP mode');
+
+  let apiUrl = get('SLACK_API_URL') ?? 'https://slack.com/api/';
+  if (!validUrl(apiUrl)) problems.push('SLACK_API_URL is not an http(s) URL');
+  else if (!apiUrl.endsWith('/')) apiUrl += '/';
+
+  const portText = get('PORT') ?? '3000';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 0 || port > 65535) problems.push(`PORT must be a number from 0 to 65535 (got "${portText}")`);
+
+  const runbookPath = get('GOLIVE_RUNBOOK');
+  if (!runbookPath) problems.push('GOLIVE_RUNBOOK is not set (the path of the launch runbook YAML, e.g. runbooks/govisax.yml)');
+
+  const dbPath = get('GOLIVE_DB') ?? path.join('data', 'golive.db');
+
+  const endpointUrl = get('AWS_ENDPOINT_URL');
+  if (endpointUrl && !validUrl(endpointUrl)) problems.push('AWS_ENDPOINT_URL is not an http(s) URL');
+
+  const eventsUrl = get('PAGERDUTY_EVENTS_URL') ?? 'https://events.pagerduty.com/v2/enqueue';
+  if (!validUrl(eventsUrl)) problems.push('PAGERDUTY_EVENTS_URL is not an http(s) URL');
+  const routingKey = get('PAGERDUTY_ROUTING_KEY');
+  if (routingKey && !/^[A-Za-z0-9]{32}$/.test(routingKey)) problems.push('PAGERDUTY_ROUTING_KEY should be the 32-character integration key of an Events API v2 integration');
+
+  const logLevel = (get('LOG_LEVEL') ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    slack: { botToken: botToken!, signingSecret: signingSecret!, appToken, apiUrl },
+    port,
+    runbookPath: runbookPath!,
+    dbPath,
+    aws: { region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION'), endpointUrl },
+    pagerduty: { routingKey, eventsUrl },
+    logLevel,
+  };
+}

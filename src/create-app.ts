@@ -1,0 +1,166 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { commandSpecs } from '../commands/index.js';
+import type { CommandServices } from '../commands/command-spec.js';
+import { openDatabase, schemaVersion } from '../store/open-database.js';
+import { Store } from '../store/store.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { Outbox } from './outbox.js';
+import { loadRunbookFile, RunbookError } from './runbook/load-runbook.js';
+import type { Runbook } from './runbook/schema.js';
+import { ChecklistService } from './services/checklist.js';
+import { RoleDirectory } from './services/resolve-roles.js';
+import { announceChecklistChanges } from './slack/announce-changes.js';
+import { toBoltLogger } from './slack/bolt-logger.js';
+import { registerHandlers } from './slack/register-handlers.js';
+import { createSlackAdapter } from './slack/slack-adapter.js';
+import type { SlackPort } from './slack/slack-port.js';
+import { StatusBoard } from './slack/status-board.js';
+
+/** What `createApp` needs; everything but `config` defaults to the real thing. */
+export interface AppOptions {
+  config: Config;
+  runbook?: Runbook;
+  slack?: SlackPort;
+  store?: Store;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** A wired golive instance. */
+export interface GoliveApp {
+  /** Starts listening (HTTP mode) or connecting (Socket Mode); resolves with the HTTP port. */
+  start(): Promise<{ port: number }>;
+  stop(): Promise<void>;
+  store: Store;
+  services: CommandServices;
+  outbox: Outbox;
+}
+
+/** The composition root: builds every service and adapter and wires them to Bolt. */
+export function createApp(options: AppOptions): GoliveApp {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.pagerduty.routingKey] });
+
+  let runbook = options.runbook;
+  if (!runbook) {
+    const loaded = loadRunbookFile(config.runbookPath);
+    if (!loaded.ok) throw new RunbookError(loaded.problems);
+    runbook = loaded.runbook;
+  }
+  const store = options.store ?? new Store(openDatabase(config.dbPath));
+
+  const socketMode = Boolean(config.slack.appToken);
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: config.slack.signingSecret,
+        endpoints: '/slack/events',
+        logger: toBoltLogger(logger),
+        customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => sendHealth(res) }],
+      });
+  const bolt = new App({
+    token: config.slack.botToken,
+    ...(socketMode ? { appToken: config.slack.appToken, socketMode: true, signingSecret: config.slack.signingSecret } : { receiver }),
+    logger: toBoltLogger(logger),
+    logLevel: LogLevel.INFO,
+    // Bolt checks the token with auth.test on start-up; we do it ourselves in start() to give a clear message.
+    tokenVerificationEnabled: false,
+    botId: undefined,
+    clientOptions: {
+      slackApiUrl: config.slack.apiUrl,
+      // Interactive replies should fail fast; posts that must arrive go through the outbox, which retries for longer.
+      retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
+      rejectRateLimitedCalls: true,
+    },
+  });
+
+  const slack = options.slack ?? createSlackAdapter(bolt.client);
+  const roles = new RoleDirectory(runbook, slack, clock);
+  const checklist = new ChecklistService(runbook, store, roles, clock);
+  const statusBoard = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger });
+  const outbox = new Outbox(store, slack, clock, logger);
+
+  let scheduled = false;
+  const afterCommit = () => {
+    if (scheduled) return;
+    scheduled = true;
+    // setImmediate runs after the current transaction has committed.
+    setImmediate(() => {
+      scheduled = false;
+      void outbox.flush();
+      void statusBoard.refreshAll();
+    });
+  };
+  announceChecklistChanges({ runbook, store, checklist, clock, afterCommit });
+
+  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, specs: commandSpecs };
+  registerHandlers(bolt, services, slack);
+
+  const rb = runbook;
+  function health() {
+    let dbOk = true;
+    let version = 0;
+    let error: string | undefined;
+    try {
+      store.db.prepare('SELECT 1').get();
+      version = schemaVersion(store.db);
+    } catch (err) {
+      dbOk = false;
+      error = (err as Error).message;
+    }
+    return {
+      status: dbOk ? 'ok' : 'error',
+      mode: socketMode ? 'socket' : 'http',
+      database: { ok: dbOk, path: config.dbPath, schema_version: version, outbox_pending: dbOk ? store.pendingOutboxCount() : null, ...(error ? { error } : {}) },
+      runbook: { ok: true, path: config.runbookPath, launch: rb.launch.name, gates: rb.gates.length, items: rb.gates.reduce((n, g) => n + g.items.length, 0) },
+    };
+  }
+  function sendHealth(res: ServerResponse) {
+    const body = health();
+    res.writeHead(body.status === 'ok' ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    res.end(JSON.stringify(body));
+  }
+
+  let healthServer: Server | undefined;
+  let httpServer: Server | undefined;
+  return {
+    store,
+    services,
+    outbox,
+    async start() {
+      const auth = await slack.call('auth.test', {}).catch((err: Error) => {
+        throw new Error(`Slack refused the bot token (auth.test: ${err.message}). Check SLACK_BOT_TOKEN and SLACK_API_URL.`);
+      });
+      logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
+      store.pruneRequests(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
+      outbox.start();
+      let port: number;
+      if (socketMode) {
+        await bolt.start();
+        healthServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+          if (req.method === 'GET' && req.url?.split('?')[0] === '/healthz') return sendHealth(res);
+          res.writeHead(404).end();
+        });
+        await new Promise<void>((resolve) => healthServer!.listen(config.port, resolve));
+        port = (healthServer.address() as AddressInfo).port;
+      } else {
+        httpServer = (await bolt.start(config.port)) as Server;
+        port = (httpServer.address() as AddressInfo).port;
+      }
+      logger.info({ port, mode: socketMode ? 'socket' : 'http', runbook: config.runbookPath, launch: rb.launch.name }, 'golive is running');
+      return { port };
+    },
+    async stop() {
+      await outbox.stop();
+      await bolt.stop().catch(() => undefined);
+      if (healthServer) await new Promise<void>((resolve) => healthServer!.close(() => resolve()));
+      healthServer = undefined;
+      if (!options.store) store.db.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from './logger.js';
+
+/** Every kind of failure a user can be told about. */
+export type ErrorCode =
+  | 'usage'
+  | 'unknown_command'
+  | 'unknown_item'
+  | 'unknown_gate'
+  | 'not_permitted'
+  | 'blockers_open'
+  | 'not_configured'
+  | 'slack_unavailable';
+
+/**
+ * An error whose message is written for the person who ran the command: what
+ * went wrong and what to do instead. Handlers throw these; `describeError`
+ * turns them (and anything unexpected) into the private reply.
+ */
+export class GoliveError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra guidance shown under the message, e.g. the usage line. */
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'GoliveError';
+  }
+}
+
+/** What the user is told about an error, and the id under which an unexpected one was logged. */
+export interface ErrorReport {
+  code: ErrorCode | 'internal';
+  message: string;
+  hint?: string;
+  errorId?: string;
+}
+
+/** The one place errors become user-facing text; unknown errors get a short id that is also in the log. */
+export function describeError(err: unknown, logger: Logger, context: Record<string, unknown> = {}): ErrorReport {
+  if (err instanceof GoliveError) {
+    logger.info({ ...context, code: err.code }, 'refused: %s', err.message);
+    return { code: err.code, message: err.message, hint: err.hint };
+  }
+  const errorId = randomBytes(4).toString('hex');
+  logger.error({ ...context, err, errorId }, 'unexpected error');
+  return {
+    code: 'internal',
+    message: `Something went wrong on golive's side (error id \`${errorId}\`).`,
+    hint: 'Check `/golive history` to see whether your change was recorded before trying again, and give the error id to whoever runs golive.',
+    errorId,
+  };
+}

@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { runbookSchema, type Runbook } from './schema.js';
+
+/** One problem found in a runbook file, with where it is. */
+export interface RunbookProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path of the field, e.g. `gates[0].items[2].owner`; empty for the whole file. */
+  path: string;
+  reason: string;
+}
+
+/** The result of reading a runbook: either the runbook or every problem found. */
+export type RunbookResult = { ok: true; runbook: Runbook; problems: [] } | { ok: false; problems: RunbookProblem[] };
+
+/** Raised at start-up when the runbook cannot be used; the message lists each `file:line: reason`. */
+export class RunbookError extends Error {
+  constructor(readonly problems: RunbookProblem[]) {
+    super(`The runbook is not valid:\n${problems.map(formatProblem).join('\n')}`);
+    this.name = 'RunbookError';
+  }
+}
+
+/** `file:line: path: reason`, the way compilers print problems so editors can jump to them. */
+export function formatProblem(p: RunbookProblem): string {
+  return `${p.file}:${p.line}: ${p.path ? `${p.path}: ` : ''}${p.reason}`;
+}
+
+type Path = (string | number)[];
+
+function pathToString(path: Path): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}
+
+/** Finds the line of the deepest YAML node that exists along `path`. */
+function locate(doc: Document, counter: LineCounter, path: Path): { line: number; column: number } {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) {
+      const pos = counter.linePos(node.range[0]);
+      return { line: pos.line, column: pos.col };
+    }
+    // A key whose value is null has no value node; point at the pair's key instead.
+    if (n > 0) {
+      const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true);
+      const key = path[n - 1];
+      if (parent && typeof parent === 'object' && 'items' in parent && Array.isArray(parent.items) && typeof key === 'string') {
+        for (const pair of parent.items as { key?: { value?: unknown; range?: [number, number, number] } }[]) {
+          if (pair.key?.value === key && pair.key.range) {
+            const pos = counter.linePos(pair.key.range[0]);
+            return { line: pos.line, column: pos.col };
+          }
+        }
+      }
+    }
+  }
+  return { line: 1, column: 1 };
+}
+
+function describeZodIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) return `${issue.message}`;
+  return issue.message;
+}
+
+/**
+ * Checks what the schema cannot: that every reference names something defined
+ * (roles, gates, items, steps) and that ids are unique across the runbook,
+ * because `/golive check <item>` takes an item id without its gate.
+ */
+function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
+  const out: { path: Path; reason: string }[] = [];
+  const roles = new Set(Object.keys(rb.roles));
+  const roleList = [...roles].join(', ');
+  const needRole = (name: string, path: Path) => {
+    if (!roles.has(name)) out.push({ path, reason: `unknown role "${name}" (roles: ${roleList})` });
+  };
+  const gateIds = new Set<string>();
+  const itemIds = new Map<string, string>();
+  rb.gates.forEach((g, gi) => {
+    if (gateIds.has(g.id)) out.push({ path: ['gates', gi, 'id'], reason: `gate id "${g.id}" is used twice` });
+    gateIds.add(g.id);
+    g.signoff.forEach((r, ri) => needRole(r, ['gates', gi, 'signoff', ri]));
+    g.items.forEach((it, ii) => {
+      const seen = itemIds.get(it.id);
+      if (seen) out.push({ path: ['gates', gi, 'items', ii, 'id'], reason: `item id "${it.id}" is already used in gate "${seen}"; item ids must be unique in the runbook` });
+      else itemIds.set(it.id, g.id);
+      needRole(it.owner, ['gates', gi, 'items', ii, 'owner']);
+    });
+  });
+  const needGate = (id: string, path: Path) => {
+    if (!gateIds.has(id)) out.push({ path, reason: `unknown gate "${id}" (gates: ${[...gateIds].join(', ')})` });
+  };
+  const needItem = (id: string, path: Path) => {
+    if (!itemIds.has(id)) out.push({ path, reason: `unknown item "${id}"` });
+  };
+  const stepIds = new Set<string>();
+  rb.steps.forEach((s, si) => {
+    if (stepIds.has(s.id)) out.push({ path: ['steps', si, 'id'], reason: `step id "${s.id}" is used twice` });
+    stepIds.add(s.id);
+    s.gates.forEach((g, i) => needGate(g, ['steps', si, 'gates', i]));
+    s.items.forEach((it, i) => needItem(it, ['steps', si, 'items', i]));
+  });
+  const serviceNames = new Set<string>();
+  rb.services.forEach((s, si) => {
+    if (serviceNames.has(s.name)) out.push({ path: ['services', si, 'name'], reason: `service "${s.name}" is defined twice` });
+    serviceNames.add(s.name);
+    s.deployers.forEach((r, i) => needRole(r, ['services', si, 'deployers', i]));
+    s.rollback_approvers.forEach((r, i) => needRole(r, ['services', si, 'rollback_approvers', i]));
+    s.deploy_requires.forEach((g, i) => needGate(g, ['services', si, 'deploy_requires', i]));
+  });
+  const severities = rb.incidents?.severities ?? {};
+  for (const [name, sev] of Object.entries(severities)) {
+    if (!sev) continue;
+    if (sev.owner) needRole(sev.owner, ['incidents', 'severities', name, 'owner']);
+    sev.invite.forEach((r, i) => needRole(r, ['incidents', 'severities', name, 'invite', i]));
+    sev.escalate_to.forEach((r, i) => needRole(r, ['incidents', 'severities', name, 'escalate_to', i]));
+  }
+  rb.alarms?.rules.forEach((r, i) => {
+    if (r.incident && !severities[r.incident]) out.push({ path: ['alarms', 'rules', i, 'incident'], reason: `severity ${r.incident} is not defined under incidents.severities` });
+  });
+  if (rb.gonogo) {
+    rb.gonogo.voters.forEach((r, i) => needRole(r, ['gonogo', 'voters', i]));
+    rb.gonogo.criteria.forEach((c, ci) => {
+      if (c.type === 'gates_signed') c.gates.forEach((g, i) => needGate(g, ['gonogo', 'criteria', ci, 'gates', i]));
+      if (c.type === 'no_incidents' && c.since.startsWith('T') && !rb.launch.t0) {
+        out.push({ path: ['gonogo', 'criteria', ci, 'since'], reason: 'a time relative to T-0 needs launch.t0' });
+      }
+    });
+  }
+  rb.milestones.forEach((m, mi) => {
+    m.items.forEach((it, i) => needItem(it, ['milestones', mi, 'items', i]));
+    m.steps.forEach((s, i) => {
+      if (!stepIds.has(s)) out.push({ path: ['milestones', mi, 'steps', i], reason: `unknown step "${s}"` });
+    });
+  });
+  if (rb.milestones.some((m) => m.at.startsWith('T')) && !rb.launch.t0) {
+    // Not an error: T-0 may be set later with `/golive t0`; milestones wait until then.
+  }
+  return out;
+}
+
+/** Parses and validates runbook text; never throws for bad input. */
+export function parseRunbook(source: string, file: string): RunbookResult {
+  const counter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const problems: RunbookProblem[] = [];
+  for (const err of doc.errors) {
+    const pos = counter.linePos(err.pos[0]);
+    problems.push({ file, line: pos.line, column: pos.col, path: '', reason: `YAML: ${err.message.split('\n')[0]}` });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (data === null || data === undefined) {
+    return { ok: false, problems: [{ file, line: 1, column: 1, path: '', reason: 'the file is empty' }] };
+  }
+  const parsed = runbookSchema.safeParse(data);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      problems.push({ file, ...locate(doc, counter, path), path: pathToString(path), reason: describeZodIssue(issue) });
+    }
+  } else {
+    for (const p of crossCheck(parsed.data)) problems.push({ file, ...locate(doc, counter, p.path), path: pathToString(p.path), reason: p.reason });
+  }
+  if (problems.length > 0 || !parsed.success) {
+    problems.sort((a, b) => a.line - b.line || a.column - b.column);
+    return { ok: false, problems };
+  }
+  return { ok: true, runbook: parsed.data, problems: [] };
+}
+
+/** Reads and validates a runbook file; a missing or unreadable file is one problem at line 1. */
+export function loadRunbookFile(file: string): RunbookResult {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a runbook file' : `cannot read the file (${code ?? String(err)})`;
+    return { ok: false, problems: [{ file, line: 1, column: 1, path: '', reason }] };
+  }
+  return parseRunbook(source, file);
+}

@@ -1,0 +1,94 @@
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { CommandServices } from '../../commands/command-spec.js';
+import { describeError } from '../errors.js';
+import { escapeText } from './escape.js';
+import { ACTION_CHECK_ITEM, ACTION_STATUS_PAGE, MAX_HOME_BLOCKS, renderError, renderNotice } from './render.js';
+import { runCommand } from './run-command.js';
+import type { SlackMessage, SlackPort } from './slack-port.js';
+
+function privately(respond: RespondFn) {
+  return async (m: SlackMessage): Promise<void> => {
+    await respond({ response_type: 'ephemeral', replace_original: false, text: m.text, blocks: m.blocks as never });
+  };
+}
+
+/** Identifies one user action across Slack's retries: trigger_id for commands and clicks, event_id for events. */
+function requestKey(body: Record<string, unknown>): string | undefined {
+  if (typeof body.event_id === 'string') return `event:${body.event_id}`;
+  if (typeof body.trigger_id === 'string') return `trigger:${body.trigger_id}`;
+  return undefined;
+}
+
+/** Wires `/golive`, the buttons and App Home to the services. */
+export function registerHandlers(app: App, services: CommandServices, slack: SlackPort): void {
+  const { store, clock, logger, checklist, statusBoard } = services;
+
+  // Slack re-sends a request it thinks we missed (X-Slack-Retry-Num); the same
+  // user action must not run twice, so a seen request is acknowledged and dropped.
+  app.use(async (args) => {
+    const body = args.body as unknown as Record<string, unknown>;
+    const key = requestKey(body);
+    if (key && !store.claimRequest(key, clock.now().toISOString())) {
+      logger.info({ key, retryNum: args.context.retryNum }, 'duplicate request ignored');
+      if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
+      return;
+    }
+    await args.next();
+  });
+
+  app.command('/golive', async ({ command, ack, respond }) => {
+    await ack(); // within Slack's 3 seconds; the work and the reply follow
+    const reply = privately(respond);
+    try {
+      await runCommand(command.text, { userId: command.user_id, channelId: command.channel_id, services, respond: reply });
+    } catch (err) {
+      await reply(renderError(describeError(err, logger, { command: 'golive', user: command.user_id, channel: command.channel_id })));
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_CHECK_ITEM, async ({ ack, body, action, respond }) => {
+    await ack();
+    const reply = privately(respond);
+    try {
+      const channel = body.channel?.id ?? null;
+      const result = await checklist.check(action.value ?? '', { userId: body.user.id, source: 'button', channel }, null);
+      if (!result.changed) {
+        await reply(renderNotice(`\`${escapeText(result.status.item.id)}\` was already signed off by <@${result.status.changedBy}>; nothing changed.`));
+        await statusBoard.refreshAll();
+      }
+    } catch (err) {
+      await reply(renderError(describeError(err, logger, { action: ACTION_CHECK_ITEM, user: body.user.id })));
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_STATUS_PAGE}`), async ({ ack, body, action, respond }) => {
+    await ack();
+    try {
+      const parsed = JSON.parse(action.value ?? '{}') as { g?: unknown; p?: unknown };
+      const gateId = typeof parsed.g === 'string' ? checklist.findGate(parsed.g).id : undefined;
+      const page = typeof parsed.p === 'number' && Number.isInteger(parsed.p) ? parsed.p : 1;
+      if (body.container?.type === 'view') {
+        await publishHome(body.user.id, page);
+      } else if (body.channel && body.message) {
+        const owner = store.statusMessage(body.channel.id, body.message.ts)?.viewer ?? body.user.id;
+        await statusBoard.showPage(body.channel.id, body.message.ts, owner, { gateId, page });
+      }
+    } catch (err) {
+      await privately(respond)(renderError(describeError(err, logger, { action: action.action_id, user: body.user.id })));
+    }
+  });
+
+  async function publishHome(userId: string, page = 1): Promise<void> {
+    const rendered = await statusBoard.render(userId, { page }, MAX_HOME_BLOCKS);
+    await slack.publishHome(userId, rendered.blocks);
+  }
+
+  app.event('app_home_opened', async ({ event }) => {
+    if (event.tab !== 'home') return;
+    try {
+      await publishHome(event.user);
+    } catch (err) {
+      describeError(err, logger, { event: 'app_home_opened', user: event.user });
+    }
+  });
+}

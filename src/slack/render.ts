@@ -1,0 +1,243 @@
+import type { ErrorReport } from '../errors.js';
+import type { ChecklistEvent, ChecklistSnapshot, GateStatus, ItemStatus } from '../services/checklist.js';
+import type { AuditRow } from '../../store/store.js';
+import type { ItemLevel } from '../runbook/schema.js';
+import { clip, escapeText } from './escape.js';
+import type { SlackMessage } from './slack-port.js';
+
+/*
+ * All Block Kit is built here. Slack's limits drive the shapes: 50 blocks per
+ * message (100 in a Home tab view), 3000 characters per section text, 75 per
+ * button label, 2000 per button value.
+ */
+export const MAX_MESSAGE_BLOCKS = 50;
+export const MAX_HOME_BLOCKS = 100;
+export const MAX_SECTION_CHARS = 3000;
+
+export const ACTION_CHECK_ITEM = 'golive_check_item';
+export const ACTION_STATUS_PAGE = 'golive_status_page';
+
+type Block = Record<string, unknown>;
+
+const LEVEL_EMOJI: Record<ItemLevel, string> = { blocker: '🔴', warning: '⚠️', info: 'ℹ️' };
+const LEVEL_TITLE: Record<ItemLevel, string> = { blocker: 'Open blockers', warning: 'Open warnings', info: 'Open info items' };
+
+/** Formats a time in the launch's timezone, e.g. "21 Nov 14:05 IST". */
+export function formatTime(iso: string, timeZone: string): string {
+  const d = new Date(iso);
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).formatToParts(d);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('day')} ${get('month')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
+}
+
+function section(text: string, accessory?: Block): Block {
+  return accessory ? { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) }, accessory } : { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) } };
+}
+
+function context(text: string): Block {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) }] };
+}
+
+function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Block {
+  return { type: 'button', text: { type: 'plain_text', text: clip(text, 75), emoji: true }, action_id: actionId, value, ...(style ? { style } : {}) };
+}
+
+/** Joins lines into as few sections as fit in Slack's per-section limit. */
+function sections(lines: string[]): Block[] {
+  const out: Block[] = [];
+  let cur = '';
+  for (const line of lines) {
+    const l = clip(line, MAX_SECTION_CHARS);
+    if (cur && cur.length + 1 + l.length > MAX_SECTION_CHARS) {
+      out.push(section(cur));
+      cur = l;
+    } else cur = cur ? `${cur}\n${l}` : l;
+  }
+  if (cur) out.push(section(cur));
+  return out;
+}
+
+function people(users: string[], max = 8): string {
+  if (users.length === 0) return 'nobody yet';
+  const shown = users.slice(0, max).map((u) => `<@${u}>`).join(', ');
+  return users.length > max ? `${shown} and ${users.length - max} more` : shown;
+}
+
+/** The verdict line, e.g. "🔴 3 blockers open — NO-GO until resolved". */
+export function verdictText(snapshot: ChecklistSnapshot, roleLabel: (r: string) => string): string {
+  const v = snapshot.verdict;
+  if (v.kind === 'blocked') return `🔴 *${v.openBlockers} blocker${v.openBlockers > 1 ? 's' : ''} open — NO-GO until resolved*`;
+  if (v.kind === 'awaiting_signoff') {
+    const list = v.missing.map((m) => `\`${m.gate}\` (${m.roles.map(roleLabel).join(', ')})`).join(', ');
+    return `🟡 *All blockers done — waiting for sign-off:* ${list}`;
+  }
+  return '🟢 *All blockers done and every gate signed off — ready for go/no-go*';
+}
+
+/** Facts about the people in roles, resolved before rendering (rendering never calls Slack). */
+export interface StatusRenderContext {
+  timezone: string;
+  now: Date;
+  roleLabel: (role: string) => string;
+  roleMembers: Map<string, string[]>;
+  /** Items the viewer may sign off; those get a button. */
+  signable: Set<string>;
+}
+
+/** What to show: the overview or one gate, and which page. */
+export interface StatusView {
+  gateId?: string;
+  page: number;
+}
+
+function gateLine(g: GateStatus, ctx: StatusRenderContext): string {
+  const mark = g.openBlockers > 0 ? '🔴' : g.done === g.total ? '✅' : '🟡';
+  const parts = [`${mark} *${escapeText(g.gate.title)}* \`${g.gate.id}\` — ${g.done}/${g.total} done`];
+  if (g.openBlockers > 0) parts.push(`${g.openBlockers} blocker${g.openBlockers > 1 ? 's' : ''} open`);
+  if (g.gate.signoff.length > 0) {
+    const signed = g.signoffs.map((s) => `✅ ${ctx.roleLabel(s.role)} (<@${s.user_id}>, ${formatTime(s.signed_at, ctx.timezone)})`);
+    const missing = g.missingSignoffs.map((r) => `⏳ ${ctx.roleLabel(r)}`);
+    parts.push(`sign-off: ${[...signed, ...missing].join(', ')}`);
+  }
+  return parts.join(' · ');
+}
+
+function itemBlock(s: ItemStatus, ctx: StatusRenderContext, withGate: boolean): Block {
+  const owner = `${ctx.roleLabel(s.item.owner)} (${people(ctx.roleMembers.get(s.item.owner) ?? [])})`;
+  if (s.done) {
+    const note = s.note ? ` — “${escapeText(clip(s.note, 300))}”` : '';
+    return section(`✅ \`${s.item.id}\` ${escapeText(s.item.title)}\nSigned off by <@${s.changedBy}> · ${formatTime(s.changedAt!, ctx.timezone)}${note}`);
+  }
+  const lines = [`${LEVEL_EMOJI[s.item.level]} \`${s.item.id}\` ${escapeText(s.item.title)}`, `Owner: ${owner}${withGate ? ` · gate \`${s.gate.id}\`` : ''}`];
+  if (s.note && s.changedBy) lines.push(`_Reopened by <@${s.changedBy}>: “${escapeText(clip(s.note, 200))}”_`);
+  const accessory = ctx.signable.has(s.item.id) ? button('Sign off', ACTION_CHECK_ITEM, s.item.id, 'primary') : undefined;
+  return section(lines.join('\n'), accessory);
+}
+
+/** A rendered status message and where it sits among its pages. */
+export interface RenderedStatus extends SlackMessage {
+  blocks: Block[];
+  page: number;
+  pages: number;
+}
+
+/**
+ * The status message: header, verdict, one line per gate, then open items
+ * (blockers first, then warnings, then info) — or, for one gate, all of its
+ * items. Item lists longer than one message are paginated with buttons.
+ */
+export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx: StatusRenderContext, maxBlocks = MAX_MESSAGE_BLOCKS): RenderedStatus {
+  const gateView = view.gateId ? snapshot.gates.find((g) => g.gate.id === view.gateId) : undefined;
+  const head: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}${gateView ? ` — ${gateView.gate.title}` : ''}`, 150), emoji: true } },
+    section(verdictText(snapshot, ctx.roleLabel)),
+    ...sections((gateView ? [gateView] : snapshot.gates).map((g) => gateLine(g, ctx))),
+  ];
+  if (gateView?.gate.description) head.push(context(escapeText(clip(gateView.gate.description, 500))));
+
+  // Entries are [level heading | item] blocks in display order; pagination slices them.
+  const entries: Block[] = [];
+  const levels: ItemLevel[] = ['blocker', 'warning', 'info'];
+  if (gateView) {
+    for (const level of levels) {
+      const open = gateView.items.filter((s) => !s.done && s.item.level === level);
+      if (open.length === 0) continue;
+      entries.push(section(`*${LEVEL_TITLE[level]}* (${open.length})`));
+      for (const s of open) entries.push(itemBlock(s, ctx, false));
+    }
+    const done = gateView.items.filter((s) => s.done);
+    if (done.length > 0) {
+      entries.push(section(`*Done* (${done.length})`));
+      for (const s of done) entries.push(itemBlock(s, ctx, false));
+    }
+  } else {
+    for (const level of levels) {
+      const open = snapshot.open[level];
+      if (open.length === 0) continue;
+      entries.push(section(`*${LEVEL_TITLE[level]}* (${open.length})`));
+      for (const s of open) entries.push(itemBlock(s, ctx, true));
+    }
+    if (entries.length === 0) entries.push(section('Every checklist item is done. 🎉'));
+  }
+
+  const footerBlocks = 2; // context line + pagination actions
+  const perPage = Math.max(1, maxBlocks - head.length - 1 - footerBlocks);
+  const pages = Math.max(1, Math.ceil(entries.length / perPage));
+  const page = Math.min(Math.max(1, view.page), pages);
+  const slice = entries.slice((page - 1) * perPage, page * perPage);
+
+  const blocks: Block[] = [...head, { type: 'divider' }, ...slice];
+  const foot = [`Updated ${formatTime(ctx.now.toISOString(), ctx.timezone)}`];
+  if (pages > 1) foot.push(`page ${page} of ${pages}`);
+  if (!gateView) foot.push('`/golive status <gate>` for one gate in full');
+  foot.push('`/golive check <item> [note]` to sign off');
+  blocks.push(context(foot.join(' · ')));
+  if (pages > 1) {
+    const nav: Block[] = [];
+    const value = (p: number) => JSON.stringify({ g: view.gateId ?? null, p });
+    if (page > 1) nav.push(button('◀ Previous', `${ACTION_STATUS_PAGE}_prev`, value(page - 1)));
+    if (page < pages) nav.push(button('Next ▶', `${ACTION_STATUS_PAGE}_next`, value(page + 1)));
+    blocks.push({ type: 'actions', block_id: 'golive_status_pages', elements: nav });
+  }
+  const text = `${snapshot.launchName}: ${plainVerdict(snapshot)}`;
+  return { text, blocks, page, pages };
+}
+
+function plainVerdict(snapshot: ChecklistSnapshot): string {
+  const v = snapshot.verdict;
+  if (v.kind === 'blocked') return `${v.openBlockers} blocker${v.openBlockers > 1 ? 's' : ''} open — NO-GO until resolved`;
+  if (v.kind === 'awaiting_signoff') return 'all blockers done — waiting for sign-offs';
+  return 'all blockers done and every gate signed off';
+}
+
+/** The channel line announcing a checklist change. */
+export function renderChecklistEvent(event: ChecklistEvent, gate: GateStatus, verdict: string, roleLabel: (r: string) => string): SlackMessage {
+  const progress = `${gate.gate.title}: ${gate.done}/${gate.total} done${gate.openBlockers > 0 ? `, ${gate.openBlockers} blocker${gate.openBlockers > 1 ? 's' : ''} open` : ''}.`;
+  let line: string;
+  if (event.type === 'item_checked') {
+    line = `✅ <@${event.by}> signed off \`${event.item.id}\` (${escapeText(event.item.title)})${event.note ? ` — “${escapeText(clip(event.note, 500))}”` : ''}`;
+  } else if (event.type === 'item_unchecked') {
+    line = `↩️ <@${event.by}> reopened \`${event.item.id}\` (${escapeText(event.item.title)})${event.reason ? ` — “${escapeText(clip(event.reason, 500))}”` : ''}`;
+    if (event.revokedSignoffs.length > 0) line += `\nThe sign-off of gate \`${event.gate.id}\` by ${event.revokedSignoffs.map((s) => `${roleLabel(s.role)} (<@${s.user_id}>)`).join(', ')} is withdrawn: a blocker it vouched for is open again.`;
+  } else {
+    line = `🖊️ <@${event.by}> signed off gate \`${event.gate.id}\` for ${event.roles.map(roleLabel).join(', ')}${event.complete ? ' — the gate is fully signed off.' : '.'}`;
+  }
+  const text = `${line}\n${progress} ${verdict}`;
+  return { text, blocks: [section(text)] };
+}
+
+/** A private reply: a message and optional hint. */
+export function renderNotice(message: string, hint?: string): SlackMessage {
+  const text = hint ? `${message}\n${hint}` : message;
+  return { text, blocks: sections([message, ...(hint ? [hint] : [])]) };
+}
+
+/** The private reply for an error. */
+export function renderError(report: ErrorReport): SlackMessage {
+  return renderNotice(`:warning: ${report.message}`, report.hint);
+}
+
+const ACTION_WORDS: Record<string, string> = {
+  'item.check': 'signed off',
+  'item.uncheck': 'reopened',
+  'gate.signoff': 'signed off gate',
+};
+
+/** The audit trail, newest first. */
+export function renderHistory(rows: AuditRow[], timezone: string, requested: number): SlackMessage {
+  if (rows.length === 0) return renderNotice('Nothing has happened yet: the audit trail is empty.');
+  const lines = rows.map((r) => {
+    const what = ACTION_WORDS[r.action] ?? r.action;
+    const d = r.detail;
+    const extra: string[] = [];
+    if (typeof d.note === 'string' && d.note) extra.push(`“${escapeText(clip(d.note, 200))}”`);
+    if (typeof d.reason === 'string' && d.reason) extra.push(`“${escapeText(clip(d.reason, 200))}”`);
+    if (Array.isArray(d.roles)) extra.push(`for ${d.roles.join(', ')}`);
+    if (Array.isArray(d.revoked_signoffs) && d.revoked_signoffs.length > 0) extra.push(`withdrew sign-offs: ${d.revoked_signoffs.join(', ')}`);
+    const where = r.source === 'button' ? 'button' : r.source === 'command' ? 'command' : 'golive';
+    const channel = r.channel ? ` in <#${r.channel}>` : '';
+    return `\`${formatTime(r.at, timezone)}\` <@${r.actor}> ${what} \`${r.target}\`${extra.length ? ` — ${extra.join(' · ')}` : ''} _(${where}${channel})_`;
+  });
+  const title = `*Audit trail — last ${rows.length}${rows.length < requested ? ` (all there is)` : ''}, newest first*`;
+  return { text: [title, ...lines].join('\n'), blocks: sections([title, ...lines]).slice(0, MAX_MESSAGE_BLOCKS) };
+}

@@ -1,0 +1,39 @@
+import type { WebClient } from '@slack/web-api';
+import { SlackCallError, type SlackMessage, type SlackPort } from './slack-port.js';
+
+function toCallError(method: string, err: unknown): SlackCallError {
+  const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; message?: string };
+  if (e.code === 'slack_webapi_rate_limited_error') return new SlackCallError(method, 'ratelimited', e.retryAfter ?? 30);
+  if (e.code === 'slack_webapi_platform_error') return new SlackCallError(method, e.data?.error ?? 'unknown_error');
+  if (e.code === 'slack_webapi_http_error') return new SlackCallError(method, `http_error: ${e.message ?? ''}`);
+  if (e.code === 'slack_webapi_request_error') return new SlackCallError(method, `request_error: ${e.message ?? ''}`);
+  return new SlackCallError(method, e.message ?? String(err));
+}
+
+/** The real Slack adapter: a thin layer over the Web API client. */
+export function createSlackAdapter(client: WebClient): SlackPort {
+  const call = async (method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    try {
+      return (await client.apiCall(method, args)) as unknown as Record<string, unknown>;
+    } catch (err) {
+      throw toCallError(method, err);
+    }
+  };
+  return {
+    call,
+    async usergroupMembers(groupId) {
+      const res = await call('usergroups.users.list', { usergroup: groupId });
+      return Array.isArray(res.users) ? (res.users as string[]) : [];
+    },
+    async postMessage(channel, message: SlackMessage, threadTs) {
+      const res = await call('chat.postMessage', { channel, text: message.text, blocks: message.blocks, thread_ts: threadTs, unfurl_links: false });
+      return { channel: String(res.channel ?? channel), ts: String(res.ts) };
+    },
+    async updateMessage(channel, ts, message) {
+      await call('chat.update', { channel, ts, text: message.text, blocks: message.blocks ?? [] });
+    },
+    async publishHome(userId, blocks) {
+      await call('views.publish', { user_id: userId, view: { type: 'home', blocks } });
+    },
+  };
+}

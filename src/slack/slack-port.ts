@@ -1,0 +1,31 @@
+/** A message as golive sends it: fallback text plus optional Block Kit blocks. */
+export interface SlackMessage {
+  text: string;
+  blocks?: unknown[];
+}
+
+/**
+ * What golive needs from Slack. The real adapter wraps Bolt's WebClient;
+ * tests point that adapter at a local fake Web API instead of replacing it.
+ */
+export interface SlackPort {
+  /** Any Web API method; used by the outbox to deliver stored calls. */
+  call(method: string, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Members of a Slack user group (`usergroups.users.list`). */
+  usergroupMembers(groupId: string): Promise<string[]>;
+  postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<{ channel: string; ts: string }>;
+  updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  publishHome(userId: string, blocks: unknown[]): Promise<void>;
+}
+
+/** Slack API failures the caller can act on; `retryAfterSeconds` is set for rate limits. */
+export class SlackCallError extends Error {
+  constructor(
+    readonly method: string,
+    readonly slackError: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`Slack ${method} failed: ${slackError}`);
+    this.name = 'SlackCallError';
+  }
+}

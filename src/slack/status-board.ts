@@ -1,0 +1,68 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Runbook } from '../runbook/schema.js';
+import type { ChecklistService } from '../services/checklist.js';
+import type { RoleDirectory } from '../services/resolve-roles.js';
+import type { Store } from '../../store/store.js';
+import { renderStatus, type RenderedStatus, type StatusView } from './render.js';
+import type { SlackPort } from './slack-port.js';
+
+/** How long a posted status message is kept current, and how many at most. */
+const TRACK_FOR_MS = 24 * 60 * 60 * 1000;
+const TRACK_AT_MOST = 10;
+
+/**
+ * Posts `/golive status` messages and keeps the recent ones current: each is
+ * re-rendered for the person who asked (their sign-off buttons) whenever the
+ * checklist changes.
+ */
+export class StatusBoard {
+  constructor(
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger },
+  ) {}
+
+  /** Renders the status as `viewer` sees it. */
+  async render(viewer: string, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
+    const { checklist, roles, runbook, clock } = this.deps;
+    const snapshot = checklist.snapshot();
+    const roleMembers = new Map<string, string[]>();
+    const signable = new Set<string>();
+    const viewerRoles = new Set<string>();
+    for (const name of roles.roleNames()) {
+      const m = await roles.members(name);
+      roleMembers.set(name, m.users);
+      if (m.anyone || m.users.includes(viewer)) viewerRoles.add(name);
+    }
+    for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewerRoles.has(s.item.owner)) signable.add(s.item.id);
+    return renderStatus(snapshot, view, { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable }, maxBlocks);
+  }
+
+  /** Posts a status message in the channel and remembers it for updates. */
+  async post(channel: string, viewer: string, view: StatusView): Promise<void> {
+    const rendered = await this.render(viewer, view);
+    const posted = await this.deps.slack.postMessage(channel, rendered);
+    this.deps.store.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
+  }
+
+  /** Shows another page of a status message in place. */
+  async showPage(channel: string, ts: string, viewer: string, view: StatusView): Promise<void> {
+    const rendered = await this.render(viewer, view);
+    await this.deps.slack.updateMessage(channel, ts, rendered);
+    this.deps.store.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
+  }
+
+  /** Re-renders every recent status message; a message Slack no longer has is forgotten. */
+  async refreshAll(): Promise<void> {
+    const since = new Date(this.deps.clock.now().getTime() - TRACK_FOR_MS).toISOString();
+    for (const m of this.deps.store.recentStatusMessages(since, TRACK_AT_MOST)) {
+      try {
+        const rendered = await this.render(m.viewer, { gateId: m.gate_id ?? undefined, page: m.page });
+        await this.deps.slack.updateMessage(m.channel, m.ts, rendered);
+      } catch (err) {
+        const code = (err as { slackError?: string }).slackError;
+        if (code === 'message_not_found' || code === 'channel_not_found' || code === 'cant_update_message') this.deps.store.forgetStatusMessage(m.channel, m.ts);
+        this.deps.logger.warn({ err, channel: m.channel, ts: m.ts }, 'could not refresh a status message');
+      }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { formatProblem, loadRunbookFile } from './runbook/load-runbook.js';
+
+// Usage: npm run validate -- <runbook.yml> [more.yml …]; exits 1 if any file has a problem.
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  console.error('usage: npm run validate -- <runbook.yml> [more.yml …]');
+  process.exit(2);
+}
+let bad = 0;
+for (const file of files) {
+  const result = loadRunbookFile(file);
+  if (result.ok) {
+    const items = result.runbook.gates.reduce((n, g) => n + g.items.length, 0);
+    console.log(`${file}: ok (${result.runbook.gates.length} gates, ${items} items, ${result.runbook.services.length} services, ${result.runbook.milestones.length} milestones)`);
+  } else {
+    bad++;
+    for (const p of result.problems) console.error(formatProblem(p));
+  }
+}
+process.exit(bad > 0 ? 1 : 0);

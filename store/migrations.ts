@@ -1,0 +1,78 @@
+/**
+ * Numbered schema migrations. Append only: a released migration is never
+ * edited, because databases in the field have already recorded it.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'checklist, sign-offs, audit, outbox',
+    sql: `
+      CREATE TABLE item_state (
+        item_id     TEXT PRIMARY KEY,
+        checked     INTEGER NOT NULL DEFAULT 0 CHECK (checked IN (0, 1)),
+        changed_by  TEXT NOT NULL,
+        changed_at  TEXT NOT NULL,
+        note        TEXT
+      );
+
+      CREATE TABLE gate_signoff (
+        gate_id    TEXT NOT NULL,
+        role       TEXT NOT NULL,
+        user_id    TEXT NOT NULL,
+        signed_at  TEXT NOT NULL,
+        PRIMARY KEY (gate_id, role)
+      );
+
+      CREATE TABLE audit (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         TEXT NOT NULL,
+        actor      TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        target     TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT '{}',
+        source     TEXT NOT NULL,
+        channel    TEXT
+      );
+      CREATE INDEX audit_at ON audit (at);
+
+      -- Slack sends the same interaction again when we are slow (X-Slack-Retry-Num);
+      -- trigger_id / event_id identify one user action, so seeing it twice means a retry.
+      CREATE TABLE inbound_request (
+        request_key  TEXT PRIMARY KEY,
+        received_at  TEXT NOT NULL
+      );
+
+      CREATE TABLE status_message (
+        channel     TEXT NOT NULL,
+        ts          TEXT NOT NULL,
+        viewer      TEXT NOT NULL,
+        gate_id     TEXT,
+        page        INTEGER NOT NULL DEFAULT 1,
+        posted_at   TEXT NOT NULL,
+        PRIMARY KEY (channel, ts)
+      );
+
+      -- Slack posts that must not be lost are written here in the same transaction
+      -- as the change they announce, then delivered and retried until Slack takes them.
+      CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        method          TEXT NOT NULL,
+        args            TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        delivered_at    TEXT,
+        failed_at       TEXT,
+        last_error      TEXT,
+        result          TEXT
+      );
+      CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+    `,
+  },
+];

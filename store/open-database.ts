@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { migrations as allMigrations, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+/** Opens (creating if needed) the SQLite database and brings its schema up to date. */
+export function openDatabase(file: string, migrations: Migration[] = allMigrations): Db {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // Two requests writing at once wait for each other instead of failing with SQLITE_BUSY.
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = NORMAL');
+  migrate(db, migrations);
+  return db;
+}
+
+/** Applies every migration not yet recorded, each in its own transaction with its record. */
+export function migrate(db: Db, migrations: Migration[] = allMigrations): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const done: number[] = [];
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  for (const m of sorted) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+    }).immediate();
+    done.push(m.version);
+  }
+  return done;
+}
+
+/** The newest applied migration, for /healthz. */
+export function schemaVersion(db: Db): number {
+  return (db.prepare('SELECT COALESCE(MAX(version), 0) FROM schema_migrations').pluck().get() as number) ?? 0;
+}

@@ -1,0 +1,205 @@
+import type { Db } from './open-database.js';
+
+/** Current state of one checklist item (absent row = never touched = open). */
+export interface ItemStateRow {
+  item_id: string;
+  checked: 0 | 1;
+  changed_by: string;
+  changed_at: string;
+  note: string | null;
+}
+
+/** One role's sign-off of a gate. */
+export interface SignoffRow {
+  gate_id: string;
+  role: string;
+  user_id: string;
+  signed_at: string;
+}
+
+/** Where a change came from, for the audit trail. */
+export type AuditSource = 'command' | 'button' | 'system';
+
+/** An audit row to write. `detail` is stored as JSON. */
+export interface AuditInput {
+  actor: string;
+  action: string;
+  target: string;
+  detail?: Record<string, unknown>;
+  source: AuditSource;
+  channel?: string | null;
+}
+
+/** An audit row as read back. */
+export interface AuditRow {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  detail: Record<string, unknown>;
+  source: AuditSource;
+  channel: string | null;
+}
+
+/** A `/golive status` message we keep current with chat.update. */
+export interface StatusMessageRow {
+  channel: string;
+  ts: string;
+  viewer: string;
+  gate_id: string | null;
+  page: number;
+  posted_at: string;
+}
+
+/** A Slack Web API call waiting to be delivered. */
+export interface OutboxRow {
+  id: number;
+  method: string;
+  args: Record<string, unknown>;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: string;
+}
+
+/**
+ * The queries golive's services need, over one SQLite connection.
+ * Writes that belong together go through `transaction` so a change and its
+ * audit row land together or not at all.
+ */
+export class Store {
+  constructor(readonly db: Db) {}
+
+  /** Runs `fn` in one IMMEDIATE transaction (takes the write lock up front, so racing writers queue instead of failing). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  // --- checklist ---------------------------------------------------------
+
+  itemStates(): Map<string, ItemStateRow> {
+    const rows = this.db.prepare('SELECT * FROM item_state').all() as ItemStateRow[];
+    return new Map(rows.map((r) => [r.item_id, r]));
+  }
+
+  itemState(itemId: string): ItemStateRow | undefined {
+    return this.db.prepare('SELECT * FROM item_state WHERE item_id = ?').get(itemId) as ItemStateRow | undefined;
+  }
+
+  /** Sets the item's state; returns false (and writes nothing) if it already had that state. */
+  setItemState(itemId: string, checked: boolean, by: string, at: string, note: string | null): boolean {
+    const res = this.db
+      .prepare(
+        `INSERT INTO item_state (item_id, checked, changed_by, changed_at, note) VALUES (@itemId, @checked, @by, @at, @note)
+         ON CONFLICT (item_id) DO UPDATE SET checked = excluded.checked, changed_by = excluded.changed_by,
+           changed_at = excluded.changed_at, note = excluded.note
+         WHERE item_state.checked <> excluded.checked`,
+      )
+      .run({ itemId, checked: checked ? 1 : 0, by, at, note });
+    return res.changes === 1;
+  }
+
+  signoffs(): SignoffRow[] {
+    return this.db.prepare('SELECT * FROM gate_signoff ORDER BY signed_at').all() as SignoffRow[];
+  }
+
+  /** Records a role's sign-off; false if that role had already signed the gate. */
+  addSignoff(gateId: string, role: string, userId: string, at: string): boolean {
+    return this.db.prepare('INSERT OR IGNORE INTO gate_signoff (gate_id, role, user_id, signed_at) VALUES (?, ?, ?, ?)').run(gateId, role, userId, at).changes === 1;
+  }
+
+  /** Withdraws every sign-off of a gate; returns the rows removed. */
+  clearSignoffs(gateId: string): SignoffRow[] {
+    const rows = this.db.prepare('SELECT * FROM gate_signoff WHERE gate_id = ?').all(gateId) as SignoffRow[];
+    this.db.prepare('DELETE FROM gate_signoff WHERE gate_id = ?').run(gateId);
+    return rows;
+  }
+
+  // --- audit -------------------------------------------------------------
+
+  audit(entry: AuditInput, at: string): number {
+    return Number(
+      this.db
+        .prepare('INSERT INTO audit (at, actor, action, target, detail, source, channel) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(at, entry.actor, entry.action, entry.target, JSON.stringify(entry.detail ?? {}), entry.source, entry.channel ?? null).lastInsertRowid,
+    );
+  }
+
+  /** The newest `limit` audit rows, newest first. */
+  history(limit: number): AuditRow[] {
+    const rows = this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit) as (Omit<AuditRow, 'detail'> & { detail: string })[];
+    return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  }
+
+  auditCount(): number {
+    return this.db.prepare('SELECT COUNT(*) FROM audit').pluck().get() as number;
+  }
+
+  // --- inbound de-duplication -------------------------------------------
+
+  /** True the first time a request key is seen; false for a retry or replay of it. */
+  claimRequest(key: string, at: string): boolean {
+    return this.db.prepare('INSERT OR IGNORE INTO inbound_request (request_key, received_at) VALUES (?, ?)').run(key, at).changes === 1;
+  }
+
+  pruneRequests(before: string): number {
+    return this.db.prepare('DELETE FROM inbound_request WHERE received_at < ?').run(before).changes;
+  }
+
+  // --- status messages ---------------------------------------------------
+
+  addStatusMessage(row: StatusMessageRow): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO status_message (channel, ts, viewer, gate_id, page, posted_at) VALUES (@channel, @ts, @viewer, @gate_id, @page, @posted_at)')
+      .run(row);
+  }
+
+  /** Status messages posted since `since`, newest first, at most `limit`. */
+  recentStatusMessages(since: string, limit: number): StatusMessageRow[] {
+    return this.db.prepare('SELECT * FROM status_message WHERE posted_at >= ? ORDER BY posted_at DESC LIMIT ?').all(since, limit) as StatusMessageRow[];
+  }
+
+  statusMessage(channel: string, ts: string): StatusMessageRow | undefined {
+    return this.db.prepare('SELECT * FROM status_message WHERE channel = ? AND ts = ?').get(channel, ts) as StatusMessageRow | undefined;
+  }
+
+  forgetStatusMessage(channel: string, ts: string): void {
+    this.db.prepare('DELETE FROM status_message WHERE channel = ? AND ts = ?').run(channel, ts);
+  }
+
+  // --- outbox ------------------------------------------------------------
+
+  enqueue(method: string, args: Record<string, unknown>, at: string): number {
+    return Number(this.db.prepare('INSERT INTO outbox (method, args, created_at, next_attempt_at) VALUES (?, ?, ?, ?)').run(method, JSON.stringify(args), at, at).lastInsertRowid);
+  }
+
+  dueOutbox(now: string, limit: number): OutboxRow[] {
+    const rows = this.db
+      .prepare('SELECT id, method, args, created_at, attempts, next_attempt_at FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?')
+      .all(now, limit) as (Omit<OutboxRow, 'args'> & { args: string })[];
+    return rows.map((r) => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> }));
+  }
+
+  outboxEntry(id: number): OutboxRow | undefined {
+    const r = this.db.prepare('SELECT id, method, args, created_at, attempts, next_attempt_at FROM outbox WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL').get(id) as
+      | (Omit<OutboxRow, 'args'> & { args: string })
+      | undefined;
+    return r && { ...r, args: JSON.parse(r.args) as Record<string, unknown> };
+  }
+
+  markDelivered(id: number, at: string, result: unknown): void {
+    this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, result = ?, last_error = NULL WHERE id = ?').run(at, JSON.stringify(result ?? null), id);
+  }
+
+  markRetry(id: number, error: string, nextAttemptAt: string): void {
+    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error, nextAttemptAt, id);
+  }
+
+  markFailed(id: number, at: string, error: string): void {
+    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?').run(at, error, id);
+  }
+
+  pendingOutboxCount(): number {
+    return this.db.prepare('SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck().get() as number;
+  }
+}

@@ -1,0 +1,76 @@
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
+import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await startTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function golive(text: string, user = 'U0DEVOPS', extra: Record<string, string> = {}) {
+  const responseUrl = t.slack.responseUrl();
+  const res = await postSigned(`${t.url}/slack/events`, slashCommandBody({ text, user_id: user, response_url: responseUrl, ...extra }), SIGNING_SECRET);
+  return { res, responseUrl };
+}
+
+function texts(blocks: unknown): string {
+  return JSON.stringify(blocks);
+}
+
+describe('checklist end to end', () => {
+  it('posts the status with blockers first and a sign-off button for the viewer', async () => {
+    const { res } = await golive('status');
+    expect(res.status).toBe(200);
+    const post = await t.slack.waitForCall('chat.postMessage');
+    expect(post.args.channel).toBe('C0OPS');
+    expect(post.args.text).toBe('Test launch: 3 blockers open — NO-GO until resolved');
+    const blocks = post.args.blocks as { type: string; text?: { text: string }; accessory?: { value: string } }[];
+    expect(blocks[1]!.text!.text).toBe('🔴 *3 blockers open — NO-GO until resolved*');
+    const all = texts(blocks);
+    expect(all.indexOf('Open blockers')).toBeLessThan(all.indexOf('Open warnings'));
+    expect(all.indexOf('Open warnings')).toBeLessThan(all.indexOf('Open info items'));
+    const buttons = blocks.filter((b) => b.accessory).map((b) => b.accessory!.value);
+    // U0DEVOPS is in devops and everyone, not in bd-lead.
+    expect(buttons.sort()).toEqual(['acm-certificate', 'e2e-transaction', 's3-bucket-names', 'secrets-manager']);
+  });
+
+  it('signs an item off by command, announces it, updates the status in place, and records it', async () => {
+    await golive('status');
+    const status = await t.slack.waitForCall('chat.postMessage');
+    t.slack.calls.length = 0;
+    await golive('check secrets-manager all 7 secrets verified');
+    const announce = await t.slack.waitForCall('chat.postMessage');
+    expect(announce.args.text).toBe(
+      '✅ <@U0DEVOPS> signed off `secrets-manager` (AWS Secrets Manager populated) — “all 7 secrets verified”\nPre-flight gates: 1/4 done, 1 blocker open. 🔴 *2 blockers open — NO-GO until resolved*',
+    );
+    const update = await t.slack.waitForCall('chat.update');
+    expect(update.args.ts).toBe((status.result as { ts: string }).ts);
+    expect(update.args.text).toBe('Test launch: 2 blockers open — NO-GO until resolved');
+    const db = new Database(t.dbPath, { readonly: true });
+    expect(db.prepare('SELECT item_id, checked, changed_by, note FROM item_state').all()).toEqual([
+      { item_id: 'secrets-manager', checked: 1, changed_by: 'U0DEVOPS', note: 'all 7 secrets verified' },
+    ]);
+    expect(db.prepare('SELECT actor, action, target, source, channel FROM audit').all()).toEqual([
+      { actor: 'U0DEVOPS', action: 'item.check', target: 'secrets-manager', source: 'command', channel: 'C0OPS' },
+    ]);
+    db.close();
+  });
+
+  it('signs off with the button on the status message', async () => {
+    await golive('status');
+    const status = await t.slack.waitForCall('chat.postMessage');
+    const ts = (status.result as { ts: string }).ts;
+    t.slack.calls.length = 0;
+    const payload = blockActionPayload({ user: 'U0DEVOPS', channel: 'C0OPS', actionId: 'golive_check_item', value: 'acm-certificate', messageTs: ts, responseUrl: t.slack.responseUrl() });
+    const res = await postSigned(`${t.url}/slack/events`, blockActionsBody(payload), SIGNING_SECRET);
+    expect(res.status).toBe(200);
+    const announce = await t.slack.waitForCall('chat.postMessage');
+    expect(announce.args.text).toContain('✅ <@U0DEVOPS> signed off `acm-certificate`');
+    const update = await t.slack.waitForCall('chat.update', (c) => c.args.ts === ts);
+    expect(texts(update.args.blocks)).not.toContain('"value":"acm-certificate"');
+  });
+});

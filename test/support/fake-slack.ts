@@ -1,0 +1,764 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Options for {@link startFakeSlack}. */
+export interface FakeSlackOptions {
+  /** The only bot token the fake accepts; anything else gets `invalid_auth`. Defaults to `"xoxb-test-token"`. */
+  token?: string;
+}
+
+/** One Web API call received by the fake (`POST /api/<method>`). */
+export interface RecordedCall {
+  kind: 'call';
+  /** Web API method name, e.g. `chat.postMessage`. */
+  method: string;
+  /** Query + body arguments; JSON-in-form fields (`blocks`, `view`, ...) are already parsed. `token` is removed. */
+  args: Record<string, unknown>;
+  /** Token from `Authorization: Bearer` or a `token` field. */
+  token?: string;
+  /** `Date.now()` when the request arrived. */
+  at: number;
+  /** True when the answer came from {@link FakeSlack.failNext}. */
+  faulted?: boolean;
+  /** HTTP status the fake answered with. */
+  status?: number;
+  /** JSON body the fake answered with. */
+  result?: Record<string, unknown>;
+}
+
+/** One POST received on a {@link FakeSlack.responseUrl} URL. */
+export interface RecordedResponse {
+  kind: 'response';
+  /** The id segment of the response URL. */
+  id: string;
+  /** Parsed JSON body (raw string if it was not JSON). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests dig into arbitrary Slack payloads
+  body: any;
+  at: number;
+}
+
+/** Anything {@link FakeSlack.waitFor} can match. */
+export type RecordedEntry = RecordedCall | RecordedResponse;
+
+/** A fault injected with {@link FakeSlack.failNext}. */
+export interface FakeSlackFault {
+  /** HTTP status; 429 adds `Retry-After`. Defaults to 429 if `retryAfter` is set, else 200. */
+  status?: number;
+  /** Seconds for the `Retry-After` header (429 only; default 1). */
+  retryAfter?: number;
+  /** Slack error code for the body; defaults to `ratelimited` (429), `internal_error` (5xx) or `fatal_error`. */
+  error?: string;
+}
+
+/** A message the bot posted, as the fake's state after any `chat.update`. */
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks: unknown[];
+  thread_ts?: string;
+  /** Number of successful `chat.update` calls applied. */
+  updates: number;
+}
+
+/** A channel the fake knows about (created, joined, invited to or topic-set). */
+export interface FakeChannel {
+  id: string;
+  name: string;
+  is_private: boolean;
+  topic: string;
+  members: Set<string>;
+}
+
+/** A running fake Slack Web API server. */
+export interface FakeSlack {
+  /** Base URL for `slackApiUrl`, ending with `/api/`. */
+  readonly url: string;
+  /** The accepted bot token. */
+  readonly token: string;
+  /** Recorded Web API calls, in arrival order (faulted ones included). */
+  readonly calls: RecordedCall[];
+  /** Recorded response_url posts, in arrival order. */
+  readonly responses: RecordedResponse[];
+  /** Posted messages keyed by `channel:ts`. */
+  readonly messages: Map<string, FakeMessage>;
+  /** Channels keyed by id. */
+  readonly channels: Map<string, FakeChannel>;
+  /** A response_url on this server; a fresh unique id is used when none is given. */
+  responseUrl(id?: string): string;
+  /** Recorded calls for one method. */
+  callsTo(method: string): RecordedCall[];
+  /** Polls every ~10 ms until an entry matches; rejects after `timeoutMs` listing everything recorded. */
+  waitFor<T extends RecordedEntry>(predicate: (entry: RecordedEntry) => entry is T, timeoutMs?: number): Promise<T>;
+  waitFor(predicate: (entry: RecordedEntry) => boolean, timeoutMs?: number): Promise<RecordedEntry>;
+  /** Waits for a call to `method` (optionally matching `predicate`). */
+  waitForCall(method: string, predicate?: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
+  /** Waits for a response_url post (optionally matching `predicate`). */
+  waitForResponse(predicate?: (response: RecordedResponse) => boolean, timeoutMs?: number): Promise<RecordedResponse>;
+  /** Members returned by `usergroups.users.list` for `groupId`. */
+  setUsergroupMembers(groupId: string, userIds: string[]): void;
+  /** Makes the next call to `method` fail with `fault`; several calls queue up in order. */
+  failNext(method: string, fault: FakeSlackFault): void;
+  /** Clears calls, responses, faults, messages and channels. Usergroups are kept (they are setup data). */
+  reset(): void;
+  /** Stops the server, dropping keep-alive connections. */
+  close(): Promise<void>;
+}
+
+const SPEC_URL = new URL('../../../shared/fixtures/slack-web-api/slack_web_openapi_v2.json', import.meta.url);
+
+/** Fields Slack accepts as JSON strings inside form bodies. */
+const JSON_FORM_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'profile']);
+
+/** Methods Slack serves without a token. */
+const NO_AUTH_METHODS = new Set(['api.test', 'oauth.access', 'oauth.v2.access', 'oauth.v2.exchange', 'oauth.token']);
+
+const MAX_MESSAGE_BLOCKS = 50;
+const MAX_VIEW_BLOCKS = 100;
+const MAX_TEXT = 40_000;
+
+let specCache: Promise<Map<string, string[]>> | undefined;
+
+/** Method name → required non-token parameters, from the OpenAPI spec. */
+function loadSpec(): Promise<Map<string, string[]>> {
+  specCache ??= readFile(SPEC_URL, 'utf8').then((raw) => {
+    const spec = JSON.parse(raw) as {
+      paths: Record<string, Record<string, { parameters?: { name: string; required?: boolean }[] }>>;
+    };
+    const index = new Map<string, string[]>();
+    for (const [path, ops] of Object.entries(spec.paths)) {
+      const required = new Set<string>();
+      for (const op of Object.values(ops)) {
+        for (const p of op.parameters ?? []) {
+          if (p.required === true && p.name !== 'token') required.add(p.name);
+        }
+      }
+      index.set(path.replace(/^\//, ''), [...required]);
+    }
+    return index;
+  });
+  return specCache;
+}
+
+type Body = Record<string, unknown>;
+
+interface Reply {
+  status?: number;
+  headers?: Record<string, string>;
+  body: Body;
+}
+
+function err(error: string, messages?: string[]): Body {
+  return messages && messages.length > 0
+    ? { ok: false, error, response_metadata: { messages } }
+    : { ok: false, error };
+}
+
+function isMissing(v: unknown): boolean {
+  return v === undefined || v === null || v === '';
+}
+
+function str(v: unknown): string | undefined {
+  if (isMissing(v)) return undefined;
+  return typeof v === 'string' ? v : String(v);
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || v === 'true' || v === '1' || v === 1;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function textOf(obj: unknown): string | undefined {
+  return isObject(obj) && typeof obj.text === 'string' ? obj.text : undefined;
+}
+
+/**
+ * Checks the Block Kit limits Slack rejects with `invalid_blocks`, returning Slack-style messages.
+ * Limits are from Slack's Block Kit reference; only the ones a renderer plausibly hits are checked.
+ */
+function blockErrors(blocks: unknown, maxBlocks: number): string[] {
+  if (!Array.isArray(blocks)) return ['[ERROR] must be an array [json-pointer:/blocks]'];
+  const errors: string[] = [];
+  if (blocks.length > maxBlocks) {
+    errors.push(`[ERROR] no more than ${maxBlocks} items allowed [json-pointer:/blocks]`);
+  }
+  const tooLong = (s: string | undefined, max: number, ptr: string): void => {
+    if (s !== undefined && s.length > max) errors.push(`[ERROR] must be less than ${max + 1} characters [json-pointer:${ptr}]`);
+  };
+  const empty = (s: string | undefined, ptr: string): void => {
+    if (s === undefined || s.length === 0) errors.push(`[ERROR] must be more than 0 characters [json-pointer:${ptr}]`);
+  };
+  const checkElement = (el: unknown, ptr: string): void => {
+    if (!isObject(el) || typeof el.type !== 'string') {
+      errors.push(`[ERROR] missing required field: type [json-pointer:${ptr}]`);
+      return;
+    }
+    if (typeof el.action_id === 'string') tooLong(el.action_id, 255, `${ptr}/action_id`);
+    if (el.type === 'button') {
+      const t = textOf(el.text);
+      empty(t, `${ptr}/text/text`);
+      tooLong(t, 75, `${ptr}/text/text`);
+      if (typeof el.value === 'string') tooLong(el.value, 2000, `${ptr}/value`);
+      if (typeof el.url === 'string') tooLong(el.url, 3000, `${ptr}/url`);
+    }
+  };
+  const blockIds = new Set<string>();
+  blocks.forEach((block: unknown, i) => {
+    const ptr = `/blocks/${i}`;
+    if (!isObject(block) || typeof block.type !== 'string') {
+      errors.push(`[ERROR] missing required field: type [json-pointer:${ptr}]`);
+      return;
+    }
+    if (typeof block.block_id === 'string') {
+      tooLong(block.block_id, 255, `${ptr}/block_id`);
+      if (blockIds.has(block.block_id)) errors.push(`[ERROR] duplicate block_id [json-pointer:${ptr}/block_id]`);
+      blockIds.add(block.block_id);
+    }
+    switch (block.type) {
+      case 'section': {
+        const fields = block.fields;
+        if (block.text === undefined && fields === undefined) {
+          errors.push(`[ERROR] must provide either text or fields [json-pointer:${ptr}]`);
+        }
+        if (block.text !== undefined) {
+          const t = textOf(block.text);
+          empty(t, `${ptr}/text/text`);
+          tooLong(t, 3000, `${ptr}/text/text`);
+        }
+        if (Array.isArray(fields)) {
+          if (fields.length > 10) errors.push(`[ERROR] no more than 10 items allowed [json-pointer:${ptr}/fields]`);
+          fields.forEach((f: unknown, j) => tooLong(textOf(f), 2000, `${ptr}/fields/${j}/text`));
+        }
+        if (block.accessory !== undefined) checkElement(block.accessory, `${ptr}/accessory`);
+        break;
+      }
+      case 'header': {
+        const t = textOf(block.text);
+        if (!isObject(block.text) || block.text.type !== 'plain_text') {
+          errors.push(`[ERROR] must be a plain_text object [json-pointer:${ptr}/text]`);
+        }
+        empty(t, `${ptr}/text/text`);
+        tooLong(t, 150, `${ptr}/text/text`);
+        break;
+      }
+      case 'context': {
+        const els = Array.isArray(block.elements) ? block.elements : [];
+        if (els.length === 0) errors.push(`[ERROR] must provide at least 1 item [json-pointer:${ptr}/elements]`);
+        if (els.length > 10) errors.push(`[ERROR] no more than 10 items allowed [json-pointer:${ptr}/elements]`);
+        break;
+      }
+      case 'actions': {
+        const els = Array.isArray(block.elements) ? block.elements : [];
+        if (els.length === 0) errors.push(`[ERROR] must provide at least 1 item [json-pointer:${ptr}/elements]`);
+        if (els.length > 25) errors.push(`[ERROR] no more than 25 items allowed [json-pointer:${ptr}/elements]`);
+        els.forEach((el: unknown, j) => checkElement(el, `${ptr}/elements/${j}`));
+        break;
+      }
+      default:
+        break;
+    }
+  });
+  return errors;
+}
+
+/** Shared message checks for postMessage / postEphemeral / update; `undefined` means fine. */
+function messageContentError(args: Body, requireContent: boolean): Body | undefined {
+  const text = args.text;
+  const blocks = args.blocks;
+  if (requireContent && isMissing(text) && isMissing(blocks) && isMissing(args.attachments)) return err('no_text');
+  if (typeof blocks === 'string') return err('invalid_blocks_format');
+  if (blocks !== undefined) {
+    const problems = blockErrors(blocks, MAX_MESSAGE_BLOCKS);
+    if (problems.length > 0) return err(Array.isArray(blocks) ? 'invalid_blocks' : 'invalid_blocks_format', problems);
+  }
+  if (typeof text === 'string' && text.length > MAX_TEXT) return err('msg_too_long');
+  return undefined;
+}
+
+function viewError(view: unknown, allowedTypes: string[]): Body | undefined {
+  if (!isObject(view)) return err('invalid_arguments', ['[ERROR] failed to match all allowed schemas [json-pointer:/view]']);
+  if (typeof view.type !== 'string' || !allowedTypes.includes(view.type)) {
+    return err('invalid_arguments', [`[ERROR] must be one of ${allowedTypes.join(', ')} [json-pointer:/view/type]`]);
+  }
+  if (view.type === 'modal') {
+    const title = textOf(view.title);
+    if (title === undefined) return err('invalid_arguments', ['[ERROR] missing required field: title [json-pointer:/view]']);
+    if (title.length > 24) {
+      return err('invalid_arguments', ['[ERROR] must be less than 25 characters [json-pointer:/view/title/text]']);
+    }
+  }
+  const problems = blockErrors(view.blocks ?? [], MAX_VIEW_BLOCKS);
+  if (problems.length > 0) return err('invalid_blocks', problems);
+  return undefined;
+}
+
+/** Per-method behaviour: `validate` runs before the spec's required-parameter check so Slack's specific errors win. */
+interface Handler {
+  validate?(args: Body): Body | undefined;
+  run(args: Body): Body;
+}
+
+function parseBody(raw: string, contentType: string): Body {
+  if (raw.length === 0) return {};
+  if (contentType.includes('application/json')) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return isObject(parsed) ? parsed : { _body: parsed };
+    } catch {
+      return { _raw: raw };
+    }
+  }
+  if (contentType.includes('application/x-www-form-urlencoded') || contentType === '') {
+    return formToArgs(new URLSearchParams(raw));
+  }
+  return { _raw: raw };
+}
+
+function formToArgs(params: URLSearchParams): Body {
+  const out: Body = {};
+  for (const [key, value] of params) {
+    if (JSON_FORM_FIELDS.has(key) && /^\s*[[{]/.test(value)) {
+      try {
+        out[key] = JSON.parse(value);
+        continue;
+      } catch {
+        // Slack would reject unparseable JSON; keep the string so the handler can report it.
+      }
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+function readRequest(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const payload = JSON.stringify(reply.body);
+  res.writeHead(reply.status ?? 200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(payload),
+    ...reply.headers,
+  });
+  res.end(payload);
+}
+
+function summarize(entry: RecordedEntry): string {
+  const json = JSON.stringify(entry.kind === 'call' ? entry.args : entry.body) ?? 'undefined';
+  const short = json.length > 300 ? `${json.slice(0, 300)}…` : json;
+  return entry.kind === 'call'
+    ? `  call ${entry.method}${entry.faulted === true ? ' (faulted)' : ''}${entry.result ? ` -> ${String(entry.result.ok === true ? 'ok' : entry.result.error)}` : ''} ${short}`
+    : `  response ${entry.id} ${short}`;
+}
+
+/**
+ * Starts a fake Slack Web API + response_url server on 127.0.0.1 (random port).
+ * Behaves like Slack for the methods golive uses; other methods known to Slack's OpenAPI spec answer `{ok:true}`.
+ */
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const token = options.token ?? 'xoxb-test-token';
+  const calls: RecordedCall[] = [];
+  const responses: RecordedResponse[] = [];
+  const messages = new Map<string, FakeMessage>();
+  const channels = new Map<string, FakeChannel>();
+  const usergroups = new Map<string, string[]>();
+  const faults = new Map<string, FakeSlackFault[]>();
+  let tsCounter = 0;
+  let channelCounter = 0;
+  let viewCounter = 0;
+  let responseCounter = 0;
+
+  // Monotonic across reset() so a ts never repeats within one server.
+  const nextTs = (): string => {
+    tsCounter += 1;
+    const micros = tsCounter * 100;
+    return `${1_700_000_000 + Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
+  };
+
+  const channelFor = (id: string): FakeChannel => {
+    let ch = channels.get(id);
+    if (!ch) {
+      ch = { id, name: 'ops', is_private: false, topic: '', members: new Set(['UBOT']) };
+      channels.set(id, ch);
+    }
+    return ch;
+  };
+
+  const channelJson = (ch: FakeChannel): Body => ({
+    id: ch.id,
+    name: ch.name,
+    is_channel: true,
+    is_private: ch.is_private,
+    is_member: ch.members.has('UBOT'),
+    created: 1_700_000_000,
+    creator: 'UBOT',
+    topic: { value: ch.topic, creator: ch.topic ? 'UBOT' : '', last_set: 0 },
+    purpose: { value: '', creator: '', last_set: 0 },
+    num_members: ch.members.size,
+  });
+
+  const viewJson = (view: Record<string, unknown>, id?: string): Body => {
+    viewCounter += 1;
+    return {
+      id: id ?? `V${String(viewCounter).padStart(8, '0')}`,
+      team_id: 'T111',
+      app_id: 'A0GOLIVE',
+      bot_id: 'BBOT',
+      hash: `${Date.now()}.${viewCounter}`,
+      blocks: [],
+      ...view,
+    };
+  };
+
+  const requireChannel = (args: Body): Body | undefined => (isMissing(args.channel) ? err('channel_not_found') : undefined);
+
+  const viewHandler = (types: string[], requireKey?: (args: Body) => Body | undefined): Handler => ({
+    validate: (args) => requireKey?.(args) ?? (isMissing(args.view) ? undefined : viewError(args.view, types)),
+    run: (args) => ({ ok: true, view: viewJson(args.view as Record<string, unknown>, str(args.view_id)) }),
+  });
+
+  const handlers: Record<string, Handler> = {
+    'auth.test': {
+      run: () => ({
+        ok: true,
+        url: 'https://golive-test.slack.com/',
+        team: 'Golive Test',
+        user: 'golive',
+        team_id: 'T111',
+        user_id: 'UBOT',
+        bot_id: 'BBOT',
+        is_enterprise_install: false,
+      }),
+    },
+    'chat.postMessage': {
+      validate: (args) => requireChannel(args) ?? messageContentError(args, true),
+      run: (args) => {
+        const channel = String(args.channel);
+        const ts = nextTs();
+        const text = str(args.text) ?? '';
+        const blocks = Array.isArray(args.blocks) ? args.blocks : [];
+        const threadTs = str(args.thread_ts);
+        const msg: FakeMessage = { channel, ts, text, blocks, updates: 0 };
+        if (threadTs !== undefined) msg.thread_ts = threadTs;
+        messages.set(`${channel}:${ts}`, msg);
+        return {
+          ok: true,
+          channel,
+          ts,
+          message: { type: 'message', text, blocks, ts, user: 'UBOT', bot_id: 'BBOT', ...(threadTs ? { thread_ts: threadTs } : {}) },
+        };
+      },
+    },
+    'chat.update': {
+      validate: (args) => {
+        const missingChannel = requireChannel(args);
+        if (missingChannel) return missingChannel;
+        if (isMissing(args.ts)) return err('invalid_arguments', ['[ERROR] missing required field: ts']);
+        if (!messages.has(`${String(args.channel)}:${String(args.ts)}`)) return err('message_not_found');
+        return messageContentError(args, true);
+      },
+      run: (args) => {
+        const channel = String(args.channel);
+        const ts = String(args.ts);
+        const msg = messages.get(`${channel}:${ts}`) as FakeMessage;
+        // Slack keeps the previous text/blocks for fields the update omits.
+        if (args.text !== undefined) msg.text = str(args.text) ?? '';
+        if (Array.isArray(args.blocks)) msg.blocks = args.blocks;
+        msg.updates += 1;
+        return {
+          ok: true,
+          channel,
+          ts,
+          text: msg.text,
+          message: { type: 'message', text: msg.text, blocks: msg.blocks, user: 'UBOT', bot_id: 'BBOT', edited: { user: 'UBOT', ts: nextTs() } },
+        };
+      },
+    },
+    'chat.delete': {
+      validate: (args) => {
+        const missingChannel = requireChannel(args);
+        if (missingChannel) return missingChannel;
+        if (isMissing(args.ts)) return err('invalid_arguments', ['[ERROR] missing required field: ts']);
+        return messages.has(`${String(args.channel)}:${String(args.ts)}`) ? undefined : err('message_not_found');
+      },
+      run: (args) => {
+        messages.delete(`${String(args.channel)}:${String(args.ts)}`);
+        return { ok: true, channel: args.channel, ts: args.ts };
+      },
+    },
+    'chat.postEphemeral': {
+      validate: (args) => requireChannel(args) ?? messageContentError(args, true),
+      run: () => ({ ok: true, message_ts: nextTs() }),
+    },
+    'views.publish': viewHandler(['home']),
+    'views.open': viewHandler(['modal']),
+    'views.push': viewHandler(['modal']),
+    'views.update': viewHandler(['modal', 'home'], (args) =>
+      isMissing(args.view_id) && isMissing(args.external_id) ? err('invalid_arguments', ['[ERROR] missing required field: view_id']) : undefined,
+    ),
+    'users.info': {
+      validate: (args) => (isMissing(args.user) ? err('user_not_found') : undefined),
+      run: (args) => {
+        const id = String(args.user);
+        return {
+          ok: true,
+          user: {
+            id,
+            team_id: 'T111',
+            name: id.toLowerCase(),
+            real_name: `User ${id}`,
+            deleted: false,
+            is_bot: false,
+            tz: 'UTC',
+            profile: { email: `${id}@example.com`, display_name: id.toLowerCase(), real_name: `User ${id}` },
+          },
+        };
+      },
+    },
+    'conversations.info': {
+      validate: requireChannel,
+      run: (args) => ({ ok: true, channel: channelJson(channelFor(String(args.channel))) }),
+    },
+    'conversations.create': {
+      validate: (args) => {
+        const name = str(args.name);
+        if (name === undefined) return err('invalid_name_required');
+        if (name.length > 80) return err('invalid_name_maxlength');
+        if (!/^[a-z0-9_-]+$/.test(name)) return err('invalid_name_specials');
+        for (const ch of channels.values()) if (ch.name === name) return err('name_taken');
+        return undefined;
+      },
+      run: (args) => {
+        channelCounter += 1;
+        const id = `C${String(channelCounter).padStart(8, '0')}`;
+        const ch: FakeChannel = {
+          id,
+          name: String(args.name),
+          is_private: truthy(args.is_private),
+          topic: '',
+          members: new Set(['UBOT']),
+        };
+        channels.set(id, ch);
+        return { ok: true, channel: channelJson(ch) };
+      },
+    },
+    'conversations.invite': {
+      validate: (args) => {
+        const missingChannel = requireChannel(args);
+        if (missingChannel) return missingChannel;
+        const users = (str(args.users) ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+        if (users.length === 0) return err('no_user');
+        if (users.includes('UBOT')) return err('cant_invite_self');
+        const ch = channelFor(String(args.channel));
+        const already = users.filter((u) => ch.members.has(u));
+        if (already.length > 0 && !truthy(args.force)) {
+          return { ...err('already_in_channel'), errors: already.map((user) => ({ user, ok: false, error: 'already_in_channel' })) };
+        }
+        return undefined;
+      },
+      run: (args) => {
+        const ch = channelFor(String(args.channel));
+        for (const u of String(args.users).split(',')) if (u.trim()) ch.members.add(u.trim());
+        return { ok: true, channel: channelJson(ch) };
+      },
+    },
+    'conversations.setTopic': {
+      validate: (args) => {
+        const missingChannel = requireChannel(args);
+        if (missingChannel) return missingChannel;
+        return typeof args.topic === 'string' && args.topic.length > 250 ? err('too_long') : undefined;
+      },
+      run: (args) => {
+        const ch = channelFor(String(args.channel));
+        ch.topic = str(args.topic) ?? '';
+        return { ok: true, channel: channelJson(ch) };
+      },
+    },
+    'conversations.join': {
+      validate: requireChannel,
+      run: (args) => {
+        const ch = channelFor(String(args.channel));
+        const already = ch.members.has('UBOT');
+        ch.members.add('UBOT');
+        return { ok: true, channel: channelJson(ch), ...(already ? { warning: 'already_in_channel' } : {}) };
+      },
+    },
+    'usergroups.users.list': {
+      validate: (args) => {
+        const group = str(args.usergroup);
+        return group !== undefined && !usergroups.has(group) ? err('no_such_subteam') : undefined;
+      },
+      run: (args) => ({ ok: true, users: [...(usergroups.get(String(args.usergroup)) ?? [])] }),
+    },
+  };
+
+  const handleApi = async (method: string, call: RecordedCall): Promise<Reply> => {
+    const queued = faults.get(method);
+    const fault = queued?.shift();
+    if (fault) {
+      call.faulted = true;
+      const status = fault.status ?? (fault.retryAfter !== undefined ? 429 : 200);
+      if (status === 429) {
+        return {
+          status,
+          headers: { 'Retry-After': String(fault.retryAfter ?? 1) },
+          body: err(fault.error ?? 'ratelimited'),
+        };
+      }
+      return { status, body: err(fault.error ?? (status >= 500 ? 'internal_error' : 'fatal_error')) };
+    }
+
+    const spec = await loadSpec();
+    const handler = handlers[method];
+    const required = spec.get(method);
+    if (!handler && !required) return { status: 404, body: err('unknown_method') };
+
+    if (call.token === undefined) {
+      if (!NO_AUTH_METHODS.has(method)) return { body: err('not_authed') };
+    } else if (call.token !== token) {
+      return { body: err('invalid_auth') };
+    }
+
+    const specific = handler?.validate?.(call.args);
+    if (specific) return { body: specific };
+    const missing = (required ?? []).filter((name) => isMissing(call.args[name]));
+    if (missing.length > 0) {
+      return { body: err('invalid_arguments', missing.map((name) => `[ERROR] missing required field: ${name}`)) };
+    }
+    return { body: handler ? handler.run(call.args) : { ok: true } };
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const raw = await readRequest(req);
+      const contentType = String(req.headers['content-type'] ?? '').toLowerCase();
+
+      const apiMatch = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
+      if (apiMatch?.[1] !== undefined) {
+        const args: Body = { ...formToArgs(url.searchParams), ...parseBody(raw, contentType) };
+        const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+        const bodyToken = str(args.token);
+        delete args.token;
+        const call: RecordedCall = { kind: 'call', method: apiMatch[1], args, at: Date.now() };
+        const callToken = bearer ?? bodyToken;
+        if (callToken !== undefined) call.token = callToken;
+        calls.push(call);
+        const reply = await handleApi(apiMatch[1], call);
+        call.status = reply.status ?? 200;
+        call.result = reply.body;
+        send(res, reply);
+        return;
+      }
+
+      const respMatch = /^\/response\/([^/]+)$/.exec(url.pathname);
+      if (respMatch?.[1] !== undefined && req.method === 'POST') {
+        let body: unknown = raw;
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          // Keep non-JSON bodies as the raw string so the test can see what was sent.
+        }
+        responses.push({ kind: 'response', id: decodeURIComponent(respMatch[1]), body, at: Date.now() });
+        send(res, { body: { ok: true } });
+        return;
+      }
+
+      send(res, { status: 404, body: err('not_found') });
+    })().catch((e: unknown) => {
+      if (!res.headersSent) send(res, { status: 500, body: err('fake_slack_crashed', [String(e)]) });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+
+  function waitFor(predicate: (entry: RecordedEntry) => boolean, timeoutMs = 3000): Promise<RecordedEntry> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    return new Promise((resolve, reject) => {
+      const tick = (): void => {
+        for (const entry of [...calls, ...responses]) {
+          try {
+            if (predicate(entry)) {
+              resolve(entry);
+              return;
+            }
+          } catch (e) {
+            // Predicates often index into payloads that don't have the shape yet; treat as no match.
+            lastError = e;
+          }
+        }
+        if (Date.now() >= deadline) {
+          const lines = [...calls, ...responses].map(summarize);
+          reject(
+            new Error(
+              `fake-slack: nothing matched within ${timeoutMs} ms.\n` +
+                `Recorded ${calls.length} call(s) and ${responses.length} response(s):\n` +
+                (lines.length > 0 ? lines.join('\n') : '  (none)') +
+                (lastError !== undefined ? `\nLast predicate error: ${String(lastError)}` : ''),
+            ),
+          );
+          return;
+        }
+        setTimeout(tick, 10);
+      };
+      tick();
+    });
+  }
+
+  const fake: FakeSlack = {
+    url: `${base}/api/`,
+    token,
+    calls,
+    responses,
+    messages,
+    channels,
+    responseUrl(id?: string): string {
+      responseCounter += 1;
+      return `${base}/response/${encodeURIComponent(id ?? `r${responseCounter}`)}`;
+    },
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    waitFor: waitFor as FakeSlack['waitFor'],
+    waitForCall: (method, predicate, timeoutMs) =>
+      waitFor((e) => e.kind === 'call' && e.method === method && (predicate?.(e) ?? true), timeoutMs) as Promise<RecordedCall>,
+    waitForResponse: (predicate, timeoutMs) =>
+      waitFor((e) => e.kind === 'response' && (predicate?.(e) ?? true), timeoutMs) as Promise<RecordedResponse>,
+    setUsergroupMembers(groupId, userIds) {
+      usergroups.set(groupId, [...userIds]);
+    },
+    failNext(method, fault) {
+      const queue = faults.get(method) ?? [];
+      queue.push(fault);
+      faults.set(method, queue);
+    },
+    reset() {
+      calls.length = 0;
+      responses.length = 0;
+      faults.clear();
+      messages.clear();
+      channels.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        // Node 20's fetch keeps connections alive, which would hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+  return fake;
+}
