@@ -17,15 +17,19 @@ const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(
 /** A time relative to T-0 such as `T-72h`, `T+30m`, `T-0`, `T+1d2h`. */
 export const RELATIVE_TIME = /^T([+-])((?:\d+[dhm])+|0)$/;
 
-const isoDateTime = z
-  .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)), {
-    message: 'must be an ISO-8601 time with an offset, e.g. "2026-07-01T08:00:00+05:30"',
-  });
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const isIsoWithOffset = (s: string) => ISO_WITH_OFFSET.test(s) && !Number.isNaN(Date.parse(s));
 
-const timeRef = z.string().refine((s) => RELATIVE_TIME.test(s) || (!Number.isNaN(Date.parse(s)) && /\d{4}-\d{2}-\d{2}T/.test(s)), {
+const isoDateTime = z.string().refine(isIsoWithOffset, {
+  message: 'must be an ISO-8601 time with an offset, e.g. "2026-07-01T08:00:00+05:30"',
+});
+
+const timeRef = z.string().refine((s) => RELATIVE_TIME.test(s) || isIsoWithOffset(s), {
   message: 'must be relative to T-0 ("T-72h", "T+30m", "T+1d2h") or an ISO-8601 time with an offset',
 });
+
+/** Five cron fields (minute hour day month weekday), or six with seconds first, as node-cron takes them. */
+const cronExpression = z.string().regex(/^\s*(\S+\s+){4,5}\S+\s*$/, 'must be a cron expression with 5 fields (e.g. "* * * * *"), or 6 with seconds first');
 
 const timezone = z.string().refine(
   (tz) => {
@@ -135,7 +139,7 @@ const alarms = z
   .object({
     region: text(30).optional(),
     prefixes: z.array(text(255)).min(1, 'name at least one alarm name prefix'),
-    schedule: z.string().default('* * * * *'),
+    schedule: cronExpression.default('* * * * *'),
     rules: z.array(alarmRule).default([]),
     flapping: z
       .object({ transitions: z.number().int().min(2).default(4), minutes: z.number().int().min(1).default(30) })
@@ -210,8 +214,8 @@ const criterion = z.discriminatedUnion('type', [
       unit: z.string().optional(),
     })
     .strict()
-    .refine((c) => (c.expression ? !!c.metrics : !!(c.namespace && c.metric)), {
-      message: 'a metric criterion needs namespace + metric, or expression + metrics',
+    .refine((c) => (c.expression ? !!c.metrics && !c.namespace && !c.metric : !!(c.namespace && c.metric) && !c.metrics), {
+      message: 'a metric criterion needs either namespace + metric, or expression + metrics (not both)',
     }),
   z.object({ type: z.literal('no_incidents'), severity: severityName, since: timeRef, label: z.string().optional() }).strict(),
 ]);
