@@ -176,7 +176,7 @@ export class ChecklistService {
     }
     const held = await this.roles.rolesOf(actor.userId, gate.signoff);
     if (held.length === 0) {
-      const who = gate.signoff.map((r) => this.roleLabel(r)).join(', ');
+      const who = gate.signoff.map((r) => this.roleLabel(r)).join(' or ');
       throw new GoliveError('not_permitted', `Only ${who} can sign off gate \`${gate.id}\`, and you are not in ${gate.signoff.length > 1 ? 'any of those roles' : 'that role'}.`);
     }
     const states = this.store.itemStates();

@@ -102,6 +102,19 @@ function gateLine(g: GateStatus, ctx: StatusRenderContext): string {
   return parts.join(' · ');
 }
 
+/** Most gates listed in the overview; the rest are summarised so a huge runbook still fits one message. */
+const MAX_GATE_LINES = 20;
+
+function gateLines(gates: GateStatus[], ctx: StatusRenderContext): string[] {
+  const lines = gates.slice(0, MAX_GATE_LINES).map((g) => gateLine(g, ctx));
+  const rest = gates.slice(MAX_GATE_LINES);
+  if (rest.length > 0) {
+    const blockers = rest.reduce((n, g) => n + g.openBlockers, 0);
+    lines.push(`…and ${rest.length} more gates (${rest.reduce((n, g) => n + g.done, 0)}/${rest.reduce((n, g) => n + g.total, 0)} done, ${blockers} blocker${blockers === 1 ? '' : 's'} open) — \`/golive status <gate>\` shows one`);
+  }
+  return lines;
+}
+
 function itemBlock(s: ItemStatus, ctx: StatusRenderContext, withGate: boolean): Block {
   const owner = `${ctx.roleLabel(s.item.owner)} (${people(ctx.roleMembers.get(s.item.owner) ?? [])})`;
   if (s.done) {
@@ -131,7 +144,7 @@ export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx:
   const head: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}${gateView ? ` — ${gateView.gate.title}` : ''}`, 150), emoji: true } },
     section(verdictText(snapshot, ctx.roleLabel)),
-    ...sections((gateView ? [gateView] : snapshot.gates).map((g) => gateLine(g, ctx))),
+    ...sections(gateLines(gateView ? [gateView] : snapshot.gates, ctx)),
   ];
   if (gateView?.gate.description) head.push(context(escapeText(clip(gateView.gate.description, 500))));
 

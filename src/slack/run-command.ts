@@ -8,6 +8,11 @@ import type { SlackMessage } from './slack-port.js';
 /** Slack allows ~4000 characters of command text; nothing golive takes needs more than this. */
 export const MAX_COMMAND_TEXT = 1500;
 
+/** Slack sends command text with `&`, `<` and `>` HTML-encoded; we store what the person typed and escape again on output. */
+function decodeSlackText(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
 /**
  * Parses `/golive <text>` and runs the matching subcommand. Anything malformed
  * throws a GoliveError whose hint carries the usage, generated from the specs.
@@ -17,7 +22,7 @@ export async function runCommand(
   base: { userId: string; channelId: string; services: CommandServices; respond: (m: SlackMessage) => Promise<void> },
 ): Promise<void> {
   const { specs } = base.services;
-  const trimmed = text.replace(/\u00a0/g, ' ').trim();
+  const trimmed = decodeSlackText(text).replace(/\u00a0/g, ' ').trim();
   if (trimmed.length > MAX_COMMAND_TEXT) {
     throw new GoliveError('usage', `That command is ${trimmed.length} characters long; golive takes at most ${MAX_COMMAND_TEXT}. Nothing was changed.`, usageText(specs));
   }

@@ -1,0 +1,78 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { click, golive, privateReply } from '../support/golive-client.js';
+import { startTestApp, type TestApp } from '../support/start-app.js';
+
+type Block = { type: string; text?: { text: string }; accessory?: { value: string; action_id: string }; elements?: { action_id?: string; value?: string; text?: unknown }[] };
+
+let t: TestApp;
+afterEach(async () => {
+  await t.close();
+});
+
+function bigRunbook(items: number): string {
+  const lines = [
+    'version: 1',
+    'launch: { name: Big launch, channel: C0OPS, timezone: UTC }',
+    'roles:',
+    '  devops: { name: DevOps, users: [U0DEVOPS] }',
+    'gates:',
+  ];
+  for (let g = 0; g < 4; g++) {
+    lines.push(`  - id: gate-${g}`, `    title: Gate ${g} ${'with a long title '.repeat(5)}`, '    signoff: [devops]', '    items:');
+    for (let i = 0; i < items / 4; i++) {
+      const level = ['blocker', 'warning', 'info'][i % 3];
+      lines.push(`      - { id: item-${g}-${i}, title: "Item ${i} of gate ${g} ${'lorem ipsum '.repeat(12)}", level: ${level}, owner: devops }`);
+    }
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'golive-big-'));
+  const file = path.join(dir, 'big.yml');
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+describe('/golive status', () => {
+  it('shows one gate in full, done items with who and note', async () => {
+    t = await startTestApp({ clock: { now: () => new Date('2026-12-01T02:30:00Z') } });
+    await golive(t, 'check secrets-manager verified');
+    await t.slack.waitForCall('chat.postMessage');
+    await golive(t, 'status pre-flight');
+    const post = await t.slack.waitForCall('chat.postMessage', (c) => Array.isArray(c.args.blocks) && JSON.stringify(c.args.blocks).includes('Done'));
+    const blocks = post.args.blocks as Block[];
+    expect(blocks[0]!.text!.text).toBe('🚀 Test launch — Pre-flight gates');
+    expect(blocks[2]!.text!.text).toBe('🔴 *Pre-flight gates* `pre-flight` — 1/4 done · 1 blocker open · sign-off: ⏳ DevOps, ⏳ CTO');
+    const texts = blocks.filter((b) => b.type === 'section').map((b) => b.text!.text);
+    expect(texts).toContain('✅ `secrets-manager` AWS Secrets Manager populated\nSigned off by <@U0DEVOPS> · 1 Dec 08:00 GMT+5:30 — “verified”');
+    expect(texts).toContain('🔴 `v2f-agreement` Visa2Fly B2B API agreement signed\nOwner: BD Lead (<@U0BDLEAD>)');
+    expect(texts).toContain('⚠️ `acm-certificate` ACM wildcard certificate issued\nOwner: DevOps (<@U0DEVOPS>, <@U0DEVOPS2>)');
+  });
+
+  it('suggests a gate for a typo', async () => {
+    t = await startTestApp();
+    expect(await privateReply(t, 'status preflight')).toBe(':warning: There is no gate `preflight`.\nDid you mean `pre-flight`?');
+  });
+
+  it('paginates a long runbook within Slack limits and pages in place with the buttons', async () => {
+    t = await startTestApp({ runbook: bigRunbook(200) });
+    await golive(t, 'status');
+    const post = await t.slack.waitForCall('chat.postMessage');
+    expect(post.result).toMatchObject({ ok: true });
+    const blocks = post.args.blocks as Block[];
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    for (const b of blocks) if (b.text) expect(b.text.text.length).toBeLessThanOrEqual(3000);
+    const pager = blocks[blocks.length - 1]!;
+    expect(pager.type).toBe('actions');
+    expect(pager.elements!.map((e) => e.action_id)).toEqual(['golive_status_page_next']);
+    expect(JSON.stringify(blocks)).toContain('page 1 of 5');
+    const ts = (post.result as { ts: string }).ts;
+    await click(t, 'golive_status_page_next', pager.elements![0]!.value!, 'U0DEVOPS', ts);
+    const update = await t.slack.waitForCall('chat.update');
+    expect(update.result).toMatchObject({ ok: true });
+    expect(update.args.ts).toBe(ts);
+    const page2 = update.args.blocks as Block[];
+    expect(JSON.stringify(page2)).toContain('page 2 of 5');
+    expect(page2[page2.length - 1]!.elements!.map((e) => e.action_id)).toEqual(['golive_status_page_prev', 'golive_status_page_next']);
+  });
+});

@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { golive, query } from '../support/golive-client.js';
+import { PROJECT_ROOT, startTestApp, type TestApp } from '../support/start-app.js';
+
+function runMain(env: Record<string, string>) {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe('start-up', () => {
+  it('names every configuration problem at once and exits 1', () => {
+    const res = runMain({ PORT: 'abc', SLACK_API_URL: 'not a url' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      [
+        'golive cannot start; fix the configuration:',
+        '  - SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from the Slack app\'s "OAuth & Permissions" page)',
+        '  - SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page)',
+        '  - SLACK_API_URL is not an http(s) URL',
+        '  - PORT must be a number from 0 to 65535 (got "abc")',
+        '  - GOLIVE_RUNBOOK is not set (the path of the launch runbook YAML, e.g. runbooks/govisax.yml)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses a malformed runbook with file:line: reason, and never prints a secret', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'golive-bad-'));
+    const file = path.join(dir, 'bad.yml');
+    writeFileSync(file, ['version: 1', 'launch:', '  name: Bad', '  channel: "#ops"', 'roles:', '  devops: { name: DevOps, users: [U1AB] }', 'gates:', '  - id: pre-flight', '    title: Pre', '    items:', '      - { id: a, title: A, level: critical, owner: ops }', ''].join('\n'));
+    const res = runMain({ SLACK_BOT_TOKEN: 'xoxb-secret-bot-token-value', SLACK_SIGNING_SECRET: 'super-secret-signing', GOLIVE_RUNBOOK: file, GOLIVE_DB: path.join(dir, 'db.sqlite') });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      [
+        'The runbook is not valid:',
+        `${file}:4: launch.channel: must be a Slack channel ID such as "C0123ABCD" (not a #name: names change, IDs do not)`,
+        `${file}:11: gates[0].items[0].level: Invalid option: expected one of "blocker"|"warning"|"info"`,
+        '',
+      ].join('\n'),
+    );
+    expect(res.stderr + res.stdout).not.toMatch(/secret-bot-token|super-secret/);
+  });
+});
+
+describe('health and persistence', () => {
+  it('answers /healthz with the database and runbook state', async () => {
+    t = await startTestApp();
+    const res = await fetch(`${t.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      mode: 'http',
+      database: { ok: true, path: t.dbPath, schema_version: 1, outbox_pending: 0 },
+      runbook: { ok: true, path: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'), launch: 'Test launch', gates: 2, items: 5 },
+    });
+  });
+
+  it('keeps sign-offs across a restart and does not re-run migrations', async () => {
+    t = await startTestApp();
+    await golive(t, 'check secrets-manager before restart');
+    await t.slack.waitForCall('chat.postMessage');
+    t = await t.restart();
+    t.slack.reset();
+    await golive(t, 'status');
+    const post = await t.slack.waitForCall('chat.postMessage');
+    expect(post.args.text).toBe('Test launch: 2 blockers open — NO-GO until resolved');
+    expect(query(t, 'SELECT version FROM schema_migrations')).toEqual([{ version: 1 }]);
+    expect(query(t, 'SELECT item_id, note FROM item_state')).toEqual([{ item_id: 'secrets-manager', note: 'before restart' }]);
+  });
+
+  it('keeps an announcement Slack refused and delivers it once Slack is back', async () => {
+    t = await startTestApp();
+    t.slack.failNext('chat.postMessage', { status: 503 });
+    t.slack.failNext('chat.postMessage', { status: 503 });
+    t.slack.failNext('chat.postMessage', { status: 503 });
+    await golive(t, 'check secrets-manager during outage');
+    await t.slack.waitFor(() => t!.slack.callsTo('chat.postMessage').some((c) => c.faulted));
+    await t.slack.waitFor(() => query<{ n: number }>(t!, 'SELECT COUNT(*) AS n FROM outbox WHERE last_error IS NOT NULL')[0]!.n === 1);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL')).toEqual([{ n: 1 }]);
+    // The row is due again after its backoff; a flush picks it up.
+    const [row] = query<{ next_attempt_at: string }>(t, 'SELECT next_attempt_at FROM outbox');
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(row!.next_attempt_at) - Date.now()) + 20));
+    await t.app.outbox.flush();
+    const delivered = t.slack.callsTo('chat.postMessage').filter((c) => !c.faulted);
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]!.args.text).toContain('signed off `secrets-manager`');
+  });
+});
