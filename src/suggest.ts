@@ -27,9 +27,11 @@ export function closestNames(input: string, names: readonly string[], max = 3): 
     const d = distance(needle, n);
     return { name, score: contains ? 0 : d, ok: contains || d <= Math.max(2, Math.floor(n.length / 3)) };
   });
-  return scored
-    .filter((s) => s.ok)
-    .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+  const ok = scored.filter((s) => s.ok).sort((a, b) => a.score - b.score || a.name.localeCompare(b.name));
+  // Only the best matches: "b3" should suggest b1 and b2, not every two-letter id.
+  const best = ok[0]?.score ?? 0;
+  return ok
+    .filter((s) => s.score === best)
     .slice(0, max)
     .map((s) => s.name);
 }

@@ -10,8 +10,10 @@ let bad = 0;
 for (const file of files) {
   const result = loadRunbookFile(file);
   if (result.ok) {
-    const items = result.runbook.gates.reduce((n, g) => n + g.items.length, 0);
-    console.log(`${file}: ok (${result.runbook.gates.length} gates, ${items} items, ${result.runbook.services.length} services, ${result.runbook.milestones.length} milestones)`);
+    const rb = result.runbook;
+    const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    const items = rb.gates.reduce((n, g) => n + g.items.length, 0);
+    console.log(`${file}: ok (${count(rb.gates.length, 'gate')}, ${count(items, 'item')}, ${count(rb.services.length, 'service')}, ${count(rb.milestones.length, 'milestone')})`);
   } else {
     bad++;
     for (const p of result.problems) console.error(formatProblem(p));
