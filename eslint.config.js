@@ -16,4 +16,8 @@ export default tseslint.config(
     files: ['src/validate-cli.ts', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
 );
