@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { commandSpecs } from '../commands/index.js';
 import type { CommandServices } from '../commands/command-spec.js';
 import { openDatabase, schemaVersion } from '../store/open-database.js';
@@ -55,8 +55,19 @@ export function createApp(options: AppOptions): GoliveApp {
   const store = options.store ?? new Store(openDatabase(config.dbPath));
 
   const socketMode = Boolean(config.slack.appToken);
+  const clientOptions = {
+    slackApiUrl: config.slack.apiUrl,
+    // Interactive replies should fail fast; posts that must arrive go through the outbox, which retries for longer.
+    retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
+    rejectRateLimitedCalls: true,
+  };
   const receiver = socketMode
-    ? undefined
+    ? new SocketModeReceiver({
+        appToken: config.slack.appToken!,
+        logger: toBoltLogger(logger),
+        // Bolt's default Socket Mode receiver ignores the app's clientOptions, so apps.connections.open would bypass SLACK_API_URL.
+        installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
+      })
     : new HTTPReceiver({
         signingSecret: config.slack.signingSecret,
         endpoints: '/slack/events',
@@ -65,18 +76,12 @@ export function createApp(options: AppOptions): GoliveApp {
       });
   const bolt = new App({
     token: config.slack.botToken,
-    ...(socketMode ? { appToken: config.slack.appToken, socketMode: true, signingSecret: config.slack.signingSecret } : { receiver }),
+    receiver,
     logger: toBoltLogger(logger),
     logLevel: LogLevel.INFO,
-    // Bolt checks the token with auth.test on start-up; we do it ourselves in start() to give a clear message.
+    // Bolt would call auth.test in the constructor; start() does it instead, to fail with a clear message.
     tokenVerificationEnabled: false,
-    botId: undefined,
-    clientOptions: {
-      slackApiUrl: config.slack.apiUrl,
-      // Interactive replies should fail fast; posts that must arrive go through the outbox, which retries for longer.
-      retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
-      rejectRateLimitedCalls: true,
-    },
+    clientOptions,
   });
 
   const slack = options.slack ?? createSlackAdapter(bolt.client);

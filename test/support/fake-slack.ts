@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 export interface FakeSlackOptions {
   /** The only bot token the fake accepts; anything else gets `invalid_auth`. Defaults to `"xoxb-test-token"`. */
   token?: string;
+  /** The app-level token accepted by `apps.connections.open` (Socket Mode). Defaults to `"xapp-test-token"`. */
+  appToken?: string;
 }
 
 /** One Web API call received by the fake (`POST /api/<method>`). */
@@ -98,6 +100,8 @@ export interface FakeSlack {
   waitForResponse(predicate?: (response: RecordedResponse) => boolean, timeoutMs?: number): Promise<RecordedResponse>;
   /** Members returned by `usergroups.users.list` for `groupId`. */
   setUsergroupMembers(groupId: string, userIds: string[]): void;
+  /** The WebSocket URL `apps.connections.open` hands out (Socket Mode tests run their own server). */
+  setSocketModeUrl(url: string): void;
   /** Makes the next call to `method` fail with `fault`; several calls queue up in order. */
   failNext(method: string, fault: FakeSlackFault): void;
   /** Clears calls, responses, faults, messages and channels. Usergroups are kept (they are setup data). */
@@ -367,6 +371,8 @@ function summarize(entry: RecordedEntry): string {
  */
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const token = options.token ?? 'xoxb-test-token';
+  const appToken = options.appToken ?? 'xapp-test-token';
+  let socketModeUrl: string | undefined;
   const calls: RecordedCall[] = [];
   const responses: RecordedResponse[] = [];
   const messages = new Map<string, FakeMessage>();
@@ -428,6 +434,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   });
 
   const handlers: Record<string, Handler> = {
+    'apps.connections.open': {
+      run: () => (socketModeUrl ? { ok: true, url: socketModeUrl } : err('internal_error')),
+    },
     'auth.test': {
       run: () => ({
         ok: true,
@@ -625,6 +634,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
     if (call.token === undefined) {
       if (!NO_AUTH_METHODS.has(method)) return { body: err('not_authed') };
+    } else if (method === 'apps.connections.open') {
+      if (call.token !== appToken) return { body: err(call.token.startsWith('xoxb-') ? 'not_allowed_token_type' : 'invalid_auth') };
     } else if (call.token !== token) {
       return { body: err('invalid_auth') };
     }
@@ -738,6 +749,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       waitFor((e) => e.kind === 'call' && e.method === method && (predicate?.(e) ?? true), timeoutMs) as Promise<RecordedCall>,
     waitForResponse: (predicate, timeoutMs) =>
       waitFor((e) => e.kind === 'response' && (predicate?.(e) ?? true), timeoutMs) as Promise<RecordedResponse>,
+    setSocketModeUrl(url) {
+      socketModeUrl = url;
+    },
     setUsergroupMembers(groupId, userIds) {
       usergroups.set(groupId, [...userIds]);
     },

@@ -1,0 +1,41 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signSlackRequest } from '../support/sign.js';
+import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await startTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function sendEvent(eventId: string, event: Record<string, unknown>, retryNum?: number) {
+  const body = JSON.stringify({ token: 'x', team_id: 'T111', api_app_id: 'A0GOLIVE', type: 'event_callback', event_id: eventId, event_time: 1700000000, event });
+  const headers: Record<string, string> = { ...(signSlackRequest(SIGNING_SECRET, body) as unknown as Record<string, string>), 'Content-Type': 'application/json' };
+  if (retryNum !== undefined) headers['X-Slack-Retry-Num'] = String(retryNum);
+  return fetch(`${t.url}/slack/events`, { method: 'POST', body, headers }).then((r) => r.status);
+}
+
+describe('App Home', () => {
+  it('publishes the launch dashboard when the Home tab is opened, once per event', async () => {
+    const event = { type: 'app_home_opened', user: 'U0DEVOPS', channel: 'D0HOME', tab: 'home', event_ts: '1700000000.000100' };
+    expect(await sendEvent('Ev0HOME1', event)).toBe(200);
+    const publish = await t.slack.waitForCall('views.publish');
+    expect(publish.result).toMatchObject({ ok: true });
+    expect(publish.args.user_id).toBe('U0DEVOPS');
+    const view = publish.args.view as { type: string; blocks: { type: string; text?: { text: string } }[] };
+    expect(view.type).toBe('home');
+    expect(view.blocks[0]!.text!.text).toBe('🚀 Test launch');
+    expect(view.blocks[1]!.text!.text).toBe('🔴 *3 blockers open — NO-GO until resolved*');
+    expect(await sendEvent('Ev0HOME1', event, 1)).toBe(200);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(t.slack.callsTo('views.publish')).toHaveLength(1);
+  });
+
+  it('ignores the Messages tab', async () => {
+    expect(await sendEvent('Ev0MSGS', { type: 'app_home_opened', user: 'U0DEVOPS', channel: 'D0HOME', tab: 'messages', event_ts: '1.2' })).toBe(200);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(t.slack.callsTo('views.publish')).toHaveLength(0);
+  });
+});
