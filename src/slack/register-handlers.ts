@@ -28,7 +28,14 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
   app.use(async (args) => {
     const body = args.body as unknown as Record<string, unknown>;
     const key = requestKey(body);
-    if (key && !store.claimRequest(key, clock.now().toISOString())) {
+    let first = true;
+    try {
+      first = !key || store.claimRequest(key, clock.now().toISOString());
+    } catch (err) {
+      // A broken database must not swallow the request: the handler will report the failure to the user.
+      logger.error({ err, key }, 'could not record the request for de-duplication');
+    }
+    if (!first) {
       logger.info({ key, retryNum: args.context.retryNum }, 'duplicate request ignored');
       if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
       return;

@@ -74,3 +74,22 @@ describe('checklist end to end', () => {
     expect(texts(update.args.blocks)).not.toContain('"value":"acm-certificate"');
   });
 });
+
+describe('unexpected failures', () => {
+  it('tells the user an error id that is also in the log, and the process keeps serving', async () => {
+    const { vi } = await import('vitest');
+    const spy = vi.spyOn(t.app.services.checklist, 'snapshot').mockImplementation(() => {
+      throw new Error('disk I/O error');
+    });
+    const { responseUrl } = await golive('status');
+    const reply = await t.slack.waitForResponse((r) => responseUrl.endsWith(r.id));
+    const match = /^:warning: Something went wrong on golive's side \(error id `([0-9a-f]{8})`\)\.\nCheck `\/golive history` to see whether your change was recorded before trying again, and give the error id to whoever runs golive\.$/.exec(reply.body.text as string);
+    expect(match).not.toBeNull();
+    expect(reply.body.response_type).toBe('ephemeral');
+    const logLine = t.logs.find((l) => l.includes(match![1]!));
+    expect(logLine).toContain('disk I/O error');
+    spy.mockRestore();
+    await golive('status');
+    await t.slack.waitForCall('chat.postMessage');
+  });
+});

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { click, golive, privateReply, query, sleep } from '../support/golive-client.js';
+import { postSigned } from '../support/sign.js';
+import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const ODD_INPUTS = [
+  'check',
+  'check nope',
+  "check '; DROP TABLE item_state; --",
+  'check `secrets-manager`',
+  'check <@U0BDLEAD>',
+  'uncheck 🚀🚀🚀',
+  'signoff',
+  'signoff pre-flight extra words',
+  'status pre-flight soft-launch',
+  'history -5',
+  'history 1e9',
+  'STATUS nonexistent',
+  'ｃｈｅｃｋ secrets-manager',
+  '*bold* _it_ ~s~',
+  'check \u0000\u0007',
+  `check ${'ü'.repeat(1600)}`,
+];
+
+describe('malformed input', () => {
+  it('answers every odd command privately, changes nothing and posts nothing', async () => {
+    for (const text of ODD_INPUTS) {
+      const reply = await privateReply(t, text);
+      expect(reply, text).toMatch(/^:warning: /);
+      expect(reply, text).not.toContain('<@U0BDLEAD>`');
+    }
+    expect(query(t, 'SELECT COUNT(*) AS n FROM item_state')).toEqual([{ n: 0 }]);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
+    expect(t.slack.callsTo('chat.postMessage')).toEqual([]);
+  });
+
+  it('survives broken interaction payloads and unknown buttons', async () => {
+    const bad = await postSigned(`${t.url}/slack/events`, 'payload=%7Bnot-json', SIGNING_SECRET);
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    const id = await click(t, 'golive_check_item', 'x'.repeat(1900), 'U0DEVOPS');
+    const reply = await t.slack.waitForResponse((r) => r.id === id);
+    expect(reply.body.text).toMatch(/^:warning: There is no checklist item `x+…`\./);
+    await click(t, 'golive_status_page_next', '{"g":"nope","p":"x"}', 'U0DEVOPS');
+    await sleep(100);
+    // Still serving.
+    const { status } = await golive(t, 'help');
+    expect(status).toBe(200);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
+  });
+});
