@@ -59,6 +59,8 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     try {
       const channel = body.channel?.id ?? null;
       const result = await checklist.check(action.value ?? '', { userId: body.user.id, source: 'button', channel }, null);
+      // A click on the Home tab has no message to update in place; republish the tab instead.
+      if (body.container?.type === 'view') await publishHome(body.user.id);
       if (!result.changed) {
         await reply(renderNotice(`\`${escapeText(result.status.item.id)}\` was already signed off by <@${result.status.changedBy}>; nothing changed.`));
         await statusBoard.refreshAll();

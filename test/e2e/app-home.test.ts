@@ -33,6 +33,17 @@ describe('App Home', () => {
     expect(t.slack.callsTo('views.publish')).toHaveLength(1);
   });
 
+  it('republishes the Home tab after a sign-off clicked there', async () => {
+    const { blockActionPayload, blockActionsBody, postSigned } = await import('../support/sign.js');
+    const payload = { ...blockActionPayload({ user: 'U0DEVOPS', channel: 'C0OPS', actionId: 'golive_check_item', value: 'secrets-manager', messageTs: '1.1', responseUrl: t.slack.responseUrl() }), container: { type: 'view', view_id: 'V0HOME' }, channel: undefined, message: undefined };
+    expect((await postSigned(`${t.url}/slack/events`, blockActionsBody(payload), SIGNING_SECRET)).status).toBe(200);
+    const publish = await t.slack.waitForCall('views.publish');
+    const view = publish.args.view as { blocks: { text?: { text: string } }[] };
+    expect(view.blocks[1]!.text!.text).toBe('🔴 *2 blockers open — NO-GO until resolved*');
+    const announce = await t.slack.waitForCall('chat.postMessage');
+    expect(announce.args.channel).toBe('C0OPS');
+  });
+
   it('ignores the Messages tab', async () => {
     expect(await sendEvent('Ev0MSGS', { type: 'app_home_opened', user: 'U0DEVOPS', channel: 'D0HOME', tab: 'messages', event_ts: '1.2' })).toBe(200);
     await new Promise((r) => setTimeout(r, 150));
