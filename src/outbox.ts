@@ -8,7 +8,8 @@ const PERMANENT = new Set([
   'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked',
   'missing_scope', 'invalid_blocks', 'invalid_arguments', 'msg_too_long', 'no_text', 'restricted_action', 'unknown_method',
 ]);
-const MAX_ATTEMPTS = 12;
+/** A post older than this is given up on: a launch window is 48 hours, and news older than that misleads. */
+const MAX_AGE_MS = 48 * 60 * 60 * 1000;
 
 /**
  * Delivers Slack calls that were stored with the change they announce.
@@ -68,7 +69,8 @@ export class Outbox {
       } catch (err) {
         const slackError = err instanceof SlackCallError ? err.slackError : (err as Error).message;
         const attempts = row.attempts + 1;
-        if ((err instanceof SlackCallError && PERMANENT.has(err.slackError)) || attempts >= MAX_ATTEMPTS) {
+        const tooOld = this.clock.now().getTime() - Date.parse(row.created_at) >= MAX_AGE_MS;
+        if ((err instanceof SlackCallError && PERMANENT.has(err.slackError)) || tooOld) {
           this.store.markFailed(row.id, this.clock.now().toISOString(), slackError);
           this.logger.error({ outboxId: row.id, method: row.method, channel: row.args.channel, slackError, attempts }, 'gave up delivering a Slack message');
           continue;

@@ -9,12 +9,17 @@ export type Db = Database.Database;
 export function openDatabase(file: string, migrations: Migration[] = allMigrations): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  // Two requests writing at once wait for each other instead of failing with SQLITE_BUSY.
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.pragma('synchronous = NORMAL');
-  migrate(db, migrations);
+  try {
+    // Two requests writing at once wait for each other instead of failing with SQLITE_BUSY.
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    migrate(db, migrations);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 
@@ -27,11 +32,14 @@ export function migrate(db: Db, migrations: Migration[] = allMigrations): number
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   for (const m of sorted) {
     if (applied.has(m.version)) continue;
-    db.transaction(() => {
+    const ran = db.transaction(() => {
+      // Re-checked under the write lock: another process may have applied it since we looked.
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return false;
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      return true;
     }).immediate();
-    done.push(m.version);
+    if (ran) done.push(m.version);
   }
   return done;
 }

@@ -88,6 +88,12 @@ export class Store {
 
   /** Sets the item's state; returns false (and writes nothing) if it already had that state. */
   setItemState(itemId: string, checked: boolean, by: string, at: string, note: string | null): boolean {
+    if (!checked) {
+      // An item never touched is already open: nothing to write.
+      return this.db
+        .prepare('UPDATE item_state SET checked = 0, changed_by = ?, changed_at = ?, note = ? WHERE item_id = ? AND checked = 1')
+        .run(by, at, note, itemId).changes === 1;
+    }
     const res = this.db
       .prepare(
         `INSERT INTO item_state (item_id, checked, changed_by, changed_at, note) VALUES (@itemId, @checked, @by, @at, @note)

@@ -1,76 +1,318 @@
-import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { Outbox } from '../src/outbox.js';
-import { SlackCallError, type SlackPort } from '../src/slack/slack-port.js';
+import { SlackCallError, type SlackMessage, type SlackPort } from '../src/slack/slack-port.js';
 import { openDatabase } from '../store/open-database.js';
 import { Store } from '../store/store.js';
 
-function setup(failures: (SlackCallError | null)[] = []) {
-  const store = new Store(openDatabase(':memory:'));
-  const clock = { at: Date.parse('2026-12-01T00:00:00Z'), now: () => new Date(clock.at) };
-  const sent: Record<string, unknown>[] = [];
-  let n = 0;
-  const slack = {
-    call: async (_method: string, args: Record<string, unknown>) => {
-      await new Promise((r) => setTimeout(r, 1));
-      const f = failures[n++];
-      if (f) throw f;
-      sent.push(args);
-      return { ok: true, ts: `1.${n}`, channel: args.channel };
-    },
-  } as unknown as SlackPort;
-  const outbox = new Outbox(store, slack, clock, createLogger({ level: 'silent' }));
-  const row = (id: number) => store.db.prepare('SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error FROM outbox WHERE id = ?').get(id) as Record<string, unknown>;
-  return { store, clock, sent, outbox, row, enqueue: (text: string) => store.enqueue('chat.postMessage', { channel: 'C1', text }, clock.now().toISOString()) };
+const T0 = '2026-12-01T00:00:00.000Z';
+const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+
+/** A hand-written SlackPort: records calls, fails them as scripted, and can hold them in flight. */
+class FakeSlack implements SlackPort {
+  readonly calls: { method: string; args: Record<string, unknown> }[] = [];
+  private readonly failures = new Map<string, Error[]>();
+  private held: (() => void)[] | undefined;
+  private inFlight = 0;
+  maxInFlight = 0;
+
+  /** The next calls whose `text` is `text` throw these errors, in order. */
+  failNext(text: string, ...errors: Error[]): void {
+    this.failures.set(text, [...(this.failures.get(text) ?? []), ...errors]);
+  }
+
+  /** Calls wait until `release()`. */
+  hold(): void {
+    this.held = [];
+  }
+
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = undefined;
+    for (const go of waiting) go();
+  }
+
+  async call(method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.calls.push({ method, args });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
+      else await new Promise((resolve) => setImmediate(resolve));
+      const error = this.failures.get(String(args.text))?.shift();
+      if (error) throw error;
+      return { ok: true, channel: args.channel, ts: `1700000000.${String(this.calls.length).padStart(6, '0')}` };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  texts(): string[] {
+    return this.calls.map((c) => String(c.args.text));
+  }
+
+  async usergroupMembers(): Promise<string[]> {
+    throw new Error('not used by the outbox');
+  }
+  async postMessage(_channel: string, _message: SlackMessage): Promise<{ channel: string; ts: string }> {
+    throw new Error('not used by the outbox');
+  }
+  async updateMessage(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
+  async publishHome(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
 }
 
+interface OutboxRowInDb {
+  attempts: number;
+  next_attempt_at: string;
+  delivered_at: string | null;
+  failed_at: string | null;
+  last_error: string | null;
+  result: string | null;
+}
+
+const stores: Store[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.db.close();
+});
+
+function setup(options: { logger?: ReturnType<typeof createLogger> } = {}) {
+  const store = new Store(openDatabase(':memory:'));
+  stores.push(store);
+  let current = new Date(T0);
+  const clock = { now: () => current };
+  const slack = new FakeSlack();
+  const outbox = new Outbox(store, slack, clock, options.logger ?? createLogger({ level: 'silent' }), 60_000);
+  return {
+    store,
+    slack,
+    outbox,
+    /** Moves the clock to T0 + ms. */
+    setTime: (ms: number) => {
+      current = new Date(Date.parse(T0) + ms);
+    },
+    enqueue: (text: string, channel = 'C_OPS') => store.enqueue('chat.postMessage', { channel, text }, current.toISOString()),
+    row: (id: number) =>
+      store.db.prepare('SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?').get(id) as OutboxRowInDb,
+  };
+}
+
+const internalError = () => new SlackCallError('chat.postMessage', 'internal_error');
+const rateLimited = (seconds: number) => new SlackCallError('chat.postMessage', 'ratelimited', seconds);
+
 describe('Outbox', () => {
-  it('delivers once and never again', async () => {
-    const { outbox, enqueue, sent, row } = setup();
-    const id = enqueue('hello');
+  it('delivers a stored call once, records the result, and never sends it again', async () => {
+    const { outbox, slack, row, setTime, store } = setup();
+    const id = store.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] }, T0);
+    setTime(1500);
+    await outbox.flush();
+    expect(slack.calls).toEqual([{ method: 'chat.postMessage', args: { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] } }]);
+    expect(row(id)).toEqual({
+      attempts: 1,
+      next_attempt_at: T0,
+      delivered_at: at(1500),
+      failed_at: null,
+      last_error: null,
+      result: '{"ts":"1700000000.000001","channel":"C_OPS"}',
+    });
+
+    setTime(3_600_000);
     await outbox.flush();
     await outbox.flush();
-    expect(sent).toEqual([{ channel: 'C1', text: 'hello' }]);
-    expect(row(id)).toMatchObject({ attempts: 1, delivered_at: '2026-12-01T00:00:00.000Z' });
+    expect(slack.calls).toHaveLength(1);
+    expect(store.pendingOutboxCount()).toBe(0);
   });
 
-  it('retries a transient failure with exponential backoff', async () => {
-    const { outbox, enqueue, sent, row, clock } = setup([new SlackCallError('chat.postMessage', 'internal_error'), new SlackCallError('chat.postMessage', 'internal_error')]);
+  it('delivers rows in the order they were stored', async () => {
+    const { outbox, slack, enqueue } = setup();
+    enqueue('first');
+    enqueue('second', 'C_INC');
+    enqueue('third');
+    await outbox.flush();
+    expect(slack.texts()).toEqual(['first', 'second', 'third']);
+    expect(slack.calls[1]!.args.channel).toBe('C_INC');
+  });
+
+  it('does nothing before a row is due', async () => {
+    const { outbox, slack, store } = setup();
+    store.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'later' }, at(10_000));
+    await outbox.flush();
+    expect(slack.calls).toEqual([]);
+  });
+
+  it('retries a transient error after 2 s, then 4 s, and delivers once the clock passes', async () => {
+    const { outbox, slack, enqueue, row, setTime } = setup();
+    slack.failNext('retry me', internalError(), internalError());
     const id = enqueue('retry me');
+
     await outbox.flush();
-    expect(row(id)).toMatchObject({ attempts: 1, next_attempt_at: '2026-12-01T00:00:02.000Z', last_error: 'internal_error', delivered_at: null });
+    expect(row(id)).toEqual({ attempts: 1, next_attempt_at: at(2000), delivered_at: null, failed_at: null, last_error: 'internal_error', result: null });
+
+    setTime(1999);
     await outbox.flush();
-    expect(sent).toEqual([]);
-    clock.at += 2000;
+    expect(slack.calls).toHaveLength(1);
+
+    setTime(2000);
     await outbox.flush();
-    expect(row(id)).toMatchObject({ attempts: 2, next_attempt_at: '2026-12-01T00:00:06.000Z' });
-    clock.at += 4000;
+    expect(slack.calls).toHaveLength(2);
+    expect(row(id)).toMatchObject({ attempts: 2, next_attempt_at: at(2000 + 4000), last_error: 'internal_error', delivered_at: null });
+
+    setTime(5999);
     await outbox.flush();
-    expect(sent).toHaveLength(1);
-    expect(row(id)).toMatchObject({ attempts: 3, delivered_at: '2026-12-01T00:00:06.000Z', last_error: null });
+    expect(slack.calls).toHaveLength(2);
+
+    setTime(6000);
+    await outbox.flush();
+    expect(slack.texts()).toEqual(['retry me', 'retry me', 'retry me']);
+    expect(row(id)).toMatchObject({ attempts: 3, delivered_at: at(6000), failed_at: null, last_error: null });
   });
 
-  it("waits for Slack's Retry-After on a rate limit", async () => {
-    const { outbox, enqueue, row } = setup([new SlackCallError('chat.postMessage', 'ratelimited', 30)]);
-    const id = enqueue('slow down');
+  it('doubles the wait up to 5 minutes, and gives up only once the post is 48 hours old', async () => {
+    const { outbox, slack, enqueue, row, setTime } = setup();
+    slack.failNext('down', ...Array.from({ length: 13 }, internalError));
+    const id = enqueue('down');
+    const waits: number[] = [];
+    let now = 0;
+    for (let attempt = 1; attempt <= 12; attempt++) {
+      setTime(now);
+      await outbox.flush();
+      const next = Date.parse(row(id).next_attempt_at) - Date.parse(T0);
+      waits.push((next - now) / 1000);
+      now = next;
+    }
+    expect(waits).toEqual([2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300]);
+    expect(row(id)).toMatchObject({ attempts: 12, failed_at: null });
+
+    const fortyEightHours = 48 * 3600_000;
+    setTime(fortyEightHours);
     await outbox.flush();
-    expect(row(id)).toMatchObject({ next_attempt_at: '2026-12-01T00:00:30.000Z', last_error: 'ratelimited' });
+    expect(row(id)).toMatchObject({ attempts: 13, failed_at: at(fortyEightHours), last_error: 'internal_error', delivered_at: null });
+    setTime(fortyEightHours + 86_400_000);
+    await outbox.flush();
+    expect(slack.calls).toHaveLength(13);
   });
 
-  it('gives up at once on a permanent error', async () => {
-    const { outbox, enqueue, row, sent, clock } = setup([new SlackCallError('chat.postMessage', 'channel_not_found')]);
-    const id = enqueue('nowhere');
+  it('retries an error that is not a Slack error (network) with the same backoff', async () => {
+    const { outbox, slack, enqueue, row } = setup();
+    slack.failNext('offline', new Error('connect ECONNREFUSED 127.0.0.1:443'));
+    const id = enqueue('offline');
     await outbox.flush();
-    clock.at += 3600_000;
-    await outbox.flush();
-    expect(sent).toEqual([]);
-    expect(row(id)).toMatchObject({ attempts: 1, failed_at: '2026-12-01T00:00:00.000Z', last_error: 'channel_not_found' });
+    expect(row(id)).toMatchObject({ attempts: 1, next_attempt_at: at(2000), last_error: 'connect ECONNREFUSED 127.0.0.1:443', failed_at: null });
   });
 
-  it('delivers each row exactly once under concurrent flushes', async () => {
-    const { outbox, enqueue, sent } = setup();
+  it("honours Slack's Retry-After instead of the backoff, and stops the pass", async () => {
+    const { outbox, slack, enqueue, row, setTime } = setup();
+    slack.failNext('slow down', rateLimited(30), rateLimited(7));
+    const first = enqueue('slow down');
+    const second = enqueue('behind it');
+
+    await outbox.flush();
+    expect(row(first)).toMatchObject({ attempts: 1, next_attempt_at: at(30_000), last_error: 'ratelimited', failed_at: null });
+    expect(slack.texts()).toEqual(['slow down']); // the rest of the queue waits too
+    expect(row(second)).toMatchObject({ attempts: 0, delivered_at: null });
+
+    setTime(10_000);
+    await outbox.flush();
+    expect(slack.texts()).toEqual(['slow down', 'behind it']);
+    expect(row(second)).toMatchObject({ delivered_at: at(10_000) });
+
+    setTime(30_000);
+    await outbox.flush();
+    expect(row(first)).toMatchObject({ attempts: 2, next_attempt_at: at(37_000), last_error: 'ratelimited' }); // 7 s, not the 4 s backoff
+
+    setTime(37_000);
+    await outbox.flush();
+    expect(row(first)).toMatchObject({ attempts: 3, delivered_at: at(37_000), last_error: null });
+  });
+
+  it.each(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'missing_scope', 'invalid_blocks', 'msg_too_long'])(
+    'marks a row failed on the permanent error %s and never retries it',
+    async (slackError) => {
+      const { outbox, slack, enqueue, row, setTime } = setup();
+      slack.failNext('nowhere', new SlackCallError('chat.postMessage', slackError));
+      const id = enqueue('nowhere');
+      const next = enqueue('next one');
+      setTime(500);
+      await outbox.flush();
+      expect(row(id)).toEqual({ attempts: 1, next_attempt_at: T0, delivered_at: null, failed_at: at(500), last_error: slackError, result: null });
+      expect(row(next).delivered_at).toBe(at(500)); // one bad row does not block the others
+
+      setTime(86_400_000);
+      await outbox.flush();
+      expect(slack.texts()).toEqual(['nowhere', 'next one']);
+    },
+  );
+
+  it('tells the operator when it retries and when it gives up', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const { outbox, slack, enqueue } = setup({ logger: createLogger({ level: 'info', destination }) });
+    slack.failNext('flaky', internalError());
+    slack.failNext('lost', new SlackCallError('chat.postMessage', 'channel_not_found'));
+    const flaky = enqueue('flaky');
+    const lost = enqueue('lost', 'C_GONE');
+    await outbox.flush();
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toEqual([
+      expect.objectContaining({ level: 40, msg: 'Slack delivery failed; will retry', outboxId: flaky, method: 'chat.postMessage', slackError: 'internal_error', attempts: 1, retryInMs: 2000 }),
+      expect.objectContaining({ level: 50, msg: 'gave up delivering a Slack message', outboxId: lost, method: 'chat.postMessage', channel: 'C_GONE', slackError: 'channel_not_found', attempts: 1 }),
+    ]);
+  });
+
+  it('delivers each row exactly once when flush() is called concurrently', async () => {
+    const { outbox, slack, enqueue, store } = setup();
     for (let i = 0; i < 20; i++) enqueue(`m${i}`);
-    await Promise.all([outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush()]);
-    expect(sent.map((s) => s.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    await Promise.all([outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush()]);
+    expect(slack.texts()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    expect(slack.maxInFlight).toBe(1);
+    expect(store.pendingOutboxCount()).toBe(0);
+  });
+
+  it('a flush requested while one is in flight also delivers what was stored meanwhile', async () => {
+    const { outbox, slack, enqueue, row } = setup();
+    enqueue('a');
+    slack.hold();
+    const first = outbox.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(slack.texts()).toEqual(['a']); // "a" is in flight
+    const b = enqueue('b');
+    const second = outbox.flush();
+    const third = outbox.flush();
+    slack.release();
+    await Promise.all([first, second, third]);
+    expect(slack.texts()).toEqual(['a', 'b']);
+    expect(row(b).delivered_at).toBe(T0);
+  });
+
+  it('start() delivers at once and stop() waits for the pass in flight', async () => {
+    const { outbox, slack, enqueue, store } = setup();
+    enqueue('on start');
+    outbox.start();
+    await outbox.stop();
+    expect(slack.texts()).toEqual(['on start']);
+    expect(store.pendingOutboxCount()).toBe(0);
+  });
+
+  it('does not give up on a message that Slack only rate-limited', async () => {
+    const { outbox, slack, enqueue, row, setTime } = setup();
+    slack.failNext('busy incident', ...Array.from({ length: 12 }, () => rateLimited(1)));
+    const id = enqueue('busy incident');
+    for (let i = 0; i < 12; i++) {
+      setTime(i * 1000);
+      await outbox.flush();
+    }
+    expect(row(id).failed_at).toBeNull();
+    setTime(12_000);
+    await outbox.flush();
+    expect(row(id).delivered_at).toBe(at(12_000));
   });
 });
