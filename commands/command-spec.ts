@@ -1,7 +1,10 @@
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import type { Runbook } from '../src/runbook/schema.js';
+import type { ApprovalService } from '../src/services/approvals.js';
 import type { ChecklistService } from '../src/services/checklist.js';
+import type { DeployService } from '../src/services/deploy.js';
+import type { ChangeBoard } from '../src/slack/change-board.js';
 import type { SlackMessage } from '../src/slack/slack-port.js';
 import type { StatusBoard } from '../src/slack/status-board.js';
 import type { Store } from '../store/store.js';
@@ -14,6 +17,11 @@ export interface CommandServices {
   logger: Logger;
   checklist: ChecklistService;
   statusBoard: StatusBoard;
+  deploys: DeployService;
+  approvals: ApprovalService;
+  changeBoard: ChangeBoard;
+  /** Runs long work (a rollout) after the reply; the app waits for it on shutdown. */
+  background(task: () => Promise<unknown>): void;
   /** Every command's spec, for `help`. */
   specs: readonly CommandSpec[];
 }

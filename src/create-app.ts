@@ -6,18 +6,25 @@ import type { CommandServices } from '../commands/command-spec.js';
 import { openDatabase, schemaVersion } from '../store/open-database.js';
 import { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
+import type { CloudWatchPort } from './aws/cloudwatch-port.js';
+import { createCloudWatchAdapter } from './aws/cloudwatch-adapter.js';
+import { createEcsAdapter } from './aws/ecs-adapter.js';
+import type { EcsPort } from './aws/ecs-port.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { Outbox } from './outbox.js';
 import { loadRunbookFile, RunbookError } from './runbook/load-runbook.js';
 import type { Runbook } from './runbook/schema.js';
+import { ApprovalService } from './services/approvals.js';
 import { ChecklistService } from './services/checklist.js';
+import { DeployService } from './services/deploy.js';
 import { RoleDirectory } from './services/resolve-roles.js';
 import { announceChecklistChanges } from './slack/announce-changes.js';
 import { toBoltLogger } from './slack/bolt-logger.js';
 import { registerHandlers } from './slack/register-handlers.js';
 import { createSlackAdapter } from './slack/slack-adapter.js';
 import type { SlackPort } from './slack/slack-port.js';
+import { ChangeBoard } from './slack/change-board.js';
 import { StatusBoard } from './slack/status-board.js';
 
 /** What `createApp` needs; everything but `config` defaults to the real thing. */
@@ -25,9 +32,15 @@ export interface AppOptions {
   config: Config;
   runbook?: Runbook;
   slack?: SlackPort;
+  ecs?: EcsPort;
+  cloudwatch?: CloudWatchPort;
   store?: Store;
   clock?: Clock;
   logger?: Logger;
+  /** How often a rollout is polled (default 5 s); tests use less. */
+  rolloutPollMs?: number;
+  /** How often expired approval requests are swept (default 30 s). */
+  expirySweepMs?: number;
 }
 
 /** A wired golive instance. */
@@ -103,7 +116,24 @@ export function createApp(options: AppOptions): GoliveApp {
   };
   announceChecklistChanges({ runbook, store, checklist, clock, afterCommit });
 
-  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, specs: commandSpecs };
+  const awsOptions = { endpoint: config.aws.endpointUrl };
+  const ecs = options.ecs ?? createEcsAdapter(awsOptions);
+  const cloudwatch = options.cloudwatch ?? createCloudWatchAdapter(awsOptions);
+  const approvals = new ApprovalService(runbook, store, roles, clock);
+  const deploys = new DeployService({ runbook, store, ecs, cloudwatch, checklist, roles, approvals, clock, logger, rolloutPollMs: options.rolloutPollMs ?? 5000 });
+  const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => void outbox.flush() });
+  deploys.observe(changeBoard);
+
+  // Long work (rollouts) runs after the reply; stop() waits for it so a deploy is not cut off by a clean shutdown.
+  const inFlight = new Set<Promise<unknown>>();
+  const background = (task: () => Promise<unknown>) => {
+    const p: Promise<unknown> = task()
+      .catch((err: unknown) => logger.error({ err }, 'background task failed'))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+
+  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, background, specs: commandSpecs };
   registerHandlers(bolt, services, slack);
 
   const rb = runbook;
@@ -132,6 +162,7 @@ export function createApp(options: AppOptions): GoliveApp {
   }
 
   let healthServer: Server | undefined;
+  let expiryTimer: NodeJS.Timeout | undefined;
   let httpServer: Server | undefined;
   return {
     store,
@@ -144,6 +175,12 @@ export function createApp(options: AppOptions): GoliveApp {
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
       store.pruneRequests(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
       outbox.start();
+      background(() => deploys.recover().then(() => Promise.all(approvals.executing().map((r) => changeBoard.updateRequest(r.id)))));
+      const sweep = () => {
+        for (const r of approvals.expireDue()) void changeBoard.updateRequest(r.id);
+      };
+      expiryTimer = setInterval(sweep, options.expirySweepMs ?? 30_000);
+      expiryTimer.unref();
       let port: number;
       if (socketMode) {
         await bolt.start();
@@ -161,6 +198,8 @@ export function createApp(options: AppOptions): GoliveApp {
       return { port };
     },
     async stop() {
+      if (expiryTimer) clearInterval(expiryTimer);
+      await Promise.allSettled([...inFlight]);
       await outbox.stop();
       await bolt.stop().catch(() => undefined);
       if (healthServer) await new Promise<void>((resolve) => healthServer!.close(() => resolve()));

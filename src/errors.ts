@@ -10,7 +10,13 @@ export type ErrorCode =
   | 'not_permitted'
   | 'blockers_open'
   | 'not_configured'
-  | 'slack_unavailable';
+  | 'slack_unavailable'
+  | 'unknown_service'
+  | 'unknown_request'
+  | 'unknown_revision'
+  | 'deploy_blocked'
+  | 'deploy_in_progress'
+  | 'aws_failed';
 
 /**
  * An error whose message is written for the person who ran the command: what

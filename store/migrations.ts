@@ -75,4 +75,56 @@ export const migrations: Migration[] = [
       CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'deploys and approval requests',
+    sql: `
+      -- Every deploy and rollback ECS actually ran: the history rollbacks pick their target from.
+      CREATE TABLE deploy (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        service       TEXT NOT NULL,
+        kind          TEXT NOT NULL CHECK (kind IN ('deploy', 'rollback')),
+        from_task_def TEXT,
+        to_task_def   TEXT NOT NULL,
+        image         TEXT,
+        requested_by  TEXT NOT NULL,
+        request_id    INTEGER,
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT,
+        outcome       TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN ('running', 'succeeded', 'failed')),
+        reason        TEXT,
+        channel       TEXT,
+        message_ts    TEXT
+      );
+      CREATE INDEX deploy_service ON deploy (service, id);
+
+      -- Side effects that need someone else's approval (rollbacks, deploy overrides).
+      -- state moves only by compare-and-set: UPDATE … WHERE state = <expected>.
+      CREATE TABLE change_request (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind               TEXT NOT NULL CHECK (kind IN ('rollback', 'deploy_override')),
+        service            TEXT NOT NULL,
+        params             TEXT NOT NULL,
+        requested_by       TEXT NOT NULL,
+        requested_at       TEXT NOT NULL,
+        expires_at         TEXT NOT NULL,
+        approvals_required INTEGER NOT NULL,
+        state              TEXT NOT NULL CHECK (state IN ('requested', 'approved', 'executing', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled')),
+        decided_by         TEXT,
+        decided_at         TEXT,
+        result             TEXT,
+        channel            TEXT,
+        message_ts         TEXT,
+        updated_at         TEXT NOT NULL
+      );
+      CREATE INDEX change_request_state ON change_request (state, expires_at);
+
+      CREATE TABLE change_approval (
+        request_id  INTEGER NOT NULL REFERENCES change_request (id),
+        user_id     TEXT NOT NULL,
+        approved_at TEXT NOT NULL,
+        PRIMARY KEY (request_id, user_id)
+      );
+    `,
+  },
 ];

@@ -62,6 +62,49 @@ export interface OutboxRow {
   next_attempt_at: string;
 }
 
+/** One deploy or rollback that ECS ran. */
+export interface DeployRow {
+  id: number;
+  service: string;
+  kind: 'deploy' | 'rollback';
+  from_task_def: string | null;
+  to_task_def: string;
+  image: string | null;
+  requested_by: string;
+  request_id: number | null;
+  started_at: string;
+  finished_at: string | null;
+  outcome: 'running' | 'succeeded' | 'failed';
+  reason: string | null;
+  channel: string | null;
+  message_ts: string | null;
+}
+
+/** States of an approval request; moves only forward, by compare-and-set. */
+export type RequestState = 'requested' | 'approved' | 'executing' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled';
+
+/** A side effect waiting for (or past) approval. */
+export interface ChangeRequestRow {
+  id: number;
+  kind: 'rollback' | 'deploy_override';
+  service: string;
+  params: Record<string, unknown>;
+  requested_by: string;
+  requested_at: string;
+  expires_at: string;
+  approvals_required: number;
+  state: RequestState;
+  decided_by: string | null;
+  decided_at: string | null;
+  result: string | null;
+  channel: string | null;
+  message_ts: string | null;
+  updated_at: string;
+}
+
+type RawRequest = Omit<ChangeRequestRow, 'params'> & { params: string };
+const parseRequest = (r: RawRequest | undefined): ChangeRequestRow | undefined => r && { ...r, params: JSON.parse(r.params) as Record<string, unknown> };
+
 /**
  * The queries golive's services need, over one SQLite connection.
  * Writes that belong together go through `transaction` so a change and its
@@ -207,5 +250,103 @@ export class Store {
 
   pendingOutboxCount(): number {
     return this.db.prepare('SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck().get() as number;
+  }
+
+  // --- deploys -----------------------------------------------------------
+
+  startDeploy(row: Omit<DeployRow, 'id' | 'finished_at' | 'outcome' | 'reason' | 'message_ts'>): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO deploy (service, kind, from_task_def, to_task_def, image, requested_by, request_id, started_at, channel)
+           VALUES (@service, @kind, @from_task_def, @to_task_def, @image, @requested_by, @request_id, @started_at, @channel)`,
+        )
+        .run(row).lastInsertRowid,
+    );
+  }
+
+  setDeployTarget(id: number, toTaskDef: string): void {
+    this.db.prepare('UPDATE deploy SET to_task_def = ? WHERE id = ?').run(toTaskDef, id);
+  }
+
+  setDeployMessage(id: number, channel: string, ts: string): void {
+    this.db.prepare('UPDATE deploy SET channel = ?, message_ts = ? WHERE id = ?').run(channel, ts, id);
+  }
+
+  /** Records the outcome once; false if the deploy had already finished. */
+  finishDeploy(id: number, outcome: 'succeeded' | 'failed', reason: string | null, at: string): boolean {
+    return this.db.prepare("UPDATE deploy SET outcome = ?, reason = ?, finished_at = ? WHERE id = ? AND outcome = 'running'").run(outcome, reason, at, id).changes === 1;
+  }
+
+  deploy(id: number): DeployRow | undefined {
+    return this.db.prepare('SELECT * FROM deploy WHERE id = ?').get(id) as DeployRow | undefined;
+  }
+
+  runningDeploys(): DeployRow[] {
+    return this.db.prepare("SELECT * FROM deploy WHERE outcome = 'running' ORDER BY id").all() as DeployRow[];
+  }
+
+  runningDeployFor(service: string): DeployRow | undefined {
+    return this.db.prepare("SELECT * FROM deploy WHERE service = ? AND outcome = 'running' ORDER BY id DESC LIMIT 1").get(service) as DeployRow | undefined;
+  }
+
+  /** Successful deploys of a service, newest first. */
+  successfulDeploys(service: string, limit = 50): DeployRow[] {
+    return this.db.prepare("SELECT * FROM deploy WHERE service = ? AND outcome = 'succeeded' ORDER BY id DESC LIMIT ?").all(service, limit) as DeployRow[];
+  }
+
+  // --- approval requests ----------------------------------------------------
+
+  createRequest(row: Pick<ChangeRequestRow, 'kind' | 'service' | 'params' | 'requested_by' | 'requested_at' | 'expires_at' | 'approvals_required' | 'channel'>): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO change_request (kind, service, params, requested_by, requested_at, expires_at, approvals_required, state, channel, updated_at)
+           VALUES (@kind, @service, @params, @requested_by, @requested_at, @expires_at, @approvals_required, 'requested', @channel, @requested_at)`,
+        )
+        .run({ ...row, params: JSON.stringify(row.params) }).lastInsertRowid,
+    );
+  }
+
+  request(id: number): ChangeRequestRow | undefined {
+    return parseRequest(this.db.prepare('SELECT * FROM change_request WHERE id = ?').get(id) as RawRequest | undefined);
+  }
+
+  requestsInState(state: RequestState): ChangeRequestRow[] {
+    return (this.db.prepare('SELECT * FROM change_request WHERE state = ? ORDER BY id').all(state) as RawRequest[]).map((r) => parseRequest(r)!);
+  }
+
+  setRequestMessage(id: number, channel: string, ts: string): void {
+    this.db.prepare('UPDATE change_request SET channel = ?, message_ts = ? WHERE id = ?').run(channel, ts, id);
+  }
+
+  /** Compare-and-set: moves the request from `from` to `to` only if it is still in `from`. */
+  transitionRequest(id: number, from: RequestState, to: RequestState, at: string, fields: { decided_by?: string; result?: string } = {}): boolean {
+    const decided = fields.decided_by !== undefined;
+    return (
+      this.db
+        .prepare(
+          `UPDATE change_request SET state = @to, updated_at = @at,
+             decided_by = CASE WHEN @decided THEN @decided_by ELSE decided_by END,
+             decided_at = CASE WHEN @decided THEN @at ELSE decided_at END,
+             result = COALESCE(@result, result)
+           WHERE id = @id AND state = @from`,
+        )
+        .run({ id, from, to, at, decided: decided ? 1 : 0, decided_by: fields.decided_by ?? null, result: fields.result ?? null }).changes === 1
+    );
+  }
+
+  /** Records one approver's approval; false if they had already approved. */
+  addApproval(requestId: number, userId: string, at: string): boolean {
+    return this.db.prepare('INSERT OR IGNORE INTO change_approval (request_id, user_id, approved_at) VALUES (?, ?, ?)').run(requestId, userId, at).changes === 1;
+  }
+
+  approvals(requestId: number): { user_id: string; approved_at: string }[] {
+    return this.db.prepare('SELECT user_id, approved_at FROM change_approval WHERE request_id = ? ORDER BY approved_at').all(requestId) as { user_id: string; approved_at: string }[];
+  }
+
+  /** Open requests whose time is up, for the expiry sweep. */
+  dueExpiries(now: string): ChangeRequestRow[] {
+    return (this.db.prepare("SELECT * FROM change_request WHERE state = 'requested' AND expires_at <= ? ORDER BY id").all(now) as RawRequest[]).map((r) => parseRequest(r)!);
   }
 }

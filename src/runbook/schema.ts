@@ -119,6 +119,7 @@ const service = z
     deploy_requires: z.array(slug).default([]),
     allow_override: z.boolean().default(false),
     rollout_timeout_minutes: z.number().int().min(1).max(180).default(15),
+    approval_expires_minutes: z.number().int().min(1).max(24 * 60).default(30),
     smoke_check: httpCheck.optional(),
   })
   .strict();

@@ -1,8 +1,9 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { CommandServices } from '../../commands/command-spec.js';
-import { describeError } from '../errors.js';
+import { describeError, GoliveError } from '../errors.js';
 import { escapeText } from './escape.js';
 import { ACTION_CHECK_ITEM, ACTION_STATUS_PAGE, MAX_HOME_BLOCKS, renderError, renderNotice } from './render.js';
+import { ACTION_APPROVE, ACTION_CANCEL, ACTION_REJECT, ACTION_ROLLBACK_FAILED_DEPLOY, renderAlreadyDecided } from './render-changes.js';
 import { runCommand } from './run-command.js';
 import type { SlackMessage, SlackPort } from './slack-port.js';
 
@@ -21,7 +22,7 @@ function requestKey(body: Record<string, unknown>): string | undefined {
 
 /** Wires `/golive`, the buttons and App Home to the services. */
 export function registerHandlers(app: App, services: CommandServices, slack: SlackPort): void {
-  const { store, clock, logger, checklist, statusBoard } = services;
+  const { store, clock, logger, checklist, statusBoard, approvals, deploys, changeBoard, runbook } = services;
 
   // Slack re-sends a request it thinks we missed (X-Slack-Retry-Num); the same
   // user action must not run twice, so a seen request is acknowledged and dropped.
@@ -84,6 +85,66 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
       }
     } catch (err) {
       await privately(respond)(renderError(describeError(err, logger, { action: action.action_id, user: body.user.id })));
+    }
+  });
+
+  function requestId(value: string | undefined): number {
+    const id = Number(value);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new GoliveError('unknown_request', 'That button does not name a request golive knows.');
+    return id;
+  }
+
+  app.action<BlockAction<ButtonAction>>(ACTION_APPROVE, async ({ ack, body, action, respond }) => {
+    await ack();
+    const reply = privately(respond);
+    try {
+      const id = requestId(action.value);
+      const outcome = await approvals.approve(id, body.user.id, 'button', body.channel?.id ?? null);
+      if (outcome.kind === 'decided') return await reply(renderNotice(renderAlreadyDecided(outcome.request, runbook.launch.timezone)));
+      if (outcome.kind === 'duplicate') return await reply(renderNotice('You have already approved this request; it is waiting for more approvals.'));
+      await changeBoard.updateRequest(id);
+      if (outcome.kind === 'recorded') return await reply(renderNotice(`Your approval is recorded: ${outcome.approvals} of ${outcome.needed} needed.`));
+      services.background(async () => {
+        const running = deploys.executeApproved(outcome.request);
+        // Show "running" as soon as execution has claimed the request.
+        await new Promise((r) => setImmediate(r));
+        await changeBoard.updateRequest(id);
+        await running;
+        await changeBoard.updateRequest(id);
+      });
+    } catch (err) {
+      await reply(renderError(describeError(err, logger, { action: ACTION_APPROVE, user: body.user.id })));
+    }
+  });
+
+  for (const [actionId, decide] of [
+    [ACTION_REJECT, (id: number, user: string, channel: string | null) => approvals.reject(id, user, 'button', channel)],
+    [ACTION_CANCEL, async (id: number, user: string, channel: string | null) => approvals.cancel(id, user, 'button', channel)],
+  ] as const) {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const reply = privately(respond);
+      try {
+        const id = requestId(action.value);
+        const outcome = await decide(id, body.user.id, body.channel?.id ?? null);
+        if (outcome.kind === 'decided') return await reply(renderNotice(renderAlreadyDecided(outcome.request, runbook.launch.timezone)));
+        await changeBoard.updateRequest(id);
+      } catch (err) {
+        await reply(renderError(describeError(err, logger, { action: actionId, user: body.user.id })));
+      }
+    });
+  }
+
+  app.action<BlockAction<ButtonAction>>(ACTION_ROLLBACK_FAILED_DEPLOY, async ({ ack, body, action, respond }) => {
+    await ack();
+    const reply = privately(respond);
+    try {
+      const channel = body.channel?.id ?? runbook.launch.channel;
+      const request = await deploys.proposeRollback(action.value ?? '', undefined, 'the deploy failed', body.user.id, channel, 'button');
+      await changeBoard.postRequest(request);
+      await reply(renderNotice(`Rollback request #${request.id} is posted for approval. You cannot approve it yourself.`));
+    } catch (err) {
+      await reply(renderError(describeError(err, logger, { action: ACTION_ROLLBACK_FAILED_DEPLOY, user: body.user.id })));
     }
   });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { readConfig } from '../../src/config.js';
-import { createApp, type GoliveApp } from '../../src/create-app.js';
+import { createApp, type AppOptions, type GoliveApp } from '../../src/create-app.js';
 import { createLogger } from '../../src/logger.js';
 import type { Clock } from '../../src/clock.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
@@ -28,7 +28,9 @@ export interface TestApp {
 }
 
 /** Starts the real app over HTTP against a local fake Slack Web API. */
-export async function startTestApp(opts: { runbook?: string; env?: Record<string, string>; clock?: Clock; slack?: FakeSlack; dbDir?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { runbook?: string; env?: Record<string, string>; clock?: Clock; slack?: FakeSlack; dbDir?: string; appOptions?: Partial<Omit<AppOptions, 'config'>> } = {},
+): Promise<TestApp> {
   const slack = opts.slack ?? (await startFakeSlack({ token: BOT_TOKEN }));
   slack.setUsergroupMembers('S0DEVOPS', ['U0DEVOPS2']);
   const dir = opts.dbDir ?? mkdtempSync(path.join(tmpdir(), 'golive-test-'));
@@ -51,7 +53,7 @@ export async function startTestApp(opts: { runbook?: string; env?: Record<string
     },
   });
   const logger = createLogger({ level: 'debug', secrets: [config.slack.botToken, config.slack.signingSecret], destination });
-  const app = createApp({ config, clock: opts.clock, logger });
+  const app = createApp({ rolloutPollMs: 20, ...opts.appOptions, config, clock: opts.clock, logger });
   const { port } = await app.start();
   let stopped = false;
   const stopApp = async () => {

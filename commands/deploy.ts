@@ -1,0 +1,42 @@
+import { GoliveError } from '../src/errors.js';
+import { blockedText, renderDryRun } from '../src/slack/render-changes.js';
+import { renderNotice } from '../src/slack/render.js';
+import type { CommandSpec } from './command-spec.js';
+
+const FLAGS = new Set(['--dry-run', '--override']);
+
+export const deploy: CommandSpec = {
+  name: 'deploy',
+  usage: 'deploy <service> <image-tag | :revision> [--dry-run] [--override]',
+  description:
+    'Deploy to ECS: a new revision with the image tag, or an existing revision. Refused while gate blockers are open or alarms fire. Progress in a thread; Roll back offered on failure. `--dry-run` changes nothing.',
+  sideEffects: true,
+  who: "the service's deployers",
+  minArgs: 2,
+  maxArgs: 4,
+  async run(ctx) {
+    const flags = ctx.args.filter((a) => a.startsWith('--'));
+    const words = ctx.args.filter((a) => !a.startsWith('--'));
+    const unknown = flags.filter((f) => !FLAGS.has(f.toLowerCase()));
+    if (unknown.length > 0 || words.length !== 2) {
+      throw new GoliveError('usage', unknown.length > 0 ? `Unknown option \`${unknown[0]!.replace(/[`<>&]/g, '')}\`. Nothing was changed.` : '`/golive deploy` needs a service and one image tag or revision. Nothing was changed.', `Usage: \`/golive ${deploy.usage}\``);
+    }
+    const dryRun = flags.some((f) => f.toLowerCase() === '--dry-run');
+    const override = flags.some((f) => f.toLowerCase() === '--override');
+    const { deploys, changeBoard } = ctx.services;
+    const [serviceName, targetArg] = words as [string, string];
+    const plan = await deploys.plan(serviceName, targetArg, ctx.userId);
+    if (dryRun) return ctx.respond(renderDryRun(plan));
+    if (plan.blockedBy.length > 0) {
+      if (!override) {
+        const b = blockedText(plan.service.name, plan.blockedBy, plan.service.allow_override);
+        throw new GoliveError('deploy_blocked', b.message, b.hint);
+      }
+      const request = deploys.proposeOverride(plan, targetArg, ctx.userId, ctx.channelId);
+      await changeBoard.postRequest(request);
+      return ctx.respond(renderNotice(`Deploy of \`${plan.service.name}\` is blocked, so I asked for an override approval (request #${request.id}). It runs when an approver other than you approves it.`));
+    }
+    if (override) await ctx.respond(renderNotice('Nothing blocks this deploy; `--override` was not needed and is ignored.'));
+    ctx.services.background(() => deploys.execute(plan, ctx.userId, ctx.channelId));
+  },
+};

@@ -1,0 +1,22 @@
+import { renderNotice } from '../src/slack/render.js';
+import type { CommandSpec } from './command-spec.js';
+
+export const rollback: CommandSpec = {
+  name: 'rollback',
+  usage: 'rollback <service> [revision] [reason]',
+  description:
+    'Ask to roll an ECS service back to the named revision, else the last good deploy, else the previous ACTIVE revision. Posts an approval card; an approver other than you approves, then it runs.',
+  sideEffects: true,
+  who: 'anyone may ask; the service’s rollback approvers approve',
+  minArgs: 1,
+  async run(ctx) {
+    const [serviceName = '', maybeRevision, ...rest] = ctx.args;
+    const isRevision = maybeRevision !== undefined && /^:?\d{1,7}$/.test(maybeRevision);
+    const reasonWords = isRevision ? rest : ctx.args.slice(1);
+    const reason = reasonWords.length > 0 ? reasonWords.join(' ').slice(0, 1000) : null;
+    const { deploys, changeBoard } = ctx.services;
+    const request = await deploys.proposeRollback(serviceName, isRevision ? maybeRevision : undefined, reason, ctx.userId, ctx.channelId, 'command');
+    await changeBoard.postRequest(request);
+    await ctx.respond(renderNotice(`Rollback request #${request.id} is posted for approval. You cannot approve it yourself; you can cancel it on the card.`));
+  },
+};

@@ -1,0 +1,99 @@
+import { CloudWatchClient, DescribeAlarmsCommand, type CompositeAlarm, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
+import type { AlarmState, CloudWatchPort } from './cloudwatch-port.js';
+import { awsClientConfig, type AwsClientOptions } from './ecs-adapter.js';
+
+/** How the real CloudWatch adapter builds its clients. */
+export interface CloudWatchAdapterOptions {
+  /** Overrides the endpoint (otherwise the SDK honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_CLOUDWATCH). */
+  endpoint?: string;
+  /** Attempts per call including retries of throttling and transient errors (default 5). */
+  maxAttempts?: number;
+  /** Milliseconds a single attempt may take before it fails as a timeout (default 10 000). */
+  requestTimeout?: number;
+  /** Page size for DescribeAlarms (1–100, default 100). */
+  maxRecords?: number;
+  /** Supplies the client for a region instead of building one (tests pass mocked clients). */
+  clientFor?: (region: string) => CloudWatchClient;
+}
+
+/** Builds a CloudWatch client for a region with golive's retry and timeout settings. */
+export function createCloudWatchClient(region: string, options: AwsClientOptions = {}): CloudWatchClient {
+  return new CloudWatchClient(awsClientConfig(region, options));
+}
+
+/** The CloudWatchPort backed by @aws-sdk/client-cloudwatch; one client per region, created on first use. */
+export function createCloudWatchAdapter(options: CloudWatchAdapterOptions = {}): CloudWatchPort {
+  const clients = new Map<string, CloudWatchClient>();
+  const clientFor = (region: string): CloudWatchClient => {
+    let client = clients.get(region);
+    if (!client) {
+      client = options.clientFor ? options.clientFor(region) : createCloudWatchClient(region, options);
+      clients.set(region, client);
+    }
+    return client;
+  };
+  return {
+    describeAlarms: (region, prefixes) =>
+      describeAlarms(clientFor(region), region, prefixes, options.maxRecords === undefined ? {} : { maxRecords: options.maxRecords }),
+  };
+}
+
+/**
+ * Every metric and composite alarm whose name starts with one of `prefixes`
+ * (all pages of each), each alarm once even when prefixes overlap, sorted by name.
+ */
+export async function describeAlarms(
+  client: CloudWatchClient,
+  region: string,
+  prefixes: readonly string[],
+  options: { maxRecords?: number } = {},
+): Promise<AlarmState[]> {
+  const byName = new Map<string, AlarmState>();
+  for (const prefix of new Set(prefixes)) {
+    const call: AwsCall = {
+      api: 'CloudWatch',
+      iamPrefix: 'cloudwatch',
+      operation: 'DescribeAlarms',
+      region,
+      subject: `alarms starting with "${prefix}"`,
+    };
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      let page;
+      try {
+        page = await client.send(
+          new DescribeAlarmsCommand({
+            // An empty prefix means every alarm; AWS rejects an empty AlarmNamePrefix.
+            AlarmNamePrefix: prefix || undefined,
+            AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+            MaxRecords: options.maxRecords ?? 100,
+            NextToken: token,
+          }),
+        );
+      } catch (err) {
+        throw classifyAwsError(err, call);
+      }
+      for (const alarm of page.MetricAlarms ?? []) addAlarm(byName, alarm, 'metric');
+      for (const alarm of page.CompositeAlarms ?? []) addAlarm(byName, alarm, 'composite');
+      nextToken = page.NextToken;
+    } while (nextToken);
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function addAlarm(byName: Map<string, AlarmState>, alarm: MetricAlarm | CompositeAlarm, kind: AlarmState['kind']): void {
+  if (!alarm.AlarmName || byName.has(alarm.AlarmName)) return;
+  byName.set(alarm.AlarmName, {
+    name: alarm.AlarmName,
+    state: toState(alarm.StateValue),
+    reason: alarm.StateReason ?? '',
+    updatedAt: alarm.StateUpdatedTimestamp?.toISOString() ?? '',
+    kind,
+  });
+}
+
+function toState(value: string | undefined): AlarmState['state'] {
+  return value === 'OK' || value === 'ALARM' ? value : 'INSUFFICIENT_DATA';
+}

@@ -1,0 +1,335 @@
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+  type Tag,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
+import {
+  AwsCallError,
+  type EcsDeployment,
+  type EcsPort,
+  type EcsServiceState,
+  type ServiceRef,
+  type TaskDefinitionRevision,
+} from './ecs-port.js';
+
+/** How the real ECS adapter builds its clients. */
+export interface EcsAdapterOptions {
+  /** Overrides the endpoint (otherwise the SDK honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECS). */
+  endpoint?: string;
+  /** Attempts per call including retries of throttling and transient errors (default 5). */
+  maxAttempts?: number;
+  /** Milliseconds a single attempt may take before it fails as a timeout (default 10 000). */
+  requestTimeout?: number;
+  /** Supplies the client for a region instead of building one (tests pass mocked clients). */
+  clientFor?: (region: string) => ECSClient;
+}
+
+/** Options shared by the ECS and CloudWatch client builders. */
+export interface AwsClientOptions {
+  endpoint?: string;
+  maxAttempts?: number;
+  requestTimeout?: number;
+}
+
+/** Client settings golive uses for every AWS API: bounded retries and timeouts. */
+export function awsClientConfig(region: string, options: AwsClientOptions = {}) {
+  return {
+    region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    maxAttempts: options.maxAttempts ?? 5,
+    retryMode: 'standard',
+    requestHandler: {
+      connectionTimeout: 3_000,
+      requestTimeout: options.requestTimeout ?? 10_000,
+      // Without this the handler only logs a warning when requestTimeout passes.
+      throwOnRequestTimeout: true,
+    },
+  } as const;
+}
+
+/** Builds an ECS client for a region with golive's retry and timeout settings. */
+export function createEcsClient(region: string, options: AwsClientOptions = {}): ECSClient {
+  return new ECSClient(awsClientConfig(region, options));
+}
+
+/** The EcsPort backed by @aws-sdk/client-ecs; one client per region, created on first use. */
+export function createEcsAdapter(options: EcsAdapterOptions = {}): EcsPort {
+  const clients = new Map<string, ECSClient>();
+  const clientFor = (region: string): ECSClient => {
+    let client = clients.get(region);
+    if (!client) {
+      client = options.clientFor ? options.clientFor(region) : createEcsClient(region, options);
+      clients.set(region, client);
+    }
+    return client;
+  };
+  return {
+    describeService: (ref) => describeService(clientFor(ref.region), ref),
+    describeTaskDefinition: (region, taskDefinition) => describeTaskDefinition(clientFor(region), region, taskDefinition),
+    registerWithImage: (region, from, container, image) => registerWithImage(clientFor(region), region, from, container, image),
+    updateService: (ref, taskDefinition) => updateService(clientFor(ref.region), ref, taskDefinition),
+    listRevisions: (region, family) => listRevisions(clientFor(region), region, family),
+  };
+}
+
+/** Current state of a service; not_found when it does not exist or has been deleted. */
+export async function describeService(client: ECSClient, ref: ServiceRef): Promise<EcsServiceState> {
+  const call = ecsCall('DescribeServices', ref.region, ref);
+  const out = await send(call, () => client.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] })));
+  const service = out.services?.find((s) => s.serviceName === ref.service || s.serviceArn === ref.service) ?? out.services?.[0];
+  if (!service) {
+    const failure = out.failures?.[0];
+    if (!failure || failure.reason === 'MISSING') {
+      throw new AwsCallError(call.operation, 'not_found', serviceNotFound(ref), 'MISSING');
+    }
+    throw new AwsCallError(
+      call.operation,
+      'unknown',
+      `ECS could not describe service "${ref.service}" in cluster "${ref.cluster}" (${ref.region}): ${failure.reason ?? 'no reason given'}${failure.detail ? ` (${failure.detail})` : ''}.`,
+      failure.reason,
+    );
+  }
+  if (service.status === 'INACTIVE') {
+    throw new AwsCallError(call.operation, 'not_found', `${serviceNotFound(ref)} It has been deleted (status INACTIVE).`, 'INACTIVE');
+  }
+  return toServiceState(service, ref);
+}
+
+/** One task definition (family, family:revision or ARN) with its containers' images. */
+export async function describeTaskDefinition(client: ECSClient, region: string, taskDefinition: string): Promise<TaskDefinitionRevision> {
+  const call = ecsCall('DescribeTaskDefinition', region, { taskDefinition });
+  const out = await send(call, () => client.send(new DescribeTaskDefinitionCommand({ taskDefinition })));
+  if (!out.taskDefinition) throw new AwsCallError(call.operation, 'not_found', taskDefinitionNotFound(taskDefinition, region));
+  return toRevision(out.taskDefinition);
+}
+
+/**
+ * Registers a copy of `from` in which only `container`'s image is `image`,
+ * keeping the task definition's tags. Returns the new revision.
+ */
+export async function registerWithImage(
+  client: ECSClient,
+  region: string,
+  from: string,
+  container: string,
+  image: string,
+): Promise<TaskDefinitionRevision> {
+  const describe = ecsCall('DescribeTaskDefinition', region, { taskDefinition: from });
+  const current = await send(describe, () => client.send(new DescribeTaskDefinitionCommand({ taskDefinition: from, include: ['TAGS'] })));
+  if (!current.taskDefinition) throw new AwsCallError(describe.operation, 'not_found', taskDefinitionNotFound(from, region));
+  const input = withImage(current.taskDefinition, container, image, current.tags);
+  const register = ecsCall('RegisterTaskDefinition', region, { taskDefinition: from });
+  const out = await send(register, () => client.send(new RegisterTaskDefinitionCommand(input)));
+  if (!out.taskDefinition) {
+    throw new AwsCallError(register.operation, 'unknown', `ECS did not return the task definition it registered from "${from}" (${region}).`);
+  }
+  return toRevision(out.taskDefinition);
+}
+
+/** Points a service at `taskDefinition` and returns the state ECS reports in its answer. */
+export async function updateService(client: ECSClient, ref: ServiceRef, taskDefinition: string): Promise<EcsServiceState> {
+  const call = ecsCall('UpdateService', ref.region, { ...ref, taskDefinition });
+  const out = await send(call, () =>
+    client.send(new UpdateServiceCommand({ cluster: ref.cluster, service: ref.service, taskDefinition })),
+  );
+  if (!out.service) {
+    throw new AwsCallError(call.operation, 'unknown', `ECS did not return service "${ref.service}" after updating it (${ref.region}).`);
+  }
+  return toServiceState(out.service, ref);
+}
+
+/**
+ * ACTIVE revisions of exactly `family`, newest first. Images are left empty:
+ * describing every revision would cost one call each.
+ */
+export async function listRevisions(client: ECSClient, region: string, family: string): Promise<TaskDefinitionRevision[]> {
+  const call = ecsCall('ListTaskDefinitions', region, { family });
+  const revisions: TaskDefinitionRevision[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await send(call, () =>
+      client.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'DESC', nextToken })),
+    );
+    for (const arn of page.taskDefinitionArns ?? []) {
+      const parsed = parseTaskDefinitionArn(arn);
+      // familyPrefix is a prefix: "app" also lists "app-worker".
+      if (parsed && parsed.family === family) revisions.push({ arn, ...parsed, status: 'ACTIVE', images: {} });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return revisions.sort((a, b) => b.revision - a.revision);
+}
+
+/** Family and revision from a task definition ARN (`…:task-definition/family:7`), or undefined. */
+export function parseTaskDefinitionArn(arn: string): { family: string; revision: number } | undefined {
+  const match = /task-definition\/([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { family: match[1], revision: Number(match[2]) };
+}
+
+const READ_ONLY_FIELDS = [
+  'taskDefinitionArn',
+  'revision',
+  'status',
+  'requiresAttributes',
+  'compatibilities',
+  'registeredAt',
+  'registeredBy',
+  'deregisteredAt',
+  'deleteRequestedAt',
+] as const satisfies readonly (keyof TaskDefinition)[];
+
+/**
+ * The RegisterTaskDefinition input that copies `taskDefinition` with
+ * `container`'s image replaced: read-only fields are dropped, every other
+ * container and setting is kept, and `tags` are carried over when there are any.
+ * Throws AwsCallError (invalid) when the definition has no such container.
+ */
+export function withImage(taskDefinition: TaskDefinition, container: string, image: string, tags?: Tag[]): RegisterTaskDefinitionCommandInput {
+  const copy: Record<string, unknown> = { ...taskDefinition };
+  for (const field of READ_ONLY_FIELDS) delete copy[field];
+  const label = taskDefinitionLabel(taskDefinition);
+  const containers = taskDefinition.containerDefinitions ?? [];
+  if (!containers.some((c) => c.name === container)) {
+    const names = containers.map((c) => `"${c.name ?? '?'}"`).join(', ') || 'none';
+    throw new AwsCallError(
+      'RegisterTaskDefinition',
+      'invalid',
+      `Task definition ${label} has no container "${container}"; its containers are ${names}.`,
+    );
+  }
+  if (!taskDefinition.family) {
+    throw new AwsCallError('RegisterTaskDefinition', 'invalid', `Task definition ${label} has no family, so it cannot be copied.`);
+  }
+  const input = copy as unknown as RegisterTaskDefinitionCommandInput;
+  return {
+    ...input,
+    family: taskDefinition.family,
+    containerDefinitions: containers.map((c) => (c.name === container ? { ...c, image } : c)),
+    ...(tags && tags.length > 0 ? { tags } : {}),
+  };
+}
+
+/**
+ * Replaces the tag or digest of an image reference with `tag` (a digest such as
+ * `sha256:…` is attached with `@`). Registry ports are not mistaken for tags:
+ * `localhost:5000/app` + `v2` is `localhost:5000/app:v2`.
+ */
+export function imageWithTag(currentImage: string, tag: string): string {
+  const isDigest = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}$/.test(tag);
+  if (!isDigest && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
+    throw new AwsCallError('RegisterTaskDefinition', 'invalid', `"${tag}" is not a valid image tag (letters, digits, "_", "." and "-", at most 128).`);
+  }
+  let repository = currentImage.trim();
+  const at = repository.indexOf('@');
+  if (at >= 0) repository = repository.slice(0, at);
+  const lastSlash = repository.lastIndexOf('/');
+  const colon = repository.indexOf(':', lastSlash + 1);
+  if (colon >= 0) repository = repository.slice(0, colon);
+  if (!repository) {
+    throw new AwsCallError('RegisterTaskDefinition', 'invalid', `"${currentImage}" is not an image reference golive can retag.`);
+  }
+  return `${repository}${isDigest ? '@' : ':'}${tag}`;
+}
+
+function toServiceState(service: Service, ref: ServiceRef): EcsServiceState {
+  const events = [...(service.events ?? [])]
+    .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))
+    .slice(0, 10)
+    .map((e) => ({ at: e.createdAt?.toISOString() ?? '', message: e.message ?? '' }));
+  return {
+    cluster: ref.cluster,
+    service: service.serviceName ?? ref.service,
+    taskDefinition: service.taskDefinition ?? '',
+    desiredCount: service.desiredCount ?? 0,
+    runningCount: service.runningCount ?? 0,
+    deployments: (service.deployments ?? []).map(
+      (d): EcsDeployment => ({
+        id: d.id ?? '',
+        status: d.status ?? '',
+        taskDefinition: d.taskDefinition ?? '',
+        desiredCount: d.desiredCount ?? 0,
+        runningCount: d.runningCount ?? 0,
+        ...(d.rolloutState ? { rolloutState: d.rolloutState } : {}),
+        ...(d.rolloutStateReason ? { rolloutStateReason: d.rolloutStateReason } : {}),
+      }),
+    ),
+    events,
+  };
+}
+
+function toRevision(td: TaskDefinition): TaskDefinitionRevision {
+  const parsed = td.taskDefinitionArn ? parseTaskDefinitionArn(td.taskDefinitionArn) : undefined;
+  const images: Record<string, string> = {};
+  for (const c of td.containerDefinitions ?? []) if (c.name && c.image) images[c.name] = c.image;
+  return {
+    arn: td.taskDefinitionArn ?? '',
+    family: td.family ?? parsed?.family ?? '',
+    revision: td.revision ?? parsed?.revision ?? 0,
+    status: td.status ?? 'ACTIVE',
+    images,
+  };
+}
+
+function taskDefinitionLabel(td: TaskDefinition): string {
+  return td.family && td.revision ? `"${td.family}:${td.revision}"` : `"${td.taskDefinitionArn ?? td.family ?? 'unknown'}"`;
+}
+
+function serviceNotFound(ref: ServiceRef): string {
+  return `ECS service "${ref.service}" was not found in cluster "${ref.cluster}" (${ref.region}).`;
+}
+
+function taskDefinitionNotFound(taskDefinition: string, region: string): string {
+  return `ECS task definition "${taskDefinition}" was not found (${region}).`;
+}
+
+interface EcsSubject {
+  cluster?: string;
+  service?: string;
+  taskDefinition?: string;
+  family?: string;
+}
+
+function ecsCall(operation: string, region: string, subject: EcsSubject): AwsCall {
+  const { cluster, service, taskDefinition, family } = subject;
+  const described =
+    service && cluster
+      ? `service "${service}" in cluster "${cluster}"`
+      : taskDefinition
+        ? `task definition "${taskDefinition}"`
+        : family
+          ? `task definition family "${family}"`
+          : undefined;
+  return {
+    api: 'ECS',
+    iamPrefix: 'ecs',
+    operation,
+    region,
+    ...(described ? { subject: described } : {}),
+    notFound: (code) => {
+      if (code === 'ClusterNotFoundException' && cluster) return `ECS cluster "${cluster}" was not found (${region}).`;
+      if (code === 'ServiceNotFoundException' && cluster && service) return serviceNotFound({ cluster, service, region });
+      if (code === 'ServiceNotActiveException' && cluster && service) {
+        return `${serviceNotFound({ cluster, service, region })} It has been deleted (status INACTIVE).`;
+      }
+      if (code === 'TaskDefinitionNotFound' && taskDefinition) return taskDefinitionNotFound(taskDefinition, region);
+      return undefined;
+    },
+  };
+}
+
+async function send<T>(call: AwsCall, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw classifyAwsError(err, call);
+  }
+}
