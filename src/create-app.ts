@@ -175,7 +175,9 @@ export function createApp(options: AppOptions): GoliveApp {
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
       store.pruneRequests(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
       outbox.start();
-      background(() => deploys.recover().then(() => Promise.all(approvals.executing().map((r) => changeBoard.updateRequest(r.id)))));
+      // Requests a previous process left approved or executing: recover them, then show the outcome on their cards.
+      const interrupted = [...store.requestsInState('approved'), ...approvals.executing()].map((r) => r.id);
+      background(() => deploys.recover().then(() => Promise.all(interrupted.map((id) => changeBoard.updateRequest(id)))));
       const sweep = () => {
         for (const r of approvals.expireDue()) void changeBoard.updateRequest(r.id);
       };

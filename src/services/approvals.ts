@@ -128,7 +128,7 @@ export class ApprovalService {
     return this.store.transaction(() => {
       if (this.store.transitionRequest(id, 'executing', ok ? 'succeeded' : 'failed', at, { result })) {
         const r = this.store.request(id)!;
-        this.store.audit({ actor: 'golive', action: `${r.kind}.${ok ? 'succeeded' : 'failed'}`, target: r.service, detail: { request: id, result }, source: 'system', channel: r.channel }, at);
+        this.store.audit({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: ok ? 'succeeded' : 'failed', result }, source: 'system', channel: r.channel }, at);
       }
       return this.store.request(id)!;
     });

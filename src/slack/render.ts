@@ -234,6 +234,19 @@ const ACTION_WORDS: Record<string, string> = {
   'item.check': 'signed off',
   'item.uncheck': 'reopened',
   'gate.signoff': 'signed off gate',
+  'deploy.start': 'started a deploy of',
+  'deploy.succeeded': '(golive) deploy succeeded for',
+  'deploy.failed': '(golive) deploy failed for',
+  'rollback.request': 'asked to roll back',
+  'rollback.approve': 'approved the rollback of',
+  'rollback.reject': 'rejected the rollback of',
+  'rollback.cancel': 'cancelled the rollback of',
+  'rollback.expire': '(golive) rollback request expired for',
+  'rollback.start': 'started rolling back',
+  'rollback.succeeded': '(golive) rollback succeeded for',
+  'rollback.failed': '(golive) rollback failed for',
+  'deploy_override.request': 'asked to override the deploy gate of',
+  'deploy_override.approve': 'approved the deploy override of',
 };
 
 /** The audit trail, newest first. */

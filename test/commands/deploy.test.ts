@@ -143,6 +143,34 @@ describe('/golive deploy', () => {
     expect(query(t, 'SELECT outcome, reason FROM deploy')).toEqual([{ outcome: 'failed', reason: `smoke check failed: GET ${smoke.url} answered 503, expected 200` }]);
   });
 
+  it('with --override, a blocked deploy waits for an approver and then runs, recorded as an override', async () => {
+    await start({ allowOverride: true });
+    const blocked = await privateReply(t, 'deploy api v9', 'U0DEVOPS');
+    expect(blocked.split('\n').at(-1)).toBe('The runbook allows an override: add `--override` to ask an approver to let it through.');
+    const reply = await privateReply(t, 'deploy api v9 --override', 'U0DEVOPS');
+    expect(reply).toBe('Deploy of `api` is blocked, so I asked for an override approval (request #1). It runs when an approver other than you approves it.');
+    const card = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Deploy override of api'));
+    const ts = (card.result as { ts: string }).ts;
+    expect(JSON.stringify(card.args.blocks)).toContain('⚠️ *Deploy override requested* for `api`: deploy `v9` despite:\\n• 🔴 blocker `v2f-agreement`');
+    await click(t, 'golive_request_approve', '1', 'U0CTO', ts);
+    const outcome = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('✅ Deploy'), 10000);
+    expect(outcome.args.thread_ts).toBe(ts);
+    expect(short(await serviceTaskDef())).toBe('govisax-prod:5');
+    expect(query(t, "SELECT action, actor FROM audit WHERE action LIKE 'deploy%' ORDER BY id")).toEqual([
+      { action: 'deploy_override.request', actor: 'U0DEVOPS' },
+      { action: 'deploy_override.approve', actor: 'U0CTO' },
+      { action: 'deploy_override.execute', actor: 'golive' },
+      { action: 'deploy.start', actor: 'U0DEVOPS' },
+      { action: 'deploy.succeeded', actor: 'golive' },
+      { action: 'deploy_override.closed', actor: 'golive' },
+    ]);
+  });
+
+  it('refuses --override where the runbook does not allow it', async () => {
+    await start();
+    expect(await privateReply(t, 'deploy api v9 --override', 'U0DEVOPS')).toBe(':warning: The runbook does not allow overriding the deploy gate of `api`.');
+  });
+
   it('refuses a second deploy while one is running', async () => {
     await start();
     await clearBlockers();
