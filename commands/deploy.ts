@@ -32,11 +32,11 @@ export const deploy: CommandSpec = {
         const b = blockedText(plan.service.name, plan.blockedBy, plan.service.allow_override);
         throw new GoliveError('deploy_blocked', b.message, b.hint);
       }
-      const request = deploys.proposeOverride(plan, targetArg, ctx.userId, ctx.channelId);
+      const request = deploys.proposeOverride(plan, targetArg, ctx.userId);
       await changeBoard.postRequest(request);
       return ctx.respond(renderNotice(`Deploy of \`${plan.service.name}\` is blocked, so I asked for an override approval (request #${request.id}). It runs when an approver other than you approves it.`));
     }
     if (override) await ctx.respond(renderNotice('Nothing blocks this deploy; `--override` was not needed and is ignored.'));
-    ctx.services.background(() => deploys.execute(plan, ctx.userId, ctx.channelId));
+    ctx.services.background(() => deploys.execute(plan, ctx.userId));
   },
 };

@@ -15,7 +15,7 @@ export const rollback: CommandSpec = {
     const reasonWords = isRevision ? rest : ctx.args.slice(1);
     const reason = reasonWords.length > 0 ? reasonWords.join(' ').slice(0, 1000) : null;
     const { deploys, changeBoard } = ctx.services;
-    const request = await deploys.proposeRollback(serviceName, isRevision ? maybeRevision : undefined, reason, ctx.userId, ctx.channelId, 'command');
+    const request = await deploys.proposeRollback(serviceName, isRevision ? maybeRevision : undefined, reason, ctx.userId, 'command');
     await changeBoard.postRequest(request);
     await ctx.respond(renderNotice(`Rollback request #${request.id} is posted for approval. You cannot approve it yourself; you can cancel it on the card.`));
   },

@@ -81,7 +81,8 @@ export class DeployService {
     const names = runbook.services.map((x) => x.name);
     if (names.length === 0) throw new GoliveError('not_configured', 'This runbook defines no services, so there is nothing to deploy.', 'Add a `services:` section to the runbook.');
     const close = closestNames(key, names);
-    throw new GoliveError('unknown_service', `There is no service \`${clean(name)}\`.`, close.length > 0 ? `Did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?` : `The services are: ${names.map((n) => `\`${n}\``).join(', ')}.`);
+    const list = `The services are: ${names.map((n) => `\`${n}\``).join(', ')}.`;
+    throw new GoliveError('unknown_service', `There is no service \`${clean(name)}\`.`, close.length > 0 ? `Did you mean ${close.map((c) => `\`${c}\``).join(' or ')}? ${list}` : list);
   }
 
   ref(service: Service): ServiceRef {
@@ -135,8 +136,10 @@ export class DeployService {
   }
 
   /** Runs a planned deploy to the end; never throws (failures are recorded and reported). */
-  async execute(plan: DeployPlan, userId: string, channel: string, requestId: number | null = null): Promise<DeployRow> {
+  async execute(plan: DeployPlan, userId: string, requestId: number | null = null): Promise<DeployRow> {
     const { store, clock, ecs } = this.deps;
+    // Deploys are announced in the launch's ops channel, wherever the command was typed.
+    const channel = this.deps.runbook.launch.channel;
     const service = plan.service;
     const at = clock.now().toISOString();
     const id = store.transaction(() => {
@@ -181,18 +184,18 @@ export class DeployService {
   }
 
   /** Files a rollback request for approval. */
-  async proposeRollback(serviceName: string, revisionArg: string | undefined, reason: string | null, userId: string, channel: string, source: AuditSource): Promise<ChangeRequestRow> {
+  async proposeRollback(serviceName: string, revisionArg: string | undefined, reason: string | null, userId: string, source: AuditSource): Promise<ChangeRequestRow> {
     const service = this.findService(serviceName);
     const open = this.deps.approvals.active(service.name).find((r) => r.kind === 'rollback');
     if (open) throw new GoliveError('deploy_in_progress', `A rollback of \`${service.name}\` requested by <@${open.requested_by}> is already ${open.state}.`, 'Approve, reject or cancel it on its card first.');
     const target = await this.rollbackTarget(service, revisionArg);
-    return this.deps.approvals.create({ kind: 'rollback', service, params: { from: target.current, to: target.to, why: target.why, reason }, requester: userId, channel, source });
+    return this.deps.approvals.create({ kind: 'rollback', service, params: { from: target.current, to: target.to, why: target.why, reason }, requester: userId, channel: this.deps.runbook.launch.channel, source });
   }
 
   /** Files a request to deploy despite blockers (only where the runbook allows it). */
-  proposeOverride(plan: DeployPlan, targetArg: string, userId: string, channel: string): ChangeRequestRow {
+  proposeOverride(plan: DeployPlan, targetArg: string, userId: string): ChangeRequestRow {
     if (!plan.service.allow_override) throw new GoliveError('not_permitted', `The runbook does not allow overriding the deploy gate of \`${plan.service.name}\`.`);
-    return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy }, requester: userId, channel, source: 'command' });
+    return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy }, requester: userId, channel: this.deps.runbook.launch.channel, source: 'command' });
   }
 
   /** Runs an approved request once: only the caller that wins the approved → executing step executes. */
@@ -206,7 +209,7 @@ export class DeployService {
     } else {
       try {
         const plan = await this.plan(service.name, String(request.params.target), request.requested_by);
-        deploy = await this.execute(plan, request.requested_by, request.channel ?? this.deps.runbook.launch.channel, request.id);
+        deploy = await this.execute(plan, request.requested_by, request.id);
       } catch (err) {
         approvals.finish(request.id, false, describeFailure(err));
         return;

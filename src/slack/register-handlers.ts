@@ -139,8 +139,7 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     await ack();
     const reply = privately(respond);
     try {
-      const channel = body.channel?.id ?? runbook.launch.channel;
-      const request = await deploys.proposeRollback(action.value ?? '', undefined, 'the deploy failed', body.user.id, channel, 'button');
+      const request = await deploys.proposeRollback(action.value ?? '', undefined, 'the deploy failed', body.user.id, 'button');
       await changeBoard.postRequest(request);
       await reply(renderNotice(`Rollback request #${request.id} is posted for approval. You cannot approve it yourself.`));
     } catch (err) {

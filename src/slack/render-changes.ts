@@ -77,13 +77,17 @@ export function renderDeployStep(step: DeployStep, detail: string, at: string, t
   return { text };
 }
 
+function endSentence(s: string): string {
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}
+
 /** The outcome, in the thread and broadcast to the channel. */
 export function renderDeployOutcome(d: DeployRow): SlackMessage {
   const what = d.kind === 'deploy' ? 'Deploy' : 'Rollback';
   const text =
     d.outcome === 'succeeded'
       ? `✅ ${what} of \`${d.service}\` to ${shortTaskDef(d.to_task_def)} succeeded: ${escapeText(d.reason ?? '')}`
-      : `❌ ${what} of \`${d.service}\` failed: ${escapeText(d.reason ?? 'unknown reason')}.${d.kind === 'deploy' ? ' Use *Roll back* on the deploy message, or `/golive rollback ' + d.service + '`.' : ''}`;
+      : `❌ ${what} of \`${d.service}\` failed: ${escapeText(endSentence(d.reason ?? 'unknown reason'))}${d.kind === 'deploy' ? ' Use *Roll back* on the deploy message, or `/golive rollback ' + d.service + '`.' : ''}`;
   return { text, blocks: [section(text)] };
 }
 

@@ -64,7 +64,7 @@ describe('/golive deploy', () => {
   it('refuses someone who is not a deployer, and an unknown service with a suggestion', async () => {
     await start();
     expect(await privateReply(t, 'deploy api v9', 'U0CTO')).toBe(':warning: Only DevOps can deploy `api`.');
-    expect(await privateReply(t, 'deploy apj v9', 'U0DEVOPS')).toBe(':warning: There is no service `apj`.\nDid you mean `api`?');
+    expect(await privateReply(t, 'deploy apj v9', 'U0DEVOPS')).toBe(':warning: There is no service `apj`.\nDid you mean `api`? The services are: `api`.');
   });
 
   it('--dry-run says what would happen and changes nothing', async () => {

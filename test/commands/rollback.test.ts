@@ -197,7 +197,7 @@ describe('/golive rollback', () => {
     const { id, ts } = await requestRollback();
     await click(t, 'golive_request_approve', String(id), 'U0CTO', ts);
     const outcome = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('❌ Rollback'), 10000);
-    expect(outcome.args.text).toBe('❌ Rollback of `api` failed: AWS refused UpdateService: the bot’s IAM role lacks ecs:UpdateService..');
+    expect(outcome.args.text).toBe('❌ Rollback of `api` failed: AWS refused UpdateService: the bot’s IAM role lacks ecs:UpdateService.');
     await t.slack.waitFor(() => cardText(ts).includes('❌ Approved by <@U0CTO>'));
     expect(query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'failed' }]);
   });
