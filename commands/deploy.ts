@@ -36,7 +36,13 @@ export const deploy: CommandSpec = {
       await changeBoard.postRequest(request);
       return ctx.respond(renderNotice(`Deploy of \`${plan.service.name}\` is blocked, so I asked for an override approval (request #${request.id}). It runs when an approver other than you approves it.`));
     }
-    if (override) await ctx.respond(renderNotice('Nothing blocks this deploy; `--override` was not needed and is ignored.'));
-    ctx.services.background(() => deploys.execute(plan, ctx.userId));
+    // Claimed now, before replying, so a second deploy racing this one is refused to its sender.
+    const id = deploys.start(plan, ctx.userId);
+    ctx.services.background(() => deploys.run(id, plan));
+    const opsChannel = ctx.services.runbook.launch.channel;
+    const notes: string[] = [];
+    if (override) notes.push('Nothing blocks this deploy; `--override` was not needed and is ignored.');
+    if (ctx.channelId !== opsChannel) notes.push(`Deploy #${id} of \`${plan.service.name}\` started; progress is in <#${opsChannel}>.`);
+    if (notes.length > 0) await ctx.respond(renderNotice(notes.join('\n')));
   },
 };

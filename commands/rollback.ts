@@ -10,12 +10,9 @@ export const rollback: CommandSpec = {
   who: 'anyone may ask; the service’s rollback approvers approve',
   minArgs: 1,
   async run(ctx) {
-    const [serviceName = '', maybeRevision, ...rest] = ctx.args;
-    const isRevision = maybeRevision !== undefined && /^:?\d{1,7}$/.test(maybeRevision);
-    const reasonWords = isRevision ? rest : ctx.args.slice(1);
-    const reason = reasonWords.length > 0 ? reasonWords.join(' ').slice(0, 1000) : null;
+    const [serviceName = '', ...words] = ctx.args;
     const { deploys, changeBoard } = ctx.services;
-    const request = await deploys.proposeRollback(serviceName, isRevision ? maybeRevision : undefined, reason, ctx.userId, 'command');
+    const request = await deploys.proposeRollback(serviceName, words, ctx.userId, 'command');
     await changeBoard.postRequest(request);
     await ctx.respond(renderNotice(`Rollback request #${request.id} is posted for approval. You cannot approve it yourself; you can cancel it on the card.`));
   },

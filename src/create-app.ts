@@ -175,11 +175,14 @@ export function createApp(options: AppOptions): GoliveApp {
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
       store.pruneRequests(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
       outbox.start();
-      // Requests a previous process left approved or executing: recover them, then show the outcome on their cards.
-      const interrupted = [...store.requestsInState('approved'), ...approvals.executing()].map((r) => r.id);
-      background(() => deploys.recover().then(() => Promise.all(interrupted.map((id) => changeBoard.updateRequest(id)))));
+      // Deploys and requests a previous process left running are checked against ECS; their cards update as each settles.
+      background(() => deploys.recover((id) => changeBoard.updateRequest(id)));
       const sweep = () => {
-        for (const r of approvals.expireDue()) void changeBoard.updateRequest(r.id);
+        try {
+          for (const r of approvals.expireDue()) void changeBoard.updateRequest(r.id);
+        } catch (err) {
+          logger.error({ err }, 'expiry sweep failed');
+        }
       };
       expiryTimer = setInterval(sweep, options.expirySweepMs ?? 30_000);
       expiryTimer.unref();

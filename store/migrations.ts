@@ -94,9 +94,13 @@ export const migrations: Migration[] = [
         outcome       TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN ('running', 'succeeded', 'failed')),
         reason        TEXT,
         channel       TEXT,
-        message_ts    TEXT
+        message_ts    TEXT,
+        -- Set just before UpdateService: after a restart, NULL proves ECS was never asked to change.
+        update_sent_at TEXT
       );
       CREATE INDEX deploy_service ON deploy (service, id);
+      -- One rollout per service at a time, enforced where racing requests meet.
+      CREATE UNIQUE INDEX deploy_one_running ON deploy (service) WHERE outcome = 'running';
 
       -- Side effects that need someone else's approval (rollbacks, deploy overrides).
       -- state moves only by compare-and-set: UPDATE … WHERE state = <expected>.
@@ -118,6 +122,8 @@ export const migrations: Migration[] = [
         updated_at         TEXT NOT NULL
       );
       CREATE INDEX change_request_state ON change_request (state, expires_at);
+      -- One open change (rollback or override) per service at a time.
+      CREATE UNIQUE INDEX change_request_one_open ON change_request (service) WHERE state IN ('requested', 'approved', 'executing');
 
       CREATE TABLE change_approval (
         request_id  INTEGER NOT NULL REFERENCES change_request (id),

@@ -78,6 +78,7 @@ export interface DeployRow {
   reason: string | null;
   channel: string | null;
   message_ts: string | null;
+  update_sent_at: string | null;
 }
 
 /** States of an approval request; moves only forward, by compare-and-set. */
@@ -254,7 +255,7 @@ export class Store {
 
   // --- deploys -----------------------------------------------------------
 
-  startDeploy(row: Omit<DeployRow, 'id' | 'finished_at' | 'outcome' | 'reason' | 'message_ts'>): number {
+  startDeploy(row: Omit<DeployRow, 'id' | 'finished_at' | 'outcome' | 'reason' | 'message_ts' | 'update_sent_at'>): number {
     return Number(
       this.db
         .prepare(
@@ -263,6 +264,10 @@ export class Store {
         )
         .run(row).lastInsertRowid,
     );
+  }
+
+  markUpdateSent(id: number, at: string): void {
+    this.db.prepare('UPDATE deploy SET update_sent_at = ? WHERE id = ?').run(at, id);
   }
 
   setDeployTarget(id: number, toTaskDef: string): void {

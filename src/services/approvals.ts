@@ -42,6 +42,19 @@ export class ApprovalService {
   create(input: { kind: ChangeRequestRow['kind']; service: Service; params: Record<string, unknown>; requester: string; channel: string; source: AuditSource }): ChangeRequestRow {
     const now = this.clock.now();
     const at = now.toISOString();
+    try {
+      return this.insert(input, now, at);
+    } catch (err) {
+      // The unique index allows one open request per service; a racing second one lands here.
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        const open = this.active(input.service.name)[0];
+        throw new GoliveError('deploy_in_progress', `Another request for \`${input.service.name}\` is already open${open ? ` (#${open.id}, by <@${open.requested_by}>)` : ''}; approve, reject or cancel it first.`);
+      }
+      throw err;
+    }
+  }
+
+  private insert(input: { kind: ChangeRequestRow['kind']; service: Service; params: Record<string, unknown>; requester: string; channel: string; source: AuditSource }, now: Date, at: string): ChangeRequestRow {
     return this.store.transaction(() => {
       const id = this.store.createRequest({
         kind: input.kind,
@@ -83,6 +96,8 @@ export class ApprovalService {
     return this.store.transaction((): ApproveOutcome => {
       const current = this.store.request(id)!;
       if (current.state !== 'requested') return { kind: 'decided', request: current };
+      // Checked again under the lock: the membership lookup above may have taken past the deadline.
+      if (current.expires_at <= at) return { kind: 'decided', request: this.expireIfDue(current) };
       if (!this.store.addApproval(id, userId, at)) return { kind: 'duplicate', request: current };
       const approvals = this.store.approvals(id).length;
       this.store.audit({ actor: userId, action: `${current.kind}.approve`, target: current.service, detail: { request: id, approvals, needed: current.approvals_required }, source, channel }, at);
@@ -131,6 +146,28 @@ export class ApprovalService {
         this.store.audit({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: ok ? 'succeeded' : 'failed', result }, source: 'system', channel: r.channel }, at);
       }
       return this.store.request(id)!;
+    });
+  }
+
+  /** Closes an approved request that will not run (e.g. its approval went stale over a restart). */
+  abandon(id: number, reason: string): void {
+    const at = this.clock.now().toISOString();
+    this.store.transaction(() => {
+      if (this.store.transitionRequest(id, 'approved', 'failed', at, { result: reason })) {
+        const r = this.store.request(id)!;
+        this.store.audit({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: 'failed', result: reason }, source: 'system', channel: r.channel }, at);
+      }
+    });
+  }
+
+  /** Withdraws a request nobody could see (its card failed to post), so it does not block the service until it expires. */
+  withdraw(id: number, reason: string): void {
+    const at = this.clock.now().toISOString();
+    this.store.transaction(() => {
+      if (this.store.transitionRequest(id, 'requested', 'cancelled', at, { decided_by: 'golive', result: reason })) {
+        const r = this.store.request(id)!;
+        this.store.audit({ actor: 'golive', action: `${r.kind}.cancel`, target: r.service, detail: { request: id, reason }, source: 'system', channel: r.channel }, at);
+      }
     });
   }
 

@@ -1,4 +1,4 @@
-import type { EcsPort, EcsServiceState, ServiceRef } from '../aws/ecs-port.js';
+import { AwsCallError, type EcsPort, type EcsServiceState, type ServiceRef } from '../aws/ecs-port.js';
 import type { Clock } from '../clock.js';
 
 /** Where a rollout stands after one look at the service. */
@@ -41,17 +41,39 @@ export function shortTaskDef(arnOrName: string): string {
   return i >= 0 ? arnOrName.slice(i + 1) : arnOrName;
 }
 
+const TRANSIENT = new Set(['throttled', 'network', 'timeout', 'unknown']);
+
 /** Polls the service until the rollout to `target` completes, fails or times out. */
 export async function watchRollout(
   ecs: EcsPort,
   ref: ServiceRef,
   target: string,
-  opts: { clock: Clock; pollMs: number; timeoutMs: number; startedAt: Date; onProgress?: (running: number, desired: number) => Promise<void> | void; sleep?: (ms: number) => Promise<void> },
+  opts: {
+    clock: Clock;
+    pollMs: number;
+    timeoutMs: number;
+    startedAt: Date;
+    onProgress?: (running: number, desired: number) => Promise<void> | void;
+    onTransientError?: (err: AwsCallError) => void;
+    sleep?: (ms: number) => Promise<void>;
+  },
 ): Promise<RolloutAssessment & { done: true }> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let last = '';
+  let a: RolloutAssessment = { done: false, running: 0, desired: 0 };
   for (;;) {
-    const a = assessRollout(await ecs.describeService(ref), target);
+    try {
+      a = assessRollout(await ecs.describeService(ref), target);
+    } catch (err) {
+      // ECS keeps rolling out while we cannot see it; a blip must not end the deploy. Access denied or not-found do.
+      if (!(err instanceof AwsCallError) || !TRANSIENT.has(err.kind)) throw err;
+      opts.onTransientError?.(err);
+      if (opts.clock.now().getTime() - opts.startedAt.getTime() >= opts.timeoutMs) {
+        return { done: true, ok: false, reason: `the rollout did not finish within ${Math.round(opts.timeoutMs / 60_000)} minutes, and ECS could not be read at the end (${err.message})` };
+      }
+      await sleep(opts.pollMs);
+      continue;
+    }
     if (a.done) return a;
     const key = `${a.running}/${a.desired}`;
     if (key !== last) {

@@ -24,8 +24,14 @@ export class ChangeBoard implements DeployObserver {
   /** Posts the approval card for a new request and remembers where it is. */
   async postRequest(request: ChangeRequestRow): Promise<void> {
     const channel = request.channel ?? this.deps.runbook.launch.channel;
-    const posted = await this.deps.slack.postMessage(channel, this.requestMessage(request));
-    this.deps.store.setRequestMessage(request.id, posted.channel, posted.ts);
+    try {
+      const posted = await this.deps.slack.postMessage(channel, this.requestMessage(request));
+      this.deps.store.setRequestMessage(request.id, posted.channel, posted.ts);
+    } catch (err) {
+      // Nobody can approve a request without its card; withdraw it so it does not block the service for 30 minutes.
+      this.deps.approvals.withdraw(request.id, 'the approval card could not be posted');
+      throw err;
+    }
   }
 
   /** Re-renders a request's card in place. */
@@ -67,6 +73,12 @@ export class ChangeBoard implements DeployObserver {
       { channel: where?.channel ?? d.channel ?? this.deps.runbook.launch.channel, text: outcome.text, blocks: outcome.blocks, ...(where ? { thread_ts: where.ts, reply_broadcast: true } : {}) },
       this.deps.clock.now().toISOString(),
     );
+    this.deps.kickOutbox();
+  }
+
+  async requestNote(request: ChangeRequestRow, text: string): Promise<void> {
+    if (!request.channel || !request.message_ts) return;
+    this.deps.store.enqueue('chat.postMessage', { channel: request.channel, thread_ts: request.message_ts, text }, this.deps.clock.now().toISOString());
     this.deps.kickOutbox();
   }
 

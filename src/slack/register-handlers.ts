@@ -104,10 +104,9 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
       if (outcome.kind === 'duplicate') return await reply(renderNotice('You have already approved this request; it is waiting for more approvals.'));
       await changeBoard.updateRequest(id);
       if (outcome.kind === 'recorded') return await reply(renderNotice(`Your approval is recorded: ${outcome.approvals} of ${outcome.needed} needed.`));
+      // Execution starts first: a slow card update must not delay a rollback.
       services.background(async () => {
         const running = deploys.executeApproved(outcome.request);
-        // Show "running" as soon as execution has claimed the request.
-        await new Promise((r) => setImmediate(r));
         await changeBoard.updateRequest(id);
         await running;
         await changeBoard.updateRequest(id);
@@ -139,7 +138,9 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     await ack();
     const reply = privately(respond);
     try {
-      const request = await deploys.proposeRollback(action.value ?? '', undefined, 'the deploy failed', body.user.id, 'button');
+      const deployId = Number(action.value);
+      if (!Number.isSafeInteger(deployId) || deployId <= 0) throw new GoliveError('unknown_request', 'That button does not name a deploy golive knows.');
+      const request = await deploys.proposeRollbackOfDeploy(deployId, body.user.id);
       await changeBoard.postRequest(request);
       await reply(renderNotice(`Rollback request #${request.id} is posted for approval. You cannot approve it yourself.`));
     } catch (err) {

@@ -64,8 +64,8 @@ export function renderDeployCard(d: DeployRow, step: DeployStep, detail: string,
   const status = `${STEP_EMOJI[step]} ${escapeText(detail)}`;
   const text = `${what} of ${d.service}: ${detail}`;
   const blocks: Block[] = [section(head), section(status)];
-  if (d.outcome === 'failed' && d.kind === 'deploy') {
-    blocks.push({ type: 'actions', block_id: `golive_deploy_${d.id}`, elements: [button('↩️ Roll back', ACTION_ROLLBACK_FAILED_DEPLOY, d.service, 'danger')] });
+  if (offersRollback(d)) {
+    blocks.push({ type: 'actions', block_id: `golive_deploy_${d.id}`, elements: [button('↩️ Roll back', ACTION_ROLLBACK_FAILED_DEPLOY, String(d.id), 'danger')] });
   }
   blocks.push(context(`${what} #${d.id} · progress in the thread`));
   return { text, blocks };
@@ -77,8 +77,19 @@ export function renderDeployStep(step: DeployStep, detail: string, at: string, t
   return { text };
 }
 
+/** A failed deploy offers Roll back only if ECS was actually asked to change (and it has its own message to carry the button). */
+function offersRollback(d: DeployRow): boolean {
+  return d.outcome === 'failed' && d.kind === 'deploy' && d.update_sent_at !== null && d.request_id === null;
+}
+
 function endSentence(s: string): string {
   return /[.!?]$/.test(s) ? s : `${s}.`;
+}
+
+function failureAdvice(d: DeployRow): string {
+  if (d.kind !== 'deploy') return '';
+  if (d.update_sent_at === null) return /nothing was changed/.test(d.reason ?? '') ? '' : ' The service was not changed.';
+  return d.request_id === null ? ` Use *Roll back* on the deploy message, or \`/golive rollback ${d.service}\`.` : ` To undo it: \`/golive rollback ${d.service}\`.`;
 }
 
 /** The outcome, in the thread and broadcast to the channel. */
@@ -87,7 +98,7 @@ export function renderDeployOutcome(d: DeployRow): SlackMessage {
   const text =
     d.outcome === 'succeeded'
       ? `✅ ${what} of \`${d.service}\` to ${shortTaskDef(d.to_task_def)} succeeded: ${escapeText(d.reason ?? '')}`
-      : `❌ ${what} of \`${d.service}\` failed: ${escapeText(endSentence(d.reason ?? 'unknown reason'))}${d.kind === 'deploy' ? ' Use *Roll back* on the deploy message, or `/golive rollback ' + d.service + '`.' : ''}`;
+      : `❌ ${what} of \`${d.service}\` failed: ${escapeText(endSentence(d.reason ?? 'unknown reason'))}${failureAdvice(d)}`;
   return { text, blocks: [section(text)] };
 }
 
@@ -139,7 +150,7 @@ export function renderAlreadyDecided(r: ChangeRequestRow, timezone: string): str
     case 'cancelled':
       return `This ${what} was cancelled by <@${r.decided_by}> at ${formatTime(r.decided_at!, timezone)}; nothing changed.`;
     case 'expired':
-      return `This ${what} expired at ${formatTime(r.expires_at, timezone)}; nothing changed. Ask again with \`/golive rollback ${r.service}\` if it is still needed.`;
+      return `This ${what} expired at ${formatTime(r.expires_at, timezone)}; nothing changed. Ask again with \`/golive ${r.kind === 'rollback' ? `rollback ${r.service}` : `deploy ${r.service} ${String(r.params.target)} --override`}\` if it is still needed.`;
     default:
       return `This ${what} is still waiting for approval.`;
   }

@@ -135,11 +135,12 @@ describe('/golive deploy', () => {
     );
     const cardTs = outcome.args.thread_ts as string;
     await t.slack.waitFor(() => JSON.stringify(t.slack.messages.get(`C0OPS:${cardTs}`)?.blocks ?? []).includes('golive_deploy_rollback'));
-    await click(t, 'golive_deploy_rollback', 'api', 'U0DEVOPS', cardTs);
+    await click(t, 'golive_deploy_rollback', '1', 'U0DEVOPS', cardTs);
     const request = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Rollback of api'));
-    const text = JSON.stringify(request.args.blocks);
-    expect(text).toContain('govisax-prod:5 → govisax-prod:4');
-    expect(text).toContain('Reason: “the deploy failed”');
+    const text = (request.args.blocks as { text: { text: string } }[])[0]!.text.text;
+    expect(text).toContain('govisax-prod:5 → govisax-prod:3');
+    expect(text).toContain('Target: the revision deploy #1 replaced');
+    expect(text).toContain(`Reason: “deploy #1 failed: smoke check failed: GET ${smoke.url} answered 503, expected 200”`);
     expect(query(t, 'SELECT outcome, reason FROM deploy')).toEqual([{ outcome: 'failed', reason: `smoke check failed: GET ${smoke.url} answered 503, expected 200` }]);
   });
 
@@ -169,6 +170,16 @@ describe('/golive deploy', () => {
   it('refuses --override where the runbook does not allow it', async () => {
     await start();
     expect(await privateReply(t, 'deploy api v9 --override', 'U0DEVOPS')).toBe(':warning: The runbook does not allow overriding the deploy gate of `api`.');
+  });
+
+  it('starts one deploy when two are sent at the same moment, and tells the other sender why', async () => {
+    await start();
+    await clearBlockers();
+    const [a, b] = await Promise.all([golive(t, 'deploy api v9', 'U0DEVOPS'), golive(t, 'deploy api v8', 'U0DEVOPS2')]);
+    const refusal = await t.slack.waitForResponse((r) => r.id === a.responseId || r.id === b.responseId);
+    expect(refusal.body.text).toMatch(/^:warning: (A deploy of `api` started by <@U0DEVOPS2?> is still running; wait for it to finish\.|Another change of `api` started a moment ago; wait for it to finish\.)$/);
+    await t.slack.waitForCall('chat.postMessage', (c) => /^[✅❌] Deploy/u.test(String(c.args.text)), 10000);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 1 }]);
   });
 
   it('refuses a second deploy while one is running', async () => {

@@ -110,19 +110,34 @@ describe('/golive rollback', () => {
     expect(t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('✅ Rollback'))).toHaveLength(1);
   });
 
-  it('picks the last successful deploy before the current one from history, or the revision named', async () => {
+  it('takes a named revision (:N, or a bare number older than the current one) and refuses a newer one', async () => {
+    await start();
+    const named = await requestRollback('rollback api :1 bad migration');
+    expect(cardText(named.ts)).toContain('govisax-prod:3 → govisax-prod:1');
+    expect(cardText(named.ts)).toContain('Target: the revision you named');
+    expect(cardText(named.ts)).toContain('Reason: “bad migration”');
+    await click(t, 'golive_request_cancel', String(named.id), 'U0DEVOPS', named.ts);
+    await t.slack.waitFor(() => cardText(named.ts).includes('✖️ Cancelled by <@U0DEVOPS>'));
+    t.slack.reset();
+    // "502" is not an older revision, so it is part of the reason.
+    const reason = await requestRollback('rollback api 502 errors');
+    expect(cardText(reason.ts)).toContain('govisax-prod:3 → govisax-prod:2');
+    expect(cardText(reason.ts)).toContain('Reason: “502 errors”');
+    await click(t, 'golive_request_cancel', String(reason.id), 'U0DEVOPS', reason.ts);
+    await t.slack.waitFor(() => cardText(reason.ts).includes('✖️ Cancelled'));
+    expect(await privateReply(t, 'rollback api :4', 'U0DEVOPS')).toBe(
+      ':warning: govisax-prod:4 is not older than the running govisax-prod:3, so it is not a rollback.\nTo move forward, deploy it: `/golive deploy api :4`.',
+    );
+  });
+
+  it('goes back to what the current revision replaced, even when that is a newer revision number', async () => {
     await start();
     await golive(t, 'check v2f-agreement', 'U0BDLEAD');
     await golive(t, 'deploy api :4', 'U0DEVOPS');
     await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('✅ Deploy'), 10000);
     await golive(t, 'deploy api :1', 'U0DEVOPS');
     await t.slack.waitFor(() => t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('✅ Deploy')).length === 2, 10000);
-    // Current is :1; :4 is newer, so history offers nothing older and the named revision rules.
-    const named = await requestRollback('rollback api :4 back to the good one');
-    expect(cardText(named.ts)).toContain('govisax-prod:1 → govisax-prod:4');
-    expect(cardText(named.ts)).toContain('Target: the revision you named');
-    await click(t, 'golive_request_cancel', String(named.id), 'U0DEVOPS', named.ts);
-    await t.slack.waitFor(() => cardText(named.ts).includes('✖️ Cancelled by <@U0DEVOPS>'));
+    // :4 replaced by :1 is not "older" by number, so history does not offer it; nothing older than :1 exists either.
     expect(await privateReply(t, 'rollback api', 'U0DEVOPS')).toBe(
       ':warning: There is no ACTIVE revision of `govisax-prod` older than govisax-prod:1 to roll back to.\nName one: `/golive rollback api <revision>`.',
     );
@@ -159,7 +174,10 @@ describe('/golive rollback', () => {
     const { id, ts } = await requestRollback();
     expect(await replyTo(await click(t, 'golive_request_cancel', String(id), 'U0CTO', ts))).toBe(':warning: Only <@U0DEVOPS>, who asked for it, can cancel this request.');
     expect(await privateReply(t, 'rollback api', 'U0CTO')).toBe(
-      ':warning: A rollback of `api` requested by <@U0DEVOPS> is already requested.\nApprove, reject or cancel it on its card first.',
+      `:warning: A rollback of \`api\` requested by <@U0DEVOPS> is waiting for approval (request #${id}); approve, reject or cancel it on its card first.`,
+    );
+    expect(await privateReply(t, 'deploy api v9', 'U0DEVOPS')).toBe(
+      `:warning: A rollback of \`api\` requested by <@U0DEVOPS> is waiting for approval (request #${id}); approve, reject or cancel it on its card first.`,
     );
   });
 
@@ -211,7 +229,8 @@ describe('/golive rollback', () => {
       store.addApproval(id, 'U0CTO', clock.now().toISOString());
       store.transitionRequest(id, 'requested', 'approved', clock.now().toISOString(), { decided_by: 'U0CTO' });
       store.transitionRequest(id, 'approved', 'executing', clock.now().toISOString());
-      store.startDeploy({ service: 'api', kind: 'rollback', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[1]!, image: null, requested_by: 'U0DEVOPS', request_id: id, started_at: clock.now().toISOString(), channel: 'C0OPS' });
+      const d = store.startDeploy({ service: 'api', kind: 'rollback', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[1]!, image: null, requested_by: 'U0DEVOPS', request_id: id, started_at: clock.now().toISOString(), channel: 'C0OPS' });
+      store.markUpdateSent(d, clock.now().toISOString());
     });
     await new ECSClient({ endpoint: moto.endpoint, region: 'ap-south-1' }).send(new UpdateServiceCommand({ cluster: 'GoVisaX-Prod-Cluster', service: 'GoVisaX-Prod-Service', taskDefinition: seeded.taskDefinitionArns[1] }));
     t = await t.restart();
@@ -219,5 +238,29 @@ describe('/golive rollback', () => {
     expect(query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'succeeded' }]);
     expect(query(t, 'SELECT outcome FROM deploy')).toEqual([{ outcome: 'succeeded' }]);
     expect(t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('✅ Rollback'))).toHaveLength(1);
+  });
+});
+
+describe('restart before ECS was asked', () => {
+  it('records that nothing changed when the process died before UpdateService', async () => {
+    await start();
+    const store = t.app.store;
+    store.startDeploy({ service: 'api', kind: 'deploy', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[3]!, image: null, requested_by: 'U0DEVOPS', request_id: null, started_at: clock.now().toISOString(), channel: 'C0OPS' });
+    t = await t.restart();
+    const outcome = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('❌ Deploy'), 10000);
+    expect(outcome.args.text).toBe('❌ Deploy of `api` failed: golive restarted before ECS was asked to change the service; nothing was changed in ECS.');
+    expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
+  });
+
+  it('fails an approved rollback whose service moved since the request, without touching ECS', async () => {
+    await start();
+    const { id, ts } = await requestRollback();
+    await new ECSClient({ endpoint: moto.endpoint, region: 'ap-south-1' }).send(new UpdateServiceCommand({ cluster: 'GoVisaX-Prod-Cluster', service: 'GoVisaX-Prod-Service', taskDefinition: seeded.taskDefinitionArns[3] }));
+    await click(t, 'golive_request_approve', String(id), 'U0CTO', ts);
+    const note = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('❌ Could not run'), 10000);
+    expect(note.args.text).toBe('❌ Could not run: the service now runs govisax-prod:4, not govisax-prod:3 as when the rollback was requested; nothing was changed. Ask again if a rollback is still needed.');
+    expect(note.args.thread_ts).toBe(ts);
+    await t.slack.waitFor(() => cardText(ts).includes('❌ Approved by <@U0CTO>'));
+    expect(await serviceTaskDef()).toBe(seeded.taskDefinitionArns[3]);
   });
 });

@@ -124,6 +124,27 @@ describe('deploy faults', () => {
     expect(await deployOutcome()).toMatch(/^✅ Deploy of `api` to govisax-prod:5 succeeded: govisax-prod:5 is live: 2\/2 tasks running, smoke check passed/);
   });
 
+  it('reports a refused registration with no Roll back button: the service was not changed', async () => {
+    ecsMock.on(DescribeServicesCommand).resolves(service(3, [{ rev: 3, status: 'PRIMARY', running: 2, rollout: 'COMPLETED' }]));
+    ecsMock.on(RegisterTaskDefinitionCommand).rejects(new AccessDeniedException({ $metadata: { httpStatusCode: 400 }, message: 'User: arn:aws:sts::123456789012:assumed-role/golive is not authorized to perform: iam:PassRole' }));
+    await start();
+    const text = await deployOutcome();
+    expect(text).toMatch(/^❌ Deploy of `api` failed: AWS refused RegisterTaskDefinition .*iam:PassRole\. The service was not changed\.$/);
+    const card = t.slack.callsTo('chat.update').at(-1)!;
+    expect(JSON.stringify(card.args.blocks)).not.toContain('golive_deploy_rollback');
+    expect(ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('keeps watching through a transient DescribeServices failure', async () => {
+    ecsMock
+      .on(DescribeServicesCommand)
+      .resolvesOnce(service(3, [{ rev: 3, status: 'PRIMARY', running: 2, rollout: 'COMPLETED' }]))
+      .rejectsOnce(new ECSServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }))
+      .resolves(service(5, [{ rev: 5, status: 'PRIMARY', running: 2, rollout: 'COMPLETED' }]));
+    await start();
+    expect(await deployOutcome()).toMatch(/^✅ Deploy of `api` to govisax-prod:5 succeeded/);
+  });
+
   it('reports throttling that outlasted the retries', async () => {
     ecsMock.on(DescribeServicesCommand).resolves(service(3, [{ rev: 3, status: 'PRIMARY', running: 2, rollout: 'COMPLETED' }]));
     ecsMock.on(UpdateServiceCommand).rejects(new ECSServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }));
