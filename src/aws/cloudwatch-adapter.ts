@@ -1,7 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand, type CompositeAlarm, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
 import type { AlarmState, CloudWatchPort } from './cloudwatch-port.js';
-import { awsClientConfig, type AwsClientOptions } from './ecs-adapter.js';
+import { awsClientConfig, perRegion, type AwsClientOptions } from './ecs-adapter.js';
 
 /** How the real CloudWatch adapter builds its clients. */
 export interface CloudWatchAdapterOptions {
@@ -24,15 +24,7 @@ export function createCloudWatchClient(region: string, options: AwsClientOptions
 
 /** The CloudWatchPort backed by @aws-sdk/client-cloudwatch; one client per region, created on first use. */
 export function createCloudWatchAdapter(options: CloudWatchAdapterOptions = {}): CloudWatchPort {
-  const clients = new Map<string, CloudWatchClient>();
-  const clientFor = (region: string): CloudWatchClient => {
-    let client = clients.get(region);
-    if (!client) {
-      client = options.clientFor ? options.clientFor(region) : createCloudWatchClient(region, options);
-      clients.set(region, client);
-    }
-    return client;
-  };
+  const clientFor = perRegion((region) => (options.clientFor ? options.clientFor(region) : createCloudWatchClient(region, options)));
   return {
     describeAlarms: (region, prefixes) =>
       describeAlarms(clientFor(region), region, prefixes, options.maxRecords === undefined ? {} : { maxRecords: options.maxRecords }),

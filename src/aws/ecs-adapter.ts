@@ -60,17 +60,22 @@ export function createEcsClient(region: string, options: AwsClientOptions = {}):
   return new ECSClient(awsClientConfig(region, options));
 }
 
-/** The EcsPort backed by @aws-sdk/client-ecs; one client per region, created on first use. */
-export function createEcsAdapter(options: EcsAdapterOptions = {}): EcsPort {
-  const clients = new Map<string, ECSClient>();
-  const clientFor = (region: string): ECSClient => {
+/** Memoises one client per region, made on first use. */
+export function perRegion<C>(make: (region: string) => C): (region: string) => C {
+  const clients = new Map<string, C>();
+  return (region) => {
     let client = clients.get(region);
     if (!client) {
-      client = options.clientFor ? options.clientFor(region) : createEcsClient(region, options);
+      client = make(region);
       clients.set(region, client);
     }
     return client;
   };
+}
+
+/** The EcsPort backed by @aws-sdk/client-ecs; one client per region, created on first use. */
+export function createEcsAdapter(options: EcsAdapterOptions = {}): EcsPort {
+  const clientFor = perRegion((region) => (options.clientFor ? options.clientFor(region) : createEcsClient(region, options)));
   return {
     describeService: (ref) => describeService(clientFor(ref.region), ref),
     describeTaskDefinition: (region, taskDefinition) => describeTaskDefinition(clientFor(region), region, taskDefinition),
