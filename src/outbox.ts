@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { SlackCallError, type SlackPort } from './slack/slack-port.js';
-import type { Store } from '../store/store.js';
+import type { OutboxRow, Store } from '../store/store.js';
 
 /** Slack errors that no retry will fix. */
 const PERMANENT = new Set([
@@ -11,10 +11,31 @@ const PERMANENT = new Set([
 /** A post older than this is given up on: a launch window is 48 hours, and news older than that misleads. */
 const MAX_AGE_MS = 48 * 60 * 60 * 1000;
 
+/** What the outbox needs to send a PagerDuty event; errors say whether a retry can help. */
+export interface PagerSender {
+  send(event: Record<string, unknown>): Promise<unknown>;
+}
+
+/** Placeholders in a dependent row's args, filled from the row it depends on once that is delivered. */
+export const PARENT_TS = '$parent.ts';
+export const PARENT_CHANNEL = '$parent.channel';
+
+type Failure = { message: string; permanent: boolean; retryAfterSeconds?: number };
+
+function classify(err: unknown): Failure {
+  if (err instanceof SlackCallError) return { message: err.slackError, permanent: PERMANENT.has(err.slackError), retryAfterSeconds: err.retryAfterSeconds };
+  const e = err as { message?: string; retryable?: boolean; retryAfterSeconds?: number; name?: string };
+  // PagerError carries `retryable`; anything else (network) is worth retrying.
+  if (e.name === 'PagerError') return { message: e.message ?? 'PagerDuty error', permanent: e.retryable === false, retryAfterSeconds: e.retryAfterSeconds };
+  return { message: e.message ?? String(err), permanent: false };
+}
+
 /**
- * Delivers Slack calls that were stored with the change they announce.
- * A failed delivery is retried with exponential backoff (or after Slack's
- * Retry-After), so a Slack outage delays announcements but never loses them.
+ * Delivers Slack calls and PagerDuty events that were stored with the change
+ * they announce. A failed delivery is retried with exponential backoff (or
+ * after the service's Retry-After), across restarts, so an outage delays
+ * announcements and pages but never loses them. A row that needs another
+ * row's Slack ts (a thread reply, an update) waits for it.
  */
 export class Outbox {
   private timer?: NodeJS.Timeout;
@@ -27,6 +48,7 @@ export class Outbox {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly pollMs = 5000,
+    private readonly pager?: PagerSender,
   ) {}
 
   start(): void {
@@ -62,24 +84,52 @@ export class Outbox {
 
   private async deliverDue(): Promise<void> {
     const due = this.store.dueOutbox(this.clock.now().toISOString(), 50);
+    const blocked = new Set<string>();
     for (const row of due) {
+      if (blocked.has(row.target)) continue;
+      const args = this.resolveDependency(row);
+      if (!args) continue;
       try {
-        const result = await this.slack.call(row.method, row.args);
-        this.store.markDelivered(row.id, this.clock.now().toISOString(), { ts: result.ts ?? null, channel: result.channel ?? null });
+        const result = row.target === 'pagerduty' ? await this.sendPage(row.method, args) : await this.slack.call(row.method, args);
+        const r = (result ?? {}) as Record<string, unknown>;
+        this.store.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
       } catch (err) {
-        const slackError = err instanceof SlackCallError ? err.slackError : (err as Error).message;
-        const attempts = row.attempts + 1;
-        const tooOld = this.clock.now().getTime() - Date.parse(row.created_at) >= MAX_AGE_MS;
-        if ((err instanceof SlackCallError && PERMANENT.has(err.slackError)) || tooOld) {
-          this.store.markFailed(row.id, this.clock.now().toISOString(), slackError);
-          this.logger.error({ outboxId: row.id, method: row.method, channel: row.args.channel, slackError, attempts }, 'gave up delivering a Slack message');
+        const f = classify(err);
+        const age = this.clock.now().getTime() - Date.parse(row.created_at);
+        if (f.permanent || age >= MAX_AGE_MS) {
+          this.store.markFailed(row.id, this.clock.now().toISOString(), f.message);
+          this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a ${row.target === 'slack' ? 'Slack message' : 'PagerDuty event'}`);
           continue;
         }
-        const waitMs = err instanceof SlackCallError && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
-        this.store.markRetry(row.id, slackError, new Date(this.clock.now().getTime() + waitMs).toISOString());
-        this.logger.warn({ outboxId: row.id, method: row.method, slackError, attempts, retryInMs: waitMs }, 'Slack delivery failed; will retry');
-        if (err instanceof SlackCallError && err.slackError === 'ratelimited') break;
+        const attempts = row.attempts + 1;
+        const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
+        this.store.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+        this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${row.target === 'slack' ? 'Slack' : 'PagerDuty'} delivery failed; will retry`);
+        // A rate limit applies to everything else bound for that service in this pass too.
+        if (f.retryAfterSeconds !== undefined) blocked.add(row.target);
       }
     }
+  }
+
+  private async sendPage(action: string, args: Record<string, unknown>): Promise<unknown> {
+    if (!this.pager) throw Object.assign(new Error('PagerDuty is not configured (PAGERDUTY_ROUTING_KEY is not set)'), { name: 'PagerError', retryable: false });
+    return this.pager.send({ ...args, action });
+  }
+
+  /** The row's args with its parent's ts filled in; undefined if it must wait (or has failed with its parent). */
+  private resolveDependency(row: OutboxRow): Record<string, unknown> | undefined {
+    if (row.depends_on === null) return row.args;
+    const parent = this.store.outboxOutcome(row.depends_on);
+    const now = this.clock.now();
+    if (!parent || parent.failed_at) {
+      this.store.markFailed(row.id, now.toISOString(), 'the message it belongs to could not be delivered');
+      return undefined;
+    }
+    if (!parent.delivered_at) {
+      this.store.deferOutbox(row.id, new Date(now.getTime() + 1000).toISOString());
+      return undefined;
+    }
+    const fill = (v: unknown) => (v === PARENT_TS ? parent.result?.ts : v === PARENT_CHANNEL ? parent.result?.channel : v);
+    return Object.fromEntries(Object.entries(row.args).map(([k, v]) => [k, fill(v)]));
   }
 }

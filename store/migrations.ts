@@ -133,4 +133,49 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'alarm watching and outbox targets',
+    sql: `
+      -- The last known state of every watched alarm; the poll and the push endpoints compare against it.
+      CREATE TABLE alarm_state (
+        name           TEXT PRIMARY KEY,
+        state          TEXT NOT NULL,
+        reason         TEXT NOT NULL DEFAULT '',
+        state_at       TEXT NOT NULL,
+        kind           TEXT NOT NULL DEFAULT 'metric',
+        region         TEXT,
+        seen_at        TEXT NOT NULL,
+        -- The outbox row of the channel post for the current firing episode (its ts arrives when delivered).
+        post_outbox_id INTEGER,
+        fired_at       TEXT,
+        acked_by       TEXT,
+        acked_at       TEXT,
+        flapping_since TEXT
+      );
+
+      -- Every transition once: push and poll may both report it.
+      CREATE TABLE alarm_transition (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        name        TEXT NOT NULL,
+        from_state  TEXT,
+        to_state    TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        reason      TEXT NOT NULL DEFAULT '',
+        source      TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        UNIQUE (name, to_state, at)
+      );
+      CREATE INDEX alarm_transition_recent ON alarm_transition (name, recorded_at);
+
+      CREATE TABLE watcher_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
+      -- The outbox now also carries PagerDuty events, and posts that need another post's ts (thread replies, updates).
+      ALTER TABLE outbox ADD COLUMN target TEXT NOT NULL DEFAULT 'slack';
+      ALTER TABLE outbox ADD COLUMN depends_on INTEGER REFERENCES outbox (id);
+    `,
+  },
 ];

@@ -52,14 +52,29 @@ export interface StatusMessageRow {
   posted_at: string;
 }
 
-/** A Slack Web API call waiting to be delivered. */
+/** Where an outbox row goes. */
+export type OutboxTarget = 'slack' | 'pagerduty';
+
+/** A Slack Web API call or PagerDuty event waiting to be delivered. */
 export interface OutboxRow {
   id: number;
+  target: OutboxTarget;
+  /** The Slack method, or the PagerDuty event action. */
   method: string;
   args: Record<string, unknown>;
   created_at: string;
   attempts: number;
   next_attempt_at: string;
+  /** Another row whose delivery result (a Slack ts) this one needs first. */
+  depends_on: number | null;
+}
+
+/** What became of a delivery. */
+export interface OutboxOutcome {
+  delivered_at: string | null;
+  failed_at: string | null;
+  last_error: string | null;
+  result: Record<string, unknown> | null;
 }
 
 /** One deploy or rollback that ECS ran. */
@@ -219,22 +234,44 @@ export class Store {
 
   // --- outbox ------------------------------------------------------------
 
-  enqueue(method: string, args: Record<string, unknown>, at: string): number {
-    return Number(this.db.prepare('INSERT INTO outbox (method, args, created_at, next_attempt_at) VALUES (?, ?, ?, ?)').run(method, JSON.stringify(args), at, at).lastInsertRowid);
+  enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): number {
+    return Number(
+      this.db
+        .prepare('INSERT INTO outbox (target, method, args, created_at, next_attempt_at, depends_on) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(opts.target ?? 'slack', method, JSON.stringify(args), at, at, opts.dependsOn ?? null).lastInsertRowid,
+    );
   }
 
   dueOutbox(now: string, limit: number): OutboxRow[] {
     const rows = this.db
-      .prepare('SELECT id, method, args, created_at, attempts, next_attempt_at FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?')
+      .prepare(
+        'SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?',
+      )
       .all(now, limit) as (Omit<OutboxRow, 'args'> & { args: string })[];
     return rows.map((r) => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> }));
   }
 
-  outboxEntry(id: number): OutboxRow | undefined {
-    const r = this.db.prepare('SELECT id, method, args, created_at, attempts, next_attempt_at FROM outbox WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL').get(id) as
-      | (Omit<OutboxRow, 'args'> & { args: string })
-      | undefined;
-    return r && { ...r, args: JSON.parse(r.args) as Record<string, unknown> };
+  outboxOutcome(id: number): OutboxOutcome | undefined {
+    const r = this.db.prepare('SELECT delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?').get(id) as (Omit<OutboxOutcome, 'result'> & { result: string | null }) | undefined;
+    return r && { ...r, result: r.result ? (JSON.parse(r.result) as Record<string, unknown>) : null };
+  }
+
+  /** Deliveries given up on, newest first, for operators to see. */
+  failedOutbox(limit: number): { id: number; target: OutboxTarget; method: string; failed_at: string; last_error: string | null; args: Record<string, unknown> }[] {
+    const rows = this.db.prepare('SELECT id, target, method, failed_at, last_error, args FROM outbox WHERE failed_at IS NOT NULL ORDER BY id DESC LIMIT ?').all(limit) as {
+      id: number;
+      target: OutboxTarget;
+      method: string;
+      failed_at: string;
+      last_error: string | null;
+      args: string;
+    }[];
+    return rows.map((r) => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> }));
+  }
+
+  /** Puts a row back without counting an attempt (it waits for another row). */
+  deferOutbox(id: number, nextAttemptAt: string): void {
+    this.db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ?').run(nextAttemptAt, id);
   }
 
   markDelivered(id: number, at: string, result: unknown): void {

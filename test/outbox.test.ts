@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { Outbox } from '../src/outbox.js';
+import { Outbox, PARENT_CHANNEL, PARENT_TS } from '../src/outbox.js';
 import { SlackCallError, type SlackMessage, type SlackPort } from '../src/slack/slack-port.js';
 import { openDatabase } from '../store/open-database.js';
 import { Store } from '../store/store.js';
@@ -263,8 +263,8 @@ describe('Outbox', () => {
     await outbox.flush();
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logged).toEqual([
-      expect.objectContaining({ level: 40, msg: 'Slack delivery failed; will retry', outboxId: flaky, method: 'chat.postMessage', slackError: 'internal_error', attempts: 1, retryInMs: 2000 }),
-      expect.objectContaining({ level: 50, msg: 'gave up delivering a Slack message', outboxId: lost, method: 'chat.postMessage', channel: 'C_GONE', slackError: 'channel_not_found', attempts: 1 }),
+      expect.objectContaining({ level: 40, msg: 'Slack delivery failed; will retry', outboxId: flaky, target: 'slack', method: 'chat.postMessage', error: 'internal_error', attempts: 1, retryInMs: 2000 }),
+      expect.objectContaining({ level: 50, msg: 'gave up delivering a Slack message', outboxId: lost, target: 'slack', method: 'chat.postMessage', channel: 'C_GONE', error: 'channel_not_found', attempts: 1 }),
     ]);
   });
 
@@ -314,5 +314,34 @@ describe('Outbox', () => {
     setTime(12_000);
     await outbox.flush();
     expect(row(id).delivered_at).toBe(at(12_000));
+  });
+});
+
+describe('Outbox dependencies and PagerDuty', () => {
+  it('delivers a thread reply only after its parent post, with the parent ts filled in', async () => {
+    const { store, outbox, slack, setTime } = setup();
+    const parent = store.enqueue('chat.postMessage', { channel: 'C1', text: 'parent' }, T0);
+    const child = store.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: 'child' }, T0, { dependsOn: parent });
+    slack.failNext('parent', internalError());
+    await outbox.flush();
+    expect(slack.texts()).toEqual(['parent']);
+    expect(store.pendingOutboxCount()).toBe(2);
+    setTime(2000);
+    await outbox.flush();
+    // Delivered in the same pass, right after its parent.
+    expect(slack.texts()).toEqual(['parent', 'parent', 'child']);
+    const parentTs = store.outboxOutcome(parent)!.result!.ts;
+    expect(slack.calls[2]!.args).toEqual({ channel: 'C1', thread_ts: parentTs, text: 'child' });
+    expect(store.outboxOutcome(child)!.delivered_at).toBe(at(2000));
+  });
+
+  it('fails a child whose parent failed for good', async () => {
+    const { store, outbox, slack } = setup();
+    const parent = store.enqueue('chat.postMessage', { channel: 'C1', text: 'gone' }, T0);
+    const child = store.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: 'upd' }, T0, { dependsOn: parent });
+    slack.failNext('gone', new SlackCallError('chat.postMessage', 'channel_not_found'));
+    await outbox.flush();
+    await outbox.flush();
+    expect(store.outboxOutcome(child)).toMatchObject({ last_error: 'the message it belongs to could not be delivered' });
   });
 });
