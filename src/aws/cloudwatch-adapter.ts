@@ -1,6 +1,6 @@
-import { CloudWatchClient, DescribeAlarmsCommand, type CompositeAlarm, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, type CompositeAlarm, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
-import type { AlarmState, CloudWatchPort } from './cloudwatch-port.js';
+import type { AlarmHistoryItem, AlarmState, CloudWatchPort } from './cloudwatch-port.js';
 import { awsClientConfig, perRegion, type AwsClientOptions } from './ecs-adapter.js';
 
 /** How the real CloudWatch adapter builds its clients. */
@@ -26,6 +26,7 @@ export function createCloudWatchClient(region: string, options: AwsClientOptions
 export function createCloudWatchAdapter(options: CloudWatchAdapterOptions = {}): CloudWatchPort {
   const clientFor = perRegion((region) => (options.clientFor ? options.clientFor(region) : createCloudWatchClient(region, options)));
   return {
+    describeAlarmHistory: (region, name, since) => describeAlarmHistory(clientFor(region), region, name, since),
     describeAlarms: (region, prefixes) =>
       describeAlarms(clientFor(region), region, prefixes, options.maxRecords === undefined ? {} : { maxRecords: options.maxRecords }),
   };
@@ -83,7 +84,47 @@ function addAlarm(byName: Map<string, AlarmState>, alarm: MetricAlarm | Composit
     reason: alarm.StateReason ?? '',
     updatedAt: alarm.StateUpdatedTimestamp?.toISOString() ?? '',
     kind,
+    ...('MetricName' in alarm || 'Metrics' in alarm
+      ? {
+          metric: {
+            namespace: (alarm as MetricAlarm).Namespace,
+            name: (alarm as MetricAlarm).MetricName ?? ((alarm as MetricAlarm).Metrics?.length ? 'metric math' : undefined),
+            statistic: (alarm as MetricAlarm).Statistic ?? (alarm as MetricAlarm).ExtendedStatistic,
+            period: (alarm as MetricAlarm).Period,
+            threshold: (alarm as MetricAlarm).Threshold,
+            comparison: (alarm as MetricAlarm).ComparisonOperator,
+          },
+        }
+      : {}),
   });
+}
+
+/** State changes of one alarm since a time, oldest first (DescribeAlarmHistory, HistoryItemType StateUpdate). */
+export async function describeAlarmHistory(client: CloudWatchClient, region: string, name: string, since: string): Promise<AlarmHistoryItem[]> {
+  const call: AwsCall = { api: 'CloudWatch', iamPrefix: 'cloudwatch', operation: 'DescribeAlarmHistory', region, subject: `alarm "${name}"` };
+  const out: AlarmHistoryItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    let page;
+    try {
+      page = await client.send(
+        new DescribeAlarmHistoryCommand({ AlarmName: name, HistoryItemType: 'StateUpdate', StartDate: new Date(since), EndDate: new Date(), ScanBy: 'TimestampAscending', MaxRecords: 100, NextToken: nextToken }),
+      );
+    } catch (err) {
+      throw classifyAwsError(err, call);
+    }
+    for (const item of page.AlarmHistoryItems ?? []) {
+      // HistoryData is JSON with oldState/newState, each {stateValue, stateReason}.
+      try {
+        const data = JSON.parse(item.HistoryData ?? '{}') as { oldState?: { stateValue?: string }; newState?: { stateValue?: string; stateReason?: string } };
+        out.push({ name, from: data.oldState?.stateValue ? toState(data.oldState.stateValue) : undefined, to: toState(data.newState?.stateValue), at: item.Timestamp?.toISOString() ?? since, reason: data.newState?.stateReason ?? item.HistorySummary ?? '' });
+      } catch {
+        // An item we cannot read is skipped; the poll still sees the current state.
+      }
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return out;
 }
 
 function toState(value: string | undefined): AlarmState['state'] {

@@ -5,10 +5,23 @@ export interface AlarmState {
   reason: string;
   updatedAt: string;
   kind: 'metric' | 'composite';
+  /** For metric alarms: what is measured and against what, as CloudWatch describes it. */
+  metric?: { namespace?: string; name?: string; statistic?: string; period?: number; threshold?: number; comparison?: string };
+}
+
+/** One state change from DescribeAlarmHistory. */
+export interface AlarmHistoryItem {
+  name: string;
+  from?: AlarmState['state'];
+  to: AlarmState['state'];
+  at: string;
+  reason: string;
 }
 
 /** The CloudWatch reads golive needs. */
 export interface CloudWatchPort {
   /** Every metric and composite alarm whose name starts with one of `prefixes`, all pages. */
   describeAlarms(region: string, prefixes: readonly string[]): Promise<AlarmState[]>;
+  /** State changes of one alarm since `since`, oldest first. Some implementations (moto) lack it: callers tolerate a failure. */
+  describeAlarmHistory(region: string, name: string, since: string): Promise<AlarmHistoryItem[]>;
 }

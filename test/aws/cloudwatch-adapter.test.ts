@@ -54,6 +54,7 @@ describe('CloudWatch adapter against moto', () => {
       reason: 'Threshold Crossed: 1 datapoint [12.0] was greater than 5.0',
       updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
       kind: 'metric',
+      metric: { namespace: 'AWS/ECS', name: 'CPUUtilization', statistic: 'Average', period: 60, threshold: 80, comparison: 'GreaterThanThreshold' },
     });
     expect(alarms.find((a) => a.name === 'govisax-db-cpu')).toMatchObject({ state: 'INSUFFICIENT_DATA', reason: 'seeded INSUFFICIENT_DATA' });
     expect(alarms.map((a) => a.name)).toEqual([...alarms.map((a) => a.name)].sort());
