@@ -1,6 +1,7 @@
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import type { Runbook } from '../src/runbook/schema.js';
+import type { AlarmService } from '../src/services/alarms.js';
 import type { ApprovalService } from '../src/services/approvals.js';
 import type { ChecklistService } from '../src/services/checklist.js';
 import type { DeployService } from '../src/services/deploy.js';
@@ -20,6 +21,7 @@ export interface CommandServices {
   deploys: DeployService;
   approvals: ApprovalService;
   changeBoard: ChangeBoard;
+  alarms: AlarmService;
   /** Runs long work (a rollout) after the reply; the app waits for it on shutdown. */
   background(task: () => Promise<unknown>): void;
   /** Every command's spec, for `help`. */

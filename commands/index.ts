@@ -1,3 +1,4 @@
+import { alarms } from './alarms.js';
 import { check } from './check.js';
 import { deploy } from './deploy.js';
 import type { CommandSpec } from './command-spec.js';
@@ -9,4 +10,4 @@ import { status } from './status.js';
 import { uncheck } from './uncheck.js';
 
 /** Every `/golive` subcommand, in the order `help` lists them. */
-export const commandSpecs: readonly CommandSpec[] = [status, check, uncheck, signoff, deploy, rollback, history, help];
+export const commandSpecs: readonly CommandSpec[] = [status, check, uncheck, signoff, deploy, rollback, alarms, history, help];

@@ -15,6 +15,8 @@ export interface Config {
   dbPath: string;
   aws: { region?: string; endpointUrl?: string };
   pagerduty: { routingKey?: string; eventsUrl: string };
+  /** Shared secret EventBridge API destinations send to `POST /hooks/eventbridge`; unset disables that endpoint. */
+  eventBridgeSecret?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -77,6 +79,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const routingKey = get('PAGERDUTY_ROUTING_KEY');
   if (routingKey && !/^[A-Za-z0-9]{32}$/.test(routingKey)) problems.push('PAGERDUTY_ROUTING_KEY should be the 32-character integration key of an Events API v2 integration');
 
+  const eventBridgeSecret = get('GOLIVE_EVENTBRIDGE_SECRET');
+  if (eventBridgeSecret && eventBridgeSecret.length < 16) problems.push('GOLIVE_EVENTBRIDGE_SECRET must be at least 16 characters');
+
   const logLevel = (get('LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -88,6 +93,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPath,
     aws: { region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION'), endpointUrl },
     pagerduty: { routingKey, eventsUrl },
+    eventBridgeSecret,
     logLevel,
   };
 }

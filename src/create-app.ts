@@ -11,6 +11,13 @@ import { createCloudWatchAdapter } from './aws/cloudwatch-adapter.js';
 import { createEcsAdapter } from './aws/ecs-adapter.js';
 import type { EcsPort } from './aws/ecs-port.js';
 import type { Config } from './config.js';
+import { createSnsVerifier, type SnsVerifier } from './alarms/verify-sns.js';
+import { createAlarmHooks } from './http/alarm-hooks.js';
+import { createPagerDutyAdapter } from './pager/pagerduty-adapter.js';
+import type { PagerPort } from './pager/pager-port.js';
+import { AlarmService } from './services/alarms.js';
+import { SlackAlarmNotifier } from './slack/alarm-notifier.js';
+import cron, { type ScheduledTask } from 'node-cron';
 import { createLogger, type Logger } from './logger.js';
 import { Outbox } from './outbox.js';
 import { loadRunbookFile, RunbookError } from './runbook/load-runbook.js';
@@ -41,6 +48,13 @@ export interface AppOptions {
   rolloutPollMs?: number;
   /** How often expired approval requests are swept (default 30 s). */
   expirySweepMs?: number;
+  pager?: PagerPort;
+  /** Verifies SNS pushes; tests inject one that knows the fixtures' certificate. */
+  snsVerifier?: SnsVerifier;
+  /** How often the outbox retries (default 5 s). */
+  outboxPollMs?: number;
+  /** Turns the alarm poll schedule off (tests call `alarms.poll()` themselves). */
+  alarmPolling?: boolean;
 }
 
 /** A wired golive instance. */
@@ -85,7 +99,11 @@ export function createApp(options: AppOptions): GoliveApp {
         signingSecret: config.slack.signingSecret,
         endpoints: '/slack/events',
         logger: toBoltLogger(logger),
-        customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => sendHealth(res) }],
+        customRoutes: [
+          { path: '/healthz', method: ['GET'], handler: (_req, res) => sendHealth(res) },
+          { path: '/hooks/sns', method: ['POST'], handler: (req, res) => hooks.sns(req, res) },
+          { path: '/hooks/eventbridge', method: ['POST'], handler: (req, res) => hooks.eventbridge(req, res) },
+        ],
       });
   const bolt = new App({
     token: config.slack.botToken,
@@ -101,7 +119,8 @@ export function createApp(options: AppOptions): GoliveApp {
   const roles = new RoleDirectory(runbook, slack, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const statusBoard = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger });
-  const outbox = new Outbox(store, slack, clock, logger);
+  const pager = options.pager ?? (config.pagerduty.routingKey ? createPagerDutyAdapter({ routingKey: config.pagerduty.routingKey, eventsUrl: config.pagerduty.eventsUrl }) : undefined);
+  const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager);
 
   let scheduled = false;
   const afterCommit = () => {
@@ -124,6 +143,16 @@ export function createApp(options: AppOptions): GoliveApp {
   const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => void outbox.flush() });
   deploys.observe(changeBoard);
 
+  const alarms = new AlarmService({ runbook, store, cloudwatch, clock, logger, defaultRegion: config.aws.region, afterCommit: () => void outbox.flush() });
+  alarms.notify(new SlackAlarmNotifier({ runbook, store, clock }));
+  const hooks = createAlarmHooks({
+    alarms,
+    verifier: options.snsVerifier ?? createSnsVerifier({ maxAgeMs: 60 * 60_000 }),
+    allowedTopics: runbook.alarms?.sns_topics ?? [],
+    eventBridgeSecret: config.eventBridgeSecret,
+    logger,
+  });
+
   // Long work (rollouts) runs after the reply; stop() waits for it so a deploy is not cut off by a clean shutdown.
   const inFlight = new Set<Promise<unknown>>();
   const background = (task: () => Promise<unknown>) => {
@@ -133,7 +162,7 @@ export function createApp(options: AppOptions): GoliveApp {
     inFlight.add(p);
   };
 
-  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, background, specs: commandSpecs };
+  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, background, specs: commandSpecs };
   registerHandlers(bolt, services, slack);
 
   const rb = runbook;
@@ -163,6 +192,7 @@ export function createApp(options: AppOptions): GoliveApp {
 
   let healthServer: Server | undefined;
   let expiryTimer: NodeJS.Timeout | undefined;
+  let alarmTask: ScheduledTask | undefined;
   let httpServer: Server | undefined;
   return {
     store,
@@ -186,11 +216,27 @@ export function createApp(options: AppOptions): GoliveApp {
       };
       expiryTimer = setInterval(sweep, options.expirySweepMs ?? 30_000);
       expiryTimer.unref();
+      if (runbook.alarms && options.alarmPolling !== false) {
+        const poll = async () => {
+          try {
+            const r = await alarms.poll();
+            logger.debug(r, 'alarm poll');
+          } catch (err) {
+            logger.error({ err }, 'alarm poll failed; the next one will retry');
+          }
+        };
+        // noOverlap: a slow DescribeAlarms (throttling, 10,000 alarms) must not stack polls.
+        alarmTask = cron.schedule(runbook.alarms.schedule, poll, { noOverlap: true, name: 'alarm-poll' });
+        void poll();
+      }
       let port: number;
       if (socketMode) {
         await bolt.start();
         healthServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-          if (req.method === 'GET' && req.url?.split('?')[0] === '/healthz') return sendHealth(res);
+          const path = req.url?.split('?')[0];
+          if (req.method === 'GET' && path === '/healthz') return sendHealth(res);
+          if (req.method === 'POST' && path === '/hooks/sns') return hooks.sns(req, res);
+          if (req.method === 'POST' && path === '/hooks/eventbridge') return hooks.eventbridge(req, res);
           res.writeHead(404).end();
         });
         await new Promise<void>((resolve) => healthServer!.listen(config.port, resolve));
@@ -204,6 +250,7 @@ export function createApp(options: AppOptions): GoliveApp {
     },
     async stop() {
       if (expiryTimer) clearInterval(expiryTimer);
+      await alarmTask?.destroy();
       await Promise.allSettled([...inFlight]);
       await outbox.stop();
       await bolt.stop().catch(() => undefined);

@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { SlackCallError, type SlackPort } from './slack/slack-port.js';
 import type { OutboxRow, Store } from '../store/store.js';
+import { PagerError, type PagerEvent, type PagerPort } from './pager/pager-port.js';
 
 /** Slack errors that no retry will fix. */
 const PERMANENT = new Set([
@@ -11,11 +12,6 @@ const PERMANENT = new Set([
 /** A post older than this is given up on: a launch window is 48 hours, and news older than that misleads. */
 const MAX_AGE_MS = 48 * 60 * 60 * 1000;
 
-/** What the outbox needs to send a PagerDuty event; errors say whether a retry can help. */
-export interface PagerSender {
-  send(event: Record<string, unknown>): Promise<unknown>;
-}
-
 /** Placeholders in a dependent row's args, filled from the row it depends on once that is delivered. */
 export const PARENT_TS = '$parent.ts';
 export const PARENT_CHANNEL = '$parent.channel';
@@ -24,10 +20,9 @@ type Failure = { message: string; permanent: boolean; retryAfterSeconds?: number
 
 function classify(err: unknown): Failure {
   if (err instanceof SlackCallError) return { message: err.slackError, permanent: PERMANENT.has(err.slackError), retryAfterSeconds: err.retryAfterSeconds };
-  const e = err as { message?: string; retryable?: boolean; retryAfterSeconds?: number; name?: string };
-  // PagerError carries `retryable`; anything else (network) is worth retrying.
-  if (e.name === 'PagerError') return { message: e.message ?? 'PagerDuty error', permanent: e.retryable === false, retryAfterSeconds: e.retryAfterSeconds };
-  return { message: e.message ?? String(err), permanent: false };
+  if (err instanceof PagerError) return { message: err.message, permanent: !err.retryable, retryAfterSeconds: err.retryAfterSeconds };
+  // Anything else (a network error) is worth retrying.
+  return { message: (err as Error).message ?? String(err), permanent: false };
 }
 
 /**
@@ -48,7 +43,7 @@ export class Outbox {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly pollMs = 5000,
-    private readonly pager?: PagerSender,
+    private readonly pager?: PagerPort,
   ) {}
 
   start(): void {
@@ -112,8 +107,8 @@ export class Outbox {
   }
 
   private async sendPage(action: string, args: Record<string, unknown>): Promise<unknown> {
-    if (!this.pager) throw Object.assign(new Error('PagerDuty is not configured (PAGERDUTY_ROUTING_KEY is not set)'), { name: 'PagerError', retryable: false });
-    return this.pager.send({ ...args, action });
+    if (!this.pager) throw new PagerError(undefined, false, 'PagerDuty is not configured (PAGERDUTY_ROUTING_KEY is not set)');
+    return this.pager.send({ ...args, action } as unknown as PagerEvent);
   }
 
   /** The row's args with its parent's ts filled in; undefined if it must wait (or has failed with its parent). */

@@ -37,6 +37,7 @@ describe('readConfig', () => {
       dbPath: 'data/golive.db',
       aws: { region: undefined, endpointUrl: undefined },
       pagerduty: { routingKey: undefined, eventsUrl: 'https://events.pagerduty.com/v2/enqueue' },
+      eventBridgeSecret: undefined,
       logLevel: 'info',
     };
     expect(readConfig(minimalEnv())).toStrictEqual(expected);
@@ -53,6 +54,7 @@ describe('readConfig', () => {
         AWS_ENDPOINT_URL: 'http://localhost:5000',
         PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
         PAGERDUTY_EVENTS_URL: 'http://localhost:6000/v2/enqueue',
+        GOLIVE_EVENTBRIDGE_SECRET: 'eventbridge-shared-secret-0123',
         LOG_LEVEL: 'debug',
       }),
     );
@@ -63,6 +65,7 @@ describe('readConfig', () => {
       dbPath: '/var/lib/golive/launch.db',
       aws: { region: 'eu-west-1', endpointUrl: 'http://localhost:5000' },
       pagerduty: { routingKey: ROUTING_KEY, eventsUrl: 'http://localhost:6000/v2/enqueue' },
+      eventBridgeSecret: 'eventbridge-shared-secret-0123',
       logLevel: 'debug',
     } satisfies Config);
   });

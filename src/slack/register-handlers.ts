@@ -3,6 +3,7 @@ import type { CommandServices } from '../../commands/command-spec.js';
 import { describeError, GoliveError } from '../errors.js';
 import { escapeText } from './escape.js';
 import { ACTION_CHECK_ITEM, ACTION_STATUS_PAGE, MAX_HOME_BLOCKS, renderError, renderNotice } from './render.js';
+import { ACTION_ALARM_ACK, ACTION_ALARM_DECLARE } from './render-alarms.js';
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_REJECT, ACTION_ROLLBACK_FAILED_DEPLOY, renderAlreadyDecided } from './render-changes.js';
 import { runCommand } from './run-command.js';
 import type { SlackMessage, SlackPort } from './slack-port.js';
@@ -146,6 +147,34 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     } catch (err) {
       await reply(renderError(describeError(err, logger, { action: ACTION_ROLLBACK_FAILED_DEPLOY, user: body.user.id })));
     }
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_ALARM_ACK, async ({ ack, body, action, respond }) => {
+    await ack();
+    const reply = privately(respond);
+    try {
+      const name = action.value ?? '';
+      const result = services.alarms.acknowledge(name, body.user.id);
+      if (!result.ok) {
+        const row = result.row;
+        const why = !row
+          ? `golive does not watch an alarm called \`${escapeText(name.slice(0, 200))}\`.`
+          : row.state !== 'ALARM'
+            ? `\`${escapeText(name)}\` is ${row.state} now; there is nothing to acknowledge.`
+            : `\`${escapeText(name)}\` was already acknowledged by <@${row.acked_by}>.`;
+        await reply(renderNotice(`${why} Nothing changed.`));
+      }
+    } catch (err) {
+      await reply(renderError(describeError(err, logger, { action: ACTION_ALARM_ACK, user: body.user.id })));
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_ALARM_DECLARE, async ({ ack, respond }) => {
+    await ack();
+    // Incidents arrive in their own feature; until then the button says so rather than pretending.
+    await privately(respond)(
+      renderNotice('Declaring incidents from golive is not available yet, so nothing was created.', 'Open the incident by hand for now (channel, page, template), and acknowledge the alarm here so the team knows someone is on it.'),
+    );
   });
 
   async function publishHome(userId: string, page = 1): Promise<void> {

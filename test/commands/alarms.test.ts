@@ -1,0 +1,218 @@
+import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSnsVerifier } from '../../src/alarms/verify-sns.js';
+import { SEED_ALARMS, SNS_CERT, signedSnsMessages, writeAlarmRunbook } from '../support/alarm-fixture.js';
+import { click, privateReply, query, sleep } from '../support/golive-client.js';
+import { awsTestEnv, resetMoto, seedAlarms, startMoto, type Moto } from '../support/moto.js';
+import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
+import { startTestApp, type TestApp } from '../support/start-app.js';
+
+const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
+const SECRET = 'eventbridge-shared-secret-0123';
+let moto: Moto;
+let pd: FakePagerDuty;
+let t: TestApp;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  Object.assign(process.env, awsTestEnv(moto.endpoint));
+  pd = await startFakePagerDuty();
+});
+afterAll(async () => {
+  await pd.close();
+  await moto.stop();
+});
+beforeEach(async () => {
+  await resetMoto(moto.endpoint);
+  pd.reset();
+  await seedAlarms(moto.endpoint, [
+    { name: SEED_ALARMS.fiveXx, state: 'ALARM', reason: 'Threshold Crossed: 1 datapoint [2.3] was greater than the threshold (1.0).' },
+    { name: SEED_ALARMS.rdsCpu, state: 'OK' },
+    { name: SEED_ALARMS.health, state: 'INSUFFICIENT_DATA' },
+    { name: 'Other-Service-Alarm', state: 'ALARM' },
+  ]);
+});
+afterEach(async () => {
+  await t?.close();
+});
+
+async function start(opts: { flapping?: { transitions: number; minutes: number } } = {}) {
+  t = await startTestApp({
+    runbook: writeAlarmRunbook(opts),
+    env: { AWS_ENDPOINT_URL: moto.endpoint, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, GOLIVE_EVENTBRIDGE_SECRET: SECRET },
+    appOptions: { alarmPolling: false, outboxPollMs: 50, snsVerifier: createSnsVerifier({ fetchCert: async () => SNS_CERT() }) },
+  });
+  // The first poll records the baseline.
+  await t.app.services.alarms.poll();
+}
+
+const cw = () => new CloudWatchClient({ endpoint: moto.endpoint, region: 'ap-south-1' });
+async function setState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason = `test ${state}`) {
+  await cw().send(new SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: reason }));
+  // CloudWatch timestamps have millisecond resolution; keep transitions apart.
+  await sleep(5);
+}
+async function pollAndDeliver() {
+  await t.app.services.alarms.poll();
+  await t.app.outbox.flush();
+}
+const posts = () => t.slack.callsTo('chat.postMessage').filter((c) => !c.faulted);
+
+describe('alarm watching', () => {
+  it('records a baseline on the first poll and posts one summary, not one post per alarm', async () => {
+    await start();
+    await t.app.outbox.flush();
+    expect(posts().map((c) => c.args.text)).toEqual([
+      '👀 Watching 3 alarms under `GoVisaX-Prod`. 1 firing now:\n🔴 `GoVisaX-Prod-API-5XX-Rate` (critical): Threshold Crossed: 1 datapoint [2.3] was greater than the threshold (1.0).\n⚪ 1 without data yet.',
+    ]);
+    expect(pd.events).toEqual([]);
+    expect(await privateReply(t, 'alarms')).toMatch(/^\*Alarms — 1 firing of 3 watched\* \(baseline [^)]+\)\n🔴 `GoVisaX-Prod-API-5XX-Rate` ALARM since .* · critical, pages\n⚪ `GoVisaX-Prod-HealthCheck` INSUFFICIENT DATA since .* · critical, pages\n✅ `GoVisaX-Prod-RDS-CPU` OK since .* · warning$/);
+  });
+
+  it('posts a firing alarm once, threads its recovery, and updates the post', async () => {
+    await start();
+    await t.app.outbox.flush();
+    t.slack.reset();
+    await setState(SEED_ALARMS.rdsCpu, 'ALARM', 'Threshold Crossed: 2 datapoints [91.0, 88.5] were greater than the threshold (80.0).');
+    await pollAndDeliver();
+    await pollAndDeliver();
+    const fired = posts();
+    expect(fired).toHaveLength(1);
+    const text = (fired[0]!.args.blocks as { text?: { text: string } }[])[0]!.text!.text;
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      '🔴 *ALARM* `GoVisaX-Prod-RDS-CPU` · severity *warning*',
+      'Reason: Threshold Crossed: 2 datapoints [91.0, 88.5] were greater than the threshold (80.0).',
+      'Metric: AWS/ECS CPUUtilization Average 60s &gt; 80',
+    ]);
+    expect(text).toContain('<https://ap-south-1.console.aws.amazon.com/cloudwatch/home?region=ap-south-1#alarmsV2:alarm/GoVisaX-Prod-RDS-CPU|Open in the AWS console>');
+    expect(JSON.stringify(fired[0]!.args.blocks)).toContain('"action_id":"golive_alarm_ack"');
+    expect(pd.events).toEqual([]); // a warning does not page
+
+    await setState(SEED_ALARMS.rdsCpu, 'OK', 'Threshold Crossed: 1 datapoint [41.0] was not greater than the threshold (80.0).');
+    await pollAndDeliver();
+    const ts = (fired[0]!.result as { ts: string }).ts;
+    const reply = posts().find((c) => c.args.thread_ts === ts)!;
+    expect(reply.args.text).toMatch(/^✅ `GoVisaX-Prod-RDS-CPU` is OK again at .*, after firing for under a minute: Threshold Crossed: 1 datapoint \[41\.0\]/);
+    const update = t.slack.callsTo('chat.update').find((c) => c.args.ts === ts)!;
+    expect(update.args.text).toBe('✅ GoVisaX-Prod-RDS-CPU recovered after under a minute');
+    expect(JSON.stringify(update.args.blocks)).not.toContain('golive_alarm_ack');
+    expect(posts()).toHaveLength(2);
+  });
+
+  it('pages PagerDuty on ALARM and resolves on OK with one stable dedup key; Acknowledge acknowledges', async () => {
+    await start();
+    await t.app.outbox.flush();
+    await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0');
+    await pollAndDeliver();
+    const trigger = await pd.waitFor((e) => e.body.event_action === 'trigger');
+    expect(trigger.valid).toBe(true);
+    expect(trigger.body).toMatchObject({
+      routing_key: ROUTING_KEY,
+      event_action: 'trigger',
+      dedup_key: 'golive/alarm/ap-south-1/GoVisaX-Prod-HealthCheck',
+      payload: { summary: 'GoVisaX-Prod-HealthCheck is in ALARM: Healthy host count 0', source: 'govisax-prod', severity: 'critical' },
+      links: [{ href: 'https://ap-south-1.console.aws.amazon.com/cloudwatch/home?region=ap-south-1#alarmsV2:alarm/GoVisaX-Prod-HealthCheck', text: 'CloudWatch alarm' }],
+    });
+    const post = posts().find((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-HealthCheck'))!;
+    const ts = (post.result as { ts: string }).ts;
+    await click(t, 'golive_alarm_ack', SEED_ALARMS.health, 'U0DEVOPS', ts);
+    const acked = await pd.waitFor((e) => e.body.event_action === 'acknowledge');
+    expect(acked.body).toEqual({ routing_key: ROUTING_KEY, event_action: 'acknowledge', dedup_key: trigger.body.dedup_key });
+    await t.slack.waitFor(() => JSON.stringify(t.slack.messages.get(`C0OPS:${ts}`)?.blocks ?? []).includes('👀 Acknowledged by <@U0DEVOPS>'));
+    const again = await click(t, 'golive_alarm_ack', SEED_ALARMS.health, 'U0CTO', ts);
+    expect((await t.slack.waitForResponse((r) => r.id === again)).body.text).toBe('`GoVisaX-Prod-HealthCheck` was already acknowledged by <@U0DEVOPS>. Nothing changed.');
+
+    await setState(SEED_ALARMS.health, 'OK', 'Healthy host count 2');
+    await pollAndDeliver();
+    const resolve = await pd.waitFor((e) => e.body.event_action === 'resolve');
+    expect(resolve.body).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: trigger.body.dedup_key });
+    expect(pd.events.every((e) => e.valid)).toBe(true);
+    expect(pd.accepted().map((b) => b.event_action)).toEqual(['trigger', 'acknowledge', 'resolve']);
+  });
+
+  it('never double-posts a transition that arrives by push and by poll', async () => {
+    await start();
+    await t.app.outbox.flush();
+    t.slack.reset();
+    await setState(SEED_ALARMS.rdsCpu, 'ALARM', 'pushed');
+    const described = await cw().send(new DescribeAlarmsCommand({ AlarmNames: [SEED_ALARMS.rdsCpu] }));
+    const stamp = described.MetricAlarms![0]!.StateUpdatedTimestamp!;
+    const event = {
+      version: '0',
+      id: 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      account: '123456789012',
+      time: stamp.toISOString(),
+      region: 'ap-south-1',
+      resources: [`arn:aws:cloudwatch:ap-south-1:123456789012:alarm:${SEED_ALARMS.rdsCpu}`],
+      detail: {
+        alarmName: SEED_ALARMS.rdsCpu,
+        state: { value: 'ALARM', reason: 'pushed', timestamp: stamp.toISOString().replace('Z', '+0000') },
+        previousState: { value: 'OK', reason: 'earlier', timestamp: '2026-01-01T00:00:00.000+0000' },
+        configuration: { metrics: [] },
+      },
+    };
+    const refused = await fetch(`${t.url}/hooks/eventbridge`, { method: 'POST', body: JSON.stringify(event), headers: { 'content-type': 'application/json', 'x-golive-secret': 'wrong-secret-0123456789' } });
+    expect(refused.status).toBe(401);
+    const res = await fetch(`${t.url}/hooks/eventbridge`, { method: 'POST', body: JSON.stringify(event), headers: { 'content-type': 'application/json', 'x-golive-secret': SECRET } });
+    expect(await res.json()).toEqual({ accepted: true, recorded: 1 });
+    await pollAndDeliver();
+    const again = await fetch(`${t.url}/hooks/eventbridge`, { method: 'POST', body: JSON.stringify(event), headers: { 'content-type': 'application/json', 'x-golive-secret': SECRET } });
+    expect(await again.json()).toEqual({ accepted: true, recorded: 0 });
+    await t.app.outbox.flush();
+    expect(posts()).toHaveLength(1);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM alarm_transition')).toEqual([{ n: 1 }]);
+  });
+
+  it('accepts the real signed SNS messages and refuses tampered copies, posting nothing for either', async () => {
+    await start();
+    await t.app.outbox.flush();
+    t.slack.reset();
+    for (const m of signedSnsMessages()) {
+      const ok = await fetch(`${t.url}/hooks/sns`, { method: 'POST', body: m.text, headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' } });
+      expect(ok.status, m.file).toBe(200);
+      expect(await ok.json()).toEqual({ accepted: true, ignored: 'not a CloudWatch alarm message' });
+      const tampered = m.text.replace('"Message": "', '"Message": "X');
+      const bad = await fetch(`${t.url}/hooks/sns`, { method: 'POST', body: tampered, headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+      expect(bad.status, m.file).toBe(403);
+      expect(await bad.json()).toEqual({ error: 'signature does not match' });
+    }
+    await t.app.outbox.flush();
+    expect(posts()).toEqual([]);
+  });
+
+  it('collapses flapping into the thread with one notice', async () => {
+    await start({ flapping: { transitions: 2, minutes: 30 } });
+    await t.app.outbox.flush();
+    t.slack.reset();
+    for (const state of ['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const) {
+      await setState(SEED_ALARMS.rdsCpu, state);
+      await pollAndDeliver();
+    }
+    const channelPosts = posts().filter((c) => !c.args.thread_ts);
+    expect(channelPosts).toHaveLength(1);
+    const threaded = posts().filter((c) => c.args.thread_ts).map((c) => String(c.args.text));
+    expect(threaded.filter((x) => x.includes('is flapping'))).toEqual(['🔁 `GoVisaX-Prod-RDS-CPU` is flapping: 3 state changes in 30 min. Further changes go in this thread only until it settles.']);
+    expect(threaded.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('delivers every post and page exactly once through Slack 429s and a PagerDuty outage', async () => {
+    await start();
+    await t.app.outbox.flush();
+    t.slack.reset();
+    t.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    pd.failNext(503, { times: 2 });
+    await setState(SEED_ALARMS.fiveXx, 'OK');
+    await pollAndDeliver();
+    await setState(SEED_ALARMS.fiveXx, 'ALARM', 'back');
+    await pollAndDeliver();
+    await t.slack.waitFor(() => posts().some((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-API-5XX-Rate')), 10000);
+    await pd.waitFor((e) => e.status === 202 && e.body.event_action === 'trigger', 15000);
+    await sleep(300);
+    await t.app.outbox.flush();
+    expect(posts().filter((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-API-5XX-Rate'))).toHaveLength(1);
+    expect(pd.accepted().map((b) => b.event_action)).toEqual(['resolve', 'trigger']);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL')).toEqual([{ n: 0 }]);
+  });
+});
