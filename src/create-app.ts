@@ -51,6 +51,8 @@ export interface AppOptions {
   pager?: PagerPort;
   /** Verifies SNS pushes; tests inject one that knows the fixtures' certificate. */
   snsVerifier?: SnsVerifier;
+  /** Visits an SNS SubscribeURL (default: fetch); tests have no internet to reach SNS. */
+  snsConfirm?: (url: string) => Promise<number>;
   /** How often the outbox retries (default 5 s). */
   outboxPollMs?: number;
   /** Turns the alarm poll schedule off (tests call `alarms.poll()` themselves). */
@@ -151,6 +153,7 @@ export function createApp(options: AppOptions): GoliveApp {
     allowedTopics: runbook.alarms?.sns_topics ?? [],
     eventBridgeSecret: config.eventBridgeSecret,
     logger,
+    confirm: options.snsConfirm,
   });
 
   // Long work (rollouts) runs after the reply; stop() waits for it so a deploy is not cut off by a clean shutdown.

@@ -1,7 +1,11 @@
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSnsVerifier } from '../../src/alarms/verify-sns.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { SEED_ALARMS, SNS_CERT, signedSnsMessages, writeAlarmRunbook } from '../support/alarm-fixture.js';
+import { signed, testSigner } from '../support/sns-signer.js';
+import { PROJECT_ROOT } from '../support/start-app.js';
 import { click, privateReply, query, sleep } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, startMoto, type Moto } from '../support/moto.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
@@ -9,6 +13,7 @@ import { startTestApp, type TestApp } from '../support/start-app.js';
 
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 const SECRET = 'eventbridge-shared-secret-0123';
+const ALARM_TOPIC = 'arn:aws:sns:ap-south-1:123456789012:govisax-prod-alarms';
 let moto: Moto;
 let pd: FakePagerDuty;
 let t: TestApp;
@@ -36,11 +41,24 @@ afterEach(async () => {
   await t?.close();
 });
 
+const confirmed: string[] = [];
+const signer = testSigner();
+const TEST_CERT_URL = 'https://sns.ap-south-1.amazonaws.com/SimpleNotificationService-test.pem';
+
 async function start(opts: { flapping?: { transitions: number; minutes: number } } = {}) {
   t = await startTestApp({
-    runbook: writeAlarmRunbook(opts),
+    runbook: writeAlarmRunbook({ ...opts, extraTopics: [ALARM_TOPIC] }),
     env: { AWS_ENDPOINT_URL: moto.endpoint, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, GOLIVE_EVENTBRIDGE_SECRET: SECRET },
-    appOptions: { alarmPolling: false, outboxPollMs: 50, snsVerifier: createSnsVerifier({ fetchCert: async () => SNS_CERT() }) },
+    appOptions: {
+      alarmPolling: false,
+      outboxPollMs: 50,
+      // The fixtures' real certificate for their URLs; a throwaway one for messages this test signs itself.
+      snsVerifier: createSnsVerifier({ fetchCert: async (url) => (url === TEST_CERT_URL ? signer.pem : SNS_CERT()) }),
+      snsConfirm: async (url) => {
+        confirmed.push(url);
+        return 200;
+      },
+    },
   });
   // The first poll records the baseline.
   await t.app.services.alarms.poll();
@@ -214,5 +232,83 @@ describe('alarm watching', () => {
     expect(posts().filter((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-API-5XX-Rate'))).toHaveLength(1);
     expect(pd.accepted().map((b) => b.event_action)).toEqual(['resolve', 'trigger']);
     expect(query(t, 'SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL')).toEqual([{ n: 0 }]);
+  });
+
+  it('confirms a subscription only for a topic the runbook allows, and takes alarm notifications over SNS', async () => {
+    await start();
+    await t.app.outbox.flush();
+    t.slack.reset();
+    const subscribeUrl = 'https://sns.ap-south-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=x&Token=abc';
+    const confirmation = signed(signer.key, { Type: 'SubscriptionConfirmation', TopicArn: ALARM_TOPIC, SubscribeURL: subscribeUrl, Token: 'abc', Message: 'You have chosen to subscribe', SigningCertURL: TEST_CERT_URL });
+    const ok = await fetch(`${t.url}/hooks/sns`, { method: 'POST', body: JSON.stringify(confirmation) });
+    expect([ok.status, await ok.json()]).toEqual([200, { confirmed: true }]);
+    expect(confirmed).toEqual([subscribeUrl]);
+    const stranger = signed(signer.key, { Type: 'SubscriptionConfirmation', TopicArn: 'arn:aws:sns:ap-south-1:999999999999:someone-else', SubscribeURL: subscribeUrl, Token: 'abc', Message: 'x', SigningCertURL: TEST_CERT_URL });
+    const refused = await fetch(`${t.url}/hooks/sns`, { method: 'POST', body: JSON.stringify(stranger) });
+    expect([refused.status, await refused.json()]).toEqual([403, { error: 'topic is not in the runbook’s alarms.sns_topics' }]);
+    expect(confirmed).toHaveLength(1);
+
+    const alarmMessage = {
+      AlarmName: SEED_ALARMS.latency,
+      NewStateValue: 'ALARM',
+      OldStateValue: 'OK',
+      NewStateReason: 'Threshold Crossed: p95 1.4 s > 1.0 s',
+      StateChangeTime: '2026-12-01T03:00:00.000+0000',
+      Region: 'Asia Pacific (Mumbai)',
+      AlarmArn: `arn:aws:cloudwatch:ap-south-1:123456789012:alarm:${SEED_ALARMS.latency}`,
+      Trigger: { MetricName: 'TargetResponseTime', Namespace: 'AWS/ApplicationELB', ExtendedStatistic: 'p95', Period: 300, ComparisonOperator: 'GreaterThanThreshold', Threshold: 1 },
+    };
+    const note = signed(signer.key, { TopicArn: ALARM_TOPIC, Message: JSON.stringify(alarmMessage), Subject: 'ALARM: latency', SigningCertURL: TEST_CERT_URL });
+    const pushed = await fetch(`${t.url}/hooks/sns`, { method: 'POST', body: JSON.stringify(note) });
+    expect(await pushed.json()).toEqual({ accepted: true, recorded: 1 });
+    await t.app.outbox.flush();
+    expect(posts().map((c) => c.args.text)).toEqual(['🔴 ALARM GoVisaX-Prod-API-Latency-P95 (warning): Threshold Crossed: p95 1.4 s > 1.0 s']);
+  });
+
+  it('understands every EventBridge sample or refuses it with a reason', async () => {
+    await start();
+    const dir = path.join(PROJECT_ROOT, '../shared/fixtures/aws/eventbridge');
+    const answers: Record<string, unknown> = {};
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const res = await fetch(`${t.url}/hooks/eventbridge`, { method: 'POST', body: readFileSync(path.join(dir, file), 'utf8'), headers: { 'x-golive-secret': SECRET } });
+      answers[file] = [res.status, await res.json()];
+    }
+    expect(answers).toEqual({
+      'composite_alarm_configuration_change_create.json': [400, { error: 'not a state change' }],
+      'composite_alarm_configuration_change_create_with_suppressor.json': [400, { error: 'not a state change' }],
+      'composite_alarm_state_change_with_suppressor.json': [200, { accepted: true, ignored: 'alarm is not under the runbook’s prefixes' }],
+      'metric_alarm_anomaly_detection.json': [200, { accepted: true, ignored: 'alarm is not under the runbook’s prefixes' }],
+      'metric_alarm_metric_math.json': [200, { accepted: true, ignored: 'alarm is not under the runbook’s prefixes' }],
+      'metric_alarm_single_metric.json': [200, { accepted: true, ignored: 'alarm is not under the runbook’s prefixes' }],
+    });
+  });
+
+  it('delivers, once, what was recorded before a stop that came before sending', async () => {
+    await start();
+    await t.app.outbox.flush();
+    await setState(SEED_ALARMS.fiveXx, 'OK');
+    await pollAndDeliver();
+    t.slack.reset();
+    // Slack is down when the transition is recorded; the process then stops with the post still in the outbox.
+    t.slack.failNext('chat.postMessage', { status: 503 });
+    t.slack.failNext('chat.postMessage', { status: 503 });
+    t.slack.failNext('chat.postMessage', { status: 503 });
+    await setState(SEED_ALARMS.fiveXx, 'ALARM', 'after restart');
+    await t.app.services.alarms.poll();
+    await t.slack.waitFor(() => t.slack.callsTo('chat.postMessage').some((c) => c.faulted));
+    t = await t.restart();
+    await t.slack.waitFor(() => posts().some((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-API-5XX-Rate')), 15000);
+    await t.app.services.alarms.poll();
+    await sleep(200);
+    await t.app.outbox.flush();
+    expect(posts().filter((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-API-5XX-Rate'))).toHaveLength(1);
+  });
+
+  it('says plainly that declaring incidents is not available yet', async () => {
+    await start();
+    const id = await click(t, 'golive_alarm_declare', SEED_ALARMS.fiveXx, 'U0DEVOPS');
+    expect((await t.slack.waitForResponse((r) => r.id === id)).body.text).toBe(
+      'Declaring incidents from golive is not available yet, so nothing was created.\nOpen the incident by hand for now (channel, page, template), and acknowledge the alarm here so the team knows someone is on it.',
+    );
   });
 });

@@ -29,8 +29,8 @@ export const SEED_ALARMS = {
   redis: 'GoVisaX-Prod-Redis-Memory',
 };
 
-export function writeAlarmRunbook(opts: { flapping?: { transitions: number; minutes: number } } = {}): string {
-  const topics = signedSnsMessages().map((m) => `"${m.topic}"`).join(', ');
+export function writeAlarmRunbook(opts: { flapping?: { transitions: number; minutes: number }; extraTopics?: string[] } = {}): string {
+  const topics = [...signedSnsMessages().map((m) => m.topic), ...(opts.extraTopics ?? [])].map((t) => `"${t}"`).join(', ');
   const yaml = `
 version: 1
 launch: { name: Alarm test, channel: C0OPS, timezone: Asia/Kolkata }

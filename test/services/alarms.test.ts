@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { AlarmHistoryItem, AlarmState, CloudWatchPort } from '../../src/aws/cloudwatch-port.js';
+import { createLogger } from '../../src/logger.js';
+import { parseRunbook } from '../../src/runbook/load-runbook.js';
+import { AlarmService } from '../../src/services/alarms.js';
+import { SlackAlarmNotifier } from '../../src/slack/alarm-notifier.js';
+import { openDatabase } from '../../store/open-database.js';
+import { Store } from '../../store/store.js';
+
+const parsed = parseRunbook(
+  `version: 1
+launch: { name: A, channel: C0OPS }
+roles: { ops: { name: Ops, anyone: true } }
+gates: [{ id: g, title: G, items: [{ id: a, title: A, level: info, owner: ops }] }]
+alarms:
+  region: ap-south-1
+  prefixes: [App-]
+  rules:
+    - { match: App-5xx, severity: critical, page: true }
+    - { match: "App-DB-*", severity: error }
+`,
+  'a.yml',
+);
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+const runbook = parsed.runbook;
+
+function setup(history: AlarmHistoryItem[] | Error = new Error('not implemented')) {
+  const store = new Store(openDatabase(':memory:'));
+  let alarms: AlarmState[] = [];
+  const cloudwatch: CloudWatchPort = {
+    describeAlarms: async () => alarms,
+    describeAlarmHistory: async () => {
+      if (history instanceof Error) throw history;
+      return history;
+    },
+  };
+  const clock = { now: () => new Date('2026-12-01T00:10:00Z') };
+  const service = new AlarmService({ runbook, store, cloudwatch, clock, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
+  service.notify(new SlackAlarmNotifier({ runbook, store, clock }));
+  const set = (a: (Partial<AlarmState> & { name: string })[]) => {
+    alarms = a.map((x) => ({ state: 'OK', reason: '', updatedAt: '2026-12-01T00:00:00.000Z', kind: 'metric', ...x }) as AlarmState);
+  };
+  const outbox = () => store.db.prepare('SELECT target, method FROM outbox ORDER BY id').all();
+  return { store, service, set, outbox };
+}
+
+describe('AlarmService', () => {
+  it('matches rules by exact name or prefix*, first match wins, default warning', () => {
+    const { service } = setup();
+    expect(service.ruleFor('App-5xx')).toEqual({ severity: 'critical', page: true, incident: undefined, description: undefined });
+    expect(service.ruleFor('App-DB-CPU').severity).toBe('error');
+    expect(service.ruleFor('App-Other')).toEqual({ severity: 'warning', page: false });
+    expect(service.watches('App-x')).toBe(true);
+    expect(service.watches('Other')).toBe(false);
+  });
+
+  it('asks DescribeAlarmHistory when the state looks unchanged but its time moved, and posts the missed transitions', async () => {
+    const { service, set, outbox } = setup([
+      { name: 'App-5xx', from: 'ALARM', to: 'OK', at: '2026-12-01T00:02:00.000Z', reason: 'ok' },
+      { name: 'App-5xx', from: 'OK', to: 'ALARM', at: '2026-12-01T00:03:00.000Z', reason: 'again' },
+    ]);
+    set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:01:00.000Z' }]);
+    await service.poll(); // baseline
+    set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:03:00.000Z' }]);
+    expect(await service.poll()).toEqual({ alarms: 1, transitions: 2, baseline: false });
+    expect(outbox()).toEqual([
+      { target: 'slack', method: 'chat.postMessage' }, // baseline summary
+      { target: 'slack', method: 'chat.postMessage' }, // ALARM → OK, no firing post of ours to thread under
+      { target: 'pagerduty', method: 'resolve' },
+      { target: 'slack', method: 'chat.postMessage' }, // OK → ALARM
+      { target: 'pagerduty', method: 'trigger' },
+    ]);
+  });
+
+  it('tolerates a CloudWatch without DescribeAlarmHistory: records the new time, posts nothing', async () => {
+    const { service, set, outbox, store } = setup(new Error('not implemented'));
+    set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:01:00.000Z' }]);
+    await service.poll();
+    set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:03:00.000Z' }]);
+    expect((await service.poll()).transitions).toBe(0);
+    expect(outbox()).toHaveLength(1);
+    expect(store.db.prepare("SELECT state_at FROM alarm_state").pluck().get()).toBe('2026-12-01T00:03:00.000Z');
+  });
+
+  it('records a late push about an older transition as history without posting', async () => {
+    const { service, set, outbox } = setup();
+    set([{ name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:05:00.000Z' }]);
+    await service.poll();
+    const n = service.ingest([{ alarmName: 'App-DB-CPU', to: 'ALARM', from: 'OK', reason: 'old', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'eventbridge' }]);
+    expect(n).toBe(1);
+    expect(outbox()).toHaveLength(1);
+    expect(service.row('App-DB-CPU')!.state).toBe('OK');
+  });
+
+  it('ignores alarms outside the prefixes and treats +0000 times like Z', () => {
+    const { service, outbox } = setup();
+    expect(service.ingest([{ alarmName: 'Other', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'sns' }])).toBe(0);
+    expect(service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000+0000', kind: 'metric', source: 'sns' }])).toBe(1);
+    expect(service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'poll' }])).toBe(0);
+    expect(outbox()).toHaveLength(1);
+  });
+});
