@@ -72,13 +72,13 @@ export function createAlarmHooks(deps: { alarms: AlarmService; verifier: SnsVeri
       return send(res, 403, { error: verified.reason });
     }
     const msg = verified.message;
-    if (deps.allowedTopics.length > 0 && !deps.allowedTopics.includes(msg.TopicArn)) {
+    // A valid SNS signature only proves SNS sent it: anyone can own a topic, so only the runbook's topics count.
+    if (!deps.allowedTopics.includes(msg.TopicArn)) {
       log.warn({ topic: msg.TopicArn, type: msg.Type }, 'SNS message from a topic the runbook does not allow');
       return send(res, 403, { error: 'topic is not in the runbook’s alarms.sns_topics' });
     }
     if (msg.Type === 'SubscriptionConfirmation') {
       // Subscribing is only ever done for topics the runbook names, and only by visiting SNS's own URL.
-      if (deps.allowedTopics.length === 0) return send(res, 403, { error: 'no SNS topics are allowed: list them in alarms.sns_topics' });
       const url = msg.SubscribeURL ?? '';
       if (!isSnsUrl(url)) return send(res, 400, { error: 'SubscribeURL is not an SNS URL' });
       const status = await confirm(url).catch((err: Error) => {

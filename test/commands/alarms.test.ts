@@ -311,4 +311,17 @@ describe('alarm watching', () => {
       'Declaring incidents from golive is not available yet, so nothing was created.\nOpen the incident by hand for now (channel, page, template), and acknowledge the alarm here so the team knows someone is on it.',
     );
   });
+
+  it('records a page PagerDuty refuses for good as failed, and shows it in /golive alarms', async () => {
+    await start();
+    await t.app.outbox.flush();
+    pd.failNext(400, { body: { status: 'invalid event', message: 'Event object is invalid', errors: ['Routing key is not valid'] } });
+    await setState(SEED_ALARMS.health, 'ALARM', 'no healthy hosts');
+    await pollAndDeliver();
+    await pd.waitFor((e) => e.status === 400);
+    await t.app.outbox.flush();
+    const reply = await privateReply(t, 'alarms');
+    expect(reply).toContain('*Deliveries that failed for good:*');
+    expect(reply).toMatch(/❌ PagerDuty trigger at .*: .*Routing key is not valid/);
+  });
 });
