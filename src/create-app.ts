@@ -10,7 +10,7 @@ import type { CloudWatchPort } from './aws/cloudwatch-port.js';
 import { createCloudWatchAdapter } from './aws/cloudwatch-adapter.js';
 import { createEcsAdapter } from './aws/ecs-adapter.js';
 import type { EcsPort } from './aws/ecs-port.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { createSnsVerifier, type SnsVerifier } from './alarms/verify-sns.js';
 import { createAlarmHooks } from './http/alarm-hooks.js';
 import { createPagerDutyAdapter } from './pager/pagerduty-adapter.js';
@@ -73,13 +73,17 @@ export interface GoliveApp {
 export function createApp(options: AppOptions): GoliveApp {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.pagerduty.routingKey] });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.pagerduty.routingKey, config.eventBridgeSecret] });
 
   let runbook = options.runbook;
   if (!runbook) {
     const loaded = loadRunbookFile(config.runbookPath);
     if (!loaded.ok) throw new RunbookError(loaded.problems);
     runbook = loaded.runbook;
+  }
+  const paging = (runbook.alarms?.rules ?? []).filter((r) => r.page).map((r) => r.match);
+  if (paging.length > 0 && !config.pagerduty.routingKey && !options.pager) {
+    throw new ConfigError([`PAGERDUTY_ROUTING_KEY is not set, but the runbook's alarm rules page on-call (${paging.join(', ')}): set the Events API v2 integration key, or set page: false`]);
   }
   const store = options.store ?? new Store(openDatabase(config.dbPath));
 
@@ -89,6 +93,8 @@ export function createApp(options: AppOptions): GoliveApp {
     // Interactive replies should fail fast; posts that must arrive go through the outbox, which retries for longer.
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
     rejectRateLimitedCalls: true,
+    // A Slack call that never answers would hold up the outbox, and every page queued behind it.
+    timeout: 10_000,
   };
   const receiver = socketMode
     ? new SocketModeReceiver({

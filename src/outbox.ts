@@ -8,6 +8,7 @@ import { PagerError, type PagerEvent, type PagerPort } from './pager/pager-port.
 const PERMANENT = new Set([
   'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked',
   'missing_scope', 'invalid_blocks', 'invalid_arguments', 'msg_too_long', 'no_text', 'restricted_action', 'unknown_method',
+  'message_not_found', 'cant_update_message', 'thread_not_found', 'edit_window_closed',
 ]);
 /** A post older than this is given up on: a launch window is 48 hours, and news older than that misleads. */
 const MAX_AGE_MS = 48 * 60 * 60 * 1000;
@@ -66,10 +67,18 @@ export class Outbox {
     }
     this.running = (async () => {
       try {
+        let delivered = 0;
         do {
           this.again = false;
-          await this.deliverDue();
-        } while (this.again);
+          try {
+            // A delivered post can make its replies and updates due: go round again until a pass delivers nothing.
+            delivered = await this.deliverDue();
+          } catch (err) {
+            // A database error must not become an unhandled rejection; the next pass tries again.
+            this.logger.error({ err }, 'outbox pass failed');
+            delivered = 0;
+          }
+        } while (this.again || delivered > 0);
       } finally {
         this.running = undefined;
       }
@@ -77,17 +86,21 @@ export class Outbox {
     return this.running;
   }
 
-  private async deliverDue(): Promise<void> {
+  private async deliverDue(): Promise<number> {
     const due = this.store.dueOutbox(this.clock.now().toISOString(), 50);
     const blocked = new Set<string>();
+    let delivered = 0;
     for (const row of due) {
       if (blocked.has(row.target)) continue;
+      // Order within a stream: this row waits until the older one for the same key or post is through.
+      if (this.store.hasOlderPending(row)) continue;
       const args = this.resolveDependency(row);
       if (!args) continue;
       try {
         const result = row.target === 'pagerduty' ? await this.sendPage(row.method, args) : await this.slack.call(row.method, args);
         const r = (result ?? {}) as Record<string, unknown>;
         this.store.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
+        delivered++;
       } catch (err) {
         const f = classify(err);
         const age = this.clock.now().getTime() - Date.parse(row.created_at);
@@ -104,6 +117,7 @@ export class Outbox {
         if (f.retryAfterSeconds !== undefined) blocked.add(row.target);
       }
     }
+    return delivered;
   }
 
   private async sendPage(action: string, args: Record<string, unknown>): Promise<unknown> {
@@ -120,10 +134,7 @@ export class Outbox {
       this.store.markFailed(row.id, now.toISOString(), 'the message it belongs to could not be delivered');
       return undefined;
     }
-    if (!parent.delivered_at) {
-      this.store.deferOutbox(row.id, new Date(now.getTime() + 1000).toISOString());
-      return undefined;
-    }
+    if (!parent.delivered_at) return undefined;
     const fill = (v: unknown) => (v === PARENT_TS ? parent.result?.ts : v === PARENT_CHANNEL ? parent.result?.channel : v);
     return Object.fromEntries(Object.entries(row.args).map(([k, v]) => [k, fill(v)]));
   }

@@ -245,7 +245,11 @@ export class Store {
   dueOutbox(now: string, limit: number): OutboxRow[] {
     const rows = this.db
       .prepare(
-        'SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?',
+        `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on FROM outbox o
+         WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+           -- a reply waiting for its post does not take a place in the batch (it would starve pages behind it)
+           AND (depends_on IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.depends_on AND (p.delivered_at IS NOT NULL OR p.failed_at IS NOT NULL)))
+         ORDER BY id LIMIT ?`,
       )
       .all(now, limit) as (Omit<OutboxRow, 'args'> & { args: string })[];
     return rows.map((r) => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> }));
@@ -269,9 +273,22 @@ export class Store {
     return rows.map((r) => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> }));
   }
 
-  /** Puts a row back without counting an attempt (it waits for another row). */
-  deferOutbox(id: number, nextAttemptAt: string): void {
-    this.db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ?').run(nextAttemptAt, id);
+  /**
+   * Whether an older row on the same stream is still undelivered: the same
+   * PagerDuty dedup key (a resolve must not overtake its trigger) or the same
+   * parent post (updates and replies keep their order).
+   */
+  hasOlderPending(row: OutboxRow): boolean {
+    const key = row.target === 'pagerduty' ? row.args.dedupKey : undefined;
+    if (typeof key === 'string') {
+      return !!this.db
+        .prepare("SELECT 1 FROM outbox WHERE id < ? AND target = 'pagerduty' AND delivered_at IS NULL AND failed_at IS NULL AND json_extract(args, '$.dedupKey') = ? LIMIT 1")
+        .get(row.id, key);
+    }
+    if (row.depends_on !== null) {
+      return !!this.db.prepare('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1').get(row.id, row.depends_on);
+    }
+    return false;
   }
 
   markDelivered(id: number, at: string, result: unknown): void {

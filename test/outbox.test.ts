@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { Outbox, PARENT_CHANNEL, PARENT_TS } from '../src/outbox.js';
+import { PagerError } from '../src/pager/pager-port.js';
 import { SlackCallError, type SlackMessage, type SlackPort } from '../src/slack/slack-port.js';
 import { openDatabase } from '../store/open-database.js';
 import { Store } from '../store/store.js';
@@ -343,5 +344,29 @@ describe('Outbox dependencies and PagerDuty', () => {
     await outbox.flush();
     await outbox.flush();
     expect(store.outboxOutcome(child)).toMatchObject({ last_error: 'the message it belongs to could not be delivered' });
+  });
+});
+
+describe('Outbox ordering per stream', () => {
+  it('never lets a resolve overtake the trigger it belongs to', async () => {
+    const { store, setTime } = setup();
+    const sent: string[] = [];
+    let fail = 1;
+    const pager = {
+      send: async (e: { action: string }) => {
+        if (e.action === 'trigger' && fail-- > 0) throw new PagerError(503, true, 'PagerDuty answered 503');
+        sent.push(e.action);
+        return { dedupKey: 'k' };
+      },
+    };
+    const outbox = new Outbox(store, new FakeSlack(), { now: () => new Date(T0) }, createLogger({ level: 'silent' }), 60_000, pager as never);
+    store.enqueue('trigger', { dedupKey: 'k', summary: 's', source: 'x', severity: 'critical' }, T0, { target: 'pagerduty' });
+    store.enqueue('resolve', { dedupKey: 'k' }, T0, { target: 'pagerduty' });
+    await outbox.flush();
+    expect(sent).toEqual([]);
+    setTime(2000);
+    const later = new Outbox(store, new FakeSlack(), { now: () => new Date(Date.parse(T0) + 2000) }, createLogger({ level: 'silent' }), 60_000, pager as never);
+    await later.flush();
+    expect(sent).toEqual(['trigger', 'resolve']);
   });
 });

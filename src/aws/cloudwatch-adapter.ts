@@ -82,7 +82,8 @@ function addAlarm(byName: Map<string, AlarmState>, alarm: MetricAlarm | Composit
     name: alarm.AlarmName,
     state: toState(alarm.StateValue),
     reason: alarm.StateReason ?? '',
-    updatedAt: alarm.StateUpdatedTimestamp?.toISOString() ?? '',
+    // StateTransitionedTimestamp moves only when the state changes; StateUpdatedTimestamp also on evaluation updates.
+    updatedAt: (('StateTransitionedTimestamp' in alarm ? alarm.StateTransitionedTimestamp : undefined) ?? alarm.StateUpdatedTimestamp)?.toISOString() ?? '',
     kind,
     ...('MetricName' in alarm || 'Metrics' in alarm
       ? {

@@ -56,7 +56,8 @@ export interface AlarmNotifier {
   firing(change: AlarmChange): number;
   recovered(change: AlarmChange, firingPost: number, firedAt: string): void;
   threaded(change: AlarmChange, post: number | null): number | null;
-  flapping(change: AlarmChange, post: number | null, transitions: number, minutes: number): void;
+  /** Returns the channel post it created when there was no post to thread under. */
+  flapping(change: AlarmChange, post: number | null, transitions: number, minutes: number): number | null;
   acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): void;
   baseline(alarms: AlarmState[], rules: (name: string) => AlarmRule): void;
 }
@@ -112,8 +113,17 @@ export class AlarmService {
     return DEFAULT_RULE;
   }
 
-  /** Polls CloudWatch once. The first poll of a fresh database records a baseline and posts one summary. */
-  async poll(): Promise<{ alarms: number; transitions: number; baseline: boolean }> {
+  private polling?: Promise<{ alarms: number; transitions: number; baseline: boolean }>;
+
+  /** Polls CloudWatch once; a call while a poll is running joins it. The first poll of a fresh database records a baseline and posts one summary. */
+  poll(): Promise<{ alarms: number; transitions: number; baseline: boolean }> {
+    this.polling ??= this.pollOnce().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<{ alarms: number; transitions: number; baseline: boolean }> {
     const { store, cloudwatch, clock } = this.deps;
     const alarms = this.deps.runbook.alarms;
     if (!alarms) return { alarms: 0, transitions: 0, baseline: false };
@@ -125,6 +135,8 @@ export class AlarmService {
         for (const a of current) this.upsertState(a.name, a.state, a.reason, a.updatedAt || now, a.kind, region, now);
         this.setMeta(BASELINE_KEY, now);
         this.notifier?.baseline(current, (n) => this.ruleFor(n));
+        // Whatever already fires when watching starts still deserves a page (PagerDuty folds it into an open incident).
+        for (const a of current) if (a.state === 'ALARM' && this.ruleFor(a.name).page) this.enqueueTrigger(a.name, region, a.reason, a.updatedAt || now, undefined, a.metric, now);
       });
       this.deps.afterCommit();
       return { alarms: current.length, transitions: 0, baseline: true };
@@ -241,12 +253,21 @@ export class AlarmService {
     const post = known?.post_outbox_id ?? null;
 
     if (flapping) {
-      if (!wasFlapping) this.notifier?.flapping(change(), post, recent, flap.minutes);
-      this.notifier?.threaded(change(), post);
+      let parent = post;
+      if (!wasFlapping) {
+        // Without a firing post to thread under, the flapping notice becomes the thread.
+        const notice = this.notifier?.flapping(change(), post, recent, flap.minutes) ?? null;
+        if (parent === null && notice !== null) {
+          parent = notice;
+          store.db.prepare('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(notice, t.alarmName);
+        }
+      }
+      this.notifier?.threaded(change(), parent);
     } else if (t.to === 'ALARM') {
+      store.db.prepare('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?').run(at, t.alarmName);
       const postId = this.notifier?.firing(change()) ?? null;
-      store.db.prepare('UPDATE alarm_state SET post_outbox_id = ?, fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?').run(postId, at, t.alarmName);
-    } else if (from === 'ALARM' && post !== null && known?.fired_at) {
+      store.db.prepare('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(postId, t.alarmName);
+    } else if (t.to === 'OK' && from === 'ALARM' && post !== null && known?.fired_at) {
       const c = change();
       c.firedForMs = Date.parse(at) - Date.parse(known.fired_at);
       this.notifier?.recovered(c, post, known.fired_at);
@@ -254,31 +275,31 @@ export class AlarmService {
       this.notifier?.threaded(change(), from === 'ALARM' ? post : null);
     }
 
-    if (rule.page && (t.to === 'ALARM' || from === 'ALARM')) {
-      const dedupKey = alarmDedupKey(region, t.alarmName);
-      if (t.to === 'ALARM') {
-        store.enqueue(
-          'trigger',
-          {
-            dedupKey,
-            summary: `${t.alarmName} is in ALARM: ${t.reason}`.slice(0, 1024),
-            source: this.deps.runbook.pagerduty?.source ?? 'golive',
-            severity: rule.severity,
-            component: this.deps.runbook.pagerduty?.component,
-            group: this.deps.runbook.pagerduty?.group,
-            class: 'cloudwatch-alarm',
-            timestamp: at,
-            customDetails: { alarm: t.alarmName, region, from: from ?? null, reason: t.reason, metric: t.metric ?? null, launch: this.deps.runbook.launch.name },
-            links: [{ href: alarmConsoleUrl(region, t.alarmName), text: 'CloudWatch alarm' }],
-          },
-          now,
-          { target: 'pagerduty' },
-        );
-      } else {
-        store.enqueue('resolve', { dedupKey }, now, { target: 'pagerduty' });
-      }
-    }
+    // Pages follow ALARM and OK only: losing data (INSUFFICIENT_DATA) is not a recovery.
+    if (rule.page && t.to === 'ALARM') this.enqueueTrigger(t.alarmName, region, t.reason, at, from, t.metric, now);
+    if (rule.page && t.to === 'OK' && from !== 'OK') store.enqueue('resolve', { dedupKey: alarmDedupKey(region, t.alarmName) }, now, { target: 'pagerduty' });
     return true;
+  }
+
+  private enqueueTrigger(name: string, region: string, reason: string, at: string, from: State | undefined, metric: AlarmTransition['metric'], now: string): void {
+    const rule = this.ruleFor(name);
+    this.deps.store.enqueue(
+      'trigger',
+      {
+        dedupKey: alarmDedupKey(region, name),
+        summary: `${name} is in ALARM: ${reason}`.slice(0, 1024),
+        source: this.deps.runbook.pagerduty?.source ?? 'golive',
+        severity: rule.severity,
+        component: this.deps.runbook.pagerduty?.component,
+        group: this.deps.runbook.pagerduty?.group,
+        class: 'cloudwatch-alarm',
+        timestamp: normaliseTime(at, now),
+        customDetails: { alarm: name, region, from: from ?? null, reason, metric: metric ?? null, launch: this.deps.runbook.launch.name },
+        links: [{ href: alarmConsoleUrl(region, name), text: 'CloudWatch alarm' }],
+      },
+      now,
+      { target: 'pagerduty' },
+    );
   }
 
   private upsertState(name: string, state: State, reason: string, stateAt: string, kind: string, region: string, seenAt: string): void {
@@ -286,7 +307,9 @@ export class AlarmService {
       .prepare(
         `INSERT INTO alarm_state (name, state, reason, state_at, kind, region, seen_at) VALUES (@name, @state, @reason, @stateAt, @kind, @region, @seenAt)
          ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason, state_at = excluded.state_at, kind = excluded.kind,
-           region = excluded.region, seen_at = excluded.seen_at`,
+           region = excluded.region, seen_at = excluded.seen_at
+         -- A poll that read CloudWatch before a push arrived must not write the older state back.
+         WHERE excluded.state_at >= alarm_state.state_at`,
       )
       .run({ name, state, reason, stateAt: normaliseTime(stateAt, seenAt), kind, region, seenAt });
   }

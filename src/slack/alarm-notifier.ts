@@ -52,10 +52,11 @@ export class SlackAlarmNotifier implements AlarmNotifier {
     return null;
   }
 
-  flapping(c: AlarmChange, post: number | null, transitions: number, minutes: number): void {
+  flapping(c: AlarmChange, post: number | null, transitions: number, minutes: number): number | null {
     const m = renderFlapping(c, transitions, minutes);
-    if (post === null) this.post(m);
-    else this.reply(post, m);
+    if (post === null) return this.post(m);
+    this.reply(post, m);
+    return null;
   }
 
   acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): void {

@@ -24,7 +24,7 @@ const COMPARISON: Record<string, string> = {
 };
 
 function ruleLine(rule: AlarmRule): string {
-  return `severity *${rule.severity}*${rule.page ? ' · pages on-call' : ''}${rule.incident ? ` · opens a ${rule.incident} incident` : ''}`;
+  return `severity *${rule.severity}*${rule.page ? ' · pages on-call' : ''}`;
 }
 
 function metricLine(m: AlarmChange['metric']): string | undefined {
@@ -64,7 +64,7 @@ export function renderFiring(c: AlarmChange, timezone: string, state: { acknowle
     elements.push({ type: 'button', text: { type: 'plain_text', text: 'Declare incident' }, action_id: ACTION_ALARM_DECLARE, value: clip(c.name, 2000), style: 'danger' });
     blocks.push({ type: 'actions', block_id: `golive_alarm_${c.row.fired_at ?? c.at}`.slice(0, 255), elements });
   }
-  const text = state.recoveredAt ? `✅ ${c.name} recovered after ${formatDuration(state.firedForMs ?? 0)}` : `🔴 ALARM ${c.name} (${c.rule.severity}): ${clip(c.reason, 300)}`;
+  const text = state.recoveredAt ? `✅ ${escapeText(c.name)} recovered after ${formatDuration(state.firedForMs ?? 0)}` : `🔴 ALARM ${escapeText(c.name)} (${c.rule.severity}): ${escapeText(clip(c.reason, 300))}`;
   return { text, blocks };
 }
 

@@ -45,7 +45,7 @@ const confirmed: string[] = [];
 const signer = testSigner();
 const TEST_CERT_URL = 'https://sns.ap-south-1.amazonaws.com/SimpleNotificationService-test.pem';
 
-async function start(opts: { flapping?: { transitions: number; minutes: number } } = {}) {
+async function start(opts: { flapping?: { transitions: number; minutes: number }; keepBaseline?: boolean } = {}) {
   t = await startTestApp({
     runbook: writeAlarmRunbook({ ...opts, extraTopics: [ALARM_TOPIC] }),
     env: { AWS_ENDPOINT_URL: moto.endpoint, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, GOLIVE_EVENTBRIDGE_SECRET: SECRET },
@@ -62,6 +62,10 @@ async function start(opts: { flapping?: { transitions: number; minutes: number }
   });
   // The first poll records the baseline.
   await t.app.services.alarms.poll();
+  if (!opts.keepBaseline) {
+    await t.app.outbox.flush();
+    pd.reset();
+  }
 }
 
 const cw = () => new CloudWatchClient({ endpoint: moto.endpoint, region: 'ap-south-1' });
@@ -77,13 +81,13 @@ async function pollAndDeliver() {
 const posts = () => t.slack.callsTo('chat.postMessage').filter((c) => !c.faulted);
 
 describe('alarm watching', () => {
-  it('records a baseline on the first poll and posts one summary, not one post per alarm', async () => {
-    await start();
+  it('records a baseline on the first poll, posts one summary, and pages what already fires', async () => {
+    await start({ keepBaseline: true });
     await t.app.outbox.flush();
     expect(posts().map((c) => c.args.text)).toEqual([
       '👀 Watching 3 alarms under `GoVisaX-Prod`. 1 firing now:\n🔴 `GoVisaX-Prod-API-5XX-Rate` (critical): Threshold Crossed: 1 datapoint [2.3] was greater than the threshold (1.0).\n⚪ 1 without data yet.',
     ]);
-    expect(pd.events).toEqual([]);
+    expect(pd.accepted().map((b) => [b.event_action, b.dedup_key])).toEqual([['trigger', 'golive/alarm/ap-south-1/GoVisaX-Prod-API-5XX-Rate']]);
     expect(await privateReply(t, 'alarms')).toMatch(/^\*Alarms — 1 firing of 3 watched\* \(baseline [^)]+\)\n🔴 `GoVisaX-Prod-API-5XX-Rate` ALARM since .* · critical, pages\n⚪ `GoVisaX-Prod-HealthCheck` INSUFFICIENT DATA since .* · critical, pages\n✅ `GoVisaX-Prod-RDS-CPU` OK since .* · warning$/);
   });
 
@@ -262,7 +266,7 @@ describe('alarm watching', () => {
     const pushed = await fetch(`${t.url}/hooks/sns`, { method: 'POST', body: JSON.stringify(note) });
     expect(await pushed.json()).toEqual({ accepted: true, recorded: 1 });
     await t.app.outbox.flush();
-    expect(posts().map((c) => c.args.text)).toEqual(['🔴 ALARM GoVisaX-Prod-API-Latency-P95 (warning): Threshold Crossed: p95 1.4 s > 1.0 s']);
+    expect(posts().map((c) => c.args.text)).toEqual(['🔴 ALARM GoVisaX-Prod-API-Latency-P95 (warning): Threshold Crossed: p95 1.4 s &gt; 1.0 s']);
   });
 
   it('understands every EventBridge sample or refuses it with a reason', async () => {

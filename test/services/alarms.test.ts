@@ -65,6 +65,7 @@ describe('AlarmService', () => {
     expect(await service.poll()).toEqual({ alarms: 1, transitions: 2, baseline: false });
     expect(outbox()).toEqual([
       { target: 'slack', method: 'chat.postMessage' }, // baseline summary
+      { target: 'pagerduty', method: 'trigger' }, // firing when watching started
       { target: 'slack', method: 'chat.postMessage' }, // ALARM → OK, no firing post of ours to thread under
       { target: 'pagerduty', method: 'resolve' },
       { target: 'slack', method: 'chat.postMessage' }, // OK → ALARM
@@ -78,7 +79,10 @@ describe('AlarmService', () => {
     await service.poll();
     set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:03:00.000Z' }]);
     expect((await service.poll()).transitions).toBe(0);
-    expect(outbox()).toHaveLength(1);
+    expect(outbox()).toEqual([
+      { target: 'slack', method: 'chat.postMessage' },
+      { target: 'pagerduty', method: 'trigger' },
+    ]);
     expect(store.db.prepare("SELECT state_at FROM alarm_state").pluck().get()).toBe('2026-12-01T00:03:00.000Z');
   });
 
@@ -98,5 +102,31 @@ describe('AlarmService', () => {
     expect(service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000+0000', kind: 'metric', source: 'sns' }])).toBe(1);
     expect(service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'poll' }])).toBe(0);
     expect(outbox()).toHaveLength(1);
+  });
+
+  it('treats losing data after ALARM as a transition, not a recovery: no resolve', async () => {
+    const { service, set, outbox } = setup();
+    set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:01:00.000Z' }]);
+    await service.poll();
+    set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:02:00.000Z' }]);
+    await service.poll();
+    set([{ name: 'App-5xx', state: 'INSUFFICIENT_DATA', updatedAt: '2026-12-01T00:03:00.000Z' }]);
+    await service.poll();
+    expect(outbox()).toEqual([
+      { target: 'slack', method: 'chat.postMessage' },
+      { target: 'slack', method: 'chat.postMessage' },
+      { target: 'pagerduty', method: 'trigger' },
+      { target: 'slack', method: 'chat.postMessage' }, // threaded under the ALARM post
+    ]);
+  });
+
+  it('does not let a poll that read CloudWatch earlier overwrite a newer pushed state', async () => {
+    const { service, set } = setup();
+    set([{ name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:01:00.000Z' }]);
+    await service.poll();
+    service.ingest([{ alarmName: 'App-DB-CPU', to: 'ALARM', from: 'OK', reason: 'pushed', at: '2026-12-01T00:05:00.000Z', kind: 'metric', source: 'eventbridge' }]);
+    set([{ name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:01:00.000Z' }]);
+    await service.poll();
+    expect(service.row('App-DB-CPU')).toMatchObject({ state: 'ALARM', state_at: '2026-12-01T00:05:00.000Z' });
   });
 });
