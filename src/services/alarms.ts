@@ -63,6 +63,7 @@ export interface AlarmNotifier {
 }
 
 const BASELINE_KEY = 'alarm_baseline_at';
+const LAST_POLL_KEY = 'alarm_last_poll_at';
 const DEFAULT_RULE: AlarmRule = { severity: 'warning', page: false };
 
 /** A PagerDuty dedup key that stays the same for an alarm across restarts and transitions. */
@@ -134,6 +135,7 @@ export class AlarmService {
       store.transaction(() => {
         for (const a of current) this.upsertState(a.name, a.state, a.reason, a.updatedAt || now, a.kind, region, now);
         this.setMeta(BASELINE_KEY, now);
+        this.setMeta(LAST_POLL_KEY, now);
         this.notifier?.baseline(current, (n) => this.ruleFor(n));
         // Whatever already fires when watching starts still deserves a page (PagerDuty folds it into an open incident).
         for (const a of current) if (a.state === 'ALARM' && this.ruleFor(a.name).page) this.enqueueTrigger(a.name, region, a.reason, a.updatedAt || now, undefined, a.metric, now);
@@ -157,6 +159,17 @@ export class AlarmService {
       }
     }
     const recorded = this.ingest(transitions);
+    store.transaction(() => {
+      // Alarms deleted in CloudWatch leave the list rather than look firing forever.
+      const seen = new Set(current.map((a) => a.name));
+      for (const name of store.db.prepare('SELECT name FROM alarm_state').pluck().all() as string[]) {
+        if (!seen.has(name)) {
+          store.db.prepare('DELETE FROM alarm_state WHERE name = ?').run(name);
+          this.deps.logger.info({ alarm: name }, 'alarm no longer exists in CloudWatch; no longer watched');
+        }
+      }
+      this.setMeta(LAST_POLL_KEY, now);
+    });
     return { alarms: current.length, transitions: recorded, baseline: false };
   }
 
@@ -200,8 +213,9 @@ export class AlarmService {
     return this.deps.store.db.prepare('SELECT * FROM alarm_state WHERE name = ?').get(name) as AlarmRow | undefined;
   }
 
-  baselineAt(): string | undefined {
-    return this.meta(BASELINE_KEY);
+  /** When the last poll that reached CloudWatch finished. */
+  lastPollAt(): string | undefined {
+    return this.meta(LAST_POLL_KEY);
   }
 
   private fromPoll(a: AlarmState, from: State | undefined, region: string): AlarmTransition {

@@ -93,8 +93,21 @@ export function renderBaseline(alarms: AlarmState[], prefixes: string[], rules: 
   const lines = [head, ...firing.slice(0, 40).map((a) => `🔴 \`${escapeText(a.name)}\` (${rules(a.name).severity}): ${escapeText(clip(a.reason, 200))}`)];
   if (firing.length > 40) lines.push(`…and ${firing.length - 40} more (see \`/golive alarms\`)`);
   if (noData.length > 0) lines.push(`⚪ ${noData.length} without data yet.`);
-  const text = lines.join('\n');
-  return { text, blocks: [section(text)] };
+  return { text: lines.join('\n'), blocks: sectionsOf(lines) };
+}
+
+/** Lines packed into as few sections as Slack's 3000-character limit allows. */
+function sectionsOf(lines: string[]): Block[] {
+  const blocks: Block[] = [];
+  let cur = '';
+  for (const l of lines) {
+    if (cur && cur.length + l.length + 1 > 2900) {
+      blocks.push(section(cur));
+      cur = l;
+    } else cur = cur ? `${cur}\n${l}` : l;
+  }
+  if (cur) blocks.push(section(cur));
+  return blocks.slice(0, 50);
 }
 
 /** `/golive alarms`: every watched alarm, firing first, and deliveries that failed for good. */
@@ -107,20 +120,11 @@ export function renderAlarmList(rows: AlarmRow[], rules: (name: string) => Alarm
   });
   if (rows.length > 150) lines.push(`…and ${rows.length - 150} more.`);
   const firing = rows.filter((r) => r.state === 'ALARM').length;
-  const title = `*Alarms — ${firing} firing of ${rows.length} watched*${polledAt ? ` (baseline ${formatTime(polledAt, timezone)})` : ''}`;
+  const title = `*Alarms — ${firing} firing of ${rows.length} watched*${polledAt ? ` (last poll ${formatTime(polledAt, timezone)})` : ' (no successful poll yet)'}`;
   const out = [title, ...lines];
   if (failed.length > 0) {
     out.push('', '*Deliveries that failed for good:*');
     for (const f of failed) out.push(`❌ ${f.target === 'pagerduty' ? `PagerDuty ${f.method}` : `Slack ${f.method}`} at ${formatTime(f.failed_at, timezone)}: ${escapeText(f.last_error ?? 'unknown error')}`);
   }
-  const blocks: Block[] = [];
-  let cur = '';
-  for (const l of out) {
-    if (cur.length + l.length + 1 > 2900) {
-      blocks.push(section(cur));
-      cur = l;
-    } else cur = cur ? `${cur}\n${l}` : l;
-  }
-  if (cur) blocks.push(section(cur));
-  return { text: out.join('\n'), blocks: blocks.slice(0, 50) };
+  return { text: out.join('\n'), blocks: sectionsOf(out) };
 }

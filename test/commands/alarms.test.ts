@@ -88,7 +88,7 @@ describe('alarm watching', () => {
       '👀 Watching 3 alarms under `GoVisaX-Prod`. 1 firing now:\n🔴 `GoVisaX-Prod-API-5XX-Rate` (critical): Threshold Crossed: 1 datapoint [2.3] was greater than the threshold (1.0).\n⚪ 1 without data yet.',
     ]);
     expect(pd.accepted().map((b) => [b.event_action, b.dedup_key])).toEqual([['trigger', 'golive/alarm/ap-south-1/GoVisaX-Prod-API-5XX-Rate']]);
-    expect(await privateReply(t, 'alarms')).toMatch(/^\*Alarms — 1 firing of 3 watched\* \(baseline [^)]+\)\n🔴 `GoVisaX-Prod-API-5XX-Rate` ALARM since .* · critical, pages\n⚪ `GoVisaX-Prod-HealthCheck` INSUFFICIENT DATA since .* · critical, pages\n✅ `GoVisaX-Prod-RDS-CPU` OK since .* · warning$/);
+    expect(await privateReply(t, 'alarms')).toMatch(/^\*Alarms — 1 firing of 3 watched\* \(last poll [^)]+\)\n🔴 `GoVisaX-Prod-API-5XX-Rate` ALARM since .* · critical, pages\n⚪ `GoVisaX-Prod-HealthCheck` INSUFFICIENT DATA since .* · critical, pages\n✅ `GoVisaX-Prod-RDS-CPU` OK since .* · warning$/);
   });
 
   it('posts a firing alarm once, threads its recovery, and updates the post', async () => {

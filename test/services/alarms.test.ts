@@ -129,4 +129,14 @@ describe('AlarmService', () => {
     await service.poll();
     expect(service.row('App-DB-CPU')).toMatchObject({ state: 'ALARM', state_at: '2026-12-01T00:05:00.000Z' });
   });
+
+  it('forgets an alarm deleted in CloudWatch and remembers when the last poll succeeded', async () => {
+    const { service, set } = setup();
+    set([{ name: 'App-DB-CPU' }, { name: 'App-DB-Mem' }]);
+    await service.poll();
+    set([{ name: 'App-DB-CPU' }]);
+    await service.poll();
+    expect(service.list().map((r) => r.name)).toEqual(['App-DB-CPU']);
+    expect(service.lastPollAt()).toBe('2026-12-01T00:10:00.000Z');
+  });
 });
