@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { runbookSchema, type Runbook } from './schema.js';
+import { checkTemplate, type TemplateKind } from './templates.js';
 
 /** One problem found in a runbook file, with where it is. */
 export interface RunbookProblem {
@@ -119,6 +120,10 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
     if (sev.owner) needRole(sev.owner, ['incidents', 'severities', name, 'owner']);
     sev.invite.forEach((r, i) => needRole(r, ['incidents', 'severities', name, 'invite', i]));
     sev.escalate_to.forEach((r, i) => needRole(r, ['incidents', 'severities', name, 'escalate_to', i]));
+  }
+  for (const kind of ['initial', 'update', 'resolved'] as TemplateKind[]) {
+    const text = rb.incidents?.templates[kind];
+    if (text) for (const reason of checkTemplate(kind, text)) out.push({ path: ['incidents', 'templates', kind], reason });
   }
   rb.alarms?.rules.forEach((r, i) => {
     if (r.incident && !severities[r.incident]) out.push({ path: ['alarms', 'rules', i, 'incident'], reason: `severity ${r.incident} is not defined under incidents.severities` });

@@ -175,7 +175,13 @@ const incidentSeverity = z
 
 const incidents = z
   .object({
-    channel_pattern: z.string().default('inc-{date}-{slug}'),
+    channel_pattern: z
+      .string()
+      .default('inc-{{date}}-{{slug}}')
+      .refine((p) => [...p.matchAll(/\{\{\s*([a-z_]+)\s*\}\}/g)].every((m) => ['date', 'slug', 'severity', 'id'].includes(m[1]!)) && p.includes('{{slug}}'), {
+        message: 'may use {{date}} (YYYYMMDD), {{slug}} (required: from the summary), {{severity}} and {{id}}',
+      })
+      .refine((p) => /^[a-z0-9{}_-]+$/.test(p), { message: 'Slack channel names are lowercase letters, digits, - and _ (plus the {{placeholders}})' }),
     postmortem_hours: z.number().int().min(1).default(48),
     severities: z
       .object({ P1: incidentSeverity.optional(), P2: incidentSeverity.optional(), P3: incidentSeverity.optional(), P4: incidentSeverity.optional() })
