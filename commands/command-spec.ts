@@ -5,6 +5,7 @@ import type { AlarmService } from '../src/services/alarms.js';
 import type { ApprovalService } from '../src/services/approvals.js';
 import type { ChecklistService } from '../src/services/checklist.js';
 import type { DeployService } from '../src/services/deploy.js';
+import type { IncidentService } from '../src/services/incidents.js';
 import type { ChangeBoard } from '../src/slack/change-board.js';
 import type { SlackMessage } from '../src/slack/slack-port.js';
 import type { StatusBoard } from '../src/slack/status-board.js';
@@ -22,6 +23,7 @@ export interface CommandServices {
   approvals: ApprovalService;
   changeBoard: ChangeBoard;
   alarms: AlarmService;
+  incidents: IncidentService;
   /** Runs long work (a rollout) after the reply; the app waits for it on shutdown. */
   background(task: () => Promise<unknown>): void;
   /** Every command's spec, for `help`. */

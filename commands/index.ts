@@ -4,10 +4,11 @@ import { deploy } from './deploy.js';
 import type { CommandSpec } from './command-spec.js';
 import { help } from './help.js';
 import { history } from './history.js';
+import { incident } from './incident.js';
 import { rollback } from './rollback.js';
 import { signoff } from './signoff.js';
 import { status } from './status.js';
 import { uncheck } from './uncheck.js';
 
 /** Every `/golive` subcommand, in the order `help` lists them. */
-export const commandSpecs: readonly CommandSpec[] = [status, check, uncheck, signoff, deploy, rollback, alarms, history, help];
+export const commandSpecs: readonly CommandSpec[] = [status, check, uncheck, signoff, deploy, rollback, alarms, incident, history, help];

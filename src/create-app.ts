@@ -17,6 +17,8 @@ import { createPagerDutyAdapter } from './pager/pagerduty-adapter.js';
 import type { PagerPort } from './pager/pager-port.js';
 import { AlarmService } from './services/alarms.js';
 import { SlackAlarmNotifier } from './slack/alarm-notifier.js';
+import { IncidentService } from './services/incidents.js';
+import { SlackIncidentNotifier } from './slack/incident-notifier.js';
 import cron, { type ScheduledTask } from 'node-cron';
 import { createLogger, type Logger } from './logger.js';
 import { Outbox } from './outbox.js';
@@ -46,7 +48,7 @@ export interface AppOptions {
   logger?: Logger;
   /** How often a rollout is polled (default 5 s); tests use less. */
   rolloutPollMs?: number;
-  /** How often expired approval requests are swept (default 30 s). */
+  /** How often expired approval requests and due incident reminders are swept (default 30 s). */
   expirySweepMs?: number;
   pager?: PagerPort;
   /** Verifies SNS pushes; tests inject one that knows the fixtures' certificate. */
@@ -153,6 +155,8 @@ export function createApp(options: AppOptions): GoliveApp {
 
   const alarms = new AlarmService({ runbook, store, cloudwatch, clock, logger, defaultRegion: config.aws.region, afterCommit: () => void outbox.flush() });
   alarms.notify(new SlackAlarmNotifier({ runbook, store, clock }));
+  const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: () => void outbox.flush() });
+  incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
   const hooks = createAlarmHooks({
     alarms,
     verifier: options.snsVerifier ?? createSnsVerifier({ maxAgeMs: 60 * 60_000 }),
@@ -171,7 +175,7 @@ export function createApp(options: AppOptions): GoliveApp {
     inFlight.add(p);
   };
 
-  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, background, specs: commandSpecs };
+  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, background, specs: commandSpecs };
   registerHandlers(bolt, services, slack);
 
   const rb = runbook;
@@ -219,8 +223,9 @@ export function createApp(options: AppOptions): GoliveApp {
       const sweep = () => {
         try {
           for (const r of approvals.expireDue()) void changeBoard.updateRequest(r.id);
+          incidents.runDueReminders();
         } catch (err) {
-          logger.error({ err }, 'expiry sweep failed');
+          logger.error({ err }, 'expiry and reminder sweep failed');
         }
       };
       expiryTimer = setInterval(sweep, options.expirySweepMs ?? 30_000);

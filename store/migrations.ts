@@ -178,4 +178,55 @@ export const migrations: Migration[] = [
       ALTER TABLE outbox ADD COLUMN depends_on INTEGER REFERENCES outbox (id);
     `,
   },
+  {
+    version: 4,
+    name: 'incidents, their timeline and reminders',
+    sql: `
+      CREATE TABLE incident (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        severity      TEXT NOT NULL CHECK (severity IN ('P1', 'P2', 'P3', 'P4')),
+        summary       TEXT NOT NULL,
+        services      TEXT NOT NULL DEFAULT '',
+        state         TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
+        commander     TEXT NOT NULL,
+        declared_by   TEXT NOT NULL,
+        declared_at   TEXT NOT NULL,
+        channel_id    TEXT NOT NULL,
+        channel_name  TEXT NOT NULL,
+        alarm_name    TEXT,
+        alarm_fired_at TEXT,
+        updates       INTEGER NOT NULL DEFAULT 0,
+        last_update_at TEXT,
+        resolved_at   TEXT,
+        resolved_by   TEXT,
+        root_cause    TEXT,
+        resolution    TEXT
+      );
+      CREATE UNIQUE INDEX incident_channel ON incident (channel_id);
+      -- One incident per firing of an alarm, however many times its button is clicked.
+      CREATE UNIQUE INDEX incident_alarm_episode ON incident (alarm_name, alarm_fired_at) WHERE alarm_name IS NOT NULL;
+
+      CREATE TABLE incident_event (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        incident_id INTEGER NOT NULL REFERENCES incident (id),
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        detail      TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX incident_event_by_incident ON incident_event (incident_id, id);
+
+      -- Reminders are rows, not timers: they survive restarts, and sent_at makes each due time fire once.
+      CREATE TABLE reminder (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        incident_id  INTEGER NOT NULL REFERENCES incident (id),
+        kind         TEXT NOT NULL CHECK (kind IN ('update', 'postmortem')),
+        due_at       TEXT NOT NULL,
+        sent_at      TEXT,
+        cancelled_at TEXT,
+        UNIQUE (incident_id, kind, due_at)
+      );
+      CREATE INDEX reminder_due ON reminder (due_at) WHERE sent_at IS NULL AND cancelled_at IS NULL;
+    `,
+  },
 ];

@@ -65,6 +65,15 @@ class FakeSlack implements SlackPort {
   async publishHome(): Promise<void> {
     throw new Error('not used by the outbox');
   }
+  async createChannel(): Promise<{ id: string; name: string }> {
+    throw new Error('not used by the outbox');
+  }
+  async setTopic(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
+  async invite(): Promise<{ user: string; error: string }[]> {
+    throw new Error('not used by the outbox');
+  }
 }
 
 interface OutboxRowInDb {

@@ -169,12 +169,27 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_ALARM_DECLARE, async ({ ack, respond }) => {
+  app.action<BlockAction<ButtonAction>>(ACTION_ALARM_DECLARE, async ({ ack, body, action, respond }) => {
     await ack();
-    // Incidents arrive in their own feature; until then the button says so rather than pretending.
-    await privately(respond)(
-      renderNotice('Declaring incidents from golive is not available yet, so nothing was created.', 'Open the incident by hand for now (channel, page, template), and acknowledge the alarm here so the team knows someone is on it.'),
-    );
+    const reply = privately(respond);
+    try {
+      const name = action.value ?? '';
+      const row = services.alarms.row(name);
+      if (!row?.fired_at) throw new GoliveError('usage', `golive has no firing of \`${escapeText(name.slice(0, 200))}\` to declare an incident for.`);
+      const rule = services.alarms.ruleFor(name);
+      const defined = (['P1', 'P2', 'P3', 'P4'] as const).filter((s) => runbook.incidents?.severities[s]);
+      const severity = rule.incident ?? (defined.includes('P2') ? 'P2' : (defined[0] ?? 'P2'));
+      const { incident } = await services.incidents.declare({
+        severity,
+        summary: `${name}: ${row.reason}`,
+        userId: body.user.id,
+        source: 'button',
+        alarm: { name, firedAt: row.fired_at, post: row.post_outbox_id },
+      });
+      await reply(renderNotice(`INC-${incident.id} (${severity}) is open in <#${incident.channel_id}>; you are its commander.`));
+    } catch (err) {
+      await reply(renderError(describeError(err, logger, { action: ACTION_ALARM_DECLARE, user: body.user.id })));
+    }
   });
 
   async function publishHome(userId: string, page = 1): Promise<void> {

@@ -22,13 +22,8 @@ type Block = Record<string, unknown>;
 const LEVEL_EMOJI: Record<ItemLevel, string> = { blocker: '🔴', warning: '⚠️', info: 'ℹ️' };
 const LEVEL_TITLE: Record<ItemLevel, string> = { blocker: 'Open blockers', warning: 'Open warnings', info: 'Open info items' };
 
-/** Formats a time in the launch's timezone, e.g. "21 Nov 14:05 IST". */
-export function formatTime(iso: string, timeZone: string): string {
-  const d = new Date(iso);
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).formatToParts(d);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('day')} ${get('month')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
-}
+export { formatTime } from '../format-time.js';
+import { formatTime } from '../format-time.js';
 
 function section(text: string, accessory?: Block): Block {
   return accessory ? { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) }, accessory } : { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) } };

@@ -35,5 +35,26 @@ export function createSlackAdapter(client: WebClient): SlackPort {
     async publishHome(userId, blocks) {
       await call('views.publish', { user_id: userId, view: { type: 'home', blocks } });
     },
+    async createChannel(name) {
+      const res = await call('conversations.create', { name, is_private: false });
+      const channel = res.channel as { id: string; name: string };
+      return { id: channel.id, name: channel.name };
+    },
+    async setTopic(channel, topic) {
+      await call('conversations.setTopic', { channel, topic: topic.slice(0, 250) });
+    },
+    async invite(channel, users) {
+      const refused: { user: string; error: string }[] = [];
+      // One user per call: a single bad ID would otherwise fail the whole batch.
+      for (const user of users) {
+        try {
+          await call('conversations.invite', { channel, users: user });
+        } catch (err) {
+          const e = err instanceof SlackCallError ? err.slackError : (err as Error).message;
+          if (e !== 'already_in_channel' && e !== 'cant_invite_self') refused.push({ user, error: e });
+        }
+      }
+      return refused;
+    },
   };
 }

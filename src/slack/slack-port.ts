@@ -16,6 +16,11 @@ export interface SlackPort {
   postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<{ channel: string; ts: string }>;
   updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
   publishHome(userId: string, blocks: unknown[]): Promise<void>;
+  /** Creates a public channel; throws SlackCallError `name_taken` when the name exists. */
+  createChannel(name: string): Promise<{ id: string; name: string }>;
+  setTopic(channel: string, topic: string): Promise<void>;
+  /** Invites users; returns the ones Slack refused, with why (already members are not refusals). */
+  invite(channel: string, users: string[]): Promise<{ user: string; error: string }[]>;
 }
 
 /** Slack API failures the caller can act on; `retryAfterSeconds` is set for rate limits. */

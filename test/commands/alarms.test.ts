@@ -308,12 +308,20 @@ describe('alarm watching', () => {
     expect(posts().filter((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-API-5XX-Rate'))).toHaveLength(1);
   });
 
-  it('says plainly that declaring incidents is not available yet', async () => {
+  it('declares an incident from the alarm post once, at the rule’s severity, linked in the alarm thread', async () => {
     await start();
-    const id = await click(t, 'golive_alarm_declare', SEED_ALARMS.fiveXx, 'U0DEVOPS');
-    expect((await t.slack.waitForResponse((r) => r.id === id)).body.text).toBe(
-      'Declaring incidents from golive is not available yet, so nothing was created.\nOpen the incident by hand for now (channel, page, template), and acknowledge the alarm here so the team knows someone is on it.',
-    );
+    await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0');
+    await pollAndDeliver();
+    const post = posts().find((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-HealthCheck'))!;
+    const ts = (post.result as { ts: string }).ts;
+    const first = await click(t, 'golive_alarm_declare', SEED_ALARMS.health, 'U0DEVOPS', ts);
+    const reply = (await t.slack.waitForResponse((r) => r.id === first)).body.text as string;
+    expect(reply).toMatch(/^INC-1 \(P1\) is open in <#C\w+>; you are its commander\.$/);
+    await t.app.outbox.flush();
+    expect(posts().some((c) => c.args.thread_ts === ts && String(c.args.text).startsWith('🚨 Incident INC-1 declared for this alarm'))).toBe(true);
+    const second = await click(t, 'golive_alarm_declare', SEED_ALARMS.health, 'U0CTO', ts);
+    expect((await t.slack.waitForResponse((r) => r.id === second)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
   });
 
   it('records a page PagerDuty refuses for good as failed, and shows it in /golive alarms', async () => {

@@ -47,9 +47,13 @@ alarms:
     - { match: ${SEED_ALARMS.fiveXx}, severity: critical, page: true, description: ">1% 5xx errors over 5 min" }
     - { match: ${SEED_ALARMS.taskStopped}, severity: critical, page: true }
     - { match: ${SEED_ALARMS.circuit}, severity: critical, page: true }
-    - { match: ${SEED_ALARMS.health}, severity: critical, page: true }
+    - { match: ${SEED_ALARMS.health}, severity: critical, page: true, incident: P1 }
     - { match: "GoVisaX-Prod-*", severity: warning }
 pagerduty: { source: govisax-prod }
+incidents:
+  severities:
+    P1: { name: Critical, response_minutes: 0, page: true }
+    P2: { name: High, response_minutes: 30 }
 `;
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'golive-alarms-')), 'alarms.yml');
   writeFileSync(file, yaml);

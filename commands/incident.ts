@@ -1,0 +1,63 @@
+import { GoliveError } from '../src/errors.js';
+import { escapeText } from '../src/slack/escape.js';
+import { formatTime, renderNotice } from '../src/slack/render.js';
+import type { CommandContext, CommandSpec } from './command-spec.js';
+
+const USAGE = 'incident declare <P1-P4> <summary> | update <text> | resolve <root cause> [| resolution] | timeline';
+
+async function declare(ctx: CommandContext, words: string[]) {
+  const [severity, ...summary] = words;
+  if (!severity || summary.length === 0) throw new GoliveError('usage', '`/golive incident declare` needs a severity and a summary. Nothing was created.', 'Usage: `/golive incident declare <P1-P4> <summary>`');
+  const text = ctx.rest.replace(/^declare\s+\S+\s*/i, '');
+  const { incident, refusedInvites } = await ctx.services.incidents.declare({ severity, summary: text, userId: ctx.userId, source: 'command' });
+  const refused = refusedInvites.length > 0 ? `\nCould not invite: ${refusedInvites.map((r) => `${r.user === '*' ? 'anyone' : `<@${r.user}>`} (${escapeText(r.error)})`).join(', ')}.` : '';
+  await ctx.respond(renderNotice(`INC-${incident.id} is open in <#${incident.channel_id}>; you are its commander.${refused}`));
+}
+
+export const incident: CommandSpec = {
+  name: 'incident',
+  usage: USAGE,
+  description:
+    'Declare an incident (its own channel, the initial template, the page), post numbered updates in its channel, resolve it (page resolved, post-mortem reminder), or show its timeline. Reminders come when an update is due.',
+  sideEffects: true,
+  who: 'anyone',
+  minArgs: 1,
+  async run(ctx) {
+    const [sub = '', ...words] = ctx.args;
+    const { incidents } = ctx.services;
+    const rest = ctx.rest.slice(sub.length).trim();
+    switch (sub.toLowerCase()) {
+      case 'declare':
+        return declare(ctx, words);
+      case 'update': {
+        incidents.update(incidents.inChannel(ctx.channelId), rest, ctx.userId);
+        return;
+      }
+      case 'resolve': {
+        incidents.resolve(incidents.inChannel(ctx.channelId), rest, ctx.userId);
+        return;
+      }
+      case 'timeline': {
+        const inc = incidents.inChannel(ctx.channelId);
+        const tz = ctx.services.runbook.launch.timezone;
+        const lines = incidents.timeline(inc).map((e) => {
+          const d = e.detail;
+          const what =
+            e.kind === 'declared'
+              ? `declared ${String(d.severity)}: ${escapeText(String(d.summary))}`
+              : e.kind === 'update'
+                ? `update #${String(d.n)}: ${escapeText(String(d.status))}`
+                : e.kind === 'resolved'
+                  ? `resolved after ${String(d.duration)}: ${escapeText(String(d.root_cause))}`
+                  : e.kind.startsWith('reminder.')
+                    ? `reminder sent (${e.kind.slice(9)} due ${formatTime(String(d.due_at), tz)})`
+                    : e.kind;
+          return `\`${formatTime(e.at, tz)}\` ${e.actor === 'golive' ? 'golive' : `<@${e.actor}>`} ${what}`;
+        });
+        return ctx.respond(renderNotice(`*INC-${inc.id} timeline*`, lines.join('\n')));
+      }
+      default:
+        throw new GoliveError('usage', `\`/golive incident\` does not know \`${escapeText(sub.slice(0, 20))}\`. Nothing was changed.`, `Usage: \`/golive ${USAGE}\``);
+    }
+  },
+};

@@ -1,0 +1,360 @@
+import type { Clock } from '../clock.js';
+import { GoliveError } from '../errors.js';
+import { formatTime } from '../format-time.js';
+import type { Logger } from '../logger.js';
+import { DEFAULT_TEMPLATES, fillTemplate, type TemplateKind } from '../runbook/templates.js';
+import type { Runbook } from '../runbook/schema.js';
+import { SlackCallError, type SlackPort } from '../slack/slack-port.js';
+import type { AuditSource, Store } from '../../store/store.js';
+import type { RoleDirectory } from './resolve-roles.js';
+
+export type Severity = 'P1' | 'P2' | 'P3' | 'P4';
+export const SEVERITIES: Severity[] = ['P1', 'P2', 'P3', 'P4'];
+
+/** An incident as stored. */
+export interface IncidentRow {
+  id: number;
+  severity: Severity;
+  summary: string;
+  services: string;
+  state: 'open' | 'resolved';
+  commander: string;
+  declared_by: string;
+  declared_at: string;
+  channel_id: string;
+  channel_name: string;
+  alarm_name: string | null;
+  alarm_fired_at: string | null;
+  updates: number;
+  last_update_at: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  root_cause: string | null;
+  resolution: string | null;
+}
+
+/** One line of an incident's timeline. */
+export interface IncidentEvent {
+  id: number;
+  at: string;
+  kind: string;
+  actor: string;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * The Slack side of incidents: formats and stores (in the outbox, inside the
+ * change's transaction) the posts each step causes. `text` arguments are
+ * already-filled templates; the notifier adds nothing the user typed unescaped.
+ */
+export interface IncidentNotifier {
+  declared(incident: IncidentRow, initial: string, alarmPost: number | null): void;
+  updated(incident: IncidentRow, update: string, shortLine: string): void;
+  resolved(incident: IncidentRow, resolved: string): void;
+  reminder(incident: IncidentRow, kind: 'update' | 'postmortem', lastUpdateAt: string | null): void;
+}
+
+/** Placeholder values are user text: escaped for Slack before they go into a template. */
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Lowercase words joined by dashes, as Slack channel names allow. */
+export function slugify(text: string, max = 40): string {
+  const slug = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return (slug.slice(0, max).replace(/-+$/, '') || 'incident');
+}
+
+/** YYYYMMDD of a time in a time zone. */
+function ymd(at: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}${get('month')}${get('day')}`;
+}
+
+/** Human duration: "2 h 5 min", "12 min", "under a minute". */
+export function humanDuration(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  if (min < 1) return 'under a minute';
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+}
+
+/**
+ * Incidents: declare (a channel of its own, the initial template, the page),
+ * numbered updates, reminders that survive restarts, and resolution with
+ * the post-mortem reminder. Every change is one transaction with its
+ * timeline row and the posts and pages it causes.
+ */
+export class IncidentService {
+  private notifier?: IncidentNotifier;
+
+  constructor(
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; roles: RoleDirectory; clock: Clock; logger: Logger; afterCommit: () => void },
+  ) {}
+
+  notify(notifier: IncidentNotifier): void {
+    this.notifier = notifier;
+  }
+
+  get configured(): boolean {
+    return this.deps.runbook.incidents !== undefined;
+  }
+
+  severity(sev: string) {
+    const incidents = this.deps.runbook.incidents;
+    if (!incidents) throw new GoliveError('not_configured', 'This runbook defines no incident severities.', 'Add an `incidents:` section with `severities` to the runbook.');
+    const key = sev.toUpperCase() as Severity;
+    const def = SEVERITIES.includes(key) ? incidents.severities[key] : undefined;
+    const defined = SEVERITIES.filter((s) => incidents.severities[s]);
+    if (!def) throw new GoliveError('usage', `\`${esc(sev.slice(0, 10))}\` is not a severity this runbook defines.`, `Use one of ${defined.join(', ')}.`);
+    return { key, def };
+  }
+
+  template(kind: TemplateKind): string {
+    return this.deps.runbook.incidents?.templates[kind] ?? DEFAULT_TEMPLATES[kind];
+  }
+
+  /** Declares an incident; `alarm` links it to an alarm's firing (one incident per firing). */
+  async declare(input: { severity: string; summary: string; services?: string; userId: string; source: AuditSource; alarm?: { name: string; firedAt: string; post: number | null } }): Promise<{ incident: IncidentRow; refusedInvites: { user: string; error: string }[] }> {
+    const { store, slack, clock, runbook } = this.deps;
+    const { key, def } = this.severity(input.severity);
+    const summary = input.summary.trim().replace(/\s+/g, ' ').slice(0, 300);
+    if (!summary) throw new GoliveError('usage', 'An incident needs a summary.', 'Usage: `/golive incident declare <P1-P4> <summary>`');
+    if (input.alarm) {
+      const existing = store.db.prepare('SELECT * FROM incident WHERE alarm_name = ? AND alarm_fired_at = ?').get(input.alarm.name, input.alarm.firedAt) as IncidentRow | undefined;
+      if (existing) throw new GoliveError('usage', `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
+    }
+    const now = clock.now();
+    const channel = await this.createChannel(key, summary, now);
+    const commander = input.userId;
+    await slack.setTopic(channel.id, `${key} ${def.name}: ${summary} · commander <@${commander}>`).catch((err: Error) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+    const invitees = new Set<string>([input.userId]);
+    for (const role of def.invite) for (const u of (await this.deps.roles.members(role)).users) invitees.add(u);
+    const refusedInvites = await slack.invite(channel.id, [...invitees]).catch((err: Error) => [{ user: '*', error: err.message }]);
+
+    const at = now.toISOString();
+    let incident: IncidentRow;
+    try {
+      incident = store.transaction(() => {
+        const id = Number(
+          store.db
+            .prepare(
+              `INSERT INTO incident (severity, summary, services, commander, declared_by, declared_at, channel_id, channel_name, alarm_name, alarm_fired_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(key, summary, input.services ?? '', commander, input.userId, at, channel.id, channel.name, input.alarm?.name ?? null, input.alarm?.firedAt ?? null).lastInsertRowid,
+        );
+        const row = this.get(id);
+        this.event(id, 'declared', input.userId, { severity: key, summary, channel: channel.name, alarm: input.alarm?.name ?? null, source: input.source }, at);
+        store.audit({ actor: input.userId, action: 'incident.declare', target: `INC-${id}`, detail: { severity: key, summary, channel: channel.name }, source: input.source, channel: runbook.launch.channel }, at);
+        const initial = fillTemplate(this.template('initial'), {
+          id: `INC-${id}`,
+          severity: key,
+          severity_name: esc(def.name),
+          summary: esc(summary),
+          started: this.time(at),
+          services: esc(input.services || '—'),
+          status: 'Investigating',
+          eta: 'unknown',
+          commander: `<@${commander}>`,
+          channel: `<#${channel.id}>`,
+          launch: esc(runbook.launch.name),
+        });
+        this.notifier?.declared(row, initial, input.alarm?.post ?? null);
+        if (def.page) {
+          store.enqueue(
+            'trigger',
+            {
+              dedupKey: `golive/incident/${id}`,
+              summary: `INC-${id} ${key}: ${summary}`.slice(0, 1024),
+              source: runbook.pagerduty?.source ?? 'golive',
+              severity: key === 'P1' ? 'critical' : key === 'P2' ? 'error' : key === 'P3' ? 'warning' : 'info',
+              class: 'incident',
+              customDetails: { incident: `INC-${id}`, severity: key, summary, commander, channel: channel.name, launch: runbook.launch.name },
+            },
+            at,
+            { target: 'pagerduty' },
+          );
+        }
+        if (def.update_every_minutes) this.schedule(id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
+        return row;
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && input.alarm) throw new GoliveError('usage', 'This alarm already has an incident (declared a moment ago).');
+      throw err;
+    }
+    this.deps.afterCommit();
+    return { incident, refusedInvites };
+  }
+
+  /** The open incident whose channel this is. */
+  inChannel(channelId: string): IncidentRow {
+    const row = this.deps.store.db.prepare('SELECT * FROM incident WHERE channel_id = ?').get(channelId) as IncidentRow | undefined;
+    if (!row) throw new GoliveError('usage', 'This is not an incident channel.', 'Run it in the incident’s own channel (`inc-…`), where golive posted the initial message.');
+    return row;
+  }
+
+  update(incident: IncidentRow, text: string, userId: string): IncidentRow {
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is already resolved.`);
+    const status = text.trim();
+    if (!status) throw new GoliveError('usage', 'An update needs some text: the current status.', 'Usage: `/golive incident update <text>`');
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const at = now.toISOString();
+    const row = store.transaction(() => {
+      const current = this.get(incident.id);
+      if (current.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is already resolved.`);
+      const n = current.updates + 1;
+      store.db.prepare('UPDATE incident SET updates = ?, last_update_at = ? WHERE id = ?').run(n, at, incident.id);
+      this.event(incident.id, 'update', userId, { n, status }, at);
+      store.audit({ actor: userId, action: 'incident.update', target: `INC-${incident.id}`, detail: { n, status }, source: 'command', channel: incident.channel_id }, at);
+      const updated = this.get(incident.id);
+      const body = fillTemplate(this.template('update'), {
+        id: `INC-${incident.id}`,
+        n: String(n),
+        time: this.time(at),
+        status: esc(status),
+        actions: '—',
+        next_steps: '—',
+        eta: '—',
+        severity: updated.severity,
+        summary: esc(updated.summary),
+        commander: `<@${updated.commander}>`,
+      });
+      this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${esc(status.slice(0, 200))}`);
+      // The cadence restarts from this update; pending reminders for the old due time are void.
+      this.cancel(incident.id, 'update', at);
+      const cadence = this.deps.runbook.incidents?.severities[updated.severity]?.update_every_minutes;
+      if (cadence) this.schedule(incident.id, 'update', new Date(now.getTime() + cadence * 60_000));
+      return updated;
+    });
+    this.deps.afterCommit();
+    return row;
+  }
+
+  /** Resolves with "<root cause> | <resolution>" (the part after | is optional). */
+  resolve(incident: IncidentRow, text: string, userId: string): IncidentRow {
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} was already resolved by <@${incident.resolved_by}>.`);
+    const [rootCause = '', ...rest] = text.split('|');
+    if (!rootCause.trim()) throw new GoliveError('usage', 'Resolving needs the root cause.', 'Usage: `/golive incident resolve <root cause> [| <resolution>]`');
+    const resolution = rest.join('|').trim() || '—';
+    const { store, clock, runbook } = this.deps;
+    const now = clock.now();
+    const at = now.toISOString();
+    const row = store.transaction(() => {
+      const changed = store.db.prepare("UPDATE incident SET state = 'resolved', resolved_at = ?, resolved_by = ?, root_cause = ?, resolution = ? WHERE id = ? AND state = 'open'").run(at, userId, rootCause.trim(), resolution, incident.id).changes;
+      if (changed === 0) throw new GoliveError('usage', `INC-${incident.id} was already resolved.`);
+      const resolved = this.get(incident.id);
+      const duration = humanDuration(now.getTime() - Date.parse(resolved.declared_at));
+      this.event(incident.id, 'resolved', userId, { root_cause: rootCause.trim(), resolution, duration }, at);
+      store.audit({ actor: userId, action: 'incident.resolve', target: `INC-${incident.id}`, detail: { root_cause: rootCause.trim(), duration }, source: 'command', channel: incident.channel_id }, at);
+      const hours = runbook.incidents?.postmortem_hours ?? 48;
+      const body = fillTemplate(this.template('resolved'), {
+        id: `INC-${incident.id}`,
+        resolved_at: this.time(at),
+        root_cause: esc(rootCause.trim()),
+        resolution: esc(resolution),
+        duration,
+        severity: resolved.severity,
+        summary: esc(resolved.summary),
+        commander: `<@${resolved.commander}>`,
+        postmortem_hours: String(hours),
+      });
+      this.notifier?.resolved(resolved, body);
+      if (runbook.incidents?.severities[resolved.severity]?.page) store.enqueue('resolve', { dedupKey: `golive/incident/${incident.id}` }, at, { target: 'pagerduty' });
+      this.cancel(incident.id, 'update', at);
+      this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
+      return resolved;
+    });
+    this.deps.afterCommit();
+    return row;
+  }
+
+  /** Sends every reminder that is due, each once; an update reminder schedules the next one. */
+  runDueReminders(): number {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const at = now.toISOString();
+    const due = store.db.prepare('SELECT id, incident_id, kind, due_at FROM reminder WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= ? ORDER BY due_at').all(at) as { id: number; incident_id: number; kind: 'update' | 'postmortem'; due_at: string }[];
+    let sent = 0;
+    for (const r of due) {
+      const done = store.transaction(() => {
+        if (store.db.prepare('UPDATE reminder SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, r.id).changes === 0) return false;
+        const incident = this.get(r.incident_id);
+        if (r.kind === 'update' && incident.state !== 'open') return false;
+        this.event(incident.id, `reminder.${r.kind}`, 'golive', { due_at: r.due_at }, at);
+        this.notifier?.reminder(incident, r.kind, incident.last_update_at);
+        if (r.kind === 'update') {
+          const cadence = this.deps.runbook.incidents?.severities[incident.severity]?.update_every_minutes;
+          // Next reminder counts from this due time, so a late process does not fire a burst of them.
+          if (cadence) this.schedule(incident.id, 'update', new Date(Math.max(Date.parse(r.due_at), now.getTime() - cadence * 60_000) + cadence * 60_000));
+        }
+        return true;
+      });
+      if (done) sent++;
+    }
+    if (sent > 0) this.deps.afterCommit();
+    return sent;
+  }
+
+  timeline(incident: IncidentRow): IncidentEvent[] {
+    const rows = this.deps.store.db.prepare('SELECT id, at, kind, actor, detail FROM incident_event WHERE incident_id = ? ORDER BY id').all(incident.id) as (Omit<IncidentEvent, 'detail'> & { detail: string })[];
+    return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  }
+
+  get(id: number): IncidentRow {
+    const row = this.deps.store.db.prepare('SELECT * FROM incident WHERE id = ?').get(id) as IncidentRow | undefined;
+    if (!row) throw new GoliveError('usage', `There is no incident INC-${id}.`);
+    return row;
+  }
+
+  open(): IncidentRow[] {
+    return this.deps.store.db.prepare("SELECT * FROM incident WHERE state = 'open' ORDER BY id").all() as IncidentRow[];
+  }
+
+  private async createChannel(severity: Severity, summary: string, now: Date): Promise<{ id: string; name: string }> {
+    const pattern = this.deps.runbook.incidents?.channel_pattern ?? 'inc-{{date}}-{{slug}}';
+    const nextId = ((this.deps.store.db.prepare('SELECT COALESCE(MAX(id), 0) FROM incident').pluck().get() as number) ?? 0) + 1;
+    const base = fillTemplate(pattern, { date: ymd(now, this.deps.runbook.launch.timezone), slug: slugify(summary), severity: severity.toLowerCase(), id: String(nextId) })
+      .toLowerCase()
+      .slice(0, 80)
+      .replace(/-+$/, '');
+    for (let n = 1; n <= 20; n++) {
+      const suffix = n === 1 ? '' : `-${n}`;
+      const name = `${base.slice(0, 80 - suffix.length)}${suffix}`;
+      try {
+        return await this.deps.slack.createChannel(name);
+      } catch (err) {
+        if (err instanceof SlackCallError && err.slackError === 'name_taken') continue;
+        throw new GoliveError('slack_unavailable', `Slack would not create the incident channel #${name} (${err instanceof SlackCallError ? err.slackError : (err as Error).message}). Nothing was recorded.`, 'The bot needs the channels:manage scope; try again, or declare with a different summary.');
+      }
+    }
+    throw new GoliveError('slack_unavailable', `Every channel name from #${base} to #${base}-20 is taken. Nothing was recorded.`, 'Declare with a different summary.');
+  }
+
+  private schedule(incidentId: number, kind: 'update' | 'postmortem', due: Date): void {
+    // The same due time can come back (two updates in one minute): revive it rather than lose the reminder.
+    this.deps.store.db
+      .prepare('INSERT INTO reminder (incident_id, kind, due_at) VALUES (?, ?, ?) ON CONFLICT (incident_id, kind, due_at) DO UPDATE SET cancelled_at = NULL WHERE sent_at IS NULL')
+      .run(incidentId, kind, due.toISOString());
+  }
+
+  private cancel(incidentId: number, kind: 'update' | 'postmortem', at: string): void {
+    this.deps.store.db.prepare('UPDATE reminder SET cancelled_at = ? WHERE incident_id = ? AND kind = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, incidentId, kind);
+  }
+
+  private event(incidentId: number, kind: string, actor: string, detail: Record<string, unknown>, at: string): void {
+    this.deps.store.db.prepare('INSERT INTO incident_event (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)').run(incidentId, at, kind, actor, JSON.stringify(detail));
+  }
+
+  private time(iso: string): string {
+    return formatTime(iso, this.deps.runbook.launch.timezone);
+  }
+}

@@ -1,0 +1,162 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { golive, privateReply, query } from '../support/golive-client.js';
+import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
+import { startTestApp, type TestApp } from '../support/start-app.js';
+
+const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
+let pd: FakePagerDuty;
+let t: TestApp;
+const clock = { at: new Date('2026-12-01T02:30:00Z'), now: () => new Date(clock.at) };
+
+function runbook(): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'golive-inc-')), 'inc.yml');
+  writeFileSync(
+    file,
+    `version: 1
+launch: { name: Incident test, channel: C0OPS, timezone: Asia/Kolkata }
+roles:
+  devops: { name: DevOps, users: [U0DEVOPS], groups: [S0DEVOPS] }
+  cto: { name: CTO, users: [U0CTO] }
+gates: [{ id: g, title: G, items: [{ id: a, title: A, level: info, owner: devops }] }]
+pagerduty: { source: govisax-prod }
+incidents:
+  postmortem_hours: 48
+  severities:
+    P1: { name: Critical, response_minutes: 0, update_every_minutes: 30, page: true, invite: [devops, cto] }
+    P3: { name: Medium, response_minutes: 240 }
+`,
+  );
+  return file;
+}
+
+beforeAll(async () => {
+  pd = await startFakePagerDuty();
+});
+afterAll(async () => {
+  await pd.close();
+});
+beforeEach(async () => {
+  pd.reset();
+  clock.at = new Date('2026-12-01T02:30:00Z');
+  t = await startTestApp({ runbook: runbook(), clock, env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url }, appOptions: { outboxPollMs: 50 } });
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const posts = (channel?: string) => t.slack.callsTo('chat.postMessage').filter((c) => !c.faulted && (!channel || c.args.channel === channel));
+const flush = () => t.app.outbox.flush();
+
+async function declare(text = 'incident declare P1 Payments failing at checkout', user = 'U0STRANGER') {
+  const reply = await privateReply(t, text, user);
+  await flush();
+  const channel = t.slack.callsTo('conversations.create').at(-1)!;
+  return { reply, channelId: ((channel.result as { channel: { id: string } }).channel).id, name: String(channel.args.name) };
+}
+
+describe('/golive incident', () => {
+  it('declares: a channel of its own, topic, invites, the initial template, the ops announcement and the page', async () => {
+    const { reply, channelId, name } = await declare();
+    expect(name).toBe('inc-20261201-payments-failing-at-checkout');
+    expect(reply).toBe(`INC-1 is open in <#${channelId}>; you are its commander.`);
+    expect(t.slack.callsTo('conversations.setTopic')[0]!.args.topic).toBe('P1 Critical: Payments failing at checkout · commander <@U0STRANGER>');
+    expect(t.slack.callsTo('conversations.invite').map((c) => c.args.users)).toEqual(['U0STRANGER', 'U0DEVOPS', 'U0DEVOPS2', 'U0CTO']);
+    const initial = posts(channelId)[0]!.args.text as string;
+    expect(initial.split('\n')).toEqual([
+      ':rotating_light: *Incident INC-1 — Critical*: Payments failing at checkout',
+      '• Severity: P1',
+      '• Start time: 1 Dec 08:00 GMT+5:30',
+      '• Affected services: —',
+      '• Current status: Investigating',
+      '• Estimated resolution: unknown',
+      '• Incident commander: <@U0STRANGER>',
+      'We are actively investigating and will post updates here.',
+    ]);
+    expect(posts('C0OPS').map((c) => c.args.text)).toEqual([`🚨 *INC-1 declared* (P1 Critical) by <@U0STRANGER>: Payments failing at checkout → <#${channelId}>`]);
+    const trigger = await pd.waitFor((e) => e.body.event_action === 'trigger');
+    expect(trigger.valid).toBe(true);
+    expect(trigger.body).toMatchObject({ dedup_key: 'golive/incident/1', payload: { summary: 'INC-1 P1: Payments failing at checkout', severity: 'critical', source: 'govisax-prod' } });
+    expect(query(t, 'SELECT kind, due_at FROM reminder')).toEqual([{ kind: 'update', due_at: '2026-12-01T03:00:00.000Z' }]);
+  });
+
+  it('gives a taken channel name a suffix', async () => {
+    // Someone already has a channel of that name.
+    await fetch(`${t.slack.url}conversations.create`, { method: 'POST', headers: { Authorization: 'Bearer xoxb-test-token', 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'inc-20261201-payments-failing-at-checkout' }) });
+    const { name } = await declare();
+    expect(name).toBe('inc-20261201-payments-failing-at-checkout-2');
+  });
+
+  it('numbers updates, mirrors them to ops, and restarts the reminder cadence', async () => {
+    const { channelId } = await declare();
+    clock.at = new Date('2026-12-01T02:40:00Z');
+    await golive(t, 'incident update Rolled back to govisax-prod:41; error rate falling', 'U0DEVOPS', channelId);
+    await t.slack.waitFor(() => posts(channelId).length === 2);
+    await golive(t, 'incident update Error rate 0.2%', 'U0DEVOPS', channelId);
+    await t.slack.waitFor(() => posts(channelId).length === 3);
+    await flush();
+    expect(posts(channelId)[1]!.args.text).toBe(
+      '*Update #1* — 1 Dec 08:10 GMT+5:30\n• Current status: Rolled back to govisax-prod:41; error rate falling\n• Actions taken: —\n• Next steps: —\n• ETA: —',
+    );
+    expect(String(posts(channelId)[2]!.args.text).startsWith('*Update #2*')).toBe(true);
+    expect(posts('C0OPS').map((c) => c.args.text).slice(1)).toEqual([
+      `📝 INC-1 update #1 by <@U0DEVOPS>: Rolled back to govisax-prod:41; error rate falling (<#${channelId}>)`,
+      `📝 INC-1 update #2 by <@U0DEVOPS>: Error rate 0.2% (<#${channelId}>)`,
+    ]);
+    // Both updates fall in the same minute, so the second revives the reminder the first scheduled.
+    expect(query(t, 'SELECT due_at, cancelled_at IS NOT NULL AS cancelled FROM reminder ORDER BY id')).toEqual([
+      { due_at: '2026-12-01T03:00:00.000Z', cancelled: 1 },
+      { due_at: '2026-12-01T03:10:00.000Z', cancelled: 0 },
+    ]);
+    expect(await privateReply(t, 'incident update oops', 'U0DEVOPS')).toBe(
+      ':warning: This is not an incident channel.\nRun it in the incident’s own channel (`inc-…`), where golive posted the initial message.',
+    );
+  });
+
+  it('reminds the commander when an update is due, once per due time, also after a restart', async () => {
+    const { channelId } = await declare();
+    clock.at = new Date('2026-12-01T03:01:00Z');
+    expect(t.app.services.incidents.runDueReminders()).toBe(1);
+    expect(t.app.services.incidents.runDueReminders()).toBe(0);
+    await flush();
+    expect(posts(channelId).at(-1)!.args.text).toBe('⏰ <@U0STRANGER> a status update for INC-1 is due (there has been none since it was declared): `/golive incident update <status>`');
+    t = await t.restart();
+    clock.at = new Date('2026-12-01T03:31:00Z');
+    expect(t.app.services.incidents.runDueReminders()).toBe(1);
+    expect(t.app.services.incidents.runDueReminders()).toBe(0);
+  });
+
+  it('resolves with root cause and duration, resolves the page, stops reminders, and reminds about the post-mortem', async () => {
+    const { channelId } = await declare();
+    clock.at = new Date('2026-12-01T03:15:00Z');
+    await golive(t, 'incident resolve Bad migration locked the orders table | Rolled back and re-ran the migration online', 'U0DEVOPS', channelId);
+    await t.slack.waitFor(() => posts(channelId).length === 2);
+    await flush();
+    expect(posts(channelId)[1]!.args.text).toBe(
+      ':white_check_mark: *Incident INC-1 resolved* at 1 Dec 08:45 GMT+5:30.\n• Root cause: Bad migration locked the orders table\n• Resolution: Rolled back and re-ran the migration online\n• Duration: 45 min\nA post-mortem will be written and shared within 48 hours.',
+    );
+    expect(posts('C0OPS').at(-1)!.args.text).toBe(`✅ *INC-1 resolved* by <@U0DEVOPS>: Payments failing at checkout (<#${channelId}>)`);
+    const resolve = await pd.waitFor((e) => e.body.event_action === 'resolve');
+    expect(resolve.body.dedup_key).toBe('golive/incident/1');
+    clock.at = new Date('2026-12-01T04:00:00Z');
+    expect(t.app.services.incidents.runDueReminders()).toBe(0);
+    clock.at = new Date('2026-12-03T03:15:00Z');
+    expect(t.app.services.incidents.runDueReminders()).toBe(1);
+    await flush();
+    expect(posts('C0OPS').at(-1)!.args.text).toBe(`📝 The post-mortem for INC-1 (Payments failing at checkout) is due: <#${channelId}>`);
+    expect(await privateReply(t, 'incident resolve again', 'U0DEVOPS')).toMatch(/not an incident channel/);
+  });
+
+  it('shows the timeline in order, and refuses unknown severities', async () => {
+    const { channelId } = await declare('incident declare p3 Slow admin portal', 'U0DEVOPS');
+    await golive(t, 'incident update looking', 'U0DEVOPS', channelId);
+    await t.slack.waitFor(() => posts(channelId).length === 2);
+    const responseId = (await golive(t, 'incident timeline', 'U0DEVOPS', channelId)).responseId;
+    const timeline = (await t.slack.waitForResponse((r) => r.id === responseId)).body.text as string;
+    expect(timeline).toBe('*INC-1 timeline*\n`1 Dec 08:00 GMT+5:30` <@U0DEVOPS> declared P3: Slow admin portal\n`1 Dec 08:00 GMT+5:30` <@U0DEVOPS> update #1: looking');
+    expect(pd.events).toEqual([]); // P3 does not page
+    expect(await privateReply(t, 'incident declare P2 Something', 'U0DEVOPS')).toBe(':warning: `P2` is not a severity this runbook defines.\nUse one of P1, P3.');
+  });
+});
