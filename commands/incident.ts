@@ -3,7 +3,7 @@ import { escapeText } from '../src/slack/escape.js';
 import { formatTime, renderNotice } from '../src/slack/render.js';
 import type { CommandContext, CommandSpec } from './command-spec.js';
 
-const USAGE = 'incident declare <P1-P4> <summary> | update <text> | resolve <root cause> [| resolution] | timeline';
+const USAGE = 'incident declare <P1-P4> <summary> | update <text> | resolve <root cause> [| resolution] | severity <P1-P4> | commander @user | timeline';
 
 async function declare(ctx: CommandContext, words: string[]) {
   const [severity, ...summary] = words;
@@ -35,6 +35,18 @@ export const incident: CommandSpec = {
       }
       case 'resolve': {
         incidents.resolve(incidents.inChannel(ctx.channelId), rest, ctx.userId);
+        return;
+      }
+      case 'severity': {
+        if (!words[0]) throw new GoliveError('usage', '`/golive incident severity` needs the new severity, e.g. `P1`.');
+        incidents.changeSeverity(incidents.inChannel(ctx.channelId), words[0], ctx.userId);
+        return;
+      }
+      case 'commander': {
+        // Slack sends a mention as <@U123|name> (or <@U123>); the escape-mode setting decides which.
+        const m = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(words[0] ?? '');
+        if (!m) throw new GoliveError('usage', '`/golive incident commander` needs a person, e.g. `/golive incident commander @meera`.');
+        incidents.changeCommander(incidents.inChannel(ctx.channelId), m[1]!, ctx.userId);
         return;
       }
       case 'timeline': {

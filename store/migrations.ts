@@ -200,7 +200,10 @@ export const migrations: Migration[] = [
         resolved_at   TEXT,
         resolved_by   TEXT,
         root_cause    TEXT,
-        resolution    TEXT
+        resolution    TEXT,
+        acked_by      TEXT,
+        acked_at      TEXT,
+        escalated_at  TEXT
       );
       CREATE UNIQUE INDEX incident_channel ON incident (channel_id);
       -- One incident per firing of an alarm, however many times its button is clicked.
@@ -220,7 +223,7 @@ export const migrations: Migration[] = [
       CREATE TABLE reminder (
         id           INTEGER PRIMARY KEY AUTOINCREMENT,
         incident_id  INTEGER NOT NULL REFERENCES incident (id),
-        kind         TEXT NOT NULL CHECK (kind IN ('update', 'postmortem')),
+        kind         TEXT NOT NULL CHECK (kind IN ('update', 'postmortem', 'escalation', 'rollback_prompt')),
         due_at       TEXT NOT NULL,
         sent_at      TEXT,
         cancelled_at TEXT,

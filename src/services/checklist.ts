@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { GoliveError } from '../errors.js';
 import type { Gate, Item, ItemLevel, Runbook } from '../runbook/schema.js';
 import type { AuditSource, ItemStateRow, SignoffRow, Store } from '../../store/store.js';
-import { escapeText } from '../slack/escape.js';
+import { escapeAll } from '../slack/escape.js';
 import { closestNames } from '../suggest.js';
 import type { RoleDirectory } from './resolve-roles.js';
 
@@ -253,7 +253,7 @@ function toItemStatus(item: Item, gate: Gate, row: ItemStateRow | undefined): It
 }
 
 function truncate(s: string, n: number): string {
-  const clean = escapeText(s.replace(/[`\n\r]/g, ' '));
+  const clean = escapeAll(s.replace(/[`\n\r]/g, ' '));
   return clean.length > n ? `${clean.slice(0, n - 1)}…` : clean;
 }
 

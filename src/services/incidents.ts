@@ -31,7 +31,14 @@ export interface IncidentRow {
   resolved_by: string | null;
   root_cause: string | null;
   resolution: string | null;
+  acked_by: string | null;
+  acked_at: string | null;
+  escalated_at: string | null;
 }
+
+type ReminderKind = 'update' | 'postmortem' | 'escalation' | 'rollback_prompt';
+/** Escalation never fires sooner than this after declaring, even for "immediate" severities: people need a moment to click. */
+const MIN_ESCALATION_MINUTES = 5;
 
 /** One line of an incident's timeline. */
 export interface IncidentEvent {
@@ -52,6 +59,10 @@ export interface IncidentNotifier {
   updated(incident: IncidentRow, update: string, shortLine: string): void;
   resolved(incident: IncidentRow, resolved: string): void;
   reminder(incident: IncidentRow, kind: 'update' | 'postmortem', lastUpdateAt: string | null): void;
+  escalated(incident: IncidentRow, roles: { name: string; users: string[] }[], afterMinutes: number, paged: boolean): void;
+  rollbackPrompt(incident: IncidentRow, service: string | null, minutes: number): void;
+  acknowledged(incident: IncidentRow): void;
+  changed(incident: IncidentRow, what: string): void;
 }
 
 /** Placeholder values are user text: escaped for Slack before they go into a template. */
@@ -184,6 +195,8 @@ export class IncidentService {
           );
         }
         if (def.update_every_minutes) this.schedule(id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
+        if (def.escalate_to.length > 0 || !def.page) this.schedule(id, 'escalation', new Date(now.getTime() + Math.max(def.response_minutes, MIN_ESCALATION_MINUTES) * 60_000));
+        if (def.rollback_prompt_minutes) this.schedule(id, 'rollback_prompt', new Date(now.getTime() + def.rollback_prompt_minutes * 60_000));
         return row;
       });
     } catch (err) {
@@ -269,7 +282,7 @@ export class IncidentService {
       });
       this.notifier?.resolved(resolved, body);
       if (runbook.incidents?.severities[resolved.severity]?.page) store.enqueue('resolve', { dedupKey: `golive/incident/${incident.id}` }, at, { target: 'pagerduty' });
-      this.cancel(incident.id, 'update', at);
+      for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) this.cancel(incident.id, kind, at);
       this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
       return resolved;
     });
@@ -282,13 +295,15 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const now = clock.now();
     const at = now.toISOString();
-    const due = store.db.prepare('SELECT id, incident_id, kind, due_at FROM reminder WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= ? ORDER BY due_at').all(at) as { id: number; incident_id: number; kind: 'update' | 'postmortem'; due_at: string }[];
+    const due = store.db.prepare('SELECT id, incident_id, kind, due_at FROM reminder WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= ? ORDER BY due_at').all(at) as { id: number; incident_id: number; kind: ReminderKind; due_at: string }[];
     let sent = 0;
     for (const r of due) {
       const done = store.transaction(() => {
         if (store.db.prepare('UPDATE reminder SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, r.id).changes === 0) return false;
         const incident = this.get(r.incident_id);
-        if (r.kind === 'update' && incident.state !== 'open') return false;
+        if (r.kind !== 'postmortem' && incident.state !== 'open') return false;
+        if (r.kind === 'escalation') return this.escalate(incident, at);
+        if (r.kind === 'rollback_prompt') return this.promptRollback(incident, at);
         this.event(incident.id, `reminder.${r.kind}`, 'golive', { due_at: r.due_at }, at);
         this.notifier?.reminder(incident, r.kind, incident.last_update_at);
         if (r.kind === 'update') {
@@ -304,6 +319,70 @@ export class IncidentService {
     return sent;
   }
 
+  /** The Acknowledge button on the initial post: someone is on it, so no escalation. */
+  acknowledge(id: number, userId: string): { ok: boolean; incident: IncidentRow } {
+    const { store, clock } = this.deps;
+    const at = clock.now().toISOString();
+    const result = store.transaction(() => {
+      const ok = store.db.prepare("UPDATE incident SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_by IS NULL AND state = 'open'").run(userId, at, id).changes === 1;
+      const incident = this.get(id);
+      if (ok) {
+        this.event(id, 'acknowledged', userId, {}, at);
+        store.audit({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
+        this.cancel(id, 'escalation', at);
+        this.notifier?.acknowledged(incident);
+        const page = this.deps.runbook.incidents?.severities[incident.severity]?.page;
+        if (page || incident.escalated_at) store.enqueue('acknowledge', { dedupKey: `golive/incident/${id}` }, at, { target: 'pagerduty' });
+      }
+      return { ok, incident };
+    });
+    if (result.ok) this.deps.afterCommit();
+    return result;
+  }
+
+  /** `/golive incident severity <P1-P4>`: re-grades the incident; paging and reminders follow the new severity. */
+  changeSeverity(incident: IncidentRow, severity: string, userId: string): IncidentRow {
+    const { key, def } = this.severity(severity);
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
+    if (key === incident.severity) throw new GoliveError('usage', `INC-${incident.id} is already ${key}; nothing changed.`);
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const at = now.toISOString();
+    const row = store.transaction(() => {
+      const wasPaged = this.deps.runbook.incidents?.severities[incident.severity]?.page ?? false;
+      store.db.prepare('UPDATE incident SET severity = ? WHERE id = ?').run(key, incident.id);
+      this.event(incident.id, 'severity', userId, { from: incident.severity, to: key }, at);
+      store.audit({ actor: userId, action: 'incident.severity', target: `INC-${incident.id}`, detail: { from: incident.severity, to: key }, source: 'command', channel: incident.channel_id }, at);
+      const updated = this.get(incident.id);
+      if (def.page && !wasPaged) {
+        store.enqueue('trigger', { dedupKey: `golive/incident/${incident.id}`, summary: `INC-${incident.id} ${key}: ${updated.summary}`.slice(0, 1024), source: this.deps.runbook.pagerduty?.source ?? 'golive', severity: key === 'P1' ? 'critical' : 'error', class: 'incident' }, at, { target: 'pagerduty' });
+      }
+      this.cancel(incident.id, 'update', at);
+      if (def.update_every_minutes) this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
+      this.notifier?.changed(updated, `severity ${incident.severity} → ${key} (${def.name}), by <@${userId}>`);
+      return updated;
+    });
+    this.deps.afterCommit();
+    return row;
+  }
+
+  /** `/golive incident commander @user`: hands the incident over. */
+  changeCommander(incident: IncidentRow, commander: string, userId: string): IncidentRow {
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
+    const { store, clock } = this.deps;
+    const at = clock.now().toISOString();
+    const row = store.transaction(() => {
+      store.db.prepare('UPDATE incident SET commander = ? WHERE id = ?').run(commander, incident.id);
+      this.event(incident.id, 'commander', userId, { from: incident.commander, to: commander }, at);
+      store.audit({ actor: userId, action: 'incident.commander', target: `INC-${incident.id}`, detail: { from: incident.commander, to: commander }, source: 'command', channel: incident.channel_id }, at);
+      const updated = this.get(incident.id);
+      this.notifier?.changed(updated, `commander is now <@${commander}> (was <@${incident.commander}>), set by <@${userId}>`);
+      return updated;
+    });
+    this.deps.afterCommit();
+    return row;
+  }
+
   timeline(incident: IncidentRow): IncidentEvent[] {
     const rows = this.deps.store.db.prepare('SELECT id, at, kind, actor, detail FROM incident_event WHERE incident_id = ? ORDER BY id').all(incident.id) as (Omit<IncidentEvent, 'detail'> & { detail: string })[];
     return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
@@ -317,6 +396,35 @@ export class IncidentService {
 
   open(): IncidentRow[] {
     return this.deps.store.db.prepare("SELECT * FROM incident WHERE state = 'open' ORDER BY id").all() as IncidentRow[];
+  }
+
+  /** Nobody acknowledged within the response time: page (if not already) and mention the escalation roles. */
+  private escalate(incident: IncidentRow, at: string): boolean {
+    const { store, runbook } = this.deps;
+    if (incident.acked_by) return false;
+    const def = runbook.incidents?.severities[incident.severity];
+    if (!def) return false;
+    store.db.prepare('UPDATE incident SET escalated_at = ? WHERE id = ?').run(at, incident.id);
+    this.event(incident.id, 'escalated', 'golive', { roles: def.escalate_to }, at);
+    store.audit({ actor: 'golive', action: 'incident.escalate', target: `INC-${incident.id}`, detail: { roles: def.escalate_to }, source: 'system', channel: incident.channel_id }, at);
+    const paged = !def.page;
+    if (paged) {
+      store.enqueue('trigger', { dedupKey: `golive/incident/${incident.id}`, summary: `INC-${incident.id} ${incident.severity} not acknowledged: ${incident.summary}`.slice(0, 1024), source: runbook.pagerduty?.source ?? 'golive', severity: 'error', class: 'incident-escalation' }, at, { target: 'pagerduty' });
+    }
+    const roles = def.escalate_to.map((r) => ({ name: runbook.roles[r]?.name ?? r, users: runbook.roles[r]?.users ?? [] }));
+    this.notifier?.escalated(this.get(incident.id), roles, Math.max(def.response_minutes, MIN_ESCALATION_MINUTES), paged);
+    return true;
+  }
+
+  /** Seed 000: a P1 with no root cause after N minutes gets a "Roll back now?" prompt for the service last deployed. */
+  private promptRollback(incident: IncidentRow, at: string): boolean {
+    if (incident.root_cause) return false;
+    const last = this.deps.store.db.prepare("SELECT service FROM deploy WHERE kind = 'deploy' ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined;
+    const service = last ?? this.deps.runbook.services[0]?.name ?? null;
+    const minutes = this.deps.runbook.incidents?.severities[incident.severity]?.rollback_prompt_minutes ?? 15;
+    this.event(incident.id, 'rollback_prompt', 'golive', { service }, at);
+    this.notifier?.rollbackPrompt(incident, service, minutes);
+    return true;
   }
 
   private async createChannel(severity: Severity, summary: string, now: Date): Promise<{ id: string; name: string }> {
@@ -339,14 +447,14 @@ export class IncidentService {
     throw new GoliveError('slack_unavailable', `Every channel name from #${base} to #${base}-20 is taken. Nothing was recorded.`, 'Declare with a different summary.');
   }
 
-  private schedule(incidentId: number, kind: 'update' | 'postmortem', due: Date): void {
+  private schedule(incidentId: number, kind: ReminderKind, due: Date): void {
     // The same due time can come back (two updates in one minute): revive it rather than lose the reminder.
     this.deps.store.db
       .prepare('INSERT INTO reminder (incident_id, kind, due_at) VALUES (?, ?, ?) ON CONFLICT (incident_id, kind, due_at) DO UPDATE SET cancelled_at = NULL WHERE sent_at IS NULL')
       .run(incidentId, kind, due.toISOString());
   }
 
-  private cancel(incidentId: number, kind: 'update' | 'postmortem', at: string): void {
+  private cancel(incidentId: number, kind: ReminderKind, at: string): void {
     this.deps.store.db.prepare('UPDATE reminder SET cancelled_at = ? WHERE incident_id = ? AND kind = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, incidentId, kind);
   }
 

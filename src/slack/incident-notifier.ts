@@ -6,16 +6,23 @@ import type { Store } from '../../store/store.js';
 import { escapeText } from './escape.js';
 import { formatTime } from './render.js';
 
+export const ACTION_INCIDENT_ACK = 'golive_incident_ack';
+export const ACTION_INCIDENT_ROLLBACK = 'golive_incident_rollback';
+
 /** Incident posts, stored in the outbox inside the incident change's transaction. */
 export class SlackIncidentNotifier implements IncidentNotifier {
   constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock }) {}
 
-  private post(channel: string, text: string, extra: Record<string, unknown> = {}): number {
-    return this.deps.store.enqueue('chat.postMessage', { channel, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }], unfurl_links: false, ...extra }, this.deps.clock.now().toISOString());
+  private post(channel: string, text: string, buttons: Record<string, unknown>[] = []): number {
+    const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }];
+    if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
+    return this.deps.store.enqueue('chat.postMessage', { channel, text, blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
   }
 
   declared(incident: IncidentRow, initial: string, alarmPost: number | null): void {
-    this.post(incident.channel_id, initial);
+    this.post(incident.channel_id, initial, [
+      { type: 'button', text: { type: 'plain_text', text: 'Acknowledge' }, action_id: ACTION_INCIDENT_ACK, value: String(incident.id), style: 'primary' },
+    ]);
     const sev = this.deps.runbook.incidents?.severities[incident.severity];
     this.post(this.deps.runbook.launch.channel, `🚨 *INC-${incident.id} declared* (${incident.severity}${sev ? ` ${escapeText(sev.name)}` : ''}) by <@${incident.declared_by}>: ${escapeText(incident.summary)} → <#${incident.channel_id}>`);
     if (alarmPost !== null) {
@@ -31,6 +38,29 @@ export class SlackIncidentNotifier implements IncidentNotifier {
   resolved(incident: IncidentRow, resolved: string): void {
     this.post(incident.channel_id, resolved);
     this.post(this.deps.runbook.launch.channel, `✅ *INC-${incident.id} resolved* by <@${incident.resolved_by}>: ${escapeText(incident.summary)} (<#${incident.channel_id}>)`);
+  }
+
+  acknowledged(incident: IncidentRow): void {
+    this.post(incident.channel_id, `👀 <@${incident.acked_by}> acknowledged INC-${incident.id}; no escalation.`);
+  }
+
+  escalated(incident: IncidentRow, roles: { name: string; users: string[] }[], afterMinutes: number, paged: boolean): void {
+    const who = roles.map((r) => `${escapeText(r.name)}${r.users.length ? ` (${r.users.map((u) => `<@${u}>`).join(', ')})` : ''}`).join(', ');
+    const text = `⏫ INC-${incident.id} (${incident.severity}) was not acknowledged within ${afterMinutes} min: escalating${who ? ` to ${who}` : ''}${paged ? ', and paging on-call' : ''}.`;
+    this.post(incident.channel_id, text);
+    this.post(this.deps.runbook.launch.channel, `${text} <#${incident.channel_id}>`);
+  }
+
+  rollbackPrompt(incident: IncidentRow, service: string | null, minutes: number): void {
+    const text = service
+      ? `⏪ INC-${incident.id} has been open ${minutes} min without a root cause. Roll back \`${escapeText(service)}\` now? (This asks for an approval, like \`/golive rollback ${escapeText(service)}\`.)`
+      : `⏪ INC-${incident.id} has been open ${minutes} min without a root cause. Consider rolling back; this runbook names no service to roll back.`;
+    this.post(incident.channel_id, text, service ? [{ type: 'button', text: { type: 'plain_text', text: `Roll back ${service.slice(0, 50)}` }, action_id: ACTION_INCIDENT_ROLLBACK, value: `${incident.id}:${service}`, style: 'danger' }] : []);
+  }
+
+  changed(incident: IncidentRow, what: string): void {
+    this.post(incident.channel_id, `✏️ INC-${incident.id}: ${what}.`);
+    this.post(this.deps.runbook.launch.channel, `✏️ INC-${incident.id} (<#${incident.channel_id}>): ${what}.`);
   }
 
   reminder(incident: IncidentRow, kind: 'update' | 'postmortem', lastUpdateAt: string | null): void {

@@ -4,6 +4,7 @@ import { describeError, GoliveError } from '../errors.js';
 import { escapeText } from './escape.js';
 import { ACTION_CHECK_ITEM, ACTION_STATUS_PAGE, MAX_HOME_BLOCKS, renderError, renderNotice } from './render.js';
 import { ACTION_ALARM_ACK, ACTION_ALARM_DECLARE } from './render-alarms.js';
+import { ACTION_INCIDENT_ACK, ACTION_INCIDENT_ROLLBACK } from './incident-notifier.js';
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_REJECT, ACTION_ROLLBACK_FAILED_DEPLOY, renderAlreadyDecided } from './render-changes.js';
 import { runCommand } from './run-command.js';
 import type { SlackMessage, SlackPort } from './slack-port.js';
@@ -189,6 +190,30 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
       await reply(renderNotice(`INC-${incident.id} (${severity}) is open in <#${incident.channel_id}>; you are its commander.`));
     } catch (err) {
       await reply(renderError(describeError(err, logger, { action: ACTION_ALARM_DECLARE, user: body.user.id })));
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_INCIDENT_ACK, async ({ ack, body, action, respond }) => {
+    await ack();
+    const reply = privately(respond);
+    try {
+      const { ok, incident } = services.incidents.acknowledge(Number(action.value), body.user.id);
+      if (!ok) await reply(renderNotice(incident.state !== 'open' ? `INC-${incident.id} is resolved; nothing to acknowledge.` : `INC-${incident.id} was already acknowledged by <@${incident.acked_by}>; nothing changed.`));
+    } catch (err) {
+      await reply(renderError(describeError(err, logger, { action: ACTION_INCIDENT_ACK, user: body.user.id })));
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_INCIDENT_ROLLBACK, async ({ ack, body, action, respond }) => {
+    await ack();
+    const reply = privately(respond);
+    try {
+      const [id, service = ''] = (action.value ?? '').split(':');
+      const request = await deploys.proposeRollback(service, [`INC-${Number(id)} has no root cause yet`], body.user.id, 'button');
+      await changeBoard.postRequest(request);
+      await reply(renderNotice(`Rollback request #${request.id} for \`${escapeText(service)}\` is posted in the ops channel for approval.`));
+    } catch (err) {
+      await reply(renderError(describeError(err, logger, { action: ACTION_INCIDENT_ROLLBACK, user: body.user.id })));
     }
   });
 

@@ -21,11 +21,13 @@ roles:
   devops: { name: DevOps, users: [U0DEVOPS], groups: [S0DEVOPS] }
   cto: { name: CTO, users: [U0CTO] }
 gates: [{ id: g, title: G, items: [{ id: a, title: A, level: info, owner: devops }] }]
+services:
+  - { name: api, cluster: c, service: s, region: ap-south-1, family: f, container: web, deployers: [devops], rollback_approvers: [cto] }
 pagerduty: { source: govisax-prod }
 incidents:
   postmortem_hours: 48
   severities:
-    P1: { name: Critical, response_minutes: 0, update_every_minutes: 30, page: true, invite: [devops, cto] }
+    P1: { name: Critical, response_minutes: 0, update_every_minutes: 30, page: true, invite: [devops, cto], escalate_to: [cto], rollback_prompt_minutes: 15 }
     P3: { name: Medium, response_minutes: 240 }
 `,
   );
@@ -79,7 +81,11 @@ describe('/golive incident', () => {
     const trigger = await pd.waitFor((e) => e.body.event_action === 'trigger');
     expect(trigger.valid).toBe(true);
     expect(trigger.body).toMatchObject({ dedup_key: 'golive/incident/1', payload: { summary: 'INC-1 P1: Payments failing at checkout', severity: 'critical', source: 'govisax-prod' } });
-    expect(query(t, 'SELECT kind, due_at FROM reminder')).toEqual([{ kind: 'update', due_at: '2026-12-01T03:00:00.000Z' }]);
+    expect(query(t, 'SELECT kind, due_at FROM reminder ORDER BY due_at')).toEqual([
+      { kind: 'escalation', due_at: '2026-12-01T02:35:00.000Z' },
+      { kind: 'rollback_prompt', due_at: '2026-12-01T02:45:00.000Z' },
+      { kind: 'update', due_at: '2026-12-01T03:00:00.000Z' },
+    ]);
   });
 
   it('gives a taken channel name a suffix', async () => {
@@ -106,7 +112,7 @@ describe('/golive incident', () => {
       `📝 INC-1 update #2 by <@U0DEVOPS>: Error rate 0.2% (<#${channelId}>)`,
     ]);
     // Both updates fall in the same minute, so the second revives the reminder the first scheduled.
-    expect(query(t, 'SELECT due_at, cancelled_at IS NOT NULL AS cancelled FROM reminder ORDER BY id')).toEqual([
+    expect(query(t, "SELECT due_at, cancelled_at IS NOT NULL AS cancelled FROM reminder WHERE kind = 'update' ORDER BY id")).toEqual([
       { due_at: '2026-12-01T03:00:00.000Z', cancelled: 1 },
       { due_at: '2026-12-01T03:10:00.000Z', cancelled: 0 },
     ]);
@@ -117,6 +123,8 @@ describe('/golive incident', () => {
 
   it('reminds the commander when an update is due, once per due time, also after a restart', async () => {
     const { channelId } = await declare();
+    clock.at = new Date('2026-12-01T02:46:00Z');
+    expect(t.app.services.incidents.runDueReminders()).toBe(2); // the escalation and the rollback prompt
     clock.at = new Date('2026-12-01T03:01:00Z');
     expect(t.app.services.incidents.runDueReminders()).toBe(1);
     expect(t.app.services.incidents.runDueReminders()).toBe(0);
@@ -158,5 +166,54 @@ describe('/golive incident', () => {
     expect(timeline).toBe('*INC-1 timeline*\n`1 Dec 08:00 GMT+5:30` <@U0DEVOPS> declared P3: Slow admin portal\n`1 Dec 08:00 GMT+5:30` <@U0DEVOPS> update #1: looking');
     expect(pd.events).toEqual([]); // P3 does not page
     expect(await privateReply(t, 'incident declare P2 Something', 'U0DEVOPS')).toBe(':warning: `P2` is not a severity this runbook defines.\nUse one of P1, P3.');
+  });
+
+  it('escalates when nobody acknowledges within the response time, and not after an acknowledgement', async () => {
+    const { channelId } = await declare();
+    const initial = posts(channelId)[0]!;
+    expect(JSON.stringify(initial.args.blocks)).toContain('"action_id":"golive_incident_ack"');
+    clock.at = new Date('2026-12-01T02:36:00Z');
+    expect(t.app.services.incidents.runDueReminders()).toBe(1);
+    await flush();
+    expect(posts(channelId).at(-1)!.args.text).toBe('⏫ INC-1 (P1) was not acknowledged within 5 min: escalating to CTO (<@U0CTO>).');
+    expect(posts('C0OPS').at(-1)!.args.text).toBe(`⏫ INC-1 (P1) was not acknowledged within 5 min: escalating to CTO (<@U0CTO>). <#${channelId}>`);
+
+    const second = await declare('incident declare P1 Search is down', 'U0DEVOPS');
+    const ackId = `r-${Math.random().toString(36).slice(2)}`;
+    const { blockActionPayload, blockActionsBody, postSigned } = await import('../support/sign.js');
+    const { SIGNING_SECRET } = await import('../support/start-app.js');
+    await postSigned(`${t.url}/slack/events`, blockActionsBody(blockActionPayload({ user: 'U0CTO', channel: second.channelId, actionId: 'golive_incident_ack', value: '2', messageTs: '1.1', responseUrl: t.slack.responseUrl(ackId) })), SIGNING_SECRET);
+    await t.slack.waitFor(() => query<{ acked_by: string | null }>(t, 'SELECT acked_by FROM incident WHERE id = 2')[0]!.acked_by === 'U0CTO');
+    await flush();
+    const acked = await pd.waitFor((e) => e.body.event_action === 'acknowledge');
+    expect(acked.body.dedup_key).toBe('golive/incident/2');
+    clock.at = new Date('2026-12-01T02:50:00Z');
+    t.app.services.incidents.runDueReminders();
+    await flush();
+    expect(posts(second.channelId).some((c) => String(c.args.text).startsWith('⏫'))).toBe(false);
+  });
+
+  it('prompts a P1 without a root cause to roll back after 15 minutes, with a button', async () => {
+    const { channelId } = await declare();
+    clock.at = new Date('2026-12-01T02:46:00Z');
+    t.app.services.incidents.runDueReminders();
+    await flush();
+    const prompt = posts(channelId).find((c) => String(c.args.text).startsWith('⏪'))!;
+    expect(prompt.args.text).toBe('⏪ INC-1 has been open 15 min without a root cause. Roll back `api` now? (This asks for an approval, like `/golive rollback api`.)');
+    expect(JSON.stringify(prompt.args.blocks)).toContain('"value":"1:api"');
+  });
+
+  it('changes severity and commander, and says so in both channels', async () => {
+    const { channelId } = await declare('incident declare P3 Slow admin portal', 'U0DEVOPS');
+    await golive(t, 'incident severity P1', 'U0DEVOPS', channelId);
+    await t.slack.waitFor(() => posts(channelId).some((c) => String(c.args.text).startsWith('✏️')));
+    await flush();
+    expect(posts(channelId).at(-1)!.args.text).toBe('✏️ INC-1: severity P3 → P1 (Critical), by <@U0DEVOPS>.');
+    expect((await pd.waitFor((e) => e.body.event_action === 'trigger')).body.dedup_key).toBe('golive/incident/1');
+    await golive(t, 'incident commander <@U0CTO|cto>', 'U0DEVOPS', channelId);
+    await t.slack.waitFor(() => posts(channelId).filter((c) => String(c.args.text).startsWith('✏️')).length === 2);
+    await flush();
+    expect(posts('C0OPS').at(-1)!.args.text).toBe(`✏️ INC-1 (<#${channelId}>): commander is now <@U0CTO> (was <@U0DEVOPS>), set by <@U0DEVOPS>.`);
+    expect(query(t, 'SELECT severity, commander FROM incident')).toEqual([{ severity: 'P1', commander: 'U0CTO' }]);
   });
 });
