@@ -157,6 +157,27 @@ export function createApp(options: AppOptions): GoliveApp {
   alarms.notify(new SlackAlarmNotifier({ runbook, store, clock }));
   const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: () => void outbox.flush() });
   incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
+  alarms.onIncidentNeeded((need) =>
+    background(async () => {
+      // The commander of an alarm-declared incident is the severity's owner (else its first invitee): someone who can act.
+      const def = runbook.incidents?.severities[need.severity];
+      const roleNames = [...(def?.owner ? [def.owner] : []), ...(def?.invite ?? [])];
+      let commander: string | undefined;
+      for (const r of roleNames) {
+        commander = (await roles.members(r)).users[0];
+        if (commander) break;
+      }
+      if (!def || !commander) {
+        logger.error({ alarm: need.name, severity: need.severity }, 'cannot open the incident the alarm rule asks for: the severity is undefined or has no owner/invite role with members');
+        return;
+      }
+      try {
+        await incidents.declare({ severity: need.severity, summary: `${need.name}: ${need.reason}`, userId: commander, source: 'system', alarm: { name: need.name, firedAt: need.firedAt, post: need.post } });
+      } catch (err) {
+        logger.error({ err, alarm: need.name }, 'could not open the incident the alarm rule asks for');
+      }
+    }),
+  );
   const hooks = createAlarmHooks({
     alarms,
     verifier: options.snsVerifier ?? createSnsVerifier({ maxAgeMs: 60 * 60_000 }),

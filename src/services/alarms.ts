@@ -83,6 +83,13 @@ export function alarmConsoleUrl(region: string, name: string): string {
  */
 export class AlarmService {
   private notifier?: AlarmNotifier;
+  private incidentHook?: (need: { name: string; firedAt: string; post: number | null; severity: NonNullable<AlarmRule['incident']>; reason: string }) => void;
+  private pendingIncidents: { name: string; firedAt: string; post: number | null; severity: NonNullable<AlarmRule['incident']>; reason: string }[] = [];
+
+  /** Called after commit for each firing whose rule says `incident:`; the incident service declares it (once per firing). */
+  onIncidentNeeded(hook: NonNullable<AlarmService['incidentHook']>): void {
+    this.incidentHook = hook;
+  }
 
   constructor(
     private readonly deps: { runbook: Runbook; store: Store; cloudwatch: CloudWatchPort; clock: Clock; logger: Logger; defaultRegion?: string; afterCommit: () => void },
@@ -179,9 +186,17 @@ export class AlarmService {
     const sorted = [...transitions].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     for (const t of sorted) {
       if (!this.watches(t.alarmName)) continue;
-      if (this.deps.store.transaction(() => this.record(t))) recorded++;
+      try {
+        if (this.deps.store.transaction(() => this.record(t))) recorded++;
+      } catch (err) {
+        this.pendingIncidents = [];
+        throw err;
+      }
     }
     if (recorded > 0) this.deps.afterCommit();
+    const needs = this.pendingIncidents;
+    this.pendingIncidents = [];
+    for (const need of needs) this.incidentHook?.(need);
     return recorded;
   }
 
@@ -281,6 +296,7 @@ export class AlarmService {
       store.db.prepare('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?').run(at, t.alarmName);
       const postId = this.notifier?.firing(change()) ?? null;
       store.db.prepare('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(postId, t.alarmName);
+      if (rule.incident) this.pendingIncidents.push({ name: t.alarmName, firedAt: at, post: postId, severity: rule.incident, reason: t.reason });
     } else if (t.to === 'OK' && from === 'ALARM' && post !== null && known?.fired_at) {
       const c = change();
       c.firedForMs = Date.parse(at) - Date.parse(known.fired_at);

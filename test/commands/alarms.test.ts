@@ -149,7 +149,9 @@ describe('alarm watching', () => {
     const resolve = await pd.waitFor((e) => e.body.event_action === 'resolve');
     expect(resolve.body).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: trigger.body.dedup_key });
     expect(pd.events.every((e) => e.valid)).toBe(true);
-    expect(pd.accepted().map((b) => b.event_action)).toEqual(['trigger', 'acknowledge', 'resolve']);
+    // The rule also opens a P1 incident, which pages under its own key.
+    expect(pd.accepted().filter((b) => String(b.dedup_key).startsWith('golive/alarm/')).map((b) => b.event_action)).toEqual(['trigger', 'acknowledge', 'resolve']);
+    expect(pd.accepted().filter((b) => b.dedup_key === 'golive/incident/1').map((b) => b.event_action)).toEqual(['trigger']);
   });
 
   it('never double-posts a transition that arrives by push and by poll', async () => {
@@ -308,21 +310,36 @@ describe('alarm watching', () => {
     expect(posts().filter((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-API-5XX-Rate'))).toHaveLength(1);
   });
 
-  it('declares an incident from the alarm post once, at the rule’s severity, linked in the alarm thread', async () => {
+  it('opens the incident an alarm rule asks for, once per firing, and the button points to it', async () => {
     await start();
     await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0');
     await pollAndDeliver();
+    await t.slack.waitFor(() => t.slack.callsTo('conversations.create').length === 1);
+    await t.slack.waitFor(() => query<{ n: number }>(t, 'SELECT COUNT(*) AS n FROM incident')[0]!.n === 1);
+    await t.app.outbox.flush();
     const post = posts().find((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-HealthCheck'))!;
     const ts = (post.result as { ts: string }).ts;
-    const first = await click(t, 'golive_alarm_declare', SEED_ALARMS.health, 'U0DEVOPS', ts);
-    const reply = (await t.slack.waitForResponse((r) => r.id === first)).body.text as string;
-    expect(reply).toMatch(/^INC-1 \(P1\) is open in <#C\w+>; you are its commander\.$/);
-    await t.app.outbox.flush();
+    expect(query(t, 'SELECT severity, commander, alarm_name FROM incident')).toEqual([{ severity: 'P1', commander: 'U0DEVOPS', alarm_name: SEED_ALARMS.health }]);
     expect(posts().some((c) => c.args.thread_ts === ts && String(c.args.text).startsWith('🚨 Incident INC-1 declared for this alarm'))).toBe(true);
-    const second = await click(t, 'golive_alarm_declare', SEED_ALARMS.health, 'U0CTO', ts);
-    expect((await t.slack.waitForResponse((r) => r.id === second)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);
+    const click1 = await click(t, 'golive_alarm_declare', SEED_ALARMS.health, 'U0CTO', ts);
+    expect((await t.slack.waitForResponse((r) => r.id === click1)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);
+    // The page of the alarm and the page of the incident are separate keys.
+    await pollAndDeliver();
     expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
   });
+
+  it('declares an incident from the alarm post when the rule does not open one itself', async () => {
+    await start();
+    await setState(SEED_ALARMS.rdsCpu, 'ALARM', 'CPU 91%');
+    await pollAndDeliver();
+    const post = posts().find((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-RDS-CPU'))!;
+    const ts = (post.result as { ts: string }).ts;
+    const first = await click(t, 'golive_alarm_declare', SEED_ALARMS.rdsCpu, 'U0DEVOPS', ts);
+    expect((await t.slack.waitForResponse((r) => r.id === first)).body.text).toMatch(/^INC-1 \(P2\) is open in <#C\w+>; you are its commander\.$/);
+    const second = await click(t, 'golive_alarm_declare', SEED_ALARMS.rdsCpu, 'U0CTO', ts);
+    expect((await t.slack.waitForResponse((r) => r.id === second)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);
+  });
+
 
   it('records a page PagerDuty refuses for good as failed, and shows it in /golive alarms', async () => {
     await start();

@@ -52,7 +52,7 @@ alarms:
 pagerduty: { source: govisax-prod }
 incidents:
   severities:
-    P1: { name: Critical, response_minutes: 0, page: true }
+    P1: { name: Critical, response_minutes: 0, page: true, owner: devops }
     P2: { name: High, response_minutes: 30 }
 `;
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'golive-alarms-')), 'alarms.yml');
