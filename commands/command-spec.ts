@@ -7,7 +7,7 @@ import type { ChecklistService } from '../src/services/checklist.js';
 import type { DeployService } from '../src/services/deploy.js';
 import type { IncidentService } from '../src/services/incidents.js';
 import type { ChangeBoard } from '../src/slack/change-board.js';
-import type { SlackMessage } from '../src/slack/slack-port.js';
+import type { SlackMessage, SlackPort } from '../src/slack/slack-port.js';
 import type { StatusBoard } from '../src/slack/status-board.js';
 import type { Store } from '../store/store.js';
 
@@ -19,6 +19,7 @@ export interface CommandServices {
   logger: Logger;
   checklist: ChecklistService;
   statusBoard: StatusBoard;
+  slack: SlackPort;
   deploys: DeployService;
   approvals: ApprovalService;
   changeBoard: ChangeBoard;
@@ -39,6 +40,8 @@ export interface CommandContext {
   /** The text after the subcommand name, as typed (trimmed). */
   rest: string;
   services: CommandServices;
+  /** Slack's trigger_id, for opening a modal within its 3-second life. */
+  triggerId?: string;
   /** Replies privately to the person who ran the command. */
   respond(message: SlackMessage): Promise<void>;
 }

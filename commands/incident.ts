@@ -1,12 +1,16 @@
 import { GoliveError } from '../src/errors.js';
 import { escapeText } from '../src/slack/escape.js';
 import { formatTime, renderNotice } from '../src/slack/render.js';
+import { declareModal, resolveModal, updateModal } from '../src/slack/incident-modals.js';
 import type { CommandContext, CommandSpec } from './command-spec.js';
 
-const USAGE = 'incident declare <P1-P4> <summary> | update <text> | resolve <root cause> [| resolution] | severity <P1-P4> | commander @user | timeline';
+const USAGE = 'incident declare [<P1-P4> <summary>] | update [text] | resolve [<root cause> [| resolution]] | severity <P1-P4> | commander @user | timeline';
 
 async function declare(ctx: CommandContext, words: string[]) {
   const [severity, ...summary] = words;
+  if (words.length === 0 && ctx.triggerId && ctx.services.incidents.configured) {
+    return ctx.services.slack.openView(ctx.triggerId, declareModal(ctx.services.runbook, ctx.channelId));
+  }
   if (!severity || summary.length === 0) throw new GoliveError('usage', '`/golive incident declare` needs a severity and a summary. Nothing was created.', 'Usage: `/golive incident declare <P1-P4> <summary>`');
   const text = ctx.rest.replace(/^declare\s+\S+\s*/i, '');
   const { incident, refusedInvites } = await ctx.services.incidents.declare({ severity, summary: text, userId: ctx.userId, source: 'command' });
@@ -30,11 +34,15 @@ export const incident: CommandSpec = {
       case 'declare':
         return declare(ctx, words);
       case 'update': {
-        incidents.update(incidents.inChannel(ctx.channelId), rest, ctx.userId);
+        const inc = incidents.inChannel(ctx.channelId);
+        if (!rest && ctx.triggerId && inc.state === 'open') return ctx.services.slack.openView(ctx.triggerId, updateModal(inc.id, inc.updates + 1));
+        incidents.update(inc, rest, ctx.userId);
         return;
       }
       case 'resolve': {
-        incidents.resolve(incidents.inChannel(ctx.channelId), rest, ctx.userId);
+        const inc = incidents.inChannel(ctx.channelId);
+        if (!rest && ctx.triggerId && inc.state === 'open') return ctx.services.slack.openView(ctx.triggerId, resolveModal(inc.id));
+        incidents.resolve(inc, rest, ctx.userId);
         return;
       }
       case 'severity': {

@@ -196,7 +196,7 @@ export function createApp(options: AppOptions): GoliveApp {
     inFlight.add(p);
   };
 
-  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, background, specs: commandSpecs };
+  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, slack, background, specs: commandSpecs };
   registerHandlers(bolt, services, slack);
 
   const rb = runbook;

@@ -65,6 +65,12 @@ class FakeSlack implements SlackPort {
   async publishHome(): Promise<void> {
     throw new Error('not used by the outbox');
   }
+  async openView(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
+  async postEphemeral(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
   async createChannel(): Promise<{ id: string; name: string }> {
     throw new Error('not used by the outbox');
   }

@@ -214,9 +214,10 @@ export class IncidentService {
     return row;
   }
 
-  update(incident: IncidentRow, text: string, userId: string): IncidentRow {
+  update(incident: IncidentRow, text: string | { status: string; actions?: string; next_steps?: string; eta?: string }, userId: string): IncidentRow {
     if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is already resolved.`);
-    const status = text.trim();
+    const fields = typeof text === 'string' ? { status: text } : text;
+    const status = fields.status.trim();
     if (!status) throw new GoliveError('usage', 'An update needs some text: the current status.', 'Usage: `/golive incident update <text>`');
     const { store, clock } = this.deps;
     const now = clock.now();
@@ -234,9 +235,9 @@ export class IncidentService {
         n: String(n),
         time: this.time(at),
         status: esc(status),
-        actions: '—',
-        next_steps: '—',
-        eta: '—',
+        actions: esc(fields.actions?.trim() || '—'),
+        next_steps: esc(fields.next_steps?.trim() || '—'),
+        eta: esc(fields.eta?.trim() || '—'),
         severity: updated.severity,
         summary: esc(updated.summary),
         commander: `<@${updated.commander}>`,

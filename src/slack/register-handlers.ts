@@ -5,6 +5,7 @@ import { escapeText } from './escape.js';
 import { ACTION_CHECK_ITEM, ACTION_STATUS_PAGE, MAX_HOME_BLOCKS, renderError, renderNotice } from './render.js';
 import { ACTION_ALARM_ACK, ACTION_ALARM_DECLARE } from './render-alarms.js';
 import { ACTION_INCIDENT_ACK, ACTION_INCIDENT_ROLLBACK } from './incident-notifier.js';
+import { field, VIEW_DECLARE, VIEW_RESOLVE, VIEW_UPDATE } from './incident-modals.js';
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_REJECT, ACTION_ROLLBACK_FAILED_DEPLOY, renderAlreadyDecided } from './render-changes.js';
 import { runCommand } from './run-command.js';
 import type { SlackMessage, SlackPort } from './slack-port.js';
@@ -50,7 +51,7 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     await ack(); // within Slack's 3 seconds; the work and the reply follow
     const reply = privately(respond);
     try {
-      await runCommand(command.text, { userId: command.user_id, channelId: command.channel_id, services, respond: reply });
+      await runCommand(command.text, { userId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id, services, respond: reply });
     } catch (err) {
       await reply(renderError(describeError(err, logger, { command: 'golive', user: command.user_id, channel: command.channel_id })));
     }
@@ -215,6 +216,51 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     } catch (err) {
       await reply(renderError(describeError(err, logger, { action: ACTION_INCIDENT_ROLLBACK, user: body.user.id })));
     }
+  });
+
+  type ViewValues = Parameters<typeof field>[0];
+  const whenSubmitted = async (userId: string, channel: string, work: () => Promise<string>) => {
+    // A view submission has no response_url: the answer goes to the submitter as an ephemeral in the channel.
+    try {
+      const text = await work();
+      await slack.postEphemeral(channel, userId, renderNotice(text)).catch((err: unknown) => logger.warn({ err }, 'could not confirm a modal'));
+    } catch (err) {
+      await slack.postEphemeral(channel, userId, renderError(describeError(err, logger, { view: 'incident', user: userId }))).catch(() => undefined);
+    }
+  };
+
+  app.view(VIEW_DECLARE, async ({ ack, body, view }) => {
+    const values = view.state.values as unknown as ViewValues;
+    if (!field(values, 'summary')) return ack({ response_action: 'errors', errors: { summary: 'An incident needs a summary.' } });
+    await ack();
+    const channel = view.private_metadata || runbook.launch.channel;
+    await whenSubmitted(body.user.id, channel, async () => {
+      const { incident } = await services.incidents.declare({ severity: field(values, 'severity'), summary: field(values, 'summary'), services: field(values, 'services'), userId: body.user.id, source: 'command' });
+      return `INC-${incident.id} is open in <#${incident.channel_id}>; you are its commander.`;
+    });
+  });
+
+  app.view(VIEW_UPDATE, async ({ ack, body, view }) => {
+    const values = view.state.values as unknown as ViewValues;
+    if (!field(values, 'status')) return ack({ response_action: 'errors', errors: { status: 'Say where things stand.' } });
+    await ack();
+    const incident = services.incidents.get(Number(view.private_metadata));
+    await whenSubmitted(body.user.id, incident.channel_id, async () => {
+      const updated = services.incidents.update(incident, { status: field(values, 'status'), actions: field(values, 'actions'), next_steps: field(values, 'next_steps'), eta: field(values, 'eta') }, body.user.id);
+      return `Update #${updated.updates} is posted.`;
+    });
+  });
+
+  app.view(VIEW_RESOLVE, async ({ ack, body, view }) => {
+    const values = view.state.values as unknown as ViewValues;
+    if (!field(values, 'root_cause')) return ack({ response_action: 'errors', errors: { root_cause: 'Resolving needs the root cause.' } });
+    await ack();
+    const incident = services.incidents.get(Number(view.private_metadata));
+    await whenSubmitted(body.user.id, incident.channel_id, async () => {
+      const resolution = field(values, 'resolution');
+      services.incidents.resolve(incident, resolution ? `${field(values, 'root_cause').replace(/\|/g, '/')} | ${resolution}` : field(values, 'root_cause').replace(/\|/g, '/'), body.user.id);
+      return `INC-${incident.id} is resolved.`;
+    });
   });
 
   async function publishHome(userId: string, page = 1): Promise<void> {

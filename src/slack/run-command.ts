@@ -19,7 +19,7 @@ function decodeSlackText(text: string): string {
  */
 export async function runCommand(
   text: string,
-  base: { userId: string; channelId: string; services: CommandServices; respond: (m: SlackMessage) => Promise<void> },
+  base: { userId: string; channelId: string; triggerId?: string; services: CommandServices; respond: (m: SlackMessage) => Promise<void> },
 ): Promise<void> {
   const { specs } = base.services;
   const trimmed = decodeSlackText(text).replace(/\u00a0/g, ' ').trim();
@@ -39,6 +39,6 @@ export async function runCommand(
     const problem = args.length < spec.minArgs ? 'is missing an argument' : 'has too many arguments';
     throw new GoliveError('usage', `\`/golive ${spec.name}\` ${problem}. Nothing was changed.`, `Usage: \`/golive ${spec.usage}\` — ${spec.description}`);
   }
-  const ctx: CommandContext = { userId: base.userId, channelId: base.channelId, args, rest: trimmed.slice(words[0]?.length ?? 0).trim(), services: base.services, respond: base.respond };
+  const ctx: CommandContext = { userId: base.userId, channelId: base.channelId, triggerId: base.triggerId, args, rest: trimmed.slice(words[0]?.length ?? 0).trim(), services: base.services, respond: base.respond };
   await spec.run(ctx);
 }

@@ -35,6 +35,12 @@ export function createSlackAdapter(client: WebClient): SlackPort {
     async publishHome(userId, blocks) {
       await call('views.publish', { user_id: userId, view: { type: 'home', blocks } });
     },
+    async openView(triggerId, view) {
+      await call('views.open', { trigger_id: triggerId, view });
+    },
+    async postEphemeral(channel, user, message) {
+      await call('chat.postEphemeral', { channel, user, text: message.text, blocks: message.blocks });
+    },
     async createChannel(name) {
       const res = await call('conversations.create', { name, is_private: false });
       const channel = res.channel as { id: string; name: string };

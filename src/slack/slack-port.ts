@@ -16,6 +16,8 @@ export interface SlackPort {
   postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<{ channel: string; ts: string }>;
   updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
   publishHome(userId: string, blocks: unknown[]): Promise<void>;
+  openView(triggerId: string, view: unknown): Promise<void>;
+  postEphemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
   /** Creates a public channel; throws SlackCallError `name_taken` when the name exists. */
   createChannel(name: string): Promise<{ id: string; name: string }>;
   setTopic(channel: string, topic: string): Promise<void>;

@@ -216,4 +216,38 @@ describe('/golive incident', () => {
     expect(posts('C0OPS').at(-1)!.args.text).toBe(`✏️ INC-1 (<#${channelId}>): commander is now <@U0CTO> (was <@U0DEVOPS>), set by <@U0DEVOPS>.`);
     expect(query(t, 'SELECT severity, commander FROM incident')).toEqual([{ severity: 'P1', commander: 'U0CTO' }]);
   });
+
+  it('asks with a modal when declare, update or resolve come without text', async () => {
+    const { postSigned } = await import('../support/sign.js');
+    const { SIGNING_SECRET } = await import('../support/start-app.js');
+    const submit = (callbackId: string, metadata: string, values: Record<string, unknown>) =>
+      postSigned(
+        `${t.url}/slack/events`,
+        `payload=${encodeURIComponent(JSON.stringify({ type: 'view_submission', team: { id: 'T111' }, user: { id: 'U0DEVOPS', team_id: 'T111' }, api_app_id: 'A0GOLIVE', token: 'x', trigger_id: `${Date.now()}.${Math.random()}`, view: { id: 'V1', type: 'modal', callback_id: callbackId, private_metadata: metadata, state: { values } } }))}`,
+        SIGNING_SECRET,
+      );
+    await golive(t, 'incident declare', 'U0DEVOPS');
+    const opened = await t.slack.waitForCall('views.open');
+    expect((opened.args.view as { callback_id: string }).callback_id).toBe('golive_incident_declare');
+    const empty = await submit('golive_incident_declare', 'C0OPS', { severity: { value: { type: 'static_select', selected_option: { value: 'P3' } } }, summary: { value: { type: 'plain_text_input', value: '  ' } }, services: { value: { type: 'plain_text_input', value: null } } });
+    expect(JSON.parse(empty.text)).toEqual({ response_action: 'errors', errors: { summary: 'An incident needs a summary.' } });
+    await submit('golive_incident_declare', 'C0OPS', { severity: { value: { type: 'static_select', selected_option: { value: 'P3' } } }, summary: { value: { type: 'plain_text_input', value: 'Slow admin portal' } }, services: { value: { type: 'plain_text_input', value: 'admin' } } });
+    const confirm = await t.slack.waitForCall('chat.postEphemeral');
+    expect(confirm.args.text).toMatch(/^INC-1 is open in <#C\w+>; you are its commander\.$/);
+    const channelId = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    await submit('golive_incident_update', '1', {
+      status: { value: { type: 'plain_text_input', value: 'Index rebuilt' } },
+      actions: { value: { type: 'plain_text_input', value: 'Added the missing index' } },
+      next_steps: { value: { type: 'plain_text_input', value: 'Watch p95' } },
+      eta: { value: { type: 'plain_text_input', value: '10 min' } },
+    });
+    await t.slack.waitFor(() => posts(channelId).some((c) => String(c.args.text).startsWith('*Update #1*')));
+    await flush();
+    expect(String(posts(channelId).find((c) => String(c.args.text).startsWith('*Update #1*'))!.args.text).split('\n').slice(1)).toEqual([
+      '• Current status: Index rebuilt',
+      '• Actions taken: Added the missing index',
+      '• Next steps: Watch p95',
+      '• ETA: 10 min',
+    ]);
+  });
 });
