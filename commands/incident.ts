@@ -14,7 +14,7 @@ async function declare(ctx: CommandContext, words: string[]) {
   if (!severity || summary.length === 0) throw new GoliveError('usage', '`/golive incident declare` needs a severity and a summary. Nothing was created.', 'Usage: `/golive incident declare <P1-P4> <summary>`');
   const text = ctx.rest.replace(/^declare\s+\S+\s*/i, '');
   const { incident, refusedInvites } = await ctx.services.incidents.declare({ severity, summary: text, userId: ctx.userId, source: 'command' });
-  const refused = refusedInvites.length > 0 ? `\nCould not invite: ${refusedInvites.map((r) => `${r.user === '*' ? 'anyone' : `<@${r.user}>`} (${escapeText(r.error)})`).join(', ')}.` : '';
+  const refused = refusedInvites.length > 0 ? `\nNot invited: ${refusedInvites.map((r) => (r.user === '*' ? r.error : `<@${r.user}> (${escapeText(r.error)})`)).join('; ')}.` : '';
   await ctx.respond(renderNotice(`INC-${incident.id} is open in <#${incident.channel_id}>; you are its commander.${refused}`));
 }
 

@@ -14,7 +14,7 @@ export interface Config {
   runbookPath: string;
   dbPath: string;
   aws: { region?: string; endpointUrl?: string };
-  pagerduty: { routingKey?: string; eventsUrl: string };
+  pagerduty: { routingKey?: string; eventsUrl: string; apiToken?: string; apiUrl: string };
   /** Shared secret EventBridge API destinations send to `POST /hooks/eventbridge`; unset disables that endpoint. */
   eventBridgeSecret?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -79,6 +79,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const routingKey = get('PAGERDUTY_ROUTING_KEY');
   if (routingKey && !/^[A-Za-z0-9]{32}$/.test(routingKey)) problems.push('PAGERDUTY_ROUTING_KEY should be the 32-character integration key of an Events API v2 integration');
 
+  const pdApiToken = get('PAGERDUTY_API_TOKEN');
+  const pdApiUrl = get('PAGERDUTY_API_URL') ?? 'https://api.pagerduty.com';
+  if (!validUrl(pdApiUrl)) problems.push('PAGERDUTY_API_URL is not an http(s) URL');
   const eventBridgeSecret = get('GOLIVE_EVENTBRIDGE_SECRET');
   if (eventBridgeSecret && eventBridgeSecret.length < 16) problems.push('GOLIVE_EVENTBRIDGE_SECRET must be at least 16 characters');
 
@@ -92,7 +95,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runbookPath: runbookPath!,
     dbPath,
     aws: { region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION'), endpointUrl },
-    pagerduty: { routingKey, eventsUrl },
+    pagerduty: { routingKey, eventsUrl, apiToken: pdApiToken, apiUrl: pdApiUrl },
     eventBridgeSecret,
     logLevel,
   };

@@ -14,6 +14,7 @@ import { ConfigError, type Config } from './config.js';
 import { createSnsVerifier, type SnsVerifier } from './alarms/verify-sns.js';
 import { createAlarmHooks } from './http/alarm-hooks.js';
 import { createPagerDutyAdapter } from './pager/pagerduty-adapter.js';
+import { createOnCallLookup } from './pager/oncall.js';
 import type { PagerPort } from './pager/pager-port.js';
 import { AlarmService } from './services/alarms.js';
 import { SlackAlarmNotifier } from './slack/alarm-notifier.js';
@@ -75,7 +76,7 @@ export interface GoliveApp {
 export function createApp(options: AppOptions): GoliveApp {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.pagerduty.routingKey, config.eventBridgeSecret] });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.pagerduty.routingKey, config.pagerduty.apiToken, config.eventBridgeSecret] });
 
   let runbook = options.runbook;
   if (!runbook) {
@@ -155,7 +156,8 @@ export function createApp(options: AppOptions): GoliveApp {
 
   const alarms = new AlarmService({ runbook, store, cloudwatch, clock, logger, defaultRegion: config.aws.region, afterCommit: () => void outbox.flush() });
   alarms.notify(new SlackAlarmNotifier({ runbook, store, clock }));
-  const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: () => void outbox.flush() });
+  const onCall = config.pagerduty.apiToken ? createOnCallLookup({ token: config.pagerduty.apiToken, apiUrl: config.pagerduty.apiUrl }) : undefined;
+  const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: () => void outbox.flush(), onCall });
   incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
   alarms.onIncidentNeeded((need) =>
     background(async () => {

@@ -36,7 +36,7 @@ describe('readConfig', () => {
       runbookPath: 'runbooks/govisax.yml',
       dbPath: 'data/golive.db',
       aws: { region: undefined, endpointUrl: undefined },
-      pagerduty: { routingKey: undefined, eventsUrl: 'https://events.pagerduty.com/v2/enqueue' },
+      pagerduty: { routingKey: undefined, eventsUrl: 'https://events.pagerduty.com/v2/enqueue', apiToken: undefined, apiUrl: 'https://api.pagerduty.com' },
       eventBridgeSecret: undefined,
       logLevel: 'info',
     };
@@ -64,7 +64,7 @@ describe('readConfig', () => {
       runbookPath: 'runbooks/govisax.yml',
       dbPath: '/var/lib/golive/launch.db',
       aws: { region: 'eu-west-1', endpointUrl: 'http://localhost:5000' },
-      pagerduty: { routingKey: ROUTING_KEY, eventsUrl: 'http://localhost:6000/v2/enqueue' },
+      pagerduty: { routingKey: ROUTING_KEY, eventsUrl: 'http://localhost:6000/v2/enqueue', apiToken: undefined, apiUrl: 'https://api.pagerduty.com' },
       eventBridgeSecret: 'eventbridge-shared-secret-0123',
       logLevel: 'debug',
     } satisfies Config);

@@ -65,6 +65,9 @@ class FakeSlack implements SlackPort {
   async publishHome(): Promise<void> {
     throw new Error('not used by the outbox');
   }
+  async userByEmail(): Promise<string | undefined> {
+    throw new Error('not used by the outbox');
+  }
   async openView(): Promise<void> {
     throw new Error('not used by the outbox');
   }

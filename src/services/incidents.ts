@@ -6,6 +6,7 @@ import { DEFAULT_TEMPLATES, fillTemplate, type TemplateKind } from '../runbook/t
 import type { Runbook } from '../runbook/schema.js';
 import { SlackCallError, type SlackPort } from '../slack/slack-port.js';
 import type { AuditSource, Store } from '../../store/store.js';
+import type { OnCallPort } from '../pager/oncall.js';
 import type { RoleDirectory } from './resolve-roles.js';
 
 export type Severity = 'P1' | 'P2' | 'P3' | 'P4';
@@ -107,7 +108,7 @@ export class IncidentService {
   private notifier?: IncidentNotifier;
 
   constructor(
-    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; roles: RoleDirectory; clock: Clock; logger: Logger; afterCommit: () => void },
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; roles: RoleDirectory; clock: Clock; logger: Logger; afterCommit: () => void; onCall?: OnCallPort },
   ) {}
 
   notify(notifier: IncidentNotifier): void {
@@ -148,7 +149,8 @@ export class IncidentService {
     await slack.setTopic(channel.id, `${key} ${def.name}: ${summary} · commander <@${commander}>`).catch((err: Error) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
     const invitees = new Set<string>([input.userId]);
     for (const role of def.invite) for (const u of (await this.deps.roles.members(role)).users) invitees.add(u);
-    const refusedInvites = await slack.invite(channel.id, [...invitees]).catch((err: Error) => [{ user: '*', error: err.message }]);
+    const onCallProblems = await this.addOnCall(invitees);
+    const refusedInvites = [...onCallProblems, ...(await slack.invite(channel.id, [...invitees]).catch((err: Error) => [{ user: '*', error: err.message }]))];
 
     const at = now.toISOString();
     let incident: IncidentRow;
@@ -205,6 +207,25 @@ export class IncidentService {
     }
     this.deps.afterCommit();
     return { incident, refusedInvites };
+  }
+
+  /** Adds the PagerDuty on-call (by email → Slack user) when the runbook names an escalation policy and REST access is configured. */
+  private async addOnCall(invitees: Set<string>): Promise<{ user: string; error: string }[]> {
+    const policy = this.deps.runbook.pagerduty?.escalation_policy;
+    if (!policy || !this.deps.onCall) return [];
+    try {
+      const emails = await this.deps.onCall.emails(policy);
+      const problems: { user: string; error: string }[] = [];
+      for (const email of emails) {
+        const user = await this.deps.slack.userByEmail(email);
+        if (user) invitees.add(user);
+        else problems.push({ user: '*', error: `the on-call ${esc(email)} has no Slack account with that email` });
+      }
+      return problems;
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'PagerDuty on-call lookup failed');
+      return [{ user: '*', error: `the PagerDuty on-call lookup failed (${esc((err as Error).message)})` }];
+    }
   }
 
   /** The open incident whose channel this is. */

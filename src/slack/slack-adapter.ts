@@ -35,6 +35,15 @@ export function createSlackAdapter(client: WebClient): SlackPort {
     async publishHome(userId, blocks) {
       await call('views.publish', { user_id: userId, view: { type: 'home', blocks } });
     },
+    async userByEmail(email) {
+      try {
+        const res = await call('users.lookupByEmail', { email });
+        return (res.user as { id?: string } | undefined)?.id;
+      } catch (err) {
+        if (err instanceof SlackCallError && err.slackError === 'users_not_found') return undefined;
+        throw err;
+      }
+    },
     async openView(triggerId, view) {
       await call('views.open', { trigger_id: triggerId, view });
     },

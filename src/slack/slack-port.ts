@@ -17,6 +17,8 @@ export interface SlackPort {
   updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
   publishHome(userId: string, blocks: unknown[]): Promise<void>;
   openView(triggerId: string, view: unknown): Promise<void>;
+  /** The Slack user with this email (`users.lookupByEmail`), or undefined. */
+  userByEmail(email: string): Promise<string | undefined>;
   postEphemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
   /** Creates a public channel; throws SlackCallError `name_taken` when the name exists. */
   createChannel(name: string): Promise<{ id: string; name: string }>;

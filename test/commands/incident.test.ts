@@ -250,4 +250,34 @@ describe('/golive incident', () => {
       '• ETA: 10 min',
     ]);
   });
+
+  it('invites the PagerDuty on-call of the runbook’s escalation policy, found by email', async () => {
+    const { createServer } = await import('node:http');
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.authorization}`);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ oncalls: [
+        { escalation_level: 1, user: { id: 'PU1', email: 'U0ONCALL@example.com' } },
+        { escalation_level: 1, user: { id: 'PU2', email: 'nobody@elsewhere.example' } },
+        { escalation_level: 2, user: { id: 'PU3', email: 'U0MANAGER@example.com' } },
+      ] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await t.close();
+    const file = runbook();
+    const { readFileSync, writeFileSync: write } = await import('node:fs');
+    write(file, readFileSync(file, 'utf8').replace('pagerduty: { source: govisax-prod }', 'pagerduty: { source: govisax-prod, escalation_policy: PESC123 }'));
+    t = await startTestApp({ runbook: file, clock, env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_API_TOKEN: 'pd-rest-token-0123456789', PAGERDUTY_API_URL: `http://127.0.0.1:${port}` } });
+    try {
+      const { reply } = await declare();
+      expect(t.slack.callsTo('conversations.invite').map((c) => c.args.users)).toContain('U0ONCALL');
+      expect(t.slack.callsTo('conversations.invite').map((c) => c.args.users)).not.toContain('U0MANAGER');
+      expect(reply).toMatch(/Not invited: the on-call nobody@elsewhere\.example has no Slack account with that email\.$/);
+      expect(seen[0]).toBe('/oncalls?escalation_policy_ids%5B%5D=PESC123&include%5B%5D=users&earliest=true Token token=pd-rest-token-0123456789');
+    } finally {
+      server.close();
+    }
+  });
 });

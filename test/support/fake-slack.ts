@@ -515,6 +515,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     'views.update': viewHandler(['modal', 'home'], (args) =>
       isMissing(args.view_id) && isMissing(args.external_id) ? err('invalid_arguments', ['[ERROR] missing required field: view_id']) : undefined,
     ),
+    // The fake's users all have the email <id>@example.com (see users.info).
+    'users.lookupByEmail': {
+      validate: (args) => (isMissing(args.email) ? err('invalid_arguments') : undefined),
+      run: (args) => {
+        const m = /^([UW][A-Z0-9]+)@example\.com$/.exec(String(args.email));
+        return m ? { ok: true, user: { id: m[1], team_id: 'T111', name: m[1]!.toLowerCase(), profile: { email: String(args.email) } } } : err('users_not_found');
+      },
+    },
     'users.info': {
       validate: (args) => (isMissing(args.user) ? err('user_not_found') : undefined),
       run: (args) => {
