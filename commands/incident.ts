@@ -69,10 +69,12 @@ export const incident: CommandSpec = {
                 ? `update #${String(d.n)}: ${escapeText(String(d.status))}`
                 : e.kind === 'resolved'
                   ? `resolved after ${String(d.duration)}: ${escapeText(String(d.root_cause))}`
+                  : e.kind === 'alarm'
+                    ? `\`${escapeText(String(d.alarm))}\` ${String(d.from ?? '?')} → ${String(d.to)}: ${escapeText(String(d.reason)).slice(0, 200)}`
                   : e.kind.startsWith('reminder.')
                     ? `reminder sent (${e.kind.slice(9)} due ${formatTime(String(d.due_at), tz)})`
                     : e.kind;
-          return `\`${formatTime(e.at, tz)}\` ${e.actor === 'golive' ? 'golive' : `<@${e.actor}>`} ${what}`;
+          return `\`${formatTime(e.at, tz)}\` ${e.actor === 'golive' || e.actor === 'cloudwatch' ? e.actor : `<@${e.actor}>`} ${what}`;
         });
         return ctx.respond(renderNotice(`*INC-${inc.id} timeline*`, lines.join('\n')));
       }

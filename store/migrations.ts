@@ -208,6 +208,8 @@ export const migrations: Migration[] = [
       CREATE UNIQUE INDEX incident_channel ON incident (channel_id);
       -- One incident per firing of an alarm, however many times its button is clicked.
       CREATE UNIQUE INDEX incident_alarm_episode ON incident (alarm_name, alarm_fired_at) WHERE alarm_name IS NOT NULL;
+      -- ... and while it is open, the alarm firing again does not open a second one.
+      CREATE UNIQUE INDEX incident_alarm_open ON incident (alarm_name) WHERE alarm_name IS NOT NULL AND state = 'open';
 
       CREATE TABLE incident_event (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,

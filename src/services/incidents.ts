@@ -140,7 +140,7 @@ export class IncidentService {
     const summary = input.summary.trim().replace(/\s+/g, ' ').slice(0, 300);
     if (!summary) throw new GoliveError('usage', 'An incident needs a summary.', 'Usage: `/golive incident declare <P1-P4> <summary>`');
     if (input.alarm) {
-      const existing = store.db.prepare('SELECT * FROM incident WHERE alarm_name = ? AND alarm_fired_at = ?').get(input.alarm.name, input.alarm.firedAt) as IncidentRow | undefined;
+      const existing = store.db.prepare("SELECT * FROM incident WHERE alarm_name = ? AND (alarm_fired_at = ? OR state = 'open') ORDER BY id DESC LIMIT 1").get(input.alarm.name, input.alarm.firedAt) as IncidentRow | undefined;
       if (existing) throw new GoliveError('usage', `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
     }
     const now = clock.now();
@@ -405,9 +405,18 @@ export class IncidentService {
     return row;
   }
 
+  /** Everything that happened, in time order: the incident's own events and, for an alarm-declared one, its alarm's transitions. */
   timeline(incident: IncidentRow): IncidentEvent[] {
     const rows = this.deps.store.db.prepare('SELECT id, at, kind, actor, detail FROM incident_event WHERE incident_id = ? ORDER BY id').all(incident.id) as (Omit<IncidentEvent, 'detail'> & { detail: string })[];
-    return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+    const events = rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+    if (incident.alarm_name) {
+      const until = incident.resolved_at ?? '9999';
+      const transitions = this.deps.store.db
+        .prepare('SELECT id, at, from_state, to_state, reason FROM alarm_transition WHERE name = ? AND at >= ? AND at <= ? ORDER BY at')
+        .all(incident.alarm_name, incident.alarm_fired_at ?? incident.declared_at, until) as { id: number; at: string; from_state: string | null; to_state: string; reason: string }[];
+      for (const t of transitions) events.push({ id: -t.id, at: t.at, kind: 'alarm', actor: 'cloudwatch', detail: { alarm: incident.alarm_name, from: t.from_state, to: t.to_state, reason: t.reason } });
+    }
+    return events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
 
   get(id: number): IncidentRow {

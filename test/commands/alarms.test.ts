@@ -323,9 +323,20 @@ describe('alarm watching', () => {
     expect(posts().some((c) => c.args.thread_ts === ts && String(c.args.text).startsWith('🚨 Incident INC-1 declared for this alarm'))).toBe(true);
     const click1 = await click(t, 'golive_alarm_declare', SEED_ALARMS.health, 'U0CTO', ts);
     expect((await t.slack.waitForResponse((r) => r.id === click1)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);
-    // The page of the alarm and the page of the incident are separate keys.
+    // Firing again while the incident is open does not open a second one.
+    await setState(SEED_ALARMS.health, 'OK', 'Healthy host count 2');
     await pollAndDeliver();
+    await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0 again');
+    await pollAndDeliver();
+    await sleep(200);
     expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
+    const timeline = t.app.services.incidents.timeline(t.app.services.incidents.get(1));
+    expect(timeline.filter((e) => e.kind === 'alarm').map((e) => [e.detail.from, e.detail.to])).toEqual([
+      ['INSUFFICIENT_DATA', 'ALARM'],
+      ['ALARM', 'OK'],
+      ['OK', 'ALARM'],
+    ]);
+    expect(timeline[0]!.kind).toBe('alarm');
   });
 
   it('declares an incident from the alarm post when the rule does not open one itself', async () => {
