@@ -2,9 +2,10 @@ import { GoliveError } from '../src/errors.js';
 import { escapeText } from '../src/slack/escape.js';
 import { formatTime, renderNotice } from '../src/slack/render.js';
 import { declareModal, resolveModal, updateModal } from '../src/slack/incident-modals.js';
+import type { IncidentEvent } from '../src/services/incidents.js';
 import type { CommandContext, CommandSpec } from './command-spec.js';
 
-const USAGE = 'incident declare [<P1-P4> <summary>] | update [text] | resolve [<root cause> [| resolution]] | severity <P1-P4> | commander @user | timeline';
+const USAGE = 'incident declare [<P1-P4> <summary>] | update [text] | rootcause <text> | resolve [<root cause> [| resolution]] | severity <P1-P4> | commander @user | timeline';
 
 async function declare(ctx: CommandContext, words: string[]) {
   const [severity, ...summary] = words;
@@ -16,6 +17,35 @@ async function declare(ctx: CommandContext, words: string[]) {
   const { incident, refusedInvites } = await ctx.services.incidents.declare({ severity, summary: text, userId: ctx.userId, source: 'command' });
   const refused = refusedInvites.length > 0 ? `\nNot invited: ${refusedInvites.map((r) => (r.user === '*' ? r.error : `<@${r.user}> (${escapeText(r.error)})`)).join('; ')}.` : '';
   await ctx.respond(renderNotice(`INC-${incident.id} is open in <#${incident.channel_id}>; you are its commander.${refused}`));
+}
+
+/** One timeline line's words. */
+function describeEvent(e: IncidentEvent, tz: string): string {
+  const d = e.detail;
+  switch (e.kind) {
+    case 'declared':
+      return `declared ${String(d.severity)}: ${escapeText(String(d.summary))}`;
+    case 'update':
+      return `update #${String(d.n)}: ${escapeText(String(d.status))}`;
+    case 'resolved':
+      return `resolved after ${String(d.duration)}: ${escapeText(String(d.root_cause))}`;
+    case 'alarm':
+      return `\`${escapeText(String(d.alarm))}\` ${String(d.from ?? '?')} → ${String(d.to)}: ${escapeText(String(d.reason)).slice(0, 200)}`;
+    case 'severity':
+      return `severity ${String(d.from)} → ${String(d.to)}`;
+    case 'commander':
+      return `commander <@${String(d.from)}> → <@${String(d.to)}>`;
+    case 'root_cause':
+      return `root cause: ${escapeText(String(d.root_cause))}`;
+    case 'escalated':
+      return `escalated (not acknowledged) to ${(d.roles as string[]).join(', ') || 'nobody'}`;
+    case 'acknowledged':
+      return 'acknowledged';
+    case 'rollback_prompt':
+      return `prompted a rollback of ${String(d.service)}`;
+    default:
+      return e.kind.startsWith('reminder.') ? `reminder sent (${e.kind.slice(9)} due ${formatTime(String(d.due_at), tz)})` : e.kind;
+  }
 }
 
 export const incident: CommandSpec = {
@@ -47,35 +77,24 @@ export const incident: CommandSpec = {
       }
       case 'severity': {
         if (!words[0]) throw new GoliveError('usage', '`/golive incident severity` needs the new severity, e.g. `P1`.');
-        incidents.changeSeverity(incidents.inChannel(ctx.channelId), words[0], ctx.userId);
+        await incidents.changeSeverity(incidents.inChannel(ctx.channelId), words[0], ctx.userId);
         return;
       }
       case 'commander': {
         // Slack sends a mention as <@U123|name> (or <@U123>); the escape-mode setting decides which.
         const m = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(words[0] ?? '');
         if (!m) throw new GoliveError('usage', '`/golive incident commander` needs a person, e.g. `/golive incident commander @meera`.');
-        incidents.changeCommander(incidents.inChannel(ctx.channelId), m[1]!, ctx.userId);
+        await incidents.changeCommander(incidents.inChannel(ctx.channelId), m[1]!, ctx.userId);
+        return;
+      }
+      case 'rootcause': {
+        incidents.recordRootCause(incidents.inChannel(ctx.channelId), rest, ctx.userId);
         return;
       }
       case 'timeline': {
         const inc = incidents.inChannel(ctx.channelId);
         const tz = ctx.services.runbook.launch.timezone;
-        const lines = incidents.timeline(inc).map((e) => {
-          const d = e.detail;
-          const what =
-            e.kind === 'declared'
-              ? `declared ${String(d.severity)}: ${escapeText(String(d.summary))}`
-              : e.kind === 'update'
-                ? `update #${String(d.n)}: ${escapeText(String(d.status))}`
-                : e.kind === 'resolved'
-                  ? `resolved after ${String(d.duration)}: ${escapeText(String(d.root_cause))}`
-                  : e.kind === 'alarm'
-                    ? `\`${escapeText(String(d.alarm))}\` ${String(d.from ?? '?')} → ${String(d.to)}: ${escapeText(String(d.reason)).slice(0, 200)}`
-                  : e.kind.startsWith('reminder.')
-                    ? `reminder sent (${e.kind.slice(9)} due ${formatTime(String(d.due_at), tz)})`
-                    : e.kind;
-          return `\`${formatTime(e.at, tz)}\` ${e.actor === 'golive' || e.actor === 'cloudwatch' ? e.actor : `<@${e.actor}>`} ${what}`;
-        });
+        const lines = incidents.timeline(inc).map((e) => `\`${formatTime(e.at, tz)}\` ${e.actor === 'golive' || e.actor === 'cloudwatch' ? e.actor : `<@${e.actor}>`} ${describeEvent(e, tz)}`);
         return ctx.respond(renderNotice(`*INC-${inc.id} timeline*`, lines.join('\n')));
       }
       default:

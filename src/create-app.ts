@@ -84,9 +84,12 @@ export function createApp(options: AppOptions): GoliveApp {
     if (!loaded.ok) throw new RunbookError(loaded.problems);
     runbook = loaded.runbook;
   }
-  const paging = (runbook.alarms?.rules ?? []).filter((r) => r.page).map((r) => r.match);
+  const paging = [
+    ...(runbook.alarms?.rules ?? []).filter((r) => r.page).map((r) => r.match),
+    ...Object.entries(runbook.incidents?.severities ?? {}).filter(([, d]) => d?.page).map(([s]) => `incident severity ${s}`),
+  ];
   if (paging.length > 0 && !config.pagerduty.routingKey && !options.pager) {
-    throw new ConfigError([`PAGERDUTY_ROUTING_KEY is not set, but the runbook's alarm rules page on-call (${paging.join(', ')}): set the Events API v2 integration key, or set page: false`]);
+    throw new ConfigError([`PAGERDUTY_ROUTING_KEY is not set, but the runbook pages on-call (${paging.join(', ')}): set the Events API v2 integration key, or set page: false`]);
   }
   const store = options.store ?? new Store(openDatabase(config.dbPath));
 
@@ -157,7 +160,7 @@ export function createApp(options: AppOptions): GoliveApp {
   const alarms = new AlarmService({ runbook, store, cloudwatch, clock, logger, defaultRegion: config.aws.region, afterCommit: () => void outbox.flush() });
   alarms.notify(new SlackAlarmNotifier({ runbook, store, clock }));
   const onCall = config.pagerduty.apiToken ? createOnCallLookup({ token: config.pagerduty.apiToken, apiUrl: config.pagerduty.apiUrl }) : undefined;
-  const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: () => void outbox.flush(), onCall });
+  const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: () => void outbox.flush(), onCall, canPage: pager !== undefined });
   incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
   alarms.onIncidentNeeded((need) =>
     background(async () => {
@@ -174,7 +177,7 @@ export function createApp(options: AppOptions): GoliveApp {
         return;
       }
       try {
-        await incidents.declare({ severity: need.severity, summary: `${need.name}: ${need.reason}`, userId: commander, source: 'system', alarm: { name: need.name, firedAt: need.firedAt, post: need.post } });
+        await incidents.declare({ severity: need.severity, summary: `${need.name}: ${need.reason}`, userId: commander, declaredBy: 'golive', source: 'system', alarm: { name: need.name, firedAt: need.firedAt, post: need.post } });
       } catch (err) {
         logger.error({ err, alarm: need.name }, 'could not open the incident the alarm rule asks for');
       }
@@ -244,11 +247,16 @@ export function createApp(options: AppOptions): GoliveApp {
       // Deploys and requests a previous process left running are checked against ECS; their cards update as each settles.
       background(() => deploys.recover((id) => changeBoard.updateRequest(id)));
       const sweep = () => {
+        // Separate tries: a failing approvals sweep must not hold back incident reminders, or the other way round.
         try {
           for (const r of approvals.expireDue()) void changeBoard.updateRequest(r.id);
+        } catch (err) {
+          logger.error({ err }, 'approval expiry sweep failed');
+        }
+        try {
           incidents.runDueReminders();
         } catch (err) {
-          logger.error({ err }, 'expiry and reminder sweep failed');
+          logger.error({ err }, 'incident reminder sweep failed');
         }
       };
       expiryTimer = setInterval(sweep, options.expirySweepMs ?? 30_000);

@@ -187,7 +187,8 @@ export const migrations: Migration[] = [
         severity      TEXT NOT NULL CHECK (severity IN ('P1', 'P2', 'P3', 'P4')),
         summary       TEXT NOT NULL,
         services      TEXT NOT NULL DEFAULT '',
-        state         TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
+        -- 'declaring' reserves the incident (and its alarm) before any Slack call, so racing declares meet here.
+        state         TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('declaring', 'open', 'resolved')),
         commander     TEXT NOT NULL,
         declared_by   TEXT NOT NULL,
         declared_at   TEXT NOT NULL,
@@ -203,13 +204,15 @@ export const migrations: Migration[] = [
         resolution    TEXT,
         acked_by      TEXT,
         acked_at      TEXT,
-        escalated_at  TEXT
+        escalated_at  TEXT,
+        -- Set whenever a trigger is queued, so resolving always resolves the page, whatever the severity is by then.
+        paged_at      TEXT
       );
       CREATE UNIQUE INDEX incident_channel ON incident (channel_id);
       -- One incident per firing of an alarm, however many times its button is clicked.
       CREATE UNIQUE INDEX incident_alarm_episode ON incident (alarm_name, alarm_fired_at) WHERE alarm_name IS NOT NULL;
       -- ... and while it is open, the alarm firing again does not open a second one.
-      CREATE UNIQUE INDEX incident_alarm_open ON incident (alarm_name) WHERE alarm_name IS NOT NULL AND state = 'open';
+      CREATE UNIQUE INDEX incident_alarm_open ON incident (alarm_name) WHERE alarm_name IS NOT NULL AND state IN ('declaring', 'open');
 
       CREATE TABLE incident_event (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -18,7 +18,7 @@ export interface IncidentRow {
   severity: Severity;
   summary: string;
   services: string;
-  state: 'open' | 'resolved';
+  state: 'declaring' | 'open' | 'resolved';
   commander: string;
   declared_by: string;
   declared_at: string;
@@ -35,6 +35,7 @@ export interface IncidentRow {
   acked_by: string | null;
   acked_at: string | null;
   escalated_at: string | null;
+  paged_at: string | null;
 }
 
 type ReminderKind = 'update' | 'postmortem' | 'escalation' | 'rollback_prompt';
@@ -108,7 +109,7 @@ export class IncidentService {
   private notifier?: IncidentNotifier;
 
   constructor(
-    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; roles: RoleDirectory; clock: Clock; logger: Logger; afterCommit: () => void; onCall?: OnCallPort },
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; roles: RoleDirectory; clock: Clock; logger: Logger; afterCommit: () => void; onCall?: OnCallPort; canPage: boolean },
   ) {}
 
   notify(notifier: IncidentNotifier): void {
@@ -133,40 +134,46 @@ export class IncidentService {
     return this.deps.runbook.incidents?.templates[kind] ?? DEFAULT_TEMPLATES[kind];
   }
 
-  /** Declares an incident; `alarm` links it to an alarm's firing (one incident per firing). */
-  async declare(input: { severity: string; summary: string; services?: string; userId: string; source: AuditSource; alarm?: { name: string; firedAt: string; post: number | null } }): Promise<{ incident: IncidentRow; refusedInvites: { user: string; error: string }[] }> {
+  /**
+   * Declares an incident; `alarm` links it to an alarm's firing. The row is
+   * reserved before any Slack call, so two declarations racing for one alarm
+   * (a click and the rule, a double click) settle in SQLite, and a failure
+   * after the channel exists archives that channel instead of leaving it.
+   */
+  async declare(input: {
+    severity: string;
+    summary: string;
+    services?: string;
+    userId: string;
+    /** Who declared it, when not the commander (`golive` for alarm rules). */
+    declaredBy?: string;
+    source: AuditSource;
+    alarm?: { name: string; firedAt: string; post: number | null };
+  }): Promise<{ incident: IncidentRow; refusedInvites: { user: string; error: string }[] }> {
     const { store, slack, clock, runbook } = this.deps;
     const { key, def } = this.severity(input.severity);
     const summary = input.summary.trim().replace(/\s+/g, ' ').slice(0, 300);
     if (!summary) throw new GoliveError('usage', 'An incident needs a summary.', 'Usage: `/golive incident declare <P1-P4> <summary>`');
-    if (input.alarm) {
-      const existing = store.db.prepare("SELECT * FROM incident WHERE alarm_name = ? AND (alarm_fired_at = ? OR state = 'open') ORDER BY id DESC LIMIT 1").get(input.alarm.name, input.alarm.firedAt) as IncidentRow | undefined;
-      if (existing) throw new GoliveError('usage', `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
-    }
     const now = clock.now();
-    const channel = await this.createChannel(key, summary, now);
-    const commander = input.userId;
-    await slack.setTopic(channel.id, `${key} ${def.name}: ${summary} · commander <@${commander}>`).catch((err: Error) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
-    const invitees = new Set<string>([input.userId]);
-    for (const role of def.invite) for (const u of (await this.deps.roles.members(role)).users) invitees.add(u);
-    const onCallProblems = await this.addOnCall(invitees);
-    const refusedInvites = [...onCallProblems, ...(await slack.invite(channel.id, [...invitees]).catch((err: Error) => [{ user: '*', error: err.message }]))];
-
     const at = now.toISOString();
-    let incident: IncidentRow;
+    const commander = input.userId;
+    const declaredBy = input.declaredBy ?? input.userId;
+    const id = this.reserve({ key, summary, services: input.services ?? '', commander, declaredBy, at, alarm: input.alarm });
+
+    let channel: { id: string; name: string } | undefined;
     try {
-      incident = store.transaction(() => {
-        const id = Number(
-          store.db
-            .prepare(
-              `INSERT INTO incident (severity, summary, services, commander, declared_by, declared_at, channel_id, channel_name, alarm_name, alarm_fired_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            )
-            .run(key, summary, input.services ?? '', commander, input.userId, at, channel.id, channel.name, input.alarm?.name ?? null, input.alarm?.firedAt ?? null).lastInsertRowid,
-        );
+      channel = await this.createChannel(key, summary, now, id);
+      await slack.setTopic(channel.id, `${key} ${def.name}: ${summary.slice(0, 120)} · commander <@${commander}>`).catch((err: Error) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+      const invitees = new Set<string>([commander]);
+      for (const role of def.invite) for (const u of (await this.deps.roles.members(role)).users) invitees.add(u);
+      const onCallProblems = await this.addOnCall(invitees);
+      const refusedInvites = [...onCallProblems, ...(await slack.invite(channel.id, [...invitees]).catch((err: Error) => [{ user: '*', error: err.message }]))];
+      const made = channel;
+      const incident = store.transaction(() => {
+        store.db.prepare("UPDATE incident SET state = 'open', channel_id = ?, channel_name = ? WHERE id = ? AND state = 'declaring'").run(made.id, made.name, id);
         const row = this.get(id);
-        this.event(id, 'declared', input.userId, { severity: key, summary, channel: channel.name, alarm: input.alarm?.name ?? null, source: input.source }, at);
-        store.audit({ actor: input.userId, action: 'incident.declare', target: `INC-${id}`, detail: { severity: key, summary, channel: channel.name }, source: input.source, channel: runbook.launch.channel }, at);
+        this.event(id, 'declared', declaredBy, { severity: key, summary, channel: made.name, alarm: input.alarm?.name ?? null, source: input.source }, at);
+        store.audit({ actor: declaredBy, action: 'incident.declare', target: `INC-${id}`, detail: { severity: key, summary, channel: made.name, commander }, source: input.source, channel: runbook.launch.channel }, at);
         const initial = fillTemplate(this.template('initial'), {
           id: `INC-${id}`,
           severity: key,
@@ -177,36 +184,80 @@ export class IncidentService {
           status: 'Investigating',
           eta: 'unknown',
           commander: `<@${commander}>`,
-          channel: `<#${channel.id}>`,
+          channel: `<#${made.id}>`,
           launch: esc(runbook.launch.name),
         });
         this.notifier?.declared(row, initial, input.alarm?.post ?? null);
-        if (def.page) {
-          store.enqueue(
-            'trigger',
-            {
-              dedupKey: `golive/incident/${id}`,
-              summary: `INC-${id} ${key}: ${summary}`.slice(0, 1024),
-              source: runbook.pagerduty?.source ?? 'golive',
-              severity: key === 'P1' ? 'critical' : key === 'P2' ? 'error' : key === 'P3' ? 'warning' : 'info',
-              class: 'incident',
-              customDetails: { incident: `INC-${id}`, severity: key, summary, commander, channel: channel.name, launch: runbook.launch.name },
-            },
-            at,
-            { target: 'pagerduty' },
-          );
-        }
+        if (def.page) this.page(row, at);
         if (def.update_every_minutes) this.schedule(id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
-        if (def.escalate_to.length > 0 || !def.page) this.schedule(id, 'escalation', new Date(now.getTime() + Math.max(def.response_minutes, MIN_ESCALATION_MINUTES) * 60_000));
-        if (def.rollback_prompt_minutes) this.schedule(id, 'rollback_prompt', new Date(now.getTime() + def.rollback_prompt_minutes * 60_000));
-        return row;
+        this.planEscalation(id, def, now);
+        return this.get(id);
       });
+      this.deps.afterCommit();
+      return { incident, refusedInvites };
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && input.alarm) throw new GoliveError('usage', 'This alarm already has an incident (declared a moment ago).');
+      // Nothing half-made stays behind: the reservation goes, and a channel already created is archived.
+      store.db.prepare("DELETE FROM incident WHERE id = ? AND state = 'declaring'").run(id);
+      if (channel) await slack.call('conversations.archive', { channel: channel.id }).catch((e: unknown) => this.deps.logger.warn({ err: e, channel: channel!.name }, 'could not archive a half-made incident channel'));
       throw err;
     }
-    this.deps.afterCommit();
-    return { incident, refusedInvites };
+  }
+
+  /** Takes the incident number (and the alarm, if any) before anything else happens. */
+  private reserve(r: { key: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; alarm?: { name: string; firedAt: string } }): number {
+    const { store } = this.deps;
+    try {
+      return store.transaction(() => {
+        if (r.alarm) {
+          const existing = store.db
+            .prepare("SELECT * FROM incident WHERE alarm_name = ? AND (alarm_fired_at = ? OR state IN ('declaring', 'open')) ORDER BY id DESC LIMIT 1")
+            .get(r.alarm.name, r.alarm.firedAt) as IncidentRow | undefined;
+          if (existing) throw new GoliveError('usage', existing.state === 'declaring' ? `An incident for this alarm is being declared right now (INC-${existing.id}).` : `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
+        }
+        return Number(
+          store.db
+            .prepare(
+              `INSERT INTO incident (severity, summary, services, state, commander, declared_by, declared_at, channel_id, channel_name, alarm_name, alarm_fired_at)
+               VALUES (?, ?, ?, 'declaring', ?, ?, ?, ?, '', ?, ?)`,
+            )
+            .run(r.key, r.summary, r.services, r.commander, r.declaredBy, r.at, `pending:${r.at}:${Math.random().toString(36).slice(2)}`, r.alarm?.name ?? null, r.alarm?.firedAt ?? null).lastInsertRowid,
+        );
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && r.alarm) throw new GoliveError('usage', 'This alarm already has an incident (declared a moment ago).');
+      throw err;
+    }
+  }
+
+  /** Queues the incident's page (once per trigger; resolve follows paged_at, not the severity). */
+  private page(incident: IncidentRow, at: string, why = ''): void {
+    const key = incident.severity;
+    this.deps.store.enqueue(
+      'trigger',
+      {
+        dedupKey: `golive/incident/${incident.id}`,
+        summary: `INC-${incident.id} ${key}${why}: ${incident.summary}`.slice(0, 1024),
+        source: this.deps.runbook.pagerduty?.source ?? 'golive',
+        severity: key === 'P1' ? 'critical' : key === 'P2' ? 'error' : key === 'P3' ? 'warning' : 'info',
+        class: 'incident',
+        customDetails: { incident: `INC-${incident.id}`, severity: key, summary: incident.summary, commander: incident.commander, channel: incident.channel_name, launch: this.deps.runbook.launch.name },
+      },
+      at,
+      { target: 'pagerduty' },
+    );
+    this.deps.store.db.prepare('UPDATE incident SET paged_at = COALESCE(paged_at, ?) WHERE id = ?').run(at, incident.id);
+  }
+
+  /** Escalation (unless acknowledged) and the rollback prompt, as the severity says. */
+  private planEscalation(id: number, def: NonNullable<NonNullable<Runbook['incidents']>['severities']['P1']>, from: Date): void {
+    const at = from.toISOString();
+    this.cancel(id, 'escalation', at);
+    this.cancel(id, 'rollback_prompt', at);
+    const row = this.get(id);
+    if (!row.acked_by && (def.escalate_to.length > 0 || (!def.page && this.deps.canPage))) {
+      this.schedule(id, 'escalation', new Date(from.getTime() + Math.max(def.response_minutes, MIN_ESCALATION_MINUTES) * 60_000));
+    }
+    if (def.rollback_prompt_minutes && !row.root_cause) this.schedule(id, 'rollback_prompt', new Date(Date.parse(row.declared_at) + def.rollback_prompt_minutes * 60_000));
   }
 
   /** Adds the PagerDuty on-call (by email → Slack user) when the runbook names an escalation policy and REST access is configured. */
@@ -230,7 +281,7 @@ export class IncidentService {
 
   /** The open incident whose channel this is. */
   inChannel(channelId: string): IncidentRow {
-    const row = this.deps.store.db.prepare('SELECT * FROM incident WHERE channel_id = ?').get(channelId) as IncidentRow | undefined;
+    const row = this.deps.store.db.prepare("SELECT * FROM incident WHERE channel_id = ? AND state <> 'declaring'").get(channelId) as IncidentRow | undefined;
     if (!row) throw new GoliveError('usage', 'This is not an incident channel.', 'Run it in the incident’s own channel (`inc-…`), where golive posted the initial message.');
     return row;
   }
@@ -303,7 +354,7 @@ export class IncidentService {
         postmortem_hours: String(hours),
       });
       this.notifier?.resolved(resolved, body);
-      if (runbook.incidents?.severities[resolved.severity]?.page) store.enqueue('resolve', { dedupKey: `golive/incident/${incident.id}` }, at, { target: 'pagerduty' });
+      if (resolved.paged_at) store.enqueue('resolve', { dedupKey: `golive/incident/${incident.id}` }, at, { target: 'pagerduty' });
       for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) this.cancel(incident.id, kind, at);
       this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
       return resolved;
@@ -330,8 +381,13 @@ export class IncidentService {
         this.notifier?.reminder(incident, r.kind, incident.last_update_at);
         if (r.kind === 'update') {
           const cadence = this.deps.runbook.incidents?.severities[incident.severity]?.update_every_minutes;
-          // Next reminder counts from this due time, so a late process does not fire a burst of them.
-          if (cadence) this.schedule(incident.id, 'update', new Date(Math.max(Date.parse(r.due_at), now.getTime() - cadence * 60_000) + cadence * 60_000));
+          if (cadence) {
+            // The next due time on the original grid after now: a late process neither bursts nor repeats at once.
+            const step = cadence * 60_000;
+            const due = Date.parse(r.due_at);
+            const next = due + Math.max(1, Math.ceil((now.getTime() - due + 1) / step)) * step;
+            this.schedule(incident.id, 'update', new Date(next));
+          }
         }
         return true;
       });
@@ -353,8 +409,7 @@ export class IncidentService {
         store.audit({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
         this.cancel(id, 'escalation', at);
         this.notifier?.acknowledged(incident);
-        const page = this.deps.runbook.incidents?.severities[incident.severity]?.page;
-        if (page || incident.escalated_at) store.enqueue('acknowledge', { dedupKey: `golive/incident/${id}` }, at, { target: 'pagerduty' });
+        if (incident.paged_at) store.enqueue('acknowledge', { dedupKey: `golive/incident/${id}` }, at, { target: 'pagerduty' });
       }
       return { ok, incident };
     });
@@ -362,8 +417,8 @@ export class IncidentService {
     return result;
   }
 
-  /** `/golive incident severity <P1-P4>`: re-grades the incident; paging and reminders follow the new severity. */
-  changeSeverity(incident: IncidentRow, severity: string, userId: string): IncidentRow {
+  /** `/golive incident severity <P1-P4>`: re-grades the incident; paging, reminders, escalation, invites and the topic follow. */
+  async changeSeverity(incident: IncidentRow, severity: string, userId: string): Promise<IncidentRow> {
     const { key, def } = this.severity(severity);
     if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
     if (key === incident.severity) throw new GoliveError('usage', `INC-${incident.id} is already ${key}; nothing changed.`);
@@ -371,25 +426,30 @@ export class IncidentService {
     const now = clock.now();
     const at = now.toISOString();
     const row = store.transaction(() => {
-      const wasPaged = this.deps.runbook.incidents?.severities[incident.severity]?.page ?? false;
       store.db.prepare('UPDATE incident SET severity = ? WHERE id = ?').run(key, incident.id);
       this.event(incident.id, 'severity', userId, { from: incident.severity, to: key }, at);
       store.audit({ actor: userId, action: 'incident.severity', target: `INC-${incident.id}`, detail: { from: incident.severity, to: key }, source: 'command', channel: incident.channel_id }, at);
-      const updated = this.get(incident.id);
-      if (def.page && !wasPaged) {
-        store.enqueue('trigger', { dedupKey: `golive/incident/${incident.id}`, summary: `INC-${incident.id} ${key}: ${updated.summary}`.slice(0, 1024), source: this.deps.runbook.pagerduty?.source ?? 'golive', severity: key === 'P1' ? 'critical' : 'error', class: 'incident' }, at, { target: 'pagerduty' });
+      let updated = this.get(incident.id);
+      if (def.page && !updated.paged_at) this.page(updated, at);
+      if (!def.page && updated.paged_at && !updated.escalated_at) {
+        // Downgraded below paging: the page goes too.
+        store.enqueue('resolve', { dedupKey: `golive/incident/${incident.id}` }, at, { target: 'pagerduty' });
+        store.db.prepare('UPDATE incident SET paged_at = NULL WHERE id = ?').run(incident.id);
       }
       this.cancel(incident.id, 'update', at);
       if (def.update_every_minutes) this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
-      this.notifier?.changed(updated, `severity ${incident.severity} → ${key} (${def.name}), by <@${userId}>`);
+      this.planEscalation(incident.id, def, now);
+      updated = this.get(incident.id);
+      this.notifier?.changed(updated, `severity ${incident.severity} → ${key} (${esc(def.name)}), by <@${userId}>`);
       return updated;
     });
     this.deps.afterCommit();
+    await this.refreshChannel(row, def.invite);
     return row;
   }
 
-  /** `/golive incident commander @user`: hands the incident over. */
-  changeCommander(incident: IncidentRow, commander: string, userId: string): IncidentRow {
+  /** `/golive incident commander @user`: hands the incident over (invited, named in the topic). */
+  async changeCommander(incident: IncidentRow, commander: string, userId: string): Promise<IncidentRow> {
     if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
@@ -399,6 +459,36 @@ export class IncidentService {
       store.audit({ actor: userId, action: 'incident.commander', target: `INC-${incident.id}`, detail: { from: incident.commander, to: commander }, source: 'command', channel: incident.channel_id }, at);
       const updated = this.get(incident.id);
       this.notifier?.changed(updated, `commander is now <@${commander}> (was <@${incident.commander}>), set by <@${userId}>`);
+      return updated;
+    });
+    this.deps.afterCommit();
+    await this.refreshChannel(row, []);
+    return row;
+  }
+
+  /** Invites the commander and the roles, and rewrites the topic; best effort, after the change is recorded. */
+  private async refreshChannel(incident: IncidentRow, roles: string[]): Promise<void> {
+    const users = new Set([incident.commander]);
+    for (const r of roles) for (const u of (await this.deps.roles.members(r).catch(() => ({ users: [] as string[] }))).users) users.add(u);
+    await this.deps.slack.invite(incident.channel_id, [...users]).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not invite to the incident channel'));
+    const def = this.deps.runbook.incidents?.severities[incident.severity];
+    await this.deps.slack.setTopic(incident.channel_id, `${incident.severity} ${def?.name ?? ''}: ${incident.summary.slice(0, 120)} · commander <@${incident.commander}>`).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+  }
+
+  /** `/golive incident rootcause <text>`: records the root cause before resolving (and stops the rollback prompt). */
+  recordRootCause(incident: IncidentRow, text: string, userId: string): IncidentRow {
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
+    const cause = text.trim();
+    if (!cause) throw new GoliveError('usage', 'Give the root cause: `/golive incident rootcause <text>`.');
+    const { store, clock } = this.deps;
+    const at = clock.now().toISOString();
+    const row = store.transaction(() => {
+      store.db.prepare('UPDATE incident SET root_cause = ? WHERE id = ?').run(cause, incident.id);
+      this.event(incident.id, 'root_cause', userId, { root_cause: cause }, at);
+      store.audit({ actor: userId, action: 'incident.root_cause', target: `INC-${incident.id}`, detail: { root_cause: cause }, source: 'command', channel: incident.channel_id }, at);
+      this.cancel(incident.id, 'rollback_prompt', at);
+      const updated = this.get(incident.id);
+      this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${esc(cause.slice(0, 300))}`);
       return updated;
     });
     this.deps.afterCommit();
@@ -438,11 +528,10 @@ export class IncidentService {
     store.db.prepare('UPDATE incident SET escalated_at = ? WHERE id = ?').run(at, incident.id);
     this.event(incident.id, 'escalated', 'golive', { roles: def.escalate_to }, at);
     store.audit({ actor: 'golive', action: 'incident.escalate', target: `INC-${incident.id}`, detail: { roles: def.escalate_to }, source: 'system', channel: incident.channel_id }, at);
-    const paged = !def.page;
-    if (paged) {
-      store.enqueue('trigger', { dedupKey: `golive/incident/${incident.id}`, summary: `INC-${incident.id} ${incident.severity} not acknowledged: ${incident.summary}`.slice(0, 1024), source: runbook.pagerduty?.source ?? 'golive', severity: 'error', class: 'incident-escalation' }, at, { target: 'pagerduty' });
-    }
-    const roles = def.escalate_to.map((r) => ({ name: runbook.roles[r]?.name ?? r, users: runbook.roles[r]?.users ?? [] }));
+    const paged = !incident.paged_at && this.deps.canPage;
+    if (paged) this.page(incident, at, ' not acknowledged');
+    // Group-only roles are mentioned by their user group, so nobody in them is left out.
+    const roles = def.escalate_to.map((r) => ({ name: runbook.roles[r]?.name ?? r, users: [...(runbook.roles[r]?.users ?? []).map((u) => `<@${u}>`), ...(runbook.roles[r]?.groups ?? []).map((g) => `<!subteam^${g}>`)] }));
     this.notifier?.escalated(this.get(incident.id), roles, Math.max(def.response_minutes, MIN_ESCALATION_MINUTES), paged);
     return true;
   }
@@ -458,10 +547,9 @@ export class IncidentService {
     return true;
   }
 
-  private async createChannel(severity: Severity, summary: string, now: Date): Promise<{ id: string; name: string }> {
+  private async createChannel(severity: Severity, summary: string, now: Date, id: number): Promise<{ id: string; name: string }> {
     const pattern = this.deps.runbook.incidents?.channel_pattern ?? 'inc-{{date}}-{{slug}}';
-    const nextId = ((this.deps.store.db.prepare('SELECT COALESCE(MAX(id), 0) FROM incident').pluck().get() as number) ?? 0) + 1;
-    const base = fillTemplate(pattern, { date: ymd(now, this.deps.runbook.launch.timezone), slug: slugify(summary), severity: severity.toLowerCase(), id: String(nextId) })
+    const base = fillTemplate(pattern, { date: ymd(now, this.deps.runbook.launch.timezone), slug: slugify(summary), severity: severity.toLowerCase(), id: String(id) })
       .toLowerCase()
       .slice(0, 80)
       .replace(/-+$/, '');
@@ -472,10 +560,10 @@ export class IncidentService {
         return await this.deps.slack.createChannel(name);
       } catch (err) {
         if (err instanceof SlackCallError && err.slackError === 'name_taken') continue;
-        throw new GoliveError('slack_unavailable', `Slack would not create the incident channel #${name} (${err instanceof SlackCallError ? err.slackError : (err as Error).message}). Nothing was recorded.`, 'The bot needs the channels:manage scope; try again, or declare with a different summary.');
+        throw new GoliveError('slack_unavailable', `Slack would not create the incident channel #${name} (${err instanceof SlackCallError ? err.slackError : (err as Error).message}). No incident was declared.`, 'The bot needs the channels:manage scope; try again, or declare with a different summary.');
       }
     }
-    throw new GoliveError('slack_unavailable', `Every channel name from #${base} to #${base}-20 is taken. Nothing was recorded.`, 'Declare with a different summary.');
+    throw new GoliveError('slack_unavailable', `Every channel name from #${base} to #${base}-20 is taken. No incident was declared.`, 'Declare with a different summary.');
   }
 
   private schedule(incidentId: number, kind: ReminderKind, due: Date): void {

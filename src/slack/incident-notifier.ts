@@ -24,7 +24,8 @@ export class SlackIncidentNotifier implements IncidentNotifier {
       { type: 'button', text: { type: 'plain_text', text: 'Acknowledge' }, action_id: ACTION_INCIDENT_ACK, value: String(incident.id), style: 'primary' },
     ]);
     const sev = this.deps.runbook.incidents?.severities[incident.severity];
-    this.post(this.deps.runbook.launch.channel, `🚨 *INC-${incident.id} declared* (${incident.severity}${sev ? ` ${escapeText(sev.name)}` : ''}) by <@${incident.declared_by}>: ${escapeText(incident.summary)} → <#${incident.channel_id}>`);
+    const by = incident.declared_by === 'golive' ? `automatically for alarm \`${escapeText(incident.alarm_name ?? '?')}\`, commander <@${incident.commander}>` : `by <@${incident.declared_by}>`;
+    this.post(this.deps.runbook.launch.channel, `🚨 *INC-${incident.id} declared* (${incident.severity}${sev ? ` ${escapeText(sev.name)}` : ''}) ${by}: ${escapeText(incident.summary)} → <#${incident.channel_id}>`);
     if (alarmPost !== null) {
       this.deps.store.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: `🚨 Incident INC-${incident.id} declared for this alarm: <#${incident.channel_id}>` }, this.deps.clock.now().toISOString(), { dependsOn: alarmPost });
     }
@@ -41,11 +42,11 @@ export class SlackIncidentNotifier implements IncidentNotifier {
   }
 
   acknowledged(incident: IncidentRow): void {
-    this.post(incident.channel_id, `👀 <@${incident.acked_by}> acknowledged INC-${incident.id}; no escalation.`);
+    this.post(incident.channel_id, `👀 <@${incident.acked_by}> acknowledged INC-${incident.id}${incident.escalated_at ? '' : '; no escalation'}.`);
   }
 
   escalated(incident: IncidentRow, roles: { name: string; users: string[] }[], afterMinutes: number, paged: boolean): void {
-    const who = roles.map((r) => `${escapeText(r.name)}${r.users.length ? ` (${r.users.map((u) => `<@${u}>`).join(', ')})` : ''}`).join(', ');
+    const who = roles.map((r) => `${escapeText(r.name)}${r.users.length ? ` (${r.users.join(', ')})` : ''}`).join(', ');
     const text = `⏫ INC-${incident.id} (${incident.severity}) was not acknowledged within ${afterMinutes} min: escalating${who ? ` to ${who}` : ''}${paged ? ', and paging on-call' : ''}.`;
     this.post(incident.channel_id, text);
     this.post(this.deps.runbook.launch.channel, `${text} <#${incident.channel_id}>`);

@@ -210,6 +210,10 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     const reply = privately(respond);
     try {
       const [id, service = ''] = (action.value ?? '').split(':');
+      const inc = services.incidents.get(Number(id));
+      if (inc.state !== 'open' || inc.root_cause) {
+        return await reply(renderNotice(`INC-${inc.id} ${inc.state !== 'open' ? 'is resolved' : 'has a root cause recorded'}; no rollback was requested. Use \`/golive rollback ${escapeText(service)}\` if one is still needed.`));
+      }
       const request = await deploys.proposeRollback(service, [`INC-${Number(id)} has no root cause yet`], body.user.id, 'button');
       await changeBoard.postRequest(request);
       await reply(renderNotice(`Rollback request #${request.id} for \`${escapeText(service)}\` is posted in the ops channel for approval.`));

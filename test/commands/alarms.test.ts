@@ -315,7 +315,7 @@ describe('alarm watching', () => {
     await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0');
     await pollAndDeliver();
     await t.slack.waitFor(() => t.slack.callsTo('conversations.create').length === 1);
-    await t.slack.waitFor(() => query<{ n: number }>(t, 'SELECT COUNT(*) AS n FROM incident')[0]!.n === 1);
+    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'open'")[0]!.n === 1);
     await t.app.outbox.flush();
     const post = posts().find((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-HealthCheck'))!;
     const ts = (post.result as { ts: string }).ts;

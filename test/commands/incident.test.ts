@@ -280,4 +280,56 @@ describe('/golive incident', () => {
       server.close();
     }
   });
+
+  it('keeps update reminders on their grid after a late sweep: one now, the next a cadence on', async () => {
+    await declare();
+    clock.at = new Date('2026-12-01T04:05:00Z'); // 65 min after the first due time
+    const sent = t.app.services.incidents.runDueReminders();
+    expect(sent).toBe(3); // escalation, rollback prompt, one update reminder
+    clock.at = new Date('2026-12-01T04:05:30Z');
+    expect(t.app.services.incidents.runDueReminders()).toBe(0);
+    expect(query(t, "SELECT due_at FROM reminder WHERE kind = 'update' AND sent_at IS NULL")).toEqual([{ due_at: '2026-12-01T04:30:00.000Z' }]);
+  });
+
+  it('resolves the page an escalation raised, even for a severity that does not page', async () => {
+    const { channelId } = await declare('incident declare P3 Slow admin portal', 'U0DEVOPS');
+    clock.at = new Date('2026-12-01T06:31:00Z'); // P3 responds within 240 min
+    expect(t.app.services.incidents.runDueReminders()).toBe(1);
+    await flush();
+    expect((await pd.waitFor((e) => e.body.event_action === 'trigger')).body.dedup_key).toBe('golive/incident/1');
+    await golive(t, 'incident resolve Cache stampede', 'U0DEVOPS', channelId);
+    const resolve = await pd.waitFor((e) => e.body.event_action === 'resolve');
+    expect(resolve.body.dedup_key).toBe('golive/incident/1');
+  });
+
+  it('archives the channel and records nothing when declaring fails half-way', async () => {
+    t.slack.failNext('usergroups.users.list', { error: 'ratelimited' });
+    const reply = await privateReply(t, 'incident declare P1 Payments failing', 'U0DEVOPS');
+    expect(reply).toMatch(/^:warning: I couldn't read the members of user group <!subteam\^S0DEVOPS> from Slack/);
+    const created = t.slack.callsTo('conversations.create')[0]!;
+    const id = (created.result as { channel: { id: string } }).channel.id;
+    expect(t.slack.callsTo('conversations.archive').map((c) => c.args.channel)).toEqual([id]);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 0 }]);
+  });
+
+  it('lets only one of two racing declarations for the same alarm through, before any channel is made', async () => {
+    const alarm = { name: 'GoVisaX-Prod-HealthCheck', firedAt: '2026-12-01T02:29:00.000Z', post: null };
+    const results = await Promise.allSettled([
+      t.app.services.incidents.declare({ severity: 'P1', summary: 'HealthCheck', userId: 'U0DEVOPS', source: 'button', alarm }),
+      t.app.services.incidents.declare({ severity: 'P1', summary: 'HealthCheck', userId: 'U0CTO', declaredBy: 'golive', source: 'system', alarm }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(t.slack.callsTo('conversations.create')).toHaveLength(1);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
+  });
+
+  it('records a root cause, which stops the rollback prompt', async () => {
+    const { channelId } = await declare();
+    await golive(t, 'incident rootcause Migration 0042 locked orders', 'U0DEVOPS', channelId);
+    await t.slack.waitFor(() => query<{ root_cause: string | null }>(t, 'SELECT root_cause FROM incident')[0]!.root_cause !== null);
+    clock.at = new Date('2026-12-01T02:46:00Z');
+    t.app.services.incidents.runDueReminders();
+    await flush();
+    expect(posts(channelId).some((c) => String(c.args.text).startsWith('⏪'))).toBe(false);
+  });
 });

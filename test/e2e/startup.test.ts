@@ -58,14 +58,14 @@ describe('start-up', () => {
 });
 
 describe('paging needs a key', () => {
-  it('refuses to start a runbook whose alarm rules page on-call without PAGERDUTY_ROUTING_KEY', () => {
+  it('refuses to start a runbook that pages on-call without PAGERDUTY_ROUTING_KEY', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'golive-page-'));
     const res = runMain({ SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'sign-secret-value', GOLIVE_RUNBOOK: 'runbooks/govisax.yml', GOLIVE_DB: path.join(dir, 'db.sqlite') });
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
       [
         'golive cannot start; fix the configuration:',
-        "  - PAGERDUTY_ROUTING_KEY is not set, but the runbook's alarm rules page on-call (GoVisaX-Prod-API-5XX-Rate, GoVisaX-Prod-ECS-TaskStopped, GoVisaX-Prod-V2F-Circuit-Open, GoVisaX-Prod-HealthCheck): set the Events API v2 integration key, or set page: false",
+        "  - PAGERDUTY_ROUTING_KEY is not set, but the runbook pages on-call (GoVisaX-Prod-API-5XX-Rate, GoVisaX-Prod-ECS-TaskStopped, GoVisaX-Prod-V2F-Circuit-Open, GoVisaX-Prod-HealthCheck, incident severity P1, incident severity P2): set the Events API v2 integration key, or set page: false",
         '',
       ].join('\n'),
     );
