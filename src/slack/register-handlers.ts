@@ -47,6 +47,22 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     await args.next();
   });
 
+  /**
+   * A button handler: acknowledged at once (Slack's 3-second deadline), its
+   * work after, and any error turned into a private reply by the one handler.
+   */
+  function onButton(actionId: string | RegExp, run: (click: { body: BlockAction<ButtonAction>; action: ButtonAction; reply: (m: SlackMessage) => Promise<void> }) => Promise<unknown>): void {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const reply = privately(respond);
+      try {
+        await run({ body, action, reply });
+      } catch (err) {
+        await reply(renderError(describeError(err, logger, { action: action.action_id, user: body.user.id })));
+      }
+    });
+  }
+
   app.command('/golive', async ({ command, ack, respond }) => {
     await ack(); // within Slack's 3 seconds; the work and the reply follow
     const reply = privately(respond);
@@ -57,169 +73,116 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_CHECK_ITEM, async ({ ack, body, action, respond }) => {
-    await ack();
-    const reply = privately(respond);
-    try {
-      const channel = body.channel?.id ?? null;
-      const result = await checklist.check(action.value ?? '', { userId: body.user.id, source: 'button', channel }, null);
-      // A click on the Home tab has no message to update in place; republish the tab instead.
-      if (body.container?.type === 'view') await publishHome(body.user.id);
-      if (!result.changed) {
-        await reply(renderNotice(`\`${escapeText(result.status.item.id)}\` was already signed off by <@${result.status.changedBy}>; nothing changed.`));
-        await statusBoard.refreshAll();
-      }
-    } catch (err) {
-      await reply(renderError(describeError(err, logger, { action: ACTION_CHECK_ITEM, user: body.user.id })));
+  onButton(ACTION_CHECK_ITEM, async ({ body, action, reply }) => {
+    const channel = body.channel?.id ?? null;
+    const result = await checklist.check(action.value ?? '', { userId: body.user.id, source: 'button', channel }, null);
+    // A click on the Home tab has no message to update in place; republish the tab instead.
+    if (body.container?.type === 'view') await publishHome(body.user.id);
+    if (!result.changed) {
+      await reply(renderNotice(`\`${escapeText(result.status.item.id)}\` was already signed off by <@${result.status.changedBy}>; nothing changed.`));
+      await statusBoard.refreshAll();
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_STATUS_PAGE}`), async ({ ack, body, action, respond }) => {
-    await ack();
-    try {
-      const parsed = JSON.parse(action.value ?? '{}') as { g?: unknown; p?: unknown };
-      const gateId = typeof parsed.g === 'string' ? checklist.findGate(parsed.g).id : undefined;
-      const page = typeof parsed.p === 'number' && Number.isInteger(parsed.p) ? parsed.p : 1;
-      if (body.container?.type === 'view') {
-        await publishHome(body.user.id, page);
-      } else if (body.channel && body.message) {
-        const owner = store.statusMessage(body.channel.id, body.message.ts)?.viewer ?? body.user.id;
-        await statusBoard.showPage(body.channel.id, body.message.ts, owner, { gateId, page });
-      }
-    } catch (err) {
-      await privately(respond)(renderError(describeError(err, logger, { action: action.action_id, user: body.user.id })));
+  onButton(new RegExp(`^${ACTION_STATUS_PAGE}`), async ({ body, action }) => {
+    const parsed = JSON.parse(action.value ?? '{}') as { g?: unknown; p?: unknown };
+    const gateId = typeof parsed.g === 'string' ? checklist.findGate(parsed.g).id : undefined;
+    const page = typeof parsed.p === 'number' && Number.isInteger(parsed.p) ? parsed.p : 1;
+    if (body.container?.type === 'view') {
+      await publishHome(body.user.id, page);
+    } else if (body.channel && body.message) {
+      const owner = store.statusMessage(body.channel.id, body.message.ts)?.viewer ?? body.user.id;
+      await statusBoard.showPage(body.channel.id, body.message.ts, owner, { gateId, page });
     }
   });
 
-  function requestId(value: string | undefined): number {
+
+  /** The number a button carries; anything else is a forged or stale button. */
+  function buttonId(value: string | undefined, what = 'request'): number {
     const id = Number(value);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new GoliveError('unknown_request', 'That button does not name a request golive knows.');
+    if (!Number.isSafeInteger(id) || id <= 0) throw new GoliveError('unknown_request', `That button does not name a ${what} golive knows.`);
     return id;
   }
 
-  app.action<BlockAction<ButtonAction>>(ACTION_APPROVE, async ({ ack, body, action, respond }) => {
-    await ack();
-    const reply = privately(respond);
-    try {
-      const id = requestId(action.value);
-      const outcome = await approvals.approve(id, body.user.id, 'button', body.channel?.id ?? null);
-      if (outcome.kind === 'decided') return await reply(renderNotice(renderAlreadyDecided(outcome.request, runbook.launch.timezone)));
-      if (outcome.kind === 'duplicate') return await reply(renderNotice('You have already approved this request; it is waiting for more approvals.'));
+  onButton(ACTION_APPROVE, async ({ body, action, reply }) => {
+    const id = buttonId(action.value);
+    const outcome = await approvals.approve(id, body.user.id, 'button', body.channel?.id ?? null);
+    if (outcome.kind === 'decided') return await reply(renderNotice(renderAlreadyDecided(outcome.request, runbook.launch.timezone)));
+    if (outcome.kind === 'duplicate') return await reply(renderNotice('You have already approved this request; it is waiting for more approvals.'));
+    await changeBoard.updateRequest(id);
+    if (outcome.kind === 'recorded') return await reply(renderNotice(`Your approval is recorded: ${outcome.approvals} of ${outcome.needed} needed.`));
+    // Execution starts first: a slow card update must not delay a rollback.
+    services.background(async () => {
+      const running = deploys.executeApproved(outcome.request);
       await changeBoard.updateRequest(id);
-      if (outcome.kind === 'recorded') return await reply(renderNotice(`Your approval is recorded: ${outcome.approvals} of ${outcome.needed} needed.`));
-      // Execution starts first: a slow card update must not delay a rollback.
-      services.background(async () => {
-        const running = deploys.executeApproved(outcome.request);
-        await changeBoard.updateRequest(id);
-        await running;
-        await changeBoard.updateRequest(id);
-      });
-    } catch (err) {
-      await reply(renderError(describeError(err, logger, { action: ACTION_APPROVE, user: body.user.id })));
-    }
+      await running;
+      await changeBoard.updateRequest(id);
+    });
   });
 
   for (const [actionId, decide] of [
     [ACTION_REJECT, (id: number, user: string, channel: string | null) => approvals.reject(id, user, 'button', channel)],
     [ACTION_CANCEL, async (id: number, user: string, channel: string | null) => approvals.cancel(id, user, 'button', channel)],
   ] as const) {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
-      await ack();
-      const reply = privately(respond);
-      try {
-        const id = requestId(action.value);
-        const outcome = await decide(id, body.user.id, body.channel?.id ?? null);
-        if (outcome.kind === 'decided') return await reply(renderNotice(renderAlreadyDecided(outcome.request, runbook.launch.timezone)));
-        await changeBoard.updateRequest(id);
-      } catch (err) {
-        await reply(renderError(describeError(err, logger, { action: actionId, user: body.user.id })));
-      }
+    onButton(actionId, async ({ body, action, reply }) => {
+      const id = buttonId(action.value);
+      const outcome = await decide(id, body.user.id, body.channel?.id ?? null);
+      if (outcome.kind === 'decided') return await reply(renderNotice(renderAlreadyDecided(outcome.request, runbook.launch.timezone)));
+      await changeBoard.updateRequest(id);
     });
   }
 
-  app.action<BlockAction<ButtonAction>>(ACTION_ROLLBACK_FAILED_DEPLOY, async ({ ack, body, action, respond }) => {
-    await ack();
-    const reply = privately(respond);
-    try {
-      const deployId = Number(action.value);
-      if (!Number.isSafeInteger(deployId) || deployId <= 0) throw new GoliveError('unknown_request', 'That button does not name a deploy golive knows.');
-      const request = await deploys.proposeRollbackOfDeploy(deployId, body.user.id);
-      await changeBoard.postRequest(request);
-      await reply(renderNotice(`Rollback request #${request.id} is posted for approval. You cannot approve it yourself.`));
-    } catch (err) {
-      await reply(renderError(describeError(err, logger, { action: ACTION_ROLLBACK_FAILED_DEPLOY, user: body.user.id })));
+  onButton(ACTION_ROLLBACK_FAILED_DEPLOY, async ({ body, action, reply }) => {
+    const request = await deploys.proposeRollbackOfDeploy(buttonId(action.value, 'deploy'), body.user.id);
+    await changeBoard.postRequest(request);
+    await reply(renderNotice(`Rollback request #${request.id} is posted for approval. You cannot approve it yourself.`));
+  });
+
+  onButton(ACTION_ALARM_ACK, async ({ body, action, reply }) => {
+    const name = action.value ?? '';
+    const result = services.alarms.acknowledge(name, body.user.id);
+    if (!result.ok) {
+      const row = result.row;
+      const why = !row
+        ? `golive does not watch an alarm called \`${escapeText(name.slice(0, 200))}\`.`
+        : row.state !== 'ALARM'
+          ? `\`${escapeText(name)}\` is ${row.state} now; there is nothing to acknowledge.`
+          : `\`${escapeText(name)}\` was already acknowledged by <@${row.acked_by}>.`;
+      await reply(renderNotice(`${why} Nothing changed.`));
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_ALARM_ACK, async ({ ack, body, action, respond }) => {
-    await ack();
-    const reply = privately(respond);
-    try {
-      const name = action.value ?? '';
-      const result = services.alarms.acknowledge(name, body.user.id);
-      if (!result.ok) {
-        const row = result.row;
-        const why = !row
-          ? `golive does not watch an alarm called \`${escapeText(name.slice(0, 200))}\`.`
-          : row.state !== 'ALARM'
-            ? `\`${escapeText(name)}\` is ${row.state} now; there is nothing to acknowledge.`
-            : `\`${escapeText(name)}\` was already acknowledged by <@${row.acked_by}>.`;
-        await reply(renderNotice(`${why} Nothing changed.`));
-      }
-    } catch (err) {
-      await reply(renderError(describeError(err, logger, { action: ACTION_ALARM_ACK, user: body.user.id })));
-    }
+  onButton(ACTION_ALARM_DECLARE, async ({ body, action, reply }) => {
+    const name = action.value ?? '';
+    const row = services.alarms.row(name);
+    if (!row?.fired_at) throw new GoliveError('usage', `golive has no firing of \`${escapeText(name.slice(0, 200))}\` to declare an incident for.`);
+    const rule = services.alarms.ruleFor(name);
+    const defined = (['P1', 'P2', 'P3', 'P4'] as const).filter((s) => runbook.incidents?.severities[s]);
+    const severity = rule.incident ?? (defined.includes('P2') ? 'P2' : (defined[0] ?? 'P2'));
+    const { incident } = await services.incidents.declare({
+      severity,
+      summary: `${name}: ${row.reason}`,
+      userId: body.user.id,
+      source: 'button',
+      alarm: { name, firedAt: row.fired_at, post: row.post_outbox_id },
+    });
+    await reply(renderNotice(`INC-${incident.id} (${severity}) is open in <#${incident.channel_id}>; you are its commander.`));
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_ALARM_DECLARE, async ({ ack, body, action, respond }) => {
-    await ack();
-    const reply = privately(respond);
-    try {
-      const name = action.value ?? '';
-      const row = services.alarms.row(name);
-      if (!row?.fired_at) throw new GoliveError('usage', `golive has no firing of \`${escapeText(name.slice(0, 200))}\` to declare an incident for.`);
-      const rule = services.alarms.ruleFor(name);
-      const defined = (['P1', 'P2', 'P3', 'P4'] as const).filter((s) => runbook.incidents?.severities[s]);
-      const severity = rule.incident ?? (defined.includes('P2') ? 'P2' : (defined[0] ?? 'P2'));
-      const { incident } = await services.incidents.declare({
-        severity,
-        summary: `${name}: ${row.reason}`,
-        userId: body.user.id,
-        source: 'button',
-        alarm: { name, firedAt: row.fired_at, post: row.post_outbox_id },
-      });
-      await reply(renderNotice(`INC-${incident.id} (${severity}) is open in <#${incident.channel_id}>; you are its commander.`));
-    } catch (err) {
-      await reply(renderError(describeError(err, logger, { action: ACTION_ALARM_DECLARE, user: body.user.id })));
-    }
+  onButton(ACTION_INCIDENT_ACK, async ({ body, action, reply }) => {
+    const { ok, incident } = services.incidents.acknowledge(buttonId(action.value, 'incident'), body.user.id);
+    if (!ok) await reply(renderNotice(incident.state !== 'open' ? `INC-${incident.id} is resolved; nothing to acknowledge.` : `INC-${incident.id} was already acknowledged by <@${incident.acked_by}>; nothing changed.`));
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_INCIDENT_ACK, async ({ ack, body, action, respond }) => {
-    await ack();
-    const reply = privately(respond);
-    try {
-      const { ok, incident } = services.incidents.acknowledge(Number(action.value), body.user.id);
-      if (!ok) await reply(renderNotice(incident.state !== 'open' ? `INC-${incident.id} is resolved; nothing to acknowledge.` : `INC-${incident.id} was already acknowledged by <@${incident.acked_by}>; nothing changed.`));
-    } catch (err) {
-      await reply(renderError(describeError(err, logger, { action: ACTION_INCIDENT_ACK, user: body.user.id })));
+  onButton(ACTION_INCIDENT_ROLLBACK, async ({ body, action, reply }) => {
+    const [id, service = ''] = (action.value ?? '').split(':');
+    const inc = services.incidents.get(Number(id));
+    if (inc.state !== 'open' || inc.root_cause) {
+      return await reply(renderNotice(`INC-${inc.id} ${inc.state !== 'open' ? 'is resolved' : 'has a root cause recorded'}; no rollback was requested. Use \`/golive rollback ${escapeText(service)}\` if one is still needed.`));
     }
-  });
-
-  app.action<BlockAction<ButtonAction>>(ACTION_INCIDENT_ROLLBACK, async ({ ack, body, action, respond }) => {
-    await ack();
-    const reply = privately(respond);
-    try {
-      const [id, service = ''] = (action.value ?? '').split(':');
-      const inc = services.incidents.get(Number(id));
-      if (inc.state !== 'open' || inc.root_cause) {
-        return await reply(renderNotice(`INC-${inc.id} ${inc.state !== 'open' ? 'is resolved' : 'has a root cause recorded'}; no rollback was requested. Use \`/golive rollback ${escapeText(service)}\` if one is still needed.`));
-      }
-      const request = await deploys.proposeRollback(service, [`INC-${Number(id)} has no root cause yet`], body.user.id, 'button');
-      await changeBoard.postRequest(request);
-      await reply(renderNotice(`Rollback request #${request.id} for \`${escapeText(service)}\` is posted in the ops channel for approval.`));
-    } catch (err) {
-      await reply(renderError(describeError(err, logger, { action: ACTION_INCIDENT_ROLLBACK, user: body.user.id })));
-    }
+    const request = await deploys.proposeRollback(service, [`INC-${Number(id)} has no root cause yet`], body.user.id, 'button');
+    await changeBoard.postRequest(request);
+    await reply(renderNotice(`Rollback request #${request.id} for \`${escapeText(service)}\` is posted in the ops channel for approval.`));
   });
 
   type ViewValues = Parameters<typeof field>[0];
