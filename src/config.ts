@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isHttpUrl } from './is-http-url.js';
 
 /** Everything golive reads from the environment, read once at start-up. */
 export interface Config {
@@ -30,14 +31,6 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-function validUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Reads and checks the configuration, reporting every problem at once.
@@ -59,7 +52,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (appToken && !appToken.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN does not look like an app-level token (it should start with "xapp-"); unset it for HTTP mode');
 
   let apiUrl = get('SLACK_API_URL') ?? 'https://slack.com/api/';
-  if (!validUrl(apiUrl)) problems.push('SLACK_API_URL is not an http(s) URL');
+  if (!isHttpUrl(apiUrl)) problems.push('SLACK_API_URL is not an http(s) URL');
   else if (!apiUrl.endsWith('/')) apiUrl += '/';
 
   const portText = get('PORT') ?? '3000';
@@ -72,16 +65,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dbPath = get('GOLIVE_DB') ?? path.join('data', 'golive.db');
 
   const endpointUrl = get('AWS_ENDPOINT_URL');
-  if (endpointUrl && !validUrl(endpointUrl)) problems.push('AWS_ENDPOINT_URL is not an http(s) URL');
+  if (endpointUrl && !isHttpUrl(endpointUrl)) problems.push('AWS_ENDPOINT_URL is not an http(s) URL');
 
   const eventsUrl = get('PAGERDUTY_EVENTS_URL') ?? 'https://events.pagerduty.com/v2/enqueue';
-  if (!validUrl(eventsUrl)) problems.push('PAGERDUTY_EVENTS_URL is not an http(s) URL');
+  if (!isHttpUrl(eventsUrl)) problems.push('PAGERDUTY_EVENTS_URL is not an http(s) URL');
   const routingKey = get('PAGERDUTY_ROUTING_KEY');
   if (routingKey && !/^[A-Za-z0-9]{32}$/.test(routingKey)) problems.push('PAGERDUTY_ROUTING_KEY should be the 32-character integration key of an Events API v2 integration');
 
   const pdApiToken = get('PAGERDUTY_API_TOKEN');
   const pdApiUrl = get('PAGERDUTY_API_URL') ?? 'https://api.pagerduty.com';
-  if (!validUrl(pdApiUrl)) problems.push('PAGERDUTY_API_URL is not an http(s) URL');
+  if (!isHttpUrl(pdApiUrl)) problems.push('PAGERDUTY_API_URL is not an http(s) URL');
   const eventBridgeSecret = get('GOLIVE_EVENTBRIDGE_SECRET');
   if (eventBridgeSecret && eventBridgeSecret.length < 16) problems.push('GOLIVE_EVENTBRIDGE_SECRET must be at least 16 characters');
 

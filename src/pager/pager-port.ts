@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isHttpUrl } from '../is-http-url.js';
 
 /** What an event asks PagerDuty to do with the alert its dedup key names. */
 export type PagerAction = 'trigger' | 'acknowledge' | 'resolve';
@@ -121,14 +122,6 @@ export function pagerDedupKey(key: string): string {
 // RFC 3339 date-time, also allowing the colon-less offset (`+0000`) PagerDuty's own examples use.
 const DATE_TIME = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:?\d\d)$/;
 
-function isHttpUrl(href: string): boolean {
-  try {
-    const u = new URL(href);
-    return u.protocol === 'https:' || u.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The Events API v2 `/v2/enqueue` body for `event`, per PagerDuty's OpenAPI

@@ -325,12 +325,13 @@ export class IncidentService {
     return row;
   }
 
-  /** Resolves with "<root cause> | <resolution>" (the part after | is optional). */
-  resolve(incident: IncidentRow, text: string, userId: string): IncidentRow {
+  /** Resolves with "<root cause> | <resolution>" typed as one text (the part after | is optional), or the two fields of the modal. */
+  resolve(incident: IncidentRow, text: string | { rootCause: string; resolution?: string }, userId: string): IncidentRow {
     if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} was already resolved by <@${incident.resolved_by}>.`);
-    const [rootCause = '', ...rest] = text.split('|');
+    const [typedCause = '', ...rest] = typeof text === 'string' ? text.split('|') : [];
+    const rootCause = typeof text === 'string' ? typedCause : text.rootCause;
     if (!rootCause.trim()) throw new GoliveError('usage', 'Resolving needs the root cause.', 'Usage: `/golive incident resolve <root cause> [| <resolution>]`');
-    const resolution = rest.join('|').trim() || '—';
+    const resolution = (typeof text === 'string' ? rest.join('|') : (text.resolution ?? '')).trim() || '—';
     const { store, clock, runbook } = this.deps;
     const now = clock.now();
     const at = now.toISOString();

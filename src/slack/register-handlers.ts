@@ -196,38 +196,54 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     }
   };
 
-  app.view(VIEW_DECLARE, async ({ ack, body, view }) => {
-    const values = view.state.values as unknown as ViewValues;
-    if (!field(values, 'summary')) return ack({ response_action: 'errors', errors: { summary: 'An incident needs a summary.' } });
-    await ack();
-    const channel = view.private_metadata || runbook.launch.channel;
-    await whenSubmitted(body.user.id, channel, async () => {
-      const { incident } = await services.incidents.declare({ severity: field(values, 'severity'), summary: field(values, 'summary'), services: field(values, 'services'), userId: body.user.id, source: 'command' });
+  /**
+   * A modal submission: a missing required field is shown on the form (the
+   * only answer Slack allows after submit); otherwise acknowledged at once and
+   * the work's outcome sent to the submitter.
+   */
+  function onSubmit(callbackId: string, required: { block: string; message: string }, run: (values: ViewValues, userId: string, metadata: string) => { channel: string; work: () => Promise<string> }): void {
+    app.view(callbackId, async ({ ack, body, view }) => {
+      const values = view.state.values as unknown as ViewValues;
+      if (!field(values, required.block)) return ack({ response_action: 'errors', errors: { [required.block]: required.message } });
+      await ack();
+      try {
+        const { channel, work } = run(values, body.user.id, view.private_metadata);
+        await whenSubmitted(body.user.id, channel, work);
+      } catch (err) {
+        // Nowhere to reply before we know the channel: the ops channel it is.
+        await whenSubmitted(body.user.id, runbook.launch.channel, () => Promise.reject(err));
+      }
+    });
+  }
+
+  onSubmit(VIEW_DECLARE, { block: 'summary', message: 'An incident needs a summary.' }, (values, userId, metadata) => ({
+    channel: metadata || runbook.launch.channel,
+    work: async () => {
+      const { incident } = await services.incidents.declare({ severity: field(values, 'severity'), summary: field(values, 'summary'), services: field(values, 'services'), userId, source: 'command' });
       return `INC-${incident.id} is open in <#${incident.channel_id}>; you are its commander.`;
-    });
+    },
+  }));
+
+  onSubmit(VIEW_UPDATE, { block: 'status', message: 'Say where things stand.' }, (values, userId, metadata) => {
+    const incident = services.incidents.get(Number(metadata));
+    return {
+      channel: incident.channel_id,
+      work: async () => {
+        const updated = services.incidents.update(incident, { status: field(values, 'status'), actions: field(values, 'actions'), next_steps: field(values, 'next_steps'), eta: field(values, 'eta') }, userId);
+        return `Update #${updated.updates} is posted.`;
+      },
+    };
   });
 
-  app.view(VIEW_UPDATE, async ({ ack, body, view }) => {
-    const values = view.state.values as unknown as ViewValues;
-    if (!field(values, 'status')) return ack({ response_action: 'errors', errors: { status: 'Say where things stand.' } });
-    await ack();
-    const incident = services.incidents.get(Number(view.private_metadata));
-    await whenSubmitted(body.user.id, incident.channel_id, async () => {
-      const updated = services.incidents.update(incident, { status: field(values, 'status'), actions: field(values, 'actions'), next_steps: field(values, 'next_steps'), eta: field(values, 'eta') }, body.user.id);
-      return `Update #${updated.updates} is posted.`;
-    });
-  });
-
-  app.view(VIEW_RESOLVE, async ({ ack, body, view }) => {
-    const values = view.state.values as unknown as ViewValues;
-    if (!field(values, 'root_cause')) return ack({ response_action: 'errors', errors: { root_cause: 'Resolving needs the root cause.' } });
-    await ack();
-    const incident = services.incidents.get(Number(view.private_metadata));
-    await whenSubmitted(body.user.id, incident.channel_id, async () => {
-      const resolution = field(values, 'resolution');
-      services.incidents.resolve(incident, resolution ? `${field(values, 'root_cause').replace(/\|/g, '/')} | ${resolution}` : field(values, 'root_cause').replace(/\|/g, '/'), body.user.id);
-      return `INC-${incident.id} is resolved.`;
-    });
+  onSubmit(VIEW_RESOLVE, { block: 'root_cause', message: 'Resolving needs the root cause.' }, (values, userId, metadata) => {
+    const incident = services.incidents.get(Number(metadata));
+    return {
+      channel: incident.channel_id,
+      work: async () => {
+        services.incidents.resolve(incident, { rootCause: field(values, 'root_cause'), resolution: field(values, 'resolution') }, userId);
+        return `INC-${incident.id} is resolved.`;
+      },
+    };
   });
 
   async function publishHome(userId: string, page = 1): Promise<void> {
