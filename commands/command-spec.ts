@@ -5,7 +5,10 @@ import type { AlarmService } from '../src/services/alarms.js';
 import type { ApprovalService } from '../src/services/approvals.js';
 import type { ChecklistService } from '../src/services/checklist.js';
 import type { DeployService } from '../src/services/deploy.js';
+import type { GoNoGoService } from '../src/services/gonogo.js';
 import type { IncidentService } from '../src/services/incidents.js';
+import type { TimelineService } from '../src/services/timeline.js';
+import type { HomeTab } from '../src/slack/home-tab.js';
 import type { ChangeBoard } from '../src/slack/change-board.js';
 import type { SlackMessage, SlackPort } from '../src/slack/slack-port.js';
 import type { StatusBoard } from '../src/slack/status-board.js';
@@ -25,6 +28,10 @@ export interface CommandServices {
   changeBoard: ChangeBoard;
   alarms: AlarmService;
   incidents: IncidentService;
+  gonogo: GoNoGoService;
+  timeline: TimelineService;
+  /** The App Home dashboard, republished for its viewers when the launch changes. */
+  home: HomeTab;
   /** Runs long work (a rollout) after the reply; the app waits for it on shutdown. */
   background(task: () => Promise<unknown>): void;
   /** Every command's spec, for `help`. */

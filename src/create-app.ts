@@ -36,6 +36,12 @@ import { createSlackAdapter } from './slack/slack-adapter.js';
 import type { SlackPort } from './slack/slack-port.js';
 import { ChangeBoard } from './slack/change-board.js';
 import { StatusBoard } from './slack/status-board.js';
+import { GoNoGoService } from './services/gonogo.js';
+import { TimelineService } from './services/timeline.js';
+import { SlackGoNoGoNotifier } from './slack/gonogo-notifier.js';
+import { SlackTimelineNotifier } from './slack/timeline-notifier.js';
+import { HomeTab } from './slack/home-tab.js';
+import { decisionLine } from './slack/render-gonogo.js';
 
 /** What `createApp` needs; everything but `config` defaults to the real thing. */
 export interface AppOptions {
@@ -60,6 +66,8 @@ export interface AppOptions {
   outboxPollMs?: number;
   /** Turns the alarm poll schedule off (tests call `alarms.poll()` themselves). */
   alarmPolling?: boolean;
+  /** How long App Home waits for a burst of changes to settle before republishing (default 2 s). */
+  homeDebounceMs?: number;
 }
 
 /** A wired golive instance. */
@@ -132,7 +140,20 @@ export function createApp(options: AppOptions): GoliveApp {
   const slack = options.slack ?? createSlackAdapter(bolt.client);
   const roles = new RoleDirectory(runbook, slack, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
-  const statusBoard = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger });
+  const statusBoard = new StatusBoard({
+    runbook,
+    store,
+    slack,
+    checklist,
+    roles,
+    clock,
+    logger,
+    decision: () => {
+      // Called only when rendering, after everything below is built.
+      const latest = goNoGo.configured ? goNoGo.latest() : undefined;
+      return latest ? decisionLine(latest, runbook.launch.timezone) : undefined;
+    },
+  });
   const pager = options.pager ?? (config.pagerduty.routingKey ? createPagerDutyAdapter({ routingKey: config.pagerduty.routingKey, eventsUrl: config.pagerduty.eventsUrl }) : undefined);
   const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager);
 
@@ -145,6 +166,7 @@ export function createApp(options: AppOptions): GoliveApp {
       scheduled = false;
       void outbox.flush();
       void statusBoard.refreshAll();
+      home.changed();
     });
   };
   announceChecklistChanges({ runbook, store, checklist, clock, afterCommit });
@@ -154,14 +176,23 @@ export function createApp(options: AppOptions): GoliveApp {
   const cloudwatch = options.cloudwatch ?? createCloudWatchAdapter(awsOptions);
   const approvals = new ApprovalService(runbook, store, roles, clock);
   const deploys = new DeployService({ runbook, store, ecs, cloudwatch, checklist, roles, approvals, clock, logger, rolloutPollMs: options.rolloutPollMs ?? 5000 });
-  const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => void outbox.flush() });
+  const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => void outbox.flush(), onChange: () => home.changed() });
   deploys.observe(changeBoard);
 
-  const alarms = new AlarmService({ runbook, store, cloudwatch, clock, logger, defaultRegion: config.aws.region, afterCommit: () => void outbox.flush() });
+  const flushAndRefreshHome = () => {
+    void outbox.flush();
+    home.changed();
+  };
+  const alarms = new AlarmService({ runbook, store, cloudwatch, clock, logger, defaultRegion: config.aws.region, afterCommit: flushAndRefreshHome });
   alarms.notify(new SlackAlarmNotifier({ runbook, store, clock }));
   const onCall = config.pagerduty.apiToken ? createOnCallLookup({ token: config.pagerduty.apiToken, apiUrl: config.pagerduty.apiUrl }) : undefined;
-  const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: () => void outbox.flush(), onCall, canPage: pager !== undefined });
+  const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: flushAndRefreshHome, onCall, canPage: pager !== undefined });
   incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
+  const timeline = new TimelineService({ runbook, store, clock, roles, logger, afterCommit });
+  timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: () => timeline.t0()?.at }));
+  const goNoGo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: config.aws.region, afterCommit });
+  goNoGo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => goNoGo.voterLabel() }));
+  const home = new HomeTab({ runbook, store, slack, clock, logger, statusBoard, alarms, incidents, timeline, gonogo: goNoGo, debounceMs: options.homeDebounceMs ?? 2000 });
   alarms.onIncidentNeeded((need) =>
     background(async () => {
       // The commander of an alarm-declared incident is the severity's owner (else its first invitee): someone who can act.
@@ -201,7 +232,7 @@ export function createApp(options: AppOptions): GoliveApp {
     inFlight.add(p);
   };
 
-  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, slack, background, specs: commandSpecs };
+  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, gonogo: goNoGo, timeline, home, slack, background, specs: commandSpecs };
   registerHandlers(bolt, services, slack);
 
   const rb = runbook;
@@ -232,6 +263,7 @@ export function createApp(options: AppOptions): GoliveApp {
   let healthServer: Server | undefined;
   let expiryTimer: NodeJS.Timeout | undefined;
   let alarmTask: ScheduledTask | undefined;
+  let milestoneTask: ScheduledTask | undefined;
   let httpServer: Server | undefined;
   return {
     store,
@@ -259,6 +291,18 @@ export function createApp(options: AppOptions): GoliveApp {
           logger.error({ err }, 'incident reminder sweep failed');
         }
       };
+      // Milestones: the first run posts any missed while golive was down, marked late; then twice a minute.
+      timeline.ensureStarted();
+      timeline.syncRunbookT0();
+      const postMilestones = () => {
+        try {
+          timeline.runDue();
+        } catch (err) {
+          logger.error({ err }, 'milestone run failed; the next one will retry');
+        }
+      };
+      postMilestones();
+      if (runbook.milestones.length > 0) milestoneTask = cron.schedule('*/30 * * * * *', postMilestones, { noOverlap: true, name: 'milestones' });
       expiryTimer = setInterval(sweep, options.expirySweepMs ?? 30_000);
       expiryTimer.unref();
       if (runbook.alarms && options.alarmPolling !== false) {
@@ -296,6 +340,8 @@ export function createApp(options: AppOptions): GoliveApp {
     async stop() {
       if (expiryTimer) clearInterval(expiryTimer);
       await alarmTask?.destroy();
+      await milestoneTask?.destroy();
+      home.stop();
       await Promise.allSettled([...inFlight]);
       await outbox.stop();
       await bolt.stop().catch(() => undefined);

@@ -237,4 +237,56 @@ export const migrations: Migration[] = [
       CREATE INDEX reminder_due ON reminder (due_at) WHERE sent_at IS NULL AND cancelled_at IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'T-0, milestones, go/no-go decisions and App Home viewers',
+    sql: `
+      -- Launch settings changed at run time (T-0), with who changed them; the runbook's value is the default.
+      CREATE TABLE launch_setting (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at TEXT NOT NULL
+      );
+
+      -- A milestone is posted once, ever: the row is claimed in the transaction that queues its post.
+      CREATE TABLE milestone_post (
+        key       TEXT PRIMARY KEY,
+        due_at    TEXT NOT NULL,
+        posted_at TEXT NOT NULL,
+        late_ms   INTEGER NOT NULL DEFAULT 0,
+        outbox_id INTEGER REFERENCES outbox (id)
+      );
+
+      CREATE TABLE gonogo_decision (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        state          TEXT NOT NULL CHECK (state IN ('open', 'go', 'no_go')),
+        opened_by      TEXT NOT NULL,
+        opened_at      TEXT NOT NULL,
+        -- The criteria as evaluated when the card was posted: what the voters saw.
+        evidence       TEXT NOT NULL,
+        votes_required INTEGER NOT NULL,
+        channel        TEXT NOT NULL,
+        card_outbox_id INTEGER REFERENCES outbox (id),
+        decided_at     TEXT
+      );
+      -- One open decision at a time: two people running /golive gonogo together get the same card.
+      CREATE UNIQUE INDEX gonogo_one_open ON gonogo_decision (state) WHERE state = 'open';
+
+      CREATE TABLE gonogo_vote (
+        decision_id INTEGER NOT NULL REFERENCES gonogo_decision (id),
+        user_id     TEXT NOT NULL,
+        vote        TEXT NOT NULL CHECK (vote IN ('go', 'no_go')),
+        note        TEXT,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (decision_id, user_id)
+      );
+
+      -- Who has opened the Home tab, so it can be republished for them when the launch changes.
+      CREATE TABLE home_viewer (
+        user_id   TEXT PRIMARY KEY,
+        opened_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

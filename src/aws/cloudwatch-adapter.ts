@@ -1,6 +1,6 @@
-import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, type CompositeAlarm, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand, type CompositeAlarm, type MetricAlarm, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
-import type { AlarmHistoryItem, AlarmState, CloudWatchPort } from './cloudwatch-port.js';
+import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricQuery, MetricRef, MetricSeries } from './cloudwatch-port.js';
 import { awsClientConfig, perRegion, type AwsClientOptions } from './ecs-adapter.js';
 
 /** How the real CloudWatch adapter builds its clients. */
@@ -27,6 +27,7 @@ export function createCloudWatchAdapter(options: CloudWatchAdapterOptions = {}):
   const clientFor = perRegion((region) => (options.clientFor ? options.clientFor(region) : createCloudWatchClient(region, options)));
   return {
     describeAlarmHistory: (region, name, since) => describeAlarmHistory(clientFor(region), region, name, since),
+    getMetricData: (region, query, start, end) => getMetricData(clientFor(region), region, query, start, end),
     describeAlarms: (region, prefixes) =>
       describeAlarms(clientFor(region), region, prefixes, options.maxRecords === undefined ? {} : { maxRecords: options.maxRecords }),
   };
@@ -130,4 +131,51 @@ export async function describeAlarmHistory(client: CloudWatchClient, region: str
 
 function toState(value: string | undefined): AlarmState['state'] {
   return value === 'OK' || value === 'ALARM' ? value : 'INSUFFICIENT_DATA';
+}
+
+function metricStat(ref: MetricRef, period: number): MetricDataQuery['MetricStat'] {
+  return {
+    Metric: { Namespace: ref.namespace, MetricName: ref.metric, Dimensions: Object.entries(ref.dimensions).map(([Name, Value]) => ({ Name, Value })) },
+    Period: period,
+    Stat: ref.stat,
+  };
+}
+
+/** The id of the query whose datapoints are returned. */
+const RESULT_ID = 'result';
+
+/**
+ * Datapoints of one metric, or of a metric-math expression (its inputs are
+ * fetched with ReturnData false), oldest first, following NextToken.
+ */
+export async function getMetricData(client: CloudWatchClient, region: string, query: MetricQuery, start: Date, end: Date): Promise<MetricSeries> {
+  const queries: MetricDataQuery[] =
+    'metric' in query
+      ? [{ Id: RESULT_ID, MetricStat: metricStat(query.metric, query.period), ReturnData: true }]
+      : [
+          ...Object.entries(query.metrics).map(([id, ref]) => ({ Id: id, MetricStat: metricStat(ref, query.period), ReturnData: false })),
+          { Id: RESULT_ID, Expression: query.expression, Period: query.period, ReturnData: true },
+        ];
+  const subject = 'metric' in query ? `${query.metric.namespace} ${query.metric.metric}` : `the expression "${query.expression}"`;
+  const call: AwsCall = { api: 'CloudWatch', iamPrefix: 'cloudwatch', operation: 'GetMetricData', region, subject };
+  const points: { at: string; value: number }[] = [];
+  let nextToken: string | undefined;
+  do {
+    let page;
+    try {
+      page = await client.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: 'TimestampAscending', NextToken: nextToken }));
+    } catch (err) {
+      throw classifyAwsError(err, call);
+    }
+    for (const r of page.MetricDataResults ?? []) {
+      if (r.Id !== RESULT_ID) continue;
+      (r.Values ?? []).forEach((v, i) => {
+        // A statistic the service cannot compute comes back as a missing value, not a number.
+        if (typeof v === 'number' && Number.isFinite(v)) points.push({ at: r.Timestamps?.[i]?.toISOString() ?? end.toISOString(), value: v });
+      });
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  points.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return { values: points.map((p) => p.value), timestamps: points.map((p) => p.at) };
 }

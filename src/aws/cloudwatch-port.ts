@@ -18,10 +18,30 @@ export interface AlarmHistoryItem {
   reason: string;
 }
 
+/** One metric as GetMetricData's MetricStat names it. */
+export interface MetricRef {
+  namespace: string;
+  metric: string;
+  dimensions: Record<string, string>;
+  /** `Average`, `Sum`, `Maximum`, … or a percentile such as `p95`. */
+  stat: string;
+}
+
+/** What to read: one metric, or a metric-math expression over named metrics. */
+export type MetricQuery = { period: number } & ({ metric: MetricRef } | { expression: string; metrics: Record<string, MetricRef> });
+
+/** The datapoints GetMetricData returned, oldest first. */
+export interface MetricSeries {
+  values: number[];
+  timestamps: string[];
+}
+
 /** The CloudWatch reads golive needs. */
 export interface CloudWatchPort {
   /** Every metric and composite alarm whose name starts with one of `prefixes`, all pages. */
   describeAlarms(region: string, prefixes: readonly string[]): Promise<AlarmState[]>;
   /** State changes of one alarm since `since`, oldest first. Some implementations (moto) lack it: callers tolerate a failure. */
   describeAlarmHistory(region: string, name: string, since: string): Promise<AlarmHistoryItem[]>;
+  /** Datapoints of one metric or expression between `start` and `end` (GetMetricData, all pages). */
+  getMetricData(region: string, query: MetricQuery, start: Date, end: Date): Promise<MetricSeries>;
 }

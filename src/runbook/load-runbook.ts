@@ -132,9 +132,6 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
     rb.gonogo.voters.forEach((r, i) => needRole(r, ['gonogo', 'voters', i]));
     rb.gonogo.criteria.forEach((c, ci) => {
       if (c.type === 'gates_signed') c.gates.forEach((g, i) => needGate(g, ['gonogo', 'criteria', ci, 'gates', i]));
-      if (c.type === 'no_incidents' && c.since.startsWith('T') && !rb.launch.t0) {
-        out.push({ path: ['gonogo', 'criteria', ci, 'since'], reason: 'a time relative to T-0 needs launch.t0' });
-      }
     });
   }
   rb.milestones.forEach((m, mi) => {
@@ -143,9 +140,14 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
       if (!stepIds.has(s)) out.push({ path: ['milestones', mi, 'steps', i], reason: `unknown step "${s}"` });
     });
   });
-  if (rb.milestones.some((m) => m.at.startsWith('T')) && !rb.launch.t0) {
-    // Not an error: T-0 may be set later with `/golive t0`; milestones wait until then.
-  }
+  // A milestone is remembered as posted by its title, so titles must tell milestones apart.
+  const titles = new Set<string>();
+  rb.milestones.forEach((m, mi) => {
+    const key = m.title.trim().toLowerCase();
+    if (titles.has(key)) out.push({ path: ['milestones', mi, 'title'], reason: `another milestone is already titled "${m.title}"` });
+    titles.add(key);
+  });
+  // Relative times without launch.t0 are not an error: T-0 may be set later with `/golive t0`; they wait until then.
   return out;
 }
 

@@ -14,7 +14,7 @@ import type { SlackPort } from './slack-port.js';
  */
 export class ChangeBoard implements DeployObserver {
   constructor(
-    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; approvals: ApprovalService; clock: Clock; logger: Logger; kickOutbox: () => void },
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; approvals: ApprovalService; clock: Clock; logger: Logger; kickOutbox: () => void; onChange?: () => void },
   ) {}
 
   private get tz(): string {
@@ -23,6 +23,7 @@ export class ChangeBoard implements DeployObserver {
 
   /** Posts the approval card for a new request and remembers where it is. */
   async postRequest(request: ChangeRequestRow): Promise<void> {
+    this.deps.onChange?.();
     const channel = request.channel ?? this.deps.runbook.launch.channel;
     try {
       const posted = await this.deps.slack.postMessage(channel, this.requestMessage(request));
@@ -36,6 +37,7 @@ export class ChangeBoard implements DeployObserver {
 
   /** Re-renders a request's card in place. */
   async updateRequest(id: number): Promise<void> {
+    this.deps.onChange?.();
     const r = this.deps.store.request(id);
     if (!r?.message_ts || !r.channel) return;
     try {

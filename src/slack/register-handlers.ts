@@ -2,7 +2,8 @@ import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { CommandServices } from '../../commands/command-spec.js';
 import { describeError, GoliveError } from '../errors.js';
 import { escapeText } from './escape.js';
-import { ACTION_CHECK_ITEM, ACTION_STATUS_PAGE, MAX_HOME_BLOCKS, renderError, renderNotice } from './render.js';
+import { ACTION_CHECK_ITEM, ACTION_STATUS_PAGE, renderError, renderNotice } from './render.js';
+import { ACTION_GONOGO_GO, ACTION_GONOGO_NOGO, VIEW_GONOGO_VOTE, voteModal } from './render-gonogo.js';
 import { ACTION_ALARM_ACK, ACTION_ALARM_DECLARE } from './render-alarms.js';
 import { ACTION_INCIDENT_ACK, ACTION_INCIDENT_ROLLBACK } from './incident-notifier.js';
 import { field, VIEW_DECLARE, VIEW_RESOLVE, VIEW_UPDATE } from './incident-modals.js';
@@ -77,7 +78,7 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     const channel = body.channel?.id ?? null;
     const result = await checklist.check(action.value ?? '', { userId: body.user.id, source: 'button', channel }, null);
     // A click on the Home tab has no message to update in place; republish the tab instead.
-    if (body.container?.type === 'view') await publishHome(body.user.id);
+    if (body.container?.type === 'view') await services.home.publish(body.user.id);
     if (!result.changed) {
       await reply(renderNotice(`\`${escapeText(result.status.item.id)}\` was already signed off by <@${result.status.changedBy}>; nothing changed.`));
       await statusBoard.refreshAll();
@@ -89,7 +90,8 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     const gateId = typeof parsed.g === 'string' ? checklist.findGate(parsed.g).id : undefined;
     const page = typeof parsed.p === 'number' && Number.isInteger(parsed.p) ? parsed.p : 1;
     if (body.container?.type === 'view') {
-      await publishHome(body.user.id, page);
+      // The Home tab has no pages any more; an old button just shows it afresh.
+      await services.home.publish(body.user.id);
     } else if (body.channel && body.message) {
       const owner = store.statusMessage(body.channel.id, body.message.ts)?.viewer ?? body.user.id;
       await statusBoard.showPage(body.channel.id, body.message.ts, owner, { gateId, page });
@@ -246,15 +248,45 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     };
   });
 
-  async function publishHome(userId: string, page = 1): Promise<void> {
-    const rendered = await statusBoard.render(userId, { page }, MAX_HOME_BLOCKS);
-    await slack.publishHome(userId, rendered.blocks);
+  for (const [actionId, vote] of [
+    [ACTION_GONOGO_GO, 'go'],
+    [ACTION_GONOGO_NOGO, 'no_go'],
+  ] as const) {
+    onButton(actionId, async ({ body, action }) => {
+      // Refused before the modal opens: a non-voter, a second vote or a decided card never sees the form.
+      const decision = await services.gonogo.checkMayVote(buttonId(action.value, 'go/no-go decision'), body.user.id);
+      await slack.openView(body.trigger_id, voteModal(decision, vote));
+    });
   }
+
+  app.view(VIEW_GONOGO_VOTE, async ({ ack, body, view }) => {
+    let meta: { d?: unknown; v?: unknown };
+    try {
+      meta = JSON.parse(view.private_metadata) as { d?: unknown; v?: unknown };
+    } catch {
+      meta = {};
+    }
+    const values = view.state.values as unknown as ViewValues;
+    const note = field(values, 'note');
+    const id = Number(meta.d);
+    const vote = meta.v === 'go' || meta.v === 'no_go' ? meta.v : undefined;
+    const decision = Number.isSafeInteger(id) ? services.gonogo.decision(id) : undefined;
+    if (vote === 'go' && decision && !decision.evidence.allPass && !note) {
+      return ack({ response_action: 'errors', errors: { note: 'Not every criterion passes: say why the launch should go ahead anyway.' } });
+    }
+    await ack();
+    await whenSubmitted(body.user.id, decision?.channel ?? runbook.launch.channel, async () => {
+      if (!decision || !vote) throw new GoliveError('unknown_request', 'That form does not name a go/no-go decision golive knows.');
+      const { decision: after } = await services.gonogo.vote(decision.id, body.user.id, vote, note || null);
+      const outcome = after.state === 'open' ? 'the decision is still open' : `that decides it: ${after.state === 'go' ? 'GO' : 'NO-GO'}`;
+      return `Your ${vote === 'go' ? 'Go' : 'No-Go'} vote on decision #${after.id} is recorded; ${outcome}.`;
+    });
+  });
 
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== 'home') return;
     try {
-      await publishHome(event.user);
+      await services.home.publish(event.user);
     } catch (err) {
       describeError(err, logger, { event: 'app_home_opened', user: event.user });
     }

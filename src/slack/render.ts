@@ -25,11 +25,11 @@ const LEVEL_TITLE: Record<ItemLevel, string> = { blocker: 'Open blockers', warni
 export { formatTime } from '../format-time.js';
 import { formatTime } from '../format-time.js';
 
-function section(text: string, accessory?: Block): Block {
+export function section(text: string, accessory?: Block): Block {
   return accessory ? { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) }, accessory } : { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) } };
 }
 
-function context(text: string): Block {
+export function context(text: string): Block {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) }] };
 }
 
@@ -38,7 +38,7 @@ function button(text: string, actionId: string, value: string, style?: 'primary'
 }
 
 /** Joins lines into as few sections as fit in Slack's per-section limit. */
-function sections(lines: string[]): Block[] {
+export function sections(lines: string[]): Block[] {
   const out: Block[] = [];
   let cur = '';
   for (const line of lines) {
@@ -77,6 +77,8 @@ export interface StatusRenderContext {
   roleMembers: Map<string, string[]>;
   /** Items the viewer may sign off; those get a button. */
   signable: Set<string>;
+  /** The latest go/no-go decision, as a line (shown under the verdict). */
+  decision?: string;
 }
 
 /** What to show: the overview or one gate, and which page. */
@@ -100,7 +102,7 @@ function gateLine(g: GateStatus, ctx: StatusRenderContext): string {
 /** Most gates listed in the overview; the rest are summarised so a huge runbook still fits one message. */
 const MAX_GATE_LINES = 20;
 
-function gateLines(gates: GateStatus[], ctx: StatusRenderContext): string[] {
+export function gateLines(gates: GateStatus[], ctx: StatusRenderContext): string[] {
   const lines = gates.slice(0, MAX_GATE_LINES).map((g) => gateLine(g, ctx));
   const rest = gates.slice(MAX_GATE_LINES);
   if (rest.length > 0) {
@@ -110,7 +112,7 @@ function gateLines(gates: GateStatus[], ctx: StatusRenderContext): string[] {
   return lines;
 }
 
-function itemBlock(s: ItemStatus, ctx: StatusRenderContext, withGate: boolean): Block {
+export function itemBlock(s: ItemStatus, ctx: StatusRenderContext, withGate: boolean): Block {
   const owner = `${ctx.roleLabel(s.item.owner)} (${people(ctx.roleMembers.get(s.item.owner) ?? [])})`;
   if (s.done) {
     const note = s.note ? ` — “${escapeText(clip(s.note, 300))}”` : '';
@@ -139,6 +141,7 @@ export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx:
   const head: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}${gateView ? ` — ${gateView.gate.title}` : ''}`, 150), emoji: true } },
     section(verdictText(snapshot, ctx.roleLabel)),
+    ...(ctx.decision ? [section(ctx.decision)] : []),
     ...sections(gateLines(gateView ? [gateView] : snapshot.gates, ctx)),
   ];
   if (gateView?.gate.description) head.push(context(escapeText(clip(gateView.gate.description, 500))));

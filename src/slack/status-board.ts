@@ -1,10 +1,10 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Runbook } from '../runbook/schema.js';
-import type { ChecklistService } from '../services/checklist.js';
+import type { ChecklistService, ChecklistSnapshot } from '../services/checklist.js';
 import type { RoleDirectory } from '../services/resolve-roles.js';
 import type { Store } from '../../store/store.js';
-import { renderStatus, type RenderedStatus, type StatusView } from './render.js';
+import { renderStatus, type RenderedStatus, type StatusRenderContext, type StatusView } from './render.js';
 import type { SlackPort } from './slack-port.js';
 
 /** How long a posted status message is kept current, and how many at most. */
@@ -18,11 +18,17 @@ const TRACK_AT_MOST = 10;
  */
 export class StatusBoard {
   constructor(
-    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger },
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger; decision?: () => string | undefined },
   ) {}
 
   /** Renders the status as `viewer` sees it. */
   async render(viewer: string, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
+    const { snapshot, ctx } = await this.context(viewer);
+    return renderStatus(snapshot, view, ctx, maxBlocks);
+  }
+
+  /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
+  async context(viewer: string): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
     const { checklist, roles, runbook, clock } = this.deps;
     const snapshot = checklist.snapshot();
     const roleMembers = new Map<string, string[]>();
@@ -34,7 +40,7 @@ export class StatusBoard {
       if (m.anyone || m.users.includes(viewer)) viewerRoles.add(name);
     }
     for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewerRoles.has(s.item.owner)) signable.add(s.item.id);
-    return renderStatus(snapshot, view, { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable }, maxBlocks);
+    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, decision: this.deps.decision?.() } };
   }
 
   /** Posts a status message in the channel and remembers it for updates. */

@@ -1,4 +1,4 @@
-import { CloudWatchClient, CloudWatchServiceException, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, CloudWatchServiceException, DescribeAlarmsCommand, GetMetricDataCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCloudWatchAdapter } from '../../src/aws/cloudwatch-adapter.js';
@@ -73,6 +73,27 @@ describe('CloudWatch adapter against moto', () => {
     expect(await cloudwatch.describeAlarms(REGION, [])).toEqual([]);
     expect(await cloudwatch.describeAlarms(REGION, ['nobody-'])).toEqual([]);
   });
+
+  it('reads metric datapoints over a window with GetMetricData', async () => {
+    const client = new CloudWatchClient({ region: REGION, endpoint: moto.endpoint });
+    const now = Date.now();
+    const dims = [{ Name: 'LoadBalancer', Value: 'app/govisax-prod-alb/0123' }];
+    await client.send(
+      new PutMetricDataCommand({
+        Namespace: 'AWS/ApplicationELB',
+        MetricData: [0.2, 0.4, 0.9].map((v, i) => ({ MetricName: 'TargetResponseTime', Dimensions: dims, Value: v, Timestamp: new Date(now - (30 - i) * 60_000) })),
+      }),
+    );
+    const metric = { namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/govisax-prod-alb/0123' } };
+    const window = { start: new Date(now - 3600_000), end: new Date(now) };
+    const average = await cloudwatch.getMetricData(REGION, { period: 3600, metric: { ...metric, stat: 'Average' } }, window.start, window.end);
+    expect(average.values).toHaveLength(1);
+    expect(average.values[0]).toBeCloseTo(0.5, 5);
+    const max = await cloudwatch.getMetricData(REGION, { period: 3600, metric: { ...metric, stat: 'Maximum' } }, window.start, window.end);
+    expect(max.values).toEqual([0.9]);
+    const other = await cloudwatch.getMetricData(REGION, { period: 3600, metric: { ...metric, dimensions: { LoadBalancer: 'app/other/1' }, stat: 'Average' } }, window.start, window.end);
+    expect(other).toEqual({ values: [], timestamps: [] });
+  });
 });
 
 describe('CloudWatch adapter with a mocked client', () => {
@@ -126,6 +147,38 @@ describe('CloudWatch adapter with a mocked client', () => {
     expect(err.message).toBe(
       'AWS refused DescribeAlarms for alarms starting with "govisax-" (ap-south-1): the bot\'s IAM role lacks cloudwatch:DescribeAlarms.',
     );
+  });
+
+  it('asks for an expression with its inputs hidden, follows NextToken and keeps only numbers, oldest first', async () => {
+    mock
+      .on(GetMetricDataCommand, { NextToken: undefined })
+      .resolves({ MetricDataResults: [{ Id: 'result', Timestamps: [new Date('2026-03-01T09:00:00Z')], Values: [0.3], StatusCode: 'PartialData' }], NextToken: 'p2' })
+      .on(GetMetricDataCommand, { NextToken: 'p2' })
+      .resolves({ MetricDataResults: [{ Id: 'result', Timestamps: [new Date('2026-03-01T08:00:00Z'), new Date('2026-03-01T10:00:00Z')], Values: [0.1, Number.NaN], StatusCode: 'Complete' }] });
+    const series = await cloudwatch.getMetricData(
+      REGION,
+      { period: 3600, expression: '100 * errors / requests', metrics: { errors: { namespace: 'AWS/ApplicationELB', metric: 'HTTPCode_Target_5XX_Count', dimensions: { LoadBalancer: 'lb' }, stat: 'Sum' }, requests: { namespace: 'AWS/ApplicationELB', metric: 'RequestCount', dimensions: {}, stat: 'Sum' } } },
+      new Date('2026-03-01T07:00:00Z'),
+      at,
+    );
+    expect(series).toEqual({ values: [0.1, 0.3], timestamps: ['2026-03-01T08:00:00.000Z', '2026-03-01T09:00:00.000Z'] });
+    expect(mock.commandCalls(GetMetricDataCommand)[0]!.args[0].input).toEqual({
+      MetricDataQueries: [
+        { Id: 'errors', MetricStat: { Metric: { Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Dimensions: [{ Name: 'LoadBalancer', Value: 'lb' }] }, Period: 3600, Stat: 'Sum' }, ReturnData: false },
+        { Id: 'requests', MetricStat: { Metric: { Namespace: 'AWS/ApplicationELB', MetricName: 'RequestCount', Dimensions: [] }, Period: 3600, Stat: 'Sum' }, ReturnData: false },
+        { Id: 'result', Expression: '100 * errors / requests', Period: 3600, ReturnData: true },
+      ],
+      StartTime: new Date('2026-03-01T07:00:00Z'),
+      EndTime: at,
+      ScanBy: 'TimestampAscending',
+      NextToken: undefined,
+    });
+  });
+
+  it('reports a missing GetMetricData permission naming the IAM action', async () => {
+    mock.on(GetMetricDataCommand).rejects(new CloudWatchServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'not authorized to perform: cloudwatch:GetMetricData' }));
+    const err = await caught(cloudwatch.getMetricData(REGION, { period: 60, metric: { namespace: 'AWS/ECS', metric: 'CPUUtilization', dimensions: {}, stat: 'Average' } }, new Date(at.getTime() - 3600_000), at));
+    expect(err.message).toBe("AWS refused GetMetricData for AWS/ECS CPUUtilization (ap-south-1): the bot's IAM role lacks cloudwatch:GetMetricData.");
   });
 
   it('reports throttling as throttled', async () => {

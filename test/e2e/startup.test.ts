@@ -80,7 +80,7 @@ describe('health and persistence', () => {
     expect(await res.json()).toEqual({
       status: 'ok',
       mode: 'http',
-      database: { ok: true, path: t.dbPath, schema_version: 4, outbox_pending: 0 },
+      database: { ok: true, path: t.dbPath, schema_version: 5, outbox_pending: 0 },
       runbook: { ok: true, path: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'), launch: 'Test launch', gates: 2, items: 5 },
     });
   });
@@ -94,7 +94,7 @@ describe('health and persistence', () => {
     await golive(t, 'status');
     const post = await t.slack.waitForCall('chat.postMessage');
     expect(post.args.text).toBe('Test launch: 2 blockers open — NO-GO until resolved');
-    expect(query(t, 'SELECT version FROM schema_migrations')).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(query(t, 'SELECT version FROM schema_migrations')).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
     expect(query(t, 'SELECT item_id, note FROM item_state')).toEqual([{ item_id: 'secrets-manager', note: 'before restart' }]);
   });
 

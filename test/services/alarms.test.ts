@@ -33,6 +33,7 @@ function setup(history: AlarmHistoryItem[] | Error = new Error('not implemented'
       if (history instanceof Error) throw history;
       return history;
     },
+    getMetricData: async () => ({ values: [], timestamps: [] }),
   };
   const clock = { now: () => new Date('2026-12-01T00:10:00Z') };
   const service = new AlarmService({ runbook, store, cloudwatch, clock, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });

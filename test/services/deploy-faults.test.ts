@@ -42,7 +42,7 @@ function service(taskDef: number, deployments: { rev: number; status: string; ru
 }
 
 const ecsMock = mockClient(ECSClient);
-const noAlarms: CloudWatchPort = { describeAlarms: async () => [], describeAlarmHistory: async () => [] };
+const noAlarms: CloudWatchPort = { describeAlarms: async () => [], describeAlarmHistory: async () => [], getMetricData: async () => ({ values: [], timestamps: [] }) };
 let smoke: SmokeServer;
 let t: TestApp;
 

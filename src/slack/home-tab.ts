@@ -1,0 +1,104 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Runbook } from '../runbook/schema.js';
+import type { AlarmService } from '../services/alarms.js';
+import type { GoNoGoService } from '../services/gonogo.js';
+import type { IncidentService } from '../services/incidents.js';
+import type { TimelineService } from '../services/timeline.js';
+import type { Store } from '../../store/store.js';
+import { renderHome } from './render-home.js';
+import type { SlackPort } from './slack-port.js';
+import type { StatusBoard } from './status-board.js';
+
+/** Home tabs opened within this long are kept current; older ones are refreshed when opened again. */
+const VIEWER_TTL_MS = 7 * 24 * 3600_000;
+const MAX_VIEWERS = 50;
+
+/**
+ * The App Home dashboard. Published when someone opens the tab, and
+ * republished for recent viewers when the launch changes — debounced, since a
+ * burst of sign-offs or alarm transitions should cost one publish each.
+ */
+export class HomeTab {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly deps: {
+      runbook: Runbook;
+      store: Store;
+      slack: SlackPort;
+      clock: Clock;
+      logger: Logger;
+      statusBoard: StatusBoard;
+      alarms: AlarmService;
+      incidents: IncidentService;
+      timeline: TimelineService;
+      gonogo: GoNoGoService;
+      debounceMs: number;
+    },
+  ) {}
+
+  /** Publishes the tab for one user and remembers them as a viewer. */
+  async publish(userId: string): Promise<void> {
+    const { store, clock, slack } = this.deps;
+    store.db.prepare('INSERT INTO home_viewer (user_id, opened_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at').run(userId, clock.now().toISOString());
+    await slack.publishHome(userId, await this.render(userId));
+  }
+
+  async render(userId: string): Promise<Record<string, unknown>[]> {
+    const { runbook, store, statusBoard, alarms, incidents, timeline, gonogo } = this.deps;
+    const { snapshot, ctx } = await statusBoard.context(userId);
+    return renderHome({
+      snapshot,
+      ctx,
+      firing: alarms.configured ? alarms.list().filter((a) => a.state === 'ALARM') : undefined,
+      incidents: incidents.configured ? incidents.open() : undefined,
+      approvals: store.requestsInState('requested'),
+      timeline: runbook.milestones.length > 0 ? { next: timeline.next(), t0: timeline.t0() } : undefined,
+      gonogo: gonogo.configured ? { latest: gonogo.latest() } : undefined,
+    });
+  }
+
+  /** Something on the dashboard changed: republish for recent viewers, once per burst. */
+  changed(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refreshAll();
+    }, this.deps.debounceMs);
+    this.timer.unref();
+  }
+
+  /** Republishes for every recent viewer; a refresh requested while one runs runs once more after it. */
+  async refreshAll(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        const since = new Date(this.deps.clock.now().getTime() - VIEWER_TTL_MS).toISOString();
+        const viewers = this.deps.store.db.prepare('SELECT user_id FROM home_viewer WHERE opened_at >= ? ORDER BY opened_at DESC LIMIT ?').pluck().all(since, MAX_VIEWERS) as string[];
+        for (const user of viewers) {
+          try {
+            await this.deps.slack.publishHome(user, await this.render(user));
+          } catch (err) {
+            this.deps.logger.warn({ err, user }, 'could not republish the Home tab');
+          }
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Stops a pending republish (shutdown). */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
