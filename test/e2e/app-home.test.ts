@@ -50,3 +50,32 @@ describe('App Home', () => {
     expect(t.slack.callsTo('views.publish')).toHaveLength(0);
   });
 });
+
+describe('App Home kept current', () => {
+  it('republishes for people who opened it when the launch changes, once per burst', async () => {
+    const { golive } = await import('../support/golive-client.js');
+    await t.close();
+    t = await startTestApp({ appOptions: { homeDebounceMs: 400 } });
+    expect(await sendEvent('Ev0HOME2', { type: 'app_home_opened', user: 'U0CTO', channel: 'D0HOME', tab: 'home', event_ts: '1.3' })).toBe(200);
+    await t.slack.waitForCall('views.publish');
+    // Two sign-offs in one burst: one republish with both.
+    await Promise.all([golive(t, 'check secrets-manager', 'U0DEVOPS'), golive(t, 'check e2e-transaction', 'U0DEVOPS')]);
+    const republished = await t.slack.waitForCall('views.publish', (c) => c !== t.slack.callsTo('views.publish')[0]);
+    expect(republished.args.user_id).toBe('U0CTO');
+    const blocks = (republished.args.view as { blocks: { text?: { text: string } }[] }).blocks;
+    expect(blocks[1]!.text!.text).toBe('🔴 *1 blocker open — NO-GO until resolved*');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(t.slack.callsTo('views.publish')).toHaveLength(2);
+  });
+
+  it('republishes when T-0 is moved', async () => {
+    const { golive } = await import('../support/golive-client.js');
+    await t.close();
+    t = await startTestApp({ appOptions: { homeDebounceMs: 20 } });
+    await sendEvent('Ev0HOME3', { type: 'app_home_opened', user: 'U0DEVOPS', channel: 'D0HOME', tab: 'home', event_ts: '1.4' });
+    await t.slack.waitForCall('views.publish');
+    await golive(t, 't0 +1h', 'U0DEVOPS');
+    await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('🕗'));
+    await t.slack.waitForCall('views.publish', (c) => c !== t.slack.callsTo('views.publish')[0]);
+  });
+});
