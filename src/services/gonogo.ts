@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Runbook } from '../runbook/schema.js';
 import type { AuditSource, Store } from '../../store/store.js';
 import type { ChecklistService } from './checklist.js';
+import { SEVERITIES } from './incidents.js';
 import type { RoleDirectory } from './resolve-roles.js';
 import type { TimelineService } from './timeline.js';
 
@@ -150,7 +151,7 @@ export class GoNoGoService {
       case 'no_firing_alarms':
         return c.prefixes ? `No alarm firing under ${c.prefixes.join(', ')}` : 'No watched alarm firing';
       case 'no_incidents':
-        return `No ${c.severity} incident since ${c.since}`;
+        return `No ${c.severity}${c.severity === 'P1' ? '' : ' or worse'} incident since ${c.since}`;
       default:
         return c.label;
     }
@@ -171,7 +172,10 @@ export class GoNoGoService {
         const gates = checklist.snapshot().gates;
         const missing = c.gates.flatMap((id) => {
           const g = gates.find((x) => x.gate.id === id);
-          return g && g.missingSignoffs.length > 0 ? [`${id} (${g.missingSignoffs.map((r) => checklist.roleLabel(r)).join(', ')})`] : [];
+          if (!g) return [];
+          if (g.missingSignoffs.length > 0) return [`${id} (${g.missingSignoffs.map((r) => checklist.roleLabel(r)).join(', ')})`];
+          // A gate nobody signs off counts as signed once every item in it is done.
+          return g.gate.signoff.length === 0 && g.done < g.total ? [`${id} (${g.total - g.done} of ${g.total} items open)`] : [];
         });
         const value = missing.length === 0 ? `${c.gates.length} of ${c.gates.length} signed off` : `waiting for ${missing.join('; ')}`;
         return { type: c.type, label, pass: missing.length === 0, value, source: 'golive sign-offs' };
@@ -204,8 +208,13 @@ export class GoNoGoService {
       case 'no_incidents': {
         const since = resolveTimeRef(c.since, timeline.t0()?.at);
         if (!since) return { type: c.type, label, pass: null, value: 'T-0 is not set', source: `golive incidents since ${c.since}: set T-0 with \`/golive t0\`` };
-        const rows = store.db.prepare("SELECT id, declared_at FROM incident WHERE severity = ? AND state <> 'declaring' AND declared_at >= ? ORDER BY id").all(c.severity, since.toISOString()) as { id: number; declared_at: string }[];
-        const value = rows.length === 0 ? `0 ${c.severity}` : `${rows.length} ${c.severity}: ${rows.slice(0, 5).map((r) => `INC-${r.id} (${formatTime(r.declared_at, tz)})`).join(', ')}`;
+        // "No P2" means no P2 or worse: a P1 in the window fails it too.
+        const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(c.severity) + 1);
+        const rows = store.db
+          .prepare(`SELECT id, severity, declared_at FROM incident WHERE severity IN (${severities.map(() => '?').join(', ')}) AND state <> 'declaring' AND declared_at >= ? ORDER BY id`)
+          .all(...severities, since.toISOString()) as { id: number; severity: string; declared_at: string }[];
+        const what = severities.length === 1 ? c.severity : `${c.severity} or worse`;
+        const value = rows.length === 0 ? `0 ${what}` : `${rows.length} ${what}: ${rows.slice(0, 5).map((r) => `INC-${r.id} ${r.severity} (${formatTime(r.declared_at, tz)})`).join(', ')}`;
         return { type: c.type, label, pass: rows.length === 0, value, source: `golive incidents since ${c.since} (${formatTime(since.toISOString(), tz)})` };
       }
     }

@@ -245,6 +245,11 @@ const ACTION_WORDS: Record<string, string> = {
   'rollback.failed': '(golive) rollback failed for',
   'deploy_override.request': 'asked to override the deploy gate of',
   'deploy_override.approve': 'approved the deploy override of',
+  'launch.t0': 'moved',
+  'milestone.posted': '(golive) posted the milestone',
+  'gonogo.open': 'called go/no-go',
+  'gonogo.vote': 'voted on go/no-go',
+  'gonogo.decide': '(golive) decided go/no-go',
 };
 
 /** The audit trail, newest first. */
@@ -258,6 +263,8 @@ export function renderHistory(rows: AuditRow[], timezone: string, requested: num
     if (typeof d.reason === 'string' && d.reason) extra.push(`“${escapeText(clip(d.reason, 200))}”`);
     if (Array.isArray(d.roles)) extra.push(`for ${d.roles.join(', ')}`);
     if (Array.isArray(d.revoked_signoffs) && d.revoked_signoffs.length > 0) extra.push(`withdrew sign-offs: ${d.revoked_signoffs.join(', ')}`);
+    if (r.action === 'launch.t0' && typeof d.to === 'string') extra.push(`to ${formatTime(d.to, timezone)}${typeof d.from === 'string' ? ` (was ${formatTime(d.from, timezone)})` : ''}`);
+    if ((r.action === 'gonogo.vote' || r.action === 'gonogo.decide') && typeof (d.vote ?? d.outcome) === 'string') extra.push(String(d.vote ?? d.outcome) === 'go' ? 'Go' : 'No-Go');
     const where = r.source === 'button' ? 'button' : r.source === 'command' ? 'command' : 'golive';
     const channel = r.channel ? ` in <#${r.channel}>` : '';
     return `\`${formatTime(r.at, timezone)}\` <@${r.actor}> ${what} \`${r.target}\`${extra.length ? ` — ${extra.join(' · ')}` : ''} _(${where}${channel})_`;

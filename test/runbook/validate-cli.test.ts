@@ -67,6 +67,9 @@ describe('npm run validate', () => {
         '    items:',
         '      - { id: one, title: One, level: blocker, owner: devops }',
         '      - { id: one, title: Again, level: info, owner: ops }',
+        'milestones:',
+        '  - { at: T-1h, title: Final checks }',
+        '  - { at: T-0, title: final checks }',
         '',
       ].join('\n'),
     );
@@ -77,6 +80,7 @@ describe('npm run validate', () => {
         `${file}:8: gates[0].signoff[0]: unknown role "cto" (roles: devops)`,
         `${file}:11: gates[0].items[1].id: item id "one" is already used in gate "pre-flight"; item ids must be unique in the runbook`,
         `${file}:11: gates[0].items[1].owner: unknown role "ops" (roles: devops)`,
+        `${file}:14: milestones[1].title: another milestone is already titled "final checks"`,
         '',
       ].join('\n'),
     );

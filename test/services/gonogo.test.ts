@@ -147,7 +147,25 @@ describe('GoNoGoService.evaluate', () => {
     const e = await s.gonogo.evaluate();
     expect(e.results.find((r) => r.label === 'p95 latency < 800 ms')).toMatchObject({ pass: false, value: '0.93 s (worst of 3 datapoints; needs < 0.8 s)' });
     expect(e.results.find((r) => r.type === 'no_firing_alarms')).toMatchObject({ pass: false, value: '1 of 2 in ALARM: Prod-5xx' });
-    expect(e.results.find((r) => r.type === 'no_incidents')).toMatchObject({ pass: false, value: '1 P1: INC-1 (1 Dec 10:00 UTC)' });
+    expect(e.results.find((r) => r.type === 'no_incidents')).toMatchObject({ pass: false, value: '1 P1: INC-1 P1 (1 Dec 10:00 UTC)' });
+  });
+
+  it('counts worse incidents for a milder severity, and an unsigned gate by its items', async () => {
+    const s = setup();
+    s.store.db.prepare("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'down', 'U0OPS', 'U0OPS', '2026-12-02T10:00:00.000Z', 'C0INC', 'inc')").run();
+    s.store.db.prepare("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P3', 'slow', 'U0OPS', 'U0OPS', '2026-12-02T11:00:00.000Z', 'C0INC2', 'inc2')").run();
+    const rb = { ...runbook, gates: [{ ...runbook.gates[0]!, signoff: [] }], gonogo: { ...runbook.gonogo!, criteria: [{ type: 'no_incidents' as const, severity: 'P2' as const, since: 'T+90m' }, { type: 'gates_signed' as const, gates: ['pre-flight'] }] } };
+    const store = s.store;
+    const clock = s.clock;
+    const roles = new RoleDirectory(rb, {} as SlackPort, clock);
+    const checklist = new ChecklistService(rb, store, roles, clock);
+    const logger = createLogger({ level: 'silent' });
+    const timeline = new TimelineService({ runbook: rb, store, clock, roles, logger, afterCommit: () => {} });
+    const service = new GoNoGoService({ runbook: rb, store, cloudwatch: {} as CloudWatchPort, checklist, timeline, roles, clock, logger, afterCommit: () => {} });
+    expect((await service.evaluate()).results.map((r) => [r.label, r.pass, r.value])).toEqual([
+      ['No P2 or worse incident since T+90m', false, '1 P2 or worse: INC-1 P1 (2 Dec 10:00 UTC)'],
+      ['Gates signed off: pre-flight', false, 'waiting for pre-flight (2 of 2 items open)'],
+    ]);
   });
 
   it('marks a criterion unknown (never a pass) when its evidence cannot be read or there is no data', async () => {
