@@ -8,7 +8,7 @@ export const gonogo: CommandSpec = {
   description:
     'Evaluates the go/no-go criteria (checklist, sign-offs, alarms, CloudWatch metrics, incidents) and posts a decision card with the evidence and Go / No-Go buttons for the voters.',
   sideEffects: true,
-  who: 'anyone in a runbook role calls it; the voter roles vote',
+  who: 'anyone named in a runbook role calls it; the voter roles vote',
   minArgs: 0,
   maxArgs: 0,
   async run(ctx) {

@@ -8,7 +8,7 @@ export const t0: CommandSpec = {
   usage: 't0 <time>',
   description: `Sets or moves T-0, the moment the timeline counts from, and announces it in the channel. <time> is ${T0_FORMS.join(', ')}.`,
   sideEffects: true,
-  who: 'anyone in a runbook role',
+  who: 'anyone named in a runbook role',
   minArgs: 1,
   async run(ctx) {
     const { timeline, runbook } = ctx.services;

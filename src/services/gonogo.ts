@@ -237,8 +237,8 @@ export class GoNoGoService {
   async open(actor: { userId: string; source: AuditSource; channel: string | null }): Promise<{ decision: DecisionRow; evidence: Evidence; created: boolean }> {
     const { store, clock, runbook, roles } = this.deps;
     const g = this.config;
-    if ((await roles.rolesOf(actor.userId, roles.roleNames())).length === 0) {
-      throw new GoliveError('not_permitted', 'Only people in one of the runbook’s roles may call a go/no-go decision.', `The voters are: ${this.voterLabel()}.`);
+    if (!(await roles.isNamed(actor.userId))) {
+      throw new GoliveError('not_permitted', 'Only people named in one of the runbook’s roles may call a go/no-go decision.', `The voters are: ${this.voterLabel()}.`);
     }
     const evidence = await this.evaluate();
     const at = clock.now().toISOString();

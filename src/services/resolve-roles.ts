@@ -55,6 +55,19 @@ export class RoleDirectory {
     return out;
   }
 
+  /**
+   * Whether the user is named in some role, by user ID or user group. A role
+   * open to anyone does not count: it must not let any workspace member steer
+   * the launch (move T-0, call go/no-go).
+   */
+  async isNamed(userId: string): Promise<boolean> {
+    for (const role of Object.values(this.runbook.roles)) {
+      if (role.users.includes(userId)) return true;
+      for (const g of role.groups) if ((await this.groupMembers(g)).includes(userId)) return true;
+    }
+    return false;
+  }
+
   private async groupMembers(groupId: string): Promise<string[]> {
     const now = this.clock.now().getTime();
     const hit = this.cache.get(groupId);

@@ -159,8 +159,8 @@ export class TimelineService {
    */
   async setT0(text: string, actor: { userId: string; source: AuditSource; channel: string | null }): Promise<{ changed: boolean; t0: LaunchT0; previous?: Date; passed: ScheduledMilestone[] }> {
     const { runbook, store, clock, roles } = this.deps;
-    if ((await roles.rolesOf(actor.userId, roles.roleNames())).length === 0) {
-      throw new GoliveError('not_permitted', 'Only people in one of the runbook’s roles may set T-0.', 'Ask the launch lead to run `/golive t0 <time>`.');
+    if (!(await roles.isNamed(actor.userId))) {
+      throw new GoliveError('not_permitted', 'Only people named in one of the runbook’s roles may set T-0.', 'Ask the launch lead to run `/golive t0 <time>`.');
     }
     const current = this.t0();
     const parsed = parseT0(text, { timeZone: runbook.launch.timezone, now: clock.now(), current: current?.at });

@@ -30,3 +30,11 @@ describe('/golive t0', () => {
     expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'launch.t0'")).toEqual([{ n: 0 }]);
   });
 });
+
+describe('/golive t0 permissions', () => {
+  it('does not let anyone move T-0 through a role open to everyone', async () => {
+    t = await startTestApp({ runbook: writeTimelineRunbook(), clock: clockAt('2026-11-30T02:00:00Z') });
+    expect(await privateReply(t, 't0 +1h', 'U0STRANGER')).toBe(':warning: Only people named in one of the runbook’s roles may set T-0.\nAsk the launch lead to run `/golive t0 <time>`.');
+    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'launch.t0'")).toEqual([{ n: 0 }]);
+  });
+});

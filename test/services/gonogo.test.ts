@@ -191,7 +191,7 @@ describe('GoNoGoService decisions', () => {
     const card = s.outbox()[0]!;
     expect(card.method).toBe('chat.postMessage');
     expect(card.args.text).toBe('Go/No-Go #1: 6 of 6 criteria pass; vote Go or No-Go.');
-    await expect(s.gonogo.open({ ...operator, userId: 'U0STRANGER' })).rejects.toThrow('Only people in one of the runbook’s roles may call a go/no-go decision.');
+    await expect(s.gonogo.open({ ...operator, userId: 'U0STRANGER' })).rejects.toThrow('Only people named in one of the runbook’s roles may call a go/no-go decision.');
   });
 
   it('decides GO on the required Go votes, refusing non-voters, second votes and votes after the decision', async () => {

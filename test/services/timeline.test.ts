@@ -150,7 +150,7 @@ describe('TimelineService', () => {
 
   it('refuses T-0 from someone in no role, and text it cannot read', async () => {
     const s = setup({ at: '2026-12-01T00:00:00Z' });
-    await expect(s.timeline.setT0('08:00', { userId: 'U0STRANGER', source: 'command', channel: 'C0OPS' })).rejects.toThrow('Only people in one of the runbook’s roles may set T-0.');
+    await expect(s.timeline.setT0('08:00', { userId: 'U0STRANGER', source: 'command', channel: 'C0OPS' })).rejects.toThrow('Only people named in one of the runbook’s roles may set T-0.');
     await expect(s.timeline.setT0('soon', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' })).rejects.toThrow('I can\'t read "soon" as a time.');
     expect(s.timeline.t0()).toBeUndefined();
   });
