@@ -286,6 +286,11 @@ export function createApp(options: AppOptions): GoliveApp {
           logger.error({ err }, 'approval expiry sweep failed');
         }
         try {
+          alarms.releaseHeldPages();
+        } catch (err) {
+          logger.error({ err }, 'releasing held pages of settled alarms failed');
+        }
+        try {
           incidents.runDueReminders();
         } catch (err) {
           logger.error({ err }, 'incident reminder sweep failed');

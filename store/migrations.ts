@@ -239,7 +239,7 @@ export const migrations: Migration[] = [
   },
   {
     version: 5,
-    name: 'T-0, milestones, go/no-go decisions and App Home viewers',
+    name: 'T-0, milestones, go/no-go decisions, held pages of flapping alarms, App Home viewers',
     sql: `
       -- Launch settings changed at run time (T-0), with who changed them; the runbook's value is the default.
       CREATE TABLE launch_setting (
@@ -281,6 +281,10 @@ export const migrations: Migration[] = [
         at          TEXT NOT NULL,
         PRIMARY KEY (decision_id, user_id)
       );
+
+      -- A flapping alarm's page is held open while it flaps (no resolve/trigger pair, so no new page per flap);
+      -- the resolve goes once it has stayed OK for the flapping window.
+      ALTER TABLE alarm_state ADD COLUMN page_held_since TEXT;
 
       -- Who has opened the Home tab, so it can be republished for them when the launch changes.
       CREATE TABLE home_viewer (

@@ -29,6 +29,8 @@ export interface AlarmRow {
   acked_by: string | null;
   acked_at: string | null;
   flapping_since: string | null;
+  /** Set while a flapping alarm's page is kept open instead of resolved. */
+  page_held_since: string | null;
 }
 
 /** One transition as the Slack layer renders it. */
@@ -59,6 +61,8 @@ export interface AlarmNotifier {
   /** Returns the channel post it created when there was no post to thread under. */
   flapping(change: AlarmChange, post: number | null, transitions: number, minutes: number): number | null;
   acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): void;
+  /** A flapping alarm stayed OK for the whole window: its held page is resolved. */
+  settled(row: AlarmRow, minutes: number): void;
   baseline(alarms: AlarmState[], rules: (name: string) => AlarmRule): void;
 }
 
@@ -169,14 +173,18 @@ export class AlarmService {
     store.transaction(() => {
       // Alarms deleted in CloudWatch leave the list rather than look firing forever.
       const seen = new Set(current.map((a) => a.name));
-      for (const name of store.db.prepare('SELECT name FROM alarm_state').pluck().all() as string[]) {
+      for (const row of store.db.prepare('SELECT name, region, page_held_since FROM alarm_state').all() as Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>[]) {
+        const name = row.name;
         if (!seen.has(name)) {
+          // A page held open for it would otherwise never be resolved.
+          if (row.page_held_since) this.resolvePage(name, row.region ?? region, now);
           store.db.prepare('DELETE FROM alarm_state WHERE name = ?').run(name);
           this.deps.logger.info({ alarm: name }, 'alarm no longer exists in CloudWatch; no longer watched');
         }
       }
       this.setMeta(LAST_POLL_KEY, now);
     });
+    this.releaseHeldPages();
     return { alarms: current.length, transitions: recorded, baseline: false };
   }
 
@@ -307,8 +315,43 @@ export class AlarmService {
 
     // Pages follow ALARM and OK only: losing data (INSUFFICIENT_DATA) is not a recovery.
     if (rule.page && t.to === 'ALARM') this.enqueueTrigger(t.alarmName, region, t.reason, at, from, t.metric, now);
-    if (rule.page && t.to === 'OK' && from !== 'OK') store.enqueue('resolve', { dedupKey: alarmDedupKey(region, t.alarmName) }, now, { target: 'pagerduty' });
+    if (rule.page && t.to === 'ALARM') store.db.prepare('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(t.alarmName);
+    if (rule.page && t.to === 'OK' && from !== 'OK') {
+      // While it flaps, resolving and re-triggering would page on-call once per flap: the page stays open until it settles.
+      if (flapping) store.db.prepare('UPDATE alarm_state SET page_held_since = COALESCE(page_held_since, ?) WHERE name = ?').run(at, t.alarmName);
+      else this.resolvePage(t.alarmName, region, now);
+    }
     return true;
+  }
+
+  private resolvePage(name: string, region: string, now: string): void {
+    this.deps.store.enqueue('resolve', { dedupKey: alarmDedupKey(region, name) }, now, { target: 'pagerduty' });
+    this.deps.store.db.prepare('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(name);
+  }
+
+  /**
+   * Resolves the held page of every flapping alarm that has stayed OK for the
+   * whole flapping window, and ends its flapping. Runs after each poll and on
+   * the 30-second sweep; returns how many it settled.
+   */
+  releaseHeldPages(): number {
+    const { store, clock } = this.deps;
+    const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
+    const now = clock.now().toISOString();
+    const quietSince = new Date(clock.now().getTime() - flap.minutes * 60_000).toISOString();
+    const settled = store.db.prepare("SELECT * FROM alarm_state WHERE page_held_since IS NOT NULL AND state = 'OK' AND state_at <= ?").all(quietSince) as AlarmRow[];
+    for (const row of settled) {
+      store.transaction(() => {
+        const fresh = this.row(row.name);
+        if (!fresh?.page_held_since || fresh.state !== 'OK') return;
+        this.resolvePage(row.name, row.region ?? this.region(), now);
+        store.db.prepare('UPDATE alarm_state SET flapping_since = NULL WHERE name = ?').run(row.name);
+        store.audit({ actor: 'golive', action: 'alarm.settled', target: row.name, detail: { ok_since: row.state_at, held_since: row.page_held_since }, source: 'system' }, now);
+        this.notifier?.settled(this.row(row.name)!, flap.minutes);
+      });
+    }
+    if (settled.length > 0) this.deps.afterCommit();
+    return settled.length;
   }
 
   private enqueueTrigger(name: string, region: string, reason: string, at: string, from: State | undefined, metric: AlarmTransition['metric'], now: string): void {

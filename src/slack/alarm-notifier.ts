@@ -4,7 +4,7 @@ import type { Runbook } from '../runbook/schema.js';
 import type { AlarmChange, AlarmNotifier, AlarmRow, AlarmRule } from '../services/alarms.js';
 import type { AlarmState } from '../aws/cloudwatch-port.js';
 import type { Store } from '../../store/store.js';
-import { renderBaseline, renderFiring, renderFlapping, renderRecovery, renderTransition } from './render-alarms.js';
+import { renderBaseline, renderFiring, renderFlapping, renderRecovery, renderSettled, renderTransition } from './render-alarms.js';
 import type { SlackMessage } from './slack-port.js';
 
 /**
@@ -64,6 +64,12 @@ export class SlackAlarmNotifier implements AlarmNotifier {
     const change: AlarmChange = { name, region: row.region ?? '', to: 'ALARM', at: row.fired_at, reason: this.firingReason(name, row.fired_at) ?? row.reason, rule, row };
     this.update(row.post_outbox_id, renderFiring(change, this.tz, { acknowledgedBy: userId, acknowledgedAt: row.acked_at ?? undefined }));
     this.reply(row.post_outbox_id, { text: `👀 <@${userId}> acknowledged this alarm${rule.page ? ' (and the PagerDuty incident)' : ''}.` });
+  }
+
+  settled(row: AlarmRow, minutes: number): void {
+    const m = renderSettled(row.name, row.state_at, minutes, this.tz);
+    if (row.post_outbox_id === null) this.post(m);
+    else this.reply(row.post_outbox_id, m);
   }
 
   baseline(alarms: AlarmState[], rules: (name: string) => AlarmRule): void {

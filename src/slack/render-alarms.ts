@@ -81,7 +81,12 @@ export function renderRecovery(c: AlarmChange, timezone: string): SlackMessage {
 }
 
 export function renderFlapping(c: AlarmChange, transitions: number, minutes: number): SlackMessage {
-  const text = `🔁 \`${escapeText(c.name)}\` is flapping: ${transitions} state changes in ${minutes} min. Further changes go in this thread only until it settles.`;
+  const text = `🔁 \`${escapeText(c.name)}\` is flapping: ${transitions} state changes in ${minutes} min. Further changes go in this thread only until it settles.${c.rule.page ? ` Its PagerDuty page stays open (not resolved and re-triggered per flap) until it has been OK for ${minutes} min.` : ''}`;
+  return { text, blocks: [section(text)] };
+}
+
+export function renderSettled(name: string, okSince: string, minutes: number, timezone: string): SlackMessage {
+  const text = `🟢 \`${escapeText(name)}\` has stayed OK since ${formatTime(okSince, timezone)} (${minutes} min): it has stopped flapping, and its page is resolved.`;
   return { text, blocks: [section(text)] };
 }
 

@@ -141,3 +141,42 @@ describe('AlarmService', () => {
     expect(service.lastPollAt()).toBe('2026-12-01T00:10:00.000Z');
   });
 });
+
+describe('a flapping alarm that pages', () => {
+  it('keeps one page open while it flaps and resolves it once it has stayed OK for the window', async () => {
+    const { service, store, set } = setup();
+    const clock = (service as unknown as { deps: { clock: { now: () => Date } } }).deps.clock;
+    let now = Date.parse('2026-12-01T00:10:00Z');
+    clock.now = () => new Date(now);
+    set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:05:00.000Z' }]);
+    await service.poll(); // baseline: OK
+    const pd = () => (store.db.prepare("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id").pluck().all() as string[]).join(' ');
+    const flip = (to: 'OK' | 'ALARM', minute: number) =>
+      service.ingest([{ alarmName: 'App-5xx', to, reason: to, at: `2026-12-01T00:${String(minute).padStart(2, '0')}:00.000Z`, kind: 'metric', source: 'sns' }]);
+    // Default flapping: more than 4 transitions in 30 min.
+    for (const [i, to] of (['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const).entries()) flip(to, 11 + i);
+    expect(pd()).toBe('trigger resolve trigger resolve trigger trigger');
+    expect(service.row('App-5xx')).toMatchObject({ state: 'OK', page_held_since: '2026-12-01T00:18:00.000Z' });
+    now = Date.parse('2026-12-01T00:47:00Z'); // OK since 00:18, 29 min: not yet
+    expect(service.releaseHeldPages()).toBe(0);
+    now = Date.parse('2026-12-01T00:48:00Z');
+    expect(service.releaseHeldPages()).toBe(1);
+    expect(service.releaseHeldPages()).toBe(0);
+    expect(pd()).toBe('trigger resolve trigger resolve trigger trigger resolve');
+    expect(service.row('App-5xx')).toMatchObject({ page_held_since: null, flapping_since: null });
+    const last = JSON.parse(store.db.prepare("SELECT args FROM outbox WHERE target = 'slack' ORDER BY id DESC LIMIT 1").pluck().get() as string) as { text: string };
+    expect(last.text).toBe('🟢 `App-5xx` has stayed OK since 1 Dec 00:18 UTC (30 min): it has stopped flapping, and its page is resolved.');
+  });
+
+  it('resolves a held page when the alarm fires again steadily and then recovers normally', () => {
+    const { service, store } = setup();
+    const pd = () => (store.db.prepare("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id").pluck().all() as string[]).join(' ');
+    const flip = (to: 'OK' | 'ALARM', at: string) => service.ingest([{ alarmName: 'App-5xx', to, reason: to, at, kind: 'metric', source: 'sns' }]);
+    for (const [i, to] of (['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const).entries()) flip(to, `2026-12-01T00:0${i}:00.000Z`);
+    expect(service.row('App-5xx')!.page_held_since).toBe('2026-12-01T00:05:00.000Z');
+    flip('ALARM', '2026-12-01T00:06:00.000Z');
+    expect(service.row('App-5xx')!.page_held_since).toBeNull();
+    flip('OK', '2026-12-01T02:00:00.000Z'); // long after: no longer flapping
+    expect(pd()).toBe('trigger resolve trigger resolve trigger trigger resolve');
+  });
+});
