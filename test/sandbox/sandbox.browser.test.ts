@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/start-sandbox.js';
+import { PROJECT_ROOT } from '../support/start-app.js';
+
+/*
+ * The sandbox in a real headless Chromium (Debian's `chromium`), driven the
+ * way a person would: type commands, click the bot's buttons, switch who you
+ * are, flip an alarm. Set GOLIVE_SANDBOX_SCREENSHOT=docs/sandbox.png (npm run
+ * sandbox:screenshot) to refresh the README's screenshot from this run.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARJUN = 'U0SANDBOX01'; // DevOps (the runbook's S0DEVOPS01 group)
+const VIKRAM = 'U0CTO00001'; // CTO
+
+let dir: string;
+let sandbox: RunningSandbox;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The sandbox browser test needs Chromium at ${CHROMIUM}, and it is not there. Install it with: sudo apt-get install -y chromium (Debian/Ubuntu), or run .ci/run, which installs it.`);
+  }
+  dir = mkdtempSync(path.join(tmpdir(), 'golive-sandbox-browser-'));
+  sandbox = await startSandbox(
+    { runbookPath: path.join(PROJECT_ROOT, 'runbooks/govisax.yml'), dbPath: path.join(dir, 'sandbox.db'), port: 0, host: '127.0.0.1', logLevel: 'silent', rolloutMs: 300 },
+    { alarmPolling: false },
+  );
+  // The app's own first poll is off (alarmPolling: false); this one posts the baseline the page starts with.
+  await sandbox.app.services.alarms.poll();
+  context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await context.newPage();
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await sandbox?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function type(command: string): Promise<void> {
+  await page.locator('#message-box').fill(command);
+  await page.locator('#message-box').press('Enter');
+}
+
+/** The channel's messages, as one text. */
+const channelText = () => page.locator('#messages').innerText();
+
+describe('the sandbox page in Chromium', () => {
+  it('runs /golive status, a sign-off, a rollback approved by someone else, and an alarm', async () => {
+    await page.goto(`${sandbox.url}?as=${ARJUN}`);
+    await expect.poll(() => page.locator('#person').inputValue()).toBe(ARJUN);
+    await expect.poll(() => page.locator('#channel-title').innerText()).toBe('# ops');
+    await expect.poll(channelText).toContain('👀 Watching 7 alarms under GoVisaX-Prod. Nothing is firing.');
+
+    // /golive status: the real bot posts the status board from Block Kit.
+    await type('/golive status');
+    await expect.poll(channelText).toContain('Only visible to you: you ran /golive status');
+    const board = page.locator('.message', { has: page.locator('.b-header', { hasText: 'GoVisaX Production Go-Live' }) });
+    await expect.poll(() => board.locator('.content').innerText()).toContain('7 blockers open — NO-GO until resolved');
+
+    // Sign an item off with the button on the board; the board is updated in place and the change announced.
+    await board.locator('.b-section', { hasText: 'secrets-manager-v2f' }).getByRole('button', { name: 'Sign off' }).click();
+    await expect.poll(() => board.locator('.content').innerText()).toContain('6 blockers open — NO-GO until resolved');
+    await expect.poll(() => board.locator('.edited').count()).toBe(1);
+    await expect.poll(channelText).toContain('@arjun signed off secrets-manager-v2f');
+
+    // Arjun asks for a rollback; he cannot approve it himself (a private reply), Vikram the CTO can.
+    await type('/golive rollback api canary shows 5xx');
+    const card = page.locator('.message', { hasText: 'Rollback requested for api' });
+    await expect.poll(() => card.innerText()).toContain('govisax-prod:3 → govisax-prod:2');
+    await expect.poll(() => card.innerText()).toContain('Reason: “canary shows 5xx”');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    const refusal = page.locator('.message.ephemeral', { hasText: 'You asked for this rollback, so someone else has to approve it.' });
+    await expect.poll(() => refusal.innerText()).toContain('Only visible to you');
+
+    await page.locator('#person').selectOption(VIKRAM);
+    await expect.poll(() => page.locator('#person-roles').innerText()).toBe('U0CTO00001 · CTO');
+    // Private replies belong to the person they were sent to.
+    await expect.poll(() => refusal.count()).toBe(0);
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('✅ Approved by @vikram');
+    await expect.poll(channelText, { timeout: 10_000 }).toContain('✅ Rollback of api to govisax-prod:2 succeeded');
+    // The rollout's progress is in the thread under the card; the simulated service now runs :2.
+    await expect.poll(() => page.locator('.thread').first().innerText()).toContain('Rolling back from govisax-prod:3 to govisax-prod:2');
+    await expect.poll(() => page.locator('[data-service="api"]').innerText()).toContain('Running govisax-prod:2 · 2/2 tasks');
+
+    // Flip an alarm: the bot posts it, pages PagerDuty (simulated), and opens the incident the rule asks for.
+    await page.getByRole('button', { name: 'Set GoVisaX-Prod-API-5XX-Rate to ALARM' }).click();
+    await expect.poll(channelText, { timeout: 10_000 }).toContain('🔴 ALARM GoVisaX-Prod-API-5XX-Rate · severity critical · pages on-call');
+    await expect.poll(() => page.locator('[data-alarm="GoVisaX-Prod-API-5XX-Rate"] .state').innerText()).toBe('ALARM');
+    await expect.poll(() => page.locator('#pages').innerText(), { timeout: 10_000 }).toContain('TRIGGER critical');
+    await expect.poll(() => page.locator('#pages').innerText()).toContain('GoVisaX-Prod-API-5XX-Rate is in ALARM: Threshold Crossed (SANDBOX: set from the sandbox page)');
+    const incidentChannel = page.locator('#channels .channel-link', { hasText: /# inc-/ });
+    await expect.poll(() => incidentChannel.count(), { timeout: 10_000 }).toBe(1);
+
+    const shot = process.env.GOLIVE_SANDBOX_SCREENSHOT;
+    if (shot) {
+      const file = path.resolve(PROJECT_ROOT, shot);
+      mkdirSync(path.dirname(file), { recursive: true });
+      await page.locator('#messages').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      await page.screenshot({ path: file });
+    }
+
+    await incidentChannel.click();
+    await expect.poll(() => page.locator('#channel-title').innerText()).toMatch(/^# inc-\d{8}-govisax-prod-api-5xx-rate-threshold-cros$/);
+    await expect.poll(channelText).toContain('Incident INC-1 — P2 — High');
+  }, 90_000);
+});
