@@ -239,8 +239,8 @@ export class SlackSim {
       if (channel.archived) return slackError('is_archived');
       const problem = messageContentError(args, true);
       if (problem) return problem;
+      // A thread_ts naming no message is accepted, as Slack does; the page shows such a reply in the channel.
       const threadTs = str(args.thread_ts);
-      if (threadTs && !this.messages.has(key(channel.id, threadTs))) return slackError('thread_not_found');
       const msg: SimMessage = { channel: channel.id, ts: this.nextTs(), text: str(args.text) ?? '', blocks: Array.isArray(args.blocks) ? args.blocks : [], user: SANDBOX_BOT.userId, updates: 0, ...(threadTs ? { thread_ts: threadTs } : {}) };
       this.add(msg);
       return { ok: true, channel: channel.id, ts: msg.ts, message: this.messageJson(msg) };

@@ -53,56 +53,59 @@ async function type(command: string): Promise<void> {
   await page.locator('#message-box').press('Enter');
 }
 
+/** Waits for the page to show something; generous, since the 2-core CI machine runs other suites alongside. */
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000, interval: 50 });
+
 /** The channel's messages, as one text. */
 const channelText = () => page.locator('#messages').innerText();
 
 describe('the sandbox page in Chromium', () => {
   it('runs /golive status, a sign-off, a rollback approved by someone else, and an alarm', async () => {
     await page.goto(`${sandbox.url}?as=${ARJUN}`);
-    await expect.poll(() => page.locator('#person').inputValue()).toBe(ARJUN);
-    await expect.poll(() => page.locator('#channel-title').innerText()).toBe('# ops');
-    await expect.poll(channelText).toContain('👀 Watching 7 alarms under GoVisaX-Prod. Nothing is firing.');
+    await eventually(() => page.locator('#person').inputValue()).toBe(ARJUN);
+    await eventually(() => page.locator('#channel-title').innerText()).toBe('# ops');
+    await eventually(channelText).toContain('👀 Watching 7 alarms under GoVisaX-Prod. Nothing is firing.');
 
     // /golive status: the real bot posts the status board from Block Kit.
     await type('/golive status');
-    await expect.poll(channelText).toContain('Only visible to you: you ran /golive status');
+    await eventually(channelText).toContain('Only visible to you: you ran /golive status');
     const board = page.locator('.message', { has: page.locator('.b-header', { hasText: 'GoVisaX Production Go-Live' }) });
-    await expect.poll(() => board.locator('.content').innerText()).toContain('7 blockers open — NO-GO until resolved');
+    await eventually(() => board.locator('.content').innerText()).toContain('7 blockers open — NO-GO until resolved');
 
     // Sign an item off with the button on the board; the board is updated in place and the change announced.
     await board.locator('.b-section', { hasText: 'secrets-manager-v2f' }).getByRole('button', { name: 'Sign off' }).click();
-    await expect.poll(() => board.locator('.content').innerText()).toContain('6 blockers open — NO-GO until resolved');
-    await expect.poll(() => board.locator('.edited').count()).toBe(1);
-    await expect.poll(channelText).toContain('@arjun signed off secrets-manager-v2f');
+    await eventually(() => board.locator('.content').innerText()).toContain('6 blockers open — NO-GO until resolved');
+    await eventually(() => board.locator('.edited').count()).toBe(1);
+    await eventually(channelText).toContain('@arjun signed off secrets-manager-v2f');
 
     // Arjun asks for a rollback; he cannot approve it himself (a private reply), Vikram the CTO can.
     await type('/golive rollback api canary shows 5xx');
     const card = page.locator('.message', { hasText: 'Rollback requested for api' });
-    await expect.poll(() => card.innerText()).toContain('govisax-prod:3 → govisax-prod:2');
-    await expect.poll(() => card.innerText()).toContain('Reason: “canary shows 5xx”');
+    await eventually(() => card.innerText()).toContain('govisax-prod:3 → govisax-prod:2');
+    await eventually(() => card.innerText()).toContain('Reason: “canary shows 5xx”');
     await card.getByRole('button', { name: 'Approve' }).click();
     const refusal = page.locator('.message.ephemeral', { hasText: 'You asked for this rollback, so someone else has to approve it.' });
-    await expect.poll(() => refusal.innerText()).toContain('Only visible to you');
+    await eventually(() => refusal.innerText()).toContain('Only visible to you');
 
     await page.locator('#person').selectOption(VIKRAM);
-    await expect.poll(() => page.locator('#person-roles').innerText()).toBe('U0CTO00001 · CTO');
+    await eventually(() => page.locator('#person-roles').innerText()).toBe('U0CTO00001 · CTO');
     // Private replies belong to the person they were sent to.
-    await expect.poll(() => refusal.count()).toBe(0);
+    await eventually(() => refusal.count()).toBe(0);
     await card.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('✅ Approved by @vikram');
-    await expect.poll(channelText, { timeout: 10_000 }).toContain('✅ Rollback of api to govisax-prod:2 succeeded');
+    await eventually(() => card.innerText()).toContain('✅ Approved by @vikram');
+    await eventually(channelText).toContain('✅ Rollback of api to govisax-prod:2 succeeded');
     // The rollout's progress is in the thread under the card; the simulated service now runs :2.
-    await expect.poll(() => page.locator('.thread').first().innerText()).toContain('Rolling back from govisax-prod:3 to govisax-prod:2');
-    await expect.poll(() => page.locator('[data-service="api"]').innerText()).toContain('Running govisax-prod:2 · 2/2 tasks');
+    await eventually(() => page.locator('.thread').first().innerText()).toContain('Rolling back from govisax-prod:3 to govisax-prod:2');
+    await eventually(() => page.locator('[data-service="api"]').innerText()).toContain('Running govisax-prod:2 · 2/2 tasks');
 
     // Flip an alarm: the bot posts it, pages PagerDuty (simulated), and opens the incident the rule asks for.
     await page.getByRole('button', { name: 'Set GoVisaX-Prod-API-5XX-Rate to ALARM' }).click();
-    await expect.poll(channelText, { timeout: 10_000 }).toContain('🔴 ALARM GoVisaX-Prod-API-5XX-Rate · severity critical · pages on-call');
-    await expect.poll(() => page.locator('[data-alarm="GoVisaX-Prod-API-5XX-Rate"] .state').innerText()).toBe('ALARM');
-    await expect.poll(() => page.locator('#pages').innerText(), { timeout: 10_000 }).toContain('TRIGGER critical');
-    await expect.poll(() => page.locator('#pages').innerText()).toContain('GoVisaX-Prod-API-5XX-Rate is in ALARM: Threshold Crossed (SANDBOX: set from the sandbox page)');
+    await eventually(channelText).toContain('🔴 ALARM GoVisaX-Prod-API-5XX-Rate · severity critical · pages on-call');
+    await eventually(() => page.locator('[data-alarm="GoVisaX-Prod-API-5XX-Rate"] .state').innerText()).toBe('ALARM');
+    await eventually(() => page.locator('#pages').innerText()).toContain('TRIGGER critical');
+    await eventually(() => page.locator('#pages').innerText()).toContain('GoVisaX-Prod-API-5XX-Rate is in ALARM: Threshold Crossed (SANDBOX: set from the sandbox page)');
     const incidentChannel = page.locator('#channels .channel-link', { hasText: /# inc-/ });
-    await expect.poll(() => incidentChannel.count(), { timeout: 10_000 }).toBe(1);
+    await eventually(() => incidentChannel.count()).toBe(1);
 
     const shot = process.env.GOLIVE_SANDBOX_SCREENSHOT;
     if (shot) {
@@ -113,7 +116,55 @@ describe('the sandbox page in Chromium', () => {
     }
 
     await incidentChannel.click();
-    await expect.poll(() => page.locator('#channel-title').innerText()).toMatch(/^# inc-\d{8}-govisax-prod-api-5xx-rate-threshold-cros$/);
-    await expect.poll(channelText).toContain('Incident INC-1 — P2 — High');
+    await eventually(() => page.locator('#channel-title').innerText()).toMatch(/^# inc-\d{8}-govisax-prod-api-5xx-rate-threshold-cros$/);
+    await eventually(channelText).toContain('Incident INC-1 — P2 — High');
   }, 90_000);
+
+  // The tests below continue the session above, in order.
+
+  it('declares an incident from its modal, showing the field error the app answers first', async () => {
+    await page.locator('#channels .channel-link', { hasText: '# ops' }).click();
+    await type('/golive incident declare');
+    const dialog = page.getByRole('dialog');
+    await eventually(() => dialog.isVisible()).toBe(true);
+    await eventually(() => dialog.locator('#modal-title').innerText()).toBe('Declare an incident');
+    await dialog.getByRole('button', { name: 'Declare' }).click();
+    await eventually(() => dialog.locator('[data-error-for="summary"]').innerText()).toBe('An incident needs a summary.');
+
+    await dialog.getByLabel('Severity').selectOption('P3');
+    await dialog.getByLabel('Summary').fill('Push notifications delayed');
+    await dialog.getByRole('button', { name: 'Declare' }).click();
+    await eventually(() => dialog.isVisible()).toBe(false);
+    await eventually(channelText).toMatch(/INC-2 is open in #inc-\d{8}-push-notifications-delayed; you are its commander\./);
+    await eventually(() => page.locator('#channels .channel-link', { hasText: 'push-notifications-delayed' }).count()).toBe(1);
+  }, 60_000);
+
+  it('shows App Home as the app publishes it for the current person', async () => {
+    await page.getByRole('button', { name: 'golive · Home' }).click();
+    await eventually(() => page.locator('#channel-title').innerText()).toBe('golive · Home');
+    await eventually(() => page.locator('#messages').innerText()).toContain('GoVisaX Production Go-Live');
+    await eventually(() => page.locator('#composer').isVisible()).toBe(false);
+  }, 60_000);
+
+  it('makes the next ECS rollout fail, and the deploy reports it with a Roll back button', async () => {
+    await page.locator('#channels .channel-link', { hasText: '# ops' }).click();
+    // A firing alarm would hold the deploy back; so would the BD Lead's open blocker.
+    await page.getByRole('button', { name: 'Set GoVisaX-Prod-API-5XX-Rate to OK' }).click();
+    await eventually(() => page.locator('[data-alarm="GoVisaX-Prod-API-5XX-Rate"] .state').innerText()).toBe('OK');
+    await eventually(channelText).toContain('→ OK GoVisaX-Prod-API-5XX-Rate · recovered after');
+    await page.locator('#person').selectOption('U0BDLEAD01');
+    await type('/golive check v2f-agreement signed this morning');
+    await eventually(channelText).toContain('@priya signed off v2f-agreement');
+
+    await page.locator('#person').selectOption(ARJUN);
+    const failNext = page.getByLabel('Make the next rollout fail');
+    await failNext.check();
+    await eventually(() => sandbox.ecs.view()[0]!.failNext).toBe(true);
+    await type('/golive deploy api v1.0.1');
+    await eventually(channelText).toContain('❌ Deploy of api failed: ECS reports the rollout FAILED: SANDBOX: tasks failed their health checks (simulated failure)');
+    await eventually(() => page.locator('[data-service="api"] .rollout').innerText()).toContain('Rollout of govisax-prod:4: FAILED 0/2');
+    await eventually(() => failNext.isChecked()).toBe(false);
+    const card = page.locator('.message', { hasText: 'Deploy of api: govisax-prod:2 → govisax-prod:4' });
+    await eventually(() => card.getByRole('button', { name: '↩️ Roll back' }).count()).toBe(1);
+  }, 60_000);
 });
