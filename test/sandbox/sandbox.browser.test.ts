@@ -71,6 +71,10 @@ describe('the sandbox page in Chromium', () => {
     await eventually(channelText).toContain('Only visible to you: you ran /golive status');
     const board = page.locator('.message', { has: page.locator('.b-header', { hasText: 'GoVisaX Production Go-Live' }) });
     await eventually(() => board.locator('.content').innerText()).toContain('7 blockers open — NO-GO until resolved');
+    // mrkdwn: *bold*, `code` and <@U…> mentions render as Slack shows them.
+    await eventually(() => board.locator('b', { hasText: '7 blockers open — NO-GO until resolved' }).count()).toBe(1);
+    await eventually(() => board.locator('.b-section', { hasText: 'secrets-manager-v2f' }).locator('code').first().innerText()).toBe('secrets-manager-v2f');
+    await eventually(() => board.locator('.mention.me').first().innerText()).toBe('@arjun');
 
     // Sign an item off with the button on the board; the board is updated in place and the change announced.
     await board.locator('.b-section', { hasText: 'secrets-manager-v2f' }).getByRole('button', { name: 'Sign off' }).click();
@@ -153,8 +157,11 @@ describe('the sandbox page in Chromium', () => {
     await eventually(() => page.locator('[data-alarm="GoVisaX-Prod-API-5XX-Rate"] .state').innerText()).toBe('OK');
     await eventually(channelText).toContain('→ OK GoVisaX-Prod-API-5XX-Rate · recovered after');
     await page.locator('#person').selectOption('U0BDLEAD01');
-    await type('/golive check v2f-agreement signed this morning');
-    await eventually(channelText).toContain('@priya signed off v2f-agreement');
+    await type('/golive check v2f-agreement signed <i>this</i> morning & filed');
+    // What someone typed is shown as typed, never as markup.
+    const announcement = page.locator('.message', { hasText: '@priya signed off v2f-agreement' });
+    await eventually(() => announcement.innerText()).toContain('— “signed <i>this</i> morning & filed”');
+    expect(await announcement.locator('i').count()).toBe(0);
 
     await page.locator('#person').selectOption(ARJUN);
     const failNext = page.getByLabel('Make the next rollout fail');

@@ -18,6 +18,8 @@ let me = new URLSearchParams(window.location.search).get('as') || localStorage.g
 let channel = '';
 let state = null;
 let renderedModal = '';
+// What each part was last drawn from: a part is redrawn only when it changed, so a click or a selection is not lost to an unrelated update.
+const drawn = { messages: '', world: '', person: '' };
 let modalSubmitting = false;
 let refreshTimer;
 
@@ -187,6 +189,9 @@ function renderChannels() {
 
 function renderMessages() {
   const box = $('messages');
+  const key = JSON.stringify([channel, me, channel === 'home' ? state.home : state.messages.filter((m) => m.channel === channel), state.channels, state.people]);
+  if (key === drawn.messages) return;
+  drawn.messages = key;
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   if (channel === 'home') {
     $('channel-title').textContent = 'golive · Home';
@@ -216,6 +221,9 @@ function renderMessages() {
 }
 
 function renderPerson() {
+  const key = JSON.stringify([me, state.people]);
+  if (key === drawn.person) return;
+  drawn.person = key;
   const select = $('person');
   select.innerHTML = state.people.map((p) => `<option value="${esc(p.id)}"${p.id === me ? ' selected' : ''}>${esc(p.name)} — ${esc(p.roles.join(', ') || 'no role')}</option>`).join('');
   const p = state.people.find((x) => x.id === me);
@@ -223,6 +231,9 @@ function renderPerson() {
 }
 
 function renderWorld() {
+  const key = JSON.stringify(state.world);
+  if (key === drawn.world) return;
+  drawn.world = key;
   const { alarms, services, pages } = state.world;
   $('alarms').innerHTML = alarms.length
     ? alarms
@@ -358,7 +369,7 @@ document.addEventListener('click', (e) => {
   const alarm = target?.closest('[data-alarm-set]');
   if (alarm) {
     alarm.disabled = true;
-    void post('/sandbox/alarm', { name: alarm.dataset.alarmName, state: alarm.dataset.alarmSet });
+    void post('/sandbox/alarm', { name: alarm.dataset.alarmName, state: alarm.dataset.alarmSet }).finally(() => (alarm.disabled = false));
   }
 });
 
