@@ -164,6 +164,28 @@ export class Interactions {
     return {};
   }
 
+  /** The person closed their modal; the app hears of it only if the view asked (`notify_on_close`), as with Slack. */
+  async close(user: string, viewId: string): Promise<void> {
+    const { slack } = this.deps;
+    const person = this.person(user);
+    const modal = slack.modalFor(user);
+    if (!modal || modal.id !== viewId) return;
+    slack.closeModal(user, viewId);
+    if (modal.view.notify_on_close !== true) return;
+    const payload = {
+      type: 'view_closed',
+      team: { id: SANDBOX_TEAM.id, domain: SANDBOX_TEAM.domain },
+      user: { id: user, username: person.name.toLowerCase(), name: person.name.toLowerCase(), team_id: SANDBOX_TEAM.id },
+      api_app_id: APP_ID,
+      token: VERIFICATION_TOKEN,
+      view: slack.viewJson(modal),
+      is_cleared: false,
+      is_enterprise_install: false,
+      enterprise: null,
+    };
+    await this.post(`payload=${encodeURIComponent(JSON.stringify(payload))}`, 'application/x-www-form-urlencoded');
+  }
+
   /** The person opened the app's Home tab. */
   async openHome(user: string): Promise<AppAnswer> {
     this.person(user);

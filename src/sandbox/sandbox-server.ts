@@ -26,7 +26,15 @@ export interface SandboxServerDeps {
   version(): number;
   /** Registers an SSE client; returns the function that removes it. */
   subscribe(send: (version: number) => void): () => void;
+  /**
+   * Set when the sandbox listens on loopback only: requests naming another
+   * host are refused, so a web page whose domain is re-pointed at 127.0.0.1
+   * (DNS rebinding) cannot drive the sandbox.
+   */
+  loopbackOnly: boolean;
 }
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 const PAGE_DIR = new URL('./page/', import.meta.url);
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -78,6 +86,7 @@ export function createSandboxHandler(deps: SandboxServerDeps): (req: IncomingMes
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    if (deps.loopbackOnly && !LOOPBACK_HOSTS.has(hostname(req.headers.host))) return json(res, 403, { ok: false, error: 'The sandbox answers only requests addressed to 127.0.0.1 or localhost.' });
 
     const file = STATIC[path];
     if (method === 'GET' && file) {
@@ -157,7 +166,7 @@ export function createSandboxHandler(deps: SandboxServerDeps): (req: IncomingMes
       case '/sandbox/view/submit':
         return interactions.submit(user, text(b.view, 'view'), (typeof b.values === 'object' && b.values !== null ? b.values : {}) as Record<string, Record<string, unknown>>);
       case '/sandbox/view/close':
-        slack.closeModal(user, text(b.view, 'view'));
+        await interactions.close(user, text(b.view, 'view'));
         return {};
       case '/sandbox/home': {
         const answer = await interactions.openHome(user);
@@ -185,6 +194,12 @@ export function createSandboxHandler(deps: SandboxServerDeps): (req: IncomingMes
       json(res, err instanceof GoliveError ? 400 : 500, { ok: false, error: message });
     });
   };
+}
+
+/** `127.0.0.1:3000` → `127.0.0.1`; `[::1]:3000` → `[::1]`. */
+function hostname(host: string | undefined): string {
+  if (!host) return '';
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '');
 }
 
 function text(v: unknown, name: string): string {

@@ -113,6 +113,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
         const res = await fetch(`http://127.0.0.1:${appPort}/healthz`);
         return { status: res.status, body: await res.text() };
       },
+      loopbackOnly: ['127.0.0.1', 'localhost', '::1'].includes(config.host),
       version: () => version,
       subscribe: (send) => {
         subscribers.add(send);

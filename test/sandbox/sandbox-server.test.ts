@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,20 @@ describe('the sandbox page API', () => {
     expect(await api('/sandbox/command', { user: 'U0NOBODY', channel: OPS, text: 'status' })).toEqual({ ok: false, error: 'Nobody in the sandbox has the id U0NOBODY.' });
   });
 
+  it('refuses requests addressed to another host name (DNS rebinding)', async () => {
+    const { port } = new URL(sandbox.url);
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/sandbox/state', headers: { Host: `attacker.example:${port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+    expect((await fetch(new URL('/sandbox/state', sandbox.url.replace('127.0.0.1', 'localhost')))).status).toBe(200);
+  });
+
   it('answers the runbook smoke check locally instead of calling the real URL', async () => {
     expect(sandbox.runbook.services[0]!.smoke_check!.url).toBe(new URL('/sandbox/smoke/api', sandbox.url).href);
     const res = await fetch(sandbox.runbook.services[0]!.smoke_check!.url);
@@ -145,7 +160,13 @@ describe('the sandbox page API', () => {
     expect(empty).toEqual({ ok: true, errors: { summary: 'An incident needs a summary.' } });
     expect((await state(VIKRAM)).modal?.id).toBe(modal.id);
 
-    const done = await api('/sandbox/view/submit', { user: VIKRAM, view: modal.id, values: { severity: { value: { type: 'static_select', selected_option: { value: 'P3', text: { type: 'plain_text', text: 'P3' } } } }, summary: { value: { type: 'plain_text_input', value: 'Push notifications delayed' } }, services: { value: { type: 'plain_text_input', value: null } } } });
+    // Cancel closes it; the command opens a fresh one.
+    expect(await api('/sandbox/view/close', { user: VIKRAM, view: modal.id })).toEqual({ ok: true });
+    expect((await state(VIKRAM)).modal).toBeNull();
+    await api('/sandbox/command', { user: VIKRAM, channel: OPS, text: '/golive incident declare' });
+    const reopened = await until(VIKRAM, (s) => (s.modal && s.modal.id !== modal.id ? s.modal : undefined), 'the declare modal again');
+
+    const done = await api('/sandbox/view/submit', { user: VIKRAM, view: reopened.id, values: { severity: { value: { type: 'static_select', selected_option: { value: 'P3', text: { type: 'plain_text', text: 'P3' } } } }, summary: { value: { type: 'plain_text_input', value: 'Push notifications delayed' } }, services: { value: { type: 'plain_text_input', value: null } } } });
     expect(done).toEqual({ ok: true });
     expect((await state(VIKRAM)).modal).toBeNull();
     const reply = await until(VIKRAM, message('is open in <#', { ephemeral: true }), 'the private reply to the modal');
