@@ -1,14 +1,28 @@
 import { ConfigError, readConfig } from './config.js';
 import { createApp } from './create-app.js';
 import { RunbookError } from './runbook/load-runbook.js';
+import { readSandboxConfig, wantsSandbox } from './sandbox/sandbox-config.js';
+import { sandboxBanner, startSandbox } from './sandbox/start-sandbox.js';
+
+const stopOnSignal = (stop: () => Promise<void>) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(() => process.exit(0)));
+};
 
 try {
-  const app = createApp({ config: readConfig() });
-  await app.start();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.stop().then(() => process.exit(0)));
+  if (wantsSandbox(process.env, process.argv.slice(2))) {
+    // No Slack credentials (or --sandbox): the same app, against a simulated workspace and AWS, in the browser.
+    const config = readSandboxConfig();
+    const sandbox = await startSandbox(config);
+    process.stdout.write(sandboxBanner(sandbox, config));
+    stopOnSignal(() => sandbox.stop());
+  } else {
+    const app = createApp({ config: readConfig() });
+    await app.start();
+    stopOnSignal(() => app.stop());
+  }
 } catch (err) {
   // Start-up problems are for the operator: one plain message, no stack trace, never a secret.
-  const known = err instanceof ConfigError || err instanceof RunbookError || (err instanceof Error && err.message.startsWith('Slack refused'));
+  const known = err instanceof ConfigError || err instanceof RunbookError || (err instanceof Error && (err.message.startsWith('Slack refused') || err.message.startsWith('The sandbox cannot')));
   process.stderr.write(`${known ? (err as Error).message : `golive failed to start: ${(err as Error).stack ?? String(err)}`}\n`);
   process.exit(1);
 }

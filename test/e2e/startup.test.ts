@@ -24,7 +24,8 @@ afterEach(async () => {
 
 describe('start-up', () => {
   it('names every configuration problem at once and exits 1', () => {
-    const res = runMain({ PORT: 'abc', SLACK_API_URL: 'not a url' });
+    // GOLIVE_SANDBOX=0: without it, no Slack credentials at all starts the sandbox instead (test/sandbox/main.test.ts).
+    const res = runMain({ GOLIVE_SANDBOX: '0', PORT: 'abc', SLACK_API_URL: 'not a url' });
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
       [

@@ -1,0 +1,24 @@
+import type { Db } from '../../store/open-database.js';
+
+/**
+ * The simulated world (Slack messages, ECS revisions, alarms, pages), saved
+ * next to golive's own tables in the sandbox database so that a restarted
+ * sandbox shows the same session the app's state refers to.
+ */
+export class SavedState {
+  constructor(private readonly db: Db) {
+    db.exec('CREATE TABLE IF NOT EXISTS sandbox_world (name TEXT PRIMARY KEY, state TEXT NOT NULL, saved_at TEXT NOT NULL)');
+  }
+
+  load<T extends { version: number }>(name: string): T | undefined {
+    const row = this.db.prepare('SELECT state FROM sandbox_world WHERE name = ?').get(name) as { state: string } | undefined;
+    if (!row) return undefined;
+    const value = JSON.parse(row.state) as T;
+    // A snapshot from another version of the sandbox starts that part of the world afresh.
+    return value.version === 1 ? value : undefined;
+  }
+
+  save(name: string, value: unknown): void {
+    this.db.prepare('INSERT INTO sandbox_world (name, state, saved_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at').run(name, JSON.stringify(value), new Date().toISOString());
+  }
+}

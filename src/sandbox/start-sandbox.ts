@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
+import { openDatabase } from '../../store/open-database.js';
+import { Store } from '../../store/store.js';
+import type { Config } from '../config.js';
+import { createApp, type GoliveApp } from '../create-app.js';
+import { createLogger } from '../logger.js';
+import { loadRunbookFile, RunbookError } from '../runbook/load-runbook.js';
+import type { Runbook } from '../runbook/schema.js';
+import { CloudWatchSim, type CloudWatchSimSnapshot } from './cloudwatch-sim.js';
+import { EcsSim, type EcsSimSnapshot } from './ecs-sim.js';
+import { Interactions } from './interactions.js';
+import { PagerSim, type PagerSimSnapshot } from './pager-sim.js';
+import { sandboxDirectory } from './people.js';
+import { createSandboxHandler } from './sandbox-server.js';
+import type { SandboxConfig } from './sandbox-config.js';
+import { SavedState } from './saved-state.js';
+import { SlackSim, type SlackSimSnapshot } from './slack-sim.js';
+
+/** A running sandbox: the page, the simulated world, and the real app wired to it. */
+export interface RunningSandbox {
+  /** The page's URL. */
+  url: string;
+  app: GoliveApp;
+  runbook: Runbook;
+  slack: SlackSim;
+  ecs: EcsSim;
+  cloudwatch: CloudWatchSim;
+  pager: PagerSim;
+  interactions: Interactions;
+  /** Saves the world and stops the app and the page. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts golive against a simulated Slack workspace, ECS, CloudWatch and
+ * PagerDuty, all in this process and on this machine. The real app runs
+ * unchanged: the page's clicks become Slack-signed requests to its receiver,
+ * and its Web API calls land on the sandbox's Slack simulator.
+ */
+export async function startSandbox(config: SandboxConfig, opts: { logDestination?: DestinationStream; alarmPolling?: boolean } = {}): Promise<RunningSandbox> {
+  const loaded = loadRunbookFile(config.runbookPath);
+  if (!loaded.ok) throw new RunbookError(loaded.problems);
+  const store = new Store(openDatabase(config.dbPath));
+  try {
+    return await wire(config, loaded.runbook, store, opts);
+  } catch (err) {
+    store.db.close();
+    throw err;
+  }
+}
+
+async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts: { logDestination?: DestinationStream; alarmPolling?: boolean }): Promise<RunningSandbox> {
+  const saved = new SavedState(store.db);
+  const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
+  const signingSecret = randomBytes(24).toString('hex');
+
+  const directory = sandboxDirectory(runbook);
+  const slack = new SlackSim({ directory, token: botToken, opsChannel: { id: runbook.launch.channel, name: 'ops' }, snapshot: saved.load<SlackSimSnapshot>('slack') });
+  const ecs = new EcsSim(runbook.services, { rolloutMs: config.rolloutMs, snapshot: saved.load<EcsSimSnapshot>('ecs') });
+  const cloudwatch = new CloudWatchSim(runbook, { snapshot: saved.load<CloudWatchSimSnapshot>('cloudwatch') });
+  const pager = new PagerSim({ snapshot: saved.load<PagerSimSnapshot>('pager') });
+
+  // Changes are saved and announced once per turn of the event loop, however many a request makes.
+  let version = 0;
+  let pending = false;
+  const subscribers = new Set<(v: number) => void>();
+  const save = () => {
+    saved.save('slack', slack.snapshot());
+    saved.save('ecs', ecs.snapshot());
+    saved.save('cloudwatch', cloudwatch.snapshot());
+    saved.save('pager', pager.snapshot());
+  };
+  const changed = () => {
+    version += 1;
+    if (pending) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      if (store.db.open) save();
+      for (const s of subscribers) s(version);
+    });
+  };
+  for (const sim of [slack, ecs, cloudwatch, pager]) sim.onChange(changed);
+  save();
+
+  let app: GoliveApp | undefined;
+  let appPort = 0;
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`The sandbox cannot listen on ${config.host}:${config.port}: the port is in use. Set PORT to another port (PORT=0 picks a free one).`) : err));
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  const interactions = new Interactions({ slack, signingSecret, baseUrl: base });
+  server.on(
+    'request',
+    createSandboxHandler({
+      runbook,
+      slack,
+      ecs,
+      cloudwatch,
+      pager,
+      interactions,
+      pollAlarms: async () => {
+        await app?.services.alarms.poll();
+      },
+      appHealth: async () => {
+        const res = await fetch(`http://127.0.0.1:${appPort}/healthz`);
+        return { status: res.status, body: await res.text() };
+      },
+      loopbackOnly: ['127.0.0.1', 'localhost', '::1'].includes(config.host),
+      version: () => version,
+      subscribe: (send) => {
+        subscribers.add(send);
+        return () => subscribers.delete(send);
+      },
+    }),
+  );
+
+  // The smoke check must not leave the machine: it asks the sandbox's simulated service instead.
+  const sandboxRunbook: Runbook = structuredClone(runbook);
+  for (const s of sandboxRunbook.services) if (s.smoke_check) s.smoke_check.url = `${base}/sandbox/smoke/${s.name}`;
+
+  const appConfig: Config = {
+    slack: { botToken, signingSecret, apiUrl: `${base}/api/` },
+    port: 0,
+    runbookPath: config.runbookPath,
+    dbPath: config.dbPath,
+    aws: { region: runbook.alarms?.region ?? runbook.services[0]?.region },
+    pagerduty: { eventsUrl: `${base}/sandbox/pagerduty-unused`, apiUrl: `${base}/sandbox/pagerduty-unused` },
+    logLevel: config.logLevel,
+  };
+  const logger = createLogger({ level: config.logLevel, secrets: [botToken, signingSecret], destination: opts.logDestination });
+  try {
+    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling });
+    appPort = (await app.start()).port;
+  } catch (err) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  }
+  interactions.connect(`http://127.0.0.1:${appPort}/slack/events`);
+
+  const running = app;
+  return {
+    url: `${base}/`,
+    app: running,
+    runbook: sandboxRunbook,
+    slack,
+    ecs,
+    cloudwatch,
+    pager,
+    interactions,
+    async stop() {
+      await running.stop();
+      for (const s of subscribers) subscribers.delete(s);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      save();
+      store.db.close();
+    },
+  };
+}
+
+/** What `npm start` prints when the sandbox is up. */
+export function sandboxBanner(s: RunningSandbox, config: SandboxConfig): string {
+  const people = s.slack
+    .people()
+    .map((p) => `${p.name} (${p.roleNames.join(', ') || 'no role'})`)
+    .join(', ');
+  return [
+    '',
+    `  golive SANDBOX: ${s.runbook.launch.name}`,
+    `  Open ${s.url} in your browser.`,
+    '',
+    `  No Slack workspace, AWS account or PagerDuty account is used: Slack, ECS, CloudWatch and`,
+    `  PagerDuty are simulated in this process. Session state: ${config.dbPath} (delete it to start over).`,
+    `  Runbook: ${config.runbookPath}. People: ${people}.`,
+    `  To run the real bot instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README.md).`,
+    '',
+  ].join('\n');
+}
