@@ -1,4 +1,4 @@
-import type { AlarmHistoryItem, AlarmState, CloudWatchPort } from '../aws/cloudwatch-port.js';
+import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricQuery, MetricSeries } from '../aws/cloudwatch-port.js';
 import type { Runbook } from '../runbook/schema.js';
 
 type State = AlarmState['state'];
@@ -89,6 +89,25 @@ export class CloudWatchSim implements CloudWatchPort {
   async describeAlarmHistory(region: string, name: string, since: string): Promise<AlarmHistoryItem[]> {
     const alarm = this.alarms.find((a) => a.name === name && a.region === region);
     return (alarm?.history ?? []).filter((h) => h.at > since).map((h) => ({ ...h }));
+  }
+
+  /**
+   * Metrics for the go/no-go criteria: one datapoint per period, healthy while
+   * no simulated alarm fires and degraded while one does, so flipping an alarm
+   * on the page also turns the metric criteria red. Times and latencies are in
+   * seconds, expressions (ratios) in percent, anything else a count.
+   */
+  async getMetricData(_region: string, query: MetricQuery, start: Date, end: Date): Promise<MetricSeries> {
+    const degraded = this.alarms.some((a) => a.state === 'ALARM');
+    const name = 'metric' in query ? query.metric.metric : '';
+    const value = 'expression' in query ? (degraded ? 3.1 : 0.12) : /time|latency/i.test(name) ? (degraded ? 1.4 : 0.38) : degraded ? 25 : 0;
+    const values: number[] = [];
+    const timestamps: string[] = [];
+    for (let t = start.getTime(); t < end.getTime(); t += query.period * 1000) {
+      values.push(value);
+      timestamps.push(new Date(t).toISOString());
+    }
+    return { values, timestamps };
   }
 
   private iso(): string {

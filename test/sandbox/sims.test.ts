@@ -130,6 +130,19 @@ describe('simulated CloudWatch', () => {
     ]);
     expect(() => cw.setState('GoVisaX-Prod-Nope', 'ALARM')).toThrow('the sandbox has no alarm "GoVisaX-Prod-Nope"');
   });
+
+  it('serves go/no-go metrics, healthy until an alarm fires', async () => {
+    const cw = new CloudWatchSim(govisax(), { now: manualClock().now });
+    const latency = { period: 3600, metric: { namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: {}, stat: 'p95' } };
+    const ratio = { period: 7200, expression: '100 * errors / requests', metrics: {} };
+    const start = new Date('2026-12-01T00:00:00Z');
+    const end = new Date('2026-12-01T02:00:00Z');
+    expect(await cw.getMetricData('ap-south-1', latency, start, end)).toEqual({ values: [0.38, 0.38], timestamps: ['2026-12-01T00:00:00.000Z', '2026-12-01T01:00:00.000Z'] });
+    expect((await cw.getMetricData('ap-south-1', ratio, start, end)).values).toEqual([0.12]);
+    cw.setState('GoVisaX-Prod-API-5XX-Rate', 'ALARM');
+    expect((await cw.getMetricData('ap-south-1', latency, start, end)).values).toEqual([1.4, 1.4]);
+    expect((await cw.getMetricData('ap-south-1', ratio, start, end)).values).toEqual([3.1]);
+  });
 });
 
 describe('simulated PagerDuty', () => {
