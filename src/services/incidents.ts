@@ -80,7 +80,20 @@ export function slugify(text: string, max = 40): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  return (slug.slice(0, max).replace(/-+$/, '') || 'incident');
+  // Cut at a word boundary where there is one: "threshold-cros" reads worse than a shorter name.
+  let cut = slug;
+  if (slug.length > max) {
+    const head = slug.slice(0, max + 1);
+    const dash = head.lastIndexOf('-');
+    cut = dash > 0 ? head.slice(0, dash) : slug.slice(0, max);
+  }
+  return cut.replace(/-+$/, '') || 'incident';
+}
+
+/** "P1 — Critical" as the runbook names it, or "P1 Critical" when the name does not start with the key. */
+export function severityLabel(key: string, name: string | undefined): string {
+  if (!name) return key;
+  return name.toUpperCase().startsWith(key) ? name : `${key} ${name}`;
 }
 
 /** YYYYMMDD of a time in a time zone. */
@@ -162,8 +175,9 @@ export class IncidentService {
 
     let channel: { id: string; name: string } | undefined;
     try {
-      channel = await this.createChannel(key, summary, now, id);
-      await slack.setTopic(channel.id, `${key} ${def.name}: ${summary.slice(0, 120)} · commander <@${commander}>`).catch((err: Error) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+      // An alarm's incident is named after the alarm: its reason is CloudWatch prose that would be cut mid-word.
+      channel = await this.createChannel(key, input.alarm?.name ?? summary, now, id);
+      await slack.setTopic(channel.id, `${severityLabel(key, def.name)}: ${summary.slice(0, 120)} · commander <@${commander}>`).catch((err: Error) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
       const invitees = new Set<string>([commander]);
       for (const role of def.invite) for (const u of (await this.deps.roles.members(role)).users) invitees.add(u);
       const onCallProblems = await this.addOnCall(invitees);
@@ -441,7 +455,7 @@ export class IncidentService {
       if (def.update_every_minutes) this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
       this.planEscalation(incident.id, def, now);
       updated = this.get(incident.id);
-      this.notifier?.changed(updated, `severity ${incident.severity} → ${key} (${esc(def.name)}), by <@${userId}>`);
+      this.notifier?.changed(updated, `severity ${incident.severity} → ${esc(severityLabel(key, def.name))}, by <@${userId}>`);
       return updated;
     });
     this.deps.afterCommit();

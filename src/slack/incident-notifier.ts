@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { PARENT_CHANNEL, PARENT_TS } from '../outbox.js';
 import type { Runbook } from '../runbook/schema.js';
-import type { IncidentNotifier, IncidentRow } from '../services/incidents.js';
+import { severityLabel, type IncidentNotifier, type IncidentRow } from '../services/incidents.js';
 import type { Store } from '../../store/store.js';
 import { escapeText } from './escape.js';
 import { formatTime } from './render.js';
@@ -25,7 +25,7 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     ]);
     const sev = this.deps.runbook.incidents?.severities[incident.severity];
     const by = incident.declared_by === 'golive' ? `automatically for alarm \`${escapeText(incident.alarm_name ?? '?')}\`, commander <@${incident.commander}>` : `by <@${incident.declared_by}>`;
-    this.post(this.deps.runbook.launch.channel, `🚨 *INC-${incident.id} declared* (${incident.severity}${sev ? ` ${escapeText(sev.name)}` : ''}) ${by}: ${escapeText(incident.summary)} → <#${incident.channel_id}>`);
+    this.post(this.deps.runbook.launch.channel, `🚨 *INC-${incident.id} declared* (${escapeText(severityLabel(incident.severity, sev?.name))}) ${by}: ${escapeText(incident.summary)} → <#${incident.channel_id}>`);
     if (alarmPost !== null) {
       this.deps.store.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: `🚨 Incident INC-${incident.id} declared for this alarm: <#${incident.channel_id}>` }, this.deps.clock.now().toISOString(), { dependsOn: alarmPost });
     }

@@ -208,7 +208,7 @@ describe('/golive incident', () => {
     await golive(t, 'incident severity P1', 'U0DEVOPS', channelId);
     await t.slack.waitFor(() => posts(channelId).some((c) => String(c.args.text).startsWith('✏️')));
     await flush();
-    expect(posts(channelId).at(-1)!.args.text).toBe('✏️ INC-1: severity P3 → P1 (Critical), by <@U0DEVOPS>.');
+    expect(posts(channelId).at(-1)!.args.text).toBe('✏️ INC-1: severity P3 → P1 Critical, by <@U0DEVOPS>.');
     expect((await pd.waitFor((e) => e.body.event_action === 'trigger')).body.dedup_key).toBe('golive/incident/1');
     await golive(t, 'incident commander <@U0CTO|cto>', 'U0DEVOPS', channelId);
     await t.slack.waitFor(() => posts(channelId).filter((c) => String(c.args.text).startsWith('✏️')).length === 2);

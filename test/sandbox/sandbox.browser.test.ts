@@ -120,7 +120,7 @@ describe('the sandbox page in Chromium', () => {
     }
 
     await incidentChannel.click();
-    await eventually(() => page.locator('#channel-title').innerText()).toMatch(/^# inc-\d{8}-govisax-prod-api-5xx-rate-threshold-cros$/);
+    await eventually(() => page.locator('#channel-title').innerText()).toMatch(/^# inc-\d{8}-govisax-prod-api-5xx-rate$/);
     await eventually(channelText).toContain('Incident INC-1 — P2 — High');
   }, 90_000);
 
