@@ -94,7 +94,7 @@ describe('health and persistence', () => {
     await golive(t, 'status');
     const post = await t.slack.waitForCall('chat.postMessage');
     expect(post.args.text).toBe('Test launch: 2 blockers open — NO-GO until resolved');
-    expect(query(t, 'SELECT version FROM schema_migrations')).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(query(t, 'SELECT version FROM schema_migrations')).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 6 }]);
     expect(query(t, 'SELECT item_id, note FROM item_state')).toEqual([{ item_id: 'secrets-manager', note: 'before restart' }]);
   });
 

@@ -2,10 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAppProcess, type AppProcess } from '../support/app-process.js';
+import { startAwsTap, type AwsTap } from '../support/aws-tap.js';
+import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
+import { awsTestEnv, resetMoto, seedEcs, startMoto, type Moto, type SeededEcs } from '../support/moto.js';
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fake-slack.js';
-import { postSigned, slashCommandBody } from '../support/sign.js';
+import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
 import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET } from '../support/start-app.js';
 
 let slack: FakeSlack;
@@ -92,5 +96,162 @@ describe('SIGKILL during outbox delivery', () => {
     // The row adopted the ts of the post Slack already had, so threads and updates hang off the right message.
     const row = query<{ result: string }>("SELECT result FROM outbox WHERE method = 'chat.postMessage'")[0]!;
     expect(JSON.parse(row.result)).toEqual({ ts: messages[0]!.ts, channel: 'C0OPS' });
+  });
+});
+
+describe('SIGKILL during an approved rollback', () => {
+  let moto: Moto;
+  let tap: AwsTap;
+  let smoke: SmokeServer;
+  let seeded: SeededEcs;
+  let runbook: string;
+
+  beforeAll(async () => {
+    moto = await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
+    smoke = await startSmokeServer();
+    runbook = writeDeployRunbook({ smokeUrl: smoke.url });
+  });
+  afterAll(async () => {
+    await smoke.close();
+    await moto.stop();
+  });
+  beforeEach(async () => {
+    await resetMoto(moto.endpoint);
+    seeded = await seedEcs(moto.endpoint, { cluster: 'GoVisaX-Prod-Cluster', service: 'GoVisaX-Prod-Service', family: 'govisax-prod', container: 'govisax-api', revisions: 4 });
+    tap = await startAwsTap(moto.endpoint);
+  });
+  afterEach(async () => {
+    await tap.close();
+  });
+
+  const rollbackEnv = () => env({ ...awsTestEnv(tap.endpoint), GOLIVE_RUNBOOK: runbook, GOLIVE_TEST_ROLLOUT_POLL_MS: '50' });
+
+  async function serviceTaskDef(): Promise<string> {
+    const client = new ECSClient({ endpoint: moto.endpoint, region: 'ap-south-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    try {
+      const out = await client.send(new DescribeServicesCommand({ cluster: 'GoVisaX-Prod-Cluster', services: ['GoVisaX-Prod-Service'] }));
+      return out.services![0]!.taskDefinition!;
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** Files a rollback as U0DEVOPS, then approves it as U0CTO; returns the card's ts. */
+  async function requestAndApprove(beforeApprove: () => void): Promise<string> {
+    await command('rollback api 5xx after deploy');
+    const card = await slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Rollback of api'), 10_000);
+    const ts = String(card.result!.ts);
+    beforeApprove();
+    const payload = blockActionPayload({ user: 'U0CTO', channel: 'C0OPS', actionId: 'golive_request_approve', value: '1', messageTs: ts, responseUrl: slack.responseUrl() });
+    await postSigned(`${proc!.url}/slack/events`, blockActionsBody(payload), SIGNING_SECRET).catch(() => undefined);
+    return ts;
+  }
+
+  const outcomes = () => posted(/^(✅|❌) Rollback/);
+
+  async function restartAndSettle(): Promise<void> {
+    tap.before = undefined;
+    tap.after = undefined;
+    proc = await startAppProcess(rollbackEnv());
+    await until('the rollback to settle', () => query<{ state: string }>('SELECT state FROM change_request WHERE id = 1')[0]!.state.match(/succeeded|failed/) !== null, 20_000);
+    await until('the outbox to settle', () => query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL')[0]!.n === 0);
+  }
+
+  it('killed after approval, before ECS received UpdateService: on restart the rollback runs once and is reported once', async () => {
+    proc = await startAppProcess(rollbackEnv());
+    let killed = false;
+    await requestAndApprove(() => {
+      tap.before = async (call) => {
+        if (call.operation !== 'UpdateService' || killed) return;
+        killed = true;
+        await proc!.kill();
+        return 'drop';
+      };
+    });
+    await proc.exited;
+    expect(killed).toBe(true);
+    expect(query('SELECT state FROM change_request')).toEqual([{ state: 'executing' }]);
+    expect(query<{ outcome: string; sent: number }>('SELECT outcome, update_sent_at IS NOT NULL AS sent FROM deploy')).toEqual([{ outcome: 'running', sent: 1 }]);
+    expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
+
+    await restartAndSettle();
+    expect(query('SELECT state, result FROM change_request')).toEqual([{ state: 'succeeded', result: 'govisax-prod:2 is live: 2/2 tasks running' }]);
+    expect(await serviceTaskDef()).toBe(seeded.taskDefinitionArns[1]);
+    expect(tap.forwarded('UpdateService')).toHaveLength(1);
+    expect(outcomes().map((m) => m.text)).toEqual(['✅ Rollback of `api` to govisax-prod:2 succeeded: govisax-prod:2 is live: 2/2 tasks running']);
+  });
+
+  it('killed after ECS took UpdateService, before golive heard back: on restart it watches the rollout to the end and reports once', async () => {
+    proc = await startAppProcess(rollbackEnv());
+    let killed = false;
+    await requestAndApprove(() => {
+      tap.after = async (call) => {
+        if (call.operation !== 'UpdateService' || killed) return;
+        killed = true;
+        await proc!.kill();
+        return 'drop';
+      };
+    });
+    await proc.exited;
+    expect(killed).toBe(true);
+    expect(await serviceTaskDef()).toBe(seeded.taskDefinitionArns[1]);
+
+    await restartAndSettle();
+    expect(query('SELECT state FROM change_request')).toEqual([{ state: 'succeeded' }]);
+    expect(tap.forwarded('UpdateService')).toHaveLength(1);
+    expect(outcomes().map((m) => m.text)).toEqual(['✅ Rollback of `api` to govisax-prod:2 succeeded: govisax-prod:2 is live: 2/2 tasks running']);
+  });
+
+  it('killed after approval, before the rollback was recorded as started: on restart it is closed with a clear note and ECS is untouched', async () => {
+    proc = await startAppProcess(rollbackEnv());
+    let killed = false;
+    await requestAndApprove(() => {
+      // The first ECS call after the approval is the check of what the service runs now.
+      tap.before = async (call) => {
+        if (call.operation !== 'DescribeServices' || killed) return;
+        killed = true;
+        await proc!.kill();
+        return 'drop';
+      };
+    });
+    await proc.exited;
+    expect(killed).toBe(true);
+    expect(query('SELECT state FROM change_request')).toEqual([{ state: 'executing' }]);
+    expect(query('SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
+
+    await restartAndSettle();
+    expect(tap.forwarded('UpdateService')).toHaveLength(0);
+    expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
+    expect(query('SELECT state, result FROM change_request')).toEqual([{ state: 'failed', result: 'golive restarted before the change started; nothing was changed in ECS' }]);
+    await until('the card to say so', () => JSON.stringify([...slack.messages.values()].find((m) => m.text.startsWith('Rollback of api'))?.blocks).includes('nothing was changed in ECS'));
+  });
+});
+
+describe('SIGKILL during a migration', () => {
+  const versions = () => query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version);
+  const tables = () => query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map((r) => r.name);
+
+  it.each([
+    { killIn: 1, before: [], after: [1, 2, 3, 4, 6] },
+    { killIn: 3, before: [1, 2], after: [1, 2, 3, 4, 6] },
+    { killIn: 6, before: [1, 2, 3, 4], after: [1, 2, 3, 4, 6] },
+  ])('killed inside migration $killIn after its SQL ran: nothing of it is kept, and the next start applies it once', async ({ killIn, before, after }) => {
+    const dying = await startAppProcess(env({ GOLIVE_TEST_KILL_IN_MIGRATION: String(killIn) }), { waitForListening: false });
+    expect(await dying.exited).toBe('SIGKILL');
+    expect(dying.lines.some((l) => l.includes('killing myself inside migration'))).toBe(true);
+    expect(versions()).toEqual(before);
+    if (killIn === 3) {
+      expect(tables()).not.toContain('alarm_state');
+      expect(query<{ name: string }>("SELECT name FROM pragma_table_info('outbox')").map((c) => c.name)).not.toContain('target');
+    }
+    if (killIn === 6) expect(query<{ name: string }>("SELECT name FROM pragma_table_info('outbox')").map((c) => c.name)).not.toContain('sending_at');
+
+    proc = await startAppProcess(env());
+    expect(versions()).toEqual(after);
+    const health = (await fetch(`${proc.url}/healthz`).then((r) => r.json())) as { database: { ok: boolean; schema_version: number } };
+    expect(health.database).toMatchObject({ ok: true, schema_version: 6 });
+    // The schema works: a sign-off goes through and is announced.
+    await command('check secrets-manager');
+    await until('the announcement', () => posted(/secrets-manager/).length === 1);
   });
 });
