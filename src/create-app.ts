@@ -33,6 +33,7 @@ import { announceChecklistChanges } from './slack/announce-changes.js';
 import { toBoltLogger } from './slack/bolt-logger.js';
 import { registerHandlers } from './slack/register-handlers.js';
 import { createSlackAdapter } from './slack/slack-adapter.js';
+import { guardHttpReceiver } from './slack/guard-receiver.js';
 import type { SlackPort } from './slack/slack-port.js';
 import { ChangeBoard } from './slack/change-board.js';
 import { StatusBoard } from './slack/status-board.js';
@@ -119,6 +120,7 @@ export function createApp(options: AppOptions): GoliveApp {
           { path: '/hooks/eventbridge', method: ['POST'], handler: (req, res) => hooks.eventbridge(req, res) },
         ],
       });
+  if (receiver instanceof HTTPReceiver) guardHttpReceiver(receiver, '/slack/events');
   const bolt = new App({
     token: config.slack.botToken,
     receiver,
