@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { commandSpecs } from '../commands/index.js';
 import type { CommandServices } from '../commands/command-spec.js';
 import { openDatabase, schemaVersion } from '../store/open-database.js';
@@ -131,7 +132,8 @@ export function createApp(options: AppOptions): GoliveApp {
     clientOptions,
   });
 
-  const slack = options.slack ?? createSlackAdapter(bolt.client);
+  // The outbox's own client retries nothing: a post whose answer was lost is looked up before it is sent again (src/outbox.ts).
+  const slack = options.slack ?? createSlackAdapter(bolt.client, new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 }, logger: toBoltLogger(logger) }));
   const roles = new RoleDirectory(runbook, slack, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const statusBoard = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger });

@@ -147,7 +147,8 @@ export class Outbox {
     }
     this.store.markSending(row.id, this.clock.now().toISOString());
     try {
-      return await this.slack.call('chat.postMessage', { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } });
+      const marked = { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } };
+      return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked) : this.slack.call('chat.postMessage', marked));
     } catch (err) {
       if (slackRefused(err)) this.store.clearSending(row.id);
       throw err;
