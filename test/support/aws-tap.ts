@@ -17,6 +17,8 @@ export type TapAction =
   | void
   /** Drop the connection without an answer (and, in `before`, without forwarding). */
   | 'drop'
+  /** Never answer (until the tap closes): a call that times out. */
+  | 'hang'
   /** Answer with an AWS-style JSON error instead of forwarding. */
   | { status: number; type: string; message: string };
 
@@ -50,6 +52,7 @@ export async function startAwsTap(upstream: string): Promise<AwsTap> {
     const call: TappedCall = { operation: operationOf(req, raw.toString('utf8')), body: raw.toString('utf8'), status: 0, forwarded: false };
     calls.push(call);
     const fail = (action: TapAction): boolean => {
+      if (action === 'hang') return true;
       if (action === 'drop') {
         req.socket.destroy();
         return true;
