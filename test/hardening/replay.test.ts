@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SEED_ALARMS, writeAlarmRunbook } from '../support/alarm-fixture.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
 import { query, sleep } from '../support/golive-client.js';
-import { blockActionPayload, blockActionsBody, postSigned, signSlackRequest, slashCommandBody } from '../support/sign.js';
+import { blockActionPayload, blockActionsBody, signSlackRequest, slashCommandBody } from '../support/sign.js';
 import { PROJECT_ROOT, SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
 
 let t: TestApp | undefined;
