@@ -4,7 +4,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { writeAlarmRunbook } from '../support/alarm-fixture.js';
 import { startAppProcess, type AppProcess } from '../support/app-process.js';
+import { startFakePagerDuty } from '../support/fake-pagerduty.js';
 import { startAwsTap, type AwsTap } from '../support/aws-tap.js';
 import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
 import { awsTestEnv, resetMoto, seedEcs, startMoto, type Moto, type SeededEcs } from '../support/moto.js';
@@ -96,6 +98,33 @@ describe('SIGKILL during outbox delivery', () => {
     // The row adopted the ts of the post Slack already had, so threads and updates hang off the right message.
     const row = query<{ result: string }>("SELECT result FROM outbox WHERE method = 'chat.postMessage'")[0]!;
     expect(JSON.parse(row.result)).toEqual({ ts: messages[0]!.ts, channel: 'C0OPS' });
+  });
+});
+
+describe('SIGKILL while a page is in flight', () => {
+  it('sends the same event again after the restart, with the same dedup key, so PagerDuty keeps one incident', async () => {
+    const pd = await startFakePagerDuty();
+    try {
+      const pageEnv = () => env({ GOLIVE_RUNBOOK: writeAlarmRunbook(), PAGERDUTY_ROUTING_KEY: 'R0UT1NGKEY0123456789abcdef012345', PAGERDUTY_EVENTS_URL: pd.url, AWS_REGION: 'ap-south-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+      proc = await startAppProcess(pageEnv());
+      // PagerDuty gets the trigger but never answers; the app is killed while it waits.
+      pd.failNext('hang');
+      await command('incident declare P1 checkout is down');
+      await pd.waitFor(() => true, 10_000);
+      await proc.kill();
+      expect(query("SELECT COUNT(*) AS n FROM outbox WHERE target = 'pagerduty' AND delivered_at IS NULL")).toEqual([{ n: 1 }]);
+
+      proc = await startAppProcess(pageEnv());
+      await until('the page to be delivered', () => query<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE target = 'pagerduty' AND delivered_at IS NULL")[0]!.n === 0);
+      expect(pd.events.map((e) => [e.status, e.body.event_action, e.body.dedup_key])).toEqual([
+        [0, 'trigger', 'golive/incident/1'],
+        [202, 'trigger', 'golive/incident/1'],
+      ]);
+      expect(query('SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
+      expect(slack.callsTo('conversations.create').filter((c) => c.result?.ok === true)).toHaveLength(1);
+    } finally {
+      await pd.close();
+    }
   });
 });
 
