@@ -13,6 +13,7 @@ import { awsTestEnv, resetMoto, seedEcs, startMoto, type Moto, type SeededEcs } 
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fake-slack.js';
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
 import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET } from '../support/start-app.js';
+import { openDatabase } from '../../store/open-database.js';
 
 let slack: FakeSlack;
 let dir: string;
@@ -208,6 +209,27 @@ describe('SIGKILL during an approved rollback', () => {
     expect(await serviceTaskDef()).toBe(seeded.taskDefinitionArns[1]);
     expect(tap.forwarded('UpdateService')).toHaveLength(1);
     expect(outcomes().map((m) => m.text)).toEqual(['✅ Rollback of `api` to govisax-prod:2 succeeded: govisax-prod:2 is live: 2/2 tasks running']);
+  });
+
+  it('a rollback whose UpdateService never reached ECS, found long after: not sent any more, closed with a clear note', async () => {
+    // The state a kill before UpdateService leaves, 31 minutes old (the runbook's approvals expire after 30).
+    const db = openDatabase(dbPath);
+    const old = new Date(Date.now() - 31 * 60_000).toISOString();
+    const from = seeded.serviceTaskDefinitionArn;
+    const to = seeded.taskDefinitionArns[1]!;
+    db.prepare(
+      `INSERT INTO change_request (kind, service, params, requested_by, requested_at, expires_at, approvals_required, state, decided_by, decided_at, channel, updated_at)
+       VALUES ('rollback', 'api', ?, 'U0DEVOPS', ?, ?, 1, 'executing', 'U0CTO', ?, 'C0OPS', ?)`,
+    ).run(JSON.stringify({ from, to, why: 'test', reason: null }), old, old, old, old);
+    db.prepare("INSERT INTO deploy (service, kind, from_task_def, to_task_def, requested_by, request_id, started_at, channel, update_sent_at) VALUES ('api', 'rollback', ?, ?, 'U0DEVOPS', 1, ?, 'C0OPS', ?)").run(from, to, old, old);
+    db.close();
+
+    await restartAndSettle();
+    expect(tap.forwarded('UpdateService')).toHaveLength(0);
+    expect(await serviceTaskDef()).toBe(from);
+    expect(query('SELECT state, result FROM change_request')).toEqual([
+      { state: 'failed', result: 'golive restarted before ECS took the change, and the rollback is now too old to send; nothing was changed in ECS. Ask again if it is still needed.' },
+    ]);
   });
 
   it('killed after ECS took UpdateService, before golive heard back: on restart it watches the rollout to the end and reports once', async () => {
