@@ -86,6 +86,22 @@ describe('Slack faults', () => {
   });
 });
 
+describe('Slack faults on interactive replies', () => {
+  it('a status board Slack rate-limits or fails: the person is told privately what Slack said and what to do', async () => {
+    t = await startTestApp();
+    t.slack.failNext('chat.postMessage', { retryAfter: 30 });
+    expect(await privateReply(t, 'status')).toBe(
+      ':warning: Slack is rate-limiting golive right now (`chat.postMessage`); try again in 30 seconds.\nCheck `/golive history` to see whether your change was recorded before trying again.',
+    );
+    for (let i = 0; i < 3; i++) t.slack.failNext('chat.postMessage', { status: 503 });
+    expect(await privateReply(t, 'status')).toBe(
+      ":warning: Slack did not answer golive's `chat.postMessage` (http_error); try again in a moment.\nCheck `/golive history` to see whether your change was recorded before trying again.",
+    );
+    t.slack.failNext('chat.postMessage', { error: 'not_in_channel' });
+    expect(await privateReply(t, 'status')).toMatch(/^:warning: Slack refused golive's `chat\.postMessage`: `not_in_channel` \(error id `[0-9a-f]{8}`\)\.\n/);
+  });
+});
+
 describe('Slack faults: a thread reply whose answer was lost', () => {
   it('is looked for in its thread (conversations.replies) and not posted twice', async () => {
     await signOffDuringFault();
