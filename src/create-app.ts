@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { commandSpecs } from '../commands/index.js';
 import type { CommandServices } from '../commands/command-spec.js';
 import { openDatabase, schemaVersion } from '../store/open-database.js';
@@ -33,6 +34,7 @@ import { announceChecklistChanges } from './slack/announce-changes.js';
 import { toBoltLogger } from './slack/bolt-logger.js';
 import { registerHandlers } from './slack/register-handlers.js';
 import { createSlackAdapter } from './slack/slack-adapter.js';
+import { guardHttpReceiver } from './slack/guard-receiver.js';
 import type { SlackPort } from './slack/slack-port.js';
 import { ChangeBoard } from './slack/change-board.js';
 import { StatusBoard } from './slack/status-board.js';
@@ -127,6 +129,7 @@ export function createApp(options: AppOptions): GoliveApp {
           { path: '/hooks/eventbridge', method: ['POST'], handler: (req, res) => hooks.eventbridge(req, res) },
         ],
       });
+  if (receiver instanceof HTTPReceiver) guardHttpReceiver(receiver, '/slack/events');
   const bolt = new App({
     token: config.slack.botToken,
     receiver,
@@ -137,7 +140,8 @@ export function createApp(options: AppOptions): GoliveApp {
     clientOptions,
   });
 
-  const slack = options.slack ?? createSlackAdapter(bolt.client);
+  // The outbox's own client retries nothing: a post whose answer was lost is looked up before it is sent again (src/outbox.ts).
+  const slack = options.slack ?? createSlackAdapter(bolt.client, new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 }, logger: toBoltLogger(logger) }));
   const roles = new RoleDirectory(runbook, slack, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const statusBoard = new StatusBoard({

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './logger.js';
+import { SlackCallError } from './slack/slack-port.js';
 
 /** Every kind of failure a user can be told about. */
 export type ErrorCode =
@@ -50,6 +51,21 @@ export function describeError(err: unknown, logger: Logger, context: Record<stri
     return { code: err.code, message: err.message, hint: err.hint };
   }
   const errorId = randomBytes(4).toString('hex');
+  if (err instanceof SlackCallError) {
+    // Slack trouble is not golive's bug: say what Slack said, and whether waiting helps.
+    logger.warn({ ...context, err, errorId }, 'Slack refused a call made for a user');
+    const hint = 'Check `/golive history` to see whether your change was recorded before trying again.';
+    if (err.slackError === 'ratelimited') {
+      return { code: 'slack_unavailable', message: `Slack is rate-limiting golive right now (\`${err.method}\`); try again in ${err.retryAfterSeconds ?? 30} seconds.`, hint, errorId };
+    }
+    const transient = /^(http_error|request_error|internal_error|fatal_error|service_unavailable|request_timeout)/.test(err.slackError);
+    return {
+      code: 'slack_unavailable',
+      message: transient ? `Slack did not answer golive's \`${err.method}\` (${err.slackError.split(':')[0]}); try again in a moment.` : `Slack refused golive's \`${err.method}\`: \`${err.slackError}\` (error id \`${errorId}\`).`,
+      hint,
+      errorId,
+    };
+  }
   logger.error({ ...context, err, errorId }, 'unexpected error');
   return {
     code: 'internal',

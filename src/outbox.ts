@@ -17,6 +17,14 @@ const MAX_AGE_MS = 48 * 60 * 60 * 1000;
 export const PARENT_TS = '$parent.ts';
 export const PARENT_CHANNEL = '$parent.channel';
 
+/** Message metadata marking a post as an outbox row's, so a retry can find it in Slack instead of posting it twice. */
+export const OUTBOX_EVENT_TYPE = 'golive_outbox';
+
+/** Slack answered and refused: the call did nothing. No answer at all (a timeout, a reset, a proxy's 5xx) might have been after it acted. */
+function slackRefused(err: unknown): boolean {
+  return err instanceof SlackCallError && !/^(http_error|request_error)/.test(err.slackError);
+}
+
 type Failure = { message: string; permanent: boolean; retryAfterSeconds?: number };
 
 function classify(err: unknown): Failure {
@@ -97,7 +105,9 @@ export class Outbox {
       const args = this.resolveDependency(row);
       if (!args) continue;
       try {
-        const result = row.target === 'pagerduty' ? await this.sendPage(row.method, args) : await this.slack.call(row.method, args);
+        // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
+        const result =
+          row.target === 'pagerduty' ? await this.sendPage(row.method, args) : row.method === 'chat.postMessage' ? await this.post(row, args) : await this.slack.call(row.method, args);
         const r = (result ?? {}) as Record<string, unknown>;
         this.store.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;
@@ -118,6 +128,59 @@ export class Outbox {
       }
     }
     return delivered;
+  }
+
+  /**
+   * Posts a message exactly once. The post carries the row's id as message
+   * metadata and the row is marked before the call; a row marked by an
+   * earlier attempt (the process died, or the answer was lost) is first looked
+   * for in the channel or thread, and the post found there is adopted.
+   */
+  private async post(row: OutboxRow, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const mark = { outbox_id: row.id, created_at: row.created_at };
+    if (row.sending_at !== null) {
+      const found = await this.findPosted(row, args, mark);
+      if (found) {
+        this.logger.info({ outboxId: row.id, channel: found.channel, ts: found.ts }, 'the message was already in Slack from an earlier attempt; not posting it again');
+        return found;
+      }
+    }
+    this.store.markSending(row.id, this.clock.now().toISOString());
+    try {
+      const marked = { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } };
+      return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked) : this.slack.call('chat.postMessage', marked));
+    } catch (err) {
+      if (slackRefused(err)) this.store.clearSending(row.id);
+      throw err;
+    }
+  }
+
+  /** The post an earlier attempt of this row made, if Slack has it; recent channel history, or the whole thread for a reply. */
+  private async findPosted(row: OutboxRow, args: Record<string, unknown>, mark: { outbox_id: number; created_at: string }): Promise<{ ts: string; channel: string } | undefined> {
+    const channel = String(args.channel);
+    const thread = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; page < (thread ? 10 : 3); page++) {
+        const res = thread
+          ? await this.slack.call('conversations.replies', { channel, ts: thread, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) })
+          : await this.slack.call('conversations.history', { channel, include_all_metadata: true, limit: 100, ...(cursor ? { cursor } : {}) });
+        for (const m of Array.isArray(res.messages) ? (res.messages as Record<string, unknown>[]) : []) {
+          const meta = m.metadata as { event_type?: unknown; event_payload?: Record<string, unknown> } | undefined;
+          if (meta?.event_type === OUTBOX_EVENT_TYPE && meta.event_payload?.outbox_id === mark.outbox_id && meta.event_payload.created_at === mark.created_at && typeof m.ts === 'string') {
+            return { ts: m.ts, channel };
+          }
+        }
+        cursor = (res.response_metadata as { next_cursor?: string } | undefined)?.next_cursor;
+        if (res.has_more !== true || !cursor) break;
+      }
+    } catch (err) {
+      const f = classify(err);
+      // Cannot look (no history scope, not in the channel): a possible duplicate beats a lost post. Anything passing is retried.
+      if (!f.permanent) throw err;
+      this.logger.warn({ outboxId: row.id, channel, error: f.message }, 'could not check whether an earlier attempt was posted; posting again');
+    }
+    return undefined;
   }
 
   private async sendPage(action: string, args: Record<string, unknown>): Promise<unknown> {

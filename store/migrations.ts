@@ -293,4 +293,19 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  outboxSendingMigration(),
 ];
+
+/** Version 6: the outbox's exactly-once lookups (see src/outbox.ts). */
+function outboxSendingMigration(): Migration {
+  return {
+    version: 6,
+    name: 'outbox send attempts',
+    sql: `
+      -- Set just before a Slack post is sent, cleared when Slack says no. A row that is still undelivered
+      -- with this set may have reached Slack (the process died, or the answer was lost): before posting it
+      -- again, the outbox looks for it in the channel by its message metadata.
+      ALTER TABLE outbox ADD COLUMN sending_at TEXT;
+    `,
+  };
+}

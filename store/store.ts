@@ -67,6 +67,8 @@ export interface OutboxRow {
   next_attempt_at: string;
   /** Another row whose delivery result (a Slack ts) this one needs first. */
   depends_on: number | null;
+  /** When a send was last started without Slack saying no: it may have been posted. */
+  sending_at: string | null;
 }
 
 /** What became of a delivery. */
@@ -245,7 +247,7 @@ export class Store {
   dueOutbox(now: string, limit: number): OutboxRow[] {
     const rows = this.db
       .prepare(
-        `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on FROM outbox o
+        `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at FROM outbox o
          WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
            -- a reply waiting for its post does not take a place in the batch (it would starve pages behind it)
            AND (depends_on IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.depends_on AND (p.delivered_at IS NOT NULL OR p.failed_at IS NOT NULL)))
@@ -289,6 +291,16 @@ export class Store {
       return !!this.db.prepare('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1').get(row.id, row.depends_on);
     }
     return false;
+  }
+
+  /** Records that a send is starting, before it leaves; survives a crash mid-call. */
+  markSending(id: number, at: string): void {
+    this.db.prepare('UPDATE outbox SET sending_at = ? WHERE id = ?').run(at, id);
+  }
+
+  /** Slack refused the send, so it was certainly not posted. */
+  clearSending(id: number): void {
+    this.db.prepare('UPDATE outbox SET sending_at = NULL WHERE id = ?').run(id);
   }
 
   markDelivered(id: number, at: string, result: unknown): void {

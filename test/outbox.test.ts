@@ -129,7 +129,13 @@ describe('Outbox', () => {
     const id = store.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] }, T0);
     setTime(1500);
     await outbox.flush();
-    expect(slack.calls).toEqual([{ method: 'chat.postMessage', args: { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] } }]);
+    // The metadata lets a retry find the post in Slack if this process dies before recording the delivery.
+    expect(slack.calls).toEqual([
+      {
+        method: 'chat.postMessage',
+        args: { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }], metadata: { event_type: 'golive_outbox', event_payload: { outbox_id: id, created_at: T0 } } },
+      },
+    ]);
     expect(row(id)).toEqual({
       attempts: 1,
       next_attempt_at: T0,
@@ -350,7 +356,7 @@ describe('Outbox dependencies and PagerDuty', () => {
     // Delivered in the same pass, right after its parent.
     expect(slack.texts()).toEqual(['parent', 'parent', 'child']);
     const parentTs = store.outboxOutcome(parent)!.result!.ts;
-    expect(slack.calls[2]!.args).toEqual({ channel: 'C1', thread_ts: parentTs, text: 'child' });
+    expect(slack.calls[2]!.args).toEqual({ channel: 'C1', thread_ts: parentTs, text: 'child', metadata: { event_type: 'golive_outbox', event_payload: { outbox_id: child, created_at: T0 } } });
     expect(store.outboxOutcome(child)!.delivered_at).toBe(at(2000));
   });
 

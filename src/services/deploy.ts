@@ -339,8 +339,7 @@ export class DeployService {
       } else if (d.update_sent_at === null) {
         await this.fail(d.id, service, new Error('golive restarted before ECS was asked to change the service; nothing was changed in ECS'));
       } else {
-        await this.report(d.id, 'rolling_out', 'golive restarted; checking what ECS is running');
-        await this.rollOut(d.id, service, d.to_task_def, null).catch((err) => this.fail(d.id, service, err));
+        await this.resumeRollout(d, service).catch((err) => this.fail(d.id, service, err));
       }
     }
     for (const r of approvals.executing().filter((x) => x.service === name)) {
@@ -360,6 +359,26 @@ export class DeployService {
       }
       await onRequestSettled(r.id);
     }
+  }
+
+  /**
+   * A rollout whose UpdateService was about to be sent when golive stopped.
+   * If ECS never took it (the service still runs what the change started
+   * from) it is sent now, while the decision is fresh; otherwise the rollout
+   * is watched to its end. Either way ECS is asked to change once.
+   */
+  private async resumeRollout(d: DeployRow, service: Service): Promise<DeployRow> {
+    const state = await this.aws(() => this.deps.ecs.describeService(this.ref(service)));
+    const took = state.taskDefinition === d.to_task_def || state.deployments.some((x) => x.taskDefinition === d.to_task_def);
+    if (!took && state.taskDefinition === d.from_task_def) {
+      const freshUntil = Date.parse(d.started_at) + service.approval_expires_minutes * 60_000;
+      if (this.deps.clock.now().getTime() >= freshUntil) {
+        return this.fail(d.id, service, new Error(`golive restarted before ECS took the change, and the ${d.kind} is now too old to send; nothing was changed in ECS. Ask again if it is still needed.`));
+      }
+      return this.rollOut(d.id, service, d.to_task_def, `golive restarted before ECS took the change; updating the service from ${shortTaskDef(state.taskDefinition)} to ${shortTaskDef(d.to_task_def)} now`);
+    }
+    await this.report(d.id, 'rolling_out', 'golive restarted; checking what ECS is running');
+    return this.rollOut(d.id, service, d.to_task_def, null);
   }
 
   private async executeRollback(request: ChangeRequestRow, service: Service): Promise<DeployRow> {

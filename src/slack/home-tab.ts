@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { GoliveError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Runbook } from '../runbook/schema.js';
 import type { AlarmService } from '../services/alarms.js';
@@ -13,6 +14,7 @@ import type { StatusBoard } from './status-board.js';
 /** Home tabs opened within this long are kept current; older ones are refreshed when opened again. */
 const VIEWER_TTL_MS = 7 * 24 * 3600_000;
 const MAX_VIEWERS = 50;
+const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 
 /**
  * The App Home dashboard. Published when someone opens the tab, and
@@ -43,6 +45,8 @@ export class HomeTab {
   /** Publishes the tab for one user and remembers them as a viewer. */
   async publish(userId: string): Promise<void> {
     const { store, clock, slack } = this.deps;
+    // Slack user IDs only: anything else is not a person Slack could show a Home tab to.
+    if (!USER_ID.test(userId)) throw new GoliveError('usage', 'That is not a Slack user golive can show the Home tab to.');
     store.db.prepare('INSERT INTO home_viewer (user_id, opened_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at').run(userId, clock.now().toISOString());
     await slack.publishHome(userId, await this.render(userId));
   }

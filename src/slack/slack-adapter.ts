@@ -10,17 +10,22 @@ function toCallError(method: string, err: unknown): SlackCallError {
   return new SlackCallError(method, e.message ?? String(err));
 }
 
-/** The real Slack adapter: a thin layer over the Web API client. */
-export function createSlackAdapter(client: WebClient): SlackPort {
-  const call = async (method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
+/**
+ * The real Slack adapter: a thin layer over the Web API client. `onceClient`
+ * is the same client configured without retries, for {@link SlackPort.callOnce}.
+ */
+export function createSlackAdapter(client: WebClient, onceClient?: WebClient): SlackPort {
+  const through = (c: WebClient) => async (method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     try {
-      return (await client.apiCall(method, args)) as unknown as Record<string, unknown>;
+      return (await c.apiCall(method, args)) as unknown as Record<string, unknown>;
     } catch (err) {
       throw toCallError(method, err);
     }
   };
+  const call = through(client);
   return {
     call,
+    ...(onceClient ? { callOnce: through(onceClient) } : {}),
     async usergroupMembers(groupId) {
       const res = await call('usergroups.users.list', { usergroup: groupId });
       return Array.isArray(res.users) ? (res.users as string[]) : [];

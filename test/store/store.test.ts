@@ -169,7 +169,7 @@ describe('Store: outbox queries', () => {
     const a = s.enqueue('chat.postMessage', { channel: 'C1', text: 'a' }, T1);
     const b = s.enqueue('chat.update', { channel: 'C1', ts: '1.1', text: 'b' }, T2);
     expect([a, b]).toEqual([1, 2]);
-    expect(s.dueOutbox(T1, 10)).toEqual([{ id: 1, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'a' }, created_at: T1, attempts: 0, next_attempt_at: T1, depends_on: null }]);
+    expect(s.dueOutbox(T1, 10)).toEqual([{ id: 1, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'a' }, created_at: T1, attempts: 0, next_attempt_at: T1, depends_on: null, sending_at: null }]);
     expect(s.dueOutbox(T3, 10).map((r) => r.id)).toEqual([1, 2]);
     expect(s.dueOutbox(T3, 1).map((r) => r.id)).toEqual([1]);
     expect(s.pendingOutboxCount()).toBe(2);
@@ -186,7 +186,7 @@ describe('Store: outbox queries', () => {
     s.markFailed(bad, T2, 'channel_not_found');
 
     expect(s.dueOutbox(T2, 10)).toEqual([]);
-    expect(s.dueOutbox(T3, 10)).toEqual([{ id: retry, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'retry' }, created_at: T1, attempts: 1, next_attempt_at: T3, depends_on: null }]);
+    expect(s.dueOutbox(T3, 10)).toEqual([{ id: retry, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'retry' }, created_at: T1, attempts: 1, next_attempt_at: T3, depends_on: null, sending_at: null }]);
     expect(s.outboxOutcome(ok)).toEqual({ delivered_at: T2, failed_at: null, last_error: null, result: { ts: '1.5', channel: 'C1' } });
     expect(s.outboxOutcome(bad)).toMatchObject({ failed_at: T2, last_error: 'channel_not_found' });
     expect(s.failedOutbox(5).map((r) => r.id)).toEqual([bad]);

@@ -61,6 +61,10 @@ export interface FakeMessage {
   text: string;
   blocks: unknown[];
   thread_ts?: string;
+  /** Message metadata (`{event_type, event_payload}`) given to `chat.postMessage` or `chat.update`. */
+  metadata?: Record<string, unknown>;
+  /** `reply_broadcast` on a thread reply: it also shows in the channel's history. */
+  broadcast?: boolean;
   /** Number of successful `chat.update` calls applied. */
   updates: number;
 }
@@ -105,7 +109,13 @@ export interface FakeSlack {
   setSocketModeUrl(url: string): void;
   /** Makes the next call to `method` fail with `fault`; several calls queue up in order. */
   failNext(method: string, fault: FakeSlackFault): void;
-  /** Clears calls, responses, faults, messages and channels. Usergroups are kept (they are setup data). */
+  /**
+   * Runs after a call has been handled (its effect applied, e.g. a message stored) and before the answer is
+   * sent: crash tests kill the caller here, so Slack has acted but the caller never hears back. Returning
+   * `'drop'` closes the connection without an answer (a reply lost on the way back).
+   */
+  beforeReply?: (call: RecordedCall) => void | 'drop' | Promise<void | 'drop'>;
+  /** Clears calls, responses, faults, messages, channels and `beforeReply`. Usergroups are kept (they are setup data). */
   reset(): void;
   /** Stops the server, dropping keep-alive connections. */
   close(): Promise<void>;
@@ -238,6 +248,19 @@ function summarize(entry: RecordedEntry): string {
     : `  response ${entry.id} ${short}`;
 }
 
+/** Message metadata as Slack keeps it: an object with a string `event_type` and an object `event_payload`. */
+function metadataOf(v: unknown): Record<string, unknown> | undefined {
+  if (!isObject(v) || typeof v.event_type !== 'string' || !isObject(v.event_payload)) return undefined;
+  return { event_type: v.event_type, event_payload: v.event_payload };
+}
+
+/** Orders Slack timestamps (`seconds.micros`) numerically. */
+function compareTs(a: string, b: string): number {
+  const [as = '0', af = '0'] = a.split('.');
+  const [bs = '0', bf = '0'] = b.split('.');
+  return Number(as) - Number(bs) || Number(af.padEnd(6, '0')) - Number(bf.padEnd(6, '0'));
+}
+
 /**
  * Starts a fake Slack Web API + response_url server on 127.0.0.1 (random port).
  * Behaves like Slack for the methods golive uses; other methods known to Slack's OpenAPI spec answer `{ok:true}`.
@@ -299,6 +322,32 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     };
   };
 
+  /** One page of a message listing: `limit` (default 100, at most 999) from the `cursor`, metadata only with `include_all_metadata`. */
+  const page = (list: FakeMessage[], args: Body, kind: 'history' | 'replies'): Body => {
+    const limit = Math.min(Math.max(Number(str(args.limit) ?? 100) || 100, 1), 999);
+    const cursor = str(args.cursor);
+    const start = cursor ? Number(Buffer.from(cursor, 'base64').toString('utf8').replace(/^next_ts:/, '')) || 0 : 0;
+    const slice = list.slice(start, start + limit);
+    const withMetadata = truthy(args.include_all_metadata);
+    const more = start + limit < list.length;
+    return {
+      ok: true,
+      messages: slice.map((m) => ({
+        type: 'message',
+        user: 'UBOT',
+        bot_id: 'BBOT',
+        text: m.text,
+        blocks: m.blocks,
+        ts: m.ts,
+        ...(m.thread_ts !== undefined ? { thread_ts: m.thread_ts } : {}),
+        ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+      })),
+      has_more: more,
+      ...(kind === 'history' ? { pin_count: 0 } : {}),
+      response_metadata: { next_cursor: more ? Buffer.from(`next_ts:${start + limit}`).toString('base64') : '' },
+    };
+  };
+
   const requireChannel = (args: Body): Body | undefined => (isMissing(args.channel) ? err('channel_not_found') : undefined);
 
   const viewHandler = (types: string[], requireKey?: (args: Body) => Body | undefined): Handler => ({
@@ -332,11 +381,15 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const threadTs = str(args.thread_ts);
         const msg: FakeMessage = { channel, ts, text, blocks, updates: 0 };
         if (threadTs !== undefined) msg.thread_ts = threadTs;
+        if (threadTs !== undefined && truthy(args.reply_broadcast)) msg.broadcast = true;
+        const metadata = metadataOf(args.metadata);
+        if (metadata) msg.metadata = metadata;
         messages.set(`${channel}:${ts}`, msg);
         return {
           ok: true,
           channel,
           ts,
+          // Like Slack, the answer echoes the message but not its metadata (only history and replies return that).
           message: { type: 'message', text, blocks, ts, user: 'UBOT', bot_id: 'BBOT', ...(threadTs ? { thread_ts: threadTs } : {}) },
         };
       },
@@ -356,6 +409,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         // Slack keeps the previous text/blocks for fields the update omits.
         if (args.text !== undefined) msg.text = str(args.text) ?? '';
         if (Array.isArray(args.blocks)) msg.blocks = args.blocks;
+        const metadata = metadataOf(args.metadata);
+        if (metadata) msg.metadata = metadata;
         msg.updates += 1;
         return {
           ok: true,
@@ -418,6 +473,30 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     'conversations.info': {
       validate: requireChannel,
       run: (args) => ({ ok: true, channel: channelJson(channelFor(String(args.channel))) }),
+    },
+    // Newest first; top-level messages and broadcast thread replies, as Slack lists them.
+    'conversations.history': {
+      validate: requireChannel,
+      run: (args) => {
+        const channel = String(args.channel);
+        const inChannel = [...messages.values()].filter((m) => m.channel === channel && (m.thread_ts === undefined || m.broadcast === true));
+        return page(inChannel.sort((a, b) => compareTs(b.ts, a.ts)), args, 'history');
+      },
+    },
+    // The parent first, then its replies oldest first, as Slack lists a thread.
+    'conversations.replies': {
+      validate: (args) => {
+        const missingChannel = requireChannel(args);
+        if (missingChannel) return missingChannel;
+        if (isMissing(args.ts)) return err('invalid_arguments', ['[ERROR] missing required field: ts']);
+        return messages.has(`${String(args.channel)}:${String(args.ts)}`) ? undefined : err('thread_not_found');
+      },
+      run: (args) => {
+        const channel = String(args.channel);
+        const parent = String(args.ts);
+        const thread = [...messages.values()].filter((m) => m.channel === channel && (m.ts === parent || m.thread_ts === parent));
+        return page(thread.sort((a, b) => compareTs(a.ts, b.ts)), args, 'replies');
+      },
     },
     'conversations.create': {
       validate: (args) => {
@@ -549,7 +628,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const reply = await handleApi(apiMatch[1], call);
         call.status = reply.status ?? 200;
         call.result = reply.body;
-        send(res, reply);
+        if ((await fake.beforeReply?.(call)) === 'drop') {
+          req.socket.destroy();
+          return;
+        }
+        // The caller may be gone (killed on purpose by beforeReply); there is no one left to answer.
+        if (!res.destroyed && !res.socket?.destroyed) send(res, reply);
         return;
       }
 
@@ -642,6 +726,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       faults.set(method, queue);
     },
     reset() {
+      fake.beforeReply = undefined;
       calls.length = 0;
       responses.length = 0;
       faults.clear();

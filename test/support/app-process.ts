@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from './start-app.js';
+
+const MAIN = path.join(PROJECT_ROOT, 'test/support/app-process-main.ts');
+
+/** golive running as a separate Node process, which a test can SIGKILL at any moment. */
+export interface AppProcess {
+  child: ChildProcess;
+  /** `http://127.0.0.1:<port>` once it is listening. */
+  url: string;
+  /** Every line the process wrote to stdout and stderr, in order. */
+  lines: string[];
+  /** Resolves with the exit code or signal once the process has ended. */
+  exited: Promise<string>;
+  /** SIGKILL, no clean-up of any kind; resolves once the process is gone. */
+  kill(): Promise<string>;
+  /** SIGTERM (a clean stop), then waits for the exit. */
+  stop(): Promise<string>;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+/**
+ * Starts `test/support/app-process-main.ts` in its own `node --import tsx`
+ * process (not the tsx CLI, which would put a wrapper process between the
+ * test and the app, and a kill would hit the wrapper). `env` is the whole
+ * configuration; resolves once the app says it is listening, or with the
+ * exit if `waitForListening` is false (for runs that are meant to die early).
+ */
+export async function startAppProcess(env: Record<string, string>, opts: { waitForListening?: boolean; timeoutMs?: number } = {}): Promise<AppProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: PROJECT_ROOT,
+    // PATH and HOME only: nothing of the test runner's environment leaks in except what the test passes.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const lines: string[] = [];
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve(signal ?? String(code));
+    }),
+  );
+  let listening: (url: string) => void = () => undefined;
+  const ready = new Promise<string>((resolve) => (listening = resolve));
+  const collect = (stream: NodeJS.ReadableStream | null) => {
+    let buf = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        if (line.includes('"golive is running"')) listening(`http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`);
+      }
+    });
+    stream?.on('end', () => {
+      if (buf) lines.push(buf);
+    });
+  };
+  collect(child.stdout);
+  collect(child.stderr);
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    return exited;
+  };
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    return exited;
+  };
+  if (opts.waitForListening === false) return { child, url: '', lines, exited, kill, stop };
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const url = await Promise.race([
+    ready,
+    exited.then((how) => Promise.reject(new Error(`golive exited (${how}) before listening:\n${lines.join('\n')}`))),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`golive did not listen within ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs).unref()),
+  ]).catch(async (err: unknown) => {
+    await kill();
+    throw err;
+  });
+  return { child, url, lines, exited, kill, stop };
+}
