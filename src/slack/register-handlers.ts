@@ -52,7 +52,11 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
    * A button handler: acknowledged at once (Slack's 3-second deadline), its
    * work after, and any error turned into a private reply by the one handler.
    */
+  const knownActions: (string | RegExp)[] = [];
+  const knownViews = new Set<string>();
+
   function onButton(actionId: string | RegExp, run: (click: { body: BlockAction<ButtonAction>; action: ButtonAction; reply: (m: SlackMessage) => Promise<void> }) => Promise<unknown>): void {
+    knownActions.push(actionId);
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       const reply = privately(respond);
@@ -204,6 +208,7 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
    * the work's outcome sent to the submitter.
    */
   function onSubmit(callbackId: string, required: { block: string; message: string }, run: (values: ViewValues, userId: string, metadata: string) => { channel: string; work: () => Promise<string> }): void {
+    knownViews.add(callbackId);
     app.view(callbackId, async ({ ack, body, view }) => {
       const values = view.state.values as unknown as ViewValues;
       if (!field(values, required.block)) return ack({ response_action: 'errors', errors: { [required.block]: required.message } });
@@ -259,6 +264,7 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     });
   }
 
+  knownViews.add(VIEW_GONOGO_VOTE);
   app.view(VIEW_GONOGO_VOTE, async ({ ack, body, view }) => {
     let meta: { d?: unknown; v?: unknown };
     try {
@@ -281,6 +287,24 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
       const outcome = after.state === 'open' ? 'the decision is still open' : `that decides it: ${after.state === 'go' ? 'GO' : 'NO-GO'}`;
       return `Your ${vote === 'go' ? 'Go' : 'No-Go'} vote on decision #${after.id} is recorded; ${outcome}.`;
     });
+  });
+
+  // A button or form golive does not have (a message from an older version, another app's id) would
+  // otherwise go unanswered until Slack shows its own error after 3 seconds. Bolt runs every matching
+  // listener, so these leave the known ids to their own handlers.
+  app.action<BlockAction>(/.*/, async ({ ack, action, body, respond }) => {
+    const id = (action as { action_id?: string }).action_id ?? '';
+    if (knownActions.some((k) => (typeof k === 'string' ? k === id : k.test(id)))) return;
+    await ack();
+    logger.warn({ action: id.slice(0, 100), user: body.user?.id }, 'a click on a button golive does not have');
+    await privately(respond)(renderNotice('golive does not know that button (it may be from an older message); nothing was changed.', 'Run `/golive status` for the current state, or `/golive help`.')).catch((err: unknown) =>
+      logger.warn({ err }, 'could not answer a click on an unknown button'),
+    );
+  });
+  app.view(/.*/, async ({ ack, view, body }) => {
+    if (knownViews.has(view.callback_id)) return;
+    await ack();
+    logger.warn({ view: view.callback_id.slice(0, 100), user: body.user.id }, 'a form golive does not have was submitted; closed it');
   });
 
   app.event('app_home_opened', async ({ event }) => {

@@ -50,6 +50,14 @@ describe('malformed input', () => {
     expect(reply.body.text).toMatch(/^:warning: There is no checklist item `x+…`\./);
     await click(t, 'golive_status_page_next', '{"g":"nope","p":"x"}', 'U0DEVOPS');
     await sleep(100);
+    // A button golive does not have (an older message's) is answered at once, privately, not left to Slack's error.
+    const stale = await click(t, 'golive_check_item_v0', 'secrets-manager', 'U0DEVOPS');
+    expect((await t.slack.waitForResponse((r) => r.id === stale)).body).toMatchObject({
+      response_type: 'ephemeral',
+      text: 'golive does not know that button (it may be from an older message); nothing was changed.\nRun `/golive status` for the current state, or `/golive help`.',
+    });
+    // A known button gets only its own handler's answer, not this one as well.
+    expect(t.slack.responses.filter((r) => String(r.body.text).startsWith('golive does not know that button'))).toHaveLength(1);
     // Still serving.
     const { status } = await golive(t, 'help');
     expect(status).toBe(200);

@@ -98,7 +98,7 @@ const ACTIONS = [
   'golive_incident_rollback',
 ];
 const VIEWS = ['golive_incident_declare', 'golive_incident_update', 'golive_incident_resolve'];
-// No listener matches these, so Bolt answers 404 only after its 3-second wait: sent all at once, in their own phase.
+// Buttons and forms golive does not have: answered by its catch-all listeners (a private notice; a form is closed).
 const UNKNOWN_ACTIONS = ['golive_unknown_action', 'x', '', 'golive_check_item_v0'];
 const UNKNOWN_VIEWS = ['golive_unknown_view', ''];
 
