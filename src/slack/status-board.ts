@@ -51,8 +51,32 @@ export class StatusBoard {
     this.deps.store.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
   }
 
-  /** Re-renders every recent status message; a message Slack no longer has is forgotten. */
-  async refreshAll(): Promise<void> {
+  private refreshing?: Promise<void>;
+  private queued?: Promise<void>;
+
+  /**
+   * Re-renders every recent status message; a message Slack no longer has is forgotten.
+   * Calls while a refresh runs share one more pass after it: a burst of changes
+   * costs two passes over the boards, not one per change (each pass is up to
+   * ten renders and chat.update calls, and Slack rate-limits chat.update).
+   */
+  refreshAll(): Promise<void> {
+    if (!this.refreshing) {
+      this.refreshing = this.refreshOnce().finally(() => {
+        this.refreshing = undefined;
+      });
+      return this.refreshing;
+    }
+    // The running pass may have read the state before this caller's change: queue one more.
+    // Its failure is its own callers'; the queued pass runs regardless.
+    this.queued ??= this.refreshing.catch(() => undefined).then(() => {
+      this.queued = undefined;
+      return this.refreshAll();
+    });
+    return this.queued;
+  }
+
+  private async refreshOnce(): Promise<void> {
     const since = new Date(this.deps.clock.now().getTime() - TRACK_FOR_MS).toISOString();
     for (const m of this.deps.store.recentStatusMessages(since, TRACK_AT_MOST)) {
       try {
