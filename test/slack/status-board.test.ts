@@ -19,7 +19,7 @@ gates: [{ id: g, title: G, items: [{ id: a, title: Alpha, level: blocker, owner:
 if (!parsed.ok) throw new Error('test runbook invalid');
 const runbook = parsed.runbook;
 
-function setup() {
+function setup(gapMs = 0) {
   const store = new Store(openDatabase(':memory:'));
   const clock = { now: () => new Date() };
   const updates: { ts: string; text: string }[] = [];
@@ -35,7 +35,7 @@ function setup() {
   } as unknown as SlackPort;
   const roles = new RoleDirectory(runbook, slack, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
-  const board = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger: createLogger({ level: 'silent' }) });
+  const board = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger: createLogger({ level: 'silent' }) }, gapMs);
   for (const ts of ['1.1', '1.2']) store.addStatusMessage({ channel: 'C0OPS', ts, viewer: 'U0OPS', gate_id: null, page: 1, posted_at: clock.now().toISOString() });
   /** Lets Slack answer, one update at a time, until `work` is done. */
   const drive = async (work: Promise<unknown>) => {
@@ -46,7 +46,7 @@ function setup() {
       await new Promise((r) => setImmediate(r));
     }
   };
-  return { board, checklist, updates, drive };
+  return { board, checklist, store, updates, drive };
 }
 
 describe('StatusBoard.refreshAll', () => {
@@ -71,5 +71,26 @@ describe('StatusBoard.refreshAll', () => {
     await drive(board.refreshAll());
     await drive(board.refreshAll());
     expect(updates.map((u) => u.ts)).toEqual(['1.1', '1.2', '1.1', '1.2']);
+  });
+
+  it('holds a pass asked for right after another until the gap has passed, folding the calls in between into it', async () => {
+    const { board, checklist, updates, drive } = setup(60_000);
+    await drive(board.refreshAll());
+    await checklist.check('a', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' }, null);
+    const calls = [board.refreshAll(), board.refreshAll(), board.refreshAll()];
+    expect(calls[1]).toBe(calls[0]);
+    expect(calls[2]).toBe(calls[0]);
+    await drive(new Promise((r) => setTimeout(r, 50)));
+    // Still inside the gap: no second pass yet.
+    expect(updates.map((u) => u.ts)).toEqual(['1.1', '1.2']);
+    expect(updates[1]!.text).toContain('Alpha');
+  });
+
+  it('keeps its promise when the database is gone by the time a queued pass runs', async () => {
+    const { board, store, drive } = setup(50);
+    await drive(board.refreshAll());
+    const queued = board.refreshAll();
+    store.db.close();
+    await expect(drive(queued)).resolves.toBeUndefined();
   });
 });
