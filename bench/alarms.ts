@@ -2,15 +2,15 @@
 // (a) moto_server: real HTTP, real SDK serialisation, the real adapter and AlarmService.
 //     moto 5.x ignores MaxRecords/NextToken on DescribeAlarms and answers with every
 //     alarm in one page, so the calls-per-poll goal cannot be observed on moto.
-// (b) aws-sdk-client-mock paging 100 alarms a page as AWS does: the same adapter and
-//     service, which shows the calls per poll golive makes against real CloudWatch.
+// (b) a client whose DescribeAlarms answers in memory, paging 100 alarms a page as AWS
+//     does: the same adapter and service, which shows the calls per poll golive makes
+//     against real CloudWatch.
 // The SQLite work is real in both (file database, WAL).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand, SetAlarmStateCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand, type DescribeAlarmsCommandInput, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { createCloudWatchAdapter } from '../src/aws/cloudwatch-adapter.js';
 import { createLogger } from '../src/logger.js';
 import { parseRunbook } from '../src/runbook/load-runbook.js';
@@ -170,7 +170,7 @@ export async function alarmsBench(opts: { moto: string; dir: string; sizes: numb
       rows.push(rowFor('moto', n, `${added.toLocaleString('en')} PutMetricAlarm in ${(setupMs / 1000).toFixed(1)} s`, figures));
       opts.log(`alarms moto ${n}: ${figures.calls} calls, steady ${ms(figures.steadyMs[0]!)} ms`);
 
-      rows.push(rowFor('paging mock (100/page)', n, 'in memory', await mockSeries(n, dir)));
+      rows.push(rowFor('AWS-like paging (100/page, in memory)', n, 'in memory', await mockSeries(n, dir)));
       opts.log(`alarms mock ${n} done`);
     }
   } finally {
@@ -183,30 +183,30 @@ export async function alarmsBench(opts: { moto: string; dir: string; sizes: numb
   );
 }
 
-/** The same series against a mocked client that pages like AWS (MaxRecords ≤ 100, NextToken). */
+/**
+ * The same series against a client that pages like AWS (MaxRecords ≤ 100, NextToken),
+ * answered by a middleware instead of HTTP. (aws-sdk-client-mock would do, but its
+ * sinon stub keeps every call's result, which would show up as heap growth here.)
+ */
 async function mockSeries(n: number, dir: string): Promise<PollFigures> {
   const client = new CloudWatchClient({ region: TEST_REGION, credentials: CREDENTIALS });
-  const mock = mockClient(client);
-  const counter = { describe: 0 };
+  const counter = countCalls(client);
   const changed = new Map<number, Date>();
-  const all = Array.from({ length: n }, (_, i) => i);
   const base = new Date(Date.now() - 60_000);
-  mock.on(DescribeAlarmsCommand).callsFake((input: { NextToken?: string; MaxRecords?: number }) => {
-    counter.describe += 1;
-    const start = Number(input.NextToken ?? 0);
-    const end = start + Math.min(100, input.MaxRecords ?? 50);
-    const page = all.slice(start, end).map(
-      (i): MetricAlarm => ({
-        AlarmName: alarmName(i),
-        StateValue: changed.has(i) ? 'ALARM' : 'OK',
-        StateReason: 'bench',
-        StateUpdatedTimestamp: changed.get(i) ?? base,
-        MetricName: 'CPUUtilization',
-        Namespace: 'AWS/ECS',
-      }),
-    );
-    return { MetricAlarms: page, NextToken: end < n ? String(end) : undefined };
-  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'DescribeAlarmsCommand') return next(args);
+      const input = args.input as DescribeAlarmsCommandInput;
+      const start = Number(input.NextToken ?? 0);
+      const end = Math.min(n, start + Math.min(100, input.MaxRecords ?? 50));
+      const page: MetricAlarm[] = [];
+      for (let i = start; i < end; i++) {
+        page.push({ AlarmName: alarmName(i), StateValue: changed.has(i) ? 'ALARM' : 'OK', StateReason: 'bench', StateUpdatedTimestamp: changed.get(i) ?? base, MetricName: 'CPUUtilization', Namespace: 'AWS/ECS' });
+      }
+      return { output: { MetricAlarms: page, NextToken: end < n ? String(end) : undefined, $metadata: {} }, response: {} } as never;
+    },
+    { step: 'initialize', name: 'benchPagingCloudWatch', priority: 'low' },
+  );
   try {
     return await pollSeries(
       client,
@@ -219,6 +219,6 @@ async function mockSeries(n: number, dir: string): Promise<PollFigures> {
       dir,
     );
   } finally {
-    mock.restore();
+    client.destroy();
   }
 }

@@ -1,12 +1,12 @@
 // Measure 1: ack latency of /golive status, /golive check|uncheck and an approval
 // click against the real app over HTTP, next to an ack-only Bolt app (the baseline).
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ACTION_APPROVE } from '../src/slack/render-changes.js';
-import type { FakeSlack, RecordedEntry } from '../test/support/fake-slack.js';
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../test/support/sign.js';
-import { benchSlack, BOT_TOKEN, count, ensureEcs, goliveEnv, Recorder, settle, SIGNING_SECRET } from './support/env.js';
+import { BOT_TOKEN, count, ensureEcs, goliveEnv, SIGNING_SECRET } from './support/env.js';
 import { runLoad, type LoadResult } from './support/load.js';
-import { spawnBaseline, spawnGolive, type BenchProcess } from './support/processes.js';
+import { spawnBaseline, spawnGolive, spawnSlack, type BenchProcess, type SlackProcess } from './support/processes.js';
 import { writeSyntheticRunbook } from './support/runbook.js';
 import { ms, ratio, summarize, table } from './support/stats.js';
 
@@ -17,7 +17,7 @@ export const BENCH_ITEMS = 200;
 export class Requests {
   private item = 0;
   constructor(
-    private readonly slack: FakeSlack,
+    private readonly slack: Pick<SlackProcess, 'responseUrl'>,
     private readonly card: { id: number; ts: string; blocks: unknown[] },
   ) {}
 
@@ -44,31 +44,32 @@ export class Requests {
 }
 
 /** Files `/golive rollback api` as U0DEVOPS; returns the pending request and its card. */
-export async function requestRollback(golive: BenchProcess, slack: FakeSlack): Promise<{ id: number; ts: string; blocks: unknown[] }> {
-  const responseId = 'rollback-request';
-  await postSigned(`${golive.url}/slack/events`, slashCommandBody({ text: 'rollback api bench', user_id: 'U0DEVOPS', response_url: slack.responseUrl(responseId) }), SIGNING_SECRET);
-  const reply = await slack.waitForResponse((r) => r.id === responseId, 30_000);
-  const id = Number(/#(\d+)/.exec(String(reply.body.text))?.[1]);
-  if (!id) throw new Error(`rollback was not requested: ${String(reply.body.text)}`);
-  const posted = await slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Rollback of api'));
-  const ts = (posted.result as { ts: string }).ts;
-  return { id, ts, blocks: slack.messages.get(`C0OPS:${ts}`)?.blocks ?? [] };
+export async function requestRollback(golive: BenchProcess, slack: SlackProcess): Promise<{ id: number; ts: string; blocks: unknown[] }> {
+  await postSigned(`${golive.url}/slack/events`, slashCommandBody({ text: 'rollback api bench', user_id: 'U0DEVOPS', response_url: slack.responseUrl('rollback-request') }), SIGNING_SECRET);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const t = await slack.tally();
+    if (t.rollbackReply && t.card) {
+      const id = Number(/#(\d+)/.exec(t.rollbackReply)?.[1]);
+      if (!id) throw new Error(`rollback was not requested: ${t.rollbackReply}`);
+      return { id, ...t.card };
+    }
+    await sleep(50);
+  }
+  throw new Error('no rollback card within 30 s');
 }
-
-const isStatusPost = (e: RecordedEntry) => e.kind === 'call' && e.method === 'chat.postMessage' && Array.isArray(e.args.blocks) && JSON.stringify(e.args.blocks[0]).includes('🚀');
-const isDuplicateApproval = (e: RecordedEntry) => e.kind === 'response' && String(e.body?.text).includes('already approved this request');
 
 interface Kind {
   name: string;
   body(r: Requests): string;
-  /** How many requests of the last run did their work (read after golive settled). */
-  done(): number;
+  /** How many requests since the last call did their work (read after golive settled). */
+  done(): Promise<number>;
   workLabel: string;
 }
 
 export async function latencyBench(opts: { moto: string; dir: string; requests: number; concurrency: number[]; log: (s: string) => void }): Promise<string> {
   const { dir, log } = opts;
-  const slack = await benchSlack();
+  const slack = await spawnSlack(path.join(dir, 'slack.log'));
   await ensureEcs(opts.moto);
   const runbook = writeSyntheticRunbook(dir, { items: BENCH_ITEMS, service: true });
   const db = path.join(dir, 'latency.db');
@@ -79,15 +80,21 @@ export async function latencyBench(opts: { moto: string; dir: string; requests: 
     const forGolive = new Requests(slack, card);
     // The baseline gets the same kinds of bodies from its own builder, so golive's check/uncheck sequence stays intact.
     const forBaseline = new Requests(slack, card);
-    const recorder = new Recorder(slack, { status: isStatusPost, approvals: isDuplicateApproval });
+    let last = await slack.tally();
+    const tallied = async (key: 'statusPosts' | 'duplicateApprovals') => {
+      const now = await slack.tally();
+      const n = now[key] - last[key];
+      last = now;
+      return n;
+    };
     const changes = () => count(db, "SELECT COUNT(*) FROM audit WHERE action IN ('item.check', 'item.uncheck')");
     let changesBefore = 0;
     const kinds: Kind[] = [
-      { name: '`/golive status`', body: (r) => r.status(), done: () => recorder.take('status'), workLabel: 'boards posted' },
+      { name: '`/golive status`', body: (r) => r.status(), done: () => tallied('statusPosts'), workLabel: 'boards posted' },
       {
         name: '`/golive check`/`uncheck`',
         body: (r) => r.checkOrUncheck(),
-        done: () => {
+        done: async () => {
           const now = changes();
           const n = now - changesBefore;
           changesBefore = now;
@@ -95,23 +102,29 @@ export async function latencyBench(opts: { moto: string; dir: string; requests: 
         },
         workLabel: 'items changed',
       },
-      { name: 'approval click', body: (r) => r.approve(), done: () => recorder.take('approvals'), workLabel: 'clicks answered' },
+      { name: 'approval click', body: (r) => r.approve(), done: () => tallied('duplicateApprovals'), workLabel: 'clicks answered' },
     ];
-    const drain = { requests: 250, run: () => recorder.drain() };
     const load = (p: BenchProcess, r: Requests, kind: Kind, n: number, c: number) =>
-      runLoad(`${p.url}/slack/events`, Array.from({ length: n }, () => kind.body(r)), c, SIGNING_SECRET, drain);
+      runLoad(`${p.url}/slack/events`, Array.from({ length: n }, () => kind.body(r)), c, SIGNING_SECRET);
     const rows: string[][] = [];
     for (const kind of kinds) {
       // Warm both processes up on this kind (JIT, SQLite statements, sockets).
       await load(baseline, forBaseline, kind, 200, 10);
       await load(golive, forGolive, kind, 200, 10);
-      await settle(slack);
-      kind.done();
+      await slack.settle();
+      await kind.done();
       for (const c of opts.concurrency) {
-        const base = await load(baseline, forBaseline, kind, opts.requests, c);
-        const app = await load(golive, forGolive, kind, opts.requests, c);
-        await settle(slack);
-        rows.push(row(kind, c, app, base, kind.done()));
+        // Baseline and golive take turns in chunks, so both see the same background load on a shared machine.
+        const base: LoadResult = { latencies: [], errors: 0, wallMs: 0 };
+        const app: LoadResult = { latencies: [], errors: 0, wallMs: 0 };
+        for (let chunk = 0; chunk < CHUNKS; chunk++) {
+          const n = Math.ceil(opts.requests / CHUNKS);
+          merge(base, await load(baseline, forBaseline, kind, n, c));
+          merge(app, await load(golive, forGolive, kind, n, c));
+          // golive's after-ack work finishes before the baseline's next turn.
+          await slack.settle();
+        }
+        rows.push(row(kind, c, app, base, await kind.done()));
         log(`latency ${kind.name} c=${c}: golive p99 ${ms(summarize(app.latencies).p99)} ms, baseline p99 ${ms(summarize(base.latencies).p99)} ms`);
       }
     }
@@ -121,6 +134,14 @@ export async function latencyBench(opts: { moto: string; dir: string; requests: 
     await baseline.stop();
     await slack.close();
   }
+}
+
+const CHUNKS = 4;
+
+function merge(into: LoadResult, from: LoadResult): void {
+  into.latencies.push(...from.latencies);
+  into.errors += from.errors;
+  into.wallMs += from.wallMs;
 }
 
 function row(kind: Kind, c: number, app: LoadResult, base: LoadResult, done: number): string[] {

@@ -2,16 +2,15 @@
 // /healthz answers, and its memory (after a forced GC inside the process) after
 // start and after each 10,000 requests of a command mix.
 import path from 'node:path';
-import type { FakeSlack } from '../test/support/fake-slack.js';
 import { BENCH_ITEMS, Requests, requestRollback } from './latency.js';
-import { benchSlack, ensureEcs, goliveEnv, Recorder, settle, SIGNING_SECRET } from './support/env.js';
+import { ensureEcs, goliveEnv, SIGNING_SECRET } from './support/env.js';
 import { runLoad } from './support/load.js';
-import { spawnGolive, type BenchProcess } from './support/processes.js';
+import { spawnGolive, spawnSlack, type BenchProcess } from './support/processes.js';
 import { writeSyntheticRunbook } from './support/runbook.js';
 import { mib, ms, summarize, table } from './support/stats.js';
 
 const STARTS = 3;
-const ROUNDS = 2;
+const ROUNDS = 3;
 const CONCURRENCY = 10;
 
 /** The mix: status, check/uncheck, approval click, help, history, in turn. */
@@ -22,7 +21,7 @@ function mixed(r: Requests, n: number): string[] {
 
 export async function memoryBench(opts: { moto: string; dir: string; requests: number; log: (s: string) => void }): Promise<string> {
   const { dir, log } = opts;
-  const slack: FakeSlack = await benchSlack();
+  const slack = await spawnSlack(path.join(dir, 'slack-memory.log'));
   await ensureEcs(opts.moto);
   const runbook = writeSyntheticRunbook(dir, { items: BENCH_ITEMS, service: true });
   const db = path.join(dir, 'memory.db');
@@ -38,16 +37,14 @@ export async function memoryBench(opts: { moto: string; dir: string; requests: n
       if (i < STARTS - 1) await golive.stop();
     }
     const app = golive!;
-    const recorder = new Recorder(slack, {});
     const card = await requestRollback(app, slack);
     const requests = new Requests(slack, card);
-    await settle(slack);
+    await slack.settle();
     const mem: { label: string; m: NodeJS.MemoryUsage; p99?: number }[] = [{ label: 'after start', m: await app.memory() }];
     for (let round = 1; round <= ROUNDS; round++) {
-      const r = await runLoad(`${app.url}/slack/events`, mixed(requests, opts.requests), CONCURRENCY, SIGNING_SECRET, { requests: 250, run: () => recorder.drain() });
+      const r = await runLoad(`${app.url}/slack/events`, mixed(requests, opts.requests), CONCURRENCY, SIGNING_SECRET);
       if (r.errors > 0) throw new Error(`${r.errors} requests failed`);
-      await settle(slack);
-      recorder.drain();
+      await slack.settle();
       mem.push({ label: `after ${(round * opts.requests).toLocaleString('en')} requests`, m: await app.memory(), p99: summarize(r.latencies).p99 });
       log(`memory round ${round}: rss ${mib(mem.at(-1)!.m.rss)} MiB`);
     }

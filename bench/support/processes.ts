@@ -5,6 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROJECT_ROOT } from '../../test/support/start-app.js';
+import type { SlackTally } from './slack-server.js';
 
 /** A server process the benchmarks drive over HTTP. */
 export interface BenchProcess {
@@ -99,4 +100,65 @@ async function stop(child: ChildProcess): Promise<void> {
     child.kill('SIGKILL');
     await exited;
   }
+}
+
+/** The fake Slack of bench/support/slack-server.ts, running in its own process. */
+export interface SlackProcess {
+  /** Web API base URL for SLACK_API_URL. */
+  url: string;
+  /** A response_url on the fake (a fresh id unless one is given). */
+  responseUrl(id?: string): string;
+  tally(): Promise<SlackTally>;
+  /** Waits until golive's after-ack work has drained: nothing new reached the fake Slack for `quietMs`. */
+  settle(quietMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function spawnSlack(logFile: string): Promise<SlackProcess> {
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/slack-server.ts'], { cwd: PROJECT_ROOT, stdio: ['ignore', out, out, 'ipc'] });
+  closeSync(out);
+  const ready = await new Promise<{ url: string; responseBase: string }>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`fake Slack exited with ${code}; see ${logFile}`)));
+    child.on('message', (m) => {
+      const r = (m as { ready?: { url: string; responseBase: string } }).ready;
+      if (r) resolve(r);
+    });
+  });
+  let counter = 0;
+  const tally = () =>
+    new Promise<SlackTally>((resolve) => {
+      const onMessage = (m: unknown) => {
+        const t = (m as { tally?: SlackTally }).tally;
+        if (!t) return;
+        child.off('message', onMessage);
+        resolve(t);
+      };
+      child.on('message', onMessage);
+      child.send('tally');
+    });
+  return {
+    url: ready.url,
+    responseUrl: (id) => `${ready.responseBase}/${encodeURIComponent(id ?? `b${++counter}`)}`,
+    tally,
+    async settle(quietMs = 400) {
+      const deadline = Date.now() + 180_000;
+      let seen = -1;
+      let quietSince = Date.now();
+      while (Date.now() < deadline) {
+        const { activity } = await tally();
+        if (activity !== seen) {
+          seen = activity;
+          quietSince = Date.now();
+        } else if (Date.now() - quietSince >= quietMs) return;
+        await sleep(50);
+      }
+      throw new Error('golive was still calling Slack after 180 s');
+    },
+    async close() {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.disconnect();
+      await Promise.race([exited, sleep(3_000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
 }
