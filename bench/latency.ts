@@ -62,9 +62,8 @@ export async function requestRollback(golive: BenchProcess, slack: SlackProcess)
 interface Kind {
   name: string;
   body(r: Requests): string;
-  /** How many requests since the last call did their work (read after golive settled). */
-  done(): Promise<number>;
-  workLabel: string;
+  /** What golive did for the requests since the last call (read after it settled). */
+  done(): Promise<string>;
 }
 
 export async function latencyBench(opts: { moto: string; dir: string; requests: number; concurrency: number[]; log: (s: string) => void }): Promise<string> {
@@ -81,7 +80,7 @@ export async function latencyBench(opts: { moto: string; dir: string; requests: 
     // The baseline gets the same kinds of bodies from its own builder, so golive's check/uncheck sequence stays intact.
     const forBaseline = new Requests(slack, card);
     let last = await slack.tally();
-    const tallied = async (key: 'statusPosts' | 'duplicateApprovals') => {
+    const tallied = async (key: 'statusPosts' | 'duplicateApprovals' | 'unchanged') => {
       const now = await slack.tally();
       const n = now[key] - last[key];
       last = now;
@@ -90,7 +89,7 @@ export async function latencyBench(opts: { moto: string; dir: string; requests: 
     const changes = () => count(db, "SELECT COUNT(*) FROM audit WHERE action IN ('item.check', 'item.uncheck')");
     let changesBefore = 0;
     const kinds: Kind[] = [
-      { name: '`/golive status`', body: (r) => r.status(), done: () => tallied('statusPosts'), workLabel: 'boards posted' },
+      { name: '`/golive status`', body: (r) => r.status(), done: async () => `${await tallied('statusPosts')} boards posted` },
       {
         name: '`/golive check`/`uncheck`',
         body: (r) => r.checkOrUncheck(),
@@ -98,11 +97,11 @@ export async function latencyBench(opts: { moto: string; dir: string; requests: 
           const now = changes();
           const n = now - changesBefore;
           changesBefore = now;
-          return n;
+          const unchanged = await tallied('unchanged');
+          return unchanged > 0 ? `${n} items changed, ${unchanged} “nothing changed”` : `${n} items changed`;
         },
-        workLabel: 'items changed',
       },
-      { name: 'approval click', body: (r) => r.approve(), done: () => tallied('duplicateApprovals'), workLabel: 'clicks answered' },
+      { name: 'approval click', body: (r) => r.approve(), done: async () => `${await tallied('duplicateApprovals')} clicks answered` },
     ];
     const load = (p: BenchProcess, r: Requests, kind: Kind, n: number, c: number) =>
       runLoad(`${p.url}/slack/events`, Array.from({ length: n }, () => kind.body(r)), c, SIGNING_SECRET);
@@ -146,7 +145,7 @@ function merge(into: LoadResult, from: LoadResult): void {
   into.wallMs += from.wallMs;
 }
 
-function row(kind: Kind, c: number, app: LoadResult, base: LoadResult, done: number): string[] {
+function row(kind: Kind, c: number, app: LoadResult, base: LoadResult, done: string): string[] {
   const a = summarize(app.latencies);
   const b = summarize(base.latencies);
   const errors = app.errors + base.errors;
@@ -158,6 +157,6 @@ function row(kind: Kind, c: number, app: LoadResult, base: LoadResult, done: num
     ratio(a.p99, b.p99),
     (app.latencies.length / (app.wallMs / 1000)).toFixed(0),
     (base.latencies.length / (base.wallMs / 1000)).toFixed(0),
-    `${done} ${kind.workLabel}${errors ? ` · ${errors} non-200` : ''}`,
+    `${done}${errors ? ` · ${errors} non-200` : ''}`,
   ];
 }

@@ -13,13 +13,15 @@ export interface SlackTally {
   statusPosts: number;
   /** Private replies to an approver who had already approved. */
   duplicateApprovals: number;
+  /** Private replies to a check or uncheck that found the item already so ("…; nothing changed."). */
+  unchanged: number;
   /** The text of the reply to the rollback request, and the card it posted. */
   rollbackReply?: string;
   card?: { ts: string; blocks: unknown[] };
 }
 
 const slack = await benchSlack();
-const tally: SlackTally = { activity: 0, statusPosts: 0, duplicateApprovals: 0 };
+const tally: SlackTally = { activity: 0, statusPosts: 0, duplicateApprovals: 0, unchanged: 0 };
 
 function drain(): void {
   const entries: RecordedEntry[] = [...slack.calls, ...slack.responses];
@@ -38,6 +40,7 @@ function drain(): void {
       const text = String(e.body?.text);
       if (e.id === 'rollback-request') tally.rollbackReply = text;
       else if (text.includes('already approved this request')) tally.duplicateApprovals += 1;
+      else if (/already signed off by|is not signed off/.test(text)) tally.unchanged += 1;
     }
   }
 }
