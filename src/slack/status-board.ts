@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Runbook } from '../runbook/schema.js';
@@ -19,6 +20,7 @@ const TRACK_AT_MOST = 10;
 export class StatusBoard {
   constructor(
     private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger; decision?: () => string | undefined },
+    private readonly minPassGapMs = 1000,
   ) {}
 
   /** Renders the status as `viewer` sees it. */
@@ -57,10 +59,49 @@ export class StatusBoard {
     this.deps.store.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
   }
 
-  /** Re-renders every recent status message; a message Slack no longer has is forgotten. */
-  async refreshAll(): Promise<void> {
+  private refreshing?: Promise<void>;
+  private queued?: Promise<void>;
+  private lastPassEnded = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Re-renders every recent status message; a message Slack no longer has is forgotten.
+   * A change made while a pass runs, or less than `minPassGapMs` after one, is
+   * folded into one queued pass: a burst of changes costs a pass a second, not
+   * one per change (each pass is up to ten renders and chat.update calls, and
+   * Slack rate-limits chat.update).
+   */
+  refreshAll(): Promise<void> {
+    if (this.queued) return this.queued;
+    const wait = this.lastPassEnded + this.minPassGapMs - performance.now();
+    if (!this.refreshing && wait <= 0) {
+      this.refreshing = this.refreshOnce().finally(() => {
+        this.refreshing = undefined;
+        this.lastPassEnded = performance.now();
+      });
+      return this.refreshing;
+    }
+    // The running pass may have read the state before this caller's change; its failure is its own callers'.
+    this.queued = (this.refreshing ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => new Promise((resolve) => setTimeout(resolve, Math.max(0, this.lastPassEnded + this.minPassGapMs - performance.now())).unref()))
+      .then(() => {
+        this.queued = undefined;
+        return this.refreshAll();
+      });
+    return this.queued;
+  }
+
+  private async refreshOnce(): Promise<void> {
     const since = new Date(this.deps.clock.now().getTime() - TRACK_FOR_MS).toISOString();
-    for (const m of this.deps.store.recentStatusMessages(since, TRACK_AT_MOST)) {
+    let boards;
+    try {
+      boards = this.deps.store.recentStatusMessages(since, TRACK_AT_MOST);
+    } catch (err) {
+      // A queued pass can run after shutdown closed the database; nobody awaits it to hear the error.
+      this.deps.logger.warn({ err }, 'could not list the status messages to refresh');
+      return;
+    }
+    for (const m of boards) {
       try {
         const rendered = await this.render(m.viewer, { gateId: m.gate_id ?? undefined, page: m.page });
         await this.deps.slack.updateMessage(m.channel, m.ts, rendered);

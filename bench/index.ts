@@ -1,0 +1,48 @@
+// `npm run bench`: every benchmark of bench/README.md, printed as Markdown tables.
+// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory`
+// runs a subset; `--quick` shrinks the request counts for a smoke run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startMoto } from '../test/support/moto.js';
+import { alarmsBench } from './alarms.js';
+import { latencyBench } from './latency.js';
+import { memoryBench } from './memory.js';
+import { renderBench } from './render.js';
+
+const args = process.argv.slice(2);
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const quick = args.includes('--quick');
+const wants = (name: string) => !only || only.includes(name);
+const log = (s: string) => process.stderr.write(`# ${s}\n`);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-'));
+const moto = await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
+const started = performance.now();
+const out: string[] = [
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; ${new Date().toISOString().slice(0, 16)}Z`,
+];
+try {
+  if (wants('latency')) {
+    log('measure 1: ack latency');
+    out.push('## 1. Ack latency over HTTP (golive vs ack-only Bolt)', await latencyBench({ moto: moto.endpoint, dir, requests: quick ? 200 : 2000, concurrency: [1, 10, 50], log }));
+  }
+  if (wants('render')) {
+    log('measure 2: status rendering');
+    out.push('## 2. Status rendering', await renderBench({ log }));
+  }
+  if (wants('alarms')) {
+    log('measure 3: alarm watching');
+    out.push('## 3. Alarm watching', await alarmsBench({ moto: moto.endpoint, dir, sizes: quick ? [100, 1000] : [100, 1000, 10_000], log }));
+  }
+  if (wants('memory')) {
+    log('measure 4: start-up and memory');
+    out.push('## 4. Start-up and memory', await memoryBench({ moto: moto.endpoint, dir, requests: quick ? 1000 : 10_000, log }));
+  }
+  out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  console.log(out.join('\n\n'));
+} finally {
+  await moto.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

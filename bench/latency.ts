@@ -1,0 +1,162 @@
+// Measure 1: ack latency of /golive status, /golive check|uncheck and an approval
+// click against the real app over HTTP, next to an ack-only Bolt app (the baseline).
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ACTION_APPROVE } from '../src/slack/render-changes.js';
+import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../test/support/sign.js';
+import { BOT_TOKEN, count, ensureEcs, goliveEnv, SIGNING_SECRET } from './support/env.js';
+import { runLoad, type LoadResult } from './support/load.js';
+import { spawnBaseline, spawnGolive, spawnSlack, type BenchProcess, type SlackProcess } from './support/processes.js';
+import { writeSyntheticRunbook } from './support/runbook.js';
+import { ms, ratio, summarize, table } from './support/stats.js';
+
+/** Items in the runbook the HTTP benchmarks use (realserv.yml, the largest example, has 195). */
+export const BENCH_ITEMS = 200;
+
+/** Builds signed-request bodies of each kind golive is measured on, against one app and its database. */
+export class Requests {
+  private item = 0;
+  constructor(
+    private readonly slack: Pick<SlackProcess, 'responseUrl'>,
+    private readonly card: { id: number; ts: string; blocks: unknown[] },
+  ) {}
+
+  command(text: string): string {
+    return slashCommandBody({ text, user_id: 'U0DEVOPS', response_url: this.slack.responseUrl() });
+  }
+
+  status(): string {
+    return this.command('status');
+  }
+
+  /** Request k signs item k mod 200 off on even passes and takes it back on odd ones, so each one is a change. */
+  checkOrUncheck(): string {
+    const k = this.item++;
+    const id = `item-${String(k % BENCH_ITEMS).padStart(4, '0')}`;
+    return this.command(`${Math.floor(k / BENCH_ITEMS) % 2 === 0 ? 'check' : 'uncheck'} ${id}`);
+  }
+
+  /** U0CTO clicks Approve on the pending rollback card (the whole card travels in the payload, as from Slack). */
+  approve(): string {
+    const { id, ts, blocks } = this.card;
+    return blockActionsBody(blockActionPayload({ user: 'U0CTO', channel: 'C0OPS', actionId: ACTION_APPROVE, value: String(id), messageTs: ts, responseUrl: this.slack.responseUrl(), buttonText: 'Approve', messageBlocks: blocks }));
+  }
+}
+
+/** Files `/golive rollback api` as U0DEVOPS; returns the pending request and its card. */
+export async function requestRollback(golive: BenchProcess, slack: SlackProcess): Promise<{ id: number; ts: string; blocks: unknown[] }> {
+  await postSigned(`${golive.url}/slack/events`, slashCommandBody({ text: 'rollback api bench', user_id: 'U0DEVOPS', response_url: slack.responseUrl('rollback-request') }), SIGNING_SECRET);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const t = await slack.tally();
+    if (t.rollbackReply && t.card) {
+      const id = Number(/#(\d+)/.exec(t.rollbackReply)?.[1]);
+      if (!id) throw new Error(`rollback was not requested: ${t.rollbackReply}`);
+      return { id, ...t.card };
+    }
+    await sleep(50);
+  }
+  throw new Error('no rollback card within 30 s');
+}
+
+interface Kind {
+  name: string;
+  body(r: Requests): string;
+  /** What golive did for the requests since the last call (read after it settled). */
+  done(): Promise<string>;
+}
+
+export async function latencyBench(opts: { moto: string; dir: string; requests: number; concurrency: number[]; log: (s: string) => void }): Promise<string> {
+  const { dir, log } = opts;
+  const slack = await spawnSlack(path.join(dir, 'slack.log'));
+  await ensureEcs(opts.moto);
+  const runbook = writeSyntheticRunbook(dir, { items: BENCH_ITEMS, service: true });
+  const db = path.join(dir, 'latency.db');
+  const golive = await spawnGolive(goliveEnv({ slack, runbook, db, moto: opts.moto }), path.join(dir, 'golive-latency.log'));
+  const baseline = await spawnBaseline({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: slack.url }, path.join(dir, 'baseline.log'));
+  try {
+    const card = await requestRollback(golive, slack);
+    const forGolive = new Requests(slack, card);
+    // The baseline gets the same kinds of bodies from its own builder, so golive's check/uncheck sequence stays intact.
+    const forBaseline = new Requests(slack, card);
+    let last = await slack.tally();
+    const tallied = async (key: 'statusPosts' | 'duplicateApprovals' | 'unchanged') => {
+      const now = await slack.tally();
+      const n = now[key] - last[key];
+      last = now;
+      return n;
+    };
+    const changes = () => count(db, "SELECT COUNT(*) FROM audit WHERE action IN ('item.check', 'item.uncheck')");
+    let changesBefore = 0;
+    const kinds: Kind[] = [
+      { name: '`/golive status`', body: (r) => r.status(), done: async () => `${await tallied('statusPosts')} boards posted` },
+      {
+        name: '`/golive check`/`uncheck`',
+        body: (r) => r.checkOrUncheck(),
+        done: async () => {
+          const now = changes();
+          const n = now - changesBefore;
+          changesBefore = now;
+          const unchanged = await tallied('unchanged');
+          return unchanged > 0 ? `${n} items changed, ${unchanged} “nothing changed”` : `${n} items changed`;
+        },
+      },
+      { name: 'approval click', body: (r) => r.approve(), done: async () => `${await tallied('duplicateApprovals')} clicks answered` },
+    ];
+    const load = (p: BenchProcess, r: Requests, kind: Kind, n: number, c: number) =>
+      runLoad(`${p.url}/slack/events`, Array.from({ length: n }, () => kind.body(r)), c, SIGNING_SECRET);
+    const rows: string[][] = [];
+    for (const kind of kinds) {
+      // Warm both processes up on this kind (JIT, SQLite statements, sockets).
+      await load(baseline, forBaseline, kind, 200, 10);
+      await load(golive, forGolive, kind, 200, 10);
+      await slack.settle();
+      await kind.done();
+      for (const c of opts.concurrency) {
+        // Baseline and golive take turns in chunks, so both see the same background load on a shared machine.
+        const base: LoadResult = { latencies: [], errors: 0, wallMs: 0 };
+        const app: LoadResult = { latencies: [], errors: 0, wallMs: 0 };
+        for (let chunk = 0; chunk < CHUNKS; chunk++) {
+          const n = Math.ceil(opts.requests / CHUNKS);
+          merge(base, await load(baseline, forBaseline, kind, n, c));
+          merge(app, await load(golive, forGolive, kind, n, c));
+          // golive's after-ack work finishes before the baseline's next turn.
+          await slack.settle();
+        }
+        // A board refresh can be held for up to a second after the last change (StatusBoard): wait it out before counting.
+        await slack.settle(1500);
+        rows.push(row(kind, c, app, base, await kind.done()));
+        log(`latency ${kind.name} c=${c}: golive p99 ${ms(summarize(app.latencies).p99)} ms, baseline p99 ${ms(summarize(base.latencies).p99)} ms`);
+      }
+    }
+    return table(['request', 'concurrent', 'golive p50 / p99 / max (ms)', 'baseline p50 / p99 / max (ms)', 'p99 ratio', 'golive req/s', 'baseline req/s', 'work done by golive'], rows);
+  } finally {
+    await golive.stop();
+    await baseline.stop();
+    await slack.close();
+  }
+}
+
+const CHUNKS = 4;
+
+function merge(into: LoadResult, from: LoadResult): void {
+  into.latencies.push(...from.latencies);
+  into.errors += from.errors;
+  into.wallMs += from.wallMs;
+}
+
+function row(kind: Kind, c: number, app: LoadResult, base: LoadResult, done: string): string[] {
+  const a = summarize(app.latencies);
+  const b = summarize(base.latencies);
+  const errors = app.errors + base.errors;
+  return [
+    kind.name,
+    String(c),
+    `${ms(a.p50)} / ${ms(a.p99)} / ${ms(a.max)}`,
+    `${ms(b.p50)} / ${ms(b.p99)} / ${ms(b.max)}`,
+    ratio(a.p99, b.p99),
+    (app.latencies.length / (app.wallMs / 1000)).toFixed(0),
+    (base.latencies.length / (base.wallMs / 1000)).toFixed(0),
+    `${done}${errors ? ` · ${errors} non-200` : ''}`,
+  ];
+}
