@@ -10,7 +10,7 @@ import { writeSyntheticRunbook } from './support/runbook.js';
 import { mib, ms, summarize, table } from './support/stats.js';
 
 const STARTS = 3;
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 3);
 const CONCURRENCY = 10;
 
 /** The mix: status, check/uncheck, approval click, help, history, in turn. */
