@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-database.js';
 
 /** Current state of one checklist item (absent row = never touched = open). */
@@ -129,7 +130,19 @@ const parseRequest = (r: RawRequest | undefined): ChangeRequestRow | undefined =
  * audit row land together or not at all.
  */
 export class Store {
+  /** Statements compiled once per SQL text: preparing them on every call was a few percent of golive's CPU under load (bench/README.md). */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(readonly db: Db) {}
+
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   /** Runs `fn` in one IMMEDIATE transaction (takes the write lock up front, so racing writers queue instead of failing). */
   transaction<T>(fn: () => T): T {
@@ -139,12 +152,12 @@ export class Store {
   // --- checklist ---------------------------------------------------------
 
   itemStates(): Map<string, ItemStateRow> {
-    const rows = this.db.prepare('SELECT * FROM item_state').all() as ItemStateRow[];
+    const rows = this.sql('SELECT * FROM item_state').all() as ItemStateRow[];
     return new Map(rows.map((r) => [r.item_id, r]));
   }
 
   itemState(itemId: string): ItemStateRow | undefined {
-    return this.db.prepare('SELECT * FROM item_state WHERE item_id = ?').get(itemId) as ItemStateRow | undefined;
+    return this.sql('SELECT * FROM item_state WHERE item_id = ?').get(itemId) as ItemStateRow | undefined;
   }
 
   /** Sets the item's state; returns false (and writes nothing) if it already had that state. */
@@ -167,18 +180,18 @@ export class Store {
   }
 
   signoffs(): SignoffRow[] {
-    return this.db.prepare('SELECT * FROM gate_signoff ORDER BY signed_at').all() as SignoffRow[];
+    return this.sql('SELECT * FROM gate_signoff ORDER BY signed_at').all() as SignoffRow[];
   }
 
   /** Records a role's sign-off; false if that role had already signed the gate. */
   addSignoff(gateId: string, role: string, userId: string, at: string): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO gate_signoff (gate_id, role, user_id, signed_at) VALUES (?, ?, ?, ?)').run(gateId, role, userId, at).changes === 1;
+    return this.sql('INSERT OR IGNORE INTO gate_signoff (gate_id, role, user_id, signed_at) VALUES (?, ?, ?, ?)').run(gateId, role, userId, at).changes === 1;
   }
 
   /** Withdraws every sign-off of a gate; returns the rows removed. */
   clearSignoffs(gateId: string): SignoffRow[] {
-    const rows = this.db.prepare('SELECT * FROM gate_signoff WHERE gate_id = ?').all(gateId) as SignoffRow[];
-    this.db.prepare('DELETE FROM gate_signoff WHERE gate_id = ?').run(gateId);
+    const rows = this.sql('SELECT * FROM gate_signoff WHERE gate_id = ?').all(gateId) as SignoffRow[];
+    this.sql('DELETE FROM gate_signoff WHERE gate_id = ?').run(gateId);
     return rows;
   }
 
@@ -194,23 +207,23 @@ export class Store {
 
   /** The newest `limit` audit rows, newest first. */
   history(limit: number): AuditRow[] {
-    const rows = this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit) as (Omit<AuditRow, 'detail'> & { detail: string })[];
+    const rows = this.sql('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit) as (Omit<AuditRow, 'detail'> & { detail: string })[];
     return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
   }
 
   auditCount(): number {
-    return this.db.prepare('SELECT COUNT(*) FROM audit').pluck().get() as number;
+    return this.sql('SELECT COUNT(*) FROM audit').pluck().get() as number;
   }
 
   // --- inbound de-duplication -------------------------------------------
 
   /** True the first time a request key is seen; false for a retry or replay of it. */
   claimRequest(key: string, at: string): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO inbound_request (request_key, received_at) VALUES (?, ?)').run(key, at).changes === 1;
+    return this.sql('INSERT OR IGNORE INTO inbound_request (request_key, received_at) VALUES (?, ?)').run(key, at).changes === 1;
   }
 
   pruneRequests(before: string): number {
-    return this.db.prepare('DELETE FROM inbound_request WHERE received_at < ?').run(before).changes;
+    return this.sql('DELETE FROM inbound_request WHERE received_at < ?').run(before).changes;
   }
 
   // --- status messages ---------------------------------------------------
@@ -223,15 +236,15 @@ export class Store {
 
   /** Status messages posted since `since`, newest first, at most `limit`. */
   recentStatusMessages(since: string, limit: number): StatusMessageRow[] {
-    return this.db.prepare('SELECT * FROM status_message WHERE posted_at >= ? ORDER BY posted_at DESC LIMIT ?').all(since, limit) as StatusMessageRow[];
+    return this.sql('SELECT * FROM status_message WHERE posted_at >= ? ORDER BY posted_at DESC LIMIT ?').all(since, limit) as StatusMessageRow[];
   }
 
   statusMessage(channel: string, ts: string): StatusMessageRow | undefined {
-    return this.db.prepare('SELECT * FROM status_message WHERE channel = ? AND ts = ?').get(channel, ts) as StatusMessageRow | undefined;
+    return this.sql('SELECT * FROM status_message WHERE channel = ? AND ts = ?').get(channel, ts) as StatusMessageRow | undefined;
   }
 
   forgetStatusMessage(channel: string, ts: string): void {
-    this.db.prepare('DELETE FROM status_message WHERE channel = ? AND ts = ?').run(channel, ts);
+    this.sql('DELETE FROM status_message WHERE channel = ? AND ts = ?').run(channel, ts);
   }
 
   // --- outbox ------------------------------------------------------------
@@ -258,13 +271,13 @@ export class Store {
   }
 
   outboxOutcome(id: number): OutboxOutcome | undefined {
-    const r = this.db.prepare('SELECT delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?').get(id) as (Omit<OutboxOutcome, 'result'> & { result: string | null }) | undefined;
+    const r = this.sql('SELECT delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?').get(id) as (Omit<OutboxOutcome, 'result'> & { result: string | null }) | undefined;
     return r && { ...r, result: r.result ? (JSON.parse(r.result) as Record<string, unknown>) : null };
   }
 
   /** Deliveries given up on, newest first, for operators to see. */
   failedOutbox(limit: number): { id: number; target: OutboxTarget; method: string; failed_at: string; last_error: string | null; args: Record<string, unknown> }[] {
-    const rows = this.db.prepare('SELECT id, target, method, failed_at, last_error, args FROM outbox WHERE failed_at IS NOT NULL ORDER BY id DESC LIMIT ?').all(limit) as {
+    const rows = this.sql('SELECT id, target, method, failed_at, last_error, args FROM outbox WHERE failed_at IS NOT NULL ORDER BY id DESC LIMIT ?').all(limit) as {
       id: number;
       target: OutboxTarget;
       method: string;
@@ -288,35 +301,35 @@ export class Store {
         .get(row.id, key);
     }
     if (row.depends_on !== null) {
-      return !!this.db.prepare('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1').get(row.id, row.depends_on);
+      return !!this.sql('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1').get(row.id, row.depends_on);
     }
     return false;
   }
 
   /** Records that a send is starting, before it leaves; survives a crash mid-call. */
   markSending(id: number, at: string): void {
-    this.db.prepare('UPDATE outbox SET sending_at = ? WHERE id = ?').run(at, id);
+    this.sql('UPDATE outbox SET sending_at = ? WHERE id = ?').run(at, id);
   }
 
   /** Slack refused the send, so it was certainly not posted. */
   clearSending(id: number): void {
-    this.db.prepare('UPDATE outbox SET sending_at = NULL WHERE id = ?').run(id);
+    this.sql('UPDATE outbox SET sending_at = NULL WHERE id = ?').run(id);
   }
 
   markDelivered(id: number, at: string, result: unknown): void {
-    this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, result = ?, last_error = NULL WHERE id = ?').run(at, JSON.stringify(result ?? null), id);
+    this.sql('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, result = ?, last_error = NULL WHERE id = ?').run(at, JSON.stringify(result ?? null), id);
   }
 
   markRetry(id: number, error: string, nextAttemptAt: string): void {
-    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error, nextAttemptAt, id);
+    this.sql('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error, nextAttemptAt, id);
   }
 
   markFailed(id: number, at: string, error: string): void {
-    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?').run(at, error, id);
+    this.sql('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?').run(at, error, id);
   }
 
   pendingOutboxCount(): number {
-    return this.db.prepare('SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck().get() as number;
+    return this.sql('SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck().get() as number;
   }
 
   // --- deploys -----------------------------------------------------------
@@ -333,37 +346,37 @@ export class Store {
   }
 
   markUpdateSent(id: number, at: string): void {
-    this.db.prepare('UPDATE deploy SET update_sent_at = ? WHERE id = ?').run(at, id);
+    this.sql('UPDATE deploy SET update_sent_at = ? WHERE id = ?').run(at, id);
   }
 
   setDeployTarget(id: number, toTaskDef: string): void {
-    this.db.prepare('UPDATE deploy SET to_task_def = ? WHERE id = ?').run(toTaskDef, id);
+    this.sql('UPDATE deploy SET to_task_def = ? WHERE id = ?').run(toTaskDef, id);
   }
 
   setDeployMessage(id: number, channel: string, ts: string): void {
-    this.db.prepare('UPDATE deploy SET channel = ?, message_ts = ? WHERE id = ?').run(channel, ts, id);
+    this.sql('UPDATE deploy SET channel = ?, message_ts = ? WHERE id = ?').run(channel, ts, id);
   }
 
   /** Records the outcome once; false if the deploy had already finished. */
   finishDeploy(id: number, outcome: 'succeeded' | 'failed', reason: string | null, at: string): boolean {
-    return this.db.prepare("UPDATE deploy SET outcome = ?, reason = ?, finished_at = ? WHERE id = ? AND outcome = 'running'").run(outcome, reason, at, id).changes === 1;
+    return this.sql("UPDATE deploy SET outcome = ?, reason = ?, finished_at = ? WHERE id = ? AND outcome = 'running'").run(outcome, reason, at, id).changes === 1;
   }
 
   deploy(id: number): DeployRow | undefined {
-    return this.db.prepare('SELECT * FROM deploy WHERE id = ?').get(id) as DeployRow | undefined;
+    return this.sql('SELECT * FROM deploy WHERE id = ?').get(id) as DeployRow | undefined;
   }
 
   runningDeploys(): DeployRow[] {
-    return this.db.prepare("SELECT * FROM deploy WHERE outcome = 'running' ORDER BY id").all() as DeployRow[];
+    return this.sql("SELECT * FROM deploy WHERE outcome = 'running' ORDER BY id").all() as DeployRow[];
   }
 
   runningDeployFor(service: string): DeployRow | undefined {
-    return this.db.prepare("SELECT * FROM deploy WHERE service = ? AND outcome = 'running' ORDER BY id DESC LIMIT 1").get(service) as DeployRow | undefined;
+    return this.sql("SELECT * FROM deploy WHERE service = ? AND outcome = 'running' ORDER BY id DESC LIMIT 1").get(service) as DeployRow | undefined;
   }
 
   /** Successful deploys of a service, newest first. */
   successfulDeploys(service: string, limit = 50): DeployRow[] {
-    return this.db.prepare("SELECT * FROM deploy WHERE service = ? AND outcome = 'succeeded' ORDER BY id DESC LIMIT ?").all(service, limit) as DeployRow[];
+    return this.sql("SELECT * FROM deploy WHERE service = ? AND outcome = 'succeeded' ORDER BY id DESC LIMIT ?").all(service, limit) as DeployRow[];
   }
 
   // --- approval requests ----------------------------------------------------
@@ -380,15 +393,15 @@ export class Store {
   }
 
   request(id: number): ChangeRequestRow | undefined {
-    return parseRequest(this.db.prepare('SELECT * FROM change_request WHERE id = ?').get(id) as RawRequest | undefined);
+    return parseRequest(this.sql('SELECT * FROM change_request WHERE id = ?').get(id) as RawRequest | undefined);
   }
 
   requestsInState(state: RequestState): ChangeRequestRow[] {
-    return (this.db.prepare('SELECT * FROM change_request WHERE state = ? ORDER BY id').all(state) as RawRequest[]).map((r) => parseRequest(r)!);
+    return (this.sql('SELECT * FROM change_request WHERE state = ? ORDER BY id').all(state) as RawRequest[]).map((r) => parseRequest(r)!);
   }
 
   setRequestMessage(id: number, channel: string, ts: string): void {
-    this.db.prepare('UPDATE change_request SET channel = ?, message_ts = ? WHERE id = ?').run(channel, ts, id);
+    this.sql('UPDATE change_request SET channel = ?, message_ts = ? WHERE id = ?').run(channel, ts, id);
   }
 
   /** Compare-and-set: moves the request from `from` to `to` only if it is still in `from`. */
@@ -409,15 +422,15 @@ export class Store {
 
   /** Records one approver's approval; false if they had already approved. */
   addApproval(requestId: number, userId: string, at: string): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO change_approval (request_id, user_id, approved_at) VALUES (?, ?, ?)').run(requestId, userId, at).changes === 1;
+    return this.sql('INSERT OR IGNORE INTO change_approval (request_id, user_id, approved_at) VALUES (?, ?, ?)').run(requestId, userId, at).changes === 1;
   }
 
   approvals(requestId: number): { user_id: string; approved_at: string }[] {
-    return this.db.prepare('SELECT user_id, approved_at FROM change_approval WHERE request_id = ? ORDER BY approved_at').all(requestId) as { user_id: string; approved_at: string }[];
+    return this.sql('SELECT user_id, approved_at FROM change_approval WHERE request_id = ? ORDER BY approved_at').all(requestId) as { user_id: string; approved_at: string }[];
   }
 
   /** Open requests whose time is up, for the expiry sweep. */
   dueExpiries(now: string): ChangeRequestRow[] {
-    return (this.db.prepare("SELECT * FROM change_request WHERE state = 'requested' AND expires_at <= ? ORDER BY id").all(now) as RawRequest[]).map((r) => parseRequest(r)!);
+    return (this.sql("SELECT * FROM change_request WHERE state = 'requested' AND expires_at <= ? ORDER BY id").all(now) as RawRequest[]).map((r) => parseRequest(r)!);
   }
 }
