@@ -70,6 +70,8 @@ export interface AppOptions {
   alarmPolling?: boolean;
   /** How long App Home waits for a burst of changes to settle before republishing (default 2 s). */
   homeDebounceMs?: number;
+  /** After how long a command still without a reply gets a private "still working" notice (default 4 s). */
+  slowReplyMs?: number;
 }
 
 /** A wired golive instance. */
@@ -237,7 +239,7 @@ export function createApp(options: AppOptions): GoliveApp {
   };
 
   const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, gonogo: goNoGo, timeline, home, slack, background, specs: commandSpecs };
-  registerHandlers(bolt, services, slack);
+  registerHandlers(bolt, services, slack, { slowReplyMs: options.slowReplyMs });
 
   const rb = runbook;
   function health() {

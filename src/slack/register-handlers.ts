@@ -25,7 +25,7 @@ function requestKey(body: Record<string, unknown>): string | undefined {
 }
 
 /** Wires `/golive`, the buttons and App Home to the services. */
-export function registerHandlers(app: App, services: CommandServices, slack: SlackPort): void {
+export function registerHandlers(app: App, services: CommandServices, slack: SlackPort, options: { slowReplyMs?: number } = {}): void {
   const { store, clock, logger, checklist, statusBoard, approvals, deploys, changeBoard, runbook } = services;
 
   // Slack re-sends a request it thinks we missed (X-Slack-Retry-Num); the same
@@ -70,11 +70,23 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
 
   app.command('/golive', async ({ command, ack, respond }) => {
     await ack(); // within Slack's 3 seconds; the work and the reply follow
-    const reply = privately(respond);
+    const sendPrivately = privately(respond);
+    let answered = false;
+    const reply = (m: SlackMessage) => {
+      answered = true;
+      return sendPrivately(m);
+    };
+    // AWS or Slack can take a minute to fail (retries with backoff); a person at 3 a.m. should not wonder whether golive heard them.
+    const slow = setTimeout(() => {
+      if (!answered) void sendPrivately(renderNotice('⏳ Still working on it: AWS or Slack is slow to answer right now. The result will follow, here or in the channel.')).catch(() => undefined);
+    }, options.slowReplyMs ?? 4000);
+    slow.unref();
     try {
       await runCommand(command.text, { userId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id, services, respond: reply });
     } catch (err) {
       await reply(renderError(describeError(err, logger, { command: 'golive', user: command.user_id, channel: command.channel_id })));
+    } finally {
+      clearTimeout(slow);
     }
   });
 
