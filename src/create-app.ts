@@ -194,7 +194,7 @@ export function createApp(options: AppOptions): GoliveApp {
   const onCall = config.pagerduty.apiToken ? createOnCallLookup({ token: config.pagerduty.apiToken, apiUrl: config.pagerduty.apiUrl }) : undefined;
   const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: flushAndRefreshHome, onCall, canPage: pager !== undefined });
   incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
-  const timeline = new TimelineService({ runbook, store, clock, roles, logger, afterCommit });
+  const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit });
   timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: () => timeline.t0()?.at }));
   const goNoGo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: config.aws.region, afterCommit });
   goNoGo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => goNoGo.voterLabel() }));

@@ -88,7 +88,6 @@ function windowWords(ms: number): string {
  */
 export class GoNoGoService {
   private notifier?: GoNoGoNotifier;
-  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly deps: {
@@ -109,10 +108,6 @@ export class GoNoGoService {
     this.notifier = notifier;
   }
 
-  /** Called after a decision opens or a vote is recorded (App Home). */
-  onChange(listener: () => void): void {
-    this.listeners.push(listener);
-  }
 
   get configured(): boolean {
     return this.deps.runbook.gonogo !== undefined;
@@ -256,7 +251,7 @@ export class GoNoGoService {
       if (card !== undefined) store.db.prepare('UPDATE gonogo_decision SET card_outbox_id = ? WHERE id = ?').run(card, id);
       return { decision: this.decision(id)!, evidence, created: true };
     });
-    if (result.created) this.changed();
+    if (result.created) this.deps.afterCommit();
     return result;
   }
 
@@ -304,7 +299,7 @@ export class GoNoGoService {
       this.notifier?.voted(decided, votes, votes.find((v) => v.user_id === userId)!);
       return { decision: decided, votes };
     });
-    this.changed();
+    this.deps.afterCommit();
     return out;
   }
 
@@ -328,14 +323,4 @@ export class GoNoGoService {
     return this.deps.store.db.prepare('SELECT user_id, vote, note, at FROM gonogo_vote WHERE decision_id = ? ORDER BY at, rowid').all(decisionId) as VoteRow[];
   }
 
-  private changed(): void {
-    this.deps.afterCommit();
-    for (const l of this.listeners) {
-      try {
-        l();
-      } catch (err) {
-        this.deps.logger.warn({ err }, 'a go/no-go listener failed');
-      }
-    }
-  }
 }

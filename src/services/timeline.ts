@@ -1,7 +1,6 @@
 import type { Clock } from '../clock.js';
 import { GoliveError } from '../errors.js';
 import { parseT0, resolveTimeRef, T0_FORMS } from '../launch-time.js';
-import type { Logger } from '../logger.js';
 import type { Milestone, Runbook } from '../runbook/schema.js';
 import type { AuditSource, Store } from '../../store/store.js';
 import type { RoleDirectory } from './resolve-roles.js';
@@ -67,18 +66,13 @@ export function milestoneKey(m: Milestone): string {
  */
 export class TimelineService {
   private notifier?: TimelineNotifier;
-  private readonly listeners: (() => void)[] = [];
 
-  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock; roles: RoleDirectory; logger: Logger; afterCommit: () => void }) {}
+  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock; roles: RoleDirectory; afterCommit: () => void }) {}
 
   notify(notifier: TimelineNotifier): void {
     this.notifier = notifier;
   }
 
-  /** Called after a milestone is posted or T-0 moves (App Home). */
-  onChange(listener: () => void): void {
-    this.listeners.push(listener);
-  }
 
   /** Records the runbook's T-0 when it is new or was edited since the last start. */
   syncRunbookT0(): void {
@@ -149,7 +143,7 @@ export class TimelineService {
       });
       if (claimed) posted++;
     }
-    if (posted > 0) this.changed();
+    if (posted > 0) this.deps.afterCommit();
     return posted;
   }
 
@@ -175,7 +169,7 @@ export class TimelineService {
       this.notifier?.t0Changed({ at: parsed.at, previous: current?.at, by: actor.userId, passed, next: schedule.find((s) => s.state === 'upcoming' || s.state === 'due') });
       return { changed: true, t0: this.t0()!, previous: current?.at, passed };
     });
-    this.changed();
+    this.deps.afterCommit();
     return result;
   }
 
@@ -194,16 +188,6 @@ export class TimelineService {
     return at;
   }
 
-  private changed(): void {
-    this.deps.afterCommit();
-    for (const l of this.listeners) {
-      try {
-        l();
-      } catch (err) {
-        this.deps.logger.warn({ err }, 'a timeline listener failed');
-      }
-    }
-  }
 
   private setting(key: string): { value: string; set_by: string; set_at: string } | undefined {
     return this.deps.store.db.prepare('SELECT value, set_by, set_at FROM launch_setting WHERE key = ?').get(key) as { value: string; set_by: string; set_at: string } | undefined;

@@ -81,7 +81,7 @@ function setup(world: { alarms?: AlarmState[] | Error; latency?: number[]; error
   const roles = new RoleDirectory(runbook, {} as SlackPort, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const logger = createLogger({ level: 'silent' });
-  const timeline = new TimelineService({ runbook, store, clock, roles, logger, afterCommit: () => {} });
+  const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit: () => {} });
   timeline.syncRunbookT0();
   const gonogo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: 'eu-west-1', afterCommit: () => {} });
   gonogo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => gonogo.voterLabel() }));
@@ -160,7 +160,7 @@ describe('GoNoGoService.evaluate', () => {
     const roles = new RoleDirectory(rb, {} as SlackPort, clock);
     const checklist = new ChecklistService(rb, store, roles, clock);
     const logger = createLogger({ level: 'silent' });
-    const timeline = new TimelineService({ runbook: rb, store, clock, roles, logger, afterCommit: () => {} });
+    const timeline = new TimelineService({ runbook: rb, store, clock, roles, afterCommit: () => {} });
     const service = new GoNoGoService({ runbook: rb, store, cloudwatch: {} as CloudWatchPort, checklist, timeline, roles, clock, logger, afterCommit: () => {} });
     expect((await service.evaluate()).results.map((r) => [r.label, r.pass, r.value])).toEqual([
       ['No P2 or worse incident since T+90m', false, '1 P2 or worse: INC-1 P1 (2 Dec 10:00 UTC)'],

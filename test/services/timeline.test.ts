@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
 import { parseRunbook } from '../../src/runbook/load-runbook.js';
 import type { Runbook } from '../../src/runbook/schema.js';
 import { ChecklistService } from '../../src/services/checklist.js';
@@ -49,7 +48,7 @@ function setup(opts: { t0?: string; at: string; dbPath?: string }) {
   const clock = { at: Date.parse(opts.at), now: () => new Date(clock.at) };
   const roles = new RoleDirectory(runbook, {} as SlackPort, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
-  const timeline = new TimelineService({ runbook, store, clock, roles, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
+  const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit: () => {} });
   timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: () => timeline.t0()?.at }));
   timeline.ensureStarted();
   timeline.syncRunbookT0();
