@@ -14,10 +14,13 @@ export const gonogo: CommandSpec = {
   async run(ctx) {
     const { gonogo: service, runbook } = ctx.services;
     if (!service.configured) return ctx.respond(renderNotice('This runbook has no go/no-go criteria.', 'Add a `gonogo:` section with `voters` and `criteria` to the runbook.'));
-    const { decision, evidence, created } = await service.open({ userId: ctx.userId, source: 'command', channel: ctx.channelId });
+    const { decision, evidence, created, refreshed } = await service.open({ userId: ctx.userId, source: 'command', channel: ctx.channelId });
     const tz = runbook.launch.timezone;
     if (created) {
       return ctx.respond(renderNotice(`Go/No-Go decision #${decision.id} is posted in <#${decision.channel}> for ${service.voterLabel()} to vote on.`));
+    }
+    if (refreshed) {
+      return ctx.respond(renderEvidence(evidence, tz, `Go/No-Go decision #${decision.id} is already open in <#${decision.channel}> with no votes yet; its card now shows the criteria as they stand:`));
     }
     const votes = service.votes(decision.id);
     await ctx.respond(

@@ -61,6 +61,8 @@ export interface GoNoGoNotifier {
   opened(decision: DecisionRow): number;
   /** A vote is recorded (and maybe decides); the card is updated in place. */
   voted(decision: DecisionRow, votes: VoteRow[], vote: VoteRow): void;
+  /** An open decision without votes took fresh evidence; the card is updated in place. */
+  refreshed(decision: DecisionRow): void;
 }
 
 const PASS_OPS: Record<string, (a: number, b: number) => boolean> = { '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
@@ -227,9 +229,10 @@ export class GoNoGoService {
 
   /**
    * Opens a decision with fresh evidence and queues its card, unless one is
-   * open already: then that one is returned (created false) with fresh evidence.
+   * open already: then that one is returned (created false) with fresh
+   * evidence, which also replaces its card's while nobody has voted on it.
    */
-  async open(actor: { userId: string; source: AuditSource; channel: string | null }): Promise<{ decision: DecisionRow; evidence: Evidence; created: boolean }> {
+  async open(actor: { userId: string; source: AuditSource; channel: string | null }): Promise<{ decision: DecisionRow; evidence: Evidence; created: boolean; refreshed: boolean }> {
     const { store, clock, runbook, roles } = this.deps;
     const g = this.config;
     if (!(await roles.isNamed(actor.userId))) {
@@ -239,7 +242,15 @@ export class GoNoGoService {
     const at = clock.now().toISOString();
     const result = store.transaction(() => {
       const existing = this.openDecision();
-      if (existing) return { decision: existing, evidence, created: false };
+      if (existing) {
+        // Nobody has voted on it yet, so nobody decided on its evidence: the card shows the evidence as it stands now.
+        if (this.votes(existing.id).length > 0) return { decision: existing, evidence, created: false, refreshed: false };
+        store.db.prepare('UPDATE gonogo_decision SET evidence = ? WHERE id = ?').run(JSON.stringify(evidence), existing.id);
+        store.audit({ actor: actor.userId, action: 'gonogo.refresh', target: `decision #${existing.id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
+        const refreshed = this.decision(existing.id)!;
+        this.notifier?.refreshed(refreshed);
+        return { decision: refreshed, evidence, created: false, refreshed: true };
+      }
       const id = Number(
         store.db
           .prepare("INSERT INTO gonogo_decision (state, opened_by, opened_at, evidence, votes_required, channel) VALUES ('open', ?, ?, ?, ?, ?)")
@@ -249,9 +260,9 @@ export class GoNoGoService {
       const decision = this.decision(id)!;
       const card = this.notifier?.opened(decision);
       if (card !== undefined) store.db.prepare('UPDATE gonogo_decision SET card_outbox_id = ? WHERE id = ?').run(card, id);
-      return { decision: this.decision(id)!, evidence, created: true };
+      return { decision: this.decision(id)!, evidence, created: true, refreshed: false };
     });
-    if (result.created) this.deps.afterCommit();
+    if (result.created || result.refreshed) this.deps.afterCommit();
     return result;
   }
 

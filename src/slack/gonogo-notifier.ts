@@ -18,6 +18,12 @@ export class SlackGoNoGoNotifier implements GoNoGoNotifier {
     return this.deps.store.enqueue('chat.postMessage', { channel: decision.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
   }
 
+  refreshed(decision: DecisionRow): void {
+    if (decision.card_outbox_id === null) return;
+    const m = renderDecisionCard(decision, [], this.ctx());
+    this.deps.store.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: decision.card_outbox_id });
+  }
+
   voted(decision: DecisionRow, votes: VoteRow[], vote: VoteRow): void {
     const card = decision.card_outbox_id;
     if (card === null) return;

@@ -249,6 +249,7 @@ const ACTION_WORDS: Record<string, string> = {
   'milestone.posted': '(golive) posted the milestone',
   'gonogo.open': 'called go/no-go',
   'gonogo.vote': 'voted on go/no-go',
+  'gonogo.refresh': 're-read the evidence of go/no-go',
   'gonogo.decide': '(golive) decided go/no-go',
 };
 

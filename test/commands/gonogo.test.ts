@@ -113,11 +113,36 @@ describe('/golive gonogo', () => {
     expect(query(t, 'SELECT id, state, opened_by FROM gonogo_decision')).toEqual([{ id: 1, state: 'open', opened_by: 'U0DEVOPS' }]);
   });
 
-  it('points to the open card instead of posting a second one', async () => {
+  it('refreshes the open card while nobody has voted, and only points to it once someone has', async () => {
     await privateReply(t, 'gonogo', 'U0DEVOPS');
-    const again = await privateReply(t, 'gonogo', 'U0CTO');
-    expect(again).toBe('Go/No-Go decision #1 is already open in <#C0OPS> (0 votes so far); vote on its card. The criteria as they stand now: 2 of 3 criteria pass · 1 fails.');
-    expect(t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Go/No-Go'))).toHaveLength(1);
+    const card = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Go/No-Go #1'));
+    const ts = (card.result as { ts: string }).ts;
+    await signOffBlockers();
+    const refreshed = await privateReply(t, 'gonogo', 'U0CTO');
+    expect(refreshed).toBe('Go/No-Go decision #1 is already open in <#C0OPS> with no votes yet; its card now shows the criteria as they stand: 3 of 3 criteria pass.');
+    const update = await t.slack.waitForCall('chat.update', (c) => c.args.ts === ts);
+    expect(update.args.text).toBe('Go/No-Go #1: 3 of 3 criteria pass; vote Go or No-Go.');
+    expect(query(t, "SELECT actor FROM audit WHERE action = 'gonogo.refresh'")).toEqual([{ actor: 'U0CTO' }]);
+
+    const payload = JSON.stringify({ d: 1, v: 'go' });
+    // The refreshed evidence is what the vote is checked against: all pass now, so a Go needs no note.
+    expect((await submitVote('U0BDLEAD', payload, null)).text).toBe('');
+    expect((await t.slack.waitForCall('chat.postEphemeral')).args.text).toBe('Your Go vote on decision #1 is recorded; that decides it: GO.');
+    expect(query(t, 'SELECT state FROM gonogo_decision')).toEqual([{ state: 'go' }]);
+  });
+
+  it('points to an open card that has votes instead of changing its evidence or posting a second one', async () => {
+    const rb = runbookFile.replace('launch.yml', 'launch-2.yml');
+    writeFileSync(rb, readFileSync(runbookFile, 'utf8').replace('votes_required: 1', 'votes_required: 2'));
+    await t.close();
+    t = await startTestApp({ runbook: rb, env: awsTestEnv(moto.endpoint) });
+    await privateReply(t, 'gonogo', 'U0DEVOPS');
+    await submitVote('U0CTO', JSON.stringify({ d: 1, v: 'go' }), 'blockers are paperwork');
+    await t.slack.waitForCall('chat.postEphemeral');
+    const again = await privateReply(t, 'gonogo', 'U0BDLEAD');
+    expect(again).toBe('Go/No-Go decision #1 is already open in <#C0OPS> (1 vote so far); vote on its card. The criteria as they stand now: 2 of 3 criteria pass · 1 fails.');
+    expect(t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Go/No-Go #'))).toHaveLength(1);
+    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'gonogo.refresh'")).toEqual([{ n: 0 }]);
   });
 
   it('takes a vote through the note modal, decides, updates the card and shows the decision in status', async () => {
