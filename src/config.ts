@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { isHttpUrl } from './is-http-url.js';
+import { DEFAULT_API_URL, DEFAULT_EVENTS_URL } from './pager/pagerduty-urls.js';
 
 /** Everything golive reads from the environment, read once at start-up. */
 export interface Config {
@@ -67,13 +68,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const endpointUrl = get('AWS_ENDPOINT_URL');
   if (endpointUrl && !isHttpUrl(endpointUrl)) problems.push('AWS_ENDPOINT_URL is not an http(s) URL');
 
-  const eventsUrl = get('PAGERDUTY_EVENTS_URL') ?? 'https://events.pagerduty.com/v2/enqueue';
+  const eventsUrl = get('PAGERDUTY_EVENTS_URL') ?? DEFAULT_EVENTS_URL;
   if (!isHttpUrl(eventsUrl)) problems.push('PAGERDUTY_EVENTS_URL is not an http(s) URL');
   const routingKey = get('PAGERDUTY_ROUTING_KEY');
   if (routingKey && !/^[A-Za-z0-9]{32}$/.test(routingKey)) problems.push('PAGERDUTY_ROUTING_KEY should be the 32-character integration key of an Events API v2 integration');
 
   const pdApiToken = get('PAGERDUTY_API_TOKEN');
-  const pdApiUrl = get('PAGERDUTY_API_URL') ?? 'https://api.pagerduty.com';
+  const pdApiUrl = get('PAGERDUTY_API_URL') ?? DEFAULT_API_URL;
   if (!isHttpUrl(pdApiUrl)) problems.push('PAGERDUTY_API_URL is not an http(s) URL');
   const eventBridgeSecret = get('GOLIVE_EVENTBRIDGE_SECRET');
   if (eventBridgeSecret && eventBridgeSecret.length < 16) problems.push('GOLIVE_EVENTBRIDGE_SECRET must be at least 16 characters');

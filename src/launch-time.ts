@@ -1,4 +1,4 @@
-import { RELATIVE_TIME } from './runbook/schema.js';
+import { isIsoWithOffset, RELATIVE_TIME } from './runbook/schema.js';
 
 /*
  * Launch time: T-0 and times relative to it ("T-72h", "T+1d2h"), and wall-clock
@@ -82,7 +82,7 @@ export function parseT0(text: string, opts: { timeZone: string; now: Date; curre
     const ms = parseDuration(shift[2]!)!;
     return { at: new Date(opts.current.getTime() + (shift[1] === '-' ? -ms : ms)) };
   }
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s))) return { at: new Date(s) };
+  if (isIsoWithOffset(s)) return { at: new Date(s) };
   const wall = /^(?:(\d{4})-(\d{2})-(\d{2})[ T])?(\d{1,2}):(\d{2})$/.exec(s);
   if (wall) {
     const [, y, mo, d, h, mi] = wall;

@@ -7,7 +7,7 @@ import type { AlarmService } from '../services/alarms.js';
 
 const MAX_BODY_BYTES = 256 * 1024;
 /** The header an EventBridge API destination sends with the shared secret (its "API key" authorization). */
-export const EVENTBRIDGE_SECRET_HEADER = 'x-golive-secret';
+const EVENTBRIDGE_SECRET_HEADER = 'x-golive-secret';
 
 function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });

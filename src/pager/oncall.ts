@@ -1,4 +1,5 @@
 import { api } from '@pagerduty/pdjs';
+import { DEFAULT_API_URL } from './pagerduty-urls.js';
 
 /** Who is on call, from PagerDuty's REST API. */
 export interface OnCallPort {
@@ -11,7 +12,7 @@ export interface OnCallPort {
  * `PAGERDUTY_API_URL` can point it at a local fake in tests.
  */
 export function createOnCallLookup(options: { token: string; apiUrl?: string }): OnCallPort {
-  const base = (options.apiUrl ?? 'https://api.pagerduty.com').replace(/\/+$/, '');
+  const base = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
   return {
     async emails(policy) {
       const query = new URLSearchParams({ 'escalation_policy_ids[]': policy, 'include[]': 'users', earliest: 'true' });

@@ -60,9 +60,9 @@ export class PagerError extends Error {
 }
 
 /** PagerDuty's documented limit on `payload.summary` (the OpenAPI spec itself states no length). */
-export const SUMMARY_MAX_CHARS = 1024;
+const SUMMARY_MAX_CHARS = 1024;
 /** PagerDuty's limit on `dedup_key`. */
-export const DEDUP_KEY_MAX_CHARS = 255;
+const DEDUP_KEY_MAX_CHARS = 255;
 
 const ACTIONS: ReadonlySet<string> = new Set<PagerAction>(['trigger', 'acknowledge', 'resolve']);
 const SEVERITIES: ReadonlySet<string> = new Set<PagerSeverity>(['critical', 'error', 'warning', 'info']);

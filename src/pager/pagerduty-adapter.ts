@@ -2,8 +2,7 @@ import { Agent } from 'node:https';
 import { event as pdjsEvent } from '@pagerduty/pdjs';
 import { PagerError, toEnqueueBody, truncate, type EnqueueBody, type PagerEvent, type PagerPort } from './pager-port.js';
 
-/** PagerDuty's Events API v2 endpoint (US service region). */
-export const DEFAULT_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+import { DEFAULT_EVENTS_URL } from './pagerduty-urls.js';
 
 export interface PagerDutyAdapterOptions {
   /** The Events API v2 integration key. Sent in the body only; never put in errors. */

@@ -18,7 +18,8 @@ const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(
 export const RELATIVE_TIME = /^T([+-])((?:\d+[dhm])+|0)$/;
 
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-const isIsoWithOffset = (s: string) => ISO_WITH_OFFSET.test(s) && !Number.isNaN(Date.parse(s));
+/** An ISO-8601 date-time with an offset (`Z` or `±hh:mm`) that parses. */
+export const isIsoWithOffset = (s: string) => ISO_WITH_OFFSET.test(s) && !Number.isNaN(Date.parse(s));
 
 const isoDateTime = z.string().refine(isIsoWithOffset, {
   message: 'must be an ISO-8601 time with an offset, e.g. "2026-07-01T08:00:00+05:30"',

@@ -70,8 +70,13 @@ const BASELINE_KEY = 'alarm_baseline_at';
 const LAST_POLL_KEY = 'alarm_last_poll_at';
 const DEFAULT_RULE: AlarmRule = { severity: 'warning', page: false };
 
+/** Where the runbook's alarms live: `alarms.region`, else AWS_REGION, else the first service's region. */
+export function alarmRegion(runbook: Runbook, defaultRegion: string | undefined): string {
+  return runbook.alarms?.region ?? defaultRegion ?? runbook.services[0]?.region ?? 'us-east-1';
+}
+
 /** A PagerDuty dedup key that stays the same for an alarm across restarts and transitions. */
-export function alarmDedupKey(region: string, name: string): string {
+function alarmDedupKey(region: string, name: string): string {
   return `golive/alarm/${region}/${name}`;
 }
 
@@ -108,7 +113,7 @@ export class AlarmService {
   }
 
   region(): string {
-    return this.deps.runbook.alarms?.region ?? this.deps.defaultRegion ?? this.deps.runbook.services[0]?.region ?? 'us-east-1';
+    return alarmRegion(this.deps.runbook, this.deps.defaultRegion);
   }
 
   /** Whether an alarm name is under one of the runbook's prefixes. */
@@ -173,12 +178,12 @@ export class AlarmService {
     store.transaction(() => {
       // Alarms deleted in CloudWatch leave the list rather than look firing forever.
       const seen = new Set(current.map((a) => a.name));
-      for (const row of store.db.prepare('SELECT name, region, page_held_since FROM alarm_state').all() as Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>[]) {
+      for (const row of store.prepared('SELECT name, region, page_held_since FROM alarm_state').all() as Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>[]) {
         const name = row.name;
         if (!seen.has(name)) {
           // A page held open for it would otherwise never be resolved.
           if (row.page_held_since) this.resolvePage(name, row.region ?? region, now);
-          store.db.prepare('DELETE FROM alarm_state WHERE name = ?').run(name);
+          store.prepared('DELETE FROM alarm_state WHERE name = ?').run(name);
           this.deps.logger.info({ alarm: name }, 'alarm no longer exists in CloudWatch; no longer watched');
         }
       }
@@ -215,7 +220,7 @@ export class AlarmService {
     const result = store.transaction(() => {
       const row = this.row(name);
       if (!row || row.state !== 'ALARM' || row.acked_by) return { ok: false as const, row };
-      store.db.prepare('UPDATE alarm_state SET acked_by = ?, acked_at = ? WHERE name = ?').run(userId, at, name);
+      store.prepared('UPDATE alarm_state SET acked_by = ?, acked_at = ? WHERE name = ?').run(userId, at, name);
       store.audit({ actor: userId, action: 'alarm.acknowledge', target: name, detail: { fired_at: row.fired_at }, source: 'button', channel: this.deps.runbook.launch.channel }, at);
       const rule = this.ruleFor(name);
       if (rule.page) store.enqueue('acknowledge', { dedupKey: alarmDedupKey(row.region ?? this.region(), name) }, at, { target: 'pagerduty' });
@@ -229,11 +234,11 @@ export class AlarmService {
   /** Every watched alarm, firing first, then no data, then OK; by name within each. */
   list(): AlarmRow[] {
     const order: Record<string, number> = { ALARM: 0, INSUFFICIENT_DATA: 1, OK: 2 };
-    return (this.deps.store.db.prepare('SELECT * FROM alarm_state ORDER BY name').all() as AlarmRow[]).sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
+    return (this.deps.store.prepared('SELECT * FROM alarm_state ORDER BY name').all() as AlarmRow[]).sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
   }
 
   row(name: string): AlarmRow | undefined {
-    return this.deps.store.db.prepare('SELECT * FROM alarm_state WHERE name = ?').get(name) as AlarmRow | undefined;
+    return this.deps.store.prepared('SELECT * FROM alarm_state WHERE name = ?').get(name) as AlarmRow | undefined;
   }
 
   /** When the last poll that reached CloudWatch finished. */
@@ -265,8 +270,8 @@ export class AlarmService {
     const at = normaliseTime(t.at, now);
     const known = this.row(t.alarmName);
     if (known && at <= known.state_at && t.to === known.state) return false;
-    const inserted = store.db
-      .prepare('INSERT OR IGNORE INTO alarm_transition (name, from_state, to_state, at, reason, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    const inserted = store
+      .prepared('INSERT OR IGNORE INTO alarm_transition (name, from_state, to_state, at, reason, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(t.alarmName, t.from ?? known?.state ?? null, t.to, at, t.reason, t.source, now).changes;
     if (inserted === 0) return false;
     // A late push about something older than the state we hold is history, not news.
@@ -280,10 +285,10 @@ export class AlarmService {
 
     const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
     const windowStart = new Date(Date.parse(at) - flap.minutes * 60_000).toISOString();
-    const recent = store.db.prepare('SELECT COUNT(*) FROM alarm_transition WHERE name = ? AND at > ? AND at <= ?').pluck().get(t.alarmName, windowStart, at) as number;
+    const recent = store.prepared('SELECT COUNT(*) FROM alarm_transition WHERE name = ? AND at > ? AND at <= ?').pluck().get(t.alarmName, windowStart, at) as number;
     const wasFlapping = Boolean(known?.flapping_since);
     const flapping = recent > flap.transitions;
-    store.db.prepare('UPDATE alarm_state SET flapping_since = ? WHERE name = ?').run(flapping ? (known?.flapping_since ?? at) : null, t.alarmName);
+    store.prepared('UPDATE alarm_state SET flapping_since = ? WHERE name = ?').run(flapping ? (known?.flapping_since ?? at) : null, t.alarmName);
 
     const row = () => this.row(t.alarmName)!;
     const change = (): AlarmChange => ({ name: t.alarmName, region, from, to: t.to, at, reason: t.reason, rule, metric: t.metric, row: row() });
@@ -296,14 +301,14 @@ export class AlarmService {
         const notice = this.notifier?.flapping(change(), post, recent, flap.minutes) ?? null;
         if (parent === null && notice !== null) {
           parent = notice;
-          store.db.prepare('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(notice, t.alarmName);
+          store.prepared('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(notice, t.alarmName);
         }
       }
       this.notifier?.threaded(change(), parent);
     } else if (t.to === 'ALARM') {
-      store.db.prepare('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?').run(at, t.alarmName);
+      store.prepared('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?').run(at, t.alarmName);
       const postId = this.notifier?.firing(change()) ?? null;
-      store.db.prepare('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(postId, t.alarmName);
+      store.prepared('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(postId, t.alarmName);
       if (rule.incident) this.pendingIncidents.push({ name: t.alarmName, firedAt: at, post: postId, severity: rule.incident, reason: t.reason });
     } else if (t.to === 'OK' && from === 'ALARM' && post !== null && known?.fired_at) {
       const c = change();
@@ -314,11 +319,13 @@ export class AlarmService {
     }
 
     // Pages follow ALARM and OK only: losing data (INSUFFICIENT_DATA) is not a recovery.
-    if (rule.page && t.to === 'ALARM') this.enqueueTrigger(t.alarmName, region, t.reason, at, from, t.metric, now);
-    if (rule.page && t.to === 'ALARM') store.db.prepare('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(t.alarmName);
+    if (rule.page && t.to === 'ALARM') {
+      this.enqueueTrigger(t.alarmName, region, t.reason, at, from, t.metric, now);
+      store.prepared('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(t.alarmName);
+    }
     if (rule.page && t.to === 'OK' && from !== 'OK') {
       // While it flaps, resolving and re-triggering would page on-call once per flap: the page stays open until it settles.
-      if (flapping) store.db.prepare('UPDATE alarm_state SET page_held_since = COALESCE(page_held_since, ?) WHERE name = ?').run(at, t.alarmName);
+      if (flapping) store.prepared('UPDATE alarm_state SET page_held_since = COALESCE(page_held_since, ?) WHERE name = ?').run(at, t.alarmName);
       else this.resolvePage(t.alarmName, region, now);
     }
     return true;
@@ -326,7 +333,7 @@ export class AlarmService {
 
   private resolvePage(name: string, region: string, now: string): void {
     this.deps.store.enqueue('resolve', { dedupKey: alarmDedupKey(region, name) }, now, { target: 'pagerduty' });
-    this.deps.store.db.prepare('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(name);
+    this.deps.store.prepared('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(name);
   }
 
   /**
@@ -339,13 +346,13 @@ export class AlarmService {
     const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
     const now = clock.now().toISOString();
     const quietSince = new Date(clock.now().getTime() - flap.minutes * 60_000).toISOString();
-    const settled = store.db.prepare("SELECT * FROM alarm_state WHERE page_held_since IS NOT NULL AND state = 'OK' AND state_at <= ?").all(quietSince) as AlarmRow[];
+    const settled = store.prepared("SELECT * FROM alarm_state WHERE page_held_since IS NOT NULL AND state = 'OK' AND state_at <= ?").all(quietSince) as AlarmRow[];
     for (const row of settled) {
       store.transaction(() => {
         const fresh = this.row(row.name);
         if (!fresh?.page_held_since || fresh.state !== 'OK') return;
         this.resolvePage(row.name, row.region ?? this.region(), now);
-        store.db.prepare('UPDATE alarm_state SET flapping_since = NULL WHERE name = ?').run(row.name);
+        store.prepared('UPDATE alarm_state SET flapping_since = NULL WHERE name = ?').run(row.name);
         store.audit({ actor: 'golive', action: 'alarm.settled', target: row.name, detail: { ok_since: row.state_at, held_since: row.page_held_since }, source: 'system' }, now);
         this.notifier?.settled(this.row(row.name)!, flap.minutes);
       });
@@ -376,8 +383,8 @@ export class AlarmService {
   }
 
   private upsertState(name: string, state: State, reason: string, stateAt: string, kind: string, region: string, seenAt: string): void {
-    this.deps.store.db
-      .prepare(
+    this.deps.store
+      .prepared(
         `INSERT INTO alarm_state (name, state, reason, state_at, kind, region, seen_at) VALUES (@name, @state, @reason, @stateAt, @kind, @region, @seenAt)
          ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason, state_at = excluded.state_at, kind = excluded.kind,
            region = excluded.region, seen_at = excluded.seen_at
@@ -388,11 +395,11 @@ export class AlarmService {
   }
 
   private meta(key: string): string | undefined {
-    return this.deps.store.db.prepare('SELECT value FROM watcher_meta WHERE key = ?').pluck().get(key) as string | undefined;
+    return this.deps.store.prepared('SELECT value FROM watcher_meta WHERE key = ?').pluck().get(key) as string | undefined;
   }
 
   private setMeta(key: string, value: string): void {
-    this.deps.store.db.prepare('INSERT OR REPLACE INTO watcher_meta (key, value) VALUES (?, ?)').run(key, value);
+    this.deps.store.prepared('INSERT OR REPLACE INTO watcher_meta (key, value) VALUES (?, ?)').run(key, value);
   }
 }
 

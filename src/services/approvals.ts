@@ -216,6 +216,6 @@ export class ApprovalService {
   }
 }
 
-export function describeKind(kind: ChangeRequestRow['kind']): string {
+function describeKind(kind: ChangeRequestRow['kind']): string {
   return kind === 'rollback' ? 'rollback' : 'deploy override';
 }

@@ -343,7 +343,7 @@ export class DeployService {
       }
     }
     for (const r of approvals.executing().filter((x) => x.service === name)) {
-      const linked = store.db.prepare('SELECT * FROM deploy WHERE request_id = ? ORDER BY id DESC LIMIT 1').get(r.id) as DeployRow | undefined;
+      const linked = store.prepared('SELECT * FROM deploy WHERE request_id = ? ORDER BY id DESC LIMIT 1').get(r.id) as DeployRow | undefined;
       approvals.finish(r.id, linked?.outcome === 'succeeded', linked ? (linked.reason ?? linked.outcome) : 'golive restarted before the change started; nothing was changed in ECS');
       await onRequestSettled(r.id);
     }

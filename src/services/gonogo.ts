@@ -6,6 +6,7 @@ import { parseDuration, resolveTimeRef } from '../launch-time.js';
 import type { Logger } from '../logger.js';
 import type { Runbook } from '../runbook/schema.js';
 import type { AuditSource, Store } from '../../store/store.js';
+import { alarmRegion } from './alarms.js';
 import type { ChecklistService } from './checklist.js';
 import { SEVERITIES } from './incidents.js';
 import type { RoleDirectory } from './resolve-roles.js';
@@ -68,7 +69,7 @@ export interface GoNoGoNotifier {
 const PASS_OPS: Record<string, (a: number, b: number) => boolean> = { '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
 
 /** How a number reads with its unit. */
-export function formatValue(v: number, unit?: string): string {
+function formatValue(v: number, unit?: string): string {
   const n = Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? Number(v.toFixed(2)).toString() : Number(v.toPrecision(3)).toString();
   if (!unit) return n;
   if (unit === 'percent' || unit === '%') return `${n} %`;
@@ -179,14 +180,14 @@ export class GoNoGoService {
       }
       case 'no_firing_alarms': {
         const prefixes = c.prefixes ?? runbook.alarms?.prefixes ?? [''];
-        const region = runbook.alarms?.region ?? this.deps.defaultRegion ?? runbook.services[0]?.region ?? 'us-east-1';
+        const region = alarmRegion(runbook, this.deps.defaultRegion);
         const alarms = await cloudwatch.describeAlarms(region, prefixes);
         const firing = alarms.filter((a) => a.state === 'ALARM').map((a) => a.name);
         const value = firing.length === 0 ? `0 of ${alarms.length} in ALARM` : `${firing.length} of ${alarms.length} in ALARM: ${firing.slice(0, 5).join(', ')}${firing.length > 5 ? ', …' : ''}`;
         return { type: c.type, label, pass: firing.length === 0, value, source: `CloudWatch DescribeAlarms, ${region}, ${prefixes.map((p) => (p ? `"${p}*"` : 'every alarm')).join(', ')}` };
       }
       case 'metric': {
-        const region = c.region ?? runbook.alarms?.region ?? this.deps.defaultRegion ?? runbook.services[0]?.region ?? 'us-east-1';
+        const region = c.region ?? alarmRegion(runbook, this.deps.defaultRegion);
         const windowMs = parseDuration(c.window)!;
         const query: MetricQuery = c.expression
           ? { period: c.period_seconds, expression: c.expression, metrics: Object.fromEntries(Object.entries(c.metrics ?? {}).map(([id, m]) => [id, { namespace: m.namespace, metric: m.metric, dimensions: m.dimensions, stat: m.stat }])) }
@@ -207,8 +208,8 @@ export class GoNoGoService {
         if (!since) return { type: c.type, label, pass: null, value: 'T-0 is not set', source: `golive incidents since ${c.since}: set T-0 with \`/golive t0\`` };
         // "No P2" means no P2 or worse: a P1 in the window fails it too.
         const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(c.severity) + 1);
-        const rows = store.db
-          .prepare(`SELECT id, severity, declared_at FROM incident WHERE severity IN (${severities.map(() => '?').join(', ')}) AND state <> 'declaring' AND declared_at >= ? ORDER BY id`)
+        const rows = store
+          .prepared(`SELECT id, severity, declared_at FROM incident WHERE severity IN (${severities.map(() => '?').join(', ')}) AND state <> 'declaring' AND declared_at >= ? ORDER BY id`)
           .all(...severities, since.toISOString()) as { id: number; severity: string; declared_at: string }[];
         const what = severities.length === 1 ? c.severity : `${c.severity} or worse`;
         const value = rows.length === 0 ? `0 ${what}` : `${rows.length} ${what}: ${rows.slice(0, 5).map((r) => `INC-${r.id} ${r.severity} (${formatTime(r.declared_at, tz)})`).join(', ')}`;
@@ -245,21 +246,21 @@ export class GoNoGoService {
       if (existing) {
         // Nobody has voted on it yet, so nobody decided on its evidence: the card shows the evidence as it stands now.
         if (this.votes(existing.id).length > 0) return { decision: existing, evidence, created: false, refreshed: false };
-        store.db.prepare('UPDATE gonogo_decision SET evidence = ? WHERE id = ?').run(JSON.stringify(evidence), existing.id);
+        store.prepared('UPDATE gonogo_decision SET evidence = ? WHERE id = ?').run(JSON.stringify(evidence), existing.id);
         store.audit({ actor: actor.userId, action: 'gonogo.refresh', target: `decision #${existing.id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
         const refreshed = this.decision(existing.id)!;
         this.notifier?.refreshed(refreshed);
         return { decision: refreshed, evidence, created: false, refreshed: true };
       }
       const id = Number(
-        store.db
-          .prepare("INSERT INTO gonogo_decision (state, opened_by, opened_at, evidence, votes_required, channel) VALUES ('open', ?, ?, ?, ?, ?)")
+        store
+          .prepared("INSERT INTO gonogo_decision (state, opened_by, opened_at, evidence, votes_required, channel) VALUES ('open', ?, ?, ?, ?, ?)")
           .run(actor.userId, at, JSON.stringify(evidence), g.votes_required, runbook.launch.channel).lastInsertRowid,
       );
       store.audit({ actor: actor.userId, action: 'gonogo.open', target: `decision #${id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
       const decision = this.decision(id)!;
       const card = this.notifier?.opened(decision);
-      if (card !== undefined) store.db.prepare('UPDATE gonogo_decision SET card_outbox_id = ? WHERE id = ?').run(card, id);
+      if (card !== undefined) store.prepared('UPDATE gonogo_decision SET card_outbox_id = ? WHERE id = ?').run(card, id);
       return { decision: this.decision(id)!, evidence, created: true, refreshed: false };
     });
     if (result.created || result.refreshed) this.deps.afterCommit();
@@ -297,13 +298,13 @@ export class GoNoGoService {
       const fresh = this.decision(decisionId)!;
       // The checks above ran before an await; a racing vote may have decided it since.
       this.refuseIfClosed(fresh, userId);
-      store.db.prepare('INSERT INTO gonogo_vote (decision_id, user_id, vote, note, at) VALUES (?, ?, ?, ?, ?)').run(decisionId, userId, vote, trimmed, at);
+      store.prepared('INSERT INTO gonogo_vote (decision_id, user_id, vote, note, at) VALUES (?, ?, ?, ?, ?)').run(decisionId, userId, vote, trimmed, at);
       const votes = this.votes(decisionId);
       const goVotes = votes.filter((v) => v.vote === 'go').length;
       const outcome = vote === 'no_go' ? 'no_go' : goVotes >= fresh.votes_required ? 'go' : undefined;
       store.audit({ actor: userId, action: 'gonogo.vote', target: `decision #${decisionId}`, detail: { vote, note: trimmed }, source: 'button', channel: fresh.channel }, at);
       if (outcome) {
-        store.db.prepare("UPDATE gonogo_decision SET state = ?, decided_at = ? WHERE id = ? AND state = 'open'").run(outcome, at, decisionId);
+        store.prepared("UPDATE gonogo_decision SET state = ?, decided_at = ? WHERE id = ? AND state = 'open'").run(outcome, at, decisionId);
         store.audit({ actor: 'golive', action: 'gonogo.decide', target: `decision #${decisionId}`, detail: { outcome, votes: votes.map((v) => `${v.user_id}:${v.vote}`) }, source: 'system', channel: fresh.channel }, at);
       }
       const decided = this.decision(decisionId)!;
@@ -315,23 +316,23 @@ export class GoNoGoService {
   }
 
   openDecision(): DecisionRow | undefined {
-    const row = this.deps.store.db.prepare("SELECT * FROM gonogo_decision WHERE state = 'open'").get() as (Omit<DecisionRow, 'evidence'> & { evidence: string }) | undefined;
+    const row = this.deps.store.prepared("SELECT * FROM gonogo_decision WHERE state = 'open'").get() as (Omit<DecisionRow, 'evidence'> & { evidence: string }) | undefined;
     return row ? { ...row, evidence: JSON.parse(row.evidence) as Evidence } : undefined;
   }
 
   /** The most recent decision, open or made. */
   latest(): DecisionRow | undefined {
-    const id = this.deps.store.db.prepare('SELECT MAX(id) FROM gonogo_decision').pluck().get() as number | null;
+    const id = this.deps.store.prepared('SELECT MAX(id) FROM gonogo_decision').pluck().get() as number | null;
     return id === null ? undefined : this.decision(id);
   }
 
   decision(id: number): DecisionRow | undefined {
-    const row = this.deps.store.db.prepare('SELECT * FROM gonogo_decision WHERE id = ?').get(id) as (Omit<DecisionRow, 'evidence'> & { evidence: string }) | undefined;
+    const row = this.deps.store.prepared('SELECT * FROM gonogo_decision WHERE id = ?').get(id) as (Omit<DecisionRow, 'evidence'> & { evidence: string }) | undefined;
     return row ? { ...row, evidence: JSON.parse(row.evidence) as Evidence } : undefined;
   }
 
   votes(decisionId: number): VoteRow[] {
-    return this.deps.store.db.prepare('SELECT user_id, vote, note, at FROM gonogo_vote WHERE decision_id = ? ORDER BY at, rowid').all(decisionId) as VoteRow[];
+    return this.deps.store.prepared('SELECT user_id, vote, note, at FROM gonogo_vote WHERE decision_id = ? ORDER BY at, rowid').all(decisionId) as VoteRow[];
   }
 
 }

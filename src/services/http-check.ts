@@ -10,10 +10,10 @@ export interface HttpCheck {
 export type HttpCheckResult = { ok: true; status: number; ms: number } | { ok: false; reason: string };
 
 /** Runs the check once; never throws. */
-export async function runHttpCheck(check: HttpCheck, fetchFn: typeof fetch = fetch): Promise<HttpCheckResult> {
+export async function runHttpCheck(check: HttpCheck): Promise<HttpCheckResult> {
   const started = Date.now();
   try {
-    const res = await fetchFn(check.url, { method: 'GET', redirect: 'follow', signal: AbortSignal.timeout(check.timeout_seconds * 1000) });
+    const res = await fetch(check.url, { method: 'GET', redirect: 'follow', signal: AbortSignal.timeout(check.timeout_seconds * 1000) });
     const body = await res.text();
     if (res.status !== check.expect_status) return { ok: false, reason: `GET ${check.url} answered ${res.status}, expected ${check.expect_status}` };
     if (check.expect_text !== undefined && !body.includes(check.expect_text)) {

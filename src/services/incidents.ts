@@ -1,9 +1,10 @@
 import type { Clock } from '../clock.js';
 import { GoliveError } from '../errors.js';
-import { formatTime } from '../format-time.js';
+import { formatTime, humanDuration, ymd } from '../format-time.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_TEMPLATES, fillTemplate, type TemplateKind } from '../runbook/templates.js';
 import type { Runbook } from '../runbook/schema.js';
+import { escapeAll } from '../slack/escape.js';
 import { SlackCallError, type SlackPort } from '../slack/slack-port.js';
 import type { AuditSource, Store } from '../../store/store.js';
 import type { OnCallPort } from '../pager/oncall.js';
@@ -67,11 +68,6 @@ export interface IncidentNotifier {
   changed(incident: IncidentRow, what: string): void;
 }
 
-/** Placeholder values are user text: escaped for Slack before they go into a template. */
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** Lowercase words joined by dashes, as Slack channel names allow. */
 export function slugify(text: string, max = 40): string {
   const slug = text
@@ -96,20 +92,9 @@ export function severityLabel(key: string, name: string | undefined): string {
   return name.toUpperCase().startsWith(key) ? name : `${key} ${name}`;
 }
 
-/** YYYYMMDD of a time in a time zone. */
-function ymd(at: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('year')}${get('month')}${get('day')}`;
-}
-
-/** Human duration: "2 h 5 min", "12 min", "under a minute". */
-export function humanDuration(ms: number): string {
-  const min = Math.round(ms / 60_000);
-  if (min < 1) return 'under a minute';
-  if (min < 60) return `${min} min`;
-  const h = Math.floor(min / 60);
-  return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+/** The PagerDuty dedup key of an incident's page: the same for its trigger, acknowledge and resolve. */
+export function incidentDedupKey(id: number): string {
+  return `golive/incident/${id}`;
 }
 
 /**
@@ -139,7 +124,7 @@ export class IncidentService {
     const key = sev.toUpperCase() as Severity;
     const def = SEVERITIES.includes(key) ? incidents.severities[key] : undefined;
     const defined = SEVERITIES.filter((s) => incidents.severities[s]);
-    if (!def) throw new GoliveError('usage', `\`${esc(sev.slice(0, 10))}\` is not a severity this runbook defines.`, `Use one of ${defined.join(', ')}.`);
+    if (!def) throw new GoliveError('usage', `\`${escapeAll(sev.slice(0, 10))}\` is not a severity this runbook defines.`, `Use one of ${defined.join(', ')}.`);
     return { key, def };
   }
 
@@ -184,22 +169,22 @@ export class IncidentService {
       const refusedInvites = [...onCallProblems, ...(await slack.invite(channel.id, [...invitees]).catch((err: Error) => [{ user: '*', error: err.message }]))];
       const made = channel;
       const incident = store.transaction(() => {
-        store.db.prepare("UPDATE incident SET state = 'open', channel_id = ?, channel_name = ? WHERE id = ? AND state = 'declaring'").run(made.id, made.name, id);
+        store.prepared("UPDATE incident SET state = 'open', channel_id = ?, channel_name = ? WHERE id = ? AND state = 'declaring'").run(made.id, made.name, id);
         const row = this.get(id);
         this.event(id, 'declared', declaredBy, { severity: key, summary, channel: made.name, alarm: input.alarm?.name ?? null, source: input.source }, at);
         store.audit({ actor: declaredBy, action: 'incident.declare', target: `INC-${id}`, detail: { severity: key, summary, channel: made.name, commander }, source: input.source, channel: runbook.launch.channel }, at);
         const initial = fillTemplate(this.template('initial'), {
           id: `INC-${id}`,
           severity: key,
-          severity_name: esc(def.name),
-          summary: esc(summary),
+          severity_name: escapeAll(def.name),
+          summary: escapeAll(summary),
           started: this.time(at),
-          services: esc(input.services || '—'),
+          services: escapeAll(input.services || '—'),
           status: 'Investigating',
           eta: 'unknown',
           commander: `<@${commander}>`,
           channel: `<#${made.id}>`,
-          launch: esc(runbook.launch.name),
+          launch: escapeAll(runbook.launch.name),
         });
         this.notifier?.declared(row, initial, input.alarm?.post ?? null);
         if (def.page) this.page(row, at);
@@ -211,7 +196,7 @@ export class IncidentService {
       return { incident, refusedInvites };
     } catch (err) {
       // Nothing half-made stays behind: the reservation goes, and a channel already created is archived.
-      store.db.prepare("DELETE FROM incident WHERE id = ? AND state = 'declaring'").run(id);
+      store.prepared("DELETE FROM incident WHERE id = ? AND state = 'declaring'").run(id);
       if (channel) await slack.call('conversations.archive', { channel: channel.id }).catch((e: unknown) => this.deps.logger.warn({ err: e, channel: channel!.name }, 'could not archive a half-made incident channel'));
       throw err;
     }
@@ -223,14 +208,14 @@ export class IncidentService {
     try {
       return store.transaction(() => {
         if (r.alarm) {
-          const existing = store.db
-            .prepare("SELECT * FROM incident WHERE alarm_name = ? AND (alarm_fired_at = ? OR state IN ('declaring', 'open')) ORDER BY id DESC LIMIT 1")
+          const existing = store
+            .prepared("SELECT * FROM incident WHERE alarm_name = ? AND (alarm_fired_at = ? OR state IN ('declaring', 'open')) ORDER BY id DESC LIMIT 1")
             .get(r.alarm.name, r.alarm.firedAt) as IncidentRow | undefined;
           if (existing) throw new GoliveError('usage', existing.state === 'declaring' ? `An incident for this alarm is being declared right now (INC-${existing.id}).` : `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
         }
         return Number(
-          store.db
-            .prepare(
+          store
+            .prepared(
               `INSERT INTO incident (severity, summary, services, state, commander, declared_by, declared_at, channel_id, channel_name, alarm_name, alarm_fired_at)
                VALUES (?, ?, ?, 'declaring', ?, ?, ?, ?, '', ?, ?)`,
             )
@@ -249,7 +234,7 @@ export class IncidentService {
     this.deps.store.enqueue(
       'trigger',
       {
-        dedupKey: `golive/incident/${incident.id}`,
+        dedupKey: incidentDedupKey(incident.id),
         summary: `INC-${incident.id} ${key}${why}: ${incident.summary}`.slice(0, 1024),
         source: this.deps.runbook.pagerduty?.source ?? 'golive',
         severity: key === 'P1' ? 'critical' : key === 'P2' ? 'error' : key === 'P3' ? 'warning' : 'info',
@@ -259,7 +244,7 @@ export class IncidentService {
       at,
       { target: 'pagerduty' },
     );
-    this.deps.store.db.prepare('UPDATE incident SET paged_at = COALESCE(paged_at, ?) WHERE id = ?').run(at, incident.id);
+    this.deps.store.prepared('UPDATE incident SET paged_at = COALESCE(paged_at, ?) WHERE id = ?').run(at, incident.id);
   }
 
   /** Escalation (unless acknowledged) and the rollback prompt, as the severity says. */
@@ -284,18 +269,18 @@ export class IncidentService {
       for (const email of emails) {
         const user = await this.deps.slack.userByEmail(email);
         if (user) invitees.add(user);
-        else problems.push({ user: '*', error: `the on-call ${esc(email)} has no Slack account with that email` });
+        else problems.push({ user: '*', error: `the on-call ${escapeAll(email)} has no Slack account with that email` });
       }
       return problems;
     } catch (err) {
       this.deps.logger.warn({ err }, 'PagerDuty on-call lookup failed');
-      return [{ user: '*', error: `the PagerDuty on-call lookup failed (${esc((err as Error).message)})` }];
+      return [{ user: '*', error: `the PagerDuty on-call lookup failed (${escapeAll((err as Error).message)})` }];
     }
   }
 
   /** The open incident whose channel this is. */
   inChannel(channelId: string): IncidentRow {
-    const row = this.deps.store.db.prepare("SELECT * FROM incident WHERE channel_id = ? AND state <> 'declaring'").get(channelId) as IncidentRow | undefined;
+    const row = this.deps.store.prepared("SELECT * FROM incident WHERE channel_id = ? AND state <> 'declaring'").get(channelId) as IncidentRow | undefined;
     if (!row) throw new GoliveError('usage', 'This is not an incident channel.', 'Run it in the incident’s own channel (`inc-…`), where golive posted the initial message.');
     return row;
   }
@@ -312,7 +297,7 @@ export class IncidentService {
       const current = this.get(incident.id);
       if (current.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is already resolved.`);
       const n = current.updates + 1;
-      store.db.prepare('UPDATE incident SET updates = ?, last_update_at = ? WHERE id = ?').run(n, at, incident.id);
+      store.prepared('UPDATE incident SET updates = ?, last_update_at = ? WHERE id = ?').run(n, at, incident.id);
       this.event(incident.id, 'update', userId, { n, status }, at);
       store.audit({ actor: userId, action: 'incident.update', target: `INC-${incident.id}`, detail: { n, status }, source: 'command', channel: incident.channel_id }, at);
       const updated = this.get(incident.id);
@@ -320,15 +305,15 @@ export class IncidentService {
         id: `INC-${incident.id}`,
         n: String(n),
         time: this.time(at),
-        status: esc(status),
-        actions: esc(fields.actions?.trim() || '—'),
-        next_steps: esc(fields.next_steps?.trim() || '—'),
-        eta: esc(fields.eta?.trim() || '—'),
+        status: escapeAll(status),
+        actions: escapeAll(fields.actions?.trim() || '—'),
+        next_steps: escapeAll(fields.next_steps?.trim() || '—'),
+        eta: escapeAll(fields.eta?.trim() || '—'),
         severity: updated.severity,
-        summary: esc(updated.summary),
+        summary: escapeAll(updated.summary),
         commander: `<@${updated.commander}>`,
       });
-      this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${esc(status.slice(0, 200))}`);
+      this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${escapeAll(status.slice(0, 200))}`);
       // The cadence restarts from this update; pending reminders for the old due time are void.
       this.cancel(incident.id, 'update', at);
       const cadence = this.deps.runbook.incidents?.severities[updated.severity]?.update_every_minutes;
@@ -350,7 +335,7 @@ export class IncidentService {
     const now = clock.now();
     const at = now.toISOString();
     const row = store.transaction(() => {
-      const changed = store.db.prepare("UPDATE incident SET state = 'resolved', resolved_at = ?, resolved_by = ?, root_cause = ?, resolution = ? WHERE id = ? AND state = 'open'").run(at, userId, rootCause.trim(), resolution, incident.id).changes;
+      const changed = store.prepared("UPDATE incident SET state = 'resolved', resolved_at = ?, resolved_by = ?, root_cause = ?, resolution = ? WHERE id = ? AND state = 'open'").run(at, userId, rootCause.trim(), resolution, incident.id).changes;
       if (changed === 0) throw new GoliveError('usage', `INC-${incident.id} was already resolved.`);
       const resolved = this.get(incident.id);
       const duration = humanDuration(now.getTime() - Date.parse(resolved.declared_at));
@@ -360,16 +345,16 @@ export class IncidentService {
       const body = fillTemplate(this.template('resolved'), {
         id: `INC-${incident.id}`,
         resolved_at: this.time(at),
-        root_cause: esc(rootCause.trim()),
-        resolution: esc(resolution),
+        root_cause: escapeAll(rootCause.trim()),
+        resolution: escapeAll(resolution),
         duration,
         severity: resolved.severity,
-        summary: esc(resolved.summary),
+        summary: escapeAll(resolved.summary),
         commander: `<@${resolved.commander}>`,
         postmortem_hours: String(hours),
       });
       this.notifier?.resolved(resolved, body);
-      if (resolved.paged_at) store.enqueue('resolve', { dedupKey: `golive/incident/${incident.id}` }, at, { target: 'pagerduty' });
+      if (resolved.paged_at) store.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
       for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) this.cancel(incident.id, kind, at);
       this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
       return resolved;
@@ -383,11 +368,11 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const now = clock.now();
     const at = now.toISOString();
-    const due = store.db.prepare('SELECT id, incident_id, kind, due_at FROM reminder WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= ? ORDER BY due_at').all(at) as { id: number; incident_id: number; kind: ReminderKind; due_at: string }[];
+    const due = store.prepared('SELECT id, incident_id, kind, due_at FROM reminder WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= ? ORDER BY due_at').all(at) as { id: number; incident_id: number; kind: ReminderKind; due_at: string }[];
     let sent = 0;
     for (const r of due) {
       const done = store.transaction(() => {
-        if (store.db.prepare('UPDATE reminder SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, r.id).changes === 0) return false;
+        if (store.prepared('UPDATE reminder SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, r.id).changes === 0) return false;
         const incident = this.get(r.incident_id);
         if (r.kind !== 'postmortem' && incident.state !== 'open') return false;
         if (r.kind === 'escalation') return this.escalate(incident, at);
@@ -417,14 +402,14 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
     const result = store.transaction(() => {
-      const ok = store.db.prepare("UPDATE incident SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_by IS NULL AND state = 'open'").run(userId, at, id).changes === 1;
+      const ok = store.prepared("UPDATE incident SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_by IS NULL AND state = 'open'").run(userId, at, id).changes === 1;
       const incident = this.get(id);
       if (ok) {
         this.event(id, 'acknowledged', userId, {}, at);
         store.audit({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
         this.cancel(id, 'escalation', at);
         this.notifier?.acknowledged(incident);
-        if (incident.paged_at) store.enqueue('acknowledge', { dedupKey: `golive/incident/${id}` }, at, { target: 'pagerduty' });
+        if (incident.paged_at) store.enqueue('acknowledge', { dedupKey: incidentDedupKey(id) }, at, { target: 'pagerduty' });
       }
       return { ok, incident };
     });
@@ -441,21 +426,21 @@ export class IncidentService {
     const now = clock.now();
     const at = now.toISOString();
     const row = store.transaction(() => {
-      store.db.prepare('UPDATE incident SET severity = ? WHERE id = ?').run(key, incident.id);
+      store.prepared('UPDATE incident SET severity = ? WHERE id = ?').run(key, incident.id);
       this.event(incident.id, 'severity', userId, { from: incident.severity, to: key }, at);
       store.audit({ actor: userId, action: 'incident.severity', target: `INC-${incident.id}`, detail: { from: incident.severity, to: key }, source: 'command', channel: incident.channel_id }, at);
       let updated = this.get(incident.id);
       if (def.page && !updated.paged_at) this.page(updated, at);
       if (!def.page && updated.paged_at && !updated.escalated_at) {
         // Downgraded below paging: the page goes too.
-        store.enqueue('resolve', { dedupKey: `golive/incident/${incident.id}` }, at, { target: 'pagerduty' });
-        store.db.prepare('UPDATE incident SET paged_at = NULL WHERE id = ?').run(incident.id);
+        store.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+        store.prepared('UPDATE incident SET paged_at = NULL WHERE id = ?').run(incident.id);
       }
       this.cancel(incident.id, 'update', at);
       if (def.update_every_minutes) this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
       this.planEscalation(incident.id, def, now);
       updated = this.get(incident.id);
-      this.notifier?.changed(updated, `severity ${incident.severity} → ${esc(severityLabel(key, def.name))}, by <@${userId}>`);
+      this.notifier?.changed(updated, `severity ${incident.severity} → ${escapeAll(severityLabel(key, def.name))}, by <@${userId}>`);
       return updated;
     });
     this.deps.afterCommit();
@@ -469,7 +454,7 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
     const row = store.transaction(() => {
-      store.db.prepare('UPDATE incident SET commander = ? WHERE id = ?').run(commander, incident.id);
+      store.prepared('UPDATE incident SET commander = ? WHERE id = ?').run(commander, incident.id);
       this.event(incident.id, 'commander', userId, { from: incident.commander, to: commander }, at);
       store.audit({ actor: userId, action: 'incident.commander', target: `INC-${incident.id}`, detail: { from: incident.commander, to: commander }, source: 'command', channel: incident.channel_id }, at);
       const updated = this.get(incident.id);
@@ -498,12 +483,12 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
     const row = store.transaction(() => {
-      store.db.prepare('UPDATE incident SET root_cause = ? WHERE id = ?').run(cause, incident.id);
+      store.prepared('UPDATE incident SET root_cause = ? WHERE id = ?').run(cause, incident.id);
       this.event(incident.id, 'root_cause', userId, { root_cause: cause }, at);
       store.audit({ actor: userId, action: 'incident.root_cause', target: `INC-${incident.id}`, detail: { root_cause: cause }, source: 'command', channel: incident.channel_id }, at);
       this.cancel(incident.id, 'rollback_prompt', at);
       const updated = this.get(incident.id);
-      this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${esc(cause.slice(0, 300))}`);
+      this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${escapeAll(cause.slice(0, 300))}`);
       return updated;
     });
     this.deps.afterCommit();
@@ -512,12 +497,12 @@ export class IncidentService {
 
   /** Everything that happened, in time order: the incident's own events and, for an alarm-declared one, its alarm's transitions. */
   timeline(incident: IncidentRow): IncidentEvent[] {
-    const rows = this.deps.store.db.prepare('SELECT id, at, kind, actor, detail FROM incident_event WHERE incident_id = ? ORDER BY id').all(incident.id) as (Omit<IncidentEvent, 'detail'> & { detail: string })[];
+    const rows = this.deps.store.prepared('SELECT id, at, kind, actor, detail FROM incident_event WHERE incident_id = ? ORDER BY id').all(incident.id) as (Omit<IncidentEvent, 'detail'> & { detail: string })[];
     const events = rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
     if (incident.alarm_name) {
       const until = incident.resolved_at ?? '9999';
-      const transitions = this.deps.store.db
-        .prepare('SELECT id, at, from_state, to_state, reason FROM alarm_transition WHERE name = ? AND at >= ? AND at <= ? ORDER BY at')
+      const transitions = this.deps.store
+        .prepared('SELECT id, at, from_state, to_state, reason FROM alarm_transition WHERE name = ? AND at >= ? AND at <= ? ORDER BY at')
         .all(incident.alarm_name, incident.alarm_fired_at ?? incident.declared_at, until) as { id: number; at: string; from_state: string | null; to_state: string; reason: string }[];
       for (const t of transitions) events.push({ id: -t.id, at: t.at, kind: 'alarm', actor: 'cloudwatch', detail: { alarm: incident.alarm_name, from: t.from_state, to: t.to_state, reason: t.reason } });
     }
@@ -525,13 +510,13 @@ export class IncidentService {
   }
 
   get(id: number): IncidentRow {
-    const row = this.deps.store.db.prepare('SELECT * FROM incident WHERE id = ?').get(id) as IncidentRow | undefined;
+    const row = this.deps.store.prepared('SELECT * FROM incident WHERE id = ?').get(id) as IncidentRow | undefined;
     if (!row) throw new GoliveError('usage', `There is no incident INC-${id}.`);
     return row;
   }
 
   open(): IncidentRow[] {
-    return this.deps.store.db.prepare("SELECT * FROM incident WHERE state = 'open' ORDER BY id").all() as IncidentRow[];
+    return this.deps.store.prepared("SELECT * FROM incident WHERE state = 'open' ORDER BY id").all() as IncidentRow[];
   }
 
   /** Nobody acknowledged within the response time: page (if not already) and mention the escalation roles. */
@@ -540,7 +525,7 @@ export class IncidentService {
     if (incident.acked_by) return false;
     const def = runbook.incidents?.severities[incident.severity];
     if (!def) return false;
-    store.db.prepare('UPDATE incident SET escalated_at = ? WHERE id = ?').run(at, incident.id);
+    store.prepared('UPDATE incident SET escalated_at = ? WHERE id = ?').run(at, incident.id);
     this.event(incident.id, 'escalated', 'golive', { roles: def.escalate_to }, at);
     store.audit({ actor: 'golive', action: 'incident.escalate', target: `INC-${incident.id}`, detail: { roles: def.escalate_to }, source: 'system', channel: incident.channel_id }, at);
     const paged = !incident.paged_at && this.deps.canPage;
@@ -554,7 +539,7 @@ export class IncidentService {
   /** Seed 000: a P1 with no root cause after N minutes gets a "Roll back now?" prompt for the service last deployed. */
   private promptRollback(incident: IncidentRow, at: string): boolean {
     if (incident.root_cause) return false;
-    const last = this.deps.store.db.prepare("SELECT service FROM deploy WHERE kind = 'deploy' ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined;
+    const last = this.deps.store.prepared("SELECT service FROM deploy WHERE kind = 'deploy' ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined;
     const service = last ?? this.deps.runbook.services[0]?.name ?? null;
     const minutes = this.deps.runbook.incidents?.severities[incident.severity]?.rollback_prompt_minutes ?? 15;
     this.event(incident.id, 'rollback_prompt', 'golive', { service }, at);
@@ -583,17 +568,17 @@ export class IncidentService {
 
   private schedule(incidentId: number, kind: ReminderKind, due: Date): void {
     // The same due time can come back (two updates in one minute): revive it rather than lose the reminder.
-    this.deps.store.db
-      .prepare('INSERT INTO reminder (incident_id, kind, due_at) VALUES (?, ?, ?) ON CONFLICT (incident_id, kind, due_at) DO UPDATE SET cancelled_at = NULL WHERE sent_at IS NULL')
+    this.deps.store
+      .prepared('INSERT INTO reminder (incident_id, kind, due_at) VALUES (?, ?, ?) ON CONFLICT (incident_id, kind, due_at) DO UPDATE SET cancelled_at = NULL WHERE sent_at IS NULL')
       .run(incidentId, kind, due.toISOString());
   }
 
   private cancel(incidentId: number, kind: ReminderKind, at: string): void {
-    this.deps.store.db.prepare('UPDATE reminder SET cancelled_at = ? WHERE incident_id = ? AND kind = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, incidentId, kind);
+    this.deps.store.prepared('UPDATE reminder SET cancelled_at = ? WHERE incident_id = ? AND kind = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, incidentId, kind);
   }
 
   private event(incidentId: number, kind: string, actor: string, detail: Record<string, unknown>, at: string): void {
-    this.deps.store.db.prepare('INSERT INTO incident_event (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)').run(incidentId, at, kind, actor, JSON.stringify(detail));
+    this.deps.store.prepared('INSERT INTO incident_event (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)').run(incidentId, at, kind, actor, JSON.stringify(detail));
   }
 
   private time(iso: string): string {

@@ -6,7 +6,7 @@ import type { AuditSource, Store } from '../../store/store.js';
 import type { RoleDirectory } from './resolve-roles.js';
 
 /** A post counts as late once it is this far behind its time (the scheduler runs twice a minute). */
-export const LATE_AFTER_MS = 2 * 60_000;
+const LATE_AFTER_MS = 2 * 60_000;
 
 /** Where a milestone stands. */
 export type MilestoneState =
@@ -53,7 +53,7 @@ const T0_KEY = 't0';
 const RUNBOOK_T0_KEY = 'runbook_t0';
 
 /** A milestone is remembered by its title: reordering the runbook must not post it again. */
-export function milestoneKey(m: Milestone): string {
+function milestoneKey(m: Milestone): string {
   return m.title.trim().toLowerCase();
 }
 
@@ -102,7 +102,7 @@ export class TimelineService {
     const { runbook, store, clock } = this.deps;
     const t0 = this.t0();
     const now = clock.now().getTime();
-    const posted = new Map((store.db.prepare('SELECT key, posted_at, late_ms FROM milestone_post').all() as { key: string; posted_at: string; late_ms: number }[]).map((r) => [r.key, r]));
+    const posted = new Map((store.prepared('SELECT key, posted_at, late_ms FROM milestone_post').all() as { key: string; posted_at: string; late_ms: number }[]).map((r) => [r.key, r]));
     const out = runbook.milestones.map((milestone, i): ScheduledMilestone => {
       const key = milestoneKey(milestone);
       const dueAt = resolveTimeRef(milestone.at, t0?.at);
@@ -133,11 +133,11 @@ export class TimelineService {
       const now = clock.now();
       const lateMs = now.getTime() - m.dueAt!.getTime();
       const claimed = store.transaction(() => {
-        const ok = store.db.prepare('INSERT OR IGNORE INTO milestone_post (key, due_at, posted_at, late_ms) VALUES (?, ?, ?, ?)').run(m.key, m.dueAt!.toISOString(), now.toISOString(), lateMs >= LATE_AFTER_MS ? lateMs : 0).changes === 1;
+        const ok = store.prepared('INSERT OR IGNORE INTO milestone_post (key, due_at, posted_at, late_ms) VALUES (?, ?, ?, ?)').run(m.key, m.dueAt!.toISOString(), now.toISOString(), lateMs >= LATE_AFTER_MS ? lateMs : 0).changes === 1;
         if (!ok) return false;
         const next = this.schedule().find((s) => s.key !== m.key && (s.state === 'upcoming' || s.state === 'due'));
         const outboxId = notifier.milestone({ ...m, state: 'posted', postedAt: now.toISOString() }, next, lateMs >= LATE_AFTER_MS ? lateMs : 0);
-        store.db.prepare('UPDATE milestone_post SET outbox_id = ? WHERE key = ?').run(outboxId, m.key);
+        store.prepared('UPDATE milestone_post SET outbox_id = ? WHERE key = ?').run(outboxId, m.key);
         store.audit({ actor: 'golive', action: 'milestone.posted', target: m.milestone.title, detail: { at: m.milestone.at, due_at: m.dueAt!.toISOString(), late_ms: lateMs >= LATE_AFTER_MS ? lateMs : 0 }, source: 'system' }, now.toISOString());
         return true;
       });
@@ -190,10 +190,10 @@ export class TimelineService {
 
 
   private setting(key: string): { value: string; set_by: string; set_at: string } | undefined {
-    return this.deps.store.db.prepare('SELECT value, set_by, set_at FROM launch_setting WHERE key = ?').get(key) as { value: string; set_by: string; set_at: string } | undefined;
+    return this.deps.store.prepared('SELECT value, set_by, set_at FROM launch_setting WHERE key = ?').get(key) as { value: string; set_by: string; set_at: string } | undefined;
   }
 
   private put(key: string, value: string, by: string, at: string): void {
-    this.deps.store.db.prepare('INSERT INTO launch_setting (key, value, set_by, set_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at').run(key, value, by, at);
+    this.deps.store.prepared('INSERT INTO launch_setting (key, value, set_by, set_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at').run(key, value, by, at);
   }
 }

@@ -78,6 +78,6 @@ export class SlackAlarmNotifier implements AlarmNotifier {
 
   /** The reason CloudWatch gave when the alarm started firing (the row holds the latest). */
   private firingReason(name: string, firedAt: string): string | undefined {
-    return this.deps.store.db.prepare("SELECT reason FROM alarm_transition WHERE name = ? AND to_state = 'ALARM' AND at = ?").pluck().get(name, firedAt) as string | undefined;
+    return this.deps.store.prepared("SELECT reason FROM alarm_transition WHERE name = ? AND to_state = 'ALARM' AND at = ?").pluck().get(name, firedAt) as string | undefined;
   }
 }

@@ -47,7 +47,7 @@ export class HomeTab {
     const { store, clock, slack } = this.deps;
     // Slack user IDs only: anything else is not a person Slack could show a Home tab to.
     if (!USER_ID.test(userId)) throw new GoliveError('usage', 'That is not a Slack user golive can show the Home tab to.');
-    store.db.prepare('INSERT INTO home_viewer (user_id, opened_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at').run(userId, clock.now().toISOString());
+    store.prepared('INSERT INTO home_viewer (user_id, opened_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at').run(userId, clock.now().toISOString());
     await slack.publishHome(userId, await this.render(userId));
   }
 
@@ -85,7 +85,7 @@ export class HomeTab {
       do {
         this.again = false;
         const since = new Date(this.deps.clock.now().getTime() - VIEWER_TTL_MS).toISOString();
-        const viewers = this.deps.store.db.prepare('SELECT user_id FROM home_viewer WHERE opened_at >= ? ORDER BY opened_at DESC LIMIT ?').pluck().all(since, MAX_VIEWERS) as string[];
+        const viewers = this.deps.store.prepared('SELECT user_id FROM home_viewer WHERE opened_at >= ? ORDER BY opened_at DESC LIMIT ?').pluck().all(since, MAX_VIEWERS) as string[];
         for (const user of viewers) {
           try {
             await this.deps.slack.publishHome(user, await this.render(user));

@@ -1,7 +1,8 @@
 import type { AlarmRow } from '../services/alarms.js';
 import type { ChecklistSnapshot } from '../services/checklist.js';
 import type { DecisionRow } from '../services/gonogo.js';
-import { humanDuration, type IncidentRow } from '../services/incidents.js';
+import { humanDuration } from '../format-time.js';
+import type { IncidentRow } from '../services/incidents.js';
 import type { LaunchT0, ScheduledMilestone } from '../services/timeline.js';
 import type { ChangeRequestRow } from '../../store/store.js';
 import { clip, escapeText } from './escape.js';

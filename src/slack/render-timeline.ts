@@ -1,7 +1,7 @@
 import { formatOffset } from '../launch-time.js';
 import type { Runbook } from '../runbook/schema.js';
 import type { ChecklistSnapshot } from '../services/checklist.js';
-import { humanDuration } from '../services/incidents.js';
+import { humanDuration } from '../format-time.js';
 import type { LaunchT0, ScheduledMilestone } from '../services/timeline.js';
 import { clip, escapeText } from './escape.js';
 import { formatTime, MAX_MESSAGE_BLOCKS, MAX_SECTION_CHARS } from './render.js';
