@@ -4,12 +4,13 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 
 const receiver = new HTTPReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? '', endpoints: '/slack/events' });
-// Bolt looks the token up (auth.test) once before the first listener runs; like golive, it asks the local fake Slack.
+// Set up like golive: the token is looked up (auth.test, at the local fake Slack) once, in init(), not per request.
 const app = new App({
   token: process.env.SLACK_BOT_TOKEN,
   receiver,
   logLevel: LogLevel.INFO,
-  tokenVerificationEnabled: false,
+  deferInitialization: true,
+  convoStore: false,
   clientOptions: { slackApiUrl: process.env.SLACK_API_URL },
 });
 app.command('/golive', async ({ ack }) => {
@@ -18,5 +19,6 @@ app.command('/golive', async ({ ack }) => {
 app.action(/.*/, async ({ ack }) => {
   await ack();
 });
+await app.init();
 await app.start(Number(process.env.PORT));
 process.stdout.write('listening\n');

@@ -137,8 +137,12 @@ export function createApp(options: AppOptions): GoliveApp {
     receiver,
     logger: toBoltLogger(logger),
     logLevel: LogLevel.INFO,
-    // Bolt would call auth.test in the constructor; start() does it instead, to fail with a clear message.
-    tokenVerificationEnabled: false,
+    // Bolt would call auth.test in the constructor; start() checks the token first, to fail with a clear
+    // message, then runs init(). (With tokenVerificationEnabled: false instead, Bolt 5 calls auth.test
+    // again for every incoming request, before the ack.)
+    deferInitialization: true,
+    // golive keeps no conversation state; Bolt's store would look one up for every request.
+    convoStore: false,
     clientOptions,
   });
 
@@ -280,6 +284,8 @@ export function createApp(options: AppOptions): GoliveApp {
         throw new Error(`Slack refused the bot token (auth.test: ${err.message}). Check SLACK_BOT_TOKEN and SLACK_API_URL.`);
       });
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
+      // Bolt keeps the bot's ids from here on instead of asking Slack again per request.
+      await bolt.init();
       store.pruneRequests(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
       outbox.start();
       // Deploys and requests a previous process left running are checked against ECS; their cards update as each settles.

@@ -33,4 +33,16 @@ describe('the /golive handler', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(t.slack.responses.filter((r) => r.id === responseId)).toHaveLength(1);
   });
+
+  it('does not ask Slack who the bot is on every request (auth.test only at start-up)', async () => {
+    t = await startTestApp();
+    const atStart = t.slack.callsTo('auth.test').length;
+    for (const text of ['help', 'history', 'status']) {
+      const { responseId, status } = await golive(t, text, 'U0DEVOPS');
+      expect(status).toBe(200);
+      if (text !== 'status') await t.slack.waitForResponse((r) => r.id === responseId);
+    }
+    await t.slack.waitForCall('chat.postMessage');
+    expect(t.slack.callsTo('auth.test')).toHaveLength(atStart);
+  });
 });
