@@ -243,7 +243,7 @@ export function createApp(options: AppOptions): GoliveApp {
   };
 
   const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, gonogo: goNoGo, timeline, home, slack, background, specs: commandSpecs };
-  registerHandlers(bolt, services, slack, { slowReplyMs: options.slowReplyMs });
+  registerHandlers(bolt, services, { slowReplyMs: options.slowReplyMs });
 
   const rb = runbook;
   function health() {
@@ -296,6 +296,12 @@ export function createApp(options: AppOptions): GoliveApp {
           for (const r of approvals.expireDue()) void changeBoard.updateRequest(r.id);
         } catch (err) {
           logger.error({ err }, 'approval expiry sweep failed');
+        }
+        try {
+          // Replays older than Bolt's 5-minute signature window are refused anyway; their keys need not be kept.
+          store.pruneRequests(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
+        } catch (err) {
+          logger.error({ err }, 'pruning old request keys failed');
         }
         try {
           alarms.releaseHeldPages();

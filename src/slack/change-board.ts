@@ -56,12 +56,13 @@ export class ChangeBoard implements DeployObserver {
 
   async progress(d: DeployRow, step: DeployStep, detail: string): Promise<void> {
     const current = this.deps.store.deploy(d.id) ?? d;
-    const where = this.threadRoot(current) ?? (current.channel && current.message_ts ? { channel: current.channel, ts: current.message_ts } : undefined);
+    const root = this.threadRoot(current);
+    const where = root ?? (current.channel && current.message_ts ? { channel: current.channel, ts: current.message_ts } : undefined);
     if (!where) return;
     if (step !== 'succeeded' && step !== 'failed') {
       await this.deps.slack.postMessage(where.channel, renderDeployStep(step, detail, this.deps.clock.now().toISOString(), this.tz), where.ts);
     }
-    if (!this.threadRoot(current) && current.channel && current.message_ts) {
+    if (!root && current.channel && current.message_ts) {
       await this.deps.slack.updateMessage(current.channel, current.message_ts, renderDeployCard(current, step, detail, this.tz));
     }
   }

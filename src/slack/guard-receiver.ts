@@ -15,6 +15,8 @@ function parsesToObjectOrFails(raw: Buffer, contentType: string | undefined): bo
     if (typeof payload !== 'string') return true;
     json = payload;
   }
+  // The usual case: an object, or broken JSON that Bolt answers itself; no need to parse it twice.
+  if (/^\s*\{/.test(json)) return true;
   let value: unknown;
   try {
     value = JSON.parse(json);

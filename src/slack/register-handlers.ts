@@ -9,7 +9,7 @@ import { ACTION_INCIDENT_ACK, ACTION_INCIDENT_ROLLBACK } from './incident-notifi
 import { field, VIEW_DECLARE, VIEW_RESOLVE, VIEW_UPDATE } from './incident-modals.js';
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_REJECT, ACTION_ROLLBACK_FAILED_DEPLOY, renderAlreadyDecided } from './render-changes.js';
 import { runCommand } from './run-command.js';
-import type { SlackMessage, SlackPort } from './slack-port.js';
+import type { SlackMessage } from './slack-port.js';
 
 function privately(respond: RespondFn) {
   return async (m: SlackMessage): Promise<void> => {
@@ -25,8 +25,8 @@ function requestKey(body: Record<string, unknown>): string | undefined {
 }
 
 /** Wires `/golive`, the buttons and App Home to the services. */
-export function registerHandlers(app: App, services: CommandServices, slack: SlackPort, options: { slowReplyMs?: number } = {}): void {
-  const { store, clock, logger, checklist, statusBoard, approvals, deploys, changeBoard, runbook } = services;
+export function registerHandlers(app: App, services: CommandServices, options: { slowReplyMs?: number } = {}): void {
+  const { slack, store, clock, logger, checklist, statusBoard, approvals, deploys, changeBoard, runbook } = services;
 
   // Slack re-sends a request it thinks we missed (X-Slack-Retry-Num); the same
   // user action must not run twice, so a seen request is acknowledged and dropped.
@@ -127,8 +127,10 @@ export function registerHandlers(app: App, services: CommandServices, slack: Sla
     const outcome = await approvals.approve(id, body.user.id, 'button', body.channel?.id ?? null);
     if (outcome.kind === 'decided') return await reply(renderNotice(renderAlreadyDecided(outcome.request, runbook.launch.timezone)));
     if (outcome.kind === 'duplicate') return await reply(renderNotice('You have already approved this request; it is waiting for more approvals.'));
-    await changeBoard.updateRequest(id);
-    if (outcome.kind === 'recorded') return await reply(renderNotice(`Your approval is recorded: ${outcome.approvals} of ${outcome.needed} needed.`));
+    if (outcome.kind === 'recorded') {
+      await changeBoard.updateRequest(id);
+      return await reply(renderNotice(`Your approval is recorded: ${outcome.approvals} of ${outcome.needed} needed.`));
+    }
     // Execution starts first: a slow card update must not delay a rollback.
     services.background(async () => {
       const running = deploys.executeApproved(outcome.request);

@@ -1,7 +1,7 @@
 import { alarmConsoleUrl, type AlarmChange, type AlarmRow, type AlarmRule } from '../services/alarms.js';
 import type { AlarmState } from '../aws/cloudwatch-port.js';
 import { clip, escapeText } from './escape.js';
-import { formatTime } from './render.js';
+import { context, formatTime, section } from './render.js';
 import type { SlackMessage } from './slack-port.js';
 
 /* Block Kit for alarm posts, their threads and /golive alarms. */
@@ -10,8 +10,6 @@ export const ACTION_ALARM_ACK = 'golive_alarm_ack';
 export const ACTION_ALARM_DECLARE = 'golive_alarm_declare';
 
 type Block = Record<string, unknown>;
-const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } });
-const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, 3000) }] });
 
 const STATE_EMOJI: Record<AlarmState['state'], string> = { ALARM: '🔴', OK: '✅', INSUFFICIENT_DATA: '⚪' };
 const STATE_WORD: Record<AlarmState['state'], string> = { ALARM: 'ALARM', OK: 'OK', INSUFFICIENT_DATA: 'INSUFFICIENT DATA' };

@@ -3,7 +3,7 @@ import type { DeployPlan, DeployStep } from '../services/deploy.js';
 import { shortTaskDef } from '../services/watch-rollout.js';
 import type { ChangeRequestRow, DeployRow } from '../../store/store.js';
 import { clip, escapeText } from './escape.js';
-import { formatTime } from './render.js';
+import { button, context, formatTime, section } from './render.js';
 import type { SlackMessage } from './slack-port.js';
 
 /* Block Kit for deploys, rollbacks and their approval cards. */
@@ -15,15 +15,6 @@ export const ACTION_ROLLBACK_FAILED_DEPLOY = 'golive_deploy_rollback';
 
 type Block = Record<string, unknown>;
 
-const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } });
-const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, 3000) }] });
-const button = (text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Block => ({
-  type: 'button',
-  text: { type: 'plain_text', text, emoji: true },
-  action_id: actionId,
-  value,
-  ...(style ? { style } : {}),
-});
 
 /** Slack renders this in each reader's own time zone, and `{ago}` stays current. */
 function slackDate(iso: string, format: string, fallback: string): string {

@@ -1,6 +1,6 @@
 import type { CriterionResult, DecisionRow, Evidence, Vote, VoteRow } from '../services/gonogo.js';
 import { clip, escapeText } from './escape.js';
-import { formatTime, MAX_SECTION_CHARS } from './render.js';
+import { context, formatTime, MAX_SECTION_CHARS, section } from './render.js';
 import type { SlackMessage } from './slack-port.js';
 
 export const ACTION_GONOGO_GO = 'golive_gonogo_go';
@@ -9,8 +9,6 @@ export const VIEW_GONOGO_VOTE = 'golive_gonogo_vote';
 
 type Block = Record<string, unknown>;
 
-const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) } });
-const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) }] });
 
 function mark(pass: boolean | null): string {
   return pass === true ? '✅' : pass === false ? '❌' : '❔';
@@ -43,7 +41,7 @@ function criteriaBlocks(e: Evidence, maxBlocks: number): Block[] {
     } else cur = cur ? `${cur}\n${line}` : line;
   }
   if (cur) out.push(cur);
-  return out.slice(0, maxBlocks).map(section);
+  return out.slice(0, maxBlocks).map((text) => section(text));
 }
 
 /** The private evidence reply (`/golive gonogo` while a decision is already open). */

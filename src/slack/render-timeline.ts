@@ -3,14 +3,12 @@ import type { Runbook } from '../runbook/schema.js';
 import type { ChecklistSnapshot } from '../services/checklist.js';
 import { humanDuration } from '../format-time.js';
 import type { LaunchT0, ScheduledMilestone } from '../services/timeline.js';
-import { clip, escapeText } from './escape.js';
-import { formatTime, MAX_MESSAGE_BLOCKS, MAX_SECTION_CHARS } from './render.js';
+import { escapeText } from './escape.js';
+import { context, formatTime, MAX_MESSAGE_BLOCKS, MAX_SECTION_CHARS, section } from './render.js';
 import type { SlackMessage } from './slack-port.js';
 
 type Block = Record<string, unknown>;
 
-const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) } });
-const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) }] });
 
 /** When a milestone falls, e.g. "T+30m · 1 Dec 08:30 IST", or just "T+30m" before T-0 is set. */
 export function milestoneWhen(m: ScheduledMilestone, tz: string, t0?: Date): string {

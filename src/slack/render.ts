@@ -33,7 +33,7 @@ export function context(text: string): Block {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, MAX_SECTION_CHARS) }] };
 }
 
-function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Block {
+export function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Block {
   return { type: 'button', text: { type: 'plain_text', text: clip(text, 75), emoji: true }, action_id: actionId, value, ...(style ? { style } : {}) };
 }
 
