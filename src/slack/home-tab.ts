@@ -7,9 +7,12 @@ import type { GoNoGoService } from '../services/gonogo.js';
 import type { IncidentService } from '../services/incidents.js';
 import type { TimelineService } from '../services/timeline.js';
 import type { Store } from '../../store/store.js';
-import { renderHome } from './render-home.js';
+import { renderHome, type HomeData } from './render-home.js';
 import type { SlackPort } from './slack-port.js';
-import type { StatusBoard } from './status-board.js';
+import type { SharedStatus, StatusBoard } from './status-board.js';
+
+/** The viewer-independent part of the Home tab. */
+type SharedHome = Omit<HomeData, 'snapshot' | 'ctx'> & { status: SharedStatus };
 
 /** Home tabs opened within this long are kept current; older ones are refreshed when opened again. */
 const VIEWER_TTL_MS = 7 * 24 * 3600_000;
@@ -51,18 +54,23 @@ export class HomeTab {
     await slack.publishHome(userId, await this.render(userId));
   }
 
-  async render(userId: string): Promise<Record<string, unknown>[]> {
+  async render(userId: string, shared?: SharedHome): Promise<Record<string, unknown>[]> {
+    const { status, ...rest } = shared ?? (await this.shared());
+    const { snapshot, ctx } = await this.deps.statusBoard.context(userId, status);
+    return renderHome({ snapshot, ctx, ...rest });
+  }
+
+  /** Everything on the dashboard but the viewer's own sign-off buttons: read once per republish pass. */
+  private async shared(): Promise<SharedHome> {
     const { runbook, store, statusBoard, alarms, incidents, timeline, gonogo } = this.deps;
-    const { snapshot, ctx } = await statusBoard.context(userId);
-    return renderHome({
-      snapshot,
-      ctx,
+    return {
+      status: await statusBoard.shared(),
       firing: alarms.configured ? alarms.list().filter((a) => a.state === 'ALARM') : undefined,
       incidents: incidents.configured ? incidents.open() : undefined,
       approvals: store.requestsInState('requested'),
       timeline: runbook.milestones.length > 0 ? { next: timeline.next(), t0: timeline.t0() } : undefined,
       gonogo: gonogo.configured ? { latest: gonogo.latest() } : undefined,
-    });
+    };
   }
 
   /** Something on the dashboard changed: republish for recent viewers, once per burst. */
@@ -86,9 +94,17 @@ export class HomeTab {
         this.again = false;
         const since = new Date(this.deps.clock.now().getTime() - VIEWER_TTL_MS).toISOString();
         const viewers = this.deps.store.prepared('SELECT user_id FROM home_viewer WHERE opened_at >= ? ORDER BY opened_at DESC LIMIT ?').pluck().all(since, MAX_VIEWERS) as string[];
+        if (viewers.length === 0) continue;
+        let shared: SharedHome;
+        try {
+          shared = await this.shared();
+        } catch (err) {
+          this.deps.logger.warn({ err }, 'could not read the launch to republish the Home tab');
+          continue;
+        }
         for (const user of viewers) {
           try {
-            await this.deps.slack.publishHome(user, await this.render(user));
+            await this.deps.slack.publishHome(user, await this.render(user, shared));
           } catch (err) {
             this.deps.logger.warn({ err, user }, 'could not republish the Home tab');
           }

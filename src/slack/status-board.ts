@@ -8,6 +8,13 @@ import type { Store } from '../../store/store.js';
 import { renderStatus, type RenderedStatus, type StatusRenderContext, type StatusView } from './render.js';
 import type { SlackPort } from './slack-port.js';
 
+/** What every viewer's status rendering shares (see {@link StatusBoard.shared}). */
+export interface SharedStatus {
+  snapshot: ChecklistSnapshot;
+  members: Map<string, { users: string[]; anyone: boolean }>;
+  decision?: string;
+}
+
 /** How long a posted status message is kept current, and how many at most. */
 const TRACK_FOR_MS = 24 * 60 * 60 * 1000;
 const TRACK_AT_MOST = 10;
@@ -29,20 +36,27 @@ export class StatusBoard {
     return renderStatus(snapshot, view, ctx, maxBlocks);
   }
 
-  /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
-  async context(viewer: string): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
-    const { checklist, roles, runbook, clock } = this.deps;
+  /** What every viewer's rendering shares: the checklist, the role members, the go/no-go line. Read once per refresh pass. */
+  async shared(): Promise<SharedStatus> {
+    const { checklist, roles } = this.deps;
     const snapshot = checklist.snapshot();
-    const roleMembers = new Map<string, string[]>();
-    const signable = new Set<string>();
-    const viewerRoles = new Set<string>();
+    const members = new Map<string, { users: string[]; anyone: boolean }>();
     for (const name of roles.roleNames()) {
       const m = await roles.members(name);
-      roleMembers.set(name, m.users);
-      if (m.anyone || m.users.includes(viewer)) viewerRoles.add(name);
+      members.set(name, { users: m.users, anyone: m.anyone });
     }
+    return { snapshot, members, decision: this.deps.decision?.() };
+  }
+
+  /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
+  async context(viewer: string, shared?: SharedStatus): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
+    const { checklist, runbook, clock } = this.deps;
+    const { snapshot, members, decision } = shared ?? (await this.shared());
+    const viewerRoles = new Set([...members].filter(([, m]) => m.anyone || m.users.includes(viewer)).map(([name]) => name));
+    const signable = new Set<string>();
     for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewerRoles.has(s.item.owner)) signable.add(s.item.id);
-    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, decision: this.deps.decision?.() } };
+    const roleMembers = new Map([...members].map(([name, m]) => [name, m.users]));
+    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, decision } };
   }
 
   /** Posts a status message in the channel and remembers it for updates. */
@@ -101,9 +115,25 @@ export class StatusBoard {
       this.deps.logger.warn({ err }, 'could not list the status messages to refresh');
       return;
     }
+    if (boards.length === 0) return;
+    // One read of the checklist per pass, and one render per distinct board (the same person's repeated /golive status).
+    let shared: SharedStatus;
+    try {
+      shared = await this.shared();
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'could not read the checklist to refresh the status messages');
+      return;
+    }
+    const renders = new Map<string, RenderedStatus>();
     for (const m of boards) {
       try {
-        const rendered = await this.render(m.viewer, { gateId: m.gate_id ?? undefined, page: m.page });
+        const key = `${m.viewer}|${m.gate_id ?? ''}|${m.page}`;
+        let rendered = renders.get(key);
+        if (!rendered) {
+          const { snapshot, ctx } = await this.context(m.viewer, shared);
+          rendered = renderStatus(snapshot, { gateId: m.gate_id ?? undefined, page: m.page }, ctx);
+          renders.set(key, rendered);
+        }
         await this.deps.slack.updateMessage(m.channel, m.ts, rendered);
       } catch (err) {
         const code = (err as { slackError?: string }).slackError;
