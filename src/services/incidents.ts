@@ -92,6 +92,11 @@ export function severityLabel(key: string, name: string | undefined): string {
   return name.toUpperCase().startsWith(key) ? name : `${key} ${name}`;
 }
 
+/** The incident channel's topic, the same when declared and after a re-grade or hand-over. */
+function channelTopic(severity: string, name: string | undefined, summary: string, commander: string): string {
+  return `${severityLabel(severity, name)}: ${summary.slice(0, 120)} · commander <@${commander}>`;
+}
+
 /** The PagerDuty dedup key of an incident's page: the same for its trigger, acknowledge and resolve. */
 export function incidentDedupKey(id: number): string {
   return `golive/incident/${id}`;
@@ -162,7 +167,7 @@ export class IncidentService {
     try {
       // An alarm's incident is named after the alarm: its reason is CloudWatch prose that would be cut mid-word.
       channel = await this.createChannel(key, input.alarm?.name ?? summary, now, id);
-      await slack.setTopic(channel.id, `${severityLabel(key, def.name)}: ${summary.slice(0, 120)} · commander <@${commander}>`).catch((err: Error) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+      await slack.setTopic(channel.id, channelTopic(key, def.name, summary, commander)).catch((err: Error) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
       const invitees = new Set<string>([commander]);
       for (const role of def.invite) for (const u of (await this.deps.roles.members(role)).users) invitees.add(u);
       const onCallProblems = await this.addOnCall(invitees);
@@ -472,7 +477,7 @@ export class IncidentService {
     for (const r of roles) for (const u of (await this.deps.roles.members(r).catch(() => ({ users: [] as string[] }))).users) users.add(u);
     await this.deps.slack.invite(incident.channel_id, [...users]).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not invite to the incident channel'));
     const def = this.deps.runbook.incidents?.severities[incident.severity];
-    await this.deps.slack.setTopic(incident.channel_id, `${incident.severity} ${def?.name ?? ''}: ${incident.summary.slice(0, 120)} · commander <@${incident.commander}>`).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+    await this.deps.slack.setTopic(incident.channel_id, channelTopic(incident.severity, def?.name, incident.summary, incident.commander)).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
   }
 
   /** `/golive incident rootcause <text>`: records the root cause before resolving (and stops the rollback prompt). */

@@ -214,6 +214,8 @@ describe('/golive incident', () => {
     await t.slack.waitFor(() => posts(channelId).filter((c) => String(c.args.text).startsWith('✏️')).length === 2);
     await flush();
     expect(posts('C0OPS').at(-1)!.args.text).toBe(`✏️ INC-1 (<#${channelId}>): commander is now <@U0CTO> (was <@U0DEVOPS>), set by <@U0DEVOPS>.`);
+    await t.slack.waitFor(() => t.slack.callsTo('conversations.setTopic').some((c) => String(c.args.topic).includes('<@U0CTO>')));
+    expect(t.slack.callsTo('conversations.setTopic').at(-1)!.args.topic).toBe('P1 Critical: Slow admin portal · commander <@U0CTO>');
     expect(query(t, 'SELECT severity, commander FROM incident')).toEqual([{ severity: 'P1', commander: 'U0CTO' }]);
   });
 
