@@ -43,10 +43,10 @@ export class CloudWatchSim implements CloudWatchPort {
 
   constructor(
     runbook: Runbook,
-    private readonly opts: { now?: () => number; snapshot?: CloudWatchSimSnapshot; defaultRegion?: string } = {},
+    private readonly opts: { now?: () => number; snapshot?: CloudWatchSimSnapshot } = {},
   ) {
     this.alarms = opts.snapshot?.alarms ?? [];
-    const region = runbook.alarms?.region ?? runbook.services[0]?.region ?? opts.defaultRegion ?? 'us-east-1';
+    const region = runbook.alarms?.region ?? runbook.services[0]?.region ?? 'us-east-1';
     for (const rule of runbook.alarms?.rules ?? []) {
       const name = rule.match.endsWith('*') ? `${rule.match.slice(0, -1)}Sample` : rule.match;
       if (this.alarms.some((a) => a.name === name)) continue;

@@ -1,5 +1,6 @@
 import { AwsCallError, type EcsDeployment, type EcsPort, type EcsServiceState, type ServiceRef, type TaskDefinitionRevision } from '../aws/ecs-port.js';
 import type { Service } from '../runbook/schema.js';
+import { shortTaskDef } from '../services/watch-rollout.js';
 
 /** The account id in every simulated ARN: plainly not a real AWS account. */
 export const SANDBOX_ACCOUNT = '000000000000';
@@ -69,7 +70,7 @@ export class EcsSim implements EcsPort {
 
   constructor(
     runbookServices: readonly Service[],
-    private readonly opts: { rolloutMs?: number; desiredCount?: number; now?: () => number; snapshot?: EcsSimSnapshot } = {},
+    private readonly opts: { rolloutMs?: number; now?: () => number; snapshot?: EcsSimSnapshot } = {},
   ) {
     const s = opts.snapshot;
     this.services = s?.services ?? [];
@@ -92,7 +93,7 @@ export class EcsSim implements EcsPort {
         service: svc.service,
         name: svc.name,
         taskDefinition: arn,
-        desiredCount: opts.desiredCount ?? 2,
+        desiredCount: 2,
         deployments: [{ id: `ecs-svc/sandbox-${this.deploymentCounter}`, taskDefinition: arn, startedAt: 0, failing: false, outcome: 'COMPLETED' }],
         events: [{ at: new Date(this.now()).toISOString(), message: `(service ${svc.service}) has reached a steady state. (SANDBOX)` }],
         failNext: false,
@@ -127,12 +128,12 @@ export class EcsSim implements EcsPort {
         cluster: svc.cluster,
         service: svc.service,
         region: svc.region,
-        taskDefinition: short(svc.taskDefinition),
+        taskDefinition: shortTaskDef(svc.taskDefinition),
         image: Object.values(this.revisions.find((r) => r.arn === svc.taskDefinition)?.images ?? {})[0],
         desiredCount: state.desiredCount,
         runningCount: state.runningCount,
         failNext: svc.failNext,
-        ...(rollout ? { rollout: { taskDefinition: short(rollout.taskDefinition), state: rollout.rolloutState ?? 'IN_PROGRESS', running: rollout.runningCount, desired: rollout.desiredCount, ...(rollout.rolloutStateReason ? { reason: rollout.rolloutStateReason } : {}) } } : {}),
+        ...(rollout ? { rollout: { taskDefinition: shortTaskDef(rollout.taskDefinition), state: rollout.rolloutState ?? 'IN_PROGRESS', running: rollout.runningCount, desired: rollout.desiredCount, ...(rollout.rolloutStateReason ? { reason: rollout.rolloutStateReason } : {}) } } : {}),
         revisions: this.revisions
           .filter((r) => r.family === family)
           .sort((a, b) => b.revision - a.revision)
@@ -151,7 +152,7 @@ export class EcsSim implements EcsPort {
 
   async registerWithImage(region: string, from: string, container: string, image: string): Promise<TaskDefinitionRevision> {
     const base = this.revision(region, from, 'RegisterTaskDefinition');
-    if (!(container in base.images)) throw new AwsCallError('RegisterTaskDefinition', 'invalid', `Task definition ${short(base.arn)} has no container "${container}".`);
+    if (!(container in base.images)) throw new AwsCallError('RegisterTaskDefinition', 'invalid', `Task definition ${shortTaskDef(base.arn)} has no container "${container}".`);
     const revision = Math.max(...this.revisions.filter((r) => r.family === base.family).map((r) => r.revision)) + 1;
     const created: TaskDefinitionRevision = { arn: taskDefArn(region, base.family, revision), family: base.family, revision, status: 'ACTIVE', images: { ...base.images, [container]: image } };
     this.revisions.push(created);
@@ -162,7 +163,7 @@ export class EcsSim implements EcsPort {
   async updateService(ref: ServiceRef, taskDefinition: string): Promise<EcsServiceState> {
     const svc = this.find(ref, 'UpdateService');
     const td = this.revision(ref.region, taskDefinition, 'UpdateService');
-    if (td.status !== 'ACTIVE') throw new AwsCallError('UpdateService', 'invalid', `TaskDefinition is inactive (${short(td.arn)}).`, 'ClientException');
+    if (td.status !== 'ACTIVE') throw new AwsCallError('UpdateService', 'invalid', `TaskDefinition is inactive (${shortTaskDef(td.arn)}).`, 'ClientException');
     this.settle(svc);
     // What runs now is the base of the new rollout: after a failed rollout that is the deployment before it.
     const latest = svc.deployments[svc.deployments.length - 1]!;
@@ -172,7 +173,7 @@ export class EcsSim implements EcsPort {
     svc.failNext = false;
     svc.deployments = [{ ...current, outcome: 'COMPLETED' }, { id: `ecs-svc/sandbox-${this.deploymentCounter}`, taskDefinition: td.arn, startedAt: this.now(), failing }];
     svc.taskDefinition = td.arn;
-    svc.events.unshift({ at: new Date(this.now()).toISOString(), message: `(service ${svc.service}) has started 1 tasks: (SANDBOX ${short(td.arn)})` });
+    svc.events.unshift({ at: new Date(this.now()).toISOString(), message: `(service ${svc.service}) has started 1 tasks: (SANDBOX ${shortTaskDef(td.arn)})` });
     this.changed();
     return this.stateOf(svc);
   }
@@ -236,7 +237,7 @@ export class EcsSim implements EcsPort {
 
   /** By ARN, `family:revision`, or bare family (its newest ACTIVE revision), as ECS resolves them. */
   private revision(region: string, ref: string, operation: string): TaskDefinitionRevision {
-    const name = short(ref);
+    const name = shortTaskDef(ref);
     const [family, rev] = name.split(':');
     const inRegion = this.revisions.filter((r) => r.family === family && r.arn.includes(`:${region}:`));
     const hit = rev === undefined ? inRegion.filter((r) => r.status === 'ACTIVE').sort((a, b) => b.revision - a.revision)[0] : inRegion.find((r) => r.revision === Number(rev));
@@ -261,11 +262,6 @@ function taskDefArn(region: string, family: string, revision: number): string {
   return `arn:aws:ecs:${region}:${SANDBOX_ACCOUNT}:task-definition/${family}:${revision}`;
 }
 
-function short(arn: string): string {
-  const i = arn.lastIndexOf('/');
-  return i >= 0 ? arn.slice(i + 1) : arn;
-}
-
 function familyOf(arn: string): string {
-  return short(arn).replace(/:[^:]*$/, '');
+  return shortTaskDef(arn).replace(/:[^:]*$/, '');
 }

@@ -7,6 +7,7 @@ import type { EcsSim } from './ecs-sim.js';
 import type { Interactions } from './interactions.js';
 import type { PagerSim } from './pager-sim.js';
 import { SANDBOX_BOT, SANDBOX_TEAM, type SlackSim } from './slack-sim.js';
+import { webApiFormArgs } from './web-api-form.js';
 
 type Body = Record<string, unknown>;
 
@@ -44,7 +45,6 @@ const STATIC: Record<string, { file: string; type: string }> = {
 };
 
 /** Fields Slack's Web API accepts as JSON strings inside form bodies. */
-const JSON_FORM_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata']);
 const MAX_BODY = 1_000_000;
 
 /**
@@ -99,7 +99,7 @@ export function createSandboxHandler(deps: SandboxServerDeps): (req: IncomingMes
     const api = /^\/api\/([A-Za-z0-9_.]+)$/.exec(path);
     if (api && method === 'POST') {
       const raw = await readBody(req);
-      const args: Body = { ...formArgs(url.searchParams), ...parseArgs(raw, String(req.headers['content-type'] ?? '')) };
+      const args: Body = { ...webApiFormArgs(url.searchParams), ...parseArgs(raw, String(req.headers['content-type'] ?? '')) };
       const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
       const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
       delete args.token;
@@ -247,21 +247,6 @@ function parseJsonBody(raw: string): Body | undefined {
 function parseArgs(raw: string, contentType: string): Body {
   if (!raw) return {};
   if (contentType.includes('application/json')) return parseJsonBody(raw) ?? {};
-  return formArgs(new URLSearchParams(raw));
+  return webApiFormArgs(new URLSearchParams(raw));
 }
 
-function formArgs(params: URLSearchParams): Body {
-  const out: Body = {};
-  for (const [k, v] of params) {
-    if (JSON_FORM_FIELDS.has(k) && /^\s*[[{]/.test(v)) {
-      try {
-        out[k] = JSON.parse(v);
-        continue;
-      } catch {
-        // Slack would reject it; the method's own check reports it.
-      }
-    }
-    out[k] = v;
-  }
-  return out;
-}

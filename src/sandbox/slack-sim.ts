@@ -111,10 +111,6 @@ export class SlackSim {
     }
   }
 
-  get token(): string {
-    return this.opts.token;
-  }
-
   people(): SandboxPerson[] {
     return this.opts.directory.people;
   }
@@ -166,10 +162,10 @@ export class SlackSim {
     return stack?.[stack.length - 1];
   }
 
-  /** Closes `viewId` (and anything pushed above it) for `user`; `all` clears the stack (response_action `clear`). */
-  closeModal(user: string, viewId: string | 'all'): void {
+  /** Closes `viewId` (and anything pushed above it) for `user`. */
+  closeModal(user: string, viewId: string): void {
     const stack = this.modals.get(user) ?? [];
-    const i = viewId === 'all' ? 0 : stack.findIndex((v) => v.id === viewId);
+    const i = stack.findIndex((v) => v.id === viewId);
     if (i < 0) return;
     stack.splice(i);
     this.changed();

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { messageContentError, viewError } from '../../src/sandbox/block-limits.js';
+import { messageContentError, slackError, viewError } from '../../src/sandbox/block-limits.js';
+import { webApiFormArgs } from '../../src/sandbox/web-api-form.js';
 
 /** Options for {@link startFakeSlack}. */
 export interface FakeSlackOptions {
@@ -124,7 +125,6 @@ export interface FakeSlack {
 const SPEC_URL = new URL('../../../shared/fixtures/slack-web-api/slack_web_openapi_v2.json', import.meta.url);
 
 /** Fields Slack accepts as JSON strings inside form bodies. */
-const JSON_FORM_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'profile']);
 
 /** Methods Slack serves without a token. */
 const NO_AUTH_METHODS = new Set(['api.test', 'oauth.access', 'oauth.v2.access', 'oauth.v2.exchange', 'oauth.token']);
@@ -160,11 +160,7 @@ interface Reply {
   body: Body;
 }
 
-function err(error: string, messages?: string[]): Body {
-  return messages && messages.length > 0
-    ? { ok: false, error, response_metadata: { messages } }
-    : { ok: false, error };
-}
+const err = slackError;
 
 function isMissing(v: unknown): boolean {
   return v === undefined || v === null || v === '';
@@ -200,25 +196,9 @@ function parseBody(raw: string, contentType: string): Body {
     }
   }
   if (contentType.includes('application/x-www-form-urlencoded') || contentType === '') {
-    return formToArgs(new URLSearchParams(raw));
+    return webApiFormArgs(new URLSearchParams(raw));
   }
   return { _raw: raw };
-}
-
-function formToArgs(params: URLSearchParams): Body {
-  const out: Body = {};
-  for (const [key, value] of params) {
-    if (JSON_FORM_FIELDS.has(key) && /^\s*[[{]/.test(value)) {
-      try {
-        out[key] = JSON.parse(value);
-        continue;
-      } catch {
-        // Slack would reject unparseable JSON; keep the string so the handler can report it.
-      }
-    }
-    out[key] = value;
-  }
-  return out;
 }
 
 function readRequest(req: IncomingMessage): Promise<string> {
@@ -617,7 +597,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
       const apiMatch = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
       if (apiMatch?.[1] !== undefined) {
-        const args: Body = { ...formToArgs(url.searchParams), ...parseBody(raw, contentType) };
+        const args: Body = { ...webApiFormArgs(url.searchParams), ...parseBody(raw, contentType) };
         const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
         const bodyToken = str(args.token);
         delete args.token;
