@@ -15,7 +15,7 @@ import { openDatabase } from '../store/open-database.js';
 import { Store } from '../store/store.js';
 import { syntheticRunbook } from './support/runbook.js';
 import { ms, summarize, table } from './support/stats.js';
-import { slackLimitProblems } from './support/slack-limits.js';
+import { messageContentError, viewError } from '../src/sandbox/block-limits.js';
 
 const RENDERS = 200;
 
@@ -57,7 +57,9 @@ export async function renderBench(opts: { log: (s: string) => void }): Promise<s
             maxBlocks = Math.max(maxBlocks, r.blocks.length);
             maxText = Math.max(maxText, longestText(r.blocks));
             bytes = Math.max(bytes, Buffer.byteLength(JSON.stringify(r.blocks)));
-            found.push(...slackLimitProblems({ text: r.text, blocks: r.blocks }, surface.surface).map((p) => `page ${page}: ${p}`));
+            // The same checks the sandbox and the tests' fake Slack apply to what golive sends.
+            const refused = surface.surface === 'message' ? messageContentError({ text: r.text, blocks: r.blocks }, true) : viewError({ type: 'home', blocks: r.blocks }, ['home']);
+            if (refused) found.push(`page ${page}: ${String(refused.error)} ${((refused.response_metadata as { messages?: string[] } | undefined)?.messages ?? []).join(', ')}`);
           }
           if (found.length > 0) problems.push(`${items} items, ${state}, ${surface.name}: ${found.slice(0, 5).join('; ')}`);
           const s = summarize(times);

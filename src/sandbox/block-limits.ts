@@ -104,6 +104,7 @@ export function blockErrors(blocks: unknown, maxBlocks: number): string[] {
         const els = Array.isArray(block.elements) ? block.elements : [];
         if (els.length === 0) errors.push(`[ERROR] must provide at least 1 item [json-pointer:${ptr}/elements]`);
         if (els.length > 10) errors.push(`[ERROR] no more than 10 items allowed [json-pointer:${ptr}/elements]`);
+        els.forEach((el: unknown, j) => tooLong(textOf(el), 3000, `${ptr}/elements/${j}/text`));
         break;
       }
       case 'actions': {
