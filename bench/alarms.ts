@@ -18,12 +18,11 @@ import { AlarmService } from '../src/services/alarms.js';
 import { SlackAlarmNotifier } from '../src/slack/alarm-notifier.js';
 import { openDatabase } from '../store/open-database.js';
 import { Store } from '../store/store.js';
-import { TEST_REGION } from '../test/support/moto.js';
+import { TEST_CREDENTIALS, TEST_REGION } from '../test/support/moto.js';
 import { forceGc, mib, ms, table } from './support/stats.js';
 
 const PREFIX = 'Bench-';
 const STEADY_POLLS = 5;
-const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 const parsed = parseRunbook(
   `version: 1
@@ -143,7 +142,7 @@ const signed = (bytes: number) => `${bytes >= 0 ? '+' : '−'}${mib(Math.abs(byt
 
 export async function alarmsBench(opts: { moto: string; dir: string; sizes: number[]; log: (s: string) => void }): Promise<string> {
   const rows: string[][] = [];
-  const motoClient = new CloudWatchClient({ endpoint: opts.moto, region: TEST_REGION, credentials: CREDENTIALS });
+  const motoClient = new CloudWatchClient({ endpoint: opts.moto, region: TEST_REGION, credentials: TEST_CREDENTIALS });
   const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-alarms-'));
   let put = 0;
   try {
@@ -156,7 +155,7 @@ export async function alarmsBench(opts: { moto: string; dir: string; sizes: numb
       // Each size starts from OK, so its 1% change is a real transition.
       const reset = Array.from({ length: n / 100 }, (_, i) => i * 100);
       for (const i of reset) await motoClient.send(new SetAlarmStateCommand({ AlarmName: alarmName(i), StateValue: 'OK', StateReason: 'bench reset' }));
-      const client = new CloudWatchClient({ endpoint: opts.moto, region: TEST_REGION, credentials: CREDENTIALS });
+      const client = new CloudWatchClient({ endpoint: opts.moto, region: TEST_REGION, credentials: TEST_CREDENTIALS });
       const figures = await pollSeries(
         client,
         countCalls(client),
@@ -189,7 +188,7 @@ export async function alarmsBench(opts: { moto: string; dir: string; sizes: numb
  * sinon stub keeps every call's result, which would show up as heap growth here.)
  */
 async function mockSeries(n: number, dir: string): Promise<PollFigures> {
-  const client = new CloudWatchClient({ region: TEST_REGION, credentials: CREDENTIALS });
+  const client = new CloudWatchClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
   const counter = countCalls(client);
   const changed = new Map<number, Date>();
   const base = new Date(Date.now() - 60_000);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { createCloudWatchAdapter } from '../../src/aws/cloudwatch-adapter.js';
 import type { CloudWatchPort } from '../../src/aws/cloudwatch-port.js';
 import { AwsCallError } from '../../src/aws/ecs-port.js';
-import { awsTestEnv, seedAlarms, startMoto, TEST_REGION, type Moto } from '../support/moto.js';
+import { awsTestEnv, type Moto, seedAlarms, startMoto, TEST_CREDENTIALS, TEST_REGION } from '../support/moto.js';
 
 const REGION = TEST_REGION;
 
@@ -97,7 +97,7 @@ describe('CloudWatch adapter against moto', () => {
 });
 
 describe('CloudWatch adapter with a mocked client', () => {
-  const client = new CloudWatchClient({ region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const client = new CloudWatchClient({ region: REGION, credentials: TEST_CREDENTIALS });
   const mock = mockClient(client);
   const cloudwatch = createCloudWatchAdapter({ clientFor: () => client, maxRecords: 50 });
   const at = new Date('2026-03-01T10:00:00Z');

@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createEcsAdapter, imageWithTag, parseTaskDefinitionArn, withImage } from '../../src/aws/ecs-adapter.js';
 import { AwsCallError, type EcsPort } from '../../src/aws/ecs-port.js';
-import { awsTestEnv, seedEcs, seededImage, SEED_TAGS, SIDECAR, startMoto, TEST_REGION, type Moto } from '../support/moto.js';
+import { awsTestEnv, type Moto, SEED_TAGS, seedEcs, seededImage, SIDECAR, startMoto, TEST_CREDENTIALS, TEST_REGION } from '../support/moto.js';
 
 const REGION = TEST_REGION;
 
@@ -182,7 +182,7 @@ describe('ECS adapter against moto', () => {
 
 describe('ECS adapter failures', () => {
   const ref = { cluster: 'prod', service: 'api', region: REGION };
-  const client = new ECSClient({ region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const client = new ECSClient({ region: REGION, credentials: TEST_CREDENTIALS });
   const mock = mockClient(client);
   const ecs = createEcsAdapter({ clientFor: () => client });
 

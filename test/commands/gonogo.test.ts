@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { click, golive, privateReply, query } from '../support/golive-client.js';
-import { awsTestEnv, resetMoto, seedAlarms, startMoto, TEST_REGION, type Moto } from '../support/moto.js';
-import { postSigned } from '../support/sign.js';
-import { PROJECT_ROOT, SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
+import { click, golive, privateReply, query, submitView } from '../support/golive-client.js';
+import { awsTestEnv, type Moto, resetMoto, seedAlarms, startMoto, TEST_CREDENTIALS, TEST_REGION } from '../support/moto.js';
+import { PROJECT_ROOT, startTestApp, type TestApp } from '../support/start-app.js';
 
 const LB = 'app/test-alb/0123';
 const runbookFile = path.join(mkdtempSync(path.join(tmpdir(), 'golive-gonogo-')), 'launch.yml');
@@ -52,7 +51,7 @@ beforeEach(async () => {
     { name: 'Test-Prod-5xx', state: 'OK' },
     { name: 'Other-Alarm', state: 'ALARM' },
   ]);
-  const client = new CloudWatchClient({ region: TEST_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const client = new CloudWatchClient({ region: TEST_REGION, endpoint: moto.endpoint, credentials: TEST_CREDENTIALS });
   await client.send(
     new PutMetricDataCommand({
       Namespace: 'AWS/ApplicationELB',
@@ -66,16 +65,7 @@ afterEach(async () => {
 });
 
 function submitVote(user: string, metadata: string, note: string | null) {
-  const payload = {
-    type: 'view_submission',
-    team: { id: 'T111' },
-    user: { id: user, team_id: 'T111' },
-    api_app_id: 'A0GOLIVE',
-    token: 'x',
-    trigger_id: `${Date.now()}.${Math.random()}`,
-    view: { id: 'V1', type: 'modal', callback_id: 'golive_gonogo_vote', private_metadata: metadata, state: { values: { note: { value: { type: 'plain_text_input', value: note } } } } },
-  };
-  return postSigned(`${t.url}/slack/events`, `payload=${encodeURIComponent(JSON.stringify(payload))}`, SIGNING_SECRET);
+  return submitView(t, user, 'golive_gonogo_vote', metadata, { note: { value: { type: 'plain_text_input', value: note } } });
 }
 
 type Block = { type: string; text?: { text: string }; elements?: { text?: string | { text: string }; action_id?: string; value?: string }[] };

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { golive, privateReply, query } from '../support/golive-client.js';
+import { golive, privateReply, query, submitView } from '../support/golive-client.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 
@@ -220,14 +220,7 @@ describe('/golive incident', () => {
   });
 
   it('asks with a modal when declare, update or resolve come without text', async () => {
-    const { postSigned } = await import('../support/sign.js');
-    const { SIGNING_SECRET } = await import('../support/start-app.js');
-    const submit = (callbackId: string, metadata: string, values: Record<string, unknown>) =>
-      postSigned(
-        `${t.url}/slack/events`,
-        `payload=${encodeURIComponent(JSON.stringify({ type: 'view_submission', team: { id: 'T111' }, user: { id: 'U0DEVOPS', team_id: 'T111' }, api_app_id: 'A0GOLIVE', token: 'x', trigger_id: `${Date.now()}.${Math.random()}`, view: { id: 'V1', type: 'modal', callback_id: callbackId, private_metadata: metadata, state: { values } } }))}`,
-        SIGNING_SECRET,
-      );
+    const submit = (callbackId: string, metadata: string, values: Record<string, unknown>) => submitView(t, 'U0DEVOPS', callbackId, metadata, values);
     await golive(t, 'incident declare', 'U0DEVOPS');
     const opened = await t.slack.waitForCall('views.open');
     expect((opened.args.view as { callback_id: string }).callback_id).toBe('golive_incident_declare');

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { privateReply, query } from '../support/golive-client.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
-import { clockAt, writeTimelineRunbook } from '../support/timeline-fixture.js';
+import { clockAt } from '../support/clock.js';
+import { writeTimelineRunbook } from '../support/timeline-fixture.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {

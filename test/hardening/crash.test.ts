@@ -9,11 +9,12 @@ import { startAppProcess, type AppProcess } from '../support/app-process.js';
 import { startFakePagerDuty } from '../support/fake-pagerduty.js';
 import { startAwsTap, type AwsTap } from '../support/aws-tap.js';
 import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
-import { awsTestEnv, resetMoto, seedEcs, startMoto, type Moto, type SeededEcs } from '../support/moto.js';
+import { awsTestEnv, type Moto, resetMoto, seedEcs, type SeededEcs, startMoto, TEST_CREDENTIALS } from '../support/moto.js';
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fake-slack.js';
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
 import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET } from '../support/start-app.js';
 import { openDatabase } from '../../store/open-database.js';
+import { until } from '../support/golive-client.js';
 
 let slack: FakeSlack;
 let dir: string;
@@ -53,14 +54,6 @@ function query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): 
     return db.prepare(sql).all(...params) as T[];
   } finally {
     db.close();
-  }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -157,7 +150,7 @@ describe('SIGKILL during an approved rollback', () => {
   const rollbackEnv = () => env({ ...awsTestEnv(tap.endpoint), GOLIVE_RUNBOOK: runbook, GOLIVE_TEST_ROLLOUT_POLL_MS: '50' });
 
   async function serviceTaskDef(): Promise<string> {
-    const client = new ECSClient({ endpoint: moto.endpoint, region: 'ap-south-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const client = new ECSClient({ endpoint: moto.endpoint, region: 'ap-south-1', credentials: TEST_CREDENTIALS });
     try {
       const out = await client.send(new DescribeServicesCommand({ cluster: 'GoVisaX-Prod-Cluster', services: ['GoVisaX-Prod-Service'] }));
       return out.services![0]!.taskDefinition!;

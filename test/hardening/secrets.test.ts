@@ -8,6 +8,7 @@ import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerdut
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { postSigned, slashCommandBody } from '../support/sign.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
+import { until } from '../support/golive-client.js';
 
 /** Distinctive values for every secret golive is given: none may show up anywhere but where it is used. */
 const SECRETS = {
@@ -59,14 +60,6 @@ function env(level: string, extra: Record<string, string> = {}): Record<string, 
     GOLIVE_TEST_OUTBOX_POLL_MS: '100',
     ...extra,
   };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Where each secret turned up, if anywhere. */

@@ -6,6 +6,7 @@ import { RoleDirectory } from '../../src/services/resolve-roles.js';
 import type { SlackPort } from '../../src/slack/slack-port.js';
 import { openDatabase } from '../../store/open-database.js';
 import { Store } from '../../store/store.js';
+import { clockAt } from '../support/clock.js';
 
 const parsed = parseRunbook(
   `version: 1
@@ -25,7 +26,7 @@ const runbook = parsed.runbook;
 
 function setup() {
   const store = new Store(openDatabase(':memory:'));
-  const clock = { at: Date.parse('2026-12-01T00:00:00Z'), now: () => new Date(clock.at) };
+  const clock = clockAt('2026-12-01T00:00:00Z');
   const approvals = new ApprovalService(runbook, store, new RoleDirectory(runbook, {} as SlackPort, clock), clock);
   const request = approvals.create({ kind: 'rollback', service: runbook.services[0]!, params: { from: 'f:3', to: 'f:2' }, requester: 'U0A', channel: 'C0OPS', source: 'command' });
   return { store, clock, approvals, request };

@@ -10,6 +10,7 @@ import { SlackGoNoGoNotifier } from '../../src/slack/gonogo-notifier.js';
 import type { SlackPort } from '../../src/slack/slack-port.js';
 import { openDatabase } from '../../store/open-database.js';
 import { Store } from '../../store/store.js';
+import { clockAt } from '../support/clock.js';
 
 const parsed = parseRunbook(
   `version: 1
@@ -64,7 +65,7 @@ const runbook = parsed.runbook;
 
 function setup(world: { alarms?: AlarmState[] | Error; latency?: number[]; errorRate?: number[] } = {}) {
   const store = new Store(openDatabase(':memory:'));
-  const clock = { at: Date.parse('2026-12-03T08:00:00Z'), now: () => new Date(clock.at) };
+  const clock = clockAt('2026-12-03T08:00:00Z');
   const queries: { region: string; query: MetricQuery; start: string; end: string }[] = [];
   const cloudwatch: CloudWatchPort = {
     describeAlarms: async () => {

@@ -11,6 +11,7 @@ import { SlackTimelineNotifier } from '../../src/slack/timeline-notifier.js';
 import type { SlackPort } from '../../src/slack/slack-port.js';
 import { openDatabase } from '../../store/open-database.js';
 import { Store } from '../../store/store.js';
+import { clockAt } from '../support/clock.js';
 
 function runbookWith(t0: string | undefined): Runbook {
   const parsed = parseRunbook(
@@ -45,7 +46,7 @@ function setup(opts: { t0?: string; at: string; dbPath?: string }) {
   if (!opts.dbPath) dirs.push(path.dirname(dbPath));
   const runbook = runbookWith(opts.t0);
   const store = new Store(openDatabase(dbPath));
-  const clock = { at: Date.parse(opts.at), now: () => new Date(clock.at) };
+  const clock = clockAt(opts.at);
   const roles = new RoleDirectory(runbook, {} as SlackPort, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit: () => {} });

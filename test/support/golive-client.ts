@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from './sign.js';
+import { blockActionPayload, blockActionsBody, newTriggerId, postSigned, slashCommandBody } from './sign.js';
 import { SIGNING_SECRET, type TestApp } from './start-app.js';
 
 /** Sends `/golive <text>` as `user` in #ops, signed like Slack; returns the HTTP status and the response_url id. */
@@ -27,6 +27,20 @@ export async function click(t: TestApp, actionId: string, value: string, user: s
   return responseId;
 }
 
+/** Submits a modal as `user`, signed like Slack: `values` is `view.state.values`. Returns the HTTP answer (a `response_action`, or empty). */
+export function submitView(t: TestApp, user: string, callbackId: string, privateMetadata: string, values: Record<string, unknown>): Promise<{ status: number; text: string }> {
+  const payload = {
+    type: 'view_submission',
+    team: { id: 'T111' },
+    user: { id: user, team_id: 'T111' },
+    api_app_id: 'A0GOLIVE',
+    token: 'x',
+    trigger_id: newTriggerId(),
+    view: { id: 'V1', type: 'modal', callback_id: callbackId, private_metadata: privateMetadata, state: { values } },
+  };
+  return postSigned(`${t.url}/slack/events`, blockActionsBody(payload), SIGNING_SECRET);
+}
+
 /** Runs a read-only query against the app's database. */
 export function query<T = unknown>(t: TestApp, sql: string, ...params: unknown[]): T[] {
   const db = new Database(t.dbPath, { readonly: true });
@@ -38,3 +52,12 @@ export function query<T = unknown>(t: TestApp, sql: string, ...params: unknown[]
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` every 25 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}

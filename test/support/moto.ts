@@ -15,7 +15,8 @@ export interface Moto {
 export const TEST_REGION = 'ap-south-1';
 /** The account id moto puts in every ARN. */
 export const TEST_ACCOUNT = '123456789012';
-const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+/** moto's fake credentials. */
+export const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;

@@ -22,9 +22,3 @@ milestones:
   );
   return file;
 }
-
-/** A clock the test moves by setting `at`. */
-export function clockAt(iso: string) {
-  const clock = { at: Date.parse(iso), now: () => new Date(clock.at) };
-  return clock;
-}
