@@ -6,8 +6,6 @@
 //     does: the same adapter and service, which shows the calls per poll golive makes
 //     against real CloudWatch.
 // The SQLite work is real in both (file database, WAL).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand, type DescribeAlarmsCommandInput, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
@@ -143,7 +141,7 @@ const signed = (bytes: number) => `${bytes >= 0 ? '+' : '−'}${mib(Math.abs(byt
 export async function alarmsBench(opts: { moto: string; dir: string; sizes: number[]; log: (s: string) => void }): Promise<string> {
   const rows: string[][] = [];
   const motoClient = new CloudWatchClient({ endpoint: opts.moto, region: TEST_REGION, credentials: TEST_CREDENTIALS });
-  const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-alarms-'));
+  const dir = opts.dir;
   let put = 0;
   try {
     for (const n of opts.sizes) {
@@ -174,7 +172,6 @@ export async function alarmsBench(opts: { moto: string; dir: string; sizes: numb
     }
   } finally {
     motoClient.destroy();
-    rmSync(dir, { recursive: true, force: true });
   }
   return table(
     ['CloudWatch', 'alarms', 'setup', 'DescribeAlarms calls / poll', 'first poll (baseline) ms', 'poll with 1% changed ms', `steady poll median / max ms (${STEADY_POLLS} polls)`, 'heap MiB, first → last steady poll', 'RSS MiB'],

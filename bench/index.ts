@@ -18,7 +18,8 @@ const wants = (name: string) => !only || only.includes(name);
 const log = (s: string) => process.stderr.write(`# ${s}\n`);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-'));
-const moto = await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
+// Rendering alone needs no AWS.
+const moto = only?.every((m) => m === 'render') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
 const started = performance.now();
 const out: string[] = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; ${new Date().toISOString().slice(0, 16)}Z`,
@@ -26,7 +27,7 @@ const out: string[] = [
 try {
   if (wants('latency')) {
     log('measure 1: ack latency');
-    out.push('## 1. Ack latency over HTTP (golive vs ack-only Bolt)', await latencyBench({ moto: moto.endpoint, dir, requests: quick ? 200 : 2000, concurrency: [1, 10, 50], log }));
+    out.push('## 1. Ack latency over HTTP (golive vs ack-only Bolt)', await latencyBench({ moto: moto!.endpoint, dir, requests: quick ? 200 : 2000, concurrency: [1, 10, 50], log }));
   }
   if (wants('render')) {
     log('measure 2: status rendering');
@@ -34,15 +35,15 @@ try {
   }
   if (wants('alarms')) {
     log('measure 3: alarm watching');
-    out.push('## 3. Alarm watching', await alarmsBench({ moto: moto.endpoint, dir, sizes: quick ? [100, 1000] : [100, 1000, 10_000], log }));
+    out.push('## 3. Alarm watching', await alarmsBench({ moto: moto!.endpoint, dir, sizes: quick ? [100, 1000] : [100, 1000, 10_000], log }));
   }
   if (wants('memory')) {
     log('measure 4: start-up and memory');
-    out.push('## 4. Start-up and memory', await memoryBench({ moto: moto.endpoint, dir, requests: quick ? 1000 : 10_000, log }));
+    out.push('## 4. Start-up and memory', await memoryBench({ moto: moto!.endpoint, dir, requests: quick ? 1000 : 10_000, log }));
   }
   out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   console.log(out.join('\n\n'));
 } finally {
-  await moto.stop();
+  await moto?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
