@@ -1,16 +1,10 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand, type CompositeAlarm, type MetricAlarm, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
+import { awsClientConfig, perRegion, sendAws, type AwsClientOptions } from './aws-client.js';
+import type { AwsCall } from './classify-aws-error.js';
 import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricQuery, MetricRef, MetricSeries } from './cloudwatch-port.js';
-import { awsClientConfig, perRegion, type AwsClientOptions } from './ecs-adapter.js';
 
 /** How the real CloudWatch adapter builds its clients. */
-export interface CloudWatchAdapterOptions {
-  /** Overrides the endpoint (otherwise the SDK honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_CLOUDWATCH). */
-  endpoint?: string;
-  /** Attempts per call including retries of throttling and transient errors (default 5). */
-  maxAttempts?: number;
-  /** Milliseconds a single attempt may take before it fails as a timeout (default 10 000). */
-  requestTimeout?: number;
+export interface CloudWatchAdapterOptions extends AwsClientOptions {
   /** Page size for DescribeAlarms (1–100, default 100). */
   maxRecords?: number;
   /** Supplies the client for a region instead of building one (tests pass mocked clients). */
@@ -55,9 +49,8 @@ export async function describeAlarms(
     let nextToken: string | undefined;
     do {
       const token = nextToken;
-      let page;
-      try {
-        page = await client.send(
+      const page = await sendAws(call, () =>
+        client.send(
           new DescribeAlarmsCommand({
             // An empty prefix means every alarm; AWS rejects an empty AlarmNamePrefix.
             AlarmNamePrefix: prefix || undefined,
@@ -65,10 +58,8 @@ export async function describeAlarms(
             MaxRecords: options.maxRecords ?? 100,
             NextToken: token,
           }),
-        );
-      } catch (err) {
-        throw classifyAwsError(err, call);
-      }
+        ),
+      );
       for (const alarm of page.MetricAlarms ?? []) addAlarm(byName, alarm, 'metric');
       for (const alarm of page.CompositeAlarms ?? []) addAlarm(byName, alarm, 'composite');
       nextToken = page.NextToken;
@@ -107,14 +98,10 @@ export async function describeAlarmHistory(client: CloudWatchClient, region: str
   const out: AlarmHistoryItem[] = [];
   let nextToken: string | undefined;
   do {
-    let page;
-    try {
-      page = await client.send(
-        new DescribeAlarmHistoryCommand({ AlarmName: name, HistoryItemType: 'StateUpdate', StartDate: new Date(since), EndDate: new Date(), ScanBy: 'TimestampAscending', MaxRecords: 100, NextToken: nextToken }),
-      );
-    } catch (err) {
-      throw classifyAwsError(err, call);
-    }
+    const token = nextToken;
+    const page = await sendAws(call, () =>
+      client.send(new DescribeAlarmHistoryCommand({ AlarmName: name, HistoryItemType: 'StateUpdate', StartDate: new Date(since), EndDate: new Date(), ScanBy: 'TimestampAscending', MaxRecords: 100, NextToken: token })),
+    );
     for (const item of page.AlarmHistoryItems ?? []) {
       // HistoryData is JSON with oldState/newState, each {stateValue, stateReason}.
       try {
@@ -161,12 +148,8 @@ export async function getMetricData(client: CloudWatchClient, region: string, qu
   const points: { at: string; value: number }[] = [];
   let nextToken: string | undefined;
   do {
-    let page;
-    try {
-      page = await client.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: 'TimestampAscending', NextToken: nextToken }));
-    } catch (err) {
-      throw classifyAwsError(err, call);
-    }
+    const token = nextToken;
+    const page = await sendAws(call, () => client.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: 'TimestampAscending', NextToken: token })));
     for (const r of page.MetricDataResults ?? []) {
       if (r.Id !== RESULT_ID) continue;
       (r.Values ?? []).forEach((v, i) => {

@@ -10,7 +10,8 @@ import {
   type Tag,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
+import { awsClientConfig, perRegion, sendAws as send, type AwsClientOptions } from './aws-client.js';
+import type { AwsCall } from './classify-aws-error.js';
 import {
   AwsCallError,
   type EcsDeployment,
@@ -21,57 +22,17 @@ import {
 } from './ecs-port.js';
 
 /** How the real ECS adapter builds its clients. */
-export interface EcsAdapterOptions {
-  /** Overrides the endpoint (otherwise the SDK honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECS). */
-  endpoint?: string;
-  /** Attempts per call including retries of throttling and transient errors (default 5). */
-  maxAttempts?: number;
-  /** Milliseconds a single attempt may take before it fails as a timeout (default 10 000). */
-  requestTimeout?: number;
+export interface EcsAdapterOptions extends AwsClientOptions {
   /** Supplies the client for a region instead of building one (tests pass mocked clients). */
   clientFor?: (region: string) => ECSClient;
 }
 
-/** Options shared by the ECS and CloudWatch client builders. */
-export interface AwsClientOptions {
-  endpoint?: string;
-  maxAttempts?: number;
-  requestTimeout?: number;
-}
-
-/** Client settings golive uses for every AWS API: bounded retries and timeouts. */
-export function awsClientConfig(region: string, options: AwsClientOptions = {}) {
-  return {
-    region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    maxAttempts: options.maxAttempts ?? 5,
-    retryMode: 'standard',
-    requestHandler: {
-      connectionTimeout: 3_000,
-      requestTimeout: options.requestTimeout ?? 10_000,
-      // Without this the handler only logs a warning when requestTimeout passes.
-      throwOnRequestTimeout: true,
-    },
-  } as const;
-}
 
 /** Builds an ECS client for a region with golive's retry and timeout settings. */
 export function createEcsClient(region: string, options: AwsClientOptions = {}): ECSClient {
   return new ECSClient(awsClientConfig(region, options));
 }
 
-/** Memoises one client per region, made on first use. */
-export function perRegion<C>(make: (region: string) => C): (region: string) => C {
-  const clients = new Map<string, C>();
-  return (region) => {
-    let client = clients.get(region);
-    if (!client) {
-      client = make(region);
-      clients.set(region, client);
-    }
-    return client;
-  };
-}
 
 /** The EcsPort backed by @aws-sdk/client-ecs; one client per region, created on first use. */
 export function createEcsAdapter(options: EcsAdapterOptions = {}): EcsPort {
@@ -223,27 +184,6 @@ export function withImage(taskDefinition: TaskDefinition, container: string, ima
   };
 }
 
-/**
- * Replaces the tag or digest of an image reference with `tag` (a digest such as
- * `sha256:…` is attached with `@`). Registry ports are not mistaken for tags:
- * `localhost:5000/app` + `v2` is `localhost:5000/app:v2`.
- */
-export function imageWithTag(currentImage: string, tag: string): string {
-  const isDigest = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}$/.test(tag);
-  if (!isDigest && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
-    throw new AwsCallError('RegisterTaskDefinition', 'invalid', `"${tag}" is not a valid image tag (letters, digits, "_", "." and "-", at most 128).`);
-  }
-  let repository = currentImage.trim();
-  const at = repository.indexOf('@');
-  if (at >= 0) repository = repository.slice(0, at);
-  const lastSlash = repository.lastIndexOf('/');
-  const colon = repository.indexOf(':', lastSlash + 1);
-  if (colon >= 0) repository = repository.slice(0, colon);
-  if (!repository) {
-    throw new AwsCallError('RegisterTaskDefinition', 'invalid', `"${currentImage}" is not an image reference golive can retag.`);
-  }
-  return `${repository}${isDigest ? '@' : ':'}${tag}`;
-}
 
 function toServiceState(service: Service, ref: ServiceRef): EcsServiceState {
   const events = [...(service.events ?? [])]
@@ -331,10 +271,3 @@ function ecsCall(operation: string, region: string, subject: EcsSubject): AwsCal
   };
 }
 
-async function send<T>(call: AwsCall, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    throw classifyAwsError(err, call);
-  }
-}

@@ -1,6 +1,6 @@
 import type { CloudWatchPort } from '../aws/cloudwatch-port.js';
 import { AwsCallError, type EcsPort, type ServiceRef } from '../aws/ecs-port.js';
-import { imageWithTag } from '../aws/ecs-adapter.js';
+import { IMAGE_TAG, imageWithTag } from '../aws/image-ref.js';
 import type { Clock } from '../clock.js';
 import { GoliveError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -95,7 +95,7 @@ export class DeployService {
   parseTarget(arg: string): DeployTarget {
     const rev = /^:(\d{1,7})$/.exec(arg);
     if (rev) return { kind: 'revision', revision: Number(rev[1]) };
-    if (/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(arg)) return { kind: 'tag', tag: arg };
+    if (IMAGE_TAG.test(arg)) return { kind: 'tag', tag: arg };
     throw new GoliveError('usage', `\`${clean(arg)}\` is neither an image tag (letters, digits, \`_.-\`, at most 128) nor a revision like \`:42\`.`);
   }
 

@@ -14,7 +14,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createEcsAdapter, imageWithTag, parseTaskDefinitionArn, withImage } from '../../src/aws/ecs-adapter.js';
+import { createEcsAdapter, parseTaskDefinitionArn, withImage } from '../../src/aws/ecs-adapter.js';
+import { imageWithTag } from '../../src/aws/image-ref.js';
 import { AwsCallError, type EcsPort } from '../../src/aws/ecs-port.js';
 import { awsTestEnv, type Moto, SEED_TAGS, seedEcs, seededImage, SIDECAR, startMoto, TEST_CREDENTIALS, TEST_REGION } from '../support/moto.js';
 

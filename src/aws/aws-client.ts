@@ -1,0 +1,49 @@
+import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
+
+/** Options shared by the ECS and CloudWatch client builders. */
+export interface AwsClientOptions {
+  /** Overrides the endpoint (otherwise the SDK honours AWS_ENDPOINT_URL and its per-service forms). */
+  endpoint?: string;
+  /** Attempts per call including retries of throttling and transient errors (default 5). */
+  maxAttempts?: number;
+  /** Milliseconds a single attempt may take before it fails as a timeout (default 10 000). */
+  requestTimeout?: number;
+}
+
+/** Client settings golive uses for every AWS API: bounded retries and timeouts. */
+export function awsClientConfig(region: string, options: AwsClientOptions = {}) {
+  return {
+    region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    maxAttempts: options.maxAttempts ?? 5,
+    retryMode: 'standard',
+    requestHandler: {
+      connectionTimeout: 3_000,
+      requestTimeout: options.requestTimeout ?? 10_000,
+      // Without this the handler only logs a warning when requestTimeout passes.
+      throwOnRequestTimeout: true,
+    },
+  } as const;
+}
+
+/** Memoises one client per region, made on first use. */
+export function perRegion<C>(make: (region: string) => C): (region: string) => C {
+  const clients = new Map<string, C>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+}
+
+/** Runs one AWS call, turning whatever it throws into an AwsCallError that says what failed and why. */
+export async function sendAws<T>(call: AwsCall, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw classifyAwsError(err, call);
+  }
+}
