@@ -6,7 +6,8 @@ import { DEFAULT_API_URL, DEFAULT_EVENTS_URL } from './pager/pagerduty-urls.js';
 export interface Config {
   slack: {
     botToken: string;
-    signingSecret: string;
+    /** Verifies HTTP-mode requests; optional in Socket Mode, where Slack's requests arrive over the app token's socket. */
+    signingSecret?: string;
     /** Set: Socket Mode. Unset: HTTP mode (`POST /slack/events`). */
     appToken?: string;
     /** Base URL of the Web API, ending in `/api/`. */
@@ -30,6 +31,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Socket Mode never sees a signed HTTP request from Slack (the push endpoints keep their own secrets), so only HTTP mode needs it. */
+export const SIGNING_SECRET_MISSING = 'SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page; HTTP mode needs it, Socket Mode with SLACK_APP_TOKEN does not)';
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 
@@ -49,7 +53,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const appToken = get('SLACK_APP_TOKEN');
   if (!botToken) problems.push('SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from the Slack app\'s "OAuth & Permissions" page)');
   else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN does not look like a bot token (it should start with "xoxb-")');
-  if (!signingSecret) problems.push('SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page)');
+  if (!signingSecret && !appToken) problems.push(SIGNING_SECRET_MISSING);
   if (appToken && !appToken.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN does not look like an app-level token (it should start with "xapp-"); unset it for HTTP mode');
 
   let apiUrl = get('SLACK_API_URL') ?? 'https://slack.com/api/';
@@ -84,7 +88,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    slack: { botToken: botToken!, signingSecret: signingSecret!, appToken, apiUrl },
+    slack: { botToken: botToken!, signingSecret, appToken, apiUrl },
     port,
     runbookPath: runbookPath!,
     dbPath,

@@ -11,7 +11,7 @@ import type { CloudWatchPort } from './aws/cloudwatch-port.js';
 import { createCloudWatchAdapter } from './aws/cloudwatch-adapter.js';
 import { createEcsAdapter } from './aws/ecs-adapter.js';
 import type { EcsPort } from './aws/ecs-port.js';
-import { ConfigError, type Config } from './config.js';
+import { ConfigError, SIGNING_SECRET_MISSING, type Config } from './config.js';
 import { createSnsVerifier, type SnsVerifier } from './alarms/verify-sns.js';
 import { createAlarmHooks } from './http/alarm-hooks.js';
 import { createPagerDutyAdapter } from './pager/pagerduty-adapter.js';
@@ -106,6 +106,7 @@ export function createApp(options: AppOptions): GoliveApp {
   const store = options.store ?? new Store(openDatabase(config.dbPath));
 
   const socketMode = Boolean(config.slack.appToken);
+  if (!socketMode && !config.slack.signingSecret) throw new ConfigError([SIGNING_SECRET_MISSING]);
   const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
     // Interactive replies should fail fast; posts that must arrive go through the outbox, which retries for longer.
@@ -122,7 +123,7 @@ export function createApp(options: AppOptions): GoliveApp {
         installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
       })
     : new HTTPReceiver({
-        signingSecret: config.slack.signingSecret,
+        signingSecret: config.slack.signingSecret!,
         endpoints: '/slack/events',
         logger: toBoltLogger(logger),
         customRoutes: [

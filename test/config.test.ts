@@ -24,7 +24,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 
 const NOT_SET = {
   bot: 'SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from the Slack app\'s "OAuth & Permissions" page)',
-  signing: 'SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page)',
+  signing: 'SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page; HTTP mode needs it, Socket Mode with SLACK_APP_TOKEN does not)',
   runbook: 'GOLIVE_RUNBOOK is not set (the path of the launch runbook YAML, e.g. runbooks/govisax.yml)',
 };
 
@@ -95,6 +95,15 @@ describe('readConfig', () => {
     expect(err.message).toBe(
       ['golive cannot start; fix the configuration:', `  - ${NOT_SET.bot}`, `  - ${NOT_SET.signing}`, `  - ${NOT_SET.runbook}`].join('\n'),
     );
+  });
+
+  it('does not ask for SLACK_SIGNING_SECRET in Socket Mode (SLACK_APP_TOKEN set)', () => {
+    const config = readConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, GOLIVE_RUNBOOK: 'runbooks/govisax.yml' });
+    expect(config.slack).toStrictEqual({ botToken: BOT_TOKEN, signingSecret: undefined, appToken: APP_TOKEN, apiUrl: 'https://slack.com/api/' });
+  });
+
+  it('still asks for SLACK_SIGNING_SECRET in HTTP mode', () => {
+    expect(configError({ SLACK_BOT_TOKEN: BOT_TOKEN, GOLIVE_RUNBOOK: 'runbooks/govisax.yml' }).problems).toEqual([NOT_SET.signing]);
   });
 
   it('accumulates problems of different kinds in one error', () => {

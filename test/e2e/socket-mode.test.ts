@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 describe('Socket Mode', () => {
-  it('connects with the app token through SLACK_API_URL, acks envelopes and runs commands', async () => {
+  it('connects with the app token through SLACK_API_URL, acks envelopes and runs commands, with no signing secret set', async () => {
     wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     const acks: unknown[] = [];
     const connected = new Promise<WebSocket>((resolve) =>
@@ -27,7 +27,8 @@ describe('Socket Mode', () => {
     const { startFakeSlack } = await import('../support/fake-slack.js');
     const slack = await startFakeSlack({ token: 'xoxb-test-token', appToken: 'xapp-1-test' });
     slack.setSocketModeUrl(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/link`);
-    t = await startTestApp({ slack, env: { SLACK_APP_TOKEN: 'xapp-1-test' } });
+    // Socket Mode needs no SLACK_SIGNING_SECRET: Slack's requests come over the socket, not signed HTTP.
+    t = await startTestApp({ slack, env: { SLACK_APP_TOKEN: 'xapp-1-test', SLACK_SIGNING_SECRET: '' } });
     const ws = await connected;
     expect(slack.callsTo('apps.connections.open')[0]!.token).toBe('xapp-1-test');
 

@@ -31,7 +31,7 @@ describe('start-up', () => {
       [
         'golive cannot start; fix the configuration:',
         '  - SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from the Slack app\'s "OAuth & Permissions" page)',
-        '  - SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page)',
+        '  - SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page; HTTP mode needs it, Socket Mode with SLACK_APP_TOKEN does not)',
         '  - SLACK_API_URL is not an http(s) URL',
         '  - PORT must be a number from 0 to 65535 (got "abc")',
         '  - GOLIVE_RUNBOOK is not set (the path of the launch runbook YAML, e.g. runbooks/govisax.yml)',
