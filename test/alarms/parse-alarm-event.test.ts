@@ -8,7 +8,7 @@ import {
   type AlarmTransition,
 } from '../../src/alarms/parse-alarm-event.js';
 
-const AWS = new URL('../../../shared/fixtures/aws/', import.meta.url);
+const AWS = new URL('../fixtures/aws/', import.meta.url);
 const readText = (path: string) => readFileSync(new URL(path, AWS), 'utf8');
 const readJson = (path: string) => JSON.parse(readText(path)) as Record<string, unknown>;
 const EVENTS = readdirSync(new URL('eventbridge/', AWS))

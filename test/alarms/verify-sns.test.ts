@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseSnsAlarmMessage } from '../../src/alarms/parse-alarm-event.js';
 import { createSnsVerifier, isTrustedCertUrl, snsStringToSign, type SnsMessage } from '../../src/alarms/verify-sns.js';
 
-const AWS = new URL('../../../shared/fixtures/aws/', import.meta.url);
+const AWS = new URL('../fixtures/aws/', import.meta.url);
 const readText = (path: string) => readFileSync(new URL(path, AWS), 'utf8');
 const readJson = (path: string) => JSON.parse(readText(path)) as Record<string, string>;
 

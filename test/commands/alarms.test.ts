@@ -273,7 +273,7 @@ describe('alarm watching', () => {
 
   it('understands every EventBridge sample or refuses it with a reason', async () => {
     await start();
-    const dir = path.join(PROJECT_ROOT, '../shared/fixtures/aws/eventbridge');
+    const dir = path.join(PROJECT_ROOT, 'test/fixtures/aws/eventbridge');
     const answers: Record<string, unknown> = {};
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
       const res = await fetch(`${t.url}/hooks/eventbridge`, { method: 'POST', body: readFileSync(path.join(dir, file), 'utf8'), headers: { 'x-golive-secret': SECRET } });

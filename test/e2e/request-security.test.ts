@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { blockActionPayload, blockActionsBody, postSigned, signSlackRequest, slashCommandBody } from '../support/sign.js';
 import { PROJECT_ROOT, SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
 
-const vector = JSON.parse(readFileSync(path.join(PROJECT_ROOT, '../shared/fixtures/slack/slack_signing_vector.json'), 'utf8')) as {
+const vector = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test/fixtures/slack/slack_signing_vector.json'), 'utf8')) as {
   signing_secret: string;
   timestamp: string;
   body: string;

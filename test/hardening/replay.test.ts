@@ -78,7 +78,7 @@ describe('the same signed request twice', () => {
     pd = await startFakePagerDuty();
     const secret = 'eventbridge-secret-0123456789';
     t = await startTestApp({ runbook: writeAlarmRunbook(), env: { GOLIVE_EVENTBRIDGE_SECRET: secret, PAGERDUTY_ROUTING_KEY: 'R0UT1NGKEY0123456789abcdef012345', PAGERDUTY_EVENTS_URL: pd.url }, appOptions: { alarmPolling: false } });
-    const event = JSON.parse(readFileSync(path.join(PROJECT_ROOT, '../shared/fixtures/aws/eventbridge/metric_alarm_single_metric.json'), 'utf8')) as { detail: { alarmName: string }; region: string };
+    const event = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test/fixtures/aws/eventbridge/metric_alarm_single_metric.json'), 'utf8')) as { detail: { alarmName: string }; region: string };
     event.detail.alarmName = SEED_ALARMS.fiveXx;
     event.region = 'ap-south-1';
     const push = () => fetch(`${t!.url}/hooks/eventbridge`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-golive-secret': secret }, body: JSON.stringify(event) }).then((r) => r.status);

@@ -87,7 +87,7 @@ async function exercise(proc: AppProcess): Promise<void> {
   await cmd('check a', 'not-the-secret');
   await cmd('check a', SECRETS.SLACK_SIGNING_SECRET, Math.floor(Date.now() / 1000) - 3600);
   await cmd('incident declare P1 checkout is down');
-  const event = JSON.parse(readFileSync(path.join(PROJECT_ROOT, '../shared/fixtures/aws/eventbridge/metric_alarm_single_metric.json'), 'utf8')) as { detail: { alarmName: string }; resources: string[]; region: string };
+  const event = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test/fixtures/aws/eventbridge/metric_alarm_single_metric.json'), 'utf8')) as { detail: { alarmName: string }; resources: string[]; region: string };
   event.detail.alarmName = SEED_ALARMS.fiveXx;
   event.resources = [`arn:aws:cloudwatch:ap-south-1:123456789012:alarm:${SEED_ALARMS.fiveXx}`];
   event.region = 'ap-south-1';

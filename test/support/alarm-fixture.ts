@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from './start-app.js';
 
-export const SNS_FIXTURES = path.join(PROJECT_ROOT, '../shared/fixtures/aws/sns-signed');
+export const SNS_FIXTURES = path.join(PROJECT_ROOT, 'test/fixtures/aws/sns-signed');
 
 /** The real signed SNS notifications and the topics they came from. */
 export function signedSnsMessages(): { file: string; text: string; topic: string; certUrl: string }[] {

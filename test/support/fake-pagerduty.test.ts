@@ -3,7 +3,7 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadEnqueueValidator, startFakePagerDuty, type FakePagerDuty } from './fake-pagerduty.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/pagerduty/', import.meta.url);
+const FIXTURES = new URL('../fixtures/pagerduty/', import.meta.url);
 const fixture = async (name: string): Promise<Record<string, unknown>> =>
   JSON.parse(await readFile(new URL(name, FIXTURES), 'utf8')) as Record<string, unknown>;
 

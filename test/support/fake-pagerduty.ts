@@ -8,14 +8,14 @@ import type { AddressInfo } from 'node:net';
  * A local PagerDuty Events API v2 (`POST /v2/enqueue`) for tests.
  *
  * Every body is checked against the request schema of PagerDuty's own OpenAPI
- * spec (`shared/fixtures/pagerduty/events-v2.openapiv3.json`, interpreted by a
+ * spec (`test/fixtures/pagerduty/events-v2.openapiv3.json`, interpreted by a
  * small validator below — no schema library needed) plus the rules PagerDuty
  * documents outside the schema, and answered like PagerDuty: 202
  * `{status:"success", message:"Event processed", dedup_key}` or 400
  * `{status:"invalid event", message:"Event object is invalid", errors:[…]}`.
  */
 
-const SPEC_URL = new URL('../../../shared/fixtures/pagerduty/events-v2.openapiv3.json', import.meta.url);
+const SPEC_URL = new URL('../fixtures/pagerduty/events-v2.openapiv3.json', import.meta.url);
 
 /** PagerDuty's documented limits that its OpenAPI schema does not state. */
 const SUMMARY_MAX = 1024;

@@ -11,7 +11,7 @@ import {
   slashCommandBody,
 } from './sign.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url);
+const FIXTURES = new URL('../fixtures/', import.meta.url);
 
 interface SigningVector {
   signing_secret: string;

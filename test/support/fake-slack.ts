@@ -122,7 +122,7 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-const SPEC_URL = new URL('../../../shared/fixtures/slack-web-api/slack_web_openapi_v2.json', import.meta.url);
+const SPEC_URL = new URL('../fixtures/slack-web-api/slack_web_openapi_v2.json', import.meta.url);
 
 /** Fields Slack accepts as JSON strings inside form bodies. */
 
