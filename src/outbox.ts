@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { SlackCallError, type SlackPort } from './slack/slack-port.js';
+import type { WebApiMethod } from './slack/web-api-methods.js';
 import type { OutboxRow, Store } from '../store/store.js';
 import { PagerError, type PagerEvent, type PagerPort } from './pager/pager-port.js';
 
@@ -107,7 +108,7 @@ export class Outbox {
       try {
         // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
         const result =
-          row.target === 'pagerduty' ? await this.sendPage(row.method, args) : row.method === 'chat.postMessage' ? await this.post(row, args) : await this.slack.call(row.method, args);
+          row.target === 'pagerduty' ? await this.sendPage(row.method, args) : row.method === 'chat.postMessage' ? await this.post(row, args) : await this.slack.call(row.method as WebApiMethod, args);
         const r = (result ?? {}) as Record<string, unknown>;
         this.store.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;

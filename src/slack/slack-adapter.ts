@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { SlackCallError, type SlackMessage, type SlackPort } from './slack-port.js';
+import type { WebApiMethod } from './web-api-methods.js';
 
 function toCallError(method: string, err: unknown): SlackCallError {
   const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; message?: string };
@@ -15,7 +16,7 @@ function toCallError(method: string, err: unknown): SlackCallError {
  * is the same client configured without retries, for {@link SlackPort.callOnce}.
  */
 export function createSlackAdapter(client: WebClient, onceClient?: WebClient): SlackPort {
-  const through = (c: WebClient) => async (method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
+  const through = (c: WebClient) => async (method: WebApiMethod, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     try {
       return (await c.apiCall(method, args)) as unknown as Record<string, unknown>;
     } catch (err) {

@@ -1,3 +1,5 @@
+import type { WebApiMethod } from './web-api-methods.js';
+
 /** A message as golive sends it: fallback text plus optional Block Kit blocks. */
 export interface SlackMessage {
   text: string;
@@ -10,13 +12,13 @@ export interface SlackMessage {
  */
 export interface SlackPort {
   /** Any Web API method; used by the outbox to deliver stored calls. */
-  call(method: string, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+  call(method: WebApiMethod, args: Record<string, unknown>): Promise<Record<string, unknown>>;
   /**
    * Any Web API method, sent once: no retry inside the call. The outbox posts
    * with it, because it retries by itself and first checks whether an earlier
    * try reached Slack; a retry inside the client would post blind. Falls back to `call`.
    */
-  callOnce?(method: string, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+  callOnce?(method: WebApiMethod, args: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Members of a Slack user group (`usergroups.users.list`). */
   usergroupMembers(groupId: string): Promise<string[]>;
   postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<{ channel: string; ts: string }>;
