@@ -34,7 +34,10 @@ export class ConfigError extends Error {
 /** Socket Mode never sees a signed HTTP request from Slack (the push endpoints keep their own secrets), so only HTTP mode needs it. */
 export const SIGNING_SECRET_MISSING = 'SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page; HTTP mode needs it, Socket Mode with SLACK_APP_TOKEN does not)';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The variables whose values must never appear in a log line or a message. */
+export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'PAGERDUTY_ROUTING_KEY', 'PAGERDUTY_API_TOKEN', 'GOLIVE_EVENTBRIDGE_SECRET'] as const;
 
 
 /**

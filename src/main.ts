@@ -1,5 +1,7 @@
-import { ConfigError, readConfig } from './config.js';
+import pino from 'pino';
+import { ConfigError, LOG_LEVELS, readConfig, SECRET_VARIABLES } from './config.js';
 import { createApp } from './create-app.js';
+import { createLogger } from './logger.js';
 import { RunbookError } from './runbook/load-runbook.js';
 import { readSandboxConfig, wantsSandbox } from './sandbox/sandbox-config.js';
 import { sandboxBanner, startSandbox } from './sandbox/start-sandbox.js';
@@ -23,6 +25,14 @@ try {
 } catch (err) {
   // Start-up problems are for the operator: one plain message, no stack trace, never a secret.
   const known = err instanceof ConfigError || err instanceof RunbookError || (err instanceof Error && (err.message.startsWith('Slack refused') || err.message.startsWith('The sandbox cannot')));
-  process.stderr.write(`${known ? (err as Error).message : `golive failed to start: ${(err as Error).stack ?? String(err)}`}\n`);
+  const text = known ? (err as Error).message : `golive failed to start: ${(err as Error).stack ?? String(err)}`;
+  process.stderr.write(`${text}\n`);
+  // The same, as one JSON line among the others, for whatever collects the logs.
+  const [headline, ...details] = text.split('\n');
+  const logLevel = process.env.LOG_LEVEL?.trim();
+  createLogger({ level: logLevel && LOG_LEVELS.includes(logLevel as never) ? logLevel : 'info', secrets: SECRET_VARIABLES.map((name) => process.env[name]), destination: pino.destination({ dest: 1, sync: true }) }).fatal(
+    known ? { problems: details.map((line) => line.replace(/^\s*- /, '')) } : { err },
+    known ? headline! : 'golive failed to start',
+  );
   process.exit(1);
 }

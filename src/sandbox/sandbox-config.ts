@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, type Config } from '../config.js';
+import { ConfigError, LOG_LEVELS, type Config } from '../config.js';
 
 /** How the sandbox runs; read from the environment by {@link readSandboxConfig}. */
 export interface SandboxConfig {
@@ -17,7 +17,6 @@ export interface SandboxConfig {
 
 const YES = new Set(['1', 'true', 'yes', 'on']);
 const NO = new Set(['0', 'false', 'no', 'off']);
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
  * Whether `npm start` should start the sandbox instead of the real bot:

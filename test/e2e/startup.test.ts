@@ -16,6 +16,20 @@ function runMain(env: Record<string, string>) {
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
+/** stdout's lines, each of which must be JSON (one log format). */
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The one fatal line a failed start-up writes to stdout, without its time. */
+function fatalLine(stdout: string): Record<string, unknown> {
+  const lines = jsonLines(stdout);
+  expect(lines).toHaveLength(1);
+  const { time, ...rest } = lines[0]!;
+  expect(typeof time).toBe('number');
+  return rest;
+}
+
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.close();
@@ -38,6 +52,18 @@ describe('start-up', () => {
         '',
       ].join('\n'),
     );
+    expect(fatalLine(res.stdout)).toStrictEqual({
+      level: 60,
+      app: 'golive',
+      msg: 'golive cannot start; fix the configuration:',
+      problems: [
+        'SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from the Slack app\'s "OAuth & Permissions" page)',
+        'SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page; HTTP mode needs it, Socket Mode with SLACK_APP_TOKEN does not)',
+        'SLACK_API_URL is not an http(s) URL',
+        'PORT must be a number from 0 to 65535 (got "abc")',
+        'GOLIVE_RUNBOOK is not set (the path of the launch runbook YAML, e.g. runbooks/govisax.yml)',
+      ],
+    });
   });
 
   it('refuses a malformed runbook with file:line: reason, and never prints a secret', () => {
@@ -54,6 +80,15 @@ describe('start-up', () => {
         '',
       ].join('\n'),
     );
+    expect(fatalLine(res.stdout)).toStrictEqual({
+      level: 60,
+      app: 'golive',
+      msg: 'The runbook is not valid:',
+      problems: [
+        `${file}:4: launch.channel: must be a Slack channel ID such as "C0123ABCD" (not a #name: names change, IDs do not)`,
+        `${file}:11: gates[0].items[0].level: Invalid option: expected one of "blocker"|"warning"|"info"`,
+      ],
+    });
     expect(res.stderr + res.stdout).not.toMatch(/secret-bot-token|super-secret/);
   });
 });
@@ -70,6 +105,7 @@ describe('paging needs a key', () => {
         '',
       ].join('\n'),
     );
+    expect(fatalLine(res.stdout)).toMatchObject({ level: 60, msg: 'golive cannot start; fix the configuration:', problems: [expect.stringMatching(/^PAGERDUTY_ROUTING_KEY is not set, but the runbook pages on-call/)] });
   });
 });
 
