@@ -7,7 +7,8 @@ export default defineConfig({
     hookTimeout: 30000,
     // moto_server and the app bind real ports; a few workers keep the 2-core machine responsive.
     maxWorkers: 2,
-    // The AWS SDK warns once per worker that Node 20 support ends; the project supports Node ≥ 20.19 on purpose.
+    // Tests that build AWS adapters without createApp would get the SDK's own plain-text Node warning in the worker;
+    // golive itself logs it as JSON (createApp → logNodeSupport; test/e2e/node-support.test.ts runs without this).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

@@ -8,6 +8,7 @@ import { openDatabase, schemaVersion } from '../store/open-database.js';
 import { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { CloudWatchPort } from './aws/cloudwatch-port.js';
+import { logNodeSupport } from './aws/aws-client.js';
 import { createCloudWatchAdapter } from './aws/cloudwatch-adapter.js';
 import { createEcsAdapter } from './aws/ecs-adapter.js';
 import type { EcsPort } from './aws/ecs-port.js';
@@ -89,6 +90,8 @@ export function createApp(options: AppOptions): GoliveApp {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.pagerduty.routingKey, config.pagerduty.apiToken, config.eventBridgeSecret] });
+
+  logNodeSupport(logger);
 
   let runbook = options.runbook;
   if (!runbook) {

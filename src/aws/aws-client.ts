@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.js';
 import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
 
 /** Options shared by the ECS and CloudWatch client builders. */
@@ -46,4 +47,29 @@ export async function sendAws<T>(call: AwsCall, run: () => Promise<T>): Promise<
   } catch (err) {
     throw classifyAwsError(err, call);
   }
+}
+
+/** The oldest Node major golive supports, and the oldest the AWS SDK's releases after January 2027 run on. */
+export const OLDEST_SUPPORTED_NODE = 22;
+
+/** What to say about the Node golive runs on: undefined on a supported one. */
+export function nodeSupportWarning(version: string = process.version): string | undefined {
+  const major = Number(/^v?(\d+)\./.exec(version)?.[1]);
+  if (major >= OLDEST_SUPPORTED_NODE) return undefined;
+  return `Node ${version} is not supported (it works, but is past its end of life): use Node 22 or 24 LTS. AWS SDK for JavaScript releases after the first week of January 2027 need Node >= ${OLDEST_SUPPORTED_NODE}.`;
+}
+
+let nodeWarningLogged = false;
+
+/**
+ * The AWS SDK prints its own Node version warning as several plain-text
+ * lines on stderr, in the middle of the JSON logs. Its switch turns that off
+ * before any client exists, and the same fact is logged once, as a JSON line.
+ */
+export function logNodeSupport(logger: Logger): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const warning = nodeSupportWarning();
+  if (!warning || nodeWarningLogged) return;
+  nodeWarningLogged = true;
+  logger.warn({ node: process.version }, warning);
 }

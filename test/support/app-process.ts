@@ -35,7 +35,7 @@ export async function startAppProcess(env: Record<string, string>, opts: { waitF
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: PROJECT_ROOT,
     // PATH and HOME only: nothing of the test runner's environment leaks in except what the test passes.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
