@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
 # golive production image: build with the toolchain, run without it.
+# scripts/check-image.ts builds and starts this image's two stages without a container engine (.ci/run runs it).
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
@@ -11,13 +12,15 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
 COPY store ./store
+# npm run build ends with scripts/copy-sandbox-page.mjs.
+COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
+# No GOLIVE_RUNBOOK default: the bundled runbooks are examples full of placeholder IDs. Mount yours and set it.
 ENV NODE_ENV=production \
     PORT=3000 \
-    GOLIVE_DB=/data/golive.db \
-    GOLIVE_RUNBOOK=/app/runbooks/govisax.yml
+    GOLIVE_DB=/data/golive.db
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

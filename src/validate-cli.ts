@@ -1,9 +1,10 @@
 import { formatProblem, loadRunbookFile } from './runbook/load-runbook.js';
 
-// Usage: npm run validate -- <runbook.yml> [more.yml …]; exits 1 if any file has a problem.
+// Usage: npm run validate -- <runbook.yml> [more.yml …] (built, as in the Docker image:
+// node dist/src/validate-cli.js <runbook.yml> …); exits 1 if any file has a problem.
 const files = process.argv.slice(2);
 if (files.length === 0) {
-  console.error('usage: npm run validate -- <runbook.yml> [more.yml …]');
+  console.error('usage: npm run validate -- <runbook.yml> [more.yml …]\n   or: node dist/src/validate-cli.js <runbook.yml> [more.yml …]');
   process.exit(2);
 }
 let bad = 0;
