@@ -1,17 +1,21 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from './support/start-app.js';
 
 // Built or installed trees, and the published data itself (its SOURCE.txt files name where it came from).
-const SKIP = new Set(['node_modules', '.git', 'dist', 'data', 'coverage', 'test/fixtures']);
+const SKIP = new Set(['node_modules', '.git', 'dist', 'data', 'coverage', 'test/fixtures', '.ci/cache']);
 // A folder beside the clone: what a test reading it would need, and what a fresh clone does not have.
 const OUTSIDE = /\.\.\/shared\b|shared\/fixtures/;
 
+/** The project's files: what git tracks or would track (not what it ignores), else every file outside SKIP. */
 function projectFiles(dir = ''): string[] {
+  const git = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  if (!dir && git.status === 0) return git.stdout.split('\n').filter((f) => f && ![...SKIP].some((s) => f === s || f.startsWith(`${s}/`)) && existsSync(path.join(PROJECT_ROOT, f)));
   return readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true }).flatMap((e) => {
     const rel = path.posix.join(dir, e.name);
-    if (SKIP.has(rel) || e.name.endsWith('.db')) return [];
+    if (SKIP.has(rel) || /\.db(-wal|-shm)?$/.test(e.name)) return [];
     return e.isDirectory() ? projectFiles(rel) : [rel];
   });
 }
