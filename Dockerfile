@@ -10,8 +10,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY commands ./commands
-COPY store ./store
 # npm run build ends with scripts/copy-sandbox-page.mjs.
 COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev

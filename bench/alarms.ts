@@ -9,13 +9,13 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand, type DescribeAlarmsCommandInput, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
-import { createCloudWatchAdapter } from '../src/aws/cloudwatch-adapter.js';
-import { createLogger } from '../src/logger.js';
-import { parseRunbook } from '../src/runbook/load-runbook.js';
-import { AlarmService } from '../src/services/alarms.js';
-import { SlackAlarmNotifier } from '../src/slack/alarm-notifier.js';
-import { openDatabase } from '../store/open-database.js';
-import { Store } from '../store/store.js';
+import { createCloudWatchAdapter } from '../src/platform/aws/cloudwatch-adapter.js';
+import { createLogger } from '../src/platform/logger.js';
+import { parseRunbook } from '../src/platform/runbook/load-runbook.js';
+import { AlarmService } from '../src/alarms/alarm-service.js';
+import { SlackAlarmNotifier } from '../src/alarms/alarm-notifier.js';
+import { openDatabase } from '../src/platform/store/open-database.js';
+import { Store } from '../src/platform/store/store.js';
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/support/moto.js';
 import { forceGc, mib, ms, table } from './support/stats.js';
 

@@ -2,7 +2,7 @@
 // click against the real app over HTTP, next to an ack-only Bolt app (the baseline).
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTION_APPROVE } from '../src/slack/render-changes.js';
+import { ACTION_APPROVE } from '../src/deploys/render-changes.js';
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../test/support/sign.js';
 import { BOT_TOKEN, count, ensureEcs, goliveEnv, SIGNING_SECRET } from './support/env.js';
 import { runLoad, type LoadResult } from './support/load.js';

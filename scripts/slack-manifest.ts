@@ -5,9 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMap, isSeq, parseDocument } from 'yaml';
-import { commandSpecs } from '../commands/index.js';
-import type { CommandSpec } from '../commands/command-spec.js';
-import { WEB_API_METHODS, type WebApiUse } from '../src/slack/web-api-methods.js';
+import { commandSpecs } from '../src/command-specs.js';
+import type { CommandSpec } from '../src/platform/commands/command-spec.js';
+import { WEB_API_METHODS, type WebApiUse } from '../src/platform/slack/web-api-methods.js';
 
 export const MANIFEST_FILE = fileURLToPath(new URL('../manifest.yml', import.meta.url));
 export const README_FILE = fileURLToPath(new URL('../README.md', import.meta.url));

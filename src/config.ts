@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { isHttpUrl } from './is-http-url.js';
-import { DEFAULT_API_URL, DEFAULT_EVENTS_URL } from './pager/pagerduty-urls.js';
+import { isHttpUrl } from './platform/is-http-url.js';
+import { DEFAULT_API_URL, DEFAULT_EVENTS_URL } from './platform/pager/pagerduty-urls.js';
 
 /** Everything golive reads from the environment, read once at start-up. */
 export interface Config {

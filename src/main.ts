@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { ConfigError, LOG_LEVELS, readConfig, SECRET_VARIABLES } from './config.js';
 import { createApp } from './create-app.js';
-import { createLogger } from './logger.js';
-import { RunbookError } from './runbook/load-runbook.js';
+import { createLogger } from './platform/logger.js';
+import { RunbookError } from './platform/runbook/load-runbook.js';
 import { readSandboxConfig, wantsSandbox } from './sandbox/sandbox-config.js';
 import { sandboxBanner, startSandbox } from './sandbox/start-sandbox.js';
 

@@ -1,4 +1,4 @@
-import { formatProblem, loadRunbookFile } from './runbook/load-runbook.js';
+import { formatProblem, loadRunbookFile } from './platform/runbook/load-runbook.js';
 
 // Usage: npm run validate -- <runbook.yml> [more.yml …] (built, as in the Docker image:
 // node dist/src/validate-cli.js <runbook.yml> …); exits 1 if any file has a problem.

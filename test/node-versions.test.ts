@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OLDEST_SUPPORTED_NODE } from '../src/aws/aws-client.js';
+import { OLDEST_SUPPORTED_NODE } from '../src/platform/aws/aws-client.js';
 import { PROJECT_ROOT } from './support/start-app.js';
 
 const read = (file: string) => readFileSync(path.join(PROJECT_ROOT, file), 'utf8');

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { parseRunbook } from '../../src/runbook/load-runbook.js';
-import type { Runbook } from '../../src/runbook/schema.js';
+import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
+import type { Runbook } from '../../src/platform/runbook/schema.js';
 
 /** What a synthetic runbook contains besides its items. */
 export interface SyntheticOptions {

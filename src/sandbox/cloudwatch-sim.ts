@@ -1,5 +1,5 @@
-import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricQuery, MetricSeries } from '../aws/cloudwatch-port.js';
-import type { Runbook } from '../runbook/schema.js';
+import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricQuery, MetricSeries } from '../platform/aws/cloudwatch-port.js';
+import type { Runbook } from '../platform/runbook/schema.js';
 
 type State = AlarmState['state'];
 

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { GoliveError } from '../errors.js';
+import { GoliveError } from '../platform/errors.js';
 import { SANDBOX_TEAM, type SimMessage, type SlackSim } from './slack-sim.js';
 
 type Body = Record<string, unknown>;

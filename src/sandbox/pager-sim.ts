@@ -1,4 +1,4 @@
-import { pagerDedupKey, toEnqueueBody, type PagerEvent, type PagerPort } from '../pager/pager-port.js';
+import { pagerDedupKey, toEnqueueBody, type PagerEvent, type PagerPort } from '../platform/pager/pager-port.js';
 
 /** One event PagerDuty would have received, as the page lists it. */
 export interface PagerSimEvent {

@@ -1,4 +1,4 @@
-import type { Runbook } from '../runbook/schema.js';
+import type { Runbook } from '../platform/runbook/schema.js';
 
 /** A person of the sandbox workspace: a runbook user, or an invented member of a runbook user group. */
 export interface SandboxPerson {

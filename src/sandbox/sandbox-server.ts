@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GoliveError } from '../errors.js';
-import type { Runbook } from '../runbook/schema.js';
+import { GoliveError } from '../platform/errors.js';
+import type { Runbook } from '../platform/runbook/schema.js';
 import type { CloudWatchSim } from './cloudwatch-sim.js';
 import type { EcsSim } from './ecs-sim.js';
 import type { Interactions } from './interactions.js';

@@ -1,4 +1,4 @@
-import type { Db } from '../../store/open-database.js';
+import type { Db } from '../platform/store/open-database.js';
 
 /**
  * The simulated world (Slack messages, ECS revisions, alarms, pages), saved

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeSupportWarning } from '../../src/aws/aws-client.js';
+import { nodeSupportWarning } from '../../src/platform/aws/aws-client.js';
 import { startAppProcess, type AppProcess } from '../support/app-process.js';
 import { until } from '../support/golive-client.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';

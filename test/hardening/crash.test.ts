@@ -13,7 +13,7 @@ import { awsTestEnv, type Moto, resetMoto, seedEcs, type SeededEcs, startMoto, T
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fake-slack.js';
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
 import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET } from '../support/start-app.js';
-import { openDatabase } from '../../store/open-database.js';
+import { openDatabase } from '../../src/platform/store/open-database.js';
 import { until } from '../support/golive-client.js';
 
 let slack: FakeSlack;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEcsAdapter } from '../../src/aws/ecs-adapter.js';
+import { createEcsAdapter } from '../../src/platform/aws/ecs-adapter.js';
 import { writeAlarmRunbook } from '../support/alarm-fixture.js';
 import { startAwsTap, type AwsTap } from '../support/aws-tap.js';
 import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';

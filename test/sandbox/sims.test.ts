@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PagerError } from '../../src/pager/pager-port.js';
-import { loadRunbookFile } from '../../src/runbook/load-runbook.js';
-import type { Runbook } from '../../src/runbook/schema.js';
+import { PagerError } from '../../src/platform/pager/pager-port.js';
+import { loadRunbookFile } from '../../src/platform/runbook/load-runbook.js';
+import type { Runbook } from '../../src/platform/runbook/schema.js';
 import { CloudWatchSim } from '../../src/sandbox/cloudwatch-sim.js';
 import { EcsSim } from '../../src/sandbox/ecs-sim.js';
 import { PagerSim } from '../../src/sandbox/pager-sim.js';
 import { sandboxDirectory } from '../../src/sandbox/people.js';
-import { assessRollout } from '../../src/services/watch-rollout.js';
+import { assessRollout } from '../../src/deploys/watch-rollout.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
 
 function govisax(): Runbook {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadRunbookFile } from '../../src/runbook/load-runbook.js';
+import { loadRunbookFile } from '../../src/platform/runbook/load-runbook.js';
 import { sandboxDirectory } from '../../src/sandbox/people.js';
 import { SANDBOX_BOT, SlackSim } from '../../src/sandbox/slack-sim.js';
 import { PROJECT_ROOT } from '../support/start-app.js';

@@ -9,8 +9,8 @@
 import Database from 'better-sqlite3';
 import { readConfig } from '../../src/config.js';
 import { createApp } from '../../src/create-app.js';
-import { migrate } from '../../store/open-database.js';
-import { migrations } from '../../store/migrations.js';
+import { migrate } from '../../src/platform/store/open-database.js';
+import { migrations } from '../../src/platform/store/migrations.js';
 
 const env = process.env;
 const config = readConfig();

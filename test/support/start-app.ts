@@ -5,8 +5,8 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { readConfig } from '../../src/config.js';
 import { createApp, type AppOptions, type GoliveApp } from '../../src/create-app.js';
-import { createLogger } from '../../src/logger.js';
-import type { Clock } from '../../src/clock.js';
+import { createLogger } from '../../src/platform/logger.js';
+import type { Clock } from '../../src/platform/clock.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,0 +1,83 @@
+import type { Clock } from '../platform/clock.js';
+import { PARENT_CHANNEL, PARENT_TS } from '../platform/outbox/outbox.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { AlarmChange, AlarmNotifier, AlarmRow, AlarmRule } from './alarm-service.js';
+import type { AlarmState } from '../platform/aws/cloudwatch-port.js';
+import type { Store } from '../platform/store/store.js';
+import { renderBaseline, renderFiring, renderFlapping, renderRecovery, renderSettled, renderTransition } from './render-alarms.js';
+import type { SlackMessage } from '../platform/slack/slack-port.js';
+
+/**
+ * Alarm transitions as Slack posts, stored in the outbox inside the
+ * transition's transaction. Thread replies and updates name the firing post
+ * by its outbox row; the outbox fills in its ts once it is delivered.
+ */
+export class SlackAlarmNotifier implements AlarmNotifier {
+  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock }) {}
+
+  private get channel(): string {
+    return this.deps.runbook.launch.channel;
+  }
+
+  private get tz(): string {
+    return this.deps.runbook.launch.timezone;
+  }
+
+  private post(m: SlackMessage): number {
+    return this.deps.store.enqueue('chat.postMessage', { channel: this.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
+  }
+
+  private reply(parent: number, m: SlackMessage): void {
+    this.deps.store.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), { dependsOn: parent });
+  }
+
+  private update(parent: number, m: SlackMessage): void {
+    this.deps.store.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: parent });
+  }
+
+  firing(c: AlarmChange): number {
+    return this.post(renderFiring(c, this.tz));
+  }
+
+  recovered(c: AlarmChange, firingPost: number, firedAt: string): void {
+    this.reply(firingPost, renderRecovery(c, this.tz));
+    const row = { ...c.row, fired_at: firedAt };
+    this.update(firingPost, renderFiring({ ...c, row, reason: this.firingReason(c.name, firedAt) ?? c.reason }, this.tz, { recoveredAt: c.at, firedForMs: c.firedForMs, acknowledgedBy: row.acked_by ?? undefined, acknowledgedAt: row.acked_at ?? undefined }));
+  }
+
+  threaded(c: AlarmChange, post: number | null): number | null {
+    const m = renderTransition(c, this.tz);
+    if (post === null) return this.post(m);
+    this.reply(post, m);
+    return null;
+  }
+
+  flapping(c: AlarmChange, post: number | null, transitions: number, minutes: number): number | null {
+    const m = renderFlapping(c, transitions, minutes);
+    if (post === null) return this.post(m);
+    this.reply(post, m);
+    return null;
+  }
+
+  acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): void {
+    if (row.post_outbox_id === null || !row.fired_at) return;
+    const change: AlarmChange = { name, region: row.region ?? '', to: 'ALARM', at: row.fired_at, reason: this.firingReason(name, row.fired_at) ?? row.reason, rule, row };
+    this.update(row.post_outbox_id, renderFiring(change, this.tz, { acknowledgedBy: userId, acknowledgedAt: row.acked_at ?? undefined }));
+    this.reply(row.post_outbox_id, { text: `👀 <@${userId}> acknowledged this alarm${rule.page ? ' (and the PagerDuty incident)' : ''}.` });
+  }
+
+  settled(row: AlarmRow, minutes: number): void {
+    const m = renderSettled(row.name, row.state_at, minutes, this.tz);
+    if (row.post_outbox_id === null) this.post(m);
+    else this.reply(row.post_outbox_id, m);
+  }
+
+  baseline(alarms: AlarmState[], rules: (name: string) => AlarmRule): void {
+    this.post(renderBaseline(alarms, this.deps.runbook.alarms?.prefixes ?? [], rules));
+  }
+
+  /** The reason CloudWatch gave when the alarm started firing (the row holds the latest). */
+  private firingReason(name: string, firedAt: string): string | undefined {
+    return this.deps.store.prepared("SELECT reason FROM alarm_transition WHERE name = ? AND to_state = 'ALARM' AND at = ?").pluck().get(name, firedAt) as string | undefined;
+  }
+}

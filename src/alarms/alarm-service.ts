@@ -1,0 +1,411 @@
+import type { AlarmTransition } from './parse-alarm-event.js';
+import type { AlarmState, CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
+import type { Clock } from '../platform/clock.js';
+import type { Logger } from '../platform/logger.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { Store } from '../platform/store/store.js';
+
+type State = AlarmState['state'];
+
+/** What the runbook says about one alarm. */
+export interface AlarmRule {
+  severity: 'critical' | 'error' | 'warning' | 'info';
+  page: boolean;
+  incident?: 'P1' | 'P2' | 'P3' | 'P4';
+  description?: string;
+}
+
+/** The stored state of a watched alarm. */
+export interface AlarmRow {
+  name: string;
+  state: State;
+  reason: string;
+  state_at: string;
+  kind: string;
+  region: string | null;
+  seen_at: string;
+  post_outbox_id: number | null;
+  fired_at: string | null;
+  acked_by: string | null;
+  acked_at: string | null;
+  flapping_since: string | null;
+  /** Set while a flapping alarm's page is kept open instead of resolved. */
+  page_held_since: string | null;
+}
+
+/** One transition as the Slack layer renders it. */
+export interface AlarmChange {
+  name: string;
+  region: string;
+  from?: State;
+  to: State;
+  at: string;
+  reason: string;
+  rule: AlarmRule;
+  metric?: AlarmTransition['metric'];
+  /** How long the alarm fired, for a recovery. */
+  firedForMs?: number;
+  /** The alarm state's row after the change. */
+  row: AlarmRow;
+}
+
+/**
+ * The Slack side of alarm transitions. Called inside the transition's
+ * transaction; each method stores outbox rows and returns the id of the
+ * channel post it created, if any.
+ */
+export interface AlarmNotifier {
+  firing(change: AlarmChange): number;
+  recovered(change: AlarmChange, firingPost: number, firedAt: string): void;
+  threaded(change: AlarmChange, post: number | null): number | null;
+  /** Returns the channel post it created when there was no post to thread under. */
+  flapping(change: AlarmChange, post: number | null, transitions: number, minutes: number): number | null;
+  acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): void;
+  /** A flapping alarm stayed OK for the whole window: its held page is resolved. */
+  settled(row: AlarmRow, minutes: number): void;
+  baseline(alarms: AlarmState[], rules: (name: string) => AlarmRule): void;
+}
+
+const BASELINE_KEY = 'alarm_baseline_at';
+const LAST_POLL_KEY = 'alarm_last_poll_at';
+const DEFAULT_RULE: AlarmRule = { severity: 'warning', page: false };
+
+/** Where the runbook's alarms live: `alarms.region`, else AWS_REGION, else the first service's region. */
+export function alarmRegion(runbook: Runbook, defaultRegion: string | undefined): string {
+  return runbook.alarms?.region ?? defaultRegion ?? runbook.services[0]?.region ?? 'us-east-1';
+}
+
+/** A PagerDuty dedup key that stays the same for an alarm across restarts and transitions. */
+function alarmDedupKey(region: string, name: string): string {
+  return `golive/alarm/${region}/${name}`;
+}
+
+/** The AWS console page of an alarm. */
+export function alarmConsoleUrl(region: string, name: string): string {
+  return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(name)}`;
+}
+
+/**
+ * Watches the runbook's alarms: one pipeline for polled and pushed
+ * transitions, each recorded once (push and poll never double-post), with
+ * its Slack posts and PagerDuty events stored in the same transaction.
+ */
+export class AlarmService {
+  private notifier?: AlarmNotifier;
+  private incidentHook?: (need: { name: string; firedAt: string; post: number | null; severity: NonNullable<AlarmRule['incident']>; reason: string }) => void;
+  private pendingIncidents: { name: string; firedAt: string; post: number | null; severity: NonNullable<AlarmRule['incident']>; reason: string }[] = [];
+
+  /** Called after commit for each firing whose rule says `incident:`; the incident service declares it (once per firing). */
+  onIncidentNeeded(hook: NonNullable<AlarmService['incidentHook']>): void {
+    this.incidentHook = hook;
+  }
+
+  constructor(
+    private readonly deps: { runbook: Runbook; store: Store; cloudwatch: CloudWatchPort; clock: Clock; logger: Logger; defaultRegion?: string; afterCommit: () => void },
+  ) {}
+
+  notify(notifier: AlarmNotifier): void {
+    this.notifier = notifier;
+  }
+
+  get configured(): boolean {
+    return this.deps.runbook.alarms !== undefined;
+  }
+
+  region(): string {
+    return alarmRegion(this.deps.runbook, this.deps.defaultRegion);
+  }
+
+  /** Whether an alarm name is under one of the runbook's prefixes. */
+  watches(name: string): boolean {
+    return (this.deps.runbook.alarms?.prefixes ?? []).some((p) => name.startsWith(p));
+  }
+
+  /** The first rule that matches: an exact name, or a prefix ending in `*`. */
+  ruleFor(name: string): AlarmRule {
+    for (const r of this.deps.runbook.alarms?.rules ?? []) {
+      const hit = r.match.endsWith('*') ? name.startsWith(r.match.slice(0, -1)) : name === r.match;
+      if (hit) return { severity: r.severity, page: r.page, incident: r.incident, description: r.description };
+    }
+    return DEFAULT_RULE;
+  }
+
+  private polling?: Promise<{ alarms: number; transitions: number; baseline: boolean }>;
+
+  /** Polls CloudWatch once; a call while a poll is running joins it. The first poll of a fresh database records a baseline and posts one summary. */
+  poll(): Promise<{ alarms: number; transitions: number; baseline: boolean }> {
+    this.polling ??= this.pollOnce().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<{ alarms: number; transitions: number; baseline: boolean }> {
+    const { store, cloudwatch, clock } = this.deps;
+    const alarms = this.deps.runbook.alarms;
+    if (!alarms) return { alarms: 0, transitions: 0, baseline: false };
+    const region = this.region();
+    const current = await cloudwatch.describeAlarms(region, alarms.prefixes);
+    const now = clock.now().toISOString();
+    if (!this.meta(BASELINE_KEY)) {
+      store.transaction(() => {
+        for (const a of current) this.upsertState(a.name, a.state, a.reason, a.updatedAt || now, a.kind, region, now);
+        this.setMeta(BASELINE_KEY, now);
+        this.setMeta(LAST_POLL_KEY, now);
+        this.notifier?.baseline(current, (n) => this.ruleFor(n));
+        // Whatever already fires when watching starts still deserves a page (PagerDuty folds it into an open incident).
+        for (const a of current) if (a.state === 'ALARM' && this.ruleFor(a.name).page) this.enqueueTrigger(a.name, region, a.reason, a.updatedAt || now, undefined, a.metric, now);
+      });
+      this.deps.afterCommit();
+      return { alarms: current.length, transitions: 0, baseline: true };
+    }
+    const transitions: AlarmTransition[] = [];
+    for (const a of current) {
+      const known = this.row(a.name);
+      const at = a.updatedAt || now;
+      if (!known) {
+        // A new alarm after the baseline: its first state counts as a transition only if it is not OK.
+        if (a.state !== 'OK') transitions.push(this.fromPoll(a, undefined, region));
+        else store.transaction(() => this.upsertState(a.name, a.state, a.reason, at, a.kind, region, now));
+      } else if (a.state !== known.state) {
+        transitions.push(this.fromPoll(a, known.state, region));
+      } else if (at > known.state_at) {
+        // Same state, newer timestamp: it left and came back between two polls (ALARM → OK → ALARM).
+        transitions.push(...(await this.missedTransitions(a, known, region)));
+      }
+    }
+    const recorded = this.ingest(transitions);
+    store.transaction(() => {
+      // Alarms deleted in CloudWatch leave the list rather than look firing forever.
+      const seen = new Set(current.map((a) => a.name));
+      for (const row of store.prepared('SELECT name, region, page_held_since FROM alarm_state').all() as Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>[]) {
+        const name = row.name;
+        if (!seen.has(name)) {
+          // A page held open for it would otherwise never be resolved.
+          if (row.page_held_since) this.resolvePage(name, row.region ?? region, now);
+          store.prepared('DELETE FROM alarm_state WHERE name = ?').run(name);
+          this.deps.logger.info({ alarm: name }, 'alarm no longer exists in CloudWatch; no longer watched');
+        }
+      }
+      this.setMeta(LAST_POLL_KEY, now);
+    });
+    this.releaseHeldPages();
+    return { alarms: current.length, transitions: recorded, baseline: false };
+  }
+
+  /** Records transitions (from a poll or a push) in time order; returns how many were new. */
+  ingest(transitions: AlarmTransition[]): number {
+    let recorded = 0;
+    const sorted = [...transitions].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    for (const t of sorted) {
+      if (!this.watches(t.alarmName)) continue;
+      try {
+        if (this.deps.store.transaction(() => this.record(t))) recorded++;
+      } catch (err) {
+        this.pendingIncidents = [];
+        throw err;
+      }
+    }
+    if (recorded > 0) this.deps.afterCommit();
+    const needs = this.pendingIncidents;
+    this.pendingIncidents = [];
+    for (const need of needs) this.incidentHook?.(need);
+    return recorded;
+  }
+
+  /** Acknowledges the alarm's current firing; returns false if it is not firing or already acknowledged. */
+  acknowledge(name: string, userId: string): { ok: true } | { ok: false; row?: AlarmRow } {
+    const { store, clock } = this.deps;
+    const at = clock.now().toISOString();
+    const result = store.transaction(() => {
+      const row = this.row(name);
+      if (!row || row.state !== 'ALARM' || row.acked_by) return { ok: false as const, row };
+      store.prepared('UPDATE alarm_state SET acked_by = ?, acked_at = ? WHERE name = ?').run(userId, at, name);
+      store.audit({ actor: userId, action: 'alarm.acknowledge', target: name, detail: { fired_at: row.fired_at }, source: 'button', channel: this.deps.runbook.launch.channel }, at);
+      const rule = this.ruleFor(name);
+      if (rule.page) store.enqueue('acknowledge', { dedupKey: alarmDedupKey(row.region ?? this.region(), name) }, at, { target: 'pagerduty' });
+      this.notifier?.acknowledged(name, userId, rule, this.row(name)!);
+      return { ok: true as const };
+    });
+    if (result.ok) this.deps.afterCommit();
+    return result;
+  }
+
+  /** Every watched alarm, firing first, then no data, then OK; by name within each. */
+  list(): AlarmRow[] {
+    const order: Record<string, number> = { ALARM: 0, INSUFFICIENT_DATA: 1, OK: 2 };
+    return (this.deps.store.prepared('SELECT * FROM alarm_state ORDER BY name').all() as AlarmRow[]).sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
+  }
+
+  row(name: string): AlarmRow | undefined {
+    return this.deps.store.prepared('SELECT * FROM alarm_state WHERE name = ?').get(name) as AlarmRow | undefined;
+  }
+
+  /** When the last poll that reached CloudWatch finished. */
+  lastPollAt(): string | undefined {
+    return this.meta(LAST_POLL_KEY);
+  }
+
+  private fromPoll(a: AlarmState, from: State | undefined, region: string): AlarmTransition {
+    return { alarmName: a.name, region, from, to: a.state, reason: a.reason, at: a.updatedAt || this.deps.clock.now().toISOString(), kind: a.kind, metric: a.metric, source: 'poll' };
+  }
+
+  private async missedTransitions(a: AlarmState, known: AlarmRow, region: string): Promise<AlarmTransition[]> {
+    try {
+      const items = await this.deps.cloudwatch.describeAlarmHistory(region, a.name, known.state_at);
+      const missed = items.filter((i) => i.at > known.state_at).map((i): AlarmTransition => ({ alarmName: a.name, region, from: i.from, to: i.to, reason: i.reason, at: i.at, kind: a.kind, metric: a.metric, source: 'poll' }));
+      if (missed.length > 0) return missed;
+    } catch (err) {
+      // Not every CloudWatch implementation has DescribeAlarmHistory (moto does not); the state is still right.
+      this.deps.logger.debug({ err, alarm: a.name }, 'alarm history unavailable');
+    }
+    this.deps.store.transaction(() => this.upsertState(a.name, a.state, a.reason, a.updatedAt, a.kind, region, this.deps.clock.now().toISOString()));
+    return [];
+  }
+
+  /** One transition, inside its transaction. Returns false if it was already recorded or is older than what we know. */
+  private record(t: AlarmTransition): boolean {
+    const { store, clock } = this.deps;
+    const now = clock.now().toISOString();
+    const at = normaliseTime(t.at, now);
+    const known = this.row(t.alarmName);
+    if (known && at <= known.state_at && t.to === known.state) return false;
+    const inserted = store
+      .prepared('INSERT OR IGNORE INTO alarm_transition (name, from_state, to_state, at, reason, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(t.alarmName, t.from ?? known?.state ?? null, t.to, at, t.reason, t.source, now).changes;
+    if (inserted === 0) return false;
+    // A late push about something older than the state we hold is history, not news.
+    if (known && at < known.state_at) return true;
+
+    const region = t.region ?? known?.region ?? this.region();
+    const rule = this.ruleFor(t.alarmName);
+    const from = known?.state ?? t.from;
+    this.upsertState(t.alarmName, t.to, t.reason, at, t.kind, region, now);
+    store.audit({ actor: 'cloudwatch', action: 'alarm.transition', target: t.alarmName, detail: { from: from ?? null, to: t.to, at, source: t.source }, source: 'system', channel: this.deps.runbook.launch.channel }, now);
+
+    const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
+    const windowStart = new Date(Date.parse(at) - flap.minutes * 60_000).toISOString();
+    const recent = store.prepared('SELECT COUNT(*) FROM alarm_transition WHERE name = ? AND at > ? AND at <= ?').pluck().get(t.alarmName, windowStart, at) as number;
+    const wasFlapping = Boolean(known?.flapping_since);
+    const flapping = recent > flap.transitions;
+    store.prepared('UPDATE alarm_state SET flapping_since = ? WHERE name = ?').run(flapping ? (known?.flapping_since ?? at) : null, t.alarmName);
+
+    const row = () => this.row(t.alarmName)!;
+    const change = (): AlarmChange => ({ name: t.alarmName, region, from, to: t.to, at, reason: t.reason, rule, metric: t.metric, row: row() });
+    const post = known?.post_outbox_id ?? null;
+
+    if (flapping) {
+      let parent = post;
+      if (!wasFlapping) {
+        // Without a firing post to thread under, the flapping notice becomes the thread.
+        const notice = this.notifier?.flapping(change(), post, recent, flap.minutes) ?? null;
+        if (parent === null && notice !== null) {
+          parent = notice;
+          store.prepared('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(notice, t.alarmName);
+        }
+      }
+      this.notifier?.threaded(change(), parent);
+    } else if (t.to === 'ALARM') {
+      store.prepared('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?').run(at, t.alarmName);
+      const postId = this.notifier?.firing(change()) ?? null;
+      store.prepared('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(postId, t.alarmName);
+      if (rule.incident) this.pendingIncidents.push({ name: t.alarmName, firedAt: at, post: postId, severity: rule.incident, reason: t.reason });
+    } else if (t.to === 'OK' && from === 'ALARM' && post !== null && known?.fired_at) {
+      const c = change();
+      c.firedForMs = Date.parse(at) - Date.parse(known.fired_at);
+      this.notifier?.recovered(c, post, known.fired_at);
+    } else {
+      this.notifier?.threaded(change(), from === 'ALARM' ? post : null);
+    }
+
+    // Pages follow ALARM and OK only: losing data (INSUFFICIENT_DATA) is not a recovery.
+    if (rule.page && t.to === 'ALARM') {
+      this.enqueueTrigger(t.alarmName, region, t.reason, at, from, t.metric, now);
+      store.prepared('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(t.alarmName);
+    }
+    if (rule.page && t.to === 'OK' && from !== 'OK') {
+      // While it flaps, resolving and re-triggering would page on-call once per flap: the page stays open until it settles.
+      if (flapping) store.prepared('UPDATE alarm_state SET page_held_since = COALESCE(page_held_since, ?) WHERE name = ?').run(at, t.alarmName);
+      else this.resolvePage(t.alarmName, region, now);
+    }
+    return true;
+  }
+
+  private resolvePage(name: string, region: string, now: string): void {
+    this.deps.store.enqueue('resolve', { dedupKey: alarmDedupKey(region, name) }, now, { target: 'pagerduty' });
+    this.deps.store.prepared('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(name);
+  }
+
+  /**
+   * Resolves the held page of every flapping alarm that has stayed OK for the
+   * whole flapping window, and ends its flapping. Runs after each poll and on
+   * the 30-second sweep; returns how many it settled.
+   */
+  releaseHeldPages(): number {
+    const { store, clock } = this.deps;
+    const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
+    const now = clock.now().toISOString();
+    const quietSince = new Date(clock.now().getTime() - flap.minutes * 60_000).toISOString();
+    const settled = store.prepared("SELECT * FROM alarm_state WHERE page_held_since IS NOT NULL AND state = 'OK' AND state_at <= ?").all(quietSince) as AlarmRow[];
+    for (const row of settled) {
+      store.transaction(() => {
+        const fresh = this.row(row.name);
+        if (!fresh?.page_held_since || fresh.state !== 'OK') return;
+        this.resolvePage(row.name, row.region ?? this.region(), now);
+        store.prepared('UPDATE alarm_state SET flapping_since = NULL WHERE name = ?').run(row.name);
+        store.audit({ actor: 'golive', action: 'alarm.settled', target: row.name, detail: { ok_since: row.state_at, held_since: row.page_held_since }, source: 'system' }, now);
+        this.notifier?.settled(this.row(row.name)!, flap.minutes);
+      });
+    }
+    if (settled.length > 0) this.deps.afterCommit();
+    return settled.length;
+  }
+
+  private enqueueTrigger(name: string, region: string, reason: string, at: string, from: State | undefined, metric: AlarmTransition['metric'], now: string): void {
+    const rule = this.ruleFor(name);
+    this.deps.store.enqueue(
+      'trigger',
+      {
+        dedupKey: alarmDedupKey(region, name),
+        summary: `${name} is in ALARM: ${reason}`.slice(0, 1024),
+        source: this.deps.runbook.pagerduty?.source ?? 'golive',
+        severity: rule.severity,
+        component: this.deps.runbook.pagerduty?.component,
+        group: this.deps.runbook.pagerduty?.group,
+        class: 'cloudwatch-alarm',
+        timestamp: normaliseTime(at, now),
+        customDetails: { alarm: name, region, from: from ?? null, reason, metric: metric ?? null, launch: this.deps.runbook.launch.name },
+        links: [{ href: alarmConsoleUrl(region, name), text: 'CloudWatch alarm' }],
+      },
+      now,
+      { target: 'pagerduty' },
+    );
+  }
+
+  private upsertState(name: string, state: State, reason: string, stateAt: string, kind: string, region: string, seenAt: string): void {
+    this.deps.store
+      .prepared(
+        `INSERT INTO alarm_state (name, state, reason, state_at, kind, region, seen_at) VALUES (@name, @state, @reason, @stateAt, @kind, @region, @seenAt)
+         ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason, state_at = excluded.state_at, kind = excluded.kind,
+           region = excluded.region, seen_at = excluded.seen_at
+         -- A poll that read CloudWatch before a push arrived must not write the older state back.
+         WHERE excluded.state_at >= alarm_state.state_at`,
+      )
+      .run({ name, state, reason, stateAt: normaliseTime(stateAt, seenAt), kind, region, seenAt });
+  }
+
+  private meta(key: string): string | undefined {
+    return this.deps.store.prepared('SELECT value FROM watcher_meta WHERE key = ?').pluck().get(key) as string | undefined;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.deps.store.prepared('INSERT OR REPLACE INTO watcher_meta (key, value) VALUES (?, ?)').run(key, value);
+  }
+}
+
+/** CloudWatch writes times as `2019-10-02T17:04:40.985+0000` in events and as Dates in the API; one form makes them comparable. */
+function normaliseTime(at: string, fallback: string): string {
+  const fixed = at.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  const ms = Date.parse(fixed);
+  return Number.isNaN(ms) ? fallback : new Date(ms).toISOString();
+}

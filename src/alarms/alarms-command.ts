@@ -1,0 +1,20 @@
+import { renderAlarmList } from './render-alarms.js';
+import { renderNotice } from '../platform/slack/blocks.js';
+import type { CommandSpec } from '../platform/commands/command-spec.js';
+
+export const alarms: CommandSpec = {
+  name: 'alarms',
+  usage: 'alarms',
+  description: 'Current state of every watched CloudWatch alarm, firing first, and any page or post that could not be delivered. Shown only to you.',
+  sideEffects: false,
+  who: 'anyone',
+  minArgs: 0,
+  maxArgs: 0,
+  async run(ctx) {
+    const { alarms: service, store, runbook } = ctx.services;
+    if (!service.configured) {
+      return ctx.respond(renderNotice('This runbook watches no alarms.', 'Add an `alarms:` section with `prefixes` to the runbook.'));
+    }
+    await ctx.respond(renderAlarmList(service.list(), (n) => service.ruleFor(n), runbook.launch.timezone, store.failedOutbox(5), service.lastPollAt()));
+  },
+};

@@ -1,0 +1,134 @@
+import { alarmConsoleUrl, type AlarmChange, type AlarmRow, type AlarmRule } from './alarm-service.js';
+import type { AlarmState } from '../platform/aws/cloudwatch-port.js';
+import { clip, escapeText } from '../platform/escape.js';
+import { context, section } from '../platform/slack/blocks.js';
+import { formatTime } from '../platform/format-time.js';
+import type { SlackMessage } from '../platform/slack/slack-port.js';
+
+/* Block Kit for alarm posts, their threads and /golive alarms. */
+
+export const ACTION_ALARM_ACK = 'golive_alarm_ack';
+export const ACTION_ALARM_DECLARE = 'golive_alarm_declare';
+
+type Block = Record<string, unknown>;
+
+const STATE_EMOJI: Record<AlarmState['state'], string> = { ALARM: '🔴', OK: '✅', INSUFFICIENT_DATA: '⚪' };
+const STATE_WORD: Record<AlarmState['state'], string> = { ALARM: 'ALARM', OK: 'OK', INSUFFICIENT_DATA: 'INSUFFICIENT DATA' };
+
+const COMPARISON: Record<string, string> = {
+  GreaterThanThreshold: '>',
+  GreaterThanOrEqualToThreshold: '≥',
+  LessThanThreshold: '<',
+  LessThanOrEqualToThreshold: '≤',
+};
+
+function ruleLine(rule: AlarmRule): string {
+  return `severity *${rule.severity}*${rule.page ? ' · pages on-call' : ''}`;
+}
+
+function metricLine(m: AlarmChange['metric']): string | undefined {
+  if (!m?.name) return undefined;
+  const cmp = m.comparison ? (COMPARISON[m.comparison] ?? m.comparison) : undefined;
+  const parts = [m.namespace, m.name, m.statistic, m.period ? `${m.period}s` : undefined].filter(Boolean).join(' ');
+  return `Metric: ${parts}${cmp !== undefined && m.threshold !== undefined ? ` ${cmp} ${m.threshold}` : ''}`;
+}
+
+/** Minutes or hours, whichever reads better. */
+export function formatDuration(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  if (min < 1) return 'under a minute';
+  if (min < 90) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return `${h} h ${min % 60} min`;
+}
+
+/** The channel post for an alarm that started firing, with Acknowledge and Declare incident. */
+export function renderFiring(c: AlarmChange, timezone: string, state: { acknowledgedBy?: string; acknowledgedAt?: string; recoveredAt?: string; firedForMs?: number } = {}): SlackMessage {
+  const name = escapeText(c.name);
+  const lines = [
+    state.recoveredAt
+      ? `✅ ~ALARM~ → *OK* \`${name}\` · recovered after ${formatDuration(state.firedForMs ?? 0)}`
+      : `${STATE_EMOJI.ALARM} *ALARM* \`${name}\` · ${ruleLine(c.rule)}`,
+    `Reason: ${escapeText(clip(c.reason || 'not given', 600))}`,
+  ];
+  if (c.rule.description) lines.push(escapeText(c.rule.description));
+  const metric = metricLine(c.metric);
+  if (metric) lines.push(escapeText(metric));
+  lines.push(`Since ${formatTime(c.row.fired_at ?? c.at, timezone)}${state.recoveredAt ? ` · OK at ${formatTime(state.recoveredAt, timezone)}` : ''} · <${alarmConsoleUrl(c.region, c.name)}|Open in the AWS console>`);
+  const blocks: Block[] = [section(lines.join('\n'))];
+  if (state.acknowledgedBy) blocks.push(context(`👀 Acknowledged by <@${state.acknowledgedBy}>${state.acknowledgedAt ? ` at ${formatTime(state.acknowledgedAt, timezone)}` : ''}`));
+  if (!state.recoveredAt) {
+    const elements: Block[] = [];
+    if (!state.acknowledgedBy) elements.push({ type: 'button', text: { type: 'plain_text', text: 'Acknowledge' }, action_id: ACTION_ALARM_ACK, value: clip(c.name, 2000), style: 'primary' });
+    elements.push({ type: 'button', text: { type: 'plain_text', text: 'Declare incident' }, action_id: ACTION_ALARM_DECLARE, value: clip(c.name, 2000), style: 'danger' });
+    blocks.push({ type: 'actions', block_id: `golive_alarm_${c.row.fired_at ?? c.at}`.slice(0, 255), elements });
+  }
+  const text = state.recoveredAt ? `✅ ${escapeText(c.name)} recovered after ${formatDuration(state.firedForMs ?? 0)}` : `🔴 ALARM ${escapeText(c.name)} (${c.rule.severity}): ${escapeText(clip(c.reason, 300))}`;
+  return { text, blocks };
+}
+
+/** A transition posted in a thread (or the channel when there is no firing post). */
+export function renderTransition(c: AlarmChange, timezone: string): SlackMessage {
+  const text = `${STATE_EMOJI[c.to]} \`${escapeText(c.name)}\` ${c.from ? `${STATE_WORD[c.from]} → ` : ''}*${STATE_WORD[c.to]}* at ${formatTime(c.at, timezone)}: ${escapeText(clip(c.reason || 'no reason given', 600))}`;
+  return { text, blocks: [section(text)] };
+}
+
+/** The recovery line threaded under the alarm's post. */
+export function renderRecovery(c: AlarmChange, timezone: string): SlackMessage {
+  const text = `✅ \`${escapeText(c.name)}\` is OK again at ${formatTime(c.at, timezone)}, after firing for ${formatDuration(c.firedForMs ?? 0)}: ${escapeText(clip(c.reason || 'no reason given', 600))}`;
+  return { text, blocks: [section(text)] };
+}
+
+export function renderFlapping(c: AlarmChange, transitions: number, minutes: number): SlackMessage {
+  const text = `🔁 \`${escapeText(c.name)}\` is flapping: ${transitions} state changes in ${minutes} min. Further changes go in this thread only until it settles.${c.rule.page ? ` Its PagerDuty page stays open (not resolved and re-triggered per flap) until it has been OK for ${minutes} min.` : ''}`;
+  return { text, blocks: [section(text)] };
+}
+
+export function renderSettled(name: string, okSince: string, minutes: number, timezone: string): SlackMessage {
+  const text = `🟢 \`${escapeText(name)}\` has stayed OK since ${formatTime(okSince, timezone)} (${minutes} min): it has stopped flapping, and its page is resolved.`;
+  return { text, blocks: [section(text)] };
+}
+
+/** The one summary the first poll posts, instead of a post per alarm. */
+export function renderBaseline(alarms: AlarmState[], prefixes: string[], rules: (name: string) => AlarmRule): SlackMessage {
+  const firing = alarms.filter((a) => a.state === 'ALARM');
+  const noData = alarms.filter((a) => a.state === 'INSUFFICIENT_DATA');
+  const head = `👀 Watching ${alarms.length} alarm${alarms.length === 1 ? '' : 's'} under ${prefixes.map((p) => `\`${escapeText(p)}\``).join(', ')}. ${firing.length === 0 ? 'Nothing is firing.' : `${firing.length} firing now:`}`;
+  const lines = [head, ...firing.slice(0, 40).map((a) => `🔴 \`${escapeText(a.name)}\` (${rules(a.name).severity}): ${escapeText(clip(a.reason, 200))}`)];
+  if (firing.length > 40) lines.push(`…and ${firing.length - 40} more (see \`/golive alarms\`)`);
+  if (noData.length > 0) lines.push(`⚪ ${noData.length} without data yet.`);
+  return { text: lines.join('\n'), blocks: sectionsOf(lines) };
+}
+
+/** Lines packed into as few sections as Slack's 3000-character limit allows. */
+function sectionsOf(lines: string[]): Block[] {
+  const blocks: Block[] = [];
+  let cur = '';
+  for (const l of lines) {
+    if (cur && cur.length + l.length + 1 > 2900) {
+      blocks.push(section(cur));
+      cur = l;
+    } else cur = cur ? `${cur}\n${l}` : l;
+  }
+  if (cur) blocks.push(section(cur));
+  return blocks.slice(0, 50);
+}
+
+/** `/golive alarms`: every watched alarm, firing first, and deliveries that failed for good. */
+export function renderAlarmList(rows: AlarmRow[], rules: (name: string) => AlarmRule, timezone: string, failed: { method: string; target: string; last_error: string | null; failed_at: string }[], polledAt?: string): SlackMessage {
+  if (rows.length === 0) return { text: 'No alarms are watched yet: the first poll has not run, or nothing matches the runbook’s prefixes.' };
+  const lines = rows.slice(0, 150).map((r) => {
+    const rule = rules(r.name);
+    const extra = [r.state === 'ALARM' && r.acked_by ? `acknowledged by <@${r.acked_by}>` : undefined, r.flapping_since ? 'flapping' : undefined].filter(Boolean).join(', ');
+    return `${STATE_EMOJI[r.state as AlarmState['state']] ?? '•'} \`${escapeText(r.name)}\` ${STATE_WORD[r.state as AlarmState['state']] ?? r.state} since ${formatTime(r.state_at, timezone)} · ${rule.severity}${rule.page ? ', pages' : ''}${extra ? ` · ${extra}` : ''}`;
+  });
+  if (rows.length > 150) lines.push(`…and ${rows.length - 150} more.`);
+  const firing = rows.filter((r) => r.state === 'ALARM').length;
+  const title = `*Alarms — ${firing} firing of ${rows.length} watched*${polledAt ? ` (last poll ${formatTime(polledAt, timezone)})` : ' (no successful poll yet)'}`;
+  const out = [title, ...lines];
+  if (failed.length > 0) {
+    out.push('', '*Deliveries that failed for good:*');
+    for (const f of failed) out.push(`❌ ${f.target === 'pagerduty' ? `PagerDuty ${f.method}` : `Slack ${f.method}`} at ${formatTime(f.failed_at, timezone)}: ${escapeText(f.last_error ?? 'unknown error')}`);
+  }
+  return { text: out.join('\n'), blocks: sectionsOf(out) };
+}

@@ -1,0 +1,21 @@
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { ChecklistEvent, ChecklistService } from './checklist-service.js';
+import type { Clock } from '../platform/clock.js';
+import type { Store } from '../platform/store/store.js';
+import { renderChecklistEvent, verdictText } from './render-status.js';
+
+/**
+ * Turns each checklist change into a post in the launch channel, stored in
+ * the outbox inside the change's own transaction: if Slack is down the post
+ * waits; if the change rolls back, so does the post.
+ */
+export function announceChecklistChanges(deps: { runbook: Runbook; store: Store; checklist: ChecklistService; clock: Clock; afterCommit: () => void }): void {
+  const { runbook, store, checklist, clock } = deps;
+  checklist.onChange((event: ChecklistEvent) => {
+    const snapshot = checklist.snapshot();
+    const gate = snapshot.gates.find((g) => g.gate.id === event.gate.id)!;
+    const message = renderChecklistEvent(event, gate, verdictText(snapshot, (r) => checklist.roleLabel(r)), (r) => checklist.roleLabel(r));
+    store.enqueue('chat.postMessage', { channel: runbook.launch.channel, text: message.text, blocks: message.blocks, unfurl_links: false }, clock.now().toISOString());
+    deps.afterCommit();
+  });
+}

@@ -1,0 +1,265 @@
+import type { Clock } from '../platform/clock.js';
+import { GoliveError } from '../platform/errors.js';
+import type { Gate, Item, ItemLevel, Runbook } from '../platform/runbook/schema.js';
+import type { AuditSource, ItemStateRow, SignoffRow, Store } from '../platform/store/store.js';
+import { escapeAll } from '../platform/escape.js';
+import { closestNames } from '../platform/suggest.js';
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+
+/** Who did something, and from where. */
+export interface Actor {
+  userId: string;
+  source: AuditSource;
+  channel?: string | null;
+}
+
+/** A checklist change, emitted inside the transaction that makes it. */
+export type ChecklistEvent =
+  | { type: 'item_checked'; item: Item; gate: Gate; by: string; at: string; note: string | null }
+  | { type: 'item_unchecked'; item: Item; gate: Gate; by: string; at: string; reason: string | null; revokedSignoffs: SignoffRow[] }
+  | { type: 'gate_signed'; gate: Gate; roles: string[]; by: string; at: string; complete: boolean };
+
+/**
+ * Receives checklist events synchronously inside the change's transaction, so
+ * whatever it stores (e.g. the channel announcement in the outbox) commits or
+ * rolls back with the change itself.
+ */
+export type ChecklistListener = (event: ChecklistEvent) => void;
+
+/** One item and its current state. */
+export interface ItemStatus {
+  item: Item;
+  gate: Gate;
+  done: boolean;
+  /** Who last changed it, when, and the note/reason given. */
+  changedBy?: string;
+  changedAt?: string;
+  note?: string | null;
+}
+
+/** One gate with its items and sign-offs. */
+export interface GateStatus {
+  gate: Gate;
+  items: ItemStatus[];
+  done: number;
+  total: number;
+  openBlockers: number;
+  signoffs: SignoffRow[];
+  missingSignoffs: string[];
+}
+
+/** The overall verdict line. */
+export type Verdict =
+  | { kind: 'blocked'; openBlockers: number }
+  | { kind: 'awaiting_signoff'; missing: { gate: string; roles: string[] }[] }
+  | { kind: 'ready' };
+
+/** Everything `/golive status` shows about the checklist. */
+export interface ChecklistSnapshot {
+  launchName: string;
+  gates: GateStatus[];
+  open: Record<ItemLevel, ItemStatus[]>;
+  verdict: Verdict;
+}
+
+/** Result of a check/uncheck: whether anything changed, and the state afterwards. */
+export interface ItemChange {
+  changed: boolean;
+  status: ItemStatus;
+  revokedSignoffs: SignoffRow[];
+}
+
+/** Result of a gate sign-off. */
+export interface SignoffResult {
+  gate: Gate;
+  signedRoles: string[];
+  alreadySigned: SignoffRow[];
+  missingRoles: string[];
+}
+
+const LEVEL_ORDER: ItemLevel[] = ['blocker', 'warning', 'info'];
+
+/** The launch checklist: items, sign-offs, and the verdict they add up to. */
+export class ChecklistService {
+  private readonly items = new Map<string, { item: Item; gate: Gate }>();
+  private readonly listeners: ChecklistListener[] = [];
+
+  constructor(
+    private readonly runbook: Runbook,
+    private readonly store: Store,
+    private readonly roles: RoleDirectory,
+    private readonly clock: Clock,
+  ) {
+    for (const gate of runbook.gates) for (const item of gate.items) this.items.set(item.id, { item, gate });
+  }
+
+  onChange(listener: ChecklistListener): void {
+    this.listeners.push(listener);
+  }
+
+  itemIds(): string[] {
+    return [...this.items.keys()];
+  }
+
+  gateIds(): string[] {
+    return this.runbook.gates.map((g) => g.id);
+  }
+
+  findItem(id: string): { item: Item; gate: Gate } {
+    const key = id.trim().toLowerCase();
+    const hit = this.items.get(key);
+    if (hit) return hit;
+    throw new GoliveError('unknown_item', `There is no checklist item \`${truncate(id, 60)}\`.`, suggestionHint(key, this.itemIds(), 'items'));
+  }
+
+  findGate(id: string): Gate {
+    const key = id.trim().toLowerCase();
+    const gate = this.runbook.gates.find((g) => g.id === key);
+    if (gate) return gate;
+    throw new GoliveError('unknown_gate', `There is no gate \`${truncate(id, 60)}\`.`, suggestionHint(key, this.gateIds(), 'gates'));
+  }
+
+  /** Whether the user may sign the item off (member of its owner role). */
+  async maySign(userId: string, item: Item): Promise<boolean> {
+    return this.roles.isMember(userId, item.owner);
+  }
+
+  /** Signs an item off. Idempotent: an item already done is reported unchanged. */
+  async check(itemId: string, actor: Actor, note: string | null): Promise<ItemChange> {
+    const { item, gate } = this.findItem(itemId);
+    await this.requireOwner(actor.userId, item, 'sign off');
+    const at = this.clock.now().toISOString();
+    return this.store.transaction(() => {
+      const changed = this.store.setItemState(item.id, true, actor.userId, at, note);
+      if (changed) {
+        this.store.audit({ actor: actor.userId, action: 'item.check', target: item.id, detail: { gate: gate.id, note }, source: actor.source, channel: actor.channel }, at);
+        this.emit({ type: 'item_checked', item, gate, by: actor.userId, at, note });
+      }
+      return { changed, status: this.itemStatus(item, gate), revokedSignoffs: [] };
+    });
+  }
+
+  /**
+   * Takes a sign-off back. Unchecking a blocker also withdraws the gate's
+   * sign-offs, because they vouched for a state that no longer holds.
+   */
+  async uncheck(itemId: string, actor: Actor, reason: string | null): Promise<ItemChange> {
+    const { item, gate } = this.findItem(itemId);
+    await this.requireOwner(actor.userId, item, 'take back');
+    const at = this.clock.now().toISOString();
+    return this.store.transaction(() => {
+      const previous = this.store.itemState(item.id);
+      if (!previous || previous.checked === 0) return { changed: false, status: this.itemStatus(item, gate), revokedSignoffs: [] };
+      this.store.setItemState(item.id, false, actor.userId, at, reason);
+      const revokedSignoffs = item.level === 'blocker' ? this.store.clearSignoffs(gate.id) : [];
+      this.store.audit(
+        {
+          actor: actor.userId,
+          action: 'item.uncheck',
+          target: item.id,
+          detail: { gate: gate.id, reason, revoked_signoffs: revokedSignoffs.map((s) => s.role) },
+          source: actor.source,
+          channel: actor.channel,
+        },
+        at,
+      );
+      this.emit({ type: 'item_unchecked', item, gate, by: actor.userId, at, reason, revokedSignoffs });
+      return { changed: true, status: this.itemStatus(item, gate), revokedSignoffs };
+    });
+  }
+
+  /** Signs a gate off for every listed role the user holds that has not signed yet. */
+  async signoff(gateId: string, actor: Actor): Promise<SignoffResult> {
+    const gate = this.findGate(gateId);
+    if (gate.signoff.length === 0) {
+      throw new GoliveError('not_configured', `Gate \`${gate.id}\` has no sign-off roles in the runbook, so there is nothing to sign.`, 'Add `signoff: [role, …]` to the gate in the runbook.');
+    }
+    const held = await this.roles.rolesOf(actor.userId, gate.signoff);
+    if (held.length === 0) {
+      const who = gate.signoff.map((r) => this.roleLabel(r)).join(' or ');
+      throw new GoliveError('not_permitted', `Only ${who} can sign off gate \`${gate.id}\`, and you are not in ${gate.signoff.length > 1 ? 'any of those roles' : 'that role'}.`);
+    }
+    const states = this.store.itemStates();
+    const openBlockers = gate.items.filter((i) => i.level === 'blocker' && states.get(i.id)?.checked !== 1);
+    if (openBlockers.length > 0) {
+      throw new GoliveError(
+        'blockers_open',
+        `Gate \`${gate.id}\` cannot be signed off yet: ${openBlockers.length} blocker${openBlockers.length > 1 ? 's are' : ' is'} still open.`,
+        openBlockers.map((i) => `• \`${i.id}\` ${i.title} (owner: ${this.roleLabel(i.owner)})`).join('\n'),
+      );
+    }
+    const at = this.clock.now().toISOString();
+    return this.store.transaction(() => {
+      const signedRoles = held.filter((role) => this.store.addSignoff(gate.id, role, actor.userId, at));
+      const all = this.store.signoffs().filter((s) => s.gate_id === gate.id);
+      const missingRoles = gate.signoff.filter((r) => !all.some((s) => s.role === r));
+      if (signedRoles.length > 0) {
+        this.store.audit({ actor: actor.userId, action: 'gate.signoff', target: gate.id, detail: { roles: signedRoles }, source: actor.source, channel: actor.channel }, at);
+        this.emit({ type: 'gate_signed', gate, roles: signedRoles, by: actor.userId, at, complete: missingRoles.length === 0 });
+      }
+      return { gate, signedRoles, alreadySigned: all.filter((s) => held.includes(s.role) && !signedRoles.includes(s.role)), missingRoles };
+    });
+  }
+
+  /** The whole checklist as it stands. */
+  snapshot(): ChecklistSnapshot {
+    const states = this.store.itemStates();
+    const signoffs = this.store.signoffs();
+    const open: ChecklistSnapshot['open'] = { blocker: [], warning: [], info: [] };
+    const gates = this.runbook.gates.map((gate): GateStatus => {
+      const items = gate.items.map((item) => toItemStatus(item, gate, states.get(item.id)));
+      for (const s of items) if (!s.done) open[s.item.level].push(s);
+      const gateSignoffs = signoffs.filter((s) => s.gate_id === gate.id);
+      return {
+        gate,
+        items,
+        done: items.filter((s) => s.done).length,
+        total: items.length,
+        openBlockers: items.filter((s) => !s.done && s.item.level === 'blocker').length,
+        signoffs: gateSignoffs,
+        missingSignoffs: gate.signoff.filter((r) => !gateSignoffs.some((s) => s.role === r)),
+      };
+    });
+    const blockers = open.blocker.length;
+    const missing = gates.filter((g) => g.missingSignoffs.length > 0).map((g) => ({ gate: g.gate.id, roles: g.missingSignoffs }));
+    const verdict: Verdict = blockers > 0 ? { kind: 'blocked', openBlockers: blockers } : missing.length > 0 ? { kind: 'awaiting_signoff', missing } : { kind: 'ready' };
+    return { launchName: this.runbook.launch.name, gates, open, verdict };
+  }
+
+  roleLabel(role: string): string {
+    return this.runbook.roles[role]?.name ?? role;
+  }
+
+  private itemStatus(item: Item, gate: Gate): ItemStatus {
+    return toItemStatus(item, gate, this.store.itemState(item.id));
+  }
+
+  private async requireOwner(userId: string, item: Item, verb: string): Promise<void> {
+    if (await this.roles.isMember(userId, item.owner)) return;
+    const members = await this.roles.members(item.owner);
+    const people = members.users.length > 0 ? `: ${members.users.slice(0, 10).map((u) => `<@${u}>`).join(', ')}` : '';
+    throw new GoliveError('not_permitted', `Only ${members.name}${people} can ${verb} \`${item.id}\` (${item.title}).`, 'Ask one of them, or ask to be added to the role in the runbook.');
+  }
+
+  private emit(event: ChecklistEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}
+
+export { LEVEL_ORDER };
+
+function toItemStatus(item: Item, gate: Gate, row: ItemStateRow | undefined): ItemStatus {
+  return { item, gate, done: row?.checked === 1, changedBy: row?.changed_by, changedAt: row?.changed_at, note: row?.note ?? null };
+}
+
+function truncate(s: string, n: number): string {
+  const clean = escapeAll(s.replace(/[`\n\r]/g, ' '));
+  return clean.length > n ? `${clean.slice(0, n - 1)}…` : clean;
+}
+
+function suggestionHint(input: string, names: string[], what: string): string {
+  const close = closestNames(input, names);
+  if (close.length > 0) return `Did you mean ${close.map((n) => `\`${n}\``).join(' or ')}?`;
+  const shown = names.slice(0, 15).map((n) => `\`${n}\``).join(', ');
+  return `The ${what} are: ${shown}${names.length > 15 ? `, and ${names.length - 15} more (see \`/golive status\`)` : ''}.`;
+}

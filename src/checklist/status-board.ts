@@ -1,0 +1,145 @@
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../platform/clock.js';
+import type { Logger } from '../platform/logger.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { ChecklistService, ChecklistSnapshot } from './checklist-service.js';
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+import type { Store } from '../platform/store/store.js';
+import { renderStatus, type RenderedStatus, type StatusRenderContext, type StatusView } from './render-status.js';
+import type { SlackPort } from '../platform/slack/slack-port.js';
+
+/** What every viewer's status rendering shares (see {@link StatusBoard.shared}). */
+export interface SharedStatus {
+  snapshot: ChecklistSnapshot;
+  members: Map<string, { users: string[]; anyone: boolean }>;
+  decision?: string;
+}
+
+/** How long a posted status message is kept current, and how many at most. */
+const TRACK_FOR_MS = 24 * 60 * 60 * 1000;
+const TRACK_AT_MOST = 10;
+
+/**
+ * Posts `/golive status` messages and keeps the recent ones current: each is
+ * re-rendered for the person who asked (their sign-off buttons) whenever the
+ * checklist changes.
+ */
+export class StatusBoard {
+  constructor(
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger; decision?: () => string | undefined },
+    private readonly minPassGapMs = 1000,
+  ) {}
+
+  /** Renders the status as `viewer` sees it. */
+  async render(viewer: string, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
+    const { snapshot, ctx } = await this.context(viewer);
+    return renderStatus(snapshot, view, ctx, maxBlocks);
+  }
+
+  /** What every viewer's rendering shares: the checklist, the role members, the go/no-go line. Read once per refresh pass. */
+  async shared(): Promise<SharedStatus> {
+    const { checklist, roles } = this.deps;
+    const snapshot = checklist.snapshot();
+    const members = new Map<string, { users: string[]; anyone: boolean }>();
+    for (const name of roles.roleNames()) {
+      const m = await roles.members(name);
+      members.set(name, { users: m.users, anyone: m.anyone });
+    }
+    return { snapshot, members, decision: this.deps.decision?.() };
+  }
+
+  /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
+  async context(viewer: string, shared?: SharedStatus): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
+    const { checklist, runbook, clock } = this.deps;
+    const { snapshot, members, decision } = shared ?? (await this.shared());
+    const viewerRoles = new Set([...members].filter(([, m]) => m.anyone || m.users.includes(viewer)).map(([name]) => name));
+    const signable = new Set<string>();
+    for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewerRoles.has(s.item.owner)) signable.add(s.item.id);
+    const roleMembers = new Map([...members].map(([name, m]) => [name, m.users]));
+    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, decision } };
+  }
+
+  /** Posts a status message in the channel and remembers it for updates. */
+  async post(channel: string, viewer: string, view: StatusView): Promise<void> {
+    const rendered = await this.render(viewer, view);
+    const posted = await this.deps.slack.postMessage(channel, rendered);
+    this.deps.store.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
+  }
+
+  /** Shows another page of a status message in place. */
+  async showPage(channel: string, ts: string, viewer: string, view: StatusView): Promise<void> {
+    const rendered = await this.render(viewer, view);
+    await this.deps.slack.updateMessage(channel, ts, rendered);
+    this.deps.store.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
+  }
+
+  private refreshing?: Promise<void>;
+  private queued?: Promise<void>;
+  private lastPassEnded = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Re-renders every recent status message; a message Slack no longer has is forgotten.
+   * A change made while a pass runs, or less than `minPassGapMs` after one, is
+   * folded into one queued pass: a burst of changes costs a pass a second, not
+   * one per change (each pass is up to ten renders and chat.update calls, and
+   * Slack rate-limits chat.update).
+   */
+  refreshAll(): Promise<void> {
+    if (this.queued) return this.queued;
+    const wait = this.lastPassEnded + this.minPassGapMs - performance.now();
+    if (!this.refreshing && wait <= 0) {
+      this.refreshing = this.refreshOnce().finally(() => {
+        this.refreshing = undefined;
+        this.lastPassEnded = performance.now();
+      });
+      return this.refreshing;
+    }
+    // The running pass may have read the state before this caller's change; its failure is its own callers'.
+    this.queued = (this.refreshing ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => new Promise((resolve) => setTimeout(resolve, Math.max(0, this.lastPassEnded + this.minPassGapMs - performance.now())).unref()))
+      .then(() => {
+        this.queued = undefined;
+        return this.refreshAll();
+      });
+    return this.queued;
+  }
+
+  private async refreshOnce(): Promise<void> {
+    const since = new Date(this.deps.clock.now().getTime() - TRACK_FOR_MS).toISOString();
+    let boards;
+    try {
+      boards = this.deps.store.recentStatusMessages(since, TRACK_AT_MOST);
+    } catch (err) {
+      // A queued pass can run after shutdown closed the database; nobody awaits it to hear the error.
+      this.deps.logger.warn({ err }, 'could not list the status messages to refresh');
+      return;
+    }
+    if (boards.length === 0) return;
+    // One read of the checklist per pass, and one render per distinct board (the same person's repeated /golive status).
+    let shared: SharedStatus;
+    try {
+      shared = await this.shared();
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'could not read the checklist to refresh the status messages');
+      return;
+    }
+    const renders = new Map<string, RenderedStatus>();
+    for (const m of boards) {
+      try {
+        const key = `${m.viewer}|${m.gate_id ?? ''}|${m.page}`;
+        let rendered = renders.get(key);
+        if (!rendered) {
+          const { snapshot, ctx } = await this.context(m.viewer, shared);
+          rendered = renderStatus(snapshot, { gateId: m.gate_id ?? undefined, page: m.page }, ctx);
+          renders.set(key, rendered);
+        }
+        await this.deps.slack.updateMessage(m.channel, m.ts, rendered);
+      } catch (err) {
+        const code = (err as { slackError?: string }).slackError;
+        if (code === 'message_not_found' || code === 'channel_not_found' || code === 'cant_update_message') this.deps.store.forgetStatusMessage(m.channel, m.ts);
+        this.deps.logger.warn({ err, channel: m.channel, ts: m.ts }, 'could not refresh a status message');
+      }
+    }
+  }
+}

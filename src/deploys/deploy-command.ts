@@ -1,0 +1,48 @@
+import { GoliveError } from '../platform/errors.js';
+import { blockedText, renderDryRun } from './render-changes.js';
+import { renderNotice } from '../platform/slack/blocks.js';
+import type { CommandSpec } from '../platform/commands/command-spec.js';
+
+const FLAGS = new Set(['--dry-run', '--override']);
+
+export const deploy: CommandSpec = {
+  name: 'deploy',
+  usage: 'deploy <service> <image-tag | :revision> [--dry-run] [--override]',
+  description:
+    'Deploy to ECS: a new revision with the image tag, or an existing revision. Refused while gate blockers are open or alarms fire. Progress in a thread; Roll back offered on failure. `--dry-run` changes nothing.',
+  sideEffects: true,
+  who: "the service's deployers",
+  minArgs: 2,
+  maxArgs: 4,
+  async run(ctx) {
+    const flags = ctx.args.filter((a) => a.startsWith('--'));
+    const words = ctx.args.filter((a) => !a.startsWith('--'));
+    const unknown = flags.filter((f) => !FLAGS.has(f.toLowerCase()));
+    if (unknown.length > 0 || words.length !== 2) {
+      throw new GoliveError('usage', unknown.length > 0 ? `Unknown option \`${unknown[0]!.replace(/[`<>&]/g, '')}\`. Nothing was changed.` : '`/golive deploy` needs a service and one image tag or revision. Nothing was changed.', `Usage: \`/golive ${deploy.usage}\``);
+    }
+    const dryRun = flags.some((f) => f.toLowerCase() === '--dry-run');
+    const override = flags.some((f) => f.toLowerCase() === '--override');
+    const { deploys, changeBoard } = ctx.services;
+    const [serviceName, targetArg] = words as [string, string];
+    const plan = await deploys.plan(serviceName, targetArg, ctx.userId);
+    if (dryRun) return ctx.respond(renderDryRun(plan));
+    if (plan.blockedBy.length > 0) {
+      if (!override) {
+        const b = blockedText(plan.service.name, plan.blockedBy, plan.service.allow_override);
+        throw new GoliveError('deploy_blocked', b.message, b.hint);
+      }
+      const request = deploys.proposeOverride(plan, targetArg, ctx.userId);
+      await changeBoard.postRequest(request);
+      return ctx.respond(renderNotice(`Deploy of \`${plan.service.name}\` is blocked, so I asked for an override approval (request #${request.id}). It runs when an approver other than you approves it.`));
+    }
+    // Claimed now, before replying, so a second deploy racing this one is refused to its sender.
+    const id = deploys.start(plan, ctx.userId);
+    ctx.services.background(() => deploys.run(id, plan));
+    const opsChannel = ctx.services.runbook.launch.channel;
+    const notes: string[] = [];
+    if (override) notes.push('Nothing blocks this deploy; `--override` was not needed and is ignored.');
+    if (ctx.channelId !== opsChannel) notes.push(`Deploy #${id} of \`${plan.service.name}\` started; progress is in <#${opsChannel}>.`);
+    if (notes.length > 0) await ctx.respond(renderNotice(notes.join('\n')));
+  },
+};

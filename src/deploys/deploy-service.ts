@@ -1,0 +1,510 @@
+import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
+import { AwsCallError, type EcsPort, type ServiceRef } from '../platform/aws/ecs-port.js';
+import { IMAGE_TAG, imageWithTag } from '../platform/aws/image-ref.js';
+import type { Clock } from '../platform/clock.js';
+import { GoliveError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { Runbook, Service } from '../platform/runbook/schema.js';
+import type { AuditSource, ChangeRequestRow, DeployRow, Store } from '../platform/store/store.js';
+import { closestNames } from '../platform/suggest.js';
+import type { ApprovalService } from './approval-service.js';
+import type { ChecklistService } from '../checklist/checklist-service.js';
+import { runHttpCheck } from './http-check.js';
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+import { shortTaskDef, watchRollout } from './watch-rollout.js';
+
+/** What the user asked to deploy. */
+export type DeployTarget = { kind: 'tag'; tag: string } | { kind: 'revision'; revision: number };
+
+/** A checked deploy, ready to run (or to describe for --dry-run). */
+export interface DeployPlan {
+  service: Service;
+  target: DeployTarget;
+  /** The task definition the service runs now (ARN). */
+  current: string;
+  currentImage?: string;
+  /** For a tag: the image the new revision will use. For a revision: its task definition ARN. */
+  image?: string;
+  revisionArn?: string;
+  /** Why the deploy may not go ahead now (open blockers, firing alarms); empty when clear. */
+  blockedBy: string[];
+}
+
+/** A rollback target and why it was chosen. */
+export interface RollbackTarget {
+  current: string;
+  to: string;
+  why: string;
+}
+
+/** Steps a deploy reports as it goes. */
+export type DeployStep = 'registered' | 'updating' | 'rolling_out' | 'smoke_check' | 'succeeded' | 'failed';
+
+/**
+ * Receives deploy progress. The Slack layer turns it into the deploy message,
+ * its thread, and the outcome in the channel; the service knows nothing of Slack.
+ */
+export interface DeployObserver {
+  started(deploy: DeployRow, service: Service): Promise<void>;
+  progress(deploy: DeployRow, step: DeployStep, detail: string): Promise<void>;
+  finished(deploy: DeployRow, service: Service): Promise<void>;
+  /** A line about an approval request that did not get as far as a deploy (e.g. why it could not run). */
+  requestNote(request: ChangeRequestRow, text: string): Promise<void>;
+}
+
+/** Deploys and rollbacks of the runbook's ECS services. */
+export class DeployService {
+  private observer?: DeployObserver;
+
+  constructor(
+    private readonly deps: {
+      runbook: Runbook;
+      store: Store;
+      ecs: EcsPort;
+      cloudwatch: CloudWatchPort;
+      checklist: ChecklistService;
+      roles: RoleDirectory;
+      approvals: ApprovalService;
+      clock: Clock;
+      logger: Logger;
+      rolloutPollMs: number;
+    },
+  ) {}
+
+  observe(observer: DeployObserver): void {
+    this.observer = observer;
+  }
+
+  findService(name: string): Service {
+    const { runbook } = this.deps;
+    const key = name.trim().toLowerCase();
+    const s = runbook.services.find((x) => x.name === key);
+    if (s) return s;
+    const names = runbook.services.map((x) => x.name);
+    if (names.length === 0) throw new GoliveError('not_configured', 'This runbook defines no services, so there is nothing to deploy.', 'Add a `services:` section to the runbook.');
+    const close = closestNames(key, names);
+    const list = `The services are: ${names.map((n) => `\`${n}\``).join(', ')}.`;
+    throw new GoliveError('unknown_service', `There is no service \`${clean(name)}\`.`, close.length > 0 ? `Did you mean ${close.map((c) => `\`${c}\``).join(' or ')}? ${list}` : list);
+  }
+
+  ref(service: Service): ServiceRef {
+    return { cluster: service.cluster, service: service.service, region: service.region };
+  }
+
+  /** `v1.2.3` → image tag; `:42` → revision 42. */
+  parseTarget(arg: string): DeployTarget {
+    const rev = /^:(\d{1,7})$/.exec(arg);
+    if (rev) return { kind: 'revision', revision: Number(rev[1]) };
+    if (IMAGE_TAG.test(arg)) return { kind: 'tag', tag: arg };
+    throw new GoliveError('usage', `\`${clean(arg)}\` is neither an image tag (letters, digits, \`_.-\`, at most 128) nor a revision like \`:42\`.`);
+  }
+
+  /** Reasons a deploy of the service must wait: open blockers of its gates, firing alarms. */
+  async blockers(service: Service): Promise<string[]> {
+    const out: string[] = [];
+    const snapshot = this.deps.checklist.snapshot();
+    for (const gateId of service.deploy_requires) {
+      const gate = snapshot.gates.find((g) => g.gate.id === gateId);
+      for (const s of gate?.items ?? []) if (!s.done && s.item.level === 'blocker') out.push(`🔴 blocker \`${s.item.id}\` ${s.item.title} (gate \`${gateId}\`, owner: ${this.deps.checklist.roleLabel(s.item.owner)})`);
+    }
+    const alarms = this.deps.runbook.alarms;
+    if (alarms) {
+      const firing = (await this.deps.cloudwatch.describeAlarms(alarms.region ?? service.region, alarms.prefixes)).filter((a) => a.state === 'ALARM');
+      for (const a of firing) out.push(`🚨 alarm \`${a.name}\` is in ALARM since ${a.updatedAt}`);
+    }
+    return out;
+  }
+
+  /**
+   * Why the service cannot take another change now: a rollout running, or a
+   * rollback/override request open. One change per service at a time, so a
+   * rollback approved later never lands on top of a newer deploy.
+   */
+  busyReason(service: Service, exceptRequest?: number): string | undefined {
+    const running = this.deps.store.runningDeployFor(service.name);
+    if (running) return `A ${running.kind} of \`${service.name}\` started by <@${running.requested_by}> is still running; wait for it to finish.`;
+    const open = this.deps.approvals.active(service.name).find((r) => r.id !== exceptRequest);
+    if (open) return `A ${open.kind === 'rollback' ? 'rollback' : 'deploy override'} of \`${service.name}\` requested by <@${open.requested_by}> is ${open.state === 'requested' ? 'waiting for approval' : open.state} (request #${open.id}); approve, reject or cancel it on its card first.`;
+    return undefined;
+  }
+
+  /** Checks permission and state, reads ECS, and works out what a deploy would do. */
+  async plan(serviceName: string, targetArg: string, userId: string, forRequest?: number): Promise<DeployPlan> {
+    const service = this.findService(serviceName);
+    const target = this.parseTarget(targetArg);
+    await this.requireDeployer(userId, service);
+    const busy = this.busyReason(service, forRequest);
+    if (busy) throw new GoliveError('deploy_in_progress', busy);
+    const state = await this.aws(() => this.deps.ecs.describeService(this.ref(service)));
+    const currentDef = await this.aws(() => this.deps.ecs.describeTaskDefinition(service.region, state.taskDefinition));
+    const plan: DeployPlan = { service, target, current: state.taskDefinition, currentImage: currentDef.images[service.container], blockedBy: await this.blockers(service) };
+    if (target.kind === 'tag') {
+      if (!plan.currentImage) throw new GoliveError('not_configured', `The running task definition ${shortTaskDef(state.taskDefinition)} has no container \`${service.container}\` (it has: ${Object.keys(currentDef.images).join(', ')}).`, 'Fix `container` for this service in the runbook.');
+      plan.image = imageWithTag(plan.currentImage, target.tag);
+    } else {
+      // The family actually running decides what `:N` means, whatever the runbook says.
+      const family = currentDef.family;
+      const rev = await this.aws(() => this.deps.ecs.describeTaskDefinition(service.region, `${family}:${target.revision}`), () => new GoliveError('unknown_revision', `Revision \`${family}:${target.revision}\` does not exist.`, `See the revisions with \`aws ecs list-task-definitions --family-prefix ${family}\`.`));
+      if (rev.status !== 'ACTIVE') throw new GoliveError('unknown_revision', `Revision \`${family}:${target.revision}\` is ${rev.status}; only ACTIVE revisions can be deployed.`);
+      if (rev.arn === state.taskDefinition) throw new GoliveError('usage', `\`${service.name}\` already runs ${shortTaskDef(rev.arn)}; nothing to deploy.`);
+      plan.revisionArn = rev.arn;
+      plan.image = rev.images[service.container];
+    }
+    return plan;
+  }
+
+  /**
+   * Claims the service for a deploy and records it, in one transaction; throws
+   * if another change got there first. Returns the deploy id to `run`.
+   */
+  start(plan: DeployPlan, userId: string, requestId: number | null = null): number {
+    const { store, clock } = this.deps;
+    const service = plan.service;
+    const at = clock.now().toISOString();
+    // Deploys are announced in the launch's ops channel, wherever the command was typed.
+    const channel = this.deps.runbook.launch.channel;
+    try {
+      return store.transaction(() => {
+        const busy = this.busyReason(service, requestId ?? undefined);
+        if (busy) throw new GoliveError('deploy_in_progress', busy);
+        const deployId = store.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
+        store.audit({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: plan.blockedBy }, source: requestId ? 'system' : 'command', channel }, at);
+        return deployId;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new GoliveError('deploy_in_progress', `Another change of \`${service.name}\` started a moment ago; wait for it to finish.`);
+      throw err;
+    }
+  }
+
+  /** Runs a started deploy to the end; never throws (failures are recorded and reported). */
+  async run(id: number, plan: DeployPlan): Promise<DeployRow> {
+    const { store, ecs } = this.deps;
+    const service = plan.service;
+    await this.safely(() => this.observer?.started(store.deploy(id)!, service));
+    try {
+      let to = plan.revisionArn;
+      if (!to) {
+        const registered = await this.aws(() => ecs.registerWithImage(service.region, plan.current, service.container, plan.image!));
+        to = registered.arn;
+        store.setDeployTarget(id, to);
+        await this.report(id, 'registered', `Registered ${shortTaskDef(to)} with \`${plan.image}\``);
+      }
+      return await this.rollOut(id, service, to, `Updating the service from ${shortTaskDef(plan.current)} to ${shortTaskDef(to)}`);
+    } catch (err) {
+      return this.fail(id, service, err);
+    }
+  }
+
+  /**
+   * Picks the rollback target: the named revision; else the revision the
+   * current one replaced, per the deploy history; else the newest ACTIVE
+   * revision below the current one. Every target must be ACTIVE and older.
+   */
+  async rollbackTarget(service: Service, revision: number | undefined): Promise<RollbackTarget> {
+    const { ecs, store } = this.deps;
+    const current = (await this.aws(() => ecs.describeService(this.ref(service)))).taskDefinition;
+    const family = familyOf(current);
+    const currentRevision = revisionOf(current) ?? Number.MAX_SAFE_INTEGER;
+    const activeOlder = async (arnOrName: string): Promise<string | undefined> => {
+      const td = await this.aws(() => ecs.describeTaskDefinition(service.region, arnOrName), () => new GoliveError('unknown_revision', `Revision \`${shortTaskDef(arnOrName)}\` does not exist.`));
+      return td.status === 'ACTIVE' && td.family === family && td.revision < currentRevision ? td.arn : undefined;
+    };
+    if (revision !== undefined) {
+      const named = `${family}:${revision}`;
+      if (revision >= currentRevision) {
+        throw new GoliveError('usage', `${named} is not older than the running ${shortTaskDef(current)}, so it is not a rollback.`, `To move forward, deploy it: \`/golive deploy ${service.name} :${revision}\`.`);
+      }
+      const arn = await activeOlder(named);
+      if (!arn) throw new GoliveError('unknown_revision', `Revision \`${named}\` is not ACTIVE, so ECS cannot run it.`);
+      return { current, to: arn, why: 'the revision you named' };
+    }
+    // The deploy that put the current revision in place says what ran before it.
+    const history = store.successfulDeploys(service.name);
+    const installedAt = history.findIndex((d) => d.to_task_def === current);
+    if (installedAt >= 0) {
+      for (const d of history.slice(installedAt + 1)) {
+        if (d.to_task_def === current || familyOf(d.to_task_def) !== family) continue;
+        const arn = await activeOlder(d.to_task_def).catch(() => undefined);
+        if (arn) return { current, to: arn, why: `the last successful ${d.kind} before the current one (#${d.id}, by <@${d.requested_by}>)` };
+      }
+    }
+    const revisions = await this.aws(() => ecs.listRevisions(service.region, family));
+    const older = revisions.find((r) => r.revision < currentRevision);
+    if (!older) throw new GoliveError('unknown_revision', `There is no ACTIVE revision of \`${family}\` older than ${shortTaskDef(current)} to roll back to.`, `Name one: \`/golive rollback ${service.name} <revision>\`.`);
+    return { current, to: older.arn, why: 'the newest ACTIVE revision below the current one' };
+  }
+
+  /**
+   * Files a rollback request for approval. `words` are what followed the
+   * service: an optional revision (`:41`, or a bare number older than the
+   * current revision) and then the reason.
+   */
+  async proposeRollback(serviceName: string, words: string[], userId: string, source: AuditSource): Promise<ChangeRequestRow> {
+    const service = this.findService(serviceName);
+    const busy = this.busyReason(service);
+    if (busy) throw new GoliveError('deploy_in_progress', busy);
+    let revision: number | undefined;
+    let reasonWords = words;
+    const first = words[0];
+    if (first && /^:\d{1,7}$/.test(first)) {
+      revision = Number(first.slice(1));
+      reasonWords = words.slice(1);
+    } else if (first && /^\d{1,7}$/.test(first)) {
+      // "/golive rollback api 502 errors" is a reason, not revision 502: a bare number counts only if it is an older revision.
+      const current = revisionOf((await this.aws(() => this.deps.ecs.describeService(this.ref(service)))).taskDefinition);
+      if (current !== undefined && Number(first) < current) {
+        revision = Number(first);
+        reasonWords = words.slice(1);
+      }
+    }
+    const reason = reasonWords.length > 0 ? reasonWords.join(' ').slice(0, 1000) : null;
+    const target = await this.rollbackTarget(service, revision);
+    return this.deps.approvals.create({ kind: 'rollback', service, params: { from: target.current, to: target.to, why: target.why, reason }, requester: userId, channel: this.deps.runbook.launch.channel, source });
+  }
+
+  /** The Roll back button on a failed deploy: back to what that deploy replaced, if ECS really moved. */
+  async proposeRollbackOfDeploy(deployId: number, userId: string): Promise<ChangeRequestRow> {
+    const d = this.deps.store.deploy(deployId);
+    if (!d || d.kind !== 'deploy' || !d.from_task_def) throw new GoliveError('unknown_request', 'That button does not name a deploy golive knows.');
+    const service = this.findService(d.service);
+    const busy = this.busyReason(service);
+    if (busy) throw new GoliveError('deploy_in_progress', busy);
+    const current = (await this.aws(() => this.deps.ecs.describeService(this.ref(service)))).taskDefinition;
+    if (current !== d.to_task_def) {
+      throw new GoliveError(
+        'usage',
+        `\`${service.name}\` runs ${shortTaskDef(current)}, not ${shortTaskDef(d.to_task_def)} from deploy #${d.id}, so there is nothing of that deploy to roll back.`,
+        current === d.from_task_def ? 'ECS is already back on the revision it replaced.' : `Use \`/golive rollback ${service.name}\` to pick a target from the current state.`,
+      );
+    }
+    return this.deps.approvals.create({
+      kind: 'rollback',
+      service,
+      params: { from: current, to: d.from_task_def, why: `the revision deploy #${d.id} replaced`, reason: `deploy #${d.id} failed: ${d.reason ?? 'unknown reason'}` },
+      requester: userId,
+      channel: this.deps.runbook.launch.channel,
+      source: 'button',
+    });
+  }
+
+  /** Files a request to deploy despite blockers (only where the runbook allows it). */
+  proposeOverride(plan: DeployPlan, targetArg: string, userId: string): ChangeRequestRow {
+    if (!plan.service.allow_override) throw new GoliveError('not_permitted', `The runbook does not allow overriding the deploy gate of \`${plan.service.name}\`.`);
+    return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy }, requester: userId, channel: this.deps.runbook.launch.channel, source: 'command' });
+  }
+
+  /**
+   * Runs an approved request once: only the caller that wins the approved →
+   * executing step executes. Whatever happens, the request ends succeeded or failed.
+   */
+  async executeApproved(request: ChangeRequestRow): Promise<void> {
+    const { approvals } = this.deps;
+    if (!approvals.beginExecution(request.id)) return;
+    try {
+      const service = this.findService(request.service);
+      let deploy: DeployRow;
+      if (request.kind === 'rollback') {
+        deploy = await this.executeRollback(request, service);
+      } else {
+        const plan = await this.plan(service.name, String(request.params.target), request.requested_by, request.id);
+        deploy = await this.run(this.start(plan, request.requested_by, request.id), plan);
+      }
+      approvals.finish(request.id, deploy.outcome === 'succeeded', deploy.reason ?? deploy.outcome);
+    } catch (err) {
+      const reason = describeFailure(err);
+      if (!(err instanceof GoliveError)) this.deps.logger.error({ err, request: request.id }, 'approved change failed to run');
+      approvals.finish(request.id, false, reason);
+      await this.safely(() => this.observer?.requestNote(approvals.get(request.id), `❌ Could not run: ${reason}`));
+    }
+  }
+
+  /**
+   * After a restart: deploys and rollbacks that were running are checked
+   * against what ECS really runs, then watched to the end or recorded. Each
+   * service recovers on its own, so one long rollout does not hold up the rest.
+   */
+  async recover(onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
+    const { store } = this.deps;
+    const services = new Set([...store.runningDeploys().map((d) => d.service), ...store.requestsInState('approved').map((r) => r.service), ...this.deps.approvals.executing().map((r) => r.service)]);
+    await Promise.all([...services].map((name) => this.recoverService(name, onRequestSettled).catch((err: unknown) => this.deps.logger.error({ err, service: name }, 'recovery failed'))));
+  }
+
+  private async recoverService(name: string, onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
+    const { store, approvals, clock } = this.deps;
+    const service = this.deps.runbook.services.find((s) => s.name === name);
+    for (const d of store.runningDeploys().filter((x) => x.service === name)) {
+      if (!service) {
+        store.finishDeploy(d.id, 'failed', 'the service is no longer in the runbook', clock.now().toISOString());
+      } else if (d.update_sent_at === null) {
+        await this.fail(d.id, service, new Error('golive restarted before ECS was asked to change the service; nothing was changed in ECS'));
+      } else {
+        await this.resumeRollout(d, service).catch((err) => this.fail(d.id, service, err));
+      }
+    }
+    for (const r of approvals.executing().filter((x) => x.service === name)) {
+      const linked = store.prepared('SELECT * FROM deploy WHERE request_id = ? ORDER BY id DESC LIMIT 1').get(r.id) as DeployRow | undefined;
+      approvals.finish(r.id, linked?.outcome === 'succeeded', linked ? (linked.reason ?? linked.outcome) : 'golive restarted before the change started; nothing was changed in ECS');
+      await onRequestSettled(r.id);
+    }
+    for (const r of store.requestsInState('approved').filter((x) => x.service === name)) {
+      // Approved but never started: run it if the approval is still fresh, otherwise say so rather than act on an old decision.
+      const freshUntil = Date.parse(r.decided_at ?? r.updated_at) + (service?.approval_expires_minutes ?? 30) * 60_000;
+      if (service && clock.now().getTime() < freshUntil) {
+        const running = this.executeApproved(r);
+        await onRequestSettled(r.id);
+        await running;
+      } else {
+        approvals.abandon(r.id, 'golive restarted before the approved change started, and the approval is now too old; nothing was changed in ECS. Ask again if it is still needed.');
+      }
+      await onRequestSettled(r.id);
+    }
+  }
+
+  /**
+   * A rollout whose UpdateService was about to be sent when golive stopped.
+   * If ECS never took it (the service still runs what the change started
+   * from) it is sent now, while the decision is fresh; otherwise the rollout
+   * is watched to its end. Either way ECS is asked to change once.
+   */
+  private async resumeRollout(d: DeployRow, service: Service): Promise<DeployRow> {
+    const state = await this.aws(() => this.deps.ecs.describeService(this.ref(service)));
+    const took = state.taskDefinition === d.to_task_def || state.deployments.some((x) => x.taskDefinition === d.to_task_def);
+    if (!took && state.taskDefinition === d.from_task_def) {
+      const freshUntil = Date.parse(d.started_at) + service.approval_expires_minutes * 60_000;
+      if (this.deps.clock.now().getTime() >= freshUntil) {
+        return this.fail(d.id, service, new Error(`golive restarted before ECS took the change, and the ${d.kind} is now too old to send; nothing was changed in ECS. Ask again if it is still needed.`));
+      }
+      return this.rollOut(d.id, service, d.to_task_def, `golive restarted before ECS took the change; updating the service from ${shortTaskDef(state.taskDefinition)} to ${shortTaskDef(d.to_task_def)} now`);
+    }
+    await this.report(d.id, 'rolling_out', 'golive restarted; checking what ECS is running');
+    return this.rollOut(d.id, service, d.to_task_def, null);
+  }
+
+  private async executeRollback(request: ChangeRequestRow, service: Service): Promise<DeployRow> {
+    const { store, clock, ecs } = this.deps;
+    const to = String(request.params.to);
+    const from = String(request.params.from);
+    // The service may have moved since the request was filed; rolling "back" from something else would be a blind deploy.
+    const now = (await this.aws(() => ecs.describeService(this.ref(service)))).taskDefinition;
+    if (now !== from) {
+      throw new GoliveError('deploy_in_progress', `the service now runs ${shortTaskDef(now)}, not ${shortTaskDef(from)} as when the rollback was requested; nothing was changed. Ask again if a rollback is still needed.`);
+    }
+    const at = clock.now().toISOString();
+    const id = store.transaction(() => {
+      const deployId = store.startDeploy({ service: service.name, kind: 'rollback', from_task_def: from, to_task_def: to, image: null, requested_by: request.requested_by, request_id: request.id, started_at: at, channel: request.channel });
+      store.audit({ actor: request.decided_by ?? 'golive', action: 'rollback.start', target: service.name, detail: { deploy: deployId, request: request.id, from, to }, source: 'system', channel: request.channel }, at);
+      return deployId;
+    });
+    await this.safely(() => this.observer?.started(store.deploy(id)!, service));
+    try {
+      return await this.rollOut(id, service, to, `Rolling back from ${shortTaskDef(from)} to ${shortTaskDef(to)}`);
+    } catch (err) {
+      return this.fail(id, service, err);
+    }
+  }
+
+  private async rollOut(id: number, service: Service, to: string, updating: string | null): Promise<DeployRow> {
+    const { ecs, clock, store } = this.deps;
+    if (updating !== null) {
+      store.markUpdateSent(id, clock.now().toISOString());
+      await this.aws(() => ecs.updateService(this.ref(service), to));
+      await this.report(id, 'updating', updating);
+    }
+    const row = store.deploy(id)!;
+    const result = await watchRollout(ecs, this.ref(service), to, {
+      clock,
+      pollMs: this.deps.rolloutPollMs,
+      timeoutMs: service.rollout_timeout_minutes * 60_000,
+      startedAt: new Date(row.started_at),
+      onProgress: (running, desired) => this.report(id, 'rolling_out', `Rolling out: ${running}/${desired} tasks running`),
+      onTransientError: (err) => this.deps.logger.warn({ err, deploy: id }, 'could not read the service; still watching'),
+    });
+    if (!result.ok) return this.fail(id, service, new Error(result.reason));
+    if (service.smoke_check && row.kind === 'deploy') {
+      await this.report(id, 'smoke_check', `Rollout complete (${result.running}/${result.desired} running); smoke check GET ${service.smoke_check.url}`);
+      const smoke = await runHttpCheck(service.smoke_check);
+      if (!smoke.ok) return this.fail(id, service, new Error(`smoke check failed: ${smoke.reason}`));
+      return this.finish(id, service, 'succeeded', `${shortTaskDef(to)} is live: ${result.running}/${result.desired} tasks running, smoke check passed (${smoke.status} in ${smoke.ms} ms)`);
+    }
+    return this.finish(id, service, 'succeeded', `${shortTaskDef(to)} is live: ${result.running}/${result.desired} tasks running`);
+  }
+
+  private async fail(id: number, service: Service, err: unknown): Promise<DeployRow> {
+    this.deps.logger.warn({ err, deploy: id, service: service.name }, 'deploy failed');
+    return this.finish(id, service, 'failed', describeFailure(err));
+  }
+
+  private async finish(id: number, service: Service, outcome: 'succeeded' | 'failed', detail: string): Promise<DeployRow> {
+    const { store, clock } = this.deps;
+    const at = clock.now().toISOString();
+    const changed = store.transaction(() => {
+      const ok = store.finishDeploy(id, outcome, detail, at);
+      if (ok) {
+        const d = store.deploy(id)!;
+        store.audit({ actor: 'golive', action: `${d.kind}.${outcome}`, target: service.name, detail: { deploy: id, to: d.to_task_def, reason: detail }, source: 'system', channel: d.channel }, at);
+      }
+      return ok;
+    });
+    const row = store.deploy(id)!;
+    if (changed) {
+      await this.report(id, outcome, detail);
+      await this.safely(() => this.observer?.finished(row, service));
+    }
+    return row;
+  }
+
+  private async report(id: number, step: DeployStep, detail: string): Promise<void> {
+    await this.safely(() => this.observer?.progress(this.deps.store.deploy(id)!, step, detail));
+  }
+
+  /** Reporting must never break a deploy that is half done; a failed Slack update is logged. */
+  private async safely(fn: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'could not report deploy progress');
+    }
+  }
+
+  private async requireDeployer(userId: string, service: Service): Promise<void> {
+    if ((await this.deps.roles.rolesOf(userId, service.deployers)).length > 0) return;
+    const who = service.deployers.map((r) => this.deps.runbook.roles[r]?.name ?? r).join(' or ');
+    throw new GoliveError('not_permitted', `Only ${who} can deploy \`${service.name}\`.`);
+  }
+
+  /** Runs an AWS call, turning not-found into `notFound()` when given and any AWS failure into a GoliveError for the user. */
+  private async aws<T>(fn: () => Promise<T>, notFound?: () => GoliveError): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof AwsCallError && err.kind === 'not_found' && notFound) throw notFound();
+      if (err instanceof AwsCallError) throw new GoliveError('aws_failed', err.message);
+      throw err;
+    }
+  }
+}
+
+/** `…task-definition/govisax-prod:42` → `govisax-prod`. */
+function familyOf(arnOrName: string): string {
+  return shortTaskDef(arnOrName).replace(/:[^:]*$/, '');
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+function revisionOf(arn: string): number | undefined {
+  const m = /:(\d+)$/.exec(arn);
+  return m ? Number(m[1]) : undefined;
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function clean(s: string): string {
+  const t = s.replace(/[`<>&\n]/g, '');
+  return t.length > 60 ? `${t.slice(0, 59)}…` : t;
+}

@@ -1,0 +1,338 @@
+import type { CloudWatchPort, MetricQuery } from '../platform/aws/cloudwatch-port.js';
+import type { Clock } from '../platform/clock.js';
+import { GoliveError } from '../platform/errors.js';
+import { formatTime } from '../platform/format-time.js';
+import { parseDuration, resolveTimeRef } from '../platform/launch-time.js';
+import type { Logger } from '../platform/logger.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { AuditSource, Store } from '../platform/store/store.js';
+import { alarmRegion } from '../alarms/alarm-service.js';
+import type { ChecklistService } from '../checklist/checklist-service.js';
+import { SEVERITIES } from '../incidents/incident-service.js';
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+import type { TimelineService } from '../timeline/timeline-service.js';
+
+type Criterion = NonNullable<Runbook['gonogo']>['criteria'][number];
+
+/** One criterion as evaluated: pass, fail, or unknown (the evidence could not be read). */
+export interface CriterionResult {
+  type: Criterion['type'];
+  label: string;
+  /** null: unknown, e.g. CloudWatch refused or returned no data. Unknown never counts as a pass. */
+  pass: boolean | null;
+  /** What was measured, e.g. "0.42 s (worst of 1 datapoint)". */
+  value: string;
+  /** Where it came from, e.g. "CloudWatch GetMetricData, ap-south-1, p95 per 48 h over the last 48 h". */
+  source: string;
+}
+
+/** Every criterion at one moment. */
+export interface Evidence {
+  at: string;
+  results: CriterionResult[];
+  allPass: boolean;
+}
+
+export type Vote = 'go' | 'no_go';
+
+/** A go/no-go decision: the card, its evidence and its outcome. */
+export interface DecisionRow {
+  id: number;
+  state: 'open' | 'go' | 'no_go';
+  opened_by: string;
+  opened_at: string;
+  evidence: Evidence;
+  votes_required: number;
+  channel: string;
+  card_outbox_id: number | null;
+  decided_at: string | null;
+}
+
+/** One voter's vote. */
+export interface VoteRow {
+  user_id: string;
+  vote: Vote;
+  note: string | null;
+  at: string;
+}
+
+/** Posts for go/no-go, queued inside the transaction that records the change. */
+export interface GoNoGoNotifier {
+  /** A decision card is opened; returns the outbox id of the card. */
+  opened(decision: DecisionRow): number;
+  /** A vote is recorded (and maybe decides); the card is updated in place. */
+  voted(decision: DecisionRow, votes: VoteRow[], vote: VoteRow): void;
+  /** An open decision without votes took fresh evidence; the card is updated in place. */
+  refreshed(decision: DecisionRow): void;
+}
+
+const PASS_OPS: Record<string, (a: number, b: number) => boolean> = { '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
+
+/** How a number reads with its unit. */
+function formatValue(v: number, unit?: string): string {
+  const n = Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? Number(v.toFixed(2)).toString() : Number(v.toPrecision(3)).toString();
+  if (!unit) return n;
+  if (unit === 'percent' || unit === '%') return `${n} %`;
+  if (unit === 'seconds') return `${n} s`;
+  if (unit === 'milliseconds' || unit === 'ms') return `${n} ms`;
+  return `${n} ${unit}`;
+}
+
+function windowWords(ms: number): string {
+  const h = ms / 3_600_000;
+  return h >= 1 && Number.isInteger(h) ? `${h} h` : `${Math.round(ms / 60_000)} min`;
+}
+
+/**
+ * Go/No-Go: evaluates the runbook's criteria from the evidence (the checklist,
+ * CloudWatch, the incident record), opens one decision card at a time, and
+ * records the voters' votes. A single No-Go decides NO-GO (holding is the safe
+ * side); `votes_required` Go votes decide GO.
+ */
+export class GoNoGoService {
+  private notifier?: GoNoGoNotifier;
+
+  constructor(
+    private readonly deps: {
+      runbook: Runbook;
+      store: Store;
+      cloudwatch: CloudWatchPort;
+      checklist: ChecklistService;
+      timeline: TimelineService;
+      roles: RoleDirectory;
+      clock: Clock;
+      logger: Logger;
+      defaultRegion?: string;
+      afterCommit: () => void;
+    },
+  ) {}
+
+  notify(notifier: GoNoGoNotifier): void {
+    this.notifier = notifier;
+  }
+
+
+  get configured(): boolean {
+    return this.deps.runbook.gonogo !== undefined;
+  }
+
+  private get config(): NonNullable<Runbook['gonogo']> {
+    const g = this.deps.runbook.gonogo;
+    if (!g) throw new GoliveError('not_configured', 'This runbook has no go/no-go criteria.', 'Add a `gonogo:` section with `voters` and `criteria` to the runbook.');
+    return g;
+  }
+
+  /** Evaluates every criterion now; a criterion whose evidence cannot be read is unknown, the others still count. */
+  async evaluate(): Promise<Evidence> {
+    const at = this.deps.clock.now();
+    const results = await Promise.all(
+      this.config.criteria.map(async (c) => {
+        try {
+          return await this.evaluateOne(c, at);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          this.deps.logger.warn({ err, criterion: c.type }, 'could not evaluate a go/no-go criterion');
+          return { type: c.type, label: this.label(c), pass: null, value: 'could not be read', source: message };
+        }
+      }),
+    );
+    return { at: at.toISOString(), results, allPass: results.every((r) => r.pass === true) };
+  }
+
+  private label(c: Criterion): string {
+    if (c.label) return c.label;
+    switch (c.type) {
+      case 'blockers_done':
+        return 'All blockers done';
+      case 'gates_signed':
+        return `Gates signed off: ${c.gates.join(', ')}`;
+      case 'no_firing_alarms':
+        return c.prefixes ? `No alarm firing under ${c.prefixes.join(', ')}` : 'No watched alarm firing';
+      case 'no_incidents':
+        return `No ${c.severity}${c.severity === 'P1' ? '' : ' or worse'} incident since ${c.since}`;
+      default:
+        return c.label;
+    }
+  }
+
+  private async evaluateOne(c: Criterion, at: Date): Promise<CriterionResult> {
+    const { checklist, runbook, cloudwatch, store, timeline } = this.deps;
+    const tz = runbook.launch.timezone;
+    const label = this.label(c);
+    switch (c.type) {
+      case 'blockers_done': {
+        const open = checklist.snapshot().open.blocker;
+        const shown = open.slice(0, 5).map((s) => s.item.id);
+        const value = open.length === 0 ? '0 open' : `${open.length} open: ${shown.join(', ')}${open.length > shown.length ? ', …' : ''}`;
+        return { type: c.type, label, pass: open.length === 0, value, source: 'golive checklist' };
+      }
+      case 'gates_signed': {
+        const gates = checklist.snapshot().gates;
+        const missing = c.gates.flatMap((id) => {
+          const g = gates.find((x) => x.gate.id === id);
+          if (!g) return [];
+          if (g.missingSignoffs.length > 0) return [`${id} (${g.missingSignoffs.map((r) => checklist.roleLabel(r)).join(', ')})`];
+          // A gate nobody signs off counts as signed once every item in it is done.
+          return g.gate.signoff.length === 0 && g.done < g.total ? [`${id} (${g.total - g.done} of ${g.total} items open)`] : [];
+        });
+        const value = missing.length === 0 ? `${c.gates.length} of ${c.gates.length} signed off` : `waiting for ${missing.join('; ')}`;
+        return { type: c.type, label, pass: missing.length === 0, value, source: 'golive sign-offs' };
+      }
+      case 'no_firing_alarms': {
+        const prefixes = c.prefixes ?? runbook.alarms?.prefixes ?? [''];
+        const region = alarmRegion(runbook, this.deps.defaultRegion);
+        const alarms = await cloudwatch.describeAlarms(region, prefixes);
+        const firing = alarms.filter((a) => a.state === 'ALARM').map((a) => a.name);
+        const value = firing.length === 0 ? `0 of ${alarms.length} in ALARM` : `${firing.length} of ${alarms.length} in ALARM: ${firing.slice(0, 5).join(', ')}${firing.length > 5 ? ', …' : ''}`;
+        return { type: c.type, label, pass: firing.length === 0, value, source: `CloudWatch DescribeAlarms, ${region}, ${prefixes.map((p) => (p ? `"${p}*"` : 'every alarm')).join(', ')}` };
+      }
+      case 'metric': {
+        const region = c.region ?? alarmRegion(runbook, this.deps.defaultRegion);
+        const windowMs = parseDuration(c.window)!;
+        const query: MetricQuery = c.expression
+          ? { period: c.period_seconds, expression: c.expression, metrics: Object.fromEntries(Object.entries(c.metrics ?? {}).map(([id, m]) => [id, { namespace: m.namespace, metric: m.metric, dimensions: m.dimensions, stat: m.stat }])) }
+          : { period: c.period_seconds, metric: { namespace: c.namespace!, metric: c.metric!, dimensions: c.dimensions, stat: c.stat } };
+        const series = await cloudwatch.getMetricData(region, query, new Date(at.getTime() - windowMs), at);
+        const what = c.expression ? `${c.expression}` : `${c.namespace} ${c.metric} ${c.stat}`;
+        const source = `CloudWatch GetMetricData, ${region}: ${what} per ${c.period_seconds} s over the last ${windowWords(windowMs)}`;
+        if (series.values.length === 0) return { type: c.type, label, pass: null, value: 'no data in the window', source };
+        // Every datapoint must pass; the worst one is what the meeting needs to see.
+        const pass = PASS_OPS[c.op]!;
+        const worst = c.op.startsWith('<') ? Math.max(...series.values) : Math.min(...series.values);
+        const n = series.values.length;
+        const value = `${formatValue(worst, c.unit)} (${n === 1 ? 'one datapoint' : `worst of ${n} datapoints`}; needs ${c.op} ${formatValue(c.threshold, c.unit)})`;
+        return { type: c.type, label, pass: series.values.every((v) => pass(v, c.threshold)), value, source };
+      }
+      case 'no_incidents': {
+        const since = resolveTimeRef(c.since, timeline.t0()?.at);
+        if (!since) return { type: c.type, label, pass: null, value: 'T-0 is not set', source: `golive incidents since ${c.since}: set T-0 with \`/golive t0\`` };
+        // "No P2" means no P2 or worse: a P1 in the window fails it too.
+        const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(c.severity) + 1);
+        const rows = store
+          .prepared(`SELECT id, severity, declared_at FROM incident WHERE severity IN (${severities.map(() => '?').join(', ')}) AND state <> 'declaring' AND declared_at >= ? ORDER BY id`)
+          .all(...severities, since.toISOString()) as { id: number; severity: string; declared_at: string }[];
+        const what = severities.length === 1 ? c.severity : `${c.severity} or worse`;
+        const value = rows.length === 0 ? `0 ${what}` : `${rows.length} ${what}: ${rows.slice(0, 5).map((r) => `INC-${r.id} ${r.severity} (${formatTime(r.declared_at, tz)})`).join(', ')}`;
+        return { type: c.type, label, pass: rows.length === 0, value, source: `golive incidents since ${c.since} (${formatTime(since.toISOString(), tz)})` };
+      }
+    }
+  }
+
+  /** Who may vote: members of the voter roles. */
+  async voterRoles(userId: string): Promise<string[]> {
+    return this.deps.roles.rolesOf(userId, this.config.voters);
+  }
+
+  /** Labels of the voter roles, e.g. "CTO, Product Lead". */
+  voterLabel(): string {
+    return this.config.voters.map((r) => this.deps.runbook.roles[r]?.name ?? r).join(', ');
+  }
+
+  /**
+   * Opens a decision with fresh evidence and queues its card, unless one is
+   * open already: then that one is returned (created false) with fresh
+   * evidence, which also replaces its card's while nobody has voted on it.
+   */
+  async open(actor: { userId: string; source: AuditSource; channel: string | null }): Promise<{ decision: DecisionRow; evidence: Evidence; created: boolean; refreshed: boolean }> {
+    const { store, clock, runbook, roles } = this.deps;
+    const g = this.config;
+    if (!(await roles.isNamed(actor.userId))) {
+      throw new GoliveError('not_permitted', 'Only people named in one of the runbook’s roles may call a go/no-go decision.', `The voters are: ${this.voterLabel()}.`);
+    }
+    const evidence = await this.evaluate();
+    const at = clock.now().toISOString();
+    const result = store.transaction(() => {
+      const existing = this.openDecision();
+      if (existing) {
+        // Nobody has voted on it yet, so nobody decided on its evidence: the card shows the evidence as it stands now.
+        if (this.votes(existing.id).length > 0) return { decision: existing, evidence, created: false, refreshed: false };
+        store.prepared('UPDATE gonogo_decision SET evidence = ? WHERE id = ?').run(JSON.stringify(evidence), existing.id);
+        store.audit({ actor: actor.userId, action: 'gonogo.refresh', target: `decision #${existing.id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
+        const refreshed = this.decision(existing.id)!;
+        this.notifier?.refreshed(refreshed);
+        return { decision: refreshed, evidence, created: false, refreshed: true };
+      }
+      const id = Number(
+        store
+          .prepared("INSERT INTO gonogo_decision (state, opened_by, opened_at, evidence, votes_required, channel) VALUES ('open', ?, ?, ?, ?, ?)")
+          .run(actor.userId, at, JSON.stringify(evidence), g.votes_required, runbook.launch.channel).lastInsertRowid,
+      );
+      store.audit({ actor: actor.userId, action: 'gonogo.open', target: `decision #${id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
+      const decision = this.decision(id)!;
+      const card = this.notifier?.opened(decision);
+      if (card !== undefined) store.prepared('UPDATE gonogo_decision SET card_outbox_id = ? WHERE id = ?').run(card, id);
+      return { decision: this.decision(id)!, evidence, created: true, refreshed: false };
+    });
+    if (result.created || result.refreshed) this.deps.afterCommit();
+    return result;
+  }
+
+  /** Refuses privately, before the note modal opens, anyone who may not vote on this decision now. */
+  async checkMayVote(decisionId: number, userId: string): Promise<DecisionRow> {
+    const decision = this.decision(decisionId);
+    if (!decision) throw new GoliveError('unknown_request', `golive has no go/no-go decision #${decisionId}.`);
+    if ((await this.voterRoles(userId)).length === 0) throw new GoliveError('not_permitted', `Only ${this.voterLabel()} vote on go/no-go.`);
+    this.refuseIfClosed(decision, userId);
+    return decision;
+  }
+
+  private refuseIfClosed(decision: DecisionRow, userId: string): void {
+    const tz = this.deps.runbook.launch.timezone;
+    const mine = this.votes(decision.id).find((v) => v.user_id === userId);
+    if (decision.state !== 'open') {
+      throw new GoliveError('usage', `Go/no-go decision #${decision.id} is already decided: ${decision.state === 'go' ? 'GO' : 'NO-GO'} at ${formatTime(decision.decided_at!, tz)}. Your vote was not recorded.`, 'Run `/golive gonogo` to call a new decision.');
+    }
+    if (mine) throw new GoliveError('usage', `You already voted ${mine.vote === 'go' ? 'Go' : 'No-Go'} on decision #${decision.id} at ${formatTime(mine.at, tz)}; a vote cannot be changed.`);
+  }
+
+  /** Records a vote; the decision is made when it reaches the rule. */
+  async vote(decisionId: number, userId: string, vote: Vote, note: string | null): Promise<{ decision: DecisionRow; votes: VoteRow[] }> {
+    const { store, clock } = this.deps;
+    const decision = await this.checkMayVote(decisionId, userId);
+    const trimmed = note?.trim() ? note.trim().slice(0, 1000) : null;
+    if (vote === 'go' && !decision.evidence.allPass && !trimmed) {
+      throw new GoliveError('usage', 'A Go vote against failing or unknown criteria needs a note saying why.', 'Vote again and write the reason in the note.');
+    }
+    const at = clock.now().toISOString();
+    const out = store.transaction(() => {
+      const fresh = this.decision(decisionId)!;
+      // The checks above ran before an await; a racing vote may have decided it since.
+      this.refuseIfClosed(fresh, userId);
+      store.prepared('INSERT INTO gonogo_vote (decision_id, user_id, vote, note, at) VALUES (?, ?, ?, ?, ?)').run(decisionId, userId, vote, trimmed, at);
+      const votes = this.votes(decisionId);
+      const goVotes = votes.filter((v) => v.vote === 'go').length;
+      const outcome = vote === 'no_go' ? 'no_go' : goVotes >= fresh.votes_required ? 'go' : undefined;
+      store.audit({ actor: userId, action: 'gonogo.vote', target: `decision #${decisionId}`, detail: { vote, note: trimmed }, source: 'button', channel: fresh.channel }, at);
+      if (outcome) {
+        store.prepared("UPDATE gonogo_decision SET state = ?, decided_at = ? WHERE id = ? AND state = 'open'").run(outcome, at, decisionId);
+        store.audit({ actor: 'golive', action: 'gonogo.decide', target: `decision #${decisionId}`, detail: { outcome, votes: votes.map((v) => `${v.user_id}:${v.vote}`) }, source: 'system', channel: fresh.channel }, at);
+      }
+      const decided = this.decision(decisionId)!;
+      this.notifier?.voted(decided, votes, votes.find((v) => v.user_id === userId)!);
+      return { decision: decided, votes };
+    });
+    this.deps.afterCommit();
+    return out;
+  }
+
+  openDecision(): DecisionRow | undefined {
+    const row = this.deps.store.prepared("SELECT * FROM gonogo_decision WHERE state = 'open'").get() as (Omit<DecisionRow, 'evidence'> & { evidence: string }) | undefined;
+    return row ? { ...row, evidence: JSON.parse(row.evidence) as Evidence } : undefined;
+  }
+
+  /** The most recent decision, open or made. */
+  latest(): DecisionRow | undefined {
+    const id = this.deps.store.prepared('SELECT MAX(id) FROM gonogo_decision').pluck().get() as number | null;
+    return id === null ? undefined : this.decision(id);
+  }
+
+  decision(id: number): DecisionRow | undefined {
+    const row = this.deps.store.prepared('SELECT * FROM gonogo_decision WHERE id = ?').get(id) as (Omit<DecisionRow, 'evidence'> & { evidence: string }) | undefined;
+    return row ? { ...row, evidence: JSON.parse(row.evidence) as Evidence } : undefined;
+  }
+
+  votes(decisionId: number): VoteRow[] {
+    return this.deps.store.prepared('SELECT user_id, vote, note, at FROM gonogo_vote WHERE decision_id = ? ORDER BY at, rowid').all(decisionId) as VoteRow[];
+  }
+
+}

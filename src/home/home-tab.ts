@@ -1,0 +1,124 @@
+import type { Clock } from '../platform/clock.js';
+import { GoliveError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { AlarmService } from '../alarms/alarm-service.js';
+import type { GoNoGoService } from '../gonogo/gonogo-service.js';
+import type { IncidentService } from '../incidents/incident-service.js';
+import type { TimelineService } from '../timeline/timeline-service.js';
+import type { Store } from '../platform/store/store.js';
+import { renderHome, type HomeData } from './render-home.js';
+import type { SlackPort } from '../platform/slack/slack-port.js';
+import type { SharedStatus, StatusBoard } from '../checklist/status-board.js';
+
+/** The viewer-independent part of the Home tab. */
+type SharedHome = Omit<HomeData, 'snapshot' | 'ctx'> & { status: SharedStatus };
+
+/** Home tabs opened within this long are kept current; older ones are refreshed when opened again. */
+const VIEWER_TTL_MS = 7 * 24 * 3600_000;
+const MAX_VIEWERS = 50;
+const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+/**
+ * The App Home dashboard. Published when someone opens the tab, and
+ * republished for recent viewers when the launch changes — debounced, since a
+ * burst of sign-offs or alarm transitions should cost one publish each.
+ */
+export class HomeTab {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly deps: {
+      runbook: Runbook;
+      store: Store;
+      slack: SlackPort;
+      clock: Clock;
+      logger: Logger;
+      statusBoard: StatusBoard;
+      alarms: AlarmService;
+      incidents: IncidentService;
+      timeline: TimelineService;
+      gonogo: GoNoGoService;
+      debounceMs: number;
+    },
+  ) {}
+
+  /** Publishes the tab for one user and remembers them as a viewer. */
+  async publish(userId: string): Promise<void> {
+    const { store, clock, slack } = this.deps;
+    // Slack user IDs only: anything else is not a person Slack could show a Home tab to.
+    if (!USER_ID.test(userId)) throw new GoliveError('usage', 'That is not a Slack user golive can show the Home tab to.');
+    store.prepared('INSERT INTO home_viewer (user_id, opened_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at').run(userId, clock.now().toISOString());
+    await slack.publishHome(userId, await this.render(userId));
+  }
+
+  async render(userId: string, shared?: SharedHome): Promise<Record<string, unknown>[]> {
+    const { status, ...rest } = shared ?? (await this.shared());
+    const { snapshot, ctx } = await this.deps.statusBoard.context(userId, status);
+    return renderHome({ snapshot, ctx, ...rest });
+  }
+
+  /** Everything on the dashboard but the viewer's own sign-off buttons: read once per republish pass. */
+  private async shared(): Promise<SharedHome> {
+    const { runbook, store, statusBoard, alarms, incidents, timeline, gonogo } = this.deps;
+    return {
+      status: await statusBoard.shared(),
+      firing: alarms.configured ? alarms.list().filter((a) => a.state === 'ALARM') : undefined,
+      incidents: incidents.configured ? incidents.open() : undefined,
+      approvals: store.requestsInState('requested'),
+      timeline: runbook.milestones.length > 0 ? { next: timeline.next(), t0: timeline.t0() } : undefined,
+      gonogo: gonogo.configured ? { latest: gonogo.latest() } : undefined,
+    };
+  }
+
+  /** Something on the dashboard changed: republish for recent viewers, once per burst. */
+  changed(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refreshAll();
+    }, this.deps.debounceMs);
+    this.timer.unref();
+  }
+
+  /** Republishes for every recent viewer; a refresh requested while one runs runs once more after it. */
+  async refreshAll(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        const since = new Date(this.deps.clock.now().getTime() - VIEWER_TTL_MS).toISOString();
+        const viewers = this.deps.store.prepared('SELECT user_id FROM home_viewer WHERE opened_at >= ? ORDER BY opened_at DESC LIMIT ?').pluck().all(since, MAX_VIEWERS) as string[];
+        if (viewers.length === 0) continue;
+        let shared: SharedHome;
+        try {
+          shared = await this.shared();
+        } catch (err) {
+          this.deps.logger.warn({ err }, 'could not read the launch to republish the Home tab');
+          continue;
+        }
+        for (const user of viewers) {
+          try {
+            await this.deps.slack.publishHome(user, await this.render(user, shared));
+          } catch (err) {
+            this.deps.logger.warn({ err, user }, 'could not republish the Home tab');
+          }
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Stops a pending republish (shutdown). */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

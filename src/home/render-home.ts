@@ -1,0 +1,105 @@
+import type { AlarmRow } from '../alarms/alarm-service.js';
+import type { ChecklistSnapshot } from '../checklist/checklist-service.js';
+import type { DecisionRow } from '../gonogo/gonogo-service.js';
+import { humanDuration } from '../platform/format-time.js';
+import type { IncidentRow } from '../incidents/incident-service.js';
+import type { LaunchT0, ScheduledMilestone } from '../timeline/timeline-service.js';
+import type { ChangeRequestRow } from '../platform/store/store.js';
+import { clip, escapeText } from '../platform/escape.js';
+import { decisionLine } from '../gonogo/render-gonogo.js';
+import { milestoneWhen } from '../timeline/render-timeline.js';
+import { context, MAX_HOME_BLOCKS, section, sections } from '../platform/slack/blocks.js';
+import { formatTime } from '../platform/format-time.js';
+import { gateLines, itemBlock, verdictText, type StatusRenderContext } from '../checklist/render-status.js';
+
+type Block = Record<string, unknown>;
+
+/** Everything the Home tab shows, gathered by the caller (rendering never reads the store). */
+export interface HomeData {
+  snapshot: ChecklistSnapshot;
+  ctx: StatusRenderContext;
+  /** undefined: the runbook watches no alarms. */
+  firing?: AlarmRow[];
+  /** undefined: the runbook defines no incidents. */
+  incidents?: IncidentRow[];
+  approvals: ChangeRequestRow[];
+  /** undefined: the runbook has no milestones. */
+  timeline?: { next?: ScheduledMilestone; t0?: LaunchT0 };
+  /** undefined: the runbook has no go/no-go. */
+  gonogo?: { latest?: DecisionRow };
+}
+
+/** At most this many lines per list; the rest are counted. */
+const LIST_MAX = 8;
+
+function list(title: string, lines: string[], empty: string): string {
+  if (lines.length === 0) return `*${title}:* ${empty}`;
+  const shown = lines.slice(0, LIST_MAX);
+  return `*${title}* (${lines.length})\n${shown.join('\n')}${lines.length > shown.length ? `\n…and ${lines.length - shown.length} more` : ''}`;
+}
+
+/**
+ * The Home tab: the launch at a glance for one viewer — verdict, go/no-go,
+ * next milestone, firing alarms, open incidents, pending approvals, progress
+ * per gate, then open blockers with their owners (sign-off buttons for the
+ * viewer's own) as far as Slack's 100 blocks allow.
+ */
+export function renderHome(d: HomeData): Block[] {
+  const { snapshot, ctx } = d;
+  const tz = ctx.timezone;
+  const now = ctx.now;
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}`, 150), emoji: true } },
+    section(verdictText(snapshot, ctx.roleLabel)),
+  ];
+  const glance: string[] = [];
+  if (d.gonogo) glance.push(d.gonogo.latest ? decisionLine(d.gonogo.latest, tz) : '🗳️ Go/No-Go: not called yet — `/golive gonogo` when the criteria are met.');
+  if (d.timeline) {
+    const { next, t0 } = d.timeline;
+    if (next?.dueAt) glance.push(`⏰ Next milestone: *${escapeText(next.milestone.title)}* — ${milestoneWhen(next, tz, t0?.at)} (${next.dueAt.getTime() <= now.getTime() ? 'due now' : `in ${humanDuration(next.dueAt.getTime() - now.getTime())}`})`);
+    else if (!t0) glance.push('⏰ T-0 is not set: `/golive t0 <time>` starts the timeline.');
+    else glance.push('⏰ Every milestone has passed.');
+  }
+  if (glance.length > 0) blocks.push(section(glance.join('\n')));
+  blocks.push({ type: 'divider' });
+
+  const live: string[] = [];
+  if (d.firing) {
+    live.push(
+      list(
+        '🚨 Firing alarms',
+        d.firing.map((a) => `• \`${escapeText(a.name)}\` since ${formatTime(a.fired_at ?? a.state_at, tz)}${a.acked_by ? ` · acknowledged by <@${a.acked_by}>` : ''}`),
+        'none 🟢',
+      ),
+    );
+  }
+  if (d.incidents) {
+    live.push(list('🔥 Open incidents', d.incidents.map((i) => `• INC-${i.id} ${i.severity} ${escapeText(clip(i.summary, 120))} — <#${i.channel_id}> · commander <@${i.commander}>`), 'none'));
+  }
+  live.push(
+    list(
+      '⏳ Waiting for approval',
+      d.approvals.map((r) => `• #${r.id} ${r.kind === 'rollback' ? 'roll back' : 'deploy override of'} \`${escapeText(r.service)}\` — asked by <@${r.requested_by}>, expires ${formatTime(r.expires_at, tz)}`),
+      'nothing',
+    ),
+  );
+  blocks.push(...sections(live));
+  blocks.push({ type: 'divider' });
+  blocks.push(...sections(gateLines(snapshot.gates, ctx)));
+  blocks.push({ type: 'divider' });
+
+  const blockers = snapshot.open.blocker;
+  const foot = context(`Updated ${formatTime(now.toISOString(), tz)} · refreshed when the launch changes · \`/golive status\` for every open item`);
+  if (blockers.length === 0) {
+    blocks.push(section('*Open blockers:* none 🎉'));
+  } else {
+    blocks.push(section(`*Open blockers* (${blockers.length})`));
+    // Keep room for the "more" line and the footer.
+    const room = MAX_HOME_BLOCKS - blocks.length - 2;
+    const shown = blockers.slice(0, Math.max(0, room));
+    for (const s of shown) blocks.push(itemBlock(s, ctx, true));
+    if (blockers.length > shown.length) blocks.push(section(`…and ${blockers.length - shown.length} more blockers: \`/golive status\``));
+  }
+  blocks.push(foot);
+  return blocks.slice(0, MAX_HOME_BLOCKS);
+}

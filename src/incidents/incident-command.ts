@@ -1,0 +1,105 @@
+import { GoliveError } from '../platform/errors.js';
+import { escapeText } from '../platform/escape.js';
+import { formatTime } from '../platform/format-time.js';
+import { renderNotice } from '../platform/slack/blocks.js';
+import { declareModal, resolveModal, updateModal } from './incident-modals.js';
+import type { IncidentEvent } from './incident-service.js';
+import type { CommandContext, CommandSpec } from '../platform/commands/command-spec.js';
+
+const USAGE = 'incident declare [<P1-P4> <summary>] | update [text] | rootcause <text> | resolve [<root cause> [| resolution]] | severity <P1-P4> | commander @user | timeline';
+
+async function declare(ctx: CommandContext, words: string[]) {
+  const [severity, ...summary] = words;
+  if (words.length === 0 && ctx.triggerId && ctx.services.incidents.configured) {
+    return ctx.services.slack.openView(ctx.triggerId, declareModal(ctx.services.runbook, ctx.channelId));
+  }
+  if (!severity || summary.length === 0) throw new GoliveError('usage', '`/golive incident declare` needs a severity and a summary. Nothing was created.', 'Usage: `/golive incident declare <P1-P4> <summary>`');
+  const text = ctx.rest.replace(/^declare\s+\S+\s*/i, '');
+  const { incident, refusedInvites } = await ctx.services.incidents.declare({ severity, summary: text, userId: ctx.userId, source: 'command' });
+  const refused = refusedInvites.length > 0 ? `\nNot invited: ${refusedInvites.map((r) => (r.user === '*' ? r.error : `<@${r.user}> (${escapeText(r.error)})`)).join('; ')}.` : '';
+  await ctx.respond(renderNotice(`INC-${incident.id} is open in <#${incident.channel_id}>; you are its commander.${refused}`));
+}
+
+/** One timeline line's words. */
+function describeEvent(e: IncidentEvent, tz: string): string {
+  const d = e.detail;
+  switch (e.kind) {
+    case 'declared':
+      return `declared ${String(d.severity)}: ${escapeText(String(d.summary))}`;
+    case 'update':
+      return `update #${String(d.n)}: ${escapeText(String(d.status))}`;
+    case 'resolved':
+      return `resolved after ${String(d.duration)}: ${escapeText(String(d.root_cause))}`;
+    case 'alarm':
+      return `\`${escapeText(String(d.alarm))}\` ${String(d.from ?? '?')} → ${String(d.to)}: ${escapeText(String(d.reason)).slice(0, 200)}`;
+    case 'severity':
+      return `severity ${String(d.from)} → ${String(d.to)}`;
+    case 'commander':
+      return `commander <@${String(d.from)}> → <@${String(d.to)}>`;
+    case 'root_cause':
+      return `root cause: ${escapeText(String(d.root_cause))}`;
+    case 'escalated':
+      return `escalated (not acknowledged) to ${(d.roles as string[]).join(', ') || 'nobody'}`;
+    case 'acknowledged':
+      return 'acknowledged';
+    case 'rollback_prompt':
+      return `prompted a rollback of ${String(d.service)}`;
+    default:
+      return e.kind.startsWith('reminder.') ? `reminder sent (${e.kind.slice(9)} due ${formatTime(String(d.due_at), tz)})` : e.kind;
+  }
+}
+
+export const incident: CommandSpec = {
+  name: 'incident',
+  usage: USAGE,
+  description:
+    'Declare an incident (its own channel, the initial template, the page), post numbered updates in its channel, resolve it (page resolved, post-mortem reminder), or show its timeline. Reminders come when an update is due.',
+  sideEffects: true,
+  who: 'anyone',
+  minArgs: 1,
+  async run(ctx) {
+    const [sub = '', ...words] = ctx.args;
+    const { incidents } = ctx.services;
+    const rest = ctx.rest.slice(sub.length).trim();
+    switch (sub.toLowerCase()) {
+      case 'declare':
+        return declare(ctx, words);
+      case 'update': {
+        const inc = incidents.inChannel(ctx.channelId);
+        if (!rest && ctx.triggerId && inc.state === 'open') return ctx.services.slack.openView(ctx.triggerId, updateModal(inc.id, inc.updates + 1));
+        incidents.update(inc, rest, ctx.userId);
+        return;
+      }
+      case 'resolve': {
+        const inc = incidents.inChannel(ctx.channelId);
+        if (!rest && ctx.triggerId && inc.state === 'open') return ctx.services.slack.openView(ctx.triggerId, resolveModal(inc.id));
+        incidents.resolve(inc, rest, ctx.userId);
+        return;
+      }
+      case 'severity': {
+        if (!words[0]) throw new GoliveError('usage', '`/golive incident severity` needs the new severity, e.g. `P1`.');
+        await incidents.changeSeverity(incidents.inChannel(ctx.channelId), words[0], ctx.userId);
+        return;
+      }
+      case 'commander': {
+        // Slack sends a mention as <@U123|name> (or <@U123>); the escape-mode setting decides which.
+        const m = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(words[0] ?? '');
+        if (!m) throw new GoliveError('usage', '`/golive incident commander` needs a person, e.g. `/golive incident commander @meera`.');
+        await incidents.changeCommander(incidents.inChannel(ctx.channelId), m[1]!, ctx.userId);
+        return;
+      }
+      case 'rootcause': {
+        incidents.recordRootCause(incidents.inChannel(ctx.channelId), rest, ctx.userId);
+        return;
+      }
+      case 'timeline': {
+        const inc = incidents.inChannel(ctx.channelId);
+        const tz = ctx.services.runbook.launch.timezone;
+        const lines = incidents.timeline(inc).map((e) => `\`${formatTime(e.at, tz)}\` ${e.actor === 'golive' || e.actor === 'cloudwatch' ? e.actor : `<@${e.actor}>`} ${describeEvent(e, tz)}`);
+        return ctx.respond(renderNotice(`*INC-${inc.id} timeline*`, lines.join('\n')));
+      }
+      default:
+        throw new GoliveError('usage', `\`/golive incident\` does not know \`${escapeText(sub.slice(0, 20))}\`. Nothing was changed.`, `Usage: \`/golive ${USAGE}\``);
+    }
+  },
+};

@@ -1,0 +1,592 @@
+import type { Clock } from '../platform/clock.js';
+import { GoliveError } from '../platform/errors.js';
+import { formatTime, humanDuration, ymd } from '../platform/format-time.js';
+import type { Logger } from '../platform/logger.js';
+import { DEFAULT_TEMPLATES, fillTemplate, type TemplateKind } from '../platform/runbook/templates.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import { escapeAll } from '../platform/escape.js';
+import { SlackCallError, type SlackPort } from '../platform/slack/slack-port.js';
+import type { AuditSource, Store } from '../platform/store/store.js';
+import type { OnCallPort } from '../platform/pager/oncall.js';
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+
+export type Severity = 'P1' | 'P2' | 'P3' | 'P4';
+export const SEVERITIES: Severity[] = ['P1', 'P2', 'P3', 'P4'];
+
+/** An incident as stored. */
+export interface IncidentRow {
+  id: number;
+  severity: Severity;
+  summary: string;
+  services: string;
+  state: 'declaring' | 'open' | 'resolved';
+  commander: string;
+  declared_by: string;
+  declared_at: string;
+  channel_id: string;
+  channel_name: string;
+  alarm_name: string | null;
+  alarm_fired_at: string | null;
+  updates: number;
+  last_update_at: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  root_cause: string | null;
+  resolution: string | null;
+  acked_by: string | null;
+  acked_at: string | null;
+  escalated_at: string | null;
+  paged_at: string | null;
+}
+
+type ReminderKind = 'update' | 'postmortem' | 'escalation' | 'rollback_prompt';
+/** Escalation never fires sooner than this after declaring, even for "immediate" severities: people need a moment to click. */
+const MIN_ESCALATION_MINUTES = 5;
+
+/** One line of an incident's timeline. */
+export interface IncidentEvent {
+  id: number;
+  at: string;
+  kind: string;
+  actor: string;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * The Slack side of incidents: formats and stores (in the outbox, inside the
+ * change's transaction) the posts each step causes. `text` arguments are
+ * already-filled templates; the notifier adds nothing the user typed unescaped.
+ */
+export interface IncidentNotifier {
+  declared(incident: IncidentRow, initial: string, alarmPost: number | null): void;
+  updated(incident: IncidentRow, update: string, shortLine: string): void;
+  resolved(incident: IncidentRow, resolved: string): void;
+  reminder(incident: IncidentRow, kind: 'update' | 'postmortem', lastUpdateAt: string | null): void;
+  escalated(incident: IncidentRow, roles: { name: string; users: string[] }[], afterMinutes: number, paged: boolean): void;
+  rollbackPrompt(incident: IncidentRow, service: string | null, minutes: number): void;
+  acknowledged(incident: IncidentRow): void;
+  changed(incident: IncidentRow, what: string): void;
+}
+
+/** Lowercase words joined by dashes, as Slack channel names allow. */
+export function slugify(text: string, max = 40): string {
+  const slug = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  // Cut at a word boundary where there is one: "threshold-cros" reads worse than a shorter name.
+  let cut = slug;
+  if (slug.length > max) {
+    const head = slug.slice(0, max + 1);
+    const dash = head.lastIndexOf('-');
+    cut = dash > 0 ? head.slice(0, dash) : slug.slice(0, max);
+  }
+  return cut.replace(/-+$/, '') || 'incident';
+}
+
+/** "P1 — Critical" as the runbook names it, or "P1 Critical" when the name does not start with the key. */
+export function severityLabel(key: string, name: string | undefined): string {
+  if (!name) return key;
+  return name.toUpperCase().startsWith(key) ? name : `${key} ${name}`;
+}
+
+/** The incident channel's topic, the same when declared and after a re-grade or hand-over. */
+function channelTopic(severity: string, name: string | undefined, summary: string, commander: string): string {
+  return `${severityLabel(severity, name)}: ${summary.slice(0, 120)} · commander <@${commander}>`;
+}
+
+/** The PagerDuty dedup key of an incident's page: the same for its trigger, acknowledge and resolve. */
+export function incidentDedupKey(id: number): string {
+  return `golive/incident/${id}`;
+}
+
+/**
+ * Incidents: declare (a channel of its own, the initial template, the page),
+ * numbered updates, reminders that survive restarts, and resolution with
+ * the post-mortem reminder. Every change is one transaction with its
+ * timeline row and the posts and pages it causes.
+ */
+export class IncidentService {
+  private notifier?: IncidentNotifier;
+
+  constructor(
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; roles: RoleDirectory; clock: Clock; logger: Logger; afterCommit: () => void; onCall?: OnCallPort; canPage: boolean },
+  ) {}
+
+  notify(notifier: IncidentNotifier): void {
+    this.notifier = notifier;
+  }
+
+  get configured(): boolean {
+    return this.deps.runbook.incidents !== undefined;
+  }
+
+  severity(sev: string) {
+    const incidents = this.deps.runbook.incidents;
+    if (!incidents) throw new GoliveError('not_configured', 'This runbook defines no incident severities.', 'Add an `incidents:` section with `severities` to the runbook.');
+    const key = sev.toUpperCase() as Severity;
+    const def = SEVERITIES.includes(key) ? incidents.severities[key] : undefined;
+    const defined = SEVERITIES.filter((s) => incidents.severities[s]);
+    if (!def) throw new GoliveError('usage', `\`${escapeAll(sev.slice(0, 10))}\` is not a severity this runbook defines.`, `Use one of ${defined.join(', ')}.`);
+    return { key, def };
+  }
+
+  template(kind: TemplateKind): string {
+    return this.deps.runbook.incidents?.templates[kind] ?? DEFAULT_TEMPLATES[kind];
+  }
+
+  /**
+   * Declares an incident; `alarm` links it to an alarm's firing. The row is
+   * reserved before any Slack call, so two declarations racing for one alarm
+   * (a click and the rule, a double click) settle in SQLite, and a failure
+   * after the channel exists archives that channel instead of leaving it.
+   */
+  async declare(input: {
+    severity: string;
+    summary: string;
+    services?: string;
+    userId: string;
+    /** Who declared it, when not the commander (`golive` for alarm rules). */
+    declaredBy?: string;
+    source: AuditSource;
+    alarm?: { name: string; firedAt: string; post: number | null };
+  }): Promise<{ incident: IncidentRow; refusedInvites: { user: string; error: string }[] }> {
+    const { store, slack, clock, runbook } = this.deps;
+    const { key, def } = this.severity(input.severity);
+    const summary = input.summary.trim().replace(/\s+/g, ' ').slice(0, 300);
+    if (!summary) throw new GoliveError('usage', 'An incident needs a summary.', 'Usage: `/golive incident declare <P1-P4> <summary>`');
+    const now = clock.now();
+    const at = now.toISOString();
+    const commander = input.userId;
+    const declaredBy = input.declaredBy ?? input.userId;
+    const id = this.reserve({ key, summary, services: input.services ?? '', commander, declaredBy, at, alarm: input.alarm });
+
+    let channel: { id: string; name: string } | undefined;
+    try {
+      // An alarm's incident is named after the alarm: its reason is CloudWatch prose that would be cut mid-word.
+      channel = await this.createChannel(key, input.alarm?.name ?? summary, now, id);
+      await slack.setTopic(channel.id, channelTopic(key, def.name, summary, commander)).catch((err: Error) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+      const invitees = new Set<string>([commander]);
+      for (const role of def.invite) for (const u of (await this.deps.roles.members(role)).users) invitees.add(u);
+      const onCallProblems = await this.addOnCall(invitees);
+      const refusedInvites = [...onCallProblems, ...(await slack.invite(channel.id, [...invitees]).catch((err: Error) => [{ user: '*', error: err.message }]))];
+      const made = channel;
+      const incident = store.transaction(() => {
+        store.prepared("UPDATE incident SET state = 'open', channel_id = ?, channel_name = ? WHERE id = ? AND state = 'declaring'").run(made.id, made.name, id);
+        const row = this.get(id);
+        this.event(id, 'declared', declaredBy, { severity: key, summary, channel: made.name, alarm: input.alarm?.name ?? null, source: input.source }, at);
+        store.audit({ actor: declaredBy, action: 'incident.declare', target: `INC-${id}`, detail: { severity: key, summary, channel: made.name, commander }, source: input.source, channel: runbook.launch.channel }, at);
+        const initial = fillTemplate(this.template('initial'), {
+          id: `INC-${id}`,
+          severity: key,
+          severity_name: escapeAll(def.name),
+          summary: escapeAll(summary),
+          started: this.time(at),
+          services: escapeAll(input.services || '—'),
+          status: 'Investigating',
+          eta: 'unknown',
+          commander: `<@${commander}>`,
+          channel: `<#${made.id}>`,
+          launch: escapeAll(runbook.launch.name),
+        });
+        this.notifier?.declared(row, initial, input.alarm?.post ?? null);
+        if (def.page) this.page(row, at);
+        if (def.update_every_minutes) this.schedule(id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
+        this.planEscalation(id, def, now);
+        return this.get(id);
+      });
+      this.deps.afterCommit();
+      return { incident, refusedInvites };
+    } catch (err) {
+      // Nothing half-made stays behind: the reservation goes, and a channel already created is archived.
+      store.prepared("DELETE FROM incident WHERE id = ? AND state = 'declaring'").run(id);
+      if (channel) await slack.call('conversations.archive', { channel: channel.id }).catch((e: unknown) => this.deps.logger.warn({ err: e, channel: channel!.name }, 'could not archive a half-made incident channel'));
+      throw err;
+    }
+  }
+
+  /** Takes the incident number (and the alarm, if any) before anything else happens. */
+  private reserve(r: { key: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; alarm?: { name: string; firedAt: string } }): number {
+    const { store } = this.deps;
+    try {
+      return store.transaction(() => {
+        if (r.alarm) {
+          const existing = store
+            .prepared("SELECT * FROM incident WHERE alarm_name = ? AND (alarm_fired_at = ? OR state IN ('declaring', 'open')) ORDER BY id DESC LIMIT 1")
+            .get(r.alarm.name, r.alarm.firedAt) as IncidentRow | undefined;
+          if (existing) throw new GoliveError('usage', existing.state === 'declaring' ? `An incident for this alarm is being declared right now (INC-${existing.id}).` : `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
+        }
+        return Number(
+          store
+            .prepared(
+              `INSERT INTO incident (severity, summary, services, state, commander, declared_by, declared_at, channel_id, channel_name, alarm_name, alarm_fired_at)
+               VALUES (?, ?, ?, 'declaring', ?, ?, ?, ?, '', ?, ?)`,
+            )
+            .run(r.key, r.summary, r.services, r.commander, r.declaredBy, r.at, `pending:${r.at}:${Math.random().toString(36).slice(2)}`, r.alarm?.name ?? null, r.alarm?.firedAt ?? null).lastInsertRowid,
+        );
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && r.alarm) throw new GoliveError('usage', 'This alarm already has an incident (declared a moment ago).');
+      throw err;
+    }
+  }
+
+  /** Queues the incident's page (once per trigger; resolve follows paged_at, not the severity). */
+  private page(incident: IncidentRow, at: string, why = ''): void {
+    const key = incident.severity;
+    this.deps.store.enqueue(
+      'trigger',
+      {
+        dedupKey: incidentDedupKey(incident.id),
+        summary: `INC-${incident.id} ${key}${why}: ${incident.summary}`.slice(0, 1024),
+        source: this.deps.runbook.pagerduty?.source ?? 'golive',
+        severity: key === 'P1' ? 'critical' : key === 'P2' ? 'error' : key === 'P3' ? 'warning' : 'info',
+        class: 'incident',
+        customDetails: { incident: `INC-${incident.id}`, severity: key, summary: incident.summary, commander: incident.commander, channel: incident.channel_name, launch: this.deps.runbook.launch.name },
+      },
+      at,
+      { target: 'pagerduty' },
+    );
+    this.deps.store.prepared('UPDATE incident SET paged_at = COALESCE(paged_at, ?) WHERE id = ?').run(at, incident.id);
+  }
+
+  /** Escalation (unless acknowledged) and the rollback prompt, as the severity says. */
+  private planEscalation(id: number, def: NonNullable<NonNullable<Runbook['incidents']>['severities']['P1']>, from: Date): void {
+    const at = from.toISOString();
+    this.cancel(id, 'escalation', at);
+    this.cancel(id, 'rollback_prompt', at);
+    const row = this.get(id);
+    if (!row.acked_by && (def.escalate_to.length > 0 || (!def.page && this.deps.canPage))) {
+      this.schedule(id, 'escalation', new Date(from.getTime() + Math.max(def.response_minutes, MIN_ESCALATION_MINUTES) * 60_000));
+    }
+    if (def.rollback_prompt_minutes && !row.root_cause) this.schedule(id, 'rollback_prompt', new Date(Date.parse(row.declared_at) + def.rollback_prompt_minutes * 60_000));
+  }
+
+  /** Adds the PagerDuty on-call (by email → Slack user) when the runbook names an escalation policy and REST access is configured. */
+  private async addOnCall(invitees: Set<string>): Promise<{ user: string; error: string }[]> {
+    const policy = this.deps.runbook.pagerduty?.escalation_policy;
+    if (!policy || !this.deps.onCall) return [];
+    try {
+      const emails = await this.deps.onCall.emails(policy);
+      const problems: { user: string; error: string }[] = [];
+      for (const email of emails) {
+        const user = await this.deps.slack.userByEmail(email);
+        if (user) invitees.add(user);
+        else problems.push({ user: '*', error: `the on-call ${escapeAll(email)} has no Slack account with that email` });
+      }
+      return problems;
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'PagerDuty on-call lookup failed');
+      return [{ user: '*', error: `the PagerDuty on-call lookup failed (${escapeAll((err as Error).message)})` }];
+    }
+  }
+
+  /** The open incident whose channel this is. */
+  inChannel(channelId: string): IncidentRow {
+    const row = this.deps.store.prepared("SELECT * FROM incident WHERE channel_id = ? AND state <> 'declaring'").get(channelId) as IncidentRow | undefined;
+    if (!row) throw new GoliveError('usage', 'This is not an incident channel.', 'Run it in the incident’s own channel (`inc-…`), where golive posted the initial message.');
+    return row;
+  }
+
+  update(incident: IncidentRow, text: string | { status: string; actions?: string; next_steps?: string; eta?: string }, userId: string): IncidentRow {
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is already resolved.`);
+    const fields = typeof text === 'string' ? { status: text } : text;
+    const status = fields.status.trim();
+    if (!status) throw new GoliveError('usage', 'An update needs some text: the current status.', 'Usage: `/golive incident update <text>`');
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const at = now.toISOString();
+    const row = store.transaction(() => {
+      const current = this.get(incident.id);
+      if (current.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is already resolved.`);
+      const n = current.updates + 1;
+      store.prepared('UPDATE incident SET updates = ?, last_update_at = ? WHERE id = ?').run(n, at, incident.id);
+      this.event(incident.id, 'update', userId, { n, status }, at);
+      store.audit({ actor: userId, action: 'incident.update', target: `INC-${incident.id}`, detail: { n, status }, source: 'command', channel: incident.channel_id }, at);
+      const updated = this.get(incident.id);
+      const body = fillTemplate(this.template('update'), {
+        id: `INC-${incident.id}`,
+        n: String(n),
+        time: this.time(at),
+        status: escapeAll(status),
+        actions: escapeAll(fields.actions?.trim() || '—'),
+        next_steps: escapeAll(fields.next_steps?.trim() || '—'),
+        eta: escapeAll(fields.eta?.trim() || '—'),
+        severity: updated.severity,
+        summary: escapeAll(updated.summary),
+        commander: `<@${updated.commander}>`,
+      });
+      this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${escapeAll(status.slice(0, 200))}`);
+      // The cadence restarts from this update; pending reminders for the old due time are void.
+      this.cancel(incident.id, 'update', at);
+      const cadence = this.deps.runbook.incidents?.severities[updated.severity]?.update_every_minutes;
+      if (cadence) this.schedule(incident.id, 'update', new Date(now.getTime() + cadence * 60_000));
+      return updated;
+    });
+    this.deps.afterCommit();
+    return row;
+  }
+
+  /** Resolves with "<root cause> | <resolution>" typed as one text (the part after | is optional), or the two fields of the modal. */
+  resolve(incident: IncidentRow, text: string | { rootCause: string; resolution?: string }, userId: string): IncidentRow {
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} was already resolved by <@${incident.resolved_by}>.`);
+    const [typedCause = '', ...rest] = typeof text === 'string' ? text.split('|') : [];
+    const rootCause = typeof text === 'string' ? typedCause : text.rootCause;
+    if (!rootCause.trim()) throw new GoliveError('usage', 'Resolving needs the root cause.', 'Usage: `/golive incident resolve <root cause> [| <resolution>]`');
+    const resolution = (typeof text === 'string' ? rest.join('|') : (text.resolution ?? '')).trim() || '—';
+    const { store, clock, runbook } = this.deps;
+    const now = clock.now();
+    const at = now.toISOString();
+    const row = store.transaction(() => {
+      const changed = store.prepared("UPDATE incident SET state = 'resolved', resolved_at = ?, resolved_by = ?, root_cause = ?, resolution = ? WHERE id = ? AND state = 'open'").run(at, userId, rootCause.trim(), resolution, incident.id).changes;
+      if (changed === 0) throw new GoliveError('usage', `INC-${incident.id} was already resolved.`);
+      const resolved = this.get(incident.id);
+      const duration = humanDuration(now.getTime() - Date.parse(resolved.declared_at));
+      this.event(incident.id, 'resolved', userId, { root_cause: rootCause.trim(), resolution, duration }, at);
+      store.audit({ actor: userId, action: 'incident.resolve', target: `INC-${incident.id}`, detail: { root_cause: rootCause.trim(), duration }, source: 'command', channel: incident.channel_id }, at);
+      const hours = runbook.incidents?.postmortem_hours ?? 48;
+      const body = fillTemplate(this.template('resolved'), {
+        id: `INC-${incident.id}`,
+        resolved_at: this.time(at),
+        root_cause: escapeAll(rootCause.trim()),
+        resolution: escapeAll(resolution),
+        duration,
+        severity: resolved.severity,
+        summary: escapeAll(resolved.summary),
+        commander: `<@${resolved.commander}>`,
+        postmortem_hours: String(hours),
+      });
+      this.notifier?.resolved(resolved, body);
+      if (resolved.paged_at) store.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+      for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) this.cancel(incident.id, kind, at);
+      this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
+      return resolved;
+    });
+    this.deps.afterCommit();
+    return row;
+  }
+
+  /** Sends every reminder that is due, each once; an update reminder schedules the next one. */
+  runDueReminders(): number {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const at = now.toISOString();
+    const due = store.prepared('SELECT id, incident_id, kind, due_at FROM reminder WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= ? ORDER BY due_at').all(at) as { id: number; incident_id: number; kind: ReminderKind; due_at: string }[];
+    let sent = 0;
+    for (const r of due) {
+      const done = store.transaction(() => {
+        if (store.prepared('UPDATE reminder SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, r.id).changes === 0) return false;
+        const incident = this.get(r.incident_id);
+        if (r.kind !== 'postmortem' && incident.state !== 'open') return false;
+        if (r.kind === 'escalation') return this.escalate(incident, at);
+        if (r.kind === 'rollback_prompt') return this.promptRollback(incident, at);
+        this.event(incident.id, `reminder.${r.kind}`, 'golive', { due_at: r.due_at }, at);
+        this.notifier?.reminder(incident, r.kind, incident.last_update_at);
+        if (r.kind === 'update') {
+          const cadence = this.deps.runbook.incidents?.severities[incident.severity]?.update_every_minutes;
+          if (cadence) {
+            // The next due time on the original grid after now: a late process neither bursts nor repeats at once.
+            const step = cadence * 60_000;
+            const due = Date.parse(r.due_at);
+            const next = due + Math.max(1, Math.ceil((now.getTime() - due + 1) / step)) * step;
+            this.schedule(incident.id, 'update', new Date(next));
+          }
+        }
+        return true;
+      });
+      if (done) sent++;
+    }
+    if (sent > 0) this.deps.afterCommit();
+    return sent;
+  }
+
+  /** The Acknowledge button on the initial post: someone is on it, so no escalation. */
+  acknowledge(id: number, userId: string): { ok: boolean; incident: IncidentRow } {
+    const { store, clock } = this.deps;
+    const at = clock.now().toISOString();
+    const result = store.transaction(() => {
+      const ok = store.prepared("UPDATE incident SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_by IS NULL AND state = 'open'").run(userId, at, id).changes === 1;
+      const incident = this.get(id);
+      if (ok) {
+        this.event(id, 'acknowledged', userId, {}, at);
+        store.audit({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
+        this.cancel(id, 'escalation', at);
+        this.notifier?.acknowledged(incident);
+        if (incident.paged_at) store.enqueue('acknowledge', { dedupKey: incidentDedupKey(id) }, at, { target: 'pagerduty' });
+      }
+      return { ok, incident };
+    });
+    if (result.ok) this.deps.afterCommit();
+    return result;
+  }
+
+  /** `/golive incident severity <P1-P4>`: re-grades the incident; paging, reminders, escalation, invites and the topic follow. */
+  async changeSeverity(incident: IncidentRow, severity: string, userId: string): Promise<IncidentRow> {
+    const { key, def } = this.severity(severity);
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
+    if (key === incident.severity) throw new GoliveError('usage', `INC-${incident.id} is already ${key}; nothing changed.`);
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const at = now.toISOString();
+    const row = store.transaction(() => {
+      store.prepared('UPDATE incident SET severity = ? WHERE id = ?').run(key, incident.id);
+      this.event(incident.id, 'severity', userId, { from: incident.severity, to: key }, at);
+      store.audit({ actor: userId, action: 'incident.severity', target: `INC-${incident.id}`, detail: { from: incident.severity, to: key }, source: 'command', channel: incident.channel_id }, at);
+      let updated = this.get(incident.id);
+      if (def.page && !updated.paged_at) this.page(updated, at);
+      if (!def.page && updated.paged_at && !updated.escalated_at) {
+        // Downgraded below paging: the page goes too.
+        store.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+        store.prepared('UPDATE incident SET paged_at = NULL WHERE id = ?').run(incident.id);
+      }
+      this.cancel(incident.id, 'update', at);
+      if (def.update_every_minutes) this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
+      this.planEscalation(incident.id, def, now);
+      updated = this.get(incident.id);
+      this.notifier?.changed(updated, `severity ${incident.severity} → ${escapeAll(severityLabel(key, def.name))}, by <@${userId}>`);
+      return updated;
+    });
+    this.deps.afterCommit();
+    await this.refreshChannel(row, def.invite);
+    return row;
+  }
+
+  /** `/golive incident commander @user`: hands the incident over (invited, named in the topic). */
+  async changeCommander(incident: IncidentRow, commander: string, userId: string): Promise<IncidentRow> {
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
+    const { store, clock } = this.deps;
+    const at = clock.now().toISOString();
+    const row = store.transaction(() => {
+      store.prepared('UPDATE incident SET commander = ? WHERE id = ?').run(commander, incident.id);
+      this.event(incident.id, 'commander', userId, { from: incident.commander, to: commander }, at);
+      store.audit({ actor: userId, action: 'incident.commander', target: `INC-${incident.id}`, detail: { from: incident.commander, to: commander }, source: 'command', channel: incident.channel_id }, at);
+      const updated = this.get(incident.id);
+      this.notifier?.changed(updated, `commander is now <@${commander}> (was <@${incident.commander}>), set by <@${userId}>`);
+      return updated;
+    });
+    this.deps.afterCommit();
+    await this.refreshChannel(row, []);
+    return row;
+  }
+
+  /** Invites the commander and the roles, and rewrites the topic; best effort, after the change is recorded. */
+  private async refreshChannel(incident: IncidentRow, roles: string[]): Promise<void> {
+    const users = new Set([incident.commander]);
+    for (const r of roles) for (const u of (await this.deps.roles.members(r).catch(() => ({ users: [] as string[] }))).users) users.add(u);
+    await this.deps.slack.invite(incident.channel_id, [...users]).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not invite to the incident channel'));
+    const def = this.deps.runbook.incidents?.severities[incident.severity];
+    await this.deps.slack.setTopic(incident.channel_id, channelTopic(incident.severity, def?.name, incident.summary, incident.commander)).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+  }
+
+  /** `/golive incident rootcause <text>`: records the root cause before resolving (and stops the rollback prompt). */
+  recordRootCause(incident: IncidentRow, text: string, userId: string): IncidentRow {
+    if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
+    const cause = text.trim();
+    if (!cause) throw new GoliveError('usage', 'Give the root cause: `/golive incident rootcause <text>`.');
+    const { store, clock } = this.deps;
+    const at = clock.now().toISOString();
+    const row = store.transaction(() => {
+      store.prepared('UPDATE incident SET root_cause = ? WHERE id = ?').run(cause, incident.id);
+      this.event(incident.id, 'root_cause', userId, { root_cause: cause }, at);
+      store.audit({ actor: userId, action: 'incident.root_cause', target: `INC-${incident.id}`, detail: { root_cause: cause }, source: 'command', channel: incident.channel_id }, at);
+      this.cancel(incident.id, 'rollback_prompt', at);
+      const updated = this.get(incident.id);
+      this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${escapeAll(cause.slice(0, 300))}`);
+      return updated;
+    });
+    this.deps.afterCommit();
+    return row;
+  }
+
+  /** Everything that happened, in time order: the incident's own events and, for an alarm-declared one, its alarm's transitions. */
+  timeline(incident: IncidentRow): IncidentEvent[] {
+    const rows = this.deps.store.prepared('SELECT id, at, kind, actor, detail FROM incident_event WHERE incident_id = ? ORDER BY id').all(incident.id) as (Omit<IncidentEvent, 'detail'> & { detail: string })[];
+    const events = rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+    if (incident.alarm_name) {
+      const until = incident.resolved_at ?? '9999';
+      const transitions = this.deps.store
+        .prepared('SELECT id, at, from_state, to_state, reason FROM alarm_transition WHERE name = ? AND at >= ? AND at <= ? ORDER BY at')
+        .all(incident.alarm_name, incident.alarm_fired_at ?? incident.declared_at, until) as { id: number; at: string; from_state: string | null; to_state: string; reason: string }[];
+      for (const t of transitions) events.push({ id: -t.id, at: t.at, kind: 'alarm', actor: 'cloudwatch', detail: { alarm: incident.alarm_name, from: t.from_state, to: t.to_state, reason: t.reason } });
+    }
+    return events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }
+
+  get(id: number): IncidentRow {
+    const row = this.deps.store.prepared('SELECT * FROM incident WHERE id = ?').get(id) as IncidentRow | undefined;
+    if (!row) throw new GoliveError('usage', `There is no incident INC-${id}.`);
+    return row;
+  }
+
+  open(): IncidentRow[] {
+    return this.deps.store.prepared("SELECT * FROM incident WHERE state = 'open' ORDER BY id").all() as IncidentRow[];
+  }
+
+  /** Nobody acknowledged within the response time: page (if not already) and mention the escalation roles. */
+  private escalate(incident: IncidentRow, at: string): boolean {
+    const { store, runbook } = this.deps;
+    if (incident.acked_by) return false;
+    const def = runbook.incidents?.severities[incident.severity];
+    if (!def) return false;
+    store.prepared('UPDATE incident SET escalated_at = ? WHERE id = ?').run(at, incident.id);
+    this.event(incident.id, 'escalated', 'golive', { roles: def.escalate_to }, at);
+    store.audit({ actor: 'golive', action: 'incident.escalate', target: `INC-${incident.id}`, detail: { roles: def.escalate_to }, source: 'system', channel: incident.channel_id }, at);
+    const paged = !incident.paged_at && this.deps.canPage;
+    if (paged) this.page(incident, at, ' not acknowledged');
+    // Group-only roles are mentioned by their user group, so nobody in them is left out.
+    const roles = def.escalate_to.map((r) => ({ name: runbook.roles[r]?.name ?? r, users: [...(runbook.roles[r]?.users ?? []).map((u) => `<@${u}>`), ...(runbook.roles[r]?.groups ?? []).map((g) => `<!subteam^${g}>`)] }));
+    this.notifier?.escalated(this.get(incident.id), roles, Math.max(def.response_minutes, MIN_ESCALATION_MINUTES), paged);
+    return true;
+  }
+
+  /** Seed 000: a P1 with no root cause after N minutes gets a "Roll back now?" prompt for the service last deployed. */
+  private promptRollback(incident: IncidentRow, at: string): boolean {
+    if (incident.root_cause) return false;
+    const last = this.deps.store.prepared("SELECT service FROM deploy WHERE kind = 'deploy' ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined;
+    const service = last ?? this.deps.runbook.services[0]?.name ?? null;
+    const minutes = this.deps.runbook.incidents?.severities[incident.severity]?.rollback_prompt_minutes ?? 15;
+    this.event(incident.id, 'rollback_prompt', 'golive', { service }, at);
+    this.notifier?.rollbackPrompt(incident, service, minutes);
+    return true;
+  }
+
+  private async createChannel(severity: Severity, summary: string, now: Date, id: number): Promise<{ id: string; name: string }> {
+    const pattern = this.deps.runbook.incidents?.channel_pattern ?? 'inc-{{date}}-{{slug}}';
+    const base = fillTemplate(pattern, { date: ymd(now, this.deps.runbook.launch.timezone), slug: slugify(summary), severity: severity.toLowerCase(), id: String(id) })
+      .toLowerCase()
+      .slice(0, 80)
+      .replace(/-+$/, '');
+    for (let n = 1; n <= 20; n++) {
+      const suffix = n === 1 ? '' : `-${n}`;
+      const name = `${base.slice(0, 80 - suffix.length)}${suffix}`;
+      try {
+        return await this.deps.slack.createChannel(name);
+      } catch (err) {
+        if (err instanceof SlackCallError && err.slackError === 'name_taken') continue;
+        throw new GoliveError('slack_unavailable', `Slack would not create the incident channel #${name} (${err instanceof SlackCallError ? err.slackError : (err as Error).message}). No incident was declared.`, 'The bot needs the channels:manage scope; try again, or declare with a different summary.');
+      }
+    }
+    throw new GoliveError('slack_unavailable', `Every channel name from #${base} to #${base}-20 is taken. No incident was declared.`, 'Declare with a different summary.');
+  }
+
+  private schedule(incidentId: number, kind: ReminderKind, due: Date): void {
+    // The same due time can come back (two updates in one minute): revive it rather than lose the reminder.
+    this.deps.store
+      .prepared('INSERT INTO reminder (incident_id, kind, due_at) VALUES (?, ?, ?) ON CONFLICT (incident_id, kind, due_at) DO UPDATE SET cancelled_at = NULL WHERE sent_at IS NULL')
+      .run(incidentId, kind, due.toISOString());
+  }
+
+  private cancel(incidentId: number, kind: ReminderKind, at: string): void {
+    this.deps.store.prepared('UPDATE reminder SET cancelled_at = ? WHERE incident_id = ? AND kind = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, incidentId, kind);
+  }
+
+  private event(incidentId: number, kind: string, actor: string, detail: Record<string, unknown>, at: string): void {
+    this.deps.store.prepared('INSERT INTO incident_event (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)').run(incidentId, at, kind, actor, JSON.stringify(detail));
+  }
+
+  private time(iso: string): string {
+    return formatTime(iso, this.deps.runbook.launch.timezone);
+  }
+}

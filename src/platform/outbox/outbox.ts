@@ -1,0 +1,205 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import { SlackCallError, type SlackPort } from '../slack/slack-port.js';
+import type { WebApiMethod } from '../slack/web-api-methods.js';
+import type { OutboxRow, Store } from '../store/store.js';
+import { PagerError, type PagerEvent, type PagerPort } from '../pager/pager-port.js';
+
+/** Slack errors that no retry will fix. */
+const PERMANENT = new Set([
+  'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked',
+  'missing_scope', 'invalid_blocks', 'invalid_arguments', 'msg_too_long', 'no_text', 'restricted_action', 'unknown_method',
+  'message_not_found', 'cant_update_message', 'thread_not_found', 'edit_window_closed',
+]);
+/** A post older than this is given up on: a launch window is 48 hours, and news older than that misleads. */
+const MAX_AGE_MS = 48 * 60 * 60 * 1000;
+
+/** Placeholders in a dependent row's args, filled from the row it depends on once that is delivered. */
+export const PARENT_TS = '$parent.ts';
+export const PARENT_CHANNEL = '$parent.channel';
+
+/** Message metadata marking a post as an outbox row's, so a retry can find it in Slack instead of posting it twice. */
+export const OUTBOX_EVENT_TYPE = 'golive_outbox';
+
+/** Slack answered and refused: the call did nothing. No answer at all (a timeout, a reset, a proxy's 5xx) might have been after it acted. */
+function slackRefused(err: unknown): boolean {
+  return err instanceof SlackCallError && !/^(http_error|request_error)/.test(err.slackError);
+}
+
+type Failure = { message: string; permanent: boolean; retryAfterSeconds?: number };
+
+function classify(err: unknown): Failure {
+  if (err instanceof SlackCallError) return { message: err.slackError, permanent: PERMANENT.has(err.slackError), retryAfterSeconds: err.retryAfterSeconds };
+  if (err instanceof PagerError) return { message: err.message, permanent: !err.retryable, retryAfterSeconds: err.retryAfterSeconds };
+  // Anything else (a network error) is worth retrying.
+  return { message: (err as Error).message ?? String(err), permanent: false };
+}
+
+/**
+ * Delivers Slack calls and PagerDuty events that were stored with the change
+ * they announce. A failed delivery is retried with exponential backoff (or
+ * after the service's Retry-After), across restarts, so an outage delays
+ * announcements and pages but never loses them. A row that needs another
+ * row's Slack ts (a thread reply, an update) waits for it.
+ */
+export class Outbox {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly slack: SlackPort,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly pollMs = 5000,
+    private readonly pager?: PagerPort,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), this.pollMs);
+    this.timer.unref();
+    void this.flush();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Delivers everything due now; concurrent calls coalesce into one more pass. */
+  flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        let delivered = 0;
+        do {
+          this.again = false;
+          try {
+            // A delivered post can make its replies and updates due: go round again until a pass delivers nothing.
+            delivered = await this.deliverDue();
+          } catch (err) {
+            // A database error must not become an unhandled rejection; the next pass tries again.
+            this.logger.error({ err }, 'outbox pass failed');
+            delivered = 0;
+          }
+        } while (this.again || delivered > 0);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async deliverDue(): Promise<number> {
+    const due = this.store.dueOutbox(this.clock.now().toISOString(), 50);
+    const blocked = new Set<string>();
+    let delivered = 0;
+    for (const row of due) {
+      if (blocked.has(row.target)) continue;
+      // Order within a stream: this row waits until the older one for the same key or post is through.
+      if (this.store.hasOlderPending(row)) continue;
+      const args = this.resolveDependency(row);
+      if (!args) continue;
+      try {
+        // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
+        const result =
+          row.target === 'pagerduty' ? await this.sendPage(row.method, args) : row.method === 'chat.postMessage' ? await this.post(row, args) : await this.slack.call(row.method as WebApiMethod, args);
+        const r = (result ?? {}) as Record<string, unknown>;
+        this.store.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
+        delivered++;
+      } catch (err) {
+        const f = classify(err);
+        const age = this.clock.now().getTime() - Date.parse(row.created_at);
+        if (f.permanent || age >= MAX_AGE_MS) {
+          this.store.markFailed(row.id, this.clock.now().toISOString(), f.message);
+          this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a ${row.target === 'slack' ? 'Slack message' : 'PagerDuty event'}`);
+          continue;
+        }
+        const attempts = row.attempts + 1;
+        const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
+        this.store.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+        this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${row.target === 'slack' ? 'Slack' : 'PagerDuty'} delivery failed; will retry`);
+        // A rate limit applies to everything else bound for that service in this pass too.
+        if (f.retryAfterSeconds !== undefined) blocked.add(row.target);
+      }
+    }
+    return delivered;
+  }
+
+  /**
+   * Posts a message exactly once. The post carries the row's id as message
+   * metadata and the row is marked before the call; a row marked by an
+   * earlier attempt (the process died, or the answer was lost) is first looked
+   * for in the channel or thread, and the post found there is adopted.
+   */
+  private async post(row: OutboxRow, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const mark = { outbox_id: row.id, created_at: row.created_at };
+    if (row.sending_at !== null) {
+      const found = await this.findPosted(row, args, mark);
+      if (found) {
+        this.logger.info({ outboxId: row.id, channel: found.channel, ts: found.ts }, 'the message was already in Slack from an earlier attempt; not posting it again');
+        return found;
+      }
+    }
+    this.store.markSending(row.id, this.clock.now().toISOString());
+    try {
+      const marked = { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } };
+      return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked) : this.slack.call('chat.postMessage', marked));
+    } catch (err) {
+      if (slackRefused(err)) this.store.clearSending(row.id);
+      throw err;
+    }
+  }
+
+  /** The post an earlier attempt of this row made, if Slack has it; recent channel history, or the whole thread for a reply. */
+  private async findPosted(row: OutboxRow, args: Record<string, unknown>, mark: { outbox_id: number; created_at: string }): Promise<{ ts: string; channel: string } | undefined> {
+    const channel = String(args.channel);
+    const thread = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; page < (thread ? 10 : 3); page++) {
+        const res = thread
+          ? await this.slack.call('conversations.replies', { channel, ts: thread, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) })
+          : await this.slack.call('conversations.history', { channel, include_all_metadata: true, limit: 100, ...(cursor ? { cursor } : {}) });
+        for (const m of Array.isArray(res.messages) ? (res.messages as Record<string, unknown>[]) : []) {
+          const meta = m.metadata as { event_type?: unknown; event_payload?: Record<string, unknown> } | undefined;
+          if (meta?.event_type === OUTBOX_EVENT_TYPE && meta.event_payload?.outbox_id === mark.outbox_id && meta.event_payload.created_at === mark.created_at && typeof m.ts === 'string') {
+            return { ts: m.ts, channel };
+          }
+        }
+        cursor = (res.response_metadata as { next_cursor?: string } | undefined)?.next_cursor;
+        if (res.has_more !== true || !cursor) break;
+      }
+    } catch (err) {
+      const f = classify(err);
+      // Cannot look (no history scope, not in the channel): a possible duplicate beats a lost post. Anything passing is retried.
+      if (!f.permanent) throw err;
+      this.logger.warn({ outboxId: row.id, channel, error: f.message }, 'could not check whether an earlier attempt was posted; posting again');
+    }
+    return undefined;
+  }
+
+  private async sendPage(action: string, args: Record<string, unknown>): Promise<unknown> {
+    if (!this.pager) throw new PagerError(undefined, false, 'PagerDuty is not configured (PAGERDUTY_ROUTING_KEY is not set)');
+    return this.pager.send({ ...args, action } as unknown as PagerEvent);
+  }
+
+  /** The row's args with its parent's ts filled in; undefined if it must wait (or has failed with its parent). */
+  private resolveDependency(row: OutboxRow): Record<string, unknown> | undefined {
+    if (row.depends_on === null) return row.args;
+    const parent = this.store.outboxOutcome(row.depends_on);
+    const now = this.clock.now();
+    if (!parent || parent.failed_at) {
+      this.store.markFailed(row.id, now.toISOString(), 'the message it belongs to could not be delivered');
+      return undefined;
+    }
+    if (!parent.delivered_at) return undefined;
+    const fill = (v: unknown) => (v === PARENT_TS ? parent.result?.ts : v === PARENT_CHANNEL ? parent.result?.channel : v);
+    return Object.fromEntries(Object.entries(row.args).map(([k, v]) => [k, fill(v)]));
+  }
+}

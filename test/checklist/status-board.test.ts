@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/platform/logger.js';
+import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
+import { ChecklistService } from '../../src/checklist/checklist-service.js';
+import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
+import type { SlackMessage, SlackPort } from '../../src/platform/slack/slack-port.js';
+import { StatusBoard } from '../../src/checklist/status-board.js';
+import { openDatabase } from '../../src/platform/store/open-database.js';
+import { Store } from '../../src/platform/store/store.js';
+
+const parsed = parseRunbook(
+  `version: 1
+launch: { name: Board test, channel: C0OPS }
+roles: { ops: { name: Ops, users: [U0OPS] } }
+gates: [{ id: g, title: G, items: [{ id: a, title: Alpha, level: blocker, owner: ops }, { id: b, title: Beta, level: blocker, owner: ops }] }]
+`,
+  'board.yml',
+);
+if (!parsed.ok) throw new Error('test runbook invalid');
+const runbook = parsed.runbook;
+
+function setup(gapMs = 0) {
+  const store = new Store(openDatabase(':memory:'));
+  const clock = { now: () => new Date() };
+  const updates: { ts: string; text: string }[] = [];
+  const gates: (() => void)[] = [];
+  const slack = {
+    usergroupMembers: async () => [],
+    // Each update waits until the test lets it finish, so refreshes overlap as they do under load.
+    updateMessage: (_channel: string, ts: string, message: SlackMessage) =>
+      new Promise<void>((resolve) => {
+        updates.push({ ts, text: JSON.stringify(message.blocks) });
+        gates.push(resolve);
+      }),
+  } as unknown as SlackPort;
+  const roles = new RoleDirectory(runbook, slack, clock);
+  const checklist = new ChecklistService(runbook, store, roles, clock);
+  const board = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger: createLogger({ level: 'silent' }) }, gapMs);
+  for (const ts of ['1.1', '1.2']) store.addStatusMessage({ channel: 'C0OPS', ts, viewer: 'U0OPS', gate_id: null, page: 1, posted_at: clock.now().toISOString() });
+  /** Lets Slack answer, one update at a time, until `work` is done. */
+  const drive = async (work: Promise<unknown>) => {
+    let done = false;
+    void work.then(() => (done = true));
+    while (!done) {
+      gates.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return { board, checklist, store, updates, drive };
+}
+
+describe('StatusBoard.refreshAll', () => {
+  it('runs one more pass for every call made during a refresh, and that pass shows the latest state', async () => {
+    const { board, checklist, updates, drive } = setup();
+    const first = board.refreshAll();
+    await new Promise((r) => setImmediate(r));
+    const during: Promise<void>[] = [];
+    for (const item of ['a', 'b']) {
+      await checklist.check(item, { userId: 'U0OPS', source: 'command', channel: 'C0OPS' }, null);
+      during.push(board.refreshAll(), board.refreshAll());
+    }
+    await drive(Promise.all([first, ...during]));
+    // Two boards: one pass that was running, one queued pass for the four calls made meanwhile.
+    // Each pass updates both boards (newest first; the two may share a millisecond, so their order within a pass is not fixed).
+    expect(updates.slice(0, 2).map((u) => u.ts).sort()).toEqual(['1.1', '1.2']);
+    expect(updates.slice(2).map((u) => u.ts).sort()).toEqual(['1.1', '1.2']);
+    expect(updates[0]!.text).not.toContain('✅');
+    expect(updates[3]!.text).toContain('Every checklist item is done');
+  });
+
+  it('starts a fresh pass for a call after the previous one finished', async () => {
+    const { board, updates, drive } = setup();
+    await drive(board.refreshAll());
+    await drive(board.refreshAll());
+    // Each pass updates both boards (newest first; the two may share a millisecond, so their order within a pass is not fixed).
+    expect(updates.slice(0, 2).map((u) => u.ts).sort()).toEqual(['1.1', '1.2']);
+    expect(updates.slice(2).map((u) => u.ts).sort()).toEqual(['1.1', '1.2']);
+  });
+
+  it('holds a pass asked for right after another until the gap has passed, folding the calls in between into it', async () => {
+    const { board, checklist, updates, drive } = setup(60_000);
+    await drive(board.refreshAll());
+    await checklist.check('a', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' }, null);
+    const calls = [board.refreshAll(), board.refreshAll(), board.refreshAll()];
+    expect(calls[1]).toBe(calls[0]);
+    expect(calls[2]).toBe(calls[0]);
+    await drive(new Promise((r) => setTimeout(r, 50)));
+    // Still inside the gap: no second pass yet.
+    expect(updates.map((u) => u.ts).sort()).toEqual(['1.1', '1.2']);
+    expect(updates[1]!.text).toContain('Alpha');
+  });
+
+  it('keeps its promise when the database is gone by the time a queued pass runs', async () => {
+    const { board, store, drive } = setup(50);
+    await drive(board.refreshAll());
+    const queued = board.refreshAll();
+    store.db.close();
+    await expect(drive(queued)).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,396 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/platform/logger.js';
+import { Outbox, PARENT_CHANNEL, PARENT_TS } from '../../../src/platform/outbox/outbox.js';
+import { PagerError } from '../../../src/platform/pager/pager-port.js';
+import { SlackCallError, type SlackMessage, type SlackPort } from '../../../src/platform/slack/slack-port.js';
+import { openDatabase } from '../../../src/platform/store/open-database.js';
+import { Store } from '../../../src/platform/store/store.js';
+
+const T0 = '2026-12-01T00:00:00.000Z';
+const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+
+/** A hand-written SlackPort: records calls, fails them as scripted, and can hold them in flight. */
+class FakeSlack implements SlackPort {
+  readonly calls: { method: string; args: Record<string, unknown> }[] = [];
+  private readonly failures = new Map<string, Error[]>();
+  private held: (() => void)[] | undefined;
+  private inFlight = 0;
+  maxInFlight = 0;
+
+  /** The next calls whose `text` is `text` throw these errors, in order. */
+  failNext(text: string, ...errors: Error[]): void {
+    this.failures.set(text, [...(this.failures.get(text) ?? []), ...errors]);
+  }
+
+  /** Calls wait until `release()`. */
+  hold(): void {
+    this.held = [];
+  }
+
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = undefined;
+    for (const go of waiting) go();
+  }
+
+  async call(method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.calls.push({ method, args });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
+      else await new Promise((resolve) => setImmediate(resolve));
+      const error = this.failures.get(String(args.text))?.shift();
+      if (error) throw error;
+      return { ok: true, channel: args.channel, ts: `1700000000.${String(this.calls.length).padStart(6, '0')}` };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  texts(): string[] {
+    return this.calls.map((c) => String(c.args.text));
+  }
+
+  async usergroupMembers(): Promise<string[]> {
+    throw new Error('not used by the outbox');
+  }
+  async postMessage(_channel: string, _message: SlackMessage): Promise<{ channel: string; ts: string }> {
+    throw new Error('not used by the outbox');
+  }
+  async updateMessage(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
+  async publishHome(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
+  async userByEmail(): Promise<string | undefined> {
+    throw new Error('not used by the outbox');
+  }
+  async openView(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
+  async postEphemeral(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
+  async createChannel(): Promise<{ id: string; name: string }> {
+    throw new Error('not used by the outbox');
+  }
+  async setTopic(): Promise<void> {
+    throw new Error('not used by the outbox');
+  }
+  async invite(): Promise<{ user: string; error: string }[]> {
+    throw new Error('not used by the outbox');
+  }
+}
+
+interface OutboxRowInDb {
+  attempts: number;
+  next_attempt_at: string;
+  delivered_at: string | null;
+  failed_at: string | null;
+  last_error: string | null;
+  result: string | null;
+}
+
+const stores: Store[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.db.close();
+});
+
+function setup(options: { logger?: ReturnType<typeof createLogger> } = {}) {
+  const store = new Store(openDatabase(':memory:'));
+  stores.push(store);
+  let current = new Date(T0);
+  const clock = { now: () => current };
+  const slack = new FakeSlack();
+  const outbox = new Outbox(store, slack, clock, options.logger ?? createLogger({ level: 'silent' }), 60_000);
+  return {
+    store,
+    slack,
+    outbox,
+    /** Moves the clock to T0 + ms. */
+    setTime: (ms: number) => {
+      current = new Date(Date.parse(T0) + ms);
+    },
+    enqueue: (text: string, channel = 'C_OPS') => store.enqueue('chat.postMessage', { channel, text }, current.toISOString()),
+    row: (id: number) =>
+      store.db.prepare('SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?').get(id) as OutboxRowInDb,
+  };
+}
+
+const internalError = () => new SlackCallError('chat.postMessage', 'internal_error');
+const rateLimited = (seconds: number) => new SlackCallError('chat.postMessage', 'ratelimited', seconds);
+
+describe('Outbox', () => {
+  it('delivers a stored call once, records the result, and never sends it again', async () => {
+    const { outbox, slack, row, setTime, store } = setup();
+    const id = store.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] }, T0);
+    setTime(1500);
+    await outbox.flush();
+    // The metadata lets a retry find the post in Slack if this process dies before recording the delivery.
+    expect(slack.calls).toEqual([
+      {
+        method: 'chat.postMessage',
+        args: { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }], metadata: { event_type: 'golive_outbox', event_payload: { outbox_id: id, created_at: T0 } } },
+      },
+    ]);
+    expect(row(id)).toEqual({
+      attempts: 1,
+      next_attempt_at: T0,
+      delivered_at: at(1500),
+      failed_at: null,
+      last_error: null,
+      result: '{"ts":"1700000000.000001","channel":"C_OPS"}',
+    });
+
+    setTime(3_600_000);
+    await outbox.flush();
+    await outbox.flush();
+    expect(slack.calls).toHaveLength(1);
+    expect(store.pendingOutboxCount()).toBe(0);
+  });
+
+  it('delivers rows in the order they were stored', async () => {
+    const { outbox, slack, enqueue } = setup();
+    enqueue('first');
+    enqueue('second', 'C_INC');
+    enqueue('third');
+    await outbox.flush();
+    expect(slack.texts()).toEqual(['first', 'second', 'third']);
+    expect(slack.calls[1]!.args.channel).toBe('C_INC');
+  });
+
+  it('does nothing before a row is due', async () => {
+    const { outbox, slack, store } = setup();
+    store.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'later' }, at(10_000));
+    await outbox.flush();
+    expect(slack.calls).toEqual([]);
+  });
+
+  it('retries a transient error after 2 s, then 4 s, and delivers once the clock passes', async () => {
+    const { outbox, slack, enqueue, row, setTime } = setup();
+    slack.failNext('retry me', internalError(), internalError());
+    const id = enqueue('retry me');
+
+    await outbox.flush();
+    expect(row(id)).toEqual({ attempts: 1, next_attempt_at: at(2000), delivered_at: null, failed_at: null, last_error: 'internal_error', result: null });
+
+    setTime(1999);
+    await outbox.flush();
+    expect(slack.calls).toHaveLength(1);
+
+    setTime(2000);
+    await outbox.flush();
+    expect(slack.calls).toHaveLength(2);
+    expect(row(id)).toMatchObject({ attempts: 2, next_attempt_at: at(2000 + 4000), last_error: 'internal_error', delivered_at: null });
+
+    setTime(5999);
+    await outbox.flush();
+    expect(slack.calls).toHaveLength(2);
+
+    setTime(6000);
+    await outbox.flush();
+    expect(slack.texts()).toEqual(['retry me', 'retry me', 'retry me']);
+    expect(row(id)).toMatchObject({ attempts: 3, delivered_at: at(6000), failed_at: null, last_error: null });
+  });
+
+  it('doubles the wait up to 5 minutes, and gives up only once the post is 48 hours old', async () => {
+    const { outbox, slack, enqueue, row, setTime } = setup();
+    slack.failNext('down', ...Array.from({ length: 13 }, internalError));
+    const id = enqueue('down');
+    const waits: number[] = [];
+    let now = 0;
+    for (let attempt = 1; attempt <= 12; attempt++) {
+      setTime(now);
+      await outbox.flush();
+      const next = Date.parse(row(id).next_attempt_at) - Date.parse(T0);
+      waits.push((next - now) / 1000);
+      now = next;
+    }
+    expect(waits).toEqual([2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300]);
+    expect(row(id)).toMatchObject({ attempts: 12, failed_at: null });
+
+    const fortyEightHours = 48 * 3600_000;
+    setTime(fortyEightHours);
+    await outbox.flush();
+    expect(row(id)).toMatchObject({ attempts: 13, failed_at: at(fortyEightHours), last_error: 'internal_error', delivered_at: null });
+    setTime(fortyEightHours + 86_400_000);
+    await outbox.flush();
+    expect(slack.calls).toHaveLength(13);
+  });
+
+  it('retries an error that is not a Slack error (network) with the same backoff', async () => {
+    const { outbox, slack, enqueue, row } = setup();
+    slack.failNext('offline', new Error('connect ECONNREFUSED 127.0.0.1:443'));
+    const id = enqueue('offline');
+    await outbox.flush();
+    expect(row(id)).toMatchObject({ attempts: 1, next_attempt_at: at(2000), last_error: 'connect ECONNREFUSED 127.0.0.1:443', failed_at: null });
+  });
+
+  it("honours Slack's Retry-After instead of the backoff, and stops the pass", async () => {
+    const { outbox, slack, enqueue, row, setTime } = setup();
+    slack.failNext('slow down', rateLimited(30), rateLimited(7));
+    const first = enqueue('slow down');
+    const second = enqueue('behind it');
+
+    await outbox.flush();
+    expect(row(first)).toMatchObject({ attempts: 1, next_attempt_at: at(30_000), last_error: 'ratelimited', failed_at: null });
+    expect(slack.texts()).toEqual(['slow down']); // the rest of the queue waits too
+    expect(row(second)).toMatchObject({ attempts: 0, delivered_at: null });
+
+    setTime(10_000);
+    await outbox.flush();
+    expect(slack.texts()).toEqual(['slow down', 'behind it']);
+    expect(row(second)).toMatchObject({ delivered_at: at(10_000) });
+
+    setTime(30_000);
+    await outbox.flush();
+    expect(row(first)).toMatchObject({ attempts: 2, next_attempt_at: at(37_000), last_error: 'ratelimited' }); // 7 s, not the 4 s backoff
+
+    setTime(37_000);
+    await outbox.flush();
+    expect(row(first)).toMatchObject({ attempts: 3, delivered_at: at(37_000), last_error: null });
+  });
+
+  it.each(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'missing_scope', 'invalid_blocks', 'msg_too_long'])(
+    'marks a row failed on the permanent error %s and never retries it',
+    async (slackError) => {
+      const { outbox, slack, enqueue, row, setTime } = setup();
+      slack.failNext('nowhere', new SlackCallError('chat.postMessage', slackError));
+      const id = enqueue('nowhere');
+      const next = enqueue('next one');
+      setTime(500);
+      await outbox.flush();
+      expect(row(id)).toEqual({ attempts: 1, next_attempt_at: T0, delivered_at: null, failed_at: at(500), last_error: slackError, result: null });
+      expect(row(next).delivered_at).toBe(at(500)); // one bad row does not block the others
+
+      setTime(86_400_000);
+      await outbox.flush();
+      expect(slack.texts()).toEqual(['nowhere', 'next one']);
+    },
+  );
+
+  it('tells the operator when it retries and when it gives up', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const { outbox, slack, enqueue } = setup({ logger: createLogger({ level: 'info', destination }) });
+    slack.failNext('flaky', internalError());
+    slack.failNext('lost', new SlackCallError('chat.postMessage', 'channel_not_found'));
+    const flaky = enqueue('flaky');
+    const lost = enqueue('lost', 'C_GONE');
+    await outbox.flush();
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toEqual([
+      expect.objectContaining({ level: 40, msg: 'Slack delivery failed; will retry', outboxId: flaky, target: 'slack', method: 'chat.postMessage', error: 'internal_error', attempts: 1, retryInMs: 2000 }),
+      expect.objectContaining({ level: 50, msg: 'gave up delivering a Slack message', outboxId: lost, target: 'slack', method: 'chat.postMessage', channel: 'C_GONE', error: 'channel_not_found', attempts: 1 }),
+    ]);
+  });
+
+  it('delivers each row exactly once when flush() is called concurrently', async () => {
+    const { outbox, slack, enqueue, store } = setup();
+    for (let i = 0; i < 20; i++) enqueue(`m${i}`);
+    await Promise.all([outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush()]);
+    expect(slack.texts()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    expect(slack.maxInFlight).toBe(1);
+    expect(store.pendingOutboxCount()).toBe(0);
+  });
+
+  it('a flush requested while one is in flight also delivers what was stored meanwhile', async () => {
+    const { outbox, slack, enqueue, row } = setup();
+    enqueue('a');
+    slack.hold();
+    const first = outbox.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(slack.texts()).toEqual(['a']); // "a" is in flight
+    const b = enqueue('b');
+    const second = outbox.flush();
+    const third = outbox.flush();
+    slack.release();
+    await Promise.all([first, second, third]);
+    expect(slack.texts()).toEqual(['a', 'b']);
+    expect(row(b).delivered_at).toBe(T0);
+  });
+
+  it('start() delivers at once and stop() waits for the pass in flight', async () => {
+    const { outbox, slack, enqueue, store } = setup();
+    enqueue('on start');
+    outbox.start();
+    await outbox.stop();
+    expect(slack.texts()).toEqual(['on start']);
+    expect(store.pendingOutboxCount()).toBe(0);
+  });
+
+  it('does not give up on a message that Slack only rate-limited', async () => {
+    const { outbox, slack, enqueue, row, setTime } = setup();
+    slack.failNext('busy incident', ...Array.from({ length: 12 }, () => rateLimited(1)));
+    const id = enqueue('busy incident');
+    for (let i = 0; i < 12; i++) {
+      setTime(i * 1000);
+      await outbox.flush();
+    }
+    expect(row(id).failed_at).toBeNull();
+    setTime(12_000);
+    await outbox.flush();
+    expect(row(id).delivered_at).toBe(at(12_000));
+  });
+});
+
+describe('Outbox dependencies and PagerDuty', () => {
+  it('delivers a thread reply only after its parent post, with the parent ts filled in', async () => {
+    const { store, outbox, slack, setTime } = setup();
+    const parent = store.enqueue('chat.postMessage', { channel: 'C1', text: 'parent' }, T0);
+    const child = store.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: 'child' }, T0, { dependsOn: parent });
+    slack.failNext('parent', internalError());
+    await outbox.flush();
+    expect(slack.texts()).toEqual(['parent']);
+    expect(store.pendingOutboxCount()).toBe(2);
+    setTime(2000);
+    await outbox.flush();
+    // Delivered in the same pass, right after its parent.
+    expect(slack.texts()).toEqual(['parent', 'parent', 'child']);
+    const parentTs = store.outboxOutcome(parent)!.result!.ts;
+    expect(slack.calls[2]!.args).toEqual({ channel: 'C1', thread_ts: parentTs, text: 'child', metadata: { event_type: 'golive_outbox', event_payload: { outbox_id: child, created_at: T0 } } });
+    expect(store.outboxOutcome(child)!.delivered_at).toBe(at(2000));
+  });
+
+  it('fails a child whose parent failed for good', async () => {
+    const { store, outbox, slack } = setup();
+    const parent = store.enqueue('chat.postMessage', { channel: 'C1', text: 'gone' }, T0);
+    const child = store.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: 'upd' }, T0, { dependsOn: parent });
+    slack.failNext('gone', new SlackCallError('chat.postMessage', 'channel_not_found'));
+    await outbox.flush();
+    await outbox.flush();
+    expect(store.outboxOutcome(child)).toMatchObject({ last_error: 'the message it belongs to could not be delivered' });
+  });
+});
+
+describe('Outbox ordering per stream', () => {
+  it('never lets a resolve overtake the trigger it belongs to', async () => {
+    const { store, setTime } = setup();
+    const sent: string[] = [];
+    let fail = 1;
+    const pager = {
+      send: async (e: { action: string }) => {
+        if (e.action === 'trigger' && fail-- > 0) throw new PagerError(503, true, 'PagerDuty answered 503');
+        sent.push(e.action);
+        return { dedupKey: 'k' };
+      },
+    };
+    const outbox = new Outbox(store, new FakeSlack(), { now: () => new Date(T0) }, createLogger({ level: 'silent' }), 60_000, pager as never);
+    store.enqueue('trigger', { dedupKey: 'k', summary: 's', source: 'x', severity: 'critical' }, T0, { target: 'pagerduty' });
+    store.enqueue('resolve', { dedupKey: 'k' }, T0, { target: 'pagerduty' });
+    await outbox.flush();
+    expect(sent).toEqual([]);
+    setTime(2000);
+    const later = new Outbox(store, new FakeSlack(), { now: () => new Date(Date.parse(T0) + 2000) }, createLogger({ level: 'silent' }), 60_000, pager as never);
+    await later.flush();
+    expect(sent).toEqual(['trigger', 'resolve']);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { GoliveError } from '../../../src/platform/errors.js';
+import { parseRunbook } from '../../../src/platform/runbook/load-runbook.js';
+import { RoleDirectory } from '../../../src/platform/roles/resolve-roles.js';
+import type { SlackPort } from '../../../src/platform/slack/slack-port.js';
+
+const parsed = parseRunbook(
+  `version: 1
+launch: { name: R, channel: C0OPS }
+roles:
+  ops: { name: Ops, users: [U0ONE], groups: [S0OPS] }
+  all: { name: Anyone, anyone: true }
+gates:
+  - { id: g, title: G, items: [{ id: a, title: A, level: info, owner: ops }] }
+`,
+  'r.yml',
+);
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+const runbook = parsed.runbook;
+
+function directory(answers: (string[] | Error)[]) {
+  let calls = 0;
+  const clock = { at: 0, now: () => new Date(clock.at) };
+  const slack = {
+    usergroupMembers: async () => {
+      const a = answers[Math.min(calls++, answers.length - 1)]!;
+      if (a instanceof Error) throw a;
+      return a;
+    },
+  } as unknown as SlackPort;
+  return { dir: new RoleDirectory(runbook, slack, clock, 60_000), clock, calls: () => calls };
+}
+
+describe('RoleDirectory', () => {
+  it('merges listed users and group members, and caches the group for the TTL', async () => {
+    const { dir, clock, calls } = directory([['U0TWO', 'U0ONE'], ['U0THREE']]);
+    expect((await dir.members('ops')).users).toEqual(['U0ONE', 'U0TWO']);
+    expect(await dir.isMember('U0TWO', 'ops')).toBe(true);
+    expect(calls()).toBe(1);
+    clock.at = 61_000;
+    expect(await dir.isMember('U0TWO', 'ops')).toBe(false);
+    expect(await dir.isMember('U0THREE', 'ops')).toBe(true);
+    expect(calls()).toBe(2);
+  });
+
+  it('treats anyone as a member of an "anyone" role without asking Slack', async () => {
+    const { dir, calls } = directory([[]]);
+    expect(await dir.isMember('U0WHOEVER', 'all')).toBe(true);
+    expect(calls()).toBe(0);
+  });
+
+  it('uses the last known members when Slack fails, and explains when there are none', async () => {
+    const { dir, clock } = directory([['U0TWO'], new Error('ratelimited')]);
+    await dir.members('ops');
+    clock.at = 120_000;
+    expect(await dir.isMember('U0TWO', 'ops')).toBe(true);
+    const cold = directory([new Error('ratelimited')]);
+    const err = (await cold.dir.isMember('U0X', 'ops').catch((e: unknown) => e)) as GoliveError;
+    expect(err.code).toBe('slack_unavailable');
+    expect(err.message).toBe("I couldn't read the members of user group <!subteam^S0OPS> from Slack (ratelimited).");
+  });
+});
