@@ -93,7 +93,7 @@ async function pollSeries(client: CloudWatchClient, counter: { describe: number 
     }
     return { calls, baselineMs, changedMs, transitions: r.transitions, steadyMs, heapFirst: heap[0]!, heapLast: heap.at(-1)!, rssFirst: rss[0]!, rssLast: rss.at(-1)! };
   } finally {
-    store.db.close();
+    store.close();
   }
 }
 

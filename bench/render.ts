@@ -78,7 +78,7 @@ export async function renderBench(opts: { log: (s: string) => void }): Promise<s
       }
       opts.log(`render ${items} items done`);
     } finally {
-      store.db.close();
+      store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }

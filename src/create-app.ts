@@ -4,7 +4,9 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { commandSpecs } from './command-specs.js';
 import type { CommandServices } from './platform/commands/command-spec.js';
-import { openDatabase, schemaVersion } from './platform/store/open-database.js';
+import { openDatabase } from './platform/store/open-database.js';
+import { AuditRepository } from './platform/store/audit-repository.js';
+import { RequestRepository } from './platform/store/request-repository.js';
 import { Store } from './platform/store/store.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import type { CloudWatchPort } from './platform/aws/cloudwatch-port.js';
@@ -200,13 +202,25 @@ export function createApp(options: AppOptions): GoliveApp {
   const alarms = new AlarmService({ runbook, store, cloudwatch, clock, logger, defaultRegion: config.aws.region, afterCommit: flushAndRefreshHome });
   alarms.notify(new SlackAlarmNotifier({ runbook, store, clock }));
   const onCall = config.pagerduty.apiToken ? createOnCallLookup({ token: config.pagerduty.apiToken, apiUrl: config.pagerduty.apiUrl }) : undefined;
-  const incidents = new IncidentService({ runbook, store, slack, roles, clock, logger, afterCommit: flushAndRefreshHome, onCall, canPage: pager !== undefined });
+  const incidents = new IncidentService({
+    runbook,
+    store,
+    slack,
+    roles,
+    clock,
+    logger,
+    afterCommit: flushAndRefreshHome,
+    onCall,
+    canPage: pager !== undefined,
+    alarmTransitions: (name, from, until) => alarms.transitions(name, from, until),
+    lastDeployedService: () => deploys.lastDeployedService(),
+  });
   incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit });
   timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: () => timeline.t0()?.at }));
-  const goNoGo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: config.aws.region, afterCommit });
+  const goNoGo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: config.aws.region, afterCommit, incidents });
   goNoGo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => goNoGo.voterLabel() }));
-  const home = new HomeTab({ runbook, store, slack, clock, logger, statusBoard, alarms, incidents, timeline, gonogo: goNoGo, debounceMs: options.homeDebounceMs ?? 2000 });
+  const home = new HomeTab({ runbook, store, slack, clock, logger, statusBoard, alarms, incidents, timeline, gonogo: goNoGo, approvals, debounceMs: options.homeDebounceMs ?? 2000 });
   alarms.onIncidentNeeded((need) =>
     background(async () => {
       // The commander of an alarm-declared incident is the severity's owner (else its first invitee): someone who can act.
@@ -246,25 +260,18 @@ export function createApp(options: AppOptions): GoliveApp {
     inFlight.add(p);
   };
 
-  const services: CommandServices = { runbook, store, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, gonogo: goNoGo, timeline, home, slack, background, specs: commandSpecs };
+  const requests = new RequestRepository(store);
+  const services: CommandServices = { runbook, store, audit: new AuditRepository(store), outbox, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, gonogo: goNoGo, timeline, home, slack, background, specs: commandSpecs };
   registerHandlers(bolt, services, { slowReplyMs: options.slowReplyMs });
 
   const rb = runbook;
   function health() {
-    let dbOk = true;
-    let version = 0;
-    let error: string | undefined;
-    try {
-      store.db.prepare('SELECT 1').get();
-      version = schemaVersion(store.db);
-    } catch (err) {
-      dbOk = false;
-      error = (err as Error).message;
-    }
+    const db = store.health();
+    const dbOk = db.ok;
     return {
       status: dbOk ? 'ok' : 'error',
       mode: socketMode ? 'socket' : 'http',
-      database: { ok: dbOk, path: config.dbPath, schema_version: version, outbox_pending: dbOk ? store.pendingOutboxCount() : null, ...(error ? { error } : {}) },
+      database: { ok: dbOk, path: config.dbPath, schema_version: db.ok ? db.schemaVersion : 0, outbox_pending: db.ok ? outbox.pendingCount() : null, ...(db.ok ? {} : { error: db.error }) },
       runbook: { ok: true, path: config.runbookPath, launch: rb.launch.name, gates: rb.gates.length, items: rb.gates.reduce((n, g) => n + g.items.length, 0) },
     };
   }
@@ -290,7 +297,7 @@ export function createApp(options: AppOptions): GoliveApp {
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
       // Bolt keeps the bot's ids from here on instead of asking Slack again per request.
       await bolt.init();
-      store.pruneRequests(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
+      requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
       outbox.start();
       // Deploys and requests a previous process left running are checked against ECS; their cards update as each settles.
       background(() => deploys.recover((id) => changeBoard.updateRequest(id)));
@@ -303,7 +310,7 @@ export function createApp(options: AppOptions): GoliveApp {
         }
         try {
           // Replays older than Bolt's 5-minute signature window are refused anyway; their keys need not be kept.
-          store.pruneRequests(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
+          requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
         } catch (err) {
           logger.error({ err }, 'pruning old request keys failed');
         }
@@ -374,7 +381,7 @@ export function createApp(options: AppOptions): GoliveApp {
       await bolt.stop().catch(() => undefined);
       if (healthServer) await new Promise<void>((resolve) => healthServer!.close(() => resolve()));
       healthServer = undefined;
-      if (!options.store) store.db.close();
+      if (!options.store) store.close();
     },
   };
 }

@@ -3,7 +3,9 @@ import { PARENT_CHANNEL, PARENT_TS } from '../platform/outbox/outbox.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 import type { AlarmChange, AlarmNotifier, AlarmRow, AlarmRule } from './alarm-service.js';
 import type { AlarmState } from '../platform/aws/cloudwatch-port.js';
+import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
 import type { Store } from '../platform/store/store.js';
+import { AlarmRepository } from './alarm-repository.js';
 import { renderBaseline, renderFiring, renderFlapping, renderRecovery, renderSettled, renderTransition } from './render-alarms.js';
 import type { SlackMessage } from '../platform/slack/slack-port.js';
 
@@ -13,7 +15,12 @@ import type { SlackMessage } from '../platform/slack/slack-port.js';
  * by its outbox row; the outbox fills in its ts once it is delivered.
  */
 export class SlackAlarmNotifier implements AlarmNotifier {
-  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock }) {}
+  private readonly outbox: OutboxRepository;
+  private readonly alarms: AlarmRepository;
+  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock }) {
+    this.outbox = new OutboxRepository(deps.store);
+    this.alarms = new AlarmRepository(deps.store);
+  }
 
   private get channel(): string {
     return this.deps.runbook.launch.channel;
@@ -24,15 +31,15 @@ export class SlackAlarmNotifier implements AlarmNotifier {
   }
 
   private post(m: SlackMessage): number {
-    return this.deps.store.enqueue('chat.postMessage', { channel: this.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
+    return this.outbox.enqueue('chat.postMessage', { channel: this.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
   }
 
   private reply(parent: number, m: SlackMessage): void {
-    this.deps.store.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), { dependsOn: parent });
+    this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), { dependsOn: parent });
   }
 
   private update(parent: number, m: SlackMessage): void {
-    this.deps.store.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: parent });
+    this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: parent });
   }
 
   firing(c: AlarmChange): number {
@@ -78,6 +85,6 @@ export class SlackAlarmNotifier implements AlarmNotifier {
 
   /** The reason CloudWatch gave when the alarm started firing (the row holds the latest). */
   private firingReason(name: string, firedAt: string): string | undefined {
-    return this.deps.store.prepared("SELECT reason FROM alarm_transition WHERE name = ? AND to_state = 'ALARM' AND at = ?").pluck().get(name, firedAt) as string | undefined;
+    return this.alarms.firingReason(name, firedAt);
   }
 }

@@ -3,7 +3,10 @@ import type { AlarmState, CloudWatchPort } from '../platform/aws/cloudwatch-port
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Runbook } from '../platform/runbook/schema.js';
+import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
+import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
+import { AlarmRepository, type AlarmRow, type AlarmTransitionRow } from './alarm-repository.js';
 
 type State = AlarmState['state'];
 
@@ -15,23 +18,7 @@ export interface AlarmRule {
   description?: string;
 }
 
-/** The stored state of a watched alarm. */
-export interface AlarmRow {
-  name: string;
-  state: State;
-  reason: string;
-  state_at: string;
-  kind: string;
-  region: string | null;
-  seen_at: string;
-  post_outbox_id: number | null;
-  fired_at: string | null;
-  acked_by: string | null;
-  acked_at: string | null;
-  flapping_since: string | null;
-  /** Set while a flapping alarm's page is kept open instead of resolved. */
-  page_held_since: string | null;
-}
+export type { AlarmRow };
 
 /** One transition as the Slack layer renders it. */
 export interface AlarmChange {
@@ -100,9 +87,17 @@ export class AlarmService {
     this.incidentHook = hook;
   }
 
+  private readonly rows: AlarmRepository;
+  private readonly audit: AuditRepository;
+  private readonly outbox: OutboxRepository;
+
   constructor(
     private readonly deps: { runbook: Runbook; store: Store; cloudwatch: CloudWatchPort; clock: Clock; logger: Logger; defaultRegion?: string; afterCommit: () => void },
-  ) {}
+  ) {
+    this.rows = new AlarmRepository(deps.store);
+    this.audit = new AuditRepository(deps.store);
+    this.outbox = new OutboxRepository(deps.store);
+  }
 
   notify(notifier: AlarmNotifier): void {
     this.notifier = notifier;
@@ -178,12 +173,12 @@ export class AlarmService {
     store.transaction(() => {
       // Alarms deleted in CloudWatch leave the list rather than look firing forever.
       const seen = new Set(current.map((a) => a.name));
-      for (const row of store.prepared('SELECT name, region, page_held_since FROM alarm_state').all() as Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>[]) {
+      for (const row of this.rows.watched()) {
         const name = row.name;
         if (!seen.has(name)) {
           // A page held open for it would otherwise never be resolved.
           if (row.page_held_since) this.resolvePage(name, row.region ?? region, now);
-          store.prepared('DELETE FROM alarm_state WHERE name = ?').run(name);
+          this.rows.forget(name);
           this.deps.logger.info({ alarm: name }, 'alarm no longer exists in CloudWatch; no longer watched');
         }
       }
@@ -220,10 +215,10 @@ export class AlarmService {
     const result = store.transaction(() => {
       const row = this.row(name);
       if (!row || row.state !== 'ALARM' || row.acked_by) return { ok: false as const, row };
-      store.prepared('UPDATE alarm_state SET acked_by = ?, acked_at = ? WHERE name = ?').run(userId, at, name);
-      store.audit({ actor: userId, action: 'alarm.acknowledge', target: name, detail: { fired_at: row.fired_at }, source: 'button', channel: this.deps.runbook.launch.channel }, at);
+      this.rows.acknowledge(name, userId, at);
+      this.audit.record({ actor: userId, action: 'alarm.acknowledge', target: name, detail: { fired_at: row.fired_at }, source: 'button', channel: this.deps.runbook.launch.channel }, at);
       const rule = this.ruleFor(name);
-      if (rule.page) store.enqueue('acknowledge', { dedupKey: alarmDedupKey(row.region ?? this.region(), name) }, at, { target: 'pagerduty' });
+      if (rule.page) this.outbox.enqueue('acknowledge', { dedupKey: alarmDedupKey(row.region ?? this.region(), name) }, at, { target: 'pagerduty' });
       this.notifier?.acknowledged(name, userId, rule, this.row(name)!);
       return { ok: true as const };
     });
@@ -234,11 +229,16 @@ export class AlarmService {
   /** Every watched alarm, firing first, then no data, then OK; by name within each. */
   list(): AlarmRow[] {
     const order: Record<string, number> = { ALARM: 0, INSUFFICIENT_DATA: 1, OK: 2 };
-    return (this.deps.store.prepared('SELECT * FROM alarm_state ORDER BY name').all() as AlarmRow[]).sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
+    return this.rows.alarms().sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
   }
 
   row(name: string): AlarmRow | undefined {
-    return this.deps.store.prepared('SELECT * FROM alarm_state WHERE name = ?').get(name) as AlarmRow | undefined;
+    return this.rows.alarm(name);
+  }
+
+  /** The alarm's recorded transitions from `from` to `until`, in time order. */
+  transitions(name: string, from: string, until: string): AlarmTransitionRow[] {
+    return this.rows.transitions(name, from, until);
   }
 
   /** When the last poll that reached CloudWatch finished. */
@@ -265,15 +265,12 @@ export class AlarmService {
 
   /** One transition, inside its transaction. Returns false if it was already recorded or is older than what we know. */
   private record(t: AlarmTransition): boolean {
-    const { store, clock } = this.deps;
+    const { clock } = this.deps;
     const now = clock.now().toISOString();
     const at = normaliseTime(t.at, now);
     const known = this.row(t.alarmName);
     if (known && at <= known.state_at && t.to === known.state) return false;
-    const inserted = store
-      .prepared('INSERT OR IGNORE INTO alarm_transition (name, from_state, to_state, at, reason, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(t.alarmName, t.from ?? known?.state ?? null, t.to, at, t.reason, t.source, now).changes;
-    if (inserted === 0) return false;
+    if (!this.rows.addTransition({ name: t.alarmName, from: t.from ?? known?.state ?? null, to: t.to, at, reason: t.reason, source: t.source, recordedAt: now })) return false;
     // A late push about something older than the state we hold is history, not news.
     if (known && at < known.state_at) return true;
 
@@ -281,14 +278,14 @@ export class AlarmService {
     const rule = this.ruleFor(t.alarmName);
     const from = known?.state ?? t.from;
     this.upsertState(t.alarmName, t.to, t.reason, at, t.kind, region, now);
-    store.audit({ actor: 'cloudwatch', action: 'alarm.transition', target: t.alarmName, detail: { from: from ?? null, to: t.to, at, source: t.source }, source: 'system', channel: this.deps.runbook.launch.channel }, now);
+    this.audit.record({ actor: 'cloudwatch', action: 'alarm.transition', target: t.alarmName, detail: { from: from ?? null, to: t.to, at, source: t.source }, source: 'system', channel: this.deps.runbook.launch.channel }, now);
 
     const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
     const windowStart = new Date(Date.parse(at) - flap.minutes * 60_000).toISOString();
-    const recent = store.prepared('SELECT COUNT(*) FROM alarm_transition WHERE name = ? AND at > ? AND at <= ?').pluck().get(t.alarmName, windowStart, at) as number;
+    const recent = this.rows.transitionCount(t.alarmName, windowStart, at);
     const wasFlapping = Boolean(known?.flapping_since);
     const flapping = recent > flap.transitions;
-    store.prepared('UPDATE alarm_state SET flapping_since = ? WHERE name = ?').run(flapping ? (known?.flapping_since ?? at) : null, t.alarmName);
+    this.rows.setFlappingSince(t.alarmName, flapping ? (known?.flapping_since ?? at) : null);
 
     const row = () => this.row(t.alarmName)!;
     const change = (): AlarmChange => ({ name: t.alarmName, region, from, to: t.to, at, reason: t.reason, rule, metric: t.metric, row: row() });
@@ -301,14 +298,14 @@ export class AlarmService {
         const notice = this.notifier?.flapping(change(), post, recent, flap.minutes) ?? null;
         if (parent === null && notice !== null) {
           parent = notice;
-          store.prepared('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(notice, t.alarmName);
+          this.rows.setPost(t.alarmName, notice);
         }
       }
       this.notifier?.threaded(change(), parent);
     } else if (t.to === 'ALARM') {
-      store.prepared('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?').run(at, t.alarmName);
+      this.rows.fired(t.alarmName, at);
       const postId = this.notifier?.firing(change()) ?? null;
-      store.prepared('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?').run(postId, t.alarmName);
+      this.rows.setPost(t.alarmName, postId);
       if (rule.incident) this.pendingIncidents.push({ name: t.alarmName, firedAt: at, post: postId, severity: rule.incident, reason: t.reason });
     } else if (t.to === 'OK' && from === 'ALARM' && post !== null && known?.fired_at) {
       const c = change();
@@ -321,19 +318,19 @@ export class AlarmService {
     // Pages follow ALARM and OK only: losing data (INSUFFICIENT_DATA) is not a recovery.
     if (rule.page && t.to === 'ALARM') {
       this.enqueueTrigger(t.alarmName, region, t.reason, at, from, t.metric, now);
-      store.prepared('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(t.alarmName);
+      this.rows.releasePage(t.alarmName);
     }
     if (rule.page && t.to === 'OK' && from !== 'OK') {
       // While it flaps, resolving and re-triggering would page on-call once per flap: the page stays open until it settles.
-      if (flapping) store.prepared('UPDATE alarm_state SET page_held_since = COALESCE(page_held_since, ?) WHERE name = ?').run(at, t.alarmName);
+      if (flapping) this.rows.holdPage(t.alarmName, at);
       else this.resolvePage(t.alarmName, region, now);
     }
     return true;
   }
 
   private resolvePage(name: string, region: string, now: string): void {
-    this.deps.store.enqueue('resolve', { dedupKey: alarmDedupKey(region, name) }, now, { target: 'pagerduty' });
-    this.deps.store.prepared('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?').run(name);
+    this.outbox.enqueue('resolve', { dedupKey: alarmDedupKey(region, name) }, now, { target: 'pagerduty' });
+    this.rows.releasePage(name);
   }
 
   /**
@@ -346,14 +343,14 @@ export class AlarmService {
     const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
     const now = clock.now().toISOString();
     const quietSince = new Date(clock.now().getTime() - flap.minutes * 60_000).toISOString();
-    const settled = store.prepared("SELECT * FROM alarm_state WHERE page_held_since IS NOT NULL AND state = 'OK' AND state_at <= ?").all(quietSince) as AlarmRow[];
+    const settled = this.rows.settledWithHeldPage(quietSince);
     for (const row of settled) {
       store.transaction(() => {
         const fresh = this.row(row.name);
         if (!fresh?.page_held_since || fresh.state !== 'OK') return;
         this.resolvePage(row.name, row.region ?? this.region(), now);
-        store.prepared('UPDATE alarm_state SET flapping_since = NULL WHERE name = ?').run(row.name);
-        store.audit({ actor: 'golive', action: 'alarm.settled', target: row.name, detail: { ok_since: row.state_at, held_since: row.page_held_since }, source: 'system' }, now);
+        this.rows.setFlappingSince(row.name, null);
+        this.audit.record({ actor: 'golive', action: 'alarm.settled', target: row.name, detail: { ok_since: row.state_at, held_since: row.page_held_since }, source: 'system' }, now);
         this.notifier?.settled(this.row(row.name)!, flap.minutes);
       });
     }
@@ -363,7 +360,7 @@ export class AlarmService {
 
   private enqueueTrigger(name: string, region: string, reason: string, at: string, from: State | undefined, metric: AlarmTransition['metric'], now: string): void {
     const rule = this.ruleFor(name);
-    this.deps.store.enqueue(
+    this.outbox.enqueue(
       'trigger',
       {
         dedupKey: alarmDedupKey(region, name),
@@ -383,23 +380,15 @@ export class AlarmService {
   }
 
   private upsertState(name: string, state: State, reason: string, stateAt: string, kind: string, region: string, seenAt: string): void {
-    this.deps.store
-      .prepared(
-        `INSERT INTO alarm_state (name, state, reason, state_at, kind, region, seen_at) VALUES (@name, @state, @reason, @stateAt, @kind, @region, @seenAt)
-         ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason, state_at = excluded.state_at, kind = excluded.kind,
-           region = excluded.region, seen_at = excluded.seen_at
-         -- A poll that read CloudWatch before a push arrived must not write the older state back.
-         WHERE excluded.state_at >= alarm_state.state_at`,
-      )
-      .run({ name, state, reason, stateAt: normaliseTime(stateAt, seenAt), kind, region, seenAt });
+    this.rows.upsertState({ name, state, reason, stateAt: normaliseTime(stateAt, seenAt), kind, region, seenAt });
   }
 
   private meta(key: string): string | undefined {
-    return this.deps.store.prepared('SELECT value FROM watcher_meta WHERE key = ?').pluck().get(key) as string | undefined;
+    return this.rows.meta(key);
   }
 
   private setMeta(key: string, value: string): void {
-    this.deps.store.prepared('INSERT OR REPLACE INTO watcher_meta (key, value) VALUES (?, ?)').run(key, value);
+    this.rows.setMeta(key, value);
   }
 }
 

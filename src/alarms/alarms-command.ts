@@ -11,10 +11,10 @@ export const alarms: CommandSpec = {
   minArgs: 0,
   maxArgs: 0,
   async run(ctx) {
-    const { alarms: service, store, runbook } = ctx.services;
+    const { alarms: service, outbox, runbook } = ctx.services;
     if (!service.configured) {
       return ctx.respond(renderNotice('This runbook watches no alarms.', 'Add an `alarms:` section with `prefixes` to the runbook.'));
     }
-    await ctx.respond(renderAlarmList(service.list(), (n) => service.ruleFor(n), runbook.launch.timezone, store.failedOutbox(5), service.lastPollAt()));
+    await ctx.respond(renderAlarmList(service.list(), (n) => service.ruleFor(n), runbook.launch.timezone, outbox.failed(5), service.lastPollAt()));
   },
 };

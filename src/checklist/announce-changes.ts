@@ -1,6 +1,7 @@
 import type { Runbook } from '../platform/runbook/schema.js';
 import type { ChecklistEvent, ChecklistService } from './checklist-service.js';
 import type { Clock } from '../platform/clock.js';
+import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { renderChecklistEvent, verdictText } from './render-status.js';
 
@@ -10,12 +11,13 @@ import { renderChecklistEvent, verdictText } from './render-status.js';
  * waits; if the change rolls back, so does the post.
  */
 export function announceChecklistChanges(deps: { runbook: Runbook; store: Store; checklist: ChecklistService; clock: Clock; afterCommit: () => void }): void {
-  const { runbook, store, checklist, clock } = deps;
+  const { runbook, checklist, clock } = deps;
+  const outbox = new OutboxRepository(deps.store);
   checklist.onChange((event: ChecklistEvent) => {
     const snapshot = checklist.snapshot();
     const gate = snapshot.gates.find((g) => g.gate.id === event.gate.id)!;
     const message = renderChecklistEvent(event, gate, verdictText(snapshot, (r) => checklist.roleLabel(r)), (r) => checklist.roleLabel(r));
-    store.enqueue('chat.postMessage', { channel: runbook.launch.channel, text: message.text, blocks: message.blocks, unfurl_links: false }, clock.now().toISOString());
+    outbox.enqueue('chat.postMessage', { channel: runbook.launch.channel, text: message.text, blocks: message.blocks, unfurl_links: false }, clock.now().toISOString());
     deps.afterCommit();
   });
 }

@@ -1,7 +1,9 @@
 import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
 import type { Gate, Item, ItemLevel, Runbook } from '../platform/runbook/schema.js';
-import type { AuditSource, ItemStateRow, SignoffRow, Store } from '../platform/store/store.js';
+import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
+import type { Store } from '../platform/store/store.js';
+import { ChecklistRepository, type ItemStateRow, type SignoffRow } from './checklist-repository.js';
 import { escapeAll } from '../platform/escape.js';
 import { closestNames } from '../platform/suggest.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
@@ -83,6 +85,8 @@ const LEVEL_ORDER: ItemLevel[] = ['blocker', 'warning', 'info'];
 export class ChecklistService {
   private readonly items = new Map<string, { item: Item; gate: Gate }>();
   private readonly listeners: ChecklistListener[] = [];
+  private readonly rows: ChecklistRepository;
+  private readonly audit: AuditRepository;
 
   constructor(
     private readonly runbook: Runbook,
@@ -90,6 +94,8 @@ export class ChecklistService {
     private readonly roles: RoleDirectory,
     private readonly clock: Clock,
   ) {
+    this.rows = new ChecklistRepository(store);
+    this.audit = new AuditRepository(store);
     for (const gate of runbook.gates) for (const item of gate.items) this.items.set(item.id, { item, gate });
   }
 
@@ -130,9 +136,9 @@ export class ChecklistService {
     await this.requireOwner(actor.userId, item, 'sign off');
     const at = this.clock.now().toISOString();
     return this.store.transaction(() => {
-      const changed = this.store.setItemState(item.id, true, actor.userId, at, note);
+      const changed = this.rows.setItemState(item.id, true, actor.userId, at, note);
       if (changed) {
-        this.store.audit({ actor: actor.userId, action: 'item.check', target: item.id, detail: { gate: gate.id, note }, source: actor.source, channel: actor.channel }, at);
+        this.audit.record({ actor: actor.userId, action: 'item.check', target: item.id, detail: { gate: gate.id, note }, source: actor.source, channel: actor.channel }, at);
         this.emit({ type: 'item_checked', item, gate, by: actor.userId, at, note });
       }
       return { changed, status: this.itemStatus(item, gate), revokedSignoffs: [] };
@@ -148,11 +154,11 @@ export class ChecklistService {
     await this.requireOwner(actor.userId, item, 'take back');
     const at = this.clock.now().toISOString();
     return this.store.transaction(() => {
-      const previous = this.store.itemState(item.id);
+      const previous = this.rows.itemState(item.id);
       if (!previous || previous.checked === 0) return { changed: false, status: this.itemStatus(item, gate), revokedSignoffs: [] };
-      this.store.setItemState(item.id, false, actor.userId, at, reason);
-      const revokedSignoffs = item.level === 'blocker' ? this.store.clearSignoffs(gate.id) : [];
-      this.store.audit(
+      this.rows.setItemState(item.id, false, actor.userId, at, reason);
+      const revokedSignoffs = item.level === 'blocker' ? this.rows.clearSignoffs(gate.id) : [];
+      this.audit.record(
         {
           actor: actor.userId,
           action: 'item.uncheck',
@@ -179,7 +185,7 @@ export class ChecklistService {
       const who = gate.signoff.map((r) => this.roleLabel(r)).join(' or ');
       throw new GoliveError('not_permitted', `Only ${who} can sign off gate \`${gate.id}\`, and you are not in ${gate.signoff.length > 1 ? 'any of those roles' : 'that role'}.`);
     }
-    const states = this.store.itemStates();
+    const states = this.rows.itemStates();
     const openBlockers = gate.items.filter((i) => i.level === 'blocker' && states.get(i.id)?.checked !== 1);
     if (openBlockers.length > 0) {
       throw new GoliveError(
@@ -190,11 +196,11 @@ export class ChecklistService {
     }
     const at = this.clock.now().toISOString();
     return this.store.transaction(() => {
-      const signedRoles = held.filter((role) => this.store.addSignoff(gate.id, role, actor.userId, at));
-      const all = this.store.signoffs().filter((s) => s.gate_id === gate.id);
+      const signedRoles = held.filter((role) => this.rows.addSignoff(gate.id, role, actor.userId, at));
+      const all = this.rows.signoffs().filter((s) => s.gate_id === gate.id);
       const missingRoles = gate.signoff.filter((r) => !all.some((s) => s.role === r));
       if (signedRoles.length > 0) {
-        this.store.audit({ actor: actor.userId, action: 'gate.signoff', target: gate.id, detail: { roles: signedRoles }, source: actor.source, channel: actor.channel }, at);
+        this.audit.record({ actor: actor.userId, action: 'gate.signoff', target: gate.id, detail: { roles: signedRoles }, source: actor.source, channel: actor.channel }, at);
         this.emit({ type: 'gate_signed', gate, roles: signedRoles, by: actor.userId, at, complete: missingRoles.length === 0 });
       }
       return { gate, signedRoles, alreadySigned: all.filter((s) => held.includes(s.role) && !signedRoles.includes(s.role)), missingRoles };
@@ -203,8 +209,8 @@ export class ChecklistService {
 
   /** The whole checklist as it stands. */
   snapshot(): ChecklistSnapshot {
-    const states = this.store.itemStates();
-    const signoffs = this.store.signoffs();
+    const states = this.rows.itemStates();
+    const signoffs = this.rows.signoffs();
     const open: ChecklistSnapshot['open'] = { blocker: [], warning: [], info: [] };
     const gates = this.runbook.gates.map((gate): GateStatus => {
       const items = gate.items.map((item) => toItemStatus(item, gate, states.get(item.id)));
@@ -231,7 +237,7 @@ export class ChecklistService {
   }
 
   private itemStatus(item: Item, gate: Gate): ItemStatus {
-    return toItemStatus(item, gate, this.store.itemState(item.id));
+    return toItemStatus(item, gate, this.rows.itemState(item.id));
   }
 
   private async requireOwner(userId: string, item: Item, verb: string): Promise<void> {

@@ -5,6 +5,7 @@ import type { Runbook } from '../platform/runbook/schema.js';
 import type { ChecklistService, ChecklistSnapshot } from './checklist-service.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import type { Store } from '../platform/store/store.js';
+import { ChecklistRepository } from './checklist-repository.js';
 import { renderStatus, type RenderedStatus, type StatusRenderContext, type StatusView } from './render-status.js';
 import type { SlackPort } from '../platform/slack/slack-port.js';
 
@@ -25,10 +26,14 @@ const TRACK_AT_MOST = 10;
  * checklist changes.
  */
 export class StatusBoard {
+  private readonly rows: ChecklistRepository;
+
   constructor(
     private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger; decision?: () => string | undefined },
     private readonly minPassGapMs = 1000,
-  ) {}
+  ) {
+    this.rows = new ChecklistRepository(deps.store);
+  }
 
   /** Renders the status as `viewer` sees it. */
   async render(viewer: string, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
@@ -63,14 +68,19 @@ export class StatusBoard {
   async post(channel: string, viewer: string, view: StatusView): Promise<void> {
     const rendered = await this.render(viewer, view);
     const posted = await this.deps.slack.postMessage(channel, rendered);
-    this.deps.store.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
+    this.rows.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
+  }
+
+  /** Who a status message was posted for (their sign-off buttons), if golive keeps it current. */
+  viewerOf(channel: string, ts: string): string | undefined {
+    return this.rows.statusMessage(channel, ts)?.viewer;
   }
 
   /** Shows another page of a status message in place. */
   async showPage(channel: string, ts: string, viewer: string, view: StatusView): Promise<void> {
     const rendered = await this.render(viewer, view);
     await this.deps.slack.updateMessage(channel, ts, rendered);
-    this.deps.store.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
+    this.rows.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
   }
 
   private refreshing?: Promise<void>;
@@ -109,7 +119,7 @@ export class StatusBoard {
     const since = new Date(this.deps.clock.now().getTime() - TRACK_FOR_MS).toISOString();
     let boards;
     try {
-      boards = this.deps.store.recentStatusMessages(since, TRACK_AT_MOST);
+      boards = this.rows.recentStatusMessages(since, TRACK_AT_MOST);
     } catch (err) {
       // A queued pass can run after shutdown closed the database; nobody awaits it to hear the error.
       this.deps.logger.warn({ err }, 'could not list the status messages to refresh');
@@ -137,7 +147,7 @@ export class StatusBoard {
         await this.deps.slack.updateMessage(m.channel, m.ts, rendered);
       } catch (err) {
         const code = (err as { slackError?: string }).slackError;
-        if (code === 'message_not_found' || code === 'channel_not_found' || code === 'cant_update_message') this.deps.store.forgetStatusMessage(m.channel, m.ts);
+        if (code === 'message_not_found' || code === 'channel_not_found' || code === 'cant_update_message') this.rows.forgetStatusMessage(m.channel, m.ts);
         this.deps.logger.warn({ err, channel: m.channel, ts: m.ts }, 'could not refresh a status message');
       }
     }

@@ -1,7 +1,9 @@
 import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
 import type { Runbook, Service } from '../platform/runbook/schema.js';
-import type { AuditSource, ChangeRequestRow, RequestState, Store } from '../platform/store/store.js';
+import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
+import type { Store } from '../platform/store/store.js';
+import { ApprovalRepository, type ChangeRequestRow, type RequestState } from './approval-repository.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 
 /** What a click on Approve did. */
@@ -26,12 +28,18 @@ const ACTIVE: RequestState[] = ['requested', 'approved', 'executing'];
  * clicking together, a double click or a Slack retry change state once.
  */
 export class ApprovalService {
+  private readonly rows: ApprovalRepository;
+  private readonly audit: AuditRepository;
+
   constructor(
     private readonly runbook: Runbook,
     private readonly store: Store,
     private readonly roles: RoleDirectory,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.rows = new ApprovalRepository(store);
+    this.audit = new AuditRepository(store);
+  }
 
   service(name: string): Service {
     const s = this.runbook.services.find((x) => x.name === name);
@@ -42,21 +50,8 @@ export class ApprovalService {
   create(input: { kind: ChangeRequestRow['kind']; service: Service; params: Record<string, unknown>; requester: string; channel: string; source: AuditSource }): ChangeRequestRow {
     const now = this.clock.now();
     const at = now.toISOString();
-    try {
-      return this.insert(input, now, at);
-    } catch (err) {
-      // The unique index allows one open request per service; a racing second one lands here.
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        const open = this.active(input.service.name)[0];
-        throw new GoliveError('deploy_in_progress', `Another request for \`${input.service.name}\` is already open${open ? ` (#${open.id}, by <@${open.requested_by}>)` : ''}; approve, reject or cancel it first.`);
-      }
-      throw err;
-    }
-  }
-
-  private insert(input: { kind: ChangeRequestRow['kind']; service: Service; params: Record<string, unknown>; requester: string; channel: string; source: AuditSource }, now: Date, at: string): ChangeRequestRow {
     return this.store.transaction(() => {
-      const id = this.store.createRequest({
+      const id = this.rows.createRequest({
         kind: input.kind,
         service: input.service.name,
         params: input.params,
@@ -66,13 +61,43 @@ export class ApprovalService {
         approvals_required: input.service.approvals_required,
         channel: input.channel,
       });
-      this.store.audit({ actor: input.requester, action: `${input.kind}.request`, target: input.service.name, detail: { request: id, ...input.params }, source: input.source, channel: input.channel }, at);
-      return this.store.request(id)!;
+      if (id === undefined) {
+        // The unique index allows one open request per service; a racing second one lands here.
+        const open = this.active(input.service.name)[0];
+        throw new GoliveError('deploy_in_progress', `Another request for \`${input.service.name}\` is already open${open ? ` (#${open.id}, by <@${open.requested_by}>)` : ''}; approve, reject or cancel it first.`);
+      }
+      this.audit.record({ actor: input.requester, action: `${input.kind}.request`, target: input.service.name, detail: { request: id, ...input.params }, source: input.source, channel: input.channel }, at);
+      return this.rows.request(id)!;
     });
   }
 
+  /** Requests waiting for approval, for App Home. */
+  waiting(): ChangeRequestRow[] {
+    return this.rows.requestsInState('requested');
+  }
+
+  /** Requests approved but not started (a restart came between), for recovery on start. */
+  approved(): ChangeRequestRow[] {
+    return this.rows.requestsInState('approved');
+  }
+
+  /** The request, or undefined if there is none. */
+  find(id: number): ChangeRequestRow | undefined {
+    return this.rows.request(id);
+  }
+
+  /** Updates where a request's card is. */
+  setCard(id: number, channel: string, ts: string): void {
+    this.rows.setRequestMessage(id, channel, ts);
+  }
+
+  /** The user ids who approved a request, in order. */
+  approvers(id: number): string[] {
+    return this.rows.approvals(id).map((a) => a.user_id);
+  }
+
   get(id: number): ChangeRequestRow {
-    const r = this.store.request(id);
+    const r = this.rows.request(id);
     if (!r) throw new GoliveError('unknown_request', `There is no request #${id}.`);
     return r;
   }
@@ -94,16 +119,16 @@ export class ApprovalService {
     }
     const at = this.clock.now().toISOString();
     return this.store.transaction((): ApproveOutcome => {
-      const current = this.store.request(id)!;
+      const current = this.rows.request(id)!;
       if (current.state !== 'requested') return { kind: 'decided', request: current };
       // Checked again under the lock: the membership lookup above may have taken past the deadline.
       if (current.expires_at <= at) return { kind: 'decided', request: this.expireIfDue(current) };
-      if (!this.store.addApproval(id, userId, at)) return { kind: 'duplicate', request: current };
-      const approvals = this.store.approvals(id).length;
-      this.store.audit({ actor: userId, action: `${current.kind}.approve`, target: current.service, detail: { request: id, approvals, needed: current.approvals_required }, source, channel }, at);
+      if (!this.rows.addApproval(id, userId, at)) return { kind: 'duplicate', request: current };
+      const approvals = this.rows.approvals(id).length;
+      this.audit.record({ actor: userId, action: `${current.kind}.approve`, target: current.service, detail: { request: id, approvals, needed: current.approvals_required }, source, channel }, at);
       if (approvals < current.approvals_required) return { kind: 'recorded', request: current, approvals, needed: current.approvals_required };
-      this.store.transitionRequest(id, 'requested', 'approved', at, { decided_by: userId });
-      return { kind: 'approved', request: this.store.request(id)! };
+      this.rows.transitionRequest(id, 'requested', 'approved', at, { decided_by: userId });
+      return { kind: 'approved', request: this.rows.request(id)! };
     });
   }
 
@@ -128,10 +153,10 @@ export class ApprovalService {
   beginExecution(id: number): boolean {
     const at = this.clock.now().toISOString();
     return this.store.transaction(() => {
-      const ok = this.store.transitionRequest(id, 'approved', 'executing', at);
+      const ok = this.rows.transitionRequest(id, 'approved', 'executing', at);
       if (ok) {
-        const r = this.store.request(id)!;
-        this.store.audit({ actor: 'golive', action: `${r.kind}.execute`, target: r.service, detail: { request: id }, source: 'system', channel: r.channel }, at);
+        const r = this.rows.request(id)!;
+        this.audit.record({ actor: 'golive', action: `${r.kind}.execute`, target: r.service, detail: { request: id }, source: 'system', channel: r.channel }, at);
       }
       return ok;
     });
@@ -141,11 +166,11 @@ export class ApprovalService {
   finish(id: number, ok: boolean, result: string): ChangeRequestRow {
     const at = this.clock.now().toISOString();
     return this.store.transaction(() => {
-      if (this.store.transitionRequest(id, 'executing', ok ? 'succeeded' : 'failed', at, { result })) {
-        const r = this.store.request(id)!;
-        this.store.audit({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: ok ? 'succeeded' : 'failed', result }, source: 'system', channel: r.channel }, at);
+      if (this.rows.transitionRequest(id, 'executing', ok ? 'succeeded' : 'failed', at, { result })) {
+        const r = this.rows.request(id)!;
+        this.audit.record({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: ok ? 'succeeded' : 'failed', result }, source: 'system', channel: r.channel }, at);
       }
-      return this.store.request(id)!;
+      return this.rows.request(id)!;
     });
   }
 
@@ -153,9 +178,9 @@ export class ApprovalService {
   abandon(id: number, reason: string): void {
     const at = this.clock.now().toISOString();
     this.store.transaction(() => {
-      if (this.store.transitionRequest(id, 'approved', 'failed', at, { result: reason })) {
-        const r = this.store.request(id)!;
-        this.store.audit({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: 'failed', result: reason }, source: 'system', channel: r.channel }, at);
+      if (this.rows.transitionRequest(id, 'approved', 'failed', at, { result: reason })) {
+        const r = this.rows.request(id)!;
+        this.audit.record({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: 'failed', result: reason }, source: 'system', channel: r.channel }, at);
       }
     });
   }
@@ -164,9 +189,9 @@ export class ApprovalService {
   withdraw(id: number, reason: string): void {
     const at = this.clock.now().toISOString();
     this.store.transaction(() => {
-      if (this.store.transitionRequest(id, 'requested', 'cancelled', at, { decided_by: 'golive', result: reason })) {
-        const r = this.store.request(id)!;
-        this.store.audit({ actor: 'golive', action: `${r.kind}.cancel`, target: r.service, detail: { request: id, reason }, source: 'system', channel: r.channel }, at);
+      if (this.rows.transitionRequest(id, 'requested', 'cancelled', at, { decided_by: 'golive', result: reason })) {
+        const r = this.rows.request(id)!;
+        this.audit.record({ actor: 'golive', action: `${r.kind}.cancel`, target: r.service, detail: { request: id, reason }, source: 'system', channel: r.channel }, at);
       }
     });
   }
@@ -174,7 +199,7 @@ export class ApprovalService {
   /** Expires every open request whose time is up; returns them so their cards can be updated. */
   expireDue(): ChangeRequestRow[] {
     const now = this.clock.now().toISOString();
-    return this.store.dueExpiries(now).flatMap((r) => {
+    return this.rows.dueExpiries(now).flatMap((r) => {
       const e = this.expireIfDue(r);
       return e.state === 'expired' && r.state === 'requested' ? [e] : [];
     });
@@ -182,12 +207,12 @@ export class ApprovalService {
 
   /** Requests left `executing` (the process died mid-way), for recovery on start. */
   executing(): ChangeRequestRow[] {
-    return this.store.requestsInState('executing');
+    return this.rows.requestsInState('executing');
   }
 
   /** Requests still waiting or running for a service. */
   active(service: string): ChangeRequestRow[] {
-    return ACTIVE.flatMap((s) => this.store.requestsInState(s)).filter((r) => r.service === service);
+    return ACTIVE.flatMap((s) => this.rows.requestsInState(s)).filter((r) => r.service === service);
   }
 
   approverNames(service: Service): string {
@@ -198,19 +223,19 @@ export class ApprovalService {
     const now = this.clock.now().toISOString();
     if (request.state !== 'requested' || request.expires_at > now) return request;
     this.store.transaction(() => {
-      if (this.store.transitionRequest(request.id, 'requested', 'expired', now)) {
-        this.store.audit({ actor: 'golive', action: `${request.kind}.expire`, target: request.service, detail: { request: request.id }, source: 'system', channel: request.channel }, now);
+      if (this.rows.transitionRequest(request.id, 'requested', 'expired', now)) {
+        this.audit.record({ actor: 'golive', action: `${request.kind}.expire`, target: request.service, detail: { request: request.id }, source: 'system', channel: request.channel }, now);
       }
     });
-    return this.store.request(request.id)!;
+    return this.rows.request(request.id)!;
   }
 
   private decide(id: number, to: 'rejected' | 'cancelled', userId: string, source: AuditSource, channel: string | null, action: string): DecideOutcome {
     const at = this.clock.now().toISOString();
     return this.store.transaction((): DecideOutcome => {
-      if (!this.store.transitionRequest(id, 'requested', to, at, { decided_by: userId })) return { kind: 'decided', request: this.store.request(id)! };
-      const r = this.store.request(id)!;
-      this.store.audit({ actor: userId, action, target: r.service, detail: { request: id }, source, channel }, at);
+      if (!this.rows.transitionRequest(id, 'requested', to, at, { decided_by: userId })) return { kind: 'decided', request: this.rows.request(id)! };
+      const r = this.rows.request(id)!;
+      this.audit.record({ actor: userId, action, target: r.service, detail: { request: id }, source, channel }, at);
       return { kind: 'done', request: r };
     });
   }

@@ -3,7 +3,10 @@ import type { Logger } from '../platform/logger.js';
 import type { Runbook, Service } from '../platform/runbook/schema.js';
 import type { ApprovalService } from './approval-service.js';
 import type { DeployObserver, DeployStep } from './deploy-service.js';
-import type { ChangeRequestRow, DeployRow, Store } from '../platform/store/store.js';
+import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
+import type { Store } from '../platform/store/store.js';
+import type { ChangeRequestRow } from './approval-repository.js';
+import { DeployRepository, type DeployRow } from './deploy-repository.js';
 import { renderDeployCard, renderDeployOutcome, renderDeployStep, renderRequestCard } from './render-changes.js';
 import type { SlackPort } from '../platform/slack/slack-port.js';
 
@@ -13,9 +16,15 @@ import type { SlackPort } from '../platform/slack/slack-port.js';
  * progress is threaded under its approval card; a plain deploy gets its own message.
  */
 export class ChangeBoard implements DeployObserver {
+  private readonly deploys: DeployRepository;
+  private readonly outbox: OutboxRepository;
+
   constructor(
     private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; approvals: ApprovalService; clock: Clock; logger: Logger; kickOutbox: () => void; onChange?: () => void },
-  ) {}
+  ) {
+    this.deploys = new DeployRepository(deps.store);
+    this.outbox = new OutboxRepository(deps.store);
+  }
 
   private get tz(): string {
     return this.deps.runbook.launch.timezone;
@@ -27,7 +36,7 @@ export class ChangeBoard implements DeployObserver {
     const channel = request.channel ?? this.deps.runbook.launch.channel;
     try {
       const posted = await this.deps.slack.postMessage(channel, this.requestMessage(request));
-      this.deps.store.setRequestMessage(request.id, posted.channel, posted.ts);
+      this.deps.approvals.setCard(request.id, posted.channel, posted.ts);
     } catch (err) {
       // Nobody can approve a request without its card; withdraw it so it does not block the service for 30 minutes.
       this.deps.approvals.withdraw(request.id, 'the approval card could not be posted');
@@ -38,7 +47,7 @@ export class ChangeBoard implements DeployObserver {
   /** Re-renders a request's card in place. */
   async updateRequest(id: number): Promise<void> {
     this.deps.onChange?.();
-    const r = this.deps.store.request(id);
+    const r = this.deps.approvals.find(id);
     if (!r?.message_ts || !r.channel) return;
     try {
       await this.deps.slack.updateMessage(r.channel, r.message_ts, this.requestMessage(r));
@@ -51,11 +60,11 @@ export class ChangeBoard implements DeployObserver {
     const root = this.threadRoot(d);
     if (root) return; // a rollback or override lives in its approval card's thread
     const posted = await this.deps.slack.postMessage(d.channel ?? this.deps.runbook.launch.channel, renderDeployCard(d, 'updating', 'Starting', this.tz));
-    this.deps.store.setDeployMessage(d.id, posted.channel, posted.ts);
+    this.deploys.setDeployMessage(d.id, posted.channel, posted.ts);
   }
 
   async progress(d: DeployRow, step: DeployStep, detail: string): Promise<void> {
-    const current = this.deps.store.deploy(d.id) ?? d;
+    const current = this.deploys.deploy(d.id) ?? d;
     const root = this.threadRoot(current);
     const where = root ?? (current.channel && current.message_ts ? { channel: current.channel, ts: current.message_ts } : undefined);
     if (!where) return;
@@ -71,7 +80,7 @@ export class ChangeBoard implements DeployObserver {
     const where = this.threadRoot(d) ?? (d.channel && d.message_ts ? { channel: d.channel, ts: d.message_ts } : undefined);
     const outcome = renderDeployOutcome(d);
     // The outcome must reach the channel even if Slack is down right now: it goes through the outbox.
-    this.deps.store.enqueue(
+    this.outbox.enqueue(
       'chat.postMessage',
       { channel: where?.channel ?? d.channel ?? this.deps.runbook.launch.channel, text: outcome.text, blocks: outcome.blocks, ...(where ? { thread_ts: where.ts, reply_broadcast: true } : {}) },
       this.deps.clock.now().toISOString(),
@@ -81,19 +90,19 @@ export class ChangeBoard implements DeployObserver {
 
   async requestNote(request: ChangeRequestRow, text: string): Promise<void> {
     if (!request.channel || !request.message_ts) return;
-    this.deps.store.enqueue('chat.postMessage', { channel: request.channel, thread_ts: request.message_ts, text }, this.deps.clock.now().toISOString());
+    this.outbox.enqueue('chat.postMessage', { channel: request.channel, thread_ts: request.message_ts, text }, this.deps.clock.now().toISOString());
     this.deps.kickOutbox();
   }
 
   private threadRoot(d: DeployRow): { channel: string; ts: string } | undefined {
     if (d.request_id === null) return undefined;
-    const r = this.deps.store.request(d.request_id);
+    const r = this.deps.approvals.find(d.request_id);
     return r?.channel && r.message_ts ? { channel: r.channel, ts: r.message_ts } : undefined;
   }
 
   private requestMessage(r: ChangeRequestRow) {
     const service = this.deps.runbook.services.find((s) => s.name === r.service);
-    const approvals = this.deps.store.approvals(r.id).map((a) => a.user_id);
+    const approvals = this.deps.approvals.approvers(r.id);
     if (!service) return { text: `Request #${r.id} for ${r.service}: ${r.state} (the service is no longer in the runbook)` };
     return renderRequestCard(r, service, this.deps.approvals.approverNames(service), approvals, this.tz);
   }

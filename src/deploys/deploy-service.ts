@@ -5,7 +5,10 @@ import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Runbook, Service } from '../platform/runbook/schema.js';
-import type { AuditSource, ChangeRequestRow, DeployRow, Store } from '../platform/store/store.js';
+import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
+import type { Store } from '../platform/store/store.js';
+import type { ChangeRequestRow } from './approval-repository.js';
+import { DeployRepository, type DeployRow } from './deploy-repository.js';
 import { closestNames } from '../platform/suggest.js';
 import type { ApprovalService } from './approval-service.js';
 import type { ChecklistService } from '../checklist/checklist-service.js';
@@ -55,6 +58,8 @@ export interface DeployObserver {
 /** Deploys and rollbacks of the runbook's ECS services. */
 export class DeployService {
   private observer?: DeployObserver;
+  private readonly rows: DeployRepository;
+  private readonly audit: AuditRepository;
 
   constructor(
     private readonly deps: {
@@ -69,7 +74,10 @@ export class DeployService {
       logger: Logger;
       rolloutPollMs: number;
     },
-  ) {}
+  ) {
+    this.rows = new DeployRepository(deps.store);
+    this.audit = new AuditRepository(deps.store);
+  }
 
   observe(observer: DeployObserver): void {
     this.observer = observer;
@@ -121,11 +129,16 @@ export class DeployService {
    * rollback approved later never lands on top of a newer deploy.
    */
   busyReason(service: Service, exceptRequest?: number): string | undefined {
-    const running = this.deps.store.runningDeployFor(service.name);
+    const running = this.rows.runningDeployFor(service.name);
     if (running) return `A ${running.kind} of \`${service.name}\` started by <@${running.requested_by}> is still running; wait for it to finish.`;
     const open = this.deps.approvals.active(service.name).find((r) => r.id !== exceptRequest);
     if (open) return `A ${open.kind === 'rollback' ? 'rollback' : 'deploy override'} of \`${service.name}\` requested by <@${open.requested_by}> is ${open.state === 'requested' ? 'waiting for approval' : open.state} (request #${open.id}); approve, reject or cancel it on its card first.`;
     return undefined;
+  }
+
+  /** The service of the newest deploy (not rollback), whatever its outcome. */
+  lastDeployedService(): string | undefined {
+    return this.rows.lastDeployedService();
   }
 
   /** Checks permission and state, reads ECS, and works out what a deploy would do. */
@@ -163,31 +176,27 @@ export class DeployService {
     const at = clock.now().toISOString();
     // Deploys are announced in the launch's ops channel, wherever the command was typed.
     const channel = this.deps.runbook.launch.channel;
-    try {
-      return store.transaction(() => {
-        const busy = this.busyReason(service, requestId ?? undefined);
-        if (busy) throw new GoliveError('deploy_in_progress', busy);
-        const deployId = store.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
-        store.audit({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: plan.blockedBy }, source: requestId ? 'system' : 'command', channel }, at);
-        return deployId;
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new GoliveError('deploy_in_progress', `Another change of \`${service.name}\` started a moment ago; wait for it to finish.`);
-      throw err;
-    }
+    return store.transaction(() => {
+      const busy = this.busyReason(service, requestId ?? undefined);
+      if (busy) throw new GoliveError('deploy_in_progress', busy);
+      const deployId = this.rows.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
+      if (deployId === undefined) throw anotherChange(service);
+      this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: plan.blockedBy }, source: requestId ? 'system' : 'command', channel }, at);
+      return deployId;
+    });
   }
 
   /** Runs a started deploy to the end; never throws (failures are recorded and reported). */
   async run(id: number, plan: DeployPlan): Promise<DeployRow> {
-    const { store, ecs } = this.deps;
+    const { ecs } = this.deps;
     const service = plan.service;
-    await this.safely(() => this.observer?.started(store.deploy(id)!, service));
+    await this.safely(() => this.observer?.started(this.rows.deploy(id)!, service));
     try {
       let to = plan.revisionArn;
       if (!to) {
         const registered = await this.aws(() => ecs.registerWithImage(service.region, plan.current, service.container, plan.image!));
         to = registered.arn;
-        store.setDeployTarget(id, to);
+        this.rows.setDeployTarget(id, to);
         await this.report(id, 'registered', `Registered ${shortTaskDef(to)} with \`${plan.image}\``);
       }
       return await this.rollOut(id, service, to, `Updating the service from ${shortTaskDef(plan.current)} to ${shortTaskDef(to)}`);
@@ -202,7 +211,7 @@ export class DeployService {
    * revision below the current one. Every target must be ACTIVE and older.
    */
   async rollbackTarget(service: Service, revision: number | undefined): Promise<RollbackTarget> {
-    const { ecs, store } = this.deps;
+    const { ecs } = this.deps;
     const current = (await this.aws(() => ecs.describeService(this.ref(service)))).taskDefinition;
     const family = familyOf(current);
     const currentRevision = revisionOf(current) ?? Number.MAX_SAFE_INTEGER;
@@ -220,7 +229,7 @@ export class DeployService {
       return { current, to: arn, why: 'the revision you named' };
     }
     // The deploy that put the current revision in place says what ran before it.
-    const history = store.successfulDeploys(service.name);
+    const history = this.rows.successfulDeploys(service.name);
     const installedAt = history.findIndex((d) => d.to_task_def === current);
     if (installedAt >= 0) {
       for (const d of history.slice(installedAt + 1)) {
@@ -265,7 +274,7 @@ export class DeployService {
 
   /** The Roll back button on a failed deploy: back to what that deploy replaced, if ECS really moved. */
   async proposeRollbackOfDeploy(deployId: number, userId: string): Promise<ChangeRequestRow> {
-    const d = this.deps.store.deploy(deployId);
+    const d = this.rows.deploy(deployId);
     if (!d || d.kind !== 'deploy' || !d.from_task_def) throw new GoliveError('unknown_request', 'That button does not name a deploy golive knows.');
     const service = this.findService(d.service);
     const busy = this.busyReason(service);
@@ -325,17 +334,16 @@ export class DeployService {
    * service recovers on its own, so one long rollout does not hold up the rest.
    */
   async recover(onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
-    const { store } = this.deps;
-    const services = new Set([...store.runningDeploys().map((d) => d.service), ...store.requestsInState('approved').map((r) => r.service), ...this.deps.approvals.executing().map((r) => r.service)]);
+    const services = new Set([...this.rows.runningDeploys().map((d) => d.service), ...this.deps.approvals.approved().map((r) => r.service), ...this.deps.approvals.executing().map((r) => r.service)]);
     await Promise.all([...services].map((name) => this.recoverService(name, onRequestSettled).catch((err: unknown) => this.deps.logger.error({ err, service: name }, 'recovery failed'))));
   }
 
   private async recoverService(name: string, onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
-    const { store, approvals, clock } = this.deps;
+    const { approvals, clock } = this.deps;
     const service = this.deps.runbook.services.find((s) => s.name === name);
-    for (const d of store.runningDeploys().filter((x) => x.service === name)) {
+    for (const d of this.rows.runningDeploys().filter((x) => x.service === name)) {
       if (!service) {
-        store.finishDeploy(d.id, 'failed', 'the service is no longer in the runbook', clock.now().toISOString());
+        this.rows.finishDeploy(d.id, 'failed', 'the service is no longer in the runbook', clock.now().toISOString());
       } else if (d.update_sent_at === null) {
         await this.fail(d.id, service, new Error('golive restarted before ECS was asked to change the service; nothing was changed in ECS'));
       } else {
@@ -343,11 +351,11 @@ export class DeployService {
       }
     }
     for (const r of approvals.executing().filter((x) => x.service === name)) {
-      const linked = store.prepared('SELECT * FROM deploy WHERE request_id = ? ORDER BY id DESC LIMIT 1').get(r.id) as DeployRow | undefined;
+      const linked = this.rows.deployOfRequest(r.id);
       approvals.finish(r.id, linked?.outcome === 'succeeded', linked ? (linked.reason ?? linked.outcome) : 'golive restarted before the change started; nothing was changed in ECS');
       await onRequestSettled(r.id);
     }
-    for (const r of store.requestsInState('approved').filter((x) => x.service === name)) {
+    for (const r of this.deps.approvals.approved().filter((x) => x.service === name)) {
       // Approved but never started: run it if the approval is still fresh, otherwise say so rather than act on an old decision.
       const freshUntil = Date.parse(r.decided_at ?? r.updated_at) + (service?.approval_expires_minutes ?? 30) * 60_000;
       if (service && clock.now().getTime() < freshUntil) {
@@ -392,11 +400,12 @@ export class DeployService {
     }
     const at = clock.now().toISOString();
     const id = store.transaction(() => {
-      const deployId = store.startDeploy({ service: service.name, kind: 'rollback', from_task_def: from, to_task_def: to, image: null, requested_by: request.requested_by, request_id: request.id, started_at: at, channel: request.channel });
-      store.audit({ actor: request.decided_by ?? 'golive', action: 'rollback.start', target: service.name, detail: { deploy: deployId, request: request.id, from, to }, source: 'system', channel: request.channel }, at);
+      const deployId = this.rows.startDeploy({ service: service.name, kind: 'rollback', from_task_def: from, to_task_def: to, image: null, requested_by: request.requested_by, request_id: request.id, started_at: at, channel: request.channel });
+      if (deployId === undefined) throw anotherChange(service);
+      this.audit.record({ actor: request.decided_by ?? 'golive', action: 'rollback.start', target: service.name, detail: { deploy: deployId, request: request.id, from, to }, source: 'system', channel: request.channel }, at);
       return deployId;
     });
-    await this.safely(() => this.observer?.started(store.deploy(id)!, service));
+    await this.safely(() => this.observer?.started(this.rows.deploy(id)!, service));
     try {
       return await this.rollOut(id, service, to, `Rolling back from ${shortTaskDef(from)} to ${shortTaskDef(to)}`);
     } catch (err) {
@@ -405,13 +414,13 @@ export class DeployService {
   }
 
   private async rollOut(id: number, service: Service, to: string, updating: string | null): Promise<DeployRow> {
-    const { ecs, clock, store } = this.deps;
+    const { ecs, clock } = this.deps;
     if (updating !== null) {
-      store.markUpdateSent(id, clock.now().toISOString());
+      this.rows.markUpdateSent(id, clock.now().toISOString());
       await this.aws(() => ecs.updateService(this.ref(service), to));
       await this.report(id, 'updating', updating);
     }
-    const row = store.deploy(id)!;
+    const row = this.rows.deploy(id)!;
     const result = await watchRollout(ecs, this.ref(service), to, {
       clock,
       pollMs: this.deps.rolloutPollMs,
@@ -439,14 +448,14 @@ export class DeployService {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
     const changed = store.transaction(() => {
-      const ok = store.finishDeploy(id, outcome, detail, at);
+      const ok = this.rows.finishDeploy(id, outcome, detail, at);
       if (ok) {
-        const d = store.deploy(id)!;
-        store.audit({ actor: 'golive', action: `${d.kind}.${outcome}`, target: service.name, detail: { deploy: id, to: d.to_task_def, reason: detail }, source: 'system', channel: d.channel }, at);
+        const d = this.rows.deploy(id)!;
+        this.audit.record({ actor: 'golive', action: `${d.kind}.${outcome}`, target: service.name, detail: { deploy: id, to: d.to_task_def, reason: detail }, source: 'system', channel: d.channel }, at);
       }
       return ok;
     });
-    const row = store.deploy(id)!;
+    const row = this.rows.deploy(id)!;
     if (changed) {
       await this.report(id, outcome, detail);
       await this.safely(() => this.observer?.finished(row, service));
@@ -455,7 +464,7 @@ export class DeployService {
   }
 
   private async report(id: number, step: DeployStep, detail: string): Promise<void> {
-    await this.safely(() => this.observer?.progress(this.deps.store.deploy(id)!, step, detail));
+    await this.safely(() => this.observer?.progress(this.rows.deploy(id)!, step, detail));
   }
 
   /** Reporting must never break a deploy that is half done; a failed Slack update is logged. */
@@ -490,8 +499,9 @@ function familyOf(arnOrName: string): string {
   return shortTaskDef(arnOrName).replace(/:[^:]*$/, '');
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+/** The deploy table allows one running rollout per service: another process's change got there first. */
+function anotherChange(service: Service): GoliveError {
+  return new GoliveError('deploy_in_progress', `Another change of \`${service.name}\` started a moment ago; wait for it to finish.`);
 }
 
 function revisionOf(arn: string): number | undefined {

@@ -1,7 +1,8 @@
 import type { Service } from '../platform/runbook/schema.js';
 import type { DeployPlan, DeployStep } from './deploy-service.js';
 import { shortTaskDef } from './watch-rollout.js';
-import type { ChangeRequestRow, DeployRow } from '../platform/store/store.js';
+import type { ChangeRequestRow } from './approval-repository.js';
+import type { DeployRow } from './deploy-repository.js';
 import { clip, escapeText } from '../platform/escape.js';
 import { button, context, section } from '../platform/slack/blocks.js';
 import { formatTime } from '../platform/format-time.js';

@@ -2,12 +2,17 @@ import type { Clock } from '../platform/clock.js';
 import { PARENT_CHANNEL, PARENT_TS } from '../platform/outbox/outbox.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 import type { DecisionRow, GoNoGoNotifier, VoteRow } from './gonogo-service.js';
+import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { renderDecisionCard, renderVoteNotice } from './render-gonogo.js';
 
 /** The decision card and its updates, queued in the outbox inside the vote's transaction. */
 export class SlackGoNoGoNotifier implements GoNoGoNotifier {
-  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock; voters: () => string }) {}
+  private readonly outbox: OutboxRepository;
+
+  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock; voters: () => string }) {
+    this.outbox = new OutboxRepository(deps.store);
+  }
 
   private ctx() {
     return { tz: this.deps.runbook.launch.timezone, launchName: this.deps.runbook.launch.name, voters: this.deps.voters() };
@@ -15,13 +20,13 @@ export class SlackGoNoGoNotifier implements GoNoGoNotifier {
 
   opened(decision: DecisionRow): number {
     const m = renderDecisionCard(decision, [], this.ctx());
-    return this.deps.store.enqueue('chat.postMessage', { channel: decision.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
+    return this.outbox.enqueue('chat.postMessage', { channel: decision.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
   }
 
   refreshed(decision: DecisionRow): void {
     if (decision.card_outbox_id === null) return;
     const m = renderDecisionCard(decision, [], this.ctx());
-    this.deps.store.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: decision.card_outbox_id });
+    this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: decision.card_outbox_id });
   }
 
   voted(decision: DecisionRow, votes: VoteRow[], vote: VoteRow): void {
@@ -29,9 +34,9 @@ export class SlackGoNoGoNotifier implements GoNoGoNotifier {
     if (card === null) return;
     const at = this.deps.clock.now().toISOString();
     const m = renderDecisionCard(decision, votes, this.ctx());
-    this.deps.store.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, at, { dependsOn: card });
+    this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, at, { dependsOn: card });
     const notice = renderVoteNotice(decision, vote, this.deps.runbook.launch.timezone);
     // The deciding vote is also shown in the channel, not only in the card's thread.
-    this.deps.store.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: notice.text, blocks: notice.blocks, reply_broadcast: decision.state !== 'open', unfurl_links: false }, at, { dependsOn: card });
+    this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: notice.text, blocks: notice.blocks, reply_broadcast: decision.state !== 'open', unfurl_links: false }, at, { dependsOn: card });
   }
 }

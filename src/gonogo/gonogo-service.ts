@@ -5,56 +5,18 @@ import { formatTime } from '../platform/format-time.js';
 import { parseDuration, resolveTimeRef } from '../platform/launch-time.js';
 import type { Logger } from '../platform/logger.js';
 import type { Runbook } from '../platform/runbook/schema.js';
-import type { AuditSource, Store } from '../platform/store/store.js';
+import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
+import type { Store } from '../platform/store/store.js';
+import { GoNoGoRepository, type CriterionResult, type DecisionRow, type Evidence, type Vote, type VoteRow } from './gonogo-repository.js';
 import { alarmRegion } from '../alarms/alarm-service.js';
 import type { ChecklistService } from '../checklist/checklist-service.js';
-import { SEVERITIES } from '../incidents/incident-service.js';
+import { SEVERITIES, type Severity } from '../platform/runbook/schema.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import type { TimelineService } from '../timeline/timeline-service.js';
 
 type Criterion = NonNullable<Runbook['gonogo']>['criteria'][number];
 
-/** One criterion as evaluated: pass, fail, or unknown (the evidence could not be read). */
-export interface CriterionResult {
-  type: Criterion['type'];
-  label: string;
-  /** null: unknown, e.g. CloudWatch refused or returned no data. Unknown never counts as a pass. */
-  pass: boolean | null;
-  /** What was measured, e.g. "0.42 s (worst of 1 datapoint)". */
-  value: string;
-  /** Where it came from, e.g. "CloudWatch GetMetricData, ap-south-1, p95 per 48 h over the last 48 h". */
-  source: string;
-}
-
-/** Every criterion at one moment. */
-export interface Evidence {
-  at: string;
-  results: CriterionResult[];
-  allPass: boolean;
-}
-
-export type Vote = 'go' | 'no_go';
-
-/** A go/no-go decision: the card, its evidence and its outcome. */
-export interface DecisionRow {
-  id: number;
-  state: 'open' | 'go' | 'no_go';
-  opened_by: string;
-  opened_at: string;
-  evidence: Evidence;
-  votes_required: number;
-  channel: string;
-  card_outbox_id: number | null;
-  decided_at: string | null;
-}
-
-/** One voter's vote. */
-export interface VoteRow {
-  user_id: string;
-  vote: Vote;
-  note: string | null;
-  at: string;
-}
+export type { CriterionResult, DecisionRow, Evidence, Vote, VoteRow };
 
 /** Posts for go/no-go, queued inside the transaction that records the change. */
 export interface GoNoGoNotifier {
@@ -64,6 +26,11 @@ export interface GoNoGoNotifier {
   voted(decision: DecisionRow, votes: VoteRow[], vote: VoteRow): void;
   /** An open decision without votes took fresh evidence; the card is updated in place. */
   refreshed(decision: DecisionRow): void;
+}
+
+/** The incident record go/no-go reads: declared incidents of some severities since a time, oldest first. */
+export interface IncidentRecord {
+  declaredSince(severities: readonly Severity[], since: string): { id: number; severity: string; declared_at: string }[];
 }
 
 const PASS_OPS: Record<string, (a: number, b: number) => boolean> = { '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
@@ -91,6 +58,8 @@ function windowWords(ms: number): string {
  */
 export class GoNoGoService {
   private notifier?: GoNoGoNotifier;
+  private readonly rows: GoNoGoRepository;
+  private readonly audit: AuditRepository;
 
   constructor(
     private readonly deps: {
@@ -104,8 +73,13 @@ export class GoNoGoService {
       logger: Logger;
       defaultRegion?: string;
       afterCommit: () => void;
+      /** Declared incidents of some severities since a time, for `no_incidents`. */
+      incidents: IncidentRecord;
     },
-  ) {}
+  ) {
+    this.rows = new GoNoGoRepository(deps.store);
+    this.audit = new AuditRepository(deps.store);
+  }
 
   notify(notifier: GoNoGoNotifier): void {
     this.notifier = notifier;
@@ -156,7 +130,7 @@ export class GoNoGoService {
   }
 
   private async evaluateOne(c: Criterion, at: Date): Promise<CriterionResult> {
-    const { checklist, runbook, cloudwatch, store, timeline } = this.deps;
+    const { checklist, runbook, cloudwatch, timeline } = this.deps;
     const tz = runbook.launch.timezone;
     const label = this.label(c);
     switch (c.type) {
@@ -208,9 +182,7 @@ export class GoNoGoService {
         if (!since) return { type: c.type, label, pass: null, value: 'T-0 is not set', source: `golive incidents since ${c.since}: set T-0 with \`/golive t0\`` };
         // "No P2" means no P2 or worse: a P1 in the window fails it too.
         const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(c.severity) + 1);
-        const rows = store
-          .prepared(`SELECT id, severity, declared_at FROM incident WHERE severity IN (${severities.map(() => '?').join(', ')}) AND state <> 'declaring' AND declared_at >= ? ORDER BY id`)
-          .all(...severities, since.toISOString()) as { id: number; severity: string; declared_at: string }[];
+        const rows = this.deps.incidents.declaredSince(severities, since.toISOString());
         const what = severities.length === 1 ? c.severity : `${c.severity} or worse`;
         const value = rows.length === 0 ? `0 ${what}` : `${rows.length} ${what}: ${rows.slice(0, 5).map((r) => `INC-${r.id} ${r.severity} (${formatTime(r.declared_at, tz)})`).join(', ')}`;
         return { type: c.type, label, pass: rows.length === 0, value, source: `golive incidents since ${c.since} (${formatTime(since.toISOString(), tz)})` };
@@ -246,21 +218,17 @@ export class GoNoGoService {
       if (existing) {
         // Nobody has voted on it yet, so nobody decided on its evidence: the card shows the evidence as it stands now.
         if (this.votes(existing.id).length > 0) return { decision: existing, evidence, created: false, refreshed: false };
-        store.prepared('UPDATE gonogo_decision SET evidence = ? WHERE id = ?').run(JSON.stringify(evidence), existing.id);
-        store.audit({ actor: actor.userId, action: 'gonogo.refresh', target: `decision #${existing.id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
+        this.rows.setEvidence(existing.id, evidence);
+        this.audit.record({ actor: actor.userId, action: 'gonogo.refresh', target: `decision #${existing.id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
         const refreshed = this.decision(existing.id)!;
         this.notifier?.refreshed(refreshed);
         return { decision: refreshed, evidence, created: false, refreshed: true };
       }
-      const id = Number(
-        store
-          .prepared("INSERT INTO gonogo_decision (state, opened_by, opened_at, evidence, votes_required, channel) VALUES ('open', ?, ?, ?, ?, ?)")
-          .run(actor.userId, at, JSON.stringify(evidence), g.votes_required, runbook.launch.channel).lastInsertRowid,
-      );
-      store.audit({ actor: actor.userId, action: 'gonogo.open', target: `decision #${id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
+      const id = this.rows.open({ openedBy: actor.userId, at, evidence, votesRequired: g.votes_required, channel: runbook.launch.channel });
+      this.audit.record({ actor: actor.userId, action: 'gonogo.open', target: `decision #${id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
       const decision = this.decision(id)!;
       const card = this.notifier?.opened(decision);
-      if (card !== undefined) store.prepared('UPDATE gonogo_decision SET card_outbox_id = ? WHERE id = ?').run(card, id);
+      if (card !== undefined) this.rows.setCard(id, card);
       return { decision: this.decision(id)!, evidence, created: true, refreshed: false };
     });
     if (result.created || result.refreshed) this.deps.afterCommit();
@@ -298,14 +266,14 @@ export class GoNoGoService {
       const fresh = this.decision(decisionId)!;
       // The checks above ran before an await; a racing vote may have decided it since.
       this.refuseIfClosed(fresh, userId);
-      store.prepared('INSERT INTO gonogo_vote (decision_id, user_id, vote, note, at) VALUES (?, ?, ?, ?, ?)').run(decisionId, userId, vote, trimmed, at);
+      this.rows.addVote(decisionId, userId, vote, trimmed, at);
       const votes = this.votes(decisionId);
       const goVotes = votes.filter((v) => v.vote === 'go').length;
       const outcome = vote === 'no_go' ? 'no_go' : goVotes >= fresh.votes_required ? 'go' : undefined;
-      store.audit({ actor: userId, action: 'gonogo.vote', target: `decision #${decisionId}`, detail: { vote, note: trimmed }, source: 'button', channel: fresh.channel }, at);
+      this.audit.record({ actor: userId, action: 'gonogo.vote', target: `decision #${decisionId}`, detail: { vote, note: trimmed }, source: 'button', channel: fresh.channel }, at);
       if (outcome) {
-        store.prepared("UPDATE gonogo_decision SET state = ?, decided_at = ? WHERE id = ? AND state = 'open'").run(outcome, at, decisionId);
-        store.audit({ actor: 'golive', action: 'gonogo.decide', target: `decision #${decisionId}`, detail: { outcome, votes: votes.map((v) => `${v.user_id}:${v.vote}`) }, source: 'system', channel: fresh.channel }, at);
+        this.rows.decide(decisionId, outcome, at);
+        this.audit.record({ actor: 'golive', action: 'gonogo.decide', target: `decision #${decisionId}`, detail: { outcome, votes: votes.map((v) => `${v.user_id}:${v.vote}`) }, source: 'system', channel: fresh.channel }, at);
       }
       const decided = this.decision(decisionId)!;
       this.notifier?.voted(decided, votes, votes.find((v) => v.user_id === userId)!);
@@ -316,23 +284,21 @@ export class GoNoGoService {
   }
 
   openDecision(): DecisionRow | undefined {
-    const row = this.deps.store.prepared("SELECT * FROM gonogo_decision WHERE state = 'open'").get() as (Omit<DecisionRow, 'evidence'> & { evidence: string }) | undefined;
-    return row ? { ...row, evidence: JSON.parse(row.evidence) as Evidence } : undefined;
+    return this.rows.openDecision();
   }
 
   /** The most recent decision, open or made. */
   latest(): DecisionRow | undefined {
-    const id = this.deps.store.prepared('SELECT MAX(id) FROM gonogo_decision').pluck().get() as number | null;
-    return id === null ? undefined : this.decision(id);
+    const id = this.rows.latestId();
+    return id === undefined ? undefined : this.decision(id);
   }
 
   decision(id: number): DecisionRow | undefined {
-    const row = this.deps.store.prepared('SELECT * FROM gonogo_decision WHERE id = ?').get(id) as (Omit<DecisionRow, 'evidence'> & { evidence: string }) | undefined;
-    return row ? { ...row, evidence: JSON.parse(row.evidence) as Evidence } : undefined;
+    return this.rows.decision(id);
   }
 
   votes(decisionId: number): VoteRow[] {
-    return this.deps.store.prepared('SELECT user_id, vote, note, at FROM gonogo_vote WHERE decision_id = ? ORDER BY at, rowid').all(decisionId) as VoteRow[];
+    return this.rows.votes(decisionId);
   }
 
 }

@@ -1,4 +1,4 @@
-import type { AuditRow } from '../platform/store/store.js';
+import type { AuditRow } from '../platform/store/audit-repository.js';
 import { clip, escapeText } from '../platform/escape.js';
 import { formatTime } from '../platform/format-time.js';
 import { MAX_MESSAGE_BLOCKS, renderNotice, sections } from '../platform/slack/blocks.js';

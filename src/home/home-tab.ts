@@ -7,6 +7,8 @@ import type { GoNoGoService } from '../gonogo/gonogo-service.js';
 import type { IncidentService } from '../incidents/incident-service.js';
 import type { TimelineService } from '../timeline/timeline-service.js';
 import type { Store } from '../platform/store/store.js';
+import type { ApprovalService } from '../deploys/approval-service.js';
+import { HomeRepository } from './home-repository.js';
 import { renderHome, type HomeData } from './render-home.js';
 import type { SlackPort } from '../platform/slack/slack-port.js';
 import type { SharedStatus, StatusBoard } from '../checklist/status-board.js';
@@ -28,6 +30,7 @@ export class HomeTab {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
+  private readonly viewers: HomeRepository;
 
   constructor(
     private readonly deps: {
@@ -41,16 +44,19 @@ export class HomeTab {
       incidents: IncidentService;
       timeline: TimelineService;
       gonogo: GoNoGoService;
+      approvals: ApprovalService;
       debounceMs: number;
     },
-  ) {}
+  ) {
+    this.viewers = new HomeRepository(deps.store);
+  }
 
   /** Publishes the tab for one user and remembers them as a viewer. */
   async publish(userId: string): Promise<void> {
-    const { store, clock, slack } = this.deps;
+    const { clock, slack } = this.deps;
     // Slack user IDs only: anything else is not a person Slack could show a Home tab to.
     if (!USER_ID.test(userId)) throw new GoliveError('usage', 'That is not a Slack user golive can show the Home tab to.');
-    store.prepared('INSERT INTO home_viewer (user_id, opened_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at').run(userId, clock.now().toISOString());
+    this.viewers.opened(userId, clock.now().toISOString());
     await slack.publishHome(userId, await this.render(userId));
   }
 
@@ -62,12 +68,12 @@ export class HomeTab {
 
   /** Everything on the dashboard but the viewer's own sign-off buttons: read once per republish pass. */
   private async shared(): Promise<SharedHome> {
-    const { runbook, store, statusBoard, alarms, incidents, timeline, gonogo } = this.deps;
+    const { runbook, statusBoard, alarms, incidents, timeline, gonogo, approvals } = this.deps;
     return {
       status: await statusBoard.shared(),
       firing: alarms.configured ? alarms.list().filter((a) => a.state === 'ALARM') : undefined,
       incidents: incidents.configured ? incidents.open() : undefined,
-      approvals: store.requestsInState('requested'),
+      approvals: approvals.waiting(),
       timeline: runbook.milestones.length > 0 ? { next: timeline.next(), t0: timeline.t0() } : undefined,
       gonogo: gonogo.configured ? { latest: gonogo.latest() } : undefined,
     };
@@ -93,7 +99,7 @@ export class HomeTab {
       do {
         this.again = false;
         const since = new Date(this.deps.clock.now().getTime() - VIEWER_TTL_MS).toISOString();
-        const viewers = this.deps.store.prepared('SELECT user_id FROM home_viewer WHERE opened_at >= ? ORDER BY opened_at DESC LIMIT ?').pluck().all(since, MAX_VIEWERS) as string[];
+        const viewers = this.viewers.viewers(since, MAX_VIEWERS);
         if (viewers.length === 0) continue;
         let shared: SharedHome;
         try {

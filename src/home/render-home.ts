@@ -4,7 +4,7 @@ import type { DecisionRow } from '../gonogo/gonogo-service.js';
 import { humanDuration } from '../platform/format-time.js';
 import type { IncidentRow } from '../incidents/incident-service.js';
 import type { LaunchT0, ScheduledMilestone } from '../timeline/timeline-service.js';
-import type { ChangeRequestRow } from '../platform/store/store.js';
+import type { ChangeRequestRow } from '../deploys/approval-repository.js';
 import { clip, escapeText } from '../platform/escape.js';
 import { decisionLine } from '../gonogo/render-gonogo.js';
 import { milestoneWhen } from '../timeline/render-timeline.js';

@@ -2,6 +2,7 @@ import type { Clock } from '../platform/clock.js';
 import { PARENT_CHANNEL, PARENT_TS } from '../platform/outbox/outbox.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 import { severityLabel, type IncidentNotifier, type IncidentRow } from './incident-service.js';
+import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { escapeText } from '../platform/escape.js';
 import { formatTime } from '../platform/format-time.js';
@@ -11,12 +12,16 @@ export const ACTION_INCIDENT_ROLLBACK = 'golive_incident_rollback';
 
 /** Incident posts, stored in the outbox inside the incident change's transaction. */
 export class SlackIncidentNotifier implements IncidentNotifier {
-  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock }) {}
+  private readonly outbox: OutboxRepository;
+
+  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock }) {
+    this.outbox = new OutboxRepository(deps.store);
+  }
 
   private post(channel: string, text: string, buttons: Record<string, unknown>[] = []): number {
     const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }];
     if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
-    return this.deps.store.enqueue('chat.postMessage', { channel, text, blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
+    return this.outbox.enqueue('chat.postMessage', { channel, text, blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
   }
 
   declared(incident: IncidentRow, initial: string, alarmPost: number | null): void {
@@ -27,7 +32,7 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     const by = incident.declared_by === 'golive' ? `automatically for alarm \`${escapeText(incident.alarm_name ?? '?')}\`, commander <@${incident.commander}>` : `by <@${incident.declared_by}>`;
     this.post(this.deps.runbook.launch.channel, `🚨 *INC-${incident.id} declared* (${escapeText(severityLabel(incident.severity, sev?.name))}) ${by}: ${escapeText(incident.summary)} → <#${incident.channel_id}>`);
     if (alarmPost !== null) {
-      this.deps.store.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: `🚨 Incident INC-${incident.id} declared for this alarm: <#${incident.channel_id}>` }, this.deps.clock.now().toISOString(), { dependsOn: alarmPost });
+      this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: `🚨 Incident INC-${incident.id} declared for this alarm: <#${incident.channel_id}>` }, this.deps.clock.now().toISOString(), { dependsOn: alarmPost });
     }
   }
 

@@ -6,51 +6,18 @@ import { DEFAULT_TEMPLATES, fillTemplate, type TemplateKind } from '../platform/
 import type { Runbook } from '../platform/runbook/schema.js';
 import { escapeAll } from '../platform/escape.js';
 import { SlackCallError, type SlackPort } from '../platform/slack/slack-port.js';
-import type { AuditSource, Store } from '../platform/store/store.js';
+import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
+import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
+import type { Store } from '../platform/store/store.js';
+import { IncidentRepository, type IncidentEvent, type IncidentRow, type ReminderKind } from './incident-repository.js';
+import { SEVERITIES, type Severity } from '../platform/runbook/schema.js';
 import type { OnCallPort } from '../platform/pager/oncall.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 
-export type Severity = 'P1' | 'P2' | 'P3' | 'P4';
-export const SEVERITIES: Severity[] = ['P1', 'P2', 'P3', 'P4'];
+export { SEVERITIES, type Severity, type IncidentEvent, type IncidentRow };
 
-/** An incident as stored. */
-export interface IncidentRow {
-  id: number;
-  severity: Severity;
-  summary: string;
-  services: string;
-  state: 'declaring' | 'open' | 'resolved';
-  commander: string;
-  declared_by: string;
-  declared_at: string;
-  channel_id: string;
-  channel_name: string;
-  alarm_name: string | null;
-  alarm_fired_at: string | null;
-  updates: number;
-  last_update_at: string | null;
-  resolved_at: string | null;
-  resolved_by: string | null;
-  root_cause: string | null;
-  resolution: string | null;
-  acked_by: string | null;
-  acked_at: string | null;
-  escalated_at: string | null;
-  paged_at: string | null;
-}
-
-type ReminderKind = 'update' | 'postmortem' | 'escalation' | 'rollback_prompt';
 /** Escalation never fires sooner than this after declaring, even for "immediate" severities: people need a moment to click. */
 const MIN_ESCALATION_MINUTES = 5;
-
-/** One line of an incident's timeline. */
-export interface IncidentEvent {
-  id: number;
-  at: string;
-  kind: string;
-  actor: string;
-  detail: Record<string, unknown>;
-}
 
 /**
  * The Slack side of incidents: formats and stores (in the outbox, inside the
@@ -110,10 +77,31 @@ export function incidentDedupKey(id: number): string {
  */
 export class IncidentService {
   private notifier?: IncidentNotifier;
+  private readonly rows: IncidentRepository;
+  private readonly audit: AuditRepository;
+  private readonly outbox: OutboxRepository;
 
   constructor(
-    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; roles: RoleDirectory; clock: Clock; logger: Logger; afterCommit: () => void; onCall?: OnCallPort; canPage: boolean },
-  ) {}
+    private readonly deps: {
+      runbook: Runbook;
+      store: Store;
+      slack: SlackPort;
+      roles: RoleDirectory;
+      clock: Clock;
+      logger: Logger;
+      afterCommit: () => void;
+      onCall?: OnCallPort;
+      canPage: boolean;
+      /** The alarm watcher's recorded transitions of an alarm, for the timeline of an incident it opened. */
+      alarmTransitions?: (name: string, from: string, until: string) => { id: number; at: string; from_state: string | null; to_state: string; reason: string }[];
+      /** The service deployed last, for the rollback prompt. */
+      lastDeployedService?: () => string | undefined;
+    },
+  ) {
+    this.rows = new IncidentRepository(deps.store);
+    this.audit = new AuditRepository(deps.store);
+    this.outbox = new OutboxRepository(deps.store);
+  }
 
   notify(notifier: IncidentNotifier): void {
     this.notifier = notifier;
@@ -174,10 +162,10 @@ export class IncidentService {
       const refusedInvites = [...onCallProblems, ...(await slack.invite(channel.id, [...invitees]).catch((err: Error) => [{ user: '*', error: err.message }]))];
       const made = channel;
       const incident = store.transaction(() => {
-        store.prepared("UPDATE incident SET state = 'open', channel_id = ?, channel_name = ? WHERE id = ? AND state = 'declaring'").run(made.id, made.name, id);
+        this.rows.opened(id, made.id, made.name);
         const row = this.get(id);
         this.event(id, 'declared', declaredBy, { severity: key, summary, channel: made.name, alarm: input.alarm?.name ?? null, source: input.source }, at);
-        store.audit({ actor: declaredBy, action: 'incident.declare', target: `INC-${id}`, detail: { severity: key, summary, channel: made.name, commander }, source: input.source, channel: runbook.launch.channel }, at);
+        this.audit.record({ actor: declaredBy, action: 'incident.declare', target: `INC-${id}`, detail: { severity: key, summary, channel: made.name, commander }, source: input.source, channel: runbook.launch.channel }, at);
         const initial = fillTemplate(this.template('initial'), {
           id: `INC-${id}`,
           severity: key,
@@ -201,7 +189,7 @@ export class IncidentService {
       return { incident, refusedInvites };
     } catch (err) {
       // Nothing half-made stays behind: the reservation goes, and a channel already created is archived.
-      store.prepared("DELETE FROM incident WHERE id = ? AND state = 'declaring'").run(id);
+      this.rows.dropReservation(id);
       if (channel) await slack.call('conversations.archive', { channel: channel.id }).catch((e: unknown) => this.deps.logger.warn({ err: e, channel: channel!.name }, 'could not archive a half-made incident channel'));
       throw err;
     }
@@ -209,34 +197,22 @@ export class IncidentService {
 
   /** Takes the incident number (and the alarm, if any) before anything else happens. */
   private reserve(r: { key: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; alarm?: { name: string; firedAt: string } }): number {
-    const { store } = this.deps;
-    try {
-      return store.transaction(() => {
-        if (r.alarm) {
-          const existing = store
-            .prepared("SELECT * FROM incident WHERE alarm_name = ? AND (alarm_fired_at = ? OR state IN ('declaring', 'open')) ORDER BY id DESC LIMIT 1")
-            .get(r.alarm.name, r.alarm.firedAt) as IncidentRow | undefined;
-          if (existing) throw new GoliveError('usage', existing.state === 'declaring' ? `An incident for this alarm is being declared right now (INC-${existing.id}).` : `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
-        }
-        return Number(
-          store
-            .prepared(
-              `INSERT INTO incident (severity, summary, services, state, commander, declared_by, declared_at, channel_id, channel_name, alarm_name, alarm_fired_at)
-               VALUES (?, ?, ?, 'declaring', ?, ?, ?, ?, '', ?, ?)`,
-            )
-            .run(r.key, r.summary, r.services, r.commander, r.declaredBy, r.at, `pending:${r.at}:${Math.random().toString(36).slice(2)}`, r.alarm?.name ?? null, r.alarm?.firedAt ?? null).lastInsertRowid,
-        );
-      });
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && r.alarm) throw new GoliveError('usage', 'This alarm already has an incident (declared a moment ago).');
-      throw err;
-    }
+    return this.deps.store.transaction(() => {
+      if (r.alarm) {
+        const existing = this.rows.forAlarm(r.alarm.name, r.alarm.firedAt);
+        if (existing) throw new GoliveError('usage', existing.state === 'declaring' ? `An incident for this alarm is being declared right now (INC-${existing.id}).` : `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
+      }
+      const id = this.rows.reserve({ severity: r.key, summary: r.summary, services: r.services, commander: r.commander, declaredBy: r.declaredBy, at: r.at, placeholderChannel: `pending:${r.at}:${Math.random().toString(36).slice(2)}`, alarm: r.alarm });
+      // Only the alarm's unique indexes can refuse it (another process declared for the same firing a moment ago).
+      if (id === undefined) throw new GoliveError('usage', 'This alarm already has an incident (declared a moment ago).');
+      return id;
+    });
   }
 
   /** Queues the incident's page (once per trigger; resolve follows paged_at, not the severity). */
   private page(incident: IncidentRow, at: string, why = ''): void {
     const key = incident.severity;
-    this.deps.store.enqueue(
+    this.outbox.enqueue(
       'trigger',
       {
         dedupKey: incidentDedupKey(incident.id),
@@ -249,7 +225,7 @@ export class IncidentService {
       at,
       { target: 'pagerduty' },
     );
-    this.deps.store.prepared('UPDATE incident SET paged_at = COALESCE(paged_at, ?) WHERE id = ?').run(at, incident.id);
+    this.rows.markPaged(incident.id, at);
   }
 
   /** Escalation (unless acknowledged) and the rollback prompt, as the severity says. */
@@ -285,7 +261,7 @@ export class IncidentService {
 
   /** The open incident whose channel this is. */
   inChannel(channelId: string): IncidentRow {
-    const row = this.deps.store.prepared("SELECT * FROM incident WHERE channel_id = ? AND state <> 'declaring'").get(channelId) as IncidentRow | undefined;
+    const row = this.rows.inChannel(channelId);
     if (!row) throw new GoliveError('usage', 'This is not an incident channel.', 'Run it in the incident’s own channel (`inc-…`), where golive posted the initial message.');
     return row;
   }
@@ -302,9 +278,9 @@ export class IncidentService {
       const current = this.get(incident.id);
       if (current.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is already resolved.`);
       const n = current.updates + 1;
-      store.prepared('UPDATE incident SET updates = ?, last_update_at = ? WHERE id = ?').run(n, at, incident.id);
+      this.rows.recordUpdate(incident.id, n, at);
       this.event(incident.id, 'update', userId, { n, status }, at);
-      store.audit({ actor: userId, action: 'incident.update', target: `INC-${incident.id}`, detail: { n, status }, source: 'command', channel: incident.channel_id }, at);
+      this.audit.record({ actor: userId, action: 'incident.update', target: `INC-${incident.id}`, detail: { n, status }, source: 'command', channel: incident.channel_id }, at);
       const updated = this.get(incident.id);
       const body = fillTemplate(this.template('update'), {
         id: `INC-${incident.id}`,
@@ -340,12 +316,11 @@ export class IncidentService {
     const now = clock.now();
     const at = now.toISOString();
     const row = store.transaction(() => {
-      const changed = store.prepared("UPDATE incident SET state = 'resolved', resolved_at = ?, resolved_by = ?, root_cause = ?, resolution = ? WHERE id = ? AND state = 'open'").run(at, userId, rootCause.trim(), resolution, incident.id).changes;
-      if (changed === 0) throw new GoliveError('usage', `INC-${incident.id} was already resolved.`);
+      if (!this.rows.resolve(incident.id, userId, at, rootCause.trim(), resolution)) throw new GoliveError('usage', `INC-${incident.id} was already resolved.`);
       const resolved = this.get(incident.id);
       const duration = humanDuration(now.getTime() - Date.parse(resolved.declared_at));
       this.event(incident.id, 'resolved', userId, { root_cause: rootCause.trim(), resolution, duration }, at);
-      store.audit({ actor: userId, action: 'incident.resolve', target: `INC-${incident.id}`, detail: { root_cause: rootCause.trim(), duration }, source: 'command', channel: incident.channel_id }, at);
+      this.audit.record({ actor: userId, action: 'incident.resolve', target: `INC-${incident.id}`, detail: { root_cause: rootCause.trim(), duration }, source: 'command', channel: incident.channel_id }, at);
       const hours = runbook.incidents?.postmortem_hours ?? 48;
       const body = fillTemplate(this.template('resolved'), {
         id: `INC-${incident.id}`,
@@ -359,7 +334,7 @@ export class IncidentService {
         postmortem_hours: String(hours),
       });
       this.notifier?.resolved(resolved, body);
-      if (resolved.paged_at) store.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+      if (resolved.paged_at) this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
       for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) this.cancel(incident.id, kind, at);
       this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
       return resolved;
@@ -373,11 +348,11 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const now = clock.now();
     const at = now.toISOString();
-    const due = store.prepared('SELECT id, incident_id, kind, due_at FROM reminder WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= ? ORDER BY due_at').all(at) as { id: number; incident_id: number; kind: ReminderKind; due_at: string }[];
+    const due = this.rows.dueReminders(at);
     let sent = 0;
     for (const r of due) {
       const done = store.transaction(() => {
-        if (store.prepared('UPDATE reminder SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, r.id).changes === 0) return false;
+        if (!this.rows.claimReminder(r.id, at)) return false;
         const incident = this.get(r.incident_id);
         if (r.kind !== 'postmortem' && incident.state !== 'open') return false;
         if (r.kind === 'escalation') return this.escalate(incident, at);
@@ -407,14 +382,14 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
     const result = store.transaction(() => {
-      const ok = store.prepared("UPDATE incident SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_by IS NULL AND state = 'open'").run(userId, at, id).changes === 1;
+      const ok = this.rows.acknowledge(id, userId, at);
       const incident = this.get(id);
       if (ok) {
         this.event(id, 'acknowledged', userId, {}, at);
-        store.audit({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
+        this.audit.record({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
         this.cancel(id, 'escalation', at);
         this.notifier?.acknowledged(incident);
-        if (incident.paged_at) store.enqueue('acknowledge', { dedupKey: incidentDedupKey(id) }, at, { target: 'pagerduty' });
+        if (incident.paged_at) this.outbox.enqueue('acknowledge', { dedupKey: incidentDedupKey(id) }, at, { target: 'pagerduty' });
       }
       return { ok, incident };
     });
@@ -431,15 +406,15 @@ export class IncidentService {
     const now = clock.now();
     const at = now.toISOString();
     const row = store.transaction(() => {
-      store.prepared('UPDATE incident SET severity = ? WHERE id = ?').run(key, incident.id);
+      this.rows.setSeverity(incident.id, key);
       this.event(incident.id, 'severity', userId, { from: incident.severity, to: key }, at);
-      store.audit({ actor: userId, action: 'incident.severity', target: `INC-${incident.id}`, detail: { from: incident.severity, to: key }, source: 'command', channel: incident.channel_id }, at);
+      this.audit.record({ actor: userId, action: 'incident.severity', target: `INC-${incident.id}`, detail: { from: incident.severity, to: key }, source: 'command', channel: incident.channel_id }, at);
       let updated = this.get(incident.id);
       if (def.page && !updated.paged_at) this.page(updated, at);
       if (!def.page && updated.paged_at && !updated.escalated_at) {
         // Downgraded below paging: the page goes too.
-        store.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
-        store.prepared('UPDATE incident SET paged_at = NULL WHERE id = ?').run(incident.id);
+        this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+        this.rows.clearPaged(incident.id);
       }
       this.cancel(incident.id, 'update', at);
       if (def.update_every_minutes) this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
@@ -459,9 +434,9 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
     const row = store.transaction(() => {
-      store.prepared('UPDATE incident SET commander = ? WHERE id = ?').run(commander, incident.id);
+      this.rows.setCommander(incident.id, commander);
       this.event(incident.id, 'commander', userId, { from: incident.commander, to: commander }, at);
-      store.audit({ actor: userId, action: 'incident.commander', target: `INC-${incident.id}`, detail: { from: incident.commander, to: commander }, source: 'command', channel: incident.channel_id }, at);
+      this.audit.record({ actor: userId, action: 'incident.commander', target: `INC-${incident.id}`, detail: { from: incident.commander, to: commander }, source: 'command', channel: incident.channel_id }, at);
       const updated = this.get(incident.id);
       this.notifier?.changed(updated, `commander is now <@${commander}> (was <@${incident.commander}>), set by <@${userId}>`);
       return updated;
@@ -488,9 +463,9 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
     const row = store.transaction(() => {
-      store.prepared('UPDATE incident SET root_cause = ? WHERE id = ?').run(cause, incident.id);
+      this.rows.setRootCause(incident.id, cause);
       this.event(incident.id, 'root_cause', userId, { root_cause: cause }, at);
-      store.audit({ actor: userId, action: 'incident.root_cause', target: `INC-${incident.id}`, detail: { root_cause: cause }, source: 'command', channel: incident.channel_id }, at);
+      this.audit.record({ actor: userId, action: 'incident.root_cause', target: `INC-${incident.id}`, detail: { root_cause: cause }, source: 'command', channel: incident.channel_id }, at);
       this.cancel(incident.id, 'rollback_prompt', at);
       const updated = this.get(incident.id);
       this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${escapeAll(cause.slice(0, 300))}`);
@@ -502,37 +477,39 @@ export class IncidentService {
 
   /** Everything that happened, in time order: the incident's own events and, for an alarm-declared one, its alarm's transitions. */
   timeline(incident: IncidentRow): IncidentEvent[] {
-    const rows = this.deps.store.prepared('SELECT id, at, kind, actor, detail FROM incident_event WHERE incident_id = ? ORDER BY id').all(incident.id) as (Omit<IncidentEvent, 'detail'> & { detail: string })[];
-    const events = rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
-    if (incident.alarm_name) {
+    const events = this.rows.events(incident.id);
+    if (incident.alarm_name && this.deps.alarmTransitions) {
       const until = incident.resolved_at ?? '9999';
-      const transitions = this.deps.store
-        .prepared('SELECT id, at, from_state, to_state, reason FROM alarm_transition WHERE name = ? AND at >= ? AND at <= ? ORDER BY at')
-        .all(incident.alarm_name, incident.alarm_fired_at ?? incident.declared_at, until) as { id: number; at: string; from_state: string | null; to_state: string; reason: string }[];
+      const transitions = this.deps.alarmTransitions(incident.alarm_name, incident.alarm_fired_at ?? incident.declared_at, until);
       for (const t of transitions) events.push({ id: -t.id, at: t.at, kind: 'alarm', actor: 'cloudwatch', detail: { alarm: incident.alarm_name, from: t.from_state, to: t.to_state, reason: t.reason } });
     }
     return events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
 
   get(id: number): IncidentRow {
-    const row = this.deps.store.prepared('SELECT * FROM incident WHERE id = ?').get(id) as IncidentRow | undefined;
+    const row = this.rows.incident(id);
     if (!row) throw new GoliveError('usage', `There is no incident INC-${id}.`);
     return row;
   }
 
+  /** Declared incidents of these severities since `since`, oldest first (go/no-go's `no_incidents`). */
+  declaredSince(severities: readonly Severity[], since: string): Pick<IncidentRow, 'id' | 'severity' | 'declared_at'>[] {
+    return this.rows.declaredSince(severities, since);
+  }
+
   open(): IncidentRow[] {
-    return this.deps.store.prepared("SELECT * FROM incident WHERE state = 'open' ORDER BY id").all() as IncidentRow[];
+    return this.rows.open();
   }
 
   /** Nobody acknowledged within the response time: page (if not already) and mention the escalation roles. */
   private escalate(incident: IncidentRow, at: string): boolean {
-    const { store, runbook } = this.deps;
+    const { runbook } = this.deps;
     if (incident.acked_by) return false;
     const def = runbook.incidents?.severities[incident.severity];
     if (!def) return false;
-    store.prepared('UPDATE incident SET escalated_at = ? WHERE id = ?').run(at, incident.id);
+    this.rows.markEscalated(incident.id, at);
     this.event(incident.id, 'escalated', 'golive', { roles: def.escalate_to }, at);
-    store.audit({ actor: 'golive', action: 'incident.escalate', target: `INC-${incident.id}`, detail: { roles: def.escalate_to }, source: 'system', channel: incident.channel_id }, at);
+    this.audit.record({ actor: 'golive', action: 'incident.escalate', target: `INC-${incident.id}`, detail: { roles: def.escalate_to }, source: 'system', channel: incident.channel_id }, at);
     const paged = !incident.paged_at && this.deps.canPage;
     if (paged) this.page(incident, at, ' not acknowledged');
     // Group-only roles are mentioned by their user group, so nobody in them is left out.
@@ -544,7 +521,7 @@ export class IncidentService {
   /** Seed 000: a P1 with no root cause after N minutes gets a "Roll back now?" prompt for the service last deployed. */
   private promptRollback(incident: IncidentRow, at: string): boolean {
     if (incident.root_cause) return false;
-    const last = this.deps.store.prepared("SELECT service FROM deploy WHERE kind = 'deploy' ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined;
+    const last = this.deps.lastDeployedService?.();
     const service = last ?? this.deps.runbook.services[0]?.name ?? null;
     const minutes = this.deps.runbook.incidents?.severities[incident.severity]?.rollback_prompt_minutes ?? 15;
     this.event(incident.id, 'rollback_prompt', 'golive', { service }, at);
@@ -572,18 +549,15 @@ export class IncidentService {
   }
 
   private schedule(incidentId: number, kind: ReminderKind, due: Date): void {
-    // The same due time can come back (two updates in one minute): revive it rather than lose the reminder.
-    this.deps.store
-      .prepared('INSERT INTO reminder (incident_id, kind, due_at) VALUES (?, ?, ?) ON CONFLICT (incident_id, kind, due_at) DO UPDATE SET cancelled_at = NULL WHERE sent_at IS NULL')
-      .run(incidentId, kind, due.toISOString());
+    this.rows.schedule(incidentId, kind, due.toISOString());
   }
 
   private cancel(incidentId: number, kind: ReminderKind, at: string): void {
-    this.deps.store.prepared('UPDATE reminder SET cancelled_at = ? WHERE incident_id = ? AND kind = ? AND sent_at IS NULL AND cancelled_at IS NULL').run(at, incidentId, kind);
+    this.rows.cancelReminders(incidentId, kind, at);
   }
 
   private event(incidentId: number, kind: string, actor: string, detail: Record<string, unknown>, at: string): void {
-    this.deps.store.prepared('INSERT INTO incident_event (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)').run(incidentId, at, kind, actor, JSON.stringify(detail));
+    this.rows.addEvent(incidentId, kind, actor, detail, at);
   }
 
   private time(iso: string): string {

@@ -16,7 +16,7 @@ import { PagerSim, type PagerSimSnapshot } from './pager-sim.js';
 import { sandboxDirectory } from './people.js';
 import { createSandboxHandler } from './sandbox-server.js';
 import type { SandboxConfig } from './sandbox-config.js';
-import { SavedState } from './saved-state.js';
+import { SavedStateRepository } from './saved-state-repository.js';
 import { SlackSim, type SlackSimSnapshot } from './slack-sim.js';
 
 /** A running sandbox: the page, the simulated world, and the real app wired to it. */
@@ -47,13 +47,13 @@ export async function startSandbox(config: SandboxConfig, opts: { logDestination
   try {
     return await wire(config, loaded.runbook, store, opts);
   } catch (err) {
-    store.db.close();
+    store.close();
     throw err;
   }
 }
 
 async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts: { logDestination?: DestinationStream; alarmPolling?: boolean }): Promise<RunningSandbox> {
-  const saved = new SavedState(store.db);
+  const saved = new SavedStateRepository(store);
   const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
   const signingSecret = randomBytes(24).toString('hex');
 
@@ -79,7 +79,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
     pending = true;
     setImmediate(() => {
       pending = false;
-      if (store.db.open) save();
+      if (store.isOpen) save();
       for (const s of subscribers) s(version);
     });
   };
@@ -162,7 +162,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       save();
-      store.db.close();
+      store.close();
     },
   };
 }

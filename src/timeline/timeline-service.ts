@@ -2,7 +2,9 @@ import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
 import { parseT0, resolveTimeRef, T0_FORMS } from '../platform/launch-time.js';
 import type { Milestone, Runbook } from '../platform/runbook/schema.js';
-import type { AuditSource, Store } from '../platform/store/store.js';
+import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
+import type { Store } from '../platform/store/store.js';
+import { TimelineRepository } from './timeline-repository.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 
 /** A post counts as late once it is this far behind its time (the scheduler runs twice a minute). */
@@ -66,8 +68,13 @@ function milestoneKey(m: Milestone): string {
  */
 export class TimelineService {
   private notifier?: TimelineNotifier;
+  private readonly rows: TimelineRepository;
+  private readonly audit: AuditRepository;
 
-  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock; roles: RoleDirectory; afterCommit: () => void }) {}
+  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock; roles: RoleDirectory; afterCommit: () => void }) {
+    this.rows = new TimelineRepository(deps.store);
+    this.audit = new AuditRepository(deps.store);
+  }
 
   notify(notifier: TimelineNotifier): void {
     this.notifier = notifier;
@@ -87,7 +94,7 @@ export class TimelineService {
       const current = this.setting(T0_KEY);
       if (current && new Date(current.value).getTime() === new Date(fileT0).getTime()) return;
       this.put(T0_KEY, new Date(fileT0).toISOString(), 'runbook', at);
-      if (current) store.audit({ actor: 'golive', action: 'launch.t0', target: 'T-0', detail: { from: current.value, to: new Date(fileT0).toISOString(), by: 'runbook file' }, source: 'system' }, at);
+      if (current) this.audit.record({ actor: 'golive', action: 'launch.t0', target: 'T-0', detail: { from: current.value, to: new Date(fileT0).toISOString(), by: 'runbook file' }, source: 'system' }, at);
     });
   }
 
@@ -99,10 +106,10 @@ export class TimelineService {
 
   /** Everything on the timeline, in time order (unscheduled ones last, in runbook order). */
   schedule(): ScheduledMilestone[] {
-    const { runbook, store, clock } = this.deps;
+    const { runbook, clock } = this.deps;
     const t0 = this.t0();
     const now = clock.now().getTime();
-    const posted = new Map((store.prepared('SELECT key, posted_at, late_ms FROM milestone_post').all() as { key: string; posted_at: string; late_ms: number }[]).map((r) => [r.key, r]));
+    const posted = new Map(this.rows.posted().map((r) => [r.key, r]));
     const out = runbook.milestones.map((milestone, i): ScheduledMilestone => {
       const key = milestoneKey(milestone);
       const dueAt = resolveTimeRef(milestone.at, t0?.at);
@@ -133,12 +140,12 @@ export class TimelineService {
       const now = clock.now();
       const lateMs = now.getTime() - m.dueAt!.getTime();
       const claimed = store.transaction(() => {
-        const ok = store.prepared('INSERT OR IGNORE INTO milestone_post (key, due_at, posted_at, late_ms) VALUES (?, ?, ?, ?)').run(m.key, m.dueAt!.toISOString(), now.toISOString(), lateMs >= LATE_AFTER_MS ? lateMs : 0).changes === 1;
+        const ok = this.rows.claimMilestone(m.key, m.dueAt!.toISOString(), now.toISOString(), lateMs >= LATE_AFTER_MS ? lateMs : 0);
         if (!ok) return false;
         const next = this.schedule().find((s) => s.key !== m.key && (s.state === 'upcoming' || s.state === 'due'));
         const outboxId = notifier.milestone({ ...m, state: 'posted', postedAt: now.toISOString() }, next, lateMs >= LATE_AFTER_MS ? lateMs : 0);
-        store.prepared('UPDATE milestone_post SET outbox_id = ? WHERE key = ?').run(outboxId, m.key);
-        store.audit({ actor: 'golive', action: 'milestone.posted', target: m.milestone.title, detail: { at: m.milestone.at, due_at: m.dueAt!.toISOString(), late_ms: lateMs >= LATE_AFTER_MS ? lateMs : 0 }, source: 'system' }, now.toISOString());
+        this.rows.setMilestonePost(m.key, outboxId);
+        this.audit.record({ actor: 'golive', action: 'milestone.posted', target: m.milestone.title, detail: { at: m.milestone.at, due_at: m.dueAt!.toISOString(), late_ms: lateMs >= LATE_AFTER_MS ? lateMs : 0 }, source: 'system' }, now.toISOString());
         return true;
       });
       if (claimed) posted++;
@@ -163,7 +170,7 @@ export class TimelineService {
     const at = clock.now().toISOString();
     const result = store.transaction(() => {
       this.put(T0_KEY, parsed.at.toISOString(), actor.userId, at);
-      store.audit({ actor: actor.userId, action: 'launch.t0', target: 'T-0', detail: { from: current?.at.toISOString() ?? null, to: parsed.at.toISOString() }, source: actor.source, channel: actor.channel }, at);
+      this.audit.record({ actor: actor.userId, action: 'launch.t0', target: 'T-0', detail: { from: current?.at.toISOString() ?? null, to: parsed.at.toISOString() }, source: actor.source, channel: actor.channel }, at);
       const schedule = this.schedule();
       const passed = schedule.filter((s) => s.state === 'passed');
       this.notifier?.t0Changed({ at: parsed.at, previous: current?.at, by: actor.userId, passed, next: schedule.find((s) => s.state === 'upcoming' || s.state === 'due') });
@@ -190,10 +197,10 @@ export class TimelineService {
 
 
   private setting(key: string): { value: string; set_by: string; set_at: string } | undefined {
-    return this.deps.store.prepared('SELECT value, set_by, set_at FROM launch_setting WHERE key = ?').get(key) as { value: string; set_by: string; set_at: string } | undefined;
+    return this.rows.setting(key);
   }
 
   private put(key: string, value: string, by: string, at: string): void {
-    this.deps.store.prepared('INSERT INTO launch_setting (key, value, set_by, set_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at').run(key, value, by, at);
+    this.rows.putSetting(key, value, by, at);
   }
 }

@@ -41,7 +41,7 @@ function setup(history: AlarmHistoryItem[] | Error = new Error('not implemented'
   const set = (a: (Partial<AlarmState> & { name: string })[]) => {
     alarms = a.map((x) => ({ state: 'OK', reason: '', updatedAt: '2026-12-01T00:00:00.000Z', kind: 'metric', ...x }) as AlarmState);
   };
-  const outbox = () => store.db.prepare('SELECT target, method FROM outbox ORDER BY id').all();
+  const outbox = () => store.all('SELECT target, method FROM outbox ORDER BY id');
   return { store, service, set, outbox };
 }
 
@@ -84,7 +84,7 @@ describe('AlarmService', () => {
       { target: 'slack', method: 'chat.postMessage' },
       { target: 'pagerduty', method: 'trigger' },
     ]);
-    expect(store.db.prepare("SELECT state_at FROM alarm_state").pluck().get()).toBe('2026-12-01T00:03:00.000Z');
+    expect(store.get<{ state_at: string }>('SELECT state_at FROM alarm_state')?.state_at).toBe('2026-12-01T00:03:00.000Z');
   });
 
   it('records a late push about an older transition as history without posting', async () => {
@@ -150,7 +150,7 @@ describe('a flapping alarm that pages', () => {
     clock.now = () => new Date(now);
     set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:05:00.000Z' }]);
     await service.poll(); // baseline: OK
-    const pd = () => (store.db.prepare("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id").pluck().all() as string[]).join(' ');
+    const pd = () => store.all<{ method: string }>("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id").map((r) => r.method).join(' ');
     const flip = (to: 'OK' | 'ALARM', minute: number) =>
       service.ingest([{ alarmName: 'App-5xx', to, reason: to, at: `2026-12-01T00:${String(minute).padStart(2, '0')}:00.000Z`, kind: 'metric', source: 'sns' }]);
     // Default flapping: more than 4 transitions in 30 min.
@@ -164,13 +164,13 @@ describe('a flapping alarm that pages', () => {
     expect(service.releaseHeldPages()).toBe(0);
     expect(pd()).toBe('trigger resolve trigger resolve trigger trigger resolve');
     expect(service.row('App-5xx')).toMatchObject({ page_held_since: null, flapping_since: null });
-    const last = JSON.parse(store.db.prepare("SELECT args FROM outbox WHERE target = 'slack' ORDER BY id DESC LIMIT 1").pluck().get() as string) as { text: string };
+    const last = JSON.parse(store.get<{ args: string }>("SELECT args FROM outbox WHERE target = 'slack' ORDER BY id DESC LIMIT 1")!.args) as { text: string };
     expect(last.text).toBe('🟢 `App-5xx` has stayed OK since 1 Dec 00:18 UTC (30 min): it has stopped flapping, and its page is resolved.');
   });
 
   it('resolves a held page when the alarm fires again steadily and then recovers normally', () => {
     const { service, store } = setup();
-    const pd = () => (store.db.prepare("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id").pluck().all() as string[]).join(' ');
+    const pd = () => store.all<{ method: string }>("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id").map((r) => r.method).join(' ');
     const flip = (to: 'OK' | 'ALARM', at: string) => service.ingest([{ alarmName: 'App-5xx', to, reason: to, at, kind: 'metric', source: 'sns' }]);
     for (const [i, to] of (['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const).entries()) flip(to, `2026-12-01T00:0${i}:00.000Z`);
     expect(service.row('App-5xx')!.page_held_since).toBe('2026-12-01T00:05:00.000Z');

@@ -6,6 +6,8 @@ import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
 import { Store } from '../../src/platform/store/store.js';
+import { AuditRepository } from '../../src/platform/store/audit-repository.js';
+import { ChecklistRepository } from '../../src/checklist/checklist-repository.js';
 
 const RUNBOOK = `
 version: 1
@@ -62,7 +64,7 @@ describe('ChecklistService', () => {
     expect((await checklist.check('b1', dev, 'done')).changed).toBe(true);
     expect((await checklist.check('B1 ', dev, 'again')).changed).toBe(false);
     expect(events.map((e) => e.type)).toEqual(['item_checked']);
-    expect(store.history(10).map((r) => [r.action, r.target, r.detail])).toEqual([['item.check', 'b1', { gate: 'g1', note: 'done' }]]);
+    expect(new AuditRepository(store).history(10).map((r) => [r.action, r.target, r.detail])).toEqual([['item.check', 'b1', { gate: 'g1', note: 'done' }]]);
   });
 
   it('resolves group members as owners and refuses others with a coded error', async () => {
@@ -96,7 +98,7 @@ describe('ChecklistService', () => {
     await checklist.signoff('g1', dev);
     const change = await checklist.uncheck('b1', dev, 'broken');
     expect(change.revokedSignoffs.map((s) => s.role)).toEqual(['dev']);
-    expect(store.signoffs()).toEqual([]);
+    expect(new ChecklistRepository(store).signoffs()).toEqual([]);
     expect(events.map((e) => e.type)).toEqual(['item_checked', 'gate_signed', 'item_unchecked']);
   });
 
@@ -106,8 +108,8 @@ describe('ChecklistService', () => {
       throw new Error('outbox full');
     });
     await expect(checklist.check('b1', dev, null)).rejects.toThrow('outbox full');
-    expect(store.itemState('b1')).toBeUndefined();
-    expect(store.auditCount()).toBe(0);
+    expect(new ChecklistRepository(store).itemState('b1')).toBeUndefined();
+    expect(new AuditRepository(store).count()).toBe(0);
   });
 
   it('suggests close item ids', () => {

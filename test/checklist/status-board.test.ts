@@ -7,6 +7,7 @@ import type { SlackMessage, SlackPort } from '../../src/platform/slack/slack-por
 import { StatusBoard } from '../../src/checklist/status-board.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
 import { Store } from '../../src/platform/store/store.js';
+import { ChecklistRepository } from '../../src/checklist/checklist-repository.js';
 
 const parsed = parseRunbook(
   `version: 1
@@ -36,7 +37,7 @@ function setup(gapMs = 0) {
   const roles = new RoleDirectory(runbook, slack, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const board = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger: createLogger({ level: 'silent' }) }, gapMs);
-  for (const ts of ['1.1', '1.2']) store.addStatusMessage({ channel: 'C0OPS', ts, viewer: 'U0OPS', gate_id: null, page: 1, posted_at: clock.now().toISOString() });
+  for (const ts of ['1.1', '1.2']) new ChecklistRepository(store).addStatusMessage({ channel: 'C0OPS', ts, viewer: 'U0OPS', gate_id: null, page: 1, posted_at: clock.now().toISOString() });
   /** Lets Slack answer, one update at a time, until `work` is done. */
   const drive = async (work: Promise<unknown>) => {
     let done = false;
@@ -94,7 +95,7 @@ describe('StatusBoard.refreshAll', () => {
     const { board, store, drive } = setup(50);
     await drive(board.refreshAll());
     const queued = board.refreshAll();
-    store.db.close();
+    store.close();
     await expect(drive(queued)).resolves.toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@ import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
 import { Store } from '../../src/platform/store/store.js';
+import { ApprovalRepository } from '../../src/deploys/approval-repository.js';
 import { clockAt } from '../support/clock.js';
 
 const parsed = parseRunbook(
@@ -69,7 +70,7 @@ describe('ApprovalService', () => {
     const b = setup();
     b.clock.at += 10 * 60_000;
     expect(await b.approvals.approve(b.request.id, 'U0CTO', 'button', null)).toMatchObject({ kind: 'decided', request: { state: 'expired' } });
-    expect(b.store.approvals(b.request.id)).toEqual([]);
+    expect(new ApprovalRepository(b.store).approvals(b.request.id)).toEqual([]);
   });
 
   it('lets only the requester cancel, and a cancelled request cannot be approved', async () => {

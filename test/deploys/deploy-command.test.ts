@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
 import { click, golive, privateReply, query } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, seedEcs, SIDECAR, startMoto, type Moto, type SeededEcs } from '../support/moto.js';
+import { DeployRepository } from '../../src/deploys/deploy-repository.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 
 let moto: Moto;
@@ -185,7 +186,7 @@ describe('/golive deploy', () => {
   it('refuses a second deploy while one is running', async () => {
     await start();
     await clearBlockers();
-    t.app.store.startDeploy({ service: 'api', kind: 'deploy', from_task_def: 'a', to_task_def: 'b', image: null, requested_by: 'U0DEVOPS2', request_id: null, started_at: new Date().toISOString(), channel: 'C0OPS' });
+    new DeployRepository(t.app.store).startDeploy({ service: 'api', kind: 'deploy', from_task_def: 'a', to_task_def: 'b', image: null, requested_by: 'U0DEVOPS2', request_id: null, started_at: new Date().toISOString(), channel: 'C0OPS' });
     expect(await privateReply(t, 'deploy api v9', 'U0DEVOPS')).toBe(':warning: A deploy of `api` started by <@U0DEVOPS2> is still running; wait for it to finish.');
   });
 });

@@ -2,6 +2,8 @@ import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-s
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEcsAdapter } from '../../src/platform/aws/ecs-adapter.js';
 import { AwsCallError, type EcsPort } from '../../src/platform/aws/ecs-port.js';
+import { ApprovalRepository } from '../../src/deploys/approval-repository.js';
+import { DeployRepository } from '../../src/deploys/deploy-repository.js';
 import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
 import { click, golive, privateReply, query, sleep } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedEcs, startMoto, type Moto, type SeededEcs } from '../support/moto.js';
@@ -225,12 +227,14 @@ describe('/golive rollback', () => {
     const { id, ts } = await requestRollback();
     // Simulate a process that died right after UpdateService: request executing, deploy running.
     const store = t.app.store;
+    const requests = new ApprovalRepository(store);
+    const deploys = new DeployRepository(store);
     store.transaction(() => {
-      store.addApproval(id, 'U0CTO', clock.now().toISOString());
-      store.transitionRequest(id, 'requested', 'approved', clock.now().toISOString(), { decided_by: 'U0CTO' });
-      store.transitionRequest(id, 'approved', 'executing', clock.now().toISOString());
-      const d = store.startDeploy({ service: 'api', kind: 'rollback', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[1]!, image: null, requested_by: 'U0DEVOPS', request_id: id, started_at: clock.now().toISOString(), channel: 'C0OPS' });
-      store.markUpdateSent(d, clock.now().toISOString());
+      requests.addApproval(id, 'U0CTO', clock.now().toISOString());
+      requests.transitionRequest(id, 'requested', 'approved', clock.now().toISOString(), { decided_by: 'U0CTO' });
+      requests.transitionRequest(id, 'approved', 'executing', clock.now().toISOString());
+      const d = deploys.startDeploy({ service: 'api', kind: 'rollback', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[1]!, image: null, requested_by: 'U0DEVOPS', request_id: id, started_at: clock.now().toISOString(), channel: 'C0OPS' });
+      deploys.markUpdateSent(d!, clock.now().toISOString());
     });
     await new ECSClient({ endpoint: moto.endpoint, region: 'ap-south-1' }).send(new UpdateServiceCommand({ cluster: 'GoVisaX-Prod-Cluster', service: 'GoVisaX-Prod-Service', taskDefinition: seeded.taskDefinitionArns[1] }));
     t = await t.restart();
@@ -244,8 +248,7 @@ describe('/golive rollback', () => {
 describe('restart before ECS was asked', () => {
   it('records that nothing changed when the process died before UpdateService', async () => {
     await start();
-    const store = t.app.store;
-    store.startDeploy({ service: 'api', kind: 'deploy', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[3]!, image: null, requested_by: 'U0DEVOPS', request_id: null, started_at: clock.now().toISOString(), channel: 'C0OPS' });
+    new DeployRepository(t.app.store).startDeploy({ service: 'api', kind: 'deploy', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[3]!, image: null, requested_by: 'U0DEVOPS', request_id: null, started_at: clock.now().toISOString(), channel: 'C0OPS' });
     t = await t.restart();
     const outcome = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('❌ Deploy'), 10000);
     expect(outcome.args.text).toBe('❌ Deploy of `api` failed: golive restarted before ECS was asked to change the service; nothing was changed in ECS.');

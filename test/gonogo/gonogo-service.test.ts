@@ -10,6 +10,7 @@ import { SlackGoNoGoNotifier } from '../../src/gonogo/gonogo-notifier.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
 import { Store } from '../../src/platform/store/store.js';
+import { IncidentRepository } from '../../src/incidents/incident-repository.js';
 import { clockAt } from '../support/clock.js';
 
 const parsed = parseRunbook(
@@ -84,13 +85,13 @@ function setup(world: { alarms?: AlarmState[] | Error; latency?: number[]; error
   const logger = createLogger({ level: 'silent' });
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit: () => {} });
   timeline.syncRunbookT0();
-  const gonogo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: 'eu-west-1', afterCommit: () => {} });
+  const gonogo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: 'eu-west-1', afterCommit: () => {}, incidents: new IncidentRepository(store) });
   gonogo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => gonogo.voterLabel() }));
   const ready = async () => {
     await checklist.check('dns', { userId: 'U0OPS', source: 'command' }, null);
     await checklist.signoff('pre-flight', { userId: 'U0CTO', source: 'command' });
   };
-  const outbox = () => (store.db.prepare('SELECT method, args, depends_on FROM outbox ORDER BY id').all() as { method: string; args: string; depends_on: number | null }[]).map((r) => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> }));
+  const outbox = () => store.all<{ method: string; args: string; depends_on: number | null }>('SELECT method, args, depends_on FROM outbox ORDER BY id').map((r) => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> }));
   return { store, clock, gonogo, checklist, queries, ready, outbox };
 }
 
@@ -143,8 +144,8 @@ describe('GoNoGoService.evaluate', () => {
 
   it('fails a metric on its worst datapoint, and counts firing alarms and incidents', async () => {
     const s = setup({ latency: [0.5, 0.93, 0.61], alarms: [{ name: 'Prod-5xx', state: 'ALARM', reason: 'high', updatedAt: '', kind: 'metric' }, { name: 'Prod-cpu', state: 'OK', reason: '', updatedAt: '', kind: 'metric' }] });
-    s.store.db.prepare("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'down', 'U0OPS', 'U0OPS', '2026-12-01T10:00:00.000Z', 'C0INC', 'inc')").run();
-    s.store.db.prepare("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'before', 'U0OPS', 'U0OPS', '2026-12-01T09:00:00.000Z', 'C0INC2', 'inc2')").run();
+    s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'down', 'U0OPS', 'U0OPS', '2026-12-01T10:00:00.000Z', 'C0INC', 'inc')");
+    s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'before', 'U0OPS', 'U0OPS', '2026-12-01T09:00:00.000Z', 'C0INC2', 'inc2')");
     const e = await s.gonogo.evaluate();
     expect(e.results.find((r) => r.label === 'p95 latency < 800 ms')).toMatchObject({ pass: false, value: '0.93 s (worst of 3 datapoints; needs < 0.8 s)' });
     expect(e.results.find((r) => r.type === 'no_firing_alarms')).toMatchObject({ pass: false, value: '1 of 2 in ALARM: Prod-5xx' });
@@ -153,8 +154,8 @@ describe('GoNoGoService.evaluate', () => {
 
   it('counts worse incidents for a milder severity, and an unsigned gate by its items', async () => {
     const s = setup();
-    s.store.db.prepare("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'down', 'U0OPS', 'U0OPS', '2026-12-02T10:00:00.000Z', 'C0INC', 'inc')").run();
-    s.store.db.prepare("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P3', 'slow', 'U0OPS', 'U0OPS', '2026-12-02T11:00:00.000Z', 'C0INC2', 'inc2')").run();
+    s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'down', 'U0OPS', 'U0OPS', '2026-12-02T10:00:00.000Z', 'C0INC', 'inc')");
+    s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P3', 'slow', 'U0OPS', 'U0OPS', '2026-12-02T11:00:00.000Z', 'C0INC2', 'inc2')");
     const rb = { ...runbook, gates: [{ ...runbook.gates[0]!, signoff: [] }], gonogo: { ...runbook.gonogo!, criteria: [{ type: 'no_incidents' as const, severity: 'P2' as const, since: 'T+90m' }, { type: 'gates_signed' as const, gates: ['pre-flight'] }] } };
     const store = s.store;
     const clock = s.clock;
@@ -162,7 +163,7 @@ describe('GoNoGoService.evaluate', () => {
     const checklist = new ChecklistService(rb, store, roles, clock);
     const logger = createLogger({ level: 'silent' });
     const timeline = new TimelineService({ runbook: rb, store, clock, roles, afterCommit: () => {} });
-    const service = new GoNoGoService({ runbook: rb, store, cloudwatch: {} as CloudWatchPort, checklist, timeline, roles, clock, logger, afterCommit: () => {} });
+    const service = new GoNoGoService({ runbook: rb, store, cloudwatch: {} as CloudWatchPort, checklist, timeline, roles, clock, logger, afterCommit: () => {}, incidents: new IncidentRepository(store) });
     expect((await service.evaluate()).results.map((r) => [r.label, r.pass, r.value])).toEqual([
       ['No P2 or worse incident since T+90m', false, '1 P2 or worse: INC-1 P1 (2 Dec 10:00 UTC)'],
       ['Gates signed off: pre-flight', false, 'waiting for pre-flight (2 of 2 items open)'],
@@ -217,7 +218,7 @@ describe('GoNoGoService decisions', () => {
       ['chat.update', 'Go/No-Go #1: GO.', null],
       ['chat.postMessage', '🟢 Go — <@U0PM> at 3 Dec 08:00 UTC\n🟢 *GO* — go/no-go decision #1, decided 3 Dec 08:00 UTC.', true],
     ]);
-    expect(s.store.db.prepare("SELECT actor, action, target FROM audit WHERE action LIKE 'gonogo.%' ORDER BY id").all()).toEqual([
+    expect(s.store.all("SELECT actor, action, target FROM audit WHERE action LIKE 'gonogo.%' ORDER BY id")).toEqual([
       { actor: 'U0OPS', action: 'gonogo.open', target: 'decision #1' },
       { actor: 'U0CTO', action: 'gonogo.vote', target: 'decision #1' },
       { actor: 'U0PM', action: 'gonogo.vote', target: 'decision #1' },

@@ -7,7 +7,7 @@ import type { IncidentRow } from '../../src/incidents/incident-service.js';
 import type { ScheduledMilestone } from '../../src/timeline/timeline-service.js';
 import { renderHome } from '../../src/home/render-home.js';
 import type { StatusRenderContext } from '../../src/checklist/render-status.js';
-import type { ChangeRequestRow } from '../../src/platform/store/store.js';
+import type { ChangeRequestRow } from '../../src/deploys/approval-repository.js';
 
 type Block = { type: string; text?: { text: string }; accessory?: { value: string }; elements?: { text: string }[] };
 

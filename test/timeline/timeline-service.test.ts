@@ -53,8 +53,8 @@ function setup(opts: { t0?: string; at: string; dbPath?: string }) {
   timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: () => timeline.t0()?.at }));
   timeline.ensureStarted();
   timeline.syncRunbookT0();
-  const posts = () => (store.db.prepare("SELECT args FROM outbox WHERE method = 'chat.postMessage' ORDER BY id").all() as { args: string }[]).map((r) => JSON.parse(r.args) as { channel: string; text: string; blocks: { text?: { text: string }; elements?: { text: string }[] }[] });
-  return { store, clock, timeline, posts, dbPath, close: () => store.db.close() };
+  const posts = () => store.all<{ args: string }>("SELECT args FROM outbox WHERE method = 'chat.postMessage' ORDER BY id").map((r) => JSON.parse(r.args) as { channel: string; text: string; blocks: { text?: { text: string }; elements?: { text: string }[] }[] });
+  return { store, clock, timeline, posts, dbPath, close: () => store.close() };
 }
 
 const T0 = '2026-12-01T08:00:00+05:30'; // 02:30Z
@@ -77,7 +77,7 @@ describe('TimelineService', () => {
       '🔴 `dns` DNS records — Ops\n▶️ step `cutover` DNS cutover',
       'Milestone 2 of 4 · Next: *DNS cutover* at T+30m · 1 Dec 08:30 GMT+5:30 · `/golive timeline`',
     ]);
-    expect(s.store.db.prepare("SELECT target, detail FROM audit WHERE action = 'milestone.posted' ORDER BY id").all()).toEqual([
+    expect(s.store.all("SELECT target, detail FROM audit WHERE action = 'milestone.posted' ORDER BY id")).toEqual([
       { target: 'Final checks', detail: JSON.stringify({ at: 'T-1h', due_at: '2026-12-01T01:30:00.000Z', late_ms: 0 }) },
       { target: 'Deploy begins', detail: JSON.stringify({ at: 'T-0', due_at: '2026-12-01T02:30:00.000Z', late_ms: 0 }) },
     ]);
@@ -139,7 +139,7 @@ describe('TimelineService', () => {
     const moved = await s.timeline.setT0('+2h', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' });
     expect(moved.previous?.toISOString()).toBe('2026-12-01T02:30:00.000Z');
     expect(s.posts().at(-1)!.text).toBe('🕗 <@U0OPS> moved T-0 to *1 Dec 10:00 GMT+5:30* (was 1 Dec 08:00 GMT+5:30).\nNext milestone: *Final checks* at T-1h · 1 Dec 09:00 GMT+5:30.');
-    expect(s.store.db.prepare("SELECT actor, detail FROM audit WHERE action = 'launch.t0' ORDER BY id").all()).toEqual([
+    expect(s.store.all("SELECT actor, detail FROM audit WHERE action = 'launch.t0' ORDER BY id")).toEqual([
       { actor: 'U0OPS', detail: JSON.stringify({ from: null, to: '2026-12-01T02:30:00.000Z' }) },
       { actor: 'U0OPS', detail: JSON.stringify({ from: '2026-12-01T02:30:00.000Z', to: '2026-12-01T04:30:00.000Z' }) },
     ]);

@@ -13,11 +13,15 @@ import type { ChangeBoard } from '../../deploys/change-board.js';
 import type { SlackMessage, SlackPort } from '../slack/slack-port.js';
 import type { StatusBoard } from '../../checklist/status-board.js';
 import type { Store } from '../store/store.js';
+import type { AuditRepository } from '../store/audit-repository.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 /** The services a command may use. */
 export interface CommandServices {
   runbook: Runbook;
   store: Store;
+  audit: AuditRepository;
+  outbox: Outbox;
   clock: Clock;
   logger: Logger;
   checklist: ChecklistService;

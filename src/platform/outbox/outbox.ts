@@ -2,7 +2,8 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { SlackCallError, type SlackPort } from '../slack/slack-port.js';
 import type { WebApiMethod } from '../slack/web-api-methods.js';
-import type { OutboxRow, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { OutboxRepository, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
 import { PagerError, type PagerEvent, type PagerPort } from '../pager/pager-port.js';
 
 /** Slack errors that no retry will fix. */
@@ -46,15 +47,38 @@ export class Outbox {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
+  private readonly rows: OutboxRepository;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly slack: SlackPort,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly pollMs = 5000,
     private readonly pager?: PagerPort,
-  ) {}
+  ) {
+    this.rows = new OutboxRepository(store);
+  }
+
+  /** Stores a Slack call or PagerDuty event for delivery after the current transaction commits; returns its id. */
+  enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): number {
+    return this.rows.enqueue(method, args, at, opts);
+  }
+
+  /** What became of a stored call. */
+  outcome(id: number): OutboxOutcome | undefined {
+    return this.rows.outcome(id);
+  }
+
+  /** Deliveries given up on, newest first. */
+  failed(limit: number): FailedDelivery[] {
+    return this.rows.failed(limit);
+  }
+
+  /** How many calls are waiting to be delivered, for /healthz. */
+  pendingCount(): number {
+    return this.rows.pendingCount();
+  }
 
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), this.pollMs);
@@ -96,13 +120,13 @@ export class Outbox {
   }
 
   private async deliverDue(): Promise<number> {
-    const due = this.store.dueOutbox(this.clock.now().toISOString(), 50);
+    const due = this.rows.due(this.clock.now().toISOString(), 50);
     const blocked = new Set<string>();
     let delivered = 0;
     for (const row of due) {
       if (blocked.has(row.target)) continue;
       // Order within a stream: this row waits until the older one for the same key or post is through.
-      if (this.store.hasOlderPending(row)) continue;
+      if (this.rows.hasOlderPending(row)) continue;
       const args = this.resolveDependency(row);
       if (!args) continue;
       try {
@@ -110,19 +134,19 @@ export class Outbox {
         const result =
           row.target === 'pagerduty' ? await this.sendPage(row.method, args) : row.method === 'chat.postMessage' ? await this.post(row, args) : await this.slack.call(row.method as WebApiMethod, args);
         const r = (result ?? {}) as Record<string, unknown>;
-        this.store.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
+        this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;
       } catch (err) {
         const f = classify(err);
         const age = this.clock.now().getTime() - Date.parse(row.created_at);
         if (f.permanent || age >= MAX_AGE_MS) {
-          this.store.markFailed(row.id, this.clock.now().toISOString(), f.message);
+          this.rows.markFailed(row.id, this.clock.now().toISOString(), f.message);
           this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a ${row.target === 'slack' ? 'Slack message' : 'PagerDuty event'}`);
           continue;
         }
         const attempts = row.attempts + 1;
         const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
-        this.store.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+        this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
         this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${row.target === 'slack' ? 'Slack' : 'PagerDuty'} delivery failed; will retry`);
         // A rate limit applies to everything else bound for that service in this pass too.
         if (f.retryAfterSeconds !== undefined) blocked.add(row.target);
@@ -146,12 +170,12 @@ export class Outbox {
         return found;
       }
     }
-    this.store.markSending(row.id, this.clock.now().toISOString());
+    this.rows.markSending(row.id, this.clock.now().toISOString());
     try {
       const marked = { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } };
       return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked) : this.slack.call('chat.postMessage', marked));
     } catch (err) {
-      if (slackRefused(err)) this.store.clearSending(row.id);
+      if (slackRefused(err)) this.rows.clearSending(row.id);
       throw err;
     }
   }
@@ -192,10 +216,10 @@ export class Outbox {
   /** The row's args with its parent's ts filled in; undefined if it must wait (or has failed with its parent). */
   private resolveDependency(row: OutboxRow): Record<string, unknown> | undefined {
     if (row.depends_on === null) return row.args;
-    const parent = this.store.outboxOutcome(row.depends_on);
+    const parent = this.rows.outcome(row.depends_on);
     const now = this.clock.now();
     if (!parent || parent.failed_at) {
-      this.store.markFailed(row.id, now.toISOString(), 'the message it belongs to could not be delivered');
+      this.rows.markFailed(row.id, now.toISOString(), 'the message it belongs to could not be delivered');
       return undefined;
     }
     if (!parent.delivered_at) return undefined;

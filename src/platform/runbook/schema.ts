@@ -125,7 +125,11 @@ const service = z
   })
   .strict();
 
-const severityName = z.enum(['P1', 'P2', 'P3', 'P4']);
+/** Incident severities, most severe first: the one list every feature uses. */
+export const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+const severityName = z.enum(SEVERITIES);
 
 const alarmRule = z
   .object({

@@ -11,6 +11,7 @@ import { field, VIEW_DECLARE, VIEW_RESOLVE, VIEW_UPDATE } from '../../incidents/
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_REJECT, ACTION_ROLLBACK_FAILED_DEPLOY, renderAlreadyDecided } from '../../deploys/render-changes.js';
 import { runCommand } from '../commands/run-command.js';
 import type { SlackMessage } from './slack-port.js';
+import { RequestRepository } from '../store/request-repository.js';
 
 function privately(respond: RespondFn) {
   return async (m: SlackMessage): Promise<void> => {
@@ -28,6 +29,7 @@ function requestKey(body: Record<string, unknown>): string | undefined {
 /** Wires `/golive`, the buttons and App Home to the services. */
 export function registerHandlers(app: App, services: CommandServices, options: { slowReplyMs?: number } = {}): void {
   const { slack, store, clock, logger, checklist, statusBoard, approvals, deploys, changeBoard, runbook } = services;
+  const requests = new RequestRepository(store);
 
   // Slack re-sends a request it thinks we missed (X-Slack-Retry-Num); the same
   // user action must not run twice, so a seen request is acknowledged and dropped.
@@ -36,7 +38,7 @@ export function registerHandlers(app: App, services: CommandServices, options: {
     const key = requestKey(body);
     let first = true;
     try {
-      first = !key || store.claimRequest(key, clock.now().toISOString());
+      first = !key || requests.claim(key, clock.now().toISOString());
     } catch (err) {
       // A broken database must not swallow the request: the handler will report the failure to the user.
       logger.error({ err, key }, 'could not record the request for de-duplication');
@@ -110,7 +112,7 @@ export function registerHandlers(app: App, services: CommandServices, options: {
       // The Home tab has no pages any more; an old button just shows it afresh.
       await services.home.publish(body.user.id);
     } else if (body.channel && body.message) {
-      const owner = store.statusMessage(body.channel.id, body.message.ts)?.viewer ?? body.user.id;
+      const owner = statusBoard.viewerOf(body.channel.id, body.message.ts) ?? body.user.id;
       await statusBoard.showPage(body.channel.id, body.message.ts, owner, { gateId, page });
     }
   });

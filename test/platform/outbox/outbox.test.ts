@@ -6,6 +6,7 @@ import { PagerError } from '../../../src/platform/pager/pager-port.js';
 import { SlackCallError, type SlackMessage, type SlackPort } from '../../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../../src/platform/store/open-database.js';
 import { Store } from '../../../src/platform/store/store.js';
+import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository.js';
 
 const T0 = '2026-12-01T00:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
@@ -96,7 +97,7 @@ interface OutboxRowInDb {
 
 const stores: Store[] = [];
 afterEach(() => {
-  for (const s of stores.splice(0)) s.db.close();
+  for (const s of stores.splice(0)) s.close();
 });
 
 function setup(options: { logger?: ReturnType<typeof createLogger> } = {}) {
@@ -108,15 +109,16 @@ function setup(options: { logger?: ReturnType<typeof createLogger> } = {}) {
   const outbox = new Outbox(store, slack, clock, options.logger ?? createLogger({ level: 'silent' }), 60_000);
   return {
     store,
+    rows: new OutboxRepository(store),
     slack,
     outbox,
     /** Moves the clock to T0 + ms. */
     setTime: (ms: number) => {
       current = new Date(Date.parse(T0) + ms);
     },
-    enqueue: (text: string, channel = 'C_OPS') => store.enqueue('chat.postMessage', { channel, text }, current.toISOString()),
+    enqueue: (text: string, channel = 'C_OPS') => new OutboxRepository(store).enqueue('chat.postMessage', { channel, text }, current.toISOString()),
     row: (id: number) =>
-      store.db.prepare('SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?').get(id) as OutboxRowInDb,
+      store.get<OutboxRowInDb>('SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?', id)!,
   };
 }
 
@@ -125,8 +127,8 @@ const rateLimited = (seconds: number) => new SlackCallError('chat.postMessage', 
 
 describe('Outbox', () => {
   it('delivers a stored call once, records the result, and never sends it again', async () => {
-    const { outbox, slack, row, setTime, store } = setup();
-    const id = store.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] }, T0);
+    const { outbox, slack, row, setTime, rows } = setup();
+    const id = rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] }, T0);
     setTime(1500);
     await outbox.flush();
     // The metadata lets a retry find the post in Slack if this process dies before recording the delivery.
@@ -149,7 +151,7 @@ describe('Outbox', () => {
     await outbox.flush();
     await outbox.flush();
     expect(slack.calls).toHaveLength(1);
-    expect(store.pendingOutboxCount()).toBe(0);
+    expect(rows.pendingCount()).toBe(0);
   });
 
   it('delivers rows in the order they were stored', async () => {
@@ -163,8 +165,8 @@ describe('Outbox', () => {
   });
 
   it('does nothing before a row is due', async () => {
-    const { outbox, slack, store } = setup();
-    store.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'later' }, at(10_000));
+    const { outbox, slack, rows } = setup();
+    rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'later' }, at(10_000));
     await outbox.flush();
     expect(slack.calls).toEqual([]);
   });
@@ -294,12 +296,12 @@ describe('Outbox', () => {
   });
 
   it('delivers each row exactly once when flush() is called concurrently', async () => {
-    const { outbox, slack, enqueue, store } = setup();
+    const { outbox, slack, enqueue, rows } = setup();
     for (let i = 0; i < 20; i++) enqueue(`m${i}`);
     await Promise.all([outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush()]);
     expect(slack.texts()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
     expect(slack.maxInFlight).toBe(1);
-    expect(store.pendingOutboxCount()).toBe(0);
+    expect(rows.pendingCount()).toBe(0);
   });
 
   it('a flush requested while one is in flight also delivers what was stored meanwhile', async () => {
@@ -319,12 +321,12 @@ describe('Outbox', () => {
   });
 
   it('start() delivers at once and stop() waits for the pass in flight', async () => {
-    const { outbox, slack, enqueue, store } = setup();
+    const { outbox, slack, enqueue, rows } = setup();
     enqueue('on start');
     outbox.start();
     await outbox.stop();
     expect(slack.texts()).toEqual(['on start']);
-    expect(store.pendingOutboxCount()).toBe(0);
+    expect(rows.pendingCount()).toBe(0);
   });
 
   it('does not give up on a message that Slack only rate-limited', async () => {
@@ -344,36 +346,36 @@ describe('Outbox', () => {
 
 describe('Outbox dependencies and PagerDuty', () => {
   it('delivers a thread reply only after its parent post, with the parent ts filled in', async () => {
-    const { store, outbox, slack, setTime } = setup();
-    const parent = store.enqueue('chat.postMessage', { channel: 'C1', text: 'parent' }, T0);
-    const child = store.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: 'child' }, T0, { dependsOn: parent });
+    const { outbox, slack, setTime, rows } = setup();
+    const parent = rows.enqueue('chat.postMessage', { channel: 'C1', text: 'parent' }, T0);
+    const child = rows.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: 'child' }, T0, { dependsOn: parent });
     slack.failNext('parent', internalError());
     await outbox.flush();
     expect(slack.texts()).toEqual(['parent']);
-    expect(store.pendingOutboxCount()).toBe(2);
+    expect(rows.pendingCount()).toBe(2);
     setTime(2000);
     await outbox.flush();
     // Delivered in the same pass, right after its parent.
     expect(slack.texts()).toEqual(['parent', 'parent', 'child']);
-    const parentTs = store.outboxOutcome(parent)!.result!.ts;
+    const parentTs = rows.outcome(parent)!.result!.ts;
     expect(slack.calls[2]!.args).toEqual({ channel: 'C1', thread_ts: parentTs, text: 'child', metadata: { event_type: 'golive_outbox', event_payload: { outbox_id: child, created_at: T0 } } });
-    expect(store.outboxOutcome(child)!.delivered_at).toBe(at(2000));
+    expect(rows.outcome(child)!.delivered_at).toBe(at(2000));
   });
 
   it('fails a child whose parent failed for good', async () => {
-    const { store, outbox, slack } = setup();
-    const parent = store.enqueue('chat.postMessage', { channel: 'C1', text: 'gone' }, T0);
-    const child = store.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: 'upd' }, T0, { dependsOn: parent });
+    const { outbox, slack, rows } = setup();
+    const parent = rows.enqueue('chat.postMessage', { channel: 'C1', text: 'gone' }, T0);
+    const child = rows.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: 'upd' }, T0, { dependsOn: parent });
     slack.failNext('gone', new SlackCallError('chat.postMessage', 'channel_not_found'));
     await outbox.flush();
     await outbox.flush();
-    expect(store.outboxOutcome(child)).toMatchObject({ last_error: 'the message it belongs to could not be delivered' });
+    expect(rows.outcome(child)).toMatchObject({ last_error: 'the message it belongs to could not be delivered' });
   });
 });
 
 describe('Outbox ordering per stream', () => {
   it('never lets a resolve overtake the trigger it belongs to', async () => {
-    const { store, setTime } = setup();
+    const { store, setTime, rows } = setup();
     const sent: string[] = [];
     let fail = 1;
     const pager = {
@@ -384,8 +386,8 @@ describe('Outbox ordering per stream', () => {
       },
     };
     const outbox = new Outbox(store, new FakeSlack(), { now: () => new Date(T0) }, createLogger({ level: 'silent' }), 60_000, pager as never);
-    store.enqueue('trigger', { dedupKey: 'k', summary: 's', source: 'x', severity: 'critical' }, T0, { target: 'pagerduty' });
-    store.enqueue('resolve', { dedupKey: 'k' }, T0, { target: 'pagerduty' });
+    rows.enqueue('trigger', { dedupKey: 'k', summary: 's', source: 'x', severity: 'critical' }, T0, { target: 'pagerduty' });
+    rows.enqueue('resolve', { dedupKey: 'k' }, T0, { target: 'pagerduty' });
     await outbox.flush();
     expect(sent).toEqual([]);
     setTime(2000);

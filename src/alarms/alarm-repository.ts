@@ -1,0 +1,141 @@
+import type { AlarmState } from '../platform/aws/cloudwatch-port.js';
+import type { Store } from '../platform/store/store.js';
+
+type State = AlarmState['state'];
+
+/** The stored state of a watched alarm. */
+export interface AlarmRow {
+  name: string;
+  state: State;
+  reason: string;
+  state_at: string;
+  kind: string;
+  region: string | null;
+  seen_at: string;
+  post_outbox_id: number | null;
+  fired_at: string | null;
+  acked_by: string | null;
+  acked_at: string | null;
+  flapping_since: string | null;
+  /** Set while a flapping alarm's page is kept open instead of resolved. */
+  page_held_since: string | null;
+}
+
+/** One recorded transition of an alarm. */
+export interface AlarmTransitionRow {
+  id: number;
+  at: string;
+  from_state: string | null;
+  to_state: string;
+  reason: string;
+}
+
+/** The alarm watcher's tables: the last known state of each alarm, every transition once, and the watcher's own notes. */
+export class AlarmRepository {
+  constructor(private readonly store: Store) {}
+
+  alarm(name: string): AlarmRow | undefined {
+    return this.store.get<AlarmRow>('SELECT * FROM alarm_state WHERE name = ?', name);
+  }
+
+  /** Every watched alarm, by name. */
+  alarms(): AlarmRow[] {
+    return this.store.all<AlarmRow>('SELECT * FROM alarm_state ORDER BY name');
+  }
+
+  /** Each watched alarm's name, region and held page, in the order they were first seen. */
+  watched(): Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>[] {
+    return this.store.all<Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>>('SELECT name, region, page_held_since FROM alarm_state');
+  }
+
+  /** Writes an alarm's state, unless the stored one is newer (a poll that read CloudWatch before a push arrived must not write the older state back). */
+  upsertState(row: { name: string; state: State; reason: string; stateAt: string; kind: string; region: string; seenAt: string }): void {
+    this.store.run(
+      `INSERT INTO alarm_state (name, state, reason, state_at, kind, region, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason, state_at = excluded.state_at, kind = excluded.kind,
+         region = excluded.region, seen_at = excluded.seen_at
+       WHERE excluded.state_at >= alarm_state.state_at`,
+      row.name,
+      row.state,
+      row.reason,
+      row.stateAt,
+      row.kind,
+      row.region,
+      row.seenAt,
+    );
+  }
+
+  forget(name: string): void {
+    this.store.run('DELETE FROM alarm_state WHERE name = ?', name);
+  }
+
+  acknowledge(name: string, userId: string, at: string): void {
+    this.store.run('UPDATE alarm_state SET acked_by = ?, acked_at = ? WHERE name = ?', userId, at, name);
+  }
+
+  /** A new firing: its time, and nobody has acknowledged it yet. */
+  fired(name: string, at: string): void {
+    this.store.run('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?', at, name);
+  }
+
+  setPost(name: string, outboxId: number | null): void {
+    this.store.run('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?', outboxId, name);
+  }
+
+  setFlappingSince(name: string, since: string | null): void {
+    this.store.run('UPDATE alarm_state SET flapping_since = ? WHERE name = ?', since, name);
+  }
+
+  /** Holds the page open from `at`, unless it is already held. */
+  holdPage(name: string, at: string): void {
+    this.store.run('UPDATE alarm_state SET page_held_since = COALESCE(page_held_since, ?) WHERE name = ?', at, name);
+  }
+
+  releasePage(name: string): void {
+    this.store.run('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?', name);
+  }
+
+  /** Alarms whose page is held and that have been OK since `quietSince` or longer. */
+  settledWithHeldPage(quietSince: string): AlarmRow[] {
+    return this.store.all<AlarmRow>("SELECT * FROM alarm_state WHERE page_held_since IS NOT NULL AND state = 'OK' AND state_at <= ?", quietSince);
+  }
+
+  /** Records a transition once; false if it was already recorded (push and poll may both report it). */
+  addTransition(t: { name: string; from: string | null; to: State; at: string; reason: string; source: string; recordedAt: string }): boolean {
+    return (
+      this.store.run(
+        'INSERT INTO alarm_transition (name, from_state, to_state, at, reason, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        t.name,
+        t.from,
+        t.to,
+        t.at,
+        t.reason,
+        t.source,
+        t.recordedAt,
+      ) === 1
+    );
+  }
+
+  /** How many transitions the alarm made after `after`, up to and including `until`. */
+  transitionCount(name: string, after: string, until: string): number {
+    return this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM alarm_transition WHERE name = ? AND at > ? AND at <= ?', name, after, until)!.n;
+  }
+
+  /** The alarm's transitions from `from` to `until`, in time order. */
+  transitions(name: string, from: string, until: string): AlarmTransitionRow[] {
+    return this.store.all<AlarmTransitionRow>('SELECT id, at, from_state, to_state, reason FROM alarm_transition WHERE name = ? AND at >= ? AND at <= ? ORDER BY at', name, from, until);
+  }
+
+  /** The reason CloudWatch gave when the alarm started firing at `firedAt` (the state row holds the latest). */
+  firingReason(name: string, firedAt: string): string | undefined {
+    return this.store.get<{ reason: string }>("SELECT reason FROM alarm_transition WHERE name = ? AND to_state = 'ALARM' AND at = ?", name, firedAt)?.reason;
+  }
+
+  meta(key: string): string | undefined {
+    return this.store.get<{ value: string }>('SELECT value FROM watcher_meta WHERE key = ?', key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.store.run('INSERT INTO watcher_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+  }
+}
