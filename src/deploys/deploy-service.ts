@@ -11,7 +11,7 @@ import type { ChangeRequestRow } from './approval-repository.js';
 import { DeployRepository, type DeployRow } from './deploy-repository.js';
 import { closestNames } from '../platform/suggest.js';
 import type { ApprovalService } from './approval-service.js';
-import type { ChecklistService } from '../checklist/checklist-service.js';
+import type { ChecklistService } from '../checklist/index.js';
 import { alarmRegion } from '../alarms/index.js';
 import { runHttpCheck } from './http-check.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';

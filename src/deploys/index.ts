@@ -21,6 +21,7 @@ export type { ApprovalService } from './approval-service.js';
 export type { ChangeRequestRow } from './approval-repository.js';
 export type { ChangeBoard } from './change-board.js';
 export type { DeployService } from './deploy-service.js';
+export { shortTaskDef } from './watch-rollout.js';
 export { deploySpec } from './deploy-command.js';
 export { rollbackSpec } from './rollback-command.js';
 
