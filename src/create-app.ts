@@ -40,7 +40,8 @@ import { guardHttpReceiver } from './platform/slack/guard-receiver.js';
 import { CallScheduler } from './platform/slack/call-scheduler.js';
 import { createSlackAdapter } from './platform/slack/slack-adapter.js';
 import type { SlackPort } from './platform/slack/slack-port.js';
-import { createSlackUi } from './platform/slack/slack-ui.js';
+import { Inbox } from './platform/slack/inbox.js';
+import { createSlackUi, REPLAY_CONTEXT } from './platform/slack/slack-ui.js';
 import { AuditRepository } from './platform/store/audit-repository.js';
 import { openDatabase } from './platform/store/open-database.js';
 import { RequestRepository } from './platform/store/request-repository.js';
@@ -84,6 +85,8 @@ export interface AppOptions {
   slowReplyMs?: number;
   /** Shrinks Slack's rate-limit windows for golive's call scheduler (tests run a minute's budget in less); default 1. */
   slackLimitScale?: number;
+  /** How long a clean stop waits for requests being handled (default 8 s, within `docker stop`'s 10); the rest are finished after the restart. */
+  stopDrainMs?: number;
 }
 
 /** A wired golive instance. */
@@ -138,6 +141,7 @@ export function createApp(options: AppOptions): GoliveApp {
   const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager);
   const roles = new RoleDirectory(runbook, slack, clock);
   const requests = new RequestRepository(store);
+  const inbox = new Inbox({ requests, store, clock, logger });
   const signals = new ChangeSignals();
   const background = new Background(logger);
   const shared = { runbook, store, clock, logger, signals };
@@ -213,7 +217,7 @@ export function createApp(options: AppOptions): GoliveApp {
     clientOptions,
   });
   const commands = inSpecOrder(commandSpecs, [...modules.flatMap((m) => m.commands ?? []), helpCommand(commandSpecs)]);
-  const ui = createSlackUi(bolt, { slack, requests, clock, logger, commands, launchChannel: runbook.launch.channel, slowReplyMs: options.slowReplyMs });
+  const ui = createSlackUi(bolt, { slack, inbox, logger, commands, launchChannel: runbook.launch.channel, slowReplyMs: options.slowReplyMs });
   for (const m of modules) m.register?.(ui);
 
   const pruneRequests: Job = {
@@ -257,15 +261,21 @@ export function createApp(options: AppOptions): GoliveApp {
         port = (httpServer.address() as AddressInfo).port;
       }
       logger.info({ port, mode: socketMode ? 'socket' : 'http', runbook: config.runbookPath, launch: runbook.launch.name }, 'golive is running');
+      // What the previous process acknowledged and did not finish, run again as if Slack had just sent it.
+      background.run(() => inbox.finishUnfinished((body) => bolt.processEvent({ body, ack: async () => undefined, customProperties: { [REPLAY_CONTEXT]: true } }), slack));
       return { port };
     },
     async stop() {
+      // Stop accepting first, then let the requests already acknowledged finish: they are in the inbox, so
+      // whatever does not finish in time is run again by the next start.
+      await bolt.stop().catch(() => undefined);
+      const unfinished = await inbox.drain(options.stopDrainMs ?? 8000);
+      if (unfinished > 0) logger.warn({ unfinished }, 'stopping with requests still being handled; the next start finishes them');
       await scheduler.stop();
       home.home.stop();
       checklist.statusBoard.stop();
       await background.drain();
       await outbox.stop();
-      await bolt.stop().catch(() => undefined);
       if (socketServer) await new Promise<void>((resolve) => socketServer!.close(() => resolve()));
       socketServer = undefined;
       if (!options.store) store.close();

@@ -271,6 +271,11 @@ export class AlarmService {
     const { clock } = this.deps;
     const now = clock.now().toISOString();
     const at = normaliseTime(t.at, now);
+    if (t.source !== 'poll' && Date.parse(at) > clock.now().getTime() + MAX_PUSH_AHEAD_MS) {
+      // Stored, a state "from the future" would make every real poll and push look older: history only, for good.
+      this.deps.logger.warn({ alarm: t.alarmName, at, source: t.source }, 'an alarm push dated in the future was ignored; the next poll reads the state');
+      return false;
+    }
     const known = await this.row(t.alarmName);
     if (known && !isNewTransition(known, t.to, at)) return false;
     if (!(await this.rows.addTransition({ name: t.alarmName, from: t.from ?? known?.state ?? null, to: t.to, at, reason: t.reason, source: t.source, recordedAt: now }))) return false;
@@ -385,6 +390,9 @@ export class AlarmService {
 }
 
 /** CloudWatch writes times as `2019-10-02T17:04:40.985+0000` in events and as Dates in the API; one form makes them comparable. */
+/** How far ahead of golive's clock a pushed transition may be dated (clock skew between AWS and here). */
+export const MAX_PUSH_AHEAD_MS = 5 * 60_000;
+
 function normaliseTime(at: string, fallback: string): string {
   const fixed = at.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
   const ms = Date.parse(fixed);

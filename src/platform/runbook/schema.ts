@@ -19,8 +19,14 @@ const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(
 export const RELATIVE_TIME = /^T([+-])((?:\d+[dhm])+|0)$/;
 
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-/** An ISO-8601 date-time with an offset (`Z` or `±hh:mm`) that parses. */
-export const isIsoWithOffset = (s: string) => ISO_WITH_OFFSET.test(s) && !Number.isNaN(Date.parse(s));
+/** Whether year, month and day name a day on the calendar (JavaScript would read 31 February as 3 March). */
+export function isCalendarDate(y: number, mo: number, d: number): boolean {
+  const at = new Date(Date.UTC(y, mo - 1, d));
+  return at.getUTCFullYear() === y && at.getUTCMonth() === mo - 1 && at.getUTCDate() === d;
+}
+
+/** An ISO-8601 date-time with an offset (`Z` or `±hh:mm`) that parses, on a day the calendar has. */
+export const isIsoWithOffset = (s: string) => ISO_WITH_OFFSET.test(s) && !Number.isNaN(Date.parse(s)) && isCalendarDate(Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10)));
 
 const isoDateTime = z.string().refine(isIsoWithOffset, {
   message: 'must be an ISO-8601 time with an offset, e.g. "2026-07-01T08:00:00+05:30"',

@@ -295,7 +295,25 @@ export const migrations: Migration[] = [
   },
   outboxSendingMigration(),
   outboxPriorityMigration(),
+  inboxMigration(),
 ];
+
+/** Version 8: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
+function inboxMigration(): Migration {
+  return {
+    version: 8,
+    name: 'inbox of acknowledged requests',
+    sql: `
+      -- The de-duplication key table becomes the inbox: each request is written with what is needed to run
+      -- it again (the Slack payload) before it is acknowledged, and marked done in the transaction of its
+      -- first change. Rows from before have been handled (or lost) already.
+      ALTER TABLE inbound_request ADD COLUMN kind TEXT;
+      ALTER TABLE inbound_request ADD COLUMN payload TEXT;
+      ALTER TABLE inbound_request ADD COLUMN done_at TEXT;
+      UPDATE inbound_request SET done_at = received_at;
+    `,
+  };
+}
 
 /** Version 6: the outbox's exactly-once lookups (see src/platform/outbox/outbox.ts). */
 function outboxSendingMigration(): Migration {
