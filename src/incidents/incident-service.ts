@@ -94,6 +94,8 @@ export class IncidentService {
       canPage: boolean;
       /** The alarm watcher's recorded transitions of an alarm, for the timeline of an incident it opened. */
       alarmTransitions?: (name: string, from: string, until: string) => Promise<{ id: number; at: string; from_state: string | null; to_state: string; reason: string }[]>;
+      /** The PagerDuty alert of an alarm (its dedup key, whether its rule pages), for an incident it opened to page under. */
+      alarmPage?: (name: string) => Promise<{ dedupKey: string; rulePages: boolean }>;
       /** The service deployed last, for the rollback prompt. */
       lastDeployedService?: () => Promise<string | undefined>;
     },
@@ -240,13 +242,30 @@ export class IncidentService {
     });
   }
 
+  /**
+   * Where the incident's page lives in PagerDuty. An incident opened for an
+   * alarm takes over the alarm's alert (same dedup key): one event is one
+   * PagerDuty incident, and resolving either the alarm or the incident resolves it.
+   */
+  private async pageKey(incident: IncidentRow): Promise<{ dedupKey: string; alarmPages: boolean }> {
+    if (incident.alarm_name && this.deps.alarmPage) {
+      const p = await this.deps.alarmPage(incident.alarm_name);
+      return { dedupKey: p.dedupKey, alarmPages: p.rulePages };
+    }
+    return { dedupKey: incidentDedupKey(incident.id), alarmPages: false };
+  }
+
+  private async sendPageAction(incident: IncidentRow, action: 'acknowledge' | 'resolve', at: string): Promise<void> {
+    await this.outbox.enqueue(action, { dedupKey: (await this.pageKey(incident)).dedupKey }, at, { target: 'pagerduty' });
+  }
+
   /** Queues the incident's page (once per trigger; resolve follows paged_at, not the severity). */
   private async page(incident: IncidentRow, at: string, why = ''): Promise<void> {
     const key = incident.severity;
     await this.outbox.enqueue(
       'trigger',
       {
-        dedupKey: incidentDedupKey(incident.id),
+        dedupKey: (await this.pageKey(incident)).dedupKey,
         summary: `INC-${incident.id} ${key}${why}: ${incident.summary}`.slice(0, 1024),
         source: this.deps.runbook.pagerduty?.source ?? 'golive',
         severity: key === 'P1' ? 'critical' : key === 'P2' ? 'error' : key === 'P3' ? 'warning' : 'info',
@@ -365,7 +384,7 @@ export class IncidentService {
         postmortem_hours: String(hours),
       });
       await this.notifier?.resolved(resolved, body);
-      if (resolved.paged_at) await this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+      if (resolved.paged_at) await this.sendPageAction(resolved, 'resolve', at);
       for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) await this.cancel(incident.id, kind, at);
       await this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
       return resolved;
@@ -420,7 +439,7 @@ export class IncidentService {
         await this.audit.record({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
         await this.cancel(id, 'escalation', at);
         await this.notifier?.acknowledged(incident);
-        if (incident.paged_at) await this.outbox.enqueue('acknowledge', { dedupKey: incidentDedupKey(id) }, at, { target: 'pagerduty' });
+        if (incident.paged_at) await this.sendPageAction(incident, 'acknowledge', at);
       }
       return { ok, incident };
     });
@@ -443,8 +462,8 @@ export class IncidentService {
       let updated = await this.get(incident.id);
       if (def.page && !updated.paged_at) await this.page(updated, at);
       if (!def.page && updated.paged_at && !updated.escalated_at) {
-        // Downgraded below paging: the page goes too.
-        await this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+        // Downgraded below paging: the page goes too, unless it is also the alarm's own page (that one ends when the alarm recovers).
+        if (!(await this.pageKey(updated)).alarmPages) await this.sendPageAction(updated, 'resolve', at);
         await this.rows.clearPaged(incident.id);
       }
       await this.cancel(incident.id, 'update', at);
