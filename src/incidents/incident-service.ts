@@ -4,7 +4,7 @@ import { formatTime, humanDuration, ymd } from '../platform/format-time.js';
 import type { Logger } from '../platform/logger.js';
 import { DEFAULT_TEMPLATES, fillTemplate, type TemplateKind } from '../platform/runbook/templates.js';
 import type { Runbook } from '../platform/runbook/schema.js';
-import { escapeAll } from '../platform/escape.js';
+import { escapeText, topicText } from '../platform/escape.js';
 import { SlackCallError, type SlackPort } from '../platform/slack/slack-port.js';
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
 import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
@@ -61,7 +61,7 @@ export function severityLabel(key: string, name: string | undefined): string {
 
 /** The incident channel's topic, the same when declared and after a re-grade or hand-over. */
 function channelTopic(severity: string, name: string | undefined, summary: string, commander: string): string {
-  return `${severityLabel(severity, name)}: ${summary.slice(0, 120)} · commander <@${commander}>`;
+  return `${severityLabel(severity, name)}: ${topicText(summary.slice(0, 120))} · commander <@${commander}>`;
 }
 
 /** The PagerDuty dedup key of an incident's page: the same for its trigger, acknowledge and resolve. */
@@ -119,7 +119,7 @@ export class IncidentService {
     const key = sev.toUpperCase() as Severity;
     const def = SEVERITIES.includes(key) ? incidents.severities[key] : undefined;
     const defined = SEVERITIES.filter((s) => incidents.severities[s]);
-    if (!def) throw new GoliveError('usage', `\`${escapeAll(sev.slice(0, 10))}\` is not a severity this runbook defines.`, `Use one of ${defined.join(', ')}.`);
+    if (!def) throw new GoliveError('usage', `\`${escapeText(sev.slice(0, 10))}\` is not a severity this runbook defines.`, `Use one of ${defined.join(', ')}.`);
     return { key, def };
   }
 
@@ -171,15 +171,15 @@ export class IncidentService {
         const initial = fillTemplate(this.template('initial'), {
           id: `INC-${id}`,
           severity: key,
-          severity_name: escapeAll(def.name),
-          summary: escapeAll(summary),
+          severity_name: escapeText(def.name),
+          summary: escapeText(summary),
           started: this.time(at),
-          services: escapeAll(input.services || '—'),
+          services: escapeText(input.services || '—'),
           status: 'Investigating',
           eta: 'unknown',
           commander: `<@${commander}>`,
           channel: `<#${made.id}>`,
-          launch: escapeAll(runbook.launch.name),
+          launch: escapeText(runbook.launch.name),
         });
         await this.notifier?.declared(row, initial, input.alarm?.post ?? null);
         if (def.page) await this.page(row, at);
@@ -300,12 +300,12 @@ export class IncidentService {
       for (const email of emails) {
         const user = await this.deps.slack.userByEmail(email);
         if (user) invitees.add(user);
-        else problems.push({ user: '*', error: `the on-call ${escapeAll(email)} has no Slack account with that email` });
+        else problems.push({ user: '*', error: `the on-call ${escapeText(email)} has no Slack account with that email` });
       }
       return problems;
     } catch (err) {
       this.deps.logger.warn({ err }, 'PagerDuty on-call lookup failed');
-      return [{ user: '*', error: `the PagerDuty on-call lookup failed (${escapeAll((err as Error).message)})` }];
+      return [{ user: '*', error: `the PagerDuty on-call lookup failed (${escapeText((err as Error).message)})` }];
     }
   }
 
@@ -336,15 +336,15 @@ export class IncidentService {
         id: `INC-${incident.id}`,
         n: String(n),
         time: this.time(at),
-        status: escapeAll(status),
-        actions: escapeAll(fields.actions?.trim() || '—'),
-        next_steps: escapeAll(fields.next_steps?.trim() || '—'),
-        eta: escapeAll(fields.eta?.trim() || '—'),
+        status: escapeText(status),
+        actions: escapeText(fields.actions?.trim() || '—'),
+        next_steps: escapeText(fields.next_steps?.trim() || '—'),
+        eta: escapeText(fields.eta?.trim() || '—'),
         severity: updated.severity,
-        summary: escapeAll(updated.summary),
+        summary: escapeText(updated.summary),
         commander: `<@${updated.commander}>`,
       });
-      await this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${escapeAll(status.slice(0, 200))}`);
+      await this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${escapeText(status.slice(0, 200))}`);
       // The cadence restarts from this update; pending reminders for the old due time are void.
       await this.cancel(incident.id, 'update', at);
       const cadence = this.deps.runbook.incidents?.severities[updated.severity]?.update_every_minutes;
@@ -375,11 +375,11 @@ export class IncidentService {
       const body = fillTemplate(this.template('resolved'), {
         id: `INC-${incident.id}`,
         resolved_at: this.time(at),
-        root_cause: escapeAll(rootCause.trim()),
-        resolution: escapeAll(resolution),
+        root_cause: escapeText(rootCause.trim()),
+        resolution: escapeText(resolution),
         duration,
         severity: resolved.severity,
-        summary: escapeAll(resolved.summary),
+        summary: escapeText(resolved.summary),
         commander: `<@${resolved.commander}>`,
         postmortem_hours: String(hours),
       });
@@ -470,7 +470,7 @@ export class IncidentService {
       if (def.update_every_minutes) await this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
       await this.planEscalation(incident.id, def, now);
       updated = await this.get(incident.id);
-      await this.notifier?.changed(updated, `severity ${incident.severity} → ${escapeAll(severityLabel(key, def.name))}, by <@${userId}>`);
+      await this.notifier?.changed(updated, `severity ${incident.severity} → ${escapeText(severityLabel(key, def.name))}, by <@${userId}>`);
       return updated;
     });
     this.deps.afterCommit();
@@ -518,7 +518,7 @@ export class IncidentService {
       await this.audit.record({ actor: userId, action: 'incident.root_cause', target: `INC-${incident.id}`, detail: { root_cause: cause }, source: 'command', channel: incident.channel_id }, at);
       await this.cancel(incident.id, 'rollback_prompt', at);
       const updated = await this.get(incident.id);
-      await this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${escapeAll(cause.slice(0, 300))}`);
+      await this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${escapeText(cause.slice(0, 300))}`);
       return updated;
     });
     this.deps.afterCommit();
