@@ -177,7 +177,7 @@ export function createApp(options: AppOptions): GoliveApp {
   const modules: FeatureModule[] = [checklist, gonogo, timeline, deploys, alarms, incidents, history, home];
 
   // What a committed change means for the parts that show it, now that they all exist.
-  checklist.statusBoard.showDecision(() => gonogo.decisionLine());
+  checklist.statusBoard.useVerdict((snapshot, own) => gonogo.verdictLine(snapshot, own));
   let boardsDue = false;
   signals.on('outbox', () => void outbox.flush());
   signals.on('status', () => {

@@ -50,7 +50,7 @@ const BASELINE_KEY = 'alarm_baseline_at';
 const LAST_POLL_KEY = 'alarm_last_poll_at';
 
 /** A PagerDuty dedup key that stays the same for an alarm across restarts and transitions. */
-function alarmDedupKey(region: string, name: string): string {
+export function alarmDedupKey(region: string, name: string): string {
   return `golive/alarm/${region}/${name}`;
 }
 
@@ -227,6 +227,15 @@ export class AlarmService {
     });
     if (result.ok) this.deps.afterCommit();
     return result;
+  }
+
+  /**
+   * The dedup key of the alarm's PagerDuty alert, and whether its rule pages.
+   * An incident opened for the alarm pages under the same key, so one event is one PagerDuty incident.
+   */
+  async page(name: string): Promise<{ dedupKey: string; rulePages: boolean }> {
+    const row = await this.row(name);
+    return { dedupKey: alarmDedupKey(row?.region ?? this.region(), name), rulePages: this.ruleFor(name).page };
   }
 
   /** Every watched alarm, firing first, then no data, then OK; by name within each. */

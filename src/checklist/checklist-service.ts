@@ -4,7 +4,7 @@ import type { Gate, Item, ItemLevel, Runbook } from '../platform/runbook/schema.
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { ChecklistRepository, type ItemStateRow, type SignoffRow } from './checklist-repository.js';
-import { escapeAll } from '../platform/escape.js';
+import { escapeText } from '../platform/escape.js';
 import { closestNames } from '../platform/suggest.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 
@@ -260,7 +260,7 @@ function toItemStatus(item: Item, gate: Gate, row: ItemStateRow | undefined): It
 }
 
 function truncate(s: string, n: number): string {
-  const clean = escapeAll(s.replace(/[`\n\r]/g, ' '));
+  const clean = escapeText(s.replace(/[`\n\r]/g, ' '));
   return clean.length > n ? `${clean.slice(0, n - 1)}…` : clean;
 }
 

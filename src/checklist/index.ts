@@ -33,7 +33,7 @@ export function createChecklistModule(deps: { runbook: Runbook; store: Store; sl
   const { runbook, store, slack, roles, clock, logger, signals } = deps;
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const statusBoard = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger });
-  announceChecklistChanges({ runbook, store, checklist, clock, afterCommit: () => signals.emit('outbox', 'status', 'home') });
+  announceChecklistChanges({ runbook, store, checklist, statusBoard, clock, afterCommit: () => signals.emit('outbox', 'status', 'home') });
   return {
     checklist,
     statusBoard,

@@ -36,8 +36,8 @@ export interface StatusRenderContext {
   roleMembers: Map<string, string[]>;
   /** Items the viewer may sign off; those get a button. */
   signable: Set<string>;
-  /** The latest go/no-go decision, as a line (shown under the verdict). */
-  decision?: string;
+  /** The launch's one verdict line (the checklist's, with the go/no-go decision folded in): see StatusBoard.verdictLine. */
+  verdict: string;
 }
 
 /** What to show: the overview or one gate, and which page. */
@@ -99,8 +99,7 @@ export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx:
   const gateView = view.gateId ? snapshot.gates.find((g) => g.gate.id === view.gateId) : undefined;
   const head: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}${gateView ? ` — ${gateView.gate.title}` : ''}`, 150), emoji: true } },
-    section(verdictText(snapshot, ctx.roleLabel)),
-    ...(ctx.decision ? [section(ctx.decision)] : []),
+    section(ctx.verdict),
     ...sections(gateLines(gateView ? [gateView] : snapshot.gates, ctx)),
   ];
   if (gateView?.gate.description) head.push(context(escapeText(clip(gateView.gate.description, 500))));
@@ -149,15 +148,13 @@ export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx:
     if (page < pages) nav.push(button('Next ▶', `${ACTION_STATUS_PAGE}_next`, value(page + 1)));
     blocks.push({ type: 'actions', block_id: 'golive_status_pages', elements: nav });
   }
-  const text = `${snapshot.launchName}: ${plainVerdict(snapshot)}`;
+  const text = `${snapshot.launchName}: ${plainVerdict(ctx.verdict)}`;
   return { text, blocks, page, pages };
 }
 
-function plainVerdict(snapshot: ChecklistSnapshot): string {
-  const v = snapshot.verdict;
-  if (v.kind === 'blocked') return `${v.openBlockers} blocker${v.openBlockers > 1 ? 's' : ''} open — NO-GO until resolved`;
-  if (v.kind === 'awaiting_signoff') return 'all blockers done — waiting for sign-offs';
-  return 'all blockers done and every gate signed off';
+/** The verdict line for the notification text: the same words, without the emoji and bold marks. */
+function plainVerdict(line: string): string {
+  return line.replace(/^\p{Extended_Pictographic}\uFE0F?\s*/u, '').replace(/\*/g, '');
 }
 
 /** The channel line announcing a checklist change. */

@@ -1,7 +1,7 @@
 import type { AlarmRow } from '../alarms/index.js';
-import { gateLines, itemBlock, verdictText, type ChecklistSnapshot, type StatusRenderContext } from '../checklist/index.js';
+import { gateLines, itemBlock, type ChecklistSnapshot, type StatusRenderContext } from '../checklist/index.js';
 import type { ChangeRequestRow } from '../deploys/index.js';
-import { decisionLine, type DecisionRow } from '../gonogo/index.js';
+import type { DecisionRow } from '../gonogo/index.js';
 import type { IncidentRow } from '../incidents/index.js';
 import { clip, escapeText } from '../platform/escape.js';
 import { formatTime, humanDuration } from '../platform/format-time.js';
@@ -46,10 +46,11 @@ export function renderHome(d: HomeData): Block[] {
   const now = ctx.now;
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}`, 150), emoji: true } },
-    section(verdictText(snapshot, ctx.roleLabel)),
+    section(ctx.verdict),
   ];
   const glance: string[] = [];
-  if (d.gonogo) glance.push(d.gonogo.latest ? decisionLine(d.gonogo.latest, tz) : '🗳️ Go/No-Go: not called yet — `/golive gonogo` when the criteria are met.');
+  // The decision itself is folded into the verdict line above.
+  if (d.gonogo && !d.gonogo.latest) glance.push('🗳️ Go/No-Go: not called yet — `/golive gonogo` when the criteria are met.');
   if (d.timeline) {
     const { next, t0 } = d.timeline;
     if (next?.dueAt) glance.push(`⏰ Next milestone: *${escapeText(next.milestone.title)}* — ${milestoneWhen(next, tz, t0?.at)} (${next.dueAt.getTime() <= now.getTime() ? 'due now' : `in ${humanDuration(next.dueAt.getTime() - now.getTime())}`})`);

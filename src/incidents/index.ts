@@ -52,6 +52,7 @@ export function createIncidentsModule(deps: {
     onCall: deps.onCall,
     canPage: deps.canPage,
     alarmTransitions: (name, from, until) => alarms.transitions(name, from, until),
+    alarmPage: (name) => alarms.page(name),
     lastDeployedService: () => deploys.lastDeployedService(),
   });
   incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));

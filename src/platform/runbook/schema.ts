@@ -214,13 +214,14 @@ const incidents = z
   .strict();
 
 const criterion = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('blockers_done'), label: z.string().optional() }).strict(),
-  z.object({ type: z.literal('gates_signed'), gates: z.array(slug).min(1), label: z.string().optional() }).strict(),
-  z.object({ type: z.literal('no_firing_alarms'), prefixes: z.array(text(255)).optional(), label: z.string().optional() }).strict(),
+  z.object({ type: z.literal('blockers_done'), label: z.string().optional(), hard: z.boolean().optional() }).strict(),
+  z.object({ type: z.literal('gates_signed'), gates: z.array(slug).min(1), label: z.string().optional(), hard: z.boolean().optional() }).strict(),
+  z.object({ type: z.literal('no_firing_alarms'), prefixes: z.array(text(255)).optional(), label: z.string().optional(), hard: z.boolean().optional() }).strict(),
   z
     .object({
       type: z.literal('metric'),
       label: text(200),
+      hard: z.boolean().optional(),
       region: text(30).optional(),
       // Either one metric, or a CloudWatch metric-math expression over named metrics (e.g. a 5xx/requests ratio).
       namespace: z.string().optional(),
@@ -244,7 +245,7 @@ const criterion = z.discriminatedUnion('type', [
     .refine((c) => (c.expression ? !!c.metrics && !c.namespace && !c.metric : !!(c.namespace && c.metric) && !c.metrics), {
       message: 'a metric criterion needs either namespace + metric, or expression + metrics (not both)',
     }),
-  z.object({ type: z.literal('no_incidents'), severity: severityName, since: timeRef, label: z.string().optional() }).strict(),
+  z.object({ type: z.literal('no_incidents'), severity: severityName, since: timeRef, label: z.string().optional(), hard: z.boolean().optional() }).strict(),
 ]);
 
 const gonogo = z
