@@ -37,7 +37,6 @@ import type { Runbook } from './platform/runbook/schema.js';
 import { Scheduler, type Job } from './platform/scheduler.js';
 import { toBoltLogger } from './platform/slack/bolt-logger.js';
 import { guardHttpReceiver } from './platform/slack/guard-receiver.js';
-import { CallScheduler } from './platform/slack/call-scheduler.js';
 import { createSlackAdapter } from './platform/slack/slack-adapter.js';
 import type { SlackPort } from './platform/slack/slack-port.js';
 import { Inbox } from './platform/slack/inbox.js';
@@ -83,8 +82,6 @@ export interface AppOptions {
   homeDebounceMs?: number;
   /** After how long a command still without a reply gets a private "still working" notice (default 4 s). */
   slowReplyMs?: number;
-  /** Shrinks Slack's rate-limit windows for golive's call scheduler (tests run a minute's budget in less); default 1. */
-  slackLimitScale?: number;
   /** How long a clean stop waits for requests being handled (default 8 s, within `docker stop`'s 10); the rest are finished after the restart. */
   stopDrainMs?: number;
 }
@@ -128,11 +125,8 @@ export function createApp(options: AppOptions): GoliveApp {
     logger: toBoltLogger(logger),
   };
   // The outbox's own client retries nothing: a post whose answer was lost is looked up before it is sent again (src/platform/outbox/outbox.ts).
-  // Both clients' calls wait their turn in one scheduler: Slack's budgets are per method, whoever calls.
-  const slackCalls = new CallScheduler({ scale: options.slackLimitScale });
   const slack =
-    options.slack ??
-    createSlackAdapter(new WebClient(config.slack.botToken, { ...clientOptions, logLevel: LogLevel.INFO }), new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 } }), slackCalls);
+    options.slack ?? createSlackAdapter(new WebClient(config.slack.botToken, { ...clientOptions, logLevel: LogLevel.INFO }), new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 } }));
   const awsOptions = { endpoint: config.aws.endpointUrl };
   const ecs = options.ecs ?? createEcsAdapter(awsOptions);
   const cloudwatch = options.cloudwatch ?? createCloudWatchAdapter(awsOptions);
@@ -273,7 +267,6 @@ export function createApp(options: AppOptions): GoliveApp {
       if (unfinished > 0) logger.warn({ unfinished }, 'stopping with requests still being handled; the next start finishes them');
       await scheduler.stop();
       home.home.stop();
-      checklist.statusBoard.stop();
       await background.drain();
       await outbox.stop();
       if (socketServer) await new Promise<void>((resolve) => socketServer!.close(() => resolve()));

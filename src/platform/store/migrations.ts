@@ -294,14 +294,13 @@ export const migrations: Migration[] = [
     `,
   },
   outboxSendingMigration(),
-  outboxPriorityMigration(),
   inboxMigration(),
 ];
 
-/** Version 8: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
+/** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
 function inboxMigration(): Migration {
   return {
-    version: 8,
+    version: 7,
     name: 'inbox of acknowledged requests',
     sql: `
       -- The de-duplication key table becomes the inbox: each request is written with what is needed to run
@@ -325,21 +324,6 @@ function outboxSendingMigration(): Migration {
       -- with this set may have reached Slack (the process died, or the answer was lost): before posting it
       -- again, the outbox looks for it in the channel by its message metadata.
       ALTER TABLE outbox ADD COLUMN sending_at TEXT;
-    `,
-  };
-}
-
-/** Version 7: the outbox delivers the urgent first, and a channel's posts in order (see src/platform/outbox/outbox.ts). */
-function outboxPriorityMigration(): Migration {
-  return {
-    version: 7,
-    name: 'outbox priorities and lanes',
-    sql: `
-      -- 0 urgent (pages, alarm and incident posts), 1 people (announcements, replies), 2 refresh.
-      ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
-      -- Posts that must reach Slack in the order they were made (one channel's top-level posts); NULL for none.
-      ALTER TABLE outbox ADD COLUMN lane TEXT;
-      CREATE INDEX outbox_pending_lane ON outbox (lane, id) WHERE delivered_at IS NULL AND failed_at IS NULL;
     `,
   };
 }
