@@ -1,3 +1,4 @@
+import type { EcsServiceState } from '../platform/aws/ecs-port.js';
 import type { CanaryConfig } from '../platform/runbook/schema.js';
 import { combine, describeFailure, type CheckOutcome, type MetricScore } from './analyse-metrics.js';
 
@@ -30,7 +31,7 @@ export interface CanaryEvidence {
   /** When it was read. */
   at: string;
   /** The canary service as ECS reports it. */
-  tasks: { running: number; desired: number; taskDefinition: string; problem?: string };
+  tasks: { running: number; desired: number; taskDefinition: string; problem?: string; unread?: string };
   /** Alarms under the canary's prefixes that are in ALARM (the alarm watcher's state), or why they could not be read. */
   alarms: { firing: { name: string; since: string }[] } | { unknown: string };
   /** The metric scores over the bake so far, or why CloudWatch could not be read. */
@@ -57,6 +58,7 @@ export function judgeEvidence(config: CanaryConfig, ev: CanaryEvidence): Evidenc
   const failing: string[] = [];
   const unknown: string[] = [];
   if (ev.tasks.problem) failing.push(`the canary's tasks are failing: ${ev.tasks.problem}`);
+  else if (ev.tasks.unread) unknown.push(`canary tasks: ${ev.tasks.unread}`);
   if ('unknown' in ev.alarms) unknown.push(`alarms: ${ev.alarms.unknown}`);
   else for (const a of ev.alarms.firing) failing.push(`alarm \`${a.name}\` is in ALARM`);
   if ('unknown' in ev.metrics) unknown.push(`metrics: ${ev.metrics.unknown}`);
@@ -111,6 +113,24 @@ export function promoteRefusal(config: CanaryConfig, ev: CanaryEvidence | undefi
   if (!config.allow_override) return { refused: true, reason: `the analysis fails: ${judged.failing.join('; ')}. The runbook does not allow promoting over a failing analysis`, needsNote: false };
   if (!note?.trim()) return { refused: true, reason: `the analysis fails: ${judged.failing.join('; ')}. The runbook allows an override, with a note saying why`, needsNote: true };
   return { refused: false, override: true };
+}
+
+/**
+ * How the canary service's tasks look in one DescribeServices answer: failing
+ * when fewer run than it should have, when ECS reports the deployment FAILED,
+ * or when someone moved the service off the canary's revision.
+ */
+export function judgeCanaryTasks(state: EcsServiceState, taskDefinition: string, desired: number): CanaryEvidence['tasks'] {
+  const mine = state.deployments.find((d) => d.taskDefinition === taskDefinition);
+  // Some ECS implementations (moto) never update the deployment list: the service-level counts are what there is.
+  const running = mine && state.deployments.length > 1 ? mine.runningCount : state.runningCount;
+  const out = { running, desired, taskDefinition: state.taskDefinition };
+  const short = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+  if (state.taskDefinition !== taskDefinition) return { ...out, problem: `the canary service now runs ${short(state.taskDefinition)}, not ${short(taskDefinition)}: it was changed outside this canary` };
+  if (mine?.rolloutState === 'FAILED') return { ...out, problem: `ECS reports the canary's deployment FAILED${mine.rolloutStateReason ? `: ${mine.rolloutStateReason}` : ''}` };
+  if (state.desiredCount < desired) return { ...out, problem: `its desired count was changed to ${state.desiredCount}` };
+  if (running < desired) return { ...out, problem: `${running} of ${desired} task${desired === 1 ? '' : 's'} running${state.events[0] ? ` (ECS: ${state.events[0].message})` : ''}` };
+  return out;
 }
 
 function plural(n: number, word: string): string {

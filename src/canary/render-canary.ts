@@ -41,7 +41,8 @@ export function scorecardLines(config: CanaryConfig, ev: CanaryEvidence): string
     });
   }
   const t = ev.tasks;
-  lines.push(`${t.problem ? '❌' : '✅'} Canary tasks: ${t.running}/${t.desired} running ${shortTaskDef(t.taskDefinition)}${t.problem ? ` — ${escapeText(t.problem)}` : ''}`);
+  if (t.unread && !t.problem) lines.push(`❔ Canary tasks: ECS could not be read (${escapeText(t.unread)})`);
+  else lines.push(`${t.problem ? '❌' : '✅'} Canary tasks: ${t.running}/${t.desired} running ${shortTaskDef(t.taskDefinition)}${t.problem ? ` — ${escapeText(t.problem)}` : ''}`);
   if (config.alarms.length > 0) {
     const prefixes = config.alarms.map((p) => `\`${p}\``).join(', ');
     if ('unknown' in ev.alarms) lines.push(`❔ Alarms ${prefixes}: ${escapeText(ev.alarms.unknown)}`);
