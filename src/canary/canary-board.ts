@@ -1,4 +1,4 @@
-import type { DeployRow } from '../deploys/deploy-repository.js';
+import type { DeployRow } from '../deploys/index.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Runbook } from '../platform/runbook/schema.js';
@@ -37,6 +37,8 @@ export class CanaryBoard implements CanaryNotifier {
       clock: Clock;
       logger: Logger;
       deploy: (id: number) => Promise<DeployRow | undefined>;
+      /** Where the deploy's progress is threaded (its card, or the approval card of an override). */
+      threadOf: (deploy: DeployRow) => Promise<{ channel: string; ts: string } | undefined>;
       /** Re-renders the deploy card in place (its extra blocks come from `cardBlocks`). */
       refreshCard: (deploy: DeployRow, step: string, detail: string) => Promise<void>;
     },
@@ -48,13 +50,15 @@ export class CanaryBoard implements CanaryNotifier {
     if (c.state === 'starting') return;
     const d = await this.deps.deploy(c.deploy_id);
     const service = this.deps.runbook.services.find((s) => s.name === c.service);
-    if (!d?.channel || !d.message_ts || !service?.canary) return;
-    const message = renderScorecard(c, service, this.deps.clock.now(), this.deps.runbook.launch.timezone);
+    const where = d && (await this.deps.threadOf(d));
+    if (!d || !where || !service?.canary) return;
+    // An override's deploy has no card of its own (it lives under the approval card): the scorecard carries the buttons.
+    const message = renderScorecard(c, service, this.deps.clock.now(), this.deps.runbook.launch.timezone, d.request_id !== null);
     if (c.scorecard_channel && c.scorecard_ts) {
       await this.deps.slack.updateMessage(c.scorecard_channel, c.scorecard_ts, message);
       return;
     }
-    const posted = await this.deps.slack.postMessage(d.channel, message, d.message_ts);
+    const posted = await this.deps.slack.postMessage(where.channel, message, where.ts);
     await this.rows.setScorecard(c.id, posted.channel, posted.ts);
   }
 

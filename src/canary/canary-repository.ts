@@ -48,7 +48,7 @@ export class CanaryRepository {
   constructor(private readonly store: Store) {}
 
   async create(row: Pick<CanaryRow, 'deploy_id' | 'service' | 'canary_service' | 'stable_task_def' | 'desired_count' | 'created_at'>): Promise<number> {
-    return this.store.get<{ id: number }>(
+    return (await this.store.get<{ id: number }>(
       `INSERT INTO canary (deploy_id, service, canary_service, stable_task_def, desired_count, state, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 'starting', ?, ?) RETURNING id`,
       row.deploy_id,
@@ -58,65 +58,65 @@ export class CanaryRepository {
       row.desired_count,
       row.created_at,
       row.created_at,
-    )!.id;
+    ))!.id;
   }
 
   async get(id: number): Promise<CanaryRow | undefined> {
-    const r = this.store.get<RawCanary>('SELECT * FROM canary WHERE id = ?', id);
+    const r = await this.store.get<RawCanary>('SELECT * FROM canary WHERE id = ?', id);
     return r && parse(r);
   }
 
   async ofDeploy(deployId: number): Promise<CanaryRow | undefined> {
-    const r = this.store.get<RawCanary>('SELECT * FROM canary WHERE deploy_id = ?', deployId);
+    const r = await this.store.get<RawCanary>('SELECT * FROM canary WHERE deploy_id = ?', deployId);
     return r && parse(r);
   }
 
   /** The newest canary of a service, whatever its state. */
   async latestFor(service: string): Promise<CanaryRow | undefined> {
-    const r = this.store.get<RawCanary>('SELECT * FROM canary WHERE service = ? ORDER BY id DESC LIMIT 1', service);
+    const r = await this.store.get<RawCanary>('SELECT * FROM canary WHERE service = ? ORDER BY id DESC LIMIT 1', service);
     return r && parse(r);
   }
 
   /** Canaries still in one of `states`, oldest first. */
   async inStates(states: readonly CanaryState[]): Promise<CanaryRow[]> {
     if (states.length === 0) return [];
-    return this.store.all<RawCanary>(`SELECT * FROM canary WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id`, ...states).map(parse);
+    return (await this.store.all<RawCanary>(`SELECT * FROM canary WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id`, ...states)).map(parse);
   }
 
   /** Compare-and-set: moves the canary from `from` to `to` (with `fields`) only if it is still in `from`. */
   async transition(id: number, from: CanaryState, to: CanaryState, at: string, fields: CanaryFields = {}): Promise<boolean> {
     const sets = SETTABLE.filter((k) => fields[k] !== undefined);
     const sql = `UPDATE canary SET state = ?, updated_at = ?${sets.map((k) => `, ${k} = ?`).join('')} WHERE id = ? AND state = ?`;
-    return this.store.run(sql, to, at, ...sets.map((k) => fields[k] ?? null), id, from) === 1;
+    return (await this.store.run(sql, to, at, ...sets.map((k) => fields[k] ?? null), id, from)) === 1;
   }
 
   async setCanaryTaskDef(id: number, taskDef: string, at: string): Promise<void> {
-    this.store.run('UPDATE canary SET canary_task_def = ?, updated_at = ? WHERE id = ?', taskDef, at, id);
+    await this.store.run('UPDATE canary SET canary_task_def = ?, updated_at = ? WHERE id = ?', taskDef, at, id);
   }
 
   async markCanaryUpdateSent(id: number, at: string): Promise<void> {
-    this.store.run('UPDATE canary SET canary_update_sent_at = ?, updated_at = ? WHERE id = ?', at, at, id);
+    await this.store.run('UPDATE canary SET canary_update_sent_at = ?, updated_at = ? WHERE id = ?', at, at, id);
   }
 
   /** Records one analysis interval's evidence, only while the canary is still in `state` (a decision made meanwhile wins). */
   async recordEvidence(id: number, state: CanaryState, evidence: CanaryEvidence, healthFailed: boolean, at: string): Promise<boolean> {
     return (
-      this.store.run(
+      (await this.store.run(
         'UPDATE canary SET evidence = ?, intervals = intervals + 1, health_failures = health_failures + ?, updated_at = ? WHERE id = ? AND state = ?',
         JSON.stringify(evidence),
         healthFailed ? 1 : 0,
         at,
         id,
         state,
-      ) === 1
+      )) === 1
     );
   }
 
   async setAbortSent(id: number, at: string): Promise<void> {
-    this.store.run('UPDATE canary SET abort_sent_at = COALESCE(abort_sent_at, ?), updated_at = ? WHERE id = ?', at, at, id);
+    await this.store.run('UPDATE canary SET abort_sent_at = COALESCE(abort_sent_at, ?), updated_at = ? WHERE id = ?', at, at, id);
   }
 
   async setScorecard(id: number, channel: string, ts: string): Promise<void> {
-    this.store.run('UPDATE canary SET scorecard_channel = ?, scorecard_ts = ? WHERE id = ?', channel, ts, id);
+    await this.store.run('UPDATE canary SET scorecard_channel = ?, scorecard_ts = ? WHERE id = ?', channel, ts, id);
   }
 }

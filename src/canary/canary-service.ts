@@ -1,7 +1,4 @@
-import type { DeployPlan } from '../deploys/deploy-service.js';
-import type { DeployRow } from '../deploys/deploy-repository.js';
-import { runHttpCheck, type HttpCheck, type HttpCheckResult } from '../deploys/http-check.js';
-import { shortTaskDef, watchRollout } from '../deploys/watch-rollout.js';
+import { runHttpCheck, shortTaskDef, watchRollout, type DeployPlan, type DeployRow, type HttpCheck, type HttpCheckResult } from '../deploys/index.js';
 import type { MetricBatchPort } from '../platform/aws/cloudwatch-port.js';
 import { AwsCallError, type EcsPort, type ServiceRef } from '../platform/aws/ecs-port.js';
 import type { Clock } from '../platform/clock.js';
@@ -39,7 +36,7 @@ export interface CanaryDeployRunner {
   /** After a restart: finds what ECS runs for a deploy whose UpdateService may have been sent, and finishes it once. */
   resume(deployId: number): Promise<DeployRow>;
   /** Records the deploy as failed with `reason` (once) and reports it. */
-  fail(deployId: number, reason: string): Promise<DeployRow>;
+  failDeploy(deployId: number, reason: string): Promise<DeployRow>;
   deploy(deployId: number): Promise<DeployRow | undefined>;
   ref(service: Service): ServiceRef;
 }
@@ -200,6 +197,17 @@ export class CanaryService {
     }
   }
 
+  /** An approved deploy override that asked for the canary: started and run like any canary, and waited for to its end (the request's outcome is the deploy's). */
+  async runApproved(plan: DeployPlan, userId: string, requestId: number): Promise<DeployRow> {
+    const { deployId, canaryId } = await this.start(plan, userId, requestId);
+    await this.run(canaryId, plan);
+    for (;;) {
+      const d = (await this.deps.deploys.deploy(deployId))!;
+      if (d.outcome !== 'running' || this.stopped) return d;
+      await new Promise((resolve) => setTimeout(resolve, this.deps.pollMs));
+    }
+  }
+
   /**
    * A person's Promote: only once the bake is over, only for the runbook's
    * promoters, never while a lock or freeze holds the service, and over a
@@ -266,7 +274,7 @@ export class CanaryService {
       const service = this.deps.runbook.services.find((s) => s.name === c.service);
       if (!service?.canary) {
         await this.end(c, 'failed', { abort_reason: `the service (or its canary) is no longer in the runbook; check \`${c.canary_service}\` in ECS by hand` });
-        await this.safely(async () => void (await this.deps.deploys.fail(c.deploy_id, `the canary could not be finished: \`${c.service}\` or its canary is no longer in the runbook; check \`${c.canary_service}\` in ECS by hand`)));
+        await this.safely(async () => void (await this.deps.deploys.failDeploy(c.deploy_id, `the canary could not be finished: \`${c.service}\` or its canary is no longer in the runbook; check \`${c.canary_service}\` in ECS by hand`)));
         continue;
       }
       switch (c.state) {
@@ -339,7 +347,7 @@ export class CanaryService {
     const service = this.serviceOf(c);
     if (!c.canary_update_sent_at || !c.canary_task_def) {
       await this.end(c, 'failed', { abort_reason: 'golive restarted before the canary service was asked to run the new version; nothing was changed in ECS' });
-      await this.safely(async () => void (await this.deps.deploys.fail(c.deploy_id, 'golive restarted before the canary started; nothing was changed in ECS. Deploy again if it is still needed.')));
+      await this.safely(async () => void (await this.deps.deploys.failDeploy(c.deploy_id, 'golive restarted before the canary started; nothing was changed in ECS. Deploy again if it is still needed.')));
       return;
     }
     try {
@@ -363,7 +371,7 @@ export class CanaryService {
       return;
     }
     if (await this.end(c, 'failed', { abort_reason: reason })) {
-      await this.safely(async () => void (await this.deps.deploys.fail(c.deploy_id, `the canary could not start: ${endSentence(reason)} Nothing was changed in ECS.`)));
+      await this.safely(async () => void (await this.deps.deploys.failDeploy(c.deploy_id, `the canary could not start: ${endSentence(reason)} Nothing was changed in ECS.`)));
     }
     await this.refresh(id);
   }
@@ -565,7 +573,7 @@ export class CanaryService {
     if (after.state === 'aborting' && (await this.end(after, 'aborted', {}))) {
       const ms = after.abort_detected_at && after.abort_sent_at ? Date.parse(after.abort_sent_at) - Date.parse(after.abort_detected_at) : undefined;
       const down = c.canary_update_sent_at ? 'The canary service is back to 0 tasks; nothing' : 'Nothing';
-      await this.safely(async () => void (await this.deps.deploys.fail(c.deploy_id, `canary aborted: ${endSentence(after.abort_reason ?? 'no reason recorded')} ${down} was changed in \`${service.service}\`, which still runs ${shortTaskDef(c.stable_task_def)}.`)));
+      await this.safely(async () => void (await this.deps.deploys.failDeploy(c.deploy_id, `canary aborted: ${endSentence(after.abort_reason ?? 'no reason recorded')} ${down} was changed in \`${service.service}\`, which still runs ${shortTaskDef(c.stable_task_def)}.`)));
       if (ms !== undefined) this.deps.logger.info({ canary: id, ms }, 'canary abort reached ECS');
     }
     await this.refresh(id);

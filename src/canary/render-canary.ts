@@ -1,4 +1,4 @@
-import { shortTaskDef } from '../deploys/watch-rollout.js';
+import { shortTaskDef } from '../deploys/index.js';
 import { clip, escapeText } from '../platform/escape.js';
 import { formatTime, humanDuration } from '../platform/format-time.js';
 import type { CanaryConfig, Service } from '../platform/runbook/schema.js';
@@ -14,7 +14,7 @@ export const ACTION_CANARY_PROMOTE = 'golive_canary_promote';
 export const ACTION_CANARY_ABORT = 'golive_canary_abort';
 export const VIEW_CANARY_OVERRIDE = 'golive_canary_override';
 export const BLOCK_OVERRIDE_NOTE = 'canary_override_note';
-export const INPUT_OVERRIDE_NOTE = 'note';
+export const INPUT_OVERRIDE_NOTE = 'value';
 
 const MARK: Record<CheckOutcome, string> = { pass: '✅', fail: '❌', unknown: '❔' };
 
@@ -65,7 +65,7 @@ function bakeProgress(c: CanaryRow, now: Date): string {
 }
 
 /** The live scorecard in the deploy's thread, updated every analysis interval. */
-export function renderScorecard(c: CanaryRow, service: Service, now: Date, timezone: string): SlackMessage {
+export function renderScorecard(c: CanaryRow, service: Service, now: Date, timezone: string, withButtons = false): SlackMessage {
   const config = service.canary!;
   const head = `🐤 *Canary scorecard* — \`${service.name}\`: ${c.canary_task_def ? shortTaskDef(c.canary_task_def) : 'new revision'} on \`${escapeText(c.canary_service)}\` vs ${shortTaskDef(c.stable_task_def)}`;
   const ev = c.evidence;
@@ -76,6 +76,10 @@ export function renderScorecard(c: CanaryRow, service: Service, now: Date, timez
   const at = ev ? ` · measured ${formatTime(ev.at, timezone)}, interval ${c.intervals}` : '';
   const calls = ev ? ` · ${ev.cloudwatchCalls} CloudWatch call${ev.cloudwatchCalls === 1 ? '' : 's'}` : '';
   blocks.push(context(`${state}${at}${calls} · every ${config.interval_seconds} s`));
+  if (withButtons) {
+    const actions = canaryActions(c);
+    if (actions) blocks.push(actions);
+  }
   const verdict = ev ? judgeEvidence(config, ev).verdict : 'unknown';
   return { text: `Canary scorecard for ${service.name}: ${verdict}`, blocks };
 }
@@ -112,10 +116,17 @@ export function canaryCardBlocks(c: CanaryRow, service: Service, now: Date, time
       break;
   }
   const blocks: Block[] = [section(lines.join('\n'))];
-  const id = String(c.id);
-  if (c.state === 'waiting') blocks.push({ type: 'actions', block_id: `golive_canary_${c.id}`, elements: [button('🚀 Promote', ACTION_CANARY_PROMOTE, id, 'primary'), button('🛑 Abort', ACTION_CANARY_ABORT, id, 'danger')] });
-  else if (c.state === 'baking' || c.state === 'starting') blocks.push({ type: 'actions', block_id: `golive_canary_${c.id}`, elements: [button('🛑 Abort', ACTION_CANARY_ABORT, id, 'danger')] });
+  const actions = canaryActions(c);
+  if (actions) blocks.push(actions);
   return blocks;
+}
+
+/** Promote and Abort once the bake is over; Abort while it starts or bakes; nothing after a decision. */
+function canaryActions(c: CanaryRow): Block | undefined {
+  const id = String(c.id);
+  if (c.state === 'waiting') return { type: 'actions', block_id: `golive_canary_${c.id}`, elements: [button('🚀 Promote', ACTION_CANARY_PROMOTE, id, 'primary'), button('🛑 Abort', ACTION_CANARY_ABORT, id, 'danger')] };
+  if (c.state === 'baking' || c.state === 'starting') return { type: 'actions', block_id: `golive_canary_${c.id}`, elements: [button('🛑 Abort', ACTION_CANARY_ABORT, id, 'danger')] };
+  return undefined;
 }
 
 function promotedBy(c: CanaryRow): string {
@@ -125,20 +136,22 @@ function promotedBy(c: CanaryRow): string {
   return `${who}${c.decision_note ? ` — “${escapeText(clip(c.decision_note, 300))}”` : ''}`;
 }
 
-/** The steps `--dry-run` lists for a canary deploy, after registering the revision. */
-export function canaryDryRunSteps(service: Service, mainTasks: number): string[] {
+/** The steps `--dry-run` lists for a canary deploy: before the rollout of the service (after registering the revision), and after it. */
+export function canaryDryRunSteps(service: Service, mainTasks: number): { before: string[]; after: string[] } {
   const c = service.canary!;
   const judged = [
     ...(c.metrics.length > 0 ? [`${c.metrics.map((m) => `${escapeText(m.label)} ${describeBounds(m).join(', ')}`).join('; ')}`] : []),
     ...(c.alarms.length > 0 ? [`no alarm under ${c.alarms.map((p) => `\`${p}\``).join(', ')} in ALARM`] : []),
     ...(c.health_check ? [`GET ${c.health_check.url} answers ${c.health_check.expect_status}`] : []),
   ];
-  return [
-    `Run it on the canary service \`${c.service}\`: ${c.desired_count} task${c.desired_count === 1 ? '' : 's'} beside the ${mainTasks} of \`${service.service}\` (${trafficShare(c.desired_count, mainTasks)})`,
-    `Bake for ${c.bake_minutes} min, judging every ${c.interval_seconds} s: ${judged.join('; ')} — aborting by itself when any fails`,
-    c.auto_promote ? 'Promote by itself if everything passes (the runbook allows it)' : 'Wait for someone to click *Promote* (or abort by itself after ' + `${c.decide_within_minutes} min)`,
-    `Roll the service out as a normal deploy, then scale the canary back to 0`,
-  ];
+  return {
+    before: [
+      `Run it on the canary service \`${c.service}\`: ${c.desired_count} task${c.desired_count === 1 ? '' : 's'} beside the ${mainTasks} of \`${service.service}\` (${trafficShare(c.desired_count, mainTasks)})`,
+      `Bake for ${c.bake_minutes} min, judging every ${c.interval_seconds} s: ${judged.join('; ')} — aborting by itself (the canary back to 0 tasks) when any fails`,
+      c.auto_promote ? 'Promote by itself if everything passes (the runbook allows it)' : `Wait for someone to click *Promote* (it aborts by itself after ${c.decide_within_minutes} min without a decision)`,
+    ],
+    after: ['Scale the canary service back to 0 tasks'],
+  };
 }
 
 /** The form a Promote over a failing analysis opens: the runbook allows it only with a note. */
@@ -155,4 +168,23 @@ export function overrideModal(c: CanaryRow, service: Service, failing: string[])
       { type: 'input', block_id: BLOCK_OVERRIDE_NOTE, label: { type: 'plain_text', text: 'Why promote anyway?' }, element: { type: 'plain_text_input', action_id: INPUT_OVERRIDE_NOTE, multiline: true, max_length: 500 } },
     ],
   };
+}
+
+/** The private reply to a Promote or Abort on a canary that was already decided: who decided what, when. */
+export function decidedText(c: CanaryRow, timezone: string): string {
+  const when = (iso: string | null) => (iso ? ` at ${formatTime(iso, timezone)}` : '');
+  switch (c.state) {
+    case 'promoting':
+    case 'succeeded':
+      return `This canary was already promoted ${promotedBy(c)}${when(c.decided_at)}; nothing changed.`;
+    case 'aborting':
+    case 'aborted':
+      // A person's abort reason already names them ("aborted by <@U…>: why").
+      if (c.aborted_by && c.aborted_by !== 'golive') return `This canary was already ${escapeText(c.abort_reason ?? `aborted by <@${c.aborted_by}>`)}; nothing changed.`;
+      return `This canary already aborted by itself: ${escapeText(c.abort_reason ?? 'no reason recorded')}; nothing changed.`;
+    case 'failed':
+      return `This canary failed: ${escapeText(c.abort_reason ?? 'see its deploy card')}; nothing changed.`;
+    default:
+      return `This canary is ${c.state}; nothing changed.`;
+  }
 }

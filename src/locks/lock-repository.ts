@@ -7,7 +7,7 @@ export class LockRepository {
 
   /** Sets a lock; undefined when the scope already has an unreleased one. */
   async create(row: Pick<LockRow, 'scope' | 'reason' | 'locked_by' | 'locked_at' | 'expires_at' | 'channel'>): Promise<number | undefined> {
-    return this.store.get<{ id: number }>(
+    const created = await this.store.get<{ id: number }>(
       `INSERT INTO deploy_lock (scope, reason, locked_by, locked_at, expires_at, channel) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (scope) WHERE released_at IS NULL DO NOTHING RETURNING id`,
       row.scope,
@@ -16,7 +16,8 @@ export class LockRepository {
       row.locked_at,
       row.expires_at,
       row.channel,
-    )?.id;
+    );
+    return created?.id;
   }
 
   async get(id: number): Promise<LockRow | undefined> {
@@ -35,12 +36,12 @@ export class LockRepository {
 
   /** Changes the reason and expiry of the holder's own unreleased lock. */
   async extend(id: number, reason: string, expiresAt: string): Promise<boolean> {
-    return this.store.run('UPDATE deploy_lock SET reason = ?, expires_at = ? WHERE id = ? AND released_at IS NULL', reason, expiresAt, id) === 1;
+    return (await this.store.run('UPDATE deploy_lock SET reason = ?, expires_at = ? WHERE id = ? AND released_at IS NULL', reason, expiresAt, id)) === 1;
   }
 
   /** Releases a lock once; false if it was already released. */
   async release(id: number, kind: 'unlocked' | 'expired', by: string | null, at: string): Promise<boolean> {
-    return this.store.run('UPDATE deploy_lock SET released_at = ?, released_by = ?, release_kind = ? WHERE id = ? AND released_at IS NULL', at, by, kind, id) === 1;
+    return (await this.store.run('UPDATE deploy_lock SET released_at = ?, released_by = ?, release_kind = ? WHERE id = ? AND released_at IS NULL', at, by, kind, id)) === 1;
   }
 
   /** Unreleased locks whose time is up, for the expiry sweep. */

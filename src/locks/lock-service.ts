@@ -10,7 +10,7 @@ import type { Store } from '../platform/store/store.js';
 import { closestNames } from '../platform/suggest.js';
 import { ALL_SERVICES, freezeState, inForce, lockExpiry, parseLockRequest, placeFreeze, restrictionsFor, type LockRow, type PlacedFreeze, type Restriction } from './decide-locks.js';
 import { LockRepository } from './lock-repository.js';
-import { lockedText, lockReleasedText, lockSetText, scopeLabel } from './render-locks.js';
+import { describeRestriction, lockedText, lockReleasedText, lockSetText, scopeLabel } from './render-locks.js';
 
 /** Who did something to a lock, and from where. */
 export interface LockActor {
@@ -67,6 +67,12 @@ export class LockService {
     if (held.length === 0) return undefined;
     const t = lockedText(service, held, { timezone: this.deps.runbook.launch.timezone, now: this.deps.clock.now() });
     return new GoliveError('deploy_locked', t.message, t.hint);
+  }
+
+  /** What holds deploys of `service` now, in words (the first lock or freeze); undefined when nothing does. */
+  async heldBy(service: string): Promise<string | undefined> {
+    const first = (await this.restrictions(service))[0];
+    return first && describeRestriction(first, { timezone: this.deps.runbook.launch.timezone, now: this.deps.clock.now() });
   }
 
   /** Locks in force and freeze windows in force or to come. */

@@ -1,4 +1,5 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { CreateServiceCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { TEST_CREDENTIALS, TEST_REGION } from './moto.js';
 
 /** The namespace and dimensions the canary tests' app publishes its metrics under, split by Variant. */
@@ -70,4 +71,25 @@ ${opts.healthUrl ? `      health_check: { url: "${opts.healthUrl}", expect_statu
           max_times_stable: 1.2
           unit: ms
 `;
+}
+
+/** Creates the canary ECS service beside the seeded main one: same cluster and revision, desired count 0. */
+export async function seedCanaryService(endpoint: string, seed: { cluster: string; service: string; taskDefinition: string }, region = TEST_REGION): Promise<void> {
+  const client = new ECSClient({ endpoint, region, credentials: TEST_CREDENTIALS });
+  try {
+    await client.send(new CreateServiceCommand({ cluster: seed.cluster, serviceName: seed.service, taskDefinition: seed.taskDefinition, desiredCount: 0 }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The canary service as ECS reports it. */
+export async function describeCanaryService(endpoint: string, cluster: string, service: string, region = TEST_REGION): Promise<{ taskDefinition: string; desiredCount: number }> {
+  const client = new ECSClient({ endpoint, region, credentials: TEST_CREDENTIALS });
+  try {
+    const s = (await client.send(new DescribeServicesCommand({ cluster, services: [service] }))).services![0]!;
+    return { taskDefinition: s.taskDefinition!, desiredCount: s.desiredCount! };
+  } finally {
+    client.destroy();
+  }
 }
