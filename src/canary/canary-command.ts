@@ -1,4 +1,5 @@
 import { GoliveError } from '../platform/errors.js';
+import { escapeText } from '../platform/escape.js';
 import { renderNotice } from '../platform/slack/blocks.js';
 import { command, type Command, type CommandSpec } from '../platform/commands/command-spec.js';
 import type { Clock } from '../platform/clock.js';
@@ -32,7 +33,7 @@ export function canaryCommand(deps: { canary: CanaryService; findService: (name:
     if (verb === 'promote') {
       const out = await canaries.promote(c.id, ctx.userId, text, 'command');
       if (out.kind === 'needs_note') {
-        throw new GoliveError('canary_state', `Promote refused: the analysis fails (${out.failing.join('; ')}). The runbook allows promoting anyway with a note saying why. Nothing was changed.`, `\`/golive canary ${service.name} promote <why>\``);
+        throw new GoliveError('canary_state', `Promote refused: the analysis fails (${escapeText(out.failing.join('; '))}). The runbook allows promoting anyway with a note saying why. Nothing was changed.`, `\`/golive canary ${service.name} promote <why>\``);
       }
       if (out.kind === 'decided') return ctx.respond(renderNotice(decidedText(out.canary, tz)));
       return ctx.respond(renderNotice(`🚀 Promoting the canary of \`${service.name}\`: the service rolls out now; progress is on the deploy card in <#${runbook.launch.channel}>.`));

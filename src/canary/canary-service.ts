@@ -3,6 +3,7 @@ import type { MetricBatchPort } from '../platform/aws/cloudwatch-port.js';
 import { AwsCallError, type EcsPort, type ServiceRef } from '../platform/aws/ecs-port.js';
 import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
+import { escapeText } from '../platform/escape.js';
 import { formatTime } from '../platform/format-time.js';
 import type { Logger } from '../platform/logger.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
@@ -229,8 +230,8 @@ export class CanaryService {
     if (held) throw new GoliveError('deploy_locked', `Promote refused: ${held}. Promoting is a deploy of \`${service.service}\`. Nothing was changed.`, 'The canary keeps running and being judged; *Abort* stays available.');
     const refusal = promoteRefusal(config, c.evidence ?? undefined, note);
     if (refusal.refused) {
-      if (refusal.needsNote) return { kind: 'needs_note', canary: c, failing: judgeEvidence(config, c.evidence!).failing };
-      throw new GoliveError('canary_state', `Promote refused: ${refusal.reason}. Nothing was changed.`, 'Abort it, or fix what fails and deploy again.');
+      if (refusal.needsNote) return { kind: 'needs_note', canary: c, failing: refusal.failing };
+      throw new GoliveError('canary_state', `Promote refused: ${escapeText(refusal.reason)}. Nothing was changed.`, 'Abort it, or fix what fails and deploy again.');
     }
     const how = refusal.override ? 'override' : 'click';
     const ok = await this.move(c, 'promoting', { actor: userId, source, action: 'canary.promote', detail: { how, note: note?.trim() || null, verdict: c.evidence ? judgeEvidence(config, c.evidence).verdict : 'unknown' } }, { decided_by: userId, decided_at: this.deps.clock.now().toISOString(), promoted_how: how, ...(note?.trim() ? { decision_note: note.trim().slice(0, 500) } : {}) });
@@ -511,7 +512,7 @@ export class CanaryService {
     if (!(await this.move(c, 'waiting', { actor: 'golive', source: 'system', action: 'canary.wait', detail: { why } }))) return;
     const by = new Date(Date.parse(c.bake_ends_at!) + config.decide_within_minutes * 60_000).toISOString();
     const verdict = c.evidence ? judgeEvidence(config, c.evidence) : undefined;
-    const head = verdict?.verdict === 'pass' ? 'Bake passed' : 'Bake over';
+    const head = verdict?.verdict === 'pass' && verdict.tolerated.length === 0 ? 'Bake passed' : 'Bake over';
     await this.deps.deploys.report(c.deploy_id, 'waiting', `${head}: ${why}. *Promote* rolls it out to the service; *Abort* takes the canary down. It aborts by itself at ${formatTime(by, this.deps.runbook.launch.timezone)} if nobody decides.`);
     await this.refresh(c.id);
   }

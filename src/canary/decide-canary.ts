@@ -51,12 +51,15 @@ export interface EvidenceVerdict {
   failing: string[];
   /** What could not be judged. */
   unknown: string[];
+  /** Failures within `failure_limit`: they do not abort it by themselves, but a Promote counts them as failing (and the analysis alone does not promote). */
+  tolerated: string[];
 }
 
 /** Judges the evidence as the canary's rules say: any failing part fails it; anything unread leaves it unknown. */
 export function judgeEvidence(config: CanaryConfig, ev: CanaryEvidence): EvidenceVerdict {
   const failing: string[] = [];
   const unknown: string[] = [];
+  const tolerated: string[] = [];
   if (ev.tasks.problem) failing.push(`the canary's tasks are failing: ${ev.tasks.problem}`);
   else if (ev.tasks.unread) unknown.push(`canary tasks: ${ev.tasks.unread}`);
   if ('unknown' in ev.alarms) unknown.push(`alarms: ${ev.alarms.unknown}`);
@@ -67,12 +70,14 @@ export function judgeEvidence(config: CanaryConfig, ev: CanaryEvidence): Evidenc
       const m = config.metrics[i];
       if (!m) return;
       if (s.failures > config.failure_limit) failing.push(`${s.label}: ${describeFailure(m, s)} (${plural(s.failures, 'failing interval')}, ${config.failure_limit} allowed)`);
+      else if (s.failures > 0) tolerated.push(`${s.label}: ${describeFailure(m, s)} (${plural(s.failures, 'failing interval')}, within the ${config.failure_limit} allowed)`);
       else if (s.verdict === 'unknown') unknown.push(`${s.label}: no data to compare yet`);
     });
   }
   if (config.health_check && ev.healthFailures > config.failure_limit) failing.push(`health check failed ${plural(ev.healthFailures, 'time')} (${config.failure_limit} allowed)${ev.health && !ev.health.ok ? `: ${ev.health.detail}` : ''}`);
+  else if (config.health_check && ev.healthFailures > 0) tolerated.push(`health check failed ${plural(ev.healthFailures, 'time')} (within the ${config.failure_limit} allowed)`);
   const verdict = failing.length > 0 ? 'fail' : combine(unknown.length > 0 ? ['unknown'] : ['pass']);
-  return { verdict, failing, unknown };
+  return { verdict, failing, unknown, tolerated };
 }
 
 /** What to do after an analysis interval. */
@@ -102,16 +107,27 @@ export function decideCanary(input: { state: 'baking' | 'waiting'; now: Date; ba
   if (!config.auto_promote) return { kind: 'wait', why: 'the runbook asks a person to promote it' };
   if (input.lockedBy) return { kind: 'wait', why: `${input.lockedBy}, so it is not promoted by itself` };
   if (judged.verdict !== 'pass') return { kind: 'wait', why: `the analysis could not judge everything (${judged.unknown.join('; ')}), so it is not promoted by itself` };
+  if (judged.tolerated.length > 0) return { kind: 'wait', why: `some intervals failed within the runbook's tolerance (${judged.tolerated.join('; ')}), so it is not promoted by itself` };
   return { kind: 'promote' };
 }
 
-/** Whether a person's Promote may go through on this evidence: refused while it fails, unless the runbook allows an override and a note says why. */
-export function promoteRefusal(config: CanaryConfig, ev: CanaryEvidence | undefined, note: string | undefined): { refused: false; override: boolean } | { refused: true; reason: string; needsNote: boolean } {
-  if (!ev) return { refused: true, reason: 'the canary has not been measured yet', needsNote: false };
+/**
+ * Whether a person's Promote may go through on this evidence: refused while
+ * anything fails (failures within `failure_limit` too: the tolerance only
+ * keeps a blip from aborting it), unless the runbook allows an override and a
+ * note says why.
+ */
+export function promoteRefusal(
+  config: CanaryConfig,
+  ev: CanaryEvidence | undefined,
+  note: string | undefined,
+): { refused: false; override: boolean } | { refused: true; reason: string; needsNote: boolean; failing: string[] } {
+  if (!ev) return { refused: true, reason: 'the canary has not been measured yet', needsNote: false, failing: [] };
   const judged = judgeEvidence(config, ev);
-  if (judged.verdict !== 'fail') return { refused: false, override: false };
-  if (!config.allow_override) return { refused: true, reason: `the analysis fails: ${judged.failing.join('; ')}. The runbook does not allow promoting over a failing analysis`, needsNote: false };
-  if (!note?.trim()) return { refused: true, reason: `the analysis fails: ${judged.failing.join('; ')}. The runbook allows an override, with a note saying why`, needsNote: true };
+  const failing = [...judged.failing, ...judged.tolerated];
+  if (failing.length === 0) return { refused: false, override: false };
+  if (!config.allow_override) return { refused: true, reason: `the analysis fails: ${failing.join('; ')}. The runbook does not allow promoting over a failing analysis`, needsNote: false, failing };
+  if (!note?.trim()) return { refused: true, reason: `the analysis fails: ${failing.join('; ')}. The runbook allows an override, with a note saying why`, needsNote: true, failing };
   return { refused: false, override: true };
 }
 

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACTION_CANARY_ABORT, ACTION_CANARY_PROMOTE } from '../../src/canary/render-canary.js';
+import { ACTION_CANARY_ABORT, ACTION_CANARY_PROMOTE, BLOCK_OVERRIDE_NOTE, VIEW_CANARY_OVERRIDE } from '../../src/canary/render-canary.js';
 import { startAwsTap, type AwsTap } from '../support/aws-tap.js';
 import { canaryYaml, describeCanaryService, putVariantMetrics, seedCanaryService, type VariantTraffic } from '../support/canary-fixture.js';
 import { clockAt } from '../support/clock.js';
 import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
-import { click, golive, privateReply, query, until } from '../support/golive-client.js';
+import { click, golive, privateReply, query, submitView, until } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, seedEcs, startMoto, type Moto, type SeededEcs } from '../support/moto.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 
@@ -18,6 +18,7 @@ let clock: ReturnType<typeof clockAt>;
 const CLUSTER = 'GoVisaX-Prod-Cluster';
 const CANARY = 'GoVisaX-Prod-Service-Canary';
 const healthy = { canary: { requests: 100, errors: 0, latencyMs: 101 }, stable: { requests: 1000, errors: 2, latencyMs: 100 } };
+const erroring = { canary: { requests: 100, errors: 4, latencyMs: 100 }, stable: { requests: 1000, errors: 3, latencyMs: 100 } };
 
 beforeAll(async () => {
   moto = await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
@@ -125,7 +126,7 @@ describe('canary deploy against moto', () => {
     await start();
     await deployCanary();
     await interval(1);
-    await interval(2, { canary: { requests: 100, errors: 4, latencyMs: 100 }, stable: { requests: 1000, errors: 3, latencyMs: 100 } });
+    await interval(2, erroring);
     await until('the abort', () => canaryRow()!.state === 'aborted');
     const row = canaryRow()!;
     expect(row.abort_reason).toBe('5xx rate: canary 4 % > stable 0.3 % + 0.5 (1 failing interval, 0 allowed)');
@@ -158,5 +159,60 @@ describe('canary deploy against moto', () => {
     await until('the abort', () => canaryRow()!.state === 'aborted');
     expect(canaryRow()!.abort_reason).toBe('aborted by <@U0DEVOPS>');
     expect(await privateReply(t, 'canary api abort', 'U0DEVOPS')).toBe('This canary was already aborted by <@U0DEVOPS>; nothing changed.');
+  });
+  it('refuses Promote while an interval fails within the tolerance, and with allow_override promotes over it once a note says why', async () => {
+    await start({ failureLimit: 1, allowOverride: true });
+    await deployCanary();
+    await interval(1);
+    await interval(2, erroring);
+    for (let k = 3; k <= 5; k++) await interval(k);
+    await until('the bake to end', () => canaryRow()!.state === 'waiting');
+    expect(canaryRow()!.abort_reason).toBeNull();
+    const failing = '5xx rate: canary 4 % &gt; stable 0.3 % + 0.5 (1 failing interval, within the 1 allowed)';
+    expect(await privateReply(t, 'canary api promote', 'U0DEVOPS')).toBe(
+      `:warning: Promote refused: the analysis fails (${failing}). The runbook allows promoting anyway with a note saying why. Nothing was changed.\n\`/golive canary api promote <why>\``,
+    );
+    const card = cardOf();
+    await until('the card to offer Promote', () => text(card).includes('golive_canary_promote'));
+    await click(t, ACTION_CANARY_PROMOTE, String(canaryRow()!.id), 'U0DEVOPS', card);
+    const opened = await t.slack.waitForCall('views.open');
+    expect(JSON.stringify(opened.args.view)).toContain(`• ${failing}`);
+    expect(canaryRow()!.state).toBe('waiting');
+
+    await submitView(t, 'U0DEVOPS', VIEW_CANARY_OVERRIDE, String(canaryRow()!.id), { [BLOCK_OVERRIDE_NOTE]: { value: { type: 'plain_text_input', value: 'the 5xx blip was the load balancer draining' } } });
+    await until('the canary to finish', () => canaryRow()!.state === 'succeeded', 15_000);
+    const promote = query<{ detail: string }>(t, "SELECT detail FROM audit WHERE action = 'canary.promote'")[0]!;
+    expect(JSON.parse(promote.detail)).toMatchObject({ how: 'override', note: 'the 5xx blip was the load balancer draining' });
+    await until('the card to show the note', () => text(card).includes('over a failing analysis: “the 5xx blip was the load balancer draining”'));
+  });
+
+  it('refuses Promote over a failing interval where the runbook allows no override', async () => {
+    await start({ failureLimit: 1 });
+    await deployCanary();
+    await interval(1, erroring);
+    for (let k = 2; k <= 5; k++) await interval(k);
+    await until('the bake to end', () => canaryRow()!.state === 'waiting');
+    expect(await privateReply(t, 'canary api promote', 'U0DEVOPS')).toBe(
+      ':warning: Promote refused: the analysis fails: 5xx rate: canary 4 % &gt; stable 0.3 % + 0.5 (1 failing interval, within the 1 allowed). The runbook does not allow promoting over a failing analysis. Nothing was changed.\nAbort it, or fix what fails and deploy again.',
+    );
+    expect(canaryRow()!.state).toBe('waiting');
+  });
+
+  it('restarted mid-bake, resumes the bake from the recorded start and reads CloudWatch from it', async () => {
+    await start({ autoPromote: true });
+    await deployCanary();
+    const { bake_started_at: bakeStart } = canaryRow()!;
+    await interval(1);
+    await interval(2);
+    t = await t.restart();
+    await interval(3);
+    expect(canaryRow()!.bake_started_at).toBe(bakeStart);
+    // Every analysis, before and after the restart, asks CloudWatch for the bake since its recorded start.
+    const starts = tap.forwarded('GetMetricData').map((c) => (JSON.parse(c.body) as { StartTime: number }).StartTime * 1000);
+    expect(new Set(starts)).toEqual(new Set([Date.parse(bakeStart)]));
+    for (let k = 4; k <= 5; k++) await interval(k);
+    await until('the promotion by the analysis', () => canaryRow()!.state === 'succeeded', 15_000);
+    expect(query(t, "SELECT action FROM audit WHERE action LIKE 'canary.%' ORDER BY id").map((r) => (r as { action: string }).action)).toEqual(['canary.start', 'canary.bake', 'canary.promote', 'canary.succeeded']);
+    expect(query(t, 'SELECT outcome FROM deploy')).toEqual([{ outcome: 'succeeded' }]);
   });
 });

@@ -51,8 +51,13 @@ describe('decideCanary', () => {
     });
   });
 
-  it('tolerates failing intervals up to failure_limit', () => {
-    expect(decideCanary({ state: 'baking', now: before, bakeEndsAt, config: { ...config, failure_limit: 1 }, evidence: evidence({ metrics: { scores: [failing] } }) }).kind).toBe('continue');
+  it('tolerates failing intervals up to failure_limit, but does not promote by itself over them', () => {
+    const tolerant = { ...config, failure_limit: 1, auto_promote: true };
+    expect(decideCanary({ state: 'baking', now: before, bakeEndsAt, config: tolerant, evidence: evidence({ metrics: { scores: [failing] } }) }).kind).toBe('continue');
+    expect(decideCanary({ state: 'baking', now: after, bakeEndsAt, config: tolerant, evidence: evidence({ metrics: { scores: [failing] } }) })).toEqual({
+      kind: 'wait',
+      why: "some intervals failed within the runbook's tolerance (5xx rate: canary 3 % > stable 0.2 % + 0.5 (1 failing interval, within the 1 allowed)), so it is not promoted by itself",
+    });
   });
 
   it('aborts on failing tasks before anything else, then on a firing alarm', () => {
@@ -92,6 +97,7 @@ describe('judgeEvidence', () => {
       verdict: 'unknown',
       failing: [],
       unknown: ['alarms: the alarm watcher has not polled yet', '5xx rate: no data to compare yet'],
+      tolerated: [],
     });
   });
 });
@@ -106,12 +112,21 @@ describe('promoteRefusal', () => {
       refused: true,
       needsNote: false,
       reason: 'the analysis fails: 5xx rate: canary 3 % > stable 0.2 % + 0.5 (1 failing interval, 0 allowed). The runbook does not allow promoting over a failing analysis',
+      failing: ['5xx rate: canary 3 % > stable 0.2 % + 0.5 (1 failing interval, 0 allowed)'],
     });
     const lenient = { ...config, allow_override: true };
     expect(promoteRefusal(lenient, bad, '  ')).toMatchObject({ refused: true, needsNote: true });
     expect(promoteRefusal(lenient, bad, 'errors are from a known bot')).toEqual({ refused: false, override: true });
   });
   it('refuses before the first measurement', () => {
-    expect(promoteRefusal(config, undefined, undefined)).toEqual({ refused: true, reason: 'the canary has not been measured yet', needsNote: false });
+    expect(promoteRefusal(config, undefined, undefined)).toEqual({ refused: true, reason: 'the canary has not been measured yet', needsNote: false, failing: [] });
+  });
+  it('counts failures within failure_limit against a Promote: the tolerance only keeps a blip from aborting it', () => {
+    const tolerant = { ...config, failure_limit: 1 };
+    expect(promoteRefusal(tolerant, evidence({ metrics: { scores: [failing] } }), undefined)).toMatchObject({
+      refused: true,
+      needsNote: false,
+      failing: ['5xx rate: canary 3 % > stable 0.2 % + 0.5 (1 failing interval, within the 1 allowed)'],
+    });
   });
 });

@@ -40,7 +40,7 @@ export async function putVariantMetrics(endpoint: string, at: Date, traffic: { c
 }
 
 /** The canary section of a test runbook: 5xx rate ≤ stable + 0.5 points, latency ≤ 1.2 × stable, the API alarms. */
-export function canaryYaml(opts: { service?: string; bakeMinutes?: number; intervalSeconds?: number; autoPromote?: boolean; allowOverride?: boolean; always?: boolean; healthUrl?: string; decideWithin?: number } = {}): string {
+export function canaryYaml(opts: { service?: string; bakeMinutes?: number; intervalSeconds?: number; autoPromote?: boolean; allowOverride?: boolean; always?: boolean; healthUrl?: string; decideWithin?: number; failureLimit?: number } = {}): string {
   return `    canary:
       service: ${opts.service ?? 'GoVisaX-Prod-Service-Canary'}
       bake_minutes: ${opts.bakeMinutes ?? 5}
@@ -49,6 +49,7 @@ export function canaryYaml(opts: { service?: string; bakeMinutes?: number; inter
       allow_override: ${opts.allowOverride ?? false}
       always: ${opts.always ?? false}
       decide_within_minutes: ${opts.decideWithin ?? 30}
+      failure_limit: ${opts.failureLimit ?? 0}
       alarms: [GoVisaX-Prod-API]
 ${opts.healthUrl ? `      health_check: { url: "${opts.healthUrl}", expect_status: 200, timeout_seconds: 2 }\n` : ''}      metrics:
         - label: 5xx rate
