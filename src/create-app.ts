@@ -194,6 +194,7 @@ export function createApp(options: AppOptions): GoliveApp {
 
   // What a committed change means for the parts that show it, now that they all exist.
   checklist.statusBoard.showDecision(() => gonogo.decisionLine());
+  checklist.statusBoard.showHolds(() => locks.locks.holdLines());
   let boardsDue = false;
   signals.on('outbox', () => void outbox.flush());
   signals.on('status', () => {

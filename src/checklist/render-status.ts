@@ -38,6 +38,8 @@ export interface StatusRenderContext {
   signable: Set<string>;
   /** The latest go/no-go decision, as a line (shown under the verdict). */
   decision?: string;
+  /** What holds deploys now or soon (locks, freeze windows), one line each. */
+  holds?: string[];
 }
 
 /** What to show: the overview or one gate, and which page. */
@@ -101,6 +103,7 @@ export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx:
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}${gateView ? ` — ${gateView.gate.title}` : ''}`, 150), emoji: true } },
     section(verdictText(snapshot, ctx.roleLabel)),
     ...(ctx.decision ? [section(ctx.decision)] : []),
+    ...(ctx.holds && ctx.holds.length > 0 ? [section(`*Deploy holds* (rollbacks are always allowed)\n${ctx.holds.join('\n')}`)] : []),
     ...sections(gateLines(gateView ? [gateView] : snapshot.gates, ctx)),
   ];
   if (gateView?.gate.description) head.push(context(escapeText(clip(gateView.gate.description, 500))));

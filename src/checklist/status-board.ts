@@ -14,6 +14,8 @@ export interface SharedStatus {
   snapshot: ChecklistSnapshot;
   members: Map<string, { users: string[]; anyone: boolean }>;
   decision?: string;
+  /** What holds deploys now or soon (locks, freeze windows), one line each. */
+  holds?: string[];
 }
 
 /** How long a posted status message is kept current, and how many at most. */
@@ -40,6 +42,13 @@ export class StatusBoard {
     this.deps.decision = line;
   }
 
+  private holds?: () => Promise<string[]>;
+
+  /** Shows what holds deploys (locks and freeze windows are built after the checklist, so they are connected later). */
+  showHolds(lines: () => Promise<string[]>): void {
+    this.holds = lines;
+  }
+
   /** Renders the status as `viewer` sees it. */
   async render(viewer: string, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
     const { snapshot, ctx } = await this.context(viewer);
@@ -55,18 +64,18 @@ export class StatusBoard {
       const m = await roles.members(name);
       members.set(name, { users: m.users, anyone: m.anyone });
     }
-    return { snapshot, members, decision: await this.deps.decision?.() };
+    return { snapshot, members, decision: await this.deps.decision?.(), holds: await this.holds?.() };
   }
 
   /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
   async context(viewer: string, shared?: SharedStatus): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
     const { checklist, runbook, clock } = this.deps;
-    const { snapshot, members, decision } = shared ?? (await this.shared());
+    const { snapshot, members, decision, holds } = shared ?? (await this.shared());
     const viewerRoles = new Set([...members].filter(([, m]) => m.anyone || m.users.includes(viewer)).map(([name]) => name));
     const signable = new Set<string>();
     for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewerRoles.has(s.item.owner)) signable.add(s.item.id);
     const roleMembers = new Map([...members].map(([name, m]) => [name, m.users]));
-    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, decision } };
+    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, decision, holds } };
   }
 
   /** Posts a status message in the channel and remembers it for updates. */

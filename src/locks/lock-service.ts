@@ -10,7 +10,7 @@ import type { Store } from '../platform/store/store.js';
 import { closestNames } from '../platform/suggest.js';
 import { ALL_SERVICES, freezeState, inForce, lockExpiry, parseLockRequest, placeFreeze, restrictionsFor, type LockRow, type PlacedFreeze, type Restriction } from './decide-locks.js';
 import { LockRepository } from './lock-repository.js';
-import { describeRestriction, lockedText, lockReleasedText, lockSetText, scopeLabel } from './render-locks.js';
+import { describeRestriction, holdLines, lockedText, lockReleasedText, lockSetText, scopeLabel } from './render-locks.js';
 
 /** Who did something to a lock, and from where. */
 export interface LockActor {
@@ -87,6 +87,11 @@ export class LockService {
       if (state !== 'ended') freezes.push({ ...w, state });
     }
     return { locks: (await this.rows.allOpen()).filter((l) => inForce(l, now)), freezes };
+  }
+
+  /** What holds deploys now or soon, one line each (none: nothing does), for the status and App Home. */
+  async holdLines(): Promise<string[]> {
+    return holdLines(await this.overview(), { timezone: this.deps.runbook.launch.timezone, now: this.deps.clock.now() });
   }
 
   /** Every freeze window placed on the clock (ended ones too), for the timeline. */

@@ -1,7 +1,8 @@
 import { escapeText, clip } from '../platform/escape.js';
 import { formatTime, humanDuration } from '../platform/format-time.js';
 import { formatOffset } from '../platform/launch-time.js';
-import { ALL_SERVICES, freezeState, type LockRow, type PlacedFreeze, type Restriction } from './decide-locks.js';
+import type { Freeze } from '../platform/runbook/schema.js';
+import { ALL_SERVICES, freezeState, placeFreeze, type LockRow, type PlacedFreeze, type Restriction } from './decide-locks.js';
 
 /* Words for locks and freeze windows: refusals, the status and App Home lines, the channel posts. */
 
@@ -69,4 +70,23 @@ export function freezeTimelineLine(w: PlacedFreeze, timezone: string, now: Date,
   const services = w.freeze.services.length > 0 ? ` (${w.freeze.services.map((s) => `\`${s}\``).join(', ')})` : '';
   const status = state === 'active' ? `deploys held now, ends in ${humanDuration(w.until.getTime() - now.getTime())}` : state === 'upcoming' ? `deploys held from then, in ${humanDuration(w.from.getTime() - now.getTime())}` : 'ended';
   return `🧊 \`${when}\` *Freeze: ${escapeText(w.freeze.title)}*${services} — ${status}; rollbacks allowed`;
+}
+
+/** Every freeze window of the runbook as a timeline line; a relative one waits for T-0. */
+export function freezeTimelineLines(freezes: readonly Freeze[], timezone: string, now: Date, t0?: Date): string[] {
+  return freezes.map((f) => {
+    const w = placeFreeze(f, t0);
+    if (w) return freezeTimelineLine(w, timezone, now, t0);
+    return `❔ \`${f.from} → ${f.until}\` *Freeze: ${escapeText(f.title)}* — waits for T-0; rollbacks allowed`;
+  });
+}
+
+/** What holds deploys now or soon, one line each, for \`/golive status\` and App Home: locks in force, freeze windows in force or to come. */
+export function holdLines(overview: { locks: LockRow[]; freezes: (PlacedFreeze & { state: 'active' | 'upcoming' })[] }, ctx: { timezone: string; now: Date }): string[] {
+  const locks = overview.locks.map((lock) => describeRestriction({ kind: 'lock', lock }, ctx));
+  const active = overview.freezes.filter((w) => w.state === 'active').map((window) => describeRestriction({ kind: 'freeze', window }, ctx));
+  const upcoming = overview.freezes
+    .filter((w) => w.state === 'upcoming')
+    .map((w) => `🧊 Freeze *${escapeText(w.freeze.title)}* ${freezeWhen(w, ctx.timezone)} starts in ${humanDuration(w.from.getTime() - ctx.now.getTime())}${w.freeze.services.length > 0 ? ` (${w.freeze.services.map((s) => `\`${s}\``).join(', ')})` : ''}`);
+  return [...locks, ...active, ...upcoming];
 }
