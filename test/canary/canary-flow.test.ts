@@ -7,6 +7,11 @@ import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../suppo
 import { click, golive, privateReply, query, submitView, until } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, seedEcs, startMoto, type Moto, type SeededEcs } from '../support/moto.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { AppOptions } from '../../src/create-app.js';
+import { createCloudWatchAdapter } from '../../src/platform/aws/cloudwatch-adapter.js';
+import { createEcsAdapter } from '../../src/platform/aws/ecs-adapter.js';
 
 let moto: Moto;
 let tap: AwsTap;
@@ -45,12 +50,12 @@ afterEach(async () => {
   await t?.close();
 });
 
-async function start(canary: Parameters<typeof canaryYaml>[0] = {}) {
+async function start(canary: Parameters<typeof canaryYaml>[0] = {}, ports: Pick<AppOptions, 'ecs' | 'metrics'> = {}) {
   t = await startTestApp({
     runbook: writeDeployRunbook({ smokeUrl: smoke.url, serviceExtra: canaryYaml(canary) }),
     env: { AWS_ENDPOINT_URL: tap.endpoint },
     clock,
-    appOptions: { canaryPollMs: 10, alarmPolling: false },
+    appOptions: { canaryPollMs: 10, alarmPolling: false, ...ports },
   });
   await golive(t, 'check v2f-agreement', 'U0BDLEAD');
   await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).includes('v2f-agreement'));
@@ -214,5 +219,38 @@ describe('canary deploy against moto', () => {
     await until('the promotion by the analysis', () => canaryRow()!.state === 'succeeded', 15_000);
     expect(query(t, "SELECT action FROM audit WHERE action LIKE 'canary.%' ORDER BY id").map((r) => (r as { action: string }).action)).toEqual(['canary.start', 'canary.bake', 'canary.promote', 'canary.succeeded']);
     expect(query(t, 'SELECT outcome FROM deploy')).toEqual([{ outcome: 'succeeded' }]);
+  });
+});
+
+describe('canary faults', () => {
+  it("aborts by itself when the canary's tasks stop running, and says why", async () => {
+    // The real adapter against moto, except that the canary service loses its task once told to (moto never stops tasks).
+    const real = createEcsAdapter({ endpoint: tap.endpoint });
+    let crashed = false;
+    const ecs = { ...real, describeService: async (ref: Parameters<typeof real.describeService>[0]) => {
+      const state = await real.describeService(ref);
+      return crashed && ref.service === CANARY ? { ...state, runningCount: 0, events: [{ at: new Date().toISOString(), message: '(service GoVisaX-Prod-Service-Canary) task 1a2b stopped: Essential container in task exited' }] } : state;
+    } };
+    await start({}, { ecs });
+    await deployCanary();
+    await interval(1);
+    crashed = true;
+    await interval(2);
+    await until('the abort', () => canaryRow()!.state === 'aborted');
+    expect(canaryRow()!.abort_reason).toBe("the canary's tasks are failing: 0 of 1 task running (ECS: (service GoVisaX-Prod-Service-Canary) task 1a2b stopped: Essential container in task exited)");
+    expect(await describeCanaryService(moto.endpoint, CLUSTER, CANARY)).toEqual({ taskDefinition: seeded.serviceTaskDefinitionArn, desiredCount: 0 });
+  });
+
+  it('does not promote by itself while CloudWatch throttles the analysis: the metrics are unknown, so a person decides', async () => {
+    const cw = new CloudWatchClient({ region: 'ap-south-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    mockClient(cw).on(GetMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    await start({ autoPromote: true }, { metrics: createCloudWatchAdapter({ clientFor: () => cw }) });
+    await deployCanary();
+    for (let k = 1; k <= 5; k++) await interval(k);
+    await until('the bake to end', () => canaryRow()!.state === 'waiting');
+    const wait = query<{ detail: string }>(t, "SELECT detail FROM audit WHERE action = 'canary.wait'")[0]!;
+    expect(JSON.parse(wait.detail).why).toBe('the analysis could not judge everything (metrics: AWS CloudWatch is throttling GetMetricData (ap-south-1) and still refused after retries; try again in a minute.), so it is not promoted by itself');
+    expect(await describeCanaryService(moto.endpoint, CLUSTER, CANARY)).toMatchObject({ desiredCount: 1 });
+    expect(tap.forwarded('GetMetricData')).toHaveLength(0);
   });
 });
