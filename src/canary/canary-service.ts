@@ -1,6 +1,7 @@
 import { runHttpCheck, shortTaskDef, watchRollout, type DeployPlan, type DeployRow, type HttpCheck, type HttpCheckResult } from '../deploys/index.js';
 import type { MetricBatchPort } from '../platform/aws/cloudwatch-port.js';
-import { AwsCallError, type EcsPort, type ServiceRef } from '../platform/aws/ecs-port.js';
+import { asUserError } from '../platform/aws/as-user-error.js';
+import type { EcsPort, ServiceRef } from '../platform/aws/ecs-port.js';
 import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
 import { escapeText } from '../platform/escape.js';
@@ -646,14 +647,8 @@ export class CanaryService {
     }
   }
 
-  private async aws<T>(fn: () => Promise<T>, notFound?: () => GoliveError): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof AwsCallError && err.kind === 'not_found' && notFound) throw notFound();
-      if (err instanceof AwsCallError) throw new GoliveError('aws_failed', err.message);
-      throw err;
-    }
+  private aws<T>(fn: () => Promise<T>, notFound?: () => GoliveError): Promise<T> {
+    return asUserError(fn, notFound);
   }
 }
 

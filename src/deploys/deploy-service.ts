@@ -1,5 +1,6 @@
 import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
-import { AwsCallError, type EcsPort, type ServiceRef } from '../platform/aws/ecs-port.js';
+import { asUserError } from '../platform/aws/as-user-error.js';
+import type { EcsPort, ServiceRef } from '../platform/aws/ecs-port.js';
 import { IMAGE_TAG, imageWithTag } from '../platform/aws/image-ref.js';
 import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
@@ -568,15 +569,8 @@ export class DeployService {
     throw new GoliveError('not_permitted', `Only ${who} can deploy \`${service.name}\`.`);
   }
 
-  /** Runs an AWS call, turning not-found into `notFound()` when given and any AWS failure into a GoliveError for the user. */
-  private async aws<T>(fn: () => Promise<T>, notFound?: () => GoliveError): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof AwsCallError && err.kind === 'not_found' && notFound) throw notFound();
-      if (err instanceof AwsCallError) throw new GoliveError('aws_failed', err.message);
-      throw err;
-    }
+  private aws<T>(fn: () => Promise<T>, notFound?: () => GoliveError): Promise<T> {
+    return asUserError(fn, notFound);
   }
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/start-sandbox.js';
 import { clockAt } from '../support/clock.js';
+import { sandboxApi, sandboxState } from '../support/sandbox-client.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
 
 /*
@@ -43,13 +44,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function api(route: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await fetch(new URL(route, sandbox.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  return (await res.json()) as Record<string, unknown>;
-}
-async function state(user = ''): Promise<PageState> {
-  return (await (await fetch(new URL(`/sandbox/state?user=${user}`, sandbox.url))).json()) as PageState;
-}
+const api = (route: string, body: Record<string, unknown>) => sandboxApi(sandbox.url, route, body);
+const state = (user = '') => sandboxState<PageState>(sandbox.url, user);
 async function until(pick: (s: PageState) => PageMessage | boolean | undefined, what: string): Promise<PageMessage> {
   const deadline = Date.now() + 10_000;
   let last: PageState | undefined;
