@@ -161,7 +161,7 @@ export function createApp(options: AppOptions): GoliveApp {
   });
   const timeline = createTimelineModule({ ...shared, roles, checklist: checklist.checklist });
   const locks = createLocksModule({ ...shared, roles, t0: async () => (await timeline.timeline.t0())?.at });
-  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, locks: locks.locks, rolloutPollMs: options.rolloutPollMs ?? 5000 });
+  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, locks: locks.locks, rolloutPollMs: options.rolloutPollMs ?? 5000, defaultRegion: config.aws.region });
   const canary = createCanaryModule({
     ...shared,
     slack,

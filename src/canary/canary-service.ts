@@ -13,8 +13,7 @@ import { AuditRepository, type AuditSource } from '../platform/store/audit-repos
 import type { Store } from '../platform/store/store.js';
 import { analysisQueries, scoreMetrics } from './analyse-metrics.js';
 import { CanaryRepository, type CanaryFields, type CanaryRow } from './canary-repository.js';
-import { decideCanary, judgeCanaryTasks, judgeEvidence, promoteRefusal, WATCHED_STATES, type CanaryEvidence, type CanaryState } from './decide-canary.js';
-import { trafficShare } from './render-canary.js';
+import { decideCanary, judgeCanaryTasks, judgeEvidence, promoteRefusal, trafficShare, WATCHED_STATES, type CanaryEvidence, type CanaryState } from './decide-canary.js';
 
 /** The deploy steps a canary reports on its deploy's card and thread. */
 export type CanaryDeployStep = 'registered' | 'canary_starting' | 'baking' | 'waiting' | 'promoting';

@@ -152,3 +152,9 @@ export function judgeCanaryTasks(state: EcsServiceState, taskDefinition: string,
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/** The canary's share of the traffic when it and the main service sit in the same target group. */
+export function trafficShare(canaryTasks: number, mainTasks: number): string {
+  const total = canaryTasks + mainTasks;
+  return total > 0 ? `≈${Math.round((100 * canaryTasks) / total)} % of traffic` : 'no traffic yet';
+}

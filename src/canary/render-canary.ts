@@ -6,7 +6,7 @@ import { button, context, section, type Block } from '../platform/slack/blocks.j
 import type { SlackMessage } from '../platform/slack/slack-port.js';
 import { describeBounds, formatValue, type CheckOutcome } from './analyse-metrics.js';
 import type { CanaryRow } from './canary-repository.js';
-import { judgeEvidence, type CanaryEvidence } from './decide-canary.js';
+import { judgeEvidence, trafficShare, type CanaryEvidence } from './decide-canary.js';
 
 /* Block Kit for canary deploys: the canary part of the deploy card, the live scorecard in its thread, the override form. */
 
@@ -17,12 +17,6 @@ export const BLOCK_OVERRIDE_NOTE = 'canary_override_note';
 export const INPUT_OVERRIDE_NOTE = 'value';
 
 const MARK: Record<CheckOutcome, string> = { pass: '✅', fail: '❌', unknown: '❔' };
-
-/** The canary's share of the traffic when it and the main service sit in the same target group. */
-export function trafficShare(canaryTasks: number, mainTasks: number): string {
-  const total = canaryTasks + mainTasks;
-  return total > 0 ? `≈${Math.round((100 * canaryTasks) / total)} % of traffic` : 'no traffic yet';
-}
 
 /** The evidence of one interval as scorecard lines: each metric, canary vs stable, pass/fail; then tasks, alarms, health. */
 export function scorecardLines(config: CanaryConfig, ev: CanaryEvidence): string[] {

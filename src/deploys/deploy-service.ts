@@ -12,7 +12,8 @@ import type { ChangeRequestRow } from './approval-repository.js';
 import { DeployRepository, type DeployRow } from './deploy-repository.js';
 import { closestNames } from '../platform/suggest.js';
 import type { ApprovalService } from './approval-service.js';
-import type { ChecklistService } from '../checklist/checklist-service.js';
+import type { ChecklistService } from '../checklist/index.js';
+import { alarmRegion } from '../alarms/index.js';
 import { runHttpCheck } from './http-check.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import { shortTaskDef, watchRollout } from './watch-rollout.js';
@@ -91,6 +92,8 @@ export class DeployService {
       rolloutPollMs: number;
       /** Deploy locks and freeze windows: a deploy they hold is refused (a rollback never is). */
       locks?: { deployRefusal(service: string): Promise<GoliveError | undefined> };
+      /** AWS_REGION, for the alarm-region rule. */
+      defaultRegion?: string;
     },
   ) {
     this.rows = new DeployRepository(deps.store);
@@ -151,7 +154,7 @@ export class DeployService {
     }
     const alarms = this.deps.runbook.alarms;
     if (alarms) {
-      const firing = (await this.deps.cloudwatch.describeAlarms(alarms.region ?? service.region, alarms.prefixes)).filter((a) => a.state === 'ALARM');
+      const firing = (await this.deps.cloudwatch.describeAlarms(alarmRegion(this.deps.runbook, this.deps.defaultRegion), alarms.prefixes)).filter((a) => a.state === 'ALARM');
       for (const a of firing) out.push(`🚨 alarm \`${a.name}\` is in ALARM since ${a.updatedAt}`);
     }
     return out;

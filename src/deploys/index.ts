@@ -41,6 +41,8 @@ export function createDeploysModule(deps: {
   slack: SlackPort;
   ecs: EcsPort;
   cloudwatch: CloudWatchPort;
+  /** AWS_REGION, for the alarm-region rule. */
+  defaultRegion?: string;
   checklist: ChecklistService;
   roles: RoleDirectory;
   clock: Clock;
@@ -54,7 +56,7 @@ export function createDeploysModule(deps: {
 }): DeploysModule {
   const { runbook, store, slack, roles, clock, logger, signals, background } = deps;
   const approvals = new ApprovalService(runbook, store, roles, clock);
-  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, cloudwatch: deps.cloudwatch, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs, locks: deps.locks });
+  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, cloudwatch: deps.cloudwatch, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs, locks: deps.locks, defaultRegion: deps.defaultRegion });
   const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => signals.emit('outbox'), onChange: () => signals.emit('home') });
   deploys.observe(changeBoard);
   return {

@@ -9,7 +9,7 @@ import { LockService } from './lock-service.js';
 
 export type { LockOverview, LockService } from './lock-service.js';
 export type { LockRow, PlacedFreeze, Restriction } from './decide-locks.js';
-export { describeRestriction, freezeTimelineLines, scopeLabel } from './render-locks.js';
+export { describeRestriction, freezeTimelineLines, scopeLabel } from './describe-locks.js';
 export { lockSpec, unlockSpec } from './lock-command.js';
 
 /** Deploy locks (`/golive lock`, `/golive unlock`) and the runbook's freeze windows. */

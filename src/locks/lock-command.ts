@@ -4,7 +4,7 @@ import type { Clock } from '../platform/clock.js';
 import { formatTime } from '../platform/format-time.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 import type { LockService } from './lock-service.js';
-import { describeRestriction, scopeLabel } from './render-locks.js';
+import { describeRestriction, scopeLabel } from './describe-locks.js';
 
 export const lockSpec: CommandSpec = {
   name: 'lock',

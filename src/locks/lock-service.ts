@@ -10,7 +10,7 @@ import type { Store } from '../platform/store/store.js';
 import { closestNames } from '../platform/suggest.js';
 import { ALL_SERVICES, freezeState, inForce, lockExpiry, parseLockRequest, placeFreeze, restrictionsFor, type LockRow, type PlacedFreeze, type Restriction } from './decide-locks.js';
 import { LockRepository } from './lock-repository.js';
-import { describeRestriction, holdLines, lockedText, lockReleasedText, lockSetText, scopeLabel } from './render-locks.js';
+import { describeRestriction, holdLines, lockedText, lockReleasedText, lockSetText, scopeLabel } from './describe-locks.js';
 
 /** Who did something to a lock, and from where. */
 export interface LockActor {

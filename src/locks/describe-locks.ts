@@ -4,7 +4,7 @@ import { formatOffset } from '../platform/launch-time.js';
 import type { Freeze } from '../platform/runbook/schema.js';
 import { ALL_SERVICES, freezeState, placeFreeze, type LockRow, type PlacedFreeze, type Restriction } from './decide-locks.js';
 
-/* Words for locks and freeze windows: refusals, the status and App Home lines, the channel posts. */
+/* Words for locks and freeze windows (plain text, no Slack blocks): refusals, the status and App Home lines, the channel posts. */
 
 /** `api`, or "all services". */
 export function scopeLabel(scope: string): string {
