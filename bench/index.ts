@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of bench/README.md, printed as Markdown tables.
-// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory`
+// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary`
 // runs a subset; `--quick` shrinks the request counts for a smoke run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startMoto } from '../test/support/moto.js';
 import { alarmsBench } from './alarms.js';
+import { canaryBench } from './canary.js';
 import { latencyBench } from './latency.js';
 import { memoryBench } from './memory.js';
 import { renderBench } from './render.js';
@@ -40,6 +41,10 @@ try {
   if (wants('memory')) {
     log('measure 4: start-up and memory');
     out.push('## 4. Start-up and memory', await memoryBench({ moto: moto!.endpoint, dir, requests: quick ? 1000 : 10_000, log }));
+  }
+  if (wants('canary')) {
+    log('measure 5: canary analysis');
+    out.push('## 5. Canary analysis', await canaryBench({ moto: moto!.endpoint, runs: quick ? 3 : 20, intervals: 5, log }));
   }
   out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   console.log(out.join('\n\n'));

@@ -1,4 +1,6 @@
 import { alarmsSpec } from './alarms/index.js';
+import { canarySpec } from './canary/index.js';
+import { lockSpec, unlockSpec } from './locks/index.js';
 import { checkSpec, signoffSpec, statusSpec, uncheckSpec } from './checklist/index.js';
 import { deploySpec, rollbackSpec } from './deploys/index.js';
 import { gonogoSpec } from './gonogo/index.js';
@@ -9,4 +11,4 @@ import { helpSpec } from './platform/commands/help.js';
 import { t0Spec, timelineSpec } from './timeline/index.js';
 
 /** Every `/golive` subcommand, in the order `help`, manifest.yml and README list them. */
-export const commandSpecs: readonly CommandSpec[] = [statusSpec, checkSpec, uncheckSpec, signoffSpec, gonogoSpec, timelineSpec, t0Spec, deploySpec, rollbackSpec, alarmsSpec, incidentSpec, historySpec, helpSpec];
+export const commandSpecs: readonly CommandSpec[] = [statusSpec, checkSpec, uncheckSpec, signoffSpec, gonogoSpec, timelineSpec, t0Spec, deploySpec, rollbackSpec, canarySpec, lockSpec, unlockSpec, alarmsSpec, incidentSpec, historySpec, helpSpec];

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { createAlarmsModule, type AlarmService } from './alarms/index.js';
+import { createCanaryModule } from './canary/index.js';
 import { createChecklistModule, type ChecklistService } from './checklist/index.js';
 import { commandSpecs } from './command-specs.js';
 import { ConfigError, SIGNING_SECRET_MISSING, type Config } from './config.js';
@@ -12,9 +13,10 @@ import { createGoNoGoModule } from './gonogo/index.js';
 import { createHistoryModule } from './history/index.js';
 import { createHomeModule } from './home/index.js';
 import { createIncidentsModule, type IncidentService } from './incidents/index.js';
+import { createLocksModule } from './locks/index.js';
 import { logNodeSupport } from './platform/aws/aws-client.js';
 import { createCloudWatchAdapter } from './platform/aws/cloudwatch-adapter.js';
-import type { CloudWatchPort } from './platform/aws/cloudwatch-port.js';
+import type { CloudWatchPort, MetricBatchPort } from './platform/aws/cloudwatch-port.js';
 import { createEcsAdapter } from './platform/aws/ecs-adapter.js';
 import type { EcsPort } from './platform/aws/ecs-port.js';
 import { Background } from './platform/background.js';
@@ -49,6 +51,10 @@ import type { SnsVerifier } from './alarms/verify-sns.js';
 import type { TimelineService } from './timeline/index.js';
 import { createTimelineModule } from './timeline/index.js';
 
+function isMetricBatch(port: CloudWatchPort): port is CloudWatchPort & MetricBatchPort {
+  return typeof (port as Partial<MetricBatchPort>).getMetricDataBatch === 'function';
+}
+
 function loadRunbook(file: string): Runbook {
   const loaded = loadRunbookFile(file);
   if (!loaded.ok) throw new RunbookError(loaded.problems);
@@ -62,6 +68,8 @@ export interface AppOptions {
   slack?: SlackPort;
   ecs?: EcsPort;
   cloudwatch?: CloudWatchPort;
+  /** Batched GetMetricData for canary analyses (default: `cloudwatch` when it has it, else the real adapter). */
+  metrics?: MetricBatchPort;
   store?: Store;
   clock?: Clock;
   logger?: Logger;
@@ -80,6 +88,8 @@ export interface AppOptions {
   alarmPolling?: boolean;
   /** How long App Home waits for a burst of changes to settle before republishing (default 2 s). */
   homeDebounceMs?: number;
+  /** How often a canary's analysis loop looks at the clock (default 1 s); tests with a movable clock use less. */
+  canaryPollMs?: number;
   /** After how long a command still without a reply gets a private "still working" notice (default 4 s). */
   slowReplyMs?: number;
   /** How long a clean stop waits for requests being handled (default 8 s, within `docker stop`'s 10); the rest are finished after the restart. */
@@ -130,6 +140,7 @@ export function createApp(options: AppOptions): GoliveApp {
   const awsOptions = { endpoint: config.aws.endpointUrl };
   const ecs = options.ecs ?? createEcsAdapter(awsOptions);
   const cloudwatch = options.cloudwatch ?? createCloudWatchAdapter(awsOptions);
+  const metrics: MetricBatchPort = options.metrics ?? (isMetricBatch(cloudwatch) ? cloudwatch : createCloudWatchAdapter(awsOptions));
   const pager = options.pager ?? (config.pagerduty.routingKey ? createPagerDutyAdapter({ routingKey: config.pagerduty.routingKey, eventsUrl: config.pagerduty.eventsUrl }) : undefined);
   const onCall = config.pagerduty.apiToken ? createOnCallLookup({ token: config.pagerduty.apiToken, apiUrl: config.pagerduty.apiUrl }) : undefined;
   const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager);
@@ -152,9 +163,24 @@ export function createApp(options: AppOptions): GoliveApp {
     snsConfirm: options.snsConfirm,
     polling: options.alarmPolling !== false,
   });
-  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, rolloutPollMs: options.rolloutPollMs ?? 5000, defaultRegion: config.aws.region });
-  const incidents = createIncidentsModule({ ...shared, slack, roles, background, alarms: alarms.alarms, deploys: deploys.deploys, changeBoard: deploys.changeBoard, onCall, canPage: pager !== undefined });
   const timeline = createTimelineModule({ ...shared, roles, checklist: checklist.checklist });
+  const locks = createLocksModule({ ...shared, roles, t0: async () => (await timeline.timeline.t0())?.at });
+  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, locks: locks.locks, rolloutPollMs: options.rolloutPollMs ?? 5000, defaultRegion: config.aws.region });
+  const canary = createCanaryModule({
+    ...shared,
+    slack,
+    ecs,
+    metrics,
+    deploys: deploys.deploys,
+    changeBoard: deploys.changeBoard,
+    alarms: alarms.alarms,
+    locks: locks.locks,
+    roles,
+    background,
+    pollMs: options.canaryPollMs ?? 1000,
+    rolloutPollMs: options.rolloutPollMs ?? 5000,
+  });
+  const incidents = createIncidentsModule({ ...shared, slack, roles, background, alarms: alarms.alarms, deploys: deploys.deploys, changeBoard: deploys.changeBoard, onCall, canPage: pager !== undefined });
   const gonogo = createGoNoGoModule({ ...shared, slack, cloudwatch, checklist: checklist.checklist, timeline: timeline.timeline, incidents: incidents.incidents, roles, defaultRegion: config.aws.region });
   const home = createHomeModule({
     ...shared,
@@ -168,10 +194,11 @@ export function createApp(options: AppOptions): GoliveApp {
     debounceMs: options.homeDebounceMs ?? 2000,
   });
   const history = createHistoryModule({ audit: new AuditRepository(store), runbook });
-  const modules: FeatureModule[] = [checklist, gonogo, timeline, deploys, alarms, incidents, history, home];
+  const modules: FeatureModule[] = [checklist, gonogo, timeline, deploys, canary, locks, alarms, incidents, history, home];
 
   // What a committed change means for the parts that show it, now that they all exist.
   checklist.statusBoard.useVerdict((snapshot, own) => gonogo.verdictLine(snapshot, own));
+  checklist.statusBoard.showHolds(() => locks.locks.holdLines());
   let boardsDue = false;
   signals.on('outbox', () => void outbox.flush());
   signals.on('status', () => {
@@ -222,8 +249,8 @@ export function createApp(options: AppOptions): GoliveApp {
     run: () => requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString()),
     failure: 'pruning old request keys failed',
   };
-  // The sweep runs its jobs in this order: expiries, request keys, held pages, reminders.
-  const scheduler = new Scheduler([...(deploys.jobs ?? []), pruneRequests, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? [])], {
+  // The sweep runs its jobs in this order: expiries (requests, then locks), request keys, held pages, reminders.
+  const scheduler = new Scheduler([...(deploys.jobs ?? []), ...(canary.jobs ?? []), ...(locks.jobs ?? []), pruneRequests, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? [])], {
     sweepMs: options.expirySweepMs ?? 30_000,
     logger,
     background,
@@ -267,6 +294,8 @@ export function createApp(options: AppOptions): GoliveApp {
       if (unfinished > 0) logger.warn({ unfinished }, 'stopping with requests still being handled; the next start finishes them');
       await scheduler.stop();
       home.home.stop();
+      // Analysis loops run until their canary is decided; they stop here and resume on the next start.
+      await canary.stop();
       await background.drain();
       await outbox.stop();
       if (socketServer) await new Promise<void>((resolve) => socketServer!.close(() => resolve()));

@@ -194,20 +194,32 @@ export class AlarmService {
     return { alarms: current.length, transitions: recorded, baseline: false };
   }
 
+  private readonly firingListeners: ((name: string) => void)[] = [];
+
+  /** Called after commit for each recorded transition to ALARM, polled or pushed (a canary watching it is judged at once). */
+  onFiring(listener: (name: string) => void): void {
+    this.firingListeners.push(listener);
+  }
+
   /** Records transitions (from a poll or a push) in time order; resolves with how many were new. */
   async ingest(transitions: AlarmTransition[]): Promise<number> {
     let recorded = 0;
     const needs: IncidentNeed[] = [];
+    const fired: string[] = [];
     const sorted = [...transitions].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     for (const t of sorted) {
       if (!this.watches(t.alarmName)) continue;
       // The incidents a transition asks for count only once its transaction has committed.
       const asked: IncidentNeed[] = [];
-      if (await this.deps.store.transaction(() => this.record(t, asked))) recorded++;
+      if (await this.deps.store.transaction(() => this.record(t, asked))) {
+        recorded++;
+        if (t.to === 'ALARM') fired.push(t.alarmName);
+      }
       needs.push(...asked);
     }
     if (recorded > 0) this.deps.afterCommit();
     for (const need of needs) this.incidentHook?.(need);
+    for (const name of fired) for (const l of this.firingListeners) l(name);
     return recorded;
   }
 

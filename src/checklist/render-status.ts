@@ -38,6 +38,8 @@ export interface StatusRenderContext {
   signable: Set<string>;
   /** The launch's one verdict line (the checklist's, with the go/no-go decision folded in): see StatusBoard.verdictLine. */
   verdict: string;
+  /** What holds deploys now or soon (locks, freeze windows), one line each. */
+  holds?: string[];
 }
 
 /** What to show: the overview or one gate, and which page. */
@@ -100,6 +102,7 @@ export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx:
   const head: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}${gateView ? ` — ${gateView.gate.title}` : ''}`, 150), emoji: true } },
     section(ctx.verdict),
+    ...(ctx.holds && ctx.holds.length > 0 ? [section(`*Deploy holds* (rollbacks are always allowed)\n${ctx.holds.join('\n')}`)] : []),
     ...sections(gateLines(gateView ? [gateView] : snapshot.gates, ctx)),
   ];
   if (gateView?.gate.description) head.push(context(escapeText(clip(gateView.gate.description, 500))));

@@ -15,6 +15,8 @@ export interface SharedStatus {
   members: Map<string, { users: string[]; anyone: boolean }>;
   /** The launch's one verdict line ({@link StatusBoard.verdictLine}). */
   verdict: string;
+  /** What holds deploys now or soon (locks, freeze windows), one line each. */
+  holds?: string[];
 }
 
 /** How long a posted status message is kept current, and how many at most. */
@@ -47,6 +49,13 @@ export class StatusBoard {
     return this.deps.verdict ? this.deps.verdict(snapshot, own) : own;
   }
 
+  private holds?: () => Promise<string[]>;
+
+  /** Shows what holds deploys (locks and freeze windows are built after the checklist, so they are connected later). */
+  showHolds(lines: () => Promise<string[]>): void {
+    this.holds = lines;
+  }
+
   /** Renders the status as `viewer` sees it. */
   async render(viewer: string, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
     const { snapshot, ctx } = await this.context(viewer);
@@ -62,18 +71,18 @@ export class StatusBoard {
       const m = await roles.members(name);
       members.set(name, { users: m.users, anyone: m.anyone });
     }
-    return { snapshot, members, verdict: await this.verdictLine(snapshot) };
+    return { snapshot, members, verdict: await this.verdictLine(snapshot), holds: await this.holds?.() };
   }
 
   /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
   async context(viewer: string, shared?: SharedStatus): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
     const { checklist, runbook, clock } = this.deps;
-    const { snapshot, members, verdict } = shared ?? (await this.shared());
+    const { snapshot, members, verdict, holds } = shared ?? (await this.shared());
     const viewerRoles = new Set([...members].filter(([, m]) => m.anyone || m.users.includes(viewer)).map(([name]) => name));
     const signable = new Set<string>();
     for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewerRoles.has(s.item.owner)) signable.add(s.item.id);
     const roleMembers = new Map([...members].map(([name, m]) => [name, m.users]));
-    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, verdict } };
+    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, verdict, holds } };
   }
 
   /** Posts a status message in the channel and remembers it for updates. */

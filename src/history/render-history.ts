@@ -27,6 +27,18 @@ const ACTION_WORDS: Record<string, string> = {
   'gonogo.vote': 'voted on go/no-go',
   'gonogo.refresh': 're-read the evidence of go/no-go',
   'gonogo.decide': '(golive) decided go/no-go',
+  'lock.set': 'locked deploys of',
+  'lock.extend': 'extended the deploy lock on',
+  'lock.release': 'unlocked deploys of',
+  'lock.expire': '(golive) deploy lock expired on',
+  'canary.start': 'started a canary of',
+  'canary.bake': '(golive) canary baking for',
+  'canary.wait': '(golive) canary bake over for',
+  'canary.promote': 'promoted the canary of',
+  'canary.abort': 'aborted the canary of',
+  'canary.succeeded': '(golive) canary promoted and done for',
+  'canary.aborted': '(golive) canary taken down for',
+  'canary.failed': '(golive) canary failed for',
 };
 
 /** The audit trail, newest first. */
@@ -40,6 +52,7 @@ export function renderHistory(rows: AuditRow[], timezone: string, requested: num
     if (typeof d.reason === 'string' && d.reason) extra.push(`“${escapeText(clip(d.reason, 200))}”`);
     if (Array.isArray(d.roles)) extra.push(`for ${d.roles.join(', ')}`);
     if (Array.isArray(d.revoked_signoffs) && d.revoked_signoffs.length > 0) extra.push(`withdrew sign-offs: ${d.revoked_signoffs.join(', ')}`);
+    if ((r.action === 'lock.set' || r.action === 'lock.extend') && typeof d.expires_at === 'string') extra.push(`until ${formatTime(d.expires_at, timezone)}`);
     if (r.action === 'launch.t0' && typeof d.to === 'string') extra.push(`to ${formatTime(d.to, timezone)}${typeof d.from === 'string' ? ` (was ${formatTime(d.from, timezone)})` : ''}`);
     if ((r.action === 'gonogo.vote' || r.action === 'gonogo.decide') && typeof (d.vote ?? d.outcome) === 'string') extra.push(String(d.vote ?? d.outcome) === 'go' ? 'Go' : 'No-Go');
     const where = r.source === 'button' ? 'button' : r.source === 'command' ? 'command' : 'golive';

@@ -73,6 +73,7 @@ export function renderHome(d: HomeData): Block[] {
   if (d.incidents) {
     live.push(list('🔥 Open incidents', d.incidents.map((i) => `• INC-${i.id} ${i.severity} ${escapeText(clip(i.summary, 120))} — <#${i.channel_id}> · commander <@${i.commander}>`), 'none'));
   }
+  if (ctx.holds && ctx.holds.length > 0) live.push(list('🔒 Deploy holds', ctx.holds, 'none'));
   live.push(
     list(
       '⏳ Waiting for approval',

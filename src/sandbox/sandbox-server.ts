@@ -78,7 +78,7 @@ export function createSandboxHandler(deps: SandboxServerDeps): (req: IncomingMes
         .map((m) => ({ channel: m.channel, ts: m.ts, text: m.text, blocks: m.blocks, user: m.user, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}), ephemeral: Boolean(m.ephemeralFor), ...(m.kind ? { kind: m.kind } : {}), edited: m.updates > 0 })),
       modal: modal ? { id: modal.id, view: modal.view } : null,
       home: home ? { id: home.id, view: home.view } : null,
-      world: { alarms: cloudwatch.view(), services: ecs.view(), pages: [...pager.events].reverse() },
+      world: { alarms: cloudwatch.view(), services: ecs.view(), pages: [...pager.events].reverse(), canaries: cloudwatch.canaryView() },
     };
   }
 
@@ -179,6 +179,10 @@ export function createSandboxHandler(deps: SandboxServerDeps): (req: IncomingMes
         await deps.pollAlarms();
         return {};
       }
+      case '/sandbox/canary':
+        // The next analysis interval reads the canary's metrics as failing (or passing again).
+        cloudwatch.setCanaryFailing(text(b.service, 'service'), b.failing === true);
+        return {};
       case '/sandbox/ecs/fail-next':
         ecs.setFailNext(text(b.service, 'service'), b.fail === true);
         return {};

@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { openDatabase } from '../platform/store/open-database.js';
 import { Store } from '../platform/store/store.js';
 import type { Config } from '../config.js';
+import type { Clock } from '../platform/clock.js';
 import { createApp, type GoliveApp } from '../create-app.js';
 import { createLogger } from '../platform/logger.js';
 import { loadRunbookFile, RunbookError } from '../platform/runbook/load-runbook.js';
@@ -40,7 +41,7 @@ export interface RunningSandbox {
  * unchanged: the page's clicks become Slack-signed requests to its receiver,
  * and its Web API calls land on the sandbox's Slack simulator.
  */
-export async function startSandbox(config: SandboxConfig, opts: { logDestination?: DestinationStream; alarmPolling?: boolean } = {}): Promise<RunningSandbox> {
+export async function startSandbox(config: SandboxConfig, opts: { logDestination?: DestinationStream; alarmPolling?: boolean; clock?: Clock; canaryPollMs?: number } = {}): Promise<RunningSandbox> {
   const loaded = loadRunbookFile(config.runbookPath);
   if (!loaded.ok) throw new RunbookError(loaded.problems);
   const store = new Store(openDatabase(config.dbPath));
@@ -52,7 +53,7 @@ export async function startSandbox(config: SandboxConfig, opts: { logDestination
   }
 }
 
-async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts: { logDestination?: DestinationStream; alarmPolling?: boolean }): Promise<RunningSandbox> {
+async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts: { logDestination?: DestinationStream; alarmPolling?: boolean; clock?: Clock; canaryPollMs?: number }): Promise<RunningSandbox> {
   const saved = await SavedStateRepository.open(store);
   const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
   const signingSecret = randomBytes(24).toString('hex');
@@ -132,6 +133,8 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   // The smoke check must not leave the machine: it asks the sandbox's simulated service instead.
   const sandboxRunbook: Runbook = structuredClone(runbook);
   for (const s of sandboxRunbook.services) if (s.smoke_check) s.smoke_check.url = `${base}/sandbox/smoke/${s.name}`;
+  // So must a canary's health check: the simulated service answers it.
+  for (const s of sandboxRunbook.services) if (s.canary?.health_check) s.canary.health_check.url = `${base}/sandbox/smoke/${s.name}`;
 
   const appConfig: Config = {
     slack: { botToken, signingSecret, apiUrl: `${base}/api/` },
@@ -144,7 +147,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   };
   const logger = createLogger({ level: config.logLevel, secrets: [botToken, signingSecret], destination: opts.logDestination });
   try {
-    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling });
+    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling, clock: opts.clock, canaryPollMs: opts.canaryPollMs });
     appPort = (await app.start()).port;
   } catch (err) {
     server.closeAllConnections();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/start-sandbox.js';
 import type { SandboxConfig } from '../../src/sandbox/sandbox-config.js';
+import { sandboxApi, sandboxState } from '../support/sandbox-client.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
 
 /*
@@ -55,14 +56,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function api(route: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await fetch(new URL(route, sandbox.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  return (await res.json()) as Record<string, unknown>;
-}
-
-async function state(user: string): Promise<PageState> {
-  return (await (await fetch(new URL(`/sandbox/state?user=${user}`, sandbox.url))).json()) as PageState;
-}
+const api = (route: string, body: Record<string, unknown>) => sandboxApi(sandbox.url, route, body);
+const state = (user: string) => sandboxState<PageState>(sandbox.url, user);
 
 /** Waits until `pick` finds something in `user`'s view of the sandbox. */
 async function until<T>(user: string, pick: (s: PageState) => T | undefined, what: string): Promise<T> {

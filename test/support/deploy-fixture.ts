@@ -32,7 +32,7 @@ export async function startSmokeServer(): Promise<SmokeServer> {
 }
 
 /** Writes a runbook with one ECS service (as seed 000 describes it) to a temp file. */
-export function writeDeployRunbook(opts: { smokeUrl: string; approvalsRequired?: number; allowOverride?: boolean; deployRequires?: string[] }): string {
+export function writeDeployRunbook(opts: { smokeUrl: string; approvalsRequired?: number; allowOverride?: boolean; deployRequires?: string[]; serviceExtra?: string; extra?: string }): string {
   const yaml = `
 version: 1
 launch: { name: Deploy test, channel: C0OPS, timezone: Asia/Kolkata }
@@ -61,10 +61,11 @@ services:
     rollout_timeout_minutes: 1
     approval_expires_minutes: 30
     smoke_check: { url: "${opts.smokeUrl}", expect_status: 200, expect_text: '"status":"operational"', timeout_seconds: 2 }
+${opts.serviceExtra ?? ''}
 alarms:
   region: ap-south-1
   prefixes: [GoVisaX-Prod]
-`;
+${opts.extra ?? ''}`;
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'golive-deploy-')), 'deploy.yml');
   writeFileSync(file, yaml);
   return file;

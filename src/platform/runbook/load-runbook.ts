@@ -3,6 +3,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { runbookSchema, type Runbook } from './schema.js';
 import { checkTemplate, type TemplateKind } from './templates.js';
+import { parseDuration, relativeOffset } from '../launch-time.js';
 
 /** One problem found in a runbook file, with where it is. */
 export interface RunbookProblem {
@@ -147,7 +148,62 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
     if (titles.has(key)) out.push({ path: ['milestones', mi, 'title'], reason: `another milestone is already titled "${m.title}"` });
     titles.add(key);
   });
+  out.push(...crossCheckCanaries(rb, needRole));
+  out.push(...crossCheckFreezes(rb, serviceNames));
+  rb.locks.roles.forEach((r, i) => needRole(r, ['locks', 'roles', i]));
+  if ((parseDuration(rb.locks.default_duration) ?? 0) > (parseDuration(rb.locks.max_duration) ?? 0)) {
+    out.push({ path: ['locks', 'default_duration'], reason: `is longer than locks.max_duration (${rb.locks.max_duration})` });
+  }
   // Relative times without launch.t0 are not an error: T-0 may be set later with `/golive t0`; they wait until then.
+  return out;
+}
+
+/** A canary needs its own ECS service, known roles, and alarm prefixes the alarm watcher covers (it reads the watcher's state). */
+function crossCheckCanaries(rb: Runbook, needRole: (name: string, path: Path) => void): { path: Path; reason: string }[] {
+  const out: { path: Path; reason: string }[] = [];
+  const watched = rb.alarms?.prefixes ?? [];
+  rb.services.forEach((s, si) => {
+    const c = s.canary;
+    if (!c) return;
+    if (c.service === s.service) out.push({ path: ['services', si, 'canary', 'service'], reason: `must be a second ECS service beside "${s.service}", not the same one` });
+    c.promoters.forEach((r, i) => needRole(r, ['services', si, 'canary', 'promoters', i]));
+    c.alarms.forEach((prefix, i) => {
+      if (!watched.some((w) => prefix.startsWith(w))) {
+        out.push({ path: ['services', si, 'canary', 'alarms', i], reason: watched.length === 0 ? 'canary alarms need an `alarms:` section whose prefixes cover them (golive reads the alarm watcher\'s state)' : `"${prefix}" is not under any of alarms.prefixes (${watched.join(', ')}), so golive does not watch it` });
+      }
+    });
+    if (c.metrics.length === 0 && c.alarms.length === 0 && !c.health_check) {
+      out.push({ path: ['services', si, 'canary'], reason: 'a canary needs something to judge it by: metrics, alarms or a health_check' });
+    }
+    const labels = new Set<string>();
+    c.metrics.forEach((m, mi) => {
+      const key = m.label.toLowerCase();
+      if (labels.has(key)) out.push({ path: ['services', si, 'canary', 'metrics', mi, 'label'], reason: `another canary metric is already labelled "${m.label}"` });
+      labels.add(key);
+    });
+  });
+  return out;
+}
+
+/** Freeze windows name known services and end after they start. */
+function crossCheckFreezes(rb: Runbook, serviceNames: Set<string>): { path: Path; reason: string }[] {
+  const out: { path: Path; reason: string }[] = [];
+  const ids = new Set<string>();
+  rb.freezes.forEach((f, fi) => {
+    if (ids.has(f.id)) out.push({ path: ['freezes', fi, 'id'], reason: `freeze id "${f.id}" is used twice` });
+    ids.add(f.id);
+    f.services.forEach((name, i) => {
+      if (!serviceNames.has(name)) out.push({ path: ['freezes', fi, 'services', i], reason: `unknown service "${name}" (services: ${[...serviceNames].join(', ') || 'none'})` });
+    });
+    const from = relativeOffset(f.from);
+    const until = relativeOffset(f.until);
+    if ((from === undefined) !== (until === undefined)) out.push({ path: ['freezes', fi, 'until'], reason: 'from and until must both be relative to T-0 or both absolute' });
+    else {
+      const start = from ?? Date.parse(f.from);
+      const end = until ?? Date.parse(f.until);
+      if (end <= start) out.push({ path: ['freezes', fi, 'until'], reason: `must be after from (${f.from})` });
+    }
+  });
   return out;
 }
 

@@ -113,6 +113,57 @@ const step = z
   })
   .strict();
 
+/** One CloudWatch metric a canary's analysis compares between the canary and the stable version. */
+const canaryMetric = z
+  .object({
+    label: text(100),
+    namespace: text(255),
+    metric: text(255),
+    // A denominator metric (same namespace and dimensions): the value becomes 100 × metric / per, in percent.
+    per: text(255).optional(),
+    stat: z.string().default('Sum'),
+    dimensions: z.record(z.string(), z.string()).default({}),
+    // The dimensions that pick each version's datapoints, added to `dimensions` (e.g. ServiceName, or a Variant the app reports).
+    canary: z.record(z.string(), z.string()).refine((d) => Object.keys(d).length > 0, { message: 'name at least one dimension that picks the canary' }),
+    stable: z.record(z.string(), z.string()).refine((d) => Object.keys(d).length > 0, { message: 'name at least one dimension that picks the stable version' }),
+    max: z.number().optional(),
+    min: z.number().optional(),
+    max_above_stable: z.number().min(0).optional(),
+    max_times_stable: z.number().positive().optional(),
+    unit: z.string().max(20).optional(),
+  })
+  .strict()
+  .refine((m) => m.max !== undefined || m.min !== undefined || m.max_above_stable !== undefined || m.max_times_stable !== undefined, {
+    message: 'a canary metric needs at least one of max, min, max_above_stable, max_times_stable',
+  })
+  .refine((m) => !m.per || m.stat === 'Sum' || m.stat === 'SampleCount', { message: 'a ratio (`per`) adds up counts: use stat Sum or SampleCount' });
+
+/** How a service's new version is tried on a small share of traffic before it replaces the stable one. */
+const canary = z
+  .object({
+    // The canary ECS service beside the main one: same cluster, task definition family and target group.
+    service: text(255),
+    desired_count: z.number().int().min(1).max(10).default(1),
+    always: z.boolean().default(false),
+    bake_minutes: z.number().int().min(1).max(1440),
+    interval_seconds: z
+      .number()
+      .int()
+      .refine((n) => n === 10 || n === 30 || (n >= 60 && n <= 3600 && n % 60 === 0), { message: 'must be 10, 30, or a multiple of 60 up to 3600 (the periods CloudWatch accepts)' })
+      .default(60),
+    failure_limit: z.number().int().min(0).max(100).default(0),
+    auto_promote: z.boolean().default(false),
+    allow_override: z.boolean().default(false),
+    decide_within_minutes: z.number().int().min(1).max(1440).default(30),
+    promoters: z.array(roleRef).default([]),
+    alarms: z.array(text(255)).default([]),
+    health_check: httpCheck.optional(),
+    region: text(30).optional(),
+    metrics: z.array(canaryMetric).default([]),
+  })
+  .strict()
+  .refine((c) => c.bake_minutes * 60 >= c.interval_seconds, { message: 'bake_minutes must last at least one interval_seconds' });
+
 const service = z
   .object({
     name: slug,
@@ -129,6 +180,7 @@ const service = z
     rollout_timeout_minutes: z.number().int().min(1).max(180).default(15),
     approval_expires_minutes: z.number().int().min(1).max(24 * 60).default(30),
     smoke_check: httpCheck.optional(),
+    canary: canary.optional(),
   })
   .strict();
 
@@ -266,6 +318,30 @@ const milestone = z
   })
   .strict();
 
+const duration = z.string().regex(/^(\d+[dhm])+$/, 'must be a duration like "4h", "30m" or "1d12h"');
+
+/** A window, relative to T-0 or absolute, when deploys (not rollbacks) are refused. */
+const freeze = z
+  .object({
+    id: slug,
+    title: text(200),
+    from: timeRef,
+    until: timeRef,
+    // Empty: every service.
+    services: z.array(slug).default([]),
+    description: z.string().max(1000).optional(),
+  })
+  .strict();
+
+/** Deploy locks (`/golive lock`): how long one lasts when no duration is given, the longest allowed, and who else may set them. */
+const locks = z
+  .object({
+    default_duration: duration.default('4h'),
+    max_duration: duration.default('7d'),
+    roles: z.array(roleRef).default([]),
+  })
+  .strict();
+
 /** The whole runbook file. */
 export const runbookSchema = z
   .object({
@@ -288,6 +364,8 @@ export const runbookSchema = z
     incidents: incidents.optional(),
     gonogo: gonogo.optional(),
     milestones: z.array(milestone).default([]),
+    freezes: z.array(freeze).default([]),
+    locks: locks.default({ default_duration: '4h', max_duration: '7d', roles: [] }),
   })
   .strict();
 
@@ -299,3 +377,6 @@ export type Item = Gate['items'][number];
 export type ItemLevel = Item['level'];
 export type Service = Runbook['services'][number];
 export type Milestone = Runbook['milestones'][number];
+export type CanaryConfig = NonNullable<Service['canary']>;
+export type CanaryMetric = CanaryConfig['metrics'][number];
+export type Freeze = Runbook['freezes'][number];

@@ -295,6 +295,7 @@ export const migrations: Migration[] = [
   },
   outboxSendingMigration(),
   inboxMigration(),
+  canaryAndLocksMigration(),
 ];
 
 /** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
@@ -324,6 +325,65 @@ function outboxSendingMigration(): Migration {
       -- with this set may have reached Slack (the process died, or the answer was lost): before posting it
       -- again, the outbox looks for it in the channel by its message metadata.
       ALTER TABLE outbox ADD COLUMN sending_at TEXT;
+    `,
+  };
+}
+
+/** Canary deploys (src/canary/) and deploy locks (src/locks/). */
+function canaryAndLocksMigration(): Migration {
+  return {
+    version: 8,
+    name: 'canary deploys and deploy locks',
+    sql: `
+      -- A canary deploy: the new version on a small canary ECS service beside the main one, judged before it
+      -- replaces the stable version. Its deploy row stays running from start to end (one change per service).
+      CREATE TABLE canary (
+        id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+        deploy_id             INTEGER NOT NULL UNIQUE REFERENCES deploy (id),
+        service               TEXT NOT NULL,
+        canary_service        TEXT NOT NULL,
+        stable_task_def       TEXT NOT NULL,
+        canary_task_def       TEXT,
+        desired_count         INTEGER NOT NULL,
+        state                 TEXT NOT NULL CHECK (state IN ('starting', 'baking', 'waiting', 'promoting', 'aborting', 'succeeded', 'aborted', 'failed')),
+        created_at            TEXT NOT NULL,
+        canary_update_sent_at TEXT,
+        bake_started_at       TEXT,
+        bake_ends_at          TEXT,
+        -- The last analysis interval's evidence (JSON): what the scorecard and the Promote button judge by.
+        evidence              TEXT,
+        intervals             INTEGER NOT NULL DEFAULT 0,
+        health_failures       INTEGER NOT NULL DEFAULT 0,
+        decided_by            TEXT,
+        decided_at            TEXT,
+        decision_note         TEXT,
+        promoted_how          TEXT CHECK (promoted_how IN ('click', 'auto', 'override')),
+        abort_reason          TEXT,
+        aborted_by            TEXT,
+        abort_detected_at     TEXT,
+        abort_sent_at         TEXT,
+        scorecard_channel     TEXT,
+        scorecard_ts          TEXT,
+        updated_at            TEXT NOT NULL
+      );
+      CREATE INDEX canary_by_state ON canary (state, id);
+      CREATE INDEX canary_by_service ON canary (service, id);
+
+      -- /golive lock: deploys (not rollbacks) of the scope are refused until it is unlocked or expires.
+      CREATE TABLE deploy_lock (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope        TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        locked_by    TEXT NOT NULL,
+        locked_at    TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        released_at  TEXT,
+        released_by  TEXT,
+        release_kind TEXT CHECK (release_kind IN ('unlocked', 'expired')),
+        channel      TEXT
+      );
+      -- One lock per scope at a time: two people locking together get one lock.
+      CREATE UNIQUE INDEX deploy_lock_one_open ON deploy_lock (scope) WHERE released_at IS NULL;
     `,
   };
 }

@@ -235,6 +235,7 @@ function renderWorld() {
   if (key === drawn.world) return;
   drawn.world = key;
   const { alarms, services, pages } = state.world;
+  const canaries = new Map((state.world.canaries ?? []).map((c) => [c.service, c]));
   $('alarms').innerHTML = alarms.length
     ? alarms
         .map(
@@ -257,6 +258,7 @@ function renderWorld() {
       <div class="image"><code>${esc((s.image ?? '').split('/').pop())}</code></div>
       ${s.rollout ? `<div class="rollout">Rollout of ${esc(s.rollout.taskDefinition)}: <b>${esc(s.rollout.state)}</b> ${s.rollout.running}/${s.rollout.desired}${s.rollout.reason ? ` — ${esc(s.rollout.reason)}` : ''}</div>` : ''}
       <label><input type="checkbox" data-fail-next="${esc(s.name)}" ${s.failNext ? 'checked' : ''}> Make the next rollout fail</label>
+      ${canaries.has(s.name) ? `<label><input type="checkbox" data-canary-fail="${esc(s.name)}" ${canaries.get(s.name).failing ? 'checked' : ''}> Make its canary fail the analysis (5xx above the stable version)</label>` : ''}
       <div class="revisions">Revisions: ${s.revisions.map((r) => `:${r.revision} ${esc((r.image ?? '').split(':').pop())}`).join(' · ')}</div>
     </div>`,
         )
@@ -380,6 +382,8 @@ document.addEventListener('change', (e) => {
     localStorage.setItem('golive-sandbox-person', me);
     renderedModal = '';
     void refresh().then(() => channel === 'home' && post('/sandbox/home', {}));
+  } else if (t.dataset?.canaryFail) {
+    void post('/sandbox/canary', { service: t.dataset.canaryFail, failing: t.checked });
   } else if (t.dataset?.failNext) {
     void post('/sandbox/ecs/fail-next', { service: t.dataset.failNext, fail: t.checked });
   }
