@@ -17,7 +17,7 @@ export const history: CommandSpec = {
     const raw = ctx.args[0];
     if (raw !== undefined && !/^\d{1,4}$/.test(raw)) throw new GoliveError('usage', '`n` must be a whole number of entries, e.g. `/golive history 50`.');
     const n = raw === undefined ? DEFAULT_ROWS : Math.min(Math.max(Number(raw), 1), MAX_ROWS);
-    const rows = ctx.services.audit.history(n);
+    const rows = await ctx.services.audit.history(n);
     await ctx.respond(renderHistory(rows, ctx.services.runbook.launch.timezone, n));
   },
 };

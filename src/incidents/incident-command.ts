@@ -65,37 +65,37 @@ export const incident: CommandSpec = {
       case 'declare':
         return declare(ctx, words);
       case 'update': {
-        const inc = incidents.inChannel(ctx.channelId);
+        const inc = await incidents.inChannel(ctx.channelId);
         if (!rest && ctx.triggerId && inc.state === 'open') return ctx.services.slack.openView(ctx.triggerId, updateModal(inc.id, inc.updates + 1));
-        incidents.update(inc, rest, ctx.userId);
+        await incidents.update(inc, rest, ctx.userId);
         return;
       }
       case 'resolve': {
-        const inc = incidents.inChannel(ctx.channelId);
+        const inc = await incidents.inChannel(ctx.channelId);
         if (!rest && ctx.triggerId && inc.state === 'open') return ctx.services.slack.openView(ctx.triggerId, resolveModal(inc.id));
-        incidents.resolve(inc, rest, ctx.userId);
+        await incidents.resolve(inc, rest, ctx.userId);
         return;
       }
       case 'severity': {
         if (!words[0]) throw new GoliveError('usage', '`/golive incident severity` needs the new severity, e.g. `P1`.');
-        await incidents.changeSeverity(incidents.inChannel(ctx.channelId), words[0], ctx.userId);
+        await incidents.changeSeverity(await incidents.inChannel(ctx.channelId), words[0], ctx.userId);
         return;
       }
       case 'commander': {
         // Slack sends a mention as <@U123|name> (or <@U123>); the escape-mode setting decides which.
         const m = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(words[0] ?? '');
         if (!m) throw new GoliveError('usage', '`/golive incident commander` needs a person, e.g. `/golive incident commander @meera`.');
-        await incidents.changeCommander(incidents.inChannel(ctx.channelId), m[1]!, ctx.userId);
+        await incidents.changeCommander(await incidents.inChannel(ctx.channelId), m[1]!, ctx.userId);
         return;
       }
       case 'rootcause': {
-        incidents.recordRootCause(incidents.inChannel(ctx.channelId), rest, ctx.userId);
+        await incidents.recordRootCause(await incidents.inChannel(ctx.channelId), rest, ctx.userId);
         return;
       }
       case 'timeline': {
-        const inc = incidents.inChannel(ctx.channelId);
+        const inc = await incidents.inChannel(ctx.channelId);
         const tz = ctx.services.runbook.launch.timezone;
-        const lines = incidents.timeline(inc).map((e) => `\`${formatTime(e.at, tz)}\` ${e.actor === 'golive' || e.actor === 'cloudwatch' ? e.actor : `<@${e.actor}>`} ${describeEvent(e, tz)}`);
+        const lines = (await incidents.timeline(inc)).map((e) => `\`${formatTime(e.at, tz)}\` ${e.actor === 'golive' || e.actor === 'cloudwatch' ? e.actor : `<@${e.actor}>`} ${describeEvent(e, tz)}`);
         return ctx.respond(renderNotice(`*INC-${inc.id} timeline*`, lines.join('\n')));
       }
       default:
