@@ -195,6 +195,37 @@ export class IncidentService {
     }
   }
 
+  /**
+   * Opens the incident an alarm rule asks for. Its commander is the
+   * severity's owner, else the first member of its invite roles: someone who
+   * can act. Failures are logged (nobody is waiting for an answer).
+   */
+  async declareForAlarm(need: { name: string; firedAt: string; post: number | null; severity: Severity; reason: string }): Promise<void> {
+    const { runbook, roles, logger } = this.deps;
+    const def = runbook.incidents?.severities[need.severity];
+    const roleNames = [...(def?.owner ? [def.owner] : []), ...(def?.invite ?? [])];
+    let commander: string | undefined;
+    for (const r of roleNames) {
+      commander = (await roles.members(r)).users[0];
+      if (commander) break;
+    }
+    if (!def || !commander) {
+      logger.error({ alarm: need.name, severity: need.severity }, 'cannot open the incident the alarm rule asks for: the severity is undefined or has no owner/invite role with members');
+      return;
+    }
+    try {
+      await this.declare({ severity: need.severity, summary: `${need.name}: ${need.reason}`, userId: commander, declaredBy: 'golive', source: 'system', alarm: { name: need.name, firedAt: need.firedAt, post: need.post } });
+    } catch (err) {
+      logger.error({ err, alarm: need.name }, 'could not open the incident the alarm rule asks for');
+    }
+  }
+
+  /** The severity of an incident declared from an alarm post: the rule's, else P2 if the runbook defines it, else its most severe. */
+  severityForAlarm(ruleSeverity: Severity | undefined): Severity {
+    const defined = SEVERITIES.filter((s) => this.deps.runbook.incidents?.severities[s]);
+    return ruleSeverity ?? (defined.includes('P2') ? 'P2' : (defined[0] ?? 'P2'));
+  }
+
   /** Takes the incident number (and the alarm, if any) before anything else happens. */
   private async reserve(r: { key: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; alarm?: { name: string; firedAt: string } }): Promise<number> {
     return this.deps.store.transaction(async () => {
