@@ -2,7 +2,7 @@ import type { AlarmTransition } from './parse-alarm-event.js';
 import type { AlarmState, CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
-import type { Runbook } from '../platform/runbook/schema.js';
+import type { EscalationLevel, Runbook } from '../platform/runbook/schema.js';
 import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
 import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
@@ -16,6 +16,8 @@ export interface AlarmRule {
   page: boolean;
   incident?: 'P1' | 'P2' | 'P3' | 'P4';
   description?: string;
+  /** Escalation levels by minutes since the alarm fired (src/escalation/). */
+  escalation?: readonly EscalationLevel[];
 }
 
 export type { AlarmRow };
@@ -63,7 +65,7 @@ export function alarmRegion(runbook: Runbook, defaultRegion: string | undefined)
 }
 
 /** A PagerDuty dedup key that stays the same for an alarm across restarts and transitions. */
-function alarmDedupKey(region: string, name: string): string {
+export function alarmDedupKey(region: string, name: string): string {
   return `golive/alarm/${region}/${name}`;
 }
 
@@ -128,7 +130,7 @@ export class AlarmService {
   ruleFor(name: string): AlarmRule {
     for (const r of this.deps.runbook.alarms?.rules ?? []) {
       const hit = r.match.endsWith('*') ? name.startsWith(r.match.slice(0, -1)) : name === r.match;
-      if (hit) return { severity: r.severity, page: r.page, incident: r.incident, description: r.description };
+      if (hit) return { severity: r.severity, page: r.page, incident: r.incident, description: r.description, ...(r.escalation.length > 0 ? { escalation: r.escalation } : {}) };
     }
     return DEFAULT_RULE;
   }

@@ -1,6 +1,6 @@
 import { AwsCallError } from '../platform/aws/ecs-port.js';
 import type { Item, Runbook, Verify } from '../platform/runbook/schema.js';
-import { alarmRegion } from '../alarms/alarm-service.js';
+import { alarmRegion } from '../alarms/index.js';
 import { checkAlarms } from './check-alarms.js';
 import { checkCertificate } from './check-certificate.js';
 import { checkDatabase } from './check-database.js';

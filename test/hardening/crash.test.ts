@@ -14,6 +14,7 @@ import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fa
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
 import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET } from '../support/start-app.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
+import { migrations } from '../../src/platform/store/migrations.js';
 import { until } from '../support/golive-client.js';
 
 let slack: FakeSlack;
@@ -276,11 +277,13 @@ describe('SIGKILL during a migration', () => {
   const tables = () => query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map((r) => r.name);
 
   it.each([
-    { killIn: 1, before: [], after: [1, 2, 3, 4, 5, 6] },
-    { killIn: 3, before: [1, 2], after: [1, 2, 3, 4, 5, 6] },
-    { killIn: 5, before: [1, 2, 3, 4], after: [1, 2, 3, 4, 5, 6] },
-    { killIn: 6, before: [1, 2, 3, 4, 5], after: [1, 2, 3, 4, 5, 6] },
-  ])('killed inside migration $killIn after its SQL ran: nothing of it is kept, and the next start applies it once', async ({ killIn, before, after }) => {
+    { killIn: 1, before: [] },
+    { killIn: 3, before: [1, 2] },
+    { killIn: 5, before: [1, 2, 3, 4] },
+    { killIn: 6, before: [1, 2, 3, 4, 5] },
+  ])('killed inside migration $killIn after its SQL ran: nothing of it is kept, and the next start applies it once', async ({ killIn, before }) => {
+    // Every migration there is, however many later issues add.
+    const after = migrations.map((m) => m.version);
     const dying = await startAppProcess(env({ GOLIVE_TEST_KILL_IN_MIGRATION: String(killIn) }), { waitForListening: false });
     expect(await dying.exited).toBe('SIGKILL');
     expect(dying.lines.some((l) => l.includes('killing myself inside migration'))).toBe(true);
@@ -298,7 +301,7 @@ describe('SIGKILL during a migration', () => {
     proc = await startAppProcess(env());
     expect(versions()).toEqual(after);
     const health = (await fetch(`${proc.url}/healthz`).then((r) => r.json())) as { database: { ok: boolean; schema_version: number } };
-    expect(health.database).toMatchObject({ ok: true, schema_version: 6 });
+    expect(health.database).toMatchObject({ ok: true, schema_version: after.at(-1) });
     // The schema works: a sign-off goes through and is announced.
     await command('check secrets-manager');
     await until('the announcement', () => posted(/secrets-manager/).length === 1);

@@ -294,6 +294,7 @@ export const migrations: Migration[] = [
     `,
   },
   outboxSendingMigration(),
+  evidenceAndEscalationMigration(),
 ];
 
 /** Version 6: the outbox's exactly-once lookups (see src/platform/outbox/outbox.ts). */
@@ -306,6 +307,54 @@ function outboxSendingMigration(): Migration {
       -- with this set may have reached Slack (the process died, or the answer was lost): before posting it
       -- again, the outbox looks for it in the channel by its message metadata.
       ALTER TABLE outbox ADD COLUMN sending_at TEXT;
+    `,
+  };
+}
+
+/** Version 7: evidence check results (src/evidence/) and escalation levels decided (src/escalation/). */
+function evidenceAndEscalationMigration(): Migration {
+  return {
+    version: 7,
+    name: 'evidence check results, escalation levels',
+    sql: `
+      -- Each item's latest check result. drift_at is set when a signed-off item's check started failing.
+      CREATE TABLE item_evidence (
+        item_id     TEXT PRIMARY KEY,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'unknown')),
+        text        TEXT NOT NULL,
+        checked_at  TEXT NOT NULL,
+        since       TEXT NOT NULL,
+        drift_at    TEXT,
+        trigger     TEXT NOT NULL
+      );
+
+      -- Every change of an item's outcome, for the record (the latest result is in item_evidence).
+      CREATE TABLE evidence_change (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_id  TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        outcome  TEXT NOT NULL,
+        text     TEXT NOT NULL,
+        trigger  TEXT NOT NULL
+      );
+      CREATE INDEX evidence_change_item ON evidence_change (item_id, id);
+
+      -- One row per escalation level decided: fired, or skipped because its condition was met first.
+      -- The unique key makes each level of each incident (or alarm firing) happen once, across restarts.
+      CREATE TABLE escalation_step (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        subject          TEXT NOT NULL,
+        level            INTEGER NOT NULL,
+        due_at           TEXT NOT NULL,
+        decided_at       TEXT NOT NULL,
+        fired            INTEGER NOT NULL CHECK (fired IN (0, 1)),
+        detail           TEXT NOT NULL DEFAULT '{}',
+        -- A level that paged: the page is resolved once the subject is resolved.
+        paged            INTEGER NOT NULL DEFAULT 0 CHECK (paged IN (0, 1)),
+        page_resolved_at TEXT,
+        UNIQUE (subject, level)
+      );
+      CREATE INDEX escalation_step_paged ON escalation_step (subject) WHERE paged = 1 AND page_resolved_at IS NULL;
     `,
   };
 }
