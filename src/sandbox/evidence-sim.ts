@@ -7,9 +7,7 @@ import type { Route53Port } from '../platform/aws/route53-port.js';
 import type { SecretInfo, SecretsPort } from '../platform/aws/secrets-port.js';
 import type { EmailMessage, SesPort } from '../platform/aws/ses-port.js';
 import type { Item, Runbook, Verify } from '../platform/runbook/schema.js';
-import type { EvidencePorts } from '../evidence/evidence-session.js';
-import { HttpProbeError, type HttpAnswer, type HttpPort } from '../evidence/probe-http.js';
-import type { ServedCertificate, TlsPort } from '../evidence/probe-tls.js';
+import { HttpProbeError, type EvidencePorts, type HttpAnswer, type HttpPort, type ServedCertificate, type TlsPort } from '../evidence/index.js';
 import { SANDBOX_ACCOUNT } from './ecs-sim.js';
 
 /** One email golive would have sent, as the page lists it. */

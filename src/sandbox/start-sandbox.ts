@@ -11,6 +11,7 @@ import { loadRunbookFile, RunbookError } from '../platform/runbook/load-runbook.
 import type { Runbook } from '../platform/runbook/schema.js';
 import { CloudWatchSim, type CloudWatchSimSnapshot } from './cloudwatch-sim.js';
 import { EcsSim, type EcsSimSnapshot } from './ecs-sim.js';
+import { EvidenceSim, type EvidenceSimSnapshot } from './evidence-sim.js';
 import { Interactions } from './interactions.js';
 import { PagerSim, type PagerSimSnapshot } from './pager-sim.js';
 import { sandboxDirectory } from './people.js';
@@ -29,6 +30,7 @@ export interface RunningSandbox {
   ecs: EcsSim;
   cloudwatch: CloudWatchSim;
   pager: PagerSim;
+  evidence: EvidenceSim;
   interactions: Interactions;
   /** Saves the world and stops the app and the page. */
   stop(): Promise<void>;
@@ -62,6 +64,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   const ecs = new EcsSim(runbook.services, { rolloutMs: config.rolloutMs, snapshot: await saved.load<EcsSimSnapshot>('ecs') });
   const cloudwatch = new CloudWatchSim(runbook, { snapshot: await saved.load<CloudWatchSimSnapshot>('cloudwatch') });
   const pager = new PagerSim({ snapshot: await saved.load<PagerSimSnapshot>('pager') });
+  const evidence = new EvidenceSim(runbook, { snapshot: await saved.load<EvidenceSimSnapshot>('evidence') });
 
   // Changes are saved and announced once per turn of the event loop, however many a request makes.
   let version = 0;
@@ -78,6 +81,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
           await saved.save('ecs', ecs.snapshot());
           await saved.save('cloudwatch', cloudwatch.snapshot());
           await saved.save('pager', pager.snapshot());
+          await saved.save('evidence', evidence.snapshot());
         }),
       ));
   const changed = () => {
@@ -90,7 +94,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       for (const s of subscribers) s(version);
     });
   };
-  for (const sim of [slack, ecs, cloudwatch, pager]) sim.onChange(changed);
+  for (const sim of [slack, ecs, cloudwatch, pager, evidence]) sim.onChange(changed);
   await save();
 
   let app: GoliveApp | undefined;
@@ -112,6 +116,11 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       ecs,
       cloudwatch,
       pager,
+      evidence,
+      verifyItems: async (ids) => {
+        const checks = app?.services.evidence;
+        if (checks) await checks.verify(checks.checked().filter((t) => ids.includes(t.item.id)), 'sandbox');
+      },
       interactions,
       pollAlarms: async () => {
         await app?.services.alarms.poll();
@@ -144,7 +153,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   };
   const logger = createLogger({ level: config.logLevel, secrets: [botToken, signingSecret], destination: opts.logDestination });
   try {
-    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling });
+    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling, evidencePorts: evidence.ports(ecs, cloudwatch), ses: evidence.ses });
     appPort = (await app.start()).port;
   } catch (err) {
     server.closeAllConnections();
@@ -162,6 +171,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
     ecs,
     cloudwatch,
     pager,
+    evidence,
     interactions,
     async stop() {
       await running.stop();
