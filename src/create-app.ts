@@ -165,7 +165,7 @@ export function createApp(options: AppOptions): GoliveApp {
     snsConfirm: options.snsConfirm,
     polling: options.alarmPolling !== false,
   });
-  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, rolloutPollMs: options.rolloutPollMs ?? 5000 });
+  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, rolloutPollMs: options.rolloutPollMs ?? 5000, defaultRegion: config.aws.region });
   const incidents = createIncidentsModule({ ...shared, slack, roles, background, alarms: alarms.alarms, deploys: deploys.deploys, changeBoard: deploys.changeBoard, onCall, canPage: pager !== undefined });
   const timeline = createTimelineModule({ ...shared, roles, checklist: checklist.checklist });
   const gonogo = createGoNoGoModule({ ...shared, slack, cloudwatch, checklist: checklist.checklist, timeline: timeline.timeline, incidents: incidents.incidents, roles, defaultRegion: config.aws.region });

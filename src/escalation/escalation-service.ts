@@ -1,13 +1,12 @@
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
-import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
+import type { PageNotifier } from '../platform/outbox/outbox-pages.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
-import type { EscalationLevel, Runbook } from '../platform/runbook/schema.js';
+import type { Runbook } from '../platform/runbook/schema.js';
 import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { EscalationRepository } from './escalation-repository.js';
-import { dueLevels, levelName, type EscalationSubject, type LevelDecision } from './plan-escalation.js';
-import { channelPost, directMessage, escalationEmail, pageSummary, type EscalationAbout, type EscalationContext } from './render-escalation.js';
+import { dueLevels, levelName, type EscalationAbout, type EscalationSubject, type LevelDecision } from './plan-escalation.js';
 
 /** Something that may escalate now: an open incident, or an alarm that is firing. */
 export interface EscalationCandidate {
@@ -25,6 +24,12 @@ export interface EscalationSources {
   candidates(): Promise<EscalationCandidate[]>;
   /** Inside the level's transaction: e.g. a line in the incident's timeline. Database work only. */
   recorded?(candidate: EscalationCandidate, level: number, fired: boolean, detail: Record<string, unknown>, at: string): Promise<void>;
+}
+
+/** How a fired level tells people: stored in the outbox inside the level's transaction. */
+export interface EscalationNotifier {
+  /** Email, the channel post, a DM to each of `dmUsers`, and (when `page`) the page, for level `level` of the candidate. */
+  fire(c: EscalationCandidate, level: number, dmUsers: string[], page: boolean, at: string): Promise<void>;
 }
 
 /** What one sweep did. */
@@ -46,7 +51,6 @@ export interface SweepResult {
  */
 export class EscalationService {
   private readonly rows: EscalationRepository;
-  private readonly outbox: OutboxRepository;
   private readonly audit: AuditRepository;
   private sweeping?: Promise<SweepResult>;
 
@@ -58,13 +62,15 @@ export class EscalationService {
       clock: Clock;
       logger: Logger;
       sources: EscalationSources;
+      notifier: EscalationNotifier;
+      /** Resolves the pages levels sent. */
+      pages: PageNotifier;
       /** Whether PagerDuty is configured; a page level without it is recorded as not sent. */
       canPage: boolean;
       afterCommit: () => void;
     },
   ) {
     this.rows = new EscalationRepository(deps.store);
-    this.outbox = new OutboxRepository(deps.store);
     this.audit = new AuditRepository(deps.store);
   }
 
@@ -107,7 +113,6 @@ export class EscalationService {
     const level = c.subject.levels[d.level]!;
     const at = clock.now().toISOString();
     const dmUsers = d.fire ? await this.members(level.dm) : [];
-    const ctx: EscalationContext = { launch: runbook.launch.name, timezone: runbook.launch.timezone, opsChannel: runbook.launch.channel, levels: c.subject.levels, level: d.level, mentions: this.mentions(level.mention), subjectPrefix: runbook.email?.subject_prefix };
     const page = d.fire && level.page && this.deps.canPage;
     const detail: Record<string, unknown> = d.fire
       ? {
@@ -123,46 +128,13 @@ export class EscalationService {
       : { name: levelName(c.subject.levels, d.level), skipped: d.reason };
     const claimed = await store.transaction(async () => {
       if (!(await this.rows.claim({ subject: c.subject.key, level: d.level, dueAt: d.dueAt, at, fired: d.fire, detail, paged: page }))) return false;
-      if (d.fire) await this.notify(c, level, ctx, dmUsers, page, at);
+      if (d.fire) await this.deps.notifier.fire(c, d.level, dmUsers, page, at);
       await this.audit.record({ actor: 'golive', action: d.fire ? 'escalation.fire' : 'escalation.skip', target: c.target, detail: { level: d.level + 1, ...detail }, source: 'system', channel: runbook.launch.channel }, at);
       await this.deps.sources.recorded?.(c, d.level, d.fire, detail, at);
       return true;
     });
     if (claimed) this.deps.logger.info({ subject: c.subject.key, level: d.level + 1, fired: d.fire, ...(d.fire ? {} : { reason: d.reason }) }, d.fire ? 'escalation level fired' : 'escalation level skipped');
     return claimed;
-  }
-
-  private async notify(c: EscalationCandidate, level: EscalationLevel, ctx: EscalationContext, dmUsers: string[], page: boolean, at: string): Promise<void> {
-    const { runbook } = this.deps;
-    if (level.email.length > 0 && runbook.email) {
-      const mail = escalationEmail(c.about, ctx);
-      await this.outbox.enqueue('SendEmail', { from: runbook.email.from, to: level.email, subject: mail.subject, text: mail.text }, at, { target: 'email' });
-    }
-    if (level.channel) {
-      const channel = level.channel === 'incident' && c.about.kind === 'incident' ? c.about.channelId : runbook.launch.channel;
-      const text = channelPost(c.about, ctx);
-      await this.outbox.enqueue('chat.postMessage', { channel, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }], unfurl_links: false }, at);
-    }
-    for (const user of dmUsers) {
-      const text = directMessage(c.about, ctx);
-      // A user id as the channel: Slack posts it in the app's direct message with that person.
-      await this.outbox.enqueue('chat.postMessage', { channel: user, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }], unfurl_links: false }, at);
-    }
-    if (page) {
-      await this.outbox.enqueue(
-        'trigger',
-        {
-          dedupKey: c.dedupKey,
-          summary: pageSummary(c.about, ctx),
-          source: runbook.pagerduty?.source ?? 'golive',
-          severity: c.about.kind === 'incident' ? (c.about.severity === 'P1' ? 'critical' : c.about.severity === 'P2' ? 'error' : 'warning') : c.about.severity === 'critical' ? 'critical' : c.about.severity === 'error' ? 'error' : 'warning',
-          class: 'escalation',
-          customDetails: { level: levelName(ctx.levels, ctx.level), launch: runbook.launch.name, subject: c.target },
-        },
-        at,
-        { target: 'pagerduty' },
-      );
-    }
   }
 
   /** A page a level sent is resolved once its subject no longer escalates (resolved, or the alarm stopped firing), unless a newer firing shares its dedup key. */
@@ -176,7 +148,7 @@ export class EscalationService {
       await this.deps.store.transaction(async () => {
         const steps = await this.rows.steps(subject);
         const key = steps.map((s) => s.detail.dedup_key).find((k): k is string => typeof k === 'string');
-        if (key && !liveKeys.has(key)) await this.outbox.enqueue('resolve', { dedupKey: key }, at, { target: 'pagerduty' });
+        if (key && !liveKeys.has(key)) await this.deps.pages.resolve(key, at);
         await this.rows.markPageResolved(subject, at);
       });
       resolved.push(subject);
@@ -194,10 +166,5 @@ export class EscalationService {
       }
     }
     return [...users];
-  }
-
-  /** Roles as mentions: users by id, user groups as groups, so nobody in them is left out. */
-  private mentions(roles: readonly string[]): string[] {
-    return roles.flatMap((r) => [...(this.deps.runbook.roles[r]?.users ?? []).map((u) => `<@${u}>`), ...(this.deps.runbook.roles[r]?.groups ?? []).map((g) => `<!subteam^${g}>`)]);
   }
 }

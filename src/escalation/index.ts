@@ -7,6 +7,8 @@ import type { Logger } from '../platform/logger.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 import type { Store } from '../platform/store/store.js';
+import { OutboxPages } from '../platform/outbox/outbox-pages.js';
+import { OutboxEscalationNotifier } from './escalation-notifier.js';
 import { escalationSources } from './escalation-sources.js';
 import { EscalationService } from './escalation-service.js';
 
@@ -30,6 +32,7 @@ export function createEscalationModule(deps: {
   canPage: boolean;
 }): EscalationModule {
   const { runbook, store, roles, clock, logger, signals } = deps;
+  const pages = new OutboxPages(store);
   const escalation = new EscalationService({
     runbook,
     store,
@@ -39,6 +42,8 @@ export function createEscalationModule(deps: {
     canPage: deps.canPage,
     afterCommit: () => signals.emit('outbox', 'home'),
     sources: escalationSources({ runbook, incidents: deps.incidents, alarms: deps.alarms }),
+    notifier: new OutboxEscalationNotifier({ runbook, store, pages }),
+    pages,
   });
   return {
     escalation,

@@ -1,5 +1,10 @@
 import type { EscalationLevel } from '../platform/runbook/schema.js';
 
+/** What the notifications say the escalation is about. */
+export type EscalationAbout =
+  | { kind: 'incident'; id: number; severity: string; severityName: string; summary: string; channelId: string; channelName: string; commander: string; startedAt: string }
+  | { kind: 'alarm'; name: string; severity: string; reason: string; region: string; startedAt: string; consoleUrl: string };
+
 /** What is being escalated: an incident, or one firing of an alarm. */
 export interface EscalationSubject {
   kind: 'incident' | 'alarm';

@@ -1,12 +1,9 @@
 import type { EscalationLevel } from '../platform/runbook/schema.js';
 import { clip, escapeText } from '../platform/escape.js';
 import { formatTime } from '../platform/format-time.js';
-import { levelName } from './plan-escalation.js';
+import { levelName, type EscalationAbout } from './plan-escalation.js';
 
-/** What the notifications say the escalation is about. */
-export type EscalationAbout =
-  | { kind: 'incident'; id: number; severity: string; severityName: string; summary: string; channelId: string; channelName: string; commander: string; startedAt: string }
-  | { kind: 'alarm'; name: string; severity: string; reason: string; region: string; startedAt: string; consoleUrl: string };
+export type { EscalationAbout };
 
 /** Where and how the launch is told. */
 export interface EscalationContext {
