@@ -46,6 +46,7 @@ import type { Runbook } from './platform/runbook/schema.js';
 import { Scheduler, type Job } from './platform/scheduler.js';
 import { toBoltLogger } from './platform/slack/bolt-logger.js';
 import { guardHttpReceiver } from './platform/slack/guard-receiver.js';
+import { CallScheduler } from './platform/slack/call-scheduler.js';
 import { createSlackAdapter } from './platform/slack/slack-adapter.js';
 import type { SlackPort } from './platform/slack/slack-port.js';
 import { createSlackUi } from './platform/slack/slack-ui.js';
@@ -96,6 +97,8 @@ export interface AppOptions {
   ses?: SesPort;
   /** Turns the verification schedule off (tests run passes themselves). */
   verificationPolling?: boolean;
+  /** Shrinks Slack's rate-limit windows for golive's call scheduler (tests run a minute's budget in less); default 1. */
+  slackLimitScale?: number;
 }
 
 /** A wired golive instance. */
@@ -137,8 +140,11 @@ export function createApp(options: AppOptions): GoliveApp {
     logger: toBoltLogger(logger),
   };
   // The outbox's own client retries nothing: a post whose answer was lost is looked up before it is sent again (src/platform/outbox/outbox.ts).
+  // Both clients' calls wait their turn in one scheduler: Slack's budgets are per method, whoever calls.
+  const slackCalls = new CallScheduler({ scale: options.slackLimitScale });
   const slack =
-    options.slack ?? createSlackAdapter(new WebClient(config.slack.botToken, { ...clientOptions, logLevel: LogLevel.INFO }), new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 } }));
+    options.slack ??
+    createSlackAdapter(new WebClient(config.slack.botToken, { ...clientOptions, logLevel: LogLevel.INFO }), new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 } }), slackCalls);
   const awsOptions = { endpoint: config.aws.endpointUrl };
   const ecs = options.ecs ?? createEcsAdapter(awsOptions);
   const cloudwatch = options.cloudwatch ?? createCloudWatchAdapter(awsOptions);
@@ -295,6 +301,7 @@ export function createApp(options: AppOptions): GoliveApp {
     async stop() {
       await scheduler.stop();
       home.home.stop();
+      checklist.statusBoard.stop();
       await background.drain();
       await outbox.stop();
       await bolt.stop().catch(() => undefined);

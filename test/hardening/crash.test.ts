@@ -14,8 +14,11 @@ import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fa
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
 import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET } from '../support/start-app.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { migrations } from '../../src/platform/store/migrations.js';
 import { until } from '../support/golive-client.js';
+import { migrations } from '../../src/platform/store/migrations.js';
+
+/** Every schema version, whatever migrations later branches append. */
+const ALL_VERSIONS = migrations.map((m) => m.version);
 
 let slack: FakeSlack;
 let dir: string;
@@ -277,13 +280,11 @@ describe('SIGKILL during a migration', () => {
   const tables = () => query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map((r) => r.name);
 
   it.each([
-    { killIn: 1, before: [] },
-    { killIn: 3, before: [1, 2] },
-    { killIn: 5, before: [1, 2, 3, 4] },
-    { killIn: 6, before: [1, 2, 3, 4, 5] },
-  ])('killed inside migration $killIn after its SQL ran: nothing of it is kept, and the next start applies it once', async ({ killIn, before }) => {
-    // Every migration there is, however many later issues add.
-    const after = migrations.map((m) => m.version);
+    { killIn: 1, before: [], after: ALL_VERSIONS },
+    { killIn: 3, before: [1, 2], after: ALL_VERSIONS },
+    { killIn: 5, before: [1, 2, 3, 4], after: ALL_VERSIONS },
+    { killIn: 6, before: [1, 2, 3, 4, 5], after: ALL_VERSIONS },
+  ])('killed inside migration $killIn after its SQL ran: nothing of it is kept, and the next start applies it once', async ({ killIn, before, after }) => {
     const dying = await startAppProcess(env({ GOLIVE_TEST_KILL_IN_MIGRATION: String(killIn) }), { waitForListening: false });
     expect(await dying.exited).toBe('SIGKILL');
     expect(dying.lines.some((l) => l.includes('killing myself inside migration'))).toBe(true);
@@ -301,7 +302,7 @@ describe('SIGKILL during a migration', () => {
     proc = await startAppProcess(env());
     expect(versions()).toEqual(after);
     const health = (await fetch(`${proc.url}/healthz`).then((r) => r.json())) as { database: { ok: boolean; schema_version: number } };
-    expect(health.database).toMatchObject({ ok: true, schema_version: after.at(-1) });
+    expect(health.database).toMatchObject({ ok: true, schema_version: ALL_VERSIONS.at(-1) });
     // The schema works: a sign-off goes through and is announced.
     await command('check secrets-manager');
     await until('the announcement', () => posted(/secrets-manager/).length === 1);

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { SlackCallError, type SlackPort } from '../slack/slack-port.js';
 import type { WebApiMethod } from '../slack/web-api-methods.js';
 import type { Store } from '../store/store.js';
-import { OutboxRepository, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
+import { OutboxRepository, rowPriority, type EnqueueOptions, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
 import { PagerError, type PagerEvent, type PagerPort } from '../pager/pager-port.js';
 import { AwsCallError } from '../aws/ecs-port.js';
 import type { EmailMessage } from '../aws/ses-port.js';
@@ -55,6 +55,8 @@ const TARGET_NAME: Record<OutboxTarget, [thing: string, service: string]> = { sl
  */
 export class Outbox {
   private timer?: NodeJS.Timeout;
+  private wake?: NodeJS.Timeout;
+  private wakeAt = Number.POSITIVE_INFINITY;
   private running?: Promise<void>;
   private again = false;
   private readonly rows: OutboxRepository;
@@ -71,8 +73,11 @@ export class Outbox {
     this.rows = new OutboxRepository(store);
   }
 
-  /** Stores a Slack call or PagerDuty event for delivery after the current transaction commits; returns its id. */
-  enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): Promise<number> {
+  /**
+   * Stores a Slack call or PagerDuty event for delivery after the current transaction commits; returns its id.
+   * Due rows go most urgent first (`opts.priority`), a channel's posts in the order they were stored.
+   */
+  enqueue(method: string, args: Record<string, unknown>, at: string, opts: EnqueueOptions = {}): Promise<number> {
     return this.rows.enqueue(method, args, at, opts);
   }
 
@@ -100,6 +105,7 @@ export class Outbox {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.clearWake();
     await this.running;
   }
 
@@ -130,6 +136,27 @@ export class Outbox {
     return this.running;
   }
 
+  /** A row backing off is due in `ms`: flush then (after a 429, when Retry-After ends), not at the next poll. */
+  private wakeIn(ms: number): void {
+    if (!this.timer) return; // not started, or stopped
+    const at = Date.now() + ms;
+    if (at >= this.wakeAt) return;
+    this.clearWake();
+    this.wakeAt = at;
+    this.wake = setTimeout(() => {
+      this.wake = undefined;
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      void this.flush();
+    }, ms);
+    this.wake.unref();
+  }
+
+  private clearWake(): void {
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = undefined;
+    this.wakeAt = Number.POSITIVE_INFINITY;
+  }
+
   private async deliverDue(): Promise<number> {
     const due = await this.rows.due(this.clock.now().toISOString(), 50);
     const blocked = new Set<string>();
@@ -149,7 +176,7 @@ export class Outbox {
               ? await this.sendEmail(args)
               : row.method === 'chat.postMessage'
                 ? await this.post(row, args)
-                : await this.slack.call(row.method as WebApiMethod, args);
+                : await this.slack.call(row.method as WebApiMethod, args, { priority: rowPriority(row) });
         const r = (result ?? {}) as Record<string, unknown>;
         await this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;
@@ -164,6 +191,7 @@ export class Outbox {
         const attempts = row.attempts + 1;
         const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
         await this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+        this.wakeIn(waitMs);
         this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
         // A rate limit applies to everything else bound for that service in this pass too.
         if (f.retryAfterSeconds !== undefined) blocked.add(row.target);
@@ -190,7 +218,8 @@ export class Outbox {
     await this.rows.markSending(row.id, this.clock.now().toISOString());
     try {
       const marked = { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } };
-      return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked) : this.slack.call('chat.postMessage', marked));
+      const opts = { priority: rowPriority(row) };
+      return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked, opts) : this.slack.call('chat.postMessage', marked, opts));
     } catch (err) {
       if (slackRefused(err)) await this.rows.clearSending(row.id);
       throw err;

@@ -1,9 +1,16 @@
 import type { WebApiMethod } from './web-api-methods.js';
+import type { CallPriority } from './call-scheduler.js';
 
 /** A message as golive sends it: fallback text plus optional Block Kit blocks. */
 export interface SlackMessage {
   text: string;
   blocks?: unknown[];
+}
+
+/** How a caller asks for a Web API call to be scheduled (see src/platform/slack/call-scheduler.ts). */
+export interface CallOptions {
+  /** Defaults by method: `views.open` urgent, `chat.update`/`views.publish` refresh, the rest people. */
+  priority?: CallPriority;
 }
 
 /**
@@ -12,17 +19,18 @@ export interface SlackMessage {
  */
 export interface SlackPort {
   /** Any Web API method; used by the outbox to deliver stored calls. */
-  call(method: WebApiMethod, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+  call(method: WebApiMethod, args: Record<string, unknown>, opts?: CallOptions): Promise<Record<string, unknown>>;
   /**
    * Any Web API method, sent once: no retry inside the call. The outbox posts
    * with it, because it retries by itself and first checks whether an earlier
    * try reached Slack; a retry inside the client would post blind. Falls back to `call`.
    */
-  callOnce?(method: WebApiMethod, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+  callOnce?(method: WebApiMethod, args: Record<string, unknown>, opts?: CallOptions): Promise<Record<string, unknown>>;
   /** Members of a Slack user group (`usergroups.users.list`). */
   usergroupMembers(groupId: string): Promise<string[]>;
   postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<{ channel: string; ts: string }>;
-  updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  /** Edits a message; a board refresh unless `opts` says otherwise (a person paging through a board). */
+  updateMessage(channel: string, ts: string, message: SlackMessage, opts?: CallOptions): Promise<void>;
   publishHome(userId: string, blocks: unknown[]): Promise<void>;
   openView(triggerId: string, view: unknown): Promise<void>;
   /** The Slack user with this email (`users.lookupByEmail`), or undefined. */

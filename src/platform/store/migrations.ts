@@ -294,6 +294,7 @@ export const migrations: Migration[] = [
     `,
   },
   outboxSendingMigration(),
+  outboxPriorityMigration(),
   evidenceAndEscalationMigration(),
 ];
 
@@ -311,10 +312,25 @@ function outboxSendingMigration(): Migration {
   };
 }
 
-/** Version 7: evidence check results (src/evidence/) and escalation levels decided (src/escalation/). */
-function evidenceAndEscalationMigration(): Migration {
+/** Version 7: the outbox delivers the urgent first, and a channel's posts in order (see src/platform/outbox/outbox.ts). */
+function outboxPriorityMigration(): Migration {
   return {
     version: 7,
+    name: 'outbox priorities and lanes',
+    sql: `
+      -- 0 urgent (pages, alarm and incident posts), 1 people (announcements, replies), 2 refresh.
+      ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+      -- Posts that must reach Slack in the order they were made (one channel's top-level posts); NULL for none.
+      ALTER TABLE outbox ADD COLUMN lane TEXT;
+      CREATE INDEX outbox_pending_lane ON outbox (lane, id) WHERE delivered_at IS NULL AND failed_at IS NULL;
+    `,
+  };
+}
+
+/** Version 8: evidence check results (src/evidence/) and escalation levels decided (src/escalation/). */
+function evidenceAndEscalationMigration(): Migration {
+  return {
+    version: 8,
     name: 'evidence check results, escalation levels',
     sql: `
       -- Each item's latest check result. drift_at is set when a signed-off item's check started failing.
