@@ -9,6 +9,8 @@ import { createChecklistModule, type ChecklistService } from './checklist/index.
 import { commandSpecs } from './command-specs.js';
 import { ConfigError, SIGNING_SECRET_MISSING, type Config } from './config.js';
 import { createDeploysModule } from './deploys/index.js';
+import { createEscalationModule, type EscalationService } from './escalation/index.js';
+import { createEvidenceModule, createHttpProbe, createTlsProbe, type EvidencePorts, type EvidenceService } from './evidence/index.js';
 import { createGoNoGoModule } from './gonogo/index.js';
 import { createHistoryModule } from './history/index.js';
 import { createHomeModule } from './home/index.js';
@@ -19,6 +21,13 @@ import { createCloudWatchAdapter } from './platform/aws/cloudwatch-adapter.js';
 import type { CloudWatchPort, MetricBatchPort } from './platform/aws/cloudwatch-port.js';
 import { createEcsAdapter } from './platform/aws/ecs-adapter.js';
 import type { EcsPort } from './platform/aws/ecs-port.js';
+import type { AcmPort } from './platform/aws/acm-port.js';
+import type { EcrPort } from './platform/aws/ecr-port.js';
+import { loadOnFirstUse } from './platform/aws/load-on-first-use.js';
+import type { RdsPort } from './platform/aws/rds-port.js';
+import type { Route53Port } from './platform/aws/route53-port.js';
+import type { SecretsPort } from './platform/aws/secrets-port.js';
+import type { SesPort } from './platform/aws/ses-port.js';
 import { Background } from './platform/background.js';
 import { ChangeSignals } from './platform/change-signals.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -94,6 +103,12 @@ export interface AppOptions {
   slowReplyMs?: number;
   /** How long a clean stop waits for requests being handled (default 8 s, within `docker stop`'s 10); the rest are finished after the restart. */
   stopDrainMs?: number;
+  /** What evidence checks read, instead of the real AWS adapters and HTTP/TLS probes (the sandbox, tests). */
+  evidencePorts?: Partial<EvidencePorts>;
+  /** SES v2 for the SES check and escalation email (default: the real adapter). */
+  ses?: SesPort;
+  /** Turns the verification schedule off (tests run passes themselves). */
+  verificationPolling?: boolean;
 }
 
 /** A wired golive instance. */
@@ -104,7 +119,7 @@ export interface GoliveApp {
   store: Store;
   outbox: Outbox;
   /** The services tests and the sandbox drive directly (a poll now, a reminder sweep now). */
-  services: { checklist: ChecklistService; alarms: AlarmService; incidents: IncidentService; timeline: TimelineService; slack: SlackPort };
+  services: { checklist: ChecklistService; alarms: AlarmService; incidents: IncidentService; timeline: TimelineService; evidence: EvidenceService; escalation: EscalationService; slack: SlackPort };
 }
 
 /** The composition root: builds the platform's adapters, each feature module on top of them, and hands their commands, buttons, routes and jobs to Bolt, one route table and one scheduler. */
@@ -143,7 +158,9 @@ export function createApp(options: AppOptions): GoliveApp {
   const metrics: MetricBatchPort = options.metrics ?? (isMetricBatch(cloudwatch) ? cloudwatch : createCloudWatchAdapter(awsOptions));
   const pager = options.pager ?? (config.pagerduty.routingKey ? createPagerDutyAdapter({ routingKey: config.pagerduty.routingKey, eventsUrl: config.pagerduty.eventsUrl }) : undefined);
   const onCall = config.pagerduty.apiToken ? createOnCallLookup({ token: config.pagerduty.apiToken, apiUrl: config.pagerduty.apiUrl }) : undefined;
-  const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager);
+  const ses = options.ses ?? loadOnFirstUse<SesPort>(() => import('./platform/aws/ses-adapter.js').then((m) => m.createSesAdapter(awsOptions)), { getAccount: true, sendEmail: true });
+  const email = runbook.email;
+  const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager, email ? (m) => ses.sendEmail(email.region, m) : undefined);
   const roles = new RoleDirectory(runbook, slack, clock);
   const requests = new RequestRepository(store);
   const inbox = new Inbox({ requests, store, clock, logger });
@@ -193,8 +210,30 @@ export function createApp(options: AppOptions): GoliveApp {
     approvals: deploys.approvals,
     debounceMs: options.homeDebounceMs ?? 2000,
   });
+  const evidence = createEvidenceModule({
+    ...shared,
+    background,
+    checklist: checklist.checklist,
+    defaultRegion: config.aws.region,
+    polling: options.verificationPolling !== false,
+    ports: {
+      // Loaded when a check first asks that service (see load-on-first-use.ts).
+      secrets: loadOnFirstUse<SecretsPort>(() => import('./platform/aws/secrets-adapter.js').then((m) => m.createSecretsAdapter(awsOptions)), { describeSecrets: true }),
+      acm: loadOnFirstUse<AcmPort>(() => import('./platform/aws/acm-adapter.js').then((m) => m.createAcmAdapter(awsOptions)), { listCertificates: true, describeCertificate: true }),
+      route53: loadOnFirstUse<Route53Port>(() => import('./platform/aws/route53-adapter.js').then((m) => m.createRoute53Adapter(awsOptions)), { zonesNamed: true, recordSet: true }),
+      rds: loadOnFirstUse<RdsPort>(() => import('./platform/aws/rds-adapter.js').then((m) => m.createRdsAdapter(awsOptions)), { describeInstance: true, latestSnapshot: true }),
+      ecr: loadOnFirstUse<EcrPort>(() => import('./platform/aws/ecr-adapter.js').then((m) => m.createEcrAdapter(awsOptions)), { findImage: true }),
+      ses,
+      ecs,
+      cloudwatch,
+      http: createHttpProbe(),
+      tls: createTlsProbe(),
+      ...options.evidencePorts,
+    },
+  });
+  const escalation = createEscalationModule({ ...shared, roles, incidents: incidents.incidents, alarms: alarms.alarms, canPage: pager !== undefined });
   const history = createHistoryModule({ audit: new AuditRepository(store), runbook });
-  const modules: FeatureModule[] = [checklist, gonogo, timeline, deploys, canary, locks, alarms, incidents, history, home];
+  const modules: FeatureModule[] = [checklist, evidence, gonogo, timeline, deploys, canary, locks, alarms, incidents, escalation, history, home];
 
   // What a committed change means for the parts that show it, now that they all exist.
   checklist.statusBoard.useVerdict((snapshot, own) => gonogo.verdictLine(snapshot, own));
@@ -249,8 +288,8 @@ export function createApp(options: AppOptions): GoliveApp {
     run: () => requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString()),
     failure: 'pruning old request keys failed',
   };
-  // The sweep runs its jobs in this order: expiries (requests, then locks), request keys, held pages, reminders.
-  const scheduler = new Scheduler([...(deploys.jobs ?? []), ...(canary.jobs ?? []), ...(locks.jobs ?? []), pruneRequests, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? [])], {
+  // The sweep runs its jobs in this order: expiries (requests, then locks), request keys, held pages, reminders, escalation levels, evidence checks.
+  const scheduler = new Scheduler([...(deploys.jobs ?? []), ...(canary.jobs ?? []), ...(locks.jobs ?? []), pruneRequests, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? []), ...(escalation.jobs ?? []), ...(evidence.jobs ?? [])], {
     sweepMs: options.expirySweepMs ?? 30_000,
     logger,
     background,
@@ -260,7 +299,7 @@ export function createApp(options: AppOptions): GoliveApp {
   return {
     store,
     outbox,
-    services: { checklist: checklist.checklist, alarms: alarms.alarms, incidents: incidents.incidents, timeline: timeline.timeline, slack },
+    services: { checklist: checklist.checklist, alarms: alarms.alarms, incidents: incidents.incidents, timeline: timeline.timeline, evidence: evidence.evidence, escalation: escalation.escalation, slack },
     async start() {
       const auth = await slack.call('auth.test', {}).catch((err: Error) => {
         throw new Error(`Slack refused the bot token (auth.test: ${err.message}). Check SLACK_BOT_TOKEN and SLACK_API_URL.`);

@@ -15,7 +15,7 @@ import { StatusBoard } from './status-board.js';
 import { statusCommand } from './status-command.js';
 import { uncheckCommand } from './uncheck-command.js';
 
-export { ChecklistService, type Actor, type ChecklistSnapshot, type GateStatus, type ItemStatus } from './checklist-service.js';
+export { ChecklistService, type Actor, type ChecklistSnapshot, type GateStatus, type ItemEvidenceSource, type ItemStatus } from './checklist-service.js';
 export type { StatusBoard, SharedStatus } from './status-board.js';
 export { gateLines, itemBlock, verdictText, type StatusRenderContext } from './render-status.js';
 export { checkSpec } from './check-command.js';

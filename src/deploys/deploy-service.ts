@@ -150,7 +150,7 @@ export class DeployService {
     const snapshot = await this.deps.checklist.snapshot();
     for (const gateId of service.deploy_requires) {
       const gate = snapshot.gates.find((g) => g.gate.id === gateId);
-      for (const s of gate?.items ?? []) if (!s.done && s.item.level === 'blocker') out.push(`🔴 blocker \`${s.item.id}\` ${s.item.title} (gate \`${gateId}\`, owner: ${this.deps.checklist.roleLabel(s.item.owner)})`);
+      for (const s of gate?.items ?? []) if (!s.done && s.item.level === 'blocker') out.push(`🔴 blocker \`${s.item.id}\` ${s.item.title} (gate \`${gateId}\`, owner: ${this.deps.checklist.roleLabel(s.item.owner)})${s.drift ? ' — signed off, but its check now fails' : ''}`);
     }
     const alarms = this.deps.runbook.alarms;
     if (alarms) {

@@ -149,10 +149,15 @@ export class GoNoGoService {
     const label = this.label(c);
     switch (c.type) {
       case 'blockers_done': {
-        const open = (await checklist.snapshot()).open.blocker;
-        const shown = open.slice(0, 5).map((s) => s.item.id);
+        const snapshot = await checklist.snapshot();
+        const open = snapshot.open.blocker;
+        // A blocker with a check says how its check stands: a drifting one is signed off but failing now.
+        const shown = open.slice(0, 5).map((s) => `${s.item.id}${s.drift ? ' (signed off, check failing)' : s.evidence?.outcome === 'fail' ? ' (check failing)' : s.evidence?.outcome === 'pass' ? ' (check passes)' : ''}`);
         const value = open.length === 0 ? '0 open' : `${open.length} open: ${shown.join(', ')}${open.length > shown.length ? ', …' : ''}`;
-        return { type: c.type, label, pass: open.length === 0, value, source: 'golive checklist' };
+        const checked = snapshot.gates.flatMap((g) => g.items).filter((s) => s.evidence);
+        const count = (o: string) => checked.filter((s) => s.evidence!.outcome === o).length;
+        const checks = checked.length > 0 ? `; evidence checks: ${count('pass')} ✅ · ${count('fail')} ❌ · ${count('unknown')} ❔` : '';
+        return { type: c.type, label, pass: open.length === 0, value, source: `golive checklist${checks}` };
       }
       case 'gates_signed': {
         const gates = (await checklist.snapshot()).gates;

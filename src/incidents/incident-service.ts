@@ -285,7 +285,8 @@ export class IncidentService {
     await this.cancel(id, 'escalation', at);
     await this.cancel(id, 'rollback_prompt', at);
     const row = await this.get(id);
-    if (!row.acked_by && (def.escalate_to.length > 0 || (!def.page && this.deps.canPage))) {
+    // An escalation matrix (src/escalation/) replaces the one built-in step.
+    if (!row.acked_by && def.escalation.length === 0 && (def.escalate_to.length > 0 || (!def.page && this.deps.canPage))) {
       await this.schedule(id, 'escalation', new Date(from.getTime() + Math.max(def.response_minutes, MIN_ESCALATION_MINUTES) * 60_000));
     }
     if (def.rollback_prompt_minutes && !row.root_cause) await this.schedule(id, 'rollback_prompt', new Date(Date.parse(row.declared_at) + def.rollback_prompt_minutes * 60_000));
@@ -550,6 +551,11 @@ export class IncidentService {
 
   async open(): Promise<IncidentRow[]> {
     return this.rows.open();
+  }
+
+  /** Adds a line to the incident's timeline for another feature (an escalation level decided); database work only. */
+  async recordEvent(id: number, kind: string, detail: Record<string, unknown>, at: string): Promise<void> {
+    await this.event(id, kind, 'golive', detail, at);
   }
 
   /** Nobody acknowledged within the response time: page (if not already) and mention the escalation roles. */

@@ -16,7 +16,7 @@ import { SlackIncidentNotifier } from './incident-notifier.js';
 import { IncidentService } from './incident-service.js';
 
 export type { IncidentRow } from './incident-repository.js';
-export type { IncidentService } from './incident-service.js';
+export { incidentDedupKey, severityLabel, type IncidentService } from './incident-service.js';
 export { incidentSpec } from './incident-command.js';
 
 /** Incidents: their channels, updates, reminders and escalation, and the incidents alarm rules open by themselves. */

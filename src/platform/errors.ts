@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'deploy_locked'
   | 'already_locked'
   | 'not_locked'
-  | 'canary_state';
+  | 'canary_state'
+  | 'check_failed';
 
 /**
  * An error whose message is written for the person who ran the command: what

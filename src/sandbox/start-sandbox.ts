@@ -12,6 +12,7 @@ import { loadRunbookFile, RunbookError } from '../platform/runbook/load-runbook.
 import type { Runbook } from '../platform/runbook/schema.js';
 import { CloudWatchSim, type CloudWatchSimSnapshot } from './cloudwatch-sim.js';
 import { EcsSim, type EcsSimSnapshot } from './ecs-sim.js';
+import { EvidenceSim, type EvidenceSimSnapshot } from './evidence-sim.js';
 import { Interactions } from './interactions.js';
 import { PagerSim, type PagerSimSnapshot } from './pager-sim.js';
 import { sandboxDirectory } from './people.js';
@@ -30,6 +31,7 @@ export interface RunningSandbox {
   ecs: EcsSim;
   cloudwatch: CloudWatchSim;
   pager: PagerSim;
+  evidence: EvidenceSim;
   interactions: Interactions;
   /** Saves the world and stops the app and the page. */
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   const ecs = new EcsSim(runbook.services, { rolloutMs: config.rolloutMs, snapshot: await saved.load<EcsSimSnapshot>('ecs') });
   const cloudwatch = new CloudWatchSim(runbook, { snapshot: await saved.load<CloudWatchSimSnapshot>('cloudwatch') });
   const pager = new PagerSim({ snapshot: await saved.load<PagerSimSnapshot>('pager') });
+  const evidence = new EvidenceSim(runbook, { snapshot: await saved.load<EvidenceSimSnapshot>('evidence') });
 
   // Changes are saved and announced once per turn of the event loop, however many a request makes.
   let version = 0;
@@ -79,6 +82,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
           await saved.save('ecs', ecs.snapshot());
           await saved.save('cloudwatch', cloudwatch.snapshot());
           await saved.save('pager', pager.snapshot());
+          await saved.save('evidence', evidence.snapshot());
         }),
       ));
   const changed = () => {
@@ -91,7 +95,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       for (const s of subscribers) s(version);
     });
   };
-  for (const sim of [slack, ecs, cloudwatch, pager]) sim.onChange(changed);
+  for (const sim of [slack, ecs, cloudwatch, pager, evidence]) sim.onChange(changed);
   await save();
 
   let app: GoliveApp | undefined;
@@ -113,6 +117,11 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       ecs,
       cloudwatch,
       pager,
+      evidence,
+      verifyItems: async (ids) => {
+        const checks = app?.services.evidence;
+        if (checks) await checks.verify(checks.checked().filter((t) => ids.includes(t.item.id)), 'sandbox');
+      },
       interactions,
       pollAlarms: async () => {
         await app?.services.alarms.poll();
@@ -147,7 +156,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   };
   const logger = createLogger({ level: config.logLevel, secrets: [botToken, signingSecret], destination: opts.logDestination });
   try {
-    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling, clock: opts.clock, canaryPollMs: opts.canaryPollMs });
+    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling, clock: opts.clock, canaryPollMs: opts.canaryPollMs, evidencePorts: evidence.ports(ecs, cloudwatch), ses: evidence.ses });
     appPort = (await app.start()).port;
   } catch (err) {
     server.closeAllConnections();
@@ -165,6 +174,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
     ecs,
     cloudwatch,
     pager,
+    evidence,
     interactions,
     async stop() {
       await running.stop();

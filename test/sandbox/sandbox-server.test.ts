@@ -186,6 +186,18 @@ describe('the sandbox page API', () => {
     expect(await api('/sandbox/alarm', { user: ARJUN, name: 'GoVisaX-Prod-RDS-CPU', state: 'LOUD' })).toEqual({ ok: false, error: 'state must be OK, ALARM or INSUFFICIENT_DATA' });
   });
 
+  it('"Make it fail" breaks a checked fact and the app checks it at once; "make it hold" again and it passes', async () => {
+    const fact = () => state(ARJUN).then((s) => (s.world as unknown as { evidence: { id: string; broken: boolean }[] }).evidence.find((f) => f.id === 'route53-hosted-zone')!);
+    expect((await fact()).broken).toBe(false);
+    expect(await api('/sandbox/evidence', { user: ARJUN, item: 'route53-hosted-zone', broken: true })).toEqual({ ok: true });
+    expect((await fact()).broken).toBe(true);
+    const row = () => sandbox.app.services.evidence.all().then((m) => m.get('route53-hosted-zone'));
+    expect(await row()).toMatchObject({ outcome: 'fail', trigger: 'sandbox' });
+    expect(await api('/sandbox/evidence', { user: ARJUN, item: 'route53-hosted-zone', broken: false })).toEqual({ ok: true });
+    expect(await row()).toMatchObject({ outcome: 'pass', trigger: 'sandbox' });
+    expect(await api('/sandbox/evidence', { user: ARJUN, item: 'v2f-agreement', broken: true })).toEqual({ ok: false, error: 'No checked item v2f-agreement the sandbox answers.' });
+  });
+
   it('keeps the session across a restart: messages, channels and the simulated world', async () => {
     const before = await state(VIKRAM);
     await sandbox.stop();

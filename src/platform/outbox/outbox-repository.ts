@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.js';
 
-/** Where an outbox row goes. */
-export type OutboxTarget = 'slack' | 'pagerduty';
+/** Where a row goes: Slack, PagerDuty, or (escalation levels) email through SES. */
+export type OutboxTarget = 'slack' | 'pagerduty' | 'email';
 
 /** A Slack Web API call or PagerDuty event waiting to be delivered. */
 export interface OutboxRow {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
-import { runbookSchema, type Runbook } from './schema.js';
+import { runbookSchema, type EscalationLevel, type Runbook } from './schema.js';
 import { checkTemplate, type TemplateKind } from './templates.js';
 import { parseDuration, relativeOffset } from '../launch-time.js';
 
@@ -92,6 +92,7 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
       if (seen) out.push({ path: ['gates', gi, 'items', ii, 'id'], reason: `item id "${it.id}" is already used in gate "${seen}"; item ids must be unique in the runbook` });
       else itemIds.set(it.id, g.id);
       needRole(it.owner, ['gates', gi, 'items', ii, 'owner']);
+      if (it.auto_signoff && !it.verify) out.push({ path: ['gates', gi, 'items', ii, 'auto_signoff'], reason: 'auto_signoff needs a verify check to sign the item off on' });
     });
   });
   const needGate = (id: string, path: Path) => {
@@ -115,7 +116,24 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
     s.rollback_approvers.forEach((r, i) => needRole(r, ['services', si, 'rollback_approvers', i]));
     s.deploy_requires.forEach((g, i) => needGate(g, ['services', si, 'deploy_requires', i]));
   });
+  rb.gates.forEach((g, gi) =>
+    g.items.forEach((it, ii) => {
+      const v = it.verify;
+      if (v?.type === 'ecs_service' && !v.cluster && !serviceNames.has(v.service)) {
+        out.push({ path: ['gates', gi, 'items', ii, 'verify', 'service'], reason: `unknown service "${v.service}" (services: ${[...serviceNames].join(', ') || 'none'}); or give cluster and region for a service outside the runbook` });
+      }
+    }),
+  );
+  const checkLevels = (levels: EscalationLevel[], path: Path, forAlarm: boolean) =>
+    levels.forEach((l, li) => {
+      l.mention.forEach((r, i) => needRole(r, [...path, li, 'mention', i]));
+      l.dm.forEach((r, i) => needRole(r, [...path, li, 'dm', i]));
+      if (forAlarm && l.channel === 'incident') out.push({ path: [...path, li, 'channel'], reason: 'an alarm has no incident channel: use channel: ops' });
+      if (l.email.length > 0 && !rb.email) out.push({ path: [...path, li, 'email'], reason: 'sending email needs the top-level email section (from, region)' });
+    });
   const severities = rb.incidents?.severities ?? {};
+  for (const [name, sev] of Object.entries(severities)) if (sev) checkLevels(sev.escalation, ['incidents', 'severities', name, 'escalation'], false);
+  rb.alarms?.rules.forEach((r, i) => checkLevels(r.escalation, ['alarms', 'rules', i, 'escalation'], true));
   for (const [name, sev] of Object.entries(severities)) {
     if (!sev) continue;
     if (sev.owner) needRole(sev.owner, ['incidents', 'severities', name, 'owner']);

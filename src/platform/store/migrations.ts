@@ -296,6 +296,7 @@ export const migrations: Migration[] = [
   outboxSendingMigration(),
   inboxMigration(),
   canaryAndLocksMigration(),
+  evidenceAndEscalationMigration(),
 ];
 
 /** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
@@ -384,6 +385,54 @@ function canaryAndLocksMigration(): Migration {
       );
       -- One lock per scope at a time: two people locking together get one lock.
       CREATE UNIQUE INDEX deploy_lock_one_open ON deploy_lock (scope) WHERE released_at IS NULL;
+    `,
+  };
+}
+
+/** Version 9: evidence check results (src/evidence/) and escalation levels decided (src/escalation/). */
+function evidenceAndEscalationMigration(): Migration {
+  return {
+    version: 9,
+    name: 'evidence check results, escalation levels',
+    sql: `
+      -- Each item's latest check result. drift_at is set when a signed-off item's check started failing.
+      CREATE TABLE item_evidence (
+        item_id     TEXT PRIMARY KEY,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'unknown')),
+        text        TEXT NOT NULL,
+        checked_at  TEXT NOT NULL,
+        since       TEXT NOT NULL,
+        drift_at    TEXT,
+        trigger     TEXT NOT NULL
+      );
+
+      -- Every change of an item's outcome, for the record (the latest result is in item_evidence).
+      CREATE TABLE evidence_change (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_id  TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        outcome  TEXT NOT NULL,
+        text     TEXT NOT NULL,
+        trigger  TEXT NOT NULL
+      );
+      CREATE INDEX evidence_change_item ON evidence_change (item_id, id);
+
+      -- One row per escalation level decided: fired, or skipped because its condition was met first.
+      -- The unique key makes each level of each incident (or alarm firing) happen once, across restarts.
+      CREATE TABLE escalation_step (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        subject          TEXT NOT NULL,
+        level            INTEGER NOT NULL,
+        due_at           TEXT NOT NULL,
+        decided_at       TEXT NOT NULL,
+        fired            INTEGER NOT NULL CHECK (fired IN (0, 1)),
+        detail           TEXT NOT NULL DEFAULT '{}',
+        -- A level that paged: the page is resolved once the subject is resolved.
+        paged            INTEGER NOT NULL DEFAULT 0 CHECK (paged IN (0, 1)),
+        page_resolved_at TEXT,
+        UNIQUE (subject, level)
+      );
+      CREATE INDEX escalation_step_paged ON escalation_step (subject) WHERE paged = 1 AND page_resolved_at IS NULL;
     `,
   };
 }

@@ -234,7 +234,7 @@ function renderWorld() {
   const key = JSON.stringify(state.world);
   if (key === drawn.world) return;
   drawn.world = key;
-  const { alarms, services, pages } = state.world;
+  const { alarms, services, pages, evidence = [], emails = [] } = state.world;
   const canaries = new Map((state.world.canaries ?? []).map((c) => [c.service, c]));
   $('alarms').innerHTML = alarms.length
     ? alarms
@@ -269,6 +269,22 @@ function renderWorld() {
         .map((p) => `<li class="page"><span class="action ${esc(p.action)}">${esc(p.action)}</span> ${esc(p.severity ?? '')} <span class="time">${esc(new Date(p.at).toLocaleTimeString())}</span><div>${esc(p.summary ?? p.dedupKey)}</div></li>`)
         .join('')
     : '<li class="empty">No pages sent yet.</li>';
+  $('evidence').innerHTML = evidence.length
+    ? evidence
+        .map(
+          (f) => `<li class="fact${f.broken ? ' broken' : ''}" data-fact="${esc(f.id)}">
+      <div class="name"><code>${esc(f.id)}</code> ${esc(f.fact)}</div>
+      <label><input type="checkbox" data-break-fact="${esc(f.id)}" ${f.broken ? 'checked' : ''} aria-label="Make the check of ${esc(f.id)} fail"> Make it fail</label>
+    </li>`,
+        )
+        .join('')
+    : '<li class="empty">No item of the runbook has a check the sandbox answers.</li>';
+  $('emails').innerHTML = emails.length
+    ? [...emails]
+        .reverse()
+        .map((m) => `<li class="email"><div class="subject">${esc(m.subject)}</div><div class="to">to ${esc(m.to.join(', '))} <span class="time">${esc(new Date(m.at).toLocaleTimeString())}</span></div><pre>${esc(m.text)}</pre></li>`)
+        .join('')
+    : '<li class="empty">No email sent yet.</li>';
 }
 
 function renderModal() {
@@ -386,6 +402,8 @@ document.addEventListener('change', (e) => {
     void post('/sandbox/canary', { service: t.dataset.canaryFail, failing: t.checked });
   } else if (t.dataset?.failNext) {
     void post('/sandbox/ecs/fail-next', { service: t.dataset.failNext, fail: t.checked });
+  } else if (t.dataset?.breakFact) {
+    void post('/sandbox/evidence', { item: t.dataset.breakFact, broken: t.checked });
   }
 });
 
