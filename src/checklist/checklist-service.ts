@@ -169,7 +169,7 @@ export class ChecklistService {
     if (!note && (evidence?.outcome === 'fail' || (drifting && evidence?.outcome !== 'pass'))) {
       throw new GoliveError(
         'check_failed',
-        `\`${item.id}\` ${drifting ? 'is signed off, but its check has been failing' : 'was not signed off: its check fails'}: “${escapeAll((evidence?.text ?? '').slice(0, 500))}”`,
+        `\`${item.id}\` ${drifting ? 'is signed off, but its check has been failing' : 'was not signed off: its check fails'}: “${escapeText((evidence?.text ?? '').slice(0, 500))}”`,
         `Fix it and sign off again, or sign off with a note saying why it is fine anyway: \`/golive check ${item.id} <note>\`.`,
       );
     }

@@ -6,7 +6,7 @@ import type { Gate, Item, Runbook } from '../platform/runbook/schema.js';
 import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { closestNames } from '../platform/suggest.js';
-import { escapeAll } from '../platform/escape.js';
+import { escapeText } from '../platform/escape.js';
 import { decideEvidence, GOLIVE_ACTOR, type StoredEvidence } from './decide-evidence.js';
 import type { EvidencePorts } from './evidence-session.js';
 import { EvidenceRepository } from './evidence-repository.js';
@@ -94,7 +94,7 @@ export class EvidenceService implements ItemEvidenceSource {
     if (this.deps.runbook.gates.some((g) => g.items.some((i) => i.id === key))) throw new GoliveError('usage', `\`${key}\` has no check to run.`, 'Add `verify:` to the item in the runbook to have golive check it.');
     const names = [...this.targets.map((t) => t.item.id), ...new Set(this.targets.map((t) => t.gate.id))];
     const close = closestNames(key, names);
-    throw new GoliveError('unknown_item', `There is no checked item or gate \`${escapeAll(name.slice(0, 60))}\`.`, close.length > 0 ? `Did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?` : `Checked items: ${this.targets.map((t) => `\`${t.item.id}\``).join(', ')}.`);
+    throw new GoliveError('unknown_item', `There is no checked item or gate \`${escapeText(name.slice(0, 60))}\`.`, close.length > 0 ? `Did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?` : `Checked items: ${this.targets.map((t) => `\`${t.item.id}\``).join(', ')}.`);
   }
 
   all(): Promise<Map<string, StoredEvidence>> {

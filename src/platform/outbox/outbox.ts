@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { SlackCallError, type SlackPort } from '../slack/slack-port.js';
 import type { WebApiMethod } from '../slack/web-api-methods.js';
 import type { Store } from '../store/store.js';
-import { OutboxRepository, type EnqueueOptions, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
+import { OutboxRepository, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
 import { PagerError, type PagerEvent, type PagerPort } from '../pager/pager-port.js';
 import { AwsCallError } from '../aws/ecs-port.js';
 import type { EmailMessage } from '../aws/ses-port.js';
