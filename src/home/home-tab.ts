@@ -21,6 +21,23 @@ const VIEWER_TTL_MS = 7 * 24 * 3600_000;
 const MAX_VIEWERS = 50;
 const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 
+/** What the App Home tab reads and publishes through. */
+export interface HomeTabDeps {
+  runbook: Runbook;
+  store: Store;
+  slack: SlackPort;
+  clock: Clock;
+  logger: Logger;
+  statusBoard: StatusBoard;
+  alarms: AlarmService;
+  incidents: IncidentService;
+  timeline: TimelineService;
+  gonogo: GoNoGoService;
+  approvals: ApprovalService;
+  /** How long a burst of changes settles before republishing. */
+  debounceMs: number;
+}
+
 /**
  * The App Home dashboard. Published when someone opens the tab, and
  * republished for recent viewers when the launch changes — debounced, since a
@@ -33,20 +50,7 @@ export class HomeTab {
   private readonly viewers: HomeRepository;
 
   constructor(
-    private readonly deps: {
-      runbook: Runbook;
-      store: Store;
-      slack: SlackPort;
-      clock: Clock;
-      logger: Logger;
-      statusBoard: StatusBoard;
-      alarms: AlarmService;
-      incidents: IncidentService;
-      timeline: TimelineService;
-      gonogo: GoNoGoService;
-      approvals: ApprovalService;
-      debounceMs: number;
-    },
+    private readonly deps: HomeTabDeps,
   ) {
     this.viewers = new HomeRepository(deps.store);
   }
