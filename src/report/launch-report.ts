@@ -1,3 +1,5 @@
+import type { ChangeStory } from '../deploys/change-stories.js';
+
 /**
  * The launch report as data: everything the renderers (Markdown, HTML, the
  * SVG timeline) need, gathered from the store at one moment. It is plain
@@ -65,21 +67,8 @@ export interface ReportDecision {
   votes: { user: string; vote: 'go' | 'no_go'; note: string | null; at: string }[];
 }
 
-export interface ReportChange {
-  id: number;
-  kind: 'deploy' | 'rollback';
-  service: string;
-  /** Task-definition revisions as `family:N` (or the ARN when it is not one). */
-  from: string | null;
-  to: string;
-  image: string | null;
-  requestedBy: string;
-  approvedBy: string[];
-  startedAt: string;
-  finishedAt: string | null;
-  outcome: 'running' | 'succeeded' | 'failed';
-  reason: string | null;
-}
+/** A deploy or rollback; `from` and `to` are revisions as `family:N` (the ARN's tail). */
+export type ReportChange = ChangeStory;
 
 export interface ReportAlarmFiring {
   firedAt: string;

@@ -1,4 +1,4 @@
-import { formatTime } from '../platform/format-time.js';
+import { formatTime, preciseDuration } from '../platform/format-time.js';
 
 /* Words and times shared by the report's renderers (Markdown, HTML, SVG) and the post-mortem draft. */
 
@@ -19,17 +19,8 @@ export function dayAndTime(iso: string, timeZone: string): string {
   return formatTime(iso, timeZone);
 }
 
-/** A duration to the second where it is short: "45 s", "2 min 10 s", "1 h 5 min", "2 d 3 h". */
-export function durationText(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const min = Math.floor(s / 60);
-  if (min < 60) return s % 60 ? `${min} min ${s % 60} s` : `${min} min`;
-  const h = Math.floor(min / 60);
-  if (h < 48) return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
-}
+/** A duration to the second where it is short (one rule for golive: platform/format-time.ts). */
+export const durationText = preciseDuration;
 
 /** The time between two ISO times, in words; "—" when either is missing. */
 export function between(from: string | null, to: string | null): string {
