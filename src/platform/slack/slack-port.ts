@@ -33,6 +33,27 @@ export interface SlackPort {
   setTopic(channel: string, topic: string): Promise<void>;
   /** Invites users; returns the ones Slack refused, with why (already members are not refusals). */
   invite(channel: string, users: string[]): Promise<{ user: string; error: string }[]>;
+  /**
+   * Shares a file in a channel (or a thread) the way Slack documents
+   * files.uploadV2: `files.getUploadURLExternal`, the bytes POSTed to the
+   * upload URL it gives, then `files.completeUploadExternal`.
+   */
+  uploadFile(file: FileUpload): Promise<{ fileId: string }>;
+  /** A user's display name (`users.info`), or undefined when Slack does not say. */
+  userName(userId: string): Promise<string | undefined>;
+}
+
+/** One file to share. `content` is the file's bytes. */
+export interface FileUpload {
+  channel: string;
+  threadTs?: string;
+  filename: string;
+  title: string;
+  content: Buffer;
+  /** Posted with the file, as its message. */
+  initialComment?: string;
+  /** Describes an image for screen readers (at most 1,000 characters). */
+  altText?: string;
 }
 
 /** Slack API failures the caller can act on; `retryAfterSeconds` is set for rate limits. */
