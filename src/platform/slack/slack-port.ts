@@ -34,26 +34,23 @@ export interface SlackPort {
   /** Invites users; returns the ones Slack refused, with why (already members are not refusals). */
   invite(channel: string, users: string[]): Promise<{ user: string; error: string }[]>;
   /**
-   * Shares a file in a channel (or a thread) the way Slack documents
-   * files.uploadV2: `files.getUploadURLExternal`, the bytes POSTed to the
-   * upload URL it gives, then `files.completeUploadExternal`.
+   * Shares files in a channel (or a thread), with one message, the way Slack
+   * documents files.uploadV2: per file `files.getUploadURLExternal` and the
+   * bytes POSTed to the upload URL it gives, then one
+   * `files.completeUploadExternal` for them all.
    */
-  uploadFile(file: FileUpload): Promise<{ fileId: string }>;
+  shareFiles(share: FileShare): Promise<{ fileIds: string[] }>;
   /** A user's display name (`users.info`), or undefined when Slack does not say. */
   userName(userId: string): Promise<string | undefined>;
 }
 
-/** One file to share. `content` is the file's bytes. */
-export interface FileUpload {
+/** Files to share in one message. */
+export interface FileShare {
   channel: string;
   threadTs?: string;
-  filename: string;
-  title: string;
-  content: Buffer;
-  /** Posted with the file, as its message. */
+  /** Posted with the files, as their message. */
   initialComment?: string;
-  /** Describes an image for screen readers (at most 1,000 characters). */
-  altText?: string;
+  files: { filename: string; title: string; content: Buffer; /** Describes an image for screen readers (at most 1,000 characters). */ altText?: string }[];
 }
 
 /** Slack API failures the caller can act on; `retryAfterSeconds` is set for rate limits. */

@@ -84,7 +84,7 @@ class FakeSlack implements SlackPort {
   async invite(): Promise<{ user: string; error: string }[]> {
     throw new Error('not used by the outbox');
   }
-  async uploadFile(): Promise<{ fileId: string }> {
+  async shareFiles(): Promise<{ fileIds: string[] }> {
     throw new Error('not used by these tests');
   }
   async userName(): Promise<string | undefined> {
