@@ -12,6 +12,7 @@ import { status } from './checklist/status-command.js';
 import { t0 } from './timeline/t0-command.js';
 import { timeline } from './timeline/timeline-command.js';
 import { uncheck } from './checklist/uncheck-command.js';
+import { report } from './report/report-command.js';
 
 /** Every `/golive` subcommand, in the order `help` lists them. */
-export const commandSpecs: readonly CommandSpec[] = [status, check, uncheck, signoff, gonogo, timeline, t0, deploy, rollback, alarms, incident, history, help];
+export const commandSpecs: readonly CommandSpec[] = [status, check, uncheck, signoff, gonogo, timeline, t0, deploy, rollback, alarms, incident, history, report, help];

@@ -47,6 +47,13 @@ import { SlackGoNoGoNotifier } from './gonogo/gonogo-notifier.js';
 import { SlackTimelineNotifier } from './timeline/timeline-notifier.js';
 import { HomeTab } from './home/home-tab.js';
 import { decisionLine } from './gonogo/render-gonogo.js';
+import { ReportService } from './report/report-service.js';
+import { ReportLinkRepository } from './report/report-link-repository.js';
+import { ChangeStories } from './deploys/change-stories.js';
+import { GoNoGoRepository } from './gonogo/gonogo-repository.js';
+import { AlarmRepository } from './alarms/alarm-repository.js';
+import { IncidentRepository } from './incidents/incident-repository.js';
+import { OutboxRepository } from './platform/outbox/outbox-repository.js';
 
 /** What `createApp` needs; everything but `config` defaults to the real thing. */
 export interface AppOptions {
@@ -135,6 +142,8 @@ export function createApp(options: AppOptions): GoliveApp {
           { path: '/healthz', method: ['GET'], handler: (_req, res) => sendHealth(res) },
           { path: '/hooks/sns', method: ['POST'], handler: (req, res) => hooks.sns(req, res) },
           { path: '/hooks/eventbridge', method: ['POST'], handler: (req, res) => hooks.eventbridge(req, res) },
+          { path: '/reports/:token', method: ['GET'], handler: (req, res) => void reports.serve(req, res) },
+          { path: '/reports/:token/:file', method: ['GET'], handler: (req, res) => void reports.serve(req, res) },
         ],
       });
   if (receiver instanceof HTTPReceiver) guardHttpReceiver(receiver, '/slack/events');
@@ -214,12 +223,40 @@ export function createApp(options: AppOptions): GoliveApp {
     canPage: pager !== undefined,
     alarmTransitions: (name, from, until) => alarms.transitions(name, from, until),
     lastDeployedService: () => deploys.lastDeployedService(),
+    changesBetween: async (from, until) => (await new ChangeStories(store).all()).filter((c) => c.startedAt >= from && c.startedAt <= until),
   });
   incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit });
   timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: () => timeline.t0()?.at }));
   const goNoGo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: config.aws.region, afterCommit, incidents });
   goNoGo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => goNoGo.voterLabel() }));
+  const changeStories = new ChangeStories(store);
+  const gonogoRows = new GoNoGoRepository(store);
+  const reports = new ReportService({
+    store,
+    slack,
+    outbox,
+    clock,
+    logger,
+    roles,
+    publicUrl: config.publicUrl,
+    links: new ReportLinkRepository(store),
+    incidents,
+    sources: {
+      runbook,
+      checklist: () => checklist.snapshot(),
+      t0: () => timeline.t0(),
+      milestones: () => timeline.schedule(),
+      decisions: async () => (await gonogoRows.decisions()).map((decision) => ({ decision, votes: gonogoRows.votes(decision.id) })),
+      changes: () => changeStories.all(),
+      alarmTransitions: () => new AlarmRepository(store).allTransitions(),
+      pagerTriggers: () => new OutboxRepository(store).pagerTriggers(),
+      incidents: () => new IncidentRepository(store).all(),
+      alarmSeverity: (name) => (runbook.alarms ? alarms.ruleFor(name).severity : null),
+      userName: (id) => slack.userName(id),
+    },
+  });
+  incidents.onResolved((incident, by, at) => reports.queuePostmortem(incident, by, at));
   const home = new HomeTab({ runbook, store, slack, clock, logger, statusBoard, alarms, incidents, timeline, gonogo: goNoGo, approvals, debounceMs: options.homeDebounceMs ?? 2000 });
   alarms.onIncidentNeeded((need) =>
     background(async () => {
@@ -261,7 +298,7 @@ export function createApp(options: AppOptions): GoliveApp {
   };
 
   const requests = new RequestRepository(store);
-  const services: CommandServices = { runbook, store, audit: new AuditRepository(store), outbox, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, gonogo: goNoGo, timeline, home, slack, background, specs: commandSpecs };
+  const services: CommandServices = { runbook, store, audit: new AuditRepository(store), outbox, clock, logger, checklist, statusBoard, deploys, approvals, changeBoard, alarms, incidents, gonogo: goNoGo, timeline, home, slack, background, specs: commandSpecs, reports };
   registerHandlers(bolt, services, { slowReplyMs: options.slowReplyMs });
 
   const rb = runbook;
@@ -298,6 +335,7 @@ export function createApp(options: AppOptions): GoliveApp {
       // Bolt keeps the bot's ids from here on instead of asking Slack again per request.
       await bolt.init();
       requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
+      await reports.start();
       outbox.start();
       // Deploys and requests a previous process left running are checked against ECS; their cards update as each settles.
       background(() => deploys.recover((id) => changeBoard.updateRequest(id)));
@@ -360,6 +398,7 @@ export function createApp(options: AppOptions): GoliveApp {
           if (req.method === 'GET' && path === '/healthz') return sendHealth(res);
           if (req.method === 'POST' && path === '/hooks/sns') return hooks.sns(req, res);
           if (req.method === 'POST' && path === '/hooks/eventbridge') return hooks.eventbridge(req, res);
+          if (req.method === 'GET' && path?.startsWith('/reports/')) return void reports.serve(req, res);
           res.writeHead(404).end();
         });
         await new Promise<void>((resolve) => healthServer!.listen(config.port, resolve));

@@ -99,4 +99,9 @@ export class GoNoGoRepository {
   votes(decisionId: number): VoteRow[] {
     return this.store.all<VoteRow>('SELECT user_id, vote, note, at FROM gonogo_vote WHERE decision_id = ? ORDER BY at, rowid', decisionId);
   }
+
+  /** Every decision, oldest first (the launch report). */
+  decisions(): DecisionRow[] {
+    return this.store.all<RawDecision>('SELECT * FROM gonogo_decision ORDER BY id').map(parseDecision);
+  }
 }

@@ -176,4 +176,9 @@ export class IncidentRepository {
   claimReminder(id: number, at: string): boolean {
     return this.store.run('UPDATE reminder SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL', at, id) === 1;
   }
+
+  /** Every declared incident, oldest first (the launch report). */
+  all(): IncidentRow[] {
+    return this.store.all<IncidentRow>("SELECT * FROM incident WHERE state <> 'declaring' ORDER BY id");
+  }
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { golive, query } from '../support/golive-client.js';
 import { PROJECT_ROOT, startTestApp, type TestApp } from '../support/start-app.js';
+import { migrations } from '../../src/platform/store/migrations.js';
 
 function runMain(env: Record<string, string>) {
   const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -117,7 +118,7 @@ describe('health and persistence', () => {
     expect(await res.json()).toEqual({
       status: 'ok',
       mode: 'http',
-      database: { ok: true, path: t.dbPath, schema_version: 6, outbox_pending: 0 },
+      database: { ok: true, path: t.dbPath, schema_version: migrations.at(-1)!.version, outbox_pending: 0 },
       runbook: { ok: true, path: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'), launch: 'Test launch', gates: 2, items: 5 },
     });
   });
@@ -131,7 +132,7 @@ describe('health and persistence', () => {
     await golive(t, 'status');
     const post = await t.slack.waitForCall('chat.postMessage');
     expect(post.args.text).toBe('Test launch: 2 blockers open — NO-GO until resolved');
-    expect(query(t, 'SELECT version FROM schema_migrations')).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+    expect(query(t, 'SELECT version FROM schema_migrations')).toEqual(migrations.map((m) => ({ version: m.version })));
     expect(query(t, 'SELECT item_id, note FROM item_state')).toEqual([{ item_id: 'secrets-manager', note: 'before restart' }]);
   });
 

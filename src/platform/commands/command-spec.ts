@@ -15,6 +15,7 @@ import type { StatusBoard } from '../../checklist/status-board.js';
 import type { Store } from '../store/store.js';
 import type { AuditRepository } from '../store/audit-repository.js';
 import type { Outbox } from '../outbox/outbox.js';
+import type { ReportService } from '../../report/report-service.js';
 
 /** The services a command may use. */
 export interface CommandServices {
@@ -40,6 +41,8 @@ export interface CommandServices {
   background(task: () => Promise<unknown>): void;
   /** Every command's spec, for `help`. */
   specs: readonly CommandSpec[];
+  /** The launch report and post-mortem drafts. */
+  reports: ReportService;
 }
 
 /** One invocation of a subcommand. */

@@ -48,6 +48,7 @@ export class Outbox {
   private running?: Promise<void>;
   private again = false;
   private readonly rows: OutboxRepository;
+  private readonly deliverers = new Map<OutboxTarget, (method: string, args: Record<string, unknown>) => Promise<Record<string, unknown>>>();
 
   constructor(
     store: Store,
@@ -58,6 +59,11 @@ export class Outbox {
     private readonly pager?: PagerPort,
   ) {
     this.rows = new OutboxRepository(store);
+  }
+
+  /** Delivers rows of another target (e.g. `document`: render a report, then share it in Slack); the same retries and backoff apply. */
+  deliver(target: OutboxTarget, deliverer: (method: string, args: Record<string, unknown>) => Promise<Record<string, unknown>>): void {
+    this.deliverers.set(target, deliverer);
   }
 
   /** Stores a Slack call or PagerDuty event for delivery after the current transaction commits; returns its id. */
@@ -131,8 +137,14 @@ export class Outbox {
       if (!args) continue;
       try {
         // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
-        const result =
-          row.target === 'pagerduty' ? await this.sendPage(row.method, args) : row.method === 'chat.postMessage' ? await this.post(row, args) : await this.slack.call(row.method as WebApiMethod, args);
+        const deliverer = this.deliverers.get(row.target);
+        const result = deliverer
+          ? await deliverer(row.method, args)
+          : row.target === 'pagerduty'
+            ? await this.sendPage(row.method, args)
+            : row.method === 'chat.postMessage'
+              ? await this.post(row, args)
+              : await this.slack.call(row.method as WebApiMethod, args);
         const r = (result ?? {}) as Record<string, unknown>;
         this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;
@@ -141,13 +153,13 @@ export class Outbox {
         const age = this.clock.now().getTime() - Date.parse(row.created_at);
         if (f.permanent || age >= MAX_AGE_MS) {
           this.rows.markFailed(row.id, this.clock.now().toISOString(), f.message);
-          this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a ${row.target === 'slack' ? 'Slack message' : 'PagerDuty event'}`);
+          this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a ${row.target === 'slack' ? 'Slack message' : row.target === 'pagerduty' ? 'PagerDuty event' : 'document to Slack'}`);
           continue;
         }
         const attempts = row.attempts + 1;
         const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
         this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
-        this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${row.target === 'slack' ? 'Slack' : 'PagerDuty'} delivery failed; will retry`);
+        this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${row.target === 'pagerduty' ? 'PagerDuty' : 'Slack'} delivery failed; will retry`);
         // A rate limit applies to everything else bound for that service in this pass too.
         if (f.retryAfterSeconds !== undefined) blocked.add(row.target);
       }

@@ -12,6 +12,7 @@ import { ACTION_APPROVE, ACTION_CANCEL, ACTION_REJECT, ACTION_ROLLBACK_FAILED_DE
 import { runCommand } from '../commands/run-command.js';
 import type { SlackMessage } from './slack-port.js';
 import { RequestRepository } from '../store/request-repository.js';
+import { registerPinHandlers } from '../../incidents/pin-handlers.js';
 
 function privately(respond: RespondFn) {
   return async (m: SlackMessage): Promise<void> => {
@@ -323,6 +324,8 @@ export function registerHandlers(app: App, services: CommandServices, options: {
     await ack();
     logger.warn({ view: view.callback_id.slice(0, 100), user: body.user.id }, 'a form golive does not have was submitted; closed it');
   });
+
+  registerPinHandlers(app, { incidents: services.incidents, slack, logger });
 
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== 'home') return;

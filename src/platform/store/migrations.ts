@@ -294,6 +294,7 @@ export const migrations: Migration[] = [
     `,
   },
   outboxSendingMigration(),
+  incidentPinsAndReportLinkMigration(),
 ];
 
 /** Version 6: the outbox's exactly-once lookups (see src/platform/outbox/outbox.ts). */
@@ -306,6 +307,39 @@ function outboxSendingMigration(): Migration {
       -- with this set may have reached Slack (the process died, or the answer was lost): before posting it
       -- again, the outbox looks for it in the channel by its message metadata.
       ALTER TABLE outbox ADD COLUMN sending_at TEXT;
+    `,
+  };
+}
+
+/** Version 7: messages people add to an incident's timeline, and the secret in the launch report's link (src/report/). */
+function incidentPinsAndReportLinkMigration(): Migration {
+  return {
+    version: 7,
+    name: 'incident timeline pins, report link',
+    sql: `
+      -- A message added to an incident's timeline (📌 reaction or the message shortcut), once per message.
+      CREATE TABLE incident_pin (
+        incident_id INTEGER NOT NULL REFERENCES incident (id),
+        message_ts  TEXT NOT NULL,
+        -- The message's author: a Slack user ID, or NULL for an app's or webhook's message (author_name names it).
+        author      TEXT,
+        author_name TEXT,
+        text        TEXT NOT NULL,
+        -- When the message was written (from its ts), which is where it goes on the timeline.
+        written_at  TEXT NOT NULL,
+        pinned_by   TEXT NOT NULL,
+        pinned_at   TEXT NOT NULL,
+        via         TEXT NOT NULL CHECK (via IN ('reaction', 'shortcut')),
+        PRIMARY KEY (incident_id, message_ts)
+      );
+
+      -- The unguessable part of the launch report's URL; a new one revokes the old.
+      CREATE TABLE report_link (
+        token      TEXT PRIMARY KEY,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
     `,
   };
 }

@@ -1,0 +1,268 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../platform/clock.js';
+import { escapeAll } from '../platform/escape.js';
+import type { Logger } from '../platform/logger.js';
+import type { Outbox } from '../platform/outbox/outbox.js';
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+import type { SlackPort } from '../platform/slack/slack-port.js';
+import { AuditRepository } from '../platform/store/audit-repository.js';
+import type { Store } from '../platform/store/store.js';
+import { GoliveError } from '../platform/errors.js';
+import { ymd } from '../platform/format-time.js';
+import type { IncidentEvent, IncidentRow } from '../incidents/incident-repository.js';
+import { describeIncidentEvent, type EventWriter } from '../incidents/describe-incident-event.js';
+import { firingsOf, gatherReport, namePeople, type ReportSources } from './gather-report.js';
+import type { LaunchReport } from './launch-report.js';
+import { renderPng } from './render-png.js';
+import { renderPostmortemHtml, renderPostmortemMarkdown, type PostmortemDraft } from './render-postmortem.js';
+import { renderReportHtml, renderReportMarkdown } from './render-report.js';
+import { renderTimelineSvg } from './render-timeline-svg.js';
+import { dayAndTime, personName, revisionName } from './report-text.js';
+
+/** Deploys this long before an incident's declaration belong in its post-mortem, as on its timeline. */
+const AROUND_MS = 60 * 60_000;
+
+/** The PNG is drawn at twice the SVG's size: Slack shows it inline, and phones have dense screens. */
+const PNG_SCALE = 2;
+
+/** Headers for every report page: it holds launch details, so nothing keeps it, indexes it or leaks its address. */
+const PRIVATE_HEADERS = {
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+  'X-Robots-Tag': 'noindex, nofollow',
+  'X-Content-Type-Options': 'nosniff',
+  // The HTML is self-contained: no script runs, nothing is fetched, nobody frames it.
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+};
+
+const FILES: Record<string, string> = {
+  '': 'text/html; charset=utf-8',
+  'launch-report.html': 'text/html; charset=utf-8',
+  'launch-report.md': 'text/markdown; charset=utf-8',
+  'timeline.svg': 'image/svg+xml',
+  'timeline.png': 'image/png',
+};
+
+/**
+ * The launch report and the post-mortem drafts: gathered from every
+ * feature's records, shared in Slack as files (through the outbox, so a Slack
+ * outage delays them but does not lose them), and served at a link whose
+ * token is the only key: `/reports/<token>/…` renders them as they stand now.
+ */
+export class ReportService {
+  private readonly audit: AuditRepository;
+  private token?: string;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      slack: SlackPort;
+      outbox: Outbox;
+      clock: Clock;
+      logger: Logger;
+      roles: RoleDirectory;
+      sources: ReportSources;
+      incidents: { get(id: number): IncidentRow; timeline(incident: IncidentRow): Promise<IncidentEvent[]> };
+      /** golive's public base URL (GOLIVE_PUBLIC_URL); without it no link is given, the files are still posted. */
+      publicUrl?: string;
+      links: { current(): Promise<string | undefined>; isLive(token: string): Promise<boolean>; replace(token: string, by: string, at: string): Promise<void> };
+    },
+  ) {
+    this.audit = new AuditRepository(deps.store);
+    deps.outbox.deliver('document', (kind, args) => this.deliver(kind, args));
+  }
+
+  /** Loads the report link's token, making the first one. */
+  async start(): Promise<void> {
+    this.token = (await this.deps.links.current()) ?? (await this.newToken('golive'));
+  }
+
+  private async newToken(by: string): Promise<string> {
+    const token = randomBytes(24).toString('base64url');
+    await this.deps.links.replace(token, by, this.deps.clock.now().toISOString());
+    this.token = token;
+    return token;
+  }
+
+  /** The report page's address (or one of its files), when golive knows its public URL. */
+  url(file = ''): string | undefined {
+    if (!this.deps.publicUrl || !this.token) return undefined;
+    return `${this.deps.publicUrl.replace(/\/+$/, '')}/reports/${this.token}${file ? `/${file}` : ''}`;
+  }
+
+  /** A new link; the old one stops working at once. Only people the runbook names may do it. */
+  async newLink(userId: string): Promise<string | undefined> {
+    if (!(await this.deps.roles.isNamed(userId))) throw new GoliveError('not_permitted', 'Only people the runbook names in a role can replace the report link.');
+    await this.newToken(userId);
+    this.audit.record({ actor: userId, action: 'report.link', target: 'launch', detail: {}, source: 'command' }, this.deps.clock.now().toISOString());
+    return this.url();
+  }
+
+  async launchReport(by: string): Promise<LaunchReport> {
+    return gatherReport(this.deps.sources, { now: this.deps.clock.now(), by });
+  }
+
+  /** Queues the launch report for the channel: rendered and shared by the outbox, retried if Slack is away. */
+  queueLaunchReport(userId: string, channel: string): void {
+    const at = this.deps.clock.now().toISOString();
+    this.deps.store.transaction(() => {
+      this.deps.outbox.enqueue('launch', { by: userId, channel }, at, { target: 'document' });
+      this.audit.record({ actor: userId, action: 'report.posted', target: 'launch', detail: { kind: 'launch', channel }, source: 'command', channel }, at);
+    });
+    void this.deps.outbox.flush();
+  }
+
+  /** Queues an incident's post-mortem draft for its channel. Called inside the resolving transaction, or by `/golive incident postmortem`. */
+  queuePostmortem(incident: IncidentRow, by: string, at: string): void {
+    this.deps.outbox.enqueue('postmortem', { by, incident: incident.id, channel: incident.channel_id }, at, { target: 'document' });
+  }
+
+  /** `/golive incident postmortem`: the draft again, as the incident's record stands now. */
+  regeneratePostmortem(incident: IncidentRow, userId: string): void {
+    const at = this.deps.clock.now().toISOString();
+    this.deps.store.transaction(() => {
+      this.queuePostmortem(incident, userId, at);
+      this.audit.record({ actor: userId, action: 'report.posted', target: `INC-${incident.id}`, detail: { kind: 'postmortem' }, source: 'command', channel: incident.channel_id }, at);
+    });
+    void this.deps.outbox.flush();
+  }
+
+  /** The post-mortem draft's facts for one incident. */
+  async postmortemDraft(incidentId: number): Promise<PostmortemDraft> {
+    const incident = this.deps.incidents.get(incidentId);
+    const now = this.deps.clock.now();
+    const tz = this.deps.sources.runbook.launch.timezone;
+    const from = Date.parse(incident.declared_at) - AROUND_MS;
+    const until = incident.resolved_at ? Date.parse(incident.resolved_at) : now.getTime();
+    const within = (iso: string) => Date.parse(iso) >= from && Date.parse(iso) <= until;
+    const [events, changes, transitions, pages] = await Promise.all([this.deps.incidents.timeline(incident), this.deps.sources.changes(), this.deps.sources.alarmTransitions(), this.deps.sources.pagerTriggers()]);
+    const alarms = firingsOf(transitions, pages, (name) => ({ severity: this.deps.sources.alarmSeverity(name) }))
+      .map((a) => ({ ...a, firings: a.firings.filter((f) => within(f.firedAt) || (f.recoveredAt ? within(f.recoveredAt) : f.firedAt <= new Date(until).toISOString())) }))
+      .filter((a) => a.firings.length > 0);
+    const draft: PostmortemDraft = {
+      launch: { name: this.deps.sources.runbook.launch.name, timezone: tz },
+      generatedAt: now.toISOString(),
+      people: {},
+      incident: {
+        id: incident.id,
+        severity: incident.severity,
+        summary: incident.summary,
+        commander: incident.commander,
+        declaredBy: incident.declared_by,
+        declaredAt: incident.declared_at,
+        channel: incident.channel_name,
+        ackedBy: incident.acked_by,
+        ackedAt: incident.acked_at,
+        resolvedAt: incident.resolved_at,
+        resolvedBy: incident.resolved_by,
+        rootCause: incident.root_cause,
+        resolution: incident.resolution,
+        pagedAt: incident.paged_at,
+        alarm: incident.alarm_name,
+        services: incident.services,
+        updates: incident.updates,
+      },
+      timeline: [],
+      changes: changes.filter((c) => within(c.startedAt)).map((c) => ({ ...c, from: revisionName(c.from), to: revisionName(c.to) ?? c.to })),
+      alarms,
+      pages: [
+        ...events.filter((e) => e.kind === 'paged').map((e) => ({ at: e.at, what: `INC-${incident.id} ${String(e.detail.severity ?? incident.severity)}${e.detail.why ? ` (${String(e.detail.why)})` : ''}` })),
+        ...alarms.flatMap((a) => a.firings.filter((f) => f.pagedAt).map((f) => ({ at: f.pagedAt!, what: `alarm ${a.name}` }))),
+      ].sort((a, b) => (a.at < b.at ? -1 : 1)),
+    };
+    const named = events.flatMap((e) => [e.actor, ...['from', 'to', 'pinned_by'].map((k) => (typeof e.detail[k] === 'string' ? (e.detail[k] as string) : ''))]);
+    const ids = new Set<string>([incident.commander, incident.declared_by, incident.acked_by ?? '', incident.resolved_by ?? '', ...named, ...draft.changes.flatMap((c) => [c.requestedBy, ...c.approvedBy])]);
+    draft.people = await namePeople(this.deps.sources, [...ids].filter((id) => /^[UW][A-Z0-9]+$/.test(id)));
+    // Plain text: the document's writer escapes it once, for Markdown or HTML.
+    const plain: EventWriter = { timezone: tz, person: (id) => personName(draft.people, id), typed: (text) => text, code: (text) => text };
+    draft.timeline = events.map((e) => ({ at: e.at, who: e.actor, what: describeIncidentEvent(e, plain) }));
+    return draft;
+  }
+
+  /** The outbox's deliverer for `document` rows: renders now and shares the files in Slack. */
+  private async deliver(kind: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const channel = String(args.channel);
+    const by = String(args.by ?? 'golive');
+    if (kind === 'launch') {
+      const report = await this.launchReport(by);
+      const tz = report.launch.timezone;
+      const day = ymd(new Date(report.generatedAt), tz);
+      const link = this.url();
+      const { fileIds } = await this.deps.slack.shareFiles({
+        channel,
+        initialComment: `📄 *Launch report — ${escapeAll(report.launch.name)}*, as of ${dayAndTime(report.generatedAt, tz)} (asked for by <@${by}>): the Markdown pastes into a wiki or a pull request; the picture is the timeline.${link ? ` Always current, and printable to PDF, at <${link}|the report page> — the link is the key: share it only with the launch team.` : ''}`,
+        files: [
+          { filename: `launch-report-${day}.md`, title: `Launch report — ${report.launch.name}`, content: Buffer.from(renderReportMarkdown(report, { timelineSrc: this.url('timeline.png') }), 'utf8') },
+          { filename: `launch-timeline-${day}.png`, title: `Timeline — ${report.launch.name}`, content: renderPng(renderTimelineSvg(report), PNG_SCALE), altText: `Timeline of ${report.launch.name}: milestones, deploys, alarms and incidents, T-0 marked` },
+        ],
+      });
+      return { fileIds };
+    }
+    if (kind === 'postmortem') {
+      const draft = await this.postmortemDraft(Number(args.incident));
+      const link = this.url(`INC-${draft.incident.id}-postmortem.html`);
+      const { fileIds } = await this.deps.slack.shareFiles({
+        channel,
+        initialComment: `📝 *Post-mortem draft for INC-${draft.incident.id}*: the timeline, root cause and resolution as recorded, the deploys and alarms around it and what was paged; the lessons and follow-ups are left for you.${link ? ` Current version: <${link}|the draft page>.` : ''} \`/golive incident postmortem\` posts it again.`,
+        files: [{ filename: `INC-${draft.incident.id}-postmortem.md`, title: `Post-mortem draft — INC-${draft.incident.id}`, content: Buffer.from(renderPostmortemMarkdown(draft), 'utf8') }],
+      });
+      return { fileIds };
+    }
+    throw new Error(`unknown document kind ${kind}`);
+  }
+
+  /**
+   * `GET /reports/<token>[/<file>]`: the report page (HTML), its Markdown,
+   * the timeline (SVG, PNG) and each incident's post-mortem draft, rendered
+   * from the records as they are now. A wrong token is a plain 404.
+   */
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const m = /^\/reports\/([A-Za-z0-9_-]{1,64})(?:\/([A-Za-z0-9._-]*))?$/.exec((req.url ?? '').split('?')[0] ?? '');
+    const notFound = (): void => void res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...PRIVATE_HEADERS }).end('Not found.\n');
+    if (!m || req.method !== 'GET' || !(await this.isLive(m[1]!))) return notFound();
+    const file = m[2] ?? '';
+    const postmortem = /^INC-(\d{1,9})-postmortem\.(md|html)$/.exec(file);
+    try {
+      if (postmortem) {
+        const id = Number(postmortem[1]);
+        let draft: PostmortemDraft;
+        try {
+          draft = await this.postmortemDraft(id);
+        } catch {
+          return notFound();
+        }
+        const md = postmortem[2] === 'md';
+        res.writeHead(200, { 'Content-Type': md ? 'text/markdown; charset=utf-8' : 'text/html; charset=utf-8', ...PRIVATE_HEADERS });
+        return void res.end(md ? renderPostmortemMarkdown(draft) : renderPostmortemHtml(draft));
+      }
+      const type = FILES[file];
+      if (!type) return notFound();
+      const report = await this.launchReport('golive');
+      const body =
+        file === 'launch-report.md'
+          ? renderReportMarkdown(report, { timelineSrc: 'timeline.png' })
+          : file === 'timeline.svg'
+            ? renderTimelineSvg(report)
+            : file === 'timeline.png'
+              ? renderPng(renderTimelineSvg(report), PNG_SCALE)
+              : renderReportHtml(report);
+      res.writeHead(200, { 'Content-Type': type, ...PRIVATE_HEADERS });
+      res.end(body);
+    } catch (err) {
+      this.deps.logger.error({ err }, 'could not render the report');
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', ...PRIVATE_HEADERS }).end('golive could not render the report; the log says why.\n');
+    }
+  }
+
+  /** Constant-time against the live token, so timing tells nothing about it. */
+  private async isLive(token: string): Promise<boolean> {
+    const current = this.token ?? (await this.deps.links.current());
+    if (!current) return false;
+    const a = Buffer.from(token);
+    const b = Buffer.from(current);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) return false;
+    // Another replica may have replaced it; the database has the last word.
+    return this.deps.links.isLive(token);
+  }
+}
