@@ -225,7 +225,6 @@ export function createApp(options: AppOptions): GoliveApp {
     lastDeployedService: () => deploys.lastDeployedService(),
     changesBetween: async (from, until) => (await new ChangeStories(store).all()).filter((c) => c.startedAt >= from && c.startedAt <= until),
   });
-  incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit });
   timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: () => timeline.t0()?.at }));
   const goNoGo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: config.aws.region, afterCommit, incidents });
@@ -257,6 +256,7 @@ export function createApp(options: AppOptions): GoliveApp {
     },
   });
   incidents.onResolved((incident, by, at) => reports.queuePostmortem(incident, by, at));
+  incidents.notify(new SlackIncidentNotifier({ runbook, store, clock, postmortemLink: (id) => reports.url(`INC-${id}-postmortem.html`) }));
   const home = new HomeTab({ runbook, store, slack, clock, logger, statusBoard, alarms, incidents, timeline, gonogo: goNoGo, approvals, debounceMs: options.homeDebounceMs ?? 2000 });
   alarms.onIncidentNeeded((need) =>
     background(async () => {

@@ -154,6 +154,9 @@ describe('/golive incident', () => {
     expect(t.app.services.incidents.runDueReminders()).toBe(1);
     await flush();
     expect(posts('C0OPS').at(-1)!.args.text).toBe(`📝 The post-mortem for INC-1 (Payments failing at checkout) is due: <#${channelId}>`);
+    expect(posts(channelId).at(-1)!.args.text).toBe('📝 <@U0DEVOPS> the post-mortem for INC-1 is due now. The draft golive posted here when it was resolved is a start; `/golive incident postmortem` posts it again.');
+    // The draft itself was shared in the incident channel when it was resolved.
+    expect([...t.slack.files.values()].find((f) => f.title === 'Post-mortem draft — INC-1')).toMatchObject({ channel: channelId, completed: true });
     expect(await privateReply(t, 'incident resolve again', 'U0DEVOPS')).toMatch(/not an incident channel/);
   });
 
