@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark of bench/README.md, printed as Markdown tables.
 // Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory`
-// runs a subset; `--quick` shrinks the request counts for a smoke run.
+// (or report) runs a subset; `--quick` shrinks the request counts for a smoke run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { alarmsBench } from './alarms.js';
 import { latencyBench } from './latency.js';
 import { memoryBench } from './memory.js';
 import { renderBench } from './render.js';
+import { reportBench } from './report.js';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -19,7 +20,7 @@ const log = (s: string) => process.stderr.write(`# ${s}\n`);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-'));
 // Rendering alone needs no AWS.
-const moto = only?.every((m) => m === 'render') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
+const moto = only?.every((m) => m === 'render' || m === 'report') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
 const started = performance.now();
 const out: string[] = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; ${new Date().toISOString().slice(0, 16)}Z`,
@@ -40,6 +41,10 @@ try {
   if (wants('memory')) {
     log('measure 4: start-up and memory');
     out.push('## 4. Start-up and memory', await memoryBench({ moto: moto!.endpoint, dir, requests: quick ? 1000 : 10_000, log }));
+  }
+  if (wants('report')) {
+    log('measure 5: the launch report');
+    out.push('## 5. The launch report (1,000 audit rows, 200 alarm transitions)', await reportBench({ log }));
   }
   out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   console.log(out.join('\n\n'));
