@@ -1,12 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_APPROVE } from '../../src/deploys/render-changes.js';
 import { SHORTCUT_ADD_TO_TIMELINE } from '../../src/incidents/pin-handlers.js';
-import { startSmokeServer, type SmokeServer } from '../support/deploy-fixture.js';
+import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
 import { click, golive, privateReply, query, sleep, until } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, seedEcs, startMoto, type Moto } from '../support/moto.js';
@@ -23,36 +20,12 @@ let t: TestApp;
 
 /** A launch as the seeds run one: a gate with sign-offs by role, go/no-go, a service, an alarm that pages, P1 incidents. */
 function writeRunbook(t0: string): string {
-  const yaml = `
-version: 1
-launch: { name: GoVisaX Go-Live, channel: C0OPS, timezone: Asia/Kolkata, t0: "${t0}" }
-roles:
-  devops: { name: DevOps, users: [U0DEVOPS] }
-  cto: { name: CTO, users: [U0CTO] }
-  bd-lead: { name: BD Lead, users: [U0BDLEAD] }
-gates:
-  - id: pre-flight
-    title: Pre-flight
-    signoff: [devops, cto]
-    items:
-      - { id: v2f-agreement, title: V2F agreement signed, level: blocker, owner: bd-lead }
-      - { id: dns-ready, title: DNS ready, level: warning, owner: devops }
-services:
-  - name: api
-    cluster: GoVisaX-Prod-Cluster
-    service: GoVisaX-Prod-Service
-    region: ap-south-1
-    family: govisax-prod
-    container: govisax-api
-    deployers: [devops]
-    rollback_approvers: [cto]
-    deploy_requires: [pre-flight]
-    rollout_timeout_minutes: 1
-    smoke_check: { url: "${smoke.url}", expect_status: 200, timeout_seconds: 2 }
-alarms:
-  region: ap-south-1
-  prefixes: [GoVisaX-Prod]
-  rules:
+  return writeDeployRunbook({
+    smokeUrl: smoke.url,
+    launch: `{ name: GoVisaX Go-Live, channel: C0OPS, timezone: Asia/Kolkata, t0: "${t0}" }`,
+    signoff: ['devops', 'cto'],
+    rollbackApprovers: ['cto'],
+    extra: `  rules:
     - { match: ${ALARM}, severity: critical, page: true }
 incidents:
   severities:
@@ -65,10 +38,8 @@ gonogo:
 milestones:
   - { at: T-1h, title: Final checks }
   - { at: T+48h, title: Public launch decision }
-`;
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'golive-report-')), 'launch.yml');
-  writeFileSync(file, yaml);
-  return file;
+`,
+  });
 }
 
 beforeAll(async () => {
