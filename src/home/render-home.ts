@@ -32,6 +32,9 @@ export interface HomeData {
 /** At most this many lines per list; the rest are counted. */
 const LIST_MAX = 8;
 
+/** The App Home button that posts the launch report in the ops channel. */
+export const ACTION_POST_REPORT = 'golive_post_report';
+
 function list(title: string, lines: string[], empty: string): string {
   if (lines.length === 0) return `*${title}:* ${empty}`;
   const shown = lines.slice(0, LIST_MAX);
@@ -50,7 +53,7 @@ export function renderHome(d: HomeData): Block[] {
   const now = ctx.now;
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}`, 150), emoji: true } },
-    section(verdictText(snapshot, ctx.roleLabel)),
+    section(verdictText(snapshot, ctx.roleLabel), { type: 'button', text: { type: 'plain_text', text: '📄 Launch report', emoji: true }, action_id: ACTION_POST_REPORT }),
   ];
   const glance: string[] = [];
   if (d.gonogo) glance.push(d.gonogo.latest ? decisionLine(d.gonogo.latest, tz) : '🗳️ Go/No-Go: not called yet — `/golive gonogo` when the criteria are met.');

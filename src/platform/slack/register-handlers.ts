@@ -13,6 +13,7 @@ import { runCommand } from '../commands/run-command.js';
 import type { SlackMessage } from './slack-port.js';
 import { RequestRepository } from '../store/request-repository.js';
 import { registerPinHandlers } from '../../incidents/pin-handlers.js';
+import { ACTION_POST_REPORT } from '../../home/render-home.js';
 
 function privately(respond: RespondFn) {
   return async (m: SlackMessage): Promise<void> => {
@@ -326,6 +327,11 @@ export function registerHandlers(app: App, services: CommandServices, options: {
   });
 
   registerPinHandlers(app, { incidents: services.incidents, slack, logger });
+
+  // App Home's "Launch report": posted in the ops channel, where the report is the answer (a Home click has no response_url).
+  onButton(ACTION_POST_REPORT, async ({ body }) => {
+    services.reports.queueLaunchReport(body.user.id, runbook.launch.channel);
+  });
 
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== 'home') return;
