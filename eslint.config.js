@@ -13,6 +13,17 @@ export default tseslint.config(
     },
   },
   {
+    // The store's methods return promises: a repository call that is not awaited would read as always true, or
+    // run after its transaction. These rules need the type checker.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     files: ['src/validate-cli.ts', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

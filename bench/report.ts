@@ -55,49 +55,49 @@ export async function reportBench(opts: { log: (s: string) => void }): Promise<s
 
     opts.log('filling the store: 300 sign-offs, 200 alarm transitions, 100 deploys and rollbacks, 10 incidents');
     const put = (at: string, actor: string, action: string, target: string, detail: Record<string, unknown> = {}) => audit.record({ actor, action, target, detail, source: 'system' }, at);
-    store.transaction(() => new TimelineRepository(store).putSetting('t0', new Date(T0).toISOString(), 'U0DEVOPS', iso(-60)));
+    await new TimelineRepository(store).putSetting('t0', new Date(T0).toISOString(), 'U0DEVOPS', iso(-60));
     for (const id of checklist.itemIds()) await checklist.check(id, { userId: 'U0DEVOPS', source: 'command', channel: 'C0OPS' }, 'verified on production');
     for (let i = 0; i < TRANSITIONS; i++) {
       const name = `GoVisaX-Prod-alarm-${i % 10}`;
       const firing = Math.floor(i / 10) % 2 === 0;
       const at = iso(i * 7);
-      store.transaction(() => {
-        alarms.addTransition({ name, from: firing ? 'OK' : 'ALARM', to: firing ? 'ALARM' : 'OK', at, reason: firing ? 'Threshold Crossed: 1 datapoint [2.3] was greater than the threshold (1.0).' : 'Threshold no longer crossed', source: 'poll', recordedAt: at });
-        if (firing) outbox.enqueue('trigger', { dedupKey: `golive/alarm/ap-south-1/${name}` }, at, { target: 'pagerduty' });
-        put(at, 'cloudwatch', 'alarm.transition', name, { from: firing ? 'OK' : 'ALARM', to: firing ? 'ALARM' : 'OK' });
+      await store.transaction(async () => {
+        await alarms.addTransition({ name, from: firing ? 'OK' : 'ALARM', to: firing ? 'ALARM' : 'OK', at, reason: firing ? 'Threshold Crossed: 1 datapoint [2.3] was greater than the threshold (1.0).' : 'Threshold no longer crossed', source: 'poll', recordedAt: at });
+        if (firing) await outbox.enqueue('trigger', { dedupKey: `golive/alarm/ap-south-1/${name}` }, at, { target: 'pagerduty' });
+        await put(at, 'cloudwatch', 'alarm.transition', name, { from: firing ? 'OK' : 'ALARM', to: firing ? 'ALARM' : 'OK' });
       });
     }
     for (let i = 0; i < 100; i++) {
       const rollback = i % 10 === 9;
       const at = iso(i * 14);
-      store.transaction(() => {
-        const request = rollback ? approvals.createRequest({ kind: 'rollback', service: 'api', params: { from: ARN(i), to: ARN(i + 1) }, requested_by: 'U0DEVOPS', requested_at: at, expires_at: iso(i * 14 + 30), approvals_required: 1, channel: 'C0OPS' }) : null;
-        if (request) approvals.addApproval(request, 'U0CTO', at);
-        if (request) approvals.transitionRequest(request, 'requested', 'succeeded', at, { decided_by: 'U0CTO' });
-        const id = deploys.startDeploy({ service: 'api', kind: rollback ? 'rollback' : 'deploy', from_task_def: ARN(i), to_task_def: ARN(i + 1), image: rollback ? null : `govisax/api:1.${i}.0`, requested_by: 'U0DEVOPS', request_id: request ?? null, started_at: at, channel: 'C0OPS' })!;
-        deploys.finishDeploy(id, i % 10 === 8 ? 'failed' : 'succeeded', i % 10 === 8 ? 'smoke check: 503' : null, iso(i * 14 + 3));
-        put(at, 'U0DEVOPS', `${rollback ? 'rollback' : 'deploy'}.start`, 'api', { deploy: id });
-        put(iso(i * 14 + 3), 'golive', `${rollback ? 'rollback' : 'deploy'}.${i % 10 === 8 ? 'failed' : 'succeeded'}`, 'api', { deploy: id });
+      await store.transaction(async () => {
+        const request = rollback ? await approvals.createRequest({ kind: 'rollback', service: 'api', params: { from: ARN(i), to: ARN(i + 1) }, requested_by: 'U0DEVOPS', requested_at: at, expires_at: iso(i * 14 + 30), approvals_required: 1, channel: 'C0OPS' }) : null;
+        if (request) await approvals.addApproval(request, 'U0CTO', at);
+        if (request) await approvals.transitionRequest(request, 'requested', 'succeeded', at, { decided_by: 'U0CTO' });
+        const id = (await deploys.startDeploy({ service: 'api', kind: rollback ? 'rollback' : 'deploy', from_task_def: ARN(i), to_task_def: ARN(i + 1), image: rollback ? null : `govisax/api:1.${i}.0`, requested_by: 'U0DEVOPS', request_id: request ?? null, started_at: at, channel: 'C0OPS' }))!;
+        await deploys.finishDeploy(id, i % 10 === 8 ? 'failed' : 'succeeded', i % 10 === 8 ? 'smoke check: 503' : null, iso(i * 14 + 3));
+        await put(at, 'U0DEVOPS', `${rollback ? 'rollback' : 'deploy'}.start`, 'api', { deploy: id });
+        await put(iso(i * 14 + 3), 'golive', `${rollback ? 'rollback' : 'deploy'}.${i % 10 === 8 ? 'failed' : 'succeeded'}`, 'api', { deploy: id });
       });
     }
     for (let i = 0; i < 10; i++) {
       const at = iso(i * 140);
-      store.transaction(() => {
-        const id = incidents.reserve({ severity: 'P2', summary: `API 5xx after deploy ${i}`, services: 'api', commander: 'U0DEVOPS', declaredBy: 'U0DEVOPS', at, placeholderChannel: `pending:${i}` })!;
-        incidents.opened(id, `C0INC${i}`, `inc-20261201-api-${i}`);
-        incidents.addEvent(id, 'declared', 'U0DEVOPS', { severity: 'P2', summary: `API 5xx after deploy ${i}` }, at);
-        incidents.acknowledge(id, 'U0DEVOPS', iso(i * 140 + 2));
-        incidents.resolve(id, 'U0DEVOPS', iso(i * 140 + 40), 'connection pool too small', 'rolled back');
-        put(at, 'U0DEVOPS', 'incident.declare', `INC-${id}`, { severity: 'P2' });
-        put(iso(i * 140 + 40), 'U0DEVOPS', 'incident.resolve', `INC-${id}`, { root_cause: 'connection pool too small' });
+      await store.transaction(async () => {
+        const id = (await incidents.reserve({ severity: 'P2', summary: `API 5xx after deploy ${i}`, services: 'api', commander: 'U0DEVOPS', declaredBy: 'U0DEVOPS', at, placeholderChannel: `pending:${i}` }))!;
+        await incidents.opened(id, `C0INC${i}`, `inc-20261201-api-${i}`);
+        await incidents.addEvent(id, 'declared', 'U0DEVOPS', { severity: 'P2', summary: `API 5xx after deploy ${i}` }, at);
+        await incidents.acknowledge(id, 'U0DEVOPS', iso(i * 140 + 2));
+        await incidents.resolve(id, 'U0DEVOPS', iso(i * 140 + 40), 'connection pool too small', 'rolled back');
+        await put(at, 'U0DEVOPS', 'incident.declare', `INC-${id}`, { severity: 'P2' });
+        await put(iso(i * 140 + 40), 'U0DEVOPS', 'incident.resolve', `INC-${id}`, { root_cause: 'connection pool too small' });
       });
     }
-    store.transaction(() => {
-      const id = gonogo.open({ openedBy: 'U0DEVOPS', at: iso(-20), evidence: { at: iso(-20), allPass: true, results: [{ type: 'blockers_done', label: 'All blockers done', pass: true, value: '0 open', source: 'checklist' }] }, votesRequired: 1, channel: 'C0OPS' });
-      gonogo.addVote(id, 'U0CTO', 'go', 'ship it', iso(-10));
-      gonogo.decide(id, 'go', iso(-10));
+    await store.transaction(async () => {
+      const id = await gonogo.open({ openedBy: 'U0DEVOPS', at: iso(-20), evidence: { at: iso(-20), allPass: true, results: [{ type: 'blockers_done', label: 'All blockers done', pass: true, value: '0 open', source: 'checklist' }] }, votesRequired: 1, channel: 'C0OPS' });
+      await gonogo.addVote(id, 'U0CTO', 'go', 'ship it', iso(-10));
+      await gonogo.decide(id, 'go', iso(-10));
     });
-    for (let n = audit.count(); n < AUDIT_ROWS; n++) put(iso(n % 2880), 'U0DEVOPS', n % 2 ? 'item.check' : 'item.uncheck', checklist.itemIds()[n % 300]!, { note: 'rechecked' });
+    for (let n = await audit.count(); n < AUDIT_ROWS; n++) await put(iso(n % 2880), 'U0DEVOPS', n % 2 ? 'item.check' : 'item.uncheck', checklist.itemIds()[n % 300]!, { note: 'rechecked' });
 
     const stories = new ChangeStories(store);
     const sources: ReportSources = {
@@ -105,7 +105,7 @@ export async function reportBench(opts: { log: (s: string) => void }): Promise<s
       checklist: () => checklist.snapshot(),
       t0: () => timeline.t0(),
       milestones: () => timeline.schedule(),
-      decisions: () => gonogo.decisions().map((decision) => ({ decision, votes: gonogo.votes(decision.id) })),
+      decisions: async () => Promise.all((await gonogo.decisions()).map(async (decision) => ({ decision, votes: await gonogo.votes(decision.id) }))),
       changes: () => stories.all(),
       alarmTransitions: () => alarms.allTransitions(),
       pagerTriggers: () => outbox.pagerTriggers(),
@@ -137,7 +137,7 @@ export async function reportBench(opts: { log: (s: string) => void }): Promise<s
       rows.push([step.name, ms(s.p50), ms(s.max), size ? `${(size / 1024).toFixed(1)} KiB` : '–']);
     }
     return [
-      `A launch of ${audit.count()} audit rows: ${checklist.itemIds().length} items signed off, ${TRANSITIONS} alarm transitions (${report.alarms.reduce((n, a) => n + a.firings.length, 0)} firings of 10 alarms, each paged), ${report.changes.length} deploys and rollbacks, ${report.incidents.length} incidents, one go/no-go; ${RUNS} runs each, Node ${process.version}.`,
+      `A launch of ${await audit.count()} audit rows: ${checklist.itemIds().length} items signed off, ${TRANSITIONS} alarm transitions (${report.alarms.reduce((n, a) => n + a.firings.length, 0)} firings of 10 alarms, each paged), ${report.changes.length} deploys and rollbacks, ${report.incidents.length} incidents, one go/no-go; ${RUNS} runs each, Node ${process.version}.`,
       table(['step', 'p50 ms', 'max ms', 'size'], rows),
     ].join('\n\n');
   } finally {

@@ -139,7 +139,7 @@ export function createApp(options: AppOptions): GoliveApp {
         endpoints: '/slack/events',
         logger: toBoltLogger(logger),
         customRoutes: [
-          { path: '/healthz', method: ['GET'], handler: (_req, res) => sendHealth(res) },
+          { path: '/healthz', method: ['GET'], handler: (_req, res) => void sendHealth(res) },
           { path: '/hooks/sns', method: ['POST'], handler: (req, res) => hooks.sns(req, res) },
           { path: '/hooks/eventbridge', method: ['POST'], handler: (req, res) => hooks.eventbridge(req, res) },
           { path: '/reports/:token', method: ['GET'], handler: (req, res) => void reports.serve(req, res) },
@@ -173,9 +173,9 @@ export function createApp(options: AppOptions): GoliveApp {
     roles,
     clock,
     logger,
-    decision: () => {
+    decision: async () => {
       // Called only when rendering, after everything below is built.
-      const latest = goNoGo.configured ? goNoGo.latest() : undefined;
+      const latest = goNoGo.configured ? await goNoGo.latest() : undefined;
       return latest ? decisionLine(latest, runbook.launch.timezone) : undefined;
     },
   });
@@ -226,7 +226,7 @@ export function createApp(options: AppOptions): GoliveApp {
     changesBetween: async (from, until) => (await new ChangeStories(store).all()).filter((c) => c.startedAt >= from && c.startedAt <= until),
   });
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit });
-  timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: () => timeline.t0()?.at }));
+  timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: async () => (await timeline.t0())?.at }));
   const goNoGo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: config.aws.region, afterCommit, incidents });
   goNoGo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => goNoGo.voterLabel() }));
   const changeStories = new ChangeStories(store);
@@ -246,7 +246,7 @@ export function createApp(options: AppOptions): GoliveApp {
       checklist: () => checklist.snapshot(),
       t0: () => timeline.t0(),
       milestones: () => timeline.schedule(),
-      decisions: async () => (await gonogoRows.decisions()).map((decision) => ({ decision, votes: gonogoRows.votes(decision.id) })),
+      decisions: async () => Promise.all((await gonogoRows.decisions()).map(async (decision) => ({ decision, votes: await gonogoRows.votes(decision.id) }))),
       changes: () => changeStories.all(),
       alarmTransitions: () => new AlarmRepository(store).allTransitions(),
       pagerTriggers: () => new OutboxRepository(store).pagerTriggers(),
@@ -302,18 +302,18 @@ export function createApp(options: AppOptions): GoliveApp {
   registerHandlers(bolt, services, { slowReplyMs: options.slowReplyMs });
 
   const rb = runbook;
-  function health() {
-    const db = store.health();
+  async function health() {
+    const db = await store.health();
     const dbOk = db.ok;
     return {
       status: dbOk ? 'ok' : 'error',
       mode: socketMode ? 'socket' : 'http',
-      database: { ok: dbOk, path: config.dbPath, schema_version: db.ok ? db.schemaVersion : 0, outbox_pending: db.ok ? outbox.pendingCount() : null, ...(db.ok ? {} : { error: db.error }) },
+      database: { ok: dbOk, path: config.dbPath, schema_version: db.ok ? db.schemaVersion : 0, outbox_pending: db.ok ? await outbox.pendingCount() : null, ...(db.ok ? {} : { error: db.error }) },
       runbook: { ok: true, path: config.runbookPath, launch: rb.launch.name, gates: rb.gates.length, items: rb.gates.reduce((n, g) => n + g.items.length, 0) },
     };
   }
-  function sendHealth(res: ServerResponse) {
-    const body = health();
+  async function sendHealth(res: ServerResponse) {
+    const body = await health();
     res.writeHead(body.status === 'ok' ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     res.end(JSON.stringify(body));
   }
@@ -334,48 +334,53 @@ export function createApp(options: AppOptions): GoliveApp {
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
       // Bolt keeps the bot's ids from here on instead of asking Slack again per request.
       await bolt.init();
-      requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
+      await requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
       await reports.start();
       outbox.start();
       // Deploys and requests a previous process left running are checked against ECS; their cards update as each settles.
       background(() => deploys.recover((id) => changeBoard.updateRequest(id)));
-      const sweep = () => {
+      let sweeping = false;
+      const sweep = async () => {
+        // A slow sweep (a locked database) must not stack up behind itself.
+        if (sweeping) return;
+        sweeping = true;
         // Separate tries: a failing approvals sweep must not hold back incident reminders, or the other way round.
         try {
-          for (const r of approvals.expireDue()) void changeBoard.updateRequest(r.id);
+          for (const r of await approvals.expireDue()) void changeBoard.updateRequest(r.id);
         } catch (err) {
           logger.error({ err }, 'approval expiry sweep failed');
         }
         try {
           // Replays older than Bolt's 5-minute signature window are refused anyway; their keys need not be kept.
-          requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
+          await requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString());
         } catch (err) {
           logger.error({ err }, 'pruning old request keys failed');
         }
         try {
-          alarms.releaseHeldPages();
+          await alarms.releaseHeldPages();
         } catch (err) {
           logger.error({ err }, 'releasing held pages of settled alarms failed');
         }
         try {
-          incidents.runDueReminders();
+          await incidents.runDueReminders();
         } catch (err) {
           logger.error({ err }, 'incident reminder sweep failed');
         }
+        sweeping = false;
       };
       // Milestones: the first run posts any missed while golive was down, marked late; then twice a minute.
-      timeline.ensureStarted();
-      timeline.syncRunbookT0();
-      const postMilestones = () => {
+      await timeline.ensureStarted();
+      await timeline.syncRunbookT0();
+      const postMilestones = async () => {
         try {
-          timeline.runDue();
+          await timeline.runDue();
         } catch (err) {
           logger.error({ err }, 'milestone run failed; the next one will retry');
         }
       };
-      postMilestones();
+      await postMilestones();
       if (runbook.milestones.length > 0) milestoneTask = cron.schedule('*/30 * * * * *', postMilestones, { noOverlap: true, name: 'milestones' });
-      expiryTimer = setInterval(sweep, options.expirySweepMs ?? 30_000);
+      expiryTimer = setInterval(() => void sweep(), options.expirySweepMs ?? 30_000);
       expiryTimer.unref();
       if (runbook.alarms && options.alarmPolling !== false) {
         const poll = async () => {
@@ -395,7 +400,7 @@ export function createApp(options: AppOptions): GoliveApp {
         await bolt.start();
         healthServer = createServer((req: IncomingMessage, res: ServerResponse) => {
           const path = req.url?.split('?')[0];
-          if (req.method === 'GET' && path === '/healthz') return sendHealth(res);
+          if (req.method === 'GET' && path === '/healthz') return void sendHealth(res);
           if (req.method === 'POST' && path === '/hooks/sns') return hooks.sns(req, res);
           if (req.method === 'POST' && path === '/hooks/eventbridge') return hooks.eventbridge(req, res);
           if (req.method === 'GET' && path?.startsWith('/reports/')) return void reports.serve(req, res);

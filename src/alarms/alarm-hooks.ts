@@ -60,7 +60,7 @@ export function createAlarmHooks(deps: { alarms: AlarmService; verifier: SnsVeri
     const parsed = parseEventBridgeAlarmEvent(body);
     if (!parsed.ok) return send(res, 400, { error: parsed.reason });
     if (!deps.alarms.watches(parsed.transition.alarmName)) return send(res, 200, { accepted: true, ignored: 'alarm is not under the runbook’s prefixes' });
-    return send(res, 200, { accepted: true, recorded: deps.alarms.ingest([parsed.transition]) });
+    return send(res, 200, { accepted: true, recorded: await deps.alarms.ingest([parsed.transition]) });
   }
 
   async function sns(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -97,7 +97,7 @@ export function createAlarmHooks(deps: { alarms: AlarmService; verifier: SnsVeri
     // A verified message that is not an alarm is acknowledged (so SNS does not retry it) but changes nothing.
     if (!parsed.ok) return send(res, 200, { accepted: true, ignored: parsed.reason });
     if (!deps.alarms.watches(parsed.transition.alarmName)) return send(res, 200, { accepted: true, ignored: 'alarm is not under the runbook’s prefixes' });
-    return send(res, 200, { accepted: true, recorded: deps.alarms.ingest([parsed.transition]) });
+    return send(res, 200, { accepted: true, recorded: await deps.alarms.ingest([parsed.transition]) });
   }
 
   const guard = (fn: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => (req: IncomingMessage, res: ServerResponse) => {

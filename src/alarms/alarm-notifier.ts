@@ -30,61 +30,61 @@ export class SlackAlarmNotifier implements AlarmNotifier {
     return this.deps.runbook.launch.timezone;
   }
 
-  private post(m: SlackMessage): number {
+  private async post(m: SlackMessage): Promise<number> {
     return this.outbox.enqueue('chat.postMessage', { channel: this.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
   }
 
-  private reply(parent: number, m: SlackMessage): void {
-    this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), { dependsOn: parent });
+  private async reply(parent: number, m: SlackMessage): Promise<void> {
+    await this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), { dependsOn: parent });
   }
 
-  private update(parent: number, m: SlackMessage): void {
-    this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: parent });
+  private async update(parent: number, m: SlackMessage): Promise<void> {
+    await this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: parent });
   }
 
-  firing(c: AlarmChange): number {
+  async firing(c: AlarmChange): Promise<number> {
     return this.post(renderFiring(c, this.tz));
   }
 
-  recovered(c: AlarmChange, firingPost: number, firedAt: string): void {
-    this.reply(firingPost, renderRecovery(c, this.tz));
+  async recovered(c: AlarmChange, firingPost: number, firedAt: string): Promise<void> {
+    await this.reply(firingPost, renderRecovery(c, this.tz));
     const row = { ...c.row, fired_at: firedAt };
-    this.update(firingPost, renderFiring({ ...c, row, reason: this.firingReason(c.name, firedAt) ?? c.reason }, this.tz, { recoveredAt: c.at, firedForMs: c.firedForMs, acknowledgedBy: row.acked_by ?? undefined, acknowledgedAt: row.acked_at ?? undefined }));
+    await this.update(firingPost, renderFiring({ ...c, row, reason: (await this.firingReason(c.name, firedAt)) ?? c.reason }, this.tz, { recoveredAt: c.at, firedForMs: c.firedForMs, acknowledgedBy: row.acked_by ?? undefined, acknowledgedAt: row.acked_at ?? undefined }));
   }
 
-  threaded(c: AlarmChange, post: number | null): number | null {
+  async threaded(c: AlarmChange, post: number | null): Promise<number | null> {
     const m = renderTransition(c, this.tz);
     if (post === null) return this.post(m);
-    this.reply(post, m);
+    await this.reply(post, m);
     return null;
   }
 
-  flapping(c: AlarmChange, post: number | null, transitions: number, minutes: number): number | null {
+  async flapping(c: AlarmChange, post: number | null, transitions: number, minutes: number): Promise<number | null> {
     const m = renderFlapping(c, transitions, minutes);
     if (post === null) return this.post(m);
-    this.reply(post, m);
+    await this.reply(post, m);
     return null;
   }
 
-  acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): void {
+  async acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): Promise<void> {
     if (row.post_outbox_id === null || !row.fired_at) return;
-    const change: AlarmChange = { name, region: row.region ?? '', to: 'ALARM', at: row.fired_at, reason: this.firingReason(name, row.fired_at) ?? row.reason, rule, row };
-    this.update(row.post_outbox_id, renderFiring(change, this.tz, { acknowledgedBy: userId, acknowledgedAt: row.acked_at ?? undefined }));
-    this.reply(row.post_outbox_id, { text: `👀 <@${userId}> acknowledged this alarm${rule.page ? ' (and the PagerDuty incident)' : ''}.` });
+    const change: AlarmChange = { name, region: row.region ?? '', to: 'ALARM', at: row.fired_at, reason: (await this.firingReason(name, row.fired_at)) ?? row.reason, rule, row };
+    await this.update(row.post_outbox_id, renderFiring(change, this.tz, { acknowledgedBy: userId, acknowledgedAt: row.acked_at ?? undefined }));
+    await this.reply(row.post_outbox_id, { text: `👀 <@${userId}> acknowledged this alarm${rule.page ? ' (and the PagerDuty incident)' : ''}.` });
   }
 
-  settled(row: AlarmRow, minutes: number): void {
+  async settled(row: AlarmRow, minutes: number): Promise<void> {
     const m = renderSettled(row.name, row.state_at, minutes, this.tz);
-    if (row.post_outbox_id === null) this.post(m);
-    else this.reply(row.post_outbox_id, m);
+    if (row.post_outbox_id === null) await this.post(m);
+    else await this.reply(row.post_outbox_id, m);
   }
 
-  baseline(alarms: AlarmState[], rules: (name: string) => AlarmRule): void {
-    this.post(renderBaseline(alarms, this.deps.runbook.alarms?.prefixes ?? [], rules));
+  async baseline(alarms: AlarmState[], rules: (name: string) => AlarmRule): Promise<void> {
+    await this.post(renderBaseline(alarms, this.deps.runbook.alarms?.prefixes ?? [], rules));
   }
 
   /** The reason CloudWatch gave when the alarm started firing (the row holds the latest). */
-  private firingReason(name: string, firedAt: string): string | undefined {
+  private async firingReason(name: string, firedAt: string): Promise<string | undefined> {
     return this.alarms.firingReason(name, firedAt);
   }
 }

@@ -34,23 +34,23 @@ export interface AlarmTransitionRow {
 export class AlarmRepository {
   constructor(private readonly store: Store) {}
 
-  alarm(name: string): AlarmRow | undefined {
+  async alarm(name: string): Promise<AlarmRow | undefined> {
     return this.store.get<AlarmRow>('SELECT * FROM alarm_state WHERE name = ?', name);
   }
 
   /** Every watched alarm, by name. */
-  alarms(): AlarmRow[] {
+  async alarms(): Promise<AlarmRow[]> {
     return this.store.all<AlarmRow>('SELECT * FROM alarm_state ORDER BY name');
   }
 
   /** Each watched alarm's name, region and held page, in the order they were first seen. */
-  watched(): Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>[] {
+  async watched(): Promise<Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>[]> {
     return this.store.all<Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>>('SELECT name, region, page_held_since FROM alarm_state');
   }
 
   /** Writes an alarm's state, unless the stored one is newer (a poll that read CloudWatch before a push arrived must not write the older state back). */
-  upsertState(row: { name: string; state: State; reason: string; stateAt: string; kind: string; region: string; seenAt: string }): void {
-    this.store.run(
+  async upsertState(row: { name: string; state: State; reason: string; stateAt: string; kind: string; region: string; seenAt: string }): Promise<void> {
+    await this.store.run(
       `INSERT INTO alarm_state (name, state, reason, state_at, kind, region, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason, state_at = excluded.state_at, kind = excluded.kind,
          region = excluded.region, seen_at = excluded.seen_at
@@ -65,45 +65,45 @@ export class AlarmRepository {
     );
   }
 
-  forget(name: string): void {
-    this.store.run('DELETE FROM alarm_state WHERE name = ?', name);
+  async forget(name: string): Promise<void> {
+    await this.store.run('DELETE FROM alarm_state WHERE name = ?', name);
   }
 
-  acknowledge(name: string, userId: string, at: string): void {
-    this.store.run('UPDATE alarm_state SET acked_by = ?, acked_at = ? WHERE name = ?', userId, at, name);
+  async acknowledge(name: string, userId: string, at: string): Promise<void> {
+    await this.store.run('UPDATE alarm_state SET acked_by = ?, acked_at = ? WHERE name = ?', userId, at, name);
   }
 
   /** A new firing: its time, and nobody has acknowledged it yet. */
-  fired(name: string, at: string): void {
-    this.store.run('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?', at, name);
+  async fired(name: string, at: string): Promise<void> {
+    await this.store.run('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?', at, name);
   }
 
-  setPost(name: string, outboxId: number | null): void {
-    this.store.run('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?', outboxId, name);
+  async setPost(name: string, outboxId: number | null): Promise<void> {
+    await this.store.run('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ?', outboxId, name);
   }
 
-  setFlappingSince(name: string, since: string | null): void {
-    this.store.run('UPDATE alarm_state SET flapping_since = ? WHERE name = ?', since, name);
+  async setFlappingSince(name: string, since: string | null): Promise<void> {
+    await this.store.run('UPDATE alarm_state SET flapping_since = ? WHERE name = ?', since, name);
   }
 
   /** Holds the page open from `at`, unless it is already held. */
-  holdPage(name: string, at: string): void {
-    this.store.run('UPDATE alarm_state SET page_held_since = COALESCE(page_held_since, ?) WHERE name = ?', at, name);
+  async holdPage(name: string, at: string): Promise<void> {
+    await this.store.run('UPDATE alarm_state SET page_held_since = COALESCE(page_held_since, ?) WHERE name = ?', at, name);
   }
 
-  releasePage(name: string): void {
-    this.store.run('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?', name);
+  async releasePage(name: string): Promise<void> {
+    await this.store.run('UPDATE alarm_state SET page_held_since = NULL WHERE name = ?', name);
   }
 
   /** Alarms whose page is held and that have been OK since `quietSince` or longer. */
-  settledWithHeldPage(quietSince: string): AlarmRow[] {
+  async settledWithHeldPage(quietSince: string): Promise<AlarmRow[]> {
     return this.store.all<AlarmRow>("SELECT * FROM alarm_state WHERE page_held_since IS NOT NULL AND state = 'OK' AND state_at <= ?", quietSince);
   }
 
   /** Records a transition once; false if it was already recorded (push and poll may both report it). */
-  addTransition(t: { name: string; from: string | null; to: State; at: string; reason: string; source: string; recordedAt: string }): boolean {
+  async addTransition(t: { name: string; from: string | null; to: State; at: string; reason: string; source: string; recordedAt: string }): Promise<boolean> {
     return (
-      this.store.run(
+      (await this.store.run(
         'INSERT INTO alarm_transition (name, from_state, to_state, at, reason, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         t.name,
         t.from,
@@ -112,35 +112,35 @@ export class AlarmRepository {
         t.reason,
         t.source,
         t.recordedAt,
-      ) === 1
+      )) === 1
     );
   }
 
   /** How many transitions the alarm made after `after`, up to and including `until`. */
-  transitionCount(name: string, after: string, until: string): number {
-    return this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM alarm_transition WHERE name = ? AND at > ? AND at <= ?', name, after, until)!.n;
+  async transitionCount(name: string, after: string, until: string): Promise<number> {
+    return (await this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM alarm_transition WHERE name = ? AND at > ? AND at <= ?', name, after, until))!.n;
   }
 
   /** The alarm's transitions from `from` to `until`, in time order. */
-  transitions(name: string, from: string, until: string): AlarmTransitionRow[] {
+  async transitions(name: string, from: string, until: string): Promise<AlarmTransitionRow[]> {
     return this.store.all<AlarmTransitionRow>('SELECT id, at, from_state, to_state, reason FROM alarm_transition WHERE name = ? AND at >= ? AND at <= ? ORDER BY at', name, from, until);
   }
 
   /** The reason CloudWatch gave when the alarm started firing at `firedAt` (the state row holds the latest). */
-  firingReason(name: string, firedAt: string): string | undefined {
-    return this.store.get<{ reason: string }>("SELECT reason FROM alarm_transition WHERE name = ? AND to_state = 'ALARM' AND at = ?", name, firedAt)?.reason;
+  async firingReason(name: string, firedAt: string): Promise<string | undefined> {
+    return (await this.store.get<{ reason: string }>("SELECT reason FROM alarm_transition WHERE name = ? AND to_state = 'ALARM' AND at = ?", name, firedAt))?.reason;
   }
 
-  meta(key: string): string | undefined {
-    return this.store.get<{ value: string }>('SELECT value FROM watcher_meta WHERE key = ?', key)?.value;
+  async meta(key: string): Promise<string | undefined> {
+    return (await this.store.get<{ value: string }>('SELECT value FROM watcher_meta WHERE key = ?', key))?.value;
   }
 
-  setMeta(key: string, value: string): void {
-    this.store.run('INSERT INTO watcher_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.store.run('INSERT INTO watcher_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
   }
 
   /** Every recorded transition of every alarm, in time order (the launch report). */
-  allTransitions(): (AlarmTransitionRow & { name: string })[] {
+  allTransitions(): Promise<(AlarmTransitionRow & { name: string })[]> {
     return this.store.all<AlarmTransitionRow & { name: string }>('SELECT id, name, at, from_state, to_state, reason FROM alarm_transition ORDER BY at, id');
   }
 }

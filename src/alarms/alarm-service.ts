@@ -38,19 +38,19 @@ export interface AlarmChange {
 
 /**
  * The Slack side of alarm transitions. Called inside the transition's
- * transaction; each method stores outbox rows and returns the id of the
- * channel post it created, if any.
+ * transaction; each method stores outbox rows and resolves with the id of
+ * the channel post it created, if any.
  */
 export interface AlarmNotifier {
-  firing(change: AlarmChange): number;
-  recovered(change: AlarmChange, firingPost: number, firedAt: string): void;
-  threaded(change: AlarmChange, post: number | null): number | null;
-  /** Returns the channel post it created when there was no post to thread under. */
-  flapping(change: AlarmChange, post: number | null, transitions: number, minutes: number): number | null;
-  acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): void;
+  firing(change: AlarmChange): Promise<number>;
+  recovered(change: AlarmChange, firingPost: number, firedAt: string): Promise<void>;
+  threaded(change: AlarmChange, post: number | null): Promise<number | null>;
+  /** Resolves with the channel post it created when there was no post to thread under. */
+  flapping(change: AlarmChange, post: number | null, transitions: number, minutes: number): Promise<number | null>;
+  acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): Promise<void>;
   /** A flapping alarm stayed OK for the whole window: its held page is resolved. */
-  settled(row: AlarmRow, minutes: number): void;
-  baseline(alarms: AlarmState[], rules: (name: string) => AlarmRule): void;
+  settled(row: AlarmRow, minutes: number): Promise<void>;
+  baseline(alarms: AlarmState[], rules: (name: string) => AlarmRule): Promise<void>;
 }
 
 const BASELINE_KEY = 'alarm_baseline_at';
@@ -72,6 +72,15 @@ export function alarmConsoleUrl(region: string, name: string): string {
   return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(name)}`;
 }
 
+/** A firing whose rule says `incident:`, for the incident service to declare (once per firing). */
+export interface IncidentNeed {
+  name: string;
+  firedAt: string;
+  post: number | null;
+  severity: NonNullable<AlarmRule['incident']>;
+  reason: string;
+}
+
 /**
  * Watches the runbook's alarms: one pipeline for polled and pushed
  * transitions, each recorded once (push and poll never double-post), with
@@ -79,11 +88,10 @@ export function alarmConsoleUrl(region: string, name: string): string {
  */
 export class AlarmService {
   private notifier?: AlarmNotifier;
-  private incidentHook?: (need: { name: string; firedAt: string; post: number | null; severity: NonNullable<AlarmRule['incident']>; reason: string }) => void;
-  private pendingIncidents: { name: string; firedAt: string; post: number | null; severity: NonNullable<AlarmRule['incident']>; reason: string }[] = [];
+  private incidentHook?: (need: IncidentNeed) => void;
 
   /** Called after commit for each firing whose rule says `incident:`; the incident service declares it (once per firing). */
-  onIncidentNeeded(hook: NonNullable<AlarmService['incidentHook']>): void {
+  onIncidentNeeded(hook: (need: IncidentNeed) => void): void {
     this.incidentHook = hook;
   }
 
@@ -142,26 +150,29 @@ export class AlarmService {
     const region = this.region();
     const current = await cloudwatch.describeAlarms(region, alarms.prefixes);
     const now = clock.now().toISOString();
-    if (!this.meta(BASELINE_KEY)) {
-      store.transaction(() => {
-        for (const a of current) this.upsertState(a.name, a.state, a.reason, a.updatedAt || now, a.kind, region, now);
-        this.setMeta(BASELINE_KEY, now);
-        this.setMeta(LAST_POLL_KEY, now);
-        this.notifier?.baseline(current, (n) => this.ruleFor(n));
-        // Whatever already fires when watching starts still deserves a page (PagerDuty folds it into an open incident).
-        for (const a of current) if (a.state === 'ALARM' && this.ruleFor(a.name).page) this.enqueueTrigger(a.name, region, a.reason, a.updatedAt || now, undefined, a.metric, now);
-      });
+    const baseline = await store.transaction(async () => {
+      // Checked under the lock: two first polls (the start-up one and a push-triggered one) must not both post a baseline.
+      if (await this.rows.meta(BASELINE_KEY)) return false;
+      for (const a of current) await this.upsertState(a.name, a.state, a.reason, a.updatedAt || now, a.kind, region, now);
+      await this.rows.setMeta(BASELINE_KEY, now);
+      await this.rows.setMeta(LAST_POLL_KEY, now);
+      await this.notifier?.baseline(current, (n) => this.ruleFor(n));
+      // Whatever already fires when watching starts still deserves a page (PagerDuty folds it into an open incident).
+      for (const a of current) if (a.state === 'ALARM' && this.ruleFor(a.name).page) await this.enqueueTrigger(a.name, region, a.reason, a.updatedAt || now, undefined, a.metric, now);
+      return true;
+    });
+    if (baseline) {
       this.deps.afterCommit();
       return { alarms: current.length, transitions: 0, baseline: true };
     }
     const transitions: AlarmTransition[] = [];
     for (const a of current) {
-      const known = this.row(a.name);
+      const known = await this.row(a.name);
       const at = a.updatedAt || now;
       if (!known) {
         // A new alarm after the baseline: its first state counts as a transition only if it is not OK.
         if (a.state !== 'OK') transitions.push(this.fromPoll(a, undefined, region));
-        else store.transaction(() => this.upsertState(a.name, a.state, a.reason, at, a.kind, region, now));
+        else await this.upsertState(a.name, a.state, a.reason, at, a.kind, region, now);
       } else if (a.state !== known.state) {
         transitions.push(this.fromPoll(a, known.state, region));
       } else if (at > known.state_at) {
@@ -169,57 +180,54 @@ export class AlarmService {
         transitions.push(...(await this.missedTransitions(a, known, region)));
       }
     }
-    const recorded = this.ingest(transitions);
-    store.transaction(() => {
+    const recorded = await this.ingest(transitions);
+    await store.transaction(async () => {
       // Alarms deleted in CloudWatch leave the list rather than look firing forever.
       const seen = new Set(current.map((a) => a.name));
-      for (const row of this.rows.watched()) {
+      for (const row of await this.rows.watched()) {
         const name = row.name;
         if (!seen.has(name)) {
           // A page held open for it would otherwise never be resolved.
-          if (row.page_held_since) this.resolvePage(name, row.region ?? region, now);
-          this.rows.forget(name);
+          if (row.page_held_since) await this.resolvePage(name, row.region ?? region, now);
+          await this.rows.forget(name);
           this.deps.logger.info({ alarm: name }, 'alarm no longer exists in CloudWatch; no longer watched');
         }
       }
-      this.setMeta(LAST_POLL_KEY, now);
+      await this.rows.setMeta(LAST_POLL_KEY, now);
     });
-    this.releaseHeldPages();
+    await this.releaseHeldPages();
     return { alarms: current.length, transitions: recorded, baseline: false };
   }
 
-  /** Records transitions (from a poll or a push) in time order; returns how many were new. */
-  ingest(transitions: AlarmTransition[]): number {
+  /** Records transitions (from a poll or a push) in time order; resolves with how many were new. */
+  async ingest(transitions: AlarmTransition[]): Promise<number> {
     let recorded = 0;
+    const needs: IncidentNeed[] = [];
     const sorted = [...transitions].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     for (const t of sorted) {
       if (!this.watches(t.alarmName)) continue;
-      try {
-        if (this.deps.store.transaction(() => this.record(t))) recorded++;
-      } catch (err) {
-        this.pendingIncidents = [];
-        throw err;
-      }
+      // The incidents a transition asks for count only once its transaction has committed.
+      const asked: IncidentNeed[] = [];
+      if (await this.deps.store.transaction(() => this.record(t, asked))) recorded++;
+      needs.push(...asked);
     }
     if (recorded > 0) this.deps.afterCommit();
-    const needs = this.pendingIncidents;
-    this.pendingIncidents = [];
     for (const need of needs) this.incidentHook?.(need);
     return recorded;
   }
 
-  /** Acknowledges the alarm's current firing; returns false if it is not firing or already acknowledged. */
-  acknowledge(name: string, userId: string): { ok: true } | { ok: false; row?: AlarmRow } {
+  /** Acknowledges the alarm's current firing; resolves with ok false if it is not firing or already acknowledged. */
+  async acknowledge(name: string, userId: string): Promise<{ ok: true } | { ok: false; row?: AlarmRow }> {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
-    const result = store.transaction(() => {
-      const row = this.row(name);
+    const result = await store.transaction(async () => {
+      const row = await this.row(name);
       if (!row || row.state !== 'ALARM' || row.acked_by) return { ok: false as const, row };
-      this.rows.acknowledge(name, userId, at);
-      this.audit.record({ actor: userId, action: 'alarm.acknowledge', target: name, detail: { fired_at: row.fired_at }, source: 'button', channel: this.deps.runbook.launch.channel }, at);
+      await this.rows.acknowledge(name, userId, at);
+      await this.audit.record({ actor: userId, action: 'alarm.acknowledge', target: name, detail: { fired_at: row.fired_at }, source: 'button', channel: this.deps.runbook.launch.channel }, at);
       const rule = this.ruleFor(name);
-      if (rule.page) this.outbox.enqueue('acknowledge', { dedupKey: alarmDedupKey(row.region ?? this.region(), name) }, at, { target: 'pagerduty' });
-      this.notifier?.acknowledged(name, userId, rule, this.row(name)!);
+      if (rule.page) await this.outbox.enqueue('acknowledge', { dedupKey: alarmDedupKey(row.region ?? this.region(), name) }, at, { target: 'pagerduty' });
+      await this.notifier?.acknowledged(name, userId, rule, (await this.row(name))!);
       return { ok: true as const };
     });
     if (result.ok) this.deps.afterCommit();
@@ -227,23 +235,23 @@ export class AlarmService {
   }
 
   /** Every watched alarm, firing first, then no data, then OK; by name within each. */
-  list(): AlarmRow[] {
+  async list(): Promise<AlarmRow[]> {
     const order: Record<string, number> = { ALARM: 0, INSUFFICIENT_DATA: 1, OK: 2 };
-    return this.rows.alarms().sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
+    return (await this.rows.alarms()).sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
   }
 
-  row(name: string): AlarmRow | undefined {
+  row(name: string): Promise<AlarmRow | undefined> {
     return this.rows.alarm(name);
   }
 
   /** The alarm's recorded transitions from `from` to `until`, in time order. */
-  transitions(name: string, from: string, until: string): AlarmTransitionRow[] {
+  transitions(name: string, from: string, until: string): Promise<AlarmTransitionRow[]> {
     return this.rows.transitions(name, from, until);
   }
 
   /** When the last poll that reached CloudWatch finished. */
-  lastPollAt(): string | undefined {
-    return this.meta(LAST_POLL_KEY);
+  lastPollAt(): Promise<string | undefined> {
+    return this.rows.meta(LAST_POLL_KEY);
   }
 
   private fromPoll(a: AlarmState, from: State | undefined, region: string): AlarmTransition {
@@ -259,108 +267,107 @@ export class AlarmService {
       // Not every CloudWatch implementation has DescribeAlarmHistory (moto does not); the state is still right.
       this.deps.logger.debug({ err, alarm: a.name }, 'alarm history unavailable');
     }
-    this.deps.store.transaction(() => this.upsertState(a.name, a.state, a.reason, a.updatedAt, a.kind, region, this.deps.clock.now().toISOString()));
+    await this.upsertState(a.name, a.state, a.reason, a.updatedAt, a.kind, region, this.deps.clock.now().toISOString());
     return [];
   }
 
-  /** One transition, inside its transaction. Returns false if it was already recorded or is older than what we know. */
-  private record(t: AlarmTransition): boolean {
+  /** One transition, inside its transaction. Resolves with false if it was already recorded or is older than what we know. */
+  private async record(t: AlarmTransition, needs: IncidentNeed[]): Promise<boolean> {
     const { clock } = this.deps;
     const now = clock.now().toISOString();
     const at = normaliseTime(t.at, now);
-    const known = this.row(t.alarmName);
+    const known = await this.row(t.alarmName);
     if (known && at <= known.state_at && t.to === known.state) return false;
-    if (!this.rows.addTransition({ name: t.alarmName, from: t.from ?? known?.state ?? null, to: t.to, at, reason: t.reason, source: t.source, recordedAt: now })) return false;
+    if (!(await this.rows.addTransition({ name: t.alarmName, from: t.from ?? known?.state ?? null, to: t.to, at, reason: t.reason, source: t.source, recordedAt: now }))) return false;
     // A late push about something older than the state we hold is history, not news.
     if (known && at < known.state_at) return true;
 
     const region = t.region ?? known?.region ?? this.region();
     const rule = this.ruleFor(t.alarmName);
     const from = known?.state ?? t.from;
-    this.upsertState(t.alarmName, t.to, t.reason, at, t.kind, region, now);
-    this.audit.record({ actor: 'cloudwatch', action: 'alarm.transition', target: t.alarmName, detail: { from: from ?? null, to: t.to, at, source: t.source }, source: 'system', channel: this.deps.runbook.launch.channel }, now);
+    await this.upsertState(t.alarmName, t.to, t.reason, at, t.kind, region, now);
+    await this.audit.record({ actor: 'cloudwatch', action: 'alarm.transition', target: t.alarmName, detail: { from: from ?? null, to: t.to, at, source: t.source }, source: 'system', channel: this.deps.runbook.launch.channel }, now);
 
     const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
     const windowStart = new Date(Date.parse(at) - flap.minutes * 60_000).toISOString();
-    const recent = this.rows.transitionCount(t.alarmName, windowStart, at);
+    const recent = await this.rows.transitionCount(t.alarmName, windowStart, at);
     const wasFlapping = Boolean(known?.flapping_since);
     const flapping = recent > flap.transitions;
-    this.rows.setFlappingSince(t.alarmName, flapping ? (known?.flapping_since ?? at) : null);
+    await this.rows.setFlappingSince(t.alarmName, flapping ? (known?.flapping_since ?? at) : null);
 
-    const row = () => this.row(t.alarmName)!;
-    const change = (): AlarmChange => ({ name: t.alarmName, region, from, to: t.to, at, reason: t.reason, rule, metric: t.metric, row: row() });
+    const change = async (): Promise<AlarmChange> => ({ name: t.alarmName, region, from, to: t.to, at, reason: t.reason, rule, metric: t.metric, row: (await this.row(t.alarmName))! });
     const post = known?.post_outbox_id ?? null;
 
     if (flapping) {
       let parent = post;
       if (!wasFlapping) {
         // Without a firing post to thread under, the flapping notice becomes the thread.
-        const notice = this.notifier?.flapping(change(), post, recent, flap.minutes) ?? null;
+        const notice = (await this.notifier?.flapping(await change(), post, recent, flap.minutes)) ?? null;
         if (parent === null && notice !== null) {
           parent = notice;
-          this.rows.setPost(t.alarmName, notice);
+          await this.rows.setPost(t.alarmName, notice);
         }
       }
-      this.notifier?.threaded(change(), parent);
+      await this.notifier?.threaded(await change(), parent);
     } else if (t.to === 'ALARM') {
-      this.rows.fired(t.alarmName, at);
-      const postId = this.notifier?.firing(change()) ?? null;
-      this.rows.setPost(t.alarmName, postId);
-      if (rule.incident) this.pendingIncidents.push({ name: t.alarmName, firedAt: at, post: postId, severity: rule.incident, reason: t.reason });
+      await this.rows.fired(t.alarmName, at);
+      const postId = (await this.notifier?.firing(await change())) ?? null;
+      await this.rows.setPost(t.alarmName, postId);
+      if (rule.incident) needs.push({ name: t.alarmName, firedAt: at, post: postId, severity: rule.incident, reason: t.reason });
     } else if (t.to === 'OK' && from === 'ALARM' && post !== null && known?.fired_at) {
-      const c = change();
+      const c = await change();
       c.firedForMs = Date.parse(at) - Date.parse(known.fired_at);
-      this.notifier?.recovered(c, post, known.fired_at);
+      await this.notifier?.recovered(c, post, known.fired_at);
     } else {
-      this.notifier?.threaded(change(), from === 'ALARM' ? post : null);
+      await this.notifier?.threaded(await change(), from === 'ALARM' ? post : null);
     }
 
     // Pages follow ALARM and OK only: losing data (INSUFFICIENT_DATA) is not a recovery.
     if (rule.page && t.to === 'ALARM') {
-      this.enqueueTrigger(t.alarmName, region, t.reason, at, from, t.metric, now);
-      this.rows.releasePage(t.alarmName);
+      await this.enqueueTrigger(t.alarmName, region, t.reason, at, from, t.metric, now);
+      await this.rows.releasePage(t.alarmName);
     }
     if (rule.page && t.to === 'OK' && from !== 'OK') {
       // While it flaps, resolving and re-triggering would page on-call once per flap: the page stays open until it settles.
-      if (flapping) this.rows.holdPage(t.alarmName, at);
-      else this.resolvePage(t.alarmName, region, now);
+      if (flapping) await this.rows.holdPage(t.alarmName, at);
+      else await this.resolvePage(t.alarmName, region, now);
     }
     return true;
   }
 
-  private resolvePage(name: string, region: string, now: string): void {
-    this.outbox.enqueue('resolve', { dedupKey: alarmDedupKey(region, name) }, now, { target: 'pagerduty' });
-    this.rows.releasePage(name);
+  private async resolvePage(name: string, region: string, now: string): Promise<void> {
+    await this.outbox.enqueue('resolve', { dedupKey: alarmDedupKey(region, name) }, now, { target: 'pagerduty' });
+    await this.rows.releasePage(name);
   }
 
   /**
    * Resolves the held page of every flapping alarm that has stayed OK for the
    * whole flapping window, and ends its flapping. Runs after each poll and on
-   * the 30-second sweep; returns how many it settled.
+   * the 30-second sweep; resolves with how many it settled.
    */
-  releaseHeldPages(): number {
+  async releaseHeldPages(): Promise<number> {
     const { store, clock } = this.deps;
     const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
     const now = clock.now().toISOString();
     const quietSince = new Date(clock.now().getTime() - flap.minutes * 60_000).toISOString();
-    const settled = this.rows.settledWithHeldPage(quietSince);
+    const settled = await this.rows.settledWithHeldPage(quietSince);
     for (const row of settled) {
-      store.transaction(() => {
-        const fresh = this.row(row.name);
+      await store.transaction(async () => {
+        const fresh = await this.row(row.name);
         if (!fresh?.page_held_since || fresh.state !== 'OK') return;
-        this.resolvePage(row.name, row.region ?? this.region(), now);
-        this.rows.setFlappingSince(row.name, null);
-        this.audit.record({ actor: 'golive', action: 'alarm.settled', target: row.name, detail: { ok_since: row.state_at, held_since: row.page_held_since }, source: 'system' }, now);
-        this.notifier?.settled(this.row(row.name)!, flap.minutes);
+        await this.resolvePage(row.name, row.region ?? this.region(), now);
+        await this.rows.setFlappingSince(row.name, null);
+        await this.audit.record({ actor: 'golive', action: 'alarm.settled', target: row.name, detail: { ok_since: row.state_at, held_since: row.page_held_since }, source: 'system' }, now);
+        await this.notifier?.settled((await this.row(row.name))!, flap.minutes);
       });
     }
     if (settled.length > 0) this.deps.afterCommit();
     return settled.length;
   }
 
-  private enqueueTrigger(name: string, region: string, reason: string, at: string, from: State | undefined, metric: AlarmTransition['metric'], now: string): void {
+  private async enqueueTrigger(name: string, region: string, reason: string, at: string, from: State | undefined, metric: AlarmTransition['metric'], now: string): Promise<void> {
     const rule = this.ruleFor(name);
-    this.outbox.enqueue(
+    await this.outbox.enqueue(
       'trigger',
       {
         dedupKey: alarmDedupKey(region, name),
@@ -379,16 +386,8 @@ export class AlarmService {
     );
   }
 
-  private upsertState(name: string, state: State, reason: string, stateAt: string, kind: string, region: string, seenAt: string): void {
-    this.rows.upsertState({ name, state, reason, stateAt: normaliseTime(stateAt, seenAt), kind, region, seenAt });
-  }
-
-  private meta(key: string): string | undefined {
-    return this.rows.meta(key);
-  }
-
-  private setMeta(key: string, value: string): void {
-    this.rows.setMeta(key, value);
+  private upsertState(name: string, state: State, reason: string, stateAt: string, kind: string, region: string, seenAt: string): Promise<void> {
+    return this.rows.upsertState({ name, state, reason, stateAt: normaliseTime(stateAt, seenAt), kind, region, seenAt });
   }
 }
 

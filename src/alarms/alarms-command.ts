@@ -15,6 +15,6 @@ export const alarms: CommandSpec = {
     if (!service.configured) {
       return ctx.respond(renderNotice('This runbook watches no alarms.', 'Add an `alarms:` section with `prefixes` to the runbook.'));
     }
-    await ctx.respond(renderAlarmList(service.list(), (n) => service.ruleFor(n), runbook.launch.timezone, outbox.failed(5), service.lastPollAt()));
+    await ctx.respond(renderAlarmList(await service.list(), (n) => service.ruleFor(n), runbook.launch.timezone, await outbox.failed(5), await service.lastPollAt()));
   },
 };

@@ -13,11 +13,11 @@ import { renderChecklistEvent, verdictText } from './render-status.js';
 export function announceChecklistChanges(deps: { runbook: Runbook; store: Store; checklist: ChecklistService; clock: Clock; afterCommit: () => void }): void {
   const { runbook, checklist, clock } = deps;
   const outbox = new OutboxRepository(deps.store);
-  checklist.onChange((event: ChecklistEvent) => {
-    const snapshot = checklist.snapshot();
+  checklist.onChange(async (event: ChecklistEvent) => {
+    const snapshot = await checklist.snapshot();
     const gate = snapshot.gates.find((g) => g.gate.id === event.gate.id)!;
     const message = renderChecklistEvent(event, gate, verdictText(snapshot, (r) => checklist.roleLabel(r)), (r) => checklist.roleLabel(r));
-    outbox.enqueue('chat.postMessage', { channel: runbook.launch.channel, text: message.text, blocks: message.blocks, unfurl_links: false }, clock.now().toISOString());
-    deps.afterCommit();
+    await outbox.enqueue('chat.postMessage', { channel: runbook.launch.channel, text: message.text, blocks: message.blocks, unfurl_links: false }, clock.now().toISOString());
+    deps.store.afterCommit(deps.afterCommit);
   });
 }

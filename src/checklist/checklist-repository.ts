@@ -31,23 +31,23 @@ export interface StatusMessageRow {
 export class ChecklistRepository {
   constructor(private readonly store: Store) {}
 
-  itemStates(): Map<string, ItemStateRow> {
-    const rows = this.store.all<ItemStateRow>('SELECT * FROM item_state');
+  async itemStates(): Promise<Map<string, ItemStateRow>> {
+    const rows = await this.store.all<ItemStateRow>('SELECT * FROM item_state');
     return new Map(rows.map((r) => [r.item_id, r]));
   }
 
-  itemState(itemId: string): ItemStateRow | undefined {
+  async itemState(itemId: string): Promise<ItemStateRow | undefined> {
     return this.store.get<ItemStateRow>('SELECT * FROM item_state WHERE item_id = ?', itemId);
   }
 
   /** Sets the item's state; returns false (and writes nothing) if it already had that state. */
-  setItemState(itemId: string, checked: boolean, by: string, at: string, note: string | null): boolean {
+  async setItemState(itemId: string, checked: boolean, by: string, at: string, note: string | null): Promise<boolean> {
     if (!checked) {
       // An item never touched is already open: nothing to write.
-      return this.store.run('UPDATE item_state SET checked = 0, changed_by = ?, changed_at = ?, note = ? WHERE item_id = ? AND checked = 1', by, at, note, itemId) === 1;
+      return (await this.store.run('UPDATE item_state SET checked = 0, changed_by = ?, changed_at = ?, note = ? WHERE item_id = ? AND checked = 1', by, at, note, itemId)) === 1;
     }
     return (
-      this.store.run(
+      (await this.store.run(
         `INSERT INTO item_state (item_id, checked, changed_by, changed_at, note) VALUES (?, 1, ?, ?, ?)
          ON CONFLICT (item_id) DO UPDATE SET checked = excluded.checked, changed_by = excluded.changed_by,
            changed_at = excluded.changed_at, note = excluded.note
@@ -56,28 +56,28 @@ export class ChecklistRepository {
         by,
         at,
         note,
-      ) === 1
+      )) === 1
     );
   }
 
-  signoffs(): SignoffRow[] {
+  async signoffs(): Promise<SignoffRow[]> {
     return this.store.all<SignoffRow>('SELECT * FROM gate_signoff ORDER BY signed_at');
   }
 
   /** Records a role's sign-off; false if that role had already signed the gate. */
-  addSignoff(gateId: string, role: string, userId: string, at: string): boolean {
-    return this.store.run('INSERT INTO gate_signoff (gate_id, role, user_id, signed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', gateId, role, userId, at) === 1;
+  async addSignoff(gateId: string, role: string, userId: string, at: string): Promise<boolean> {
+    return (await this.store.run('INSERT INTO gate_signoff (gate_id, role, user_id, signed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', gateId, role, userId, at)) === 1;
   }
 
   /** Withdraws every sign-off of a gate; returns the rows removed. */
-  clearSignoffs(gateId: string): SignoffRow[] {
-    const rows = this.store.all<SignoffRow>('SELECT * FROM gate_signoff WHERE gate_id = ?', gateId);
-    this.store.run('DELETE FROM gate_signoff WHERE gate_id = ?', gateId);
+  async clearSignoffs(gateId: string): Promise<SignoffRow[]> {
+    const rows = await this.store.all<SignoffRow>('SELECT * FROM gate_signoff WHERE gate_id = ?', gateId);
+    await this.store.run('DELETE FROM gate_signoff WHERE gate_id = ?', gateId);
     return rows;
   }
 
-  addStatusMessage(row: StatusMessageRow): void {
-    this.store.run(
+  async addStatusMessage(row: StatusMessageRow): Promise<void> {
+    await this.store.run(
       `INSERT INTO status_message (channel, ts, viewer, gate_id, page, posted_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (channel, ts) DO UPDATE SET viewer = excluded.viewer, gate_id = excluded.gate_id, page = excluded.page, posted_at = excluded.posted_at`,
       row.channel,
@@ -90,15 +90,15 @@ export class ChecklistRepository {
   }
 
   /** Status messages posted since `since`, newest first, at most `limit`. */
-  recentStatusMessages(since: string, limit: number): StatusMessageRow[] {
+  async recentStatusMessages(since: string, limit: number): Promise<StatusMessageRow[]> {
     return this.store.all<StatusMessageRow>('SELECT * FROM status_message WHERE posted_at >= ? ORDER BY posted_at DESC LIMIT ?', since, limit);
   }
 
-  statusMessage(channel: string, ts: string): StatusMessageRow | undefined {
+  async statusMessage(channel: string, ts: string): Promise<StatusMessageRow | undefined> {
     return this.store.get<StatusMessageRow>('SELECT * FROM status_message WHERE channel = ? AND ts = ?', channel, ts);
   }
 
-  forgetStatusMessage(channel: string, ts: string): void {
-    this.store.run('DELETE FROM status_message WHERE channel = ? AND ts = ?', channel, ts);
+  async forgetStatusMessage(channel: string, ts: string): Promise<void> {
+    await this.store.run('DELETE FROM status_message WHERE channel = ? AND ts = ?', channel, ts);
   }
 }

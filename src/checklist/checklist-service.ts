@@ -22,11 +22,11 @@ export type ChecklistEvent =
   | { type: 'gate_signed'; gate: Gate; roles: string[]; by: string; at: string; complete: boolean };
 
 /**
- * Receives checklist events synchronously inside the change's transaction, so
- * whatever it stores (e.g. the channel announcement in the outbox) commits or
- * rolls back with the change itself.
+ * Receives checklist events inside the change's transaction, so whatever it
+ * stores (e.g. the channel announcement in the outbox) commits or rolls back
+ * with the change itself. It may only do database work (no Slack call).
  */
-export type ChecklistListener = (event: ChecklistEvent) => void;
+export type ChecklistListener = (event: ChecklistEvent) => Promise<void> | void;
 
 /** One item and its current state. */
 export interface ItemStatus {
@@ -135,13 +135,13 @@ export class ChecklistService {
     const { item, gate } = this.findItem(itemId);
     await this.requireOwner(actor.userId, item, 'sign off');
     const at = this.clock.now().toISOString();
-    return this.store.transaction(() => {
-      const changed = this.rows.setItemState(item.id, true, actor.userId, at, note);
+    return this.store.transaction(async () => {
+      const changed = await this.rows.setItemState(item.id, true, actor.userId, at, note);
       if (changed) {
-        this.audit.record({ actor: actor.userId, action: 'item.check', target: item.id, detail: { gate: gate.id, note }, source: actor.source, channel: actor.channel }, at);
-        this.emit({ type: 'item_checked', item, gate, by: actor.userId, at, note });
+        await this.audit.record({ actor: actor.userId, action: 'item.check', target: item.id, detail: { gate: gate.id, note }, source: actor.source, channel: actor.channel }, at);
+        await this.emit({ type: 'item_checked', item, gate, by: actor.userId, at, note });
       }
-      return { changed, status: this.itemStatus(item, gate), revokedSignoffs: [] };
+      return { changed, status: await this.itemStatus(item, gate), revokedSignoffs: [] };
     });
   }
 
@@ -153,12 +153,12 @@ export class ChecklistService {
     const { item, gate } = this.findItem(itemId);
     await this.requireOwner(actor.userId, item, 'take back');
     const at = this.clock.now().toISOString();
-    return this.store.transaction(() => {
-      const previous = this.rows.itemState(item.id);
-      if (!previous || previous.checked === 0) return { changed: false, status: this.itemStatus(item, gate), revokedSignoffs: [] };
-      this.rows.setItemState(item.id, false, actor.userId, at, reason);
-      const revokedSignoffs = item.level === 'blocker' ? this.rows.clearSignoffs(gate.id) : [];
-      this.audit.record(
+    return this.store.transaction(async () => {
+      const previous = await this.rows.itemState(item.id);
+      if (!previous || previous.checked === 0) return { changed: false, status: await this.itemStatus(item, gate), revokedSignoffs: [] };
+      await this.rows.setItemState(item.id, false, actor.userId, at, reason);
+      const revokedSignoffs = item.level === 'blocker' ? await this.rows.clearSignoffs(gate.id) : [];
+      await this.audit.record(
         {
           actor: actor.userId,
           action: 'item.uncheck',
@@ -169,8 +169,8 @@ export class ChecklistService {
         },
         at,
       );
-      this.emit({ type: 'item_unchecked', item, gate, by: actor.userId, at, reason, revokedSignoffs });
-      return { changed: true, status: this.itemStatus(item, gate), revokedSignoffs };
+      await this.emit({ type: 'item_unchecked', item, gate, by: actor.userId, at, reason, revokedSignoffs });
+      return { changed: true, status: await this.itemStatus(item, gate), revokedSignoffs };
     });
   }
 
@@ -185,7 +185,7 @@ export class ChecklistService {
       const who = gate.signoff.map((r) => this.roleLabel(r)).join(' or ');
       throw new GoliveError('not_permitted', `Only ${who} can sign off gate \`${gate.id}\`, and you are not in ${gate.signoff.length > 1 ? 'any of those roles' : 'that role'}.`);
     }
-    const states = this.rows.itemStates();
+    const states = await this.rows.itemStates();
     const openBlockers = gate.items.filter((i) => i.level === 'blocker' && states.get(i.id)?.checked !== 1);
     if (openBlockers.length > 0) {
       throw new GoliveError(
@@ -195,22 +195,23 @@ export class ChecklistService {
       );
     }
     const at = this.clock.now().toISOString();
-    return this.store.transaction(() => {
-      const signedRoles = held.filter((role) => this.rows.addSignoff(gate.id, role, actor.userId, at));
-      const all = this.rows.signoffs().filter((s) => s.gate_id === gate.id);
+    return this.store.transaction(async () => {
+      const signedRoles: string[] = [];
+      for (const role of held) if (await this.rows.addSignoff(gate.id, role, actor.userId, at)) signedRoles.push(role);
+      const all = (await this.rows.signoffs()).filter((s) => s.gate_id === gate.id);
       const missingRoles = gate.signoff.filter((r) => !all.some((s) => s.role === r));
       if (signedRoles.length > 0) {
-        this.audit.record({ actor: actor.userId, action: 'gate.signoff', target: gate.id, detail: { roles: signedRoles }, source: actor.source, channel: actor.channel }, at);
-        this.emit({ type: 'gate_signed', gate, roles: signedRoles, by: actor.userId, at, complete: missingRoles.length === 0 });
+        await this.audit.record({ actor: actor.userId, action: 'gate.signoff', target: gate.id, detail: { roles: signedRoles }, source: actor.source, channel: actor.channel }, at);
+        await this.emit({ type: 'gate_signed', gate, roles: signedRoles, by: actor.userId, at, complete: missingRoles.length === 0 });
       }
       return { gate, signedRoles, alreadySigned: all.filter((s) => held.includes(s.role) && !signedRoles.includes(s.role)), missingRoles };
     });
   }
 
   /** The whole checklist as it stands. */
-  snapshot(): ChecklistSnapshot {
-    const states = this.rows.itemStates();
-    const signoffs = this.rows.signoffs();
+  async snapshot(): Promise<ChecklistSnapshot> {
+    // One transaction: the item states and the sign-offs from the same moment.
+    const { states, signoffs } = await this.store.transaction(async () => ({ states: await this.rows.itemStates(), signoffs: await this.rows.signoffs() }));
     const open: ChecklistSnapshot['open'] = { blocker: [], warning: [], info: [] };
     const gates = this.runbook.gates.map((gate): GateStatus => {
       const items = gate.items.map((item) => toItemStatus(item, gate, states.get(item.id)));
@@ -236,8 +237,8 @@ export class ChecklistService {
     return this.runbook.roles[role]?.name ?? role;
   }
 
-  private itemStatus(item: Item, gate: Gate): ItemStatus {
-    return toItemStatus(item, gate, this.rows.itemState(item.id));
+  private async itemStatus(item: Item, gate: Gate): Promise<ItemStatus> {
+    return toItemStatus(item, gate, await this.rows.itemState(item.id));
   }
 
   private async requireOwner(userId: string, item: Item, verb: string): Promise<void> {
@@ -247,8 +248,8 @@ export class ChecklistService {
     throw new GoliveError('not_permitted', `Only ${members.name}${people} can ${verb} \`${item.id}\` (${item.title}).`, 'Ask one of them, or ask to be added to the role in the runbook.');
   }
 
-  private emit(event: ChecklistEvent): void {
-    for (const l of this.listeners) l(event);
+  private async emit(event: ChecklistEvent): Promise<void> {
+    for (const l of this.listeners) await l(event);
   }
 }
 

@@ -29,7 +29,7 @@ export class StatusBoard {
   private readonly rows: ChecklistRepository;
 
   constructor(
-    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger; decision?: () => string | undefined },
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger; decision?: () => Promise<string | undefined> },
     private readonly minPassGapMs = 1000,
   ) {
     this.rows = new ChecklistRepository(deps.store);
@@ -44,13 +44,13 @@ export class StatusBoard {
   /** What every viewer's rendering shares: the checklist, the role members, the go/no-go line. Read once per refresh pass. */
   async shared(): Promise<SharedStatus> {
     const { checklist, roles } = this.deps;
-    const snapshot = checklist.snapshot();
+    const snapshot = await checklist.snapshot();
     const members = new Map<string, { users: string[]; anyone: boolean }>();
     for (const name of roles.roleNames()) {
       const m = await roles.members(name);
       members.set(name, { users: m.users, anyone: m.anyone });
     }
-    return { snapshot, members, decision: this.deps.decision?.() };
+    return { snapshot, members, decision: await this.deps.decision?.() };
   }
 
   /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
@@ -68,19 +68,19 @@ export class StatusBoard {
   async post(channel: string, viewer: string, view: StatusView): Promise<void> {
     const rendered = await this.render(viewer, view);
     const posted = await this.deps.slack.postMessage(channel, rendered);
-    this.rows.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
+    await this.rows.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
   }
 
   /** Who a status message was posted for (their sign-off buttons), if golive keeps it current. */
-  viewerOf(channel: string, ts: string): string | undefined {
-    return this.rows.statusMessage(channel, ts)?.viewer;
+  async viewerOf(channel: string, ts: string): Promise<string | undefined> {
+    return (await this.rows.statusMessage(channel, ts))?.viewer;
   }
 
   /** Shows another page of a status message in place. */
   async showPage(channel: string, ts: string, viewer: string, view: StatusView): Promise<void> {
     const rendered = await this.render(viewer, view);
     await this.deps.slack.updateMessage(channel, ts, rendered);
-    this.rows.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
+    await this.rows.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
   }
 
   private refreshing?: Promise<void>;
@@ -119,7 +119,7 @@ export class StatusBoard {
     const since = new Date(this.deps.clock.now().getTime() - TRACK_FOR_MS).toISOString();
     let boards;
     try {
-      boards = this.rows.recentStatusMessages(since, TRACK_AT_MOST);
+      boards = await this.rows.recentStatusMessages(since, TRACK_AT_MOST);
     } catch (err) {
       // A queued pass can run after shutdown closed the database; nobody awaits it to hear the error.
       this.deps.logger.warn({ err }, 'could not list the status messages to refresh');
@@ -147,7 +147,7 @@ export class StatusBoard {
         await this.deps.slack.updateMessage(m.channel, m.ts, rendered);
       } catch (err) {
         const code = (err as { slackError?: string }).slackError;
-        if (code === 'message_not_found' || code === 'channel_not_found' || code === 'cant_update_message') this.rows.forgetStatusMessage(m.channel, m.ts);
+        if (code === 'message_not_found' || code === 'channel_not_found' || code === 'cant_update_message') await this.rows.forgetStatusMessage(m.channel, m.ts);
         this.deps.logger.warn({ err, channel: m.channel, ts: m.ts }, 'could not refresh a status message');
       }
     }

@@ -30,8 +30,8 @@ export class ApprovalRepository {
   constructor(private readonly store: Store) {}
 
   /** Files a request; undefined when the service already has an open one (one open change per service). */
-  createRequest(row: Pick<ChangeRequestRow, 'kind' | 'service' | 'params' | 'requested_by' | 'requested_at' | 'expires_at' | 'approvals_required' | 'channel'>): number | undefined {
-    return this.store.get<{ id: number }>(
+  async createRequest(row: Pick<ChangeRequestRow, 'kind' | 'service' | 'params' | 'requested_by' | 'requested_at' | 'expires_at' | 'approvals_required' | 'channel'>): Promise<number | undefined> {
+    return (await this.store.get<{ id: number }>(
       `INSERT INTO change_request (kind, service, params, requested_by, requested_at, expires_at, approvals_required, state, channel, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?)
        ON CONFLICT DO NOTHING RETURNING id`,
@@ -44,27 +44,32 @@ export class ApprovalRepository {
       row.approvals_required,
       row.channel,
       row.requested_at,
-    )?.id;
+    ))?.id;
   }
 
-  request(id: number): ChangeRequestRow | undefined {
-    const r = this.store.get<RawRequest>('SELECT * FROM change_request WHERE id = ?', id);
+  async request(id: number): Promise<ChangeRequestRow | undefined> {
+    const r = await this.store.get<RawRequest>('SELECT * FROM change_request WHERE id = ?', id);
     return r && parseRequest(r);
   }
 
-  requestsInState(state: RequestState): ChangeRequestRow[] {
-    return this.store.all<RawRequest>('SELECT * FROM change_request WHERE state = ? ORDER BY id', state).map(parseRequest);
+  async requestsInState(state: RequestState): Promise<ChangeRequestRow[]> {
+    return (await this.store.all<RawRequest>('SELECT * FROM change_request WHERE state = ? ORDER BY id', state)).map(parseRequest);
   }
 
-  setRequestMessage(id: number, channel: string, ts: string): void {
-    this.store.run('UPDATE change_request SET channel = ?, message_ts = ? WHERE id = ?', channel, ts, id);
+  /** Requests in any of these states, oldest first. */
+  async requestsInStates(states: readonly RequestState[]): Promise<ChangeRequestRow[]> {
+    return (await this.store.all<RawRequest>(`SELECT * FROM change_request WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id`, ...states)).map(parseRequest);
+  }
+
+  async setRequestMessage(id: number, channel: string, ts: string): Promise<void> {
+    await this.store.run('UPDATE change_request SET channel = ?, message_ts = ? WHERE id = ?', channel, ts, id);
   }
 
   /** Compare-and-set: moves the request from `from` to `to` only if it is still in `from`. */
-  transitionRequest(id: number, from: RequestState, to: RequestState, at: string, fields: { decided_by?: string; result?: string } = {}): boolean {
+  async transitionRequest(id: number, from: RequestState, to: RequestState, at: string, fields: { decided_by?: string; result?: string } = {}): Promise<boolean> {
     const decided = fields.decided_by !== undefined ? 1 : 0;
     return (
-      this.store.run(
+      (await this.store.run(
         `UPDATE change_request SET state = ?, updated_at = ?,
            decided_by = CASE WHEN ? = 1 THEN ? ELSE decided_by END,
            decided_at = CASE WHEN ? = 1 THEN ? ELSE decided_at END,
@@ -79,21 +84,21 @@ export class ApprovalRepository {
         fields.result ?? null,
         id,
         from,
-      ) === 1
+      )) === 1
     );
   }
 
   /** Records one approver's approval; false if they had already approved. */
-  addApproval(requestId: number, userId: string, at: string): boolean {
-    return this.store.run('INSERT INTO change_approval (request_id, user_id, approved_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', requestId, userId, at) === 1;
+  async addApproval(requestId: number, userId: string, at: string): Promise<boolean> {
+    return (await this.store.run('INSERT INTO change_approval (request_id, user_id, approved_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', requestId, userId, at)) === 1;
   }
 
-  approvals(requestId: number): { user_id: string; approved_at: string }[] {
+  async approvals(requestId: number): Promise<{ user_id: string; approved_at: string }[]> {
     return this.store.all<{ user_id: string; approved_at: string }>('SELECT user_id, approved_at FROM change_approval WHERE request_id = ? ORDER BY approved_at', requestId);
   }
 
   /** Open requests whose time is up, for the expiry sweep. */
-  dueExpiries(now: string): ChangeRequestRow[] {
-    return this.store.all<RawRequest>("SELECT * FROM change_request WHERE state = 'requested' AND expires_at <= ? ORDER BY id", now).map(parseRequest);
+  async dueExpiries(now: string): Promise<ChangeRequestRow[]> {
+    return (await this.store.all<RawRequest>("SELECT * FROM change_request WHERE state = 'requested' AND expires_at <= ? ORDER BY id", now)).map(parseRequest);
   }
 }

@@ -47,11 +47,11 @@ export class ApprovalService {
     return s;
   }
 
-  create(input: { kind: ChangeRequestRow['kind']; service: Service; params: Record<string, unknown>; requester: string; channel: string; source: AuditSource }): ChangeRequestRow {
+  async create(input: { kind: ChangeRequestRow['kind']; service: Service; params: Record<string, unknown>; requester: string; channel: string; source: AuditSource }): Promise<ChangeRequestRow> {
     const now = this.clock.now();
     const at = now.toISOString();
-    return this.store.transaction(() => {
-      const id = this.rows.createRequest({
+    return this.store.transaction(async () => {
+      const id = await this.rows.createRequest({
         kind: input.kind,
         service: input.service.name,
         params: input.params,
@@ -63,41 +63,41 @@ export class ApprovalService {
       });
       if (id === undefined) {
         // The unique index allows one open request per service; a racing second one lands here.
-        const open = this.active(input.service.name)[0];
+        const open = (await this.active(input.service.name))[0];
         throw new GoliveError('deploy_in_progress', `Another request for \`${input.service.name}\` is already open${open ? ` (#${open.id}, by <@${open.requested_by}>)` : ''}; approve, reject or cancel it first.`);
       }
-      this.audit.record({ actor: input.requester, action: `${input.kind}.request`, target: input.service.name, detail: { request: id, ...input.params }, source: input.source, channel: input.channel }, at);
-      return this.rows.request(id)!;
+      await this.audit.record({ actor: input.requester, action: `${input.kind}.request`, target: input.service.name, detail: { request: id, ...input.params }, source: input.source, channel: input.channel }, at);
+      return (await this.rows.request(id))!;
     });
   }
 
   /** Requests waiting for approval, for App Home. */
-  waiting(): ChangeRequestRow[] {
+  async waiting(): Promise<ChangeRequestRow[]> {
     return this.rows.requestsInState('requested');
   }
 
   /** Requests approved but not started (a restart came between), for recovery on start. */
-  approved(): ChangeRequestRow[] {
+  async approved(): Promise<ChangeRequestRow[]> {
     return this.rows.requestsInState('approved');
   }
 
   /** The request, or undefined if there is none. */
-  find(id: number): ChangeRequestRow | undefined {
+  async find(id: number): Promise<ChangeRequestRow | undefined> {
     return this.rows.request(id);
   }
 
   /** Updates where a request's card is. */
-  setCard(id: number, channel: string, ts: string): void {
-    this.rows.setRequestMessage(id, channel, ts);
+  async setCard(id: number, channel: string, ts: string): Promise<void> {
+    await this.rows.setRequestMessage(id, channel, ts);
   }
 
   /** The user ids who approved a request, in order. */
-  approvers(id: number): string[] {
-    return this.rows.approvals(id).map((a) => a.user_id);
+  async approvers(id: number): Promise<string[]> {
+    return (await this.rows.approvals(id)).map((a) => a.user_id);
   }
 
-  get(id: number): ChangeRequestRow {
-    const r = this.rows.request(id);
+  async get(id: number): Promise<ChangeRequestRow> {
+    const r = await this.rows.request(id);
     if (!r) throw new GoliveError('unknown_request', `There is no request #${id}.`);
     return r;
   }
@@ -108,7 +108,7 @@ export class ApprovalService {
   }
 
   async approve(id: number, userId: string, source: AuditSource, channel: string | null): Promise<ApproveOutcome> {
-    const request = this.expireIfDue(this.get(id));
+    const request = await this.expireIfDue(await this.get(id));
     if (request.state !== 'requested') return { kind: 'decided', request };
     const service = this.service(request.service);
     if (request.requested_by === userId) {
@@ -118,22 +118,22 @@ export class ApprovalService {
       throw new GoliveError('not_permitted', `Only ${this.approverNames(service)} can approve a ${describeKind(request.kind)} of \`${service.name}\`.`);
     }
     const at = this.clock.now().toISOString();
-    return this.store.transaction((): ApproveOutcome => {
-      const current = this.rows.request(id)!;
+    return this.store.transaction(async (): Promise<ApproveOutcome> => {
+      const current = (await this.rows.request(id))!;
       if (current.state !== 'requested') return { kind: 'decided', request: current };
       // Checked again under the lock: the membership lookup above may have taken past the deadline.
-      if (current.expires_at <= at) return { kind: 'decided', request: this.expireIfDue(current) };
-      if (!this.rows.addApproval(id, userId, at)) return { kind: 'duplicate', request: current };
-      const approvals = this.rows.approvals(id).length;
-      this.audit.record({ actor: userId, action: `${current.kind}.approve`, target: current.service, detail: { request: id, approvals, needed: current.approvals_required }, source, channel }, at);
+      if (current.expires_at <= at) return { kind: 'decided', request: await this.expireIfDue(current) };
+      if (!(await this.rows.addApproval(id, userId, at))) return { kind: 'duplicate', request: current };
+      const approvals = (await this.rows.approvals(id)).length;
+      await this.audit.record({ actor: userId, action: `${current.kind}.approve`, target: current.service, detail: { request: id, approvals, needed: current.approvals_required }, source, channel }, at);
       if (approvals < current.approvals_required) return { kind: 'recorded', request: current, approvals, needed: current.approvals_required };
-      this.rows.transitionRequest(id, 'requested', 'approved', at, { decided_by: userId });
-      return { kind: 'approved', request: this.rows.request(id)! };
+      await this.rows.transitionRequest(id, 'requested', 'approved', at, { decided_by: userId });
+      return { kind: 'approved', request: (await this.rows.request(id))! };
     });
   }
 
   async reject(id: number, userId: string, source: AuditSource, channel: string | null): Promise<DecideOutcome> {
-    const request = this.expireIfDue(this.get(id));
+    const request = await this.expireIfDue(await this.get(id));
     if (request.state !== 'requested') return { kind: 'decided', request };
     const service = this.service(request.service);
     if (!(await this.isApprover(userId, service))) {
@@ -142,100 +142,102 @@ export class ApprovalService {
     return this.decide(id, 'rejected', userId, source, channel, `${request.kind}.reject`);
   }
 
-  cancel(id: number, userId: string, source: AuditSource, channel: string | null): DecideOutcome {
-    const request = this.expireIfDue(this.get(id));
+  async cancel(id: number, userId: string, source: AuditSource, channel: string | null): Promise<DecideOutcome> {
+    const request = await this.expireIfDue(await this.get(id));
     if (request.state !== 'requested') return { kind: 'decided', request };
     if (request.requested_by !== userId) throw new GoliveError('not_permitted', `Only <@${request.requested_by}>, who asked for it, can cancel this request.`);
     return this.decide(id, 'cancelled', userId, source, channel, `${request.kind}.cancel`);
   }
 
   /** Claims an approved request for execution; only one caller ever gets true. */
-  beginExecution(id: number): boolean {
+  async beginExecution(id: number): Promise<boolean> {
     const at = this.clock.now().toISOString();
-    return this.store.transaction(() => {
-      const ok = this.rows.transitionRequest(id, 'approved', 'executing', at);
+    return this.store.transaction(async () => {
+      const ok = await this.rows.transitionRequest(id, 'approved', 'executing', at);
       if (ok) {
-        const r = this.rows.request(id)!;
-        this.audit.record({ actor: 'golive', action: `${r.kind}.execute`, target: r.service, detail: { request: id }, source: 'system', channel: r.channel }, at);
+        const r = (await this.rows.request(id))!;
+        await this.audit.record({ actor: 'golive', action: `${r.kind}.execute`, target: r.service, detail: { request: id }, source: 'system', channel: r.channel }, at);
       }
       return ok;
     });
   }
 
   /** Records how an executing request ended. */
-  finish(id: number, ok: boolean, result: string): ChangeRequestRow {
+  async finish(id: number, ok: boolean, result: string): Promise<ChangeRequestRow> {
     const at = this.clock.now().toISOString();
-    return this.store.transaction(() => {
-      if (this.rows.transitionRequest(id, 'executing', ok ? 'succeeded' : 'failed', at, { result })) {
-        const r = this.rows.request(id)!;
-        this.audit.record({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: ok ? 'succeeded' : 'failed', result }, source: 'system', channel: r.channel }, at);
+    return this.store.transaction(async () => {
+      if (await this.rows.transitionRequest(id, 'executing', ok ? 'succeeded' : 'failed', at, { result })) {
+        const r = (await this.rows.request(id))!;
+        await this.audit.record({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: ok ? 'succeeded' : 'failed', result }, source: 'system', channel: r.channel }, at);
       }
-      return this.rows.request(id)!;
+      return (await this.rows.request(id))!;
     });
   }
 
   /** Closes an approved request that will not run (e.g. its approval went stale over a restart). */
-  abandon(id: number, reason: string): void {
+  async abandon(id: number, reason: string): Promise<void> {
     const at = this.clock.now().toISOString();
-    this.store.transaction(() => {
-      if (this.rows.transitionRequest(id, 'approved', 'failed', at, { result: reason })) {
-        const r = this.rows.request(id)!;
-        this.audit.record({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: 'failed', result: reason }, source: 'system', channel: r.channel }, at);
+    await this.store.transaction(async () => {
+      if (await this.rows.transitionRequest(id, 'approved', 'failed', at, { result: reason })) {
+        const r = (await this.rows.request(id))!;
+        await this.audit.record({ actor: 'golive', action: `${r.kind}.closed`, target: r.service, detail: { request: id, outcome: 'failed', result: reason }, source: 'system', channel: r.channel }, at);
       }
     });
   }
 
   /** Withdraws a request nobody could see (its card failed to post), so it does not block the service until it expires. */
-  withdraw(id: number, reason: string): void {
+  async withdraw(id: number, reason: string): Promise<void> {
     const at = this.clock.now().toISOString();
-    this.store.transaction(() => {
-      if (this.rows.transitionRequest(id, 'requested', 'cancelled', at, { decided_by: 'golive', result: reason })) {
-        const r = this.rows.request(id)!;
-        this.audit.record({ actor: 'golive', action: `${r.kind}.cancel`, target: r.service, detail: { request: id, reason }, source: 'system', channel: r.channel }, at);
+    await this.store.transaction(async () => {
+      if (await this.rows.transitionRequest(id, 'requested', 'cancelled', at, { decided_by: 'golive', result: reason })) {
+        const r = (await this.rows.request(id))!;
+        await this.audit.record({ actor: 'golive', action: `${r.kind}.cancel`, target: r.service, detail: { request: id, reason }, source: 'system', channel: r.channel }, at);
       }
     });
   }
 
   /** Expires every open request whose time is up; returns them so their cards can be updated. */
-  expireDue(): ChangeRequestRow[] {
+  async expireDue(): Promise<ChangeRequestRow[]> {
     const now = this.clock.now().toISOString();
-    return this.rows.dueExpiries(now).flatMap((r) => {
-      const e = this.expireIfDue(r);
-      return e.state === 'expired' && r.state === 'requested' ? [e] : [];
-    });
+    const expired: ChangeRequestRow[] = [];
+    for (const r of await this.rows.dueExpiries(now)) {
+      const e = await this.expireIfDue(r);
+      if (e.state === 'expired' && r.state === 'requested') expired.push(e);
+    }
+    return expired;
   }
 
   /** Requests left `executing` (the process died mid-way), for recovery on start. */
-  executing(): ChangeRequestRow[] {
+  async executing(): Promise<ChangeRequestRow[]> {
     return this.rows.requestsInState('executing');
   }
 
   /** Requests still waiting or running for a service. */
-  active(service: string): ChangeRequestRow[] {
-    return ACTIVE.flatMap((s) => this.rows.requestsInState(s)).filter((r) => r.service === service);
+  async active(service: string): Promise<ChangeRequestRow[]> {
+    return (await this.rows.requestsInStates(ACTIVE)).filter((r) => r.service === service);
   }
 
   approverNames(service: Service): string {
     return service.rollback_approvers.map((r) => this.runbook.roles[r]?.name ?? r).join(' or ');
   }
 
-  private expireIfDue(request: ChangeRequestRow): ChangeRequestRow {
+  private async expireIfDue(request: ChangeRequestRow): Promise<ChangeRequestRow> {
     const now = this.clock.now().toISOString();
     if (request.state !== 'requested' || request.expires_at > now) return request;
-    this.store.transaction(() => {
-      if (this.rows.transitionRequest(request.id, 'requested', 'expired', now)) {
-        this.audit.record({ actor: 'golive', action: `${request.kind}.expire`, target: request.service, detail: { request: request.id }, source: 'system', channel: request.channel }, now);
+    await this.store.transaction(async () => {
+      if (await this.rows.transitionRequest(request.id, 'requested', 'expired', now)) {
+        await this.audit.record({ actor: 'golive', action: `${request.kind}.expire`, target: request.service, detail: { request: request.id }, source: 'system', channel: request.channel }, now);
       }
     });
-    return this.rows.request(request.id)!;
+    return (await this.rows.request(request.id))!;
   }
 
-  private decide(id: number, to: 'rejected' | 'cancelled', userId: string, source: AuditSource, channel: string | null, action: string): DecideOutcome {
+  private async decide(id: number, to: 'rejected' | 'cancelled', userId: string, source: AuditSource, channel: string | null, action: string): Promise<DecideOutcome> {
     const at = this.clock.now().toISOString();
-    return this.store.transaction((): DecideOutcome => {
-      if (!this.rows.transitionRequest(id, 'requested', to, at, { decided_by: userId })) return { kind: 'decided', request: this.rows.request(id)! };
-      const r = this.rows.request(id)!;
-      this.audit.record({ actor: userId, action, target: r.service, detail: { request: id }, source, channel }, at);
+    return this.store.transaction(async (): Promise<DecideOutcome> => {
+      if (!await this.rows.transitionRequest(id, 'requested', to, at, { decided_by: userId })) return { kind: 'decided', request: (await this.rows.request(id))! };
+      const r = (await this.rows.request(id))!;
+      await this.audit.record({ actor: userId, action, target: r.service, detail: { request: id }, source, channel }, at);
       return { kind: 'done', request: r };
     });
   }

@@ -8,7 +8,7 @@ import type { Store } from '../platform/store/store.js';
 import type { ChangeRequestRow } from './approval-repository.js';
 import { DeployRepository, type DeployRow } from './deploy-repository.js';
 import { renderDeployCard, renderDeployOutcome, renderDeployStep, renderRequestCard } from './render-changes.js';
-import type { SlackPort } from '../platform/slack/slack-port.js';
+import type { SlackMessage, SlackPort } from '../platform/slack/slack-port.js';
 
 /**
  * The Slack side of deploys and approvals: posts and updates approval cards,
@@ -35,11 +35,11 @@ export class ChangeBoard implements DeployObserver {
     this.deps.onChange?.();
     const channel = request.channel ?? this.deps.runbook.launch.channel;
     try {
-      const posted = await this.deps.slack.postMessage(channel, this.requestMessage(request));
-      this.deps.approvals.setCard(request.id, posted.channel, posted.ts);
+      const posted = await this.deps.slack.postMessage(channel, await this.requestMessage(request));
+      await this.deps.approvals.setCard(request.id, posted.channel, posted.ts);
     } catch (err) {
       // Nobody can approve a request without its card; withdraw it so it does not block the service for 30 minutes.
-      this.deps.approvals.withdraw(request.id, 'the approval card could not be posted');
+      await this.deps.approvals.withdraw(request.id, 'the approval card could not be posted');
       throw err;
     }
   }
@@ -47,25 +47,25 @@ export class ChangeBoard implements DeployObserver {
   /** Re-renders a request's card in place. */
   async updateRequest(id: number): Promise<void> {
     this.deps.onChange?.();
-    const r = this.deps.approvals.find(id);
+    const r = await this.deps.approvals.find(id);
     if (!r?.message_ts || !r.channel) return;
     try {
-      await this.deps.slack.updateMessage(r.channel, r.message_ts, this.requestMessage(r));
+      await this.deps.slack.updateMessage(r.channel, r.message_ts, await this.requestMessage(r));
     } catch (err) {
       this.deps.logger.warn({ err, request: id }, 'could not update an approval card');
     }
   }
 
   async started(d: DeployRow): Promise<void> {
-    const root = this.threadRoot(d);
+    const root = await this.threadRoot(d);
     if (root) return; // a rollback or override lives in its approval card's thread
     const posted = await this.deps.slack.postMessage(d.channel ?? this.deps.runbook.launch.channel, renderDeployCard(d, 'updating', 'Starting', this.tz));
-    this.deploys.setDeployMessage(d.id, posted.channel, posted.ts);
+    await this.deploys.setDeployMessage(d.id, posted.channel, posted.ts);
   }
 
   async progress(d: DeployRow, step: DeployStep, detail: string): Promise<void> {
-    const current = this.deploys.deploy(d.id) ?? d;
-    const root = this.threadRoot(current);
+    const current = (await this.deploys.deploy(d.id)) ?? d;
+    const root = await this.threadRoot(current);
     const where = root ?? (current.channel && current.message_ts ? { channel: current.channel, ts: current.message_ts } : undefined);
     if (!where) return;
     if (step !== 'succeeded' && step !== 'failed') {
@@ -77,10 +77,10 @@ export class ChangeBoard implements DeployObserver {
   }
 
   async finished(d: DeployRow, _service: Service): Promise<void> {
-    const where = this.threadRoot(d) ?? (d.channel && d.message_ts ? { channel: d.channel, ts: d.message_ts } : undefined);
+    const where = (await this.threadRoot(d)) ?? (d.channel && d.message_ts ? { channel: d.channel, ts: d.message_ts } : undefined);
     const outcome = renderDeployOutcome(d);
     // The outcome must reach the channel even if Slack is down right now: it goes through the outbox.
-    this.outbox.enqueue(
+    await this.outbox.enqueue(
       'chat.postMessage',
       { channel: where?.channel ?? d.channel ?? this.deps.runbook.launch.channel, text: outcome.text, blocks: outcome.blocks, ...(where ? { thread_ts: where.ts, reply_broadcast: true } : {}) },
       this.deps.clock.now().toISOString(),
@@ -90,19 +90,19 @@ export class ChangeBoard implements DeployObserver {
 
   async requestNote(request: ChangeRequestRow, text: string): Promise<void> {
     if (!request.channel || !request.message_ts) return;
-    this.outbox.enqueue('chat.postMessage', { channel: request.channel, thread_ts: request.message_ts, text }, this.deps.clock.now().toISOString());
+    await this.outbox.enqueue('chat.postMessage', { channel: request.channel, thread_ts: request.message_ts, text }, this.deps.clock.now().toISOString());
     this.deps.kickOutbox();
   }
 
-  private threadRoot(d: DeployRow): { channel: string; ts: string } | undefined {
+  private async threadRoot(d: DeployRow): Promise<{ channel: string; ts: string } | undefined> {
     if (d.request_id === null) return undefined;
-    const r = this.deps.approvals.find(d.request_id);
+    const r = await this.deps.approvals.find(d.request_id);
     return r?.channel && r.message_ts ? { channel: r.channel, ts: r.message_ts } : undefined;
   }
 
-  private requestMessage(r: ChangeRequestRow) {
+  private async requestMessage(r: ChangeRequestRow): Promise<SlackMessage> {
     const service = this.deps.runbook.services.find((s) => s.name === r.service);
-    const approvals = this.deps.approvals.approvers(r.id);
+    const approvals = await this.deps.approvals.approvers(r.id);
     if (!service) return { text: `Request #${r.id} for ${r.service}: ${r.state} (the service is no longer in the runbook)` };
     return renderRequestCard(r, service, this.deps.approvals.approverNames(service), approvals, this.tz);
   }

@@ -32,12 +32,12 @@ export const deploy: CommandSpec = {
         const b = blockedText(plan.service.name, plan.blockedBy, plan.service.allow_override);
         throw new GoliveError('deploy_blocked', b.message, b.hint);
       }
-      const request = deploys.proposeOverride(plan, targetArg, ctx.userId);
+      const request = await deploys.proposeOverride(plan, targetArg, ctx.userId);
       await changeBoard.postRequest(request);
       return ctx.respond(renderNotice(`Deploy of \`${plan.service.name}\` is blocked, so I asked for an override approval (request #${request.id}). It runs when an approver other than you approves it.`));
     }
     // Claimed now, before replying, so a second deploy racing this one is refused to its sender.
-    const id = deploys.start(plan, ctx.userId);
+    const id = await deploys.start(plan, ctx.userId);
     ctx.services.background(() => deploys.run(id, plan));
     const opsChannel = ctx.services.runbook.launch.channel;
     const notes: string[] = [];

@@ -24,8 +24,8 @@ export class DeployRepository {
   constructor(private readonly store: Store) {}
 
   /** Records a rollout starting; undefined when the service already has one running (one rollout per service). */
-  startDeploy(row: Omit<DeployRow, 'id' | 'finished_at' | 'outcome' | 'reason' | 'message_ts' | 'update_sent_at'>): number | undefined {
-    return this.store.get<{ id: number }>(
+  async startDeploy(row: Omit<DeployRow, 'id' | 'finished_at' | 'outcome' | 'reason' | 'message_ts' | 'update_sent_at'>): Promise<number | undefined> {
+    return (await this.store.get<{ id: number }>(
       `INSERT INTO deploy (service, kind, from_task_def, to_task_def, image, requested_by, request_id, started_at, channel)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING id`,
@@ -38,55 +38,55 @@ export class DeployRepository {
       row.request_id,
       row.started_at,
       row.channel,
-    )?.id;
+    ))?.id;
   }
 
-  markUpdateSent(id: number, at: string): void {
-    this.store.run('UPDATE deploy SET update_sent_at = ? WHERE id = ?', at, id);
+  async markUpdateSent(id: number, at: string): Promise<void> {
+    await this.store.run('UPDATE deploy SET update_sent_at = ? WHERE id = ?', at, id);
   }
 
-  setDeployTarget(id: number, toTaskDef: string): void {
-    this.store.run('UPDATE deploy SET to_task_def = ? WHERE id = ?', toTaskDef, id);
+  async setDeployTarget(id: number, toTaskDef: string): Promise<void> {
+    await this.store.run('UPDATE deploy SET to_task_def = ? WHERE id = ?', toTaskDef, id);
   }
 
-  setDeployMessage(id: number, channel: string, ts: string): void {
-    this.store.run('UPDATE deploy SET channel = ?, message_ts = ? WHERE id = ?', channel, ts, id);
+  async setDeployMessage(id: number, channel: string, ts: string): Promise<void> {
+    await this.store.run('UPDATE deploy SET channel = ?, message_ts = ? WHERE id = ?', channel, ts, id);
   }
 
   /** Records the outcome once; false if the deploy had already finished. */
-  finishDeploy(id: number, outcome: 'succeeded' | 'failed', reason: string | null, at: string): boolean {
-    return this.store.run("UPDATE deploy SET outcome = ?, reason = ?, finished_at = ? WHERE id = ? AND outcome = 'running'", outcome, reason, at, id) === 1;
+  async finishDeploy(id: number, outcome: 'succeeded' | 'failed', reason: string | null, at: string): Promise<boolean> {
+    return (await this.store.run("UPDATE deploy SET outcome = ?, reason = ?, finished_at = ? WHERE id = ? AND outcome = 'running'", outcome, reason, at, id)) === 1;
   }
 
-  deploy(id: number): DeployRow | undefined {
+  async deploy(id: number): Promise<DeployRow | undefined> {
     return this.store.get<DeployRow>('SELECT * FROM deploy WHERE id = ?', id);
   }
 
-  runningDeploys(): DeployRow[] {
+  async runningDeploys(): Promise<DeployRow[]> {
     return this.store.all<DeployRow>("SELECT * FROM deploy WHERE outcome = 'running' ORDER BY id");
   }
 
-  runningDeployFor(service: string): DeployRow | undefined {
+  async runningDeployFor(service: string): Promise<DeployRow | undefined> {
     return this.store.get<DeployRow>("SELECT * FROM deploy WHERE service = ? AND outcome = 'running' ORDER BY id DESC LIMIT 1", service);
   }
 
   /** Successful deploys of a service, newest first. */
-  successfulDeploys(service: string, limit = 50): DeployRow[] {
+  async successfulDeploys(service: string, limit = 50): Promise<DeployRow[]> {
     return this.store.all<DeployRow>("SELECT * FROM deploy WHERE service = ? AND outcome = 'succeeded' ORDER BY id DESC LIMIT ?", service, limit);
   }
 
   /** The latest rollout an approval request started, if any. */
-  deployOfRequest(requestId: number): DeployRow | undefined {
+  async deployOfRequest(requestId: number): Promise<DeployRow | undefined> {
     return this.store.get<DeployRow>('SELECT * FROM deploy WHERE request_id = ? ORDER BY id DESC LIMIT 1', requestId);
   }
 
   /** The service of the newest deploy (not rollback), whatever its outcome. */
-  lastDeployedService(): string | undefined {
-    return this.store.get<{ service: string }>("SELECT service FROM deploy WHERE kind = 'deploy' ORDER BY id DESC LIMIT 1")?.service;
+  async lastDeployedService(): Promise<string | undefined> {
+    return (await this.store.get<{ service: string }>("SELECT service FROM deploy WHERE kind = 'deploy' ORDER BY id DESC LIMIT 1"))?.service;
   }
 
   /** Every deploy and rollback, oldest first (the launch report). */
-  allDeploys(): DeployRow[] {
+  allDeploys(): Promise<DeployRow[]> {
     return this.store.all<DeployRow>('SELECT * FROM deploy ORDER BY id');
   }
 }

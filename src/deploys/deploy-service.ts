@@ -110,7 +110,7 @@ export class DeployService {
   /** Reasons a deploy of the service must wait: open blockers of its gates, firing alarms. */
   async blockers(service: Service): Promise<string[]> {
     const out: string[] = [];
-    const snapshot = this.deps.checklist.snapshot();
+    const snapshot = await this.deps.checklist.snapshot();
     for (const gateId of service.deploy_requires) {
       const gate = snapshot.gates.find((g) => g.gate.id === gateId);
       for (const s of gate?.items ?? []) if (!s.done && s.item.level === 'blocker') out.push(`🔴 blocker \`${s.item.id}\` ${s.item.title} (gate \`${gateId}\`, owner: ${this.deps.checklist.roleLabel(s.item.owner)})`);
@@ -128,16 +128,16 @@ export class DeployService {
    * rollback/override request open. One change per service at a time, so a
    * rollback approved later never lands on top of a newer deploy.
    */
-  busyReason(service: Service, exceptRequest?: number): string | undefined {
-    const running = this.rows.runningDeployFor(service.name);
+  async busyReason(service: Service, exceptRequest?: number): Promise<string | undefined> {
+    const running = await this.rows.runningDeployFor(service.name);
     if (running) return `A ${running.kind} of \`${service.name}\` started by <@${running.requested_by}> is still running; wait for it to finish.`;
-    const open = this.deps.approvals.active(service.name).find((r) => r.id !== exceptRequest);
+    const open = (await this.deps.approvals.active(service.name)).find((r) => r.id !== exceptRequest);
     if (open) return `A ${open.kind === 'rollback' ? 'rollback' : 'deploy override'} of \`${service.name}\` requested by <@${open.requested_by}> is ${open.state === 'requested' ? 'waiting for approval' : open.state} (request #${open.id}); approve, reject or cancel it on its card first.`;
     return undefined;
   }
 
   /** The service of the newest deploy (not rollback), whatever its outcome. */
-  lastDeployedService(): string | undefined {
+  async lastDeployedService(): Promise<string | undefined> {
     return this.rows.lastDeployedService();
   }
 
@@ -146,7 +146,7 @@ export class DeployService {
     const service = this.findService(serviceName);
     const target = this.parseTarget(targetArg);
     await this.requireDeployer(userId, service);
-    const busy = this.busyReason(service, forRequest);
+    const busy = await this.busyReason(service, forRequest);
     if (busy) throw new GoliveError('deploy_in_progress', busy);
     const state = await this.aws(() => this.deps.ecs.describeService(this.ref(service)));
     const currentDef = await this.aws(() => this.deps.ecs.describeTaskDefinition(service.region, state.taskDefinition));
@@ -170,18 +170,18 @@ export class DeployService {
    * Claims the service for a deploy and records it, in one transaction; throws
    * if another change got there first. Returns the deploy id to `run`.
    */
-  start(plan: DeployPlan, userId: string, requestId: number | null = null): number {
+  async start(plan: DeployPlan, userId: string, requestId: number | null = null): Promise<number> {
     const { store, clock } = this.deps;
     const service = plan.service;
     const at = clock.now().toISOString();
     // Deploys are announced in the launch's ops channel, wherever the command was typed.
     const channel = this.deps.runbook.launch.channel;
-    return store.transaction(() => {
-      const busy = this.busyReason(service, requestId ?? undefined);
+    return store.transaction(async () => {
+      const busy = await this.busyReason(service, requestId ?? undefined);
       if (busy) throw new GoliveError('deploy_in_progress', busy);
-      const deployId = this.rows.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
+      const deployId = await this.rows.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
       if (deployId === undefined) throw anotherChange(service);
-      this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: plan.blockedBy }, source: requestId ? 'system' : 'command', channel }, at);
+      await this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: plan.blockedBy }, source: requestId ? 'system' : 'command', channel }, at);
       return deployId;
     });
   }
@@ -190,13 +190,13 @@ export class DeployService {
   async run(id: number, plan: DeployPlan): Promise<DeployRow> {
     const { ecs } = this.deps;
     const service = plan.service;
-    await this.safely(() => this.observer?.started(this.rows.deploy(id)!, service));
+    await this.safely(async () => this.observer?.started((await this.rows.deploy(id))!, service));
     try {
       let to = plan.revisionArn;
       if (!to) {
         const registered = await this.aws(() => ecs.registerWithImage(service.region, plan.current, service.container, plan.image!));
         to = registered.arn;
-        this.rows.setDeployTarget(id, to);
+        await this.rows.setDeployTarget(id, to);
         await this.report(id, 'registered', `Registered ${shortTaskDef(to)} with \`${plan.image}\``);
       }
       return await this.rollOut(id, service, to, `Updating the service from ${shortTaskDef(plan.current)} to ${shortTaskDef(to)}`);
@@ -229,7 +229,7 @@ export class DeployService {
       return { current, to: arn, why: 'the revision you named' };
     }
     // The deploy that put the current revision in place says what ran before it.
-    const history = this.rows.successfulDeploys(service.name);
+    const history = await this.rows.successfulDeploys(service.name);
     const installedAt = history.findIndex((d) => d.to_task_def === current);
     if (installedAt >= 0) {
       for (const d of history.slice(installedAt + 1)) {
@@ -251,7 +251,7 @@ export class DeployService {
    */
   async proposeRollback(serviceName: string, words: string[], userId: string, source: AuditSource): Promise<ChangeRequestRow> {
     const service = this.findService(serviceName);
-    const busy = this.busyReason(service);
+    const busy = await this.busyReason(service);
     if (busy) throw new GoliveError('deploy_in_progress', busy);
     let revision: number | undefined;
     let reasonWords = words;
@@ -274,10 +274,10 @@ export class DeployService {
 
   /** The Roll back button on a failed deploy: back to what that deploy replaced, if ECS really moved. */
   async proposeRollbackOfDeploy(deployId: number, userId: string): Promise<ChangeRequestRow> {
-    const d = this.rows.deploy(deployId);
+    const d = await this.rows.deploy(deployId);
     if (!d || d.kind !== 'deploy' || !d.from_task_def) throw new GoliveError('unknown_request', 'That button does not name a deploy golive knows.');
     const service = this.findService(d.service);
-    const busy = this.busyReason(service);
+    const busy = await this.busyReason(service);
     if (busy) throw new GoliveError('deploy_in_progress', busy);
     const current = (await this.aws(() => this.deps.ecs.describeService(this.ref(service)))).taskDefinition;
     if (current !== d.to_task_def) {
@@ -298,7 +298,7 @@ export class DeployService {
   }
 
   /** Files a request to deploy despite blockers (only where the runbook allows it). */
-  proposeOverride(plan: DeployPlan, targetArg: string, userId: string): ChangeRequestRow {
+  async proposeOverride(plan: DeployPlan, targetArg: string, userId: string): Promise<ChangeRequestRow> {
     if (!plan.service.allow_override) throw new GoliveError('not_permitted', `The runbook does not allow overriding the deploy gate of \`${plan.service.name}\`.`);
     return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy }, requester: userId, channel: this.deps.runbook.launch.channel, source: 'command' });
   }
@@ -309,7 +309,7 @@ export class DeployService {
    */
   async executeApproved(request: ChangeRequestRow): Promise<void> {
     const { approvals } = this.deps;
-    if (!approvals.beginExecution(request.id)) return;
+    if (!await approvals.beginExecution(request.id)) return;
     try {
       const service = this.findService(request.service);
       let deploy: DeployRow;
@@ -317,14 +317,14 @@ export class DeployService {
         deploy = await this.executeRollback(request, service);
       } else {
         const plan = await this.plan(service.name, String(request.params.target), request.requested_by, request.id);
-        deploy = await this.run(this.start(plan, request.requested_by, request.id), plan);
+        deploy = await this.run(await this.start(plan, request.requested_by, request.id), plan);
       }
-      approvals.finish(request.id, deploy.outcome === 'succeeded', deploy.reason ?? deploy.outcome);
+      await approvals.finish(request.id, deploy.outcome === 'succeeded', deploy.reason ?? deploy.outcome);
     } catch (err) {
       const reason = describeFailure(err);
       if (!(err instanceof GoliveError)) this.deps.logger.error({ err, request: request.id }, 'approved change failed to run');
-      approvals.finish(request.id, false, reason);
-      await this.safely(() => this.observer?.requestNote(approvals.get(request.id), `❌ Could not run: ${reason}`));
+      await approvals.finish(request.id, false, reason);
+      await this.safely(async () => this.observer?.requestNote(await approvals.get(request.id), `❌ Could not run: ${reason}`));
     }
   }
 
@@ -334,28 +334,28 @@ export class DeployService {
    * service recovers on its own, so one long rollout does not hold up the rest.
    */
   async recover(onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
-    const services = new Set([...this.rows.runningDeploys().map((d) => d.service), ...this.deps.approvals.approved().map((r) => r.service), ...this.deps.approvals.executing().map((r) => r.service)]);
+    const services = new Set([...(await this.rows.runningDeploys()).map((d) => d.service), ...(await this.deps.approvals.approved()).map((r) => r.service), ...(await this.deps.approvals.executing()).map((r) => r.service)]);
     await Promise.all([...services].map((name) => this.recoverService(name, onRequestSettled).catch((err: unknown) => this.deps.logger.error({ err, service: name }, 'recovery failed'))));
   }
 
   private async recoverService(name: string, onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
     const { approvals, clock } = this.deps;
     const service = this.deps.runbook.services.find((s) => s.name === name);
-    for (const d of this.rows.runningDeploys().filter((x) => x.service === name)) {
+    for (const d of (await this.rows.runningDeploys()).filter((x) => x.service === name)) {
       if (!service) {
-        this.rows.finishDeploy(d.id, 'failed', 'the service is no longer in the runbook', clock.now().toISOString());
+        await this.rows.finishDeploy(d.id, 'failed', 'the service is no longer in the runbook', clock.now().toISOString());
       } else if (d.update_sent_at === null) {
         await this.fail(d.id, service, new Error('golive restarted before ECS was asked to change the service; nothing was changed in ECS'));
       } else {
         await this.resumeRollout(d, service).catch((err) => this.fail(d.id, service, err));
       }
     }
-    for (const r of approvals.executing().filter((x) => x.service === name)) {
-      const linked = this.rows.deployOfRequest(r.id);
-      approvals.finish(r.id, linked?.outcome === 'succeeded', linked ? (linked.reason ?? linked.outcome) : 'golive restarted before the change started; nothing was changed in ECS');
+    for (const r of (await approvals.executing()).filter((x) => x.service === name)) {
+      const linked = await this.rows.deployOfRequest(r.id);
+      await approvals.finish(r.id, linked?.outcome === 'succeeded', linked ? (linked.reason ?? linked.outcome) : 'golive restarted before the change started; nothing was changed in ECS');
       await onRequestSettled(r.id);
     }
-    for (const r of this.deps.approvals.approved().filter((x) => x.service === name)) {
+    for (const r of (await this.deps.approvals.approved()).filter((x) => x.service === name)) {
       // Approved but never started: run it if the approval is still fresh, otherwise say so rather than act on an old decision.
       const freshUntil = Date.parse(r.decided_at ?? r.updated_at) + (service?.approval_expires_minutes ?? 30) * 60_000;
       if (service && clock.now().getTime() < freshUntil) {
@@ -363,7 +363,7 @@ export class DeployService {
         await onRequestSettled(r.id);
         await running;
       } else {
-        approvals.abandon(r.id, 'golive restarted before the approved change started, and the approval is now too old; nothing was changed in ECS. Ask again if it is still needed.');
+        await approvals.abandon(r.id, 'golive restarted before the approved change started, and the approval is now too old; nothing was changed in ECS. Ask again if it is still needed.');
       }
       await onRequestSettled(r.id);
     }
@@ -399,13 +399,13 @@ export class DeployService {
       throw new GoliveError('deploy_in_progress', `the service now runs ${shortTaskDef(now)}, not ${shortTaskDef(from)} as when the rollback was requested; nothing was changed. Ask again if a rollback is still needed.`);
     }
     const at = clock.now().toISOString();
-    const id = store.transaction(() => {
-      const deployId = this.rows.startDeploy({ service: service.name, kind: 'rollback', from_task_def: from, to_task_def: to, image: null, requested_by: request.requested_by, request_id: request.id, started_at: at, channel: request.channel });
+    const id = await store.transaction(async () => {
+      const deployId = await this.rows.startDeploy({ service: service.name, kind: 'rollback', from_task_def: from, to_task_def: to, image: null, requested_by: request.requested_by, request_id: request.id, started_at: at, channel: request.channel });
       if (deployId === undefined) throw anotherChange(service);
-      this.audit.record({ actor: request.decided_by ?? 'golive', action: 'rollback.start', target: service.name, detail: { deploy: deployId, request: request.id, from, to }, source: 'system', channel: request.channel }, at);
+      await this.audit.record({ actor: request.decided_by ?? 'golive', action: 'rollback.start', target: service.name, detail: { deploy: deployId, request: request.id, from, to }, source: 'system', channel: request.channel }, at);
       return deployId;
     });
-    await this.safely(() => this.observer?.started(this.rows.deploy(id)!, service));
+    await this.safely(async () => this.observer?.started((await this.rows.deploy(id))!, service));
     try {
       return await this.rollOut(id, service, to, `Rolling back from ${shortTaskDef(from)} to ${shortTaskDef(to)}`);
     } catch (err) {
@@ -416,11 +416,11 @@ export class DeployService {
   private async rollOut(id: number, service: Service, to: string, updating: string | null): Promise<DeployRow> {
     const { ecs, clock } = this.deps;
     if (updating !== null) {
-      this.rows.markUpdateSent(id, clock.now().toISOString());
+      await this.rows.markUpdateSent(id, clock.now().toISOString());
       await this.aws(() => ecs.updateService(this.ref(service), to));
       await this.report(id, 'updating', updating);
     }
-    const row = this.rows.deploy(id)!;
+    const row = (await this.rows.deploy(id))!;
     const result = await watchRollout(ecs, this.ref(service), to, {
       clock,
       pollMs: this.deps.rolloutPollMs,
@@ -447,28 +447,28 @@ export class DeployService {
   private async finish(id: number, service: Service, outcome: 'succeeded' | 'failed', detail: string): Promise<DeployRow> {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
-    const changed = store.transaction(() => {
-      const ok = this.rows.finishDeploy(id, outcome, detail, at);
+    const changed = await store.transaction(async () => {
+      const ok = await this.rows.finishDeploy(id, outcome, detail, at);
       if (ok) {
-        const d = this.rows.deploy(id)!;
-        this.audit.record({ actor: 'golive', action: `${d.kind}.${outcome}`, target: service.name, detail: { deploy: id, to: d.to_task_def, reason: detail }, source: 'system', channel: d.channel }, at);
+        const d = (await this.rows.deploy(id))!;
+        await this.audit.record({ actor: 'golive', action: `${d.kind}.${outcome}`, target: service.name, detail: { deploy: id, to: d.to_task_def, reason: detail }, source: 'system', channel: d.channel }, at);
       }
       return ok;
     });
-    const row = this.rows.deploy(id)!;
+    const row = (await this.rows.deploy(id))!;
     if (changed) {
       await this.report(id, outcome, detail);
-      await this.safely(() => this.observer?.finished(row, service));
+      await this.safely(async () => this.observer?.finished(row, service));
     }
     return row;
   }
 
   private async report(id: number, step: DeployStep, detail: string): Promise<void> {
-    await this.safely(() => this.observer?.progress(this.rows.deploy(id)!, step, detail));
+    await this.safely(async () => this.observer?.progress((await this.rows.deploy(id))!, step, detail));
   }
 
   /** Reporting must never break a deploy that is half done; a failed Slack update is logged. */
-  private async safely(fn: () => Promise<void> | undefined): Promise<void> {
+  private async safely(fn: () => Promise<void | undefined> | undefined): Promise<void> {
     try {
       await fn();
     } catch (err) {

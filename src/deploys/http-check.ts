@@ -1,3 +1,5 @@
+import { assertNotInTransaction } from '../platform/store/store.js';
+
 /** A GET that must answer with a status and, optionally, contain a text. */
 export interface HttpCheck {
   url: string;
@@ -11,6 +13,7 @@ export type HttpCheckResult = { ok: true; status: number; ms: number } | { ok: f
 
 /** Runs the check once; never throws. */
 export async function runHttpCheck(check: HttpCheck): Promise<HttpCheckResult> {
+  assertNotInTransaction(`GET ${check.url}`);
   const started = Date.now();
   try {
     const res = await fetch(check.url, { method: 'GET', redirect: 'follow', signal: AbortSignal.timeout(check.timeout_seconds * 1000) });

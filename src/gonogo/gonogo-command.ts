@@ -22,7 +22,7 @@ export const gonogo: CommandSpec = {
     if (refreshed) {
       return ctx.respond(renderEvidence(evidence, tz, `Go/No-Go decision #${decision.id} is already open in <#${decision.channel}> with no votes yet; its card now shows the criteria as they stand:`));
     }
-    const votes = service.votes(decision.id);
+    const votes = await service.votes(decision.id);
     await ctx.respond(
       renderEvidence(evidence, tz, `Go/No-Go decision #${decision.id} is already open in <#${decision.channel}> (${votes.length} vote${votes.length === 1 ? '' : 's'} so far); vote on its card. The criteria as they stand now:`),
     );

@@ -18,25 +18,25 @@ export class SlackGoNoGoNotifier implements GoNoGoNotifier {
     return { tz: this.deps.runbook.launch.timezone, launchName: this.deps.runbook.launch.name, voters: this.deps.voters() };
   }
 
-  opened(decision: DecisionRow): number {
+  async opened(decision: DecisionRow): Promise<number> {
     const m = renderDecisionCard(decision, [], this.ctx());
     return this.outbox.enqueue('chat.postMessage', { channel: decision.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
   }
 
-  refreshed(decision: DecisionRow): void {
+  async refreshed(decision: DecisionRow): Promise<void> {
     if (decision.card_outbox_id === null) return;
     const m = renderDecisionCard(decision, [], this.ctx());
-    this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: decision.card_outbox_id });
+    await this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: decision.card_outbox_id });
   }
 
-  voted(decision: DecisionRow, votes: VoteRow[], vote: VoteRow): void {
+  async voted(decision: DecisionRow, votes: VoteRow[], vote: VoteRow): Promise<void> {
     const card = decision.card_outbox_id;
     if (card === null) return;
     const at = this.deps.clock.now().toISOString();
     const m = renderDecisionCard(decision, votes, this.ctx());
-    this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, at, { dependsOn: card });
+    await this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, at, { dependsOn: card });
     const notice = renderVoteNotice(decision, vote, this.deps.runbook.launch.timezone);
     // The deciding vote is also shown in the channel, not only in the card's thread.
-    this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: notice.text, blocks: notice.blocks, reply_broadcast: decision.state !== 'open', unfurl_links: false }, at, { dependsOn: card });
+    await this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: notice.text, blocks: notice.blocks, reply_broadcast: decision.state !== 'open', unfurl_links: false }, at, { dependsOn: card });
   }
 }

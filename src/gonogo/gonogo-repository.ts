@@ -52,56 +52,56 @@ const parseDecision = (r: RawDecision): DecisionRow => ({ ...r, evidence: JSON.p
 export class GoNoGoRepository {
   constructor(private readonly store: Store) {}
 
-  decision(id: number): DecisionRow | undefined {
-    const r = this.store.get<RawDecision>('SELECT * FROM gonogo_decision WHERE id = ?', id);
+  async decision(id: number): Promise<DecisionRow | undefined> {
+    const r = await this.store.get<RawDecision>('SELECT * FROM gonogo_decision WHERE id = ?', id);
     return r && parseDecision(r);
   }
 
-  openDecision(): DecisionRow | undefined {
-    const r = this.store.get<RawDecision>("SELECT * FROM gonogo_decision WHERE state = 'open'");
+  async openDecision(): Promise<DecisionRow | undefined> {
+    const r = await this.store.get<RawDecision>("SELECT * FROM gonogo_decision WHERE state = 'open'");
     return r && parseDecision(r);
   }
 
-  latestId(): number | undefined {
-    return this.store.get<{ id: number | null }>('SELECT MAX(id) AS id FROM gonogo_decision')?.id ?? undefined;
+  async latestId(): Promise<number | undefined> {
+    return (await this.store.get<{ id: number | null }>('SELECT MAX(id) AS id FROM gonogo_decision'))?.id ?? undefined;
   }
 
   /** Opens a decision; returns its id. */
-  open(d: { openedBy: string; at: string; evidence: Evidence; votesRequired: number; channel: string }): number {
-    return this.store.get<{ id: number }>(
+  async open(d: { openedBy: string; at: string; evidence: Evidence; votesRequired: number; channel: string }): Promise<number> {
+    return (await this.store.get<{ id: number }>(
       "INSERT INTO gonogo_decision (state, opened_by, opened_at, evidence, votes_required, channel) VALUES ('open', ?, ?, ?, ?, ?) RETURNING id",
       d.openedBy,
       d.at,
       JSON.stringify(d.evidence),
       d.votesRequired,
       d.channel,
-    )!.id;
+    ))!.id;
   }
 
-  setEvidence(id: number, evidence: Evidence): void {
-    this.store.run('UPDATE gonogo_decision SET evidence = ? WHERE id = ?', JSON.stringify(evidence), id);
+  async setEvidence(id: number, evidence: Evidence): Promise<void> {
+    await this.store.run('UPDATE gonogo_decision SET evidence = ? WHERE id = ?', JSON.stringify(evidence), id);
   }
 
-  setCard(id: number, outboxId: number): void {
-    this.store.run('UPDATE gonogo_decision SET card_outbox_id = ? WHERE id = ?', outboxId, id);
+  async setCard(id: number, outboxId: number): Promise<void> {
+    await this.store.run('UPDATE gonogo_decision SET card_outbox_id = ? WHERE id = ?', outboxId, id);
   }
 
   /** Closes an open decision with its outcome. */
-  decide(id: number, outcome: 'go' | 'no_go', at: string): void {
-    this.store.run("UPDATE gonogo_decision SET state = ?, decided_at = ? WHERE id = ? AND state = 'open'", outcome, at, id);
+  async decide(id: number, outcome: 'go' | 'no_go', at: string): Promise<void> {
+    await this.store.run("UPDATE gonogo_decision SET state = ?, decided_at = ? WHERE id = ? AND state = 'open'", outcome, at, id);
   }
 
-  addVote(decisionId: number, userId: string, vote: Vote, note: string | null, at: string): void {
-    this.store.run('INSERT INTO gonogo_vote (decision_id, user_id, vote, note, at) VALUES (?, ?, ?, ?, ?)', decisionId, userId, vote, note, at);
+  async addVote(decisionId: number, userId: string, vote: Vote, note: string | null, at: string): Promise<void> {
+    await this.store.run('INSERT INTO gonogo_vote (decision_id, user_id, vote, note, at) VALUES (?, ?, ?, ?, ?)', decisionId, userId, vote, note, at);
   }
 
   /** Votes in the order they were cast (SQLite's rowid breaks ties within a millisecond). */
-  votes(decisionId: number): VoteRow[] {
+  async votes(decisionId: number): Promise<VoteRow[]> {
     return this.store.all<VoteRow>('SELECT user_id, vote, note, at FROM gonogo_vote WHERE decision_id = ? ORDER BY at, rowid', decisionId);
   }
 
   /** Every decision, oldest first (the launch report). */
-  decisions(): DecisionRow[] {
-    return this.store.all<RawDecision>('SELECT * FROM gonogo_decision ORDER BY id').map(parseDecision);
+  async decisions(): Promise<DecisionRow[]> {
+    return (await this.store.all<RawDecision>('SELECT * FROM gonogo_decision ORDER BY id')).map(parseDecision);
   }
 }

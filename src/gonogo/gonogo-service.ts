@@ -21,16 +21,16 @@ export type { CriterionResult, DecisionRow, Evidence, Vote, VoteRow };
 /** Posts for go/no-go, queued inside the transaction that records the change. */
 export interface GoNoGoNotifier {
   /** A decision card is opened; returns the outbox id of the card. */
-  opened(decision: DecisionRow): number;
+  opened(decision: DecisionRow): Promise<number>;
   /** A vote is recorded (and maybe decides); the card is updated in place. */
-  voted(decision: DecisionRow, votes: VoteRow[], vote: VoteRow): void;
+  voted(decision: DecisionRow, votes: VoteRow[], vote: VoteRow): Promise<void>;
   /** An open decision without votes took fresh evidence; the card is updated in place. */
-  refreshed(decision: DecisionRow): void;
+  refreshed(decision: DecisionRow): Promise<void>;
 }
 
 /** The incident record go/no-go reads: declared incidents of some severities since a time, oldest first. */
 export interface IncidentRecord {
-  declaredSince(severities: readonly Severity[], since: string): { id: number; severity: string; declared_at: string }[];
+  declaredSince(severities: readonly Severity[], since: string): Promise<{ id: number; severity: string; declared_at: string }[]>;
 }
 
 const PASS_OPS: Record<string, (a: number, b: number) => boolean> = { '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
@@ -135,13 +135,13 @@ export class GoNoGoService {
     const label = this.label(c);
     switch (c.type) {
       case 'blockers_done': {
-        const open = checklist.snapshot().open.blocker;
+        const open = (await checklist.snapshot()).open.blocker;
         const shown = open.slice(0, 5).map((s) => s.item.id);
         const value = open.length === 0 ? '0 open' : `${open.length} open: ${shown.join(', ')}${open.length > shown.length ? ', …' : ''}`;
         return { type: c.type, label, pass: open.length === 0, value, source: 'golive checklist' };
       }
       case 'gates_signed': {
-        const gates = checklist.snapshot().gates;
+        const gates = (await checklist.snapshot()).gates;
         const missing = c.gates.flatMap((id) => {
           const g = gates.find((x) => x.gate.id === id);
           if (!g) return [];
@@ -178,11 +178,11 @@ export class GoNoGoService {
         return { type: c.type, label, pass: series.values.every((v) => pass(v, c.threshold)), value, source };
       }
       case 'no_incidents': {
-        const since = resolveTimeRef(c.since, timeline.t0()?.at);
+        const since = resolveTimeRef(c.since, (await timeline.t0())?.at);
         if (!since) return { type: c.type, label, pass: null, value: 'T-0 is not set', source: `golive incidents since ${c.since}: set T-0 with \`/golive t0\`` };
         // "No P2" means no P2 or worse: a P1 in the window fails it too.
         const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(c.severity) + 1);
-        const rows = this.deps.incidents.declaredSince(severities, since.toISOString());
+        const rows = await this.deps.incidents.declaredSince(severities, since.toISOString());
         const what = severities.length === 1 ? c.severity : `${c.severity} or worse`;
         const value = rows.length === 0 ? `0 ${what}` : `${rows.length} ${what}: ${rows.slice(0, 5).map((r) => `INC-${r.id} ${r.severity} (${formatTime(r.declared_at, tz)})`).join(', ')}`;
         return { type: c.type, label, pass: rows.length === 0, value, source: `golive incidents since ${c.since} (${formatTime(since.toISOString(), tz)})` };
@@ -213,23 +213,23 @@ export class GoNoGoService {
     }
     const evidence = await this.evaluate();
     const at = clock.now().toISOString();
-    const result = store.transaction(() => {
-      const existing = this.openDecision();
+    const result = await store.transaction(async () => {
+      const existing = await this.openDecision();
       if (existing) {
         // Nobody has voted on it yet, so nobody decided on its evidence: the card shows the evidence as it stands now.
-        if (this.votes(existing.id).length > 0) return { decision: existing, evidence, created: false, refreshed: false };
-        this.rows.setEvidence(existing.id, evidence);
-        this.audit.record({ actor: actor.userId, action: 'gonogo.refresh', target: `decision #${existing.id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
-        const refreshed = this.decision(existing.id)!;
-        this.notifier?.refreshed(refreshed);
+        if ((await this.votes(existing.id)).length > 0) return { decision: existing, evidence, created: false, refreshed: false };
+        await this.rows.setEvidence(existing.id, evidence);
+        await this.audit.record({ actor: actor.userId, action: 'gonogo.refresh', target: `decision #${existing.id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
+        const refreshed = (await this.decision(existing.id))!;
+        await this.notifier?.refreshed(refreshed);
         return { decision: refreshed, evidence, created: false, refreshed: true };
       }
-      const id = this.rows.open({ openedBy: actor.userId, at, evidence, votesRequired: g.votes_required, channel: runbook.launch.channel });
-      this.audit.record({ actor: actor.userId, action: 'gonogo.open', target: `decision #${id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
-      const decision = this.decision(id)!;
-      const card = this.notifier?.opened(decision);
-      if (card !== undefined) this.rows.setCard(id, card);
-      return { decision: this.decision(id)!, evidence, created: true, refreshed: false };
+      const id = await this.rows.open({ openedBy: actor.userId, at, evidence, votesRequired: g.votes_required, channel: runbook.launch.channel });
+      await this.audit.record({ actor: actor.userId, action: 'gonogo.open', target: `decision #${id}`, detail: { all_pass: evidence.allPass, failing: evidence.results.filter((r) => r.pass !== true).map((r) => r.label) }, source: actor.source, channel: actor.channel }, at);
+      const decision = (await this.decision(id))!;
+      const card = await this.notifier?.opened(decision);
+      if (card !== undefined) await this.rows.setCard(id, card);
+      return { decision: (await this.decision(id))!, evidence, created: true, refreshed: false };
     });
     if (result.created || result.refreshed) this.deps.afterCommit();
     return result;
@@ -237,16 +237,16 @@ export class GoNoGoService {
 
   /** Refuses privately, before the note modal opens, anyone who may not vote on this decision now. */
   async checkMayVote(decisionId: number, userId: string): Promise<DecisionRow> {
-    const decision = this.decision(decisionId);
+    const decision = await this.decision(decisionId);
     if (!decision) throw new GoliveError('unknown_request', `golive has no go/no-go decision #${decisionId}.`);
     if ((await this.voterRoles(userId)).length === 0) throw new GoliveError('not_permitted', `Only ${this.voterLabel()} vote on go/no-go.`);
-    this.refuseIfClosed(decision, userId);
+    await this.refuseIfClosed(decision, userId);
     return decision;
   }
 
-  private refuseIfClosed(decision: DecisionRow, userId: string): void {
+  private async refuseIfClosed(decision: DecisionRow, userId: string): Promise<void> {
     const tz = this.deps.runbook.launch.timezone;
-    const mine = this.votes(decision.id).find((v) => v.user_id === userId);
+    const mine = (await this.votes(decision.id)).find((v) => v.user_id === userId);
     if (decision.state !== 'open') {
       throw new GoliveError('usage', `Go/no-go decision #${decision.id} is already decided: ${decision.state === 'go' ? 'GO' : 'NO-GO'} at ${formatTime(decision.decided_at!, tz)}. Your vote was not recorded.`, 'Run `/golive gonogo` to call a new decision.');
     }
@@ -262,42 +262,42 @@ export class GoNoGoService {
       throw new GoliveError('usage', 'A Go vote against failing or unknown criteria needs a note saying why.', 'Vote again and write the reason in the note.');
     }
     const at = clock.now().toISOString();
-    const out = store.transaction(() => {
-      const fresh = this.decision(decisionId)!;
+    const out = await store.transaction(async () => {
+      const fresh = (await this.decision(decisionId))!;
       // The checks above ran before an await; a racing vote may have decided it since.
-      this.refuseIfClosed(fresh, userId);
-      this.rows.addVote(decisionId, userId, vote, trimmed, at);
-      const votes = this.votes(decisionId);
+      await this.refuseIfClosed(fresh, userId);
+      await this.rows.addVote(decisionId, userId, vote, trimmed, at);
+      const votes = await this.votes(decisionId);
       const goVotes = votes.filter((v) => v.vote === 'go').length;
       const outcome = vote === 'no_go' ? 'no_go' : goVotes >= fresh.votes_required ? 'go' : undefined;
-      this.audit.record({ actor: userId, action: 'gonogo.vote', target: `decision #${decisionId}`, detail: { vote, note: trimmed }, source: 'button', channel: fresh.channel }, at);
+      await this.audit.record({ actor: userId, action: 'gonogo.vote', target: `decision #${decisionId}`, detail: { vote, note: trimmed }, source: 'button', channel: fresh.channel }, at);
       if (outcome) {
-        this.rows.decide(decisionId, outcome, at);
-        this.audit.record({ actor: 'golive', action: 'gonogo.decide', target: `decision #${decisionId}`, detail: { outcome, votes: votes.map((v) => `${v.user_id}:${v.vote}`) }, source: 'system', channel: fresh.channel }, at);
+        await this.rows.decide(decisionId, outcome, at);
+        await this.audit.record({ actor: 'golive', action: 'gonogo.decide', target: `decision #${decisionId}`, detail: { outcome, votes: votes.map((v) => `${v.user_id}:${v.vote}`) }, source: 'system', channel: fresh.channel }, at);
       }
-      const decided = this.decision(decisionId)!;
-      this.notifier?.voted(decided, votes, votes.find((v) => v.user_id === userId)!);
+      const decided = (await this.decision(decisionId))!;
+      await this.notifier?.voted(decided, votes, votes.find((v) => v.user_id === userId)!);
       return { decision: decided, votes };
     });
     this.deps.afterCommit();
     return out;
   }
 
-  openDecision(): DecisionRow | undefined {
+  async openDecision(): Promise<DecisionRow | undefined> {
     return this.rows.openDecision();
   }
 
   /** The most recent decision, open or made. */
-  latest(): DecisionRow | undefined {
-    const id = this.rows.latestId();
-    return id === undefined ? undefined : this.decision(id);
+  async latest(): Promise<DecisionRow | undefined> {
+    const id = await this.rows.latestId();
+    return id === undefined ? undefined : await this.decision(id);
   }
 
-  decision(id: number): DecisionRow | undefined {
+  async decision(id: number): Promise<DecisionRow | undefined> {
     return this.rows.decision(id);
   }
 
-  votes(decisionId: number): VoteRow[] {
+  async votes(decisionId: number): Promise<VoteRow[]> {
     return this.rows.votes(decisionId);
   }
 

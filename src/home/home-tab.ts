@@ -56,7 +56,7 @@ export class HomeTab {
     const { clock, slack } = this.deps;
     // Slack user IDs only: anything else is not a person Slack could show a Home tab to.
     if (!USER_ID.test(userId)) throw new GoliveError('usage', 'That is not a Slack user golive can show the Home tab to.');
-    this.viewers.opened(userId, clock.now().toISOString());
+    await this.viewers.opened(userId, clock.now().toISOString());
     await slack.publishHome(userId, await this.render(userId));
   }
 
@@ -71,11 +71,11 @@ export class HomeTab {
     const { runbook, statusBoard, alarms, incidents, timeline, gonogo, approvals } = this.deps;
     return {
       status: await statusBoard.shared(),
-      firing: alarms.configured ? alarms.list().filter((a) => a.state === 'ALARM') : undefined,
-      incidents: incidents.configured ? incidents.open() : undefined,
-      approvals: approvals.waiting(),
-      timeline: runbook.milestones.length > 0 ? { next: timeline.next(), t0: timeline.t0() } : undefined,
-      gonogo: gonogo.configured ? { latest: gonogo.latest() } : undefined,
+      firing: alarms.configured ? (await alarms.list()).filter((a) => a.state === 'ALARM') : undefined,
+      incidents: incidents.configured ? await incidents.open() : undefined,
+      approvals: await approvals.waiting(),
+      timeline: runbook.milestones.length > 0 ? { next: await timeline.next(), t0: await timeline.t0() } : undefined,
+      gonogo: gonogo.configured ? { latest: await gonogo.latest() } : undefined,
     };
   }
 
@@ -99,7 +99,7 @@ export class HomeTab {
       do {
         this.again = false;
         const since = new Date(this.deps.clock.now().getTime() - VIEWER_TTL_MS).toISOString();
-        const viewers = this.viewers.viewers(since, MAX_VIEWERS);
+        const viewers = await this.viewers.viewers(since, MAX_VIEWERS);
         if (viewers.length === 0) continue;
         let shared: SharedHome;
         try {

@@ -36,43 +36,43 @@ export const incident: CommandSpec = {
       case 'declare':
         return declare(ctx, words);
       case 'update': {
-        const inc = incidents.inChannel(ctx.channelId);
+        const inc = await incidents.inChannel(ctx.channelId);
         if (!rest && ctx.triggerId && inc.state === 'open') return ctx.services.slack.openView(ctx.triggerId, updateModal(inc.id, inc.updates + 1));
-        incidents.update(inc, rest, ctx.userId);
+        await incidents.update(inc, rest, ctx.userId);
         return;
       }
       case 'resolve': {
-        const inc = incidents.inChannel(ctx.channelId);
+        const inc = await incidents.inChannel(ctx.channelId);
         if (!rest && ctx.triggerId && inc.state === 'open') return ctx.services.slack.openView(ctx.triggerId, resolveModal(inc.id));
-        incidents.resolve(inc, rest, ctx.userId);
+        await incidents.resolve(inc, rest, ctx.userId);
         return;
       }
       case 'severity': {
         if (!words[0]) throw new GoliveError('usage', '`/golive incident severity` needs the new severity, e.g. `P1`.');
-        await incidents.changeSeverity(incidents.inChannel(ctx.channelId), words[0], ctx.userId);
+        await incidents.changeSeverity(await incidents.inChannel(ctx.channelId), words[0], ctx.userId);
         return;
       }
       case 'commander': {
         // Slack sends a mention as <@U123|name> (or <@U123>); the escape-mode setting decides which.
         const m = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(words[0] ?? '');
         if (!m) throw new GoliveError('usage', '`/golive incident commander` needs a person, e.g. `/golive incident commander @meera`.');
-        await incidents.changeCommander(incidents.inChannel(ctx.channelId), m[1]!, ctx.userId);
+        await incidents.changeCommander(await incidents.inChannel(ctx.channelId), m[1]!, ctx.userId);
         return;
       }
       case 'rootcause': {
-        incidents.recordRootCause(incidents.inChannel(ctx.channelId), rest, ctx.userId);
+        await incidents.recordRootCause(await incidents.inChannel(ctx.channelId), rest, ctx.userId);
         return;
       }
       case 'timeline': {
-        const inc = incidents.inChannel(ctx.channelId);
+        const inc = await incidents.inChannel(ctx.channelId);
         const tz = ctx.services.runbook.launch.timezone;
         const slack: EventWriter = { timezone: tz, person: (id) => (id === 'golive' || id === 'cloudwatch' ? id : `<@${id}>`), typed: escapeText, code: (t) => `\`${escapeText(t)}\`` };
         const lines = (await incidents.timeline(inc)).map((e) => `\`${formatTime(e.at, tz)}\` ${e.actor.startsWith('app:') ? escapeText(e.actor.slice(4)) : slack.person(e.actor)} ${describeIncidentEvent(e, slack)}`);
         return ctx.respond(renderNotice(`*INC-${inc.id} timeline*`, lines.join('\n')));
       }
       case 'postmortem': {
-        const inc = incidents.inChannel(ctx.channelId);
-        ctx.services.reports.regeneratePostmortem(inc, ctx.userId);
+        const inc = await incidents.inChannel(ctx.channelId);
+        await ctx.services.reports.regeneratePostmortem(inc, ctx.userId);
         return ctx.respond(renderNotice(`The post-mortem draft of INC-${inc.id} is on its way to this channel, as the incident's record stands now.`));
       }
       default:

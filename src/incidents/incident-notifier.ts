@@ -18,67 +18,67 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     this.outbox = new OutboxRepository(deps.store);
   }
 
-  private post(channel: string, text: string, buttons: Record<string, unknown>[] = []): number {
+  private async post(channel: string, text: string, buttons: Record<string, unknown>[] = []): Promise<number> {
     const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }];
     if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
     return this.outbox.enqueue('chat.postMessage', { channel, text, blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
   }
 
-  declared(incident: IncidentRow, initial: string, alarmPost: number | null): void {
-    this.post(incident.channel_id, initial, [
+  async declared(incident: IncidentRow, initial: string, alarmPost: number | null): Promise<void> {
+    await this.post(incident.channel_id, initial, [
       { type: 'button', text: { type: 'plain_text', text: 'Acknowledge' }, action_id: ACTION_INCIDENT_ACK, value: String(incident.id), style: 'primary' },
     ]);
     const sev = this.deps.runbook.incidents?.severities[incident.severity];
     const by = incident.declared_by === 'golive' ? `automatically for alarm \`${escapeText(incident.alarm_name ?? '?')}\`, commander <@${incident.commander}>` : `by <@${incident.declared_by}>`;
-    this.post(this.deps.runbook.launch.channel, `🚨 *INC-${incident.id} declared* (${escapeText(severityLabel(incident.severity, sev?.name))}) ${by}: ${escapeText(incident.summary)} → <#${incident.channel_id}>`);
+    await this.post(this.deps.runbook.launch.channel, `🚨 *INC-${incident.id} declared* (${escapeText(severityLabel(incident.severity, sev?.name))}) ${by}: ${escapeText(incident.summary)} → <#${incident.channel_id}>`);
     if (alarmPost !== null) {
-      this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: `🚨 Incident INC-${incident.id} declared for this alarm: <#${incident.channel_id}>` }, this.deps.clock.now().toISOString(), { dependsOn: alarmPost });
+      await this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: `🚨 Incident INC-${incident.id} declared for this alarm: <#${incident.channel_id}>` }, this.deps.clock.now().toISOString(), { dependsOn: alarmPost });
     }
   }
 
-  updated(incident: IncidentRow, update: string, shortLine: string): void {
-    this.post(incident.channel_id, update);
-    this.post(this.deps.runbook.launch.channel, `${shortLine} (<#${incident.channel_id}>)`);
+  async updated(incident: IncidentRow, update: string, shortLine: string): Promise<void> {
+    await this.post(incident.channel_id, update);
+    await this.post(this.deps.runbook.launch.channel, `${shortLine} (<#${incident.channel_id}>)`);
   }
 
-  resolved(incident: IncidentRow, resolved: string): void {
-    this.post(incident.channel_id, resolved);
-    this.post(this.deps.runbook.launch.channel, `✅ *INC-${incident.id} resolved* by <@${incident.resolved_by}>: ${escapeText(incident.summary)} (<#${incident.channel_id}>)`);
+  async resolved(incident: IncidentRow, resolved: string): Promise<void> {
+    await this.post(incident.channel_id, resolved);
+    await this.post(this.deps.runbook.launch.channel, `✅ *INC-${incident.id} resolved* by <@${incident.resolved_by}>: ${escapeText(incident.summary)} (<#${incident.channel_id}>)`);
   }
 
-  acknowledged(incident: IncidentRow): void {
-    this.post(incident.channel_id, `👀 <@${incident.acked_by}> acknowledged INC-${incident.id}${incident.escalated_at ? '' : '; no escalation'}.`);
+  async acknowledged(incident: IncidentRow): Promise<void> {
+    await this.post(incident.channel_id, `👀 <@${incident.acked_by}> acknowledged INC-${incident.id}${incident.escalated_at ? '' : '; no escalation'}.`);
   }
 
-  escalated(incident: IncidentRow, roles: { name: string; users: string[] }[], afterMinutes: number, paged: boolean): void {
+  async escalated(incident: IncidentRow, roles: { name: string; users: string[] }[], afterMinutes: number, paged: boolean): Promise<void> {
     const who = roles.map((r) => `${escapeText(r.name)}${r.users.length ? ` (${r.users.join(', ')})` : ''}`).join(', ');
     const text = `⏫ INC-${incident.id} (${incident.severity}) was not acknowledged within ${afterMinutes} min: escalating${who ? ` to ${who}` : ''}${paged ? ', and paging on-call' : ''}.`;
-    this.post(incident.channel_id, text);
-    this.post(this.deps.runbook.launch.channel, `${text} <#${incident.channel_id}>`);
+    await this.post(incident.channel_id, text);
+    await this.post(this.deps.runbook.launch.channel, `${text} <#${incident.channel_id}>`);
   }
 
-  rollbackPrompt(incident: IncidentRow, service: string | null, minutes: number): void {
+  async rollbackPrompt(incident: IncidentRow, service: string | null, minutes: number): Promise<void> {
     const text = service
       ? `⏪ INC-${incident.id} has been open ${minutes} min without a root cause. Roll back \`${escapeText(service)}\` now? (This asks for an approval, like \`/golive rollback ${escapeText(service)}\`.)`
       : `⏪ INC-${incident.id} has been open ${minutes} min without a root cause. Consider rolling back; this runbook names no service to roll back.`;
-    this.post(incident.channel_id, text, service ? [{ type: 'button', text: { type: 'plain_text', text: `Roll back ${service.slice(0, 50)}` }, action_id: ACTION_INCIDENT_ROLLBACK, value: `${incident.id}:${service}`, style: 'danger' }] : []);
+    await this.post(incident.channel_id, text, service ? [{ type: 'button', text: { type: 'plain_text', text: `Roll back ${service.slice(0, 50)}` }, action_id: ACTION_INCIDENT_ROLLBACK, value: `${incident.id}:${service}`, style: 'danger' }] : []);
   }
 
-  changed(incident: IncidentRow, what: string): void {
-    this.post(incident.channel_id, `✏️ INC-${incident.id}: ${what}.`);
-    this.post(this.deps.runbook.launch.channel, `✏️ INC-${incident.id} (<#${incident.channel_id}>): ${what}.`);
+  async changed(incident: IncidentRow, what: string): Promise<void> {
+    await this.post(incident.channel_id, `✏️ INC-${incident.id}: ${what}.`);
+    await this.post(this.deps.runbook.launch.channel, `✏️ INC-${incident.id} (<#${incident.channel_id}>): ${what}.`);
   }
 
-  reminder(incident: IncidentRow, kind: 'update' | 'postmortem', lastUpdateAt: string | null): void {
+  async reminder(incident: IncidentRow, kind: 'update' | 'postmortem', lastUpdateAt: string | null): Promise<void> {
     const tz = this.deps.runbook.launch.timezone;
     if (kind === 'update') {
       const last = lastUpdateAt ? `the last one was at ${formatTime(lastUpdateAt, tz)}` : 'there has been none since it was declared';
-      this.post(incident.channel_id, `⏰ <@${incident.commander}> a status update for INC-${incident.id} is due (${last}): \`/golive incident update <status>\``);
+      await this.post(incident.channel_id, `⏰ <@${incident.commander}> a status update for INC-${incident.id} is due (${last}): \`/golive incident update <status>\``);
     } else {
       const link = this.deps.postmortemLink?.(incident.id);
       const draft = link ? ` The draft golive wrote when it was resolved: <${link}|INC-${incident.id} post-mortem draft> (also posted here as a file; \`/golive incident postmortem\` posts it again).` : ' The draft golive posted here when it was resolved is a start; `/golive incident postmortem` posts it again.';
-      this.post(incident.channel_id, `📝 <@${incident.commander}> the post-mortem for INC-${incident.id} is due now.${draft}`);
-      this.post(this.deps.runbook.launch.channel, `📝 The post-mortem for INC-${incident.id} (${escapeText(incident.summary)}) is due: <#${incident.channel_id}>`);
+      await this.post(incident.channel_id, `📝 <@${incident.commander}> the post-mortem for INC-${incident.id} is due now.${draft}`);
+      await this.post(this.deps.runbook.launch.channel, `📝 The post-mortem for INC-${incident.id} (${escapeText(incident.summary)}) is due: <#${incident.channel_id}>`);
     }
   }
 }

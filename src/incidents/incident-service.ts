@@ -32,14 +32,14 @@ const MIN_ESCALATION_MINUTES = 5;
  * already-filled templates; the notifier adds nothing the user typed unescaped.
  */
 export interface IncidentNotifier {
-  declared(incident: IncidentRow, initial: string, alarmPost: number | null): void;
-  updated(incident: IncidentRow, update: string, shortLine: string): void;
-  resolved(incident: IncidentRow, resolved: string): void;
-  reminder(incident: IncidentRow, kind: 'update' | 'postmortem', lastUpdateAt: string | null): void;
-  escalated(incident: IncidentRow, roles: { name: string; users: string[] }[], afterMinutes: number, paged: boolean): void;
-  rollbackPrompt(incident: IncidentRow, service: string | null, minutes: number): void;
-  acknowledged(incident: IncidentRow): void;
-  changed(incident: IncidentRow, what: string): void;
+  declared(incident: IncidentRow, initial: string, alarmPost: number | null): Promise<void>;
+  updated(incident: IncidentRow, update: string, shortLine: string): Promise<void>;
+  resolved(incident: IncidentRow, resolved: string): Promise<void>;
+  reminder(incident: IncidentRow, kind: 'update' | 'postmortem', lastUpdateAt: string | null): Promise<void>;
+  escalated(incident: IncidentRow, roles: { name: string; users: string[] }[], afterMinutes: number, paged: boolean): Promise<void>;
+  rollbackPrompt(incident: IncidentRow, service: string | null, minutes: number): Promise<void>;
+  acknowledged(incident: IncidentRow): Promise<void>;
+  changed(incident: IncidentRow, what: string): Promise<void>;
 }
 
 /** Lowercase words joined by dashes, as Slack channel names allow. */
@@ -101,9 +101,9 @@ export class IncidentService {
       onCall?: OnCallPort;
       canPage: boolean;
       /** The alarm watcher's recorded transitions of an alarm, for the timeline of an incident it opened. */
-      alarmTransitions?: (name: string, from: string, until: string) => { id: number; at: string; from_state: string | null; to_state: string; reason: string }[];
+      alarmTransitions?: (name: string, from: string, until: string) => Promise<{ id: number; at: string; from_state: string | null; to_state: string; reason: string }[]>;
       /** The service deployed last, for the rollback prompt. */
-      lastDeployedService?: () => string | undefined;
+      lastDeployedService?: () => Promise<string | undefined>;
       /** Deploys and rollbacks started in a window, for the incident's timeline. */
       changesBetween?: (from: string, until: string) => Promise<{ id: number; kind: string; service: string; from: string | null; to: string; startedAt: string; outcome: string; requestedBy: string }[]>;
     },
@@ -118,10 +118,10 @@ export class IncidentService {
     this.notifier = notifier;
   }
 
-  private resolvedHook?: (incident: IncidentRow, by: string, at: string) => void;
+  private resolvedHook?: (incident: IncidentRow, by: string, at: string) => Promise<void>;
 
   /** Runs inside the resolving transaction (the post-mortem draft is queued there, so it is not lost). */
-  onResolved(hook: (incident: IncidentRow, by: string, at: string) => void): void {
+  onResolved(hook: (incident: IncidentRow, by: string, at: string) => Promise<void>): void {
     this.resolvedHook = hook;
   }
 
@@ -167,7 +167,7 @@ export class IncidentService {
     const at = now.toISOString();
     const commander = input.userId;
     const declaredBy = input.declaredBy ?? input.userId;
-    const id = this.reserve({ key, summary, services: input.services ?? '', commander, declaredBy, at, alarm: input.alarm });
+    const id = await this.reserve({ key, summary, services: input.services ?? '', commander, declaredBy, at, alarm: input.alarm });
 
     let channel: { id: string; name: string } | undefined;
     try {
@@ -179,11 +179,11 @@ export class IncidentService {
       const onCallProblems = await this.addOnCall(invitees);
       const refusedInvites = [...onCallProblems, ...(await slack.invite(channel.id, [...invitees]).catch((err: Error) => [{ user: '*', error: err.message }]))];
       const made = channel;
-      const incident = store.transaction(() => {
-        this.rows.opened(id, made.id, made.name);
-        const row = this.get(id);
-        this.event(id, 'declared', declaredBy, { severity: key, summary, channel: made.name, alarm: input.alarm?.name ?? null, source: input.source }, at);
-        this.audit.record({ actor: declaredBy, action: 'incident.declare', target: `INC-${id}`, detail: { severity: key, summary, channel: made.name, commander }, source: input.source, channel: runbook.launch.channel }, at);
+      const incident = await store.transaction(async () => {
+        await this.rows.opened(id, made.id, made.name);
+        const row = await this.get(id);
+        await this.event(id, 'declared', declaredBy, { severity: key, summary, channel: made.name, alarm: input.alarm?.name ?? null, source: input.source }, at);
+        await this.audit.record({ actor: declaredBy, action: 'incident.declare', target: `INC-${id}`, detail: { severity: key, summary, channel: made.name, commander }, source: input.source, channel: runbook.launch.channel }, at);
         const initial = fillTemplate(this.template('initial'), {
           id: `INC-${id}`,
           severity: key,
@@ -197,30 +197,30 @@ export class IncidentService {
           channel: `<#${made.id}>`,
           launch: escapeAll(runbook.launch.name),
         });
-        this.notifier?.declared(row, initial, input.alarm?.post ?? null);
-        if (def.page) this.page(row, at);
-        if (def.update_every_minutes) this.schedule(id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
-        this.planEscalation(id, def, now);
+        await this.notifier?.declared(row, initial, input.alarm?.post ?? null);
+        if (def.page) await this.page(row, at);
+        if (def.update_every_minutes) await this.schedule(id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
+        await this.planEscalation(id, def, now);
         return this.get(id);
       });
       this.deps.afterCommit();
       return { incident, refusedInvites };
     } catch (err) {
       // Nothing half-made stays behind: the reservation goes, and a channel already created is archived.
-      this.rows.dropReservation(id);
+      await this.rows.dropReservation(id);
       if (channel) await slack.call('conversations.archive', { channel: channel.id }).catch((e: unknown) => this.deps.logger.warn({ err: e, channel: channel!.name }, 'could not archive a half-made incident channel'));
       throw err;
     }
   }
 
   /** Takes the incident number (and the alarm, if any) before anything else happens. */
-  private reserve(r: { key: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; alarm?: { name: string; firedAt: string } }): number {
-    return this.deps.store.transaction(() => {
+  private async reserve(r: { key: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; alarm?: { name: string; firedAt: string } }): Promise<number> {
+    return this.deps.store.transaction(async () => {
       if (r.alarm) {
-        const existing = this.rows.forAlarm(r.alarm.name, r.alarm.firedAt);
+        const existing = await this.rows.forAlarm(r.alarm.name, r.alarm.firedAt);
         if (existing) throw new GoliveError('usage', existing.state === 'declaring' ? `An incident for this alarm is being declared right now (INC-${existing.id}).` : `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
       }
-      const id = this.rows.reserve({ severity: r.key, summary: r.summary, services: r.services, commander: r.commander, declaredBy: r.declaredBy, at: r.at, placeholderChannel: `pending:${r.at}:${Math.random().toString(36).slice(2)}`, alarm: r.alarm });
+      const id = await this.rows.reserve({ severity: r.key, summary: r.summary, services: r.services, commander: r.commander, declaredBy: r.declaredBy, at: r.at, placeholderChannel: `pending:${r.at}:${Math.random().toString(36).slice(2)}`, alarm: r.alarm });
       // Only the alarm's unique indexes can refuse it (another process declared for the same firing a moment ago).
       if (id === undefined) throw new GoliveError('usage', 'This alarm already has an incident (declared a moment ago).');
       return id;
@@ -228,9 +228,9 @@ export class IncidentService {
   }
 
   /** Queues the incident's page (once per trigger; resolve follows paged_at, not the severity). */
-  private page(incident: IncidentRow, at: string, why = ''): void {
+  private async page(incident: IncidentRow, at: string, why = ''): Promise<void> {
     const key = incident.severity;
-    this.outbox.enqueue(
+    await this.outbox.enqueue(
       'trigger',
       {
         dedupKey: incidentDedupKey(incident.id),
@@ -243,20 +243,20 @@ export class IncidentService {
       at,
       { target: 'pagerduty' },
     );
-    this.rows.markPaged(incident.id, at);
-    this.event(incident.id, 'paged', 'golive', { severity: key, why: why.trim() }, at);
+    await this.rows.markPaged(incident.id, at);
+    await this.event(incident.id, 'paged', 'golive', { severity: key, why: why.trim() }, at);
   }
 
   /** Escalation (unless acknowledged) and the rollback prompt, as the severity says. */
-  private planEscalation(id: number, def: NonNullable<NonNullable<Runbook['incidents']>['severities']['P1']>, from: Date): void {
+  private async planEscalation(id: number, def: NonNullable<NonNullable<Runbook['incidents']>['severities']['P1']>, from: Date): Promise<void> {
     const at = from.toISOString();
-    this.cancel(id, 'escalation', at);
-    this.cancel(id, 'rollback_prompt', at);
-    const row = this.get(id);
+    await this.cancel(id, 'escalation', at);
+    await this.cancel(id, 'rollback_prompt', at);
+    const row = await this.get(id);
     if (!row.acked_by && (def.escalate_to.length > 0 || (!def.page && this.deps.canPage))) {
-      this.schedule(id, 'escalation', new Date(from.getTime() + Math.max(def.response_minutes, MIN_ESCALATION_MINUTES) * 60_000));
+      await this.schedule(id, 'escalation', new Date(from.getTime() + Math.max(def.response_minutes, MIN_ESCALATION_MINUTES) * 60_000));
     }
-    if (def.rollback_prompt_minutes && !row.root_cause) this.schedule(id, 'rollback_prompt', new Date(Date.parse(row.declared_at) + def.rollback_prompt_minutes * 60_000));
+    if (def.rollback_prompt_minutes && !row.root_cause) await this.schedule(id, 'rollback_prompt', new Date(Date.parse(row.declared_at) + def.rollback_prompt_minutes * 60_000));
   }
 
   /** Adds the PagerDuty on-call (by email → Slack user) when the runbook names an escalation policy and REST access is configured. */
@@ -279,18 +279,18 @@ export class IncidentService {
   }
 
   /** Whether golive declared an incident in this channel. */
-  isIncidentChannel(channelId: string): boolean {
-    return this.rows.inChannel(channelId) !== undefined;
+  async isIncidentChannel(channelId: string): Promise<boolean> {
+    return (await this.rows.inChannel(channelId)) !== undefined;
   }
 
   /** The open incident whose channel this is. */
-  inChannel(channelId: string): IncidentRow {
-    const row = this.rows.inChannel(channelId);
+  async inChannel(channelId: string): Promise<IncidentRow> {
+    const row = await this.rows.inChannel(channelId);
     if (!row) throw new GoliveError('usage', 'This is not an incident channel.', 'Run it in the incident’s own channel (`inc-…`), where golive posted the initial message.');
     return row;
   }
 
-  update(incident: IncidentRow, text: string | { status: string; actions?: string; next_steps?: string; eta?: string }, userId: string): IncidentRow {
+  async update(incident: IncidentRow, text: string | { status: string; actions?: string; next_steps?: string; eta?: string }, userId: string): Promise<IncidentRow> {
     if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is already resolved.`);
     const fields = typeof text === 'string' ? { status: text } : text;
     const status = fields.status.trim();
@@ -298,14 +298,14 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const now = clock.now();
     const at = now.toISOString();
-    const row = store.transaction(() => {
-      const current = this.get(incident.id);
+    const row = await store.transaction(async () => {
+      const current = await this.get(incident.id);
       if (current.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is already resolved.`);
       const n = current.updates + 1;
-      this.rows.recordUpdate(incident.id, n, at);
-      this.event(incident.id, 'update', userId, { n, status }, at);
-      this.audit.record({ actor: userId, action: 'incident.update', target: `INC-${incident.id}`, detail: { n, status }, source: 'command', channel: incident.channel_id }, at);
-      const updated = this.get(incident.id);
+      await this.rows.recordUpdate(incident.id, n, at);
+      await this.event(incident.id, 'update', userId, { n, status }, at);
+      await this.audit.record({ actor: userId, action: 'incident.update', target: `INC-${incident.id}`, detail: { n, status }, source: 'command', channel: incident.channel_id }, at);
+      const updated = await this.get(incident.id);
       const body = fillTemplate(this.template('update'), {
         id: `INC-${incident.id}`,
         n: String(n),
@@ -318,11 +318,11 @@ export class IncidentService {
         summary: escapeAll(updated.summary),
         commander: `<@${updated.commander}>`,
       });
-      this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${escapeAll(status.slice(0, 200))}`);
+      await this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${escapeAll(status.slice(0, 200))}`);
       // The cadence restarts from this update; pending reminders for the old due time are void.
-      this.cancel(incident.id, 'update', at);
+      await this.cancel(incident.id, 'update', at);
       const cadence = this.deps.runbook.incidents?.severities[updated.severity]?.update_every_minutes;
-      if (cadence) this.schedule(incident.id, 'update', new Date(now.getTime() + cadence * 60_000));
+      if (cadence) await this.schedule(incident.id, 'update', new Date(now.getTime() + cadence * 60_000));
       return updated;
     });
     this.deps.afterCommit();
@@ -330,7 +330,7 @@ export class IncidentService {
   }
 
   /** Resolves with "<root cause> | <resolution>" typed as one text (the part after | is optional), or the two fields of the modal. */
-  resolve(incident: IncidentRow, text: string | { rootCause: string; resolution?: string }, userId: string): IncidentRow {
+  async resolve(incident: IncidentRow, text: string | { rootCause: string; resolution?: string }, userId: string): Promise<IncidentRow> {
     if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} was already resolved by <@${incident.resolved_by}>.`);
     const [typedCause = '', ...rest] = typeof text === 'string' ? text.split('|') : [];
     const rootCause = typeof text === 'string' ? typedCause : text.rootCause;
@@ -339,12 +339,12 @@ export class IncidentService {
     const { store, clock, runbook } = this.deps;
     const now = clock.now();
     const at = now.toISOString();
-    const row = store.transaction(() => {
-      if (!this.rows.resolve(incident.id, userId, at, rootCause.trim(), resolution)) throw new GoliveError('usage', `INC-${incident.id} was already resolved.`);
-      const resolved = this.get(incident.id);
+    const row = await store.transaction(async () => {
+      if (!(await this.rows.resolve(incident.id, userId, at, rootCause.trim(), resolution))) throw new GoliveError('usage', `INC-${incident.id} was already resolved.`);
+      const resolved = await this.get(incident.id);
       const duration = humanDuration(now.getTime() - Date.parse(resolved.declared_at));
-      this.event(incident.id, 'resolved', userId, { root_cause: rootCause.trim(), resolution, duration }, at);
-      this.audit.record({ actor: userId, action: 'incident.resolve', target: `INC-${incident.id}`, detail: { root_cause: rootCause.trim(), duration }, source: 'command', channel: incident.channel_id }, at);
+      await this.event(incident.id, 'resolved', userId, { root_cause: rootCause.trim(), resolution, duration }, at);
+      await this.audit.record({ actor: userId, action: 'incident.resolve', target: `INC-${incident.id}`, detail: { root_cause: rootCause.trim(), duration }, source: 'command', channel: incident.channel_id }, at);
       const hours = runbook.incidents?.postmortem_hours ?? 48;
       const body = fillTemplate(this.template('resolved'), {
         id: `INC-${incident.id}`,
@@ -357,11 +357,11 @@ export class IncidentService {
         commander: `<@${resolved.commander}>`,
         postmortem_hours: String(hours),
       });
-      this.notifier?.resolved(resolved, body);
-      if (resolved.paged_at) this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
-      for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) this.cancel(incident.id, kind, at);
-      this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
-      this.resolvedHook?.(resolved, userId, at);
+      await this.notifier?.resolved(resolved, body);
+      if (resolved.paged_at) await this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+      for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) await this.cancel(incident.id, kind, at);
+      await this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
+      await this.resolvedHook?.(resolved, userId, at);
       return resolved;
     });
     this.deps.afterCommit();
@@ -369,21 +369,21 @@ export class IncidentService {
   }
 
   /** Sends every reminder that is due, each once; an update reminder schedules the next one. */
-  runDueReminders(): number {
+  async runDueReminders(): Promise<number> {
     const { store, clock } = this.deps;
     const now = clock.now();
     const at = now.toISOString();
-    const due = this.rows.dueReminders(at);
+    const due = await this.rows.dueReminders(at);
     let sent = 0;
     for (const r of due) {
-      const done = store.transaction(() => {
-        if (!this.rows.claimReminder(r.id, at)) return false;
-        const incident = this.get(r.incident_id);
+      const done = await store.transaction(async () => {
+        if (!(await this.rows.claimReminder(r.id, at))) return false;
+        const incident = await this.get(r.incident_id);
         if (r.kind !== 'postmortem' && incident.state !== 'open') return false;
         if (r.kind === 'escalation') return this.escalate(incident, at);
         if (r.kind === 'rollback_prompt') return this.promptRollback(incident, at);
-        this.event(incident.id, `reminder.${r.kind}`, 'golive', { due_at: r.due_at }, at);
-        this.notifier?.reminder(incident, r.kind, incident.last_update_at);
+        await this.event(incident.id, `reminder.${r.kind}`, 'golive', { due_at: r.due_at }, at);
+        await this.notifier?.reminder(incident, r.kind, incident.last_update_at);
         if (r.kind === 'update') {
           const cadence = this.deps.runbook.incidents?.severities[incident.severity]?.update_every_minutes;
           if (cadence) {
@@ -391,7 +391,7 @@ export class IncidentService {
             const step = cadence * 60_000;
             const due = Date.parse(r.due_at);
             const next = due + Math.max(1, Math.ceil((now.getTime() - due + 1) / step)) * step;
-            this.schedule(incident.id, 'update', new Date(next));
+            await this.schedule(incident.id, 'update', new Date(next));
           }
         }
         return true;
@@ -403,18 +403,18 @@ export class IncidentService {
   }
 
   /** The Acknowledge button on the initial post: someone is on it, so no escalation. */
-  acknowledge(id: number, userId: string): { ok: boolean; incident: IncidentRow } {
+  async acknowledge(id: number, userId: string): Promise<{ ok: boolean; incident: IncidentRow }> {
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
-    const result = store.transaction(() => {
-      const ok = this.rows.acknowledge(id, userId, at);
-      const incident = this.get(id);
+    const result = await store.transaction(async () => {
+      const ok = await this.rows.acknowledge(id, userId, at);
+      const incident = await this.get(id);
       if (ok) {
-        this.event(id, 'acknowledged', userId, {}, at);
-        this.audit.record({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
-        this.cancel(id, 'escalation', at);
-        this.notifier?.acknowledged(incident);
-        if (incident.paged_at) this.outbox.enqueue('acknowledge', { dedupKey: incidentDedupKey(id) }, at, { target: 'pagerduty' });
+        await this.event(id, 'acknowledged', userId, {}, at);
+        await this.audit.record({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
+        await this.cancel(id, 'escalation', at);
+        await this.notifier?.acknowledged(incident);
+        if (incident.paged_at) await this.outbox.enqueue('acknowledge', { dedupKey: incidentDedupKey(id) }, at, { target: 'pagerduty' });
       }
       return { ok, incident };
     });
@@ -430,22 +430,22 @@ export class IncidentService {
     const { store, clock } = this.deps;
     const now = clock.now();
     const at = now.toISOString();
-    const row = store.transaction(() => {
-      this.rows.setSeverity(incident.id, key);
-      this.event(incident.id, 'severity', userId, { from: incident.severity, to: key }, at);
-      this.audit.record({ actor: userId, action: 'incident.severity', target: `INC-${incident.id}`, detail: { from: incident.severity, to: key }, source: 'command', channel: incident.channel_id }, at);
-      let updated = this.get(incident.id);
-      if (def.page && !updated.paged_at) this.page(updated, at);
+    const row = await store.transaction(async () => {
+      await this.rows.setSeverity(incident.id, key);
+      await this.event(incident.id, 'severity', userId, { from: incident.severity, to: key }, at);
+      await this.audit.record({ actor: userId, action: 'incident.severity', target: `INC-${incident.id}`, detail: { from: incident.severity, to: key }, source: 'command', channel: incident.channel_id }, at);
+      let updated = await this.get(incident.id);
+      if (def.page && !updated.paged_at) await this.page(updated, at);
       if (!def.page && updated.paged_at && !updated.escalated_at) {
         // Downgraded below paging: the page goes too.
-        this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
-        this.rows.clearPaged(incident.id);
+        await this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+        await this.rows.clearPaged(incident.id);
       }
-      this.cancel(incident.id, 'update', at);
-      if (def.update_every_minutes) this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
-      this.planEscalation(incident.id, def, now);
-      updated = this.get(incident.id);
-      this.notifier?.changed(updated, `severity ${incident.severity} → ${escapeAll(severityLabel(key, def.name))}, by <@${userId}>`);
+      await this.cancel(incident.id, 'update', at);
+      if (def.update_every_minutes) await this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
+      await this.planEscalation(incident.id, def, now);
+      updated = await this.get(incident.id);
+      await this.notifier?.changed(updated, `severity ${incident.severity} → ${escapeAll(severityLabel(key, def.name))}, by <@${userId}>`);
       return updated;
     });
     this.deps.afterCommit();
@@ -458,12 +458,12 @@ export class IncidentService {
     if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
-    const row = store.transaction(() => {
-      this.rows.setCommander(incident.id, commander);
-      this.event(incident.id, 'commander', userId, { from: incident.commander, to: commander }, at);
-      this.audit.record({ actor: userId, action: 'incident.commander', target: `INC-${incident.id}`, detail: { from: incident.commander, to: commander }, source: 'command', channel: incident.channel_id }, at);
-      const updated = this.get(incident.id);
-      this.notifier?.changed(updated, `commander is now <@${commander}> (was <@${incident.commander}>), set by <@${userId}>`);
+    const row = await store.transaction(async () => {
+      await this.rows.setCommander(incident.id, commander);
+      await this.event(incident.id, 'commander', userId, { from: incident.commander, to: commander }, at);
+      await this.audit.record({ actor: userId, action: 'incident.commander', target: `INC-${incident.id}`, detail: { from: incident.commander, to: commander }, source: 'command', channel: incident.channel_id }, at);
+      const updated = await this.get(incident.id);
+      await this.notifier?.changed(updated, `commander is now <@${commander}> (was <@${incident.commander}>), set by <@${userId}>`);
       return updated;
     });
     this.deps.afterCommit();
@@ -481,19 +481,19 @@ export class IncidentService {
   }
 
   /** `/golive incident rootcause <text>`: records the root cause before resolving (and stops the rollback prompt). */
-  recordRootCause(incident: IncidentRow, text: string, userId: string): IncidentRow {
+  async recordRootCause(incident: IncidentRow, text: string, userId: string): Promise<IncidentRow> {
     if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
     const cause = text.trim();
     if (!cause) throw new GoliveError('usage', 'Give the root cause: `/golive incident rootcause <text>`.');
     const { store, clock } = this.deps;
     const at = clock.now().toISOString();
-    const row = store.transaction(() => {
-      this.rows.setRootCause(incident.id, cause);
-      this.event(incident.id, 'root_cause', userId, { root_cause: cause }, at);
-      this.audit.record({ actor: userId, action: 'incident.root_cause', target: `INC-${incident.id}`, detail: { root_cause: cause }, source: 'command', channel: incident.channel_id }, at);
-      this.cancel(incident.id, 'rollback_prompt', at);
-      const updated = this.get(incident.id);
-      this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${escapeAll(cause.slice(0, 300))}`);
+    const row = await store.transaction(async () => {
+      await this.rows.setRootCause(incident.id, cause);
+      await this.event(incident.id, 'root_cause', userId, { root_cause: cause }, at);
+      await this.audit.record({ actor: userId, action: 'incident.root_cause', target: `INC-${incident.id}`, detail: { root_cause: cause }, source: 'command', channel: incident.channel_id }, at);
+      await this.cancel(incident.id, 'rollback_prompt', at);
+      const updated = await this.get(incident.id);
+      await this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${escapeAll(cause.slice(0, 300))}`);
       return updated;
     });
     this.deps.afterCommit();
@@ -507,10 +507,10 @@ export class IncidentService {
    * for an alarm-declared one, its alarm's transitions.
    */
   async timeline(incident: IncidentRow): Promise<IncidentEvent[]> {
-    const events = this.rows.events(incident.id);
+    const events = await this.rows.events(incident.id);
     const until = incident.resolved_at ?? '9999';
     if (incident.alarm_name && this.deps.alarmTransitions) {
-      const transitions = this.deps.alarmTransitions(incident.alarm_name, incident.alarm_fired_at ?? incident.declared_at, until);
+      const transitions = await this.deps.alarmTransitions(incident.alarm_name, incident.alarm_fired_at ?? incident.declared_at, until);
       for (const t of transitions) events.push({ id: -t.id, at: t.at, kind: 'alarm', actor: 'cloudwatch', detail: { alarm: incident.alarm_name, from: t.from_state, to: t.to_state, reason: t.reason } });
     }
     for (const p of await this.pins.pins(incident.id)) {
@@ -531,55 +531,58 @@ export class IncidentService {
    * then the shortcut); returns whether this call added it.
    */
   async pin(input: { channelId: string; ts: string; author: string | null; authorName: string | null; text: string; pinnedBy: string; via: 'reaction' | 'shortcut' }): Promise<{ added: boolean; incident: IncidentRow }> {
-    const incident = this.inChannel(input.channelId);
+    const incident = await this.inChannel(input.channelId);
     const at = this.deps.clock.now().toISOString();
     const writtenAt = new Date(Math.floor(Number(input.ts) * 1000)).toISOString();
     const text = input.text.trim().slice(0, MAX_PIN_TEXT) || '(no text)';
-    const added = await this.pins.add({ incident_id: incident.id, message_ts: input.ts, author: input.author, author_name: input.authorName, text, written_at: writtenAt, pinned_by: input.pinnedBy, pinned_at: at, via: input.via });
-    if (added) this.audit.record({ actor: input.pinnedBy, action: 'incident.pin', target: `INC-${incident.id}`, detail: { ts: input.ts, author: input.author, via: input.via }, source: input.via === 'reaction' ? 'system' : 'button', channel: incident.channel_id }, at);
+    const added = await this.deps.store.transaction(async () => {
+      const pinned = await this.pins.add({ incident_id: incident.id, message_ts: input.ts, author: input.author, author_name: input.authorName, text, written_at: writtenAt, pinned_by: input.pinnedBy, pinned_at: at, via: input.via });
+      if (pinned) await this.audit.record({ actor: input.pinnedBy, action: 'incident.pin', target: `INC-${incident.id}`, detail: { ts: input.ts, author: input.author, via: input.via }, source: input.via === 'reaction' ? 'system' : 'button', channel: incident.channel_id }, at);
+      return pinned;
+    });
     return { added, incident };
   }
 
-  get(id: number): IncidentRow {
-    const row = this.rows.incident(id);
+  async get(id: number): Promise<IncidentRow> {
+    const row = await this.rows.incident(id);
     if (!row) throw new GoliveError('usage', `There is no incident INC-${id}.`);
     return row;
   }
 
   /** Declared incidents of these severities since `since`, oldest first (go/no-go's `no_incidents`). */
-  declaredSince(severities: readonly Severity[], since: string): Pick<IncidentRow, 'id' | 'severity' | 'declared_at'>[] {
+  async declaredSince(severities: readonly Severity[], since: string): Promise<Pick<IncidentRow, 'id' | 'severity' | 'declared_at'>[]> {
     return this.rows.declaredSince(severities, since);
   }
 
-  open(): IncidentRow[] {
+  async open(): Promise<IncidentRow[]> {
     return this.rows.open();
   }
 
   /** Nobody acknowledged within the response time: page (if not already) and mention the escalation roles. */
-  private escalate(incident: IncidentRow, at: string): boolean {
+  private async escalate(incident: IncidentRow, at: string): Promise<boolean> {
     const { runbook } = this.deps;
     if (incident.acked_by) return false;
     const def = runbook.incidents?.severities[incident.severity];
     if (!def) return false;
-    this.rows.markEscalated(incident.id, at);
-    this.event(incident.id, 'escalated', 'golive', { roles: def.escalate_to }, at);
-    this.audit.record({ actor: 'golive', action: 'incident.escalate', target: `INC-${incident.id}`, detail: { roles: def.escalate_to }, source: 'system', channel: incident.channel_id }, at);
+    await this.rows.markEscalated(incident.id, at);
+    await this.event(incident.id, 'escalated', 'golive', { roles: def.escalate_to }, at);
+    await this.audit.record({ actor: 'golive', action: 'incident.escalate', target: `INC-${incident.id}`, detail: { roles: def.escalate_to }, source: 'system', channel: incident.channel_id }, at);
     const paged = !incident.paged_at && this.deps.canPage;
-    if (paged) this.page(incident, at, ' not acknowledged');
+    if (paged) await this.page(incident, at, ' not acknowledged');
     // Group-only roles are mentioned by their user group, so nobody in them is left out.
     const roles = def.escalate_to.map((r) => ({ name: runbook.roles[r]?.name ?? r, users: [...(runbook.roles[r]?.users ?? []).map((u) => `<@${u}>`), ...(runbook.roles[r]?.groups ?? []).map((g) => `<!subteam^${g}>`)] }));
-    this.notifier?.escalated(this.get(incident.id), roles, Math.max(def.response_minutes, MIN_ESCALATION_MINUTES), paged);
+    await this.notifier?.escalated((await this.get(incident.id)), roles, Math.max(def.response_minutes, MIN_ESCALATION_MINUTES), paged);
     return true;
   }
 
   /** Seed 000: a P1 with no root cause after N minutes gets a "Roll back now?" prompt for the service last deployed. */
-  private promptRollback(incident: IncidentRow, at: string): boolean {
+  private async promptRollback(incident: IncidentRow, at: string): Promise<boolean> {
     if (incident.root_cause) return false;
-    const last = this.deps.lastDeployedService?.();
+    const last = await this.deps.lastDeployedService?.();
     const service = last ?? this.deps.runbook.services[0]?.name ?? null;
     const minutes = this.deps.runbook.incidents?.severities[incident.severity]?.rollback_prompt_minutes ?? 15;
-    this.event(incident.id, 'rollback_prompt', 'golive', { service }, at);
-    this.notifier?.rollbackPrompt(incident, service, minutes);
+    await this.event(incident.id, 'rollback_prompt', 'golive', { service }, at);
+    await this.notifier?.rollbackPrompt(incident, service, minutes);
     return true;
   }
 
@@ -602,16 +605,16 @@ export class IncidentService {
     throw new GoliveError('slack_unavailable', `Every channel name from #${base} to #${base}-20 is taken. No incident was declared.`, 'Declare with a different summary.');
   }
 
-  private schedule(incidentId: number, kind: ReminderKind, due: Date): void {
-    this.rows.schedule(incidentId, kind, due.toISOString());
+  private async schedule(incidentId: number, kind: ReminderKind, due: Date): Promise<void> {
+    await this.rows.schedule(incidentId, kind, due.toISOString());
   }
 
-  private cancel(incidentId: number, kind: ReminderKind, at: string): void {
-    this.rows.cancelReminders(incidentId, kind, at);
+  private async cancel(incidentId: number, kind: ReminderKind, at: string): Promise<void> {
+    await this.rows.cancelReminders(incidentId, kind, at);
   }
 
-  private event(incidentId: number, kind: string, actor: string, detail: Record<string, unknown>, at: string): void {
-    this.rows.addEvent(incidentId, kind, actor, detail, at);
+  private async event(incidentId: number, kind: string, actor: string, detail: Record<string, unknown>, at: string): Promise<void> {
+    await this.rows.addEvent(incidentId, kind, actor, detail, at);
   }
 
   private time(iso: string): string {

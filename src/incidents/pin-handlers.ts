@@ -46,7 +46,7 @@ export function registerPinHandlers(app: App, deps: { incidents: IncidentService
     const item = event.item as { type?: string; channel?: string; ts?: string };
     if (event.reaction !== PIN_REACTION || item.type !== 'message' || !item.channel || !item.ts) return;
     try {
-      if (!incidents.isIncidentChannel(item.channel)) return;
+      if (!(await incidents.isIncidentChannel(item.channel))) return;
       const message = await fetchMessage(slack, item.channel, item.ts);
       if (!message) return void logger.warn({ channel: item.channel, ts: item.ts }, 'a pinned message could not be read (deleted, or the bot lacks history access)');
       const { added, incident } = await incidents.pin({ channelId: item.channel, ts: item.ts, ...authorOf(message), text: message.text ?? '', pinnedBy: event.user, via: 'reaction' });
@@ -60,7 +60,7 @@ export function registerPinHandlers(app: App, deps: { incidents: IncidentService
     await ack();
     const reply = (m: { text: string; blocks?: unknown[] }) => respond({ response_type: 'ephemeral', replace_original: false, text: m.text, blocks: m.blocks as never });
     try {
-      if (!incidents.isIncidentChannel(shortcut.channel.id)) throw new GoliveError('usage', 'That message is not in an incident channel, so there is no incident timeline to add it to.', 'Use it on messages in the incident’s own channel (`inc-…`).');
+      if (!(await incidents.isIncidentChannel(shortcut.channel.id))) throw new GoliveError('usage', 'That message is not in an incident channel, so there is no incident timeline to add it to.', 'Use it on messages in the incident’s own channel (`inc-…`).');
       const m = shortcut.message as SlackMessageLike;
       const { added, incident } = await incidents.pin({ channelId: shortcut.channel.id, ts: shortcut.message_ts, ...authorOf(m), text: m.text ?? '', pinnedBy: shortcut.user.id, via: 'shortcut' });
       await reply(renderNotice(added ? `📌 Added to INC-${incident.id}'s timeline; it will be in the post-mortem draft.` : `That message is already on INC-${incident.id}'s timeline; nothing changed.`));

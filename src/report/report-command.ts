@@ -19,7 +19,7 @@ export const report: CommandSpec = {
       return ctx.respond(renderNotice(url ? `The report page has a new link: <${url}>. The old link no longer works. Share it only with the launch team: whoever has it can read the report.` : 'The report link was replaced. golive gives no address without GOLIVE_PUBLIC_URL.'));
     }
     if (sub !== undefined) throw new GoliveError('usage', `\`/golive report\` takes nothing or \`newlink\`. Nothing was posted.`, 'Usage: `/golive report [newlink]`');
-    reports.queueLaunchReport(ctx.userId, runbook.launch.channel);
+    await reports.queueLaunchReport(ctx.userId, runbook.launch.channel);
     const url = reports.url();
     await ctx.respond(renderNotice(`The launch report is on its way to <#${runbook.launch.channel}>.${url ? ` It is always current at <${url}|the report page>.` : ''}`));
   },

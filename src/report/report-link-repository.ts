@@ -16,9 +16,9 @@ export class ReportLinkRepository {
 
   /** Revokes every live token and makes `token` the live one, in one transaction. */
   async replace(token: string, by: string, at: string): Promise<void> {
-    await this.store.transaction(() => {
-      this.store.run('UPDATE report_link SET revoked_at = ? WHERE revoked_at IS NULL', at);
-      this.store.run('INSERT INTO report_link (token, created_by, created_at) VALUES (?, ?, ?)', token, by, at);
+    await this.store.transaction(async () => {
+      await this.store.run('UPDATE report_link SET revoked_at = ? WHERE revoked_at IS NULL', at);
+      await this.store.run('INSERT INTO report_link (token, created_by, created_at) VALUES (?, ?, ?)', token, by, at);
     });
   }
 }

@@ -63,7 +63,7 @@ export class ReportService {
       logger: Logger;
       roles: RoleDirectory;
       sources: ReportSources;
-      incidents: { get(id: number): IncidentRow; timeline(incident: IncidentRow): Promise<IncidentEvent[]> };
+      incidents: { get(id: number): Promise<IncidentRow>; timeline(incident: IncidentRow): Promise<IncidentEvent[]> };
       /** golive's public base URL (GOLIVE_PUBLIC_URL); without it no link is given, the files are still posted. */
       publicUrl?: string;
       links: { current(): Promise<string | undefined>; isLive(token: string): Promise<boolean>; replace(token: string, by: string, at: string): Promise<void> };
@@ -95,7 +95,7 @@ export class ReportService {
   async newLink(userId: string): Promise<string | undefined> {
     if (!(await this.deps.roles.isNamed(userId))) throw new GoliveError('not_permitted', 'Only people the runbook names in a role can replace the report link.');
     await this.newToken(userId);
-    this.audit.record({ actor: userId, action: 'report.link', target: 'launch', detail: {}, source: 'command' }, this.deps.clock.now().toISOString());
+    await this.audit.record({ actor: userId, action: 'report.link', target: 'launch', detail: {}, source: 'command' }, this.deps.clock.now().toISOString());
     return this.url();
   }
 
@@ -104,33 +104,33 @@ export class ReportService {
   }
 
   /** Queues the launch report for the channel: rendered and shared by the outbox, retried if Slack is away. */
-  queueLaunchReport(userId: string, channel: string): void {
+  async queueLaunchReport(userId: string, channel: string): Promise<void> {
     const at = this.deps.clock.now().toISOString();
-    this.deps.store.transaction(() => {
-      this.deps.outbox.enqueue('launch', { by: userId, channel }, at, { target: 'document' });
-      this.audit.record({ actor: userId, action: 'report.posted', target: 'launch', detail: { kind: 'launch', channel }, source: 'command', channel }, at);
+    await this.deps.store.transaction(async () => {
+      await this.deps.outbox.enqueue('launch', { by: userId, channel }, at, { target: 'document' });
+      await this.audit.record({ actor: userId, action: 'report.posted', target: 'launch', detail: { kind: 'launch', channel }, source: 'command', channel }, at);
     });
     void this.deps.outbox.flush();
   }
 
   /** Queues an incident's post-mortem draft for its channel. Called inside the resolving transaction, or by `/golive incident postmortem`. */
-  queuePostmortem(incident: IncidentRow, by: string, at: string): void {
-    this.deps.outbox.enqueue('postmortem', { by, incident: incident.id, channel: incident.channel_id }, at, { target: 'document' });
+  async queuePostmortem(incident: IncidentRow, by: string, at: string): Promise<void> {
+    await this.deps.outbox.enqueue('postmortem', { by, incident: incident.id, channel: incident.channel_id }, at, { target: 'document' });
   }
 
   /** `/golive incident postmortem`: the draft again, as the incident's record stands now. */
-  regeneratePostmortem(incident: IncidentRow, userId: string): void {
+  async regeneratePostmortem(incident: IncidentRow, userId: string): Promise<void> {
     const at = this.deps.clock.now().toISOString();
-    this.deps.store.transaction(() => {
-      this.queuePostmortem(incident, userId, at);
-      this.audit.record({ actor: userId, action: 'report.posted', target: `INC-${incident.id}`, detail: { kind: 'postmortem' }, source: 'command', channel: incident.channel_id }, at);
+    await this.deps.store.transaction(async () => {
+      await this.queuePostmortem(incident, userId, at);
+      await this.audit.record({ actor: userId, action: 'report.posted', target: `INC-${incident.id}`, detail: { kind: 'postmortem' }, source: 'command', channel: incident.channel_id }, at);
     });
     void this.deps.outbox.flush();
   }
 
   /** The post-mortem draft's facts for one incident. */
   async postmortemDraft(incidentId: number): Promise<PostmortemDraft> {
-    const incident = this.deps.incidents.get(incidentId);
+    const incident = await this.deps.incidents.get(incidentId);
     const now = this.deps.clock.now();
     const tz = this.deps.sources.runbook.launch.timezone;
     const from = Date.parse(incident.declared_at) - AROUND_MS;

@@ -53,38 +53,45 @@ export async function startSandbox(config: SandboxConfig, opts: { logDestination
 }
 
 async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts: { logDestination?: DestinationStream; alarmPolling?: boolean }): Promise<RunningSandbox> {
-  const saved = new SavedStateRepository(store);
+  const saved = await SavedStateRepository.open(store);
   const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
   const signingSecret = randomBytes(24).toString('hex');
 
   const directory = sandboxDirectory(runbook);
-  const slack = new SlackSim({ directory, token: botToken, opsChannel: { id: runbook.launch.channel, name: 'ops' }, snapshot: saved.load<SlackSimSnapshot>('slack') });
-  const ecs = new EcsSim(runbook.services, { rolloutMs: config.rolloutMs, snapshot: saved.load<EcsSimSnapshot>('ecs') });
-  const cloudwatch = new CloudWatchSim(runbook, { snapshot: saved.load<CloudWatchSimSnapshot>('cloudwatch') });
-  const pager = new PagerSim({ snapshot: saved.load<PagerSimSnapshot>('pager') });
+  const slack = new SlackSim({ directory, token: botToken, opsChannel: { id: runbook.launch.channel, name: 'ops' }, snapshot: await saved.load<SlackSimSnapshot>('slack') });
+  const ecs = new EcsSim(runbook.services, { rolloutMs: config.rolloutMs, snapshot: await saved.load<EcsSimSnapshot>('ecs') });
+  const cloudwatch = new CloudWatchSim(runbook, { snapshot: await saved.load<CloudWatchSimSnapshot>('cloudwatch') });
+  const pager = new PagerSim({ snapshot: await saved.load<PagerSimSnapshot>('pager') });
 
   // Changes are saved and announced once per turn of the event loop, however many a request makes.
   let version = 0;
   let pending = false;
   const subscribers = new Set<(v: number) => void>();
-  const save = () => {
-    saved.save('slack', slack.snapshot());
-    saved.save('ecs', ecs.snapshot());
-    saved.save('cloudwatch', cloudwatch.snapshot());
-    saved.save('pager', pager.snapshot());
-  };
+  // One save at a time, in order, so that stop() can wait for the last before closing the database.
+  let saving: Promise<void> = Promise.resolve();
+  const save = (): Promise<void> =>
+    (saving = saving
+      .catch(() => undefined)
+      .then(() =>
+        store.transaction(async () => {
+          await saved.save('slack', slack.snapshot());
+          await saved.save('ecs', ecs.snapshot());
+          await saved.save('cloudwatch', cloudwatch.snapshot());
+          await saved.save('pager', pager.snapshot());
+        }),
+      ));
   const changed = () => {
     version += 1;
     if (pending) return;
     pending = true;
     setImmediate(() => {
       pending = false;
-      if (store.isOpen) save();
+      if (store.isOpen) void save();
       for (const s of subscribers) s(version);
     });
   };
   for (const sim of [slack, ecs, cloudwatch, pager]) sim.onChange(changed);
-  save();
+  await save();
 
   let app: GoliveApp | undefined;
   let appPort = 0;
@@ -172,7 +179,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       for (const s of subscribers) subscribers.delete(s);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      save();
+      await save();
       store.close();
     },
   };

@@ -11,6 +11,6 @@ export const timeline: CommandSpec = {
   maxArgs: 0,
   async run(ctx) {
     const { timeline: service, runbook, clock } = ctx.services;
-    await ctx.respond(renderTimeline(service.schedule(), { tz: runbook.launch.timezone, t0: service.t0(), now: clock.now() }));
+    await ctx.respond(renderTimeline(await service.schedule(), { tz: runbook.launch.timezone, t0: await service.t0(), now: clock.now() }));
   },
 };

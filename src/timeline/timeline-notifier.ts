@@ -10,18 +10,18 @@ import { renderMilestone, renderT0Change } from './render-timeline.js';
 export class SlackTimelineNotifier implements TimelineNotifier {
   private readonly outbox: OutboxRepository;
 
-  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock; checklist: ChecklistService; t0: () => Date | undefined }) {
+  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock; checklist: ChecklistService; t0: () => Promise<Date | undefined> }) {
     this.outbox = new OutboxRepository(deps.store);
   }
 
-  milestone(m: ScheduledMilestone, next: ScheduledMilestone | undefined, lateMs: number): number {
+  async milestone(m: ScheduledMilestone, next: ScheduledMilestone | undefined, lateMs: number): Promise<number> {
     const { runbook, clock, checklist } = this.deps;
-    const msg = renderMilestone(m, { runbook, snapshot: checklist.snapshot(), t0: this.deps.t0(), next, lateMs, total: runbook.milestones.length });
+    const msg = renderMilestone(m, { runbook, snapshot: await checklist.snapshot(), t0: await this.deps.t0(), next, lateMs, total: runbook.milestones.length });
     return this.outbox.enqueue('chat.postMessage', { channel: runbook.launch.channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }, clock.now().toISOString());
   }
 
-  t0Changed(change: { at: Date; previous?: Date; by: string; passed: ScheduledMilestone[]; next?: ScheduledMilestone }): void {
+  async t0Changed(change: { at: Date; previous?: Date; by: string; passed: ScheduledMilestone[]; next?: ScheduledMilestone }): Promise<void> {
     const msg = renderT0Change(change, this.deps.runbook.launch.timezone);
-    this.outbox.enqueue('chat.postMessage', { channel: this.deps.runbook.launch.channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
+    await this.outbox.enqueue('chat.postMessage', { channel: this.deps.runbook.launch.channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
   }
 }

@@ -18,12 +18,12 @@ export interface MilestonePostRow {
 export class TimelineRepository {
   constructor(private readonly store: Store) {}
 
-  setting(key: string): LaunchSettingRow | undefined {
+  async setting(key: string): Promise<LaunchSettingRow | undefined> {
     return this.store.get<LaunchSettingRow>('SELECT value, set_by, set_at FROM launch_setting WHERE key = ?', key);
   }
 
-  putSetting(key: string, value: string, by: string, at: string): void {
-    this.store.run(
+  async putSetting(key: string, value: string, by: string, at: string): Promise<void> {
+    await this.store.run(
       'INSERT INTO launch_setting (key, value, set_by, set_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at',
       key,
       value,
@@ -32,16 +32,16 @@ export class TimelineRepository {
     );
   }
 
-  posted(): MilestonePostRow[] {
+  async posted(): Promise<MilestonePostRow[]> {
     return this.store.all<MilestonePostRow>('SELECT key, posted_at, late_ms FROM milestone_post');
   }
 
   /** Claims a milestone for posting; false if it was already claimed. */
-  claimMilestone(key: string, dueAt: string, postedAt: string, lateMs: number): boolean {
-    return this.store.run('INSERT INTO milestone_post (key, due_at, posted_at, late_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', key, dueAt, postedAt, lateMs) === 1;
+  async claimMilestone(key: string, dueAt: string, postedAt: string, lateMs: number): Promise<boolean> {
+    return (await this.store.run('INSERT INTO milestone_post (key, due_at, posted_at, late_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', key, dueAt, postedAt, lateMs)) === 1;
   }
 
-  setMilestonePost(key: string, outboxId: number): void {
-    this.store.run('UPDATE milestone_post SET outbox_id = ? WHERE key = ?', outboxId, key);
+  async setMilestonePost(key: string, outboxId: number): Promise<void> {
+    await this.store.run('UPDATE milestone_post SET outbox_id = ? WHERE key = ?', outboxId, key);
   }
 }

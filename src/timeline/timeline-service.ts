@@ -46,8 +46,8 @@ export interface LaunchT0 {
 /** Posts for the timeline, queued in the transaction that claims them. */
 export interface TimelineNotifier {
   /** A milestone's time has come; returns the outbox id of its post. */
-  milestone(m: ScheduledMilestone, next: ScheduledMilestone | undefined, lateMs: number): number;
-  t0Changed(change: { at: Date; previous?: Date; by: string; passed: ScheduledMilestone[]; next?: ScheduledMilestone }): void;
+  milestone(m: ScheduledMilestone, next: ScheduledMilestone | undefined, lateMs: number): Promise<number>;
+  t0Changed(change: { at: Date; previous?: Date; by: string; passed: ScheduledMilestone[]; next?: ScheduledMilestone }): Promise<void>;
 }
 
 const T0_KEY = 't0';
@@ -82,70 +82,76 @@ export class TimelineService {
 
 
   /** Records the runbook's T-0 when it is new or was edited since the last start. */
-  syncRunbookT0(): void {
+  async syncRunbookT0(): Promise<void> {
     const { runbook, store, clock } = this.deps;
     const fileT0 = runbook.launch.t0;
     if (!fileT0) return;
-    store.transaction(() => {
-      const seen = this.setting(RUNBOOK_T0_KEY);
-      if (seen?.value === fileT0 && this.setting(T0_KEY)) return;
+    await store.transaction(async () => {
+      const seen = await this.setting(RUNBOOK_T0_KEY);
+      if (seen?.value === fileT0 && await this.setting(T0_KEY)) return;
       const at = clock.now().toISOString();
-      this.put(RUNBOOK_T0_KEY, fileT0, 'runbook', at);
-      const current = this.setting(T0_KEY);
+      await this.put(RUNBOOK_T0_KEY, fileT0, 'runbook', at);
+      const current = await this.setting(T0_KEY);
       if (current && new Date(current.value).getTime() === new Date(fileT0).getTime()) return;
-      this.put(T0_KEY, new Date(fileT0).toISOString(), 'runbook', at);
-      if (current) this.audit.record({ actor: 'golive', action: 'launch.t0', target: 'T-0', detail: { from: current.value, to: new Date(fileT0).toISOString(), by: 'runbook file' }, source: 'system' }, at);
+      await this.put(T0_KEY, new Date(fileT0).toISOString(), 'runbook', at);
+      if (current) await this.audit.record({ actor: 'golive', action: 'launch.t0', target: 'T-0', detail: { from: current.value, to: new Date(fileT0).toISOString(), by: 'runbook file' }, source: 'system' }, at);
     });
   }
 
-  t0(): LaunchT0 | undefined {
-    const row = this.setting(T0_KEY);
+  async t0(): Promise<LaunchT0 | undefined> {
+    const row = await this.setting(T0_KEY);
     if (!row) return undefined;
     return { at: new Date(row.value), setBy: row.set_by, setAt: row.set_at };
   }
 
   /** Everything on the timeline, in time order (unscheduled ones last, in runbook order). */
-  schedule(): ScheduledMilestone[] {
-    const { runbook, clock } = this.deps;
-    const t0 = this.t0();
-    const now = clock.now().getTime();
-    const posted = new Map(this.rows.posted().map((r) => [r.key, r]));
-    const out = runbook.milestones.map((milestone, i): ScheduledMilestone => {
-      const key = milestoneKey(milestone);
-      const dueAt = resolveTimeRef(milestone.at, t0?.at);
-      const p = posted.get(key);
-      const base = { milestone, key, number: i + 1, dueAt };
-      if (p) return { ...base, state: 'posted', postedAt: p.posted_at, lateMs: p.late_ms };
-      if (!dueAt) return { ...base, state: 'unscheduled' };
-      if (dueAt.getTime() > now) return { ...base, state: 'upcoming' };
-      // A milestone that was already past when golive learned this T-0 (and, for absolute times, when it first ran) was never missed.
-      const heldSince = Date.parse(this.trackedSince(milestone, t0));
-      return { ...base, state: dueAt.getTime() < heldSince ? 'passed' : 'due' };
+  async schedule(): Promise<ScheduledMilestone[]> {
+    const { runbook, clock, store } = this.deps;
+    // One transaction: T-0, the posted milestones and the first start as of the same moment.
+    return store.transaction(async () => {
+      const t0 = await this.t0();
+      const now = clock.now().getTime();
+      const posted = new Map((await this.rows.posted()).map((r) => [r.key, r]));
+      const out: ScheduledMilestone[] = [];
+      for (const [i, milestone] of runbook.milestones.entries()) {
+        const key = milestoneKey(milestone);
+        const dueAt = resolveTimeRef(milestone.at, t0?.at);
+        const p = posted.get(key);
+        const base = { milestone, key, number: i + 1, dueAt };
+        if (p) out.push({ ...base, state: 'posted', postedAt: p.posted_at, lateMs: p.late_ms });
+        else if (!dueAt) out.push({ ...base, state: 'unscheduled' });
+        else if (dueAt.getTime() > now) out.push({ ...base, state: 'upcoming' });
+        else {
+          // A milestone that was already past when golive learned this T-0 (and, for absolute times, when it first ran) was never missed.
+          const heldSince = Date.parse(await this.trackedSince(milestone, t0));
+          out.push({ ...base, state: dueAt.getTime() < heldSince ? 'passed' : 'due' });
+        }
+      }
+      return out.sort((a, b) => (a.dueAt && b.dueAt ? a.dueAt.getTime() - b.dueAt.getTime() : a.dueAt ? -1 : b.dueAt ? 1 : a.number - b.number));
     });
-    return out.sort((a, b) => (a.dueAt && b.dueAt ? a.dueAt.getTime() - b.dueAt.getTime() : a.dueAt ? -1 : b.dueAt ? 1 : a.number - b.number));
   }
 
   /** The next milestone still to come. */
-  next(): ScheduledMilestone | undefined {
-    return this.schedule().find((m) => m.state === 'upcoming' || m.state === 'due');
+  async next(): Promise<ScheduledMilestone | undefined> {
+    return (await this.schedule()).find((m) => m.state === 'upcoming' || m.state === 'due');
   }
 
   /** Posts every milestone whose time has come and that was never posted; returns how many. */
-  runDue(): number {
+  async runDue(): Promise<number> {
     const { store, clock } = this.deps;
     const notifier = this.notifier;
     if (!notifier) return 0;
     let posted = 0;
-    for (const m of this.schedule().filter((s) => s.state === 'due')) {
+    for (const m of (await this.schedule()).filter((s) => s.state === 'due')) {
       const now = clock.now();
       const lateMs = now.getTime() - m.dueAt!.getTime();
-      const claimed = store.transaction(() => {
-        const ok = this.rows.claimMilestone(m.key, m.dueAt!.toISOString(), now.toISOString(), lateMs >= LATE_AFTER_MS ? lateMs : 0);
+      const claimed = await store.transaction(async () => {
+        const ok = await this.rows.claimMilestone(m.key, m.dueAt!.toISOString(), now.toISOString(), lateMs >= LATE_AFTER_MS ? lateMs : 0);
         if (!ok) return false;
-        const next = this.schedule().find((s) => s.key !== m.key && (s.state === 'upcoming' || s.state === 'due'));
-        const outboxId = notifier.milestone({ ...m, state: 'posted', postedAt: now.toISOString() }, next, lateMs >= LATE_AFTER_MS ? lateMs : 0);
-        this.rows.setMilestonePost(m.key, outboxId);
-        this.audit.record({ actor: 'golive', action: 'milestone.posted', target: m.milestone.title, detail: { at: m.milestone.at, due_at: m.dueAt!.toISOString(), late_ms: lateMs >= LATE_AFTER_MS ? lateMs : 0 }, source: 'system' }, now.toISOString());
+        const next = (await this.schedule()).find((s) => s.key !== m.key && (s.state === 'upcoming' || s.state === 'due'));
+        const outboxId = await notifier.milestone({ ...m, state: 'posted', postedAt: now.toISOString() }, next, lateMs >= LATE_AFTER_MS ? lateMs : 0);
+        await this.rows.setMilestonePost(m.key, outboxId);
+        await this.audit.record({ actor: 'golive', action: 'milestone.posted', target: m.milestone.title, detail: { at: m.milestone.at, due_at: m.dueAt!.toISOString(), late_ms: lateMs >= LATE_AFTER_MS ? lateMs : 0 }, source: 'system' }, now.toISOString());
         return true;
       });
       if (claimed) posted++;
@@ -163,44 +169,46 @@ export class TimelineService {
     if (!(await roles.isNamed(actor.userId))) {
       throw new GoliveError('not_permitted', 'Only people named in one of the runbook’s roles may set T-0.', 'Ask the launch lead to run `/golive t0 <time>`.');
     }
-    const current = this.t0();
+    const current = await this.t0();
     const parsed = parseT0(text, { timeZone: runbook.launch.timezone, now: clock.now(), current: current?.at });
     if ('problem' in parsed) throw new GoliveError('usage', parsed.problem, `\`/golive t0\` takes: ${T0_FORMS.join(', ')}.`);
     if (current && current.at.getTime() === parsed.at.getTime()) return { changed: false, t0: current, passed: [] };
     const at = clock.now().toISOString();
-    const result = store.transaction(() => {
-      this.put(T0_KEY, parsed.at.toISOString(), actor.userId, at);
-      this.audit.record({ actor: actor.userId, action: 'launch.t0', target: 'T-0', detail: { from: current?.at.toISOString() ?? null, to: parsed.at.toISOString() }, source: actor.source, channel: actor.channel }, at);
-      const schedule = this.schedule();
+    const result = await store.transaction(async () => {
+      await this.put(T0_KEY, parsed.at.toISOString(), actor.userId, at);
+      await this.audit.record({ actor: actor.userId, action: 'launch.t0', target: 'T-0', detail: { from: current?.at.toISOString() ?? null, to: parsed.at.toISOString() }, source: actor.source, channel: actor.channel }, at);
+      const schedule = await this.schedule();
       const passed = schedule.filter((s) => s.state === 'passed');
-      this.notifier?.t0Changed({ at: parsed.at, previous: current?.at, by: actor.userId, passed, next: schedule.find((s) => s.state === 'upcoming' || s.state === 'due') });
-      return { changed: true, t0: this.t0()!, previous: current?.at, passed };
+      await this.notifier?.t0Changed({ at: parsed.at, previous: current?.at, by: actor.userId, passed, next: schedule.find((s) => s.state === 'upcoming' || s.state === 'due') });
+      return { changed: true, t0: (await this.t0())!, previous: current?.at, passed };
     });
     this.deps.afterCommit();
     return result;
   }
 
-  private trackedSince(m: Milestone, t0: LaunchT0 | undefined): string {
+  private async trackedSince(m: Milestone, t0: LaunchT0 | undefined): Promise<string> {
     // Relative milestones count from when golive took this T-0; absolute ones from golive's first start.
     if (m.at.startsWith('T') && t0) return t0.setAt;
     return this.ensureStarted();
   }
 
   /** Marks the first start, so absolute milestones before it are not posted as late. */
-  ensureStarted(): string {
-    const row = this.setting('started');
-    if (row) return row.set_at;
-    const at = this.deps.clock.now().toISOString();
-    this.put('started', at, 'golive', at);
-    return at;
+  async ensureStarted(): Promise<string> {
+    return this.deps.store.transaction(async () => {
+      const row = await this.setting('started');
+      if (row) return row.set_at;
+      const at = this.deps.clock.now().toISOString();
+      await this.put('started', at, 'golive', at);
+      return at;
+    });
   }
 
 
-  private setting(key: string): { value: string; set_by: string; set_at: string } | undefined {
+  private async setting(key: string): Promise<{ value: string; set_by: string; set_at: string } | undefined> {
     return this.rows.setting(key);
   }
 
-  private put(key: string, value: string, by: string, at: string): void {
-    this.rows.putSetting(key, value, by, at);
+  private async put(key: string, value: string, by: string, at: string): Promise<void> {
+    await this.rows.putSetting(key, value, by, at);
   }
 }

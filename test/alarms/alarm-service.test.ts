@@ -64,7 +64,7 @@ describe('AlarmService', () => {
     await service.poll(); // baseline
     set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:03:00.000Z' }]);
     expect(await service.poll()).toEqual({ alarms: 1, transitions: 2, baseline: false });
-    expect(outbox()).toEqual([
+    expect(await outbox()).toEqual([
       { target: 'slack', method: 'chat.postMessage' }, // baseline summary
       { target: 'pagerduty', method: 'trigger' }, // firing when watching started
       { target: 'slack', method: 'chat.postMessage' }, // ALARM → OK, no firing post of ours to thread under
@@ -80,29 +80,29 @@ describe('AlarmService', () => {
     await service.poll();
     set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:03:00.000Z' }]);
     expect((await service.poll()).transitions).toBe(0);
-    expect(outbox()).toEqual([
+    expect(await outbox()).toEqual([
       { target: 'slack', method: 'chat.postMessage' },
       { target: 'pagerduty', method: 'trigger' },
     ]);
-    expect(store.get<{ state_at: string }>('SELECT state_at FROM alarm_state')?.state_at).toBe('2026-12-01T00:03:00.000Z');
+    expect((await store.get<{ state_at: string }>('SELECT state_at FROM alarm_state'))?.state_at).toBe('2026-12-01T00:03:00.000Z');
   });
 
   it('records a late push about an older transition as history without posting', async () => {
     const { service, set, outbox } = setup();
     set([{ name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:05:00.000Z' }]);
     await service.poll();
-    const n = service.ingest([{ alarmName: 'App-DB-CPU', to: 'ALARM', from: 'OK', reason: 'old', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'eventbridge' }]);
+    const n = await service.ingest([{ alarmName: 'App-DB-CPU', to: 'ALARM', from: 'OK', reason: 'old', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'eventbridge' }]);
     expect(n).toBe(1);
-    expect(outbox()).toHaveLength(1);
-    expect(service.row('App-DB-CPU')!.state).toBe('OK');
+    expect(await outbox()).toHaveLength(1);
+    expect((await service.row('App-DB-CPU'))!.state).toBe('OK');
   });
 
-  it('ignores alarms outside the prefixes and treats +0000 times like Z', () => {
+  it('ignores alarms outside the prefixes and treats +0000 times like Z', async () => {
     const { service, outbox } = setup();
-    expect(service.ingest([{ alarmName: 'Other', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'sns' }])).toBe(0);
-    expect(service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000+0000', kind: 'metric', source: 'sns' }])).toBe(1);
-    expect(service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'poll' }])).toBe(0);
-    expect(outbox()).toHaveLength(1);
+    expect(await service.ingest([{ alarmName: 'Other', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'sns' }])).toBe(0);
+    expect(await service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000+0000', kind: 'metric', source: 'sns' }])).toBe(1);
+    expect(await service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'poll' }])).toBe(0);
+    expect(await outbox()).toHaveLength(1);
   });
 
   it('treats losing data after ALARM as a transition, not a recovery: no resolve', async () => {
@@ -113,7 +113,7 @@ describe('AlarmService', () => {
     await service.poll();
     set([{ name: 'App-5xx', state: 'INSUFFICIENT_DATA', updatedAt: '2026-12-01T00:03:00.000Z' }]);
     await service.poll();
-    expect(outbox()).toEqual([
+    expect(await outbox()).toEqual([
       { target: 'slack', method: 'chat.postMessage' },
       { target: 'slack', method: 'chat.postMessage' },
       { target: 'pagerduty', method: 'trigger' },
@@ -125,10 +125,10 @@ describe('AlarmService', () => {
     const { service, set } = setup();
     set([{ name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:01:00.000Z' }]);
     await service.poll();
-    service.ingest([{ alarmName: 'App-DB-CPU', to: 'ALARM', from: 'OK', reason: 'pushed', at: '2026-12-01T00:05:00.000Z', kind: 'metric', source: 'eventbridge' }]);
+    await service.ingest([{ alarmName: 'App-DB-CPU', to: 'ALARM', from: 'OK', reason: 'pushed', at: '2026-12-01T00:05:00.000Z', kind: 'metric', source: 'eventbridge' }]);
     set([{ name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:01:00.000Z' }]);
     await service.poll();
-    expect(service.row('App-DB-CPU')).toMatchObject({ state: 'ALARM', state_at: '2026-12-01T00:05:00.000Z' });
+    expect(await service.row('App-DB-CPU')).toMatchObject({ state: 'ALARM', state_at: '2026-12-01T00:05:00.000Z' });
   });
 
   it('forgets an alarm deleted in CloudWatch and remembers when the last poll succeeded', async () => {
@@ -137,8 +137,8 @@ describe('AlarmService', () => {
     await service.poll();
     set([{ name: 'App-DB-CPU' }]);
     await service.poll();
-    expect(service.list().map((r) => r.name)).toEqual(['App-DB-CPU']);
-    expect(service.lastPollAt()).toBe('2026-12-01T00:10:00.000Z');
+    expect((await service.list()).map((r) => r.name)).toEqual(['App-DB-CPU']);
+    expect(await service.lastPollAt()).toBe('2026-12-01T00:10:00.000Z');
   });
 });
 
@@ -150,33 +150,33 @@ describe('a flapping alarm that pages', () => {
     clock.now = () => new Date(now);
     set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:05:00.000Z' }]);
     await service.poll(); // baseline: OK
-    const pd = () => store.all<{ method: string }>("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id").map((r) => r.method).join(' ');
+    const pd = async () => (await store.all<{ method: string }>("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id")).map((r) => r.method).join(' ');
     const flip = (to: 'OK' | 'ALARM', minute: number) =>
       service.ingest([{ alarmName: 'App-5xx', to, reason: to, at: `2026-12-01T00:${String(minute).padStart(2, '0')}:00.000Z`, kind: 'metric', source: 'sns' }]);
     // Default flapping: more than 4 transitions in 30 min.
-    for (const [i, to] of (['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const).entries()) flip(to, 11 + i);
-    expect(pd()).toBe('trigger resolve trigger resolve trigger trigger');
-    expect(service.row('App-5xx')).toMatchObject({ state: 'OK', page_held_since: '2026-12-01T00:18:00.000Z' });
+    for (const [i, to] of (['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const).entries()) await flip(to, 11 + i);
+    expect(await pd()).toBe('trigger resolve trigger resolve trigger trigger');
+    expect(await service.row('App-5xx')).toMatchObject({ state: 'OK', page_held_since: '2026-12-01T00:18:00.000Z' });
     now = Date.parse('2026-12-01T00:47:00Z'); // OK since 00:18, 29 min: not yet
-    expect(service.releaseHeldPages()).toBe(0);
+    expect(await service.releaseHeldPages()).toBe(0);
     now = Date.parse('2026-12-01T00:48:00Z');
-    expect(service.releaseHeldPages()).toBe(1);
-    expect(service.releaseHeldPages()).toBe(0);
-    expect(pd()).toBe('trigger resolve trigger resolve trigger trigger resolve');
-    expect(service.row('App-5xx')).toMatchObject({ page_held_since: null, flapping_since: null });
-    const last = JSON.parse(store.get<{ args: string }>("SELECT args FROM outbox WHERE target = 'slack' ORDER BY id DESC LIMIT 1")!.args) as { text: string };
+    expect(await service.releaseHeldPages()).toBe(1);
+    expect(await service.releaseHeldPages()).toBe(0);
+    expect(await pd()).toBe('trigger resolve trigger resolve trigger trigger resolve');
+    expect(await service.row('App-5xx')).toMatchObject({ page_held_since: null, flapping_since: null });
+    const last = JSON.parse((await store.get<{ args: string }>("SELECT args FROM outbox WHERE target = 'slack' ORDER BY id DESC LIMIT 1"))!.args) as { text: string };
     expect(last.text).toBe('🟢 `App-5xx` has stayed OK since 1 Dec 00:18 UTC (30 min): it has stopped flapping, and its page is resolved.');
   });
 
-  it('resolves a held page when the alarm fires again steadily and then recovers normally', () => {
+  it('resolves a held page when the alarm fires again steadily and then recovers normally', async () => {
     const { service, store } = setup();
-    const pd = () => store.all<{ method: string }>("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id").map((r) => r.method).join(' ');
+    const pd = async () => (await store.all<{ method: string }>("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id")).map((r) => r.method).join(' ');
     const flip = (to: 'OK' | 'ALARM', at: string) => service.ingest([{ alarmName: 'App-5xx', to, reason: to, at, kind: 'metric', source: 'sns' }]);
-    for (const [i, to] of (['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const).entries()) flip(to, `2026-12-01T00:0${i}:00.000Z`);
-    expect(service.row('App-5xx')!.page_held_since).toBe('2026-12-01T00:05:00.000Z');
-    flip('ALARM', '2026-12-01T00:06:00.000Z');
-    expect(service.row('App-5xx')!.page_held_since).toBeNull();
-    flip('OK', '2026-12-01T02:00:00.000Z'); // long after: no longer flapping
-    expect(pd()).toBe('trigger resolve trigger resolve trigger trigger resolve');
+    for (const [i, to] of (['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const).entries()) await flip(to, `2026-12-01T00:0${i}:00.000Z`);
+    expect((await service.row('App-5xx'))!.page_held_since).toBe('2026-12-01T00:05:00.000Z');
+    await flip('ALARM', '2026-12-01T00:06:00.000Z');
+    expect((await service.row('App-5xx'))!.page_held_since).toBeNull();
+    await flip('OK', '2026-12-01T02:00:00.000Z'); // long after: no longer flapping
+    expect(await pd()).toBe('trigger resolve trigger resolve trigger trigger resolve');
   });
 });

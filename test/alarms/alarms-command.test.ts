@@ -330,7 +330,7 @@ describe('alarm watching', () => {
     await pollAndDeliver();
     await sleep(200);
     expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
-    const timeline = await t.app.services.incidents.timeline(t.app.services.incidents.get(1));
+    const timeline = await t.app.services.incidents.timeline(await t.app.services.incidents.get(1));
     expect(timeline.filter((e) => e.kind === 'alarm').map((e) => [e.detail.from, e.detail.to])).toEqual([
       ['INSUFFICIENT_DATA', 'ALARM'],
       ['ALARM', 'OK'],

@@ -38,7 +38,9 @@ function setup() {
   const slack = { usergroupMembers: async (g: string) => (g === 'S0QA' ? ['U0QA'] : []) } as unknown as SlackPort;
   const checklist = new ChecklistService(parsed.runbook, store, new RoleDirectory(parsed.runbook, slack, clock), clock);
   const events: ChecklistEvent[] = [];
-  checklist.onChange((e) => events.push(e));
+  checklist.onChange((e) => {
+    events.push(e);
+  });
   return { checklist, store, events };
 }
 
@@ -46,9 +48,9 @@ const dev = { userId: 'U0DEV', source: 'command' as const, channel: 'C0OPS' };
 const qa = { userId: 'U0QA', source: 'button' as const, channel: 'C0OPS' };
 
 describe('ChecklistService', () => {
-  it('starts blocked with every blocker open, blockers listed before warnings and info', () => {
+  it('starts blocked with every blocker open, blockers listed before warnings and info', async () => {
     const { checklist } = setup();
-    const s = checklist.snapshot();
+    const s = await checklist.snapshot();
     expect(s.verdict).toEqual({ kind: 'blocked', openBlockers: 2 });
     expect(s.open.blocker.map((x) => x.item.id)).toEqual(['b1', 'b2']);
     expect(s.open.warning.map((x) => x.item.id)).toEqual(['w1']);
@@ -64,7 +66,7 @@ describe('ChecklistService', () => {
     expect((await checklist.check('b1', dev, 'done')).changed).toBe(true);
     expect((await checklist.check('B1 ', dev, 'again')).changed).toBe(false);
     expect(events.map((e) => e.type)).toEqual(['item_checked']);
-    expect(new AuditRepository(store).history(10).map((r) => [r.action, r.target, r.detail])).toEqual([['item.check', 'b1', { gate: 'g1', note: 'done' }]]);
+    expect((await new AuditRepository(store).history(10)).map((r) => [r.action, r.target, r.detail])).toEqual([['item.check', 'b1', { gate: 'g1', note: 'done' }]]);
   });
 
   it('resolves group members as owners and refuses others with a coded error', async () => {
@@ -79,10 +81,10 @@ describe('ChecklistService', () => {
     const { checklist } = setup();
     await checklist.check('b1', dev, null);
     await checklist.check('b2', qa, null);
-    expect(checklist.snapshot().verdict).toEqual({ kind: 'awaiting_signoff', missing: [{ gate: 'g1', roles: ['dev', 'qa'] }] });
+    expect((await checklist.snapshot()).verdict).toEqual({ kind: 'awaiting_signoff', missing: [{ gate: 'g1', roles: ['dev', 'qa'] }] });
     await checklist.signoff('g1', dev);
     await checklist.signoff('g1', qa);
-    expect(checklist.snapshot().verdict).toEqual({ kind: 'ready' });
+    expect((await checklist.snapshot()).verdict).toEqual({ kind: 'ready' });
   });
 
   it('refuses a sign-off while blockers are open and names them', async () => {
@@ -98,7 +100,7 @@ describe('ChecklistService', () => {
     await checklist.signoff('g1', dev);
     const change = await checklist.uncheck('b1', dev, 'broken');
     expect(change.revokedSignoffs.map((s) => s.role)).toEqual(['dev']);
-    expect(new ChecklistRepository(store).signoffs()).toEqual([]);
+    expect(await new ChecklistRepository(store).signoffs()).toEqual([]);
     expect(events.map((e) => e.type)).toEqual(['item_checked', 'gate_signed', 'item_unchecked']);
   });
 
@@ -108,8 +110,8 @@ describe('ChecklistService', () => {
       throw new Error('outbox full');
     });
     await expect(checklist.check('b1', dev, null)).rejects.toThrow('outbox full');
-    expect(new ChecklistRepository(store).itemState('b1')).toBeUndefined();
-    expect(new AuditRepository(store).count()).toBe(0);
+    expect(await new ChecklistRepository(store).itemState('b1')).toBeUndefined();
+    expect(await new AuditRepository(store).count()).toBe(0);
   });
 
   it('suggests close item ids', () => {

@@ -20,7 +20,7 @@ gates: [{ id: g, title: G, items: [{ id: a, title: Alpha, level: blocker, owner:
 if (!parsed.ok) throw new Error('test runbook invalid');
 const runbook = parsed.runbook;
 
-function setup(gapMs = 0) {
+async function setup(gapMs = 0) {
   const store = new Store(openDatabase(':memory:'));
   const clock = { now: () => new Date() };
   const updates: { ts: string; text: string }[] = [];
@@ -37,7 +37,7 @@ function setup(gapMs = 0) {
   const roles = new RoleDirectory(runbook, slack, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const board = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger: createLogger({ level: 'silent' }) }, gapMs);
-  for (const ts of ['1.1', '1.2']) new ChecklistRepository(store).addStatusMessage({ channel: 'C0OPS', ts, viewer: 'U0OPS', gate_id: null, page: 1, posted_at: clock.now().toISOString() });
+  for (const ts of ['1.1', '1.2']) await new ChecklistRepository(store).addStatusMessage({ channel: 'C0OPS', ts, viewer: 'U0OPS', gate_id: null, page: 1, posted_at: clock.now().toISOString() });
   /** Lets Slack answer, one update at a time, until `work` is done. */
   const drive = async (work: Promise<unknown>) => {
     let done = false;
@@ -52,7 +52,7 @@ function setup(gapMs = 0) {
 
 describe('StatusBoard.refreshAll', () => {
   it('runs one more pass for every call made during a refresh, and that pass shows the latest state', async () => {
-    const { board, checklist, updates, drive } = setup();
+    const { board, checklist, updates, drive } = await setup();
     const first = board.refreshAll();
     await new Promise((r) => setImmediate(r));
     const during: Promise<void>[] = [];
@@ -70,7 +70,7 @@ describe('StatusBoard.refreshAll', () => {
   });
 
   it('starts a fresh pass for a call after the previous one finished', async () => {
-    const { board, updates, drive } = setup();
+    const { board, updates, drive } = await setup();
     await drive(board.refreshAll());
     await drive(board.refreshAll());
     // Each pass updates both boards (newest first; the two may share a millisecond, so their order within a pass is not fixed).
@@ -79,7 +79,7 @@ describe('StatusBoard.refreshAll', () => {
   });
 
   it('holds a pass asked for right after another until the gap has passed, folding the calls in between into it', async () => {
-    const { board, checklist, updates, drive } = setup(60_000);
+    const { board, checklist, updates, drive } = await setup(60_000);
     await drive(board.refreshAll());
     await checklist.check('a', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' }, null);
     const calls = [board.refreshAll(), board.refreshAll(), board.refreshAll()];
@@ -92,7 +92,7 @@ describe('StatusBoard.refreshAll', () => {
   });
 
   it('keeps its promise when the database is gone by the time a queued pass runs', async () => {
-    const { board, store, drive } = setup(50);
+    const { board, store, drive } = await setup(50);
     await drive(board.refreshAll());
     const queued = board.refreshAll();
     store.close();

@@ -25,57 +25,57 @@ services:
 if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const runbook = parsed.runbook;
 
-function setup() {
+async function setup() {
   const store = new Store(openDatabase(':memory:'));
   const clock = clockAt('2026-12-01T00:00:00Z');
   const approvals = new ApprovalService(runbook, store, new RoleDirectory(runbook, {} as SlackPort, clock), clock);
-  const request = approvals.create({ kind: 'rollback', service: runbook.services[0]!, params: { from: 'f:3', to: 'f:2' }, requester: 'U0A', channel: 'C0OPS', source: 'command' });
+  const request = await approvals.create({ kind: 'rollback', service: runbook.services[0]!, params: { from: 'f:3', to: 'f:2' }, requester: 'U0A', channel: 'C0OPS', source: 'command' });
   return { store, clock, approvals, request };
 }
 
 describe('ApprovalService', () => {
-  it('creates a request that expires after the service window', () => {
-    const { request } = setup();
+  it('creates a request that expires after the service window', async () => {
+    const { request } = await setup();
     expect(request).toMatchObject({ state: 'requested', requested_by: 'U0A', approvals_required: 2, expires_at: '2026-12-01T00:10:00.000Z' });
   });
 
   it('counts distinct approvers and approves at the threshold, once', async () => {
-    const { approvals, request } = setup();
+    const { approvals, request } = await setup();
     expect((await approvals.approve(request.id, 'U0B', 'button', null)).kind).toBe('recorded');
     expect((await approvals.approve(request.id, 'U0B', 'button', null)).kind).toBe('duplicate');
     const second = await approvals.approve(request.id, 'U0CTO', 'button', null);
     expect(second).toMatchObject({ kind: 'approved', request: { state: 'approved', decided_by: 'U0CTO' } });
     expect((await approvals.approve(request.id, 'U0C', 'button', null)).kind).toBe('decided');
-    expect(approvals.beginExecution(request.id)).toBe(true);
-    expect(approvals.beginExecution(request.id)).toBe(false);
-    expect(approvals.finish(request.id, true, 'ok').state).toBe('succeeded');
-    expect(approvals.finish(request.id, false, 'late').state).toBe('succeeded');
+    expect(await approvals.beginExecution(request.id)).toBe(true);
+    expect(await approvals.beginExecution(request.id)).toBe(false);
+    expect((await approvals.finish(request.id, true, 'ok')).state).toBe('succeeded');
+    expect((await approvals.finish(request.id, false, 'late')).state).toBe('succeeded');
   });
 
   it('refuses self-approval and outsiders with coded errors', async () => {
-    const { approvals, request } = setup();
+    const { approvals, request } = await setup();
     await expect(approvals.approve(request.id, 'U0A', 'button', null)).rejects.toMatchObject({ code: 'not_permitted' });
     await expect(approvals.approve(request.id, 'U0NOBODY', 'button', null)).rejects.toBeInstanceOf(GoliveError);
     await expect(approvals.reject(request.id, 'U0NOBODY', 'button', null)).rejects.toMatchObject({ code: 'not_permitted' });
-    expect(() => approvals.cancel(request.id, 'U0B', 'button', null)).toThrow(GoliveError);
+    await expect(approvals.cancel(request.id, 'U0B', 'button', null)).rejects.toThrow(GoliveError);
   });
 
   it('expires on time, whether swept or clicked', async () => {
-    const a = setup();
+    const a = await setup();
     a.clock.at += 9 * 60_000;
-    expect(a.approvals.expireDue()).toEqual([]);
+    expect(await a.approvals.expireDue()).toEqual([]);
     a.clock.at += 60_000;
-    expect(a.approvals.expireDue().map((r) => r.state)).toEqual(['expired']);
-    expect(a.approvals.expireDue()).toEqual([]);
-    const b = setup();
+    expect((await a.approvals.expireDue()).map((r) => r.state)).toEqual(['expired']);
+    expect(await a.approvals.expireDue()).toEqual([]);
+    const b = await setup();
     b.clock.at += 10 * 60_000;
     expect(await b.approvals.approve(b.request.id, 'U0CTO', 'button', null)).toMatchObject({ kind: 'decided', request: { state: 'expired' } });
-    expect(new ApprovalRepository(b.store).approvals(b.request.id)).toEqual([]);
+    expect(await new ApprovalRepository(b.store).approvals(b.request.id)).toEqual([]);
   });
 
   it('lets only the requester cancel, and a cancelled request cannot be approved', async () => {
-    const { approvals, request } = setup();
-    expect(approvals.cancel(request.id, 'U0A', 'button', null)).toMatchObject({ kind: 'done', request: { state: 'cancelled', decided_by: 'U0A' } });
+    const { approvals, request } = await setup();
+    expect(await approvals.cancel(request.id, 'U0A', 'button', null)).toMatchObject({ kind: 'done', request: { state: 'cancelled', decided_by: 'U0A' } });
     expect((await approvals.approve(request.id, 'U0CTO', 'button', null)).kind).toBe('decided');
   });
 });

@@ -186,7 +186,7 @@ describe('/golive deploy', () => {
   it('refuses a second deploy while one is running', async () => {
     await start();
     await clearBlockers();
-    new DeployRepository(t.app.store).startDeploy({ service: 'api', kind: 'deploy', from_task_def: 'a', to_task_def: 'b', image: null, requested_by: 'U0DEVOPS2', request_id: null, started_at: new Date().toISOString(), channel: 'C0OPS' });
+    await new DeployRepository(t.app.store).startDeploy({ service: 'api', kind: 'deploy', from_task_def: 'a', to_task_def: 'b', image: null, requested_by: 'U0DEVOPS2', request_id: null, started_at: new Date().toISOString(), channel: 'C0OPS' });
     expect(await privateReply(t, 'deploy api v9', 'U0DEVOPS')).toBe(':warning: A deploy of `api` started by <@U0DEVOPS2> is still running; wait for it to finish.');
   });
 });

@@ -229,12 +229,12 @@ describe('/golive rollback', () => {
     const store = t.app.store;
     const requests = new ApprovalRepository(store);
     const deploys = new DeployRepository(store);
-    store.transaction(() => {
-      requests.addApproval(id, 'U0CTO', clock.now().toISOString());
-      requests.transitionRequest(id, 'requested', 'approved', clock.now().toISOString(), { decided_by: 'U0CTO' });
-      requests.transitionRequest(id, 'approved', 'executing', clock.now().toISOString());
-      const d = deploys.startDeploy({ service: 'api', kind: 'rollback', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[1]!, image: null, requested_by: 'U0DEVOPS', request_id: id, started_at: clock.now().toISOString(), channel: 'C0OPS' });
-      deploys.markUpdateSent(d!, clock.now().toISOString());
+    await store.transaction(async () => {
+      await requests.addApproval(id, 'U0CTO', clock.now().toISOString());
+      await requests.transitionRequest(id, 'requested', 'approved', clock.now().toISOString(), { decided_by: 'U0CTO' });
+      await requests.transitionRequest(id, 'approved', 'executing', clock.now().toISOString());
+      const d = await deploys.startDeploy({ service: 'api', kind: 'rollback', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[1]!, image: null, requested_by: 'U0DEVOPS', request_id: id, started_at: clock.now().toISOString(), channel: 'C0OPS' });
+      await deploys.markUpdateSent(d!, clock.now().toISOString());
     });
     await new ECSClient({ endpoint: moto.endpoint, region: 'ap-south-1' }).send(new UpdateServiceCommand({ cluster: 'GoVisaX-Prod-Cluster', service: 'GoVisaX-Prod-Service', taskDefinition: seeded.taskDefinitionArns[1] }));
     t = await t.restart();
@@ -248,7 +248,7 @@ describe('/golive rollback', () => {
 describe('restart before ECS was asked', () => {
   it('records that nothing changed when the process died before UpdateService', async () => {
     await start();
-    new DeployRepository(t.app.store).startDeploy({ service: 'api', kind: 'deploy', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[3]!, image: null, requested_by: 'U0DEVOPS', request_id: null, started_at: clock.now().toISOString(), channel: 'C0OPS' });
+    await new DeployRepository(t.app.store).startDeploy({ service: 'api', kind: 'deploy', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[3]!, image: null, requested_by: 'U0DEVOPS', request_id: null, started_at: clock.now().toISOString(), channel: 'C0OPS' });
     t = await t.restart();
     const outcome = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('❌ Deploy'), 10000);
     expect(outcome.args.text).toBe('❌ Deploy of `api` failed: golive restarted before ECS was asked to change the service; nothing was changed in ECS.');

@@ -64,7 +64,7 @@ gonogo:
 if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const runbook = parsed.runbook;
 
-function setup(world: { alarms?: AlarmState[] | Error; latency?: number[]; errorRate?: number[] } = {}) {
+async function setup(world: { alarms?: AlarmState[] | Error; latency?: number[]; errorRate?: number[] } = {}) {
   const store = new Store(openDatabase(':memory:'));
   const clock = clockAt('2026-12-03T08:00:00Z');
   const queries: { region: string; query: MetricQuery; start: string; end: string }[] = [];
@@ -84,14 +84,14 @@ function setup(world: { alarms?: AlarmState[] | Error; latency?: number[]; error
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const logger = createLogger({ level: 'silent' });
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit: () => {} });
-  timeline.syncRunbookT0();
+  await timeline.syncRunbookT0();
   const gonogo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: 'eu-west-1', afterCommit: () => {}, incidents: new IncidentRepository(store) });
   gonogo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => gonogo.voterLabel() }));
   const ready = async () => {
     await checklist.check('dns', { userId: 'U0OPS', source: 'command' }, null);
     await checklist.signoff('pre-flight', { userId: 'U0CTO', source: 'command' });
   };
-  const outbox = () => store.all<{ method: string; args: string; depends_on: number | null }>('SELECT method, args, depends_on FROM outbox ORDER BY id').map((r) => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> }));
+  const outbox = async () => (await store.all<{ method: string; args: string; depends_on: number | null }>('SELECT method, args, depends_on FROM outbox ORDER BY id')).map((r) => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> }));
   return { store, clock, gonogo, checklist, queries, ready, outbox };
 }
 
@@ -99,7 +99,7 @@ const operator = { userId: 'U0OPS', source: 'command' as const, channel: 'C0OPS'
 
 describe('GoNoGoService.evaluate', () => {
   it('shows each criterion with its measured value and where it came from', async () => {
-    const s = setup({ alarms: [{ name: 'Prod-5xx', state: 'OK', reason: '', updatedAt: '', kind: 'metric' }] });
+    const s = await setup({ alarms: [{ name: 'Prod-5xx', state: 'OK', reason: '', updatedAt: '', kind: 'metric' }] });
     const e = await s.gonogo.evaluate();
     expect(e.allPass).toBe(false);
     expect(e.results).toEqual([
@@ -143,9 +143,9 @@ describe('GoNoGoService.evaluate', () => {
   });
 
   it('fails a metric on its worst datapoint, and counts firing alarms and incidents', async () => {
-    const s = setup({ latency: [0.5, 0.93, 0.61], alarms: [{ name: 'Prod-5xx', state: 'ALARM', reason: 'high', updatedAt: '', kind: 'metric' }, { name: 'Prod-cpu', state: 'OK', reason: '', updatedAt: '', kind: 'metric' }] });
-    s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'down', 'U0OPS', 'U0OPS', '2026-12-01T10:00:00.000Z', 'C0INC', 'inc')");
-    s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'before', 'U0OPS', 'U0OPS', '2026-12-01T09:00:00.000Z', 'C0INC2', 'inc2')");
+    const s = await setup({ latency: [0.5, 0.93, 0.61], alarms: [{ name: 'Prod-5xx', state: 'ALARM', reason: 'high', updatedAt: '', kind: 'metric' }, { name: 'Prod-cpu', state: 'OK', reason: '', updatedAt: '', kind: 'metric' }] });
+    await s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'down', 'U0OPS', 'U0OPS', '2026-12-01T10:00:00.000Z', 'C0INC', 'inc')");
+    await s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'before', 'U0OPS', 'U0OPS', '2026-12-01T09:00:00.000Z', 'C0INC2', 'inc2')");
     const e = await s.gonogo.evaluate();
     expect(e.results.find((r) => r.label === 'p95 latency < 800 ms')).toMatchObject({ pass: false, value: '0.93 s (worst of 3 datapoints; needs < 0.8 s)' });
     expect(e.results.find((r) => r.type === 'no_firing_alarms')).toMatchObject({ pass: false, value: '1 of 2 in ALARM: Prod-5xx' });
@@ -153,9 +153,9 @@ describe('GoNoGoService.evaluate', () => {
   });
 
   it('counts worse incidents for a milder severity, and an unsigned gate by its items', async () => {
-    const s = setup();
-    s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'down', 'U0OPS', 'U0OPS', '2026-12-02T10:00:00.000Z', 'C0INC', 'inc')");
-    s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P3', 'slow', 'U0OPS', 'U0OPS', '2026-12-02T11:00:00.000Z', 'C0INC2', 'inc2')");
+    const s = await setup();
+    await s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P1', 'down', 'U0OPS', 'U0OPS', '2026-12-02T10:00:00.000Z', 'C0INC', 'inc')");
+    await s.store.run("INSERT INTO incident (severity, summary, commander, declared_by, declared_at, channel_id, channel_name) VALUES ('P3', 'slow', 'U0OPS', 'U0OPS', '2026-12-02T11:00:00.000Z', 'C0INC2', 'inc2')");
     const rb = { ...runbook, gates: [{ ...runbook.gates[0]!, signoff: [] }], gonogo: { ...runbook.gonogo!, criteria: [{ type: 'no_incidents' as const, severity: 'P2' as const, since: 'T+90m' }, { type: 'gates_signed' as const, gates: ['pre-flight'] }] } };
     const store = s.store;
     const clock = s.clock;
@@ -171,7 +171,7 @@ describe('GoNoGoService.evaluate', () => {
   });
 
   it('marks a criterion unknown (never a pass) when its evidence cannot be read or there is no data', async () => {
-    const s = setup({ alarms: new Error('AWS refused DescribeAlarms (eu-west-1): the bot\'s IAM role lacks cloudwatch:DescribeAlarms.'), errorRate: [] });
+    const s = await setup({ alarms: new Error('AWS refused DescribeAlarms (eu-west-1): the bot\'s IAM role lacks cloudwatch:DescribeAlarms.'), errorRate: [] });
     await s.ready();
     const e = await s.gonogo.evaluate();
     expect(e.results.map((r) => r.pass)).toEqual([true, true, null, true, null, true]);
@@ -183,21 +183,21 @@ describe('GoNoGoService.evaluate', () => {
 
 describe('GoNoGoService decisions', () => {
   it('opens one decision at a time with its evidence and card', async () => {
-    const s = setup();
+    const s = await setup();
     await s.ready();
     const first = await s.gonogo.open(operator);
     expect(first).toMatchObject({ created: true, decision: { id: 1, state: 'open', opened_by: 'U0OPS', votes_required: 2, channel: 'C0OPS', card_outbox_id: 1 } });
     expect(first.decision.evidence.allPass).toBe(true);
     const second = await s.gonogo.open({ ...operator, userId: 'U0CTO' });
     expect(second).toMatchObject({ created: false, decision: { id: 1 } });
-    const card = s.outbox()[0]!;
+    const card = (await s.outbox())[0]!;
     expect(card.method).toBe('chat.postMessage');
     expect(card.args.text).toBe('Go/No-Go #1: 6 of 6 criteria pass; vote Go or No-Go.');
     await expect(s.gonogo.open({ ...operator, userId: 'U0STRANGER' })).rejects.toThrow('Only people named in one of the runbook’s roles may call a go/no-go decision.');
   });
 
   it('decides GO on the required Go votes, refusing non-voters, second votes and votes after the decision', async () => {
-    const s = setup();
+    const s = await setup();
     await s.ready();
     const { decision } = await s.gonogo.open(operator);
     await expect(s.gonogo.vote(decision.id, 'U0OPS', 'go', null)).rejects.toThrow('Only CTO, Product Lead vote on go/no-go.');
@@ -211,14 +211,14 @@ describe('GoNoGoService decisions', () => {
       { user_id: 'U0PM', vote: 'go', note: null, at: '2026-12-03T08:00:00.000Z' },
     ]);
     await expect(s.gonogo.vote(decision.id, 'U0PM', 'no_go', null)).rejects.toThrow('Go/no-go decision #1 is already decided: GO at 3 Dec 08:00 UTC. Your vote was not recorded.');
-    const updates = s.outbox().filter((r) => r.depends_on === 1);
+    const updates = (await s.outbox()).filter((r) => r.depends_on === 1);
     expect(updates.map((r) => [r.method, r.args.text, r.args.reply_broadcast ?? null])).toEqual([
       ['chat.update', 'Go/No-Go #1: 6 of 6 criteria pass; vote Go or No-Go.', null],
       ['chat.postMessage', '🟢 Go — <@U0CTO> at 3 Dec 08:00 UTC: “ship it”', false],
       ['chat.update', 'Go/No-Go #1: GO.', null],
       ['chat.postMessage', '🟢 Go — <@U0PM> at 3 Dec 08:00 UTC\n🟢 *GO* — go/no-go decision #1, decided 3 Dec 08:00 UTC.', true],
     ]);
-    expect(s.store.all("SELECT actor, action, target FROM audit WHERE action LIKE 'gonogo.%' ORDER BY id")).toEqual([
+    expect(await s.store.all("SELECT actor, action, target FROM audit WHERE action LIKE 'gonogo.%' ORDER BY id")).toEqual([
       { actor: 'U0OPS', action: 'gonogo.open', target: 'decision #1' },
       { actor: 'U0CTO', action: 'gonogo.vote', target: 'decision #1' },
       { actor: 'U0PM', action: 'gonogo.vote', target: 'decision #1' },
@@ -227,18 +227,18 @@ describe('GoNoGoService decisions', () => {
   });
 
   it('decides NO-GO on a single No-Go, and a new decision can be called after it', async () => {
-    const s = setup();
+    const s = await setup();
     await s.ready();
     const { decision } = await s.gonogo.open(operator);
     const out = await s.gonogo.vote(decision.id, 'U0PM', 'no_go', 'error budget');
     expect(out.decision.state).toBe('no_go');
-    expect(s.gonogo.latest()?.state).toBe('no_go');
+    expect((await s.gonogo.latest())?.state).toBe('no_go');
     const next = await s.gonogo.open(operator);
     expect(next).toMatchObject({ created: true, decision: { id: 2, state: 'open' } });
   });
 
   it('needs a note for a Go vote against failing criteria', async () => {
-    const s = setup();
+    const s = await setup();
     const { decision } = await s.gonogo.open(operator);
     expect(decision.evidence.allPass).toBe(false);
     await expect(s.gonogo.vote(decision.id, 'U0CTO', 'go', '  ')).rejects.toThrow('A Go vote against failing or unknown criteria needs a note saying why.');
@@ -246,11 +246,11 @@ describe('GoNoGoService decisions', () => {
   });
 
   it('records exactly one vote when the same voter submits twice at once', async () => {
-    const s = setup();
+    const s = await setup();
     await s.ready();
     const { decision } = await s.gonogo.open(operator);
     const results = await Promise.allSettled([s.gonogo.vote(decision.id, 'U0CTO', 'go', null), s.gonogo.vote(decision.id, 'U0CTO', 'go', null)]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
-    expect(s.gonogo.votes(decision.id)).toHaveLength(1);
+    expect(await s.gonogo.votes(decision.id)).toHaveLength(1);
   });
 });

@@ -109,15 +109,15 @@ describe('Slack faults: a thread reply whose answer was lost', () => {
     for (let i = 0; i < 3; i++) await t!.app.services.slack.postMessage('C0OPS', { text: `reply ${i}` }, parent.ts);
     let dropped = 0;
     t!.slack.beforeReply = (call) => (call.method === 'chat.postMessage' && call.args.text === 'the outcome' && dropped++ === 0 ? 'drop' : undefined);
-    const id = t!.app.outbox.enqueue('chat.postMessage', { channel: 'C0OPS', thread_ts: parent.ts, text: 'the outcome', reply_broadcast: true }, clock.now().toISOString());
+    const id = await t!.app.outbox.enqueue('chat.postMessage', { channel: 'C0OPS', thread_ts: parent.ts, text: 'the outcome', reply_broadcast: true }, clock.now().toISOString());
     await t!.app.outbox.flush();
-    expect(t!.app.outbox.outcome(id)!.delivered_at).toBeNull();
+    expect((await t!.app.outbox.outcome(id))!.delivered_at).toBeNull();
     clock.at = T0 + 2000;
     await t!.app.outbox.flush();
     const inThread = [...t!.slack.messages.values()].filter((m) => m.text === 'the outcome');
     expect(inThread).toHaveLength(1);
     expect(inThread[0]!.thread_ts).toBe(parent.ts);
-    expect(t!.app.outbox.outcome(id)!.result).toEqual({ ts: inThread[0]!.ts, channel: 'C0OPS' });
+    expect((await t!.app.outbox.outcome(id))!.result).toEqual({ ts: inThread[0]!.ts, channel: 'C0OPS' });
     expect(t!.slack.callsTo('conversations.replies').map((c) => c.args.ts)).toEqual([parent.ts]);
   });
 });

@@ -124,16 +124,16 @@ describe('/golive incident', () => {
   it('reminds the commander when an update is due, once per due time, also after a restart', async () => {
     const { channelId } = await declare();
     clock.at = new Date('2026-12-01T02:46:00Z');
-    expect(t.app.services.incidents.runDueReminders()).toBe(2); // the escalation and the rollback prompt
+    expect(await t.app.services.incidents.runDueReminders()).toBe(2); // the escalation and the rollback prompt
     clock.at = new Date('2026-12-01T03:01:00Z');
-    expect(t.app.services.incidents.runDueReminders()).toBe(1);
-    expect(t.app.services.incidents.runDueReminders()).toBe(0);
+    expect(await t.app.services.incidents.runDueReminders()).toBe(1);
+    expect(await t.app.services.incidents.runDueReminders()).toBe(0);
     await flush();
     expect(posts(channelId).at(-1)!.args.text).toBe('⏰ <@U0STRANGER> a status update for INC-1 is due (there has been none since it was declared): `/golive incident update <status>`');
     t = await t.restart();
     clock.at = new Date('2026-12-01T03:31:00Z');
-    expect(t.app.services.incidents.runDueReminders()).toBe(1);
-    expect(t.app.services.incidents.runDueReminders()).toBe(0);
+    expect(await t.app.services.incidents.runDueReminders()).toBe(1);
+    expect(await t.app.services.incidents.runDueReminders()).toBe(0);
   });
 
   it('resolves with root cause and duration, resolves the page, stops reminders, and reminds about the post-mortem', async () => {
@@ -149,12 +149,12 @@ describe('/golive incident', () => {
     const resolve = await pd.waitFor((e) => e.body.event_action === 'resolve');
     expect(resolve.body.dedup_key).toBe('golive/incident/1');
     clock.at = new Date('2026-12-01T04:00:00Z');
-    expect(t.app.services.incidents.runDueReminders()).toBe(0);
+    expect(await t.app.services.incidents.runDueReminders()).toBe(0);
     clock.at = new Date('2026-12-03T03:15:00Z');
-    expect(t.app.services.incidents.runDueReminders()).toBe(1);
+    expect(await t.app.services.incidents.runDueReminders()).toBe(1);
     await flush();
     expect(posts('C0OPS').at(-1)!.args.text).toBe(`📝 The post-mortem for INC-1 (Payments failing at checkout) is due: <#${channelId}>`);
-    expect(posts(channelId).at(-1)!.args.text).toBe('📝 <@U0DEVOPS> the post-mortem for INC-1 is due now. The draft golive posted here when it was resolved is a start; `/golive incident postmortem` posts it again.');
+    expect(posts(channelId).at(-1)!.args.text).toBe('📝 <@U0STRANGER> the post-mortem for INC-1 is due now. The draft golive posted here when it was resolved is a start; `/golive incident postmortem` posts it again.');
     // The draft itself was shared in the incident channel when it was resolved.
     expect([...t.slack.files.values()].find((f) => f.title === 'Post-mortem draft — INC-1')).toMatchObject({ channel: channelId, completed: true });
     expect(await privateReply(t, 'incident resolve again', 'U0DEVOPS')).toMatch(/not an incident channel/);
@@ -176,7 +176,7 @@ describe('/golive incident', () => {
     const initial = posts(channelId)[0]!;
     expect(JSON.stringify(initial.args.blocks)).toContain('"action_id":"golive_incident_ack"');
     clock.at = new Date('2026-12-01T02:36:00Z');
-    expect(t.app.services.incidents.runDueReminders()).toBe(1);
+    expect(await t.app.services.incidents.runDueReminders()).toBe(1);
     await flush();
     expect(posts(channelId).at(-1)!.args.text).toBe('⏫ INC-1 (P1) was not acknowledged within 5 min: escalating to CTO (<@U0CTO>).');
     expect(posts('C0OPS').at(-1)!.args.text).toBe(`⏫ INC-1 (P1) was not acknowledged within 5 min: escalating to CTO (<@U0CTO>). <#${channelId}>`);
@@ -191,7 +191,7 @@ describe('/golive incident', () => {
     const acked = await pd.waitFor((e) => e.body.event_action === 'acknowledge');
     expect(acked.body.dedup_key).toBe('golive/incident/2');
     clock.at = new Date('2026-12-01T02:50:00Z');
-    t.app.services.incidents.runDueReminders();
+    await t.app.services.incidents.runDueReminders();
     await flush();
     expect(posts(second.channelId).some((c) => String(c.args.text).startsWith('⏫'))).toBe(false);
   });
@@ -199,7 +199,7 @@ describe('/golive incident', () => {
   it('prompts a P1 without a root cause to roll back after 15 minutes, with a button', async () => {
     const { channelId } = await declare();
     clock.at = new Date('2026-12-01T02:46:00Z');
-    t.app.services.incidents.runDueReminders();
+    await t.app.services.incidents.runDueReminders();
     await flush();
     const prompt = posts(channelId).find((c) => String(c.args.text).startsWith('⏪'))!;
     expect(prompt.args.text).toBe('⏪ INC-1 has been open 15 min without a root cause. Roll back `api` now? (This asks for an approval, like `/golive rollback api`.)');
@@ -282,17 +282,17 @@ describe('/golive incident', () => {
   it('keeps update reminders on their grid after a late sweep: one now, the next a cadence on', async () => {
     await declare();
     clock.at = new Date('2026-12-01T04:05:00Z'); // 65 min after the first due time
-    const sent = t.app.services.incidents.runDueReminders();
+    const sent = await t.app.services.incidents.runDueReminders();
     expect(sent).toBe(3); // escalation, rollback prompt, one update reminder
     clock.at = new Date('2026-12-01T04:05:30Z');
-    expect(t.app.services.incidents.runDueReminders()).toBe(0);
+    expect(await t.app.services.incidents.runDueReminders()).toBe(0);
     expect(query(t, "SELECT due_at FROM reminder WHERE kind = 'update' AND sent_at IS NULL")).toEqual([{ due_at: '2026-12-01T04:30:00.000Z' }]);
   });
 
   it('resolves the page an escalation raised, even for a severity that does not page', async () => {
     const { channelId } = await declare('incident declare P3 Slow admin portal', 'U0DEVOPS');
     clock.at = new Date('2026-12-01T06:31:00Z'); // P3 responds within 240 min
-    expect(t.app.services.incidents.runDueReminders()).toBe(1);
+    expect(await t.app.services.incidents.runDueReminders()).toBe(1);
     await flush();
     expect((await pd.waitFor((e) => e.body.event_action === 'trigger')).body.dedup_key).toBe('golive/incident/1');
     await golive(t, 'incident resolve Cache stampede', 'U0DEVOPS', channelId);
@@ -326,7 +326,7 @@ describe('/golive incident', () => {
     await golive(t, 'incident rootcause Migration 0042 locked orders', 'U0DEVOPS', channelId);
     await t.slack.waitFor(() => query<{ root_cause: string | null }>(t, 'SELECT root_cause FROM incident')[0]!.root_cause !== null);
     clock.at = new Date('2026-12-01T02:46:00Z');
-    t.app.services.incidents.runDueReminders();
+    await t.app.services.incidents.runDueReminders();
     await flush();
     expect(posts(channelId).some((c) => String(c.args.text).startsWith('⏪'))).toBe(false);
   });

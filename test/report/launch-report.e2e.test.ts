@@ -91,10 +91,10 @@ async function runTheLaunch(): Promise<{ incidentChannel: string; pinnedTs: stri
   await t.app.services.alarms.poll(); // the baseline: the alarm is OK
   await golive(t, 'check v2f-agreement countersigned | PDF in <drive>', 'U0BDLEAD');
   await golive(t, 'check dns-ready', 'U0DEVOPS');
-  await until('both sign-offs', () => t.app.services.checklist.snapshot().open.warning.length === 0 && t.app.services.checklist.snapshot().open.blocker.length === 0);
+  await until('both sign-offs', () => query<{ n: number }>(t, 'SELECT COUNT(*) AS n FROM item_state WHERE checked = 1')[0]!.n === 2);
   await golive(t, 'signoff pre-flight', 'U0DEVOPS');
   await golive(t, 'signoff pre-flight', 'U0CTO');
-  await until('the gate signed by both roles', () => t.app.services.checklist.snapshot().gates[0]!.missingSignoffs.length === 0);
+  await until('the gate signed by both roles', () => query<{ n: number }>(t, 'SELECT COUNT(*) AS n FROM gate_signoff')[0]!.n === 2);
   const { decision } = await t.app.services.gonogo.open({ userId: 'U0DEVOPS', source: 'command', channel: 'C0OPS' });
   await t.app.services.gonogo.vote(decision.id, 'U0CTO', 'go', 'ship it, watch p95');
 

@@ -32,7 +32,7 @@ describe('/golive timeline', () => {
     const clock = clockAt('2026-11-30T02:00:00Z');
     t = await startTestApp({ runbook: writeTimelineRunbook(), clock });
     clock.at = Date.parse('2026-11-30T02:30:10Z');
-    expect(t.app.services.timeline.runDue()).toBe(1);
+    expect(await t.app.services.timeline.runDue()).toBe(1);
     const onTime = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('⏰'));
     expect(onTime.args.text).toBe('⏰ Pre-flight signed off — T-24h · 30 Nov 08:00 GMT+5:30');
     expect((onTime.args.blocks as { text?: { text: string } }[])[1]!.text!.text).toBe('🔴 `v2f-agreement` Visa2Fly B2B API agreement signed — BD Lead\n🔴 `secrets-manager` AWS Secrets Manager populated — DevOps');
@@ -51,7 +51,7 @@ describe('/golive timeline', () => {
 
     await t.stopApp();
     t = await t.restart();
-    expect(t.app.services.timeline.runDue()).toBe(0);
+    expect(await t.app.services.timeline.runDue()).toBe(0);
     expect(query(t, 'SELECT key, late_ms FROM milestone_post ORDER BY due_at')).toEqual([
       { key: 'pre-flight signed off', late_ms: 0 },
       { key: 'deploy begins', late_ms: 2_400_000 },

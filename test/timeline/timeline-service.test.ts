@@ -41,7 +41,7 @@ afterEach(() => {
 });
 
 /** A timeline over a database file, so a "restart" is a second service on the same file. */
-function setup(opts: { t0?: string; at: string; dbPath?: string }) {
+async function setup(opts: { t0?: string; at: string; dbPath?: string }) {
   const dbPath = opts.dbPath ?? path.join(mkdtempSync(path.join(tmpdir(), 'golive-timeline-')), 'db.sqlite');
   if (!opts.dbPath) dirs.push(path.dirname(dbPath));
   const runbook = runbookWith(opts.t0);
@@ -50,25 +50,25 @@ function setup(opts: { t0?: string; at: string; dbPath?: string }) {
   const roles = new RoleDirectory(runbook, {} as SlackPort, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit: () => {} });
-  timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: () => timeline.t0()?.at }));
-  timeline.ensureStarted();
-  timeline.syncRunbookT0();
-  const posts = () => store.all<{ args: string }>("SELECT args FROM outbox WHERE method = 'chat.postMessage' ORDER BY id").map((r) => JSON.parse(r.args) as { channel: string; text: string; blocks: { text?: { text: string }; elements?: { text: string }[] }[] });
+  timeline.notify(new SlackTimelineNotifier({ runbook, store, clock, checklist, t0: async () => (await timeline.t0())?.at }));
+  await timeline.ensureStarted();
+  await timeline.syncRunbookT0();
+  const posts = async () => (await store.all<{ args: string }>("SELECT args FROM outbox WHERE method = 'chat.postMessage' ORDER BY id")).map((r) => JSON.parse(r.args) as { channel: string; text: string; blocks: { text?: { text: string }; elements?: { text: string }[] }[] });
   return { store, clock, timeline, posts, dbPath, close: () => store.close() };
 }
 
 const T0 = '2026-12-01T08:00:00+05:30'; // 02:30Z
 
 describe('TimelineService', () => {
-  it('posts each milestone at its time, once, with its items, steps and what comes next', () => {
-    const s = setup({ t0: T0, at: '2026-12-01T00:00:00Z' });
-    expect(s.timeline.runDue()).toBe(0);
+  it('posts each milestone at its time, once, with its items, steps and what comes next', async () => {
+    const s = await setup({ t0: T0, at: '2026-12-01T00:00:00Z' });
+    expect(await s.timeline.runDue()).toBe(0);
     s.clock.at = Date.parse('2026-12-01T01:30:00Z'); // T-1h exactly
-    expect(s.timeline.runDue()).toBe(1);
-    expect(s.timeline.runDue()).toBe(0);
+    expect(await s.timeline.runDue()).toBe(1);
+    expect(await s.timeline.runDue()).toBe(0);
     s.clock.at = Date.parse('2026-12-01T02:30:20Z'); // T-0, 20 s into the minute: on time
-    expect(s.timeline.runDue()).toBe(1);
-    const posts = s.posts();
+    expect(await s.timeline.runDue()).toBe(1);
+    const posts = await s.posts();
     expect(posts.map((p) => p.text)).toEqual(['⏰ Final checks — T-1h · 1 Dec 07:00 GMT+5:30', '⏰ Deploy begins — T-0 · 1 Dec 08:00 GMT+5:30']);
     expect(posts[1]!.channel).toBe('C0OPS');
     expect(posts[1]!.blocks.map((b) => b.text?.text ?? b.elements?.[0]?.text)).toEqual([
@@ -77,26 +77,26 @@ describe('TimelineService', () => {
       '🔴 `dns` DNS records — Ops\n▶️ step `cutover` DNS cutover',
       'Milestone 2 of 4 · Next: *DNS cutover* at T+30m · 1 Dec 08:30 GMT+5:30 · `/golive timeline`',
     ]);
-    expect(s.store.all("SELECT target, detail FROM audit WHERE action = 'milestone.posted' ORDER BY id")).toEqual([
+    expect(await s.store.all("SELECT target, detail FROM audit WHERE action = 'milestone.posted' ORDER BY id")).toEqual([
       { target: 'Final checks', detail: JSON.stringify({ at: 'T-1h', due_at: '2026-12-01T01:30:00.000Z', late_ms: 0 }) },
       { target: 'Deploy begins', detail: JSON.stringify({ at: 'T-0', due_at: '2026-12-01T02:30:00.000Z', late_ms: 0 }) },
     ]);
   });
 
-  it('posts a milestone missed while golive was down on the next start, marked late, and never twice', () => {
-    const first = setup({ t0: T0, at: '2026-12-01T02:00:00Z' });
-    expect(first.timeline.runDue()).toBe(0);
+  it('posts a milestone missed while golive was down on the next start, marked late, and never twice', async () => {
+    const first = await setup({ t0: T0, at: '2026-12-01T02:00:00Z' });
+    expect(await first.timeline.runDue()).toBe(0);
     first.close();
     // Down from 02:00 to 03:45: T-0 (02:30) and T+30m (03:00) were missed.
-    const second = setup({ t0: T0, at: '2026-12-01T03:45:00Z', dbPath: first.dbPath });
-    expect(second.timeline.runDue()).toBe(2);
-    expect(second.posts().map((p) => p.text)).toEqual(['⏰ Deploy begins — T-0 · 1 Dec 08:00 GMT+5:30 (late by 1 h 15 min)', '⏰ DNS cutover — T+30m · 1 Dec 08:30 GMT+5:30 (late by 45 min)']);
-    expect(second.posts()[0]!.blocks[0]!.text!.text).toBe('⏰ *Deploy begins* — T-0 · 1 Dec 08:00 GMT+5:30 _(late by 1 h 15 min: golive was not running at 1 Dec 08:00 GMT+5:30)_');
+    const second = await setup({ t0: T0, at: '2026-12-01T03:45:00Z', dbPath: first.dbPath });
+    expect(await second.timeline.runDue()).toBe(2);
+    expect((await second.posts()).map((p) => p.text)).toEqual(['⏰ Deploy begins — T-0 · 1 Dec 08:00 GMT+5:30 (late by 1 h 15 min)', '⏰ DNS cutover — T+30m · 1 Dec 08:30 GMT+5:30 (late by 45 min)']);
+    expect((await second.posts())[0]!.blocks[0]!.text!.text).toBe('⏰ *Deploy begins* — T-0 · 1 Dec 08:00 GMT+5:30 _(late by 1 h 15 min: golive was not running at 1 Dec 08:00 GMT+5:30)_');
     second.close();
-    const third = setup({ t0: T0, at: '2026-12-01T03:46:00Z', dbPath: first.dbPath });
-    expect(third.timeline.runDue()).toBe(0);
-    expect(third.posts()).toHaveLength(2);
-    expect(third.timeline.schedule().map((m) => [m.milestone.title, m.state, m.lateMs ?? null])).toEqual([
+    const third = await setup({ t0: T0, at: '2026-12-01T03:46:00Z', dbPath: first.dbPath });
+    expect(await third.timeline.runDue()).toBe(0);
+    expect(await third.posts()).toHaveLength(2);
+    expect((await third.timeline.schedule()).map((m) => [m.milestone.title, m.state, m.lateMs ?? null])).toEqual([
       ['Final checks', 'passed', null],
       ['Deploy begins', 'posted', 4_500_000],
       ['DNS cutover', 'posted', 2_700_000],
@@ -104,66 +104,66 @@ describe('TimelineService', () => {
     ]);
   });
 
-  it('does not post milestones that had passed before golive first started', () => {
-    const s = setup({ t0: T0, at: '2026-12-01T03:10:00Z' });
-    expect(s.timeline.runDue()).toBe(0);
-    expect(s.timeline.schedule().map((m) => m.state)).toEqual(['passed', 'passed', 'passed', 'upcoming']);
+  it('does not post milestones that had passed before golive first started', async () => {
+    const s = await setup({ t0: T0, at: '2026-12-01T03:10:00Z' });
+    expect(await s.timeline.runDue()).toBe(0);
+    expect((await s.timeline.schedule()).map((m) => m.state)).toEqual(['passed', 'passed', 'passed', 'upcoming']);
   });
 
   it('waits for T-0 when the runbook has none, and posts absolute milestones regardless', async () => {
-    const s = setup({ at: '2026-12-01T00:00:00Z' });
-    expect(s.timeline.t0()).toBeUndefined();
-    expect(s.timeline.schedule().map((m) => [m.milestone.title, m.state])).toEqual([
+    const s = await setup({ at: '2026-12-01T00:00:00Z' });
+    expect(await s.timeline.t0()).toBeUndefined();
+    expect((await s.timeline.schedule()).map((m) => [m.milestone.title, m.state])).toEqual([
       ['Go/No-Go meeting', 'upcoming'],
       ['Final checks', 'unscheduled'],
       ['Deploy begins', 'unscheduled'],
       ['DNS cutover', 'unscheduled'],
     ]);
     s.clock.at = Date.parse('2026-12-03T02:30:00Z');
-    expect(s.timeline.runDue()).toBe(1);
-    expect(s.posts()[0]!.text).toBe('⏰ Go/No-Go meeting — 3 Dec 08:00 GMT+5:30');
+    expect(await s.timeline.runDue()).toBe(1);
+    expect((await s.posts())[0]!.text).toBe('⏰ Go/No-Go meeting — 3 Dec 08:00 GMT+5:30');
   });
 
   it('sets and moves T-0: recorded, announced, milestones already past are listed and not posted', async () => {
-    const s = setup({ at: '2026-12-01T02:40:00Z' }); // 08:10 GMT+5:30
+    const s = await setup({ at: '2026-12-01T02:40:00Z' }); // 08:10 GMT+5:30
     const set = await s.timeline.setT0('08:00', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' });
     expect(set).toMatchObject({ changed: true, previous: undefined });
     expect(set.t0.at.toISOString()).toBe('2026-12-01T02:30:00.000Z');
     expect(set.passed.map((m) => m.milestone.title)).toEqual(['Final checks', 'Deploy begins']);
-    expect(s.posts().at(-1)!.text).toBe(
+    expect((await s.posts()).at(-1)!.text).toBe(
       '🕗 <@U0OPS> set T-0 to *1 Dec 08:00 GMT+5:30*.\nNext milestone: *DNS cutover* at T+30m · 1 Dec 08:30 GMT+5:30.\n2 milestones are already past and will not be posted: *Final checks*, *Deploy begins*.',
     );
-    expect(s.timeline.runDue()).toBe(0);
+    expect(await s.timeline.runDue()).toBe(0);
     const again = await s.timeline.setT0('2026-12-01T08:00+05:30', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' });
     expect(again.changed).toBe(false);
     const moved = await s.timeline.setT0('+2h', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' });
     expect(moved.previous?.toISOString()).toBe('2026-12-01T02:30:00.000Z');
-    expect(s.posts().at(-1)!.text).toBe('🕗 <@U0OPS> moved T-0 to *1 Dec 10:00 GMT+5:30* (was 1 Dec 08:00 GMT+5:30).\nNext milestone: *Final checks* at T-1h · 1 Dec 09:00 GMT+5:30.');
-    expect(s.store.all("SELECT actor, detail FROM audit WHERE action = 'launch.t0' ORDER BY id")).toEqual([
+    expect((await s.posts()).at(-1)!.text).toBe('🕗 <@U0OPS> moved T-0 to *1 Dec 10:00 GMT+5:30* (was 1 Dec 08:00 GMT+5:30).\nNext milestone: *Final checks* at T-1h · 1 Dec 09:00 GMT+5:30.');
+    expect(await s.store.all("SELECT actor, detail FROM audit WHERE action = 'launch.t0' ORDER BY id")).toEqual([
       { actor: 'U0OPS', detail: JSON.stringify({ from: null, to: '2026-12-01T02:30:00.000Z' }) },
       { actor: 'U0OPS', detail: JSON.stringify({ from: '2026-12-01T02:30:00.000Z', to: '2026-12-01T04:30:00.000Z' }) },
     ]);
     s.clock.at = Date.parse('2026-12-01T03:30:00Z');
-    expect(s.timeline.runDue()).toBe(1);
-    expect(s.posts().at(-1)!.text).toBe('⏰ Final checks — T-1h · 1 Dec 09:00 GMT+5:30');
+    expect(await s.timeline.runDue()).toBe(1);
+    expect((await s.posts()).at(-1)!.text).toBe('⏰ Final checks — T-1h · 1 Dec 09:00 GMT+5:30');
   });
 
   it('refuses T-0 from someone in no role, and text it cannot read', async () => {
-    const s = setup({ at: '2026-12-01T00:00:00Z' });
+    const s = await setup({ at: '2026-12-01T00:00:00Z' });
     await expect(s.timeline.setT0('08:00', { userId: 'U0STRANGER', source: 'command', channel: 'C0OPS' })).rejects.toThrow('Only people named in one of the runbook’s roles may set T-0.');
     await expect(s.timeline.setT0('soon', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' })).rejects.toThrow('I can\'t read "soon" as a time.');
-    expect(s.timeline.t0()).toBeUndefined();
+    expect(await s.timeline.t0()).toBeUndefined();
   });
 
   it('takes an edited runbook T-0 on restart, but keeps a /golive t0 move while the file is unchanged', async () => {
-    const first = setup({ t0: T0, at: '2026-11-30T00:00:00Z' });
+    const first = await setup({ t0: T0, at: '2026-11-30T00:00:00Z' });
     await first.timeline.setT0('+1h', { userId: 'U0OPS', source: 'command', channel: null });
     first.close();
-    const same = setup({ t0: T0, at: '2026-11-30T00:01:00Z', dbPath: first.dbPath });
-    expect(same.timeline.t0()?.at.toISOString()).toBe('2026-12-01T03:30:00.000Z');
+    const same = await setup({ t0: T0, at: '2026-11-30T00:01:00Z', dbPath: first.dbPath });
+    expect((await same.timeline.t0())?.at.toISOString()).toBe('2026-12-01T03:30:00.000Z');
     same.close();
-    const edited = setup({ t0: '2026-12-02T08:00:00+05:30', at: '2026-11-30T00:02:00Z', dbPath: first.dbPath });
-    expect(edited.timeline.t0()).toMatchObject({ setBy: 'runbook' });
-    expect(edited.timeline.t0()?.at.toISOString()).toBe('2026-12-02T02:30:00.000Z');
+    const edited = await setup({ t0: '2026-12-02T08:00:00+05:30', at: '2026-11-30T00:02:00Z', dbPath: first.dbPath });
+    expect(await edited.timeline.t0()).toMatchObject({ setBy: 'runbook' });
+    expect((await edited.timeline.t0())?.at.toISOString()).toBe('2026-12-02T02:30:00.000Z');
   });
 });

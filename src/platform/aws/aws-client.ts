@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { assertNotInTransaction } from '../store/store.js';
 import { classifyAwsError, type AwsCall } from './classify-aws-error.js';
 
 /** Options shared by the ECS and CloudWatch client builders. */
@@ -42,6 +43,7 @@ export function perRegion<C>(make: (region: string) => C): (region: string) => C
 
 /** Runs one AWS call, turning whatever it throws into an AwsCallError that says what failed and why. */
 export async function sendAws<T>(call: AwsCall, run: () => Promise<T>): Promise<T> {
+  assertNotInTransaction(`AWS ${call.operation}`);
   try {
     return await run();
   } catch (err) {

@@ -45,8 +45,8 @@ export class OutboxRepository {
   constructor(private readonly store: Store) {}
 
   /** Stores a call, due at once; returns its id (which a dependent row names in `dependsOn`). */
-  enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): number {
-    return this.store.get<{ id: number }>(
+  async enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): Promise<number> {
+    return (await this.store.get<{ id: number }>(
       'INSERT INTO outbox (target, method, args, created_at, next_attempt_at, depends_on) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
       opts.target ?? 'slack',
       method,
@@ -54,31 +54,30 @@ export class OutboxRepository {
       at,
       at,
       opts.dependsOn ?? null,
-    )!.id;
+    ))!.id;
   }
 
-  due(now: string, limit: number): OutboxRow[] {
-    return this.store
-      .all<Omit<OutboxRow, 'args'> & { args: string }>(
-        `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at FROM outbox o
-         WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
-           -- a reply waiting for its post does not take a place in the batch (it would starve pages behind it)
-           AND (depends_on IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.depends_on AND (p.delivered_at IS NOT NULL OR p.failed_at IS NOT NULL)))
-         ORDER BY id LIMIT ?`,
-        now,
-        limit,
-      )
-      .map(parseArgs);
+  async due(now: string, limit: number): Promise<OutboxRow[]> {
+    const rows = await this.store.all<Omit<OutboxRow, 'args'> & { args: string }>(
+      `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at FROM outbox o
+       WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+         -- a reply waiting for its post does not take a place in the batch (it would starve pages behind it)
+         AND (depends_on IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.depends_on AND (p.delivered_at IS NOT NULL OR p.failed_at IS NOT NULL)))
+       ORDER BY id LIMIT ?`,
+      now,
+      limit,
+    );
+    return rows.map(parseArgs);
   }
 
-  outcome(id: number): OutboxOutcome | undefined {
-    const r = this.store.get<Omit<OutboxOutcome, 'result'> & { result: string | null }>('SELECT delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?', id);
+  async outcome(id: number): Promise<OutboxOutcome | undefined> {
+    const r = await this.store.get<Omit<OutboxOutcome, 'result'> & { result: string | null }>('SELECT delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?', id);
     return r && { ...r, result: r.result ? (JSON.parse(r.result) as Record<string, unknown>) : null };
   }
 
   /** Deliveries given up on, newest first. */
-  failed(limit: number): FailedDelivery[] {
-    return this.store.all<Omit<FailedDelivery, 'args'> & { args: string }>('SELECT id, target, method, failed_at, last_error, args FROM outbox WHERE failed_at IS NOT NULL ORDER BY id DESC LIMIT ?', limit).map(parseArgs);
+  async failed(limit: number): Promise<FailedDelivery[]> {
+    return (await this.store.all<Omit<FailedDelivery, 'args'> & { args: string }>('SELECT id, target, method, failed_at, last_error, args FROM outbox WHERE failed_at IS NOT NULL ORDER BY id DESC LIMIT ?', limit)).map(parseArgs);
   }
 
   /**
@@ -86,48 +85,46 @@ export class OutboxRepository {
    * PagerDuty dedup key (a resolve must not overtake its trigger) or the same
    * parent post (updates and replies keep their order).
    */
-  hasOlderPending(row: OutboxRow): boolean {
+  async hasOlderPending(row: OutboxRow): Promise<boolean> {
     const key = row.target === 'pagerduty' ? row.args.dedupKey : undefined;
     if (typeof key === 'string') {
       // The one place the outbox looks inside a row's JSON.
-      return !!this.store.get("SELECT 1 FROM outbox WHERE id < ? AND target = 'pagerduty' AND delivered_at IS NULL AND failed_at IS NULL AND json_extract(args, '$.dedupKey') = ? LIMIT 1", row.id, key);
+      return !!(await this.store.get("SELECT 1 FROM outbox WHERE id < ? AND target = 'pagerduty' AND delivered_at IS NULL AND failed_at IS NULL AND json_extract(args, '$.dedupKey') = ? LIMIT 1", row.id, key));
     }
     if (row.depends_on !== null) {
-      return !!this.store.get('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, row.depends_on);
+      return !!(await this.store.get('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, row.depends_on));
     }
     return false;
   }
 
   /** Records that a send is starting, before it leaves; survives a crash mid-call. */
-  markSending(id: number, at: string): void {
-    this.store.run('UPDATE outbox SET sending_at = ? WHERE id = ?', at, id);
+  async markSending(id: number, at: string): Promise<void> {
+    await this.store.run('UPDATE outbox SET sending_at = ? WHERE id = ?', at, id);
   }
 
   /** Slack refused the send, so it was certainly not posted. */
-  clearSending(id: number): void {
-    this.store.run('UPDATE outbox SET sending_at = NULL WHERE id = ?', id);
+  async clearSending(id: number): Promise<void> {
+    await this.store.run('UPDATE outbox SET sending_at = NULL WHERE id = ?', id);
   }
 
-  markDelivered(id: number, at: string, result: unknown): void {
-    this.store.run('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, result = ?, last_error = NULL WHERE id = ?', at, JSON.stringify(result ?? null), id);
+  async markDelivered(id: number, at: string, result: unknown): Promise<void> {
+    await this.store.run('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, result = ?, last_error = NULL WHERE id = ?', at, JSON.stringify(result ?? null), id);
   }
 
-  markRetry(id: number, error: string, nextAttemptAt: string): void {
-    this.store.run('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?', error, nextAttemptAt, id);
+  async markRetry(id: number, error: string, nextAttemptAt: string): Promise<void> {
+    await this.store.run('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?', error, nextAttemptAt, id);
   }
 
-  markFailed(id: number, at: string, error: string): void {
-    this.store.run('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?', at, error, id);
+  async markFailed(id: number, at: string, error: string): Promise<void> {
+    await this.store.run('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?', at, error, id);
   }
 
-  pendingCount(): number {
-    return this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL')!.n;
+  async pendingCount(): Promise<number> {
+    return (await this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL'))!.n;
   }
 
   /** Every PagerDuty trigger golive queued, oldest first: what was paged, and when (the launch report). */
-  pagerTriggers(): { dedupKey: string; at: string; delivered_at: string | null }[] {
-    return this.store
-      .all<{ args: string; created_at: string; delivered_at: string | null }>("SELECT args, created_at, delivered_at FROM outbox WHERE target = 'pagerduty' AND method = 'trigger' ORDER BY id")
-      .map((r) => ({ dedupKey: String((JSON.parse(r.args) as { dedupKey?: unknown }).dedupKey ?? ''), at: r.created_at, delivered_at: r.delivered_at }));
+  async pagerTriggers(): Promise<{ dedupKey: string; at: string; delivered_at: string | null }[]> {
+    return (await this.store.all<{ args: string; created_at: string; delivered_at: string | null }>("SELECT args, created_at, delivered_at FROM outbox WHERE target = 'pagerduty' AND method = 'trigger' ORDER BY id")).map((r) => ({ dedupKey: String((JSON.parse(r.args) as { dedupKey?: unknown }).dedupKey ?? ''), at: r.created_at, delivered_at: r.delivered_at }));
   }
 }

@@ -67,22 +67,22 @@ export class Outbox {
   }
 
   /** Stores a Slack call or PagerDuty event for delivery after the current transaction commits; returns its id. */
-  enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): number {
+  enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): Promise<number> {
     return this.rows.enqueue(method, args, at, opts);
   }
 
   /** What became of a stored call. */
-  outcome(id: number): OutboxOutcome | undefined {
+  outcome(id: number): Promise<OutboxOutcome | undefined> {
     return this.rows.outcome(id);
   }
 
   /** Deliveries given up on, newest first. */
-  failed(limit: number): FailedDelivery[] {
+  failed(limit: number): Promise<FailedDelivery[]> {
     return this.rows.failed(limit);
   }
 
   /** How many calls are waiting to be delivered, for /healthz. */
-  pendingCount(): number {
+  pendingCount(): Promise<number> {
     return this.rows.pendingCount();
   }
 
@@ -126,14 +126,14 @@ export class Outbox {
   }
 
   private async deliverDue(): Promise<number> {
-    const due = this.rows.due(this.clock.now().toISOString(), 50);
+    const due = await this.rows.due(this.clock.now().toISOString(), 50);
     const blocked = new Set<string>();
     let delivered = 0;
     for (const row of due) {
       if (blocked.has(row.target)) continue;
       // Order within a stream: this row waits until the older one for the same key or post is through.
-      if (this.rows.hasOlderPending(row)) continue;
-      const args = this.resolveDependency(row);
+      if (await this.rows.hasOlderPending(row)) continue;
+      const args = await this.resolveDependency(row);
       if (!args) continue;
       try {
         // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
@@ -146,19 +146,19 @@ export class Outbox {
               ? await this.post(row, args)
               : await this.slack.call(row.method as WebApiMethod, args);
         const r = (result ?? {}) as Record<string, unknown>;
-        this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
+        await this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;
       } catch (err) {
         const f = classify(err);
         const age = this.clock.now().getTime() - Date.parse(row.created_at);
         if (f.permanent || age >= MAX_AGE_MS) {
-          this.rows.markFailed(row.id, this.clock.now().toISOString(), f.message);
+          await this.rows.markFailed(row.id, this.clock.now().toISOString(), f.message);
           this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a ${row.target === 'slack' ? 'Slack message' : row.target === 'pagerduty' ? 'PagerDuty event' : 'document to Slack'}`);
           continue;
         }
         const attempts = row.attempts + 1;
         const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
-        this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+        await this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
         this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${row.target === 'pagerduty' ? 'PagerDuty' : 'Slack'} delivery failed; will retry`);
         // A rate limit applies to everything else bound for that service in this pass too.
         if (f.retryAfterSeconds !== undefined) blocked.add(row.target);
@@ -182,12 +182,12 @@ export class Outbox {
         return found;
       }
     }
-    this.rows.markSending(row.id, this.clock.now().toISOString());
+    await this.rows.markSending(row.id, this.clock.now().toISOString());
     try {
       const marked = { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } };
       return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked) : this.slack.call('chat.postMessage', marked));
     } catch (err) {
-      if (slackRefused(err)) this.rows.clearSending(row.id);
+      if (slackRefused(err)) await this.rows.clearSending(row.id);
       throw err;
     }
   }
@@ -226,12 +226,12 @@ export class Outbox {
   }
 
   /** The row's args with its parent's ts filled in; undefined if it must wait (or has failed with its parent). */
-  private resolveDependency(row: OutboxRow): Record<string, unknown> | undefined {
+  private async resolveDependency(row: OutboxRow): Promise<Record<string, unknown> | undefined> {
     if (row.depends_on === null) return row.args;
-    const parent = this.rows.outcome(row.depends_on);
+    const parent = await this.rows.outcome(row.depends_on);
     const now = this.clock.now();
     if (!parent || parent.failed_at) {
-      this.rows.markFailed(row.id, now.toISOString(), 'the message it belongs to could not be delivered');
+      await this.rows.markFailed(row.id, now.toISOString(), 'the message it belongs to could not be delivered');
       return undefined;
     }
     if (!parent.delivered_at) return undefined;

@@ -2,6 +2,7 @@ import { Agent } from 'node:https';
 import { event as pdjsEvent } from '@pagerduty/pdjs';
 import { PagerError, toEnqueueBody, truncate, type EnqueueBody, type PagerEvent, type PagerPort } from './pager-port.js';
 
+import { assertNotInTransaction } from '../store/store.js';
 import { DEFAULT_EVENTS_URL } from './pagerduty-urls.js';
 
 export interface PagerDutyAdapterOptions {
@@ -129,6 +130,7 @@ export function createPagerDutyAdapter(options: PagerDutyAdapterOptions): PagerD
   return {
     transport: transportKind,
     async send(event: PagerEvent): Promise<{ dedupKey: string }> {
+      assertNotInTransaction(`PagerDuty ${event.action}`);
       const body = toEnqueueBody(routingKey, event);
       const what = `${body.event_action} for "${body.dedup_key}"`;
       const signal = AbortSignal.timeout(timeoutMs);

@@ -40,7 +40,7 @@ export function registerHandlers(app: App, services: CommandServices, options: {
     const key = requestKey(body);
     let first = true;
     try {
-      first = !key || requests.claim(key, clock.now().toISOString());
+      first = !key || (await requests.claim(key, clock.now().toISOString()));
     } catch (err) {
       // A broken database must not swallow the request: the handler will report the failure to the user.
       logger.error({ err, key }, 'could not record the request for de-duplication');
@@ -114,7 +114,7 @@ export function registerHandlers(app: App, services: CommandServices, options: {
       // The Home tab has no pages any more; an old button just shows it afresh.
       await services.home.publish(body.user.id);
     } else if (body.channel && body.message) {
-      const owner = statusBoard.viewerOf(body.channel.id, body.message.ts) ?? body.user.id;
+      const owner = (await statusBoard.viewerOf(body.channel.id, body.message.ts)) ?? body.user.id;
       await statusBoard.showPage(body.channel.id, body.message.ts, owner, { gateId, page });
     }
   });
@@ -165,7 +165,7 @@ export function registerHandlers(app: App, services: CommandServices, options: {
 
   onButton(ACTION_ALARM_ACK, async ({ body, action, reply }) => {
     const name = action.value ?? '';
-    const result = services.alarms.acknowledge(name, body.user.id);
+    const result = await services.alarms.acknowledge(name, body.user.id);
     if (!result.ok) {
       const row = result.row;
       const why = !row
@@ -179,7 +179,7 @@ export function registerHandlers(app: App, services: CommandServices, options: {
 
   onButton(ACTION_ALARM_DECLARE, async ({ body, action, reply }) => {
     const name = action.value ?? '';
-    const row = services.alarms.row(name);
+    const row = await services.alarms.row(name);
     if (!row?.fired_at) throw new GoliveError('usage', `golive has no firing of \`${escapeText(name.slice(0, 200))}\` to declare an incident for.`);
     const rule = services.alarms.ruleFor(name);
     const defined = (['P1', 'P2', 'P3', 'P4'] as const).filter((s) => runbook.incidents?.severities[s]);
@@ -195,13 +195,13 @@ export function registerHandlers(app: App, services: CommandServices, options: {
   });
 
   onButton(ACTION_INCIDENT_ACK, async ({ body, action, reply }) => {
-    const { ok, incident } = services.incidents.acknowledge(buttonId(action.value, 'incident'), body.user.id);
+    const { ok, incident } = await services.incidents.acknowledge(buttonId(action.value, 'incident'), body.user.id);
     if (!ok) await reply(renderNotice(incident.state !== 'open' ? `INC-${incident.id} is resolved; nothing to acknowledge.` : `INC-${incident.id} was already acknowledged by <@${incident.acked_by}>; nothing changed.`));
   });
 
   onButton(ACTION_INCIDENT_ROLLBACK, async ({ body, action, reply }) => {
     const [id, service = ''] = (action.value ?? '').split(':');
-    const inc = services.incidents.get(Number(id));
+    const inc = await services.incidents.get(Number(id));
     if (inc.state !== 'open' || inc.root_cause) {
       return await reply(renderNotice(`INC-${inc.id} ${inc.state !== 'open' ? 'is resolved' : 'has a root cause recorded'}; no rollback was requested. Use \`/golive rollback ${escapeText(service)}\` if one is still needed.`));
     }
@@ -226,14 +226,14 @@ export function registerHandlers(app: App, services: CommandServices, options: {
    * only answer Slack allows after submit); otherwise acknowledged at once and
    * the work's outcome sent to the submitter.
    */
-  function onSubmit(callbackId: string, required: { block: string; message: string }, run: (values: ViewValues, userId: string, metadata: string) => { channel: string; work: () => Promise<string> }): void {
+  function onSubmit(callbackId: string, required: { block: string; message: string }, run: (values: ViewValues, userId: string, metadata: string) => Promise<{ channel: string; work: () => Promise<string> }>): void {
     knownViews.add(callbackId);
     app.view(callbackId, async ({ ack, body, view }) => {
       const values = view.state.values as unknown as ViewValues;
       if (!field(values, required.block)) return ack({ response_action: 'errors', errors: { [required.block]: required.message } });
       await ack();
       try {
-        const { channel, work } = run(values, body.user.id, view.private_metadata);
+        const { channel, work } = await run(values, body.user.id, view.private_metadata);
         await whenSubmitted(body.user.id, channel, work);
       } catch (err) {
         // Nowhere to reply before we know the channel: the ops channel it is.
@@ -242,7 +242,7 @@ export function registerHandlers(app: App, services: CommandServices, options: {
     });
   }
 
-  onSubmit(VIEW_DECLARE, { block: 'summary', message: 'An incident needs a summary.' }, (values, userId, metadata) => ({
+  onSubmit(VIEW_DECLARE, { block: 'summary', message: 'An incident needs a summary.' }, async (values, userId, metadata) => ({
     channel: metadata || runbook.launch.channel,
     work: async () => {
       const { incident } = await services.incidents.declare({ severity: field(values, 'severity'), summary: field(values, 'summary'), services: field(values, 'services'), userId, source: 'command' });
@@ -250,23 +250,23 @@ export function registerHandlers(app: App, services: CommandServices, options: {
     },
   }));
 
-  onSubmit(VIEW_UPDATE, { block: 'status', message: 'Say where things stand.' }, (values, userId, metadata) => {
-    const incident = services.incidents.get(Number(metadata));
+  onSubmit(VIEW_UPDATE, { block: 'status', message: 'Say where things stand.' }, async (values, userId, metadata) => {
+    const incident = await services.incidents.get(Number(metadata));
     return {
       channel: incident.channel_id,
       work: async () => {
-        const updated = services.incidents.update(incident, { status: field(values, 'status'), actions: field(values, 'actions'), next_steps: field(values, 'next_steps'), eta: field(values, 'eta') }, userId);
+        const updated = await services.incidents.update(incident, { status: field(values, 'status'), actions: field(values, 'actions'), next_steps: field(values, 'next_steps'), eta: field(values, 'eta') }, userId);
         return `Update #${updated.updates} is posted.`;
       },
     };
   });
 
-  onSubmit(VIEW_RESOLVE, { block: 'root_cause', message: 'Resolving needs the root cause.' }, (values, userId, metadata) => {
-    const incident = services.incidents.get(Number(metadata));
+  onSubmit(VIEW_RESOLVE, { block: 'root_cause', message: 'Resolving needs the root cause.' }, async (values, userId, metadata) => {
+    const incident = await services.incidents.get(Number(metadata));
     return {
       channel: incident.channel_id,
       work: async () => {
-        services.incidents.resolve(incident, { rootCause: field(values, 'root_cause'), resolution: field(values, 'resolution') }, userId);
+        await services.incidents.resolve(incident, { rootCause: field(values, 'root_cause'), resolution: field(values, 'resolution') }, userId);
         return `INC-${incident.id} is resolved.`;
       },
     };
@@ -295,7 +295,7 @@ export function registerHandlers(app: App, services: CommandServices, options: {
     const note = field(values, 'note');
     const id = Number(meta.d);
     const vote = meta.v === 'go' || meta.v === 'no_go' ? meta.v : undefined;
-    const decision = Number.isSafeInteger(id) ? services.gonogo.decision(id) : undefined;
+    const decision = Number.isSafeInteger(id) ? await services.gonogo.decision(id) : undefined;
     if (vote === 'go' && decision && !decision.evidence.allPass && !note) {
       return ack({ response_action: 'errors', errors: { note: 'Not every criterion passes: say why the launch should go ahead anyway.' } });
     }
@@ -330,7 +330,7 @@ export function registerHandlers(app: App, services: CommandServices, options: {
 
   // App Home's "Launch report": posted in the ops channel, where the report is the answer (a Home click has no response_url).
   onButton(ACTION_POST_REPORT, async ({ body }) => {
-    services.reports.queueLaunchReport(body.user.id, runbook.launch.channel);
+    await services.reports.queueLaunchReport(body.user.id, runbook.launch.channel);
   });
 
   app.event('app_home_opened', async ({ event }) => {

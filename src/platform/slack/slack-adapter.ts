@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { SlackCallError, type FileShare, type SlackMessage, type SlackPort } from './slack-port.js';
+import { assertNotInTransaction } from '../store/store.js';
 import type { WebApiMethod } from './web-api-methods.js';
 
 function toCallError(method: string, err: unknown): SlackCallError {
@@ -17,6 +18,7 @@ function toCallError(method: string, err: unknown): SlackCallError {
  */
 export function createSlackAdapter(client: WebClient, onceClient?: WebClient): SlackPort {
   const through = (c: WebClient) => async (method: WebApiMethod, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    assertNotInTransaction(`Slack ${method}`);
     try {
       return (await c.apiCall(method, args)) as unknown as Record<string, unknown>;
     } catch (err) {

@@ -30,8 +30,8 @@ export class AuditRepository {
   constructor(private readonly store: Store) {}
 
   /** Records one change; returns its id. */
-  record(entry: AuditInput, at: string): number {
-    return this.store.get<{ id: number }>(
+  async record(entry: AuditInput, at: string): Promise<number> {
+    return (await this.store.get<{ id: number }>(
       'INSERT INTO audit (at, actor, action, target, detail, source, channel) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
       at,
       entry.actor,
@@ -40,16 +40,16 @@ export class AuditRepository {
       JSON.stringify(entry.detail ?? {}),
       entry.source,
       entry.channel ?? null,
-    )!.id;
+    ))!.id;
   }
 
   /** The newest `limit` audit rows, newest first. */
-  history(limit: number): AuditRow[] {
-    const rows = this.store.all<Omit<AuditRow, 'detail'> & { detail: string }>('SELECT * FROM audit ORDER BY id DESC LIMIT ?', limit);
+  async history(limit: number): Promise<AuditRow[]> {
+    const rows = await this.store.all<Omit<AuditRow, 'detail'> & { detail: string }>('SELECT * FROM audit ORDER BY id DESC LIMIT ?', limit);
     return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
   }
 
-  count(): number {
-    return this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM audit')!.n;
+  async count(): Promise<number> {
+    return (await this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM audit'))!.n;
   }
 }

@@ -8,12 +8,12 @@ export class RequestRepository {
   constructor(private readonly store: Store) {}
 
   /** True the first time a request key is seen; false for a retry or replay of it. */
-  claim(key: string, at: string): boolean {
-    return this.store.run('INSERT INTO inbound_request (request_key, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING', key, at) === 1;
+  async claim(key: string, at: string): Promise<boolean> {
+    return (await this.store.run('INSERT INTO inbound_request (request_key, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING', key, at)) === 1;
   }
 
   /** Forgets keys received before `before`; returns how many. */
-  prune(before: string): number {
+  async prune(before: string): Promise<number> {
     return this.store.run('DELETE FROM inbound_request WHERE received_at < ?', before);
   }
 }

@@ -8,37 +8,37 @@ const T2 = '2026-12-01T10:05:00.000Z';
 const T3 = '2026-12-01T10:10:00.000Z';
 
 describe('OutboxRepository', () => {
-  it('enqueues calls due at once and lists due rows oldest first, up to the limit', () => {
+  it('enqueues calls due at once and lists due rows oldest first, up to the limit', async () => {
     const store = new Store(openDatabase(':memory:'));
     const s = new OutboxRepository(store);
-    const a = s.enqueue('chat.postMessage', { channel: 'C1', text: 'a' }, T1);
-    const b = s.enqueue('chat.update', { channel: 'C1', ts: '1.1', text: 'b' }, T2);
+    const a = await s.enqueue('chat.postMessage', { channel: 'C1', text: 'a' }, T1);
+    const b = await s.enqueue('chat.update', { channel: 'C1', ts: '1.1', text: 'b' }, T2);
     expect([a, b]).toEqual([1, 2]);
-    expect(s.due(T1, 10)).toEqual([{ id: 1, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'a' }, created_at: T1, attempts: 0, next_attempt_at: T1, depends_on: null, sending_at: null }]);
-    expect(s.due(T3, 10).map((r) => r.id)).toEqual([1, 2]);
-    expect(s.due(T3, 1).map((r) => r.id)).toEqual([1]);
-    expect(s.pendingCount()).toBe(2);
+    expect(await s.due(T1, 10)).toEqual([{ id: 1, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'a' }, created_at: T1, attempts: 0, next_attempt_at: T1, depends_on: null, sending_at: null }]);
+    expect((await s.due(T3, 10)).map((r) => r.id)).toEqual([1, 2]);
+    expect((await s.due(T3, 1)).map((r) => r.id)).toEqual([1]);
+    expect(await s.pendingCount()).toBe(2);
   });
 
-  it('reschedules, delivers and fails rows, and hides finished ones', () => {
+  it('reschedules, delivers and fails rows, and hides finished ones', async () => {
     const store = new Store(openDatabase(':memory:'));
     const s = new OutboxRepository(store);
-    const retry = s.enqueue('chat.postMessage', { channel: 'C1', text: 'retry' }, T1);
-    const ok = s.enqueue('chat.postMessage', { channel: 'C1', text: 'ok' }, T1);
-    const bad = s.enqueue('chat.postMessage', { channel: 'C404', text: 'bad' }, T1);
+    const retry = await s.enqueue('chat.postMessage', { channel: 'C1', text: 'retry' }, T1);
+    const ok = await s.enqueue('chat.postMessage', { channel: 'C1', text: 'ok' }, T1);
+    const bad = await s.enqueue('chat.postMessage', { channel: 'C404', text: 'bad' }, T1);
 
-    s.markRetry(retry, 'internal_error', T3);
-    s.markDelivered(ok, T2, { ts: '1.5', channel: 'C1' });
-    s.markFailed(bad, T2, 'channel_not_found');
+    await s.markRetry(retry, 'internal_error', T3);
+    await s.markDelivered(ok, T2, { ts: '1.5', channel: 'C1' });
+    await s.markFailed(bad, T2, 'channel_not_found');
 
-    expect(s.due(T2, 10)).toEqual([]);
-    expect(s.due(T3, 10)).toEqual([{ id: retry, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'retry' }, created_at: T1, attempts: 1, next_attempt_at: T3, depends_on: null, sending_at: null }]);
-    expect(s.outcome(ok)).toEqual({ delivered_at: T2, failed_at: null, last_error: null, result: { ts: '1.5', channel: 'C1' } });
-    expect(s.outcome(bad)).toMatchObject({ failed_at: T2, last_error: 'channel_not_found' });
-    expect(s.failed(5).map((r) => r.id)).toEqual([bad]);
-    expect(s.pendingCount()).toBe(1);
+    expect(await s.due(T2, 10)).toEqual([]);
+    expect(await s.due(T3, 10)).toEqual([{ id: retry, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'retry' }, created_at: T1, attempts: 1, next_attempt_at: T3, depends_on: null, sending_at: null }]);
+    expect(await s.outcome(ok)).toEqual({ delivered_at: T2, failed_at: null, last_error: null, result: { ts: '1.5', channel: 'C1' } });
+    expect(await s.outcome(bad)).toMatchObject({ failed_at: T2, last_error: 'channel_not_found' });
+    expect((await s.failed(5)).map((r) => r.id)).toEqual([bad]);
+    expect(await s.pendingCount()).toBe(1);
 
-    const rows = store.all('SELECT id, attempts, delivered_at, failed_at, last_error, result FROM outbox ORDER BY id');
+    const rows = await store.all('SELECT id, attempts, delivered_at, failed_at, last_error, result FROM outbox ORDER BY id');
     expect(rows).toEqual([
       { id: retry, attempts: 1, delivered_at: null, failed_at: null, last_error: 'internal_error', result: null },
       { id: ok, attempts: 1, delivered_at: T2, failed_at: null, last_error: null, result: '{"ts":"1.5","channel":"C1"}' },

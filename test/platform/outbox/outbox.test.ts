@@ -123,8 +123,7 @@ function setup(options: { logger?: ReturnType<typeof createLogger> } = {}) {
       current = new Date(Date.parse(T0) + ms);
     },
     enqueue: (text: string, channel = 'C_OPS') => new OutboxRepository(store).enqueue('chat.postMessage', { channel, text }, current.toISOString()),
-    row: (id: number) =>
-      store.get<OutboxRowInDb>('SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?', id)!,
+    row: async (id: number) => (await store.get<OutboxRowInDb>('SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error, result FROM outbox WHERE id = ?', id))!,
   };
 }
 
@@ -134,7 +133,7 @@ const rateLimited = (seconds: number) => new SlackCallError('chat.postMessage', 
 describe('Outbox', () => {
   it('delivers a stored call once, records the result, and never sends it again', async () => {
     const { outbox, slack, row, setTime, rows } = setup();
-    const id = rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] }, T0);
+    const id = await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] }, T0);
     setTime(1500);
     await outbox.flush();
     // The metadata lets a retry find the post in Slack if this process dies before recording the delivery.
@@ -144,7 +143,7 @@ describe('Outbox', () => {
         args: { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }], metadata: { event_type: 'golive_outbox', event_payload: { outbox_id: id, created_at: T0 } } },
       },
     ]);
-    expect(row(id)).toEqual({
+    expect(await row(id)).toEqual({
       attempts: 1,
       next_attempt_at: T0,
       delivered_at: at(1500),
@@ -157,14 +156,14 @@ describe('Outbox', () => {
     await outbox.flush();
     await outbox.flush();
     expect(slack.calls).toHaveLength(1);
-    expect(rows.pendingCount()).toBe(0);
+    expect(await rows.pendingCount()).toBe(0);
   });
 
   it('delivers rows in the order they were stored', async () => {
     const { outbox, slack, enqueue } = setup();
-    enqueue('first');
-    enqueue('second', 'C_INC');
-    enqueue('third');
+    await enqueue('first');
+    await enqueue('second', 'C_INC');
+    await enqueue('third');
     await outbox.flush();
     expect(slack.texts()).toEqual(['first', 'second', 'third']);
     expect(slack.calls[1]!.args.channel).toBe('C_INC');
@@ -172,7 +171,7 @@ describe('Outbox', () => {
 
   it('does nothing before a row is due', async () => {
     const { outbox, slack, rows } = setup();
-    rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'later' }, at(10_000));
+    await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'later' }, at(10_000));
     await outbox.flush();
     expect(slack.calls).toEqual([]);
   });
@@ -180,10 +179,10 @@ describe('Outbox', () => {
   it('retries a transient error after 2 s, then 4 s, and delivers once the clock passes', async () => {
     const { outbox, slack, enqueue, row, setTime } = setup();
     slack.failNext('retry me', internalError(), internalError());
-    const id = enqueue('retry me');
+    const id = await enqueue('retry me');
 
     await outbox.flush();
-    expect(row(id)).toEqual({ attempts: 1, next_attempt_at: at(2000), delivered_at: null, failed_at: null, last_error: 'internal_error', result: null });
+    expect(await row(id)).toEqual({ attempts: 1, next_attempt_at: at(2000), delivered_at: null, failed_at: null, last_error: 'internal_error', result: null });
 
     setTime(1999);
     await outbox.flush();
@@ -192,7 +191,7 @@ describe('Outbox', () => {
     setTime(2000);
     await outbox.flush();
     expect(slack.calls).toHaveLength(2);
-    expect(row(id)).toMatchObject({ attempts: 2, next_attempt_at: at(2000 + 4000), last_error: 'internal_error', delivered_at: null });
+    expect(await row(id)).toMatchObject({ attempts: 2, next_attempt_at: at(2000 + 4000), last_error: 'internal_error', delivered_at: null });
 
     setTime(5999);
     await outbox.flush();
@@ -201,29 +200,29 @@ describe('Outbox', () => {
     setTime(6000);
     await outbox.flush();
     expect(slack.texts()).toEqual(['retry me', 'retry me', 'retry me']);
-    expect(row(id)).toMatchObject({ attempts: 3, delivered_at: at(6000), failed_at: null, last_error: null });
+    expect(await row(id)).toMatchObject({ attempts: 3, delivered_at: at(6000), failed_at: null, last_error: null });
   });
 
   it('doubles the wait up to 5 minutes, and gives up only once the post is 48 hours old', async () => {
     const { outbox, slack, enqueue, row, setTime } = setup();
     slack.failNext('down', ...Array.from({ length: 13 }, internalError));
-    const id = enqueue('down');
+    const id = await enqueue('down');
     const waits: number[] = [];
     let now = 0;
     for (let attempt = 1; attempt <= 12; attempt++) {
       setTime(now);
       await outbox.flush();
-      const next = Date.parse(row(id).next_attempt_at) - Date.parse(T0);
+      const next = Date.parse((await row(id)).next_attempt_at) - Date.parse(T0);
       waits.push((next - now) / 1000);
       now = next;
     }
     expect(waits).toEqual([2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300]);
-    expect(row(id)).toMatchObject({ attempts: 12, failed_at: null });
+    expect(await row(id)).toMatchObject({ attempts: 12, failed_at: null });
 
     const fortyEightHours = 48 * 3600_000;
     setTime(fortyEightHours);
     await outbox.flush();
-    expect(row(id)).toMatchObject({ attempts: 13, failed_at: at(fortyEightHours), last_error: 'internal_error', delivered_at: null });
+    expect(await row(id)).toMatchObject({ attempts: 13, failed_at: at(fortyEightHours), last_error: 'internal_error', delivered_at: null });
     setTime(fortyEightHours + 86_400_000);
     await outbox.flush();
     expect(slack.calls).toHaveLength(13);
@@ -232,34 +231,34 @@ describe('Outbox', () => {
   it('retries an error that is not a Slack error (network) with the same backoff', async () => {
     const { outbox, slack, enqueue, row } = setup();
     slack.failNext('offline', new Error('connect ECONNREFUSED 127.0.0.1:443'));
-    const id = enqueue('offline');
+    const id = await enqueue('offline');
     await outbox.flush();
-    expect(row(id)).toMatchObject({ attempts: 1, next_attempt_at: at(2000), last_error: 'connect ECONNREFUSED 127.0.0.1:443', failed_at: null });
+    expect(await row(id)).toMatchObject({ attempts: 1, next_attempt_at: at(2000), last_error: 'connect ECONNREFUSED 127.0.0.1:443', failed_at: null });
   });
 
   it("honours Slack's Retry-After instead of the backoff, and stops the pass", async () => {
     const { outbox, slack, enqueue, row, setTime } = setup();
     slack.failNext('slow down', rateLimited(30), rateLimited(7));
-    const first = enqueue('slow down');
-    const second = enqueue('behind it');
+    const first = await enqueue('slow down');
+    const second = await enqueue('behind it');
 
     await outbox.flush();
-    expect(row(first)).toMatchObject({ attempts: 1, next_attempt_at: at(30_000), last_error: 'ratelimited', failed_at: null });
+    expect(await row(first)).toMatchObject({ attempts: 1, next_attempt_at: at(30_000), last_error: 'ratelimited', failed_at: null });
     expect(slack.texts()).toEqual(['slow down']); // the rest of the queue waits too
-    expect(row(second)).toMatchObject({ attempts: 0, delivered_at: null });
+    expect(await row(second)).toMatchObject({ attempts: 0, delivered_at: null });
 
     setTime(10_000);
     await outbox.flush();
     expect(slack.texts()).toEqual(['slow down', 'behind it']);
-    expect(row(second)).toMatchObject({ delivered_at: at(10_000) });
+    expect(await row(second)).toMatchObject({ delivered_at: at(10_000) });
 
     setTime(30_000);
     await outbox.flush();
-    expect(row(first)).toMatchObject({ attempts: 2, next_attempt_at: at(37_000), last_error: 'ratelimited' }); // 7 s, not the 4 s backoff
+    expect(await row(first)).toMatchObject({ attempts: 2, next_attempt_at: at(37_000), last_error: 'ratelimited' }); // 7 s, not the 4 s backoff
 
     setTime(37_000);
     await outbox.flush();
-    expect(row(first)).toMatchObject({ attempts: 3, delivered_at: at(37_000), last_error: null });
+    expect(await row(first)).toMatchObject({ attempts: 3, delivered_at: at(37_000), last_error: null });
   });
 
   it.each(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'missing_scope', 'invalid_blocks', 'msg_too_long'])(
@@ -267,12 +266,12 @@ describe('Outbox', () => {
     async (slackError) => {
       const { outbox, slack, enqueue, row, setTime } = setup();
       slack.failNext('nowhere', new SlackCallError('chat.postMessage', slackError));
-      const id = enqueue('nowhere');
-      const next = enqueue('next one');
+      const id = await enqueue('nowhere');
+      const next = await enqueue('next one');
       setTime(500);
       await outbox.flush();
-      expect(row(id)).toEqual({ attempts: 1, next_attempt_at: T0, delivered_at: null, failed_at: at(500), last_error: slackError, result: null });
-      expect(row(next).delivered_at).toBe(at(500)); // one bad row does not block the others
+      expect(await row(id)).toEqual({ attempts: 1, next_attempt_at: T0, delivered_at: null, failed_at: at(500), last_error: slackError, result: null });
+      expect((await row(next)).delivered_at).toBe(at(500)); // one bad row does not block the others
 
       setTime(86_400_000);
       await outbox.flush();
@@ -291,8 +290,8 @@ describe('Outbox', () => {
     const { outbox, slack, enqueue } = setup({ logger: createLogger({ level: 'info', destination }) });
     slack.failNext('flaky', internalError());
     slack.failNext('lost', new SlackCallError('chat.postMessage', 'channel_not_found'));
-    const flaky = enqueue('flaky');
-    const lost = enqueue('lost', 'C_GONE');
+    const flaky = await enqueue('flaky');
+    const lost = await enqueue('lost', 'C_GONE');
     await outbox.flush();
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logged).toEqual([
@@ -303,79 +302,79 @@ describe('Outbox', () => {
 
   it('delivers each row exactly once when flush() is called concurrently', async () => {
     const { outbox, slack, enqueue, rows } = setup();
-    for (let i = 0; i < 20; i++) enqueue(`m${i}`);
+    for (let i = 0; i < 20; i++) await enqueue(`m${i}`);
     await Promise.all([outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush()]);
     expect(slack.texts()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
     expect(slack.maxInFlight).toBe(1);
-    expect(rows.pendingCount()).toBe(0);
+    expect(await rows.pendingCount()).toBe(0);
   });
 
   it('a flush requested while one is in flight also delivers what was stored meanwhile', async () => {
     const { outbox, slack, enqueue, row } = setup();
-    enqueue('a');
+    await enqueue('a');
     slack.hold();
     const first = outbox.flush();
     await new Promise((resolve) => setImmediate(resolve));
     expect(slack.texts()).toEqual(['a']); // "a" is in flight
-    const b = enqueue('b');
+    const b = await enqueue('b');
     const second = outbox.flush();
     const third = outbox.flush();
     slack.release();
     await Promise.all([first, second, third]);
     expect(slack.texts()).toEqual(['a', 'b']);
-    expect(row(b).delivered_at).toBe(T0);
+    expect((await row(b)).delivered_at).toBe(T0);
   });
 
   it('start() delivers at once and stop() waits for the pass in flight', async () => {
     const { outbox, slack, enqueue, rows } = setup();
-    enqueue('on start');
+    await enqueue('on start');
     outbox.start();
     await outbox.stop();
     expect(slack.texts()).toEqual(['on start']);
-    expect(rows.pendingCount()).toBe(0);
+    expect(await rows.pendingCount()).toBe(0);
   });
 
   it('does not give up on a message that Slack only rate-limited', async () => {
     const { outbox, slack, enqueue, row, setTime } = setup();
     slack.failNext('busy incident', ...Array.from({ length: 12 }, () => rateLimited(1)));
-    const id = enqueue('busy incident');
+    const id = await enqueue('busy incident');
     for (let i = 0; i < 12; i++) {
       setTime(i * 1000);
       await outbox.flush();
     }
-    expect(row(id).failed_at).toBeNull();
+    expect((await row(id)).failed_at).toBeNull();
     setTime(12_000);
     await outbox.flush();
-    expect(row(id).delivered_at).toBe(at(12_000));
+    expect((await row(id)).delivered_at).toBe(at(12_000));
   });
 });
 
 describe('Outbox dependencies and PagerDuty', () => {
   it('delivers a thread reply only after its parent post, with the parent ts filled in', async () => {
     const { outbox, slack, setTime, rows } = setup();
-    const parent = rows.enqueue('chat.postMessage', { channel: 'C1', text: 'parent' }, T0);
-    const child = rows.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: 'child' }, T0, { dependsOn: parent });
+    const parent = await rows.enqueue('chat.postMessage', { channel: 'C1', text: 'parent' }, T0);
+    const child = await rows.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: 'child' }, T0, { dependsOn: parent });
     slack.failNext('parent', internalError());
     await outbox.flush();
     expect(slack.texts()).toEqual(['parent']);
-    expect(rows.pendingCount()).toBe(2);
+    expect(await rows.pendingCount()).toBe(2);
     setTime(2000);
     await outbox.flush();
     // Delivered in the same pass, right after its parent.
     expect(slack.texts()).toEqual(['parent', 'parent', 'child']);
-    const parentTs = rows.outcome(parent)!.result!.ts;
+    const parentTs = (await rows.outcome(parent))!.result!.ts;
     expect(slack.calls[2]!.args).toEqual({ channel: 'C1', thread_ts: parentTs, text: 'child', metadata: { event_type: 'golive_outbox', event_payload: { outbox_id: child, created_at: T0 } } });
-    expect(rows.outcome(child)!.delivered_at).toBe(at(2000));
+    expect((await rows.outcome(child))!.delivered_at).toBe(at(2000));
   });
 
   it('fails a child whose parent failed for good', async () => {
     const { outbox, slack, rows } = setup();
-    const parent = rows.enqueue('chat.postMessage', { channel: 'C1', text: 'gone' }, T0);
-    const child = rows.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: 'upd' }, T0, { dependsOn: parent });
+    const parent = await rows.enqueue('chat.postMessage', { channel: 'C1', text: 'gone' }, T0);
+    const child = await rows.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: 'upd' }, T0, { dependsOn: parent });
     slack.failNext('gone', new SlackCallError('chat.postMessage', 'channel_not_found'));
     await outbox.flush();
     await outbox.flush();
-    expect(rows.outcome(child)).toMatchObject({ last_error: 'the message it belongs to could not be delivered' });
+    expect(await rows.outcome(child)).toMatchObject({ last_error: 'the message it belongs to could not be delivered' });
   });
 });
 
@@ -392,8 +391,8 @@ describe('Outbox ordering per stream', () => {
       },
     };
     const outbox = new Outbox(store, new FakeSlack(), { now: () => new Date(T0) }, createLogger({ level: 'silent' }), 60_000, pager as never);
-    rows.enqueue('trigger', { dedupKey: 'k', summary: 's', source: 'x', severity: 'critical' }, T0, { target: 'pagerduty' });
-    rows.enqueue('resolve', { dedupKey: 'k' }, T0, { target: 'pagerduty' });
+    await rows.enqueue('trigger', { dedupKey: 'k', summary: 's', source: 'x', severity: 'critical' }, T0, { target: 'pagerduty' });
+    await rows.enqueue('resolve', { dedupKey: 'k' }, T0, { target: 'pagerduty' });
     await outbox.flush();
     expect(sent).toEqual([]);
     setTime(2000);

@@ -8,13 +8,13 @@ const T2 = '2026-12-01T10:05:00.000Z';
 const T3 = '2026-12-01T10:10:00.000Z';
 
 describe('RequestRepository', () => {
-  it('claims a request key once, and again only after it was pruned', () => {
+  it('claims a request key once, and again only after it was pruned', async () => {
     const s = new RequestRepository(new Store(openDatabase(':memory:')));
-    expect(s.claim('trigger:123.456', T1)).toBe(true);
-    expect(s.claim('trigger:123.456', T2)).toBe(false);
-    expect(s.claim('event:Ev01', T2)).toBe(true);
-    expect(s.prune(T2)).toBe(1); // only the key received before T2
-    expect(s.claim('event:Ev01', T3)).toBe(false);
-    expect(s.claim('trigger:123.456', T3)).toBe(true);
+    expect(await s.claim('trigger:123.456', T1)).toBe(true);
+    expect(await s.claim('trigger:123.456', T2)).toBe(false);
+    expect(await s.claim('event:Ev01', T2)).toBe(true);
+    expect(await s.prune(T2)).toBe(1); // only the key received before T2
+    expect(await s.claim('event:Ev01', T3)).toBe(false);
+    expect(await s.claim('trigger:123.456', T3)).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/platform/store/open-database.js';
-import { Store } from '../../../src/platform/store/store.js';
+import { assertNotInTransaction, inTransaction, Store } from '../../../src/platform/store/store.js';
 import { AuditRepository } from '../../../src/platform/store/audit-repository.js';
 import { RequestRepository } from '../../../src/platform/store/request-repository.js';
 import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository.js';
@@ -38,76 +38,158 @@ const T2 = '2026-12-01T10:05:00.000Z';
 const T3 = '2026-12-01T10:10:00.000Z';
 
 describe('Store: transactions, and the audit trail', () => {
-  it('rolls back the state change and its audit row together when the function throws', () => {
+  it('rolls back the state change and its audit row together when the function throws', async () => {
     const s = memory();
-    new ChecklistRepository(s).setItemState('a', true, 'U1', T1, null);
-    const auditBefore = new AuditRepository(s).count();
-    expect(() =>
-      s.transaction(() => {
-        expect(new ChecklistRepository(s).setItemState('a', false, 'U2', T2, 'oops')).toBe(true);
-        new AuditRepository(s).record({ actor: 'U2', action: 'item.uncheck', target: 'a', source: 'command' }, T2);
-        expect(new AuditRepository(s).count()).toBe(auditBefore + 1); // visible inside the transaction
+    await new ChecklistRepository(s).setItemState('a', true, 'U1', T1, null);
+    const auditBefore = await new AuditRepository(s).count();
+    await expect(
+      s.transaction(async () => {
+        expect(await new ChecklistRepository(s).setItemState('a', false, 'U2', T2, 'oops')).toBe(true);
+        await new AuditRepository(s).record({ actor: 'U2', action: 'item.uncheck', target: 'a', source: 'command' }, T2);
+        expect(await new AuditRepository(s).count()).toBe(auditBefore + 1); // visible inside the transaction
         throw new Error('boom');
       }),
-    ).toThrow('boom');
-    expect(new ChecklistRepository(s).itemState('a')).toMatchObject({ checked: 1, changed_by: 'U1', changed_at: T1 });
-    expect(new AuditRepository(s).count()).toBe(auditBefore);
-    expect(new AuditRepository(s).history(10)).toEqual([]);
+    ).rejects.toThrow('boom');
+    expect(await new ChecklistRepository(s).itemState('a')).toMatchObject({ checked: 1, changed_by: 'U1', changed_at: T1 });
+    expect(await new AuditRepository(s).count()).toBe(auditBefore);
+    expect(await new AuditRepository(s).history(10)).toEqual([]);
   });
 
-  it('commits both and returns the function’s value', () => {
+  it('commits both and returns the function’s value', async () => {
     const s = memory();
-    const result = s.transaction(() => {
-      new ChecklistRepository(s).setItemState('a', true, 'U1', T1, null);
+    const result = await s.transaction(async () => {
+      await new ChecklistRepository(s).setItemState('a', true, 'U1', T1, null);
       return new AuditRepository(s).record({ actor: 'U1', action: 'item.check', target: 'a', source: 'button' }, T1);
     });
     expect(result).toBe(1);
-    expect(new ChecklistRepository(s).itemState('a')?.checked).toBe(1);
-    expect(new AuditRepository(s).count()).toBe(1);
+    expect((await new ChecklistRepository(s).itemState('a'))?.checked).toBe(1);
+    expect(await new AuditRepository(s).count()).toBe(1);
   });
 
-  it('returns history newest first with parsed detail and defaults', () => {
+  it('returns history newest first with parsed detail and defaults', async () => {
     const s = memory();
-    expect(new AuditRepository(s).record({ actor: 'U1', action: 'item.check', target: 'a', detail: { gate: 'preflight', note: 'ok' }, source: 'command', channel: 'C1' }, T1)).toBe(1);
-    expect(new AuditRepository(s).record({ actor: 'U2', action: 'item.uncheck', target: 'a', source: 'button' }, T2)).toBe(2);
-    expect(new AuditRepository(s).record({ actor: 'system', action: 'gate.signoff', target: 'preflight', detail: { roles: ['cto'] }, source: 'system', channel: null }, T3)).toBe(3);
-    expect(new AuditRepository(s).history(2)).toEqual([
+    expect(await new AuditRepository(s).record({ actor: 'U1', action: 'item.check', target: 'a', detail: { gate: 'preflight', note: 'ok' }, source: 'command', channel: 'C1' }, T1)).toBe(1);
+    expect(await new AuditRepository(s).record({ actor: 'U2', action: 'item.uncheck', target: 'a', source: 'button' }, T2)).toBe(2);
+    expect(await new AuditRepository(s).record({ actor: 'system', action: 'gate.signoff', target: 'preflight', detail: { roles: ['cto'] }, source: 'system', channel: null }, T3)).toBe(3);
+    expect(await new AuditRepository(s).history(2)).toEqual([
       { id: 3, at: T3, actor: 'system', action: 'gate.signoff', target: 'preflight', detail: { roles: ['cto'] }, source: 'system', channel: null },
       { id: 2, at: T2, actor: 'U2', action: 'item.uncheck', target: 'a', detail: {}, source: 'button', channel: null },
     ]);
-    expect(new AuditRepository(s).history(10).at(-1)).toEqual({ id: 1, at: T1, actor: 'U1', action: 'item.check', target: 'a', detail: { gate: 'preflight', note: 'ok' }, source: 'command', channel: 'C1' });
-    expect(new AuditRepository(s).count()).toBe(3);
+    expect((await new AuditRepository(s).history(10)).at(-1)).toEqual({ id: 1, at: T1, actor: 'U1', action: 'item.check', target: 'a', detail: { gate: 'preflight', note: 'ok' }, source: 'command', channel: 'C1' });
+    expect(await new AuditRepository(s).count()).toBe(3);
+  });
+});
+
+describe('Store: transactions across async work', () => {
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('makes a statement from other async work wait until the open transaction commits', async () => {
+    const s = memory();
+    const items = new ChecklistRepository(s);
+    const seen: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const tx = s.transaction(async () => {
+      await items.setItemState('a', true, 'U1', T1, null);
+      seen.push('written');
+      // Only for the test: keeps the transaction open across an await on something else.
+      await held;
+      seen.push('committing');
+    });
+    await tick();
+    const read = items.itemState('a').then((row) => seen.push(`read ${row?.checked ?? 'nothing'}`));
+    await tick();
+    expect(seen).toEqual(['written']);
+    release();
+    await Promise.all([tx, read]);
+    expect(seen).toEqual(['written', 'committing', 'read 1']);
+  });
+
+  it('runs a second transaction after the first, not inside it', async () => {
+    const s = memory();
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const first = s.transaction(async () => {
+      order.push('first begins');
+      await held;
+      order.push('first ends');
+    });
+    const second = s.transaction(async () => {
+      order.push('second begins');
+    });
+    await tick();
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first begins', 'first ends', 'second begins']);
+  });
+
+  it('joins a nested transaction to the outer one, so a failure later rolls both back', async () => {
+    const s = memory();
+    const items = new ChecklistRepository(s);
+    await expect(
+      s.transaction(async () => {
+        await s.transaction(() => items.setItemState('a', true, 'U1', T1, null));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await items.itemState('a')).toBeUndefined();
+  });
+
+  it('runs afterCommit callbacks once the transaction has committed, and never after a rollback', async () => {
+    const s = memory();
+    const calls: string[] = [];
+    await s.transaction(async () => {
+      s.afterCommit(() => calls.push(`after commit, in a transaction: ${String(inTransaction())}`));
+      calls.push('inside');
+    });
+    await s
+      .transaction(async () => {
+        s.afterCommit(() => calls.push('never'));
+        throw new Error('boom');
+      })
+      .catch(() => undefined);
+    s.afterCommit(() => calls.push('outside: at once'));
+    expect(calls).toEqual(['inside', 'after commit, in a transaction: false', 'outside: at once']);
+  });
+
+  it('refuses a network call made inside a transaction (outside production)', async () => {
+    const s = memory();
+    await expect(s.transaction(async () => assertNotInTransaction('Slack chat.postMessage'))).rejects.toThrow(
+      'Slack chat.postMessage was called inside a database transaction; make the call before or after it (see src/platform/store/store.ts)',
+    );
+    expect(() => assertNotInTransaction('Slack chat.postMessage')).not.toThrow();
   });
 });
 
 describe('Store: persistence and concurrency', () => {
-  it('keeps everything across close and re-open of a file database', () => {
+  it('keeps everything across close and re-open of a file database', async () => {
     const file = tempFile();
     const first = storeAt(file);
-    first.transaction(() => {
-      new ChecklistRepository(first).setItemState('a', true, 'U1', T1, 'done');
-      new ChecklistRepository(first).addSignoff('preflight', 'cto', 'U9', T1);
-      new AuditRepository(first).record({ actor: 'U1', action: 'item.check', target: 'a', source: 'command' }, T1);
-      new RequestRepository(first).claim('trigger:1', T1);
-      new OutboxRepository(first).enqueue('chat.postMessage', { channel: 'C1', text: 'a done' }, T1);
+    await first.transaction(async () => {
+      await new ChecklistRepository(first).setItemState('a', true, 'U1', T1, 'done');
+      await new ChecklistRepository(first).addSignoff('preflight', 'cto', 'U9', T1);
+      await new AuditRepository(first).record({ actor: 'U1', action: 'item.check', target: 'a', source: 'command' }, T1);
+      await new RequestRepository(first).claim('trigger:1', T1);
+      await new OutboxRepository(first).enqueue('chat.postMessage', { channel: 'C1', text: 'a done' }, T1);
     });
     first.close();
 
     const second = storeAt(file);
-    expect(new ChecklistRepository(second).itemState('a')).toEqual({ item_id: 'a', checked: 1, changed_by: 'U1', changed_at: T1, note: 'done' });
-    expect(new ChecklistRepository(second).signoffs()).toEqual([{ gate_id: 'preflight', role: 'cto', user_id: 'U9', signed_at: T1 }]);
-    expect(new AuditRepository(second).history(5).map((r) => r.action)).toEqual(['item.check']);
-    expect(new RequestRepository(second).claim('trigger:1', T2)).toBe(false);
-    expect(new OutboxRepository(second).pendingCount()).toBe(1);
+    expect(await new ChecklistRepository(second).itemState('a')).toEqual({ item_id: 'a', checked: 1, changed_by: 'U1', changed_at: T1, note: 'done' });
+    expect(await new ChecklistRepository(second).signoffs()).toEqual([{ gate_id: 'preflight', role: 'cto', user_id: 'U9', signed_at: T1 }]);
+    expect((await new AuditRepository(second).history(5)).map((r) => r.action)).toEqual(['item.check']);
+    expect(await new RequestRepository(second).claim('trigger:1', T2)).toBe(false);
+    expect(await new OutboxRepository(second).pendingCount()).toBe(1);
   });
 
-  it('lets exactly one of two connections to the same file record the same sign-off', () => {
+  it('lets exactly one of two connections to the same file record the same sign-off', async () => {
     const file = tempFile();
     const a = storeAt(file);
     const b = storeAt(file);
-    const results = [a.transaction(() => new ChecklistRepository(a).addSignoff('preflight', 'cto', 'U1', T1)), b.transaction(() => new ChecklistRepository(b).addSignoff('preflight', 'cto', 'U2', T2))];
+    const results = [await a.transaction(() => new ChecklistRepository(a).addSignoff('preflight', 'cto', 'U1', T1)), await b.transaction(() => new ChecklistRepository(b).addSignoff('preflight', 'cto', 'U2', T2))];
     expect(results).toEqual([true, false]);
-    expect(new ChecklistRepository(b).signoffs()).toEqual([{ gate_id: 'preflight', role: 'cto', user_id: 'U1', signed_at: T1 }]);
+    expect(await new ChecklistRepository(b).signoffs()).toEqual([{ gate_id: 'preflight', role: 'cto', user_id: 'U1', signed_at: T1 }]);
   });
 
   it('lets exactly one of three threads racing on the same file win each sign-off', async () => {
@@ -130,7 +212,7 @@ describe('Store: persistence and concurrency', () => {
         Atomics.add(barrier, 1, 1);
         Atomics.wait(barrier, 0, 0);
         const won = [];
-        for (let i = 0; i < workerData.gates; i++) won.push(items.addSignoff('gate-' + i, 'cto', workerData.user, 't'));
+        for (let i = 0; i < workerData.gates; i++) won.push(await items.addSignoff('gate-' + i, 'cto', workerData.user, 't'));
         store.close();
         parentPort.postMessage({ won });
       })().catch((e) => parentPort.postMessage({ error: String((e && e.stack) || e) }));`;
@@ -173,7 +255,7 @@ describe('Store: persistence and concurrency', () => {
 
       for (let i = 0; i < GATES; i++) expect(won.filter((w) => w[i]).length, `gate-${i}`).toBe(1);
       const check = storeAt(file);
-      const rows = new ChecklistRepository(check).signoffs();
+      const rows = await new ChecklistRepository(check).signoffs();
       expect(rows).toHaveLength(GATES);
       for (const row of rows) {
         const i = Number(row.gate_id.slice('gate-'.length));
