@@ -35,6 +35,11 @@ export class StatusBoard {
     this.rows = new ChecklistRepository(deps.store);
   }
 
+  /** Shows the go/no-go decision under the verdict (go/no-go is built after the checklist, so it is connected later). */
+  showDecision(line: () => Promise<string | undefined>): void {
+    this.deps.decision = line;
+  }
+
   /** Renders the status as `viewer` sees it. */
   async render(viewer: string, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
     const { snapshot, ctx } = await this.context(viewer);

@@ -41,6 +41,11 @@ export class ChangeStories {
     return out;
   }
 
+  /** The deploys and rollbacks started from `from` until `until` (ISO times), oldest first. */
+  async between(from: string, until: string): Promise<ChangeStory[]> {
+    return (await this.all()).filter((c) => c.startedAt >= from && c.startedAt <= until);
+  }
+
   private async story(d: DeployRow): Promise<ChangeStory> {
     const approvedBy = d.request_id !== null ? (await this.approvals.approvals(d.request_id)).map((a) => a.user_id) : [];
     return { id: d.id, kind: d.kind, service: d.service, from: d.from_task_def, to: d.to_task_def, image: d.image, requestedBy: d.requested_by, approvedBy, startedAt: d.started_at, finishedAt: d.finished_at, outcome: d.outcome, reason: d.reason };

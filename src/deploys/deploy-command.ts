@@ -1,11 +1,15 @@
 import { GoliveError } from '../platform/errors.js';
 import { blockedText, renderDryRun } from './render-changes.js';
 import { renderNotice } from '../platform/slack/blocks.js';
-import type { CommandSpec } from '../platform/commands/command-spec.js';
+import type { Background } from '../platform/background.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { ChangeBoard } from './change-board.js';
+import type { DeployService } from './deploy-service.js';
+import { command, type Command, type CommandSpec } from '../platform/commands/command-spec.js';
 
 const FLAGS = new Set(['--dry-run', '--override']);
 
-export const deploy: CommandSpec = {
+export const deploySpec: CommandSpec = {
   name: 'deploy',
   usage: 'deploy <service> <image-tag | :revision> [--dry-run] [--override]',
   description:
@@ -14,16 +18,20 @@ export const deploy: CommandSpec = {
   who: "the service's deployers",
   minArgs: 2,
   maxArgs: 4,
-  async run(ctx) {
+};
+
+/** `/golive deploy`: checks, then deploys in the background (or asks for an override). */
+export function deployCommand(deps: { deploys: DeployService; changeBoard: ChangeBoard; background: Background; runbook: Runbook }): Command {
+  return command(deploySpec, async (ctx) => {
     const flags = ctx.args.filter((a) => a.startsWith('--'));
     const words = ctx.args.filter((a) => !a.startsWith('--'));
     const unknown = flags.filter((f) => !FLAGS.has(f.toLowerCase()));
     if (unknown.length > 0 || words.length !== 2) {
-      throw new GoliveError('usage', unknown.length > 0 ? `Unknown option \`${unknown[0]!.replace(/[`<>&]/g, '')}\`. Nothing was changed.` : '`/golive deploy` needs a service and one image tag or revision. Nothing was changed.', `Usage: \`/golive ${deploy.usage}\``);
+      throw new GoliveError('usage', unknown.length > 0 ? `Unknown option \`${unknown[0]!.replace(/[`<>&]/g, '')}\`. Nothing was changed.` : '`/golive deploy` needs a service and one image tag or revision. Nothing was changed.', `Usage: \`/golive ${deploySpec.usage}\``);
     }
     const dryRun = flags.some((f) => f.toLowerCase() === '--dry-run');
     const override = flags.some((f) => f.toLowerCase() === '--override');
-    const { deploys, changeBoard } = ctx.services;
+    const { deploys, changeBoard } = deps;
     const [serviceName, targetArg] = words as [string, string];
     const plan = await deploys.plan(serviceName, targetArg, ctx.userId);
     if (dryRun) return ctx.respond(renderDryRun(plan));
@@ -38,11 +46,11 @@ export const deploy: CommandSpec = {
     }
     // Claimed now, before replying, so a second deploy racing this one is refused to its sender.
     const id = await deploys.start(plan, ctx.userId);
-    ctx.services.background(() => deploys.run(id, plan));
-    const opsChannel = ctx.services.runbook.launch.channel;
+    deps.background.run(() => deploys.run(id, plan));
+    const opsChannel = deps.runbook.launch.channel;
     const notes: string[] = [];
     if (override) notes.push('Nothing blocks this deploy; `--override` was not needed and is ignored.');
     if (ctx.channelId !== opsChannel) notes.push(`Deploy #${id} of \`${plan.service.name}\` started; progress is in <#${opsChannel}>.`);
     if (notes.length > 0) await ctx.respond(renderNotice(notes.join('\n')));
-  },
-};
+  });
+}

@@ -1,7 +1,7 @@
 import type { AuditRow } from '../platform/store/audit-repository.js';
 import { clip, escapeText } from '../platform/escape.js';
 import { formatTime, preciseDuration } from '../platform/format-time.js';
-import type { ChangeStory } from '../deploys/change-stories.js';
+import type { ChangeStory } from '../deploys/index.js';
 
 /** What a history line may look up beyond its own row. */
 export interface HistoryContext {

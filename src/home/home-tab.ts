@@ -2,16 +2,16 @@ import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Runbook } from '../platform/runbook/schema.js';
-import type { AlarmService } from '../alarms/alarm-service.js';
-import type { GoNoGoService } from '../gonogo/gonogo-service.js';
-import type { IncidentService } from '../incidents/incident-service.js';
-import type { TimelineService } from '../timeline/timeline-service.js';
+import type { AlarmService } from '../alarms/index.js';
+import type { SharedStatus, StatusBoard } from '../checklist/index.js';
+import type { ApprovalService } from '../deploys/index.js';
+import type { GoNoGoService } from '../gonogo/index.js';
+import type { IncidentService } from '../incidents/index.js';
+import type { SlackPort } from '../platform/slack/slack-port.js';
 import type { Store } from '../platform/store/store.js';
-import type { ApprovalService } from '../deploys/approval-service.js';
+import type { TimelineService } from '../timeline/index.js';
 import { HomeRepository } from './home-repository.js';
 import { renderHome, type HomeData } from './render-home.js';
-import type { SlackPort } from '../platform/slack/slack-port.js';
-import type { SharedStatus, StatusBoard } from '../checklist/status-board.js';
 
 /** The viewer-independent part of the Home tab. */
 type SharedHome = Omit<HomeData, 'snapshot' | 'ctx'> & { status: SharedStatus };

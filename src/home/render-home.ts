@@ -1,16 +1,12 @@
-import type { AlarmRow } from '../alarms/alarm-service.js';
-import type { ChecklistSnapshot } from '../checklist/checklist-service.js';
-import type { DecisionRow } from '../gonogo/gonogo-service.js';
-import { humanDuration } from '../platform/format-time.js';
-import type { IncidentRow } from '../incidents/incident-service.js';
-import type { LaunchT0, ScheduledMilestone } from '../timeline/timeline-service.js';
-import type { ChangeRequestRow } from '../deploys/approval-repository.js';
+import type { AlarmRow } from '../alarms/index.js';
+import { gateLines, itemBlock, verdictText, type ChecklistSnapshot, type StatusRenderContext } from '../checklist/index.js';
+import type { ChangeRequestRow } from '../deploys/index.js';
+import { decisionLine, type DecisionRow } from '../gonogo/index.js';
+import type { IncidentRow } from '../incidents/index.js';
 import { clip, escapeText } from '../platform/escape.js';
-import { decisionLine } from '../gonogo/render-gonogo.js';
-import { milestoneWhen } from '../timeline/render-timeline.js';
+import { formatTime, humanDuration } from '../platform/format-time.js';
 import { context, MAX_HOME_BLOCKS, section, sections } from '../platform/slack/blocks.js';
-import { formatTime } from '../platform/format-time.js';
-import { gateLines, itemBlock, verdictText, type StatusRenderContext } from '../checklist/render-status.js';
+import { milestoneWhen, type LaunchT0, type ScheduledMilestone } from '../timeline/index.js';
 
 type Block = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import type { Runbook } from '../platform/runbook/schema.js';
-import { SEVERITIES } from './incident-service.js';
+import { SEVERITIES } from '../platform/runbook/schema.js';
 
 /* The incident modals: the fields of each template, so nobody has to remember the syntax at 3 a.m. */
 
@@ -48,10 +48,4 @@ export function updateModal(incidentId: number, n: number) {
 
 export function resolveModal(incidentId: number) {
   return modal(VIEW_RESOLVE, 'Resolve the incident', 'Resolve', String(incidentId), [input('root_cause', 'Root cause', { multiline: true }), input('resolution', 'Resolution', { multiline: true, optional: true })]);
-}
-
-/** A submitted field's value, whatever the element type. */
-export function field(values: Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null }>>, block: string): string {
-  const v = values[block]?.value;
-  return (v?.selected_option?.value ?? v?.value ?? '').trim();
 }

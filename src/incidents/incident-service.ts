@@ -82,6 +82,16 @@ export function incidentDedupKey(id: number): string {
  * the post-mortem reminder. Every change is one transaction with its
  * timeline row and the posts and pages it causes.
  */
+/** Writes incidents' post-mortem drafts (src/report/); the incident service says when. */
+export interface PostmortemDrafts {
+  /** Queues the draft; called inside the resolving transaction, so a resolved incident always gets one. */
+  queue(incident: IncidentRow, by: string, at: string): Promise<void>;
+  /** Queues the draft again, as the incident's record stands now. */
+  regenerate(incident: IncidentRow, userId: string): Promise<void>;
+  /** The draft's address, if golive has a public one. */
+  link(incidentId: number): string | undefined;
+}
+
 export class IncidentService {
   private notifier?: IncidentNotifier;
   private readonly rows: IncidentRepository;
@@ -118,11 +128,22 @@ export class IncidentService {
     this.notifier = notifier;
   }
 
-  private resolvedHook?: (incident: IncidentRow, by: string, at: string) => Promise<void>;
+  private drafts?: PostmortemDrafts;
 
-  /** Runs inside the resolving transaction (the post-mortem draft is queued there, so it is not lost). */
-  onResolved(hook: (incident: IncidentRow, by: string, at: string) => Promise<void>): void {
-    this.resolvedHook = hook;
+  /** Who writes the post-mortem drafts (the launch report's module). */
+  draftPostmortemsWith(drafts: PostmortemDrafts): void {
+    this.drafts = drafts;
+  }
+
+  /** Where the incident's post-mortem draft can be read, when golive serves it. */
+  postmortemLink(incidentId: number): string | undefined {
+    return this.drafts?.link(incidentId);
+  }
+
+  /** `/golive incident postmortem`: the draft posted again, as the incident's record stands now. */
+  async regeneratePostmortem(incident: IncidentRow, userId: string): Promise<void> {
+    if (!this.drafts) throw new GoliveError('usage', 'This golive writes no post-mortem drafts.');
+    await this.drafts.regenerate(incident, userId);
   }
 
   get configured(): boolean {
@@ -211,6 +232,37 @@ export class IncidentService {
       if (channel) await slack.call('conversations.archive', { channel: channel.id }).catch((e: unknown) => this.deps.logger.warn({ err: e, channel: channel!.name }, 'could not archive a half-made incident channel'));
       throw err;
     }
+  }
+
+  /**
+   * Opens the incident an alarm rule asks for. Its commander is the
+   * severity's owner, else the first member of its invite roles: someone who
+   * can act. Failures are logged (nobody is waiting for an answer).
+   */
+  async declareForAlarm(need: { name: string; firedAt: string; post: number | null; severity: Severity; reason: string }): Promise<void> {
+    const { runbook, roles, logger } = this.deps;
+    const def = runbook.incidents?.severities[need.severity];
+    const roleNames = [...(def?.owner ? [def.owner] : []), ...(def?.invite ?? [])];
+    let commander: string | undefined;
+    for (const r of roleNames) {
+      commander = (await roles.members(r)).users[0];
+      if (commander) break;
+    }
+    if (!def || !commander) {
+      logger.error({ alarm: need.name, severity: need.severity }, 'cannot open the incident the alarm rule asks for: the severity is undefined or has no owner/invite role with members');
+      return;
+    }
+    try {
+      await this.declare({ severity: need.severity, summary: `${need.name}: ${need.reason}`, userId: commander, declaredBy: 'golive', source: 'system', alarm: { name: need.name, firedAt: need.firedAt, post: need.post } });
+    } catch (err) {
+      logger.error({ err, alarm: need.name }, 'could not open the incident the alarm rule asks for');
+    }
+  }
+
+  /** The severity of an incident declared from an alarm post: the rule's, else P2 if the runbook defines it, else its most severe. */
+  severityForAlarm(ruleSeverity: Severity | undefined): Severity {
+    const defined = SEVERITIES.filter((s) => this.deps.runbook.incidents?.severities[s]);
+    return ruleSeverity ?? (defined.includes('P2') ? 'P2' : (defined[0] ?? 'P2'));
   }
 
   /** Takes the incident number (and the alarm, if any) before anything else happens. */
@@ -361,7 +413,7 @@ export class IncidentService {
       if (resolved.paged_at) await this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
       for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) await this.cancel(incident.id, kind, at);
       await this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
-      await this.resolvedHook?.(resolved, userId, at);
+      await this.drafts?.queue(resolved, userId, at);
       return resolved;
     });
     this.deps.afterCommit();
@@ -541,6 +593,11 @@ export class IncidentService {
       return pinned;
     });
     return { added, incident };
+  }
+
+  /** Every declared incident, oldest first (the launch report). */
+  all(): Promise<IncidentRow[]> {
+    return this.rows.all();
   }
 
   async get(id: number): Promise<IncidentRow> {

@@ -1,9 +1,9 @@
-import type { ChecklistSnapshot } from '../checklist/checklist-service.js';
-import type { ChangeStory } from '../deploys/change-stories.js';
-import type { DecisionRow, VoteRow } from '../gonogo/gonogo-repository.js';
-import type { IncidentRow } from '../incidents/incident-repository.js';
+import type { ChecklistSnapshot } from '../checklist/index.js';
+import type { ChangeStory } from '../deploys/index.js';
+import type { DecisionRow, VoteRow } from '../gonogo/index.js';
+import type { IncidentRow } from '../incidents/index.js';
 import type { Runbook } from '../platform/runbook/schema.js';
-import type { LaunchT0, ScheduledMilestone } from '../timeline/timeline-service.js';
+import type { LaunchT0, ScheduledMilestone } from '../timeline/index.js';
 import type { LaunchReport, ReportAlarm, ReportMilestone } from './launch-report.js';
 import { revisionName } from './report-text.js';
 

@@ -1,4 +1,4 @@
-import type { ChangeStory } from '../deploys/change-stories.js';
+import type { ChangeStory } from '../deploys/index.js';
 
 /**
  * The launch report as data: everything the renderers (Markdown, HTML, the

@@ -1,8 +1,10 @@
 import { GoliveError } from '../platform/errors.js';
 import { renderNotice } from '../platform/slack/blocks.js';
-import type { CommandSpec } from '../platform/commands/command-spec.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import { command, type Command, type CommandSpec } from '../platform/commands/command-spec.js';
+import type { ReportService } from './report-service.js';
 
-export const report: CommandSpec = {
+export const reportSpec: CommandSpec = {
   name: 'report',
   usage: 'report [newlink]',
   description:
@@ -11,8 +13,12 @@ export const report: CommandSpec = {
   who: 'anyone; `newlink`: anyone named in a runbook role',
   minArgs: 0,
   maxArgs: 1,
-  async run(ctx) {
-    const { reports, runbook } = ctx.services;
+};
+
+/** `/golive report [newlink]`. */
+export function reportCommand(deps: { reports: ReportService; runbook: Runbook }): Command {
+  const { reports, runbook } = deps;
+  return command(reportSpec, async (ctx) => {
     const sub = ctx.args[0]?.toLowerCase();
     if (sub === 'newlink') {
       const url = await reports.newLink(ctx.userId);
@@ -22,5 +28,5 @@ export const report: CommandSpec = {
     await reports.queueLaunchReport(ctx.userId, runbook.launch.channel);
     const url = reports.url();
     await ctx.respond(renderNotice(`The launch report is on its way to <#${runbook.launch.channel}>.${url ? ` It is always current at <${url}|the report page>.` : ''}`));
-  },
-};
+  });
+}

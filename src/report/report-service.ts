@@ -10,8 +10,7 @@ import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { GoliveError } from '../platform/errors.js';
 import { ymd } from '../platform/format-time.js';
-import type { IncidentEvent, IncidentRow } from '../incidents/incident-repository.js';
-import { describeIncidentEvent, type EventWriter } from '../incidents/describe-incident-event.js';
+import { describeIncidentEvent, type EventWriter, type IncidentEvent, type IncidentRow, type PostmortemDrafts } from '../incidents/index.js';
 import { firingsOf, gatherReport, namePeople, type ReportSources } from './gather-report.js';
 import type { LaunchReport } from './launch-report.js';
 import { renderPng } from './render-png.js';
@@ -50,7 +49,7 @@ const FILES: Record<string, string> = {
  * outage delays them but does not lose them), and served at a link whose
  * token is the only key: `/reports/<token>/…` renders them as they stand now.
  */
-export class ReportService {
+export class ReportService implements PostmortemDrafts {
   private readonly audit: AuditRepository;
   private token?: string;
 
@@ -76,6 +75,11 @@ export class ReportService {
   /** Loads the report link's token, making the first one. */
   async start(): Promise<void> {
     this.token = (await this.deps.links.current()) ?? (await this.newToken('golive'));
+  }
+
+  /** The post-mortem draft's page, for the reminder that it is due. */
+  link(incidentId: number): string | undefined {
+    return this.url(`INC-${incidentId}-postmortem.html`);
   }
 
   private async newToken(by: string): Promise<string> {
@@ -114,15 +118,15 @@ export class ReportService {
   }
 
   /** Queues an incident's post-mortem draft for its channel. Called inside the resolving transaction, or by `/golive incident postmortem`. */
-  async queuePostmortem(incident: IncidentRow, by: string, at: string): Promise<void> {
+  async queue(incident: IncidentRow, by: string, at: string): Promise<void> {
     await this.deps.outbox.enqueue('postmortem', { by, incident: incident.id, channel: incident.channel_id }, at, { target: 'document' });
   }
 
   /** `/golive incident postmortem`: the draft again, as the incident's record stands now. */
-  async regeneratePostmortem(incident: IncidentRow, userId: string): Promise<void> {
+  async regenerate(incident: IncidentRow, userId: string): Promise<void> {
     const at = this.deps.clock.now().toISOString();
     await this.deps.store.transaction(async () => {
-      await this.queuePostmortem(incident, userId, at);
+      await this.queue(incident, userId, at);
       await this.audit.record({ actor: userId, action: 'report.posted', target: `INC-${incident.id}`, detail: { kind: 'postmortem' }, source: 'command', channel: incident.channel_id }, at);
     });
     void this.deps.outbox.flush();
@@ -182,6 +186,8 @@ export class ReportService {
 
   /** The outbox's deliverer for `document` rows: renders now and shares the files in Slack. */
   private async deliver(kind: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    // The outbox may deliver before the start job has loaded the link.
+    if (!this.token) await this.start();
     const channel = String(args.channel);
     const by = String(args.by ?? 'golive');
     if (kind === 'launch') {

@@ -1,20 +1,26 @@
 import { formatTime } from '../platform/format-time.js';
 import { T0_FORMS } from '../platform/launch-time.js';
 import { renderNotice } from '../platform/slack/blocks.js';
-import type { CommandSpec } from '../platform/commands/command-spec.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { TimelineService } from './timeline-service.js';
+import { command, type Command, type CommandSpec } from '../platform/commands/command-spec.js';
 
-export const t0: CommandSpec = {
+export const t0Spec: CommandSpec = {
   name: 't0',
   usage: 't0 <time>',
   description: `Sets or moves T-0, the moment the timeline counts from, and announces it in the channel. <time> is ${T0_FORMS.join(', ')}.`,
   sideEffects: true,
   who: 'anyone named in a runbook role',
   minArgs: 1,
-  async run(ctx) {
-    const { timeline, runbook } = ctx.services;
+};
+
+/** `/golive t0`: sets or moves T-0. */
+export function t0Command(deps: { timeline: TimelineService; runbook: Runbook }): Command {
+  return command(t0Spec, async (ctx) => {
+    const { timeline, runbook } = deps;
     const tz = runbook.launch.timezone;
     const result = await timeline.setT0(ctx.rest, { userId: ctx.userId, source: 'command', channel: ctx.channelId });
     if (!result.changed) return ctx.respond(renderNotice(`T-0 is already ${formatTime(result.t0.at.toISOString(), tz)}; nothing changed.`));
     await ctx.respond(renderNotice(`T-0 is now ${formatTime(result.t0.at.toISOString(), tz)}; the change is announced in <#${runbook.launch.channel}>.`));
-  },
-};
+  });
+}

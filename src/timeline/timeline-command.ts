@@ -1,7 +1,10 @@
 import { renderTimeline } from './render-timeline.js';
-import type { CommandSpec } from '../platform/commands/command-spec.js';
+import type { Clock } from '../platform/clock.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { TimelineService } from './timeline-service.js';
+import { command, type Command, type CommandSpec } from '../platform/commands/command-spec.js';
 
-export const timeline: CommandSpec = {
+export const timelineSpec: CommandSpec = {
   name: 'timeline',
   usage: 'timeline',
   description: 'T-0 and every milestone of the launch: posted, coming (with times in the launch timezone), or waiting for T-0. Shown only to you.',
@@ -9,8 +12,12 @@ export const timeline: CommandSpec = {
   who: 'anyone',
   minArgs: 0,
   maxArgs: 0,
-  async run(ctx) {
-    const { timeline: service, runbook, clock } = ctx.services;
-    await ctx.respond(renderTimeline(await service.schedule(), { tz: runbook.launch.timezone, t0: await service.t0(), now: clock.now() }));
-  },
 };
+
+/** `/golive timeline`: T-0 and every milestone, privately. */
+export function timelineCommand(deps: { timeline: TimelineService; runbook: Runbook; clock: Clock }): Command {
+  return command(timelineSpec, async (ctx) => {
+    const { timeline: service, runbook, clock } = deps;
+    await ctx.respond(renderTimeline(await service.schedule(), { tz: runbook.launch.timezone, t0: await service.t0(), now: clock.now() }));
+  });
+}

@@ -1,49 +1,4 @@
-import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
-import type { Runbook } from '../runbook/schema.js';
-import type { AlarmService } from '../../alarms/alarm-service.js';
-import type { ApprovalService } from '../../deploys/approval-service.js';
-import type { ChecklistService } from '../../checklist/checklist-service.js';
-import type { DeployService } from '../../deploys/deploy-service.js';
-import type { GoNoGoService } from '../../gonogo/gonogo-service.js';
-import type { IncidentService } from '../../incidents/incident-service.js';
-import type { TimelineService } from '../../timeline/timeline-service.js';
-import type { HomeTab } from '../../home/home-tab.js';
-import type { ChangeBoard } from '../../deploys/change-board.js';
-import type { SlackMessage, SlackPort } from '../slack/slack-port.js';
-import type { StatusBoard } from '../../checklist/status-board.js';
-import type { Store } from '../store/store.js';
-import type { AuditRepository } from '../store/audit-repository.js';
-import type { Outbox } from '../outbox/outbox.js';
-import type { ReportService } from '../../report/report-service.js';
-
-/** The services a command may use. */
-export interface CommandServices {
-  runbook: Runbook;
-  store: Store;
-  audit: AuditRepository;
-  outbox: Outbox;
-  clock: Clock;
-  logger: Logger;
-  checklist: ChecklistService;
-  statusBoard: StatusBoard;
-  slack: SlackPort;
-  deploys: DeployService;
-  approvals: ApprovalService;
-  changeBoard: ChangeBoard;
-  alarms: AlarmService;
-  incidents: IncidentService;
-  gonogo: GoNoGoService;
-  timeline: TimelineService;
-  /** The App Home dashboard, republished for its viewers when the launch changes. */
-  home: HomeTab;
-  /** Runs long work (a rollout) after the reply; the app waits for it on shutdown. */
-  background(task: () => Promise<unknown>): void;
-  /** Every command's spec, for `help`. */
-  specs: readonly CommandSpec[];
-  /** The launch report and post-mortem drafts. */
-  reports: ReportService;
-}
+import type { SlackMessage } from '../slack/slack-port.js';
 
 /** One invocation of a subcommand. */
 export interface CommandContext {
@@ -53,7 +8,6 @@ export interface CommandContext {
   args: string[];
   /** The text after the subcommand name, as typed (trimmed). */
   rest: string;
-  services: CommandServices;
   /** Slack's trigger_id, for opening a modal within its 3-second life. */
   triggerId?: string;
   /** Replies privately to the person who ran the command. */
@@ -61,8 +15,9 @@ export interface CommandContext {
 }
 
 /**
- * A `/golive` subcommand: what `help` and the malformed-input reply show, and
- * the handler. Handlers throw GoliveError for anything the user must fix.
+ * What `help`, the malformed-input reply, manifest.yml and README's command
+ * table say about a `/golive` subcommand. Static, so they can be read
+ * without building the app.
  */
 export interface CommandSpec {
   name: string;
@@ -77,5 +32,28 @@ export interface CommandSpec {
   minArgs: number;
   /** Most arguments it takes; more gets the usage privately (undefined: free text). */
   maxArgs?: number;
+}
+
+/**
+ * A subcommand with its handler, which closes over the services it uses.
+ * Handlers throw GoliveError for anything the user must fix.
+ */
+export interface Command extends CommandSpec {
   run(ctx: CommandContext): Promise<void>;
+}
+
+/** A command from its spec and handler. */
+export function command(spec: CommandSpec, run: (ctx: CommandContext) => Promise<void>): Command {
+  return { ...spec, run };
+}
+
+/** The commands in the specs' order, each spec with exactly one command: a module that forgot one fails at start, not at the first use. */
+export function inSpecOrder(specs: readonly CommandSpec[], commands: readonly Command[]): Command[] {
+  const byName = new Map(commands.map((c) => [c.name, c]));
+  const missing = specs.filter((s) => !byName.has(s.name)).map((s) => s.name);
+  const unlisted = commands.filter((c) => !specs.some((s) => s.name === c.name)).map((c) => c.name);
+  if (missing.length > 0 || unlisted.length > 0 || byName.size !== commands.length) {
+    throw new Error(`the command specs and the modules' commands do not match (no command for: ${missing.join(', ') || '-'}; not in the specs: ${unlisted.join(', ') || '-'})`);
+  }
+  return specs.map((s) => byName.get(s.name)!);
 }

@@ -1,6 +1,6 @@
 import type { SlackMessage } from '../slack/slack-port.js';
 import { renderNotice } from '../slack/blocks.js';
-import type { CommandSpec } from './command-spec.js';
+import { command, type Command, type CommandSpec } from './command-spec.js';
 
 /** The usage list, generated from the specs so it never drifts from what the commands accept. */
 export function usageText(specs: readonly CommandSpec[]): string {
@@ -11,14 +11,18 @@ export function renderHelp(specs: readonly CommandSpec[], intro = '*golive* runs
   return renderNotice(intro, usageText(specs));
 }
 
-export const help: CommandSpec = {
+export const helpSpec: CommandSpec = {
   name: 'help',
   usage: 'help',
   description: 'This list.',
   sideEffects: false,
   who: 'anyone',
   minArgs: 0,
-  async run(ctx) {
-    await ctx.respond(renderHelp(ctx.services.specs));
-  },
 };
+
+/** `/golive help`: every command's usage. */
+export function helpCommand(specs: readonly CommandSpec[]): Command {
+  return command(helpSpec, async (ctx) => {
+    await ctx.respond(renderHelp(specs));
+  });
+}

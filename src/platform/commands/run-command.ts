@@ -1,4 +1,4 @@
-import type { CommandContext, CommandServices } from './command-spec.js';
+import type { Command, CommandContext } from './command-spec.js';
 import { usageText } from './help.js';
 import { GoliveError } from '../errors.js';
 import { closestNames } from '../suggest.js';
@@ -19,9 +19,9 @@ function decodeSlackText(text: string): string {
  */
 export async function runCommand(
   text: string,
-  base: { userId: string; channelId: string; triggerId?: string; services: CommandServices; respond: (m: SlackMessage) => Promise<void> },
+  specs: readonly Command[],
+  base: { userId: string; channelId: string; triggerId?: string; respond: (m: SlackMessage) => Promise<void> },
 ): Promise<void> {
-  const { specs } = base.services;
   const trimmed = decodeSlackText(text).replace(/\u00a0/g, ' ').trim();
   if (trimmed.length > MAX_COMMAND_TEXT) {
     throw new GoliveError('usage', `That command is ${trimmed.length} characters long; golive takes at most ${MAX_COMMAND_TEXT}. Nothing was changed.`, usageText(specs));
@@ -39,6 +39,6 @@ export async function runCommand(
     const problem = args.length < spec.minArgs ? 'is missing an argument' : 'has too many arguments';
     throw new GoliveError('usage', `\`/golive ${spec.name}\` ${problem}. Nothing was changed.`, `Usage: \`/golive ${spec.usage}\` — ${spec.description}`);
   }
-  const ctx: CommandContext = { userId: base.userId, channelId: base.channelId, triggerId: base.triggerId, args, rest: trimmed.slice(words[0]?.length ?? 0).trim(), services: base.services, respond: base.respond };
+  const ctx: CommandContext = { userId: base.userId, channelId: base.channelId, triggerId: base.triggerId, args, rest: trimmed.slice(words[0]?.length ?? 0).trim(), respond: base.respond };
   await spec.run(ctx);
 }

@@ -1,0 +1,83 @@
+import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
+import type { EcsPort } from '../platform/aws/ecs-port.js';
+import type { Background } from '../platform/background.js';
+import type { ChangeSignals } from '../platform/change-signals.js';
+import type { Clock } from '../platform/clock.js';
+import type { FeatureModule } from '../platform/feature-module.js';
+import type { Logger } from '../platform/logger.js';
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { SlackPort } from '../platform/slack/slack-port.js';
+import type { Store } from '../platform/store/store.js';
+import type { ChecklistService } from '../checklist/index.js';
+import { ApprovalService } from './approval-service.js';
+import { ChangeBoard } from './change-board.js';
+import { ChangeStories } from './change-stories.js';
+import { registerDeployButtons } from './deploy-buttons.js';
+import { deployCommand } from './deploy-command.js';
+import { DeployService } from './deploy-service.js';
+import { rollbackCommand } from './rollback-command.js';
+
+export type { ApprovalService } from './approval-service.js';
+export type { ChangeRequestRow } from './approval-repository.js';
+export type { ChangeBoard } from './change-board.js';
+export type { ChangeStories, ChangeStory } from './change-stories.js';
+export type { DeployService } from './deploy-service.js';
+export { deploySpec } from './deploy-command.js';
+export { rollbackSpec } from './rollback-command.js';
+
+/** Deploys and rollbacks of the runbook's ECS services, their approvals, and the cards and threads that show them. */
+export interface DeploysModule extends FeatureModule {
+  deploys: DeployService;
+  approvals: ApprovalService;
+  changeBoard: ChangeBoard;
+  /** Deploys and rollbacks told whole (who asked, who approved, how long), for the history, incidents and the report. */
+  changes: ChangeStories;
+}
+
+export function createDeploysModule(deps: {
+  runbook: Runbook;
+  store: Store;
+  slack: SlackPort;
+  ecs: EcsPort;
+  cloudwatch: CloudWatchPort;
+  checklist: ChecklistService;
+  roles: RoleDirectory;
+  clock: Clock;
+  logger: Logger;
+  signals: ChangeSignals;
+  background: Background;
+  /** How often a rollout is polled. */
+  rolloutPollMs: number;
+}): DeploysModule {
+  const { runbook, store, slack, roles, clock, logger, signals, background } = deps;
+  const approvals = new ApprovalService(runbook, store, roles, clock);
+  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, cloudwatch: deps.cloudwatch, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs });
+  const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => signals.emit('outbox'), onChange: () => signals.emit('home') });
+  deploys.observe(changeBoard);
+  return {
+    deploys,
+    approvals,
+    changeBoard,
+    changes: new ChangeStories(store),
+    commands: [deployCommand({ deploys, changeBoard, background, runbook }), rollbackCommand({ deploys, changeBoard })],
+    register: (ui) => registerDeployButtons(ui, { runbook, deploys, approvals, changeBoard, background }),
+    jobs: [
+      {
+        // Deploys and requests a previous process left running are checked against ECS; their cards update as each settles.
+        name: 'deploy-recovery',
+        atStart: 'background',
+        run: () => deploys.recover((id) => changeBoard.updateRequest(id)),
+        failure: 'recovery of running deploys failed',
+      },
+      {
+        name: 'request-expiry',
+        schedule: 'sweep',
+        run: async () => {
+          for (const r of await approvals.expireDue()) void changeBoard.updateRequest(r.id);
+        },
+        failure: 'approval expiry sweep failed',
+      },
+    ],
+  };
+}

@@ -1,0 +1,70 @@
+import type { ChecklistService } from '../checklist/index.js';
+import type { IncidentService } from '../incidents/index.js';
+import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
+import type { ChangeSignals } from '../platform/change-signals.js';
+import type { Clock } from '../platform/clock.js';
+import type { FeatureModule } from '../platform/feature-module.js';
+import type { Logger } from '../platform/logger.js';
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+import type { Runbook } from '../platform/runbook/schema.js';
+import type { SlackPort } from '../platform/slack/slack-port.js';
+import type { Store } from '../platform/store/store.js';
+import type { TimelineService } from '../timeline/index.js';
+import { registerGoNoGoButtons } from './gonogo-buttons.js';
+import { gonogoCommand } from './gonogo-command.js';
+import { SlackGoNoGoNotifier } from './gonogo-notifier.js';
+import { GoNoGoService } from './gonogo-service.js';
+import { decisionLine } from './render-gonogo.js';
+
+export type { DecisionRow, VoteRow } from './gonogo-repository.js';
+export type { GoNoGoService } from './gonogo-service.js';
+export { decisionLine } from './render-gonogo.js';
+export { gonogoSpec } from './gonogo-command.js';
+
+/** The go/no-go decision: criteria measured from the evidence, one card at a time, and its votes. */
+export interface GoNoGoModule extends FeatureModule {
+  gonogo: GoNoGoService;
+  /** The latest decision as one line (under the status board's verdict), if go/no-go is configured and one was called. */
+  decisionLine(): Promise<string | undefined>;
+}
+
+export function createGoNoGoModule(deps: {
+  runbook: Runbook;
+  store: Store;
+  slack: SlackPort;
+  cloudwatch: CloudWatchPort;
+  checklist: ChecklistService;
+  timeline: TimelineService;
+  incidents: IncidentService;
+  roles: RoleDirectory;
+  clock: Clock;
+  logger: Logger;
+  signals: ChangeSignals;
+  /** AWS_REGION, for the alarm-region rule. */
+  defaultRegion?: string;
+}): GoNoGoModule {
+  const { runbook, store, slack, clock, signals } = deps;
+  const gonogo = new GoNoGoService({
+    runbook,
+    store,
+    cloudwatch: deps.cloudwatch,
+    checklist: deps.checklist,
+    timeline: deps.timeline,
+    roles: deps.roles,
+    clock,
+    logger: deps.logger,
+    defaultRegion: deps.defaultRegion,
+    afterCommit: () => signals.emit('outbox', 'status', 'home'),
+    incidents: deps.incidents,
+  });
+  gonogo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => gonogo.voterLabel() }));
+  return {
+    gonogo,
+    decisionLine: async () => {
+      const latest = gonogo.configured ? await gonogo.latest() : undefined;
+      return latest ? decisionLine(latest, runbook.launch.timezone) : undefined;
+    },
+    commands: [gonogoCommand({ gonogo, runbook })],
+    register: (ui) => registerGoNoGoButtons(ui, { runbook, gonogo, slack }),
+  };
+}
