@@ -96,7 +96,6 @@ export async function gatherReport(sources: ReportSources, at: { now: Date; by: 
         by: s.done ? (s.changedBy ?? null) : null,
         at: s.done ? (s.changedAt ?? null) : null,
         note: s.done ? (s.note ?? null) : null,
-        evidence: null,
       })),
       signoffs: g.gate.signoff.map((role) => {
         const signed = g.signoffs.find((s) => s.role === role);

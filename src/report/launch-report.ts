@@ -42,8 +42,6 @@ export interface ReportItem {
   by: string | null;
   at: string | null;
   note: string | null;
-  /** What an automatic check found, where the item has one and it ran. */
-  evidence: string | null;
 }
 
 export interface ReportGate {

@@ -65,8 +65,8 @@ export function launchReportDocument(report: LaunchReport, options: { timelineSr
     blocks.push({ type: 'heading', level: 3, text: `${g.title} (${g.id}) — ${done}/${g.items.length} done` });
     blocks.push({
       type: 'table',
-      head: ['Item', 'Level', 'Owner', 'Signed off by', 'When', 'Note', 'Evidence'],
-      rows: g.items.map((i) => [`${i.done ? '✅' : '⬜'} ${i.title} (${i.id})`, LEVEL[i.level], i.owner, i.done ? who(i.by) : '—', i.done ? t(i.at) : '—', i.note ?? '—', i.evidence ?? '—']),
+      head: ['Item', 'Level', 'Owner', 'Signed off by', 'When', 'Note'],
+      rows: g.items.map((i) => [`${i.done ? '✅' : '⬜'} ${i.title} (${i.id})`, LEVEL[i.level], i.owner, i.done ? who(i.by) : '—', i.done ? t(i.at) : '—', i.note ?? '—']),
     });
     if (g.signoffs.length > 0) {
       blocks.push({ type: 'paragraph', text: `Sign-off of ${g.title}:` });

@@ -196,7 +196,7 @@ describe('the launch report and the post-mortem draft, from a launch run through
     expect(s.get('Launch and milestones')).toMatch(/\| Public launch decision \| T\+48h \| .* \| — \| coming \|/);
     const gates = s.get('Gates and sign-offs')!;
     expect(gates).toContain('### Pre-flight (pre-flight) — 2/2 done');
-    expect(gates).toMatch(/\| ✅ V2F agreement signed \(v2f-agreement\) \| 🔴 blocker \| BD Lead \| @u0bdlead \| .+ GMT\+5:30 \| countersigned \\\| PDF in \\<drive\\> \| — \|/);
+    expect(gates).toMatch(/\| ✅ V2F agreement signed \(v2f-agreement\) \| 🔴 blocker \| BD Lead \| @u0bdlead \| .+ GMT\+5:30 \| countersigned \\\| PDF in \\<drive\\> \|$/m);
     expect(gates).toMatch(/\| DevOps \| @u0devops \| ✅ signed \| .+ \|\n\| CTO \| @u0cto \| ✅ signed \| .+ \|/);
     expect(gates).toContain('### Final sign-off by role');
     const gonogo = s.get('Go / No-Go decisions')!;
