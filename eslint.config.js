@@ -1,6 +1,24 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+
+/*
+ * Boundaries (README, "How it is built"), with ESLint's own no-restricted-imports so that no plugin has to
+ * keep up with ESLint: a feature imports the platform, its own files and other features' index.ts only; a
+ * service or repository never imports the Slack side or an SDK; the platform never imports a feature.
+ * test/lint-boundaries.test.ts runs these rules on violating snippets so they cannot silently stop working.
+ */
+const FEATURES = 'alarms|checklist|deploys|gonogo|history|home|incidents|sandbox|timeline';
+const otherFeatureInternals = {
+  regex: `^\\.\\./(${FEATURES})/(?!index\\.js$)`,
+  message: "Import another feature through its index.ts (its public surface), not its files.",
+};
+const slackOrSdk = [
+  { regex: '(^|/)platform/slack/(?!slack-port\\.js$)', message: 'A service or repository never imports the Slack side: go through its notifier or a port.' },
+  { regex: '^\\./(.*-notifier|render-.*|.*-buttons|.*-modals|.*-command)\\.js$', message: 'A service or repository never imports the Slack side: go through its notifier or a port.' },
+  { regex: '^@(slack|aws-sdk|pagerduty)/', message: 'A service or repository never imports an SDK: use the port in src/platform/.' },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**'] },
   js.configs.recommended,
@@ -22,6 +40,27 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
     },
+  },
+  {
+    files: ['src/{alarms,checklist,deploys,gonogo,history,home,incidents,sandbox,timeline}/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [otherFeatureInternals] }] },
+  },
+  {
+    files: ['src/*/*-service.ts', 'src/*/*-repository.ts', 'src/platform/store/**/*.ts', 'src/platform/outbox/outbox-repository.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [otherFeatureInternals, ...slackOrSdk] }] },
+  },
+  {
+    files: ['src/platform/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: `^(\\.\\./)+(${FEATURES}|create-app|command-specs|main)(/|\\.js$)`, message: 'The platform never imports a feature or the composition root: features depend on the platform, not the other way.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/platform/store/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: `^(\\.\\./)+(${FEATURES}|create-app|command-specs|main)(/|\\.js$)`, message: 'The platform never imports a feature or the composition root: features depend on the platform, not the other way.' }, ...slackOrSdk] }] },
   },
   {
     files: ['src/validate-cli.ts', 'bench/**', 'scripts/**'],

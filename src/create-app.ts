@@ -149,7 +149,7 @@ export function createApp(options: AppOptions): GoliveApp {
     snsConfirm: options.snsConfirm,
     polling: options.alarmPolling !== false,
   });
-  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, rolloutPollMs: options.rolloutPollMs ?? 5000 });
+  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, rolloutPollMs: options.rolloutPollMs ?? 5000, defaultRegion: config.aws.region });
   const incidents = createIncidentsModule({
     ...shared,
     slack,

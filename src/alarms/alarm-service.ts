@@ -3,22 +3,15 @@ import type { AlarmState, CloudWatchPort } from '../platform/aws/cloudwatch-port
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Runbook } from '../platform/runbook/schema.js';
-import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
+import { OutboxPages, type PageNotifier } from '../platform/outbox/outbox-pages.js';
 import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { AlarmRepository, type AlarmRow, type AlarmTransitionRow } from './alarm-repository.js';
+import { alarmRegion, alarmRuleFor, flappingRule, isNewTransition, type AlarmRule } from './alarm-rules.js';
 
 type State = AlarmState['state'];
 
-/** What the runbook says about one alarm. */
-export interface AlarmRule {
-  severity: 'critical' | 'error' | 'warning' | 'info';
-  page: boolean;
-  incident?: 'P1' | 'P2' | 'P3' | 'P4';
-  description?: string;
-}
-
-export type { AlarmRow };
+export type { AlarmRow, AlarmRule };
 
 /** One transition as the Slack layer renders it. */
 export interface AlarmChange {
@@ -55,12 +48,6 @@ export interface AlarmNotifier {
 
 const BASELINE_KEY = 'alarm_baseline_at';
 const LAST_POLL_KEY = 'alarm_last_poll_at';
-const DEFAULT_RULE: AlarmRule = { severity: 'warning', page: false };
-
-/** Where the runbook's alarms live: `alarms.region`, else AWS_REGION, else the first service's region. */
-export function alarmRegion(runbook: Runbook, defaultRegion: string | undefined): string {
-  return runbook.alarms?.region ?? defaultRegion ?? runbook.services[0]?.region ?? 'us-east-1';
-}
 
 /** A PagerDuty dedup key that stays the same for an alarm across restarts and transitions. */
 function alarmDedupKey(region: string, name: string): string {
@@ -97,14 +84,24 @@ export class AlarmService {
 
   private readonly rows: AlarmRepository;
   private readonly audit: AuditRepository;
-  private readonly outbox: OutboxRepository;
+  private readonly pages: PageNotifier;
 
   constructor(
-    private readonly deps: { runbook: Runbook; store: Store; cloudwatch: CloudWatchPort; clock: Clock; logger: Logger; defaultRegion?: string; afterCommit: () => void },
+    private readonly deps: {
+      runbook: Runbook;
+      store: Store;
+      cloudwatch: CloudWatchPort;
+      clock: Clock;
+      logger: Logger;
+      defaultRegion?: string;
+      afterCommit: () => void;
+      /** Where its pages go (default: the outbox). */
+      pages?: PageNotifier;
+    },
   ) {
     this.rows = new AlarmRepository(deps.store);
     this.audit = new AuditRepository(deps.store);
-    this.outbox = new OutboxRepository(deps.store);
+    this.pages = deps.pages ?? new OutboxPages(deps.store);
   }
 
   notify(notifier: AlarmNotifier): void {
@@ -124,13 +121,9 @@ export class AlarmService {
     return (this.deps.runbook.alarms?.prefixes ?? []).some((p) => name.startsWith(p));
   }
 
-  /** The first rule that matches: an exact name, or a prefix ending in `*`. */
+  /** The rule that applies to an alarm (see `alarmRuleFor`). */
   ruleFor(name: string): AlarmRule {
-    for (const r of this.deps.runbook.alarms?.rules ?? []) {
-      const hit = r.match.endsWith('*') ? name.startsWith(r.match.slice(0, -1)) : name === r.match;
-      if (hit) return { severity: r.severity, page: r.page, incident: r.incident, description: r.description };
-    }
-    return DEFAULT_RULE;
+    return alarmRuleFor(this.deps.runbook, name);
   }
 
   private polling?: Promise<{ alarms: number; transitions: number; baseline: boolean }>;
@@ -173,9 +166,11 @@ export class AlarmService {
         // A new alarm after the baseline: its first state counts as a transition only if it is not OK.
         if (a.state !== 'OK') transitions.push(this.fromPoll(a, undefined, region));
         else await this.upsertState(a.name, a.state, a.reason, at, a.kind, region, now);
+      } else if (!isNewTransition(known, a.state, at)) {
+        continue;
       } else if (a.state !== known.state) {
         transitions.push(this.fromPoll(a, known.state, region));
-      } else if (at > known.state_at) {
+      } else {
         // Same state, newer timestamp: it left and came back between two polls (ALARM → OK → ALARM).
         transitions.push(...(await this.missedTransitions(a, known, region)));
       }
@@ -226,7 +221,7 @@ export class AlarmService {
       await this.rows.acknowledge(name, userId, at);
       await this.audit.record({ actor: userId, action: 'alarm.acknowledge', target: name, detail: { fired_at: row.fired_at }, source: 'button', channel: this.deps.runbook.launch.channel }, at);
       const rule = this.ruleFor(name);
-      if (rule.page) await this.outbox.enqueue('acknowledge', { dedupKey: alarmDedupKey(row.region ?? this.region(), name) }, at, { target: 'pagerduty' });
+      if (rule.page) await this.pages.acknowledge(alarmDedupKey(row.region ?? this.region(), name), at);
       await this.notifier?.acknowledged(name, userId, rule, (await this.row(name))!);
       return { ok: true as const };
     });
@@ -282,7 +277,7 @@ export class AlarmService {
     const now = clock.now().toISOString();
     const at = normaliseTime(t.at, now);
     const known = await this.row(t.alarmName);
-    if (known && at <= known.state_at && t.to === known.state) return false;
+    if (known && !isNewTransition(known, t.to, at)) return false;
     if (!(await this.rows.addTransition({ name: t.alarmName, from: t.from ?? known?.state ?? null, to: t.to, at, reason: t.reason, source: t.source, recordedAt: now }))) return false;
     // A late push about something older than the state we hold is history, not news.
     if (known && at < known.state_at) return true;
@@ -293,7 +288,7 @@ export class AlarmService {
     await this.upsertState(t.alarmName, t.to, t.reason, at, t.kind, region, now);
     await this.audit.record({ actor: 'cloudwatch', action: 'alarm.transition', target: t.alarmName, detail: { from: from ?? null, to: t.to, at, source: t.source }, source: 'system', channel: this.deps.runbook.launch.channel }, now);
 
-    const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
+    const flap = flappingRule(this.deps.runbook);
     const windowStart = new Date(Date.parse(at) - flap.minutes * 60_000).toISOString();
     const recent = await this.rows.transitionCount(t.alarmName, windowStart, at);
     const wasFlapping = Boolean(known?.flapping_since);
@@ -341,7 +336,7 @@ export class AlarmService {
   }
 
   private async resolvePage(name: string, region: string, now: string): Promise<void> {
-    await this.outbox.enqueue('resolve', { dedupKey: alarmDedupKey(region, name) }, now, { target: 'pagerduty' });
+    await this.pages.resolve(alarmDedupKey(region, name), now);
     await this.rows.releasePage(name);
   }
 
@@ -352,7 +347,7 @@ export class AlarmService {
    */
   async releaseHeldPages(): Promise<number> {
     const { store, clock } = this.deps;
-    const flap = this.deps.runbook.alarms?.flapping ?? { transitions: 4, minutes: 30 };
+    const flap = flappingRule(this.deps.runbook);
     const now = clock.now().toISOString();
     const quietSince = new Date(clock.now().getTime() - flap.minutes * 60_000).toISOString();
     const settled = await this.rows.settledWithHeldPage(quietSince);
@@ -372,8 +367,7 @@ export class AlarmService {
 
   private async enqueueTrigger(name: string, region: string, reason: string, at: string, from: State | undefined, metric: AlarmTransition['metric'], now: string): Promise<void> {
     const rule = this.ruleFor(name);
-    await this.outbox.enqueue(
-      'trigger',
+    await this.pages.trigger(
       {
         dedupKey: alarmDedupKey(region, name),
         summary: `${name} is in ALARM: ${reason}`.slice(0, 1024),
@@ -387,7 +381,6 @@ export class AlarmService {
         links: [{ href: alarmConsoleUrl(region, name), text: 'CloudWatch alarm' }],
       },
       now,
-      { target: 'pagerduty' },
     );
   }
 

@@ -11,7 +11,8 @@ import type { ChangeRequestRow } from './approval-repository.js';
 import { DeployRepository, type DeployRow } from './deploy-repository.js';
 import { closestNames } from '../platform/suggest.js';
 import type { ApprovalService } from './approval-service.js';
-import type { ChecklistService } from '../checklist/checklist-service.js';
+import type { ChecklistService } from '../checklist/index.js';
+import { alarmRegion } from '../alarms/index.js';
 import { runHttpCheck } from './http-check.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import { shortTaskDef, watchRollout } from './watch-rollout.js';
@@ -73,6 +74,8 @@ export class DeployService {
       clock: Clock;
       logger: Logger;
       rolloutPollMs: number;
+      /** AWS_REGION, for the alarm-region rule. */
+      defaultRegion?: string;
     },
   ) {
     this.rows = new DeployRepository(deps.store);
@@ -117,7 +120,7 @@ export class DeployService {
     }
     const alarms = this.deps.runbook.alarms;
     if (alarms) {
-      const firing = (await this.deps.cloudwatch.describeAlarms(alarms.region ?? service.region, alarms.prefixes)).filter((a) => a.state === 'ALARM');
+      const firing = (await this.deps.cloudwatch.describeAlarms(alarmRegion(this.deps.runbook, this.deps.defaultRegion), alarms.prefixes)).filter((a) => a.state === 'ALARM');
       for (const a of firing) out.push(`🚨 alarm \`${a.name}\` is in ALARM since ${a.updatedAt}`);
     }
     return out;

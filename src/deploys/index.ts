@@ -23,6 +23,7 @@ export type { ChangeRequestRow } from './approval-repository.js';
 export type { ChangeBoard } from './change-board.js';
 export type { ChangeStories, ChangeStory } from './change-stories.js';
 export type { DeployService } from './deploy-service.js';
+export { shortTaskDef } from './watch-rollout.js';
 export { deploySpec } from './deploy-command.js';
 export { rollbackSpec } from './rollback-command.js';
 
@@ -41,6 +42,8 @@ export function createDeploysModule(deps: {
   slack: SlackPort;
   ecs: EcsPort;
   cloudwatch: CloudWatchPort;
+  /** AWS_REGION, for the alarm-region rule. */
+  defaultRegion?: string;
   checklist: ChecklistService;
   roles: RoleDirectory;
   clock: Clock;
@@ -52,7 +55,7 @@ export function createDeploysModule(deps: {
 }): DeploysModule {
   const { runbook, store, slack, roles, clock, logger, signals, background } = deps;
   const approvals = new ApprovalService(runbook, store, roles, clock);
-  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, cloudwatch: deps.cloudwatch, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs });
+  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, cloudwatch: deps.cloudwatch, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs, defaultRegion: deps.defaultRegion });
   const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => signals.emit('outbox'), onChange: () => signals.emit('home') });
   deploys.observe(changeBoard);
   return {

@@ -8,11 +8,11 @@ import type { Runbook } from '../platform/runbook/schema.js';
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { GoNoGoRepository, type CriterionResult, type DecisionRow, type Evidence, type Vote, type VoteRow } from './gonogo-repository.js';
-import { alarmRegion } from '../alarms/alarm-service.js';
-import type { ChecklistService } from '../checklist/checklist-service.js';
+import { alarmRegion } from '../alarms/index.js';
+import type { ChecklistService } from '../checklist/index.js';
 import { SEVERITIES, type Severity } from '../platform/runbook/schema.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
-import type { TimelineService } from '../timeline/timeline-service.js';
+import type { TimelineService } from '../timeline/index.js';
 
 type Criterion = NonNullable<Runbook['gonogo']>['criteria'][number];
 

@@ -7,10 +7,10 @@ import type { Runbook } from '../platform/runbook/schema.js';
 import { escapeAll } from '../platform/escape.js';
 import { SlackCallError, type SlackPort } from '../platform/slack/slack-port.js';
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
-import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
+import { OutboxPages, type PageNotifier } from '../platform/outbox/outbox-pages.js';
 import type { Store } from '../platform/store/store.js';
 import { IncidentRepository, type IncidentEvent, type IncidentRow, type ReminderKind } from './incident-repository.js';
-import { SEVERITIES, type Severity } from '../platform/runbook/schema.js';
+import { pagerSeverityOf, SEVERITIES, type Severity } from '../platform/runbook/schema.js';
 import type { OnCallPort } from '../platform/pager/oncall.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import { IncidentPinRepository } from './incident-pin-repository.js';
@@ -96,8 +96,8 @@ export class IncidentService {
   private notifier?: IncidentNotifier;
   private readonly rows: IncidentRepository;
   private readonly audit: AuditRepository;
-  private readonly outbox: OutboxRepository;
   private readonly pins: IncidentPinRepository;
+  private readonly pages: PageNotifier;
 
   constructor(
     private readonly deps: {
@@ -110,6 +110,8 @@ export class IncidentService {
       afterCommit: () => void;
       onCall?: OnCallPort;
       canPage: boolean;
+      /** Where its pages go (default: the outbox). */
+      pages?: PageNotifier;
       /** The alarm watcher's recorded transitions of an alarm, for the timeline of an incident it opened. */
       alarmTransitions?: (name: string, from: string, until: string) => Promise<{ id: number; at: string; from_state: string | null; to_state: string; reason: string }[]>;
       /** The service deployed last, for the rollback prompt. */
@@ -120,8 +122,8 @@ export class IncidentService {
   ) {
     this.rows = new IncidentRepository(deps.store);
     this.audit = new AuditRepository(deps.store);
-    this.outbox = new OutboxRepository(deps.store);
     this.pins = new IncidentPinRepository(deps.store);
+    this.pages = deps.pages ?? new OutboxPages(deps.store);
   }
 
   notify(notifier: IncidentNotifier): void {
@@ -282,18 +284,16 @@ export class IncidentService {
   /** Queues the incident's page (once per trigger; resolve follows paged_at, not the severity). */
   private async page(incident: IncidentRow, at: string, why = ''): Promise<void> {
     const key = incident.severity;
-    await this.outbox.enqueue(
-      'trigger',
+    await this.pages.trigger(
       {
         dedupKey: incidentDedupKey(incident.id),
         summary: `INC-${incident.id} ${key}${why}: ${incident.summary}`.slice(0, 1024),
         source: this.deps.runbook.pagerduty?.source ?? 'golive',
-        severity: key === 'P1' ? 'critical' : key === 'P2' ? 'error' : key === 'P3' ? 'warning' : 'info',
+        severity: pagerSeverityOf(key),
         class: 'incident',
         customDetails: { incident: `INC-${incident.id}`, severity: key, summary: incident.summary, commander: incident.commander, channel: incident.channel_name, launch: this.deps.runbook.launch.name },
       },
       at,
-      { target: 'pagerduty' },
     );
     await this.rows.markPaged(incident.id, at);
     await this.event(incident.id, 'paged', 'golive', { severity: key, why: why.trim() }, at);
@@ -410,7 +410,7 @@ export class IncidentService {
         postmortem_hours: String(hours),
       });
       await this.notifier?.resolved(resolved, body);
-      if (resolved.paged_at) await this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+      if (resolved.paged_at) await this.pages.resolve(incidentDedupKey(incident.id), at);
       for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) await this.cancel(incident.id, kind, at);
       await this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
       await this.drafts?.queue(resolved, userId, at);
@@ -466,7 +466,7 @@ export class IncidentService {
         await this.audit.record({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
         await this.cancel(id, 'escalation', at);
         await this.notifier?.acknowledged(incident);
-        if (incident.paged_at) await this.outbox.enqueue('acknowledge', { dedupKey: incidentDedupKey(id) }, at, { target: 'pagerduty' });
+        if (incident.paged_at) await this.pages.acknowledge(incidentDedupKey(id), at);
       }
       return { ok, incident };
     });
@@ -490,7 +490,7 @@ export class IncidentService {
       if (def.page && !updated.paged_at) await this.page(updated, at);
       if (!def.page && updated.paged_at && !updated.escalated_at) {
         // Downgraded below paging: the page goes too.
-        await this.outbox.enqueue('resolve', { dedupKey: incidentDedupKey(incident.id) }, at, { target: 'pagerduty' });
+        await this.pages.resolve(incidentDedupKey(incident.id), at);
         await this.rows.clearPaged(incident.id);
       }
       await this.cancel(incident.id, 'update', at);

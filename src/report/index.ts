@@ -6,6 +6,7 @@ import { ACTION_POST_REPORT } from '../home/index.js';
 import type { IncidentService } from '../incidents/index.js';
 import type { Clock } from '../platform/clock.js';
 import type { FeatureModule } from '../platform/feature-module.js';
+import type { Route } from '../platform/http/routes.js';
 import type { Logger } from '../platform/logger.js';
 import type { Outbox } from '../platform/outbox/outbox.js';
 import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
@@ -17,6 +18,8 @@ import type { TimelineService } from '../timeline/index.js';
 import { reportCommand } from './report-command.js';
 import { ReportLinkRepository } from './report-link-repository.js';
 import { ReportService } from './report-service.js';
+import { serveReportPages } from './serve-report-pages.js';
+import { shareDocuments } from './share-documents.js';
 
 export type { ReportService } from './report-service.js';
 export { reportSpec } from './report-command.js';
@@ -44,13 +47,11 @@ export function createReportModule(deps: {
   publicUrl?: string;
 }): ReportModule {
   const { runbook, store, slack, checklist, timeline, gonogo, changes, alarms, incidents } = deps;
-  const pages = new OutboxRepository(store);
+  const pagerRows = new OutboxRepository(store);
   const reports = new ReportService({
     store,
-    slack,
     outbox: deps.outbox,
     clock: deps.clock,
-    logger: deps.logger,
     roles: deps.roles,
     publicUrl: deps.publicUrl,
     links: new ReportLinkRepository(store),
@@ -63,14 +64,16 @@ export function createReportModule(deps: {
       decisions: () => gonogo.allDecisions(),
       changes: () => changes.all(),
       alarmTransitions: () => alarms.allTransitions(),
-      pagerTriggers: () => pages.pagerTriggers(),
+      pagerTriggers: () => pagerRows.pagerTriggers(),
       incidents: () => incidents.all(),
       alarmSeverity: (name) => (runbook.alarms ? alarms.ruleFor(name).severity : null),
       userName: (id) => slack.userName(id),
     },
   });
   incidents.draftPostmortemsWith(reports);
-  const serve = (req: Parameters<ReportService['serve']>[0], res: Parameters<ReportService['serve']>[1]) => void reports.serve(req, res);
+  shareDocuments({ reports, slack, outbox: deps.outbox });
+  const pages = serveReportPages(reports, deps.logger);
+  const serve: Route['handler'] = (req, res) => void pages(req, res);
   return {
     reports,
     commands: [reportCommand({ reports, runbook })],

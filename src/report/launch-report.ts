@@ -99,3 +99,19 @@ export interface ReportIncident {
   pagedAt: string | null;
   alarm: string | null;
 }
+
+/** What a post-mortem draft is made of: the incident, its timeline in words, and what happened around it. */
+export interface PostmortemDraft {
+  launch: { name: string; timezone: string };
+  generatedAt: string;
+  people: Record<string, string>;
+  incident: ReportIncident & { services: string; updates: number; resolvedBy: string | null };
+  /** Time order; `who` is a Slack user ID or a system (`golive`, `cloudwatch`, `app:<name>`). */
+  timeline: { at: string; who: string; what: string }[];
+  /** Deploys and rollbacks from an hour before the declaration until the resolution. */
+  changes: ReportChange[];
+  /** Alarm firings over the same window. */
+  alarms: ReportAlarm[];
+  /** Pages sent for the incident and its alarm. */
+  pages: { at: string; what: string }[];
+}

@@ -1,22 +1,6 @@
 import { toHtml, toMarkdown, type Block, type Doc } from './document.js';
-import type { ReportAlarm, ReportChange, ReportIncident } from './launch-report.js';
+import type { PostmortemDraft } from './launch-report.js';
 import { between, dayAndTime, personName } from './report-text.js';
-
-/** What a post-mortem draft is made of: the incident, its timeline in words, and what happened around it. */
-export interface PostmortemDraft {
-  launch: { name: string; timezone: string };
-  generatedAt: string;
-  people: Record<string, string>;
-  incident: ReportIncident & { services: string; updates: number; resolvedBy: string | null };
-  /** Time order; `who` is a Slack user ID or a system (`golive`, `cloudwatch`, `app:<name>`). */
-  timeline: { at: string; who: string; what: string }[];
-  /** Deploys and rollbacks from an hour before the declaration until the resolution. */
-  changes: ReportChange[];
-  /** Alarm firings over the same window. */
-  alarms: ReportAlarm[];
-  /** Pages sent for the incident and its alarm. */
-  pages: { at: string; what: string }[];
-}
 
 /** The post-mortem draft (seed 004: "post-mortem within 48 hours" with lessons learned) as a document. */
 export function postmortemDocument(d: PostmortemDraft): Doc {

@@ -1,53 +1,24 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../platform/clock.js';
-import { escapeAll } from '../platform/escape.js';
-import type { Logger } from '../platform/logger.js';
 import type { Outbox } from '../platform/outbox/outbox.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
-import type { SlackPort } from '../platform/slack/slack-port.js';
 import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { GoliveError } from '../platform/errors.js';
-import { ymd } from '../platform/format-time.js';
 import { describeIncidentEvent, type EventWriter, type IncidentEvent, type IncidentRow, type PostmortemDrafts } from '../incidents/index.js';
 import { firingsOf, gatherReport, namePeople, type ReportSources } from './gather-report.js';
-import type { LaunchReport } from './launch-report.js';
-import { renderPng } from './render-png.js';
-import { renderPostmortemHtml, renderPostmortemMarkdown, type PostmortemDraft } from './render-postmortem.js';
-import { renderReportHtml, renderReportMarkdown } from './render-report.js';
-import { renderTimelineSvg } from './render-timeline-svg.js';
-import { dayAndTime, personName, revisionName } from './report-text.js';
+import type { LaunchReport, PostmortemDraft } from './launch-report.js';
+import { personName, revisionName } from './report-text.js';
 
 /** Deploys this long before an incident's declaration belong in its post-mortem, as on its timeline. */
 const AROUND_MS = 60 * 60_000;
 
-/** The PNG is drawn at twice the SVG's size: Slack shows it inline, and phones have dense screens. */
-const PNG_SCALE = 2;
-
-/** Headers for every report page: it holds launch details, so nothing keeps it, indexes it or leaks its address. */
-const PRIVATE_HEADERS = {
-  'Cache-Control': 'no-store',
-  'Referrer-Policy': 'no-referrer',
-  'X-Robots-Tag': 'noindex, nofollow',
-  'X-Content-Type-Options': 'nosniff',
-  // The HTML is self-contained: no script runs, nothing is fetched, nobody frames it.
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-};
-
-const FILES: Record<string, string> = {
-  '': 'text/html; charset=utf-8',
-  'launch-report.html': 'text/html; charset=utf-8',
-  'launch-report.md': 'text/markdown; charset=utf-8',
-  'timeline.svg': 'image/svg+xml',
-  'timeline.png': 'image/png',
-};
-
 /**
  * The launch report and the post-mortem drafts: gathered from every
- * feature's records, shared in Slack as files (through the outbox, so a Slack
- * outage delays them but does not lose them), and served at a link whose
- * token is the only key: `/reports/<token>/…` renders them as they stand now.
+ * feature's records, queued for Slack as files (through the outbox, so a Slack
+ * outage delays them but does not lose them; share-documents.ts renders and
+ * shares them), and the link whose token is the only key to the report pages
+ * (serve-report-pages.ts).
  */
 export class ReportService implements PostmortemDrafts {
   private readonly audit: AuditRepository;
@@ -56,10 +27,8 @@ export class ReportService implements PostmortemDrafts {
   constructor(
     private readonly deps: {
       store: Store;
-      slack: SlackPort;
       outbox: Outbox;
       clock: Clock;
-      logger: Logger;
       roles: RoleDirectory;
       sources: ReportSources;
       incidents: { get(id: number): Promise<IncidentRow>; timeline(incident: IncidentRow): Promise<IncidentEvent[]> };
@@ -69,12 +38,16 @@ export class ReportService implements PostmortemDrafts {
     },
   ) {
     this.audit = new AuditRepository(deps.store);
-    deps.outbox.deliver('document', (kind, args) => this.deliver(kind, args));
   }
 
   /** Loads the report link's token, making the first one. */
   async start(): Promise<void> {
     this.token = (await this.deps.links.current()) ?? (await this.newToken('golive'));
+  }
+
+  /** Resolves once the link is loaded (the outbox may deliver before the start job ran). */
+  async ready(): Promise<void> {
+    if (!this.token) await this.start();
   }
 
   /** The post-mortem draft's page, for the reminder that it is due. */
@@ -184,85 +157,8 @@ export class ReportService implements PostmortemDrafts {
     return draft;
   }
 
-  /** The outbox's deliverer for `document` rows: renders now and shares the files in Slack. */
-  private async deliver(kind: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-    // The outbox may deliver before the start job has loaded the link.
-    if (!this.token) await this.start();
-    const channel = String(args.channel);
-    const by = String(args.by ?? 'golive');
-    if (kind === 'launch') {
-      const report = await this.launchReport(by);
-      const tz = report.launch.timezone;
-      const day = ymd(new Date(report.generatedAt), tz);
-      const link = this.url();
-      const { fileIds } = await this.deps.slack.shareFiles({
-        channel,
-        initialComment: `📄 *Launch report — ${escapeAll(report.launch.name)}*, as of ${dayAndTime(report.generatedAt, tz)} (asked for by <@${by}>): the Markdown pastes into a wiki or a pull request; the picture is the timeline.${link ? ` Always current, and printable to PDF, at <${link}|the report page> — the link is the key: share it only with the launch team.` : ''}`,
-        files: [
-          { filename: `launch-report-${day}.md`, title: `Launch report — ${report.launch.name}`, content: Buffer.from(renderReportMarkdown(report, { timelineSrc: this.url('timeline.png') }), 'utf8') },
-          { filename: `launch-timeline-${day}.png`, title: `Timeline — ${report.launch.name}`, content: renderPng(renderTimelineSvg(report), PNG_SCALE), altText: `Timeline of ${report.launch.name}: milestones, deploys, alarms and incidents, T-0 marked` },
-        ],
-      });
-      return { fileIds };
-    }
-    if (kind === 'postmortem') {
-      const draft = await this.postmortemDraft(Number(args.incident));
-      const link = this.url(`INC-${draft.incident.id}-postmortem.html`);
-      const { fileIds } = await this.deps.slack.shareFiles({
-        channel,
-        initialComment: `📝 *Post-mortem draft for INC-${draft.incident.id}*: the timeline, root cause and resolution as recorded, the deploys and alarms around it and what was paged; the lessons and follow-ups are left for you.${link ? ` Current version: <${link}|the draft page>.` : ''} \`/golive incident postmortem\` posts it again.`,
-        files: [{ filename: `INC-${draft.incident.id}-postmortem.md`, title: `Post-mortem draft — INC-${draft.incident.id}`, content: Buffer.from(renderPostmortemMarkdown(draft), 'utf8') }],
-      });
-      return { fileIds };
-    }
-    throw new Error(`unknown document kind ${kind}`);
-  }
-
-  /**
-   * `GET /reports/<token>[/<file>]`: the report page (HTML), its Markdown,
-   * the timeline (SVG, PNG) and each incident's post-mortem draft, rendered
-   * from the records as they are now. A wrong token is a plain 404.
-   */
-  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const m = /^\/reports\/([A-Za-z0-9_-]{1,64})(?:\/([A-Za-z0-9._-]*))?$/.exec((req.url ?? '').split('?')[0] ?? '');
-    const notFound = (): void => void res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...PRIVATE_HEADERS }).end('Not found.\n');
-    if (!m || req.method !== 'GET' || !(await this.isLive(m[1]!))) return notFound();
-    const file = m[2] ?? '';
-    const postmortem = /^INC-(\d{1,9})-postmortem\.(md|html)$/.exec(file);
-    try {
-      if (postmortem) {
-        const id = Number(postmortem[1]);
-        let draft: PostmortemDraft;
-        try {
-          draft = await this.postmortemDraft(id);
-        } catch {
-          return notFound();
-        }
-        const md = postmortem[2] === 'md';
-        res.writeHead(200, { 'Content-Type': md ? 'text/markdown; charset=utf-8' : 'text/html; charset=utf-8', ...PRIVATE_HEADERS });
-        return void res.end(md ? renderPostmortemMarkdown(draft) : renderPostmortemHtml(draft));
-      }
-      const type = FILES[file];
-      if (!type) return notFound();
-      const report = await this.launchReport('golive');
-      const body =
-        file === 'launch-report.md'
-          ? renderReportMarkdown(report, { timelineSrc: 'timeline.png' })
-          : file === 'timeline.svg'
-            ? renderTimelineSvg(report)
-            : file === 'timeline.png'
-              ? renderPng(renderTimelineSvg(report), PNG_SCALE)
-              : renderReportHtml(report);
-      res.writeHead(200, { 'Content-Type': type, ...PRIVATE_HEADERS });
-      res.end(body);
-    } catch (err) {
-      this.deps.logger.error({ err }, 'could not render the report');
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', ...PRIVATE_HEADERS }).end('golive could not render the report; the log says why.\n');
-    }
-  }
-
-  /** Constant-time against the live token, so timing tells nothing about it. */
-  private async isLive(token: string): Promise<boolean> {
+  /** Whether a token from a URL is the live one: constant-time against it, so timing tells nothing about it. */
+  async isLive(token: string): Promise<boolean> {
     const current = this.token ?? (await this.deps.links.current());
     if (!current) return false;
     const a = Buffer.from(token);

@@ -1,4 +1,5 @@
 import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricQuery, MetricSeries } from '../platform/aws/cloudwatch-port.js';
+import { alarmRegion } from '../alarms/index.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 
 type State = AlarmState['state'];
@@ -46,7 +47,8 @@ export class CloudWatchSim implements CloudWatchPort {
     private readonly opts: { now?: () => number; snapshot?: CloudWatchSimSnapshot } = {},
   ) {
     this.alarms = opts.snapshot?.alarms ?? [];
-    const region = runbook.alarms?.region ?? runbook.services[0]?.region ?? 'us-east-1';
+    // The sandbox has no AWS_REGION: its alarms live where the rule puts them without one.
+    const region = alarmRegion(runbook, undefined);
     for (const rule of runbook.alarms?.rules ?? []) {
       const name = rule.match.endsWith('*') ? `${rule.match.slice(0, -1)}Sample` : rule.match;
       if (this.alarms.some((a) => a.name === name)) continue;

@@ -1,6 +1,6 @@
 import { AwsCallError, type EcsDeployment, type EcsPort, type EcsServiceState, type ServiceRef, type TaskDefinitionRevision } from '../platform/aws/ecs-port.js';
 import type { Service } from '../platform/runbook/schema.js';
-import { shortTaskDef } from '../deploys/watch-rollout.js';
+import { shortTaskDef } from '../deploys/index.js';
 
 /** The account id in every simulated ARN: plainly not a real AWS account. */
 export const SANDBOX_ACCOUNT = '000000000000';

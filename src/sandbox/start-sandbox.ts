@@ -147,7 +147,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
     port: 0,
     runbookPath: config.runbookPath,
     dbPath: config.dbPath,
-    aws: { region: runbook.alarms?.region ?? runbook.services[0]?.region },
+    aws: {},
     pagerduty: { eventsUrl: `${base}/sandbox/pagerduty-unused`, apiUrl: `${base}/sandbox/pagerduty-unused` },
     logLevel: config.logLevel,
     // The report's link: the sandbox page passes /reports/… through to the app.

@@ -1,6 +1,6 @@
 import { formatOffset } from '../platform/launch-time.js';
 import type { Runbook } from '../platform/runbook/schema.js';
-import type { ChecklistSnapshot } from '../checklist/checklist-service.js';
+import type { ChecklistSnapshot } from '../checklist/index.js';
 import { humanDuration } from '../platform/format-time.js';
 import type { LaunchT0, ScheduledMilestone } from './timeline-service.js';
 import { escapeText } from '../platform/escape.js';

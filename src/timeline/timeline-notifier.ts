@@ -1,6 +1,6 @@
 import type { Clock } from '../platform/clock.js';
 import type { Runbook } from '../platform/runbook/schema.js';
-import type { ChecklistService } from '../checklist/checklist-service.js';
+import type { ChecklistService } from '../checklist/index.js';
 import type { ScheduledMilestone, TimelineNotifier } from './timeline-service.js';
 import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
 import type { Store } from '../platform/store/store.js';

@@ -4,8 +4,9 @@ import { isHttpUrl } from '../is-http-url.js';
 /** What an event asks PagerDuty to do with the alert its dedup key names. */
 export type PagerAction = 'trigger' | 'acknowledge' | 'resolve';
 
-/** PagerDuty's severities (Events API v2 `payload.severity`). */
-export type PagerSeverity = 'critical' | 'error' | 'warning' | 'info';
+/** PagerDuty's severities (Events API v2 `payload.severity`), most severe first: the one list the runbook schema, alarm rules and pages use. */
+export const PAGER_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type PagerSeverity = (typeof PAGER_SEVERITIES)[number];
 
 /** A link shown on the alert, e.g. the alarm in the AWS console. */
 export interface PagerLink {
@@ -65,7 +66,7 @@ const SUMMARY_MAX_CHARS = 1024;
 const DEDUP_KEY_MAX_CHARS = 255;
 
 const ACTIONS: ReadonlySet<string> = new Set<PagerAction>(['trigger', 'acknowledge', 'resolve']);
-const SEVERITIES: ReadonlySet<string> = new Set<PagerSeverity>(['critical', 'error', 'warning', 'info']);
+const SEVERITIES: ReadonlySet<string> = new Set<string>(PAGER_SEVERITIES);
 
 /** The JSON body of `POST /v2/enqueue` (Events API v2). */
 export type EnqueueBody = TriggerBody | AckOrResolveBody;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PAGER_SEVERITIES, type PagerSeverity } from '../pager/pager-port.js';
 
 /*
  * The runbook file format. Everything PRODUCT.md's "runbook file" section names
@@ -129,12 +130,20 @@ const service = z
 export const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** The PagerDuty severity an incident of this severity pages with: P1 critical … P4 info, by rank in both lists. */
+export function pagerSeverityOf(severity: Severity): PagerSeverity {
+  return PAGER_SEVERITIES[SEVERITIES.indexOf(severity)]!;
+}
+
+/** How many transitions within how many minutes make an alarm flap, when the runbook does not say. */
+export const FLAPPING_DEFAULTS = { transitions: 4, minutes: 30 } as const;
+
 const severityName = z.enum(SEVERITIES);
 
 const alarmRule = z
   .object({
     match: text(255),
-    severity: z.enum(['critical', 'error', 'warning', 'info']),
+    severity: z.enum(PAGER_SEVERITIES),
     page: z.boolean().default(false),
     incident: severityName.optional(),
     description: z.string().max(1000).optional(),
@@ -148,9 +157,9 @@ const alarms = z
     schedule: cronExpression.default('* * * * *'),
     rules: z.array(alarmRule).default([]),
     flapping: z
-      .object({ transitions: z.number().int().min(2).default(4), minutes: z.number().int().min(1).default(30) })
+      .object({ transitions: z.number().int().min(2).default(FLAPPING_DEFAULTS.transitions), minutes: z.number().int().min(1).default(FLAPPING_DEFAULTS.minutes) })
       .strict()
-      .default({ transitions: 4, minutes: 30 }),
+      .default({ ...FLAPPING_DEFAULTS }),
     sns_topics: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')).default([]),
   })
   .strict();
