@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
  * service or repository never imports the Slack side or an SDK; the platform never imports a feature.
  * test/lint-boundaries.test.ts runs these rules on violating snippets so they cannot silently stop working.
  */
-const FEATURES = 'alarms|checklist|deploys|gonogo|history|home|incidents|sandbox|timeline';
+const FEATURES = 'alarms|canary|checklist|deploys|gonogo|history|home|incidents|locks|sandbox|timeline';
 const otherFeatureInternals = {
   regex: `^\\.\\./(${FEATURES})/(?!index\\.js$)`,
   message: "Import another feature through its index.ts (its public surface), not its files.",

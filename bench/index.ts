@@ -1,12 +1,13 @@
 // `npm run bench`: every benchmark of bench/README.md, printed as Markdown tables.
-// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory`
-// (or report) runs a subset; `--quick` shrinks the request counts for a smoke run.
+// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary,report`
+// runs a subset; `--quick` shrinks the request counts for a smoke run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startMoto } from '../test/support/moto.js';
 import { alarmsBench } from './alarms.js';
+import { canaryBench } from './canary.js';
 import { latencyBench } from './latency.js';
 import { memoryBench } from './memory.js';
 import { renderBench } from './render.js';
@@ -42,9 +43,13 @@ try {
     log('measure 4: start-up and memory');
     out.push('## 4. Start-up and memory', await memoryBench({ moto: moto!.endpoint, dir, requests: quick ? 1000 : 10_000, log }));
   }
+  if (wants('canary')) {
+    log('measure 5: canary analysis');
+    out.push('## 5. Canary analysis', await canaryBench({ moto: moto!.endpoint, runs: quick ? 3 : 20, intervals: 5, log }));
+  }
   if (wants('report')) {
-    log('measure 5: the launch report');
-    out.push('## 5. The launch report (1,000 audit rows, 200 alarm transitions)', await reportBench({ log }));
+    log('measure 6: the launch report');
+    out.push('## 6. The launch report (1,000 audit rows, 200 alarm transitions)', await reportBench({ log }));
   }
   out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   console.log(out.join('\n\n'));

@@ -4,20 +4,31 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { createAlarmsModule, type AlarmService } from './alarms/index.js';
+import { createCanaryModule } from './canary/index.js';
 import { createChecklistModule, type ChecklistService } from './checklist/index.js';
 import { commandSpecs } from './command-specs.js';
 import { ConfigError, SIGNING_SECRET_MISSING, type Config } from './config.js';
 import { createDeploysModule } from './deploys/index.js';
+import { createEscalationModule, type EscalationService } from './escalation/index.js';
+import { createEvidenceModule, createHttpProbe, createTlsProbe, type EvidencePorts, type EvidenceService } from './evidence/index.js';
 import { createGoNoGoModule, type GoNoGoService } from './gonogo/index.js';
 import { createHistoryModule } from './history/index.js';
 import { createHomeModule } from './home/index.js';
 import { createIncidentsModule, type IncidentService } from './incidents/index.js';
+import { createLocksModule } from './locks/index.js';
 import { createReportModule } from './report/index.js';
 import { logNodeSupport } from './platform/aws/aws-client.js';
 import { createCloudWatchAdapter } from './platform/aws/cloudwatch-adapter.js';
-import type { CloudWatchPort } from './platform/aws/cloudwatch-port.js';
+import type { CloudWatchPort, MetricBatchPort } from './platform/aws/cloudwatch-port.js';
 import { createEcsAdapter } from './platform/aws/ecs-adapter.js';
 import type { EcsPort } from './platform/aws/ecs-port.js';
+import type { AcmPort } from './platform/aws/acm-port.js';
+import type { EcrPort } from './platform/aws/ecr-port.js';
+import { loadOnFirstUse } from './platform/aws/load-on-first-use.js';
+import type { RdsPort } from './platform/aws/rds-port.js';
+import type { Route53Port } from './platform/aws/route53-port.js';
+import type { SecretsPort } from './platform/aws/secrets-port.js';
+import type { SesPort } from './platform/aws/ses-port.js';
 import { Background } from './platform/background.js';
 import { ChangeSignals } from './platform/change-signals.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -40,7 +51,8 @@ import { toBoltLogger } from './platform/slack/bolt-logger.js';
 import { guardHttpReceiver } from './platform/slack/guard-receiver.js';
 import { createSlackAdapter } from './platform/slack/slack-adapter.js';
 import type { SlackPort } from './platform/slack/slack-port.js';
-import { createSlackUi } from './platform/slack/slack-ui.js';
+import { Inbox } from './platform/slack/inbox.js';
+import { createSlackUi, REPLAY_CONTEXT } from './platform/slack/slack-ui.js';
 import { AuditRepository } from './platform/store/audit-repository.js';
 import { openDatabase } from './platform/store/open-database.js';
 import { RequestRepository } from './platform/store/request-repository.js';
@@ -48,6 +60,10 @@ import { Store } from './platform/store/store.js';
 import type { SnsVerifier } from './alarms/verify-sns.js';
 import type { TimelineService } from './timeline/index.js';
 import { createTimelineModule } from './timeline/index.js';
+
+function isMetricBatch(port: CloudWatchPort): port is CloudWatchPort & MetricBatchPort {
+  return typeof (port as Partial<MetricBatchPort>).getMetricDataBatch === 'function';
+}
 
 function loadRunbook(file: string): Runbook {
   const loaded = loadRunbookFile(file);
@@ -62,6 +78,8 @@ export interface AppOptions {
   slack?: SlackPort;
   ecs?: EcsPort;
   cloudwatch?: CloudWatchPort;
+  /** Batched GetMetricData for canary analyses (default: `cloudwatch` when it has it, else the real adapter). */
+  metrics?: MetricBatchPort;
   store?: Store;
   clock?: Clock;
   logger?: Logger;
@@ -80,8 +98,18 @@ export interface AppOptions {
   alarmPolling?: boolean;
   /** How long App Home waits for a burst of changes to settle before republishing (default 2 s). */
   homeDebounceMs?: number;
+  /** How often a canary's analysis loop looks at the clock (default 1 s); tests with a movable clock use less. */
+  canaryPollMs?: number;
   /** After how long a command still without a reply gets a private "still working" notice (default 4 s). */
   slowReplyMs?: number;
+  /** How long a clean stop waits for requests being handled (default 8 s, within `docker stop`'s 10); the rest are finished after the restart. */
+  stopDrainMs?: number;
+  /** What evidence checks read, instead of the real AWS adapters and HTTP/TLS probes (the sandbox, tests). */
+  evidencePorts?: Partial<EvidencePorts>;
+  /** SES v2 for the SES check and escalation email (default: the real adapter). */
+  ses?: SesPort;
+  /** Turns the verification schedule off (tests run passes themselves). */
+  verificationPolling?: boolean;
 }
 
 /** A wired golive instance. */
@@ -92,7 +120,7 @@ export interface GoliveApp {
   store: Store;
   outbox: Outbox;
   /** The services tests and the sandbox drive directly (a poll now, a reminder sweep now). */
-  services: { checklist: ChecklistService; alarms: AlarmService; incidents: IncidentService; timeline: TimelineService; gonogo: GoNoGoService; slack: SlackPort };
+  services: { checklist: ChecklistService; alarms: AlarmService; incidents: IncidentService; timeline: TimelineService; evidence: EvidenceService; escalation: EscalationService; gonogo: GoNoGoService; slack: SlackPort };
 }
 
 /** The composition root: builds the platform's adapters, each feature module on top of them, and hands their commands, buttons, routes and jobs to Bolt, one route table and one scheduler. */
@@ -128,11 +156,15 @@ export function createApp(options: AppOptions): GoliveApp {
   const awsOptions = { endpoint: config.aws.endpointUrl };
   const ecs = options.ecs ?? createEcsAdapter(awsOptions);
   const cloudwatch = options.cloudwatch ?? createCloudWatchAdapter(awsOptions);
+  const metrics: MetricBatchPort = options.metrics ?? (isMetricBatch(cloudwatch) ? cloudwatch : createCloudWatchAdapter(awsOptions));
   const pager = options.pager ?? (config.pagerduty.routingKey ? createPagerDutyAdapter({ routingKey: config.pagerduty.routingKey, eventsUrl: config.pagerduty.eventsUrl }) : undefined);
   const onCall = config.pagerduty.apiToken ? createOnCallLookup({ token: config.pagerduty.apiToken, apiUrl: config.pagerduty.apiUrl }) : undefined;
-  const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager);
+  const ses = options.ses ?? loadOnFirstUse<SesPort>(() => import('./platform/aws/ses-adapter.js').then((m) => m.createSesAdapter(awsOptions)), { getAccount: true, sendEmail: true });
+  const email = runbook.email;
+  const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager, email ? (m) => ses.sendEmail(email.region, m) : undefined);
   const roles = new RoleDirectory(runbook, slack, clock);
   const requests = new RequestRepository(store);
+  const inbox = new Inbox({ requests, store, clock, logger });
   const signals = new ChangeSignals();
   const background = new Background(logger);
   const shared = { runbook, store, clock, logger, signals };
@@ -149,7 +181,23 @@ export function createApp(options: AppOptions): GoliveApp {
     snsConfirm: options.snsConfirm,
     polling: options.alarmPolling !== false,
   });
-  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, rolloutPollMs: options.rolloutPollMs ?? 5000, defaultRegion: config.aws.region });
+  const timeline = createTimelineModule({ ...shared, roles, checklist: checklist.checklist });
+  const locks = createLocksModule({ ...shared, roles, t0: async () => (await timeline.timeline.t0())?.at });
+  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, locks: locks.locks, rolloutPollMs: options.rolloutPollMs ?? 5000, defaultRegion: config.aws.region });
+  const canary = createCanaryModule({
+    ...shared,
+    slack,
+    ecs,
+    metrics,
+    deploys: deploys.deploys,
+    changeBoard: deploys.changeBoard,
+    alarms: alarms.alarms,
+    locks: locks.locks,
+    roles,
+    background,
+    pollMs: options.canaryPollMs ?? 1000,
+    rolloutPollMs: options.rolloutPollMs ?? 5000,
+  });
   const incidents = createIncidentsModule({
     ...shared,
     slack,
@@ -162,7 +210,6 @@ export function createApp(options: AppOptions): GoliveApp {
     canPage: pager !== undefined,
     changesBetween: (from, until) => deploys.changes.between(from, until),
   });
-  const timeline = createTimelineModule({ ...shared, roles, checklist: checklist.checklist });
   const gonogo = createGoNoGoModule({ ...shared, slack, cloudwatch, checklist: checklist.checklist, timeline: timeline.timeline, incidents: incidents.incidents, roles, defaultRegion: config.aws.region });
   const home = createHomeModule({
     ...shared,
@@ -175,6 +222,28 @@ export function createApp(options: AppOptions): GoliveApp {
     approvals: deploys.approvals,
     debounceMs: options.homeDebounceMs ?? 2000,
   });
+  const evidence = createEvidenceModule({
+    ...shared,
+    background,
+    checklist: checklist.checklist,
+    defaultRegion: config.aws.region,
+    polling: options.verificationPolling !== false,
+    ports: {
+      // Loaded when a check first asks that service (see load-on-first-use.ts).
+      secrets: loadOnFirstUse<SecretsPort>(() => import('./platform/aws/secrets-adapter.js').then((m) => m.createSecretsAdapter(awsOptions)), { describeSecrets: true }),
+      acm: loadOnFirstUse<AcmPort>(() => import('./platform/aws/acm-adapter.js').then((m) => m.createAcmAdapter(awsOptions)), { listCertificates: true, describeCertificate: true }),
+      route53: loadOnFirstUse<Route53Port>(() => import('./platform/aws/route53-adapter.js').then((m) => m.createRoute53Adapter(awsOptions)), { zonesNamed: true, recordSet: true }),
+      rds: loadOnFirstUse<RdsPort>(() => import('./platform/aws/rds-adapter.js').then((m) => m.createRdsAdapter(awsOptions)), { describeInstance: true, latestSnapshot: true }),
+      ecr: loadOnFirstUse<EcrPort>(() => import('./platform/aws/ecr-adapter.js').then((m) => m.createEcrAdapter(awsOptions)), { findImage: true }),
+      ses,
+      ecs,
+      cloudwatch,
+      http: createHttpProbe(),
+      tls: createTlsProbe(),
+      ...options.evidencePorts,
+    },
+  });
+  const escalation = createEscalationModule({ ...shared, roles, incidents: incidents.incidents, alarms: alarms.alarms, canPage: pager !== undefined });
   const history = createHistoryModule({ audit: new AuditRepository(store), runbook, changes: deploys.changes });
   const report = createReportModule({
     ...shared,
@@ -189,10 +258,12 @@ export function createApp(options: AppOptions): GoliveApp {
     incidents: incidents.incidents,
     publicUrl: config.publicUrl,
   });
-  const modules: FeatureModule[] = [checklist, gonogo, timeline, deploys, alarms, incidents, history, home, report];
+
+  const modules: FeatureModule[] = [checklist, evidence, gonogo, timeline, deploys, canary, locks, alarms, incidents, escalation, history, home, report];
 
   // What a committed change means for the parts that show it, now that they all exist.
-  checklist.statusBoard.showDecision(() => gonogo.decisionLine());
+  checklist.statusBoard.useVerdict((snapshot, own) => gonogo.verdictLine(snapshot, own));
+  checklist.statusBoard.showHolds(() => locks.locks.holdLines());
   let boardsDue = false;
   signals.on('outbox', () => void outbox.flush());
   signals.on('status', () => {
@@ -232,7 +303,7 @@ export function createApp(options: AppOptions): GoliveApp {
     clientOptions,
   });
   const commands = inSpecOrder(commandSpecs, [...modules.flatMap((m) => m.commands ?? []), helpCommand(commandSpecs)]);
-  const ui = createSlackUi(bolt, { slack, requests, clock, logger, commands, launchChannel: runbook.launch.channel, slowReplyMs: options.slowReplyMs });
+  const ui = createSlackUi(bolt, { slack, inbox, logger, commands, launchChannel: runbook.launch.channel, slowReplyMs: options.slowReplyMs });
   for (const m of modules) m.register?.(ui);
 
   const pruneRequests: Job = {
@@ -243,8 +314,8 @@ export function createApp(options: AppOptions): GoliveApp {
     run: () => requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString()),
     failure: 'pruning old request keys failed',
   };
-  // The sweep runs its jobs in this order: expiries, request keys, held pages, reminders.
-  const scheduler = new Scheduler([...(report.jobs ?? []), ...(deploys.jobs ?? []), pruneRequests, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? [])], {
+  // The sweep runs its jobs in this order: expiries (requests, then locks), request keys, held pages, reminders, escalation levels, evidence checks.
+  const scheduler = new Scheduler([...(report.jobs ?? []), ...(deploys.jobs ?? []), ...(canary.jobs ?? []), ...(locks.jobs ?? []), pruneRequests, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? []), ...(escalation.jobs ?? []), ...(evidence.jobs ?? [])], {
     sweepMs: options.expirySweepMs ?? 30_000,
     logger,
     background,
@@ -254,7 +325,7 @@ export function createApp(options: AppOptions): GoliveApp {
   return {
     store,
     outbox,
-    services: { checklist: checklist.checklist, alarms: alarms.alarms, incidents: incidents.incidents, timeline: timeline.timeline, gonogo: gonogo.gonogo, slack },
+    services: { checklist: checklist.checklist, alarms: alarms.alarms, incidents: incidents.incidents, timeline: timeline.timeline, evidence: evidence.evidence, escalation: escalation.escalation, gonogo: gonogo.gonogo, slack },
     async start() {
       const auth = await slack.call('auth.test', {}).catch((err: Error) => {
         throw new Error(`Slack refused the bot token (auth.test: ${err.message}). Check SLACK_BOT_TOKEN and SLACK_API_URL.`);
@@ -276,14 +347,22 @@ export function createApp(options: AppOptions): GoliveApp {
         port = (httpServer.address() as AddressInfo).port;
       }
       logger.info({ port, mode: socketMode ? 'socket' : 'http', runbook: config.runbookPath, launch: runbook.launch.name }, 'golive is running');
+      // What the previous process acknowledged and did not finish, run again as if Slack had just sent it.
+      background.run(() => inbox.finishUnfinished((body) => bolt.processEvent({ body, ack: async () => undefined, customProperties: { [REPLAY_CONTEXT]: true } }), slack));
       return { port };
     },
     async stop() {
+      // Stop accepting first, then let the requests already acknowledged finish: they are in the inbox, so
+      // whatever does not finish in time is run again by the next start.
+      await bolt.stop().catch(() => undefined);
+      const unfinished = await inbox.drain(options.stopDrainMs ?? 8000);
+      if (unfinished > 0) logger.warn({ unfinished }, 'stopping with requests still being handled; the next start finishes them');
       await scheduler.stop();
       home.home.stop();
+      // Analysis loops run until their canary is decided; they stop here and resume on the next start.
+      await canary.stop();
       await background.drain();
       await outbox.stop();
-      await bolt.stop().catch(() => undefined);
       if (socketServer) await new Promise<void>((resolve) => socketServer!.close(() => resolve()));
       socketServer = undefined;
       if (!options.store) store.close();

@@ -1,5 +1,5 @@
 import type { PagerSeverity } from '../platform/pager/pager-port.js';
-import { FLAPPING_DEFAULTS, type Runbook, type Severity } from '../platform/runbook/schema.js';
+import { FLAPPING_DEFAULTS, type EscalationLevel, type Runbook, type Severity } from '../platform/runbook/schema.js';
 
 /** What the runbook says about one alarm. */
 export interface AlarmRule {
@@ -7,6 +7,8 @@ export interface AlarmRule {
   page: boolean;
   incident?: Severity;
   description?: string;
+  /** Escalation levels by minutes since the alarm fired (src/escalation/). */
+  escalation?: readonly EscalationLevel[];
 }
 
 const DEFAULT_RULE: AlarmRule = { severity: 'warning', page: false };
@@ -24,7 +26,7 @@ export function alarmRegion(runbook: Runbook, defaultRegion: string | undefined)
 export function alarmRuleFor(runbook: Runbook, name: string): AlarmRule {
   for (const r of runbook.alarms?.rules ?? []) {
     const hit = r.match.endsWith('*') ? name.startsWith(r.match.slice(0, -1)) : name === r.match;
-    if (hit) return { severity: r.severity, page: r.page, incident: r.incident, description: r.description };
+    if (hit) return { severity: r.severity, page: r.page, incident: r.incident, description: r.description, ...(r.escalation.length > 0 ? { escalation: r.escalation } : {}) };
   }
   return DEFAULT_RULE;
 }

@@ -50,7 +50,7 @@ const BASELINE_KEY = 'alarm_baseline_at';
 const LAST_POLL_KEY = 'alarm_last_poll_at';
 
 /** A PagerDuty dedup key that stays the same for an alarm across restarts and transitions. */
-function alarmDedupKey(region: string, name: string): string {
+export function alarmDedupKey(region: string, name: string): string {
   return `golive/alarm/${region}/${name}`;
 }
 
@@ -194,20 +194,32 @@ export class AlarmService {
     return { alarms: current.length, transitions: recorded, baseline: false };
   }
 
+  private readonly firingListeners: ((name: string) => void)[] = [];
+
+  /** Called after commit for each recorded transition to ALARM, polled or pushed (a canary watching it is judged at once). */
+  onFiring(listener: (name: string) => void): void {
+    this.firingListeners.push(listener);
+  }
+
   /** Records transitions (from a poll or a push) in time order; resolves with how many were new. */
   async ingest(transitions: AlarmTransition[]): Promise<number> {
     let recorded = 0;
     const needs: IncidentNeed[] = [];
+    const fired: string[] = [];
     const sorted = [...transitions].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     for (const t of sorted) {
       if (!this.watches(t.alarmName)) continue;
       // The incidents a transition asks for count only once its transaction has committed.
       const asked: IncidentNeed[] = [];
-      if (await this.deps.store.transaction(() => this.record(t, asked))) recorded++;
+      if (await this.deps.store.transaction(() => this.record(t, asked))) {
+        recorded++;
+        if (t.to === 'ALARM') fired.push(t.alarmName);
+      }
       needs.push(...asked);
     }
     if (recorded > 0) this.deps.afterCommit();
     for (const need of needs) this.incidentHook?.(need);
+    for (const name of fired) for (const l of this.firingListeners) l(name);
     return recorded;
   }
 
@@ -227,6 +239,15 @@ export class AlarmService {
     });
     if (result.ok) this.deps.afterCommit();
     return result;
+  }
+
+  /**
+   * The dedup key of the alarm's PagerDuty alert, and whether its rule pages.
+   * An incident opened for the alarm pages under the same key, so one event is one PagerDuty incident.
+   */
+  async page(name: string): Promise<{ dedupKey: string; rulePages: boolean }> {
+    const row = await this.row(name);
+    return { dedupKey: alarmDedupKey(row?.region ?? this.region(), name), rulePages: this.ruleFor(name).page };
   }
 
   /** Every watched alarm, firing first, then no data, then OK; by name within each. */
@@ -276,6 +297,11 @@ export class AlarmService {
     const { clock } = this.deps;
     const now = clock.now().toISOString();
     const at = normaliseTime(t.at, now);
+    if (t.source !== 'poll' && Date.parse(at) > clock.now().getTime() + MAX_PUSH_AHEAD_MS) {
+      // Stored, a state "from the future" would make every real poll and push look older: history only, for good.
+      this.deps.logger.warn({ alarm: t.alarmName, at, source: t.source }, 'an alarm push dated in the future was ignored; the next poll reads the state');
+      return false;
+    }
     const known = await this.row(t.alarmName);
     if (known && !isNewTransition(known, t.to, at)) return false;
     if (!(await this.rows.addTransition({ name: t.alarmName, from: t.from ?? known?.state ?? null, to: t.to, at, reason: t.reason, source: t.source, recordedAt: now }))) return false;
@@ -390,6 +416,9 @@ export class AlarmService {
 }
 
 /** CloudWatch writes times as `2019-10-02T17:04:40.985+0000` in events and as Dates in the API; one form makes them comparable. */
+/** How far ahead of golive's clock a pushed transition may be dated (clock skew between AWS and here). */
+export const MAX_PUSH_AHEAD_MS = 5 * 60_000;
+
 function normaliseTime(at: string, fallback: string): string {
   const fixed = at.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
   const ms = Date.parse(fixed);

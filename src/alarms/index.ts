@@ -13,7 +13,7 @@ import { AlarmService } from './alarm-service.js';
 import { alarmsCommand } from './alarms-command.js';
 import { createSnsVerifier, type SnsVerifier } from './verify-sns.js';
 
-export { AlarmService, type AlarmRow, type IncidentNeed } from './alarm-service.js';
+export { alarmConsoleUrl, alarmDedupKey, AlarmService, type AlarmRow, type IncidentNeed } from './alarm-service.js';
 export { alarmRegion, alarmRuleFor, flappingRule, isNewTransition, type AlarmRule } from './alarm-rules.js';
 export { ACTION_ALARM_DECLARE } from './render-alarms.js';
 export { alarmsSpec } from './alarms-command.js';

@@ -60,6 +60,11 @@ export class ChecklistRepository {
     );
   }
 
+  /** Signs an already signed-off item again (a new who, when and note); false if it is not signed off. */
+  async resign(itemId: string, by: string, at: string, note: string | null): Promise<boolean> {
+    return (await this.store.run('UPDATE item_state SET changed_by = ?, changed_at = ?, note = ? WHERE item_id = ? AND checked = 1', by, at, note, itemId)) === 1;
+  }
+
   async signoffs(): Promise<SignoffRow[]> {
     return this.store.all<SignoffRow>('SELECT * FROM gate_signoff ORDER BY signed_at');
   }

@@ -4,9 +4,10 @@ import type { Gate, Item, ItemLevel, Runbook } from '../platform/runbook/schema.
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { ChecklistRepository, type ItemStateRow, type SignoffRow } from './checklist-repository.js';
-import { escapeAll } from '../platform/escape.js';
+import { escapeText } from '../platform/escape.js';
 import { closestNames } from '../platform/suggest.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+import { GOLIVE_ACTOR, isDrifting, type SignoffState, type StoredEvidence } from '../evidence/index.js';
 
 /** Who did something, and from where. */
 export interface Actor {
@@ -17,7 +18,7 @@ export interface Actor {
 
 /** A checklist change, emitted inside the transaction that makes it. */
 export type ChecklistEvent =
-  | { type: 'item_checked'; item: Item; gate: Gate; by: string; at: string; note: string | null }
+  | { type: 'item_checked'; item: Item; gate: Gate; by: string; at: string; note: string | null; evidence?: Pick<StoredEvidence, 'outcome' | 'text'>; again?: boolean }
   | { type: 'item_unchecked'; item: Item; gate: Gate; by: string; at: string; reason: string | null; revokedSignoffs: SignoffRow[] }
   | { type: 'gate_signed'; gate: Gate; roles: string[]; by: string; at: string; complete: boolean };
 
@@ -37,6 +38,20 @@ export interface ItemStatus {
   changedBy?: string;
   changedAt?: string;
   note?: string | null;
+  /** The item's latest evidence check result, when it has a check. */
+  evidence?: StoredEvidence;
+  /** Signed off, but its check started failing since: it counts as open (`done` is false). */
+  drift?: { since: string };
+}
+
+/**
+ * What the checklist asks of the evidence feature: the latest results, and a
+ * check run now, before a person's sign-off.
+ */
+export interface ItemEvidenceSource {
+  all(): Promise<Map<string, StoredEvidence>>;
+  /** Runs the item's check and stores the result (no auto sign-off: a person is signing). */
+  verifyForSignoff(item: Item, gate: Gate): Promise<StoredEvidence>;
 }
 
 /** One gate with its items and sign-offs. */
@@ -87,6 +102,7 @@ export class ChecklistService {
   private readonly listeners: ChecklistListener[] = [];
   private readonly rows: ChecklistRepository;
   private readonly audit: AuditRepository;
+  private evidence?: ItemEvidenceSource;
 
   constructor(
     private readonly runbook: Runbook,
@@ -101,6 +117,11 @@ export class ChecklistService {
 
   onChange(listener: ChecklistListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Connects the evidence checks: set once at start-up (the evidence feature also reads sign-offs from here). */
+  useEvidence(source: ItemEvidenceSource): void {
+    this.evidence = source;
   }
 
   itemIds(): string[] {
@@ -130,19 +151,60 @@ export class ChecklistService {
     return this.roles.isMember(userId, item.owner);
   }
 
-  /** Signs an item off. Idempotent: an item already done is reported unchanged. */
+  /**
+   * Signs an item off. Idempotent: an item already done is reported unchanged.
+   * An item with a check is checked first: if the check fails, the sign-off
+   * needs a note saying why it is fine anyway, and says the check failed. A
+   * drifting item (signed off, check failing since) signed again with a note
+   * is signed again: a person decided.
+   */
   async check(itemId: string, actor: Actor, note: string | null): Promise<ItemChange> {
     const { item, gate } = this.findItem(itemId);
     await this.requireOwner(actor.userId, item, 'sign off');
+    const state = await this.rows.itemState(item.id);
+    const prior = item.verify ? await this.evidence?.all().then((m) => m.get(item.id)) : undefined;
+    const drifting = state?.checked === 1 && isDrifting(prior, toSignoffState(state));
+    if (state?.checked === 1 && !drifting) return { changed: false, status: await this.itemStatus(item, gate), revokedSignoffs: [] };
+    const evidence = item.verify && this.evidence ? await this.evidence.verifyForSignoff(item, gate) : undefined;
+    if (!note && (evidence?.outcome === 'fail' || (drifting && evidence?.outcome !== 'pass'))) {
+      throw new GoliveError(
+        'check_failed',
+        `\`${item.id}\` ${drifting ? 'is signed off, but its check has been failing' : 'was not signed off: its check fails'}: “${escapeText((evidence?.text ?? '').slice(0, 500))}”`,
+        `Fix it and sign off again, or sign off with a note saying why it is fine anyway: \`/golive check ${item.id} <note>\`.`,
+      );
+    }
     const at = this.clock.now().toISOString();
+    const checked = evidence ? { outcome: evidence.outcome, text: evidence.text } : undefined;
     return this.store.transaction(async () => {
-      const changed = await this.rows.setItemState(item.id, true, actor.userId, at, note);
+      const again = drifting && evidence?.outcome !== 'pass';
+      const changed = again ? await this.rows.resign(item.id, actor.userId, at, note) : await this.rows.setItemState(item.id, true, actor.userId, at, note);
       if (changed) {
-        await this.audit.record({ actor: actor.userId, action: 'item.check', target: item.id, detail: { gate: gate.id, note }, source: actor.source, channel: actor.channel }, at);
-        await this.emit({ type: 'item_checked', item, gate, by: actor.userId, at, note });
+        await this.audit.record({ actor: actor.userId, action: 'item.check', target: item.id, detail: { gate: gate.id, note, ...(checked ? { evidence: checked } : {}), ...(again ? { signed_again_while_failing: true } : {}) }, source: actor.source, channel: actor.channel }, at);
+        await this.emit({ type: 'item_checked', item, gate, by: actor.userId, at, note, ...(checked ? { evidence: checked } : {}), ...(again ? { again } : {}) });
       }
       return { changed, status: await this.itemStatus(item, gate), revokedSignoffs: [] };
     });
+  }
+
+  /** golive signs an item off itself: its check passed and the runbook asks for that (`auto_signoff`). */
+  async autoCheck(itemId: string, evidence: Pick<StoredEvidence, 'outcome' | 'text'>): Promise<boolean> {
+    const { item, gate } = this.findItem(itemId);
+    const at = this.clock.now().toISOString();
+    return this.store.transaction(async () => {
+      const state = await this.rows.itemState(item.id);
+      // A person took it back since the check ran: leave it to a person.
+      if (state && (state.checked === 1 || state.changed_by !== GOLIVE_ACTOR)) return false;
+      if (!(await this.rows.setItemState(item.id, true, GOLIVE_ACTOR, at, null))) return false;
+      await this.audit.record({ actor: GOLIVE_ACTOR, action: 'item.check', target: item.id, detail: { gate: gate.id, note: null, auto_signoff: true, evidence }, source: 'system', channel: this.runbook.launch.channel }, at);
+      await this.emit({ type: 'item_checked', item, gate, by: GOLIVE_ACTOR, at, note: null, evidence });
+      return true;
+    });
+  }
+
+  /** Each item's sign-off as the evidence rules need it. */
+  async signoffStates(): Promise<Map<string, SignoffState>> {
+    const states = await this.rows.itemStates();
+    return new Map([...states].map(([id, row]) => [id, toSignoffState(row)]));
   }
 
   /**
@@ -185,8 +247,7 @@ export class ChecklistService {
       const who = gate.signoff.map((r) => this.roleLabel(r)).join(' or ');
       throw new GoliveError('not_permitted', `Only ${who} can sign off gate \`${gate.id}\`, and you are not in ${gate.signoff.length > 1 ? 'any of those roles' : 'that role'}.`);
     }
-    const states = await this.rows.itemStates();
-    const openBlockers = gate.items.filter((i) => i.level === 'blocker' && states.get(i.id)?.checked !== 1);
+    const openBlockers = (await this.snapshot()).gates.find((g) => g.gate.id === gate.id)!.items.filter((s) => s.item.level === 'blocker' && !s.done).map((s) => s.item);
     if (openBlockers.length > 0) {
       throw new GoliveError(
         'blockers_open',
@@ -211,10 +272,14 @@ export class ChecklistService {
   /** The whole checklist as it stands. */
   async snapshot(): Promise<ChecklistSnapshot> {
     // One transaction: the item states and the sign-offs from the same moment.
-    const { states, signoffs } = await this.store.transaction(async () => ({ states: await this.rows.itemStates(), signoffs: await this.rows.signoffs() }));
+    const { states, signoffs, evidence } = await this.store.transaction(async () => ({
+      states: await this.rows.itemStates(),
+      signoffs: await this.rows.signoffs(),
+      evidence: (await this.evidence?.all()) ?? new Map<string, StoredEvidence>(),
+    }));
     const open: ChecklistSnapshot['open'] = { blocker: [], warning: [], info: [] };
     const gates = this.runbook.gates.map((gate): GateStatus => {
-      const items = gate.items.map((item) => toItemStatus(item, gate, states.get(item.id)));
+      const items = gate.items.map((item) => toItemStatus(item, gate, states.get(item.id), evidence.get(item.id)));
       for (const s of items) if (!s.done) open[s.item.level].push(s);
       const gateSignoffs = signoffs.filter((s) => s.gate_id === gate.id);
       return {
@@ -238,7 +303,7 @@ export class ChecklistService {
   }
 
   private async itemStatus(item: Item, gate: Gate): Promise<ItemStatus> {
-    return toItemStatus(item, gate, await this.rows.itemState(item.id));
+    return toItemStatus(item, gate, await this.rows.itemState(item.id), item.verify ? (await this.evidence?.all())?.get(item.id) : undefined);
   }
 
   private async requireOwner(userId: string, item: Item, verb: string): Promise<void> {
@@ -255,12 +320,27 @@ export class ChecklistService {
 
 export { LEVEL_ORDER };
 
-function toItemStatus(item: Item, gate: Gate, row: ItemStateRow | undefined): ItemStatus {
-  return { item, gate, done: row?.checked === 1, changedBy: row?.changed_by, changedAt: row?.changed_at, note: row?.note ?? null };
+function toSignoffState(row: ItemStateRow): SignoffState {
+  return { done: row.checked === 1, changedAt: row.changed_at, changedBy: row.changed_by };
+}
+
+/** A drifting item (signed off, its check failing since) counts as open everywhere: the verdict, deploys, go/no-go. */
+function toItemStatus(item: Item, gate: Gate, row: ItemStateRow | undefined, evidence: StoredEvidence | undefined): ItemStatus {
+  const drifting = row !== undefined && isDrifting(evidence, toSignoffState(row));
+  return {
+    item,
+    gate,
+    done: row?.checked === 1 && !drifting,
+    changedBy: row?.changed_by,
+    changedAt: row?.changed_at,
+    note: row?.note ?? null,
+    ...(evidence ? { evidence } : {}),
+    ...(drifting ? { drift: { since: evidence!.drift_at! } } : {}),
+  };
 }
 
 function truncate(s: string, n: number): string {
-  const clean = escapeAll(s.replace(/[`\n\r]/g, ' '));
+  const clean = escapeText(s.replace(/[`\n\r]/g, ' '));
   return clean.length > n ? `${clean.slice(0, n - 1)}…` : clean;
 }
 

@@ -15,7 +15,7 @@ import { StatusBoard } from './status-board.js';
 import { statusCommand } from './status-command.js';
 import { uncheckCommand } from './uncheck-command.js';
 
-export { ChecklistService, type Actor, type ChecklistSnapshot, type GateStatus, type ItemStatus } from './checklist-service.js';
+export { ChecklistService, type Actor, type ChecklistSnapshot, type GateStatus, type ItemEvidenceSource, type ItemStatus } from './checklist-service.js';
 export type { StatusBoard, SharedStatus } from './status-board.js';
 export { gateLines, itemBlock, verdictText, type StatusRenderContext } from './render-status.js';
 export { checkSpec } from './check-command.js';
@@ -33,7 +33,7 @@ export function createChecklistModule(deps: { runbook: Runbook; store: Store; sl
   const { runbook, store, slack, roles, clock, logger, signals } = deps;
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const statusBoard = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger });
-  announceChecklistChanges({ runbook, store, checklist, clock, afterCommit: () => signals.emit('outbox', 'status', 'home') });
+  announceChecklistChanges({ runbook, store, checklist, statusBoard, clock, afterCommit: () => signals.emit('outbox', 'status', 'home') });
   return {
     checklist,
     statusBoard,

@@ -4,12 +4,18 @@ import { clip, escapeText } from '../platform/escape.js';
 import { formatTime } from '../platform/format-time.js';
 import { button, context, MAX_MESSAGE_BLOCKS, section, sections, type Block } from '../platform/slack/blocks.js';
 import type { SlackMessage } from '../platform/slack/slack-port.js';
+import { driftLine, evidenceLine } from '../evidence/index.js';
 
 export const ACTION_CHECK_ITEM = 'golive_check_item';
 export const ACTION_STATUS_PAGE = 'golive_status_page';
 
 const LEVEL_EMOJI: Record<ItemLevel, string> = { blocker: '🔴', warning: '⚠️', info: 'ℹ️' };
 const LEVEL_TITLE: Record<ItemLevel, string> = { blocker: 'Open blockers', warning: 'Open warnings', info: 'Open info items' };
+
+/** A person as a mention; golive itself (auto sign-off) by name. */
+export function who(userId: string | undefined): string {
+  return userId === 'golive' ? 'golive' : `<@${userId}>`;
+}
 
 function people(users: string[], max = 8): string {
   if (users.length === 0) return 'nobody yet';
@@ -36,8 +42,10 @@ export interface StatusRenderContext {
   roleMembers: Map<string, string[]>;
   /** Items the viewer may sign off; those get a button. */
   signable: Set<string>;
-  /** The latest go/no-go decision, as a line (shown under the verdict). */
-  decision?: string;
+  /** The launch's one verdict line (the checklist's, with the go/no-go decision folded in): see StatusBoard.verdictLine. */
+  verdict: string;
+  /** What holds deploys now or soon (locks, freeze windows), one line each. */
+  holds?: string[];
 }
 
 /** What to show: the overview or one gate, and which page. */
@@ -73,13 +81,17 @@ export function gateLines(gates: GateStatus[], ctx: StatusRenderContext): string
 
 export function itemBlock(s: ItemStatus, ctx: StatusRenderContext, withGate: boolean): Block {
   const owner = `${ctx.roleLabel(s.item.owner)} (${people(ctx.roleMembers.get(s.item.owner) ?? [])})`;
+  const evidence = s.evidence ? evidenceLine(s.evidence, ctx.now, 250) : undefined;
   if (s.done) {
     const note = s.note ? ` — “${escapeText(clip(s.note, 300))}”` : '';
-    return section(`✅ \`${s.item.id}\` ${escapeText(s.item.title)}\nSigned off by <@${s.changedBy}> · ${formatTime(s.changedAt!, ctx.timezone)}${note}`);
+    return section(`✅ \`${s.item.id}\` ${escapeText(s.item.title)}\nSigned off by ${who(s.changedBy)} · ${formatTime(s.changedAt!, ctx.timezone)}${note}${evidence ? `\n${evidence}` : ''}`);
   }
   const lines = [`${LEVEL_EMOJI[s.item.level]} \`${s.item.id}\` ${escapeText(s.item.title)}`, `Owner: ${owner}${withGate ? ` · gate \`${s.gate.id}\`` : ''}`];
-  if (s.note && s.changedBy) lines.push(`_Reopened by <@${s.changedBy}>: “${escapeText(clip(s.note, 200))}”_`);
-  const accessory = ctx.signable.has(s.item.id) ? button('Sign off', ACTION_CHECK_ITEM, s.item.id, 'primary') : undefined;
+  if (s.drift && s.evidence) lines.push(`${driftLine(s.evidence, ctx.now)} (signed off by ${who(s.changedBy)} · ${formatTime(s.changedAt!, ctx.timezone)})`);
+  else if (s.note && s.changedBy) lines.push(`_Reopened by ${who(s.changedBy)}: “${escapeText(clip(s.note, 200))}”_`);
+  if (evidence) lines.push(evidence);
+  // A drifting item is signed again only with a note, which a button cannot take.
+  const accessory = ctx.signable.has(s.item.id) && !s.drift ? button('Sign off', ACTION_CHECK_ITEM, s.item.id, 'primary') : undefined;
   return section(lines.join('\n'), accessory);
 }
 
@@ -99,8 +111,8 @@ export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx:
   const gateView = view.gateId ? snapshot.gates.find((g) => g.gate.id === view.gateId) : undefined;
   const head: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}${gateView ? ` — ${gateView.gate.title}` : ''}`, 150), emoji: true } },
-    section(verdictText(snapshot, ctx.roleLabel)),
-    ...(ctx.decision ? [section(ctx.decision)] : []),
+    section(ctx.verdict),
+    ...(ctx.holds && ctx.holds.length > 0 ? [section(`*Deploy holds* (rollbacks are always allowed)\n${ctx.holds.join('\n')}`)] : []),
     ...sections(gateLines(gateView ? [gateView] : snapshot.gates, ctx)),
   ];
   if (gateView?.gate.description) head.push(context(escapeText(clip(gateView.gate.description, 500))));
@@ -149,15 +161,13 @@ export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx:
     if (page < pages) nav.push(button('Next ▶', `${ACTION_STATUS_PAGE}_next`, value(page + 1)));
     blocks.push({ type: 'actions', block_id: 'golive_status_pages', elements: nav });
   }
-  const text = `${snapshot.launchName}: ${plainVerdict(snapshot)}`;
+  const text = `${snapshot.launchName}: ${plainVerdict(ctx.verdict)}`;
   return { text, blocks, page, pages };
 }
 
-function plainVerdict(snapshot: ChecklistSnapshot): string {
-  const v = snapshot.verdict;
-  if (v.kind === 'blocked') return `${v.openBlockers} blocker${v.openBlockers > 1 ? 's' : ''} open — NO-GO until resolved`;
-  if (v.kind === 'awaiting_signoff') return 'all blockers done — waiting for sign-offs';
-  return 'all blockers done and every gate signed off';
+/** The verdict line for the notification text: the same words, without the emoji and bold marks. */
+function plainVerdict(line: string): string {
+  return line.replace(/^\p{Extended_Pictographic}\uFE0F?\s*/u, '').replace(/\*/g, '');
 }
 
 /** The channel line announcing a checklist change. */
@@ -165,12 +175,17 @@ export function renderChecklistEvent(event: ChecklistEvent, gate: GateStatus, ve
   const progress = `${gate.gate.title}: ${gate.done}/${gate.total} done${gate.openBlockers > 0 ? `, ${gate.openBlockers} blocker${gate.openBlockers > 1 ? 's' : ''} open` : ''}.`;
   let line: string;
   if (event.type === 'item_checked') {
-    line = `✅ <@${event.by}> signed off \`${event.item.id}\` (${escapeText(event.item.title)})${event.note ? ` — “${escapeText(clip(event.note, 500))}”` : ''}`;
+    line = `✅ ${who(event.by)} signed off \`${event.item.id}\` (${escapeText(event.item.title)})${event.again ? ' again' : ''}${event.note ? ` — “${escapeText(clip(event.note, 500))}”` : ''}`;
+    const e = event.evidence;
+    if (e) {
+      const text = escapeText(clip(e.text, 500));
+      line += e.outcome === 'pass' ? `\n✅ Its check passes: “${text}”` : e.outcome === 'fail' ? `\n❌ Signed off although its check fails: “${text}”` : `\n❔ Its check could not run: ${text}`;
+    }
   } else if (event.type === 'item_unchecked') {
-    line = `↩️ <@${event.by}> reopened \`${event.item.id}\` (${escapeText(event.item.title)})${event.reason ? ` — “${escapeText(clip(event.reason, 500))}”` : ''}`;
+    line = `↩️ ${who(event.by)} reopened \`${event.item.id}\` (${escapeText(event.item.title)})${event.reason ? ` — “${escapeText(clip(event.reason, 500))}”` : ''}`;
     if (event.revokedSignoffs.length > 0) line += `\nThe sign-off of gate \`${event.gate.id}\` by ${event.revokedSignoffs.map((s) => `${roleLabel(s.role)} (<@${s.user_id}>)`).join(', ')} is withdrawn: a blocker it vouched for is open again.`;
   } else {
-    line = `🖊️ <@${event.by}> signed off gate \`${event.gate.id}\` for ${event.roles.map(roleLabel).join(', ')}${event.complete ? ' — the gate is fully signed off.' : '.'}`;
+    line = `🖊️ ${who(event.by)} signed off gate \`${event.gate.id}\` for ${event.roles.map(roleLabel).join(', ')}${event.complete ? ' — the gate is fully signed off.' : '.'}`;
   }
   const text = `${line}\n${progress} ${verdict}`;
   return { text, blocks: [section(text)] };

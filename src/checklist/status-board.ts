@@ -6,14 +6,17 @@ import type { ChecklistService, ChecklistSnapshot } from './checklist-service.js
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import type { Store } from '../platform/store/store.js';
 import { ChecklistRepository } from './checklist-repository.js';
-import { renderStatus, type RenderedStatus, type StatusRenderContext, type StatusView } from './render-status.js';
+import { renderStatus, verdictText, type RenderedStatus, type StatusRenderContext, type StatusView } from './render-status.js';
 import type { SlackPort } from '../platform/slack/slack-port.js';
 
 /** What every viewer's status rendering shares (see {@link StatusBoard.shared}). */
 export interface SharedStatus {
   snapshot: ChecklistSnapshot;
   members: Map<string, { users: string[]; anyone: boolean }>;
-  decision?: string;
+  /** The launch's one verdict line ({@link StatusBoard.verdictLine}). */
+  verdict: string;
+  /** What holds deploys now or soon (locks, freeze windows), one line each. */
+  holds?: string[];
 }
 
 /** How long a posted status message is kept current, and how many at most. */
@@ -29,15 +32,28 @@ export class StatusBoard {
   private readonly rows: ChecklistRepository;
 
   constructor(
-    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger; decision?: () => Promise<string | undefined> },
+    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; checklist: ChecklistService; roles: RoleDirectory; clock: Clock; logger: Logger; verdict?: (snapshot: ChecklistSnapshot, checklistLine: string) => Promise<string> },
     private readonly minPassGapMs = 1000,
   ) {
     this.rows = new ChecklistRepository(deps.store);
   }
 
-  /** Shows the go/no-go decision under the verdict (go/no-go is built after the checklist, so it is connected later). */
-  showDecision(line: () => Promise<string | undefined>): void {
-    this.deps.decision = line;
+  /** Folds the go/no-go decision into the verdict line (go/no-go is built after the checklist, so it is connected later). */
+  useVerdict(line: (snapshot: ChecklistSnapshot, checklistLine: string) => Promise<string>): void {
+    this.deps.verdict = line;
+  }
+
+  /** The launch's one verdict line: the checklist's, with the latest go/no-go decision folded in once go/no-go is connected. */
+  async verdictLine(snapshot: ChecklistSnapshot): Promise<string> {
+    const own = verdictText(snapshot, (r) => this.deps.checklist.roleLabel(r));
+    return this.deps.verdict ? this.deps.verdict(snapshot, own) : own;
+  }
+
+  private holds?: () => Promise<string[]>;
+
+  /** Shows what holds deploys (locks and freeze windows are built after the checklist, so they are connected later). */
+  showHolds(lines: () => Promise<string[]>): void {
+    this.holds = lines;
   }
 
   /** Renders the status as `viewer` sees it. */
@@ -46,7 +62,7 @@ export class StatusBoard {
     return renderStatus(snapshot, view, ctx, maxBlocks);
   }
 
-  /** What every viewer's rendering shares: the checklist, the role members, the go/no-go line. Read once per refresh pass. */
+  /** What every viewer's rendering shares: the checklist, the role members, the verdict line. Read once per refresh pass. */
   async shared(): Promise<SharedStatus> {
     const { checklist, roles } = this.deps;
     const snapshot = await checklist.snapshot();
@@ -55,18 +71,18 @@ export class StatusBoard {
       const m = await roles.members(name);
       members.set(name, { users: m.users, anyone: m.anyone });
     }
-    return { snapshot, members, decision: await this.deps.decision?.() };
+    return { snapshot, members, verdict: await this.verdictLine(snapshot), holds: await this.holds?.() };
   }
 
   /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
   async context(viewer: string, shared?: SharedStatus): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
     const { checklist, runbook, clock } = this.deps;
-    const { snapshot, members, decision } = shared ?? (await this.shared());
+    const { snapshot, members, verdict, holds } = shared ?? (await this.shared());
     const viewerRoles = new Set([...members].filter(([, m]) => m.anyone || m.users.includes(viewer)).map(([name]) => name));
     const signable = new Set<string>();
     for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewerRoles.has(s.item.owner)) signable.add(s.item.id);
     const roleMembers = new Map([...members].map(([name, m]) => [name, m.users]));
-    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, decision } };
+    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, verdict, holds } };
   }
 
   /** Posts a status message in the channel and remembers it for updates. */

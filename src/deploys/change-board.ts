@@ -9,6 +9,7 @@ import type { ChangeRequestRow } from './approval-repository.js';
 import { DeployRepository, type DeployRow } from './deploy-repository.js';
 import { renderDeployCard, renderDeployOutcome, renderDeployStep, renderRequestCard } from './render-changes.js';
 import type { SlackMessage, SlackPort } from '../platform/slack/slack-port.js';
+import type { Block } from '../platform/slack/blocks.js';
 
 /**
  * The Slack side of deploys and approvals: posts and updates approval cards,
@@ -20,10 +21,26 @@ export class ChangeBoard implements DeployObserver {
   private readonly outbox: OutboxRepository;
 
   constructor(
-    private readonly deps: { runbook: Runbook; store: Store; slack: SlackPort; approvals: ApprovalService; clock: Clock; logger: Logger; kickOutbox: () => void; onChange?: () => void },
+    private readonly deps: {
+      runbook: Runbook;
+      store: Store;
+      slack: SlackPort;
+      approvals: ApprovalService;
+      clock: Clock;
+      logger: Logger;
+      kickOutbox: () => void;
+      onChange?: () => void;
+    },
   ) {
     this.deploys = new DeployRepository(deps.store);
     this.outbox = new OutboxRepository(deps.store);
+  }
+
+  private extraBlocks?: (d: DeployRow) => Promise<Block[]>;
+
+  /** A deploy strategy (the canary) adds its own lines and buttons to its deploys' cards. */
+  addCardBlocks(blocks: (d: DeployRow) => Promise<Block[]>): void {
+    this.extraBlocks = blocks;
   }
 
   private get tz(): string {
@@ -59,7 +76,7 @@ export class ChangeBoard implements DeployObserver {
   async started(d: DeployRow): Promise<void> {
     const root = await this.threadRoot(d);
     if (root) return; // a rollback or override lives in its approval card's thread
-    const posted = await this.deps.slack.postMessage(d.channel ?? this.deps.runbook.launch.channel, renderDeployCard(d, 'updating', 'Starting', this.tz));
+    const posted = await this.deps.slack.postMessage(d.channel ?? this.deps.runbook.launch.channel, renderDeployCard(d, 'updating', 'Starting', this.tz, await this.extra(d)));
     await this.deploys.setDeployMessage(d.id, posted.channel, posted.ts);
   }
 
@@ -72,8 +89,24 @@ export class ChangeBoard implements DeployObserver {
       await this.deps.slack.postMessage(where.channel, renderDeployStep(step, detail, this.deps.clock.now().toISOString(), this.tz), where.ts);
     }
     if (!root && current.channel && current.message_ts) {
-      await this.deps.slack.updateMessage(current.channel, current.message_ts, renderDeployCard(current, step, detail, this.tz));
+      await this.deps.slack.updateMessage(current.channel, current.message_ts, renderDeployCard(current, step, detail, this.tz, await this.extra(current)));
     }
+  }
+
+  /** Re-renders a deploy's own card in place, without a thread line (a canary's card changes every interval). */
+  async refreshCard(d: DeployRow, step: DeployStep, detail: string): Promise<void> {
+    const current = (await this.deploys.deploy(d.id)) ?? d;
+    if ((await this.threadRoot(current)) || !current.channel || !current.message_ts) return;
+    await this.deps.slack.updateMessage(current.channel, current.message_ts, renderDeployCard(current, step, detail, this.tz, await this.extra(current)));
+  }
+
+  /** Where a deploy's progress is threaded: its own card, or the approval card of the request that started it. */
+  async threadOf(d: DeployRow): Promise<{ channel: string; ts: string } | undefined> {
+    return (await this.threadRoot(d)) ?? (d.channel && d.message_ts ? { channel: d.channel, ts: d.message_ts } : undefined);
+  }
+
+  private async extra(d: DeployRow): Promise<Block[]> {
+    return (await this.extraBlocks?.(d)) ?? [];
   }
 
   async finished(d: DeployRow, _service: Service): Promise<void> {

@@ -7,17 +7,17 @@ import type { ChangeBoard } from './change-board.js';
 import type { DeployService } from './deploy-service.js';
 import { command, type Command, type CommandSpec } from '../platform/commands/command-spec.js';
 
-const FLAGS = new Set(['--dry-run', '--override']);
+const FLAGS = new Set(['--dry-run', '--override', '--canary']);
 
 export const deploySpec: CommandSpec = {
   name: 'deploy',
-  usage: 'deploy <service> <image-tag | :revision> [--dry-run] [--override]',
+  usage: 'deploy <service> <image-tag | :revision> [--canary] [--dry-run] [--override]',
   description:
-    'Deploy to ECS: a new revision with the image tag, or an existing revision. Refused while gate blockers are open or alarms fire. Progress in a thread; Roll back offered on failure. `--dry-run` changes nothing.',
+    'Deploy to ECS: a new revision with the image tag, or an existing revision. Refused while gate blockers are open, alarms fire, or a lock or freeze window holds the service. `--canary` (or the runbook) tries it on the canary service first, judged against the stable version, then Promote / Abort. Progress in a thread; Roll back offered on failure. `--dry-run` changes nothing.',
   sideEffects: true,
   who: "the service's deployers",
   minArgs: 2,
-  maxArgs: 4,
+  maxArgs: 5,
 };
 
 /** `/golive deploy`: checks, then deploys in the background (or asks for an override). */
@@ -31,22 +31,32 @@ export function deployCommand(deps: { deploys: DeployService; changeBoard: Chang
     }
     const dryRun = flags.some((f) => f.toLowerCase() === '--dry-run');
     const override = flags.some((f) => f.toLowerCase() === '--override');
+    const askedCanary = flags.some((f) => f.toLowerCase() === '--canary');
     const { deploys, changeBoard } = deps;
     const [serviceName, targetArg] = words as [string, string];
     const plan = await deploys.plan(serviceName, targetArg, ctx.userId);
-    if (dryRun) return ctx.respond(renderDryRun(plan));
+    const strategy = deploys.strategyFor(plan.service, askedCanary);
+    if (dryRun) return ctx.respond(renderDryRun(plan, strategy?.dryRunSteps(plan)));
     if (plan.blockedBy.length > 0) {
       if (!override) {
         const b = blockedText(plan.service.name, plan.blockedBy, plan.service.allow_override);
         throw new GoliveError('deploy_blocked', b.message, b.hint);
       }
-      const request = await deploys.proposeOverride(plan, targetArg, ctx.userId);
+      const request = await deploys.proposeOverride(plan, targetArg, ctx.userId, { canary: strategy !== undefined });
       await changeBoard.postRequest(request);
       return ctx.respond(renderNotice(`Deploy of \`${plan.service.name}\` is blocked, so I asked for an override approval (request #${request.id}). It runs when an approver other than you approves it.`));
     }
     // Claimed now, before replying, so a second deploy racing this one is refused to its sender.
-    const id = await deploys.start(plan, ctx.userId);
-    deps.background.run(() => deploys.run(id, plan));
+    let id: number;
+    if (strategy) {
+      const started = await strategy.start(plan, ctx.userId);
+      id = started.deployId;
+      deps.background.run(started.run);
+    } else {
+      const deployId = await deploys.start(plan, ctx.userId);
+      id = deployId;
+      deps.background.run(() => deploys.run(deployId, plan));
+    }
     const opsChannel = deps.runbook.launch.channel;
     const notes: string[] = [];
     if (override) notes.push('Nothing blocks this deploy; `--override` was not needed and is ignored.');

@@ -1,5 +1,6 @@
 import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
-import { AwsCallError, type EcsPort, type ServiceRef } from '../platform/aws/ecs-port.js';
+import { asUserError } from '../platform/aws/as-user-error.js';
+import type { EcsPort, ServiceRef } from '../platform/aws/ecs-port.js';
 import { IMAGE_TAG, imageWithTag } from '../platform/aws/image-ref.js';
 import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
@@ -27,6 +28,8 @@ export interface DeployPlan {
   /** The task definition the service runs now (ARN). */
   current: string;
   currentImage?: string;
+  /** How many tasks the service runs now. */
+  desiredCount?: number;
   /** For a tag: the image the new revision will use. For a revision: its task definition ARN. */
   image?: string;
   revisionArn?: string;
@@ -42,7 +45,20 @@ export interface RollbackTarget {
 }
 
 /** Steps a deploy reports as it goes. */
-export type DeployStep = 'registered' | 'updating' | 'rolling_out' | 'smoke_check' | 'succeeded' | 'failed';
+export type DeployStep = 'registered' | 'updating' | 'rolling_out' | 'smoke_check' | 'succeeded' | 'failed' | 'canary_starting' | 'baking' | 'waiting' | 'promoting';
+
+/** A deploy that runs in steps of its own (the canary): it owns the deploy rows it starts, and their recovery. */
+export interface DeployStrategy {
+  /** Whether a deploy of `service` runs this way: asked for (`--canary`), or always where the runbook says so; throws if asked where it cannot. */
+  wants(service: Service, asked: boolean): boolean;
+  /** What `--dry-run` lists before the service's own rollout (after registering the revision), and after it. */
+  dryRunSteps(plan: DeployPlan): { before: string[]; after: string[] };
+  /** Claims the service and records the deploy (before the reply, so a racing deploy is refused); `run` does the rest. */
+  start(plan: DeployPlan, userId: string): Promise<{ deployId: number; run: () => Promise<unknown> }>;
+  owns(deployId: number): Promise<boolean>;
+  /** Runs an approved deploy override that asked for this strategy, to its end. */
+  runApproved(plan: DeployPlan, userId: string, requestId: number): Promise<DeployRow>;
+}
 
 /**
  * Receives deploy progress. The Slack layer turns it into the deploy message,
@@ -74,6 +90,8 @@ export class DeployService {
       clock: Clock;
       logger: Logger;
       rolloutPollMs: number;
+      /** Deploy locks and freeze windows: a deploy they hold is refused (a rollback never is). */
+      locks?: { deployRefusal(service: string): Promise<GoliveError | undefined> };
       /** AWS_REGION, for the alarm-region rule. */
       defaultRegion?: string;
     },
@@ -84,6 +102,22 @@ export class DeployService {
 
   observe(observer: DeployObserver): void {
     this.observer = observer;
+  }
+
+  private strategy?: DeployStrategy;
+
+  /** The canary registers here: its deploys are recovered by it, and approved overrides that asked for it run through it. */
+  useStrategy(strategy: DeployStrategy): void {
+    this.strategy = strategy;
+  }
+
+  /** The strategy a deploy of `service` runs through, if any (`asked`: the deployer typed `--canary`). */
+  strategyFor(service: Service, asked: boolean): DeployStrategy | undefined {
+    if (!this.strategy) {
+      if (asked) throw new GoliveError('not_configured', `\`${service.name}\` has no canary in the runbook, so \`--canary\` cannot be used.`, 'Add a `canary:` section to the service (docs/runbook.md).');
+      return undefined;
+    }
+    return this.strategy.wants(service, asked) ? this.strategy : undefined;
   }
 
   findService(name: string): Service {
@@ -116,7 +150,7 @@ export class DeployService {
     const snapshot = await this.deps.checklist.snapshot();
     for (const gateId of service.deploy_requires) {
       const gate = snapshot.gates.find((g) => g.gate.id === gateId);
-      for (const s of gate?.items ?? []) if (!s.done && s.item.level === 'blocker') out.push(`🔴 blocker \`${s.item.id}\` ${s.item.title} (gate \`${gateId}\`, owner: ${this.deps.checklist.roleLabel(s.item.owner)})`);
+      for (const s of gate?.items ?? []) if (!s.done && s.item.level === 'blocker') out.push(`🔴 blocker \`${s.item.id}\` ${s.item.title} (gate \`${gateId}\`, owner: ${this.deps.checklist.roleLabel(s.item.owner)})${s.drift ? ' — signed off, but its check now fails' : ''}`);
     }
     const alarms = this.deps.runbook.alarms;
     if (alarms) {
@@ -151,9 +185,11 @@ export class DeployService {
     await this.requireDeployer(userId, service);
     const busy = await this.busyReason(service, forRequest);
     if (busy) throw new GoliveError('deploy_in_progress', busy);
+    const locked = await this.deps.locks?.deployRefusal(service.name);
+    if (locked) throw locked;
     const state = await this.aws(() => this.deps.ecs.describeService(this.ref(service)));
     const currentDef = await this.aws(() => this.deps.ecs.describeTaskDefinition(service.region, state.taskDefinition));
-    const plan: DeployPlan = { service, target, current: state.taskDefinition, currentImage: currentDef.images[service.container], blockedBy: await this.blockers(service) };
+    const plan: DeployPlan = { service, target, current: state.taskDefinition, currentImage: currentDef.images[service.container], desiredCount: state.desiredCount, blockedBy: await this.blockers(service) };
     if (target.kind === 'tag') {
       if (!plan.currentImage) throw new GoliveError('not_configured', `The running task definition ${shortTaskDef(state.taskDefinition)} has no container \`${service.container}\` (it has: ${Object.keys(currentDef.images).join(', ')}).`, 'Fix `container` for this service in the runbook.');
       plan.image = imageWithTag(plan.currentImage, target.tag);
@@ -173,7 +209,7 @@ export class DeployService {
    * Claims the service for a deploy and records it, in one transaction; throws
    * if another change got there first. Returns the deploy id to `run`.
    */
-  async start(plan: DeployPlan, userId: string, requestId: number | null = null): Promise<number> {
+  async start(plan: DeployPlan, userId: string, requestId: number | null = null, within?: (deployId: number, at: string) => Promise<void>): Promise<number> {
     const { store, clock } = this.deps;
     const service = plan.service;
     const at = clock.now().toISOString();
@@ -182,30 +218,76 @@ export class DeployService {
     return store.transaction(async () => {
       const busy = await this.busyReason(service, requestId ?? undefined);
       if (busy) throw new GoliveError('deploy_in_progress', busy);
+      // A lock set between the plan and now still counts.
+      const locked = await this.deps.locks?.deployRefusal(service.name);
+      if (locked) throw locked;
       const deployId = await this.rows.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
       if (deployId === undefined) throw anotherChange(service);
       await this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: plan.blockedBy }, source: requestId ? 'system' : 'command', channel }, at);
+      await within?.(deployId, at);
       return deployId;
     });
   }
 
   /** Runs a started deploy to the end; never throws (failures are recorded and reported). */
   async run(id: number, plan: DeployPlan): Promise<DeployRow> {
-    const { ecs } = this.deps;
     const service = plan.service;
-    await this.safely(async () => this.observer?.started((await this.rows.deploy(id))!, service));
+    await this.announce(id);
     try {
-      let to = plan.revisionArn;
-      if (!to) {
-        const registered = await this.aws(() => ecs.registerWithImage(service.region, plan.current, service.container, plan.image!));
-        to = registered.arn;
-        await this.rows.setDeployTarget(id, to);
-        await this.report(id, 'registered', `Registered ${shortTaskDef(to)} with \`${plan.image}\``);
-      }
+      const to = plan.revisionArn ?? (await this.register(id, plan));
       return await this.rollOut(id, service, to, `Updating the service from ${shortTaskDef(plan.current)} to ${shortTaskDef(to)}`);
     } catch (err) {
       return this.fail(id, service, err);
     }
+  }
+
+  /* The pieces of `run`, for a deploy that runs in steps of its own (the canary). */
+
+  /** Posts the deploy card. */
+  async announce(id: number): Promise<void> {
+    const d = (await this.rows.deploy(id))!;
+    await this.safely(async () => this.observer?.started(d, this.findService(d.service)));
+  }
+
+  /** Registers the plan's new revision (an image tag) and records it as the deploy's target. */
+  async register(id: number, plan: DeployPlan): Promise<string> {
+    const service = plan.service;
+    const registered = await this.aws(() => this.deps.ecs.registerWithImage(service.region, plan.current, service.container, plan.image!));
+    await this.rows.setDeployTarget(id, registered.arn);
+    await this.report(id, 'registered', `Registered ${shortTaskDef(registered.arn)} with \`${plan.image}\``);
+    return registered.arn;
+  }
+
+  /** Rolls the service out to `to` and records the outcome; never throws. */
+  async rollOutMain(id: number, to: string, updating: string): Promise<DeployRow> {
+    const service = this.findService((await this.rows.deploy(id))!.service);
+    try {
+      return await this.rollOut(id, service, to, updating);
+    } catch (err) {
+      return this.fail(id, service, err);
+    }
+  }
+
+  /** After a restart: finds what ECS runs for a deploy whose UpdateService may have been sent, and finishes it once; never throws. */
+  async resume(id: number): Promise<DeployRow> {
+    const d = (await this.rows.deploy(id))!;
+    const service = this.findService(d.service);
+    return this.resumeRollout(d, service).catch((err: unknown) => this.fail(id, service, err));
+  }
+
+  /** Records a deploy as failed (once) and reports it. */
+  async failDeploy(id: number, reason: string): Promise<DeployRow> {
+    const d = (await this.rows.deploy(id))!;
+    return this.finish(id, this.findService(d.service), 'failed', reason);
+  }
+
+  async deploy(id: number): Promise<DeployRow | undefined> {
+    return this.rows.deploy(id);
+  }
+
+  /** Reports a step on the deploy's card and thread. */
+  async report(id: number, step: DeployStep, detail: string): Promise<void> {
+    await this.safely(async () => this.observer?.progress((await this.rows.deploy(id))!, step, detail));
   }
 
   /**
@@ -301,9 +383,9 @@ export class DeployService {
   }
 
   /** Files a request to deploy despite blockers (only where the runbook allows it). */
-  async proposeOverride(plan: DeployPlan, targetArg: string, userId: string): Promise<ChangeRequestRow> {
+  async proposeOverride(plan: DeployPlan, targetArg: string, userId: string, opts: { canary?: boolean } = {}): Promise<ChangeRequestRow> {
     if (!plan.service.allow_override) throw new GoliveError('not_permitted', `The runbook does not allow overriding the deploy gate of \`${plan.service.name}\`.`);
-    return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy }, requester: userId, channel: this.deps.runbook.launch.channel, source: 'command' });
+    return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy, ...(opts.canary ? { canary: true } : {}) }, requester: userId, channel: this.deps.runbook.launch.channel, source: 'command' });
   }
 
   /**
@@ -320,7 +402,7 @@ export class DeployService {
         deploy = await this.executeRollback(request, service);
       } else {
         const plan = await this.plan(service.name, String(request.params.target), request.requested_by, request.id);
-        deploy = await this.run(await this.start(plan, request.requested_by, request.id), plan);
+        deploy = request.params.canary === true && this.strategy ? await this.strategy.runApproved(plan, request.requested_by, request.id) : await this.run(await this.start(plan, request.requested_by, request.id), plan);
       }
       await approvals.finish(request.id, deploy.outcome === 'succeeded', deploy.reason ?? deploy.outcome);
     } catch (err) {
@@ -337,14 +419,14 @@ export class DeployService {
    * service recovers on its own, so one long rollout does not hold up the rest.
    */
   async recover(onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
-    const services = new Set([...(await this.rows.runningDeploys()).map((d) => d.service), ...(await this.deps.approvals.approved()).map((r) => r.service), ...(await this.deps.approvals.executing()).map((r) => r.service)]);
+    const services = new Set([...(await this.runningDeploys()).map((d) => d.service), ...(await this.deps.approvals.approved()).map((r) => r.service), ...(await this.deps.approvals.executing()).map((r) => r.service)]);
     await Promise.all([...services].map((name) => this.recoverService(name, onRequestSettled).catch((err: unknown) => this.deps.logger.error({ err, service: name }, 'recovery failed'))));
   }
 
   private async recoverService(name: string, onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
     const { approvals, clock } = this.deps;
     const service = this.deps.runbook.services.find((s) => s.name === name);
-    for (const d of (await this.rows.runningDeploys()).filter((x) => x.service === name)) {
+    for (const d of (await this.runningDeploys()).filter((x) => x.service === name)) {
       if (!service) {
         await this.rows.finishDeploy(d.id, 'failed', 'the service is no longer in the runbook', clock.now().toISOString());
       } else if (d.update_sent_at === null) {
@@ -372,6 +454,13 @@ export class DeployService {
     }
   }
 
+  /** Running deploys this service recovers: not those a strategy (the canary) owns, which it recovers itself. */
+  private async runningDeploys(): Promise<DeployRow[]> {
+    const out: DeployRow[] = [];
+    for (const d of await this.rows.runningDeploys()) if (!(await this.strategy?.owns(d.id))) out.push(d);
+    return out;
+  }
+
   /**
    * A rollout whose UpdateService was about to be sent when golive stopped.
    * If ECS never took it (the service still runs what the change started
@@ -382,7 +471,8 @@ export class DeployService {
     const state = await this.aws(() => this.deps.ecs.describeService(this.ref(service)));
     const took = state.taskDefinition === d.to_task_def || state.deployments.some((x) => x.taskDefinition === d.to_task_def);
     if (!took && state.taskDefinition === d.from_task_def) {
-      const freshUntil = Date.parse(d.started_at) + service.approval_expires_minutes * 60_000;
+      // Fresh from when the change was sent: a canary's promotion is decided long after its deploy started.
+      const freshUntil = Date.parse(d.update_sent_at ?? d.started_at) + service.approval_expires_minutes * 60_000;
       if (this.deps.clock.now().getTime() >= freshUntil) {
         return this.fail(d.id, service, new Error(`golive restarted before ECS took the change, and the ${d.kind} is now too old to send; nothing was changed in ECS. Ask again if it is still needed.`));
       }
@@ -428,7 +518,8 @@ export class DeployService {
       clock,
       pollMs: this.deps.rolloutPollMs,
       timeoutMs: service.rollout_timeout_minutes * 60_000,
-      startedAt: new Date(row.started_at),
+      // The rollout's time starts when ECS was asked (a canary's deploy started a bake earlier).
+      startedAt: new Date(row.update_sent_at ?? row.started_at),
       onProgress: (running, desired) => this.report(id, 'rolling_out', `Rolling out: ${running}/${desired} tasks running`),
       onTransientError: (err) => this.deps.logger.warn({ err, deploy: id }, 'could not read the service; still watching'),
     });
@@ -466,10 +557,6 @@ export class DeployService {
     return row;
   }
 
-  private async report(id: number, step: DeployStep, detail: string): Promise<void> {
-    await this.safely(async () => this.observer?.progress((await this.rows.deploy(id))!, step, detail));
-  }
-
   /** Reporting must never break a deploy that is half done; a failed Slack update is logged. */
   private async safely(fn: () => Promise<void | undefined> | undefined): Promise<void> {
     try {
@@ -485,15 +572,8 @@ export class DeployService {
     throw new GoliveError('not_permitted', `Only ${who} can deploy \`${service.name}\`.`);
   }
 
-  /** Runs an AWS call, turning not-found into `notFound()` when given and any AWS failure into a GoliveError for the user. */
-  private async aws<T>(fn: () => Promise<T>, notFound?: () => GoliveError): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof AwsCallError && err.kind === 'not_found' && notFound) throw notFound();
-      if (err instanceof AwsCallError) throw new GoliveError('aws_failed', err.message);
-      throw err;
-    }
+  private aws<T>(fn: () => Promise<T>, notFound?: () => GoliveError): Promise<T> {
+    return asUserError(fn, notFound);
   }
 }
 

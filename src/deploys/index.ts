@@ -3,6 +3,7 @@ import type { EcsPort } from '../platform/aws/ecs-port.js';
 import type { Background } from '../platform/background.js';
 import type { ChangeSignals } from '../platform/change-signals.js';
 import type { Clock } from '../platform/clock.js';
+import type { GoliveError } from '../platform/errors.js';
 import type { FeatureModule } from '../platform/feature-module.js';
 import type { Logger } from '../platform/logger.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
@@ -22,8 +23,10 @@ export type { ApprovalService } from './approval-service.js';
 export type { ChangeRequestRow } from './approval-repository.js';
 export type { ChangeBoard } from './change-board.js';
 export type { ChangeStories, ChangeStory } from './change-stories.js';
-export type { DeployService } from './deploy-service.js';
-export { shortTaskDef } from './watch-rollout.js';
+export type { DeployPlan, DeployService, DeployStep, DeployStrategy } from './deploy-service.js';
+export type { DeployRow } from './deploy-repository.js';
+export { runHttpCheck, type HttpCheck, type HttpCheckResult } from './http-check.js';
+export { shortTaskDef, watchRollout } from './watch-rollout.js';
 export { deploySpec } from './deploy-command.js';
 export { rollbackSpec } from './rollback-command.js';
 
@@ -50,12 +53,14 @@ export function createDeploysModule(deps: {
   logger: Logger;
   signals: ChangeSignals;
   background: Background;
+  /** Deploy locks and freeze windows: a deploy they hold is refused (a rollback never is). */
+  locks: { deployRefusal(service: string): Promise<GoliveError | undefined> };
   /** How often a rollout is polled. */
   rolloutPollMs: number;
 }): DeploysModule {
   const { runbook, store, slack, roles, clock, logger, signals, background } = deps;
   const approvals = new ApprovalService(runbook, store, roles, clock);
-  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, cloudwatch: deps.cloudwatch, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs, defaultRegion: deps.defaultRegion });
+  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, cloudwatch: deps.cloudwatch, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs, locks: deps.locks, defaultRegion: deps.defaultRegion });
   const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => signals.emit('outbox'), onChange: () => signals.emit('home') });
   deploys.observe(changeBoard);
   return {

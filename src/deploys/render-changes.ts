@@ -23,10 +23,10 @@ function slackDate(iso: string, format: string, fallback: string): string {
   return `<!date^${Math.floor(Date.parse(iso) / 1000)}^${format}|${fallback}>`;
 }
 
-const STEP_EMOJI: Record<DeployStep, string> = { registered: '📦', updating: '🔄', rolling_out: '⏳', smoke_check: '🩺', succeeded: '✅', failed: '❌' };
+const STEP_EMOJI: Record<DeployStep, string> = { registered: '📦', updating: '🔄', rolling_out: '⏳', smoke_check: '🩺', succeeded: '✅', failed: '❌', canary_starting: '🐤', baking: '🧪', waiting: '⏸️', promoting: '🚀' };
 
 /** The private reply to `--dry-run`: exactly what would happen. */
-export function renderDryRun(plan: DeployPlan): SlackMessage {
+export function renderDryRun(plan: DeployPlan, canary?: { before: string[]; after: string[] }): SlackMessage {
   const s = plan.service;
   const lines = [`*Dry run — nothing was changed.* \`/golive deploy ${s.name}\` would:`];
   if (plan.target.kind === 'tag') {
@@ -34,9 +34,15 @@ export function renderDryRun(plan: DeployPlan): SlackMessage {
   } else {
     lines.push(`1. Use the existing revision ${shortTaskDef(plan.revisionArn!)}${plan.image ? ` (image \`${plan.image}\`)` : ''}`);
   }
-  lines.push(`2. Update service \`${s.service}\` in cluster \`${s.cluster}\` (${s.region}) from ${shortTaskDef(plan.current)}`);
-  lines.push(`3. Wait up to ${s.rollout_timeout_minutes} min for the rollout to complete`);
-  if (s.smoke_check) lines.push(`4. Smoke check: GET ${s.smoke_check.url} expecting ${s.smoke_check.expect_status}${s.smoke_check.expect_text ? ` and ${JSON.stringify(s.smoke_check.expect_text)}` : ''}`);
+  // A canary deploy tries the new revision on the canary service first; its last step is the rollout below.
+  const steps = [
+    ...(canary?.before ?? []),
+    `Update service \`${s.service}\` in cluster \`${s.cluster}\` (${s.region}) from ${shortTaskDef(plan.current)}`,
+    `Wait up to ${s.rollout_timeout_minutes} min for the rollout to complete`,
+    ...(s.smoke_check ? [`Smoke check: GET ${s.smoke_check.url} expecting ${s.smoke_check.expect_status}${s.smoke_check.expect_text ? ` and ${JSON.stringify(s.smoke_check.expect_text)}` : ''}`] : []),
+    ...(canary?.after ?? []),
+  ];
+  steps.forEach((step, i) => lines.push(`${i + 2}. ${step}`));
   if (plan.blockedBy.length > 0) lines.push('', '*It would be refused now:*', ...plan.blockedBy);
   return { text: lines.join('\n'), blocks: [section(lines.join('\n'))] };
 }
@@ -50,13 +56,14 @@ export function blockedText(serviceName: string, blockedBy: string[], overrideAl
 }
 
 /** The deploy (or rollback) message in the channel, updated in place as it goes. */
-export function renderDeployCard(d: DeployRow, step: DeployStep, detail: string, timezone: string): SlackMessage {
+export function renderDeployCard(d: DeployRow, step: DeployStep, detail: string, timezone: string, extra: Block[] = []): SlackMessage {
   const what = d.kind === 'deploy' ? 'Deploy' : 'Rollback';
   const target = d.to_task_def.endsWith(':(registering)') ? `new revision of ${shortTaskDef(d.to_task_def).replace(':(registering)', '')}` : shortTaskDef(d.to_task_def);
   const head = `*${what}* of \`${d.service}\`: ${d.from_task_def ? shortTaskDef(d.from_task_def) : '?'} → ${target}${d.image ? ` (image \`${escapeText(d.image)}\`)` : ''}\nBy <@${d.requested_by}> · started ${formatTime(d.started_at, timezone)}`;
   const status = `${STEP_EMOJI[step]} ${escapeText(detail)}`;
   const text = `${what} of ${d.service}: ${detail}`;
-  const blocks: Block[] = [section(head), section(status)];
+  // A canary adds its own lines and buttons under the status.
+  const blocks: Block[] = [section(head), section(status), ...extra];
   if (offersRollback(d)) {
     blocks.push({ type: 'actions', block_id: `golive_deploy_${d.id}`, elements: [button('↩️ Roll back', ACTION_ROLLBACK_FAILED_DEPLOY, String(d.id), 'danger')] });
   }

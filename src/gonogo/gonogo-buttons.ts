@@ -15,7 +15,7 @@ export function registerGoNoGoButtons(ui: SlackUi, deps: { runbook: Runbook; gon
   ] as const) {
     ui.onButton(actionId, async ({ body, action }) => {
       // Refused before the modal opens: a non-voter, a second vote or a decided card never sees the form.
-      const decision = await gonogo.checkMayVote(buttonId(action.value, 'go/no-go decision'), body.user.id);
+      const decision = await gonogo.checkMayVote(buttonId(action.value, 'go/no-go decision'), body.user.id, vote);
       await slack.openView(body.trigger_id, voteModal(decision, vote));
     });
   }

@@ -35,7 +35,7 @@ export class SlackGoNoGoNotifier implements GoNoGoNotifier {
     const at = this.deps.clock.now().toISOString();
     const m = renderDecisionCard(decision, votes, this.ctx());
     await this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, at, { dependsOn: card });
-    const notice = renderVoteNotice(decision, vote, this.deps.runbook.launch.timezone);
+    const notice = renderVoteNotice(decision, votes, vote, this.deps.runbook.launch.timezone);
     // The deciding vote is also shown in the channel, not only in the card's thread.
     await this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: notice.text, blocks: notice.blocks, reply_broadcast: decision.state !== 'open', unfurl_links: false }, at, { dependsOn: card });
   }

@@ -13,6 +13,8 @@ export interface CriterionResult {
   value: string;
   /** Where it came from, e.g. "CloudWatch GetMetricData, ap-south-1, p95 per 48 h over the last 48 h". */
   source: string;
+  /** A hard criterion must pass for a Go vote to be taken; absent in evidence recorded before criteria had weight. */
+  hard?: boolean;
 }
 
 /** Every criterion at one moment. */

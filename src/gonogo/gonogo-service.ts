@@ -45,6 +45,20 @@ function formatValue(v: number, unit?: string): string {
   return `${n} ${unit}`;
 }
 
+/**
+ * Whether a criterion must pass before anyone may vote Go: the runbook's
+ * `hard:`, and by default only `blockers_done` (the seeds' "do not proceed if
+ * any item is unresolved"). Evidence recorded before criteria had weight is read the same way.
+ */
+export function isHard(c: { type: string; hard?: boolean }): boolean {
+  return c.hard ?? c.type === 'blockers_done';
+}
+
+/** The hard criteria that fail or are unknown in this evidence. */
+export function hardFailures(e: Evidence): CriterionResult[] {
+  return e.results.filter((r) => isHard(r) && r.pass !== true);
+}
+
 function windowWords(ms: number): string {
   const h = ms / 3_600_000;
   return h >= 1 && Number.isInteger(h) ? `${h} h` : `${Math.round(ms / 60_000)} min`;
@@ -96,17 +110,17 @@ export class GoNoGoService {
     return g;
   }
 
-  /** Evaluates every criterion now; a criterion whose evidence cannot be read is unknown, the others still count. */
-  async evaluate(): Promise<Evidence> {
+  /** Evaluates every criterion (or those `which` keeps) now; a criterion whose evidence cannot be read is unknown, the others still count. */
+  async evaluate(which: (c: Criterion) => boolean = () => true): Promise<Evidence> {
     const at = this.deps.clock.now();
     const results = await Promise.all(
-      this.config.criteria.map(async (c) => {
+      this.config.criteria.filter(which).map(async (c): Promise<CriterionResult> => {
         try {
-          return await this.evaluateOne(c, at);
+          return { ...(await this.evaluateOne(c, at)), hard: isHard(c) };
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           this.deps.logger.warn({ err, criterion: c.type }, 'could not evaluate a go/no-go criterion');
-          return { type: c.type, label: this.label(c), pass: null, value: 'could not be read', source: message };
+          return { type: c.type, label: this.label(c), pass: null, value: 'could not be read', source: message, hard: isHard(c) };
         }
       }),
     );
@@ -135,10 +149,15 @@ export class GoNoGoService {
     const label = this.label(c);
     switch (c.type) {
       case 'blockers_done': {
-        const open = (await checklist.snapshot()).open.blocker;
-        const shown = open.slice(0, 5).map((s) => s.item.id);
+        const snapshot = await checklist.snapshot();
+        const open = snapshot.open.blocker;
+        // A blocker with a check says how its check stands: a drifting one is signed off but failing now.
+        const shown = open.slice(0, 5).map((s) => `${s.item.id}${s.drift ? ' (signed off, check failing)' : s.evidence?.outcome === 'fail' ? ' (check failing)' : s.evidence?.outcome === 'pass' ? ' (check passes)' : ''}`);
         const value = open.length === 0 ? '0 open' : `${open.length} open: ${shown.join(', ')}${open.length > shown.length ? ', …' : ''}`;
-        return { type: c.type, label, pass: open.length === 0, value, source: 'golive checklist' };
+        const checked = snapshot.gates.flatMap((g) => g.items).filter((s) => s.evidence);
+        const count = (o: string) => checked.filter((s) => s.evidence!.outcome === o).length;
+        const checks = checked.length > 0 ? `; evidence checks: ${count('pass')} ✅ · ${count('fail')} ❌ · ${count('unknown')} ❔` : '';
+        return { type: c.type, label, pass: open.length === 0, value, source: `golive checklist${checks}` };
       }
       case 'gates_signed': {
         const gates = (await checklist.snapshot()).gates;
@@ -235,13 +254,32 @@ export class GoNoGoService {
     return result;
   }
 
-  /** Refuses privately, before the note modal opens, anyone who may not vote on this decision now. */
-  async checkMayVote(decisionId: number, userId: string): Promise<DecisionRow> {
+  /** Refuses privately, before the note modal opens, anyone who may not cast this vote on this decision now. */
+  async checkMayVote(decisionId: number, userId: string, vote: Vote): Promise<DecisionRow> {
     const decision = await this.decision(decisionId);
     if (!decision) throw new GoliveError('unknown_request', `golive has no go/no-go decision #${decisionId}.`);
     if ((await this.voterRoles(userId)).length === 0) throw new GoliveError('not_permitted', `Only ${this.voterLabel()} vote on go/no-go.`);
     await this.refuseIfClosed(decision, userId);
+    if (vote === 'go') await this.refuseGoOnHardFailures(decision);
     return decision;
+  }
+
+  /**
+   * A Go vote is refused while a hard criterion fails or is unknown, on the
+   * card's evidence (what the voters see) or measured again now (a blocker
+   * reopened since the card was posted). No note overrides it.
+   */
+  private async refuseGoOnHardFailures(decision: DecisionRow): Promise<void> {
+    const onCard = hardFailures(decision.evidence);
+    const now = onCard.length > 0 ? [] : hardFailures(await this.evaluate(isHard));
+    const failing = onCard.length > 0 ? onCard : now;
+    if (failing.length === 0) return;
+    const list = failing.map((r) => `${r.pass === false ? '❌' : '❔'} ${r.label}: ${r.value}`).join('; ');
+    throw new GoliveError(
+      'usage',
+      `A Go vote is refused while a hard criterion fails or is unknown${onCard.length > 0 ? '' : ' (measured again now)'}: ${list}. Your vote was not recorded.`,
+      onCard.length > 0 ? 'Resolve it, then run `/golive gonogo` for a card with fresh evidence. A No-Go vote is still possible.' : 'Resolve it and vote again. A No-Go vote is still possible.',
+    );
   }
 
   private async refuseIfClosed(decision: DecisionRow, userId: string): Promise<void> {
@@ -256,7 +294,7 @@ export class GoNoGoService {
   /** Records a vote; the decision is made when it reaches the rule. */
   async vote(decisionId: number, userId: string, vote: Vote, note: string | null): Promise<{ decision: DecisionRow; votes: VoteRow[] }> {
     const { store, clock } = this.deps;
-    const decision = await this.checkMayVote(decisionId, userId);
+    const decision = await this.checkMayVote(decisionId, userId, vote);
     const trimmed = note?.trim() ? note.trim().slice(0, 1000) : null;
     if (vote === 'go' && !decision.evidence.allPass && !trimmed) {
       throw new GoliveError('usage', 'A Go vote against failing or unknown criteria needs a note saying why.', 'Vote again and write the reason in the note.');

@@ -1,4 +1,4 @@
-import type { ChecklistService } from '../checklist/index.js';
+import type { ChecklistService, ChecklistSnapshot } from '../checklist/index.js';
 import type { IncidentService } from '../incidents/index.js';
 import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
 import type { ChangeSignals } from '../platform/change-signals.js';
@@ -14,18 +14,18 @@ import { registerGoNoGoButtons } from './gonogo-buttons.js';
 import { gonogoCommand } from './gonogo-command.js';
 import { SlackGoNoGoNotifier } from './gonogo-notifier.js';
 import { GoNoGoService } from './gonogo-service.js';
-import { decisionLine } from './render-gonogo.js';
+import { launchVerdict } from './launch-verdict.js';
 
 export type { DecisionRow, VoteRow } from './gonogo-repository.js';
 export type { GoNoGoService } from './gonogo-service.js';
-export { decisionLine } from './render-gonogo.js';
+export { launchVerdict } from './launch-verdict.js';
 export { gonogoSpec } from './gonogo-command.js';
 
 /** The go/no-go decision: criteria measured from the evidence, one card at a time, and its votes. */
 export interface GoNoGoModule extends FeatureModule {
   gonogo: GoNoGoService;
-  /** The latest decision as one line (under the status board's verdict), if go/no-go is configured and one was called. */
-  decisionLine(): Promise<string | undefined>;
+  /** The launch's one verdict line: the checklist's line with the latest decision folded in ({@link launchVerdict}). */
+  verdictLine(snapshot: ChecklistSnapshot, checklistLine: string): Promise<string>;
 }
 
 export function createGoNoGoModule(deps: {
@@ -60,9 +60,9 @@ export function createGoNoGoModule(deps: {
   gonogo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => gonogo.voterLabel() }));
   return {
     gonogo,
-    decisionLine: async () => {
-      const latest = gonogo.configured ? await gonogo.latest() : undefined;
-      return latest ? decisionLine(latest, runbook.launch.timezone) : undefined;
+    verdictLine: async (snapshot, checklistLine) => {
+      const decision = gonogo.configured ? await gonogo.latest() : undefined;
+      return launchVerdict(snapshot, checklistLine, decision ? { decision, votes: await gonogo.votes(decision.id) } : undefined, runbook.launch.timezone);
     },
     commands: [gonogoCommand({ gonogo, runbook })],
     register: (ui) => registerGoNoGoButtons(ui, { runbook, gonogo, slack }),

@@ -1,4 +1,4 @@
-import type { CriterionResult, DecisionRow, Evidence, Vote, VoteRow } from './gonogo-service.js';
+import { isHard, type CriterionResult, type DecisionRow, type Evidence, type Vote, type VoteRow } from './gonogo-service.js';
 import { clip, escapeText } from '../platform/escape.js';
 import { context, MAX_SECTION_CHARS, section } from '../platform/slack/blocks.js';
 import { formatTime } from '../platform/format-time.js';
@@ -17,7 +17,7 @@ function mark(pass: boolean | null): string {
 
 /** One criterion: mark, label, measured value, and where the value came from. */
 export function criterionLine(r: CriterionResult): string {
-  return `${mark(r.pass)} *${escapeText(clip(r.label, 200))}* — ${escapeText(clip(r.value, 400))}\n      _${escapeText(clip(r.source, 400))}_`;
+  return `${mark(r.pass)} *${escapeText(clip(r.label, 200))}*${isHard(r) ? ' (hard)' : ''} — ${escapeText(clip(r.value, 400))}\n      _${escapeText(clip(r.source, 400))}_`;
 }
 
 /** "4 of 6 criteria pass · 1 fails · 1 unknown" */
@@ -56,10 +56,19 @@ function voteLine(v: VoteRow, tz: string): string {
   return `${v.vote === 'go' ? '🟢 Go' : '🔴 No-Go'} — <@${v.user_id}> at ${formatTime(v.at, tz)}${v.note ? `: “${escapeText(clip(v.note, 300))}”` : ''}`;
 }
 
-/** The outcome line, for the card and for `/golive status`. */
-export function decisionLine(d: DecisionRow, tz: string): string {
+/** What the Go voters wrote when a GO was decided against failing or unknown (overridable) criteria; undefined for a GO on all-passing evidence. */
+export function overrideNote(d: DecisionRow, votes: VoteRow[]): string | undefined {
+  if (d.state !== 'go' || d.evidence.allPass) return undefined;
+  const notes = votes.filter((v) => v.vote === 'go' && v.note).map((v) => v.note!);
+  return notes.length > 0 ? notes.join('; ') : 'no note';
+}
+
+/** The outcome line, for the card, its vote notices, and (through {@link launchVerdict}) status, App Home and announcements. */
+export function decisionLine(d: DecisionRow, votes: VoteRow[], tz: string): string {
   if (d.state === 'open') return `🗳️ Go/No-Go decision #${d.id} is open (called ${formatTime(d.opened_at, tz)}): waiting for votes.`;
-  return `${d.state === 'go' ? '🟢 *GO*' : '🔴 *NO-GO*'} — go/no-go decision #${d.id}, decided ${formatTime(d.decided_at!, tz)}.`;
+  const override = overrideNote(d, votes);
+  const outcome = d.state === 'no_go' ? '🔴 *NO-GO*' : override === undefined ? '🟢 *GO*' : `🟢 *GO (override: “${escapeText(clip(override, 200))}”)*`;
+  return `${outcome} — go/no-go decision #${d.id}, decided ${formatTime(d.decided_at!, tz)}.`;
 }
 
 /** The decision card: evidence, rule, votes, outcome; Go / No-Go buttons while it is open. */
@@ -72,7 +81,9 @@ export function renderDecisionCard(d: DecisionRow, votes: VoteRow[], ctx: { tz: 
     section(`Called by <@${d.opened_by}> at ${formatTime(d.opened_at, ctx.tz)}. Voters: ${escapeText(ctx.voters)}. ${rule}`),
     section(e.allPass ? '🟢 *Evidence: every criterion passes.*' : `🔴 *Evidence: ${evidenceSummary(e)}.*`),
     ...criteriaBlocks(e, 30),
-    context(`Evidence gathered ${formatTime(e.at, ctx.tz)}${e.allPass ? '' : ' · a Go vote against failing or unknown criteria needs a note'}`),
+    context(
+      [`Evidence gathered ${formatTime(e.at, ctx.tz)}`, ...(e.results.some(isHard) ? ['(hard) criteria must pass before anyone may vote Go'] : []), ...(e.results.some((r) => !isHard(r) && r.pass !== true) ? ['a Go vote against any other failing or unknown criterion needs a note'] : [])].join(' · '),
+    ),
     { type: 'divider' },
   ];
   const tally = `*Votes* (${goVotes} of ${d.votes_required} Go)${votes.length ? `\n${votes.map((v) => voteLine(v, ctx.tz)).join('\n')}` : ': none yet'}`;
@@ -87,15 +98,16 @@ export function renderDecisionCard(d: DecisionRow, votes: VoteRow[], ctx: { tz: 
       ],
     });
   } else {
-    blocks.push(section(decisionLine(d, ctx.tz)));
+    blocks.push(section(decisionLine(d, votes, ctx.tz)));
   }
-  const text = d.state === 'open' ? `Go/No-Go #${d.id}: ${evidenceSummary(e)}; vote Go or No-Go.` : `Go/No-Go #${d.id}: ${d.state === 'go' ? 'GO' : 'NO-GO'}.`;
+  const override = overrideNote(d, votes);
+  const text = d.state === 'open' ? `Go/No-Go #${d.id}: ${evidenceSummary(e)}; vote Go or No-Go.` : `Go/No-Go #${d.id}: ${d.state === 'no_go' ? 'NO-GO' : override === undefined ? 'GO' : `GO (override: “${escapeText(clip(override, 200))}”)`}.`;
   return { text, blocks };
 }
 
 /** The channel line when a vote is recorded (a thread under the card). */
-export function renderVoteNotice(d: DecisionRow, v: VoteRow, tz: string): SlackMessage {
-  const decided = d.state === 'open' ? '' : `\n${decisionLine(d, tz)}`;
+export function renderVoteNotice(d: DecisionRow, votes: VoteRow[], v: VoteRow, tz: string): SlackMessage {
+  const decided = d.state === 'open' ? '' : `\n${decisionLine(d, votes, tz)}`;
   const text = `${voteLine(v, tz)}${decided}`;
   return { text, blocks: [section(text)] };
 }

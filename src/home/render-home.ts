@@ -1,7 +1,7 @@
 import type { AlarmRow } from '../alarms/index.js';
-import { gateLines, itemBlock, verdictText, type ChecklistSnapshot, type StatusRenderContext } from '../checklist/index.js';
+import { gateLines, itemBlock, type ChecklistSnapshot, type StatusRenderContext } from '../checklist/index.js';
 import type { ChangeRequestRow } from '../deploys/index.js';
-import { decisionLine, type DecisionRow } from '../gonogo/index.js';
+import type { DecisionRow } from '../gonogo/index.js';
 import type { IncidentRow } from '../incidents/index.js';
 import { clip, escapeText } from '../platform/escape.js';
 import { formatTime, humanDuration } from '../platform/format-time.js';
@@ -49,10 +49,11 @@ export function renderHome(d: HomeData): Block[] {
   const now = ctx.now;
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}`, 150), emoji: true } },
-    section(verdictText(snapshot, ctx.roleLabel), { type: 'button', text: { type: 'plain_text', text: '📄 Launch report', emoji: true }, action_id: ACTION_POST_REPORT }),
+    section(ctx.verdict, { type: 'button', text: { type: 'plain_text', text: '📄 Launch report', emoji: true }, action_id: ACTION_POST_REPORT }),
   ];
   const glance: string[] = [];
-  if (d.gonogo) glance.push(d.gonogo.latest ? decisionLine(d.gonogo.latest, tz) : '🗳️ Go/No-Go: not called yet — `/golive gonogo` when the criteria are met.');
+  // The decision itself is folded into the verdict line above.
+  if (d.gonogo && !d.gonogo.latest) glance.push('🗳️ Go/No-Go: not called yet — `/golive gonogo` when the criteria are met.');
   if (d.timeline) {
     const { next, t0 } = d.timeline;
     if (next?.dueAt) glance.push(`⏰ Next milestone: *${escapeText(next.milestone.title)}* — ${milestoneWhen(next, tz, t0?.at)} (${next.dueAt.getTime() <= now.getTime() ? 'due now' : `in ${humanDuration(next.dueAt.getTime() - now.getTime())}`})`);
@@ -75,6 +76,7 @@ export function renderHome(d: HomeData): Block[] {
   if (d.incidents) {
     live.push(list('🔥 Open incidents', d.incidents.map((i) => `• INC-${i.id} ${i.severity} ${escapeText(clip(i.summary, 120))} — <#${i.channel_id}> · commander <@${i.commander}>`), 'none'));
   }
+  if (ctx.holds && ctx.holds.length > 0) live.push(list('🔒 Deploy holds', ctx.holds, 'none'));
   live.push(
     list(
       '⏳ Waiting for approval',

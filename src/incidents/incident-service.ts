@@ -4,7 +4,7 @@ import { formatTime, humanDuration, ymd } from '../platform/format-time.js';
 import type { Logger } from '../platform/logger.js';
 import { DEFAULT_TEMPLATES, fillTemplate, type TemplateKind } from '../platform/runbook/templates.js';
 import type { Runbook } from '../platform/runbook/schema.js';
-import { escapeAll } from '../platform/escape.js';
+import { escapeText, topicText } from '../platform/escape.js';
 import { SlackCallError, type SlackPort } from '../platform/slack/slack-port.js';
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
 import { OutboxPages, type PageNotifier } from '../platform/outbox/outbox-pages.js';
@@ -68,7 +68,7 @@ export function severityLabel(key: string, name: string | undefined): string {
 
 /** The incident channel's topic, the same when declared and after a re-grade or hand-over. */
 function channelTopic(severity: string, name: string | undefined, summary: string, commander: string): string {
-  return `${severityLabel(severity, name)}: ${summary.slice(0, 120)} · commander <@${commander}>`;
+  return `${severityLabel(severity, name)}: ${topicText(summary.slice(0, 120))} · commander <@${commander}>`;
 }
 
 /** The PagerDuty dedup key of an incident's page: the same for its trigger, acknowledge and resolve. */
@@ -114,6 +114,8 @@ export class IncidentService {
       pages?: PageNotifier;
       /** The alarm watcher's recorded transitions of an alarm, for the timeline of an incident it opened. */
       alarmTransitions?: (name: string, from: string, until: string) => Promise<{ id: number; at: string; from_state: string | null; to_state: string; reason: string }[]>;
+      /** The PagerDuty alert of an alarm (its dedup key, whether its rule pages), for an incident it opened to page under. */
+      alarmPage?: (name: string) => Promise<{ dedupKey: string; rulePages: boolean }>;
       /** The service deployed last, for the rollback prompt. */
       lastDeployedService?: () => Promise<string | undefined>;
       /** Deploys and rollbacks started in a window, for the incident's timeline. */
@@ -158,7 +160,7 @@ export class IncidentService {
     const key = sev.toUpperCase() as Severity;
     const def = SEVERITIES.includes(key) ? incidents.severities[key] : undefined;
     const defined = SEVERITIES.filter((s) => incidents.severities[s]);
-    if (!def) throw new GoliveError('usage', `\`${escapeAll(sev.slice(0, 10))}\` is not a severity this runbook defines.`, `Use one of ${defined.join(', ')}.`);
+    if (!def) throw new GoliveError('usage', `\`${escapeText(sev.slice(0, 10))}\` is not a severity this runbook defines.`, `Use one of ${defined.join(', ')}.`);
     return { key, def };
   }
 
@@ -210,15 +212,15 @@ export class IncidentService {
         const initial = fillTemplate(this.template('initial'), {
           id: `INC-${id}`,
           severity: key,
-          severity_name: escapeAll(def.name),
-          summary: escapeAll(summary),
+          severity_name: escapeText(def.name),
+          summary: escapeText(summary),
           started: this.time(at),
-          services: escapeAll(input.services || '—'),
+          services: escapeText(input.services || '—'),
           status: 'Investigating',
           eta: 'unknown',
           commander: `<@${commander}>`,
           channel: `<#${made.id}>`,
-          launch: escapeAll(runbook.launch.name),
+          launch: escapeText(runbook.launch.name),
         });
         await this.notifier?.declared(row, initial, input.alarm?.post ?? null);
         if (def.page) await this.page(row, at);
@@ -281,12 +283,30 @@ export class IncidentService {
     });
   }
 
+  /**
+   * Where the incident's page lives in PagerDuty. An incident opened for an
+   * alarm takes over the alarm's alert (same dedup key): one event is one
+   * PagerDuty incident, and resolving either the alarm or the incident resolves it.
+   */
+  private async pageKey(incident: IncidentRow): Promise<{ dedupKey: string; alarmPages: boolean }> {
+    if (incident.alarm_name && this.deps.alarmPage) {
+      const p = await this.deps.alarmPage(incident.alarm_name);
+      return { dedupKey: p.dedupKey, alarmPages: p.rulePages };
+    }
+    return { dedupKey: incidentDedupKey(incident.id), alarmPages: false };
+  }
+
+  private async sendPageAction(incident: IncidentRow, action: 'acknowledge' | 'resolve', at: string): Promise<void> {
+    const { dedupKey } = await this.pageKey(incident);
+    await (action === 'acknowledge' ? this.pages.acknowledge(dedupKey, at) : this.pages.resolve(dedupKey, at));
+  }
+
   /** Queues the incident's page (once per trigger; resolve follows paged_at, not the severity). */
   private async page(incident: IncidentRow, at: string, why = ''): Promise<void> {
     const key = incident.severity;
     await this.pages.trigger(
       {
-        dedupKey: incidentDedupKey(incident.id),
+        dedupKey: (await this.pageKey(incident)).dedupKey,
         summary: `INC-${incident.id} ${key}${why}: ${incident.summary}`.slice(0, 1024),
         source: this.deps.runbook.pagerduty?.source ?? 'golive',
         severity: pagerSeverityOf(key),
@@ -305,7 +325,8 @@ export class IncidentService {
     await this.cancel(id, 'escalation', at);
     await this.cancel(id, 'rollback_prompt', at);
     const row = await this.get(id);
-    if (!row.acked_by && (def.escalate_to.length > 0 || (!def.page && this.deps.canPage))) {
+    // An escalation matrix (src/escalation/) replaces the one built-in step.
+    if (!row.acked_by && def.escalation.length === 0 && (def.escalate_to.length > 0 || (!def.page && this.deps.canPage))) {
       await this.schedule(id, 'escalation', new Date(from.getTime() + Math.max(def.response_minutes, MIN_ESCALATION_MINUTES) * 60_000));
     }
     if (def.rollback_prompt_minutes && !row.root_cause) await this.schedule(id, 'rollback_prompt', new Date(Date.parse(row.declared_at) + def.rollback_prompt_minutes * 60_000));
@@ -321,12 +342,12 @@ export class IncidentService {
       for (const email of emails) {
         const user = await this.deps.slack.userByEmail(email);
         if (user) invitees.add(user);
-        else problems.push({ user: '*', error: `the on-call ${escapeAll(email)} has no Slack account with that email` });
+        else problems.push({ user: '*', error: `the on-call ${escapeText(email)} has no Slack account with that email` });
       }
       return problems;
     } catch (err) {
       this.deps.logger.warn({ err }, 'PagerDuty on-call lookup failed');
-      return [{ user: '*', error: `the PagerDuty on-call lookup failed (${escapeAll((err as Error).message)})` }];
+      return [{ user: '*', error: `the PagerDuty on-call lookup failed (${escapeText((err as Error).message)})` }];
     }
   }
 
@@ -362,15 +383,15 @@ export class IncidentService {
         id: `INC-${incident.id}`,
         n: String(n),
         time: this.time(at),
-        status: escapeAll(status),
-        actions: escapeAll(fields.actions?.trim() || '—'),
-        next_steps: escapeAll(fields.next_steps?.trim() || '—'),
-        eta: escapeAll(fields.eta?.trim() || '—'),
+        status: escapeText(status),
+        actions: escapeText(fields.actions?.trim() || '—'),
+        next_steps: escapeText(fields.next_steps?.trim() || '—'),
+        eta: escapeText(fields.eta?.trim() || '—'),
         severity: updated.severity,
-        summary: escapeAll(updated.summary),
+        summary: escapeText(updated.summary),
         commander: `<@${updated.commander}>`,
       });
-      await this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${escapeAll(status.slice(0, 200))}`);
+      await this.notifier?.updated(updated, body, `📝 INC-${incident.id} update #${n} by <@${userId}>: ${escapeText(status.slice(0, 200))}`);
       // The cadence restarts from this update; pending reminders for the old due time are void.
       await this.cancel(incident.id, 'update', at);
       const cadence = this.deps.runbook.incidents?.severities[updated.severity]?.update_every_minutes;
@@ -401,16 +422,16 @@ export class IncidentService {
       const body = fillTemplate(this.template('resolved'), {
         id: `INC-${incident.id}`,
         resolved_at: this.time(at),
-        root_cause: escapeAll(rootCause.trim()),
-        resolution: escapeAll(resolution),
+        root_cause: escapeText(rootCause.trim()),
+        resolution: escapeText(resolution),
         duration,
         severity: resolved.severity,
-        summary: escapeAll(resolved.summary),
+        summary: escapeText(resolved.summary),
         commander: `<@${resolved.commander}>`,
         postmortem_hours: String(hours),
       });
       await this.notifier?.resolved(resolved, body);
-      if (resolved.paged_at) await this.pages.resolve(incidentDedupKey(incident.id), at);
+      if (resolved.paged_at) await this.sendPageAction(resolved, 'resolve', at);
       for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) await this.cancel(incident.id, kind, at);
       await this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
       await this.drafts?.queue(resolved, userId, at);
@@ -466,7 +487,7 @@ export class IncidentService {
         await this.audit.record({ actor: userId, action: 'incident.acknowledge', target: `INC-${id}`, detail: {}, source: 'button', channel: incident.channel_id }, at);
         await this.cancel(id, 'escalation', at);
         await this.notifier?.acknowledged(incident);
-        if (incident.paged_at) await this.pages.acknowledge(incidentDedupKey(id), at);
+        if (incident.paged_at) await this.sendPageAction(incident, 'acknowledge', at);
       }
       return { ok, incident };
     });
@@ -489,15 +510,15 @@ export class IncidentService {
       let updated = await this.get(incident.id);
       if (def.page && !updated.paged_at) await this.page(updated, at);
       if (!def.page && updated.paged_at && !updated.escalated_at) {
-        // Downgraded below paging: the page goes too.
-        await this.pages.resolve(incidentDedupKey(incident.id), at);
+        // Downgraded below paging: the page goes too, unless it is also the alarm's own page (that one ends when the alarm recovers).
+        if (!(await this.pageKey(updated)).alarmPages) await this.sendPageAction(updated, 'resolve', at);
         await this.rows.clearPaged(incident.id);
       }
       await this.cancel(incident.id, 'update', at);
       if (def.update_every_minutes) await this.schedule(incident.id, 'update', new Date(now.getTime() + def.update_every_minutes * 60_000));
       await this.planEscalation(incident.id, def, now);
       updated = await this.get(incident.id);
-      await this.notifier?.changed(updated, `severity ${incident.severity} → ${escapeAll(severityLabel(key, def.name))}, by <@${userId}>`);
+      await this.notifier?.changed(updated, `severity ${incident.severity} → ${escapeText(severityLabel(key, def.name))}, by <@${userId}>`);
       return updated;
     });
     this.deps.afterCommit();
@@ -545,7 +566,7 @@ export class IncidentService {
       await this.audit.record({ actor: userId, action: 'incident.root_cause', target: `INC-${incident.id}`, detail: { root_cause: cause }, source: 'command', channel: incident.channel_id }, at);
       await this.cancel(incident.id, 'rollback_prompt', at);
       const updated = await this.get(incident.id);
-      await this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${escapeAll(cause.slice(0, 300))}`);
+      await this.notifier?.changed(updated, `root cause recorded by <@${userId}>: ${escapeText(cause.slice(0, 300))}`);
       return updated;
     });
     this.deps.afterCommit();
@@ -613,6 +634,11 @@ export class IncidentService {
 
   async open(): Promise<IncidentRow[]> {
     return this.rows.open();
+  }
+
+  /** Adds a line to the incident's timeline for another feature (an escalation level decided); database work only. */
+  async recordEvent(id: number, kind: string, detail: Record<string, unknown>, at: string): Promise<void> {
+    await this.event(id, kind, 'golive', detail, at);
   }
 
   /** Nobody acknowledged within the response time: page (if not already) and mention the escalation roles. */

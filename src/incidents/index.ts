@@ -17,7 +17,7 @@ import { IncidentService } from './incident-service.js';
 import { registerPinHandlers } from './pin-handlers.js';
 
 export type { IncidentEvent, IncidentRow } from './incident-repository.js';
-export type { IncidentService, PostmortemDrafts } from './incident-service.js';
+export { incidentDedupKey, severityLabel, type IncidentService, type PostmortemDrafts } from './incident-service.js';
 export { describeIncidentEvent, type EventWriter } from './describe-incident-event.js';
 export { incidentSpec } from './incident-command.js';
 
@@ -56,6 +56,7 @@ export function createIncidentsModule(deps: {
     onCall: deps.onCall,
     canPage: deps.canPage,
     alarmTransitions: (name, from, until) => alarms.transitions(name, from, until),
+    alarmPage: (name) => alarms.page(name),
     lastDeployedService: () => deploys.lastDeployedService(),
     changesBetween: deps.changesBetween,
   });

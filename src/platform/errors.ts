@@ -17,7 +17,12 @@ export type ErrorCode =
   | 'unknown_revision'
   | 'deploy_blocked'
   | 'deploy_in_progress'
-  | 'aws_failed';
+  | 'aws_failed'
+  | 'deploy_locked'
+  | 'already_locked'
+  | 'not_locked'
+  | 'canary_state'
+  | 'check_failed';
 
 /**
  * An error whose message is written for the person who ran the command: what

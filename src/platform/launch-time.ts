@@ -1,4 +1,4 @@
-import { isIsoWithOffset, RELATIVE_TIME } from './runbook/schema.js';
+import { isCalendarDate, isIsoWithOffset, RELATIVE_TIME } from './runbook/schema.js';
 
 /*
  * Launch time: T-0 and times relative to it ("T-72h", "T+1d2h"), and wall-clock
@@ -73,22 +73,35 @@ export const T0_FORMS = ['now', '"2026-12-01T08:00+05:30" (ISO with offset)', '"
  * or `HH:MM` in the launch timezone (today there), or `+2h` / `-30m` from the
  * current T-0. Returns a reason when it cannot.
  */
+/** How far from now a typed T-0 may be: a launch is days or weeks away, and anything beyond a year is a typo. */
+export const T0_MAX_DISTANCE_DAYS = 366;
+
 export function parseT0(text: string, opts: { timeZone: string; now: Date; current?: Date }): { at: Date } | { problem: string } {
-  const s = text.trim();
+  const read = readT0(text.trim(), opts);
+  if ('at' in read && Math.abs(read.at.getTime() - opts.now.getTime()) > T0_MAX_DISTANCE_DAYS * UNIT_MS.d!) {
+    return { problem: `"${text.trim()}" would put T-0 more than ${T0_MAX_DISTANCE_DAYS} days from now; give a time within a year.` };
+  }
+  return read;
+}
+
+function readT0(s: string, opts: { timeZone: string; now: Date; current?: Date }): { at: Date } | { problem: string } {
   if (/^now$/i.test(s)) return { at: new Date(Math.floor(opts.now.getTime() / 60_000) * 60_000) };
   const shift = /^([+-])((?:\d+[dhm])+)$/.exec(s);
   if (shift) {
     if (!opts.current) return { problem: 'T-0 is not set yet, so there is nothing to move; give a time instead.' };
     const ms = parseDuration(shift[2]!)!;
+    // A huge shift is past what Date can hold (an Invalid Date): refuse it before it gets that far.
+    if (ms > T0_MAX_DISTANCE_DAYS * 2 * UNIT_MS.d!) return { problem: `"${s}" moves T-0 by more than ${T0_MAX_DISTANCE_DAYS * 2} days; give a smaller move or a time.` };
     return { at: new Date(opts.current.getTime() + (shift[1] === '-' ? -ms : ms)) };
   }
   if (isIsoWithOffset(s)) return { at: new Date(s) };
+  if (/^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s))) return { problem: `"${s}" is not a date.` };
   const wall = /^(?:(\d{4})-(\d{2})-(\d{2})[ T])?(\d{1,2}):(\d{2})$/.exec(s);
   if (wall) {
     const [, y, mo, d, h, mi] = wall;
     if (Number(h) > 23 || Number(mi) > 59) return { problem: `"${s}" is not a time of day.` };
     const date = y ? { y: Number(y), mo: Number(mo), d: Number(d) } : wallDate(opts.now, opts.timeZone);
-    if (date.mo < 1 || date.mo > 12 || date.d < 1 || date.d > 31) return { problem: `"${s}" is not a date.` };
+    if (!isCalendarDate(date.y, date.mo, date.d)) return { problem: `"${s}" is not a date.` };
     return { at: fromWallTime(date.y, date.mo, date.d, Number(h), Number(mi), opts.timeZone) };
   }
   return { problem: `I can't read "${s}" as a time.` };

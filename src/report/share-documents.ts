@@ -1,4 +1,4 @@
-import { escapeAll } from '../platform/escape.js';
+import { escapeText } from '../platform/escape.js';
 import { ymd } from '../platform/format-time.js';
 import type { Outbox } from '../platform/outbox/outbox.js';
 import type { SlackPort } from '../platform/slack/slack-port.js';
@@ -32,7 +32,7 @@ export function shareDocuments(deps: { reports: ReportService; slack: SlackPort;
       const link = reports.url();
       const { fileIds } = await slack.shareFiles({
         channel,
-        initialComment: `📄 *Launch report — ${escapeAll(report.launch.name)}*, as of ${dayAndTime(report.generatedAt, tz)} (asked for by <@${by}>): the Markdown pastes into a wiki or a pull request; the picture is the timeline.${link ? ` Always current, and printable to PDF, at <${link}|the report page> — the link is the key: share it only with the launch team.` : ''}`,
+        initialComment: `📄 *Launch report — ${escapeText(report.launch.name)}*, as of ${dayAndTime(report.generatedAt, tz)} (asked for by <@${by}>): the Markdown pastes into a wiki or a pull request; the picture is the timeline.${link ? ` Always current, and printable to PDF, at <${link}|the report page> — the link is the key: share it only with the launch team.` : ''}`,
         files: [
           { filename: `launch-report-${day}.md`, title: `Launch report — ${report.launch.name}`, content: Buffer.from(renderReportMarkdown(report, { timelineSrc: reports.url('timeline.png') }), 'utf8') },
           { filename: `launch-timeline-${day}.png`, title: `Timeline — ${report.launch.name}`, content: renderPng(renderTimelineSvg(report), PNG_SCALE), altText: `Timeline of ${report.launch.name}: milestones, deploys, alarms and incidents, T-0 marked` },

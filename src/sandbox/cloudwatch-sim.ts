@@ -1,4 +1,4 @@
-import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricQuery, MetricSeries } from '../platform/aws/cloudwatch-port.js';
+import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricBatchPort, MetricBatchQuery, MetricBatchResult, MetricQuery, MetricRef, MetricSeries } from '../platform/aws/cloudwatch-port.js';
 import { alarmRegion } from '../alarms/index.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 
@@ -18,6 +18,22 @@ interface SimAlarm {
 export interface CloudWatchSimSnapshot {
   version: 1;
   alarms: SimAlarm[];
+  /** Runbook services whose canary the page set to fail its analysis. */
+  canaryFailing?: string[];
+}
+
+/** What the page shows of one service's simulated canary metrics. */
+export interface CanaryMetricsView {
+  service: string;
+  failing: boolean;
+}
+
+/** Which runbook canary metric a query asks for. */
+interface CanaryQueryMatch {
+  service: string;
+  variant: 'canary' | 'stable';
+  part: 'value' | 'requests' | 'errors';
+  latency: boolean;
 }
 
 /** What the page shows of one simulated alarm. */
@@ -38,15 +54,17 @@ const ALARM_REASON = 'Threshold Crossed (SANDBOX: set from the sandbox page)';
  * runbook's `alarms` section (a `Prefix-*` rule gets `Prefix-Sample`), all OK
  * at first; the page flips them and records each change in the history.
  */
-export class CloudWatchSim implements CloudWatchPort {
+export class CloudWatchSim implements CloudWatchPort, MetricBatchPort {
   private readonly alarms: SimAlarm[];
   private readonly listeners: (() => void)[] = [];
+  private readonly canaryFailing: Set<string>;
 
   constructor(
-    runbook: Runbook,
+    private readonly runbook: Runbook,
     private readonly opts: { now?: () => number; snapshot?: CloudWatchSimSnapshot } = {},
   ) {
     this.alarms = opts.snapshot?.alarms ?? [];
+    this.canaryFailing = new Set(opts.snapshot?.canaryFailing ?? []);
     // The sandbox has no AWS_REGION: its alarms live where the rule puts them without one.
     const region = alarmRegion(runbook, undefined);
     for (const rule of runbook.alarms?.rules ?? []) {
@@ -61,7 +79,20 @@ export class CloudWatchSim implements CloudWatchPort {
   }
 
   snapshot(): CloudWatchSimSnapshot {
-    return { version: 1, alarms: this.alarms };
+    return { version: 1, alarms: this.alarms, canaryFailing: [...this.canaryFailing] };
+  }
+
+  /** Services with a canary, and whether the page set their canary to fail its analysis. */
+  canaryView(): CanaryMetricsView[] {
+    return this.runbook.services.filter((s) => s.canary && s.canary.metrics.length > 0).map((s) => ({ service: s.name, failing: this.canaryFailing.has(s.name) }));
+  }
+
+  /** Makes the canary of a runbook service report worse metrics than the stable version (or not). */
+  setCanaryFailing(service: string, failing: boolean): void {
+    if (!this.canaryView().some((v) => v.service === service)) throw new Error(`the sandbox has no canary metrics for service "${service}"`);
+    if (failing) this.canaryFailing.add(service);
+    else this.canaryFailing.delete(service);
+    for (const l of this.listeners) l();
   }
 
   view(): CloudWatchSimAlarmView[] {
@@ -110,6 +141,50 @@ export class CloudWatchSim implements CloudWatchPort {
       timestamps.push(new Date(t).toISOString());
     }
     return { values, timestamps };
+  }
+
+  /**
+   * The canary analysis's metrics: each query is matched to a runbook canary
+   * metric by namespace, name and dimensions. The stable version serves ten
+   * times the canary's requests with a 0.2 % error rate; the canary matches
+   * it, or (set from the page) runs a 5 % error rate and 2.5 × the latency.
+   */
+  async getMetricDataBatch(_region: string, queries: readonly MetricBatchQuery[], period: number, start: Date, end: Date): Promise<MetricBatchResult> {
+    const series: Record<string, MetricSeries> = {};
+    for (const q of queries) {
+      const match = this.matchCanaryQuery(q.metric);
+      const values: number[] = [];
+      const timestamps: string[] = [];
+      if (match) {
+        const failing = match.variant === 'canary' && this.canaryFailing.has(match.service);
+        const requests = (match.variant === 'canary' ? 1000 : 10_000) * Math.max(1, Math.round(period / 60));
+        const value = match.part === 'requests' ? requests : match.part === 'errors' ? (requests / 1000) * (failing ? 50 : 2) : match.latency ? (failing ? 300 : 120) : failing ? 25 : 1;
+        for (let t = start.getTime(); t < end.getTime(); t += period * 1000) {
+          values.push(value);
+          timestamps.push(new Date(t).toISOString());
+        }
+      }
+      series[q.id] = { values, timestamps };
+    }
+    return { series, calls: 1 };
+  }
+
+  private matchCanaryQuery(ref: MetricRef): CanaryQueryMatch | undefined {
+    const same = (a: Record<string, string>, b: Record<string, string>) => {
+      const ka = Object.keys(a).sort();
+      return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+    };
+    for (const s of this.runbook.services) {
+      for (const m of s.canary?.metrics ?? []) {
+        if (m.namespace !== ref.namespace || m.stat !== ref.stat) continue;
+        const variant = same(ref.dimensions, { ...m.dimensions, ...m.canary }) ? 'canary' : same(ref.dimensions, { ...m.dimensions, ...m.stable }) ? 'stable' : undefined;
+        if (!variant) continue;
+        const latency = /time|latency/i.test(m.metric);
+        if (ref.metric === m.metric) return { service: s.name, variant, part: m.per ? 'errors' : 'value', latency };
+        if (m.per && ref.metric === m.per) return { service: s.name, variant, part: 'requests', latency };
+      }
+    }
+    return undefined;
   }
 
   private iso(): string {

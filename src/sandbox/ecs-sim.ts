@@ -99,6 +99,23 @@ export class EcsSim implements EcsPort {
         failNext: false,
       });
     }
+    for (const svc of runbookServices) {
+      const main = this.services.find((x) => x.name === svc.name);
+      if (!svc.canary || !main || this.services.some((x) => x.name === `${svc.name}-canary`)) continue;
+      // The canary service beside it: same family, same revision, no tasks until a canary deploy starts.
+      this.deploymentCounter += 1;
+      this.services.push({
+        region: svc.region,
+        cluster: svc.cluster,
+        service: svc.canary.service,
+        name: `${svc.name}-canary`,
+        taskDefinition: main.taskDefinition,
+        desiredCount: 0,
+        deployments: [{ id: `ecs-svc/sandbox-${this.deploymentCounter}`, taskDefinition: main.taskDefinition, startedAt: 0, failing: false, outcome: 'COMPLETED' }],
+        events: [{ at: new Date(this.now()).toISOString(), message: `(service ${svc.canary.service}) has reached a steady state. (SANDBOX)` }],
+        failNext: false,
+      });
+    }
   }
 
   onChange(listener: () => void): void {
@@ -160,7 +177,7 @@ export class EcsSim implements EcsPort {
     return { ...created };
   }
 
-  async updateService(ref: ServiceRef, taskDefinition: string): Promise<EcsServiceState> {
+  async updateService(ref: ServiceRef, taskDefinition: string, desiredCount?: number): Promise<EcsServiceState> {
     const svc = this.find(ref, 'UpdateService');
     const td = this.revision(ref.region, taskDefinition, 'UpdateService');
     if (td.status !== 'ACTIVE') throw new AwsCallError('UpdateService', 'invalid', `TaskDefinition is inactive (${shortTaskDef(td.arn)}).`, 'ClientException');
@@ -173,6 +190,7 @@ export class EcsSim implements EcsPort {
     svc.failNext = false;
     svc.deployments = [{ ...current, outcome: 'COMPLETED' }, { id: `ecs-svc/sandbox-${this.deploymentCounter}`, taskDefinition: td.arn, startedAt: this.now(), failing }];
     svc.taskDefinition = td.arn;
+    if (desiredCount !== undefined) svc.desiredCount = desiredCount;
     svc.events.unshift({ at: new Date(this.now()).toISOString(), message: `(service ${svc.service}) has started 1 tasks: (SANDBOX ${shortTaskDef(td.arn)})` });
     this.changed();
     return this.stateOf(svc);

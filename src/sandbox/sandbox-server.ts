@@ -4,6 +4,7 @@ import { GoliveError } from '../platform/errors.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 import type { CloudWatchSim } from './cloudwatch-sim.js';
 import type { EcsSim } from './ecs-sim.js';
+import type { EvidenceSim } from './evidence-sim.js';
 import type { Interactions } from './interactions.js';
 import type { PagerSim } from './pager-sim.js';
 import { SANDBOX_BOT, SANDBOX_TEAM, type SlackSim } from './slack-sim.js';
@@ -18,6 +19,10 @@ export interface SandboxServerDeps {
   ecs: EcsSim;
   cloudwatch: CloudWatchSim;
   pager: PagerSim;
+  /** The checked facts and the email sent; absent, the page shows neither. */
+  evidence?: EvidenceSim;
+  /** Runs the checks of these items now, so a fact made false is seen at once. */
+  verifyItems?(itemIds: string[]): Promise<void>;
   interactions: Interactions;
   /** Runs an alarm poll now, so a flipped alarm is seen at once rather than at the next scheduled poll. */
   pollAlarms(): Promise<void>;
@@ -80,7 +85,7 @@ export function createSandboxHandler(deps: SandboxServerDeps): (req: IncomingMes
         .map((m) => ({ channel: m.channel, ts: m.ts, text: m.text, blocks: m.blocks, user: m.user, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}), ephemeral: Boolean(m.ephemeralFor), ...(m.kind ? { kind: m.kind } : {}), edited: m.updates > 0 })),
       modal: modal ? { id: modal.id, view: modal.view } : null,
       home: home ? { id: home.id, view: home.view } : null,
-      world: { alarms: cloudwatch.view(), services: ecs.view(), pages: [...pager.events].reverse() },
+      world: { alarms: cloudwatch.view(), services: ecs.view(), pages: [...pager.events].reverse(), canaries: cloudwatch.canaryView(), evidence: deps.evidence?.view() ?? [], emails: deps.evidence?.emails ?? [] },
     };
   }
 
@@ -204,9 +209,21 @@ export function createSandboxHandler(deps: SandboxServerDeps): (req: IncomingMes
         await deps.pollAlarms();
         return {};
       }
+      case '/sandbox/canary':
+        // The next analysis interval reads the canary's metrics as failing (or passing again).
+        cloudwatch.setCanaryFailing(text(b.service, 'service'), b.failing === true);
+        return {};
       case '/sandbox/ecs/fail-next':
         ecs.setFailNext(text(b.service, 'service'), b.fail === true);
         return {};
+      case '/sandbox/evidence': {
+        if (!deps.evidence) throw new GoliveError('usage', 'This sandbox simulates no checked facts.');
+        const item = text(b.item, 'item');
+        if (!deps.evidence.view().some((f) => f.id === item)) throw new GoliveError('usage', `No checked item ${item} the sandbox answers.`);
+        deps.evidence.setBroken(item, b.broken === true);
+        await deps.verifyItems?.([item]);
+        return {};
+      }
       default:
         throw new GoliveError('usage', `The sandbox has no action ${path}.`);
     }

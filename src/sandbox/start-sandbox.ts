@@ -5,12 +5,14 @@ import type { DestinationStream } from 'pino';
 import { openDatabase } from '../platform/store/open-database.js';
 import { Store } from '../platform/store/store.js';
 import type { Config } from '../config.js';
+import type { Clock } from '../platform/clock.js';
 import { createApp, type GoliveApp } from '../create-app.js';
 import { createLogger } from '../platform/logger.js';
 import { loadRunbookFile, RunbookError } from '../platform/runbook/load-runbook.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 import { CloudWatchSim, type CloudWatchSimSnapshot } from './cloudwatch-sim.js';
 import { EcsSim, type EcsSimSnapshot } from './ecs-sim.js';
+import { EvidenceSim, type EvidenceSimSnapshot } from './evidence-sim.js';
 import { Interactions } from './interactions.js';
 import { PagerSim, type PagerSimSnapshot } from './pager-sim.js';
 import { sandboxDirectory } from './people.js';
@@ -29,6 +31,7 @@ export interface RunningSandbox {
   ecs: EcsSim;
   cloudwatch: CloudWatchSim;
   pager: PagerSim;
+  evidence: EvidenceSim;
   interactions: Interactions;
   /** Saves the world and stops the app and the page. */
   stop(): Promise<void>;
@@ -40,7 +43,7 @@ export interface RunningSandbox {
  * unchanged: the page's clicks become Slack-signed requests to its receiver,
  * and its Web API calls land on the sandbox's Slack simulator.
  */
-export async function startSandbox(config: SandboxConfig, opts: { logDestination?: DestinationStream; alarmPolling?: boolean } = {}): Promise<RunningSandbox> {
+export async function startSandbox(config: SandboxConfig, opts: { logDestination?: DestinationStream; alarmPolling?: boolean; clock?: Clock; canaryPollMs?: number } = {}): Promise<RunningSandbox> {
   const loaded = loadRunbookFile(config.runbookPath);
   if (!loaded.ok) throw new RunbookError(loaded.problems);
   const store = new Store(openDatabase(config.dbPath));
@@ -52,7 +55,7 @@ export async function startSandbox(config: SandboxConfig, opts: { logDestination
   }
 }
 
-async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts: { logDestination?: DestinationStream; alarmPolling?: boolean }): Promise<RunningSandbox> {
+async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts: { logDestination?: DestinationStream; alarmPolling?: boolean; clock?: Clock; canaryPollMs?: number }): Promise<RunningSandbox> {
   const saved = await SavedStateRepository.open(store);
   const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
   const signingSecret = randomBytes(24).toString('hex');
@@ -62,6 +65,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   const ecs = new EcsSim(runbook.services, { rolloutMs: config.rolloutMs, snapshot: await saved.load<EcsSimSnapshot>('ecs') });
   const cloudwatch = new CloudWatchSim(runbook, { snapshot: await saved.load<CloudWatchSimSnapshot>('cloudwatch') });
   const pager = new PagerSim({ snapshot: await saved.load<PagerSimSnapshot>('pager') });
+  const evidence = new EvidenceSim(runbook, { snapshot: await saved.load<EvidenceSimSnapshot>('evidence') });
 
   // Changes are saved and announced once per turn of the event loop, however many a request makes.
   let version = 0;
@@ -78,6 +82,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
           await saved.save('ecs', ecs.snapshot());
           await saved.save('cloudwatch', cloudwatch.snapshot());
           await saved.save('pager', pager.snapshot());
+          await saved.save('evidence', evidence.snapshot());
         }),
       ));
   const changed = () => {
@@ -90,7 +95,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       for (const s of subscribers) s(version);
     });
   };
-  for (const sim of [slack, ecs, cloudwatch, pager]) sim.onChange(changed);
+  for (const sim of [slack, ecs, cloudwatch, pager, evidence]) sim.onChange(changed);
   await save();
 
   let app: GoliveApp | undefined;
@@ -113,6 +118,11 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       ecs,
       cloudwatch,
       pager,
+      evidence,
+      verifyItems: async (ids) => {
+        const checks = app?.services.evidence;
+        if (checks) await checks.verify(checks.checked().filter((t) => ids.includes(t.item.id)), 'sandbox');
+      },
       interactions,
       pollAlarms: async () => {
         await app?.services.alarms.poll();
@@ -141,6 +151,8 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   // The smoke check must not leave the machine: it asks the sandbox's simulated service instead.
   const sandboxRunbook: Runbook = structuredClone(runbook);
   for (const s of sandboxRunbook.services) if (s.smoke_check) s.smoke_check.url = `${base}/sandbox/smoke/${s.name}`;
+  // So must a canary's health check: the simulated service answers it.
+  for (const s of sandboxRunbook.services) if (s.canary?.health_check) s.canary.health_check.url = `${base}/sandbox/smoke/${s.name}`;
 
   const appConfig: Config = {
     slack: { botToken, signingSecret, apiUrl: `${base}/api/` },
@@ -155,7 +167,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   };
   const logger = createLogger({ level: config.logLevel, secrets: [botToken, signingSecret], destination: opts.logDestination });
   try {
-    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling });
+    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling, clock: opts.clock, canaryPollMs: opts.canaryPollMs, evidencePorts: evidence.ports(ecs, cloudwatch), ses: evidence.ses });
     appPort = (await app.start()).port;
   } catch (err) {
     server.closeAllConnections();
@@ -173,6 +185,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
     ecs,
     cloudwatch,
     pager,
+    evidence,
     interactions,
     async stop() {
       await running.stop();

@@ -46,8 +46,10 @@ export function renderMilestone(m: ScheduledMilestone, ctx: { runbook: Runbook; 
 const STATE_MARK: Record<ScheduledMilestone['state'], string> = { posted: '✅', passed: '⏭️', due: '⏰', upcoming: '🔜', unscheduled: '❔' };
 
 /** `/golive timeline`: T-0, then every milestone with its time and state. */
-export function renderTimeline(schedule: ScheduledMilestone[], ctx: { tz: string; t0?: LaunchT0; now: Date }): SlackMessage {
+export function renderTimeline(schedule: ScheduledMilestone[], ctx: { tz: string; t0?: LaunchT0; now: Date; freezes?: string[] }): SlackMessage {
   const { tz, t0 } = ctx;
+  const freezes = ctx.freezes && ctx.freezes.length > 0 ? [section(`*Freeze windows* (deploys refused; rollbacks allowed)\n${ctx.freezes.join('\n')}`)] : [];
+  if (schedule.length === 0 && freezes.length > 0) return { text: 'Launch timeline: freeze windows', blocks: [...freezes, context(`Times in ${tz}`)] };
   if (schedule.length === 0) return { text: 'This runbook has no milestones.', blocks: [section('This runbook has no milestones. Add a `milestones:` list to the runbook to have golive keep the clock.')] };
   const t0Line = t0
     ? `*T-0:* ${formatTime(t0.at.toISOString(), tz)} (set by ${t0.setBy === 'runbook' ? 'the runbook' : `<@${t0.setBy}>`}, ${formatTime(t0.setAt, tz)}) · now is ${formatOffset(ctx.now, t0.at)}`
@@ -71,6 +73,7 @@ export function renderTimeline(schedule: ScheduledMilestone[], ctx: { tz: string
     } else cur = cur ? `${cur}\n${l}` : l;
   }
   if (cur) blocks.push(section(cur));
+  blocks.push(...freezes);
   blocks.push(context(`Times in ${tz} · ✅ posted · 🔜 coming · ⏭️ passed · ❔ waits for T-0`));
   return { text: `Launch timeline: ${schedule.length} milestones`, blocks: blocks.slice(0, MAX_MESSAGE_BLOCKS) };
 }

@@ -97,6 +97,25 @@ describe('AlarmService', () => {
     expect((await service.row('App-DB-CPU'))!.state).toBe('OK');
   });
 
+  it('ignores a push dated more than 5 minutes ahead, so it cannot silence the alarm for good; the poll decides', async () => {
+    const { service, set, outbox } = setup();
+    set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:00:00.000Z' }]);
+    await service.poll();
+    // A few seconds of clock skew are fine (the clock says 00:10).
+    expect(await service.ingest([{ alarmName: 'App-DB-CPU', to: 'ALARM', from: 'OK', reason: 'skewed', at: '2026-12-01T00:14:00.000Z', kind: 'metric', source: 'eventbridge' }])).toBe(1);
+    // Dated 2099 (needs the EventBridge secret, or an SNS message with that StateChangeTime): nothing recorded.
+    for (const source of ['eventbridge', 'sns'] as const) {
+      expect(await service.ingest([{ alarmName: 'App-5xx', to: 'ALARM', from: 'OK', reason: 'from the future', at: '2099-01-01T00:00:00.000Z', kind: 'metric', source }])).toBe(0);
+    }
+    expect(await service.row('App-5xx')).toMatchObject({ state: 'OK', state_at: '2026-12-01T00:00:00.000Z' });
+    // Real news afterwards is news: posted and paged.
+    const before = (await outbox()).length;
+    set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:09:00.000Z' }]);
+    await service.poll();
+    expect(await service.row('App-5xx')).toMatchObject({ state: 'ALARM', state_at: '2026-12-01T00:09:00.000Z' });
+    expect((await outbox()).slice(before)).toEqual([{ target: 'slack', method: 'chat.postMessage' }, { target: 'pagerduty', method: 'trigger' }]);
+  });
+
   it('ignores alarms outside the prefixes and treats +0000 times like Z', async () => {
     const { service, outbox } = setup();
     expect(await service.ingest([{ alarmName: 'Other', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'sns' }])).toBe(0);
@@ -151,8 +170,12 @@ describe('a flapping alarm that pages', () => {
     set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:05:00.000Z' }]);
     await service.poll(); // baseline: OK
     const pd = async () => (await store.all<{ method: string }>("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id")).map((r) => r.method).join(' ');
-    const flip = (to: 'OK' | 'ALARM', minute: number) =>
-      service.ingest([{ alarmName: 'App-5xx', to, reason: to, at: `2026-12-01T00:${String(minute).padStart(2, '0')}:00.000Z`, kind: 'metric', source: 'sns' }]);
+    const flip = (to: 'OK' | 'ALARM', minute: number) => {
+      // Each push arrives when it happens (a push dated ahead of the clock is ignored).
+      const at = `2026-12-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
+      now = Date.parse(at);
+      return service.ingest([{ alarmName: 'App-5xx', to, reason: to, at, kind: 'metric', source: 'sns' }]);
+    };
     // Default flapping: more than 4 transitions in 30 min.
     for (const [i, to] of (['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const).entries()) await flip(to, 11 + i);
     expect(await pd()).toBe('trigger resolve trigger resolve trigger trigger');
@@ -176,6 +199,8 @@ describe('a flapping alarm that pages', () => {
     expect((await service.row('App-5xx'))!.page_held_since).toBe('2026-12-01T00:05:00.000Z');
     await flip('ALARM', '2026-12-01T00:06:00.000Z');
     expect((await service.row('App-5xx'))!.page_held_since).toBeNull();
+    const clock = (service as unknown as { deps: { clock: { now: () => Date } } }).deps.clock;
+    clock.now = () => new Date('2026-12-01T02:00:00Z');
     await flip('OK', '2026-12-01T02:00:00.000Z'); // long after: no longer flapping
     expect(await pd()).toBe('trigger resolve trigger resolve trigger trigger resolve');
   });

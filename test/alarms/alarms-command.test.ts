@@ -6,7 +6,7 @@ import path from 'node:path';
 import { SEED_ALARMS, SNS_CERT, signedSnsMessages, writeAlarmRunbook } from '../support/alarm-fixture.js';
 import { signed, testSigner } from '../support/sns-signer.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
-import { click, privateReply, query, sleep } from '../support/golive-client.js';
+import { click, golive, privateReply, query, sleep } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, startMoto, type Moto } from '../support/moto.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
@@ -149,9 +149,51 @@ describe('alarm watching', () => {
     const resolve = await pd.waitFor((e) => e.body.event_action === 'resolve');
     expect(resolve.body).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: trigger.body.dedup_key });
     expect(pd.events.every((e) => e.valid)).toBe(true);
-    // The rule also opens a P1 incident, which pages under its own key.
-    expect(pd.accepted().filter((b) => String(b.dedup_key).startsWith('golive/alarm/')).map((b) => b.event_action)).toEqual(['trigger', 'acknowledge', 'resolve']);
-    expect(pd.accepted().filter((b) => b.dedup_key === 'golive/incident/1').map((b) => b.event_action)).toEqual(['trigger']);
+  });
+
+  it('pages once for an alarm whose rule also opens a paging incident: the incident takes over the alarm page, and recovery resolves it', async () => {
+    await start();
+    await t.app.outbox.flush();
+    await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0');
+    await pollAndDeliver();
+    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'open'")[0]!.n === 1);
+    await t.app.outbox.flush();
+    const key = 'golive/alarm/ap-south-1/GoVisaX-Prod-HealthCheck';
+    // The incident's trigger lands on the alarm's open alert (PagerDuty folds it in): one PagerDuty incident, with the incident's details added.
+    expect(pd.accepted().map((b) => [b.event_action, b.dedup_key, (b.payload as { summary?: string } | undefined)?.summary])).toEqual([
+      ['trigger', key, 'GoVisaX-Prod-HealthCheck is in ALARM: Healthy host count 0'],
+      ['trigger', key, 'INC-1 P1: GoVisaX-Prod-HealthCheck: Healthy host count 0'],
+    ]);
+    const channel = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    const ack = posts().find((c) => c.args.channel === channel && JSON.stringify(c.args.blocks ?? []).includes('golive_incident_ack'))!;
+    await click(t, 'golive_incident_ack', '1', 'U0DEVOPS', (ack.result as { ts: string }).ts);
+    await pd.waitFor((e) => e.body.event_action === 'acknowledge');
+    await setState(SEED_ALARMS.health, 'OK', 'Healthy host count 2');
+    await pollAndDeliver();
+    await pd.waitFor((e) => e.body.event_action === 'resolve');
+    await golive(t, 'incident resolve Health check target group emptied | Re-registered the targets', 'U0DEVOPS', channel);
+    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'resolved'")[0]!.n === 1);
+    await t.app.outbox.flush();
+    expect(pd.accepted().slice(2).map((b) => [b.event_action, b.dedup_key])).toEqual([['acknowledge', key], ['resolve', key], ['resolve', key]]);
+    expect(pd.accepted().some((b) => String(b.dedup_key).startsWith('golive/incident/'))).toBe(false);
+  });
+
+  it('resolving the incident an alarm opened resolves the one page', async () => {
+    await start();
+    await t.app.outbox.flush();
+    await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0');
+    await pollAndDeliver();
+    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'open'")[0]!.n === 1);
+    const channel = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    await golive(t, 'incident resolve Health check target group emptied', 'U0DEVOPS', channel);
+    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'resolved'")[0]!.n === 1);
+    await t.app.outbox.flush();
+    const key = 'golive/alarm/ap-south-1/GoVisaX-Prod-HealthCheck';
+    expect(pd.accepted().map((b) => [b.event_action, b.dedup_key])).toEqual([
+      ['trigger', key],
+      ['trigger', key],
+      ['resolve', key],
+    ]);
   });
 
   it('never double-posts a transition that arrives by push and by poll', async () => {

@@ -28,6 +28,7 @@ const ctx: StatusRenderContext = {
   roleLabel: (r) => (r === 'dev' ? 'Dev' : r),
   roleMembers: new Map([['dev', ['U1', 'U2']]]),
   signable: new Set(['i-0-0']),
+  verdict: '🔴 *1 blocker open — NO-GO until resolved*',
 };
 
 function assertWithinLimits(blocks: Block[], max = 50) {

@@ -63,4 +63,24 @@ describe('malformed input', () => {
     expect(status).toBe(200);
     expect(query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
   });
+
+  it('answers 400 to the seven signed envelope shapes Slack never sends, never 500', async () => {
+    const user = { id: 'U0DEVOPS', team_id: 'T111' };
+    const button = { type: 'button', action_id: 'golive_check_item', value: 'secrets-manager', block_id: 'b', action_ts: '1.2' };
+    const base = { team: { id: 'T111' }, api_app_id: 'A0GOLIVE', token: 'x', trigger_id: '1.2.abc' };
+    const form = (payload: unknown) => `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const shapes: [string, string, string][] = [
+      ['actions: null', form({ ...base, type: 'block_actions', user, actions: null }), 'application/x-www-form-urlencoded'],
+      ['a known button without user', form({ ...base, type: 'block_actions', actions: [button] }), 'application/x-www-form-urlencoded'],
+      ['a known button with user: null', form({ ...base, type: 'block_actions', user: null, actions: [button] }), 'application/x-www-form-urlencoded'],
+      ['view: null', form({ ...base, type: 'view_submission', user, view: null }), 'application/x-www-form-urlencoded'],
+      ['a known form without state', form({ ...base, type: 'view_submission', user, view: { id: 'V1', callback_id: 'golive_incident_declare', private_metadata: '' } }), 'application/x-www-form-urlencoded'],
+      ['a known form with state.values: null', form({ ...base, type: 'view_submission', user, view: { id: 'V1', callback_id: 'golive_incident_declare', private_metadata: '', state: { values: null } } }), 'application/x-www-form-urlencoded'],
+      ['event: null', JSON.stringify({ token: 'x', team_id: 'T111', api_app_id: 'A0GOLIVE', type: 'event_callback', event_id: 'Ev0NULL', event_time: 1, event: null }), 'application/json'],
+    ];
+    const statuses: [string, number][] = [];
+    for (const [what, body, type] of shapes) statuses.push([what, (await postSigned(`${t.url}/slack/events`, body, SIGNING_SECRET, { extraHeaders: { 'Content-Type': type } })).status]);
+    expect(statuses).toEqual(shapes.map(([what]) => [what, 400]));
+    expect(query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
+  });
 });

@@ -1,11 +1,12 @@
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, PutMetricDataCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { signSlackRequest } from '../support/sign.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { click, golive, privateReply, query, submitView } from '../support/golive-client.js';
 import { awsTestEnv, type Moto, resetMoto, seedAlarms, startMoto, TEST_CREDENTIALS, TEST_REGION } from '../support/moto.js';
-import { PROJECT_ROOT, startTestApp, type TestApp } from '../support/start-app.js';
+import { PROJECT_ROOT, SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
 
 const LB = 'app/test-alb/0123';
 const runbookFile = path.join(mkdtempSync(path.join(tmpdir(), 'golive-gonogo-')), 'launch.yml');
@@ -71,6 +72,20 @@ function submitVote(user: string, metadata: string, note: string | null) {
 type Block = { type: string; text?: { text: string }; elements?: { text?: string | { text: string }; action_id?: string; value?: string }[] };
 const texts = (blocks: Block[]) => blocks.map((b) => b.text?.text ?? (b.type === 'actions' ? b.elements!.map((e) => (e.text as { text: string }).text).join(' | ') : ((b.elements?.[0]?.text as string | undefined) ?? b.type)));
 
+async function firing(name: string) {
+  const client = new CloudWatchClient({ region: TEST_REGION, endpoint: moto.endpoint, credentials: TEST_CREDENTIALS });
+  await client.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: 'ALARM', StateReason: 'test' }));
+}
+
+/** Opens the Home tab as `user` and resolves with the blocks golive published. */
+async function openHome(user: string): Promise<Block[]> {
+  const before = t.slack.callsTo('views.publish').length;
+  const body = JSON.stringify({ token: 'x', team_id: 'T111', api_app_id: 'A0GOLIVE', type: 'event_callback', event_id: `Ev${Math.random().toString(36).slice(2)}`, event_time: 1700000000, event: { type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home', event_ts: '1.1' } });
+  await fetch(`${t.url}/slack/events`, { method: 'POST', body, headers: { ...(signSlackRequest(SIGNING_SECRET, body) as unknown as Record<string, string>), 'Content-Type': 'application/json' } });
+  await t.slack.waitForCall('views.publish', () => t.slack.callsTo('views.publish').length > before);
+  return (t.slack.callsTo('views.publish').at(-1)!.args.view as { blocks: Block[] }).blocks;
+}
+
 async function signOffBlockers() {
   await golive(t, 'check v2f-agreement', 'U0BDLEAD');
   await golive(t, 'check secrets-manager', 'U0DEVOPS');
@@ -90,7 +105,7 @@ describe('/golive gonogo', () => {
     expect(blocks[2]).toBe('🔴 *Evidence: 2 of 3 criteria pass · 1 fails.*');
     expect(blocks[3]).toBe(
       [
-        '❌ *All blockers done* — 3 open: v2f-agreement, secrets-manager, e2e-transaction',
+        '❌ *All blockers done* (hard) — 3 open: v2f-agreement, secrets-manager, e2e-transaction',
         '      _golive checklist_',
         '✅ *No Test-Prod alarm firing* — 0 of 1 in ALARM',
         '      _CloudWatch DescribeAlarms, ap-south-1, "Test-Prod-*"_',
@@ -126,8 +141,10 @@ describe('/golive gonogo', () => {
     writeFileSync(rb, readFileSync(runbookFile, 'utf8').replace('votes_required: 1', 'votes_required: 2'));
     await t.close();
     t = await startTestApp({ runbook: rb, env: awsTestEnv(moto.endpoint) });
+    await signOffBlockers();
+    await firing('Test-Prod-5xx');
     await privateReply(t, 'gonogo', 'U0DEVOPS');
-    await submitVote('U0CTO', JSON.stringify({ d: 1, v: 'go' }), 'blockers are paperwork');
+    await submitVote('U0CTO', JSON.stringify({ d: 1, v: 'go' }), 'the 5xx alarm is a known false positive');
     await t.slack.waitForCall('chat.postEphemeral');
     const again = await privateReply(t, 'gonogo', 'U0BDLEAD');
     expect(again).toBe('Go/No-Go decision #1 is already open in <#C0OPS> (1 vote so far); vote on its card. The criteria as they stand now: 2 of 3 criteria pass · 1 fails.');
@@ -166,10 +183,66 @@ describe('/golive gonogo', () => {
 
     await golive(t, 'status', 'U0DEVOPS');
     const status = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Test launch:'));
-    expect(texts(status.args.blocks as Block[])[2]).toMatch(/^🟢 \*GO\* — go\/no-go decision #1, decided .+\.$/);
+    expect(texts(status.args.blocks as Block[])[1]).toMatch(/^🟢 \*GO\* — go\/no-go decision #1, decided .+\.$/);
+  });
+
+  it('refuses a Go vote while a hard criterion fails, even with a note, and status and App Home show one verdict', async () => {
+    await privateReply(t, 'gonogo', 'U0DEVOPS');
+    const card = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Go/No-Go #1'));
+    const refused = await click(t, 'golive_gonogo_go', '1', 'U0CTO', (card.result as { ts: string }).ts);
+    expect((await t.slack.waitForResponse((r) => r.id === refused)).body.text).toBe(
+      ':warning: A Go vote is refused while a hard criterion fails or is unknown: ❌ All blockers done: 3 open: v2f-agreement, secrets-manager, e2e-transaction. Your vote was not recorded.\nResolve it, then run `/golive gonogo` for a card with fresh evidence. A No-Go vote is still possible.',
+    );
+    expect(t.slack.callsTo('views.open')).toHaveLength(0);
+    // A form opened earlier cannot get around it.
+    await submitVote('U0CTO', JSON.stringify({ d: 1, v: 'go' }), 'blockers are paperwork');
+    await t.slack.waitForCall('chat.postEphemeral', (c) => String(c.args.text).includes('A Go vote is refused'));
+    expect(query(t, 'SELECT COUNT(*) AS n FROM gonogo_vote')).toEqual([{ n: 0 }]);
+
+    const verdict = /^🔴 \*3 blockers open — NO-GO until resolved\* · 🗳️ Go\/No-Go decision #1 is open \(called .+\): waiting for votes\.$/;
+    await golive(t, 'status', 'U0DEVOPS');
+    const status = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Test launch:'));
+    const board = texts(status.args.blocks as Block[]);
+    expect(board[1]).toMatch(verdict);
+    expect(board.filter((b) => /NO-GO|\bGO\b/.test(b))).toHaveLength(1);
+    const home = (await openHome('U0DEVOPS')).map((b) => b.text?.text ?? '');
+    expect(home[1]).toMatch(verdict);
+    expect(home.filter((b) => /NO-GO|\bGO\b|Go\/No-Go/.test(b))).toHaveLength(1);
+  });
+
+  it('shows an overridden GO as "GO (override: …)" in one verdict line on the card, status and App Home', async () => {
+    await signOffBlockers();
+    await firing('Test-Prod-5xx');
+    await privateReply(t, 'gonogo', 'U0DEVOPS');
+    const card = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Go/No-Go #1'));
+    const ts = (card.result as { ts: string }).ts;
+    expect(texts(card.args.blocks as Block[])[3]).toContain('❌ *No Test-Prod alarm firing* — 1 of 1 in ALARM: Test-Prod-5xx');
+    await submitVote('U0CTO', JSON.stringify({ d: 1, v: 'go' }), 'the 5xx alarm is a known false positive');
+    expect((await t.slack.waitForCall('chat.postEphemeral')).args.text).toBe('Your Go vote on decision #1 is recorded; that decides it: GO.');
+    const update = await t.slack.waitForCall('chat.update', (c) => c.args.ts === ts && String(c.args.text).startsWith('Go/No-Go #1: GO'));
+    expect(update.args.text).toBe('Go/No-Go #1: GO (override: “the 5xx alarm is a known false positive”).');
+    const line = /^🟢 \*GO \(override: “the 5xx alarm is a known false positive”\)\* — go\/no-go decision #1, decided .+\.$/;
+    expect(texts(update.args.blocks as Block[]).at(-1)).toMatch(line);
+
+    await golive(t, 'status', 'U0DEVOPS');
+    const status = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Test launch:'));
+    const board = texts(status.args.blocks as Block[]);
+    expect(board[1]).toMatch(line);
+    expect(board.filter((b) => /NO-GO|\bGO\b/.test(b))).toHaveLength(1);
+    expect(status.args.text).toMatch(/^Test launch: GO \(override: “the 5xx alarm is a known false positive”\) — go\/no-go decision #1, decided .+\.$/);
+    const home = (await openHome('U0CTO')).map((b) => b.text?.text ?? '');
+    expect(home[1]).toMatch(line);
+    expect(home.filter((b) => /NO-GO|\bGO\b|Go\/No-Go/.test(b))).toHaveLength(1);
+
+    // A blocker reopened after the GO: the one line says the GO no longer holds.
+    await golive(t, 'uncheck e2e-transaction payment provider timed out', 'U0DEVOPS');
+    const announced = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('↩️'));
+    expect(String(announced.args.text).split('\n').at(-1)).toBe('Soft launch: 0/1 done, 1 blocker open. 🔴 *1 blocker open — NO-GO until resolved* (the GO of go/no-go decision #1 no longer holds)');
   });
 
   it('requires a note for Go against failing criteria, shown on the form', async () => {
+    await signOffBlockers();
+    await firing('Test-Prod-5xx');
     await privateReply(t, 'gonogo', 'U0DEVOPS');
     await click(t, 'golive_gonogo_go', '1', 'U0BDLEAD');
     const modal = await t.slack.waitForCall('views.open');

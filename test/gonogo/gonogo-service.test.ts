@@ -103,11 +103,12 @@ describe('GoNoGoService.evaluate', () => {
     const e = await s.gonogo.evaluate();
     expect(e.allPass).toBe(false);
     expect(e.results).toEqual([
-      { type: 'blockers_done', label: 'All blockers done', pass: false, value: '1 open: dns', source: 'golive checklist' },
-      { type: 'gates_signed', label: 'Gates signed off: pre-flight', pass: false, value: 'waiting for pre-flight (CTO)', source: 'golive sign-offs' },
-      { type: 'no_firing_alarms', label: 'No alarm firing under Prod-', pass: true, value: '0 of 1 in ALARM', source: 'CloudWatch DescribeAlarms, eu-west-1, "Prod-*"' },
+      { type: 'blockers_done', hard: true, label: 'All blockers done', pass: false, value: '1 open: dns', source: 'golive checklist' },
+      { type: 'gates_signed', hard: false, label: 'Gates signed off: pre-flight', pass: false, value: 'waiting for pre-flight (CTO)', source: 'golive sign-offs' },
+      { type: 'no_firing_alarms', hard: false, label: 'No alarm firing under Prod-', pass: true, value: '0 of 1 in ALARM', source: 'CloudWatch DescribeAlarms, eu-west-1, "Prod-*"' },
       {
         type: 'metric',
+        hard: false,
         label: 'p95 latency < 800 ms',
         pass: true,
         value: '0.42 s (one datapoint; needs < 0.8 s)',
@@ -115,12 +116,13 @@ describe('GoNoGoService.evaluate', () => {
       },
       {
         type: 'metric',
+        hard: false,
         label: 'Error rate < 0.5 %',
         pass: true,
         value: '0.1 % (one datapoint; needs < 0.5 %)',
         source: 'CloudWatch GetMetricData, eu-west-1: 100 * errors / requests per 7200 s over the last 2 h',
       },
-      { type: 'no_incidents', label: 'No P1 incident since T+90m', pass: true, value: '0 P1', source: 'golive incidents since T+90m (1 Dec 09:30 UTC)' },
+      { type: 'no_incidents', hard: false, label: 'No P1 incident since T+90m', pass: true, value: '0 P1', source: 'golive incidents since T+90m (1 Dec 09:30 UTC)' },
     ]);
     expect(s.queries).toEqual([
       {
@@ -237,12 +239,27 @@ describe('GoNoGoService decisions', () => {
     expect(next).toMatchObject({ created: true, decision: { id: 2, state: 'open' } });
   });
 
-  it('needs a note for a Go vote against failing criteria', async () => {
+  it('needs a note for a Go vote against failing overridable criteria', async () => {
     const s = await setup();
+    await s.checklist.check('dns', { userId: 'U0OPS', source: 'command' }, null);
     const { decision } = await s.gonogo.open(operator);
     expect(decision.evidence.allPass).toBe(false);
     await expect(s.gonogo.vote(decision.id, 'U0CTO', 'go', '  ')).rejects.toThrow('A Go vote against failing or unknown criteria needs a note saying why.');
-    expect((await s.gonogo.vote(decision.id, 'U0CTO', 'go', 'dns is done by hand')).votes).toHaveLength(1);
+    expect((await s.gonogo.vote(decision.id, 'U0CTO', 'go', 'the CTO signs the gate by hand')).votes).toHaveLength(1);
+  });
+
+  it('refuses a Go vote, note or not, while a hard criterion fails on the card or again now', async () => {
+    const s = await setup();
+    const { decision } = await s.gonogo.open(operator);
+    await expect(s.gonogo.vote(decision.id, 'U0CTO', 'go', 'dns is done by hand')).rejects.toThrow('A Go vote is refused while a hard criterion fails or is unknown: ❌ All blockers done: 1 open: dns. Your vote was not recorded.');
+    await s.ready();
+    const fresh = await s.gonogo.open(operator);
+    expect(fresh.refreshed).toBe(true);
+    await s.checklist.uncheck('dns', { userId: 'U0OPS', source: 'command' }, 'rolled back');
+    await expect(s.gonogo.vote(decision.id, 'U0CTO', 'go', null)).rejects.toThrow('A Go vote is refused while a hard criterion fails or is unknown (measured again now): ❌ All blockers done: 1 open: dns. Your vote was not recorded.');
+    expect(await s.gonogo.votes(decision.id)).toEqual([]);
+    // No-Go is never refused.
+    expect((await s.gonogo.vote(decision.id, 'U0CTO', 'no_go', null)).decision.state).toBe('no_go');
   });
 
   it('records exactly one vote when the same voter submits twice at once', async () => {

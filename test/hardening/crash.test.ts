@@ -272,15 +272,18 @@ describe('SIGKILL during an approved rollback', () => {
   });
 });
 
+// Every migration the code has, so a migration added later does not need this test edited.
+const ALL_VERSIONS = migrations.map((m) => m.version);
+
 describe('SIGKILL during a migration', () => {
   const versions = () => query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version);
   const tables = () => query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map((r) => r.name);
 
   it.each([
-    { killIn: 1, before: [], after: [1, 2, 3, 4, 5, 6] },
-    { killIn: 3, before: [1, 2], after: [1, 2, 3, 4, 5, 6] },
-    { killIn: 5, before: [1, 2, 3, 4], after: [1, 2, 3, 4, 5, 6] },
-    { killIn: 6, before: [1, 2, 3, 4, 5], after: [1, 2, 3, 4, 5, 6] },
+    { killIn: 1, before: [], after: ALL_VERSIONS },
+    { killIn: 3, before: [1, 2], after: ALL_VERSIONS },
+    { killIn: 5, before: [1, 2, 3, 4], after: ALL_VERSIONS },
+    { killIn: 6, before: [1, 2, 3, 4, 5], after: ALL_VERSIONS },
   ])('killed inside migration $killIn after its SQL ran: nothing of it is kept, and the next start applies it once', async ({ killIn, before, after }) => {
     const dying = await startAppProcess(env({ GOLIVE_TEST_KILL_IN_MIGRATION: String(killIn) }), { waitForListening: false });
     expect(await dying.exited).toBe('SIGKILL');
@@ -299,7 +302,7 @@ describe('SIGKILL during a migration', () => {
     proc = await startAppProcess(env());
     expect(versions()).toEqual(after);
     const health = (await fetch(`${proc.url}/healthz`).then((r) => r.json())) as { database: { ok: boolean; schema_version: number } };
-    expect(health.database).toMatchObject({ ok: true, schema_version: migrations.at(-1)!.version });
+    expect(health.database).toMatchObject({ ok: true, schema_version: ALL_VERSIONS.at(-1) });
     // The schema works: a sign-off goes through and is announced.
     await command('check secrets-manager');
     await until('the announcement', () => posted(/secrets-manager/).length === 1);

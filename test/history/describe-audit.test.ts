@@ -55,6 +55,7 @@ describe('history in words', () => {
   });
 
   it('reads an action it does not know as words too', () => {
-    expect(say('canary.promote', 'api', {})).toBe('<@U0ARJUN>: canary promote `api`');
+    expect(say('backup.verify_now', 'api', {})).toBe('<@U0ARJUN>: backup verify now `api`');
+    expect(say('canary.promote', 'api', {})).toBe('<@U0ARJUN> promoted the canary of `api`');
   });
 });

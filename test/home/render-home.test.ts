@@ -25,7 +25,7 @@ function snapshotOf(gates: number, itemsPerGate: number): ChecklistSnapshot {
   return { launchName: 'GoVisaX', gates: gateStatuses, open, verdict: blockers ? { kind: 'blocked', openBlockers: blockers } : { kind: 'ready' } };
 }
 
-const ctx: StatusRenderContext = { timezone: 'UTC', now: new Date('2026-12-01T08:00:00Z'), roleLabel: (r) => (r === 'dev' ? 'Dev' : r), roleMembers: new Map([['dev', ['U1']]]), signable: new Set(['i-0-0']) };
+const ctx: StatusRenderContext = { timezone: 'UTC', now: new Date('2026-12-01T08:00:00Z'), roleLabel: (r) => (r === 'dev' ? 'Dev' : r), roleMembers: new Map([['dev', ['U1']]]), signable: new Set(['i-0-0']), verdict: '🔴 *1 blocker open — NO-GO until resolved*' };
 
 const firing = { name: 'Prod-5xx', state: 'ALARM', reason: 'high', state_at: '2026-12-01T07:50:00.000Z', fired_at: '2026-12-01T07:50:00.000Z', acked_by: 'U9' } as AlarmRow;
 const incident = { id: 4, severity: 'P1', summary: 'Checkout <failing>', channel_id: 'C0INC', commander: 'U2' } as IncidentRow;
@@ -36,12 +36,17 @@ const decision = { id: 2, state: 'go', decided_at: '2026-12-01T07:00:00.000Z' } 
 const text = (b: Block) => b.text?.text ?? b.elements?.[0]?.text ?? b.type;
 
 describe('renderHome', () => {
+  it('shows the verdict line it is given, once: the decision is folded into it, not listed again under it', () => {
+    const blocks = renderHome({ snapshot: snapshotOf(1, 3), ctx: { ...ctx, verdict: '🟢 *GO (override: “p95 is fine by hand”)* — go/no-go decision #2, decided 1 Dec 07:00 UTC.' }, approvals: [], gonogo: { latest: decision } }) as Block[];
+    expect(blocks.map(text).filter((t) => /\bGO\b/.test(t))).toEqual(['🟢 *GO (override: “p95 is fine by hand”)* — go/no-go decision #2, decided 1 Dec 07:00 UTC.']);
+  });
+
   it('shows the launch at a glance: verdict, go/no-go, next milestone, alarms, incidents, approvals, gates, blockers', () => {
     const blocks = renderHome({ snapshot: snapshotOf(1, 3), ctx, firing: [firing], incidents: [incident], approvals: [approval], timeline: { next, t0: { at: new Date('2026-12-01T08:00:00Z'), setBy: 'runbook', setAt: '' } }, gonogo: { latest: decision } }) as Block[];
     expect(blocks.map(text)).toEqual([
       '🚀 GoVisaX',
       '🔴 *1 blocker open — NO-GO until resolved*',
-      '🟢 *GO* — go/no-go decision #2, decided 1 Dec 07:00 UTC.\n⏰ Next milestone: *DNS cutover* — T+30m · 1 Dec 08:30 UTC (in 30 min)',
+      '⏰ Next milestone: *DNS cutover* — T+30m · 1 Dec 08:30 UTC (in 30 min)',
       'divider',
       [
         '*🚨 Firing alarms* (1)\n• `Prod-5xx` since 1 Dec 07:50 UTC · acknowledged by <@U9>',

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { golive, privateReply, query, submitView } from '../support/golive-client.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
-import { startTestApp, type TestApp } from '../support/start-app.js';
+import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
+import { signSlackRequest } from '../support/sign.js';
 
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 let pd: FakePagerDuty;
@@ -58,6 +59,39 @@ async function declare(text = 'incident declare P1 Payments failing at checkout'
   const channel = t.slack.callsTo('conversations.create').at(-1)!;
   return { reply, channelId: ((channel.result as { channel: { id: string } }).channel).id, name: String(channel.args.name) };
 }
+
+describe('typed text never pings', () => {
+  const TYPED = 'Checkout <!channel> <!here> <@U0EVIL> <#C0EVIL> <https://x|y> & <b down';
+  const PINGS = ['<!channel>', '<!here>', '<@U0EVIL>', '<#C0EVIL>', '<https://x|y>', '<b'];
+
+  it('shows a summary full of mentions and links as text in the topic, every message and App Home', async () => {
+    const { channelId } = await declare(`incident declare P1 ${TYPED}`, 'U0DEVOPS');
+    await golive(t, `incident update Still down: <!everyone> <@U0EVIL> & co`, 'U0DEVOPS', channelId);
+    const body = JSON.stringify({ token: 'x', team_id: 'T111', api_app_id: 'A0GOLIVE', type: 'event_callback', event_id: 'Ev0HOMEPING', event_time: 1700000000, event: { type: 'app_home_opened', user: 'U0DEVOPS', channel: 'D0HOME', tab: 'home', event_ts: '1.1' } });
+    await fetch(`${t.url}/slack/events`, { method: 'POST', body, headers: { ...(signSlackRequest(SIGNING_SECRET, body) as unknown as Record<string, string>), 'Content-Type': 'application/json' } });
+    const home = await t.slack.waitForCall('views.publish');
+    await golive(t, `incident resolve Cause <!channel> | Fixed <@U0EVIL>`, 'U0DEVOPS', channelId);
+    await t.slack.waitFor(() => posts('C0OPS').some((c) => String(c.args.text).includes('resolved')));
+    await flush();
+
+    expect(t.slack.callsTo('conversations.setTopic')[0]!.args.topic).toBe('P1 Critical: Checkout ‹!channel› ‹!here› ‹@U0EVIL› ‹#C0EVIL› ‹https://x|y› & ‹b down · commander <@U0DEVOPS>');
+    const escaped = 'Checkout &lt;!channel&gt; &lt;!here&gt; &lt;@U0EVIL&gt; &lt;#C0EVIL&gt; &lt;https://x|y&gt; &amp; &lt;b down';
+    expect(posts('C0OPS')[0]!.args.text).toBe(`🚨 *INC-1 declared* (P1 Critical) by <@U0DEVOPS>: ${escaped} → <#${channelId}>`);
+    expect(String(posts(channelId)[0]!.args.text).split('\n')[0]).toBe(`:rotating_light: *Incident INC-1 — Critical*: ${escaped}`);
+    const homeTexts = (home.args.view as { blocks: { text?: { text: string } }[] }).blocks.map((b) => b.text?.text ?? '');
+    expect(homeTexts.find((x) => x.startsWith('*🔥 Open incidents*'))!.split('\n')[1]).toBe(`• INC-1 P1 ${escaped} — <#${channelId}> · commander <@U0DEVOPS>`);
+    // Whatever golive sent Slack — messages, updates, topics, modals, App Home — no typed mention or link survives.
+    const sent = t.slack.calls.filter((c) => c.method !== 'auth.test');
+    expect(sent.length).toBeGreaterThan(5);
+    for (const c of sent) {
+      const args = JSON.stringify(c.args);
+      for (const ping of PINGS) expect(args, `${c.method} sent ${ping}`).not.toContain(ping);
+      expect(args, c.method).not.toContain('<!everyone>');
+    }
+    const mentions = sent.flatMap((c) => JSON.stringify(c.args).match(/<[@#!][^>]*>/g) ?? []);
+    expect(new Set(mentions)).toEqual(new Set(['<@U0DEVOPS>', `<#${channelId}>`]));
+  });
+});
 
 describe('/golive incident', () => {
   it('declares: a channel of its own, topic, invites, the initial template, the ops announcement and the page', async () => {

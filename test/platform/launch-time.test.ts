@@ -48,6 +48,16 @@ describe('launch time', () => {
     expect(at('-30m')).toBe('2026-12-01T02:00:00.000Z');
     expect(at('25:00')).toBe('"25:00" is not a time of day.');
     expect(at('tomorrow')).toBe('I can\'t read "tomorrow" as a time.');
+    // Days the calendar does not have are refused, not rolled over into the next month (31 Feb was 3 March).
+    expect(at('2026-02-31 08:00')).toBe('"2026-02-31 08:00" is not a date.');
+    expect(at('2026-02-29T08:00+05:30')).toBe('"2026-02-29T08:00+05:30" is not a date.');
+    expect(at('2028-02-29 08:00')).toBe('"2028-02-29 08:00" would put T-0 more than 366 days from now; give a time within a year.');
+    expect(at('2027-02-28 08:00')).toBe('2027-02-28T02:30:00.000Z');
+    // Huge moves were an internal error (+) or year −271765 (−).
+    expect(at('+99999999d')).toBe('"+99999999d" moves T-0 by more than 732 days; give a smaller move or a time.');
+    expect(at('-99999999d')).toBe('"-99999999d" moves T-0 by more than 732 days; give a smaller move or a time.');
+    expect(at('+400d')).toBe('"+400d" would put T-0 more than 366 days from now; give a time within a year.');
+    expect(at('2099-01-01T00:00Z')).toBe('"2099-01-01T00:00Z" would put T-0 more than 366 days from now; give a time within a year.');
     expect(parseT0('+1h', { ...opts, current: undefined })).toEqual({ problem: 'T-0 is not set yet, so there is nothing to move; give a time instead.' });
   });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/start-sandbox.js';
 import type { SandboxConfig } from '../../src/sandbox/sandbox-config.js';
+import { sandboxApi, sandboxState } from '../support/sandbox-client.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
 
 /*
@@ -55,14 +56,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function api(route: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await fetch(new URL(route, sandbox.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  return (await res.json()) as Record<string, unknown>;
-}
-
-async function state(user: string): Promise<PageState> {
-  return (await (await fetch(new URL(`/sandbox/state?user=${user}`, sandbox.url))).json()) as PageState;
-}
+const api = (route: string, body: Record<string, unknown>) => sandboxApi(sandbox.url, route, body);
+const state = (user: string) => sandboxState<PageState>(sandbox.url, user);
 
 /** Waits until `pick` finds something in `user`'s view of the sandbox. */
 async function until<T>(user: string, pick: (s: PageState) => T | undefined, what: string): Promise<T> {
@@ -208,6 +203,18 @@ describe('the sandbox page API', () => {
     // A warning rule does not page.
     expect((await state(ARJUN)).world.pages).toEqual([]);
     expect(await api('/sandbox/alarm', { user: ARJUN, name: 'GoVisaX-Prod-RDS-CPU', state: 'LOUD' })).toEqual({ ok: false, error: 'state must be OK, ALARM or INSUFFICIENT_DATA' });
+  });
+
+  it('"Make it fail" breaks a checked fact and the app checks it at once; "make it hold" again and it passes', async () => {
+    const fact = () => state(ARJUN).then((s) => (s.world as unknown as { evidence: { id: string; broken: boolean }[] }).evidence.find((f) => f.id === 'route53-hosted-zone')!);
+    expect((await fact()).broken).toBe(false);
+    expect(await api('/sandbox/evidence', { user: ARJUN, item: 'route53-hosted-zone', broken: true })).toEqual({ ok: true });
+    expect((await fact()).broken).toBe(true);
+    const row = () => sandbox.app.services.evidence.all().then((m) => m.get('route53-hosted-zone'));
+    expect(await row()).toMatchObject({ outcome: 'fail', trigger: 'sandbox' });
+    expect(await api('/sandbox/evidence', { user: ARJUN, item: 'route53-hosted-zone', broken: false })).toEqual({ ok: true });
+    expect(await row()).toMatchObject({ outcome: 'pass', trigger: 'sandbox' });
+    expect(await api('/sandbox/evidence', { user: ARJUN, item: 'v2f-agreement', broken: true })).toEqual({ ok: false, error: 'No checked item v2f-agreement the sandbox answers.' });
   });
 
   it('keeps the session across a restart: messages, channels and the simulated world', async () => {

@@ -3,9 +3,13 @@
  * (configuration from the environment, logs to stdout), plus a few test-only
  * knobs that src/ does not know about:
  *  - GOLIVE_TEST_ROLLOUT_POLL_MS / GOLIVE_TEST_OUTBOX_POLL_MS: shorter polls;
+ *  - GOLIVE_TEST_CANARY_POLL_MS: a shorter canary analysis poll;
+ *  - GOLIVE_TEST_CLOCK_FILE=<path>: "now" is the epoch milliseconds in that
+ *    file, read on every call, so a test can move the clock of a process;
  *  - GOLIVE_TEST_KILL_IN_MIGRATION=<version>: runs the migrations up to and
  *    including that one's SQL, then SIGKILLs itself inside its transaction.
  */
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { readConfig } from '../../src/config.js';
 import { createApp } from '../../src/create-app.js';
@@ -35,6 +39,15 @@ if (killIn !== undefined) {
 }
 
 const ms = (name: string) => (env[name] ? Number(env[name]) : undefined);
-const app = createApp({ config, rolloutPollMs: ms('GOLIVE_TEST_ROLLOUT_POLL_MS'), outboxPollMs: ms('GOLIVE_TEST_OUTBOX_POLL_MS'), expirySweepMs: ms('GOLIVE_TEST_EXPIRY_SWEEP_MS') });
+const clockFile = env.GOLIVE_TEST_CLOCK_FILE;
+const clock = clockFile ? { now: () => new Date(Number(readFileSync(clockFile, 'utf8'))) } : undefined;
+const app = createApp({
+  config,
+  clock,
+  rolloutPollMs: ms('GOLIVE_TEST_ROLLOUT_POLL_MS'),
+  outboxPollMs: ms('GOLIVE_TEST_OUTBOX_POLL_MS'),
+  expirySweepMs: ms('GOLIVE_TEST_EXPIRY_SWEEP_MS'),
+  canaryPollMs: ms('GOLIVE_TEST_CANARY_POLL_MS'),
+});
 await app.start();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.stop().then(() => process.exit(0)));

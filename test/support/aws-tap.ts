@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface TappedCall {
   /** `UpdateService`, `DescribeServices`, … (from X-Amz-Target, or the query protocol's Action). */
   operation: string;
+  /** The request path: REST APIs (Route 53, SES v2) name the operation there, not in a header. */
+  path: string;
   body: string;
   /** HTTP status answered to the app; 0 when the connection was dropped. */
   status: number;
@@ -49,7 +51,7 @@ export async function startAwsTap(upstream: string): Promise<AwsTap> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
-    const call: TappedCall = { operation: operationOf(req, raw.toString('utf8')), body: raw.toString('utf8'), status: 0, forwarded: false };
+    const call: TappedCall = { operation: operationOf(req, raw.toString('utf8')), path: req.url ?? '', body: raw.toString('utf8'), status: 0, forwarded: false };
     calls.push(call);
     const fail = (action: TapAction): boolean => {
       if (action === 'hang') return true;

@@ -42,6 +42,8 @@ export function writeDeployRunbook(opts: {
   /** Roles that sign the gate off. */
   signoff?: string[];
   rollbackApprovers?: string[];
+  /** More lines under the service (YAML, indented). */
+  serviceExtra?: string;
   /** More top-level sections (YAML), appended. */
   extra?: string;
 }): string {
@@ -74,6 +76,7 @@ services:
     rollout_timeout_minutes: 1
     approval_expires_minutes: 30
     smoke_check: { url: "${opts.smokeUrl}", expect_status: 200, expect_text: '"status":"operational"', timeout_seconds: 2 }
+${opts.serviceExtra ?? ''}
 alarms:
   region: ap-south-1
   prefixes: [GoVisaX-Prod]

@@ -204,6 +204,50 @@ describe('fake Slack Web API', () => {
     expect(slack.callsTo('chat.postMessage').map((c) => c.faulted === true)).toEqual([true, false]);
   });
 
+  describe("Slack's rate limits (on by default)", () => {
+    const rateLimited = (p: Promise<unknown>) => p.then(() => undefined, (x: unknown) => x as WebAPIRateLimitedError);
+
+    it('lets a channel take a burst of 5 posts, then answers 429 with Retry-After; another channel still posts', async () => {
+      const web = client('xoxb-test-token', { rejectRateLimitedCalls: true });
+      for (let i = 0; i < 5; i++) await web.chat.postMessage({ channel: 'C0OPS', text: `post ${i}` });
+      const e = await rateLimited(web.chat.postMessage({ channel: 'C0OPS', text: 'one too many' }));
+      expect(e?.code).toBe(ErrorCode.RateLimitedError);
+      expect(e?.retryAfter).toBeGreaterThanOrEqual(1);
+      expect(e?.retryAfter).toBeLessThanOrEqual(5);
+      await expect(web.chat.postMessage({ channel: 'C0OTHER', text: 'elsewhere' })).resolves.toMatchObject({ ok: true });
+      const refused = slack.callsTo('chat.postMessage').filter((c) => c.rateLimited === true);
+      expect(refused.map((c) => [c.status, c.args.text, c.result])).toEqual([[429, 'one too many', { ok: false, error: 'ratelimited' }]]);
+      // The refused post was not stored.
+      expect([...slack.messages.values()].map((m) => m.text)).not.toContain('one too many');
+    });
+
+    it("holds chat.update to Tier 3's 50 a minute, whatever the channel", async () => {
+      const web = client('xoxb-test-token', { rejectRateLimitedCalls: true });
+      const { ts } = await web.chat.postMessage({ channel: 'C0OPS', text: 'board' });
+      for (let i = 0; i < 50; i++) await web.chat.update({ channel: 'C0OPS', ts: ts!, text: `v${i}` });
+      const e = await rateLimited(web.chat.update({ channel: 'C0OPS', ts: ts!, text: 'v50' }));
+      expect(e?.code).toBe(ErrorCode.RateLimitedError);
+      expect(e?.retryAfter).toBeGreaterThan(50);
+      expect(e?.retryAfter).toBeLessThanOrEqual(60);
+    });
+
+    it('renews a window after it passes, scaled for fast tests, and can be turned off', async () => {
+      slack.setRateLimits({ scale: 0.01 });
+      const web = client('xoxb-test-token', { rejectRateLimitedCalls: true });
+      for (let i = 0; i < 20; i++) await web.apiCall('usergroups.users.list', { usergroup: 'S0DEVOPS' }).catch(() => undefined);
+      expect((await rateLimited(web.apiCall('usergroups.users.list', { usergroup: 'S0DEVOPS' })))?.code).toBe(ErrorCode.RateLimitedError);
+      // Tier 2's minute is 0.6 s at this scale.
+      await new Promise((r) => setTimeout(r, 650));
+      const after = await web.apiCall('usergroups.users.list', { usergroup: 'S0DEVOPS' }).then(() => 'ok', (x: unknown) => (x as { code?: string }).code);
+      expect(after).not.toBe(ErrorCode.RateLimitedError);
+
+      slack.setRateLimits(false);
+      for (let i = 0; i < 30; i++) await web.chat.postMessage({ channel: 'C0OPS', text: `free ${i}` });
+      expect(slack.calls.filter((c) => c.rateLimited === true)).toHaveLength(1);
+      slack.setRateLimits(true);
+    });
+  });
+
   it('records response_url posts and explains waitFor timeouts', async () => {
     await fetch(slack.responseUrl('abc'), {
       method: 'POST',

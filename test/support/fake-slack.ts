@@ -6,6 +6,7 @@ import { webApiFormArgs } from '../../src/sandbox/web-api-form.js';
 import { startFakeFiles, type FakeFile } from './fake-slack-files.js';
 
 export type { FakeFile };
+import { methodLimit, RateWindow } from '../../src/platform/slack/rate-limits.js';
 
 /** Options for {@link startFakeSlack}. */
 export interface FakeSlackOptions {
@@ -13,7 +14,17 @@ export interface FakeSlackOptions {
   token?: string;
   /** The app-level token accepted by `apps.connections.open` (Socket Mode). Defaults to `"xapp-test-token"`. */
   appToken?: string;
+  /**
+   * Slack's published rate limits (src/platform/slack/rate-limits.ts), enforced by default: a call over its
+   * method's window (or, for `chat.postMessage`, its channel's) is answered 429 with `Retry-After`.
+   * `false` turns them off for tests about something else; `scale` shrinks every window (0.01: a minute's
+   * budget renews in 0.6 s).
+   */
+  rateLimits?: FakeSlackRateLimits;
 }
+
+/** Whether and how fast the fake enforces Slack's rate limits (see {@link FakeSlackOptions.rateLimits}). */
+export type FakeSlackRateLimits = boolean | { scale?: number };
 
 /** One Web API call received by the fake (`POST /api/<method>`). */
 export interface RecordedCall {
@@ -28,6 +39,8 @@ export interface RecordedCall {
   at: number;
   /** True when the answer came from {@link FakeSlack.failNext}. */
   faulted?: boolean;
+  /** True when the call went over Slack's rate limit and was answered 429. */
+  rateLimited?: boolean;
   /** HTTP status the fake answered with. */
   status?: number;
   /** JSON body the fake answered with. */
@@ -119,6 +132,8 @@ export interface FakeSlack {
   setUsergroupMembers(groupId: string, userIds: string[]): void;
   /** The WebSocket URL `apps.connections.open` hands out (Socket Mode tests run their own server). */
   setSocketModeUrl(url: string): void;
+  /** Turns rate-limit enforcement on or off (or changes its scale) from now on; windows start empty. */
+  setRateLimits(limits: FakeSlackRateLimits): void;
   /** Makes the next call to `method` fail with `fault`; several calls queue up in order. */
   failNext(method: string, fault: FakeSlackFault): void;
   /**
@@ -127,7 +142,7 @@ export interface FakeSlack {
    * `'drop'` closes the connection without an answer (a reply lost on the way back).
    */
   beforeReply?: (call: RecordedCall) => void | 'drop' | Promise<void | 'drop'>;
-  /** Clears calls, responses, faults, messages, channels and `beforeReply`. Usergroups are kept (they are setup data). */
+  /** Clears calls, responses, faults, messages, channels, rate-limit windows and `beforeReply`. Usergroups and the rate-limit setting are kept (they are setup data). */
   reset(): void;
   /** Stops the server, dropping keep-alive connections. */
   close(): Promise<void>;
@@ -270,6 +285,27 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   let channelCounter = 0;
   let viewCounter = 0;
   let responseCounter = 0;
+  let limits = options.rateLimits ?? true;
+  const windows = new Map<string, RateWindow>();
+
+  /** Seconds to wait if this call goes over its method's or channel's window (counted either way, as Slack counts requests); undefined if it fits. */
+  const overLimit = (method: string, args: Body): number | undefined => {
+    const limit = limits === false ? undefined : methodLimit(method);
+    if (!limit) return undefined;
+    const scale = limits === true || limits === false ? 1 : (limits.scale ?? 1);
+    const now = Date.now();
+    const windowFor = (key: string, l: NonNullable<typeof limit.perChannel>): RateWindow => {
+      let w = windows.get(key);
+      if (!w) windows.set(key, (w = new RateWindow(l, scale)));
+      return w;
+    };
+    const applying = [windowFor(method, limit.perWorkspace)];
+    if (limit.perChannel && !isMissing(args.channel)) applying.push(windowFor(`${method}:${String(args.channel)}`, limit.perChannel));
+    const waitMs = Math.max(...applying.map((w) => w.waitMs(now)));
+    if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / 1000));
+    for (const w of applying) w.take(now);
+    return undefined;
+  };
 
   // Monotonic across reset() so a ts never repeats within one server.
   const nextTs = (): string => {
@@ -583,6 +619,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       }
       return { status, body: err(fault.error ?? (status >= 500 ? 'internal_error' : 'fatal_error')) };
     }
+    const retryAfter = overLimit(method, call.args);
+    if (retryAfter !== undefined) {
+      call.rateLimited = true;
+      return { status: 429, headers: { 'Retry-After': String(retryAfter) }, body: err('ratelimited') };
+    }
 
     const spec = await loadSpec();
     const handler = handlers[method];
@@ -723,6 +764,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     setUsergroupMembers(groupId, userIds) {
       usergroups.set(groupId, [...userIds]);
     },
+    setRateLimits(next) {
+      limits = next;
+      windows.clear();
+    },
     failNext(method, fault) {
       const queue = faults.get(method) ?? [];
       queue.push(fault);
@@ -733,6 +778,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       calls.length = 0;
       responses.length = 0;
       faults.clear();
+      windows.clear();
       messages.clear();
       channels.clear();
       fileSide.files.clear();

@@ -28,6 +28,11 @@ describe('/golive t0', () => {
     expect(await privateReply(t, 't0 next tuesday', 'U0DEVOPS')).toBe(
       ':warning: I can\'t read "next tuesday" as a time.\n`/golive t0` takes: now, "2026-12-01T08:00+05:30" (ISO with offset), "2026-12-01 08:00" or "08:00" (in the launch timezone), "+2h" / "-30m" (move the current T-0).',
     );
+    const forms = '\n`/golive t0` takes: now, "2026-12-01T08:00+05:30" (ISO with offset), "2026-12-01 08:00" or "08:00" (in the launch timezone), "+2h" / "-30m" (move the current T-0).';
+    // 31 February was stored as 3 March, +99999999d was an internal error, -99999999d the year −271765.
+    expect(await privateReply(t, 't0 2026-02-31 08:00', 'U0DEVOPS')).toBe(`:warning: "2026-02-31 08:00" is not a date.${forms}`);
+    expect(await privateReply(t, 't0 +99999999d', 'U0DEVOPS')).toBe(`:warning: "+99999999d" moves T-0 by more than 732 days; give a smaller move or a time.${forms}`);
+    expect(await privateReply(t, 't0 -99999999d', 'U0DEVOPS')).toBe(`:warning: "-99999999d" moves T-0 by more than 732 days; give a smaller move or a time.${forms}`);
     expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'launch.t0'")).toEqual([{ n: 0 }]);
   });
 });

@@ -44,6 +44,13 @@ const NOT_FOUND = new Set([
   'TaskSetNotFoundException',
   'ResourceNotFoundException',
   'ResourceNotFound',
+  'DBInstanceNotFoundFault',
+  'DBInstanceNotFound',
+  'DBSnapshotNotFoundFault',
+  'RepositoryNotFoundException',
+  'ImageNotFoundException',
+  'NoSuchHostedZone',
+  'NotFoundException',
 ]);
 const INVALID = new Set([
   'InvalidParameterException',
@@ -61,6 +68,12 @@ const INVALID = new Set([
   'UnsupportedFeatureException',
   'InvalidFormat',
   'InvalidNextToken',
+  'InvalidRequestException',
+  'InvalidInput',
+  'MessageRejected',
+  'MailFromDomainNotVerifiedException',
+  'SendingPausedException',
+  'AccountSuspendedException',
 ]);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'RequestTimeout', 'RequestTimeoutException']);
 const NETWORK_REASONS: Record<string, string> = {

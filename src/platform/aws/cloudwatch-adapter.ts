@@ -1,7 +1,7 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand, type CompositeAlarm, type MetricAlarm, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { awsClientConfig, perRegion, sendAws, type AwsClientOptions } from './aws-client.js';
 import type { AwsCall } from './classify-aws-error.js';
-import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricQuery, MetricRef, MetricSeries } from './cloudwatch-port.js';
+import type { AlarmHistoryItem, AlarmState, CloudWatchPort, MetricBatchPort, MetricBatchQuery, MetricBatchResult, MetricQuery, MetricRef, MetricSeries } from './cloudwatch-port.js';
 
 /** How the real CloudWatch adapter builds its clients. */
 export interface CloudWatchAdapterOptions extends AwsClientOptions {
@@ -17,11 +17,12 @@ export function createCloudWatchClient(region: string, options: AwsClientOptions
 }
 
 /** The CloudWatchPort backed by @aws-sdk/client-cloudwatch; one client per region, created on first use. */
-export function createCloudWatchAdapter(options: CloudWatchAdapterOptions = {}): CloudWatchPort {
+export function createCloudWatchAdapter(options: CloudWatchAdapterOptions = {}): CloudWatchPort & MetricBatchPort {
   const clientFor = perRegion((region) => (options.clientFor ? options.clientFor(region) : createCloudWatchClient(region, options)));
   return {
     describeAlarmHistory: (region, name, since) => describeAlarmHistory(clientFor(region), region, name, since),
     getMetricData: (region, query, start, end) => getMetricData(clientFor(region), region, query, start, end),
+    getMetricDataBatch: (region, queries, period, start, end) => getMetricDataBatch(clientFor(region), region, queries, period, start, end),
     describeAlarms: (region, prefixes) =>
       describeAlarms(clientFor(region), region, prefixes, options.maxRecords === undefined ? {} : { maxRecords: options.maxRecords }),
   };
@@ -161,4 +162,40 @@ export async function getMetricData(client: CloudWatchClient, region: string, qu
   } while (nextToken);
   points.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   return { values: points.map((p) => p.value), timestamps: points.map((p) => p.at) };
+}
+
+/** GetMetricData takes at most this many queries per request. */
+export const MAX_QUERIES_PER_CALL = 500;
+
+/**
+ * Datapoints of every query in one GetMetricData request (plus one per
+ * further page), oldest first per query. A query with no data comes back
+ * as empty series.
+ */
+export async function getMetricDataBatch(client: CloudWatchClient, region: string, queries: readonly MetricBatchQuery[], period: number, start: Date, end: Date): Promise<MetricBatchResult> {
+  if (queries.length > MAX_QUERIES_PER_CALL) throw new Error(`GetMetricData takes at most ${MAX_QUERIES_PER_CALL} queries; got ${queries.length}`);
+  const call: AwsCall = { api: 'CloudWatch', iamPrefix: 'cloudwatch', operation: 'GetMetricData', region, subject: `${queries.length} metrics (${[...new Set(queries.map((q) => q.metric.metric))].join(', ')})` };
+  const points = new Map<string, { at: string; value: number }[]>(queries.map((q) => [q.id, []]));
+  const dataQueries: MetricDataQuery[] = queries.map((q) => ({ Id: q.id, MetricStat: metricStat(q.metric, period), ReturnData: true }));
+  let calls = 0;
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    calls += 1;
+    const page = await sendAws(call, () => client.send(new GetMetricDataCommand({ MetricDataQueries: dataQueries, StartTime: start, EndTime: end, ScanBy: 'TimestampAscending', NextToken: token })));
+    for (const r of page.MetricDataResults ?? []) {
+      const list = r.Id ? points.get(r.Id) : undefined;
+      if (!list) continue;
+      (r.Values ?? []).forEach((v, i) => {
+        if (typeof v === 'number' && Number.isFinite(v)) list.push({ at: r.Timestamps?.[i]?.toISOString() ?? end.toISOString(), value: v });
+      });
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  const series: Record<string, MetricSeries> = {};
+  for (const [id, list] of points) {
+    list.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    series[id] = { values: list.map((p) => p.value), timestamps: list.map((p) => p.at) };
+  }
+  return { series, calls };
 }

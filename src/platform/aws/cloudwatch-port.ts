@@ -45,3 +45,27 @@ export interface CloudWatchPort {
   /** Datapoints of one metric or expression between `start` and `end` (GetMetricData, all pages). */
   getMetricData(region: string, query: MetricQuery, start: Date, end: Date): Promise<MetricSeries>;
 }
+
+/** One MetricStat of a batch, named by an id unique in the batch (CloudWatch's rule: a lowercase letter, then letters, digits, `_`). */
+export interface MetricBatchQuery {
+  id: string;
+  metric: MetricRef;
+}
+
+/** A batch's datapoints by query id, and how many GetMetricData pages it took. */
+export interface MetricBatchResult {
+  series: Record<string, MetricSeries>;
+  /** GetMetricData requests sent (one per page; one when everything fits). */
+  calls: number;
+}
+
+/**
+ * Reads many metrics in one GetMetricData call (up to 500 queries, following
+ * NextToken), so an analysis of several metrics of two versions costs one
+ * call per interval, not one per metric. Metric math is not used: some
+ * CloudWatch implementations (moto) return nothing for it, so ratios are
+ * worked out by the caller.
+ */
+export interface MetricBatchPort {
+  getMetricDataBatch(region: string, queries: readonly MetricBatchQuery[], period: number, start: Date, end: Date): Promise<MetricBatchResult>;
+}

@@ -41,7 +41,7 @@ export function createEcsAdapter(options: EcsAdapterOptions = {}): EcsPort {
     describeService: (ref) => describeService(clientFor(ref.region), ref),
     describeTaskDefinition: (region, taskDefinition) => describeTaskDefinition(clientFor(region), region, taskDefinition),
     registerWithImage: (region, from, container, image) => registerWithImage(clientFor(region), region, from, container, image),
-    updateService: (ref, taskDefinition) => updateService(clientFor(ref.region), ref, taskDefinition),
+    updateService: (ref, taskDefinition, desiredCount) => updateService(clientFor(ref.region), ref, taskDefinition, desiredCount),
     listRevisions: (region, family) => listRevisions(clientFor(region), region, family),
   };
 }
@@ -101,10 +101,10 @@ export async function registerWithImage(
 }
 
 /** Points a service at `taskDefinition` and returns the state ECS reports in its answer. */
-export async function updateService(client: ECSClient, ref: ServiceRef, taskDefinition: string): Promise<EcsServiceState> {
+export async function updateService(client: ECSClient, ref: ServiceRef, taskDefinition: string, desiredCount?: number): Promise<EcsServiceState> {
   const call = ecsCall('UpdateService', ref.region, { ...ref, taskDefinition });
   const out = await send(call, () =>
-    client.send(new UpdateServiceCommand({ cluster: ref.cluster, service: ref.service, taskDefinition })),
+    client.send(new UpdateServiceCommand({ cluster: ref.cluster, service: ref.service, taskDefinition, ...(desiredCount === undefined ? {} : { desiredCount }) })),
   );
   if (!out.service) {
     throw new AwsCallError(call.operation, 'unknown', `ECS did not return service "${ref.service}" after updating it (${ref.region}).`);

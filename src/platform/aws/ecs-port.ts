@@ -52,8 +52,12 @@ export interface EcsPort {
    * replaced (read-only fields AWS returns are stripped). Returns the new revision.
    */
   registerWithImage(region: string, from: string, container: string, image: string): Promise<TaskDefinitionRevision>;
-  /** Points the service at a task definition (UpdateService); returns the state ECS reports right after. */
-  updateService(ref: ServiceRef, taskDefinition: string): Promise<EcsServiceState>;
+  /**
+   * Points the service at a task definition (UpdateService), and sets its
+   * desired task count when given (a canary service goes 0 → 1 → 0); returns
+   * the state ECS reports right after.
+   */
+  updateService(ref: ServiceRef, taskDefinition: string, desiredCount?: number): Promise<EcsServiceState>;
   /** ACTIVE revisions of a family, newest (highest revision) first, sorted here because some ECS implementations ignore `sort`. */
   listRevisions(region: string, family: string): Promise<TaskDefinitionRevision[]>;
 }

@@ -2,7 +2,7 @@ import type { Command, CommandContext } from './command-spec.js';
 import { usageText } from './help.js';
 import { GoliveError } from '../errors.js';
 import { closestNames } from '../suggest.js';
-import { clip, escapeAll } from '../escape.js';
+import { clip, escapeText } from '../escape.js';
 import type { SlackMessage } from '../slack/slack-port.js';
 
 /** Slack allows ~4000 characters of command text; nothing golive takes needs more than this. */
@@ -32,7 +32,7 @@ export async function runCommand(
   if (!spec) {
     const close = closestNames(name, specs.map((s) => s.name));
     const didYouMean = close.length > 0 ? `Did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?\n` : '';
-    throw new GoliveError('unknown_command', `\`${escapeAll(clip(name.replace(/`/g, ''), 40))}\` is not a golive command. Nothing was changed.`, `${didYouMean}${usageText(specs)}`);
+    throw new GoliveError('unknown_command', `\`${escapeText(clip(name.replace(/`/g, ''), 40))}\` is not a golive command. Nothing was changed.`, `${didYouMean}${usageText(specs)}`);
   }
   const args = words.slice(1);
   if (args.length < spec.minArgs || (spec.maxArgs !== undefined && args.length > spec.maxArgs)) {

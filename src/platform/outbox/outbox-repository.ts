@@ -1,8 +1,7 @@
 import type { Store } from '../store/store.js';
 
-/** Where an outbox row goes. */
-/** `document`: a file golive renders at delivery and shares in Slack (src/report/). */
-export type OutboxTarget = 'slack' | 'pagerduty' | 'document';
+/** Where a row goes: Slack, PagerDuty, (escalation levels) email through SES, or a `document`: a file golive renders at delivery and shares in Slack (src/report/). */
+export type OutboxTarget = 'slack' | 'pagerduty' | 'email' | 'document';
 
 /** A Slack Web API call or PagerDuty event waiting to be delivered. */
 export interface OutboxRow {

@@ -5,6 +5,8 @@ import type { WebApiMethod } from '../slack/web-api-methods.js';
 import type { Store } from '../store/store.js';
 import { OutboxRepository, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
 import { PagerError, type PagerEvent, type PagerPort } from '../pager/pager-port.js';
+import { AwsCallError } from '../aws/ecs-port.js';
+import type { EmailMessage } from '../aws/ses-port.js';
 
 /** Slack errors that no retry will fix. */
 const PERMANENT = new Set([
@@ -32,9 +34,17 @@ type Failure = { message: string; permanent: boolean; retryAfterSeconds?: number
 function classify(err: unknown): Failure {
   if (err instanceof SlackCallError) return { message: err.slackError, permanent: PERMANENT.has(err.slackError), retryAfterSeconds: err.retryAfterSeconds };
   if (err instanceof PagerError) return { message: err.message, permanent: !err.retryable, retryAfterSeconds: err.retryAfterSeconds };
+  // SES: a refused sender or address, or missing permission, stays refused; throttling and network errors pass.
+  if (err instanceof AwsCallError) return { message: err.message, permanent: err.kind === 'access_denied' || err.kind === 'invalid' || err.kind === 'not_found' };
   // Anything else (a network error) is worth retrying.
   return { message: (err as Error).message ?? String(err), permanent: false };
 }
+
+/** Sends one email (SES v2 SendEmail in the runbook's email region). */
+export type EmailSender = (message: EmailMessage) => Promise<{ messageId: string }>;
+
+/** How a target is named in the log. */
+const TARGET_NAME: Record<OutboxTarget, [thing: string, service: string]> = { slack: ['Slack message', 'Slack'], pagerduty: ['PagerDuty event', 'PagerDuty'], email: ['email', 'SES'], document: ['document to Slack', 'Slack'] };
 
 /**
  * Delivers Slack calls and PagerDuty events that were stored with the change
@@ -57,6 +67,7 @@ export class Outbox {
     private readonly logger: Logger,
     private readonly pollMs = 5000,
     private readonly pager?: PagerPort,
+    private readonly email?: EmailSender,
   ) {
     this.rows = new OutboxRepository(store);
   }
@@ -142,9 +153,11 @@ export class Outbox {
           ? await deliverer(row.method, args)
           : row.target === 'pagerduty'
             ? await this.sendPage(row.method, args)
-            : row.method === 'chat.postMessage'
-              ? await this.post(row, args)
-              : await this.slack.call(row.method as WebApiMethod, args);
+            : row.target === 'email'
+              ? await this.sendEmail(args)
+              : row.method === 'chat.postMessage'
+                ? await this.post(row, args)
+                : await this.slack.call(row.method as WebApiMethod, args);
         const r = (result ?? {}) as Record<string, unknown>;
         await this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;
@@ -153,13 +166,13 @@ export class Outbox {
         const age = this.clock.now().getTime() - Date.parse(row.created_at);
         if (f.permanent || age >= MAX_AGE_MS) {
           await this.rows.markFailed(row.id, this.clock.now().toISOString(), f.message);
-          this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a ${row.target === 'slack' ? 'Slack message' : row.target === 'pagerduty' ? 'PagerDuty event' : 'document to Slack'}`);
+          this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a${row.target === 'email' ? 'n' : ''} ${TARGET_NAME[row.target][0]}`);
           continue;
         }
         const attempts = row.attempts + 1;
         const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
         await this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
-        this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${row.target === 'pagerduty' ? 'PagerDuty' : 'Slack'} delivery failed; will retry`);
+        this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
         // A rate limit applies to everything else bound for that service in this pass too.
         if (f.retryAfterSeconds !== undefined) blocked.add(row.target);
       }
@@ -218,6 +231,12 @@ export class Outbox {
       this.logger.warn({ outboxId: row.id, channel, error: f.message }, 'could not check whether an earlier attempt was posted; posting again');
     }
     return undefined;
+  }
+
+  /** An email is not looked for before it is sent again: SES keeps no record to ask, so a lost answer can mean a second copy. */
+  private async sendEmail(args: Record<string, unknown>): Promise<unknown> {
+    if (!this.email) throw new AwsCallError('SendEmail', 'invalid', 'Email is not configured (the runbook has no email section).');
+    return this.email(args as unknown as EmailMessage);
   }
 
   private async sendPage(action: string, args: Record<string, unknown>): Promise<unknown> {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
-import { runbookSchema, type Runbook } from './schema.js';
+import { runbookSchema, type EscalationLevel, type Runbook } from './schema.js';
 import { checkTemplate, type TemplateKind } from './templates.js';
+import { parseDuration, relativeOffset } from '../launch-time.js';
 
 /** One problem found in a runbook file, with where it is. */
 export interface RunbookProblem {
@@ -91,6 +92,7 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
       if (seen) out.push({ path: ['gates', gi, 'items', ii, 'id'], reason: `item id "${it.id}" is already used in gate "${seen}"; item ids must be unique in the runbook` });
       else itemIds.set(it.id, g.id);
       needRole(it.owner, ['gates', gi, 'items', ii, 'owner']);
+      if (it.auto_signoff && !it.verify) out.push({ path: ['gates', gi, 'items', ii, 'auto_signoff'], reason: 'auto_signoff needs a verify check to sign the item off on' });
     });
   });
   const needGate = (id: string, path: Path) => {
@@ -114,7 +116,24 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
     s.rollback_approvers.forEach((r, i) => needRole(r, ['services', si, 'rollback_approvers', i]));
     s.deploy_requires.forEach((g, i) => needGate(g, ['services', si, 'deploy_requires', i]));
   });
+  rb.gates.forEach((g, gi) =>
+    g.items.forEach((it, ii) => {
+      const v = it.verify;
+      if (v?.type === 'ecs_service' && !v.cluster && !serviceNames.has(v.service)) {
+        out.push({ path: ['gates', gi, 'items', ii, 'verify', 'service'], reason: `unknown service "${v.service}" (services: ${[...serviceNames].join(', ') || 'none'}); or give cluster and region for a service outside the runbook` });
+      }
+    }),
+  );
+  const checkLevels = (levels: EscalationLevel[], path: Path, forAlarm: boolean) =>
+    levels.forEach((l, li) => {
+      l.mention.forEach((r, i) => needRole(r, [...path, li, 'mention', i]));
+      l.dm.forEach((r, i) => needRole(r, [...path, li, 'dm', i]));
+      if (forAlarm && l.channel === 'incident') out.push({ path: [...path, li, 'channel'], reason: 'an alarm has no incident channel: use channel: ops' });
+      if (l.email.length > 0 && !rb.email) out.push({ path: [...path, li, 'email'], reason: 'sending email needs the top-level email section (from, region)' });
+    });
   const severities = rb.incidents?.severities ?? {};
+  for (const [name, sev] of Object.entries(severities)) if (sev) checkLevels(sev.escalation, ['incidents', 'severities', name, 'escalation'], false);
+  rb.alarms?.rules.forEach((r, i) => checkLevels(r.escalation, ['alarms', 'rules', i, 'escalation'], true));
   for (const [name, sev] of Object.entries(severities)) {
     if (!sev) continue;
     if (sev.owner) needRole(sev.owner, ['incidents', 'severities', name, 'owner']);
@@ -147,7 +166,62 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
     if (titles.has(key)) out.push({ path: ['milestones', mi, 'title'], reason: `another milestone is already titled "${m.title}"` });
     titles.add(key);
   });
+  out.push(...crossCheckCanaries(rb, needRole));
+  out.push(...crossCheckFreezes(rb, serviceNames));
+  rb.locks.roles.forEach((r, i) => needRole(r, ['locks', 'roles', i]));
+  if ((parseDuration(rb.locks.default_duration) ?? 0) > (parseDuration(rb.locks.max_duration) ?? 0)) {
+    out.push({ path: ['locks', 'default_duration'], reason: `is longer than locks.max_duration (${rb.locks.max_duration})` });
+  }
   // Relative times without launch.t0 are not an error: T-0 may be set later with `/golive t0`; they wait until then.
+  return out;
+}
+
+/** A canary needs its own ECS service, known roles, and alarm prefixes the alarm watcher covers (it reads the watcher's state). */
+function crossCheckCanaries(rb: Runbook, needRole: (name: string, path: Path) => void): { path: Path; reason: string }[] {
+  const out: { path: Path; reason: string }[] = [];
+  const watched = rb.alarms?.prefixes ?? [];
+  rb.services.forEach((s, si) => {
+    const c = s.canary;
+    if (!c) return;
+    if (c.service === s.service) out.push({ path: ['services', si, 'canary', 'service'], reason: `must be a second ECS service beside "${s.service}", not the same one` });
+    c.promoters.forEach((r, i) => needRole(r, ['services', si, 'canary', 'promoters', i]));
+    c.alarms.forEach((prefix, i) => {
+      if (!watched.some((w) => prefix.startsWith(w))) {
+        out.push({ path: ['services', si, 'canary', 'alarms', i], reason: watched.length === 0 ? 'canary alarms need an `alarms:` section whose prefixes cover them (golive reads the alarm watcher\'s state)' : `"${prefix}" is not under any of alarms.prefixes (${watched.join(', ')}), so golive does not watch it` });
+      }
+    });
+    if (c.metrics.length === 0 && c.alarms.length === 0 && !c.health_check) {
+      out.push({ path: ['services', si, 'canary'], reason: 'a canary needs something to judge it by: metrics, alarms or a health_check' });
+    }
+    const labels = new Set<string>();
+    c.metrics.forEach((m, mi) => {
+      const key = m.label.toLowerCase();
+      if (labels.has(key)) out.push({ path: ['services', si, 'canary', 'metrics', mi, 'label'], reason: `another canary metric is already labelled "${m.label}"` });
+      labels.add(key);
+    });
+  });
+  return out;
+}
+
+/** Freeze windows name known services and end after they start. */
+function crossCheckFreezes(rb: Runbook, serviceNames: Set<string>): { path: Path; reason: string }[] {
+  const out: { path: Path; reason: string }[] = [];
+  const ids = new Set<string>();
+  rb.freezes.forEach((f, fi) => {
+    if (ids.has(f.id)) out.push({ path: ['freezes', fi, 'id'], reason: `freeze id "${f.id}" is used twice` });
+    ids.add(f.id);
+    f.services.forEach((name, i) => {
+      if (!serviceNames.has(name)) out.push({ path: ['freezes', fi, 'services', i], reason: `unknown service "${name}" (services: ${[...serviceNames].join(', ') || 'none'})` });
+    });
+    const from = relativeOffset(f.from);
+    const until = relativeOffset(f.until);
+    if ((from === undefined) !== (until === undefined)) out.push({ path: ['freezes', fi, 'until'], reason: 'from and until must both be relative to T-0 or both absolute' });
+    else {
+      const start = from ?? Date.parse(f.from);
+      const end = until ?? Date.parse(f.until);
+      if (end <= start) out.push({ path: ['freezes', fi, 'until'], reason: `must be after from (${f.from})` });
+    }
+  });
   return out;
 }
 

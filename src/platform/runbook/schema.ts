@@ -19,8 +19,14 @@ const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(
 export const RELATIVE_TIME = /^T([+-])((?:\d+[dhm])+|0)$/;
 
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-/** An ISO-8601 date-time with an offset (`Z` or `±hh:mm`) that parses. */
-export const isIsoWithOffset = (s: string) => ISO_WITH_OFFSET.test(s) && !Number.isNaN(Date.parse(s));
+/** Whether year, month and day name a day on the calendar (JavaScript would read 31 February as 3 March). */
+export function isCalendarDate(y: number, mo: number, d: number): boolean {
+  const at = new Date(Date.UTC(y, mo - 1, d));
+  return at.getUTCFullYear() === y && at.getUTCMonth() === mo - 1 && at.getUTCDate() === d;
+}
+
+/** An ISO-8601 date-time with an offset (`Z` or `±hh:mm`) that parses, on a day the calendar has. */
+export const isIsoWithOffset = (s: string) => ISO_WITH_OFFSET.test(s) && !Number.isNaN(Date.parse(s)) && isCalendarDate(Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10)));
 
 const isoDateTime = z.string().refine(isIsoWithOffset, {
   message: 'must be an ISO-8601 time with an offset, e.g. "2026-07-01T08:00:00+05:30"',
@@ -70,10 +76,85 @@ const httpCheck = z
   })
   .strict();
 
+const region = text(30);
+/** A DNS name (`govisax.com`, `*.govisax.com`); compared without case and without a trailing dot. */
+const dnsName = z
+  .string()
+  .trim()
+  .max(253)
+  .regex(/^(\*\.)?([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/, 'must be a DNS name such as "govisax.com" or "*.govisax.com"');
+/** How long an HTTP evidence check may take, like the `http` check's. */
+const httpEvidence = {
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  timeout_seconds: z.number().positive().max(60).default(10),
+};
+const jsonScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Evidence checks: each reads one fact (AWS, HTTP, TLS) and passes or fails on it. Documented in docs/runbook.md. */
 const verify = z.discriminatedUnion('type', [
   z.object({ type: z.literal('alarms_ok'), prefix: text(255) }).strict(),
   httpCheck.extend({ type: z.literal('http') }).strict(),
+  z.object({ type: z.literal('secret'), region, names: z.array(text(512)).min(1, 'name at least one secret').max(100) }).strict(),
+  z.object({ type: z.literal('acm_certificate'), domain: dnsName, regions: z.array(region).min(1, 'name at least one region'), min_days_valid: z.number().int().min(0).max(3650).default(30) }).strict(),
+  z
+    .object({
+      type: z.literal('route53_zone'),
+      zone: dnsName,
+      private: z.boolean().default(false),
+      record: z
+        .object({ name: dnsName, type: z.enum(['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'CAA']).default('A'), value: z.string().trim().min(1).max(1000).optional() })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('rds_instance'),
+      instance: text(63),
+      region,
+      snapshot: z.object({ type: z.enum(['automated', 'manual', 'any']).default('automated'), max_age_hours: z.number().positive().max(24 * 366) }).strict().optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('ecr_image'), repository: text(256), tag: text(128), region }).strict(),
+  z.object({ type: z.literal('ses_production'), region }).strict(),
+  z
+    .object({ type: z.literal('ecs_service'), service: text(255), cluster: text(255).optional(), region: region.optional() })
+    .strict()
+    .refine((v) => !v.cluster === !v.region, { message: 'give cluster and region together (an ECS service outside the runbook), or neither (service names a runbook service)' }),
+  z
+    .object({
+      type: z.literal('http_json'),
+      ...httpEvidence,
+      expect_status: z.number().int().min(100).max(599).default(200),
+      expect_json: z.record(z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a dotted path such as "data.status"'), jsonScalar).refine((m) => Object.keys(m).length > 0, { message: 'name at least one field' }),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('http_header'),
+      ...httpEvidence,
+      // Redirects are not followed, so a `Location` header can be checked; no default status, since a redirect is often the point.
+      expect_status: z.number().int().min(100).max(599).optional(),
+      header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'must be an HTTP header name such as "Strict-Transport-Security"'),
+      equals: z.string().max(1000).optional(),
+      contains: z.string().min(1).max(1000).optional(),
+    })
+    .strict()
+    .refine((v) => (v.equals === undefined) !== (v.contains === undefined), { message: 'give exactly one of equals or contains' }),
+  z
+    .object({
+      type: z.literal('tls'),
+      host: dnsName,
+      port: z.number().int().min(1).max(65535).default(443),
+      names: z.array(dnsName).default([]),
+      min_days_valid: z.number().int().min(0).max(3650).default(14),
+      timeout_seconds: z.number().positive().max(60).default(10),
+    })
+    .strict(),
 ]);
+/** One evidence check of an item. */
+export type Verify = z.infer<typeof verify>;
+export type VerifyType = Verify['type'];
 
 const item = z
   .object({
@@ -83,6 +164,8 @@ const item = z
     owner: roleRef,
     description: z.string().max(3000).optional(),
     verify: verify.optional(),
+    /** Signed off "by golive" when its check passes (needs `verify`). */
+    auto_signoff: z.boolean().optional(),
   })
   .strict();
 
@@ -107,6 +190,57 @@ const step = z
   })
   .strict();
 
+/** One CloudWatch metric a canary's analysis compares between the canary and the stable version. */
+const canaryMetric = z
+  .object({
+    label: text(100),
+    namespace: text(255),
+    metric: text(255),
+    // A denominator metric (same namespace and dimensions): the value becomes 100 × metric / per, in percent.
+    per: text(255).optional(),
+    stat: z.string().default('Sum'),
+    dimensions: z.record(z.string(), z.string()).default({}),
+    // The dimensions that pick each version's datapoints, added to `dimensions` (e.g. ServiceName, or a Variant the app reports).
+    canary: z.record(z.string(), z.string()).refine((d) => Object.keys(d).length > 0, { message: 'name at least one dimension that picks the canary' }),
+    stable: z.record(z.string(), z.string()).refine((d) => Object.keys(d).length > 0, { message: 'name at least one dimension that picks the stable version' }),
+    max: z.number().optional(),
+    min: z.number().optional(),
+    max_above_stable: z.number().min(0).optional(),
+    max_times_stable: z.number().positive().optional(),
+    unit: z.string().max(20).optional(),
+  })
+  .strict()
+  .refine((m) => m.max !== undefined || m.min !== undefined || m.max_above_stable !== undefined || m.max_times_stable !== undefined, {
+    message: 'a canary metric needs at least one of max, min, max_above_stable, max_times_stable',
+  })
+  .refine((m) => !m.per || m.stat === 'Sum' || m.stat === 'SampleCount', { message: 'a ratio (`per`) adds up counts: use stat Sum or SampleCount' });
+
+/** How a service's new version is tried on a small share of traffic before it replaces the stable one. */
+const canary = z
+  .object({
+    // The canary ECS service beside the main one: same cluster, task definition family and target group.
+    service: text(255),
+    desired_count: z.number().int().min(1).max(10).default(1),
+    always: z.boolean().default(false),
+    bake_minutes: z.number().int().min(1).max(1440),
+    interval_seconds: z
+      .number()
+      .int()
+      .refine((n) => n === 10 || n === 30 || (n >= 60 && n <= 3600 && n % 60 === 0), { message: 'must be 10, 30, or a multiple of 60 up to 3600 (the periods CloudWatch accepts)' })
+      .default(60),
+    failure_limit: z.number().int().min(0).max(100).default(0),
+    auto_promote: z.boolean().default(false),
+    allow_override: z.boolean().default(false),
+    decide_within_minutes: z.number().int().min(1).max(1440).default(30),
+    promoters: z.array(roleRef).default([]),
+    alarms: z.array(text(255)).default([]),
+    health_check: httpCheck.optional(),
+    region: text(30).optional(),
+    metrics: z.array(canaryMetric).default([]),
+  })
+  .strict()
+  .refine((c) => c.bake_minutes * 60 >= c.interval_seconds, { message: 'bake_minutes must last at least one interval_seconds' });
+
 const service = z
   .object({
     name: slug,
@@ -123,6 +257,7 @@ const service = z
     rollout_timeout_minutes: z.number().int().min(1).max(180).default(15),
     approval_expires_minutes: z.number().int().min(1).max(24 * 60).default(30),
     smoke_check: httpCheck.optional(),
+    canary: canary.optional(),
   })
   .strict();
 
@@ -140,6 +275,38 @@ export const FLAPPING_DEFAULTS = { transitions: 4, minutes: 30 } as const;
 
 const severityName = z.enum(SEVERITIES);
 
+/**
+ * One level of an escalation matrix (seed 004): `after_minutes` since the
+ * incident was declared (or the alarm fired), it notifies, unless its
+ * condition is met by then. Each level fires once.
+ */
+const escalationLevel = z
+  .object({
+    after_minutes: z.number().int().min(0).max(7 * 24 * 60),
+    /** not_acknowledged: skipped once someone acknowledged; not_resolved: skipped once resolved (an alarm: back to OK). */
+    if: z.enum(['not_acknowledged', 'not_resolved']).default('not_acknowledged'),
+    /** Shown in the notifications and the record, e.g. "Level 2 — Slack". */
+    name: text(80).optional(),
+    email: z.array(z.email({ error: 'must be an email address' })).default([]),
+    /** Post in the ops channel or (incidents only) the incident channel, mentioning `mention` roles and, with at_channel, @channel. */
+    channel: z.enum(['ops', 'incident']).optional(),
+    at_channel: z.boolean().default(false),
+    mention: z.array(roleRef).default([]),
+    page: z.boolean().default(false),
+    /** Roles whose members get a direct message from golive. */
+    dm: z.array(roleRef).default([]),
+  })
+  .strict()
+  .refine((l) => l.email.length > 0 || l.channel !== undefined || l.page || l.dm.length > 0 || l.mention.length > 0 || l.at_channel, { message: 'a level needs at least one of email, channel, page or dm' })
+  .refine((l) => l.channel !== undefined || (l.mention.length === 0 && !l.at_channel), { message: 'mention and at_channel need a channel to post in (channel: ops or incident)' });
+
+const escalationMatrix = z
+  .array(escalationLevel)
+  .max(10)
+  .refine((levels) => levels.every((l, i) => i === 0 || l.after_minutes >= levels[i - 1]!.after_minutes), { message: 'list the levels in order of after_minutes' });
+/** An escalation level as parsed (defaults applied). */
+export type EscalationLevel = z.infer<typeof escalationLevel>;
+
 const alarmRule = z
   .object({
     match: text(255),
@@ -147,6 +314,7 @@ const alarmRule = z
     page: z.boolean().default(false),
     incident: severityName.optional(),
     description: z.string().max(1000).optional(),
+    escalation: escalationMatrix.default([]),
   })
   .strict();
 
@@ -184,6 +352,8 @@ const incidentSeverity = z
     invite: z.array(roleRef).default([]),
     escalate_to: z.array(roleRef).default([]),
     rollback_prompt_minutes: z.number().int().min(1).optional(),
+    /** Levels by minutes since declaration; when given, they replace the single `escalate_to` step. */
+    escalation: escalationMatrix.default([]),
   })
   .strict();
 
@@ -208,13 +378,14 @@ const incidents = z
   .strict();
 
 const criterion = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('blockers_done'), label: z.string().optional() }).strict(),
-  z.object({ type: z.literal('gates_signed'), gates: z.array(slug).min(1), label: z.string().optional() }).strict(),
-  z.object({ type: z.literal('no_firing_alarms'), prefixes: z.array(text(255)).optional(), label: z.string().optional() }).strict(),
+  z.object({ type: z.literal('blockers_done'), label: z.string().optional(), hard: z.boolean().optional() }).strict(),
+  z.object({ type: z.literal('gates_signed'), gates: z.array(slug).min(1), label: z.string().optional(), hard: z.boolean().optional() }).strict(),
+  z.object({ type: z.literal('no_firing_alarms'), prefixes: z.array(text(255)).optional(), label: z.string().optional(), hard: z.boolean().optional() }).strict(),
   z
     .object({
       type: z.literal('metric'),
       label: text(200),
+      hard: z.boolean().optional(),
       region: text(30).optional(),
       // Either one metric, or a CloudWatch metric-math expression over named metrics (e.g. a 5xx/requests ratio).
       namespace: z.string().optional(),
@@ -238,7 +409,7 @@ const criterion = z.discriminatedUnion('type', [
     .refine((c) => (c.expression ? !!c.metrics && !c.namespace && !c.metric : !!(c.namespace && c.metric) && !c.metrics), {
       message: 'a metric criterion needs either namespace + metric, or expression + metrics (not both)',
     }),
-  z.object({ type: z.literal('no_incidents'), severity: severityName, since: timeRef, label: z.string().optional() }).strict(),
+  z.object({ type: z.literal('no_incidents'), severity: severityName, since: timeRef, label: z.string().optional(), hard: z.boolean().optional() }).strict(),
 ]);
 
 const gonogo = z
@@ -256,6 +427,30 @@ const milestone = z
     text: z.string().max(2900).optional(),
     items: z.array(slug).default([]),
     steps: z.array(slug).default([]),
+  })
+  .strict();
+
+const duration = z.string().regex(/^(\d+[dhm])+$/, 'must be a duration like "4h", "30m" or "1d12h"');
+
+/** A window, relative to T-0 or absolute, when deploys (not rollbacks) are refused. */
+const freeze = z
+  .object({
+    id: slug,
+    title: text(200),
+    from: timeRef,
+    until: timeRef,
+    // Empty: every service.
+    services: z.array(slug).default([]),
+    description: z.string().max(1000).optional(),
+  })
+  .strict();
+
+/** Deploy locks (`/golive lock`): how long one lasts when no duration is given, the longest allowed, and who else may set them. */
+const locks = z
+  .object({
+    default_duration: duration.default('4h'),
+    max_duration: duration.default('7d'),
+    roles: z.array(roleRef).default([]),
   })
   .strict();
 
@@ -281,6 +476,15 @@ export const runbookSchema = z
     incidents: incidents.optional(),
     gonogo: gonogo.optional(),
     milestones: z.array(milestone).default([]),
+    freezes: z.array(freeze).default([]),
+    locks: locks.default({ default_duration: '4h', max_duration: '7d', roles: [] }),
+    /** When the items' evidence checks run by themselves (they also run on sign-off and `/golive verify`). */
+    verification: z
+      .object({ schedule: z.union([z.literal('off'), cronExpression]).default('*/5 * * * *') })
+      .strict()
+      .default({ schedule: '*/5 * * * *' }),
+    /** How golive sends email (escalation levels with `email`): Amazon SES v2 in `region`, from a verified `from` identity. */
+    email: z.object({ from: z.email({ error: 'must be an email address' }), region, subject_prefix: z.string().max(80).optional() }).strict().optional(),
   })
   .strict();
 
@@ -292,3 +496,8 @@ export type Item = Gate['items'][number];
 export type ItemLevel = Item['level'];
 export type Service = Runbook['services'][number];
 export type Milestone = Runbook['milestones'][number];
+export type CanaryConfig = NonNullable<Service['canary']>;
+export type CanaryMetric = CanaryConfig['metrics'][number];
+export type Freeze = Runbook['freezes'][number];
+export type AlarmRuleDef = NonNullable<Runbook['alarms']>['rules'][number];
+export type IncidentSeverityDef = NonNullable<NonNullable<Runbook['incidents']>['severities']['P1']>;

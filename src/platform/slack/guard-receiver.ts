@@ -5,25 +5,48 @@ import type { HTTPReceiver } from '@slack/bolt';
 /** Bolt's own default limit for a request body. */
 const BODY_LIMIT = 4 * 1024 * 1024;
 
-/** Whether Bolt's parse of this body would give an object (or fail in a way Bolt answers itself). */
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Whether an envelope of a type golive handles has the fields Bolt reads
+ * before any listener runs (`actions`, `user`, `view`, `view.state.values`,
+ * `event`). Slack always sends them; a body without them would make Bolt (or
+ * the form handler) throw, and the sender get a 500.
+ */
+function wellFormedEnvelope(value: Record<string, unknown>): boolean {
+  const hasUser = isObject(value.user) && typeof value.user.id === 'string';
+  switch (value.type) {
+    case 'block_actions':
+      return hasUser && Array.isArray(value.actions) && value.actions.every(isObject);
+    case 'view_submission':
+      return hasUser && isObject(value.view) && isObject(value.view.state) && isObject(value.view.state.values);
+    case 'view_closed':
+      return hasUser && isObject(value.view);
+    case 'event_callback':
+      return isObject(value.event);
+    default:
+      return true;
+  }
+}
+
+/** Whether Bolt's parse of this body gives an object it can route (or fails in a way Bolt answers itself). */
 function parsesToObjectOrFails(raw: Buffer, contentType: string | undefined): boolean {
   const text = raw.toString();
   let json = text;
   // The same choice Bolt makes: only this exact content type is read as a form.
   if (contentType === 'application/x-www-form-urlencoded') {
     const { payload } = parse(text);
+    // A slash command: a flat form, which Bolt reads as such.
     if (typeof payload !== 'string') return true;
     json = payload;
   }
-  // The usual case: an object, or broken JSON that Bolt answers itself; no need to parse it twice.
-  if (/^\s*\{/.test(json)) return true;
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch {
     return true; // Bolt answers 400 "Malformed request body"
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isObject(value) && wellFormedEnvelope(value);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
@@ -42,9 +65,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_la
 /**
  * Bolt's HTTP receiver reads `body.ssl_check` before checking that the parsed
  * body is an object, outside its error handling: one signed `payload=null`
- * (or JSON `null`) becomes an unhandled rejection that ends the process. This
- * reads the body of `POST <path>` first, answers 400 to anything that parses
- * to something other than an object, and hands the rest on already buffered
+ * (or JSON `null`) becomes an unhandled rejection that ends the process, and
+ * an envelope without the fields Slack always sends (`actions: null`, a click
+ * without `user`, `view: null`, `event: null`) a 500. This reads the body of
+ * `POST <path>` first, answers 400 to anything that parses to something other
+ * than a well-formed envelope, and hands the rest on already buffered
  * (Bolt reuses `rawBody`, so its signature check sees the same bytes).
  */
 export function guardHttpReceiver(receiver: HTTPReceiver, path: string): void {

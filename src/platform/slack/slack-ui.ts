@@ -1,10 +1,9 @@
 import type { App, BlockAction, ButtonAction, MessageShortcut, RespondFn, SlackViewAction, ViewOutput } from '@slack/bolt';
-import type { Clock } from '../clock.js';
 import type { Command } from '../commands/command-spec.js';
 import { runCommand } from '../commands/run-command.js';
 import { describeError, GoliveError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { RequestRepository } from '../store/request-repository.js';
+import { requestKey, type Inbox } from './inbox.js';
 import { renderError, renderNotice } from './blocks.js';
 import type { SlackMessage, SlackPort } from './slack-port.js';
 
@@ -80,12 +79,8 @@ function privately(respond: RespondFn) {
   };
 }
 
-/** Identifies one user action across Slack's retries: trigger_id for commands and clicks, event_id for events. */
-function requestKey(body: Record<string, unknown>): string | undefined {
-  if (typeof body.event_id === 'string') return `event:${body.event_id}`;
-  if (typeof body.trigger_id === 'string') return `trigger:${body.trigger_id}`;
-  return undefined;
-}
+/** Set in Bolt's context when a request from the inbox is run again after a restart. */
+export const REPLAY_CONTEXT = 'goliveReplay';
 
 /**
  * Wires Bolt for every feature: request de-duplication, the `/golive`
@@ -94,28 +89,32 @@ function requestKey(body: Record<string, unknown>): string | undefined {
  */
 export function createSlackUi(
   app: App,
-  deps: { slack: SlackPort; requests: RequestRepository; clock: Clock; logger: Logger; commands: readonly Command[]; launchChannel: string; slowReplyMs?: number },
+  deps: { slack: SlackPort; inbox: Inbox; logger: Logger; commands: readonly Command[]; launchChannel: string; slowReplyMs?: number },
 ): SlackUi {
-  const { slack, requests, clock, logger } = deps;
+  const { slack, inbox, logger } = deps;
 
-  // Slack re-sends a request it thinks we missed (X-Slack-Retry-Num); the same
-  // user action must not run twice, so a seen request is acknowledged and dropped.
+  // Every request is in the inbox before its listener acks it, so what golive acknowledged survives a stop
+  // or a crash. Slack re-sends a request it thinks we missed (X-Slack-Retry-Num); the same user action must
+  // not run twice, so a seen request is acknowledged and dropped.
   app.use(async (args) => {
     const body = args.body as unknown as Record<string, unknown>;
     const key = requestKey(body);
-    let first = true;
-    try {
-      first = !key || (await requests.claim(key, clock.now().toISOString()));
-    } catch (err) {
-      // A broken database must not swallow the request: the handler will report the failure to the user.
-      logger.error({ err, key }, 'could not record the request for de-duplication');
+    if (!key) return args.next();
+    if (args.context[REPLAY_CONTEXT] !== true) {
+      let first = true;
+      try {
+        first = await inbox.receive(key, body);
+      } catch (err) {
+        // A broken database must not swallow the request: the handler will report the failure to the user.
+        logger.error({ err, key }, 'could not record the request in the inbox');
+      }
+      if (!first) {
+        logger.info({ key, retryNum: args.context.retryNum }, 'duplicate request ignored');
+        if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
+        return;
+      }
     }
-    if (!first) {
-      logger.info({ key, retryNum: args.context.retryNum }, 'duplicate request ignored');
-      if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
-      return;
-    }
-    await args.next();
+    await inbox.handle(key, () => args.next());
   });
 
   app.command('/golive', async ({ command, ack, respond }) => {

@@ -294,8 +294,28 @@ export const migrations: Migration[] = [
     `,
   },
   outboxSendingMigration(),
+  inboxMigration(),
+  canaryAndLocksMigration(),
+  evidenceAndEscalationMigration(),
   incidentPinsAndReportLinkMigration(),
 ];
+
+/** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
+function inboxMigration(): Migration {
+  return {
+    version: 7,
+    name: 'inbox of acknowledged requests',
+    sql: `
+      -- The de-duplication key table becomes the inbox: each request is written with what is needed to run
+      -- it again (the Slack payload) before it is acknowledged, and marked done in the transaction of its
+      -- first change. Rows from before have been handled (or lost) already.
+      ALTER TABLE inbound_request ADD COLUMN kind TEXT;
+      ALTER TABLE inbound_request ADD COLUMN payload TEXT;
+      ALTER TABLE inbound_request ADD COLUMN done_at TEXT;
+      UPDATE inbound_request SET done_at = received_at;
+    `,
+  };
+}
 
 /** Version 6: the outbox's exactly-once lookups (see src/platform/outbox/outbox.ts). */
 function outboxSendingMigration(): Migration {
@@ -311,10 +331,117 @@ function outboxSendingMigration(): Migration {
   };
 }
 
-/** Version 7: messages people add to an incident's timeline, and the secret in the launch report's link (src/report/). */
+/** Canary deploys (src/canary/) and deploy locks (src/locks/). */
+function canaryAndLocksMigration(): Migration {
+  return {
+    version: 8,
+    name: 'canary deploys and deploy locks',
+    sql: `
+      -- A canary deploy: the new version on a small canary ECS service beside the main one, judged before it
+      -- replaces the stable version. Its deploy row stays running from start to end (one change per service).
+      CREATE TABLE canary (
+        id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+        deploy_id             INTEGER NOT NULL UNIQUE REFERENCES deploy (id),
+        service               TEXT NOT NULL,
+        canary_service        TEXT NOT NULL,
+        stable_task_def       TEXT NOT NULL,
+        canary_task_def       TEXT,
+        desired_count         INTEGER NOT NULL,
+        state                 TEXT NOT NULL CHECK (state IN ('starting', 'baking', 'waiting', 'promoting', 'aborting', 'succeeded', 'aborted', 'failed')),
+        created_at            TEXT NOT NULL,
+        canary_update_sent_at TEXT,
+        bake_started_at       TEXT,
+        bake_ends_at          TEXT,
+        -- The last analysis interval's evidence (JSON): what the scorecard and the Promote button judge by.
+        evidence              TEXT,
+        intervals             INTEGER NOT NULL DEFAULT 0,
+        health_failures       INTEGER NOT NULL DEFAULT 0,
+        decided_by            TEXT,
+        decided_at            TEXT,
+        decision_note         TEXT,
+        promoted_how          TEXT CHECK (promoted_how IN ('click', 'auto', 'override')),
+        abort_reason          TEXT,
+        aborted_by            TEXT,
+        abort_detected_at     TEXT,
+        abort_sent_at         TEXT,
+        scorecard_channel     TEXT,
+        scorecard_ts          TEXT,
+        updated_at            TEXT NOT NULL
+      );
+      CREATE INDEX canary_by_state ON canary (state, id);
+      CREATE INDEX canary_by_service ON canary (service, id);
+
+      -- /golive lock: deploys (not rollbacks) of the scope are refused until it is unlocked or expires.
+      CREATE TABLE deploy_lock (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope        TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        locked_by    TEXT NOT NULL,
+        locked_at    TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        released_at  TEXT,
+        released_by  TEXT,
+        release_kind TEXT CHECK (release_kind IN ('unlocked', 'expired')),
+        channel      TEXT
+      );
+      -- One lock per scope at a time: two people locking together get one lock.
+      CREATE UNIQUE INDEX deploy_lock_one_open ON deploy_lock (scope) WHERE released_at IS NULL;
+    `,
+  };
+}
+
+/** Version 9: evidence check results (src/evidence/) and escalation levels decided (src/escalation/). */
+function evidenceAndEscalationMigration(): Migration {
+  return {
+    version: 9,
+    name: 'evidence check results, escalation levels',
+    sql: `
+      -- Each item's latest check result. drift_at is set when a signed-off item's check started failing.
+      CREATE TABLE item_evidence (
+        item_id     TEXT PRIMARY KEY,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'unknown')),
+        text        TEXT NOT NULL,
+        checked_at  TEXT NOT NULL,
+        since       TEXT NOT NULL,
+        drift_at    TEXT,
+        trigger     TEXT NOT NULL
+      );
+
+      -- Every change of an item's outcome, for the record (the latest result is in item_evidence).
+      CREATE TABLE evidence_change (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_id  TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        outcome  TEXT NOT NULL,
+        text     TEXT NOT NULL,
+        trigger  TEXT NOT NULL
+      );
+      CREATE INDEX evidence_change_item ON evidence_change (item_id, id);
+
+      -- One row per escalation level decided: fired, or skipped because its condition was met first.
+      -- The unique key makes each level of each incident (or alarm firing) happen once, across restarts.
+      CREATE TABLE escalation_step (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        subject          TEXT NOT NULL,
+        level            INTEGER NOT NULL,
+        due_at           TEXT NOT NULL,
+        decided_at       TEXT NOT NULL,
+        fired            INTEGER NOT NULL CHECK (fired IN (0, 1)),
+        detail           TEXT NOT NULL DEFAULT '{}',
+        -- A level that paged: the page is resolved once the subject is resolved.
+        paged            INTEGER NOT NULL DEFAULT 0 CHECK (paged IN (0, 1)),
+        page_resolved_at TEXT,
+        UNIQUE (subject, level)
+      );
+      CREATE INDEX escalation_step_paged ON escalation_step (subject) WHERE paged = 1 AND page_resolved_at IS NULL;
+    `,
+  };
+}
+
+/** Version 10: messages people add to an incident's timeline, and the secret in the launch report's link (src/report/). */
 function incidentPinsAndReportLinkMigration(): Migration {
   return {
-    version: 7,
+    version: 10,
     name: 'incident timeline pins, report link',
     sql: `
       -- A message added to an incident's timeline (📌 reaction or the message shortcut), once per message.

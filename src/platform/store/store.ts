@@ -15,6 +15,14 @@ interface Transaction {
 /** Carries the open transaction through every await of the work it runs, so repository calls join it without passing it along. */
 const current = new AsyncLocalStorage<Transaction>();
 
+/** The inbound request a piece of async work is handling (see `Store.handling`). */
+interface RequestScope {
+  finish: () => Promise<void>;
+  finished: boolean;
+}
+
+const handlingRequest = new AsyncLocalStorage<RequestScope>();
+
 /** Whether the calling code runs inside an open database transaction. */
 export function inTransaction(): boolean {
   return current.getStore()?.active === true;
@@ -128,18 +136,45 @@ export class Store {
       this.prepared('BEGIN IMMEDIATE').run();
       let result: T;
       try {
-        result = await current.run(tx, fn);
+        const request = handlingRequest.getStore();
+        result = await current.run(tx, async () => {
+          const out = await fn();
+          // The request's first change and "this request is handled" commit together: a restart finishes it or not at all.
+          if (request && !request.finished) await request.finish();
+          return out;
+        });
         this.prepared('COMMIT').run();
+        if (request) request.finished = true;
       } catch (err) {
         if (this.db.inTransaction) this.prepared('ROLLBACK').run();
         throw err;
       }
       tx.active = false;
-      for (const f of tx.afterCommit) current.exit(f);
+      // What follows a commit (an outbox flush, a board refresh) is not the request's own change.
+      for (const f of tx.afterCommit) handlingRequest.exit(() => current.exit(f));
       return result;
     } finally {
       tx.active = false;
       this.unlock();
+    }
+  }
+
+  /**
+   * Runs `fn`, the handling of one inbound request: the first transaction that
+   * commits inside it also runs `finish` (which marks the request done), so a
+   * request that changed something is never run again after a restart, and
+   * one that did not is run again. Once `fn` ends, `finish` runs if no
+   * transaction did (a reply, an error, nothing to change).
+   */
+  async handling<T>(finish: () => Promise<void>, fn: () => Promise<T>): Promise<T> {
+    const scope: RequestScope = { finish, finished: false };
+    try {
+      return await handlingRequest.run(scope, fn);
+    } finally {
+      if (!scope.finished) {
+        scope.finished = true;
+        await handlingRequest.exit(finish);
+      }
     }
   }
 

@@ -234,7 +234,8 @@ function renderWorld() {
   const key = JSON.stringify(state.world);
   if (key === drawn.world) return;
   drawn.world = key;
-  const { alarms, services, pages } = state.world;
+  const { alarms, services, pages, evidence = [], emails = [] } = state.world;
+  const canaries = new Map((state.world.canaries ?? []).map((c) => [c.service, c]));
   $('alarms').innerHTML = alarms.length
     ? alarms
         .map(
@@ -257,6 +258,7 @@ function renderWorld() {
       <div class="image"><code>${esc((s.image ?? '').split('/').pop())}</code></div>
       ${s.rollout ? `<div class="rollout">Rollout of ${esc(s.rollout.taskDefinition)}: <b>${esc(s.rollout.state)}</b> ${s.rollout.running}/${s.rollout.desired}${s.rollout.reason ? ` — ${esc(s.rollout.reason)}` : ''}</div>` : ''}
       <label><input type="checkbox" data-fail-next="${esc(s.name)}" ${s.failNext ? 'checked' : ''}> Make the next rollout fail</label>
+      ${canaries.has(s.name) ? `<label><input type="checkbox" data-canary-fail="${esc(s.name)}" ${canaries.get(s.name).failing ? 'checked' : ''}> Make its canary fail the analysis (5xx above the stable version)</label>` : ''}
       <div class="revisions">Revisions: ${s.revisions.map((r) => `:${r.revision} ${esc((r.image ?? '').split(':').pop())}`).join(' · ')}</div>
     </div>`,
         )
@@ -267,6 +269,22 @@ function renderWorld() {
         .map((p) => `<li class="page"><span class="action ${esc(p.action)}">${esc(p.action)}</span> ${esc(p.severity ?? '')} <span class="time">${esc(new Date(p.at).toLocaleTimeString())}</span><div>${esc(p.summary ?? p.dedupKey)}</div></li>`)
         .join('')
     : '<li class="empty">No pages sent yet.</li>';
+  $('evidence').innerHTML = evidence.length
+    ? evidence
+        .map(
+          (f) => `<li class="fact${f.broken ? ' broken' : ''}" data-fact="${esc(f.id)}">
+      <div class="name"><code>${esc(f.id)}</code> ${esc(f.fact)}</div>
+      <label><input type="checkbox" data-break-fact="${esc(f.id)}" ${f.broken ? 'checked' : ''} aria-label="Make the check of ${esc(f.id)} fail"> Make it fail</label>
+    </li>`,
+        )
+        .join('')
+    : '<li class="empty">No item of the runbook has a check the sandbox answers.</li>';
+  $('emails').innerHTML = emails.length
+    ? [...emails]
+        .reverse()
+        .map((m) => `<li class="email"><div class="subject">${esc(m.subject)}</div><div class="to">to ${esc(m.to.join(', '))} <span class="time">${esc(new Date(m.at).toLocaleTimeString())}</span></div><pre>${esc(m.text)}</pre></li>`)
+        .join('')
+    : '<li class="empty">No email sent yet.</li>';
 }
 
 function renderModal() {
@@ -380,8 +398,12 @@ document.addEventListener('change', (e) => {
     localStorage.setItem('golive-sandbox-person', me);
     renderedModal = '';
     void refresh().then(() => channel === 'home' && post('/sandbox/home', {}));
+  } else if (t.dataset?.canaryFail) {
+    void post('/sandbox/canary', { service: t.dataset.canaryFail, failing: t.checked });
   } else if (t.dataset?.failNext) {
     void post('/sandbox/ecs/fail-next', { service: t.dataset.failNext, fail: t.checked });
+  } else if (t.dataset?.breakFact) {
+    void post('/sandbox/evidence', { item: t.dataset.breakFact, broken: t.checked });
   }
 });
 

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -17,8 +17,8 @@ function load(name: string): Runbook {
 }
 
 describe('example runbooks', () => {
-  it('ships the three examples', () => {
-    expect(exampleFiles).toEqual(expect.arrayContaining(['govisax.yml', 'minimal.yml', 'realserv.yml']));
+  it('ships the examples', () => {
+    expect(exampleFiles).toEqual(expect.arrayContaining(['drop.yml', 'fivestar.yml', 'govisax.yml', 'minimal.yml', 'realserv.yml']));
   });
 
   it.each(exampleFiles)('%s is valid', (name) => {
@@ -193,5 +193,113 @@ describe('realserv.yml', () => {
     expect(items.get('e2e-order-flow')?.level).toBe('blocker');
     expect(items.get('admin-mfa')?.level).toBe('warning');
     expect(items.get('service-readmes')?.level).toBe('info');
+  });
+});
+
+describe('govisax.yml evidence checks', () => {
+  const rb = load('govisax.yml');
+
+  it('verifies the six pre-flight items AWS can answer', () => {
+    const verified = rb.gates.find((g) => g.id === 'pre-flight')!.items.filter((i) => i.verify).map((i) => [i.id, i.verify!.type]);
+    expect(verified).toEqual([
+      ['secrets-manager-v2f', 'secret'],
+      ['acm-wildcard-cert', 'acm_certificate'],
+      ['route53-hosted-zone', 'route53_zone'],
+      ['razorpay-prod-keys', 'secret'],
+      ['ses-production-access', 'ses_production'],
+      ['pagerduty-integration-key', 'secret'],
+    ]);
+    expect(rb.gates[0]!.items.find((i) => i.id === 'acm-wildcard-cert')?.verify).toEqual({ type: 'acm_certificate', domain: '*.govisax.com', regions: ['us-east-1', 'ap-south-1'], min_days_valid: 30 });
+    expect(rb.verification.schedule).toBe('*/5 * * * *');
+  });
+});
+
+describe('drop.yml', () => {
+  const rb = load('drop.yml');
+  const text = readFileSync(join(runbooksDir, 'drop.yml'), 'utf8');
+  const gate = (id: string) => rb.gates.find((g) => g.id === id)!;
+  const T7D = ['infrastructure', 'application', 'external-services', 'domain-ssl', 'monitoring'];
+
+  it('says golive does not deploy App Runner, and has no services', () => {
+    expect(text).toContain('golive does NOT deploy App Runner');
+    expect(rb.services).toEqual([]);
+    expect(gate('infrastructure').items.find((i) => i.id === 'apprunner-running')?.verify).toBeUndefined();
+  });
+
+  it('has the T-7d checklist as five gates of 26 items, 9 of them verified by golive', () => {
+    const items = T7D.flatMap((g) => gate(g).items);
+    expect(items).toHaveLength(26);
+    expect(items.filter((i) => i.verify).map((i) => [i.id, i.verify!.type])).toEqual([
+      ['rds-available', 'rds_instance'],
+      ['ecr-production-image', 'ecr_image'],
+      ['secrets-configured', 'secret'],
+      ['health-check', 'http_json'],
+      ['dns-a-record', 'route53_zone'],
+      ['ssl-certificate', 'tls'],
+      ['https-redirect', 'http_header'],
+      ['hsts-header', 'http_header'],
+      ['status-page-live', 'http'],
+    ]);
+    expect(items.find((i) => i.id === 'secrets-configured')?.verify).toMatchObject({ names: ['JWT_SECRET', 'DATABASE_URL', 'BANKID_CLIENT_ID', 'BANKID_CLIENT_SECRET', 'SUMSUB_APP_TOKEN', 'SUMSUB_SECRET_KEY', 'SLACK_WEBHOOK_URL'] });
+    expect(items.find((i) => i.id === 'hsts-header')?.verify).toMatchObject({ header: 'Strict-Transport-Security', equals: 'max-age=63072000; includeSubDomains; preload' });
+  });
+
+  it('checks the go-live day backups: the latest automated one within 24 h and a pre-launch manual snapshot', () => {
+    expect(gate('go-live-day').items.find((i) => i.id === 't2h-latest-backup')?.verify).toMatchObject({ snapshot: { type: 'automated', max_age_hours: 24 } });
+    expect(gate('go-live-day').items.find((i) => i.id === 't2h-manual-snapshot')?.verify).toMatchObject({ snapshot: { type: 'manual' } });
+  });
+
+  it('has the five go-live phases as steps, with the rollback procedure, and the post-launch schedule', () => {
+    expect(rb.steps.map((s) => s.id)).toEqual(['final-verification', 'bankid-callback', 'soft-launch', 'close-maintenance', 'public-launch']);
+    expect(rb.steps.find((s) => s.id === 'soft-launch')?.rollback).toContain('aws apprunner start-deployment');
+    expect(rb.steps.find((s) => s.id === 'soft-launch')?.rollback).toContain('Going back to previous version');
+    expect(rb.milestones.map((m) => m.at)).toEqual(['T-7d', 'T-2h', 'T-1h', 'T-0', 'T+30m', 'T+1h', 'T+2h', 'T+4h', 'T+8h', 'T+24h', 'T+7d']);
+  });
+
+  it('lists the eight feature flags as info items', () => {
+    expect(gate('feature-flags').items.map((i) => i.level)).toEqual(Array(8).fill('info'));
+    expect(gate('feature-flags').items[2]?.title).toBe('NEXT_PUBLIC_FF_VIRTUAL_CARDS = false (not launched — requires card partner)');
+  });
+});
+
+describe('fivestar.yml', () => {
+  const rb = load('fivestar.yml');
+
+  it('has seed 004 severities with their response times, 30-minute updates and a 48-hour post-mortem', () => {
+    const s = rb.incidents!.severities;
+    expect([s.P1, s.P2, s.P3, s.P4].map((d) => d?.response_minutes)).toEqual([15, 60, 240, 1440]);
+    expect(s.P1?.update_every_minutes).toBe(30);
+    expect(rb.incidents?.postmortem_hours).toBe(48);
+  });
+
+  it('escalates Email → Slack with @channel → PagerDuty → executives by elapsed minutes', () => {
+    const levels = rb.incidents!.severities.P1!.escalation;
+    expect(levels.map((l) => [l.after_minutes, l.if])).toEqual([
+      [0, 'not_acknowledged'],
+      [5, 'not_acknowledged'],
+      [15, 'not_resolved'],
+      [30, 'not_resolved'],
+    ]);
+    expect(levels[0]?.email).toEqual(['devops-team@1cloudhub.com', 'app-team@1cloudhub.com']);
+    expect(levels[1]).toMatchObject({ channel: 'ops', at_channel: true, mention: ['devops-oncall'] });
+    expect(levels[2]?.page).toBe(true);
+    expect(levels[3]?.dm).toEqual(['cto', 'vp-engineering']);
+    const rule = (m: string) => rb.alarms!.rules.find((r) => r.match === m)!;
+    expect(rule('Fivestar-High-Error-Rate').escalation).toHaveLength(4);
+    expect(rule('Fivestar-Low-Payment-Success-Rate').escalation.map((l) => l.after_minutes)).toEqual([0, 5, 15]);
+    expect([rule('Fivestar-System-Down').page, rule('Fivestar-Database-Unavailable').page]).toEqual([true, true]);
+    expect(rule('Fivestar-Security-Breach').escalation[0]).toMatchObject({ after_minutes: 0, dm: ['cto', 'vp-engineering', 'security'] });
+    expect(rb.email?.region).toBe('ap-south-1');
+  });
+
+  it('uses the three notification templates of section 11.3', () => {
+    const t = rb.incidents!.templates;
+    expect(t.initial).toContain('[INCIDENT] Fivestar Payments - {{severity}} - {{summary}}');
+    expect(t.update).toContain('Update #{{n}} - {{time}}');
+    expect(t.resolved).toContain('A detailed post-mortem will be conducted and shared within {{postmortem_hours}} hours.');
+  });
+
+  it('checks the diagnostics of 13.2.1 itself', () => {
+    expect(rb.gates.find((g) => g.id === 'system-health')!.items.map((i) => i.verify?.type)).toEqual(['ecs_service', 'rds_instance', 'alarms_ok']);
   });
 });

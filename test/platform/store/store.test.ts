@@ -170,7 +170,7 @@ describe('Store: persistence and concurrency', () => {
       await new ChecklistRepository(first).setItemState('a', true, 'U1', T1, 'done');
       await new ChecklistRepository(first).addSignoff('preflight', 'cto', 'U9', T1);
       await new AuditRepository(first).record({ actor: 'U1', action: 'item.check', target: 'a', source: 'command' }, T1);
-      await new RequestRepository(first).claim('trigger:1', T1);
+      await new RequestRepository(first).receive('trigger:1', T1);
       await new OutboxRepository(first).enqueue('chat.postMessage', { channel: 'C1', text: 'a done' }, T1);
     });
     first.close();
@@ -179,7 +179,7 @@ describe('Store: persistence and concurrency', () => {
     expect(await new ChecklistRepository(second).itemState('a')).toEqual({ item_id: 'a', checked: 1, changed_by: 'U1', changed_at: T1, note: 'done' });
     expect(await new ChecklistRepository(second).signoffs()).toEqual([{ gate_id: 'preflight', role: 'cto', user_id: 'U9', signed_at: T1 }]);
     expect((await new AuditRepository(second).history(5)).map((r) => r.action)).toEqual(['item.check']);
-    expect(await new RequestRepository(second).claim('trigger:1', T2)).toBe(false);
+    expect(await new RequestRepository(second).receive('trigger:1', T2)).toBe(false);
     expect(await new OutboxRepository(second).pendingCount()).toBe(1);
   });
 
