@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { vi, afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+// Each case starts golive twice as a real process (kill, then restart): ~6–9 s alone, more while the rest of the
+// suite shares two cores, so these cases get 30 s instead of the suite's 15 s.
+vi.setConfig({ testTimeout: 30_000 });
 import { writeAlarmRunbook } from '../support/alarm-fixture.js';
 import { startAppProcess, type AppProcess } from '../support/app-process.js';
 import { startFakePagerDuty } from '../support/fake-pagerduty.js';
