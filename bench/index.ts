@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of bench/README.md, printed as Markdown tables.
-// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary`
+// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary,report`
 // runs a subset; `--quick` shrinks the request counts for a smoke run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -11,6 +11,7 @@ import { canaryBench } from './canary.js';
 import { latencyBench } from './latency.js';
 import { memoryBench } from './memory.js';
 import { renderBench } from './render.js';
+import { reportBench } from './report.js';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -20,7 +21,7 @@ const log = (s: string) => process.stderr.write(`# ${s}\n`);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-'));
 // Rendering alone needs no AWS.
-const moto = only?.every((m) => m === 'render') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
+const moto = only?.every((m) => m === 'render' || m === 'report') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
 const started = performance.now();
 const out: string[] = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; ${new Date().toISOString().slice(0, 16)}Z`,
@@ -45,6 +46,10 @@ try {
   if (wants('canary')) {
     log('measure 5: canary analysis');
     out.push('## 5. Canary analysis', await canaryBench({ moto: moto!.endpoint, runs: quick ? 3 : 20, intervals: 5, log }));
+  }
+  if (wants('report')) {
+    log('measure 6: the launch report');
+    out.push('## 6. The launch report (1,000 audit rows, 200 alarm transitions)', await reportBench({ log }));
   }
   out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   console.log(out.join('\n\n'));

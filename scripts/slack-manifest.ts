@@ -18,6 +18,17 @@ export const FEATURE_SCOPES: Readonly<Record<string, string>> = {
   commands: 'the `/golive` slash command',
   'chat:write.public': 'posts in a public runbook channel the bot has not been invited to yet',
   'users:read': 'Slack requires it alongside `users:read.email`',
+  'reactions:read': 'the `reaction_added` event: a 📌 on a message in an incident channel adds it to the incident timeline',
+};
+
+/**
+ * Methods newer than the OpenAPI spec (Slack stopped updating it), with the scopes their reference pages
+ * give: docs.slack.dev/reference/methods/files.getUploadURLExternal and …/files.completeUploadExternal
+ * (files:write; the pages add files:read only for the SDKs' helpers, which call files.info, and golive does not).
+ */
+export const SPEC_ADDITIONS: Readonly<Record<string, string[]>> = {
+  'files.getUploadURLExternal': ['files:write'],
+  'files.completeUploadExternal': ['files:write'],
 };
 
 // The spec names classic scopes; a bot token asks for their granular names.
@@ -34,6 +45,7 @@ export function specScopes(spec: OpenApi = JSON.parse(readFileSync(SPEC_FILE, 'u
   for (const [path, ops] of Object.entries(spec.paths)) {
     out.set(path.replace(/^\//, ''), [...new Set(Object.values(ops).flatMap((op) => (op.security ?? []).flatMap((s) => s.slackAuth ?? [])))]);
   }
+  for (const [method, scopes] of Object.entries(SPEC_ADDITIONS)) if (!out.has(method)) out.set(method, scopes);
   return out;
 }
 

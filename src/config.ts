@@ -21,6 +21,8 @@ export interface Config {
   /** Shared secret EventBridge API destinations send to `POST /hooks/eventbridge`; unset disables that endpoint. */
   eventBridgeSecret?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** golive's own address as people's browsers reach it (GOLIVE_PUBLIC_URL), for the launch report's link; unset: no link is given. */
+  publicUrl?: string;
 }
 
 /** Raised when the environment cannot start golive; `problems` names each one. */
@@ -86,6 +88,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const eventBridgeSecret = get('GOLIVE_EVENTBRIDGE_SECRET');
   if (eventBridgeSecret && eventBridgeSecret.length < 16) problems.push('GOLIVE_EVENTBRIDGE_SECRET must be at least 16 characters');
 
+  const publicUrl = get('GOLIVE_PUBLIC_URL');
+  if (publicUrl && !isHttpUrl(publicUrl)) problems.push('GOLIVE_PUBLIC_URL is not an http(s) URL (golive\'s address as browsers reach it, e.g. https://golive.example.com)');
+
   const logLevel = (get('LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -99,5 +104,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pagerduty: { routingKey, eventsUrl, apiToken: pdApiToken, apiUrl: pdApiUrl },
     eventBridgeSecret,
     logLevel,
+    ...(publicUrl ? { publicUrl } : {}),
   };
 }

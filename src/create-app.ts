@@ -11,11 +11,12 @@ import { ConfigError, SIGNING_SECRET_MISSING, type Config } from './config.js';
 import { createDeploysModule } from './deploys/index.js';
 import { createEscalationModule, type EscalationService } from './escalation/index.js';
 import { createEvidenceModule, createHttpProbe, createTlsProbe, type EvidencePorts, type EvidenceService } from './evidence/index.js';
-import { createGoNoGoModule } from './gonogo/index.js';
+import { createGoNoGoModule, type GoNoGoService } from './gonogo/index.js';
 import { createHistoryModule } from './history/index.js';
 import { createHomeModule } from './home/index.js';
 import { createIncidentsModule, type IncidentService } from './incidents/index.js';
 import { createLocksModule } from './locks/index.js';
+import { createReportModule } from './report/index.js';
 import { logNodeSupport } from './platform/aws/aws-client.js';
 import { createCloudWatchAdapter } from './platform/aws/cloudwatch-adapter.js';
 import type { CloudWatchPort, MetricBatchPort } from './platform/aws/cloudwatch-port.js';
@@ -119,7 +120,7 @@ export interface GoliveApp {
   store: Store;
   outbox: Outbox;
   /** The services tests and the sandbox drive directly (a poll now, a reminder sweep now). */
-  services: { checklist: ChecklistService; alarms: AlarmService; incidents: IncidentService; timeline: TimelineService; evidence: EvidenceService; escalation: EscalationService; slack: SlackPort };
+  services: { checklist: ChecklistService; alarms: AlarmService; incidents: IncidentService; timeline: TimelineService; evidence: EvidenceService; escalation: EscalationService; gonogo: GoNoGoService; slack: SlackPort };
 }
 
 /** The composition root: builds the platform's adapters, each feature module on top of them, and hands their commands, buttons, routes and jobs to Bolt, one route table and one scheduler. */
@@ -197,7 +198,18 @@ export function createApp(options: AppOptions): GoliveApp {
     pollMs: options.canaryPollMs ?? 1000,
     rolloutPollMs: options.rolloutPollMs ?? 5000,
   });
-  const incidents = createIncidentsModule({ ...shared, slack, roles, background, alarms: alarms.alarms, deploys: deploys.deploys, changeBoard: deploys.changeBoard, onCall, canPage: pager !== undefined });
+  const incidents = createIncidentsModule({
+    ...shared,
+    slack,
+    roles,
+    background,
+    alarms: alarms.alarms,
+    deploys: deploys.deploys,
+    changeBoard: deploys.changeBoard,
+    onCall,
+    canPage: pager !== undefined,
+    changesBetween: (from, until) => deploys.changes.between(from, until),
+  });
   const gonogo = createGoNoGoModule({ ...shared, slack, cloudwatch, checklist: checklist.checklist, timeline: timeline.timeline, incidents: incidents.incidents, roles, defaultRegion: config.aws.region });
   const home = createHomeModule({
     ...shared,
@@ -232,8 +244,22 @@ export function createApp(options: AppOptions): GoliveApp {
     },
   });
   const escalation = createEscalationModule({ ...shared, roles, incidents: incidents.incidents, alarms: alarms.alarms, canPage: pager !== undefined });
-  const history = createHistoryModule({ audit: new AuditRepository(store), runbook });
-  const modules: FeatureModule[] = [checklist, evidence, gonogo, timeline, deploys, canary, locks, alarms, incidents, escalation, history, home];
+  const history = createHistoryModule({ audit: new AuditRepository(store), runbook, changes: deploys.changes });
+  const report = createReportModule({
+    ...shared,
+    slack,
+    outbox,
+    roles,
+    checklist: checklist.checklist,
+    timeline: timeline.timeline,
+    gonogo: gonogo.gonogo,
+    changes: deploys.changes,
+    alarms: alarms.alarms,
+    incidents: incidents.incidents,
+    publicUrl: config.publicUrl,
+  });
+
+  const modules: FeatureModule[] = [checklist, evidence, gonogo, timeline, deploys, canary, locks, alarms, incidents, escalation, history, home, report];
 
   // What a committed change means for the parts that show it, now that they all exist.
   checklist.statusBoard.useVerdict((snapshot, own) => gonogo.verdictLine(snapshot, own));
@@ -289,7 +315,7 @@ export function createApp(options: AppOptions): GoliveApp {
     failure: 'pruning old request keys failed',
   };
   // The sweep runs its jobs in this order: expiries (requests, then locks), request keys, held pages, reminders, escalation levels, evidence checks.
-  const scheduler = new Scheduler([...(deploys.jobs ?? []), ...(canary.jobs ?? []), ...(locks.jobs ?? []), pruneRequests, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? []), ...(escalation.jobs ?? []), ...(evidence.jobs ?? [])], {
+  const scheduler = new Scheduler([...(report.jobs ?? []), ...(deploys.jobs ?? []), ...(canary.jobs ?? []), ...(locks.jobs ?? []), pruneRequests, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? []), ...(escalation.jobs ?? []), ...(evidence.jobs ?? [])], {
     sweepMs: options.expirySweepMs ?? 30_000,
     logger,
     background,
@@ -299,7 +325,7 @@ export function createApp(options: AppOptions): GoliveApp {
   return {
     store,
     outbox,
-    services: { checklist: checklist.checklist, alarms: alarms.alarms, incidents: incidents.incidents, timeline: timeline.timeline, evidence: evidence.evidence, escalation: escalation.escalation, slack },
+    services: { checklist: checklist.checklist, alarms: alarms.alarms, incidents: incidents.incidents, timeline: timeline.timeline, evidence: evidence.evidence, escalation: escalation.escalation, gonogo: gonogo.gonogo, slack },
     async start() {
       const auth = await slack.call('auth.test', {}).catch((err: Error) => {
         throw new Error(`Slack refused the bot token (auth.test: ${err.message}). Check SLACK_BOT_TOKEN and SLACK_API_URL.`);

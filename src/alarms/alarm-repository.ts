@@ -138,4 +138,9 @@ export class AlarmRepository {
   async setMeta(key: string, value: string): Promise<void> {
     await this.store.run('INSERT INTO watcher_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
   }
+
+  /** Every recorded transition of every alarm, in time order (the launch report). */
+  allTransitions(): Promise<(AlarmTransitionRow & { name: string })[]> {
+    return this.store.all<AlarmTransitionRow & { name: string }>('SELECT id, name, at, from_state, to_state, reason FROM alarm_transition ORDER BY at, id');
+  }
 }

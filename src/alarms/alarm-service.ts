@@ -265,6 +265,11 @@ export class AlarmService {
     return this.rows.transitions(name, from, until);
   }
 
+  /** Every recorded transition of every alarm, in time order (the launch report). */
+  allTransitions(): Promise<(AlarmTransitionRow & { name: string })[]> {
+    return this.rows.allTransitions();
+  }
+
   /** When the last poll that reached CloudWatch finished. */
   lastPollAt(): Promise<string | undefined> {
     return this.rows.meta(LAST_POLL_KEY);

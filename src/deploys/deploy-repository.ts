@@ -84,4 +84,9 @@ export class DeployRepository {
   async lastDeployedService(): Promise<string | undefined> {
     return (await this.store.get<{ service: string }>("SELECT service FROM deploy WHERE kind = 'deploy' ORDER BY id DESC LIMIT 1"))?.service;
   }
+
+  /** Every deploy and rollback, oldest first (the launch report). */
+  allDeploys(): Promise<DeployRow[]> {
+    return this.store.all<DeployRow>('SELECT * FROM deploy ORDER BY id');
+  }
 }

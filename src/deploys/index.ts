@@ -13,6 +13,7 @@ import type { Store } from '../platform/store/store.js';
 import type { ChecklistService } from '../checklist/index.js';
 import { ApprovalService } from './approval-service.js';
 import { ChangeBoard } from './change-board.js';
+import { ChangeStories } from './change-stories.js';
 import { registerDeployButtons } from './deploy-buttons.js';
 import { deployCommand } from './deploy-command.js';
 import { DeployService } from './deploy-service.js';
@@ -21,6 +22,7 @@ import { rollbackCommand } from './rollback-command.js';
 export type { ApprovalService } from './approval-service.js';
 export type { ChangeRequestRow } from './approval-repository.js';
 export type { ChangeBoard } from './change-board.js';
+export type { ChangeStories, ChangeStory } from './change-stories.js';
 export type { DeployPlan, DeployService, DeployStep, DeployStrategy } from './deploy-service.js';
 export type { DeployRow } from './deploy-repository.js';
 export { runHttpCheck, type HttpCheck, type HttpCheckResult } from './http-check.js';
@@ -33,6 +35,8 @@ export interface DeploysModule extends FeatureModule {
   deploys: DeployService;
   approvals: ApprovalService;
   changeBoard: ChangeBoard;
+  /** Deploys and rollbacks told whole (who asked, who approved, how long), for the history, incidents and the report. */
+  changes: ChangeStories;
 }
 
 export function createDeploysModule(deps: {
@@ -63,6 +67,7 @@ export function createDeploysModule(deps: {
     deploys,
     approvals,
     changeBoard,
+    changes: new ChangeStories(store),
     commands: [deployCommand({ deploys, changeBoard, background, runbook }), rollbackCommand({ deploys, changeBoard })],
     register: (ui) => registerDeployButtons(ui, { runbook, deploys, approvals, changeBoard, background }),
     jobs: [

@@ -101,4 +101,9 @@ export class GoNoGoRepository {
   async votes(decisionId: number): Promise<VoteRow[]> {
     return this.store.all<VoteRow>('SELECT user_id, vote, note, at FROM gonogo_vote WHERE decision_id = ? ORDER BY at, rowid', decisionId);
   }
+
+  /** Every decision, oldest first (the launch report). */
+  async decisions(): Promise<DecisionRow[]> {
+    return (await this.store.all<RawDecision>('SELECT * FROM gonogo_decision ORDER BY id')).map(parseDecision);
+  }
 }

@@ -339,4 +339,11 @@ export class GoNoGoService {
     return this.rows.votes(decisionId);
   }
 
+  /** Every decision with its votes, oldest first (the launch report). */
+  async allDecisions(): Promise<{ decision: DecisionRow; votes: VoteRow[] }[]> {
+    const out: { decision: DecisionRow; votes: VoteRow[] }[] = [];
+    for (const decision of await this.rows.decisions()) out.push({ decision, votes: await this.rows.votes(decision.id) });
+    return out;
+  }
+
 }

@@ -16,7 +16,7 @@ import { SlackGoNoGoNotifier } from './gonogo-notifier.js';
 import { GoNoGoService } from './gonogo-service.js';
 import { launchVerdict } from './launch-verdict.js';
 
-export type { DecisionRow } from './gonogo-repository.js';
+export type { DecisionRow, VoteRow } from './gonogo-repository.js';
 export type { GoNoGoService } from './gonogo-service.js';
 export { launchVerdict } from './launch-verdict.js';
 export { gonogoSpec } from './gonogo-command.js';

@@ -28,6 +28,9 @@ export interface HomeData {
 /** At most this many lines per list; the rest are counted. */
 const LIST_MAX = 8;
 
+/** The App Home button that posts the launch report in the ops channel. */
+export const ACTION_POST_REPORT = 'golive_post_report';
+
 function list(title: string, lines: string[], empty: string): string {
   if (lines.length === 0) return `*${title}:* ${empty}`;
   const shown = lines.slice(0, LIST_MAX);
@@ -46,7 +49,7 @@ export function renderHome(d: HomeData): Block[] {
   const now = ctx.now;
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}`, 150), emoji: true } },
-    section(ctx.verdict),
+    section(ctx.verdict, { type: 'button', text: { type: 'plain_text', text: '📄 Launch report', emoji: true }, action_id: ACTION_POST_REPORT }),
   ];
   const glance: string[] = [];
   // The decision itself is folded into the verdict line above.

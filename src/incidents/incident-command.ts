@@ -5,10 +5,11 @@ import { renderNotice } from '../platform/slack/blocks.js';
 import { declareModal, resolveModal, updateModal } from './incident-modals.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 import type { SlackPort } from '../platform/slack/slack-port.js';
-import type { IncidentEvent, IncidentService } from './incident-service.js';
+import type { IncidentService } from './incident-service.js';
+import { describeIncidentEvent, type EventWriter } from './describe-incident-event.js';
 import { command, type Command, type CommandContext, type CommandSpec } from '../platform/commands/command-spec.js';
 
-const USAGE = 'incident declare [<P1-P4> <summary>] | update [text] | rootcause <text> | resolve [<root cause> [| resolution]] | severity <P1-P4> | commander @user | timeline';
+const USAGE = 'incident declare [<P1-P4> <summary>] | update [text] | rootcause <text> | resolve [<root cause> [| resolution]] | severity <P1-P4> | commander @user | timeline | postmortem';
 
 /** What `/golive incident` uses. */
 interface IncidentCommandDeps {
@@ -29,40 +30,11 @@ async function declare(ctx: CommandContext, deps: IncidentCommandDeps, words: st
   await ctx.respond(renderNotice(`INC-${incident.id} is open in <#${incident.channel_id}>; you are its commander.${refused}`));
 }
 
-/** One timeline line's words. */
-function describeEvent(e: IncidentEvent, tz: string): string {
-  const d = e.detail;
-  switch (e.kind) {
-    case 'declared':
-      return `declared ${String(d.severity)}: ${escapeText(String(d.summary))}`;
-    case 'update':
-      return `update #${String(d.n)}: ${escapeText(String(d.status))}`;
-    case 'resolved':
-      return `resolved after ${String(d.duration)}: ${escapeText(String(d.root_cause))}`;
-    case 'alarm':
-      return `\`${escapeText(String(d.alarm))}\` ${String(d.from ?? '?')} → ${String(d.to)}: ${escapeText(String(d.reason)).slice(0, 200)}`;
-    case 'severity':
-      return `severity ${String(d.from)} → ${String(d.to)}`;
-    case 'commander':
-      return `commander <@${String(d.from)}> → <@${String(d.to)}>`;
-    case 'root_cause':
-      return `root cause: ${escapeText(String(d.root_cause))}`;
-    case 'escalated':
-      return `escalated (not acknowledged) to ${(d.roles as string[]).join(', ') || 'nobody'}`;
-    case 'acknowledged':
-      return 'acknowledged';
-    case 'rollback_prompt':
-      return `prompted a rollback of ${String(d.service)}`;
-    default:
-      return e.kind.startsWith('reminder.') ? `reminder sent (${e.kind.slice(9)} due ${formatTime(String(d.due_at), tz)})` : e.kind;
-  }
-}
-
 export const incidentSpec: CommandSpec = {
   name: 'incident',
   usage: USAGE,
   description:
-    'Declare an incident (its own channel, the initial template, the page), post numbered updates in its channel, resolve it (page resolved, post-mortem reminder), or show its timeline. Reminders come when an update is due.',
+    'Declare an incident (its own channel, the initial template, the page), post numbered updates in its channel, resolve it (page resolved, the post-mortem draft posted in its channel, a reminder when it is due), show its timeline (📌 or the message shortcut "Add to incident timeline" adds a message to it), or post the post-mortem draft again. Reminders come when an update is due.',
   sideEffects: true,
   who: 'anyone',
   minArgs: 1,
@@ -108,8 +80,14 @@ export function incidentCommand(deps: IncidentCommandDeps): Command {
       case 'timeline': {
         const inc = await incidents.inChannel(ctx.channelId);
         const tz = deps.runbook.launch.timezone;
-        const lines = (await incidents.timeline(inc)).map((e) => `\`${formatTime(e.at, tz)}\` ${e.actor === 'golive' || e.actor === 'cloudwatch' ? e.actor : `<@${e.actor}>`} ${describeEvent(e, tz)}`);
+        const slack: EventWriter = { timezone: tz, person: (id) => (id === 'golive' || id === 'cloudwatch' ? id : `<@${id}>`), typed: escapeText, code: (t) => `\`${escapeText(t)}\`` };
+        const lines = (await incidents.timeline(inc)).map((e) => `\`${formatTime(e.at, tz)}\` ${e.actor.startsWith('app:') ? escapeText(e.actor.slice(4)) : slack.person(e.actor)} ${describeIncidentEvent(e, slack)}`);
         return ctx.respond(renderNotice(`*INC-${inc.id} timeline*`, lines.join('\n')));
+      }
+      case 'postmortem': {
+        const inc = await incidents.inChannel(ctx.channelId);
+        await incidents.regeneratePostmortem(inc, ctx.userId);
+        return ctx.respond(renderNotice(`The post-mortem draft of INC-${inc.id} is on its way to this channel, as the incident's record stands now.`));
       }
       default:
         throw new GoliveError('usage', `\`/golive incident\` does not know \`${escapeText(sub.slice(0, 20))}\`. Nothing was changed.`, `Usage: \`/golive ${USAGE}\``);

@@ -14,7 +14,7 @@ export const ACTION_INCIDENT_ROLLBACK = 'golive_incident_rollback';
 export class SlackIncidentNotifier implements IncidentNotifier {
   private readonly outbox: OutboxRepository;
 
-  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock }) {
+  constructor(private readonly deps: { runbook: Runbook; store: Store; clock: Clock; /** Where the incident's post-mortem draft is served, if golive has a public address. */ postmortemLink?: (incidentId: number) => string | undefined }) {
     this.outbox = new OutboxRepository(deps.store);
   }
 
@@ -75,7 +75,9 @@ export class SlackIncidentNotifier implements IncidentNotifier {
       const last = lastUpdateAt ? `the last one was at ${formatTime(lastUpdateAt, tz)}` : 'there has been none since it was declared';
       await this.post(incident.channel_id, `⏰ <@${incident.commander}> a status update for INC-${incident.id} is due (${last}): \`/golive incident update <status>\``);
     } else {
-      await this.post(incident.channel_id, `📝 <@${incident.commander}> the post-mortem for INC-${incident.id} is due now.`);
+      const link = this.deps.postmortemLink?.(incident.id);
+      const draft = link ? ` The draft golive wrote when it was resolved: <${link}|INC-${incident.id} post-mortem draft> (also posted here as a file; \`/golive incident postmortem\` posts it again).` : ' The draft golive posted here when it was resolved is a start; `/golive incident postmortem` posts it again.';
+      await this.post(incident.channel_id, `📝 <@${incident.commander}> the post-mortem for INC-${incident.id} is due now.${draft}`);
       await this.post(this.deps.runbook.launch.channel, `📝 The post-mortem for INC-${incident.id} (${escapeText(incident.summary)}) is due: <#${incident.channel_id}>`);
     }
   }

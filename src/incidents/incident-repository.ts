@@ -175,4 +175,9 @@ export class IncidentRepository {
   async claimReminder(id: number, at: string): Promise<boolean> {
     return (await this.store.run('UPDATE reminder SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL', at, id)) === 1;
   }
+
+  /** Every declared incident, oldest first (the launch report). */
+  all(): Promise<IncidentRow[]> {
+    return this.store.all<IncidentRow>("SELECT * FROM incident WHERE state <> 'declaring' ORDER BY id");
+  }
 }

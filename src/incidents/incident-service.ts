@@ -13,8 +13,15 @@ import { IncidentRepository, type IncidentEvent, type IncidentRow, type Reminder
 import { pagerSeverityOf, SEVERITIES, type Severity } from '../platform/runbook/schema.js';
 import type { OnCallPort } from '../platform/pager/oncall.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+import { IncidentPinRepository } from './incident-pin-repository.js';
 
 export { SEVERITIES, type Severity, type IncidentEvent, type IncidentRow };
+
+/** Deploys this long before an incident was declared are on its timeline: the change that caused it usually comes first. */
+const CHANGES_BEFORE_MS = 60 * 60_000;
+
+/** A pinned message's text is kept up to this many characters. */
+const MAX_PIN_TEXT = 3000;
 
 /** Escalation never fires sooner than this after declaring, even for "immediate" severities: people need a moment to click. */
 const MIN_ESCALATION_MINUTES = 5;
@@ -75,10 +82,21 @@ export function incidentDedupKey(id: number): string {
  * the post-mortem reminder. Every change is one transaction with its
  * timeline row and the posts and pages it causes.
  */
+/** Writes incidents' post-mortem drafts (src/report/); the incident service says when. */
+export interface PostmortemDrafts {
+  /** Queues the draft; called inside the resolving transaction, so a resolved incident always gets one. */
+  queue(incident: IncidentRow, by: string, at: string): Promise<void>;
+  /** Queues the draft again, as the incident's record stands now. */
+  regenerate(incident: IncidentRow, userId: string): Promise<void>;
+  /** The draft's address, if golive has a public one. */
+  link(incidentId: number): string | undefined;
+}
+
 export class IncidentService {
   private notifier?: IncidentNotifier;
   private readonly rows: IncidentRepository;
   private readonly audit: AuditRepository;
+  private readonly pins: IncidentPinRepository;
   private readonly pages: PageNotifier;
 
   constructor(
@@ -100,15 +118,36 @@ export class IncidentService {
       alarmPage?: (name: string) => Promise<{ dedupKey: string; rulePages: boolean }>;
       /** The service deployed last, for the rollback prompt. */
       lastDeployedService?: () => Promise<string | undefined>;
+      /** Deploys and rollbacks started in a window, for the incident's timeline. */
+      changesBetween?: (from: string, until: string) => Promise<{ id: number; kind: string; service: string; from: string | null; to: string; startedAt: string; outcome: string; requestedBy: string }[]>;
     },
   ) {
     this.rows = new IncidentRepository(deps.store);
     this.audit = new AuditRepository(deps.store);
+    this.pins = new IncidentPinRepository(deps.store);
     this.pages = deps.pages ?? new OutboxPages(deps.store);
   }
 
   notify(notifier: IncidentNotifier): void {
     this.notifier = notifier;
+  }
+
+  private drafts?: PostmortemDrafts;
+
+  /** Who writes the post-mortem drafts (the launch report's module). */
+  draftPostmortemsWith(drafts: PostmortemDrafts): void {
+    this.drafts = drafts;
+  }
+
+  /** Where the incident's post-mortem draft can be read, when golive serves it. */
+  postmortemLink(incidentId: number): string | undefined {
+    return this.drafts?.link(incidentId);
+  }
+
+  /** `/golive incident postmortem`: the draft posted again, as the incident's record stands now. */
+  async regeneratePostmortem(incident: IncidentRow, userId: string): Promise<void> {
+    if (!this.drafts) throw new GoliveError('usage', 'This golive writes no post-mortem drafts.');
+    await this.drafts.regenerate(incident, userId);
   }
 
   get configured(): boolean {
@@ -277,6 +316,7 @@ export class IncidentService {
       at,
     );
     await this.rows.markPaged(incident.id, at);
+    await this.event(incident.id, 'paged', 'golive', { severity: key, why: why.trim() }, at);
   }
 
   /** Escalation (unless acknowledged) and the rollback prompt, as the severity says. */
@@ -309,6 +349,11 @@ export class IncidentService {
       this.deps.logger.warn({ err }, 'PagerDuty on-call lookup failed');
       return [{ user: '*', error: `the PagerDuty on-call lookup failed (${escapeText((err as Error).message)})` }];
     }
+  }
+
+  /** Whether golive declared an incident in this channel. */
+  async isIncidentChannel(channelId: string): Promise<boolean> {
+    return (await this.rows.inChannel(channelId)) !== undefined;
   }
 
   /** The open incident whose channel this is. */
@@ -389,6 +434,7 @@ export class IncidentService {
       if (resolved.paged_at) await this.sendPageAction(resolved, 'resolve', at);
       for (const kind of ['update', 'escalation', 'rollback_prompt'] as const) await this.cancel(incident.id, kind, at);
       await this.schedule(incident.id, 'postmortem', new Date(now.getTime() + hours * 3600_000));
+      await this.drafts?.queue(resolved, userId, at);
       return resolved;
     });
     this.deps.afterCommit();
@@ -527,15 +573,52 @@ export class IncidentService {
     return row;
   }
 
-  /** Everything that happened, in time order: the incident's own events and, for an alarm-declared one, its alarm's transitions. */
+  /**
+   * Everything that happened, in time order: the incident's own events, the
+   * messages people added (📌 or the shortcut), the deploys and rollbacks
+   * started from an hour before it was declared until it was resolved, and,
+   * for an alarm-declared one, its alarm's transitions.
+   */
   async timeline(incident: IncidentRow): Promise<IncidentEvent[]> {
     const events = await this.rows.events(incident.id);
+    const until = incident.resolved_at ?? '9999';
     if (incident.alarm_name && this.deps.alarmTransitions) {
-      const until = incident.resolved_at ?? '9999';
       const transitions = await this.deps.alarmTransitions(incident.alarm_name, incident.alarm_fired_at ?? incident.declared_at, until);
       for (const t of transitions) events.push({ id: -t.id, at: t.at, kind: 'alarm', actor: 'cloudwatch', detail: { alarm: incident.alarm_name, from: t.from_state, to: t.to_state, reason: t.reason } });
     }
+    for (const p of await this.pins.pins(incident.id)) {
+      events.push({ id: 0, at: p.written_at, kind: 'pinned', actor: p.author ?? `app:${p.author_name ?? 'an app'}`, detail: { text: p.text, ts: p.message_ts, pinned_by: p.pinned_by, via: p.via } });
+    }
+    if (this.deps.changesBetween) {
+      const from = new Date(Date.parse(incident.declared_at) - CHANGES_BEFORE_MS).toISOString();
+      for (const c of await this.deps.changesBetween(from, until)) {
+        events.push({ id: 0, at: c.startedAt, kind: 'deploy', actor: c.requestedBy, detail: { deploy: c.id, kind: c.kind, service: c.service, from: c.from, to: c.to, outcome: c.outcome } });
+      }
+    }
     return events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }
+
+  /**
+   * Adds a message of the incident channel to its timeline: its author, when
+   * it was written, its text. Once per message, however it is added (📌 twice,
+   * then the shortcut); returns whether this call added it.
+   */
+  async pin(input: { channelId: string; ts: string; author: string | null; authorName: string | null; text: string; pinnedBy: string; via: 'reaction' | 'shortcut' }): Promise<{ added: boolean; incident: IncidentRow }> {
+    const incident = await this.inChannel(input.channelId);
+    const at = this.deps.clock.now().toISOString();
+    const writtenAt = new Date(Math.floor(Number(input.ts) * 1000)).toISOString();
+    const text = input.text.trim().slice(0, MAX_PIN_TEXT) || '(no text)';
+    const added = await this.deps.store.transaction(async () => {
+      const pinned = await this.pins.add({ incident_id: incident.id, message_ts: input.ts, author: input.author, author_name: input.authorName, text, written_at: writtenAt, pinned_by: input.pinnedBy, pinned_at: at, via: input.via });
+      if (pinned) await this.audit.record({ actor: input.pinnedBy, action: 'incident.pin', target: `INC-${incident.id}`, detail: { ts: input.ts, author: input.author, via: input.via }, source: input.via === 'reaction' ? 'system' : 'button', channel: incident.channel_id }, at);
+      return pinned;
+    });
+    return { added, incident };
+  }
+
+  /** Every declared incident, oldest first (the launch report). */
+  all(): Promise<IncidentRow[]> {
+    return this.rows.all();
   }
 
   async get(id: number): Promise<IncidentRow> {

@@ -14,9 +14,11 @@ import { registerIncidentButtons } from './incident-buttons.js';
 import { incidentCommand } from './incident-command.js';
 import { SlackIncidentNotifier } from './incident-notifier.js';
 import { IncidentService } from './incident-service.js';
+import { registerPinHandlers } from './pin-handlers.js';
 
-export type { IncidentRow } from './incident-repository.js';
-export { incidentDedupKey, severityLabel, type IncidentService } from './incident-service.js';
+export type { IncidentEvent, IncidentRow } from './incident-repository.js';
+export { incidentDedupKey, severityLabel, type IncidentService, type PostmortemDrafts } from './incident-service.js';
+export { describeIncidentEvent, type EventWriter } from './describe-incident-event.js';
 export { incidentSpec } from './incident-command.js';
 
 /** Incidents: their channels, updates, reminders and escalation, and the incidents alarm rules open by themselves. */
@@ -39,6 +41,8 @@ export function createIncidentsModule(deps: {
   onCall?: OnCallPort;
   /** Whether PagerDuty is configured, so escalation can page. */
   canPage: boolean;
+  /** Deploys and rollbacks started in a window, for an incident's timeline. */
+  changesBetween?: (from: string, until: string) => Promise<{ id: number; kind: string; service: string; from: string | null; to: string; startedAt: string; outcome: string; requestedBy: string }[]>;
 }): IncidentsModule {
   const { runbook, store, slack, roles, clock, logger, signals, background, alarms, deploys, changeBoard } = deps;
   const incidents = new IncidentService({
@@ -54,13 +58,17 @@ export function createIncidentsModule(deps: {
     alarmTransitions: (name, from, until) => alarms.transitions(name, from, until),
     alarmPage: (name) => alarms.page(name),
     lastDeployedService: () => deploys.lastDeployedService(),
+    changesBetween: deps.changesBetween,
   });
-  incidents.notify(new SlackIncidentNotifier({ runbook, store, clock }));
+  incidents.notify(new SlackIncidentNotifier({ runbook, store, clock, postmortemLink: (id) => incidents.postmortemLink(id) }));
   alarms.onIncidentNeeded((need) => background.run(() => incidents.declareForAlarm(need)));
   return {
     incidents,
     commands: [incidentCommand({ incidents, slack, runbook })],
-    register: (ui) => registerIncidentButtons(ui, { runbook, incidents, alarms, deploys, changeBoard }),
+    register: (ui) => {
+      registerIncidentButtons(ui, { runbook, incidents, alarms, deploys, changeBoard });
+      registerPinHandlers(ui, { incidents, slack, logger });
+    },
     jobs: [{ name: 'incident-reminders', schedule: 'sweep', run: () => incidents.runDueReminders(), failure: 'incident reminder sweep failed' }],
   };
 }

@@ -28,6 +28,8 @@ export interface SandboxServerDeps {
   pollAlarms(): Promise<void>;
   /** The app's `/healthz` answer. */
   appHealth(): Promise<{ status: number; body: string }>;
+  /** The app's answer to a GET of `path` (the launch report's pages, which the app serves). */
+  fromApp(path: string): Promise<{ status: number; headers: Record<string, string>; body: Buffer }>;
   /** Current change number; the page refetches when it moves. */
   version(): number;
   /** Registers an SSE client; returns the function that removes it. */
@@ -116,6 +118,29 @@ export function createSandboxHandler(deps: SandboxServerDeps): (req: IncomingMes
       const raw = await readBody(req);
       const body = parseJsonBody(raw);
       return json(res, body ? 200 : 400, body ? slack.respond(response[1]!, body) : { ok: false, error: 'invalid_json' });
+    }
+
+    const upload = /^\/sandbox\/upload\/(F\d+)$/.exec(path);
+    if (upload && method === 'POST') {
+      const ok = slack.receiveUpload(upload[1]!, await readBytes(req));
+      res.writeHead(ok ? 200 : 400, { 'Content-Type': 'text/plain' }).end(ok ? 'OK' : 'upload refused');
+      return;
+    }
+
+    const download = /^\/sandbox\/files\/(F\d+)\/[^/]+$/.exec(path);
+    if (download && method === 'GET') {
+      const f = slack.file(download[1]!);
+      if (!f) return json(res, 404, { ok: false, error: 'file_not_found' });
+      const type = f.name.endsWith('.png') ? 'image/png' : f.name.endsWith('.md') ? 'text/markdown; charset=utf-8' : 'application/octet-stream';
+      res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(f.content);
+      return;
+    }
+
+    // The report page is the app's own: the sandbox passes it through, so its link (the sandbox's address) opens.
+    if (path.startsWith('/reports/') && method === 'GET') {
+      const r = await deps.fromApp(path);
+      res.writeHead(r.status, r.headers).end(r.body);
+      return;
     }
 
     const smoke = /^\/sandbox\/smoke\/([a-z0-9-]+)$/.exec(path);
@@ -234,7 +259,11 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(payload);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
+}
+
+function readBytes(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -247,7 +276,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

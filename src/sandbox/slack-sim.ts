@@ -87,6 +87,11 @@ export class SlackSim {
   private lastTs = 0;
   private channelCounter = 0;
   private viewCounter = 0;
+  /** Files shared through files.uploadV2's steps; kept in memory only (a restart keeps the messages, not the bytes). */
+  private readonly files = new Map<string, { name: string; length: number; content?: Buffer; shared: boolean }>();
+  private fileCounter = 0;
+  /** Where the sandbox page serves uploads and files (set once it listens). */
+  filesBaseUrl = '';
 
   constructor(
     private readonly opts: {
@@ -227,7 +232,46 @@ export class SlackSim {
     return handler(args);
   }
 
+  /** The bytes POSTed to an upload URL; false for an unknown, shared or wrong-length upload (Slack answers non-200). */
+  receiveUpload(id: string, content: Buffer): boolean {
+    const file = this.files.get(id);
+    if (!file || file.shared || content.byteLength !== file.length) return false;
+    file.content = content;
+    return true;
+  }
+
+  /** A shared file's name and bytes, for the page's download link. */
+  file(id: string): { name: string; content: Buffer } | undefined {
+    const f = this.files.get(id);
+    return f?.shared && f.content ? { name: f.name, content: f.content } : undefined;
+  }
+
   private readonly handlers: Record<string, (args: Body) => Body> = {
+    'files.getUploadURLExternal': (args) => {
+      const name = str(args.filename);
+      const length = Number(args.length);
+      if (!name || !Number.isInteger(length) || length < 1) return slackError('invalid_arguments');
+      this.fileCounter += 1;
+      const id = `F${String(this.fileCounter).padStart(10, '0')}`;
+      this.files.set(id, { name, length, shared: false });
+      return { ok: true, upload_url: `${this.filesBaseUrl}/sandbox/upload/${id}`, file_id: id };
+    },
+    'files.completeUploadExternal': (args) => {
+      const list = Array.isArray(args.files) ? (args.files as { id?: unknown; title?: unknown }[]) : [];
+      if (list.length === 0) return slackError('invalid_arguments');
+      const files = list.map((f) => ({ f, file: typeof f.id === 'string' ? this.files.get(f.id) : undefined }));
+      if (files.some((x) => !x.file?.content || x.file.shared)) return slackError('file_not_found');
+      for (const x of files) x.file!.shared = true;
+      const channel = this.channelArg({ channel: args.channel_id });
+      if (channel) {
+        // The page shows a shared file as a message with a download link per file.
+        const links = files.map(({ f, file }) => `📎 <${this.filesBaseUrl}/sandbox/files/${String(f.id)}/${encodeURIComponent(file!.name)}|${file!.name}>`).join('\n');
+        const text = [str(args.initial_comment), links].filter(Boolean).join('\n');
+        const threadTs = str(args.thread_ts);
+        this.add({ channel: channel.id, ts: this.nextTs(), text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }], user: SANDBOX_BOT.userId, updates: 0, ...(threadTs ? { thread_ts: threadTs } : {}) });
+      }
+      return { ok: true, files: list.map((f) => ({ id: f.id, title: f.title })) };
+    },
     'auth.test': () => ({ ok: true, url: `https://${SANDBOX_TEAM.domain}.slack.com/`, team: SANDBOX_TEAM.name, user: SANDBOX_BOT.name, team_id: SANDBOX_TEAM.id, user_id: SANDBOX_BOT.userId, bot_id: SANDBOX_BOT.botId, is_enterprise_install: false }),
     'chat.postMessage': (args) => {
       const channel = this.channelArg(args);

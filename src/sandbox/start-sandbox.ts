@@ -109,6 +109,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   const interactions = new Interactions({ slack, signingSecret, baseUrl: base });
+  slack.filesBaseUrl = base;
   server.on(
     'request',
     createSandboxHandler({
@@ -125,6 +126,14 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       interactions,
       pollAlarms: async () => {
         await app?.services.alarms.poll();
+      },
+      fromApp: async (path) => {
+        const res = await fetch(`http://127.0.0.1:${appPort}${path}`);
+        const headers: Record<string, string> = {};
+        res.headers.forEach((v, k) => (headers[k] = v));
+        delete headers['content-length'];
+        delete headers['transfer-encoding'];
+        return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
       },
       appHealth: async () => {
         const res = await fetch(`http://127.0.0.1:${appPort}/healthz`);
@@ -153,6 +162,8 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
     aws: {},
     pagerduty: { eventsUrl: `${base}/sandbox/pagerduty-unused`, apiUrl: `${base}/sandbox/pagerduty-unused` },
     logLevel: config.logLevel,
+    // The report's link: the sandbox page passes /reports/… through to the app.
+    publicUrl: base,
   };
   const logger = createLogger({ level: config.logLevel, secrets: [botToken, signingSecret], destination: opts.logDestination });
   try {

@@ -1,5 +1,5 @@
 /** Web API arguments that the client sends form-encoded as JSON text. */
-const JSON_FORM_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'profile']);
+const JSON_FORM_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'profile', 'files']);
 
 /**
  * A form-encoded Web API call's arguments as Slack reads them: the JSON-valued

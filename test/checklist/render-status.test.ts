@@ -97,9 +97,9 @@ describe('texts', () => {
   it('renders history from button clicks and withdrawn sign-offs', () => {
     const msg = renderHistory(
       [{ id: 1, at: '2026-12-01T00:00:00Z', actor: 'U1', action: 'item.uncheck', target: 'b1', detail: { reason: 'x<y', revoked_signoffs: ['cto'] }, source: 'button', channel: null }],
-      'UTC',
+      { timezone: 'UTC', change: () => undefined },
       1,
     );
-    expect(msg.text).toBe('*Audit trail — last 1, newest first*\n`1 Dec 00:00 UTC` <@U1> reopened `b1` — “x&lt;y” · withdrew sign-offs: cto _(button)_');
+    expect(msg.text).toBe('*Audit trail — last 1, newest first*\n`1 Dec 00:00 UTC` <@U1> reopened `b1` — “x&lt;y”, which withdrew the sign-offs of cto _(button)_');
   });
 });

@@ -33,6 +33,16 @@ describe('App Home', () => {
     expect(t.slack.callsTo('views.publish')).toHaveLength(1);
   });
 
+  it('posts the launch report in the ops channel from its "Launch report" button', async () => {
+    const { blockActionPayload, blockActionsBody, postSigned } = await import('../support/sign.js');
+    const payload = { ...blockActionPayload({ user: 'U0DEVOPS', channel: 'C0OPS', actionId: 'golive_post_report', value: '', messageTs: '1.1', responseUrl: t.slack.responseUrl() }), container: { type: 'view', view_id: 'V0HOME' }, channel: undefined, message: undefined };
+    expect((await postSigned(`${t.url}/slack/events`, blockActionsBody(payload), SIGNING_SECRET)).status).toBe(200);
+    const share = await t.slack.waitForCall('files.completeUploadExternal', undefined, 10_000);
+    expect(share.args.channel_id).toBe('C0OPS');
+    expect(String(share.args.initial_comment)).toMatch(/^📄 \*Launch report — Test launch\*, as of .+ \(asked for by <@U0DEVOPS>\)/);
+    expect((share.args.files as { title: string }[]).map((f) => f.title)).toEqual(['Launch report — Test launch', 'Timeline — Test launch']);
+  });
+
   it('republishes the Home tab after a sign-off clicked there', async () => {
     const { blockActionPayload, blockActionsBody, postSigned } = await import('../support/sign.js');
     const payload = { ...blockActionPayload({ user: 'U0DEVOPS', channel: 'C0OPS', actionId: 'golive_check_item', value: 'secrets-manager', messageTs: '1.1', responseUrl: t.slack.responseUrl() }), container: { type: 'view', view_id: 'V0HOME' }, channel: undefined, message: undefined };

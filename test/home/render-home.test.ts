@@ -61,6 +61,8 @@ describe('renderHome', () => {
       'Updated 1 Dec 08:00 UTC · refreshed when the launch changes · `/golive status` for every open item',
     ]);
     expect(blocks[9]!.accessory!.value).toBe('i-0-0');
+    // The launch report, one click away from the verdict.
+    expect(blocks[1]!.accessory).toMatchObject({ type: 'button', action_id: 'golive_post_report', text: { text: '📄 Launch report' } });
   });
 
   it('says what is quiet, and leaves out what the runbook does not use', () => {

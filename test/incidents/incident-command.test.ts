@@ -188,7 +188,28 @@ describe('/golive incident', () => {
     expect(await t.app.services.incidents.runDueReminders()).toBe(1);
     await flush();
     expect(posts('C0OPS').at(-1)!.args.text).toBe(`📝 The post-mortem for INC-1 (Payments failing at checkout) is due: <#${channelId}>`);
+    expect(posts(channelId).at(-1)!.args.text).toBe('📝 <@U0STRANGER> the post-mortem for INC-1 is due now. The draft golive posted here when it was resolved is a start; `/golive incident postmortem` posts it again.');
+    // The draft itself was shared in the incident channel when it was resolved.
+    expect([...t.slack.files.values()].find((f) => f.title === 'Post-mortem draft — INC-1')).toMatchObject({ channel: channelId, completed: true });
     expect(await privateReply(t, 'incident resolve again', 'U0DEVOPS')).toMatch(/not an incident channel/);
+  });
+
+  it('links the post-mortem reminder to the draft page when golive has a public address', async () => {
+    await t.close();
+    t = await startTestApp({ runbook: runbook(), clock, env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, GOLIVE_PUBLIC_URL: 'https://golive.example.com/' }, appOptions: { outboxPollMs: 50 } });
+    const { channelId } = await declare();
+    await golive(t, 'incident resolve Bad migration locked the orders table', 'U0DEVOPS', channelId);
+    await t.slack.waitFor(() => posts(channelId).length === 2);
+    clock.at = new Date('2026-12-03T02:30:00Z');
+    expect(await t.app.services.incidents.runDueReminders()).toBe(1);
+    await flush();
+    const reminder = String(posts(channelId).at(-1)!.args.text);
+    const link = /<(https:\/\/golive\.example\.com\/reports\/[A-Za-z0-9_-]{32}\/INC-1-postmortem\.html)\|INC-1 post-mortem draft>/.exec(reminder)?.[1];
+    expect(reminder).toBe(`📝 <@U0STRANGER> the post-mortem for INC-1 is due now. The draft golive wrote when it was resolved: <${link}|INC-1 post-mortem draft> (also posted here as a file; \`/golive incident postmortem\` posts it again).`);
+    // The link is the draft, served by golive itself.
+    const page = await fetch(`${t.url}${new URL(link!).pathname}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Bad migration locked the orders table');
   });
 
   it('shows the timeline in order, and refuses unknown severities', async () => {

@@ -145,6 +145,25 @@ describe('the sandbox page API', () => {
     expect(world.failNext).toBe(false);
   });
 
+  it('posts the launch report as files with download links, and its link opens the report page through the sandbox', async () => {
+    await api('/sandbox/command', { user: VIKRAM, channel: OPS, text: '/golive report' });
+    const posted = await until(VIKRAM, message('📄 *Launch report — GoVisaX Production Go-Live*'), 'the launch report files');
+    const links = [...posted.text.matchAll(/<(http[^|>]+)\|([^>]+)>/g)].map((m) => ({ url: m[1]!, label: m[2]! }));
+    const md = links.find((l) => l.label.endsWith('.md'))!;
+    const png = links.find((l) => l.label.endsWith('.png'))!;
+    const page = links.find((l) => l.label === 'the report page')!;
+    expect(md.label).toMatch(/^launch-report-\d{8}\.md$/);
+    expect(await (await fetch(md.url)).text()).toMatch(/^# Launch report — GoVisaX Production Go-Live\n/);
+    const picture = await fetch(png.url);
+    expect(picture.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await picture.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(new URL(page.url).origin).toBe(new URL(sandbox.url).origin);
+    const html = await fetch(page.url);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await html.text()).toContain('<h2 id="timeline">Timeline</h2>');
+  });
+
   it('opens a modal for the person who asked, submits it signed, and shows field errors the app returns', async () => {
     await api('/sandbox/command', { user: VIKRAM, channel: OPS, text: '/golive incident declare' });
     const modal = await until(VIKRAM, (s) => s.modal ?? undefined, 'the declare modal');

@@ -32,10 +32,24 @@ export async function startSmokeServer(): Promise<SmokeServer> {
 }
 
 /** Writes a runbook with one ECS service (as seed 000 describes it) to a temp file. */
-export function writeDeployRunbook(opts: { smokeUrl: string; approvalsRequired?: number; allowOverride?: boolean; deployRequires?: string[]; serviceExtra?: string; extra?: string }): string {
+export function writeDeployRunbook(opts: {
+  smokeUrl: string;
+  approvalsRequired?: number;
+  allowOverride?: boolean;
+  deployRequires?: string[];
+  /** Overrides the launch line, e.g. with a name and a `t0`. */
+  launch?: string;
+  /** Roles that sign the gate off. */
+  signoff?: string[];
+  rollbackApprovers?: string[];
+  /** More lines under the service (YAML, indented). */
+  serviceExtra?: string;
+  /** More top-level sections (YAML), appended. */
+  extra?: string;
+}): string {
   const yaml = `
 version: 1
-launch: { name: Deploy test, channel: C0OPS, timezone: Asia/Kolkata }
+launch: ${opts.launch ?? '{ name: Deploy test, channel: C0OPS, timezone: Asia/Kolkata }'}
 roles:
   devops: { name: DevOps, users: [U0DEVOPS], groups: [S0DEVOPS] }
   cto: { name: CTO, users: [U0CTO] }
@@ -43,6 +57,7 @@ roles:
 gates:
   - id: pre-flight
     title: Pre-flight
+    signoff: [${(opts.signoff ?? []).join(', ')}]
     items:
       - { id: v2f-agreement, title: V2F agreement signed, level: blocker, owner: bd-lead }
       - { id: dns-ready, title: DNS ready, level: warning, owner: devops }
@@ -54,7 +69,7 @@ services:
     family: govisax-prod
     container: govisax-api
     deployers: [devops]
-    rollback_approvers: [cto, devops]
+    rollback_approvers: [${(opts.rollbackApprovers ?? ['cto', 'devops']).join(', ')}]
     approvals_required: ${opts.approvalsRequired ?? 1}
     deploy_requires: [${(opts.deployRequires ?? ['pre-flight']).join(', ')}]
     allow_override: ${opts.allowOverride ?? false}

@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { messageContentError, slackError, viewError } from '../../src/sandbox/block-limits.js';
 import { webApiFormArgs } from '../../src/sandbox/web-api-form.js';
 import { methodLimit, RateWindow } from '../../src/platform/slack/rate-limits.js';
+import { startFakeFiles, type FakeFile } from './fake-slack-files.js';
+
+export type { FakeFile };
 
 /** Options for {@link startFakeSlack}. */
 export interface FakeSlackOptions {
@@ -81,6 +84,10 @@ export interface FakeMessage {
   broadcast?: boolean;
   /** Number of successful `chat.update` calls applied. */
   updates: number;
+  /** Who wrote it, when not the bot ({@link FakeSlack.postUserMessage}). */
+  user?: string;
+  /** Files shared with it (files.completeUploadExternal). */
+  files?: string[];
 }
 
 /** A channel the fake knows about (created, joined, invited to or topic-set). */
@@ -106,6 +113,10 @@ export interface FakeSlack {
   readonly messages: Map<string, FakeMessage>;
   /** Channels keyed by id. */
   readonly channels: Map<string, FakeChannel>;
+  /** Files announced, uploaded and shared through files.uploadV2's steps, keyed by file id. */
+  readonly files: Map<string, FakeFile>;
+  /** A message a person wrote in a channel (or thread), for conversations.history/replies to return; returns its ts. */
+  postUserMessage(channel: string, user: string, text: string, threadTs?: string): string;
   /** A response_url on this server; a fresh unique id is used when none is given. */
   responseUrl(id?: string): string;
   /** Recorded calls for one method. */
@@ -350,12 +361,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       ok: true,
       messages: slice.map((m) => ({
         type: 'message',
-        user: 'UBOT',
-        bot_id: 'BBOT',
+        ...(m.user ? { user: m.user } : { user: 'UBOT', bot_id: 'BBOT' }),
         text: m.text,
         blocks: m.blocks,
         ts: m.ts,
         ...(m.thread_ts !== undefined ? { thread_ts: m.thread_ts } : {}),
+        ...(m.files ? { subtype: 'file_share', files: m.files.map((id) => ({ id })) } : {}),
         ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
       })),
       has_more: more,
@@ -371,7 +382,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     run: (args) => ({ ok: true, view: viewJson(args.view as Record<string, unknown>, str(args.view_id)) }),
   });
 
+  const fileSide = await startFakeFiles((channel, text, threadTs, file) => {
+    const ts = nextTs();
+    messages.set(`${channel}:${ts}`, { channel, ts, text, blocks: [], ...(threadTs ? { thread_ts: threadTs } : {}), files: [file.id], updates: 0 });
+  });
+
   const handlers: Record<string, Handler> = {
+    ...fileSide.handlers,
     'apps.connections.open': {
       run: () => (socketModeUrl ? { ok: true, url: socketModeUrl } : err('internal_error')),
     },
@@ -725,6 +742,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     responses,
     messages,
     channels,
+    files: fileSide.files,
+    postUserMessage(channel, user, text, threadTs) {
+      const ts = nextTs();
+      messages.set(`${channel}:${ts}`, { channel, ts, text, blocks: [], user, ...(threadTs ? { thread_ts: threadTs } : {}), updates: 0 });
+      return ts;
+    },
     responseUrl(id?: string): string {
       responseCounter += 1;
       return `${base}/response/${encodeURIComponent(id ?? `r${responseCounter}`)}`;
@@ -758,13 +781,16 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       windows.clear();
       messages.clear();
       channels.clear();
+      fileSide.files.clear();
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await fileSide.close();
+      await new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));
         // Node 20's fetch keeps connections alive, which would hold close() open.
         server.closeAllConnections();
-      }),
+      });
+    },
   };
   return fake;
 }

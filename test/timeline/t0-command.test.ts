@@ -20,7 +20,7 @@ describe('/golive t0', () => {
     expect(await privateReply(t, 't0 10:00', 'U0DEVOPS')).toBe('T-0 is now 30 Nov 10:00 GMT+5:30; the change is announced in <#C0OPS>.');
     expect(await privateReply(t, 't0 2026-11-30T10:00+05:30', 'U0DEVOPS')).toBe('T-0 is already 30 Nov 10:00 GMT+5:30; nothing changed.');
     expect(query(t, "SELECT actor FROM audit WHERE action = 'launch.t0'")).toEqual([{ actor: 'U0DEVOPS' }, { actor: 'U0DEVOPS' }]);
-    expect(await privateReply(t, 'history 1')).toBe('*Audit trail — last 1, newest first*\n`30 Nov 07:30 GMT+5:30` <@U0DEVOPS> moved `T-0` — to 30 Nov 10:00 GMT+5:30 (was 1 Dec 10:00 GMT+5:30) _(command in <#C0OPS>)_');
+    expect(await privateReply(t, 'history 1')).toBe('*Audit trail — last 1, newest first*\n`30 Nov 07:30 GMT+5:30` <@U0DEVOPS> moved T-0 to 30 Nov 10:00 GMT+5:30 (was 1 Dec 10:00 GMT+5:30) _(command in <#C0OPS>)_');
   });
 
   it('refuses what it cannot read, with the forms it takes', async () => {

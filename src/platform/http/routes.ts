@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** One HTTP endpoint besides Slack's: /healthz and the alarm push hooks. */
+/** One HTTP endpoint besides Slack's: /healthz, the alarm push hooks, the report pages. */
 export interface Route {
+  /** Exact, or with `:name` segments that match any one non-empty segment (`/reports/:token`), as Bolt's custom routes read them. */
   path: string;
   method: 'GET' | 'POST';
   handler(req: IncomingMessage, res: ServerResponse): void;
@@ -20,9 +21,16 @@ export function boltRoutes(routes: readonly Route[]): { path: string; method: st
  */
 export function routeListener(routes: readonly Route[]): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const path = req.url?.split('?')[0];
-    const route = routes.find((r) => r.path === path && r.method === req.method);
+    const path = req.url?.split('?')[0] ?? '';
+    const route = routes.find((r) => pathMatches(r.path, path) && r.method === req.method);
     if (route) return route.handler(req, res);
     res.writeHead(404).end();
   };
+}
+
+/** Whether a request path fits a route's path, segment by segment (`:name` matches any one non-empty segment). */
+export function pathMatches(pattern: string, path: string): boolean {
+  const want = pattern.split('/');
+  const got = path.split('/');
+  return want.length === got.length && want.every((w, i) => (w.startsWith(':') ? got[i] !== '' : w === got[i]));
 }

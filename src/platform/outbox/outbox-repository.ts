@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.js';
 
-/** Where a row goes: Slack, PagerDuty, or (escalation levels) email through SES. */
-export type OutboxTarget = 'slack' | 'pagerduty' | 'email';
+/** Where a row goes: Slack, PagerDuty, (escalation levels) email through SES, or a `document`: a file golive renders at delivery and shares in Slack (src/report/). */
+export type OutboxTarget = 'slack' | 'pagerduty' | 'email' | 'document';
 
 /** A Slack Web API call or PagerDuty event waiting to be delivered. */
 export interface OutboxRow {
@@ -120,5 +120,10 @@ export class OutboxRepository {
 
   async pendingCount(): Promise<number> {
     return (await this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL'))!.n;
+  }
+
+  /** Every PagerDuty trigger golive queued, oldest first: what was paged, and when (the launch report). */
+  async pagerTriggers(): Promise<{ dedupKey: string; at: string; delivered_at: string | null }[]> {
+    return (await this.store.all<{ args: string; created_at: string; delivered_at: string | null }>("SELECT args, created_at, delivered_at FROM outbox WHERE target = 'pagerduty' AND method = 'trigger' ORDER BY id")).map((r) => ({ dedupKey: String((JSON.parse(r.args) as { dedupKey?: unknown }).dedupKey ?? ''), at: r.created_at, delivered_at: r.delivered_at }));
   }
 }

@@ -44,7 +44,7 @@ function classify(err: unknown): Failure {
 export type EmailSender = (message: EmailMessage) => Promise<{ messageId: string }>;
 
 /** How a target is named in the log. */
-const TARGET_NAME: Record<OutboxTarget, [thing: string, service: string]> = { slack: ['Slack message', 'Slack'], pagerduty: ['PagerDuty event', 'PagerDuty'], email: ['email', 'SES'] };
+const TARGET_NAME: Record<OutboxTarget, [thing: string, service: string]> = { slack: ['Slack message', 'Slack'], pagerduty: ['PagerDuty event', 'PagerDuty'], email: ['email', 'SES'], document: ['document to Slack', 'Slack'] };
 
 /**
  * Delivers Slack calls and PagerDuty events that were stored with the change
@@ -58,6 +58,7 @@ export class Outbox {
   private running?: Promise<void>;
   private again = false;
   private readonly rows: OutboxRepository;
+  private readonly deliverers = new Map<OutboxTarget, (method: string, args: Record<string, unknown>) => Promise<Record<string, unknown>>>();
 
   constructor(
     store: Store,
@@ -69,6 +70,11 @@ export class Outbox {
     private readonly email?: EmailSender,
   ) {
     this.rows = new OutboxRepository(store);
+  }
+
+  /** Delivers rows of another target (e.g. `document`: render a report, then share it in Slack); the same retries and backoff apply. */
+  deliver(target: OutboxTarget, deliverer: (method: string, args: Record<string, unknown>) => Promise<Record<string, unknown>>): void {
+    this.deliverers.set(target, deliverer);
   }
 
   /** Stores a Slack call or PagerDuty event for delivery after the current transaction commits; returns its id. */
@@ -142,8 +148,10 @@ export class Outbox {
       if (!args) continue;
       try {
         // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
-        const result =
-          row.target === 'pagerduty'
+        const deliverer = this.deliverers.get(row.target);
+        const result = deliverer
+          ? await deliverer(row.method, args)
+          : row.target === 'pagerduty'
             ? await this.sendPage(row.method, args)
             : row.target === 'email'
               ? await this.sendEmail(args)

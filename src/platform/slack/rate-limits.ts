@@ -48,6 +48,9 @@ export const SLACK_METHOD_LIMITS: Record<WebApiMethod | 'apps.connections.open',
   'views.publish': tier(4),
   'users.lookupByEmail': tier(3),
   'usergroups.users.list': tier(2),
+  'users.info': tier(4),
+  'files.getUploadURLExternal': tier(4),
+  'files.completeUploadExternal': tier(4),
 };
 
 /** The limit for `method`, if Slack publishes one golive knows about. */

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import { SlackCallError, type SlackMessage, type SlackPort } from './slack-port.js';
+import { SlackCallError, type FileShare, type SlackMessage, type SlackPort } from './slack-port.js';
 import { assertNotInTransaction } from '../store/store.js';
 import type { WebApiMethod } from './web-api-methods.js';
 
@@ -79,5 +79,54 @@ export function createSlackAdapter(client: WebClient, onceClient?: WebClient): S
       }
       return refused;
     },
+    shareFiles: (share) => shareFiles(call, share),
+    async userName(userId) {
+      try {
+        const res = await call('users.info', { user: userId });
+        const user = res.user as { name?: string; profile?: { display_name?: string; real_name?: string } } | undefined;
+        return user?.profile?.display_name || user?.profile?.real_name || user?.name || undefined;
+      } catch (err) {
+        if (err instanceof SlackCallError && err.slackError === 'user_not_found') return undefined;
+        throw err;
+      }
+    },
   };
+}
+
+/** How long the upload host gets for one file's bytes. */
+const UPLOAD_TIMEOUT_MS = 30_000;
+
+/**
+ * files.uploadV2 as Slack documents it. The bytes go as the raw request body
+ * (which Slack accepts, as well as a multipart form) and without the bot
+ * token: the upload URL is already signed, and the token has no business on
+ * another host. Not calling completeUploadExternal aborts the upload, so a
+ * failure before it leaves nothing behind in Slack.
+ */
+async function shareFiles(call: (method: WebApiMethod, args: Record<string, unknown>) => Promise<Record<string, unknown>>, share: FileShare): Promise<{ fileIds: string[] }> {
+  const uploaded: { id: string; title: string }[] = [];
+  for (const file of share.files) {
+    const got = await call('files.getUploadURLExternal', { filename: file.filename, length: file.content.byteLength, ...(file.altText ? { alt_txt: file.altText.slice(0, 1000) } : {}) });
+    const uploadUrl = typeof got.upload_url === 'string' ? got.upload_url : undefined;
+    const fileId = typeof got.file_id === 'string' ? got.file_id : undefined;
+    if (!uploadUrl || !fileId) throw new SlackCallError('files.getUploadURLExternal', 'no upload_url or file_id in the answer');
+    let status: number;
+    try {
+      const res = await fetch(uploadUrl, { method: 'POST', body: new Uint8Array(file.content), headers: { 'Content-Type': 'application/octet-stream' }, redirect: 'error', signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS) });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+    } catch (err) {
+      throw new SlackCallError('files.uploadV2', `request_error: ${(err as Error).message}`);
+    }
+    // Slack: "HTTP 200 if the upload is successful; a non-200 response indicates a failure."
+    if (status !== 200) throw new SlackCallError('files.uploadV2', `http_error: the upload URL answered ${status}`);
+    uploaded.push({ id: fileId, title: file.title });
+  }
+  await call('files.completeUploadExternal', {
+    files: uploaded,
+    channel_id: share.channel,
+    ...(share.threadTs ? { thread_ts: share.threadTs } : {}),
+    ...(share.initialComment ? { initial_comment: share.initialComment } : {}),
+  });
+  return { fileIds: uploaded.map((f) => f.id) };
 }

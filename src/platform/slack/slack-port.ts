@@ -33,6 +33,24 @@ export interface SlackPort {
   setTopic(channel: string, topic: string): Promise<void>;
   /** Invites users; returns the ones Slack refused, with why (already members are not refusals). */
   invite(channel: string, users: string[]): Promise<{ user: string; error: string }[]>;
+  /**
+   * Shares files in a channel (or a thread), with one message, the way Slack
+   * documents files.uploadV2: per file `files.getUploadURLExternal` and the
+   * bytes POSTed to the upload URL it gives, then one
+   * `files.completeUploadExternal` for them all.
+   */
+  shareFiles(share: FileShare): Promise<{ fileIds: string[] }>;
+  /** A user's display name (`users.info`), or undefined when Slack does not say. */
+  userName(userId: string): Promise<string | undefined>;
+}
+
+/** Files to share in one message. */
+export interface FileShare {
+  channel: string;
+  threadTs?: string;
+  /** Posted with the files, as their message. */
+  initialComment?: string;
+  files: { filename: string; title: string; content: Buffer; /** Describes an image for screen readers (at most 1,000 characters). */ altText?: string }[];
 }
 
 /** Slack API failures the caller can act on; `retryAfterSeconds` is set for rate limits. */

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction, RespondFn, SlackViewAction, ViewOutput } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, MessageShortcut, RespondFn, SlackViewAction, ViewOutput } from '@slack/bolt';
 import type { Command } from '../commands/command-spec.js';
 import { runCommand } from '../commands/run-command.js';
 import { describeError, GoliveError } from '../errors.js';
@@ -49,6 +49,28 @@ export interface SlackUi {
   /** Sends the outcome of a modal's work to the submitter as an ephemeral in `channel`; a GoliveError becomes the private error reply. */
   answerSubmission(userId: string, channel: string, work: () => Promise<string>): Promise<void>;
   onHomeOpened(handle: (userId: string) => Promise<void>): void;
+  /** A reaction added to a message (not a file), in the parts a handler needs; errors are logged, as there is nobody to answer. */
+  onReaction(reaction: string, handle: (r: { userId: string; channel: string; ts: string }) => Promise<void>): void;
+  /** A message shortcut, acknowledged at once; `reply` answers the person privately, and any error it throws becomes the private error reply. */
+  onMessageShortcut(callbackId: string, run: (s: MessageShortcutUse) => Promise<void>): void;
+}
+
+/** A message as Slack shows it to a shortcut or lists it, in the parts golive reads. */
+export interface SlackMessageLike {
+  ts?: string;
+  user?: string;
+  text?: string;
+  username?: string;
+  bot_profile?: { name?: string };
+}
+
+/** One use of a message shortcut. */
+export interface MessageShortcutUse {
+  userId: string;
+  channel: string;
+  messageTs: string;
+  message: SlackMessageLike;
+  reply(message: SlackMessage): Promise<void>;
 }
 
 function privately(respond: RespondFn) {
@@ -170,6 +192,29 @@ export function createSlackUi(
           await handle(event.user);
         } catch (err) {
           describeError(err, logger, { event: 'app_home_opened', user: event.user });
+        }
+      });
+    },
+    onReaction(reaction, handle) {
+      app.event('reaction_added', async ({ event }) => {
+        // item can be a file, and item_user is missing for webhook messages: guard at runtime, whatever the types say.
+        const item = event.item as { type?: string; channel?: string; ts?: string };
+        if (event.reaction !== reaction || item.type !== 'message' || !item.channel || !item.ts) return;
+        try {
+          await handle({ userId: event.user, channel: item.channel, ts: item.ts });
+        } catch (err) {
+          describeError(err, logger, { event: 'reaction_added', user: event.user });
+        }
+      });
+    },
+    onMessageShortcut(callbackId, run) {
+      app.shortcut<MessageShortcut>({ callback_id: callbackId, type: 'message_action' }, async ({ ack, shortcut, respond }) => {
+        await ack();
+        const reply = privately(respond);
+        try {
+          await run({ userId: shortcut.user.id, channel: shortcut.channel.id, messageTs: shortcut.message_ts, message: shortcut.message as SlackMessageLike, reply });
+        } catch (err) {
+          await reply(renderError(describeError(err, logger, { shortcut: callbackId, user: shortcut.user.id }))).catch(() => undefined);
         }
       });
     },

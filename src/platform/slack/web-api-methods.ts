@@ -29,6 +29,9 @@ export const WEB_API_METHODS = {
   'views.publish': { why: 'App Home', on: [] },
   'users.lookupByEmail': { why: "matches PagerDuty's on-call to Slack by email", on: [] },
   'usergroups.users.list': { why: 'resolves roles given as Slack user groups', on: [] },
+  'files.getUploadURLExternal': { why: 'the launch report and post-mortem drafts, shared as files (files.uploadV2, step 1)', on: [] },
+  'files.completeUploadExternal': { why: 'shares the uploaded file in the channel (files.uploadV2, step 3)', on: ['public', 'private'] },
+  'users.info': { why: 'names people in the launch report and post-mortem drafts', on: [] },
 } as const satisfies Record<string, WebApiUse>;
 
 /** A Web API method golive calls. */

@@ -297,6 +297,7 @@ export const migrations: Migration[] = [
   inboxMigration(),
   canaryAndLocksMigration(),
   evidenceAndEscalationMigration(),
+  incidentPinsAndReportLinkMigration(),
 ];
 
 /** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
@@ -433,6 +434,39 @@ function evidenceAndEscalationMigration(): Migration {
         UNIQUE (subject, level)
       );
       CREATE INDEX escalation_step_paged ON escalation_step (subject) WHERE paged = 1 AND page_resolved_at IS NULL;
+    `,
+  };
+}
+
+/** Version 10: messages people add to an incident's timeline, and the secret in the launch report's link (src/report/). */
+function incidentPinsAndReportLinkMigration(): Migration {
+  return {
+    version: 10,
+    name: 'incident timeline pins, report link',
+    sql: `
+      -- A message added to an incident's timeline (📌 reaction or the message shortcut), once per message.
+      CREATE TABLE incident_pin (
+        incident_id INTEGER NOT NULL REFERENCES incident (id),
+        message_ts  TEXT NOT NULL,
+        -- The message's author: a Slack user ID, or NULL for an app's or webhook's message (author_name names it).
+        author      TEXT,
+        author_name TEXT,
+        text        TEXT NOT NULL,
+        -- When the message was written (from its ts), which is where it goes on the timeline.
+        written_at  TEXT NOT NULL,
+        pinned_by   TEXT NOT NULL,
+        pinned_at   TEXT NOT NULL,
+        via         TEXT NOT NULL CHECK (via IN ('reaction', 'shortcut')),
+        PRIMARY KEY (incident_id, message_ts)
+      );
+
+      -- The unguessable part of the launch report's URL; a new one revokes the old.
+      CREATE TABLE report_link (
+        token      TEXT PRIMARY KEY,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
     `,
   };
 }

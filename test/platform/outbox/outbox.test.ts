@@ -84,6 +84,12 @@ class FakeSlack implements SlackPort {
   async invite(): Promise<{ user: string; error: string }[]> {
     throw new Error('not used by the outbox');
   }
+  async shareFiles(): Promise<{ fileIds: string[] }> {
+    throw new Error('not used by these tests');
+  }
+  async userName(): Promise<string | undefined> {
+    throw new Error('not used by the outbox');
+  }
 }
 
 interface OutboxRowInDb {
