@@ -1,5 +1,6 @@
 import { GoliveError } from '../platform/errors.js';
-import { blockedText, renderDryRun } from './render-changes.js';
+import { gateRefusal } from './describe-gate.js';
+import { renderDryRun } from './render-changes.js';
 import { renderNotice } from '../platform/slack/blocks.js';
 import type { Background } from '../platform/background.js';
 import type { Runbook } from '../platform/runbook/schema.js';
@@ -39,7 +40,7 @@ export function deployCommand(deps: { deploys: DeployService; changeBoard: Chang
     if (dryRun) return ctx.respond(renderDryRun(plan, strategy?.dryRunSteps(plan)));
     if (plan.blockedBy.length > 0) {
       if (!override) {
-        const b = blockedText(plan.service.name, plan.blockedBy, plan.service.allow_override);
+        const b = gateRefusal(plan.service.name, plan.blockedBy, plan.service.allow_override, plan.alarms?.source);
         throw new GoliveError('deploy_blocked', b.message, b.hint);
       }
       const request = await deploys.proposeOverride(plan, targetArg, ctx.userId, { canary: strategy !== undefined });

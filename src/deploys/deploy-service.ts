@@ -1,4 +1,3 @@
-import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
 import { asUserError } from '../platform/aws/as-user-error.js';
 import type { EcsPort, ServiceRef } from '../platform/aws/ecs-port.js';
 import { IMAGE_TAG, imageWithTag } from '../platform/aws/image-ref.js';
@@ -13,7 +12,7 @@ import { DeployRepository, type DeployRow } from './deploy-repository.js';
 import { closestNames } from '../platform/suggest.js';
 import type { ApprovalService } from './approval-service.js';
 import type { ChecklistService } from '../checklist/index.js';
-import { alarmRegion } from '../alarms/index.js';
+import { describeFiringSource, type FiringAlarms, type FiringAnswer } from '../alarms/index.js';
 import { runHttpCheck } from './http-check.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import { shortTaskDef, watchRollout } from './watch-rollout.js';
@@ -35,6 +34,8 @@ export interface DeployPlan {
   revisionArn?: string;
   /** Why the deploy may not go ahead now (open blockers, firing alarms); empty when clear. */
   blockedBy: string[];
+  /** What was firing when the plan was made (the runbook watches alarms), and where that answer came from, in words. */
+  alarms?: { answer: FiringAnswer; source: string };
 }
 
 /** A rollback target and why it was chosen. */
@@ -83,7 +84,8 @@ export class DeployService {
       runbook: Runbook;
       store: Store;
       ecs: EcsPort;
-      cloudwatch: CloudWatchPort;
+      /** The one answer to "what is firing" (the alarm watcher's). */
+      alarms: FiringAlarms;
       checklist: ChecklistService;
       roles: RoleDirectory;
       approvals: ApprovalService;
@@ -92,8 +94,6 @@ export class DeployService {
       rolloutPollMs: number;
       /** Deploy locks and freeze windows: a deploy they hold is refused (a rollback never is). */
       locks?: { deployRefusal(service: string): Promise<GoliveError | undefined> };
-      /** AWS_REGION, for the alarm-region rule. */
-      defaultRegion?: string;
     },
   ) {
     this.rows = new DeployRepository(deps.store);
@@ -144,20 +144,23 @@ export class DeployService {
     throw new GoliveError('usage', `\`${clean(arg)}\` is neither an image tag (letters, digits, \`_.-\`, at most 128) nor a revision like \`:42\`.`);
   }
 
-  /** Reasons a deploy of the service must wait: open blockers of its gates, firing alarms. */
-  async blockers(service: Service): Promise<string[]> {
+  /** Reasons a deploy of the service must wait: open blockers of its gates, and the alarms firing in `alarms`. */
+  private async gate(service: Service, alarms: FiringAnswer | undefined): Promise<string[]> {
     const out: string[] = [];
     const snapshot = await this.deps.checklist.snapshot();
     for (const gateId of service.deploy_requires) {
       const gate = snapshot.gates.find((g) => g.gate.id === gateId);
       for (const s of gate?.items ?? []) if (!s.done && s.item.level === 'blocker') out.push(`🔴 blocker \`${s.item.id}\` ${s.item.title} (gate \`${gateId}\`, owner: ${this.deps.checklist.roleLabel(s.item.owner)})${s.drift ? ' — signed off, but its check now fails' : ''}`);
     }
-    const alarms = this.deps.runbook.alarms;
-    if (alarms) {
-      const firing = (await this.deps.cloudwatch.describeAlarms(alarmRegion(this.deps.runbook, this.deps.defaultRegion), alarms.prefixes)).filter((a) => a.state === 'ALARM');
-      for (const a of firing) out.push(`🚨 alarm \`${a.name}\` is in ALARM since ${a.updatedAt}`);
-    }
+    for (const a of alarms?.firing ?? []) out.push(`🚨 alarm \`${a.name}\` is in ALARM since ${a.since}`);
     return out;
+  }
+
+  /** What is firing under the runbook's alarm prefixes (none to read without an `alarms` section). */
+  private async readAlarms(): Promise<DeployPlan['alarms']> {
+    if (!this.deps.runbook.alarms) return undefined;
+    const answer = await this.aws(() => this.deps.alarms.firing());
+    return { answer, source: describeFiringSource(answer, this.deps.clock.now()) };
   }
 
   /**
@@ -189,7 +192,8 @@ export class DeployService {
     if (locked) throw locked;
     const state = await this.aws(() => this.deps.ecs.describeService(this.ref(service)));
     const currentDef = await this.aws(() => this.deps.ecs.describeTaskDefinition(service.region, state.taskDefinition));
-    const plan: DeployPlan = { service, target, current: state.taskDefinition, currentImage: currentDef.images[service.container], desiredCount: state.desiredCount, blockedBy: await this.blockers(service) };
+    const alarms = await this.readAlarms();
+    const plan: DeployPlan = { service, target, current: state.taskDefinition, currentImage: currentDef.images[service.container], desiredCount: state.desiredCount, blockedBy: await this.gate(service, alarms?.answer), alarms };
     if (target.kind === 'tag') {
       if (!plan.currentImage) throw new GoliveError('not_configured', `The running task definition ${shortTaskDef(state.taskDefinition)} has no container \`${service.container}\` (it has: ${Object.keys(currentDef.images).join(', ')}).`, 'Fix `container` for this service in the runbook.');
       plan.image = imageWithTag(plan.currentImage, target.tag);

@@ -46,18 +46,21 @@ async function clearBlockers() {
 }
 
 describe('/golive deploy', () => {
-  it('refuses while a gate blocker is open or an alarm fires, naming each', async () => {
-    await start();
+  it('refuses while a gate blocker is open or an alarm fires, naming each and where the alarm state came from', async () => {
     await seedAlarms(moto.endpoint, [
       { name: 'GoVisaX-Prod-API-5XX-Rate', state: 'ALARM' },
       { name: 'GoVisaX-Prod-RDS-CPU', state: 'OK' },
     ]);
+    await start();
+    // The gate asks the alarm watcher: after its start-up poll, its state is the answer.
+    await t.app.services.alarms.poll();
     const reply = await privateReply(t, 'deploy api v9', 'U0DEVOPS');
     const lines = reply.split('\n');
     expect(lines[0]).toBe(':warning: Deploy of `api` refused: 2 things must be resolved first. Nothing was changed.');
     expect(lines[1]).toBe('• 🔴 blocker `v2f-agreement` V2F agreement signed (gate `pre-flight`, owner: BD Lead)');
-    expect(lines[2]).toMatch(/^• 🚨 alarm `GoVisaX-Prod-API-5XX-Rate` is in ALARM since /);
-    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(/^• 🚨 alarm `GoVisaX-Prod-API-5XX-Rate` is in ALARM since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(lines[3]).toMatch(/^Alarms: CloudWatch DescribeAlarms, ap-south-1, "GoVisaX-Prod\*", as of the alarm watcher's poll \d+ s ago\.$/);
+    expect(lines).toHaveLength(4);
     expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
     expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
   });
