@@ -13,6 +13,7 @@ import { closestNames } from '../platform/suggest.js';
 import type { ApprovalService } from './approval-service.js';
 import type { ChecklistService } from '../checklist/index.js';
 import { describeFiringSource, type FiringAlarms, type FiringAnswer } from '../alarms/index.js';
+import { gateRefusal } from './describe-gate.js';
 import { runHttpCheck } from './http-check.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import { shortTaskDef, watchRollout } from './watch-rollout.js';
@@ -32,7 +33,7 @@ export interface DeployPlan {
   /** For a tag: the image the new revision will use. For a revision: its task definition ARN. */
   image?: string;
   revisionArn?: string;
-  /** Why the deploy may not go ahead now (open blockers, firing alarms); empty when clear. */
+  /** Why the deploy may not go ahead now (open blockers, firing alarms); empty when clear. `start` decides again against the state it commits on. */
   blockedBy: string[];
   /** What was firing when the plan was made (the runbook watches alarms), and where that answer came from, in words. */
   alarms?: { answer: FiringAnswer; source: string };
@@ -144,7 +145,13 @@ export class DeployService {
     throw new GoliveError('usage', `\`${clean(arg)}\` is neither an image tag (letters, digits, \`_.-\`, at most 128) nor a revision like \`:42\`.`);
   }
 
-  /** Reasons a deploy of the service must wait: open blockers of its gates, and the alarms firing in `alarms`. */
+  /**
+   * Reasons a deploy of the service must wait: open blockers of its gates as
+   * the checklist stands now, and the alarms firing in `alarms` (read before,
+   * because reading them may take a CloudWatch call). `start` asks this again
+   * inside the transaction that records the deploy, so a blocker reopened
+   * while the alarms were read still stops it.
+   */
   private async gate(service: Service, alarms: FiringAnswer | undefined): Promise<string[]> {
     const out: string[] = [];
     const snapshot = await this.deps.checklist.snapshot();
@@ -210,8 +217,12 @@ export class DeployService {
   }
 
   /**
-   * Claims the service for a deploy and records it, in one transaction; throws
-   * if another change got there first. Returns the deploy id to `run`.
+   * Decides the deploy gate and claims the service, in the one transaction
+   * that records the deploy: the blockers, locks and running changes as they
+   * are now, with the plan's alarm reading. A gate that holds (and no
+   * approved override) is refused with an audit row naming what held it.
+   * Throws if refused or if another change got there first; returns the
+   * deploy id to `run`.
    */
   async start(plan: DeployPlan, userId: string, requestId: number | null = null, within?: (deployId: number, at: string) => Promise<void>): Promise<number> {
     const { store, clock } = this.deps;
@@ -219,18 +230,42 @@ export class DeployService {
     const at = clock.now().toISOString();
     // Deploys are announced in the launch's ops channel, wherever the command was typed.
     const channel = this.deps.runbook.launch.channel;
-    return store.transaction(async () => {
+    const started = await store.transaction(async (): Promise<{ deployId: number } | { refused: string[] }> => {
       const busy = await this.busyReason(service, requestId ?? undefined);
       if (busy) throw new GoliveError('deploy_in_progress', busy);
       // A lock set between the plan and now still counts.
       const locked = await this.deps.locks?.deployRefusal(service.name);
       if (locked) throw locked;
+      const blockedBy = await this.gate(service, plan.alarms?.answer);
+      if (blockedBy.length > 0 && requestId === null) {
+        await this.recordRefusal(plan, userId, blockedBy, at);
+        return { refused: blockedBy };
+      }
       const deployId = await this.rows.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
       if (deployId === undefined) throw anotherChange(service);
-      await this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: plan.blockedBy }, source: requestId ? 'system' : 'command', channel }, at);
+      await this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: blockedBy, ...alarmsRead(plan) }, source: requestId ? 'system' : 'command', channel }, at);
       await within?.(deployId, at);
-      return deployId;
+      return { deployId };
     });
+    if ('refused' in started) throw this.refusal(plan, started.refused);
+    return started.deployId;
+  }
+
+  /** Refuses a deploy its plan found gated (no override asked for): recorded in the audit trail, then thrown as the private answer. */
+  async refuse(plan: DeployPlan, userId: string): Promise<never> {
+    const at = this.deps.clock.now().toISOString();
+    await this.deps.store.transaction(() => this.recordRefusal(plan, userId, plan.blockedBy, at));
+    throw this.refusal(plan, plan.blockedBy);
+  }
+
+  private async recordRefusal(plan: DeployPlan, userId: string, blockedBy: string[], at: string): Promise<void> {
+    await this.audit.record({ actor: userId, action: 'deploy.refused', target: plan.service.name, detail: { from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, blocked_by: blockedBy, ...alarmsRead(plan) }, source: 'command', channel: this.deps.runbook.launch.channel }, at);
+  }
+
+  /** The private answer to a deploy the gate holds: each reason, where the alarm state came from, and whether an override may be asked for. */
+  private refusal(plan: DeployPlan, blockedBy: string[]): GoliveError {
+    const r = gateRefusal(plan.service.name, blockedBy, plan.service.allow_override, plan.alarms?.source);
+    return new GoliveError('deploy_blocked', r.message, r.hint);
   }
 
   /** Runs a started deploy to the end; never throws (failures are recorded and reported). */
@@ -579,6 +614,11 @@ export class DeployService {
   private aws<T>(fn: () => Promise<T>, notFound?: () => GoliveError): Promise<T> {
     return asUserError(fn, notFound);
   }
+}
+
+/** Where the plan's alarm state came from, for the audit row. */
+function alarmsRead(plan: DeployPlan): { alarms_read?: string } {
+  return plan.alarms ? { alarms_read: plan.alarms.source } : {};
 }
 
 /** `…task-definition/govisax-prod:42` → `govisax-prod`. */
