@@ -2,7 +2,8 @@ import { asUserError } from '../platform/aws/as-user-error.js';
 import type { EcsPort, ServiceRef } from '../platform/aws/ecs-port.js';
 import { IMAGE_TAG, imageWithTag } from '../platform/aws/image-ref.js';
 import type { Clock } from '../platform/clock.js';
-import { GoliveError } from '../platform/errors.js';
+import { describeError, GoliveError } from '../platform/errors.js';
+import { formatTime } from '../platform/format-time.js';
 import type { Logger } from '../platform/logger.js';
 import type { Runbook, Service } from '../platform/runbook/schema.js';
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
@@ -177,10 +178,23 @@ export class DeployService {
    */
   async busyReason(service: Service, exceptRequest?: number): Promise<string | undefined> {
     const running = await this.rows.runningDeployFor(service.name);
-    if (running) return `A ${running.kind} of \`${service.name}\` started by <@${running.requested_by}> is still running; wait for it to finish.`;
+    if (running) return this.stillRunning(running);
     const open = (await this.deps.approvals.active(service.name)).find((r) => r.id !== exceptRequest);
     if (open) return `A ${open.kind === 'rollback' ? 'rollback' : 'deploy override'} of \`${service.name}\` requested by <@${open.requested_by}> is ${open.state === 'requested' ? 'waiting for approval' : open.state} (request #${open.id}); approve, reject or cancel it on its card first.`;
     return undefined;
+  }
+
+  /** Names a running change and who started it, e.g. "A deploy of `api` (#4, started by <@U…> at 2 Dec 09:41 IST) is still running; …". */
+  private stillRunning(d: DeployRow): string {
+    return `A ${d.kind} of \`${d.service}\` (#${d.id}, started by <@${d.requested_by}> at ${formatTime(d.started_at, this.deps.runbook.launch.timezone)}) is still running; wait for it to finish. Nothing was changed.`;
+  }
+
+  /** The refusal of a rollback or override request while the service is busy (undefined when it is not); asked before the request's slow reads and again as it is recorded. */
+  private async requestRefusal(service: Service, kind: ChangeRequestRow['kind']): Promise<GoliveError | undefined> {
+    const busy = await this.busyReason(service);
+    if (!busy) return undefined;
+    const running = kind === 'rollback' && (await this.rows.runningDeployFor(service.name)) !== undefined;
+    return new GoliveError('deploy_in_progress', busy, running ? 'If it fails, its card offers *Roll back*; if it succeeds and you still need to go back, ask again then.' : undefined);
   }
 
   /** The service of the newest deploy (not rollback), whatever its outcome. */
@@ -242,7 +256,7 @@ export class DeployService {
         return { refused: blockedBy };
       }
       const deployId = await this.rows.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
-      if (deployId === undefined) throw anotherChange(service);
+      if (deployId === undefined) throw await this.anotherChange(service);
       await this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: blockedBy, ...alarmsRead(plan) }, source: requestId ? 'system' : 'command', channel }, at);
       await within?.(deployId, at);
       return { deployId };
@@ -375,8 +389,8 @@ export class DeployService {
    */
   async proposeRollback(serviceName: string, words: string[], userId: string, source: AuditSource): Promise<ChangeRequestRow> {
     const service = this.findService(serviceName);
-    const busy = await this.busyReason(service);
-    if (busy) throw new GoliveError('deploy_in_progress', busy);
+    const refused = await this.requestRefusal(service, 'rollback');
+    if (refused) throw refused;
     let revision: number | undefined;
     let reasonWords = words;
     const first = words[0];
@@ -393,7 +407,8 @@ export class DeployService {
     }
     const reason = reasonWords.length > 0 ? reasonWords.join(' ').slice(0, 1000) : null;
     const target = await this.rollbackTarget(service, revision);
-    return this.deps.approvals.create({ kind: 'rollback', service, params: { from: target.current, to: target.to, why: target.why, reason }, requester: userId, channel: this.deps.runbook.launch.channel, source });
+    // Reading ECS took a while: a deploy that started meanwhile still refuses the request, under the same lock that records it.
+    return this.deps.approvals.create({ kind: 'rollback', service, params: { from: target.current, to: target.to, why: target.why, reason }, requester: userId, channel: this.deps.runbook.launch.channel, source }, () => this.requestRefusal(service, 'rollback'));
   }
 
   /** The Roll back button on a failed deploy: back to what that deploy replaced, if ECS really moved. */
@@ -401,8 +416,8 @@ export class DeployService {
     const d = await this.rows.deploy(deployId);
     if (!d || d.kind !== 'deploy' || !d.from_task_def) throw new GoliveError('unknown_request', 'That button does not name a deploy golive knows.');
     const service = this.findService(d.service);
-    const busy = await this.busyReason(service);
-    if (busy) throw new GoliveError('deploy_in_progress', busy);
+    const refused = await this.requestRefusal(service, 'rollback');
+    if (refused) throw refused;
     const current = (await this.aws(() => this.deps.ecs.describeService(this.ref(service)))).taskDefinition;
     if (current !== d.to_task_def) {
       throw new GoliveError(
@@ -418,13 +433,13 @@ export class DeployService {
       requester: userId,
       channel: this.deps.runbook.launch.channel,
       source: 'button',
-    });
+    }, () => this.requestRefusal(service, 'rollback'));
   }
 
   /** Files a request to deploy despite blockers (only where the runbook allows it). */
   async proposeOverride(plan: DeployPlan, targetArg: string, userId: string, opts: { canary?: boolean } = {}): Promise<ChangeRequestRow> {
     if (!plan.service.allow_override) throw new GoliveError('not_permitted', `The runbook does not allow overriding the deploy gate of \`${plan.service.name}\`.`);
-    return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy, ...(opts.canary ? { canary: true } : {}) }, requester: userId, channel: this.deps.runbook.launch.channel, source: 'command' });
+    return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy, ...(opts.canary ? { canary: true } : {}) }, requester: userId, channel: this.deps.runbook.launch.channel, source: 'command' }, () => this.requestRefusal(plan.service, 'deploy_override'));
   }
 
   /**
@@ -445,8 +460,8 @@ export class DeployService {
       }
       await approvals.finish(request.id, deploy.outcome === 'succeeded', deploy.reason ?? deploy.outcome);
     } catch (err) {
-      const reason = describeFailure(err);
-      if (!(err instanceof GoliveError)) this.deps.logger.error({ err, request: request.id }, 'approved change failed to run');
+      // Said in words, whatever failed: a coded refusal as it is, anything else as an internal error with its logged id, never the raw message.
+      const reason = describeError(err, this.deps.logger, { request: request.id }).message;
       await approvals.finish(request.id, false, reason);
       await this.safely(async () => this.observer?.requestNote(await approvals.get(request.id), `❌ Could not run: ${reason}`));
     }
@@ -533,7 +548,7 @@ export class DeployService {
     const at = clock.now().toISOString();
     const id = await store.transaction(async () => {
       const deployId = await this.rows.startDeploy({ service: service.name, kind: 'rollback', from_task_def: from, to_task_def: to, image: null, requested_by: request.requested_by, request_id: request.id, started_at: at, channel: request.channel });
-      if (deployId === undefined) throw anotherChange(service);
+      if (deployId === undefined) throw await this.anotherChange(service);
       await this.audit.record({ actor: request.decided_by ?? 'golive', action: 'rollback.start', target: service.name, detail: { deploy: deployId, request: request.id, from, to }, source: 'system', channel: request.channel }, at);
       return deployId;
     });
@@ -605,6 +620,12 @@ export class DeployService {
     }
   }
 
+  /** The deploy table allows one running rollout per service: another change got there first (read inside the refused insert's transaction). */
+  private async anotherChange(service: Service): Promise<GoliveError> {
+    const running = await this.rows.runningDeployFor(service.name);
+    return new GoliveError('deploy_in_progress', running ? this.stillRunning(running) : `Another change of \`${service.name}\` started a moment ago; wait for it to finish. Nothing was changed.`);
+  }
+
   private async requireDeployer(userId: string, service: Service): Promise<void> {
     if ((await this.deps.roles.rolesOf(userId, service.deployers)).length > 0) return;
     const who = service.deployers.map((r) => this.deps.runbook.roles[r]?.name ?? r).join(' or ');
@@ -626,10 +647,6 @@ function familyOf(arnOrName: string): string {
   return shortTaskDef(arnOrName).replace(/:[^:]*$/, '');
 }
 
-/** The deploy table allows one running rollout per service: another process's change got there first. */
-function anotherChange(service: Service): GoliveError {
-  return new GoliveError('deploy_in_progress', `Another change of \`${service.name}\` started a moment ago; wait for it to finish.`);
-}
 
 function revisionOf(arn: string): number | undefined {
   const m = /:(\d+)$/.exec(arn);

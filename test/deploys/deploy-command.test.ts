@@ -237,7 +237,7 @@ describe('/golive deploy', () => {
     await clearBlockers();
     const [a, b] = await Promise.all([golive(t, 'deploy api v9', 'U0DEVOPS'), golive(t, 'deploy api v8', 'U0DEVOPS2')]);
     const refusal = await t.slack.waitForResponse((r) => r.id === a.responseId || r.id === b.responseId);
-    expect(refusal.body.text).toMatch(/^:warning: (A deploy of `api` started by <@U0DEVOPS2?> is still running; wait for it to finish\.|Another change of `api` started a moment ago; wait for it to finish\.)$/);
+    expect(refusal.body.text).toMatch(/^:warning: A deploy of `api` \(#1, started by <@U0DEVOPS2?> at \d+ Dec \d\d:\d\d GMT\+5:30\) is still running; wait for it to finish\. Nothing was changed\.$/);
     await t.slack.waitForCall('chat.postMessage', (c) => /^[✅❌] Deploy/u.test(String(c.args.text)), 10000);
     expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 1 }]);
   });
@@ -246,6 +246,6 @@ describe('/golive deploy', () => {
     await start();
     await clearBlockers();
     await new DeployRepository(t.app.store).startDeploy({ service: 'api', kind: 'deploy', from_task_def: 'a', to_task_def: 'b', image: null, requested_by: 'U0DEVOPS2', request_id: null, started_at: new Date().toISOString(), channel: 'C0OPS' });
-    expect(await privateReply(t, 'deploy api v9', 'U0DEVOPS')).toBe(':warning: A deploy of `api` started by <@U0DEVOPS2> is still running; wait for it to finish.');
+    expect(await privateReply(t, 'deploy api v9', 'U0DEVOPS')).toMatch(/^:warning: A deploy of `api` \(#1, started by <@U0DEVOPS2> at \d+ Dec \d\d:\d\d GMT\+5:30\) is still running; wait for it to finish\. Nothing was changed\.$/);
   });
 });
