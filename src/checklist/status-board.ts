@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
@@ -88,7 +89,8 @@ export class StatusBoard {
   /** Posts a status message in the channel and remembers it for updates. */
   async post(channel: string, viewer: string, view: StatusView): Promise<void> {
     const rendered = await this.render(viewer, view);
-    const posted = await this.deps.slack.postMessage(channel, rendered);
+    // One board per request: a copy posted on a lost answer would keep Sign off buttons nothing refreshes.
+    const posted = await this.deps.slack.postOnce(channel, rendered, `status/${randomUUID()}`);
     await this.rows.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
   }
 

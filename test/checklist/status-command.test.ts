@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { click, golive, privateReply } from '../support/golive-client.js';
+import { click, golive, privateReply, query, until } from '../support/golive-client.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 
 type Block = { type: string; text?: { text: string }; accessory?: { value: string; action_id: string }; elements?: { action_id?: string; value?: string; text?: unknown }[] };
@@ -74,5 +74,21 @@ describe('/golive status', () => {
     const page2 = update.args.blocks as Block[];
     expect(JSON.stringify(page2)).toContain('page 2 of 5');
     expect(page2[page2.length - 1]!.elements!.map((e) => e.action_id)).toEqual(['golive_status_page_prev', 'golive_status_page_next']);
+  });
+});
+
+describe('/golive status when Slack answers the post but the answer is lost', () => {
+  it('posts one board (found by its mark in the channel), not a second one with live Sign off buttons', async () => {
+    t = await startTestApp();
+    let dropped = 0;
+    t.slack.beforeReply = (call) => (call.method === 'chat.postMessage' && dropped++ === 0 ? 'drop' : undefined);
+    await golive(t, 'status');
+    await until('the board is remembered', () => query(t, 'SELECT * FROM status_message').length === 1);
+    const boards = [...t.slack.messages.values()].filter((m) => m.channel === 'C0OPS');
+    expect(boards).toHaveLength(1);
+    expect(query(t, 'SELECT channel, ts FROM status_message')).toEqual([{ channel: 'C0OPS', ts: boards[0]!.ts }]);
+    expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(t.slack.callsTo('conversations.history')).toHaveLength(1);
+    expect(boards[0]!.metadata).toEqual({ event_type: 'golive_post', event_payload: { key: expect.stringMatching(/^status\//) } });
   });
 });
