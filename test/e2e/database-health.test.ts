@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startAppProcess, type AppProcess } from '../support/app-process.js';
+import { appProcessEnv, startAppProcess, type AppProcess } from '../support/app-process.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { golive } from '../support/golive-client.js';
-import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
+import { BOT_TOKEN, PROJECT_ROOT, startTestApp, type TestApp } from '../support/start-app.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
 import { migrations } from '../../src/platform/store/migrations.js';
 
@@ -39,17 +39,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function env(): Record<string, string> {
-  return {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.url,
-    PORT: '0',
-    GOLIVE_RUNBOOK: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'),
-    GOLIVE_DB: dbPath,
-    LOG_LEVEL: 'info',
-  };
-}
+const env = () => appProcessEnv(slack.url, dbPath);
 
 /** Runs src/main.ts to its exit (asynchronously, so the fake Slack in this process can answer if it is asked). */
 function runMain(extra: { uid?: number } = {}): Promise<{ code: number | null; stderr: string; stdout: string }> {
