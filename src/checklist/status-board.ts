@@ -103,15 +103,22 @@ export class StatusBoard {
   }
 
   /**
-   * Replaces a status message golive no longer keeps current (past the 10
-   * newest, or older than a day) with a line saying so, without its buttons;
-   * a message still kept current is left alone. Whether it was replaced.
+   * Replaces a status message golive posted and no longer keeps current
+   * (past the 10 newest, or older than a day) with a line saying so, without
+   * its buttons; any other message is left alone. Whether it was replaced.
+   * A failure is logged, not thrown: the click it follows has been answered.
    */
   async supersedeIfStale(channel: string, ts: string): Promise<boolean> {
+    if (!(await this.rows.statusMessage(channel, ts))) return false;
     const since = new Date(this.deps.clock.now().getTime() - TRACK_FOR_MS).toISOString();
     const current = await this.rows.recentStatusMessages(since, TRACK_AT_MOST);
     if (current.some((m) => m.channel === channel && m.ts === ts)) return false;
-    await this.deps.slack.updateMessage(channel, ts, renderNotice(SUPERSEDED));
+    try {
+      await this.deps.slack.updateMessage(channel, ts, renderNotice(SUPERSEDED));
+    } catch (err) {
+      this.deps.logger.warn({ err, channel, ts }, 'could not mark an old status message as out of date');
+      return false;
+    }
     await this.rows.forgetStatusMessage(channel, ts);
     return true;
   }
