@@ -54,7 +54,7 @@ import type { SlackPort } from './platform/slack/slack-port.js';
 import { Inbox } from './platform/slack/inbox.js';
 import { createSlackUi, REPLAY_CONTEXT } from './platform/slack/slack-ui.js';
 import { AuditRepository } from './platform/store/audit-repository.js';
-import { openDatabase } from './platform/store/open-database.js';
+import { openCheckedDatabase } from './platform/store/check-database.js';
 import { RequestRepository } from './platform/store/request-repository.js';
 import { Store } from './platform/store/store.js';
 import type { SnsVerifier } from './alarms/verify-sns.js';
@@ -138,7 +138,8 @@ export function createApp(options: AppOptions): GoliveApp {
   }
   const socketMode = Boolean(config.slack.appToken);
   if (!socketMode && !config.slack.signingSecret) throw new ConfigError([SIGNING_SECRET_MISSING]);
-  const store = options.store ?? new Store(openDatabase(config.dbPath));
+  // Opened, read through and written once before anything else: a damaged or read-only database stops the start here, naming the file.
+  const store = options.store ?? new Store(openCheckedDatabase(config.dbPath));
 
   // The platform: Slack, AWS, PagerDuty, the outbox, roles.
   const clientOptions = {

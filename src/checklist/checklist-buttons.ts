@@ -19,6 +19,8 @@ export function registerChecklistButtons(ui: SlackUi, deps: { checklist: Checkli
       await reply(renderNotice(`\`${escapeText(result.status.item.id)}\` was already signed off by <@${result.status.changedBy}>; nothing changed.`));
       await statusBoard.refreshAll();
     }
+    // A board nothing refreshes any more would keep showing the item open, with its button.
+    if (body.channel && body.message) await statusBoard.supersedeIfStale(body.channel.id, body.message.ts);
   });
 
   ui.onButton(new RegExp(`^${ACTION_STATUS_PAGE}`), async ({ body, action }) => {

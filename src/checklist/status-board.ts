@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
@@ -8,6 +9,7 @@ import type { Store } from '../platform/store/store.js';
 import { ChecklistRepository } from './checklist-repository.js';
 import { renderStatus, verdictText, type RenderedStatus, type StatusRenderContext, type StatusView } from './render-status.js';
 import type { SlackPort } from '../platform/slack/slack-port.js';
+import { renderNotice } from '../platform/slack/blocks.js';
 
 /** What every viewer's status rendering shares (see {@link StatusBoard.shared}). */
 export interface SharedStatus {
@@ -22,6 +24,8 @@ export interface SharedStatus {
 /** How long a posted status message is kept current, and how many at most. */
 const TRACK_FOR_MS = 24 * 60 * 60 * 1000;
 const TRACK_AT_MOST = 10;
+/** What an old status message says instead, once someone clicks on it. */
+const SUPERSEDED = `This status is out of date: golive keeps only the ${TRACK_AT_MOST} newest status messages of the last day current. Run \`/golive status\` for the current one.`;
 
 /**
  * Posts `/golive status` messages and keeps the recent ones current: each is
@@ -88,13 +92,35 @@ export class StatusBoard {
   /** Posts a status message in the channel and remembers it for updates. */
   async post(channel: string, viewer: string, view: StatusView): Promise<void> {
     const rendered = await this.render(viewer, view);
-    const posted = await this.deps.slack.postMessage(channel, rendered);
+    // One board per request: a copy posted on a lost answer would keep Sign off buttons nothing refreshes.
+    const posted = await this.deps.slack.postOnce(channel, rendered, `status/${randomUUID()}`);
     await this.rows.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
   }
 
   /** Who a status message was posted for (their sign-off buttons), if golive keeps it current. */
   async viewerOf(channel: string, ts: string): Promise<string | undefined> {
     return (await this.rows.statusMessage(channel, ts))?.viewer;
+  }
+
+  /**
+   * Replaces a status message golive posted and no longer keeps current
+   * (past the 10 newest, or older than a day) with a line saying so, without
+   * its buttons; any other message is left alone. Whether it was replaced.
+   * A failure is logged, not thrown: the click it follows has been answered.
+   */
+  async supersedeIfStale(channel: string, ts: string): Promise<boolean> {
+    if (!(await this.rows.statusMessage(channel, ts))) return false;
+    const since = new Date(this.deps.clock.now().getTime() - TRACK_FOR_MS).toISOString();
+    const current = await this.rows.recentStatusMessages(since, TRACK_AT_MOST);
+    if (current.some((m) => m.channel === channel && m.ts === ts)) return false;
+    try {
+      await this.deps.slack.updateMessage(channel, ts, renderNotice(SUPERSEDED));
+    } catch (err) {
+      this.deps.logger.warn({ err, channel, ts }, 'could not mark an old status message as out of date');
+      return false;
+    }
+    await this.rows.forgetStatusMessage(channel, ts);
+    return true;
   }
 
   /** Shows another page of a status message in place. */

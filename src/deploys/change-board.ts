@@ -52,7 +52,8 @@ export class ChangeBoard implements DeployObserver {
     this.deps.onChange?.();
     const channel = request.channel ?? this.deps.runbook.launch.channel;
     try {
-      const posted = await this.deps.slack.postMessage(channel, await this.requestMessage(request));
+      // Its Approve button must exist once: a second card would be one nothing keeps current.
+      const posted = await this.deps.slack.postOnce(channel, await this.requestMessage(request), `change_request/${request.id}`);
       await this.deps.approvals.setCard(request.id, posted.channel, posted.ts);
     } catch (err) {
       // Nobody can approve a request without its card; withdraw it so it does not block the service for 30 minutes.
@@ -76,7 +77,7 @@ export class ChangeBoard implements DeployObserver {
   async started(d: DeployRow): Promise<void> {
     const root = await this.threadRoot(d);
     if (root) return; // a rollback or override lives in its approval card's thread
-    const posted = await this.deps.slack.postMessage(d.channel ?? this.deps.runbook.launch.channel, renderDeployCard(d, 'updating', 'Starting', this.tz, await this.extra(d)));
+    const posted = await this.deps.slack.postOnce(d.channel ?? this.deps.runbook.launch.channel, renderDeployCard(d, 'updating', 'Starting', this.tz, await this.extra(d)), `deploy/${d.id}`);
     await this.deploys.setDeployMessage(d.id, posted.channel, posted.ts);
   }
 

@@ -679,7 +679,8 @@ export class IncidentService {
       const suffix = n === 1 ? '' : `-${n}`;
       const name = `${base.slice(0, 80 - suffix.length)}${suffix}`;
       try {
-        return await this.deps.slack.createChannel(name);
+        // After a lost answer, a channel another incident already has is not the one this call made.
+        return await this.deps.slack.createChannel(name, async (channelId) => (await this.rows.inChannel(channelId)) === undefined);
       } catch (err) {
         if (err instanceof SlackCallError && err.slackError === 'name_taken') continue;
         throw new GoliveError('slack_unavailable', `Slack would not create the incident channel #${name} (${err instanceof SlackCallError ? err.slackError : (err as Error).message}). No incident was declared.`, 'The bot needs the channels:manage scope; try again, or declare with a different summary.');

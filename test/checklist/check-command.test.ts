@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { golive, privateReply, query, sleep } from '../support/golive-client.js';
+import { clockAt } from '../support/clock.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 
 let t: TestApp;
@@ -64,5 +65,37 @@ describe('/golive check', () => {
     const post = await t.slack.waitForCall('chat.postMessage');
     expect(post.args.text).toContain('“p95 &lt; 800ms &amp; no 5xx”');
     expect(query(t, 'SELECT note FROM item_state')).toEqual([{ note: 'p95 < 800ms & no 5xx' }]);
+  });
+});
+
+describe('/golive check by a user group member whose membership changes', () => {
+  let r: TestApp;
+  const clock = clockAt('2026-12-01T02:00:00Z');
+  beforeEach(async () => {
+    r = await startTestApp({ clock });
+  });
+  afterEach(async () => {
+    await r.close();
+  });
+
+  it('refuses someone removed from the group a few seconds after their last sign-off', async () => {
+    await golive(r, 'check secrets-manager', 'U0DEVOPS2');
+    await r.slack.waitForCall('chat.postMessage');
+    r.slack.setUsergroupMembers('S0DEVOPS', []);
+    clock.at += 6_000;
+    const reply = await privateReply(r, 'check acm-certificate', 'U0DEVOPS2');
+    expect(reply).toBe(':warning: Only DevOps: <@U0DEVOPS> can sign off `acm-certificate` (ACM wildcard certificate issued).\nAsk one of them, or ask to be added to the role in the runbook.');
+    expect(query(r, 'SELECT item_id FROM item_state')).toEqual([{ item_id: 'secrets-manager' }]);
+  });
+
+  it('refuses, and changes nothing, when Slack cannot say whether they are still in the group', async () => {
+    await golive(r, 'check secrets-manager', 'U0DEVOPS2');
+    await r.slack.waitForCall('chat.postMessage');
+    clock.at += 6_000;
+    r.slack.failNext('usergroups.users.list', { error: 'ratelimited' });
+    const reply = await privateReply(r, 'check acm-certificate', 'U0DEVOPS2');
+    expect(reply).toBe(":warning: I couldn't check with Slack that you are in user group <!subteam^S0DEVOPS> (ratelimited), so I did not do it.\nNothing was changed. Try again in a minute.");
+    expect(query(r, 'SELECT item_id FROM item_state')).toEqual([{ item_id: 'secrets-manager' }]);
+    expect(r.slack.callsTo('chat.postMessage')).toHaveLength(1);
   });
 });

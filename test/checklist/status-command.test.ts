@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { click, golive, privateReply } from '../support/golive-client.js';
+import { click, golive, privateReply, query, until } from '../support/golive-client.js';
+import { clockAt } from '../support/clock.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 
 type Block = { type: string; text?: { text: string }; accessory?: { value: string; action_id: string }; elements?: { action_id?: string; value?: string; text?: unknown }[] };
@@ -74,5 +75,46 @@ describe('/golive status', () => {
     const page2 = update.args.blocks as Block[];
     expect(JSON.stringify(page2)).toContain('page 2 of 5');
     expect(page2[page2.length - 1]!.elements!.map((e) => e.action_id)).toEqual(['golive_status_page_prev', 'golive_status_page_next']);
+  });
+});
+
+describe('/golive status when Slack answers the post but the answer is lost', () => {
+  it('posts one board (found by its mark in the channel), not a second one with live Sign off buttons', async () => {
+    t = await startTestApp();
+    let dropped = 0;
+    t.slack.beforeReply = (call) => (call.method === 'chat.postMessage' && dropped++ === 0 ? 'drop' : undefined);
+    await golive(t, 'status');
+    await until('the board is remembered', () => query(t, 'SELECT * FROM status_message').length === 1);
+    const boards = [...t.slack.messages.values()].filter((m) => m.channel === 'C0OPS');
+    expect(boards).toHaveLength(1);
+    expect(query(t, 'SELECT channel, ts FROM status_message')).toEqual([{ channel: 'C0OPS', ts: boards[0]!.ts }]);
+    expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(t.slack.callsTo('conversations.history')).toHaveLength(1);
+    expect(boards[0]!.metadata).toEqual({ event_type: 'golive_post', event_payload: { key: expect.stringMatching(/^status\//) } });
+  });
+});
+
+describe('a Sign off click on a status message golive no longer keeps current', () => {
+  it('is answered as any sign-off, and the old message says it is out of date instead of keeping its buttons', async () => {
+    const clock = clockAt('2026-12-01T02:00:00Z');
+    t = await startTestApp({ clock });
+    for (let i = 0; i < 11; i++) {
+      clock.at += 1000;
+      await golive(t, 'status');
+      await until(`board ${i + 1}`, () => query(t, 'SELECT * FROM status_message').length === i + 1);
+    }
+    const oldest = query<{ ts: string }>(t, 'SELECT ts FROM status_message ORDER BY posted_at LIMIT 1')[0]!.ts;
+    const newest = query<{ ts: string }>(t, 'SELECT ts FROM status_message ORDER BY posted_at DESC LIMIT 1')[0]!.ts;
+    await click(t, 'golive_check_item', 'secrets-manager', 'U0DEVOPS', oldest);
+    await until('the old board is replaced and forgotten', () => query(t, 'SELECT * FROM status_message WHERE ts = ?', oldest).length === 0);
+    const old = t.slack.messages.get(`C0OPS:${oldest}`)!;
+    expect(old.text).toBe('This status is out of date: golive keeps only the 10 newest status messages of the last day current. Run `/golive status` for the current one.');
+    expect(JSON.stringify(old.blocks)).not.toContain('golive_check_item');
+    expect(query(t, 'SELECT item_id, changed_by FROM item_state')).toEqual([{ item_id: 'secrets-manager', changed_by: 'U0DEVOPS' }]);
+    expect(old.updates).toBe(1);
+    // A click on a board still kept current leaves it a board.
+    await click(t, 'golive_check_item', 'acm-certificate', 'U0DEVOPS', newest);
+    await until('the sign-off is recorded', () => query(t, 'SELECT * FROM item_state').length === 2);
+    expect(t.slack.messages.get(`C0OPS:${newest}`)!.text).not.toContain('out of date');
   });
 });

@@ -58,6 +58,21 @@ async function requestRollback(text = 'rollback api') {
 const cardText = (ts: string) => JSON.stringify(t.slack.messages.get(`C0OPS:${ts}`)!.blocks);
 const replyTo = (responseId: string) => t.slack.waitForResponse((r) => r.id === responseId).then((r) => r.body.text as string);
 
+describe('an approval card whose answer from Slack is lost', () => {
+  it('is posted once (found by its mark in the channel), so no second card keeps live Approve buttons', async () => {
+    await start();
+    let dropped = 0;
+    t.slack.beforeReply = (call) => (call.method === 'chat.postMessage' && String(call.args.text).startsWith('Rollback of api') && dropped++ === 0 ? 'drop' : undefined);
+    const reply = await privateReply(t, 'rollback api', 'U0DEVOPS');
+    expect(reply).toBe('Rollback request #1 is posted for approval. You cannot approve it yourself; you can cancel it on the card.');
+    const cards = [...t.slack.messages.values()].filter((m) => m.text.startsWith('Rollback of api'));
+    expect(cards).toHaveLength(1);
+    expect(t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Rollback of api'))).toHaveLength(1);
+    expect(query(t, 'SELECT state, channel, message_ts FROM change_request')).toEqual([{ state: 'requested', channel: 'C0OPS', message_ts: cards[0]!.ts }]);
+    expect(cards[0]!.metadata).toEqual({ event_type: 'golive_post', event_payload: { key: 'change_request/1' } });
+  });
+});
+
 describe('/golive rollback', () => {
   it('posts an approval card; the requester cannot approve; another approver approves and it runs once', async () => {
     await start();

@@ -118,7 +118,7 @@ describe('health and persistence', () => {
     expect(await res.json()).toEqual({
       status: 'ok',
       mode: 'http',
-      database: { ok: true, path: t.dbPath, schema_version: migrations.at(-1)!.version, outbox_pending: 0 },
+      database: { ok: true, path: t.dbPath, read: 'ok', write: 'ok', schema_version: migrations.at(-1)!.version, outbox_pending: 0 },
       runbook: { ok: true, path: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'), launch: 'Test launch', gates: 2, items: 5 },
     });
   });

@@ -9,14 +9,14 @@ import { vi, afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } 
 // suite shares two cores, so these cases get 30 s instead of the suite's 15 s.
 vi.setConfig({ testTimeout: 30_000 });
 import { writeAlarmRunbook } from '../support/alarm-fixture.js';
-import { startAppProcess, type AppProcess } from '../support/app-process.js';
+import { appProcessEnv, startAppProcess, type AppProcess } from '../support/app-process.js';
 import { startFakePagerDuty } from '../support/fake-pagerduty.js';
 import { startAwsTap, type AwsTap } from '../support/aws-tap.js';
 import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
 import { awsTestEnv, type Moto, resetMoto, seedEcs, type SeededEcs, startMoto, TEST_CREDENTIALS } from '../support/moto.js';
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fake-slack.js';
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
-import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET } from '../support/start-app.js';
+import { BOT_TOKEN, SIGNING_SECRET } from '../support/start-app.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
 import { migrations } from '../../src/platform/store/migrations.js';
 import { until } from '../support/golive-client.js';
@@ -40,17 +40,7 @@ afterEach(async () => {
 });
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.url,
-    PORT: '0',
-    GOLIVE_RUNBOOK: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'),
-    GOLIVE_DB: dbPath,
-    LOG_LEVEL: 'info',
-    GOLIVE_TEST_OUTBOX_POLL_MS: '100',
-    ...extra,
-  };
+  return appProcessEnv(slack.url, dbPath, { GOLIVE_TEST_OUTBOX_POLL_MS: '100', ...extra });
 }
 
 function query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[] {

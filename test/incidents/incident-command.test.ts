@@ -362,6 +362,30 @@ describe('/golive incident', () => {
     expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 0 }]);
   });
 
+  it('makes one channel when Slack creates it but its answer is lost, instead of a second one named …-2', async () => {
+    let dropped = 0;
+    t.slack.beforeReply = (call) => (call.method === 'conversations.create' && dropped++ === 0 ? 'drop' : undefined);
+    const { reply } = await declare();
+    const made = [...t.slack.channels.values()].filter((c) => c.name.startsWith('inc-'));
+    expect(made.map((c) => c.name)).toEqual(['inc-20261201-payments-failing-at-checkout']);
+    expect(reply).toBe(`INC-1 is open in <#${made[0]!.id}>; you are its commander.`);
+    expect(query(t, 'SELECT channel_id, channel_name FROM incident')).toEqual([{ channel_id: made[0]!.id, channel_name: 'inc-20261201-payments-failing-at-checkout' }]);
+    expect(t.slack.callsTo('conversations.create')).toHaveLength(1);
+    expect(t.slack.callsTo('conversations.list')).toHaveLength(1);
+    expect(t.slack.callsTo('conversations.archive')).toEqual([]);
+    expect(t.slack.callsTo('conversations.invite').every((c) => c.args.channel === made[0]!.id)).toBe(true);
+  });
+
+  it('takes the next name when the name was already taken before it asked, even after a lost answer', async () => {
+    await declare();
+    let dropped = 0;
+    t.slack.beforeReply = (call) => (call.method === 'conversations.create' && dropped++ === 0 ? 'drop' : undefined);
+    // The dropped call answered name_taken (the first incident's channel, made minutes ago by a declaration of its own).
+    clock.at = new Date('2026-12-01T02:40:00Z');
+    await privateReply(t, 'incident declare P3 Payments failing at checkout', 'U0STRANGER');
+    expect([...t.slack.channels.values()].filter((c) => c.name.startsWith('inc-')).map((c) => c.name)).toEqual(['inc-20261201-payments-failing-at-checkout', 'inc-20261201-payments-failing-at-checkout-2']);
+  });
+
   it('lets only one of two racing declarations for the same alarm through, before any channel is made', async () => {
     const alarm = { name: 'GoVisaX-Prod-HealthCheck', firedAt: '2026-12-01T02:29:00.000Z', post: null };
     const results = await Promise.allSettled([

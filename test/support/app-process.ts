@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from './start-app.js';
+import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET } from './start-app.js';
 
 const MAIN = path.join(PROJECT_ROOT, 'test/support/app-process-main.ts');
 
@@ -17,6 +17,20 @@ export interface AppProcess {
   kill(): Promise<string>;
   /** SIGTERM (a clean stop), then waits for the exit. */
   stop(): Promise<string>;
+}
+
+/** The whole configuration of a golive process in HTTP mode on a free port, against `slackUrl`, on `dbPath`, with the small test runbook unless `extra` says otherwise. */
+export function appProcessEnv(slackUrl: string, dbPath: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slackUrl,
+    PORT: '0',
+    GOLIVE_RUNBOOK: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'),
+    GOLIVE_DB: dbPath,
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
 }
 
 const running = new Set<ChildProcess>();

@@ -97,6 +97,9 @@ export interface FakeChannel {
   is_private: boolean;
   topic: string;
   members: Set<string>;
+  /** Unix seconds; channels the fake made up for an id it was given date from 2023. */
+  created?: number;
+  archived?: boolean;
 }
 
 /** A running fake Slack Web API server. */
@@ -329,7 +332,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     is_channel: true,
     is_private: ch.is_private,
     is_member: ch.members.has('UBOT'),
-    created: 1_700_000_000,
+    is_archived: ch.archived === true,
+    created: ch.created ?? 1_700_000_000,
     creator: 'UBOT',
     topic: { value: ch.topic, creator: ch.topic ? 'UBOT' : '', last_set: 0 },
     purpose: { value: '', creator: '', last_set: 0 },
@@ -549,9 +553,28 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           is_private: truthy(args.is_private),
           topic: '',
           members: new Set(['UBOT']),
+          created: Math.floor(Date.now() / 1000),
         };
         channels.set(id, ch);
         return { ok: true, channel: channelJson(ch) };
+      },
+    },
+    'conversations.archive': {
+      validate: (args) => requireChannel(args) ?? (channelFor(String(args.channel)).archived ? err('already_archived') : undefined),
+      run: (args) => {
+        channelFor(String(args.channel)).archived = true;
+        return { ok: true };
+      },
+    },
+    // Pages of `limit` (default 100) in creation order; archived ones only without `exclude_archived`.
+    'conversations.list': {
+      run: (args) => {
+        const wanted = (str(args.types) ?? 'public_channel').split(',');
+        const all = [...channels.values()].filter((c) => wanted.includes(c.is_private ? 'private_channel' : 'public_channel') && !(truthy(args.exclude_archived) && c.archived));
+        const limit = Math.min(Number(args.limit ?? 100) || 100, 1000);
+        const start = args.cursor ? Number(Buffer.from(String(args.cursor), 'base64').toString('utf8').replace('next:', '')) : 0;
+        const more = start + limit < all.length;
+        return { ok: true, channels: all.slice(start, start + limit).map(channelJson), response_metadata: { next_cursor: more ? Buffer.from(`next:${start + limit}`).toString('base64') : '' } };
       },
     },
     'conversations.invite': {

@@ -10,6 +10,7 @@ import {
   type Tag,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { awsClientConfig, perRegion, sendAws as send, type AwsClientOptions } from './aws-client.js';
 import type { AwsCall } from './classify-aws-error.js';
 import {
@@ -37,10 +38,12 @@ export function createEcsClient(region: string, options: AwsClientOptions = {}):
 /** The EcsPort backed by @aws-sdk/client-ecs; one client per region, created on first use. */
 export function createEcsAdapter(options: EcsAdapterOptions = {}): EcsPort {
   const clientFor = perRegion((region) => (options.clientFor ? options.clientFor(region) : createEcsClient(region, options)));
+  // RegisterTaskDefinition is not idempotent: the SDK must not repeat one whose answer was slow (see registerWithImage).
+  const onceClientFor = perRegion((region) => (options.clientFor ? options.clientFor(region) : createEcsClient(region, { ...options, maxAttempts: 1 })));
   return {
     describeService: (ref) => describeService(clientFor(ref.region), ref),
     describeTaskDefinition: (region, taskDefinition) => describeTaskDefinition(clientFor(region), region, taskDefinition),
-    registerWithImage: (region, from, container, image) => registerWithImage(clientFor(region), region, from, container, image),
+    registerWithImage: (region, from, container, image) => registerWithImage(clientFor(region), region, from, container, image, onceClientFor(region)),
     updateService: (ref, taskDefinition, desiredCount) => updateService(clientFor(ref.region), ref, taskDefinition, desiredCount),
     listRevisions: (region, family) => listRevisions(clientFor(region), region, family),
   };
@@ -77,9 +80,21 @@ export async function describeTaskDefinition(client: ECSClient, region: string, 
   return toRevision(out.taskDefinition);
 }
 
+/** How long golive looks for a revision a RegisterTaskDefinition without an answer may have made: after 1, 3 and 7 s. */
+const LOOK_FOR_REGISTERED_MS = [1000, 2000, 4000];
+/** How far ECS's clock (a revision's registeredAt) may be behind this host's. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
 /**
  * Registers a copy of `from` in which only `container`'s image is `image`,
  * keeping the task definition's tags. Returns the new revision.
+ *
+ * RegisterTaskDefinition makes a new revision every time it is called, so it
+ * is sent once (`registerClient` retries nothing): a refusal (throttling) is
+ * tried again, but a call without an answer (a timeout, a reset, a 5xx) may
+ * have registered, so the family's newest revisions are looked through for
+ * it for a few seconds, and it is used if found. If it is not, the call fails
+ * rather than register again and leave an orphan revision newer than what runs.
  */
 export async function registerWithImage(
   client: ECSClient,
@@ -87,17 +102,67 @@ export async function registerWithImage(
   from: string,
   container: string,
   image: string,
+  registerClient: ECSClient = client,
 ): Promise<TaskDefinitionRevision> {
   const describe = ecsCall('DescribeTaskDefinition', region, { taskDefinition: from });
   const current = await send(describe, () => client.send(new DescribeTaskDefinitionCommand({ taskDefinition: from, include: ['TAGS'] })));
   if (!current.taskDefinition) throw new AwsCallError(describe.operation, 'not_found', taskDefinitionNotFound(from, region));
   const input = withImage(current.taskDefinition, container, image, current.tags);
   const register = ecsCall('RegisterTaskDefinition', region, { taskDefinition: from });
-  const out = await send(register, () => client.send(new RegisterTaskDefinitionCommand(input)));
-  if (!out.taskDefinition) {
-    throw new AwsCallError(register.operation, 'unknown', `ECS did not return the task definition it registered from "${from}" (${region}).`);
+  const startedAt = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = await send(register, () => registerClient.send(new RegisterTaskDefinitionCommand(input)));
+      if (!out.taskDefinition) {
+        throw new AwsCallError(register.operation, 'unknown', `ECS did not return the task definition it registered from "${from}" (${region}).`);
+      }
+      return toRevision(out.taskDefinition);
+    } catch (err) {
+      const e = err as AwsCallError;
+      if (e.kind === 'throttled' && attempt < 3) {
+        await sleep(1000 * attempt);
+        continue;
+      }
+      if (e.kind !== 'timeout' && e.kind !== 'network' && e.kind !== 'unknown') throw err;
+      const made = await findRegistered(client, region, current.taskDefinition, imagesOf(input.containerDefinitions ?? []), startedAt - CLOCK_SKEW_MS);
+      if (made) return made;
+      const family = current.taskDefinition.family ?? from;
+      const what = e.kind === 'timeout' ? `AWS ECS did not answer RegisterTaskDefinition for ${family} in time (${region})` : e.message.replace(/[.;]?\s*(try again\.)?$/, '');
+      const waited = LOOK_FOR_REGISTERED_MS.reduce((a, b) => a + b, 0) / 1000;
+      throw new AwsCallError(
+        register.operation,
+        e.kind,
+        `${what}, and no new revision showed up in the ${waited} s after, so golive did not register another (it would be a stray revision newer than what runs). Nothing was deployed; run the deploy again.`,
+        e.awsCode,
+      );
+    }
   }
-  return toRevision(out.taskDefinition);
+}
+
+/** A revision of `from`'s family newer than it, with exactly `images`, registered since `since`: what an unanswered RegisterTaskDefinition made. */
+async function findRegistered(client: ECSClient, region: string, from: TaskDefinition, images: Record<string, string>, since: number): Promise<TaskDefinitionRevision | undefined> {
+  const family = from.family ?? '';
+  for (const waitMs of LOOK_FOR_REGISTERED_MS) {
+    await sleep(waitMs);
+    const newer = (await listRevisions(client, region, family)).filter((r) => r.revision > (from.revision ?? 0)).slice(0, 5);
+    for (const r of newer) {
+      const describe = ecsCall('DescribeTaskDefinition', region, { taskDefinition: r.arn });
+      const td = (await send(describe, () => client.send(new DescribeTaskDefinitionCommand({ taskDefinition: r.arn })))).taskDefinition;
+      if (!td) continue;
+      const recent = td.registeredAt === undefined || td.registeredAt.getTime() >= since;
+      if (recent && sameImages(imagesOf(td.containerDefinitions ?? []), images)) return toRevision(td);
+    }
+  }
+  return undefined;
+}
+
+function imagesOf(containers: { name?: string; image?: string }[]): Record<string, string> {
+  return Object.fromEntries(containers.map((c) => [c.name ?? '', c.image ?? '']));
+}
+
+function sameImages(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 /** Points a service at `taskDefinition` and returns the state ECS reports in its answer. */

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { SlackCallError, type SlackPort } from '../slack/slack-port.js';
+import { findMarkedMessage } from '../slack/find-marked-message.js';
+import { SlackCallError, slackAnswered, type SlackPort } from '../slack/slack-port.js';
 import type { WebApiMethod } from '../slack/web-api-methods.js';
 import type { Store } from '../store/store.js';
 import { OutboxRepository, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
@@ -23,11 +24,6 @@ export const PARENT_CHANNEL = '$parent.channel';
 
 /** Message metadata marking a post as an outbox row's, so a retry can find it in Slack instead of posting it twice. */
 export const OUTBOX_EVENT_TYPE = 'golive_outbox';
-
-/** Slack answered and refused: the call did nothing. No answer at all (a timeout, a reset, a proxy's 5xx) might have been after it acted. */
-function slackRefused(err: unknown): boolean {
-  return err instanceof SlackCallError && !/^(http_error|request_error)/.test(err.slackError);
-}
 
 type Failure = { message: string; permanent: boolean; retryAfterSeconds?: number };
 
@@ -200,7 +196,7 @@ export class Outbox {
       const marked = { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } };
       return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked) : this.slack.call('chat.postMessage', marked));
     } catch (err) {
-      if (slackRefused(err)) await this.rows.clearSending(row.id);
+      if (slackAnswered(err)) await this.rows.clearSending(row.id);
       throw err;
     }
   }
@@ -208,22 +204,9 @@ export class Outbox {
   /** The post an earlier attempt of this row made, if Slack has it; recent channel history, or the whole thread for a reply. */
   private async findPosted(row: OutboxRow, args: Record<string, unknown>, mark: { outbox_id: number; created_at: string }): Promise<{ ts: string; channel: string } | undefined> {
     const channel = String(args.channel);
-    const thread = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
-    let cursor: string | undefined;
+    const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
     try {
-      for (let page = 0; page < (thread ? 10 : 3); page++) {
-        const res = thread
-          ? await this.slack.call('conversations.replies', { channel, ts: thread, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) })
-          : await this.slack.call('conversations.history', { channel, include_all_metadata: true, limit: 100, ...(cursor ? { cursor } : {}) });
-        for (const m of Array.isArray(res.messages) ? (res.messages as Record<string, unknown>[]) : []) {
-          const meta = m.metadata as { event_type?: unknown; event_payload?: Record<string, unknown> } | undefined;
-          if (meta?.event_type === OUTBOX_EVENT_TYPE && meta.event_payload?.outbox_id === mark.outbox_id && meta.event_payload.created_at === mark.created_at && typeof m.ts === 'string') {
-            return { ts: m.ts, channel };
-          }
-        }
-        cursor = (res.response_metadata as { next_cursor?: string } | undefined)?.next_cursor;
-        if (res.has_more !== true || !cursor) break;
-      }
+      return await findMarkedMessage((method, a) => this.slack.call(method, a), { channel, threadTs }, OUTBOX_EVENT_TYPE, (p) => p.outbox_id === mark.outbox_id && p.created_at === mark.created_at);
     } catch (err) {
       const f = classify(err);
       // Cannot look (no history scope, not in the channel): a possible duplicate beats a lost post. Anything passing is retried.

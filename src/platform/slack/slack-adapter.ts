@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
-import { SlackCallError, type FileShare, type SlackMessage, type SlackPort } from './slack-port.js';
+import { findMarkedMessage } from './find-marked-message.js';
+import { SlackCallError, slackAnswered, type FileShare, type SlackMessage, type SlackPort } from './slack-port.js';
 import { assertNotInTransaction } from '../store/store.js';
 import type { WebApiMethod } from './web-api-methods.js';
 
@@ -10,6 +11,30 @@ function toCallError(method: string, err: unknown): SlackCallError {
   if (e.code === 'slack_webapi_http_error') return new SlackCallError(method, `http_error: ${e.message ?? ''}`);
   if (e.code === 'slack_webapi_request_error') return new SlackCallError(method, `request_error: ${e.message ?? ''}`);
   return new SlackCallError(method, e.message ?? String(err));
+}
+
+/** Metadata marking a post made with {@link SlackPort.postOnce}, so a lost answer can be looked up. */
+export const POST_EVENT_TYPE = 'golive_post';
+/** Tries of a call whose answer keeps getting lost, each looked up before the next. */
+const ATTEMPTS = 3;
+/** How far Slack's clock (a channel's `created`) may be behind this host's. */
+const CLOCK_SKEW_S = 120;
+
+/**
+ * The public channel `name` the bot created since `since` (unix seconds), if
+ * Slack lists it: the channel a lost conversations.create answer was about.
+ */
+async function ownChannelNamed(call: SlackPort['call'], botUser: string, name: string, since: number): Promise<{ id: string; name: string } | undefined> {
+  let cursor: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const res = await call('conversations.list', { types: 'public_channel', exclude_archived: true, limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const c of Array.isArray(res.channels) ? (res.channels as { id?: unknown; name?: unknown; creator?: unknown; created?: unknown }[]) : []) {
+      if (c.name === name && c.creator === botUser && typeof c.created === 'number' && c.created >= since && typeof c.id === 'string') return { id: c.id, name };
+    }
+    cursor = (res.response_metadata as { next_cursor?: string } | undefined)?.next_cursor;
+    if (!cursor) break;
+  }
+  return undefined;
 }
 
 /**
@@ -26,9 +51,16 @@ export function createSlackAdapter(client: WebClient, onceClient?: WebClient): S
     }
   };
   const call = through(client);
+  const callOnce = onceClient ? through(onceClient) : undefined;
+  const sendOnce = callOnce ?? call;
+  let botUser: Promise<string> | undefined;
+  const whoAmI = () => (botUser ??= call('auth.test', {}).then((r) => String(r.user_id)).catch((err: unknown) => {
+    botUser = undefined;
+    throw err;
+  }));
   return {
     call,
-    ...(onceClient ? { callOnce: through(onceClient) } : {}),
+    ...(callOnce ? { callOnce } : {}),
     async usergroupMembers(groupId) {
       const res = await call('usergroups.users.list', { usergroup: groupId });
       return Array.isArray(res.users) ? (res.users as string[]) : [];
@@ -36,6 +68,19 @@ export function createSlackAdapter(client: WebClient, onceClient?: WebClient): S
     async postMessage(channel, message: SlackMessage, threadTs) {
       const res = await call('chat.postMessage', { channel, text: message.text, blocks: message.blocks, thread_ts: threadTs, unfurl_links: false });
       return { channel: String(res.channel ?? channel), ts: String(res.ts) };
+    },
+    async postOnce(channel, message, key, threadTs) {
+      const args = { channel, text: message.text, blocks: message.blocks, thread_ts: threadTs, unfurl_links: false, metadata: { event_type: POST_EVENT_TYPE, event_payload: { key } } };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const res = await sendOnce('chat.postMessage', args);
+          return { channel: String(res.channel ?? channel), ts: String(res.ts) };
+        } catch (err) {
+          if (slackAnswered(err) || attempt >= ATTEMPTS) throw err;
+          const found = await findMarkedMessage(call, { channel, threadTs }, POST_EVENT_TYPE, (p) => p.key === key);
+          if (found) return found;
+        }
+      }
     },
     async updateMessage(channel, ts, message) {
       await call('chat.update', { channel, ts, text: message.text, blocks: message.blocks ?? [] });
@@ -58,10 +103,24 @@ export function createSlackAdapter(client: WebClient, onceClient?: WebClient): S
     async postEphemeral(channel, user, message) {
       await call('chat.postEphemeral', { channel, user, text: message.text, blocks: message.blocks });
     },
-    async createChannel(name) {
-      const res = await call('conversations.create', { name, is_private: false });
-      const channel = res.channel as { id: string; name: string };
-      return { id: channel.id, name: channel.name };
+    async createChannel(name, unclaimed = async () => true) {
+      const since = Math.floor(Date.now() / 1000) - CLOCK_SKEW_S;
+      let lost = false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const res = await sendOnce('conversations.create', { name, is_private: false });
+          const channel = res.channel as { id: string; name: string };
+          return { id: channel.id, name: channel.name };
+        } catch (err) {
+          // After a lost answer, name_taken may be the channel that answer was about.
+          const unanswered = !slackAnswered(err);
+          if (!unanswered && !(lost && err instanceof SlackCallError && err.slackError === 'name_taken')) throw err;
+          lost = true;
+          const made = await ownChannelNamed(call, await whoAmI(), name, since);
+          if (made && (await unclaimed(made.id))) return made;
+          if (!unanswered || attempt >= ATTEMPTS) throw err;
+        }
+      }
     },
     async setTopic(channel, topic) {
       await call('conversations.setTopic', { channel, topic: topic.slice(0, 250) });

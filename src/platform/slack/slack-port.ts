@@ -22,14 +22,27 @@ export interface SlackPort {
   /** Members of a Slack user group (`usergroups.users.list`). */
   usergroupMembers(groupId: string): Promise<string[]>;
   postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<{ channel: string; ts: string }>;
+  /**
+   * Posts a message that must not appear twice (a card with live buttons): it
+   * carries `key` in its metadata and is sent without the client's blind
+   * retries; when Slack's answer is lost, the channel (or thread) is searched
+   * for the key before it is sent again, and a post found there is returned.
+   */
+  postOnce(channel: string, message: SlackMessage, key: string, threadTs?: string): Promise<{ channel: string; ts: string }>;
   updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
   publishHome(userId: string, blocks: unknown[]): Promise<void>;
   openView(triggerId: string, view: unknown): Promise<void>;
   /** The Slack user with this email (`users.lookupByEmail`), or undefined. */
   userByEmail(email: string): Promise<string | undefined>;
   postEphemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
-  /** Creates a public channel; throws SlackCallError `name_taken` when the name exists. */
-  createChannel(name: string): Promise<{ id: string; name: string }>;
+  /**
+   * Creates a public channel once: when Slack's answer is lost, the channel
+   * of that name the bot has just created, and that `unclaimed` says nothing
+   * of golive's uses yet, is looked up (conversations.list) and returned
+   * instead of trying another name. Throws SlackCallError `name_taken` when
+   * the name belongs to another channel.
+   */
+  createChannel(name: string, unclaimed?: (channelId: string) => Promise<boolean>): Promise<{ id: string; name: string }>;
   setTopic(channel: string, topic: string): Promise<void>;
   /** Invites users; returns the ones Slack refused, with why (already members are not refusals). */
   invite(channel: string, users: string[]): Promise<{ user: string; error: string }[]>;
@@ -63,4 +76,12 @@ export class SlackCallError extends Error {
     super(`Slack ${method} failed: ${slackError}`);
     this.name = 'SlackCallError';
   }
+}
+
+/**
+ * Whether Slack answered (and so, for an error, refused: the call did nothing).
+ * No answer at all (a timeout, a reset, a proxy's 5xx) may have come after Slack acted.
+ */
+export function slackAnswered(err: unknown): boolean {
+  return err instanceof SlackCallError && !/^(http_error|request_error)/.test(err.slackError);
 }

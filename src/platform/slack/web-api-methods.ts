@@ -22,6 +22,7 @@ export const WEB_API_METHODS = {
   'conversations.history': { why: 'after a crash, the outbox looks for a post before sending it again', on: ['public', 'private'] },
   'conversations.replies': { why: 'the same look-up inside a thread', on: ['public', 'private'] },
   'conversations.create': { why: 'incident channels (always public)', on: ['public'] },
+  'conversations.list': { why: "finds the incident channel it just created when Slack's answer to conversations.create was lost", on: ['public'] },
   'conversations.setTopic': { why: 'the incident channel topic', on: ['public'] },
   'conversations.invite': { why: 'invites responders to the incident channel', on: ['public'] },
   'conversations.archive': { why: 'archives an incident channel whose declaration failed', on: ['public'] },

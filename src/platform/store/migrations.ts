@@ -298,6 +298,7 @@ export const migrations: Migration[] = [
   canaryAndLocksMigration(),
   evidenceAndEscalationMigration(),
   incidentPinsAndReportLinkMigration(),
+  healthProbeMigration(),
 ];
 
 /** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
@@ -466,6 +467,20 @@ function incidentPinsAndReportLinkMigration(): Migration {
         created_by TEXT NOT NULL,
         created_at TEXT NOT NULL,
         revoked_at TEXT
+      );
+    `,
+  };
+}
+
+/** Version 11: the row /healthz and start-up write, so a full or read-only disk shows as unhealthy instead of as every change failing (src/platform/store/check-database.ts). */
+function healthProbeMigration(): Migration {
+  return {
+    version: 11,
+    name: 'health write probe',
+    sql: `
+      CREATE TABLE health_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at TEXT NOT NULL
       );
     `,
   };

@@ -1,6 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Statement } from 'better-sqlite3';
+import { detailOf, readProblem, writeProbe } from './check-database.js';
 import { schemaVersion, type Db } from './open-database.js';
+
+/** The database as /healthz sees it: `read` and `write` are `ok` or what failed. */
+export type DatabaseHealth = { ok: true; read: 'ok'; write: 'ok'; schemaVersion: number } | { ok: false; read: string; write: string; error: string };
 
 /** A value SQL can bind: booleans go in as 1/0, objects as JSON text. */
 export type SqlValue = string | number | bigint | null;
@@ -185,13 +189,30 @@ export class Store {
     else fn();
   }
 
-  /** Whether the database answers, and its schema version, for /healthz. */
-  async health(): Promise<{ ok: true; schemaVersion: number } | { ok: false; error: string }> {
+  /**
+   * What /healthz reports of the database: every page of every table read
+   * (so a damaged page shows), and one row written and committed (so a full or
+   * read-only disk shows), with the schema version.
+   */
+  async health(): Promise<DatabaseHealth> {
+    let read: string;
+    let write: string;
     try {
-      await this.get('SELECT 1');
-      return { ok: true, schemaVersion: await this.statement(() => schemaVersion(this.db)) };
+      read = (await this.statement(() => readProblem(this.db))) ?? 'ok';
     } catch (err) {
-      return { ok: false, error: (err as Error).message };
+      read = detailOf(err);
+    }
+    try {
+      await this.statement(() => writeProbe(this.db, new Date().toISOString()));
+      write = 'ok';
+    } catch (err) {
+      write = detailOf(err);
+    }
+    if (read !== 'ok' || write !== 'ok') return { ok: false, read, write, error: read !== 'ok' ? `the database cannot be read: ${read}` : `the database cannot be written: ${write}` };
+    try {
+      return { ok: true, read: 'ok', write: 'ok', schemaVersion: await this.statement(() => schemaVersion(this.db)) };
+    } catch (err) {
+      return { ok: false, read, write, error: (err as Error).message };
     }
   }
 

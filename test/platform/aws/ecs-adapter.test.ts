@@ -17,6 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { createEcsAdapter, parseTaskDefinitionArn, withImage } from '../../../src/platform/aws/ecs-adapter.js';
 import { imageWithTag } from '../../../src/platform/aws/image-ref.js';
 import { AwsCallError, type EcsPort } from '../../../src/platform/aws/ecs-port.js';
+import { startAwsTap } from '../../support/aws-tap.js';
 import { awsTestEnv, type Moto, SEED_TAGS, seedEcs, seededImage, SIDECAR, startMoto, TEST_CREDENTIALS, TEST_REGION } from '../../support/moto.js';
 
 const REGION = TEST_REGION;
@@ -107,6 +108,43 @@ describe('ECS adapter against moto', () => {
     const expected = strip(before.taskDefinition);
     expected.containerDefinitions = expected.containerDefinitions?.map((c) => (c.name === 'app' ? { ...c, image } : c));
     expect(strip(after.taskDefinition)).toEqual(expected);
+  });
+
+  it('registers one revision when RegisterTaskDefinition answers after the attempt timeout, instead of a second one on a retry', async () => {
+    const seeded = await seedEcs(moto.endpoint, { cluster: 'slow', service: 'api', family: 'slow-api', container: 'app', revisions: 2 });
+    const image = imageWithTag(seededImage(2), 'v3');
+    const tap = await startAwsTap(moto.endpoint);
+    try {
+      let held = 0;
+      // moto registers the revision; its answer never reaches golive, which gives up after 500 ms.
+      tap.after = (call) => (call.operation === 'RegisterTaskDefinition' && held++ === 0 ? 'hang' : undefined);
+      const slow = createEcsAdapter({ endpoint: tap.endpoint, requestTimeout: 500 });
+      const made = await slow.registerWithImage(REGION, seeded.taskDefinitionArns[1] ?? '', 'app', image);
+      expect(tap.forwarded('RegisterTaskDefinition')).toHaveLength(1);
+      expect((await ecs.listRevisions(REGION, 'slow-api')).map((r) => r.revision)).toEqual([3, 2, 1]);
+      expect(made).toMatchObject({ family: 'slow-api', revision: 3, status: 'ACTIVE', images: { app: image, [SIDECAR.name]: SIDECAR.image } });
+    } finally {
+      await tap.close();
+    }
+  });
+
+  it('registers nothing more, and says so, when no revision shows up after a RegisterTaskDefinition without an answer', async () => {
+    const seeded = await seedEcs(moto.endpoint, { cluster: 'lost', service: 'api', family: 'lost-api', container: 'app', revisions: 2 });
+    const tap = await startAwsTap(moto.endpoint);
+    try {
+      // The request never reaches ECS (the SDK reports the dropped connection as a timeout).
+      tap.before = (call) => (call.operation === 'RegisterTaskDefinition' ? 'drop' : undefined);
+      const lost = createEcsAdapter({ endpoint: tap.endpoint, requestTimeout: 500 });
+      const err = await caught(lost.registerWithImage(REGION, seeded.taskDefinitionArns[1] ?? '', 'app', imageWithTag(seededImage(2), 'v3')));
+      expect(tap.calls.filter((c) => c.operation === 'RegisterTaskDefinition')).toHaveLength(1);
+      expect(err.kind).toBe('timeout');
+      expect(err.message).toBe(
+        'AWS ECS did not answer RegisterTaskDefinition for lost-api in time (ap-south-1), and no new revision showed up in the 7 s after, so golive did not register another (it would be a stray revision newer than what runs). Nothing was deployed; run the deploy again.',
+      );
+      expect((await ecs.listRevisions(REGION, 'lost-api')).map((r) => r.revision)).toEqual([2, 1]);
+    } finally {
+      await tap.close();
+    }
   });
 
   it('refuses to register when the container is not in the definition, naming the ones that are', async () => {

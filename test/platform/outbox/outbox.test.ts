@@ -60,6 +60,9 @@ class FakeSlack implements SlackPort {
   async postMessage(_channel: string, _message: SlackMessage): Promise<{ channel: string; ts: string }> {
     throw new Error('not used by the outbox');
   }
+  async postOnce(): Promise<{ channel: string; ts: string }> {
+    throw new Error('not used by the outbox');
+  }
   async updateMessage(): Promise<void> {
     throw new Error('not used by the outbox');
   }
