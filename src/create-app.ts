@@ -35,6 +35,7 @@ import { systemClock, type Clock } from './platform/clock.js';
 import { inSpecOrder } from './platform/commands/command-spec.js';
 import { helpCommand } from './platform/commands/help.js';
 import type { FeatureModule } from './platform/feature-module.js';
+import { WatchHealth } from './platform/health/watch-health.js';
 import { healthRoute } from './platform/http/health.js';
 import { boltRoutes, routeListener } from './platform/http/routes.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -168,6 +169,9 @@ export function createApp(options: AppOptions): GoliveApp {
   const signals = new ChangeSignals();
   const background = new Background(logger);
   const shared = { runbook, store, clock, logger, signals };
+  // golive's own health: alarm polls, PagerDuty deliveries and the outbox's backlog, told in the ops channel when they fail.
+  const health = new WatchHealth({ runbook, store, clock, logger, afterChange: () => signals.emit('outbox', 'status', 'home') });
+  outbox.report(health);
 
   // The features, each built on what it needs.
   const checklist = createChecklistModule({ ...shared, slack, roles });
@@ -180,6 +184,7 @@ export function createApp(options: AppOptions): GoliveApp {
     snsVerifier: options.snsVerifier,
     snsConfirm: options.snsConfirm,
     polling: options.alarmPolling !== false,
+    health,
   });
   const timeline = createTimelineModule({ ...shared, roles, checklist: checklist.checklist });
   const locks = createLocksModule({ ...shared, roles, t0: async () => (await timeline.timeline.t0())?.at });
@@ -264,6 +269,7 @@ export function createApp(options: AppOptions): GoliveApp {
   // What a committed change means for the parts that show it, now that they all exist.
   checklist.statusBoard.useVerdict((snapshot, own) => gonogo.verdictLine(snapshot, own));
   checklist.statusBoard.showHolds(() => locks.locks.holdLines());
+  checklist.statusBoard.showDegraded(() => health.lines());
   let boardsDue = false;
   signals.on('outbox', () => void outbox.flush());
   signals.on('status', () => {
@@ -279,7 +285,7 @@ export function createApp(options: AppOptions): GoliveApp {
   signals.onHomeViewer((userId) => home.home.publish(userId));
 
   // One route table, for whichever receiver Slack reaches golive through.
-  const routes = [healthRoute({ store, outbox, mode: socketMode ? 'socket' : 'http', dbPath: config.dbPath, runbookPath: config.runbookPath, runbook }), ...modules.flatMap((m) => m.routes ?? [])];
+  const routes = [healthRoute({ store, outbox, health, mode: socketMode ? 'socket' : 'http', dbPath: config.dbPath, runbookPath: config.runbookPath, runbook }), ...modules.flatMap((m) => m.routes ?? [])];
   const receiver = socketMode
     ? new SocketModeReceiver({
         appToken: config.slack.appToken!,

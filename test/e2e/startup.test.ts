@@ -120,6 +120,8 @@ describe('health and persistence', () => {
       mode: 'http',
       database: { ok: true, path: t.dbPath, schema_version: migrations.at(-1)!.version, outbox_pending: 0 },
       runbook: { ok: true, path: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'), launch: 'Test launch', gates: 2, items: 5 },
+      pagerduty: { ok: true, failed_deliveries: 0 },
+      outbox: { ok: true },
     });
   });
 

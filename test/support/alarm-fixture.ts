@@ -29,7 +29,7 @@ export const SEED_ALARMS = {
   redis: 'GoVisaX-Prod-Redis-Memory',
 };
 
-export function writeAlarmRunbook(opts: { flapping?: { transitions: number; minutes: number }; extraTopics?: string[] } = {}): string {
+export function writeAlarmRunbook(opts: { flapping?: { transitions: number; minutes: number }; extraTopics?: string[]; health?: string } = {}): string {
   const topics = [...signedSnsMessages().map((m) => m.topic), ...(opts.extraTopics ?? [])].map((t) => `"${t}"`).join(', ');
   const yaml = `
 version: 1
@@ -54,7 +54,7 @@ incidents:
   severities:
     P1: { name: Critical, response_minutes: 0, page: true, owner: devops }
     P2: { name: High, response_minutes: 30 }
-`;
+${opts.health ? `health: ${opts.health}\n` : ''}`;
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'golive-alarms-')), 'alarms.yml');
   writeFileSync(file, yaml);
   return file;
