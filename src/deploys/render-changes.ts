@@ -18,7 +18,7 @@ export const ACTION_ROLLBACK_FAILED_DEPLOY = 'golive_deploy_rollback';
 type Block = Record<string, unknown>;
 
 
-/** Slack renders this in each reader's own time zone, and `{ago}` stays current. */
+/** Slack renders this in each reader's own time zone, and `{ago}` stays current; clients that cannot show it read `fallback`, the launch's time zone. */
 function slackDate(iso: string, format: string, fallback: string): string {
   return `<!date^${Math.floor(Date.parse(iso) / 1000)}^${format}|${fallback}>`;
 }
@@ -103,7 +103,7 @@ export function renderDeployOutcome(d: DeployRow): SlackMessage {
 }
 
 const STATE_LINE: Record<ChangeRequestRow['state'], (r: ChangeRequestRow, tz: string) => string> = {
-  requested: (r) => `⏳ Waiting for approval · expires ${slackDate(r.expires_at, '{time}', r.expires_at)}`,
+  requested: (r, tz) => `⏳ Waiting for approval · expires ${slackDate(r.expires_at, '{time}', formatTime(r.expires_at, tz))}`,
   approved: (r, tz) => `👍 Approved by <@${r.decided_by}> at ${formatTime(r.decided_at!, tz)} — starting`,
   executing: (r, tz) => `🔄 Approved by <@${r.decided_by}> at ${formatTime(r.decided_at!, tz)} — running, progress in the thread`,
   succeeded: (r, tz) => `✅ Approved by <@${r.decided_by}> at ${formatTime(r.decided_at!, tz)} — done: ${escapeText(r.result ?? '')}`,
