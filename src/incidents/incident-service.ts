@@ -221,6 +221,9 @@ export class IncidentService {
           commander: `<@${commander}>`,
           channel: `<#${made.id}>`,
           launch: escapeText(runbook.launch.name),
+          rollback_rule: def.rollback_prompt_minutes
+            ? `⏪ ${key}: if the root cause is not identified within ${def.rollback_prompt_minutes} min, roll back to the last known good version; golive asks here at ${this.time(new Date(now.getTime() + def.rollback_prompt_minutes * 60_000).toISOString())} if there is none by then.`
+            : '',
         });
         await this.notifier?.declared(row, initial, input.alarm?.post ?? null);
         if (def.page) await this.page(row, at);
