@@ -116,6 +116,8 @@ export class IncidentService {
       alarmTransitions?: (name: string, from: string, until: string) => Promise<{ id: number; at: string; from_state: string | null; to_state: string; reason: string }[]>;
       /** The PagerDuty alert of an alarm (its dedup key, whether its rule pages), for an incident it opened to page under. */
       alarmPage?: (name: string) => Promise<{ dedupKey: string; rulePages: boolean }>;
+      /** What the runbook says about an alarm, for the affected services of an incident it opened. */
+      alarmRule?: (name: string) => { services?: readonly string[] };
       /** The service deployed last, for the rollback prompt. */
       lastDeployedService?: () => Promise<string | undefined>;
       /** Deploys and rollbacks started in a window, for the incident's timeline. */
@@ -164,6 +166,12 @@ export class IncidentService {
     return { key, def };
   }
 
+  /** The affected services of an incident an alarm opens: its rule's `services`, else what the alarm watches. */
+  private alarmServices(alarm: string): string {
+    const named = this.deps.alarmRule?.(alarm).services;
+    return named && named.length > 0 ? named.join(', ') : `what alarm ${alarm} watches`;
+  }
+
   template(kind: TemplateKind): string {
     return this.deps.runbook.incidents?.templates[kind] ?? DEFAULT_TEMPLATES[kind];
   }
@@ -192,7 +200,9 @@ export class IncidentService {
     const at = now.toISOString();
     const commander = input.userId;
     const declaredBy = input.declaredBy ?? input.userId;
-    const id = await this.reserve({ key, summary, services: input.services ?? '', commander, declaredBy, at, alarm: input.alarm });
+    // An alarm's incident is about what its rule names, or at least what the alarm watches.
+    const services = input.services?.trim() || (input.alarm ? this.alarmServices(input.alarm.name) : '');
+    const id = await this.reserve({ key, summary, services, commander, declaredBy, at, alarm: input.alarm });
 
     let channel: { id: string; name: string } | undefined;
     try {
@@ -215,7 +225,7 @@ export class IncidentService {
           severity_name: escapeText(def.name),
           summary: escapeText(summary),
           started: this.time(at),
-          services: escapeText(input.services || '—'),
+          services: escapeText(services || '—'),
           status: 'Investigating',
           eta: 'unknown',
           commander: `<@${commander}>`,

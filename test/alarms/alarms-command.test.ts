@@ -366,6 +366,9 @@ describe('alarm watching', () => {
     const ts = (post.result as { ts: string }).ts;
     expect(query(t, 'SELECT severity, commander, alarm_name FROM incident')).toEqual([{ severity: 'P1', commander: 'U0DEVOPS', alarm_name: SEED_ALARMS.health }]);
     expect(posts().some((c) => c.args.thread_ts === ts && String(c.args.text).startsWith('🚨 Incident INC-1 declared for this alarm'))).toBe(true);
+    const channelId = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    // The rule names what the alarm is about.
+    expect(String(posts().find((c) => c.args.channel === channelId)!.args.text).split('\n')).toContain('• Affected services: api, checkout');
     const click1 = await click(t, 'golive_alarm_declare', SEED_ALARMS.health, 'U0CTO', ts);
     expect((await t.slack.waitForResponse((r) => r.id === click1)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);
     // Firing again while the incident is open does not open a second one.
@@ -392,6 +395,10 @@ describe('alarm watching', () => {
     const ts = (post.result as { ts: string }).ts;
     const first = await click(t, 'golive_alarm_declare', SEED_ALARMS.rdsCpu, 'U0DEVOPS', ts);
     expect((await t.slack.waitForResponse((r) => r.id === first)).body.text).toMatch(/^INC-1 \(P2\) is open in <#C\w+>; you are its commander\.$/);
+    // Its rule names no services: the incident says what the alarm watches rather than nothing.
+    await t.app.outbox.flush();
+    const channelId = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    expect(String(posts().find((c) => c.args.channel === channelId)!.args.text).split('\n')).toContain('• Affected services: what alarm GoVisaX-Prod-RDS-CPU watches');
     const second = await click(t, 'golive_alarm_declare', SEED_ALARMS.rdsCpu, 'U0CTO', ts);
     expect((await t.slack.waitForResponse((r) => r.id === second)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);
   });

@@ -47,7 +47,7 @@ alarms:
     - { match: ${SEED_ALARMS.fiveXx}, severity: critical, page: true, description: ">1% 5xx errors over 5 min" }
     - { match: ${SEED_ALARMS.taskStopped}, severity: critical, page: true }
     - { match: ${SEED_ALARMS.circuit}, severity: critical, page: true }
-    - { match: ${SEED_ALARMS.health}, severity: critical, page: true, incident: P1 }
+    - { match: ${SEED_ALARMS.health}, severity: critical, page: true, incident: P1, services: [api, checkout] }
     - { match: "GoVisaX-Prod-*", severity: warning }
 pagerduty: { source: govisax-prod }
 incidents:

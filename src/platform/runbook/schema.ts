@@ -314,6 +314,8 @@ const alarmRule = z
     page: z.boolean().default(false),
     incident: severityName.optional(),
     description: z.string().max(1000).optional(),
+    /** What the alarm is about, for an incident it opens ("Affected services"). */
+    services: z.array(text(80)).default([]),
     escalation: escalationMatrix.default([]),
   })
   .strict();
