@@ -66,9 +66,9 @@ export function severityLabel(key: string, name: string | undefined): string {
   return name.toUpperCase().startsWith(key) ? name : `${key} ${name}`;
 }
 
-/** The incident channel's topic, the same when declared and after a re-grade or hand-over. */
-function channelTopic(severity: string, name: string | undefined, summary: string, commander: string): string {
-  return `${severityLabel(severity, name)}: ${topicText(summary.slice(0, 120))} · commander <@${commander}>`;
+/** The incident channel's topic, the same when declared and after a re-grade or hand-over; once resolved, it says so first (`resolvedAt` in the launch's words). */
+function channelTopic(severity: string, name: string | undefined, summary: string, commander: string, resolvedAt?: string): string {
+  return `${resolvedAt ? `✅ Resolved ${resolvedAt} — ` : ''}${severityLabel(severity, name)}: ${topicText(summary.slice(0, 120))} · commander <@${commander}>`;
 }
 
 /** The PagerDuty dedup key of an incident's page: the same for its trigger, acknowledge and resolve. */
@@ -451,6 +451,8 @@ export class IncidentService {
       return resolved;
     });
     this.deps.afterCommit();
+    // Whoever opens the channel later sees from its topic that it is over.
+    await this.setTopic(row);
     return row;
   }
 
@@ -562,8 +564,14 @@ export class IncidentService {
     const users = new Set([incident.commander]);
     for (const r of roles) for (const u of (await this.deps.roles.members(r).catch(() => ({ users: [] as string[] }))).users) users.add(u);
     await this.deps.slack.invite(incident.channel_id, [...users]).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not invite to the incident channel'));
+    await this.setTopic(incident);
+  }
+
+  /** Rewrites the incident channel's topic from the incident as it is now; best effort. */
+  private async setTopic(incident: IncidentRow): Promise<void> {
     const def = this.deps.runbook.incidents?.severities[incident.severity];
-    await this.deps.slack.setTopic(incident.channel_id, channelTopic(incident.severity, def?.name, incident.summary, incident.commander)).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+    const topic = channelTopic(incident.severity, def?.name, incident.summary, incident.commander, incident.resolved_at ? this.time(incident.resolved_at) : undefined);
+    await this.deps.slack.setTopic(incident.channel_id, topic).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
   }
 
   /** `/golive incident rootcause <text>`: records the root cause before resolving (and stops the rollback prompt). */

@@ -204,6 +204,11 @@ describe('/golive incident', () => {
       ':white_check_mark: *Incident INC-1 resolved* at 1 Dec 08:45 GMT+5:30.\n• Root cause: Bad migration locked the orders table\n• Resolution: Rolled back and re-ran the migration online\n• Duration: 45 min\nA post-mortem will be written and shared within 48 hours.',
     );
     expect(posts('C0OPS').at(-1)!.args.text).toBe(`✅ *INC-1 resolved* by <@U0DEVOPS>: Payments failing at checkout (<#${channelId}>)`);
+    await t.slack.waitFor(() => t.slack.callsTo('conversations.setTopic').length === 2);
+    expect(t.slack.callsTo('conversations.setTopic').map((c) => c.args.topic)).toEqual([
+      'P1 Critical: Payments failing at checkout · commander <@U0STRANGER>',
+      '✅ Resolved 1 Dec 08:45 GMT+5:30 — P1 Critical: Payments failing at checkout · commander <@U0STRANGER>',
+    ]);
     const resolve = await pd.waitFor((e) => e.body.event_action === 'resolve');
     expect(resolve.body.dedup_key).toBe('golive/incident/1');
     clock.at = new Date('2026-12-01T04:00:00Z');
