@@ -23,6 +23,11 @@ function slackDate(iso: string, format: string, fallback: string): string {
   return `<!date^${Math.floor(Date.parse(iso) / 1000)}^${format}|${fallback}>`;
 }
 
+/** Text the runbook gives verbatim (a smoke check's expected body), shown as it is: in code, or in quotes when it holds a backtick. */
+function literal(text: string): string {
+  return text.includes('`') ? `“${escapeText(text)}”` : `\`${escapeText(text)}\``;
+}
+
 const STEP_EMOJI: Record<DeployStep, string> = { registered: '📦', updating: '🔄', rolling_out: '⏳', smoke_check: '🩺', succeeded: '✅', failed: '❌', canary_starting: '🐤', baking: '🧪', waiting: '⏸️', promoting: '🚀' };
 
 /** The private reply to `--dry-run`: exactly what would happen. */
@@ -39,7 +44,7 @@ export function renderDryRun(plan: DeployPlan, canary?: { before: string[]; afte
     ...(canary?.before ?? []),
     `Update service \`${s.service}\` in cluster \`${s.cluster}\` (${s.region}) from ${shortTaskDef(plan.current)}`,
     `Wait up to ${s.rollout_timeout_minutes} min for the rollout to complete`,
-    ...(s.smoke_check ? [`Smoke check: GET ${s.smoke_check.url} expecting ${s.smoke_check.expect_status}${s.smoke_check.expect_text ? ` and ${JSON.stringify(s.smoke_check.expect_text)}` : ''}`] : []),
+    ...(s.smoke_check ? [`Smoke check: GET ${s.smoke_check.url} expecting ${s.smoke_check.expect_status}${s.smoke_check.expect_text ? ` and a body containing ${literal(s.smoke_check.expect_text)}` : ''}`] : []),
     ...(canary?.after ?? []),
   ];
   steps.forEach((step, i) => lines.push(`${i + 2}. ${step}`));
