@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { golive, query } from '../support/golive-client.js';
 import { PROJECT_ROOT, startTestApp, type TestApp } from '../support/start-app.js';
 import { migrations } from '../../src/platform/store/migrations.js';
+import { startFakeSlack } from '../support/fake-slack.js';
 
 function runMain(env: Record<string, string>) {
   const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -107,6 +110,39 @@ describe('paging needs a key', () => {
       ].join('\n'),
     );
     expect(fatalLine(res.stdout)).toMatchObject({ level: 60, msg: 'golive cannot start; fix the configuration:', problems: [expect.stringMatching(/^PAGERDUTY_ROUTING_KEY is not set, but the runbook pages on-call/)] });
+  });
+});
+
+describe('start-up against Slack', () => {
+  it('says Slack could not be reached when nothing answers at SLACK_API_URL, not that it refused the token', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'golive-noslack-'));
+    // A port that was free a moment ago: nothing listens there, so the connection is refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const res = runMain({
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: 'test-signing-secret-0123456789',
+      SLACK_API_URL: `http://127.0.0.1:${port}/api/`,
+      GOLIVE_RUNBOOK: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'),
+      GOLIVE_DB: path.join(dir, 'golive.db'),
+      PORT: '0',
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(`Slack could not be reached at http://127.0.0.1:${port}/api/ (auth.test: request_error: A request error occurred: fetch failed (ECONNREFUSED)). Check the network (DNS, firewall, proxy) and SLACK_API_URL.\n`);
+    expect(fatalLine(res.stdout)).toMatchObject({ level: 60, msg: expect.stringMatching(/^Slack could not be reached at /) });
+  });
+
+  it('says Slack refused the bot token when Slack answers invalid_auth', async () => {
+    const slack = await startFakeSlack({ token: 'xoxb-test-token' });
+    try {
+      await expect(startTestApp({ slack, env: { SLACK_BOT_TOKEN: 'xoxb-not-the-right-one' } })).rejects.toThrow(
+        'Slack refused the bot token (auth.test: invalid_auth). Check SLACK_BOT_TOKEN and SLACK_API_URL.',
+      );
+    } finally {
+      await slack.close();
+    }
   });
 });
 
