@@ -81,6 +81,8 @@ describe('start-up', () => {
         'The runbook is not valid:',
         `${file}:4: launch.channel: must be a Slack channel ID such as "C0123ABCD" (not a #name: names change, IDs do not)`,
         `${file}:11: gates[0].items[0].level: Invalid option: expected one of "blocker"|"warning"|"info"`,
+        // A misspelt role is reported with the schema's problems, not once they are fixed.
+        `${file}:11: gates[0].items[0].owner: unknown role "ops" — did you mean "devops"? (roles: devops)`,
         '',
       ].join('\n'),
     );
@@ -91,6 +93,7 @@ describe('start-up', () => {
       problems: [
         `${file}:4: launch.channel: must be a Slack channel ID such as "C0123ABCD" (not a #name: names change, IDs do not)`,
         `${file}:11: gates[0].items[0].level: Invalid option: expected one of "blocker"|"warning"|"info"`,
+        `${file}:11: gates[0].items[0].owner: unknown role "ops" — did you mean "devops"? (roles: devops)`,
       ],
     });
     expect(res.stderr + res.stdout).not.toMatch(/secret-bot-token|super-secret/);
