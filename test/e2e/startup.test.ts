@@ -40,7 +40,8 @@ afterEach(async () => {
   t = undefined;
 });
 
-describe('start-up', () => {
+// Each case starts golive as a process (6–10 s alone): 30 s, as crash.test's, not the suite's 15 s that busy cores exceed.
+describe('start-up', { timeout: 30_000 }, () => {
   it('names every configuration problem at once and exits 1', () => {
     // GOLIVE_SANDBOX=0: without it, no Slack credentials at all starts the sandbox instead (test/sandbox/main.test.ts).
     const res = runMain({ GOLIVE_SANDBOX: '0', PORT: 'abc', SLACK_API_URL: 'not a url' });
@@ -100,7 +101,7 @@ describe('start-up', () => {
   });
 });
 
-describe('paging needs a key', () => {
+describe('paging needs a key', { timeout: 30_000 }, () => {
   it('refuses to start a runbook that pages on-call without PAGERDUTY_ROUTING_KEY', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'golive-page-'));
     const res = runMain({ SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'sign-secret-value', GOLIVE_RUNBOOK: 'runbooks/govisax.yml', GOLIVE_DB: path.join(dir, 'db.sqlite') });
@@ -116,7 +117,7 @@ describe('paging needs a key', () => {
   });
 });
 
-describe('start-up against Slack', () => {
+describe('start-up against Slack', { timeout: 30_000 }, () => {
   it('says Slack could not be reached when nothing answers at SLACK_API_URL, not that it refused the token', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'golive-noslack-'));
     // A port that was free a moment ago: nothing listens there, so the connection is refused.
