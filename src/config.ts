@@ -33,6 +33,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** Raised when golive cannot start for a reason outside the configuration's own checks (Slack cannot be reached, or refuses the token); the message says what to check. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
 /** Socket Mode never sees a signed HTTP request from Slack (the push endpoints keep their own secrets), so only HTTP mode needs it. */
 export const SIGNING_SECRET_MISSING = 'SLACK_SIGNING_SECRET is not set (from the Slack app\'s "Basic Information" page; HTTP mode needs it, Socket Mode with SLACK_APP_TOKEN does not)';
 

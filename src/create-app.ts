@@ -7,7 +7,7 @@ import { createAlarmsModule, type AlarmService } from './alarms/index.js';
 import { createCanaryModule } from './canary/index.js';
 import { createChecklistModule, type ChecklistService } from './checklist/index.js';
 import { commandSpecs } from './command-specs.js';
-import { ConfigError, SIGNING_SECRET_MISSING, type Config } from './config.js';
+import { ConfigError, SIGNING_SECRET_MISSING, StartupError, type Config } from './config.js';
 import { createDeploysModule } from './deploys/index.js';
 import { createEscalationModule, type EscalationService } from './escalation/index.js';
 import { createEvidenceModule, createHttpProbe, createTlsProbe, type EvidencePorts, type EvidenceService } from './evidence/index.js';
@@ -35,6 +35,7 @@ import { systemClock, type Clock } from './platform/clock.js';
 import { inSpecOrder } from './platform/commands/command-spec.js';
 import { helpCommand } from './platform/commands/help.js';
 import type { FeatureModule } from './platform/feature-module.js';
+import { WatchHealth } from './platform/health/watch-health.js';
 import { healthRoute } from './platform/http/health.js';
 import { boltRoutes, routeListener } from './platform/http/routes.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -50,7 +51,7 @@ import { Scheduler, type Job } from './platform/scheduler.js';
 import { toBoltLogger } from './platform/slack/bolt-logger.js';
 import { guardHttpReceiver } from './platform/slack/guard-receiver.js';
 import { createSlackAdapter } from './platform/slack/slack-adapter.js';
-import type { SlackPort } from './platform/slack/slack-port.js';
+import { SlackCallError, type SlackPort } from './platform/slack/slack-port.js';
 import { Inbox } from './platform/slack/inbox.js';
 import { createSlackUi, REPLAY_CONTEXT } from './platform/slack/slack-ui.js';
 import { AuditRepository } from './platform/store/audit-repository.js';
@@ -63,6 +64,14 @@ import { createTimelineModule } from './timeline/index.js';
 
 function isMetricBatch(port: CloudWatchPort): port is CloudWatchPort & MetricBatchPort {
   return typeof (port as Partial<MetricBatchPort>).getMetricDataBatch === 'function';
+}
+
+/** Why auth.test failed at start-up, in words: no answer from Slack is not Slack refusing the token. */
+function startupSlackError(err: Error, apiUrl: string): StartupError {
+  const code = err instanceof SlackCallError ? err.slackError : err.message;
+  if (code.startsWith('request_error')) return new StartupError(`Slack could not be reached at ${apiUrl} (auth.test: ${code}). Check the network (DNS, firewall, proxy) and SLACK_API_URL.`);
+  if (code.startsWith('http_error')) return new StartupError(`Slack answered auth.test with an HTTP error at ${apiUrl} (${code}). Check SLACK_API_URL, or try again if Slack is having an outage.`);
+  return new StartupError(`Slack refused the bot token (auth.test: ${code}). Check SLACK_BOT_TOKEN and SLACK_API_URL.`);
 }
 
 function loadRunbook(file: string): Runbook {
@@ -169,6 +178,9 @@ export function createApp(options: AppOptions): GoliveApp {
   const signals = new ChangeSignals();
   const background = new Background(logger);
   const shared = { runbook, store, clock, logger, signals };
+  // golive's own health: alarm polls, PagerDuty deliveries and the outbox's backlog, told in the ops channel when they fail.
+  const health = new WatchHealth({ runbook, store, clock, logger, afterChange: () => signals.emit('outbox', 'status', 'home') });
+  outbox.report(health);
 
   // The features, each built on what it needs.
   const checklist = createChecklistModule({ ...shared, slack, roles });
@@ -181,6 +193,7 @@ export function createApp(options: AppOptions): GoliveApp {
     snsVerifier: options.snsVerifier,
     snsConfirm: options.snsConfirm,
     polling: options.alarmPolling !== false,
+    health,
   });
   const timeline = createTimelineModule({ ...shared, roles, checklist: checklist.checklist });
   const locks = createLocksModule({ ...shared, roles, t0: async () => (await timeline.timeline.t0())?.at });
@@ -264,6 +277,7 @@ export function createApp(options: AppOptions): GoliveApp {
   // What a committed change means for the parts that show it, now that they all exist.
   checklist.statusBoard.useVerdict((snapshot, own) => gonogo.verdictLine(snapshot, own));
   checklist.statusBoard.showHolds(() => locks.locks.holdLines());
+  checklist.statusBoard.showDegraded(() => health.lines());
   let boardsDue = false;
   signals.on('outbox', () => void outbox.flush());
   signals.on('status', () => {
@@ -279,7 +293,7 @@ export function createApp(options: AppOptions): GoliveApp {
   signals.onHomeViewer((userId) => home.home.publish(userId));
 
   // One route table, for whichever receiver Slack reaches golive through.
-  const routes = [healthRoute({ store, outbox, mode: socketMode ? 'socket' : 'http', dbPath: config.dbPath, runbookPath: config.runbookPath, runbook }), ...modules.flatMap((m) => m.routes ?? [])];
+  const routes = [healthRoute({ store, outbox, health, mode: socketMode ? 'socket' : 'http', dbPath: config.dbPath, runbookPath: config.runbookPath, runbook }), ...modules.flatMap((m) => m.routes ?? [])];
   const receiver = socketMode
     ? new SocketModeReceiver({
         appToken: config.slack.appToken!,
@@ -328,7 +342,7 @@ export function createApp(options: AppOptions): GoliveApp {
     services: { checklist: checklist.checklist, alarms: alarms.alarms, incidents: incidents.incidents, timeline: timeline.timeline, evidence: evidence.evidence, escalation: escalation.escalation, gonogo: gonogo.gonogo, slack },
     async start() {
       const auth = await slack.call('auth.test', {}).catch((err: Error) => {
-        throw new Error(`Slack refused the bot token (auth.test: ${err.message}). Check SLACK_BOT_TOKEN and SLACK_API_URL.`);
+        throw startupSlackError(err, config.slack.apiUrl);
       });
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
       // Bolt keeps the bot's ids from here on instead of asking Slack again per request.

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { ConfigError, LOG_LEVELS, readConfig, SECRET_VARIABLES } from './config.js';
+import { ConfigError, LOG_LEVELS, readConfig, SECRET_VARIABLES, StartupError } from './config.js';
 import { createApp } from './create-app.js';
 import { createLogger } from './platform/logger.js';
 import { RunbookError } from './platform/runbook/load-runbook.js';
@@ -25,7 +25,7 @@ try {
   }
 } catch (err) {
   // Start-up problems are for the operator: one plain message, no stack trace, never a secret.
-  const known = err instanceof ConfigError || err instanceof RunbookError || err instanceof DatabaseError || (err instanceof Error && (err.message.startsWith('Slack refused') || err.message.startsWith('The sandbox cannot')));
+  const known = err instanceof ConfigError || err instanceof RunbookError || err instanceof DatabaseError || err instanceof StartupError || (err instanceof Error && err.message.startsWith('The sandbox cannot'));
   const text = known ? (err as Error).message : `golive failed to start: ${(err as Error).stack ?? String(err)}`;
   process.stderr.write(`${text}\n`);
   // The same, as one JSON line among the others, for whatever collects the logs.

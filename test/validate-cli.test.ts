@@ -33,24 +33,30 @@ describe('npm run validate', () => {
         '    title: Pre-flight',
         '    signoff: [cto]',
         '    items:',
-        '      - { id: one, title: One, level: blocker, owner: devops }',
+        '      - { id: one, title: One, level: blocker, owner: devop }',
         '      - { id: one, title: Again, level: info, owner: devops, colour: red }',
+        '      - { id: two, title: Two, level: info, ownr: devops }',
         '',
       ].join('\n'),
     );
     const res = validate(file);
     expect(res.code).toBe(1);
     expect(res.stdout).toBe('');
+    // Misspelt roles are reported with the schema's problems, not once those are fixed; near misses get a suggestion.
     expect(res.stderr).toBe(
       [
         `${file}:5: launch.timezone: must be an IANA time zone such as "Asia/Kolkata" or "UTC"`,
+        `${file}:11: gates[0].signoff[0]: unknown role "cto" (roles: devops)`,
+        `${file}:13: gates[0].items[0].owner: unknown role "devop" — did you mean "devops"? (roles: devops)`,
         `${file}:14: gates[0].items[1]: unknown field "colour"`,
+        `${file}:15: gates[0].items[2].owner: is required (string)`,
+        `${file}:15: gates[0].items[2]: unknown field "ownr" (did you mean "owner"?)`,
         '',
       ].join('\n'),
     );
   });
 
-  it('reports cross-reference problems once the shape is right', () => {
+  it('reports uniqueness problems once the shape is right, with the references', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'golive-validate-'));
     const file = path.join(dir, 'refs.yml');
     writeFileSync(
@@ -79,7 +85,7 @@ describe('npm run validate', () => {
       [
         `${file}:8: gates[0].signoff[0]: unknown role "cto" (roles: devops)`,
         `${file}:11: gates[0].items[1].id: item id "one" is already used in gate "pre-flight"; item ids must be unique in the runbook`,
-        `${file}:11: gates[0].items[1].owner: unknown role "ops" (roles: devops)`,
+        `${file}:11: gates[0].items[1].owner: unknown role "ops" — did you mean "devops"? (roles: devops)`,
         `${file}:14: milestones[1].title: another milestone is already titled "final checks"`,
         '',
       ].join('\n'),

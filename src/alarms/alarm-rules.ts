@@ -8,6 +8,8 @@ export interface AlarmRule {
   page: boolean;
   incident?: Severity;
   description?: string;
+  /** The services it is about (the affected services of an incident it opens). */
+  services?: readonly string[];
   /** Escalation levels by minutes since the alarm fired (src/escalation/). */
   escalation?: readonly EscalationLevel[];
 }
@@ -27,7 +29,7 @@ export function alarmRegion(runbook: Runbook, defaultRegion: string | undefined)
 export function alarmRuleFor(runbook: Runbook, name: string): AlarmRule {
   for (const r of runbook.alarms?.rules ?? []) {
     const hit = r.match.endsWith('*') ? name.startsWith(r.match.slice(0, -1)) : name === r.match;
-    if (hit) return { severity: r.severity, page: r.page, incident: r.incident, description: r.description, ...(r.escalation.length > 0 ? { escalation: r.escalation } : {}) };
+    if (hit) return { severity: r.severity, page: r.page, incident: r.incident, description: r.description, ...(r.services.length > 0 ? { services: r.services } : {}), ...(r.escalation.length > 0 ? { escalation: r.escalation } : {}) };
   }
   return DEFAULT_RULE;
 }

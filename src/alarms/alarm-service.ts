@@ -6,6 +6,7 @@ import type { Runbook } from '../platform/runbook/schema.js';
 import { OutboxPages, type PageNotifier } from '../platform/outbox/outbox-pages.js';
 import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
+import type { WatchHealth } from '../platform/health/watch-health.js';
 import { AlarmRepository, type AlarmRow, type AlarmTransitionRow } from './alarm-repository.js';
 import { alarmRegion, alarmRuleFor, firingRead, flappingRule, isNewTransition, watcherFreshForMs, type AlarmRule } from './alarm-rules.js';
 import type { FiringAlarms, FiringAnswer, FiringSource } from './describe-firing.js';
@@ -98,6 +99,8 @@ export class AlarmService implements FiringAlarms {
       afterCommit: () => void;
       /** Where its pages go (default: the outbox). */
       pages?: PageNotifier;
+      /** Told how each poll went, so that golive says when it cannot see the alarms. */
+      health?: Pick<WatchHealth, 'failed' | 'succeeded'>;
     },
   ) {
     this.rows = new AlarmRepository(deps.store);
@@ -131,10 +134,30 @@ export class AlarmService implements FiringAlarms {
 
   /** Polls CloudWatch once; a call while a poll is running joins it. The first poll of a fresh database records a baseline and posts one summary. */
   poll(): Promise<{ alarms: number; transitions: number; baseline: boolean }> {
-    this.polling ??= this.pollOnce().finally(() => {
-      this.polling = undefined;
-    });
+    this.polling ??= this.pollOnce()
+      .then(
+        async (result) => {
+          await this.reportPoll(undefined);
+          return result;
+        },
+        async (err: unknown) => {
+          await this.reportPoll(err instanceof Error ? err.message : String(err));
+          throw err;
+        },
+      )
+      .finally(() => {
+        this.polling = undefined;
+      });
     return this.polling;
+  }
+
+  /** A poll's outcome for golive's health; failing to record it must not hide the poll's own result. */
+  private async reportPoll(error: string | undefined): Promise<void> {
+    try {
+      await (error === undefined ? this.deps.health?.succeeded('alarms') : this.deps.health?.failed('alarms', error));
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'could not record how the alarm poll went');
+    }
   }
 
   private async pollOnce(): Promise<{ alarms: number; transitions: number; baseline: boolean }> {

@@ -2,6 +2,7 @@ import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
 import type { ChangeSignals } from '../platform/change-signals.js';
 import type { Clock } from '../platform/clock.js';
 import type { FeatureModule } from '../platform/feature-module.js';
+import type { WatchHealth } from '../platform/health/watch-health.js';
 import type { Logger } from '../platform/logger.js';
 import type { Outbox } from '../platform/outbox/outbox.js';
 import type { Runbook } from '../platform/runbook/schema.js';
@@ -41,9 +42,11 @@ export function createAlarmsModule(deps: {
   snsConfirm?: (url: string) => Promise<number>;
   /** Whether the schedule polls (tests call `alarms.poll()` themselves). */
   polling: boolean;
+  /** golive's own health: told how each poll went, and shown by `/golive alarms`. */
+  health: WatchHealth;
 }): AlarmsModule {
-  const { runbook, store, clock, logger, signals } = deps;
-  const alarms = new AlarmService({ runbook, store, cloudwatch: deps.cloudwatch, clock, logger, defaultRegion: deps.defaultRegion, afterCommit: () => signals.emit('outbox', 'home') });
+  const { runbook, store, clock, logger, signals, health } = deps;
+  const alarms = new AlarmService({ runbook, store, cloudwatch: deps.cloudwatch, clock, logger, defaultRegion: deps.defaultRegion, afterCommit: () => signals.emit('outbox', 'home'), health });
   alarms.notify(new SlackAlarmNotifier({ runbook, store, clock }));
   const hooks = createAlarmHooks({
     alarms,
@@ -56,7 +59,7 @@ export function createAlarmsModule(deps: {
   const schedule = runbook.alarms?.schedule;
   return {
     alarms,
-    commands: [alarmsCommand({ alarms, outbox: deps.outbox, runbook })],
+    commands: [alarmsCommand({ alarms, outbox: deps.outbox, runbook, health })],
     register: (ui) => registerAlarmButtons(ui, { alarms }),
     routes: [
       { path: '/hooks/sns', method: 'POST', handler: (req, res) => hooks.sns(req, res) },

@@ -115,8 +115,8 @@ function sectionsOf(lines: string[]): Block[] {
 }
 
 /** `/golive alarms`: every watched alarm, firing first, and deliveries that failed for good. */
-export function renderAlarmList(rows: AlarmRow[], rules: (name: string) => AlarmRule, timezone: string, failed: { method: string; target: string; last_error: string | null; failed_at: string }[], polledAt?: string): SlackMessage {
-  if (rows.length === 0) return { text: 'No alarms are watched yet: the first poll has not run, or nothing matches the runbook’s prefixes.' };
+export function renderAlarmList(rows: AlarmRow[], rules: (name: string) => AlarmRule, timezone: string, failed: { method: string; target: string; last_error: string | null; failed_at: string }[], polledAt?: string, degraded: string[] = []): SlackMessage {
+  if (rows.length === 0) return { text: [...degraded, 'No alarms are watched yet: the first poll has not run, or nothing matches the runbook’s prefixes.'].join('\n') };
   const lines = rows.slice(0, 150).map((r) => {
     const rule = rules(r.name);
     const extra = [r.state === 'ALARM' && r.acked_by ? `acknowledged by <@${r.acked_by}>` : undefined, r.flapping_since ? 'flapping' : undefined].filter(Boolean).join(', ');
@@ -125,7 +125,8 @@ export function renderAlarmList(rows: AlarmRow[], rules: (name: string) => Alarm
   if (rows.length > 150) lines.push(`…and ${rows.length - 150} more.`);
   const firing = rows.filter((r) => r.state === 'ALARM').length;
   const title = `*Alarms — ${firing} firing of ${rows.length} watched*${polledAt ? ` (last poll ${formatTime(polledAt, timezone)})` : ' (no successful poll yet)'}`;
-  const out = [title, ...lines];
+  // What golive itself cannot do comes first: while it is blind, the states below are as of the last poll.
+  const out = [...degraded, title, ...lines];
   if (failed.length > 0) {
     out.push('', '*Deliveries that failed for good:*');
     for (const f of failed) out.push(`❌ ${f.target === 'pagerduty' ? `PagerDuty ${f.method}` : `Slack ${f.method}`} at ${formatTime(f.failed_at, timezone)}: ${escapeText(f.last_error ?? 'unknown error')}`);

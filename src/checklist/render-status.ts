@@ -46,6 +46,8 @@ export interface StatusRenderContext {
   verdict: string;
   /** What holds deploys now or soon (locks, freeze windows), one line each. */
   holds?: string[];
+  /** What golive itself cannot do now (see alarms, page, deliver), one line each. */
+  degraded?: string[];
 }
 
 /** What to show: the overview or one gate, and which page. */
@@ -112,6 +114,7 @@ export function renderStatus(snapshot: ChecklistSnapshot, view: StatusView, ctx:
   const head: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}${gateView ? ` — ${gateView.gate.title}` : ''}`, 150), emoji: true } },
     section(ctx.verdict),
+    ...(ctx.degraded && ctx.degraded.length > 0 ? [section(ctx.degraded.join('\n'))] : []),
     ...(ctx.holds && ctx.holds.length > 0 ? [section(`*Deploy holds* (rollbacks are always allowed)\n${ctx.holds.join('\n')}`)] : []),
     ...sections(gateLines(gateView ? [gateView] : snapshot.gates, ctx)),
   ];

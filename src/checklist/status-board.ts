@@ -19,6 +19,8 @@ export interface SharedStatus {
   verdict: string;
   /** What holds deploys now or soon (locks, freeze windows), one line each. */
   holds?: string[];
+  /** What golive itself cannot do now (see alarms, page, deliver), one line each. */
+  degraded?: string[];
 }
 
 /** How long a posted status message is kept current, and how many at most. */
@@ -60,6 +62,13 @@ export class StatusBoard {
     this.holds = lines;
   }
 
+  private degraded?: () => Promise<string[]>;
+
+  /** Shows what golive itself cannot do now (its health is built after the checklist, so it is connected later). */
+  showDegraded(lines: () => Promise<string[]>): void {
+    this.degraded = lines;
+  }
+
   /** Renders the status as `viewer` sees it. */
   async render(viewer: string, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
     const { snapshot, ctx } = await this.context(viewer);
@@ -75,18 +84,18 @@ export class StatusBoard {
       const m = await roles.members(name);
       members.set(name, { users: m.users, anyone: m.anyone });
     }
-    return { snapshot, members, verdict: await this.verdictLine(snapshot), holds: await this.holds?.() };
+    return { snapshot, members, verdict: await this.verdictLine(snapshot), holds: await this.holds?.(), degraded: await this.degraded?.() };
   }
 
   /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
   async context(viewer: string, shared?: SharedStatus): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
     const { checklist, runbook, clock } = this.deps;
-    const { snapshot, members, verdict, holds } = shared ?? (await this.shared());
+    const { snapshot, members, verdict, holds, degraded } = shared ?? (await this.shared());
     const viewerRoles = new Set([...members].filter(([, m]) => m.anyone || m.users.includes(viewer)).map(([name]) => name));
     const signable = new Set<string>();
     for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewerRoles.has(s.item.owner)) signable.add(s.item.id);
     const roleMembers = new Map([...members].map(([name, m]) => [name, m.users]));
-    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, verdict, holds } };
+    return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, verdict, holds, degraded } };
   }
 
   /** Posts a status message in the channel and remembers it for updates. */

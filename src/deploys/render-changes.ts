@@ -18,9 +18,14 @@ export const ACTION_ROLLBACK_FAILED_DEPLOY = 'golive_deploy_rollback';
 type Block = Record<string, unknown>;
 
 
-/** Slack renders this in each reader's own time zone, and `{ago}` stays current. */
+/** Slack renders this in each reader's own time zone, and `{ago}` stays current; clients that cannot show it read `fallback`, the launch's time zone. */
 function slackDate(iso: string, format: string, fallback: string): string {
   return `<!date^${Math.floor(Date.parse(iso) / 1000)}^${format}|${fallback}>`;
+}
+
+/** Text the runbook gives verbatim (a smoke check's expected body), shown as it is: in code, or in quotes when it holds a backtick. */
+function literal(text: string): string {
+  return text.includes('`') ? `“${escapeText(text)}”` : `\`${escapeText(text)}\``;
 }
 
 const STEP_EMOJI: Record<DeployStep, string> = { registered: '📦', updating: '🔄', rolling_out: '⏳', smoke_check: '🩺', succeeded: '✅', failed: '❌', canary_starting: '🐤', baking: '🧪', waiting: '⏸️', promoting: '🚀' };
@@ -39,7 +44,7 @@ export function renderDryRun(plan: DeployPlan, canary?: { before: string[]; afte
     ...(canary?.before ?? []),
     `Update service \`${s.service}\` in cluster \`${s.cluster}\` (${s.region}) from ${shortTaskDef(plan.current)}`,
     `Wait up to ${s.rollout_timeout_minutes} min for the rollout to complete`,
-    ...(s.smoke_check ? [`Smoke check: GET ${s.smoke_check.url} expecting ${s.smoke_check.expect_status}${s.smoke_check.expect_text ? ` and ${JSON.stringify(s.smoke_check.expect_text)}` : ''}`] : []),
+    ...(s.smoke_check ? [`Smoke check: GET ${s.smoke_check.url} expecting ${s.smoke_check.expect_status}${s.smoke_check.expect_text ? ` and a body containing ${literal(s.smoke_check.expect_text)}` : ''}`] : []),
     ...(canary?.after ?? []),
   ];
   steps.forEach((step, i) => lines.push(`${i + 2}. ${step}`));
@@ -95,7 +100,7 @@ export function renderDeployOutcome(d: DeployRow): SlackMessage {
 }
 
 const STATE_LINE: Record<ChangeRequestRow['state'], (r: ChangeRequestRow, tz: string) => string> = {
-  requested: (r) => `⏳ Waiting for approval · expires ${slackDate(r.expires_at, '{time}', r.expires_at)}`,
+  requested: (r, tz) => `⏳ Waiting for approval · expires ${slackDate(r.expires_at, '{time}', formatTime(r.expires_at, tz))}`,
   approved: (r, tz) => `👍 Approved by <@${r.decided_by}> at ${formatTime(r.decided_at!, tz)} — starting`,
   executing: (r, tz) => `🔄 Approved by <@${r.decided_by}> at ${formatTime(r.decided_at!, tz)} — running, progress in the thread`,
   succeeded: (r, tz) => `✅ Approved by <@${r.decided_by}> at ${formatTime(r.decided_at!, tz)} — done: ${escapeText(r.result ?? '')}`,

@@ -50,6 +50,7 @@ export function renderHome(d: HomeData): Block[] {
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🚀 ${snapshot.launchName}`, 150), emoji: true } },
     section(ctx.verdict, { type: 'button', text: { type: 'plain_text', text: '📄 Launch report', emoji: true }, action_id: ACTION_POST_REPORT }),
+    ...(ctx.degraded && ctx.degraded.length > 0 ? [section(ctx.degraded.join('\n'))] : []),
   ];
   const glance: string[] = [];
   // The decision itself is folded into the verdict line above.

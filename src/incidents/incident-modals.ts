@@ -1,5 +1,6 @@
 import type { Runbook } from '../platform/runbook/schema.js';
 import { SEVERITIES } from '../platform/runbook/schema.js';
+import { severityLabel } from './incident-service.js';
 
 /* The incident modals: the fields of each template, so nobody has to remember the syntax at 3 a.m. */
 
@@ -27,7 +28,7 @@ const modal = (callbackId: string, title: string, submit: string, metadata: stri
 
 export function declareModal(runbook: Runbook, channelId: string) {
   const options = SEVERITIES.filter((s) => runbook.incidents?.severities[s]).map((s) => ({
-    text: { type: 'plain_text', text: `${s} — ${runbook.incidents!.severities[s]!.name}`.slice(0, 75) },
+    text: { type: 'plain_text', text: severityLabel(s, runbook.incidents!.severities[s]!.name).slice(0, 75) },
     value: s,
   }));
   return modal(VIEW_DECLARE, 'Declare an incident', 'Declare', channelId, [

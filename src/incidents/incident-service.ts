@@ -66,9 +66,9 @@ export function severityLabel(key: string, name: string | undefined): string {
   return name.toUpperCase().startsWith(key) ? name : `${key} ${name}`;
 }
 
-/** The incident channel's topic, the same when declared and after a re-grade or hand-over. */
-function channelTopic(severity: string, name: string | undefined, summary: string, commander: string): string {
-  return `${severityLabel(severity, name)}: ${topicText(summary.slice(0, 120))} · commander <@${commander}>`;
+/** The incident channel's topic, the same when declared and after a re-grade or hand-over; once resolved, it says so first (`resolvedAt` in the launch's words). */
+function channelTopic(severity: string, name: string | undefined, summary: string, commander: string, resolvedAt?: string): string {
+  return `${resolvedAt ? `✅ Resolved ${resolvedAt} — ` : ''}${severityLabel(severity, name)}: ${topicText(summary.slice(0, 120))} · commander <@${commander}>`;
 }
 
 /** The PagerDuty dedup key of an incident's page: the same for its trigger, acknowledge and resolve. */
@@ -116,6 +116,8 @@ export class IncidentService {
       alarmTransitions?: (name: string, from: string, until: string) => Promise<{ id: number; at: string; from_state: string | null; to_state: string; reason: string }[]>;
       /** The PagerDuty alert of an alarm (its dedup key, whether its rule pages), for an incident it opened to page under. */
       alarmPage?: (name: string) => Promise<{ dedupKey: string; rulePages: boolean }>;
+      /** What the runbook says about an alarm, for the affected services of an incident it opened. */
+      alarmRule?: (name: string) => { services?: readonly string[] };
       /** The service deployed last, for the rollback prompt. */
       lastDeployedService?: () => Promise<string | undefined>;
       /** Deploys and rollbacks started in a window, for the incident's timeline. */
@@ -164,6 +166,12 @@ export class IncidentService {
     return { key, def };
   }
 
+  /** The affected services of an incident an alarm opens: its rule's `services`, else what the alarm watches. */
+  private alarmServices(alarm: string): string {
+    const named = this.deps.alarmRule?.(alarm).services;
+    return named && named.length > 0 ? named.join(', ') : `what alarm ${alarm} watches`;
+  }
+
   template(kind: TemplateKind): string {
     return this.deps.runbook.incidents?.templates[kind] ?? DEFAULT_TEMPLATES[kind];
   }
@@ -192,7 +200,9 @@ export class IncidentService {
     const at = now.toISOString();
     const commander = input.userId;
     const declaredBy = input.declaredBy ?? input.userId;
-    const id = await this.reserve({ key, summary, services: input.services ?? '', commander, declaredBy, at, alarm: input.alarm });
+    // An alarm's incident is about what its rule names, or at least what the alarm watches.
+    const services = input.services?.trim() || (input.alarm ? this.alarmServices(input.alarm.name) : '');
+    const id = await this.reserve({ key, summary, services, commander, declaredBy, at, alarm: input.alarm });
 
     let channel: { id: string; name: string } | undefined;
     try {
@@ -215,12 +225,15 @@ export class IncidentService {
           severity_name: escapeText(def.name),
           summary: escapeText(summary),
           started: this.time(at),
-          services: escapeText(input.services || '—'),
+          services: escapeText(services || '—'),
           status: 'Investigating',
           eta: 'unknown',
           commander: `<@${commander}>`,
           channel: `<#${made.id}>`,
           launch: escapeText(runbook.launch.name),
+          rollback_rule: def.rollback_prompt_minutes
+            ? `⏪ ${key}: if the root cause is not identified within ${def.rollback_prompt_minutes} min, roll back to the last known good version; golive asks here at ${this.time(new Date(now.getTime() + def.rollback_prompt_minutes * 60_000).toISOString())} if there is none by then.`
+            : '',
         });
         await this.notifier?.declared(row, initial, input.alarm?.post ?? null);
         if (def.page) await this.page(row, at);
@@ -438,6 +451,8 @@ export class IncidentService {
       return resolved;
     });
     this.deps.afterCommit();
+    // Whoever opens the channel later sees from its topic that it is over.
+    await this.setTopic(row);
     return row;
   }
 
@@ -549,8 +564,14 @@ export class IncidentService {
     const users = new Set([incident.commander]);
     for (const r of roles) for (const u of (await this.deps.roles.members(r).catch(() => ({ users: [] as string[] }))).users) users.add(u);
     await this.deps.slack.invite(incident.channel_id, [...users]).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not invite to the incident channel'));
+    await this.setTopic(incident);
+  }
+
+  /** Rewrites the incident channel's topic from the incident as it is now; best effort. */
+  private async setTopic(incident: IncidentRow): Promise<void> {
     const def = this.deps.runbook.incidents?.severities[incident.severity];
-    await this.deps.slack.setTopic(incident.channel_id, channelTopic(incident.severity, def?.name, incident.summary, incident.commander)).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
+    const topic = channelTopic(incident.severity, def?.name, incident.summary, incident.commander, incident.resolved_at ? this.time(incident.resolved_at) : undefined);
+    await this.deps.slack.setTopic(incident.channel_id, topic).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not set the incident channel topic'));
   }
 
   /** `/golive incident rootcause <text>`: records the root cause before resolving (and stops the rollback prompt). */

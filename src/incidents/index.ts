@@ -57,6 +57,7 @@ export function createIncidentsModule(deps: {
     canPage: deps.canPage,
     alarmTransitions: (name, from, until) => alarms.transitions(name, from, until),
     alarmPage: (name) => alarms.page(name),
+    alarmRule: (name) => alarms.ruleFor(name),
     lastDeployedService: () => deploys.lastDeployedService(),
     changesBetween: deps.changesBetween,
   });

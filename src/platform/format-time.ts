@@ -20,6 +20,18 @@ export function formatTime(iso: string, timeZone: string): string {
   return `${get('day')} ${get('month')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
 }
 
+const secondFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** "08:00:42" in a time zone: where seconds matter (what `t0 now` rounded). */
+export function timeWithSeconds(iso: string, timeZone: string): string {
+  let f = secondFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    secondFormatters.set(timeZone, f);
+  }
+  return f.format(new Date(iso));
+}
+
 /** YYYYMMDD of a time in a time zone (incident channel names). */
 export function ymd(at: Date, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);

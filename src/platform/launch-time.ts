@@ -76,7 +76,7 @@ export const T0_FORMS = ['now', '"2026-12-01T08:00+05:30" (ISO with offset)', '"
 /** How far from now a typed T-0 may be: a launch is days or weeks away, and anything beyond a year is a typo. */
 export const T0_MAX_DISTANCE_DAYS = 366;
 
-export function parseT0(text: string, opts: { timeZone: string; now: Date; current?: Date }): { at: Date } | { problem: string } {
+export function parseT0(text: string, opts: { timeZone: string; now: Date; current?: Date }): { at: Date; roundedFrom?: Date } | { problem: string } {
   const read = readT0(text.trim(), opts);
   if ('at' in read && Math.abs(read.at.getTime() - opts.now.getTime()) > T0_MAX_DISTANCE_DAYS * UNIT_MS.d!) {
     return { problem: `"${text.trim()}" would put T-0 more than ${T0_MAX_DISTANCE_DAYS} days from now; give a time within a year.` };
@@ -84,8 +84,12 @@ export function parseT0(text: string, opts: { timeZone: string; now: Date; curre
   return read;
 }
 
-function readT0(s: string, opts: { timeZone: string; now: Date; current?: Date }): { at: Date } | { problem: string } {
-  if (/^now$/i.test(s)) return { at: new Date(Math.floor(opts.now.getTime() / 60_000) * 60_000) };
+function readT0(s: string, opts: { timeZone: string; now: Date; current?: Date }): { at: Date; roundedFrom?: Date } | { problem: string } {
+  if (/^now$/i.test(s)) {
+    // To the minute, so that T+1h and the minute-by-minute milestone poster meet; the reply says so when seconds were dropped.
+    const at = new Date(Math.floor(opts.now.getTime() / 60_000) * 60_000);
+    return at.getTime() === opts.now.getTime() ? { at } : { at, roundedFrom: opts.now };
+  }
   const shift = /^([+-])((?:\d+[dhm])+)$/.exec(s);
   if (shift) {
     if (!opts.current) return { problem: 'T-0 is not set yet, so there is nothing to move; give a time instead.' };

@@ -1,4 +1,4 @@
-import { formatTime } from '../platform/format-time.js';
+import { formatTime, timeWithSeconds } from '../platform/format-time.js';
 import { T0_FORMS } from '../platform/launch-time.js';
 import { renderNotice } from '../platform/slack/blocks.js';
 import type { Runbook } from '../platform/runbook/schema.js';
@@ -20,7 +20,10 @@ export function t0Command(deps: { timeline: TimelineService; runbook: Runbook })
     const { timeline, runbook } = deps;
     const tz = runbook.launch.timezone;
     const result = await timeline.setT0(ctx.rest, { userId: ctx.userId, source: 'command', channel: ctx.channelId });
-    if (!result.changed) return ctx.respond(renderNotice(`T-0 is already ${formatTime(result.t0.at.toISOString(), tz)}; nothing changed.`));
-    await ctx.respond(renderNotice(`T-0 is now ${formatTime(result.t0.at.toISOString(), tz)}; the change is announced in <#${runbook.launch.channel}>.`));
+    const at = result.t0.at.toISOString();
+    // `now` keeps no seconds: say so rather than let 08:00:42 silently become 08:00.
+    const rounded = result.roundedFrom ? ` (\`now\` counts from the start of the minute: ${timeWithSeconds(at, tz)}, not ${timeWithSeconds(result.roundedFrom.toISOString(), tz)})` : '';
+    if (!result.changed) return ctx.respond(renderNotice(`T-0 is already ${formatTime(at, tz)}${rounded}; nothing changed.`));
+    await ctx.respond(renderNotice(`T-0 is now ${formatTime(at, tz)}${rounded}; the change is announced in <#${runbook.launch.channel}>.`));
   });
 }

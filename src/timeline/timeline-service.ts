@@ -164,7 +164,8 @@ export class TimelineService {
    * Sets or moves T-0 from what a person typed. Refused for people in no
    * runbook role; setting the same time again changes nothing.
    */
-  async setT0(text: string, actor: { userId: string; source: AuditSource; channel: string | null }): Promise<{ changed: boolean; t0: LaunchT0; previous?: Date; passed: ScheduledMilestone[] }> {
+  /** Sets or moves T-0; `roundedFrom` is the moment `now` was typed when T-0 went to the start of that minute. */
+  async setT0(text: string, actor: { userId: string; source: AuditSource; channel: string | null }): Promise<{ changed: boolean; t0: LaunchT0; previous?: Date; passed: ScheduledMilestone[]; roundedFrom?: Date }> {
     const { runbook, store, clock, roles } = this.deps;
     if (!(await roles.isNamed(actor.userId))) {
       throw new GoliveError('not_permitted', 'Only people named in one of the runbook’s roles may set T-0.', 'Ask the launch lead to run `/golive t0 <time>`.');
@@ -172,7 +173,8 @@ export class TimelineService {
     const current = await this.t0();
     const parsed = parseT0(text, { timeZone: runbook.launch.timezone, now: clock.now(), current: current?.at });
     if ('problem' in parsed) throw new GoliveError('usage', parsed.problem, `\`/golive t0\` takes: ${T0_FORMS.join(', ')}.`);
-    if (current && current.at.getTime() === parsed.at.getTime()) return { changed: false, t0: current, passed: [] };
+    const rounded = parsed.roundedFrom ? { roundedFrom: parsed.roundedFrom } : {};
+    if (current && current.at.getTime() === parsed.at.getTime()) return { changed: false, t0: current, passed: [], ...rounded };
     const at = clock.now().toISOString();
     const result = await store.transaction(async () => {
       await this.put(T0_KEY, parsed.at.toISOString(), actor.userId, at);
@@ -180,7 +182,7 @@ export class TimelineService {
       const schedule = await this.schedule();
       const passed = schedule.filter((s) => s.state === 'passed');
       await this.notifier?.t0Changed({ at: parsed.at, previous: current?.at, by: actor.userId, passed, next: schedule.find((s) => s.state === 'upcoming' || s.state === 'due') });
-      return { changed: true, t0: (await this.t0())!, previous: current?.at, passed };
+      return { changed: true, t0: (await this.t0())!, previous: current?.at, passed, ...rounded };
     });
     this.deps.afterCommit();
     return result;

@@ -9,7 +9,10 @@ import { PROJECT_ROOT } from '../support/start-app.js';
 import { click, golive, privateReply, query, sleep } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, startMoto, type Moto } from '../support/moto.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
-import { startTestApp, type TestApp } from '../support/start-app.js';
+import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
+import { startAwsTap } from '../support/aws-tap.js';
+import { signSlackRequest } from '../support/sign.js';
+import { formatTime } from '../../src/platform/format-time.js';
 
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 const SECRET = 'eventbridge-shared-secret-0123';
@@ -45,10 +48,10 @@ const confirmed: string[] = [];
 const signer = testSigner();
 const TEST_CERT_URL = 'https://sns.ap-south-1.amazonaws.com/SimpleNotificationService-test.pem';
 
-async function start(opts: { flapping?: { transitions: number; minutes: number }; keepBaseline?: boolean } = {}) {
+async function start(opts: { flapping?: { transitions: number; minutes: number }; keepBaseline?: boolean; health?: string; endpoint?: string } = {}) {
   t = await startTestApp({
     runbook: writeAlarmRunbook({ ...opts, extraTopics: [ALARM_TOPIC] }),
-    env: { AWS_ENDPOINT_URL: moto.endpoint, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, GOLIVE_EVENTBRIDGE_SECRET: SECRET },
+    env: { AWS_ENDPOINT_URL: opts.endpoint ?? moto.endpoint, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, GOLIVE_EVENTBRIDGE_SECRET: SECRET },
     appOptions: {
       alarmPolling: false,
       outboxPollMs: 50,
@@ -363,6 +366,9 @@ describe('alarm watching', () => {
     const ts = (post.result as { ts: string }).ts;
     expect(query(t, 'SELECT severity, commander, alarm_name FROM incident')).toEqual([{ severity: 'P1', commander: 'U0DEVOPS', alarm_name: SEED_ALARMS.health }]);
     expect(posts().some((c) => c.args.thread_ts === ts && String(c.args.text).startsWith('🚨 Incident INC-1 declared for this alarm'))).toBe(true);
+    const channelId = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    // The rule names what the alarm is about.
+    expect(String(posts().find((c) => c.args.channel === channelId)!.args.text).split('\n')).toContain('• Affected services: api, checkout');
     const click1 = await click(t, 'golive_alarm_declare', SEED_ALARMS.health, 'U0CTO', ts);
     expect((await t.slack.waitForResponse((r) => r.id === click1)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);
     // Firing again while the incident is open does not open a second one.
@@ -389,6 +395,10 @@ describe('alarm watching', () => {
     const ts = (post.result as { ts: string }).ts;
     const first = await click(t, 'golive_alarm_declare', SEED_ALARMS.rdsCpu, 'U0DEVOPS', ts);
     expect((await t.slack.waitForResponse((r) => r.id === first)).body.text).toMatch(/^INC-1 \(P2\) is open in <#C\w+>; you are its commander\.$/);
+    // Its rule names no services: the incident says what the alarm watches rather than nothing.
+    await t.app.outbox.flush();
+    const channelId = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    expect(String(posts().find((c) => c.args.channel === channelId)!.args.text).split('\n')).toContain('• Affected services: what alarm GoVisaX-Prod-RDS-CPU watches');
     const second = await click(t, 'golive_alarm_declare', SEED_ALARMS.rdsCpu, 'U0CTO', ts);
     expect((await t.slack.waitForResponse((r) => r.id === second)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);
   });
@@ -406,4 +416,92 @@ describe('alarm watching', () => {
     expect(reply).toContain('*Deliveries that failed for good:*');
     expect(reply).toMatch(/❌ PagerDuty trigger at .*: .*Routing key is not valid/);
   });
+});
+
+describe('when golive cannot see, page or deliver', () => {
+  type Health = { status: string; alarms?: { ok: boolean; since?: string; error?: string; failed_polls: number }; pagerduty?: { ok: boolean; since?: string; error?: string; failed_deliveries: number } };
+  const healthz = async () => {
+    const res = await fetch(`${t.url}/healthz`);
+    return { code: res.status, body: (await res.json()) as Health };
+  };
+  const openHome = async () => {
+    const body = JSON.stringify({ token: 'x', team_id: 'T111', api_app_id: 'A0GOLIVE', type: 'event_callback', event_id: `Ev${Math.random().toString(36).slice(2)}`, event_time: 1700000000, event: { type: 'app_home_opened', user: 'U0DEVOPS', channel: 'D0HOME', tab: 'home', event_ts: '1.1' } });
+    t.slack.reset();
+    await fetch(`${t.url}/slack/events`, { method: 'POST', body, headers: { ...(signSlackRequest(SIGNING_SECRET, body) as unknown as Record<string, string>), 'Content-Type': 'application/json' } });
+    const view = (await t.slack.waitForCall('views.publish')).args.view as { blocks: { text?: { text: string } }[] };
+    return view.blocks.map((b) => b.text?.text ?? '');
+  };
+  const TZ = 'Asia/Kolkata';
+
+  it('says once in #ops that CloudWatch cannot be reached after the runbook’s number of failed polls, shows it everywhere, and says once when it sees again', async () => {
+    const tap = await startAwsTap(moto.endpoint);
+    try {
+      await start({ endpoint: tap.endpoint, health: '{ failed_alarm_polls: 2 }' });
+      await t.app.outbox.flush();
+      await golive(t, 'status');
+      await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Alarm test:'));
+      await sleep(50);
+      t.slack.reset();
+
+      await tap.unplug();
+      await expect(t.app.services.alarms.poll()).rejects.toThrow('Could not reach AWS CloudWatch for DescribeAlarms (ap-south-1): connection refused.');
+      await t.app.outbox.flush();
+      // One failed poll is not yet blindness: nothing is said, and /healthz counts it.
+      expect(posts()).toEqual([]);
+      const first = await healthz();
+      expect(first).toEqual({ code: 200, body: expect.objectContaining({ status: 'ok', alarms: { ok: true, since: expect.any(String), error: 'Could not reach AWS CloudWatch for DescribeAlarms (ap-south-1): connection refused.', failed_polls: 1 } }) });
+      const since = first.body.alarms!.since!;
+
+      await expect(t.app.services.alarms.poll()).rejects.toThrow();
+      await t.app.outbox.flush();
+      const notice = `🙈 *golive is not watching alarms.* 2 CloudWatch polls in a row failed, since ${formatTime(since, TZ)}: Could not reach AWS CloudWatch for DescribeAlarms (ap-south-1): connection refused.\nUntil this clears, an alarm that fires may be neither posted nor paged by golive: watch the CloudWatch console. golive keeps polling and says here when it can see the alarms again.`;
+      expect(posts().map((c) => [c.args.channel, c.args.text])).toEqual([['C0OPS', notice]]);
+      expect(await healthz()).toEqual({
+        code: 200,
+        body: expect.objectContaining({ status: 'degraded', alarms: { ok: false, since, error: 'Could not reach AWS CloudWatch for DescribeAlarms (ap-south-1): connection refused.', failed_polls: 2 }, pagerduty: { ok: true, failed_deliveries: 0 }, outbox: { ok: true } }),
+      });
+      const line = `🙈 *Not watching alarms* since ${formatTime(since, TZ)}: CloudWatch polls are failing — Could not reach AWS CloudWatch for DescribeAlarms (ap-south-1): connection refused.`;
+      // The status board in #ops is redrawn with it, under the verdict line.
+      const board = await t.slack.waitForCall('chat.update');
+      expect((board.args.blocks as { text?: { text: string } }[]).slice(1, 3).map((b) => b.text?.text)).toEqual(['🟢 *All blockers done and every gate signed off — ready for go/no-go*', line]);
+      expect((await privateReply(t, 'alarms')).split('\n').slice(0, 2)).toEqual([line, expect.stringMatching(/^\*Alarms — 1 firing of 3 watched\* \(last poll .+\)$/)]);
+      expect((await openHome()).slice(1, 3)).toEqual(['🟢 *All blockers done and every gate signed off — ready for go/no-go*', line]);
+
+      // Still blind: said once, not once per poll.
+      t.slack.reset();
+      await expect(t.app.services.alarms.poll()).rejects.toThrow();
+      await t.app.outbox.flush();
+      expect(posts()).toEqual([]);
+      expect((await healthz()).body.alarms).toMatchObject({ ok: false, since, failed_polls: 3 });
+
+      await tap.plugIn();
+      await t.app.services.alarms.poll();
+      await t.app.outbox.flush();
+      const back = posts().map((c) => String(c.args.text));
+      expect(back).toHaveLength(1);
+      expect(back[0]).toMatch(new RegExp(`^👀 \\*golive is watching alarms again:\\* CloudWatch answered at .+, after 3 failed polls since ${formatTime(since, TZ).replace(/[+]/g, '\\+')} \\(under a minute\\)\\. Alarms that changed meanwhile are posted as usual\\.$`));
+      const healthy = await healthz();
+      expect(healthy).toEqual({ code: 200, body: expect.objectContaining({ status: 'ok', alarms: { ok: true, failed_polls: 0 } }) });
+      expect((await openHome())[2]).not.toContain('Not watching alarms');
+      expect((await privateReply(t, 'alarms')).split('\n')[0]).toMatch(/^\*Alarms — 1 firing of 3 watched\*/);
+    } finally {
+      await tap.close();
+    }
+  }, 60_000);
+
+  it('says once in #ops when PagerDuty deliveries keep failing, and once when a page gets through', async () => {
+    await start({ health: '{ failed_page_deliveries: 2 }' });
+    await t.app.outbox.flush();
+    t.slack.reset();
+    pd.failNext(503, { times: 2 });
+    await setState(SEED_ALARMS.fiveXx, 'OK', 'back to normal');
+    await pollAndDeliver();
+    await pd.waitFor((e) => e.status === 202, 30_000);
+    await t.app.outbox.flush();
+    const texts = posts().map((c) => String(c.args.text)).filter((x) => x.startsWith('📟'));
+    expect(texts).toHaveLength(2);
+    expect(texts[0]).toMatch(/^📟 \*Pages are not reaching PagerDuty\.\* 2 deliveries in a row failed, since .+: PagerDuty failed to take the resolve for "golive\/alarm\/ap-south-1\/GoVisaX-Prod-API-5XX-Rate" \(503\).*\ngolive keeps retrying them, but on-call may not have been paged: if something is firing, call them\. golive says here when PagerDuty takes pages again\.$/);
+    expect(texts[1]).toMatch(/^📟 \*PagerDuty takes pages again:\* one was delivered at .+, after 2 failed deliveries since .+ \(under a minute\)\. Pages still waiting go out at their next retry\.$/);
+    expect((await healthz()).body).toMatchObject({ status: 'ok', pagerduty: { ok: true, failed_deliveries: 0 } });
+  }, 60_000);
 });

@@ -136,7 +136,7 @@ describe('/golive deploy', () => {
         '1. Register a new revision of `govisax-prod` copied from govisax-prod:3, with container `govisax-api` changed from `123456789012.dkr.ecr.ap-south-1.amazonaws.com/govisax:v3` to `123456789012.dkr.ecr.ap-south-1.amazonaws.com/govisax:v9`',
         '2. Update service `GoVisaX-Prod-Service` in cluster `GoVisaX-Prod-Cluster` (ap-south-1) from govisax-prod:3',
         '3. Wait up to 1 min for the rollout to complete',
-        `4. Smoke check: GET ${smoke.url} expecting 200 and "\\"status\\":\\"operational\\""`,
+        `4. Smoke check: GET ${smoke.url} expecting 200 and a body containing \`"status":"operational"\``,
       ].join('\n'),
     );
     expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);

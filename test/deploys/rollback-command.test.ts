@@ -86,6 +86,8 @@ describe('/golive rollback', () => {
       'Reason: “5xx after deploy”',
       'Requested by <@U0DEVOPS> <!date^1796092200^{ago}|1 Dec 08:00 GMT+5:30> · approvers: CTO or DevOps',
     ]);
+    // Slack shows the expiry in each reader's time zone; a client that cannot reads the launch's, never an ISO timestamp.
+    expect((card.blocks[1] as { text: { text: string } }).text.text).toBe('⏳ Waiting for approval · expires <!date^1796094000^{time}|1 Dec 08:30 GMT+5:30>');
     expect(cardText(ts)).toContain('"action_id":"golive_request_approve"');
 
     expect(await replyTo(await click(t, 'golive_request_approve', String(id), 'U0DEVOPS', ts))).toBe(

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { golive, query } from '../support/golive-client.js';
 import { PROJECT_ROOT, startTestApp, type TestApp } from '../support/start-app.js';
 import { migrations } from '../../src/platform/store/migrations.js';
+import { startFakeSlack } from '../support/fake-slack.js';
 
 function runMain(env: Record<string, string>) {
   const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -37,7 +40,8 @@ afterEach(async () => {
   t = undefined;
 });
 
-describe('start-up', () => {
+// Each case starts golive as a process (6–10 s alone): 30 s, as crash.test's, not the suite's 15 s that busy cores exceed.
+describe('start-up', { timeout: 30_000 }, () => {
   it('names every configuration problem at once and exits 1', () => {
     // GOLIVE_SANDBOX=0: without it, no Slack credentials at all starts the sandbox instead (test/sandbox/main.test.ts).
     const res = runMain({ GOLIVE_SANDBOX: '0', PORT: 'abc', SLACK_API_URL: 'not a url' });
@@ -78,6 +82,8 @@ describe('start-up', () => {
         'The runbook is not valid:',
         `${file}:4: launch.channel: must be a Slack channel ID such as "C0123ABCD" (not a #name: names change, IDs do not)`,
         `${file}:11: gates[0].items[0].level: Invalid option: expected one of "blocker"|"warning"|"info"`,
+        // A misspelt role is reported with the schema's problems, not once they are fixed.
+        `${file}:11: gates[0].items[0].owner: unknown role "ops" — did you mean "devops"? (roles: devops)`,
         '',
       ].join('\n'),
     );
@@ -88,13 +94,14 @@ describe('start-up', () => {
       problems: [
         `${file}:4: launch.channel: must be a Slack channel ID such as "C0123ABCD" (not a #name: names change, IDs do not)`,
         `${file}:11: gates[0].items[0].level: Invalid option: expected one of "blocker"|"warning"|"info"`,
+        `${file}:11: gates[0].items[0].owner: unknown role "ops" — did you mean "devops"? (roles: devops)`,
       ],
     });
     expect(res.stderr + res.stdout).not.toMatch(/secret-bot-token|super-secret/);
   });
 });
 
-describe('paging needs a key', () => {
+describe('paging needs a key', { timeout: 30_000 }, () => {
   it('refuses to start a runbook that pages on-call without PAGERDUTY_ROUTING_KEY', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'golive-page-'));
     const res = runMain({ SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'sign-secret-value', GOLIVE_RUNBOOK: 'runbooks/govisax.yml', GOLIVE_DB: path.join(dir, 'db.sqlite') });
@@ -110,6 +117,39 @@ describe('paging needs a key', () => {
   });
 });
 
+describe('start-up against Slack', { timeout: 30_000 }, () => {
+  it('says Slack could not be reached when nothing answers at SLACK_API_URL, not that it refused the token', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'golive-noslack-'));
+    // A port that was free a moment ago: nothing listens there, so the connection is refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const res = runMain({
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: 'test-signing-secret-0123456789',
+      SLACK_API_URL: `http://127.0.0.1:${port}/api/`,
+      GOLIVE_RUNBOOK: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'),
+      GOLIVE_DB: path.join(dir, 'golive.db'),
+      PORT: '0',
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(`Slack could not be reached at http://127.0.0.1:${port}/api/ (auth.test: request_error: A request error occurred: fetch failed (ECONNREFUSED)). Check the network (DNS, firewall, proxy) and SLACK_API_URL.\n`);
+    expect(fatalLine(res.stdout)).toMatchObject({ level: 60, msg: expect.stringMatching(/^Slack could not be reached at /) });
+  });
+
+  it('says Slack refused the bot token when Slack answers invalid_auth', async () => {
+    const slack = await startFakeSlack({ token: 'xoxb-test-token' });
+    try {
+      await expect(startTestApp({ slack, env: { SLACK_BOT_TOKEN: 'xoxb-not-the-right-one' } })).rejects.toThrow(
+        'Slack refused the bot token (auth.test: invalid_auth). Check SLACK_BOT_TOKEN and SLACK_API_URL.',
+      );
+    } finally {
+      await slack.close();
+    }
+  });
+});
+
 describe('health and persistence', () => {
   it('answers /healthz with the database and runbook state', async () => {
     t = await startTestApp();
@@ -120,6 +160,8 @@ describe('health and persistence', () => {
       mode: 'http',
       database: { ok: true, path: t.dbPath, read: 'ok', write: 'ok', schema_version: migrations.at(-1)!.version, outbox_pending: 0 },
       runbook: { ok: true, path: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'), launch: 'Test launch', gates: 2, items: 5 },
+      pagerduty: { ok: true, failed_deliveries: 0 },
+      outbox: { ok: true },
     });
   });
 

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { golive, privateReply, query, submitView } from '../support/golive-client.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
-import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
+import { PROJECT_ROOT, SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
+import { parseDocument } from 'yaml';
 import { signSlackRequest } from '../support/sign.js';
 
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
@@ -12,7 +13,7 @@ let pd: FakePagerDuty;
 let t: TestApp;
 const clock = { at: new Date('2026-12-01T02:30:00Z'), now: () => new Date(clock.at) };
 
-function runbook(): string {
+function runbook(templates = ''): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'golive-inc-')), 'inc.yml');
   writeFileSync(
     file,
@@ -30,7 +31,7 @@ incidents:
   severities:
     P1: { name: Critical, response_minutes: 0, update_every_minutes: 30, page: true, invite: [devops, cto], escalate_to: [cto], rollback_prompt_minutes: 15 }
     P3: { name: Medium, response_minutes: 240 }
-`,
+${templates}`,
   );
   return file;
 }
@@ -59,6 +60,29 @@ async function declare(text = 'incident declare P1 Payments failing at checkout'
   const channel = t.slack.callsTo('conversations.create').at(-1)!;
   return { reply, channelId: ((channel.result as { channel: { id: string } }).channel).id, name: String(channel.args.name) };
 }
+
+describe('the example runbook’s templates', () => {
+  it('print seed 000’s rollback rule in a P1, whose severity prompts a rollback, and not in a P3', async () => {
+    const govisax = parseDocument(readFileSync(path.join(PROJECT_ROOT, 'runbooks/govisax.yml'), 'utf8')).toJS() as { incidents: { templates: { initial: string } } };
+    await t.close();
+    t = await startTestApp({ runbook: runbook(`  templates:\n    initial: ${JSON.stringify(govisax.incidents.templates.initial)}\n`), clock, env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url }, appOptions: { outboxPollMs: 50 } });
+    const p1 = await declare('incident declare P1 Payments failing at checkout');
+    const p3 = await declare('incident declare P3 Slow admin portal');
+    expect(String(posts(p1.channelId)[0]!.args.text).split('\n')).toEqual([
+      ':rotating_light: *Incident INC-1 — Critical*: Payments failing at checkout',
+      '• Start time: 1 Dec 08:00 GMT+5:30   • Commander: <@U0STRANGER>',
+      '• Affected services: —',
+      '• Current status: Investigating   • Estimated resolution: unknown',
+      '⏪ P1: if the root cause is not identified within 15 min, roll back to the last known good version; golive asks here at 1 Dec 08:15 GMT+5:30 if there is none by then.',
+    ]);
+    expect(String(posts(p3.channelId)[0]!.args.text).split('\n')).toEqual([
+      ':rotating_light: *Incident INC-2 — Medium*: Slow admin portal',
+      '• Start time: 1 Dec 08:00 GMT+5:30   • Commander: <@U0STRANGER>',
+      '• Affected services: —',
+      '• Current status: Investigating   • Estimated resolution: unknown',
+    ]);
+  });
+});
 
 describe('typed text never pings', () => {
   const TYPED = 'Checkout <!channel> <!here> <@U0EVIL> <#C0EVIL> <https://x|y> & <b down';
@@ -180,6 +204,11 @@ describe('/golive incident', () => {
       ':white_check_mark: *Incident INC-1 resolved* at 1 Dec 08:45 GMT+5:30.\n• Root cause: Bad migration locked the orders table\n• Resolution: Rolled back and re-ran the migration online\n• Duration: 45 min\nA post-mortem will be written and shared within 48 hours.',
     );
     expect(posts('C0OPS').at(-1)!.args.text).toBe(`✅ *INC-1 resolved* by <@U0DEVOPS>: Payments failing at checkout (<#${channelId}>)`);
+    await t.slack.waitFor(() => t.slack.callsTo('conversations.setTopic').length === 2);
+    expect(t.slack.callsTo('conversations.setTopic').map((c) => c.args.topic)).toEqual([
+      'P1 Critical: Payments failing at checkout · commander <@U0STRANGER>',
+      '✅ Resolved 1 Dec 08:45 GMT+5:30 — P1 Critical: Payments failing at checkout · commander <@U0STRANGER>',
+    ]);
     const resolve = await pd.waitFor((e) => e.body.event_action === 'resolve');
     expect(resolve.body.dedup_key).toBe('golive/incident/1');
     clock.at = new Date('2026-12-01T04:00:00Z');

@@ -87,6 +87,10 @@ describe('the sandbox page in Chromium', () => {
     const card = page.locator('.message', { hasText: 'Rollback requested for api' });
     await eventually(() => card.innerText()).toContain('govisax-prod:3 → govisax-prod:2');
     await eventually(() => card.innerText()).toContain('Reason: “canary shows 5xx”');
+    // Slack's <!date^…> tokens render in the reader's time zone, as Slack shows them, never as the raw fallback.
+    await eventually(() => card.innerText()).toMatch(/Requested by @arjun (now|\d+ seconds? ago) · approvers: /);
+    await eventually(() => card.innerText()).toMatch(/⏳ Waiting for approval · expires \d{1,2}:\d{2}\s[AP]M(\n|$)/);
+    expect(await card.innerText()).not.toMatch(/\d{4}-\d\d-\d\dT|\|/);
     await card.getByRole('button', { name: 'Approve' }).click();
     const refusal = page.locator('.message.ephemeral', { hasText: 'You asked for this rollback, so someone else has to approve it.' });
     await eventually(() => refusal.innerText()).toContain('Only visible to you');

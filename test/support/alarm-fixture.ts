@@ -29,7 +29,7 @@ export const SEED_ALARMS = {
   redis: 'GoVisaX-Prod-Redis-Memory',
 };
 
-export function writeAlarmRunbook(opts: { flapping?: { transitions: number; minutes: number }; extraTopics?: string[] } = {}): string {
+export function writeAlarmRunbook(opts: { flapping?: { transitions: number; minutes: number }; extraTopics?: string[]; health?: string } = {}): string {
   const topics = [...signedSnsMessages().map((m) => m.topic), ...(opts.extraTopics ?? [])].map((t) => `"${t}"`).join(', ');
   const yaml = `
 version: 1
@@ -47,14 +47,14 @@ alarms:
     - { match: ${SEED_ALARMS.fiveXx}, severity: critical, page: true, description: ">1% 5xx errors over 5 min" }
     - { match: ${SEED_ALARMS.taskStopped}, severity: critical, page: true }
     - { match: ${SEED_ALARMS.circuit}, severity: critical, page: true }
-    - { match: ${SEED_ALARMS.health}, severity: critical, page: true, incident: P1 }
+    - { match: ${SEED_ALARMS.health}, severity: critical, page: true, incident: P1, services: [api, checkout] }
     - { match: "GoVisaX-Prod-*", severity: warning }
 pagerduty: { source: govisax-prod }
 incidents:
   severities:
     P1: { name: Critical, response_minutes: 0, page: true, owner: devops }
     P2: { name: High, response_minutes: 30 }
-`;
+${opts.health ? `health: ${opts.health}\n` : ''}`;
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'golive-alarms-')), 'alarms.yml');
   writeFileSync(file, yaml);
   return file;

@@ -35,6 +35,10 @@ export interface AwsTap {
   after?: (call: TappedCall) => TapAction | Promise<TapAction>;
   /** Calls of one operation that reached moto. */
   forwarded(operation: string): TappedCall[];
+  /** Stops listening, so that every connection to the endpoint is refused (ECONNREFUSED): AWS unreachable. */
+  unplug(): Promise<void>;
+  /** Listens again on the same port. */
+  plugIn(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,15 +94,20 @@ export async function startAwsTap(upstream: string): Promise<AwsTap> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   const tap: AwsTap = {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: `http://127.0.0.1:${port}`,
     calls,
     forwarded: (operation) => calls.filter((c) => c.operation === operation && c.forwarded),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    unplug: close,
+    plugIn: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close,
   };
   return tap;
 }

@@ -23,6 +23,12 @@ describe('/golive t0', () => {
     expect(await privateReply(t, 'history 1')).toBe('*Audit trail — last 1, newest first*\n`30 Nov 07:30 GMT+5:30` <@U0DEVOPS> moved T-0 to 30 Nov 10:00 GMT+5:30 (was 1 Dec 10:00 GMT+5:30) _(command in <#C0OPS>)_');
   });
 
+  it('says that `now` counts from the start of the minute when it drops seconds', async () => {
+    t = await startTestApp({ runbook: writeTimelineRunbook(), clock: clockAt('2026-11-30T02:30:42Z') });
+    expect(await privateReply(t, 't0 now', 'U0DEVOPS')).toBe('T-0 is now 30 Nov 08:00 GMT+5:30 (`now` counts from the start of the minute: 08:00:00, not 08:00:42); the change is announced in <#C0OPS>.');
+    expect(query(t, "SELECT value FROM launch_setting WHERE key = 't0'")).toEqual([{ value: '2026-11-30T02:30:00.000Z' }]);
+  });
+
   it('refuses what it cannot read, with the forms it takes', async () => {
     t = await startTestApp({ runbook: writeTimelineRunbook(), clock: clockAt('2026-11-30T02:00:00Z') });
     expect(await privateReply(t, 't0 next tuesday', 'U0DEVOPS')).toBe(

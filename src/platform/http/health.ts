@@ -1,18 +1,32 @@
+import type { WatchHealth } from '../health/watch-health.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Runbook } from '../runbook/schema.js';
 import type { Store } from '../store/store.js';
 import type { Route } from './routes.js';
 
-/** `GET /healthz`: 200 with the database's and the runbook's state, 503 when a page of the database does not read or a write does not commit. */
-export function healthRoute(deps: { store: Store; outbox: Outbox; mode: 'socket' | 'http'; dbPath: string; runbookPath: string; runbook: Runbook }): Route {
+/**
+ * `GET /healthz`: the database's and the runbook's state, and whether golive
+ * can still watch alarms, page and deliver. 503 when a page of the database
+ * does not read or a write does not commit; a failing watch answers 200 with
+ * `"status": "degraded"` (README, "Health": a restart cannot bring CloudWatch,
+ * PagerDuty or Slack back, and taking golive out of service would silence the
+ * one thing saying so).
+ */
+export function healthRoute(deps: { store: Store; outbox: Outbox; health: WatchHealth; mode: 'socket' | 'http'; dbPath: string; runbookPath: string; runbook: Runbook }): Route {
   const { store, outbox, runbook } = deps;
   async function health() {
     const db = await store.health();
+    const watches = db.ok ? await deps.health.status() : {};
+    const degraded = Object.values(watches).some((w) => !w.ok);
+    const pending = db.ok ? await outbox.pendingCount() : null;
     return {
-      status: db.ok ? 'ok' : 'error',
+      status: !db.ok ? 'error' : degraded ? 'degraded' : 'ok',
       mode: deps.mode,
-      database: { ok: db.ok, path: deps.dbPath, read: db.read, write: db.write, schema_version: db.ok ? db.schemaVersion : 0, outbox_pending: db.ok ? await outbox.pendingCount() : null, ...(db.ok ? {} : { error: db.error }) },
+      database: { ok: db.ok, path: deps.dbPath, read: db.read, write: db.write, schema_version: db.ok ? db.schemaVersion : 0, outbox_pending: pending, ...(db.ok ? {} : { error: db.error }) },
       runbook: { ok: true, path: deps.runbookPath, launch: runbook.launch.name, gates: runbook.gates.length, items: runbook.gates.reduce((n, g) => n + g.items.length, 0) },
+      ...(watches.alarms ? { alarms: { ...watchBody(watches.alarms), failed_polls: watches.alarms.failures } } : {}),
+      ...(watches.pagerduty ? { pagerduty: { ...watchBody(watches.pagerduty), failed_deliveries: watches.pagerduty.failures } } : {}),
+      ...(watches.outbox ? { outbox: watchBody(watches.outbox) } : {}),
     };
   }
   return {
@@ -21,11 +35,15 @@ export function healthRoute(deps: { store: Store; outbox: Outbox; mode: 'socket'
     handler: (_req, res) => {
       void health().then(
         (body) => {
-          res.writeHead(body.status === 'ok' ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+          res.writeHead(body.status === 'error' ? 503 : 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
           res.end(JSON.stringify(body));
         },
         () => res.writeHead(503).end(),
       );
     },
   };
+}
+
+function watchBody(w: { ok: boolean; since?: string; error?: string }): { ok: boolean; since?: string; error?: string } {
+  return { ok: w.ok, ...(w.since ? { since: w.since, error: w.error } : {}) };
 }

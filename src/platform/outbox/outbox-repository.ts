@@ -118,6 +118,15 @@ export class OutboxRepository {
     await this.store.run('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?', at, error, id);
   }
 
+  /** The calls bound anywhere but PagerDuty that are still waiting: how many, since when the oldest, and the latest error among them. */
+  async waiting(): Promise<{ count: number; oldest?: string; error?: string }> {
+    const pending = "delivered_at IS NULL AND failed_at IS NULL AND target <> 'pagerduty'";
+    const r = (await this.store.get<{ n: number; oldest: string | null; error: string | null }>(
+      `SELECT COUNT(*) AS n, MIN(created_at) AS oldest, (SELECT last_error FROM outbox WHERE ${pending} AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1) AS error FROM outbox WHERE ${pending}`,
+    ))!;
+    return { count: r.n, ...(r.oldest ? { oldest: r.oldest } : {}), ...(r.error ? { error: r.error } : {}) };
+  }
+
   async pendingCount(): Promise<number> {
     return (await this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL'))!.n;
   }

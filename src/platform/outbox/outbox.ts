@@ -8,6 +8,7 @@ import { OutboxRepository, type FailedDelivery, type OutboxOutcome, type OutboxR
 import { PagerError, type PagerEvent, type PagerPort } from '../pager/pager-port.js';
 import { AwsCallError } from '../aws/ecs-port.js';
 import type { EmailMessage } from '../aws/ses-port.js';
+import type { DeliveryWatch } from '../health/watch-health.js';
 
 /** Slack errors that no retry will fix. */
 const PERMANENT = new Set([
@@ -73,6 +74,13 @@ export class Outbox {
     this.deliverers.set(target, deliverer);
   }
 
+  private watch?: DeliveryWatch;
+
+  /** Reports PagerDuty deliveries and what is left waiting after each pass (golive's own health; see src/platform/health/). */
+  report(watch: DeliveryWatch): void {
+    this.watch = watch;
+  }
+
   /** Stores a Slack call or PagerDuty event for delivery after the current transaction commits; returns its id. */
   enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): Promise<number> {
     return this.rows.enqueue(method, args, at, opts);
@@ -124,6 +132,8 @@ export class Outbox {
             this.logger.error({ err }, 'outbox pass failed');
             delivered = 0;
           }
+          // After the last round: a backlog notice it stores is delivered by one more round.
+          if (!this.again && delivered === 0) await this.reportWaiting();
         } while (this.again || delivered > 0);
       } finally {
         this.running = undefined;
@@ -157,8 +167,10 @@ export class Outbox {
         const r = (result ?? {}) as Record<string, unknown>;
         await this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;
+        if (row.target === 'pagerduty') await this.reportPage(undefined);
       } catch (err) {
         const f = classify(err);
+        if (row.target === 'pagerduty') await this.reportPage(f.message);
         const age = this.clock.now().getTime() - Date.parse(row.created_at);
         if (f.permanent || age >= MAX_AGE_MS) {
           await this.rows.markFailed(row.id, this.clock.now().toISOString(), f.message);
@@ -174,6 +186,24 @@ export class Outbox {
       }
     }
     return delivered;
+  }
+
+  /** A PagerDuty delivery worked (no error) or failed; a failure to record it must not stop the pass. */
+  private async reportPage(error: string | undefined): Promise<void> {
+    try {
+      await (error === undefined ? this.watch?.succeeded('pagerduty') : this.watch?.failed('pagerduty', error));
+    } catch (err) {
+      this.logger.warn({ err }, 'could not record how PagerDuty deliveries fare');
+    }
+  }
+
+  private async reportWaiting(): Promise<void> {
+    if (!this.watch) return;
+    try {
+      await this.watch.waiting(await this.rows.waiting());
+    } catch (err) {
+      this.logger.warn({ err }, 'could not check whether the outbox is backing up');
+    }
   }
 
   /**

@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import { runbookSchema, type EscalationLevel, type Runbook } from './schema.js';
 import { checkTemplate, type TemplateKind } from './templates.js';
 import { parseDuration, relativeOffset } from '../launch-time.js';
+import { closestNames } from '../suggest.js';
+import { checkReferences } from './check-references.js';
 
 /** One problem found in a runbook file, with where it is. */
 export interface RunbookProblem {
@@ -32,6 +34,39 @@ export function formatProblem(p: RunbookProblem): string {
 }
 
 type Path = (string | number)[];
+
+/** Zod's own description of a schema, walked to find which fields an object takes (for "did you mean"). */
+interface SchemaNode {
+  _zod: { def: { type: string; shape?: Record<string, SchemaNode>; element?: SchemaNode; innerType?: SchemaNode; in?: SchemaNode; valueType?: SchemaNode; options?: readonly SchemaNode[]; discriminator?: string; values?: readonly unknown[]; getter?: () => SchemaNode } };
+}
+
+const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, p) => (typeof p === 'symbol' ? undefined : (v as Record<string | number, unknown> | undefined)?.[p as string]), data);
+}
+
+/** The fields the object at `path` may have, per the schema; `data` (the file as written) picks a discriminated union's option. */
+function fieldsAt(node: SchemaNode, path: Path, data: unknown): string[] {
+  const def = node._zod.def;
+  if (def.innerType) return fieldsAt(def.innerType, path, data);
+  if (def.type === 'pipe' && def.in) return fieldsAt(def.in, path, data);
+  if (def.type === 'lazy' && def.getter) return fieldsAt(def.getter(), path, data);
+  if (def.type === 'union' && def.options) {
+    const tag = def.discriminator;
+    const chosen = tag ? def.options.filter((o) => o._zod.def.shape?.[tag]?._zod.def.values?.includes(obj(data)[tag])) : [];
+    return [...new Set((chosen.length > 0 ? chosen : def.options).flatMap((o) => fieldsAt(o, path, data)))];
+  }
+  if (def.type === 'object' && def.shape) {
+    if (path.length === 0) return Object.keys(def.shape);
+    const [head, ...rest] = path;
+    const child = def.shape[String(head)];
+    return child ? fieldsAt(child, rest, obj(data)[String(head)]) : [];
+  }
+  if (def.type === 'array' && def.element && typeof path[0] === 'number') return fieldsAt(def.element, path.slice(1), Array.isArray(data) ? data[path[0]] : undefined);
+  if (def.type === 'record' && def.valueType && path.length > 0) return fieldsAt(def.valueType, path.slice(1), obj(data)[String(path[0])]);
+  return [];
+}
 
 function pathToString(path: Path): string {
   return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
@@ -62,59 +97,49 @@ function locate(doc: Document, counter: LineCounter, path: Path): { line: number
   return { line: 1, column: 1 };
 }
 
-function describeZodIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+function describeZodIssue(issue: z.core.$ZodIssue, data: unknown): string {
+  if (issue.code === 'unrecognized_keys') {
+    const fields = fieldsAt(runbookSchema, issue.path.filter((p): p is string | number => typeof p !== 'symbol'), data);
+    const named = issue.keys.map((k) => {
+      const close = closestNames(k, fields.filter((f) => !(f in obj(valueAt(data, issue.path)))));
+      return `"${k}"${close.length > 0 ? ` (did you mean ${close.map((c) => `"${c}"`).join(' or ')}?)` : ''}`;
+    });
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${named.join(', ')}`;
+  }
   if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) return `${issue.message}`;
   return issue.message;
 }
 
 /**
- * Checks what the schema cannot: that every reference names something defined
- * (roles, gates, items, steps) and that ids are unique across the runbook,
- * because `/golive check <item>` takes an item id without its gate.
+ * Checks what the schema cannot, once the shape is right: that ids are unique
+ * across the runbook (`/golive check <item>` takes an item id without its
+ * gate) and the rules that tie sections together. References to what the
+ * runbook defines are checked by `checkReferences`, with the schema.
  */
 function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
   const out: { path: Path; reason: string }[] = [];
-  const roles = new Set(Object.keys(rb.roles));
-  const roleList = [...roles].join(', ');
-  const needRole = (name: string, path: Path) => {
-    if (!roles.has(name)) out.push({ path, reason: `unknown role "${name}" (roles: ${roleList})` });
-  };
   const gateIds = new Set<string>();
   const itemIds = new Map<string, string>();
   rb.gates.forEach((g, gi) => {
     if (gateIds.has(g.id)) out.push({ path: ['gates', gi, 'id'], reason: `gate id "${g.id}" is used twice` });
     gateIds.add(g.id);
-    g.signoff.forEach((r, ri) => needRole(r, ['gates', gi, 'signoff', ri]));
     g.items.forEach((it, ii) => {
       const seen = itemIds.get(it.id);
       if (seen) out.push({ path: ['gates', gi, 'items', ii, 'id'], reason: `item id "${it.id}" is already used in gate "${seen}"; item ids must be unique in the runbook` });
       else itemIds.set(it.id, g.id);
-      needRole(it.owner, ['gates', gi, 'items', ii, 'owner']);
       if (it.auto_signoff && !it.verify) out.push({ path: ['gates', gi, 'items', ii, 'auto_signoff'], reason: 'auto_signoff needs a verify check to sign the item off on' });
     });
   });
-  const needGate = (id: string, path: Path) => {
-    if (!gateIds.has(id)) out.push({ path, reason: `unknown gate "${id}" (gates: ${[...gateIds].join(', ')})` });
-  };
-  const needItem = (id: string, path: Path) => {
-    if (!itemIds.has(id)) out.push({ path, reason: `unknown item "${id}"` });
-  };
   const stepIds = new Set<string>();
   rb.steps.forEach((s, si) => {
     if (stepIds.has(s.id)) out.push({ path: ['steps', si, 'id'], reason: `step id "${s.id}" is used twice` });
     stepIds.add(s.id);
-    s.gates.forEach((g, i) => needGate(g, ['steps', si, 'gates', i]));
-    s.items.forEach((it, i) => needItem(it, ['steps', si, 'items', i]));
   });
   const serviceNames = new Set<string>();
   rb.services.forEach((s, si) => {
     if (serviceNames.has(s.name)) out.push({ path: ['services', si, 'name'], reason: `service "${s.name}" is defined twice` });
     serviceNames.add(s.name);
-    s.deployers.forEach((r, i) => needRole(r, ['services', si, 'deployers', i]));
-    s.rollback_approvers.forEach((r, i) => needRole(r, ['services', si, 'rollback_approvers', i]));
-    s.deploy_requires.forEach((g, i) => needGate(g, ['services', si, 'deploy_requires', i]));
   });
   rb.gates.forEach((g, gi) =>
     g.items.forEach((it, ii) => {
@@ -126,38 +151,18 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
   );
   const checkLevels = (levels: EscalationLevel[], path: Path, forAlarm: boolean) =>
     levels.forEach((l, li) => {
-      l.mention.forEach((r, i) => needRole(r, [...path, li, 'mention', i]));
-      l.dm.forEach((r, i) => needRole(r, [...path, li, 'dm', i]));
       if (forAlarm && l.channel === 'incident') out.push({ path: [...path, li, 'channel'], reason: 'an alarm has no incident channel: use channel: ops' });
       if (l.email.length > 0 && !rb.email) out.push({ path: [...path, li, 'email'], reason: 'sending email needs the top-level email section (from, region)' });
     });
   const severities = rb.incidents?.severities ?? {};
   for (const [name, sev] of Object.entries(severities)) if (sev) checkLevels(sev.escalation, ['incidents', 'severities', name, 'escalation'], false);
   rb.alarms?.rules.forEach((r, i) => checkLevels(r.escalation, ['alarms', 'rules', i, 'escalation'], true));
-  for (const [name, sev] of Object.entries(severities)) {
-    if (!sev) continue;
-    if (sev.owner) needRole(sev.owner, ['incidents', 'severities', name, 'owner']);
-    sev.invite.forEach((r, i) => needRole(r, ['incidents', 'severities', name, 'invite', i]));
-    sev.escalate_to.forEach((r, i) => needRole(r, ['incidents', 'severities', name, 'escalate_to', i]));
-  }
   for (const kind of ['initial', 'update', 'resolved'] as TemplateKind[]) {
     const text = rb.incidents?.templates[kind];
     if (text) for (const reason of checkTemplate(kind, text)) out.push({ path: ['incidents', 'templates', kind], reason });
   }
   rb.alarms?.rules.forEach((r, i) => {
     if (r.incident && !severities[r.incident]) out.push({ path: ['alarms', 'rules', i, 'incident'], reason: `severity ${r.incident} is not defined under incidents.severities` });
-  });
-  if (rb.gonogo) {
-    rb.gonogo.voters.forEach((r, i) => needRole(r, ['gonogo', 'voters', i]));
-    rb.gonogo.criteria.forEach((c, ci) => {
-      if (c.type === 'gates_signed') c.gates.forEach((g, i) => needGate(g, ['gonogo', 'criteria', ci, 'gates', i]));
-    });
-  }
-  rb.milestones.forEach((m, mi) => {
-    m.items.forEach((it, i) => needItem(it, ['milestones', mi, 'items', i]));
-    m.steps.forEach((s, i) => {
-      if (!stepIds.has(s)) out.push({ path: ['milestones', mi, 'steps', i], reason: `unknown step "${s}"` });
-    });
   });
   // A milestone is remembered as posted by its title, so titles must tell milestones apart.
   const titles = new Set<string>();
@@ -166,9 +171,8 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
     if (titles.has(key)) out.push({ path: ['milestones', mi, 'title'], reason: `another milestone is already titled "${m.title}"` });
     titles.add(key);
   });
-  out.push(...crossCheckCanaries(rb, needRole));
-  out.push(...crossCheckFreezes(rb, serviceNames));
-  rb.locks.roles.forEach((r, i) => needRole(r, ['locks', 'roles', i]));
+  out.push(...crossCheckCanaries(rb));
+  out.push(...crossCheckFreezes(rb));
   if ((parseDuration(rb.locks.default_duration) ?? 0) > (parseDuration(rb.locks.max_duration) ?? 0)) {
     out.push({ path: ['locks', 'default_duration'], reason: `is longer than locks.max_duration (${rb.locks.max_duration})` });
   }
@@ -176,15 +180,14 @@ function crossCheck(rb: Runbook): { path: Path; reason: string }[] {
   return out;
 }
 
-/** A canary needs its own ECS service, known roles, and alarm prefixes the alarm watcher covers (it reads the watcher's state). */
-function crossCheckCanaries(rb: Runbook, needRole: (name: string, path: Path) => void): { path: Path; reason: string }[] {
+/** A canary needs its own ECS service, and alarm prefixes the alarm watcher covers (it reads the watcher's state). */
+function crossCheckCanaries(rb: Runbook): { path: Path; reason: string }[] {
   const out: { path: Path; reason: string }[] = [];
   const watched = rb.alarms?.prefixes ?? [];
   rb.services.forEach((s, si) => {
     const c = s.canary;
     if (!c) return;
     if (c.service === s.service) out.push({ path: ['services', si, 'canary', 'service'], reason: `must be a second ECS service beside "${s.service}", not the same one` });
-    c.promoters.forEach((r, i) => needRole(r, ['services', si, 'canary', 'promoters', i]));
     c.alarms.forEach((prefix, i) => {
       if (!watched.some((w) => prefix.startsWith(w))) {
         out.push({ path: ['services', si, 'canary', 'alarms', i], reason: watched.length === 0 ? 'canary alarms need an `alarms:` section whose prefixes cover them (golive reads the alarm watcher\'s state)' : `"${prefix}" is not under any of alarms.prefixes (${watched.join(', ')}), so golive does not watch it` });
@@ -203,16 +206,13 @@ function crossCheckCanaries(rb: Runbook, needRole: (name: string, path: Path) =>
   return out;
 }
 
-/** Freeze windows name known services and end after they start. */
-function crossCheckFreezes(rb: Runbook, serviceNames: Set<string>): { path: Path; reason: string }[] {
+/** Freeze window ids are unique, and windows end after they start. */
+function crossCheckFreezes(rb: Runbook): { path: Path; reason: string }[] {
   const out: { path: Path; reason: string }[] = [];
   const ids = new Set<string>();
   rb.freezes.forEach((f, fi) => {
     if (ids.has(f.id)) out.push({ path: ['freezes', fi, 'id'], reason: `freeze id "${f.id}" is used twice` });
     ids.add(f.id);
-    f.services.forEach((name, i) => {
-      if (!serviceNames.has(name)) out.push({ path: ['freezes', fi, 'services', i], reason: `unknown service "${name}" (services: ${[...serviceNames].join(', ') || 'none'})` });
-    });
     const from = relativeOffset(f.from);
     const until = relativeOffset(f.until);
     if ((from === undefined) !== (until === undefined)) out.push({ path: ['freezes', fi, 'until'], reason: 'from and until must both be relative to T-0 or both absolute' });
@@ -243,11 +243,13 @@ export function parseRunbook(source: string, file: string): RunbookResult {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-      problems.push({ file, ...locate(doc, counter, path), path: pathToString(path), reason: describeZodIssue(issue) });
+      problems.push({ file, ...locate(doc, counter, path), path: pathToString(path), reason: describeZodIssue(issue, data) });
     }
   } else {
     for (const p of crossCheck(parsed.data)) problems.push({ file, ...locate(doc, counter, p.path), path: pathToString(p.path), reason: p.reason });
   }
+  // References are read from the file as written, so a misspelt role shows up with the schema's problems, not after they are fixed.
+  for (const p of checkReferences(data)) problems.push({ file, ...locate(doc, counter, p.path), path: pathToString(p.path), reason: p.reason });
   if (problems.length > 0 || !parsed.success) {
     problems.sort((a, b) => a.line - b.line || a.column - b.column);
     return { ok: false, problems };

@@ -314,6 +314,8 @@ const alarmRule = z
     page: z.boolean().default(false),
     incident: severityName.optional(),
     description: z.string().max(1000).optional(),
+    /** What the alarm is about, for an incident it opens ("Affected services"). */
+    services: z.array(text(80)).default([]),
     escalation: escalationMatrix.default([]),
   })
   .strict();
@@ -454,6 +456,16 @@ const locks = z
   })
   .strict();
 
+/** When golive says in the ops channel that it cannot do its job (see src/platform/health/watch-health.ts). */
+export const HEALTH_DEFAULTS = { failed_alarm_polls: 3, failed_page_deliveries: 3, outbox_backlog_minutes: 5 } as const;
+const health = z
+  .object({
+    failed_alarm_polls: z.number().int().min(1).max(1000).default(HEALTH_DEFAULTS.failed_alarm_polls),
+    failed_page_deliveries: z.number().int().min(1).max(1000).default(HEALTH_DEFAULTS.failed_page_deliveries),
+    outbox_backlog_minutes: z.number().int().min(1).max(2880).default(HEALTH_DEFAULTS.outbox_backlog_minutes),
+  })
+  .strict();
+
 /** The whole runbook file. */
 export const runbookSchema = z
   .object({
@@ -485,6 +497,7 @@ export const runbookSchema = z
       .default({ schedule: '*/5 * * * *' }),
     /** How golive sends email (escalation levels with `email`): Amazon SES v2 in `region`, from a verified `from` identity. */
     email: z.object({ from: z.email({ error: 'must be an email address' }), region, subject_prefix: z.string().max(80).optional() }).strict().optional(),
+    health: health.default({ ...HEALTH_DEFAULTS }),
   })
   .strict();
 

@@ -20,6 +20,7 @@ export const TEMPLATE_PLACEHOLDERS: Record<TemplateKind, Record<string, string>>
     commander: 'the incident commander (a Slack mention)',
     channel: 'the incident channel (a Slack link)',
     launch: 'launch.name',
+    rollback_rule: 'for a severity with rollback_prompt_minutes, when golive prompts a rollback; nothing for the others (a line it leaves empty is left out)',
   },
   update: {
     id: 'the incident number',
@@ -85,7 +86,17 @@ export function checkTemplate(kind: TemplateKind, text: string): string[] {
   return [...new Set(problems)];
 }
 
-/** Fills a template; values are inserted as given (callers escape user text). */
+/**
+ * Fills a template; values are inserted as given (callers escape user text).
+ * A placeholder with no value reads "—"; a line left blank by its
+ * placeholders' empty values (`{{rollback_rule}}` for a P3) is left out.
+ */
 export function fillTemplate(text: string, values: Record<string, string>): string {
-  return text.replace(PLACEHOLDER, (_m, name: string) => values[name] ?? '—');
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      const filled = line.replace(PLACEHOLDER, (_m, name: string) => values[name] ?? '—');
+      return filled.trim() === '' && line.search(PLACEHOLDER) >= 0 ? [] : [filled];
+    })
+    .join('\n');
 }

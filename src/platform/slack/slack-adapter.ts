@@ -5,11 +5,15 @@ import { assertNotInTransaction } from '../store/store.js';
 import type { WebApiMethod } from './web-api-methods.js';
 
 function toCallError(method: string, err: unknown): SlackCallError {
-  const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; message?: string };
+  const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; message?: string; original?: { cause?: { code?: string; message?: string } } };
   if (e.code === 'slack_webapi_rate_limited_error') return new SlackCallError(method, 'ratelimited', e.retryAfter ?? 30);
   if (e.code === 'slack_webapi_platform_error') return new SlackCallError(method, e.data?.error ?? 'unknown_error');
   if (e.code === 'slack_webapi_http_error') return new SlackCallError(method, `http_error: ${e.message ?? ''}`);
-  if (e.code === 'slack_webapi_request_error') return new SlackCallError(method, `request_error: ${e.message ?? ''}`);
+  if (e.code === 'slack_webapi_request_error') {
+    // "fetch failed" alone does not say why; the cause does (ECONNREFUSED, ENOTFOUND, a certificate error).
+    const why = e.original?.cause?.code ?? e.original?.cause?.message;
+    return new SlackCallError(method, `request_error: ${e.message ?? ''}${why ? ` (${why})` : ''}`);
+  }
   return new SlackCallError(method, e.message ?? String(err));
 }
 

@@ -58,10 +58,52 @@ function token(inner) {
     const group = state?.usergroups.find((g) => g.id === id);
     return `<span class="mention">${esc(label || `@${group?.handle ?? id}`)}</span>`;
   }
-  if (target.startsWith('!date^')) return esc(label || target);
+  if (target.startsWith('!date^')) return slackDate(target, label);
   if (target.startsWith('!')) return `<span class="mention">@${esc(target.slice(1))}</span>`;
   if (/^(https?:|mailto:)/i.test(target)) return `<a href="${esc(target)}" target="_blank" rel="noopener noreferrer">${esc(decodeSlack(label || target))}</a>`;
   return esc(decodeSlack(inner));
+}
+
+/**
+ * `<!date^unix^format|fallback>` as Slack shows it: the tokens of `format` in
+ * the reader's own time zone (here, the browser's); the fallback when the
+ * date cannot be read. https://api.slack.com/reference/surfaces/formatting#date-formatting
+ */
+function slackDate(target, fallback) {
+  const [, seconds, format] = target.split('^');
+  const when = new Date(Number(seconds) * 1000);
+  if (!format || !/^\d+$/.test(seconds ?? '') || Number.isNaN(when.getTime())) return esc(fallback || target);
+  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const pretty = (plain) => {
+    const diff = Math.round((day(when) - day(new Date())) / 86_400_000);
+    return diff === 0 ? 'today' : diff === -1 ? 'yesterday' : diff === 1 ? 'tomorrow' : plain;
+  };
+  const date = when.toLocaleDateString('en-US', { month: 'long', day: 'numeric', year: 'numeric' });
+  const short = when.toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric' });
+  const long = when.toLocaleDateString('en-US', { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' });
+  const pad = (n) => String(n).padStart(2, '0');
+  const tokens = {
+    date_num: `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())}`,
+    date,
+    date_short: short,
+    date_long: long,
+    date_pretty: pretty(date),
+    date_short_pretty: pretty(short),
+    date_long_pretty: pretty(long),
+    time: when.toLocaleTimeString('en-US', { hour: 'numeric', minute: '2-digit' }),
+    time_secs: when.toLocaleTimeString('en-US', { hour: 'numeric', minute: '2-digit', second: '2-digit' }),
+    ago: ago(when),
+  };
+  const text = format.replace(/\{(\w+)\}/g, (m, name) => tokens[name] ?? m);
+  return `<time datetime="${esc(when.toISOString())}" title="${esc(fallback)}">${esc(text)}</time>`;
+}
+
+/** Slack's `{ago}`: "3 minutes ago", "in 25 minutes". */
+function ago(when) {
+  const s = Math.round((when.getTime() - Date.now()) / 1000);
+  const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+  for (const [unit, size] of [['day', 86_400], ['hour', 3600], ['minute', 60]]) if (Math.abs(s) >= size) return rtf.format(Math.trunc(s / size), unit);
+  return rtf.format(s, 'second');
 }
 
 function splitOnce(s, sep) {

@@ -7,6 +7,8 @@ import { SlackCallError, type SlackMessage, type SlackPort } from '../../../src/
 import { openDatabase } from '../../../src/platform/store/open-database.js';
 import { Store } from '../../../src/platform/store/store.js';
 import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository.js';
+import { WatchHealth } from '../../../src/platform/health/watch-health.js';
+import { parseRunbook } from '../../../src/platform/runbook/load-runbook.js';
 
 const T0 = '2026-12-01T00:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
@@ -402,5 +404,60 @@ describe('Outbox ordering per stream', () => {
     const later = new Outbox(store, new FakeSlack(), { now: () => new Date(Date.parse(T0) + 2000) }, createLogger({ level: 'silent' }), 60_000, pager as never);
     await later.flush();
     expect(sent).toEqual(['trigger', 'resolve']);
+  });
+});
+
+describe('a backlog', () => {
+  const runbook = () => {
+    const parsed = parseRunbook(
+      'version: 1\nlaunch: { name: Backlog test, channel: C0OPS }\nroles: { devops: { name: DevOps, users: [U0DEVOPS] } }\ngates: [{ id: g, title: G, items: [{ id: a, title: A, level: info, owner: devops }] }]\n',
+      'backlog.yml',
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    return parsed.runbook;
+  };
+
+  it('is said once in the ops channel when a delivery has waited over outbox_backlog_minutes, not again after a restart, and once when it clears', async () => {
+    const s = setup();
+    let current = new Date(T0);
+    const clock = { now: () => current };
+    const health = (outbox: Outbox) => {
+      const h = new WatchHealth({ runbook: runbook(), store: s.store, clock, logger: createLogger({ level: 'silent' }), afterChange: () => void outbox.flush() });
+      outbox.report(h);
+      return h;
+    };
+    const outbox = new Outbox(s.store, s.slack, clock, createLogger({ level: 'silent' }), 60_000);
+    const h = health(outbox);
+    await s.enqueue('hello');
+    s.slack.failNext('hello', internalError(), internalError(), internalError(), internalError());
+    const flushAt = async (o: Outbox, ms: number) => {
+      current = new Date(Date.parse(T0) + ms);
+      await o.flush();
+    };
+    await flushAt(outbox, 0);
+    await flushAt(outbox, 4 * 60_000);
+    // Four minutes of waiting is within the default five.
+    expect(s.slack.texts()).toEqual(['hello', 'hello']);
+    expect((await h.status()).outbox).toEqual({ ok: true, failures: 0 });
+
+    await flushAt(outbox, 6 * 60_000);
+    const notice = '📮 *golive’s messages are backing up.* 1 delivery waiting, the oldest since 1 Dec 00:00 UTC (over 5 min): internal_error\nPosts, board updates and emails arrive late until this clears; golive keeps retrying them and says here when they flow again.';
+    expect(s.slack.calls.slice(2).map((c) => [c.args.channel, c.args.text])).toEqual([
+      ['C_OPS', 'hello'],
+      ['C0OPS', notice],
+    ]);
+    expect((await h.status()).outbox).toEqual({ ok: false, since: T0, error: 'internal_error', failures: 1 });
+    expect(await h.lines()).toEqual(['📮 *golive’s messages are backing up* since 1 Dec 00:00 UTC — internal_error']);
+
+    // A restart neither forgets it nor says it again.
+    const later = new Outbox(s.store, s.slack, clock, createLogger({ level: 'silent' }), 60_000);
+    health(later);
+    await flushAt(later, 7 * 60_000);
+    expect(s.slack.texts().filter((t) => t.startsWith('📮'))).toEqual([notice]);
+
+    await flushAt(later, 8 * 60_000);
+    expect(s.slack.texts().slice(-2)).toEqual(['hello', '📮 *golive’s messages flow again:* at 1 Dec 00:08 UTC nothing had waited over 5 min. They had been backing up since 1 Dec 00:00 UTC (8 min).']);
+    expect((await h.status()).outbox).toEqual({ ok: true, failures: 0 });
+    expect(await h.lines()).toEqual([]);
   });
 });

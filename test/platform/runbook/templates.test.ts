@@ -11,6 +11,11 @@ describe('incident templates', () => {
     expect(fillTemplate('*Update #{{n}}* — {{ status }} / {{eta}}', { n: '3', status: 'mitigated' })).toBe('*Update #3* — mitigated / —');
   });
 
+  it('leaves out a line its placeholders leave empty, and keeps lines that were empty to begin with', () => {
+    expect(fillTemplate('*{{id}}*\n{{rollback_rule}}\n\n  {{rollback_rule}} \nend', { id: 'INC-3', rollback_rule: '' })).toBe('*INC-3*\n\nend');
+    expect(fillTemplate('*{{id}}*\n{{rollback_rule}}', { id: 'INC-1', rollback_rule: '⏪ roll back' })).toBe('*INC-1*\n⏪ roll back');
+  });
+
   it('names unknown placeholders and single braces', () => {
     expect(checkTemplate('update', 'Update #{{n}} {{root_cause}} {status}')).toEqual([
       `unknown placeholder {{root_cause}} in the update template (it can use: ${Object.keys(TEMPLATE_PLACEHOLDERS.update).map((k) => `{{${k}}}`).join(', ')})`,
