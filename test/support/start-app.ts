@@ -12,6 +12,12 @@ import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const BOT_TOKEN = 'xoxb-test-token';
+/**
+ * How much faster than Slack's the rate-limit windows run in end-to-end tests, on both sides of the wire:
+ * golive's call scheduler and the fake Slack it starts. A minute's budget renews in 0.6 s, so the limits
+ * are enforced without a test waiting out Slack's real pace; tests about Retry-After itself set 1.
+ */
+export const TEST_SLACK_LIMIT_SCALE = 0.01;
 
 /** A running golive on a free port, talking to a fake Slack, with its logs captured. */
 export interface TestApp {
@@ -53,7 +59,7 @@ export async function startTestApp(
     },
   });
   const logger = createLogger({ level: 'debug', secrets: [config.slack.botToken, config.slack.signingSecret], destination });
-  const app = createApp({ rolloutPollMs: 20, ...opts.appOptions, config, clock: opts.clock, logger });
+  const app = createApp({ rolloutPollMs: 20, slackLimitScale: TEST_SLACK_LIMIT_SCALE, ...opts.appOptions, config, clock: opts.clock, logger });
   const { port } = await app.start();
   let stopped = false;
   const stopApp = async () => {
