@@ -20,6 +20,7 @@ export interface RoleMembers {
  */
 export class RoleDirectory {
   private cache = new Map<string, { users: string[]; at: number }>();
+  private readonly lookups = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly runbook: Runbook,
@@ -73,9 +74,19 @@ export class RoleDirectory {
     const hit = this.cache.get(groupId);
     if (hit && now - hit.at < this.ttlMs) return hit.users;
     try {
-      const users = await this.slack.usergroupMembers(groupId);
-      this.cache.set(groupId, { users, at: now });
-      return users;
+      // One look-up per group at a time: a burst of commands shares it (usergroups.users.list is Tier 2, 20 a minute).
+      let lookup = this.lookups.get(groupId);
+      if (!lookup) {
+        lookup = this.slack
+          .usergroupMembers(groupId)
+          .then((users) => {
+            this.cache.set(groupId, { users, at: now });
+            return users;
+          })
+          .finally(() => this.lookups.delete(groupId));
+        this.lookups.set(groupId, lookup);
+      }
+      return await lookup;
     } catch (err) {
       // A stale answer beats refusing everyone while Slack hiccups.
       if (hit) return hit.users;
