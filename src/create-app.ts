@@ -155,7 +155,7 @@ export function createApp(options: AppOptions): GoliveApp {
   };
   // The outbox's own client retries nothing: a post whose answer was lost is looked up before it is sent again (src/platform/outbox/outbox.ts).
   // Both clients' calls wait their turn in one scheduler: Slack's budgets are per method, whoever calls.
-  const slackCalls = new CallScheduler({ scale: options.slackLimitScale });
+  const slackCalls = new CallScheduler({ scale: options.slackLimitScale ?? config.slack.limitScale });
   const slack =
     options.slack ??
     createSlackAdapter(new WebClient(config.slack.botToken, { ...clientOptions, logLevel: LogLevel.INFO }), new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 } }), slackCalls);

@@ -7,17 +7,12 @@ import { readConfig } from '../../src/config.js';
 import { createApp, type AppOptions, type GoliveApp } from '../../src/create-app.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { Clock } from '../../src/platform/clock.js';
-import { startFakeSlack, type FakeSlack } from './fake-slack.js';
+import { startFakeSlack, TEST_SLACK_LIMIT_SCALE, type FakeSlack } from './fake-slack.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const BOT_TOKEN = 'xoxb-test-token';
-/**
- * How much faster than Slack's the rate-limit windows run in end-to-end tests, on both sides of the wire:
- * golive's call scheduler and the fake Slack it starts. A minute's budget renews in 0.6 s, so the limits
- * are enforced without a test waiting out Slack's real pace; tests about Retry-After itself set 1.
- */
-export const TEST_SLACK_LIMIT_SCALE = 0.01;
+export { TEST_SLACK_LIMIT_SCALE };
 
 /** A running golive on a free port, talking to a fake Slack, with its logs captured. */
 export interface TestApp {
