@@ -189,7 +189,7 @@ export function createApp(options: AppOptions): GoliveApp {
   });
   const timeline = createTimelineModule({ ...shared, roles, checklist: checklist.checklist });
   const locks = createLocksModule({ ...shared, roles, t0: async () => (await timeline.timeline.t0())?.at });
-  const deploys = createDeploysModule({ ...shared, slack, ecs, cloudwatch, checklist: checklist.checklist, roles, background, locks: locks.locks, rolloutPollMs: options.rolloutPollMs ?? 5000, defaultRegion: config.aws.region });
+  const deploys = createDeploysModule({ ...shared, slack, ecs, alarms: alarms.alarms, checklist: checklist.checklist, roles, background, locks: locks.locks, rolloutPollMs: options.rolloutPollMs ?? 5000 });
   const canary = createCanaryModule({
     ...shared,
     slack,
@@ -216,7 +216,7 @@ export function createApp(options: AppOptions): GoliveApp {
     canPage: pager !== undefined,
     changesBetween: (from, until) => deploys.changes.between(from, until),
   });
-  const gonogo = createGoNoGoModule({ ...shared, slack, cloudwatch, checklist: checklist.checklist, timeline: timeline.timeline, incidents: incidents.incidents, roles, defaultRegion: config.aws.region });
+  const gonogo = createGoNoGoModule({ ...shared, slack, cloudwatch, alarms: alarms.alarms, checklist: checklist.checklist, timeline: timeline.timeline, incidents: incidents.incidents, roles, defaultRegion: config.aws.region });
   const home = createHomeModule({
     ...shared,
     slack,
@@ -232,7 +232,6 @@ export function createApp(options: AppOptions): GoliveApp {
     ...shared,
     background,
     checklist: checklist.checklist,
-    defaultRegion: config.aws.region,
     polling: options.verificationPolling !== false,
     ports: {
       // Loaded when a check first asks that service (see load-on-first-use.ts).
@@ -243,7 +242,7 @@ export function createApp(options: AppOptions): GoliveApp {
       ecr: loadOnFirstUse<EcrPort>(() => import('./platform/aws/ecr-adapter.js').then((m) => m.createEcrAdapter(awsOptions)), { findImage: true }),
       ses,
       ecs,
-      cloudwatch,
+      alarms: alarms.alarms,
       http: createHttpProbe(),
       tls: createTlsProbe(),
       ...options.evidencePorts,

@@ -1,3 +1,4 @@
+import { shortestCronGapMs } from '../platform/cron-gap.js';
 import type { PagerSeverity } from '../platform/pager/pager-port.js';
 import { FLAPPING_DEFAULTS, type EscalationLevel, type Runbook, type Severity } from '../platform/runbook/schema.js';
 
@@ -44,4 +45,33 @@ export function flappingRule(runbook: Runbook): { transitions: number; minutes: 
  */
 export function isNewTransition(known: { state: string; state_at: string }, to: string, at: string): boolean {
   return to !== known.state || at > known.state_at;
+}
+
+/**
+ * How long the watcher's stored state answers "what is firing": two of its
+ * poll intervals (`alarms.schedule`'s shortest gap; every minute by default,
+ * so 2 min). One late or failed poll is tolerated; after a second, the state
+ * is read from CloudWatch instead.
+ */
+export function watcherFreshForMs(runbook: Runbook): number {
+  return 2 * shortestCronGapMs(runbook.alarms?.schedule ?? '* * * * *');
+}
+
+/** Where an answer to "what is firing" is read from: the watcher's stored state, a watcher poll now, or CloudWatch directly. */
+export type FiringRead = { from: 'watcher' } | { from: 'poll'; why: 'stale' | 'never_polled' } | { from: 'live'; why: 'unwatched' };
+
+/**
+ * Decides where "what is firing for these prefixes in this region" is read
+ * from. The watcher's state when it covers the question (its region, and
+ * each prefix under one it watches) and its last successful poll is younger
+ * than {@link watcherFreshForMs}; a poll now when it covers the question but
+ * is stale or has never polled; CloudWatch directly for alarms it does not watch.
+ */
+export function firingRead(runbook: Runbook, ask: { region: string; prefixes: readonly string[] }, watcher: { region: string; lastPollAt?: string }, now: Date): FiringRead {
+  const watched = runbook.alarms?.prefixes ?? [];
+  const covered = ask.region === watcher.region && ask.prefixes.length > 0 && ask.prefixes.every((p) => watched.some((w) => p.startsWith(w)));
+  if (!covered) return { from: 'live', why: 'unwatched' };
+  if (!watcher.lastPollAt) return { from: 'poll', why: 'never_polled' };
+  if (now.getTime() - Date.parse(watcher.lastPollAt) >= watcherFreshForMs(runbook)) return { from: 'poll', why: 'stale' };
+  return { from: 'watcher' };
 }

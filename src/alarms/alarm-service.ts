@@ -7,7 +7,8 @@ import { OutboxPages, type PageNotifier } from '../platform/outbox/outbox-pages.
 import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { AlarmRepository, type AlarmRow, type AlarmTransitionRow } from './alarm-repository.js';
-import { alarmRegion, alarmRuleFor, flappingRule, isNewTransition, type AlarmRule } from './alarm-rules.js';
+import { alarmRegion, alarmRuleFor, firingRead, flappingRule, isNewTransition, watcherFreshForMs, type AlarmRule } from './alarm-rules.js';
+import type { FiringAlarms, FiringAnswer, FiringSource } from './describe-firing.js';
 
 type State = AlarmState['state'];
 
@@ -73,7 +74,7 @@ export interface IncidentNeed {
  * transitions, each recorded once (push and poll never double-post), with
  * its Slack posts and PagerDuty events stored in the same transaction.
  */
-export class AlarmService {
+export class AlarmService implements FiringAlarms {
   private notifier?: AlarmNotifier;
   private incidentHook?: (need: IncidentNeed) => void;
 
@@ -158,24 +159,7 @@ export class AlarmService {
       this.deps.afterCommit();
       return { alarms: current.length, transitions: 0, baseline: true };
     }
-    const transitions: AlarmTransition[] = [];
-    for (const a of current) {
-      const known = await this.row(a.name);
-      const at = a.updatedAt || now;
-      if (!known) {
-        // A new alarm after the baseline: its first state counts as a transition only if it is not OK.
-        if (a.state !== 'OK') transitions.push(this.fromPoll(a, undefined, region));
-        else await this.upsertState(a.name, a.state, a.reason, at, a.kind, region, now);
-      } else if (!isNewTransition(known, a.state, at)) {
-        continue;
-      } else if (a.state !== known.state) {
-        transitions.push(this.fromPoll(a, known.state, region));
-      } else {
-        // Same state, newer timestamp: it left and came back between two polls (ALARM → OK → ALARM).
-        transitions.push(...(await this.missedTransitions(a, known, region)));
-      }
-    }
-    const recorded = await this.ingest(transitions);
+    const recorded = await this.ingest(await this.changesIn(current, region, now));
     await store.transaction(async () => {
       // Alarms deleted in CloudWatch leave the list rather than look firing forever.
       const seen = new Set(current.map((a) => a.name));
@@ -273,6 +257,68 @@ export class AlarmService {
   /** When the last poll that reached CloudWatch finished. */
   lastPollAt(): Promise<string | undefined> {
     return this.rows.meta(LAST_POLL_KEY);
+  }
+
+  /** The transitions a read of CloudWatch shows against the stored state (an unchanged new OK alarm is stored as it is). */
+  private async changesIn(current: readonly AlarmState[], region: string, now: string): Promise<AlarmTransition[]> {
+    const transitions: AlarmTransition[] = [];
+    for (const a of current) {
+      const known = await this.row(a.name);
+      const at = a.updatedAt || now;
+      if (!known) {
+        // A new alarm after the baseline: its first state counts as a transition only if it is not OK.
+        if (a.state !== 'OK') transitions.push(this.fromPoll(a, undefined, region));
+        else await this.upsertState(a.name, a.state, a.reason, at, a.kind, region, now);
+      } else if (!isNewTransition(known, a.state, at)) {
+        continue;
+      } else if (a.state !== known.state) {
+        transitions.push(this.fromPoll(a, known.state, region));
+      } else {
+        // Same state, newer timestamp: it left and came back between two polls (ALARM → OK → ALARM).
+        transitions.push(...(await this.missedTransitions(a, known, region)));
+      }
+    }
+    return transitions;
+  }
+
+  /**
+   * What is firing under `prefixes` in `region`: the one answer the deploy
+   * gate, go/no-go and evidence checks share with the watcher. Read where
+   * `firingRead` says: the stored state while the last poll is fresh, a
+   * poll now when it is not (so the store holds what was read, and its
+   * transitions are posted like any other), and CloudWatch directly for
+   * alarms the watcher does not watch (whatever of them it does watch is
+   * recorded too).
+   */
+  async firing(prefixes: readonly string[] = this.deps.runbook.alarms?.prefixes ?? [''], region: string = this.region()): Promise<FiringAnswer> {
+    const { clock, cloudwatch, runbook } = this.deps;
+    const lastPollAt = await this.lastPollAt();
+    const read = firingRead(runbook, { region, prefixes }, { region: this.region(), lastPollAt }, clock.now());
+    const under = (name: string) => prefixes.some((p) => name.startsWith(p));
+    if (read.from === 'live') {
+      const current = (await cloudwatch.describeAlarms(region, prefixes)).filter((a) => under(a.name));
+      const readAt = clock.now().toISOString();
+      await this.observe(current, region, readAt);
+      const watched = runbook.alarms?.prefixes ?? [];
+      const unwatched = region === this.region() ? prefixes.filter((p) => !watched.some((w) => p.startsWith(w))) : prefixes;
+      return firingAnswer(region, prefixes, current.map((a) => ({ name: a.name, state: a.state, since: a.updatedAt || readAt })), { from: 'cloudwatch', readAt, why: 'unwatched', unwatched });
+    }
+    if (read.from === 'poll') await this.poll();
+    const polledAt = (await this.lastPollAt()) ?? clock.now().toISOString();
+    const rows = (await this.rows.alarms()).filter((r) => under(r.name)).map((r) => ({ name: r.name, state: r.state, since: r.state === 'ALARM' ? (r.fired_at ?? r.state_at) : r.state_at }));
+    const source: FiringSource =
+      read.from === 'watcher'
+        ? { from: 'watcher', polledAt }
+        : read.why === 'stale'
+          ? { from: 'cloudwatch', readAt: polledAt, why: 'stale', lastPollAt: lastPollAt!, freshForMs: watcherFreshForMs(runbook) }
+          : { from: 'cloudwatch', readAt: polledAt, why: 'never_polled' };
+    return firingAnswer(region, prefixes, rows, source);
+  }
+
+  /** A read made for someone else: what the watcher watches in it is recorded as a poll would (not counted as one: it may not cover every prefix). */
+  private async observe(current: readonly AlarmState[], region: string, now: string): Promise<void> {
+    if (region !== this.region() || !(await this.rows.meta(BASELINE_KEY))) return;
+    await this.ingest(await this.changesIn(current.filter((a) => this.watches(a.name)), region, now));
   }
 
   private fromPoll(a: AlarmState, from: State | undefined, region: string): AlarmTransition {
@@ -415,10 +461,15 @@ export class AlarmService {
   }
 }
 
-/** CloudWatch writes times as `2019-10-02T17:04:40.985+0000` in events and as Dates in the API; one form makes them comparable. */
+function firingAnswer(region: string, prefixes: readonly string[], alarms: FiringAnswer['alarms'], source: FiringSource): FiringAnswer {
+  const sorted = [...alarms].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { region, prefixes, alarms: sorted, firing: sorted.filter((a) => a.state === 'ALARM').map((a) => ({ name: a.name, since: a.since })), source };
+}
+
 /** How far ahead of golive's clock a pushed transition may be dated (clock skew between AWS and here). */
 export const MAX_PUSH_AHEAD_MS = 5 * 60_000;
 
+/** CloudWatch writes times as `2019-10-02T17:04:40.985+0000` in events and as Dates in the API; one form makes them comparable. */
 function normaliseTime(at: string, fallback: string): string {
   const fixed = at.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
   const ms = Date.parse(fixed);

@@ -14,7 +14,8 @@ import { alarmsCommand } from './alarms-command.js';
 import { createSnsVerifier, type SnsVerifier } from './verify-sns.js';
 
 export { alarmConsoleUrl, alarmDedupKey, AlarmService, type AlarmRow, type IncidentNeed } from './alarm-service.js';
-export { alarmRegion, alarmRuleFor, flappingRule, isNewTransition, type AlarmRule } from './alarm-rules.js';
+export { alarmRegion, alarmRuleFor, firingRead, flappingRule, isNewTransition, watcherFreshForMs, type AlarmRule, type FiringRead } from './alarm-rules.js';
+export { describeFiringSource, type FiringAlarms, type FiringAnswer, type FiringSource } from './describe-firing.js';
 export { ACTION_ALARM_DECLARE } from './render-alarms.js';
 export { alarmsSpec } from './alarms-command.js';
 

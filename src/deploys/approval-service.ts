@@ -47,10 +47,17 @@ export class ApprovalService {
     return s;
   }
 
-  async create(input: { kind: ChangeRequestRow['kind']; service: Service; params: Record<string, unknown>; requester: string; channel: string; source: AuditSource }): Promise<ChangeRequestRow> {
+  /**
+   * Records a request. `refusal`, if given, runs inside the same transaction
+   * first and its error refuses the request: what the caller checked before
+   * its slow reads (e.g. that no deploy runs) is decided against current state.
+   */
+  async create(input: { kind: ChangeRequestRow['kind']; service: Service; params: Record<string, unknown>; requester: string; channel: string; source: AuditSource }, refusal?: () => Promise<GoliveError | undefined>): Promise<ChangeRequestRow> {
     const now = this.clock.now();
     const at = now.toISOString();
     return this.store.transaction(async () => {
+      const refused = await refusal?.();
+      if (refused) throw refused;
       const id = await this.rows.createRequest({
         kind: input.kind,
         service: input.service.name,

@@ -1,5 +1,5 @@
 import { GoliveError } from '../platform/errors.js';
-import { blockedText, renderDryRun } from './render-changes.js';
+import { renderDryRun } from './render-changes.js';
 import { renderNotice } from '../platform/slack/blocks.js';
 import type { Background } from '../platform/background.js';
 import type { Runbook } from '../platform/runbook/schema.js';
@@ -38,15 +38,12 @@ export function deployCommand(deps: { deploys: DeployService; changeBoard: Chang
     const strategy = deploys.strategyFor(plan.service, askedCanary);
     if (dryRun) return ctx.respond(renderDryRun(plan, strategy?.dryRunSteps(plan)));
     if (plan.blockedBy.length > 0) {
-      if (!override) {
-        const b = blockedText(plan.service.name, plan.blockedBy, plan.service.allow_override);
-        throw new GoliveError('deploy_blocked', b.message, b.hint);
-      }
+      if (!override) return deploys.refuse(plan, ctx.userId);
       const request = await deploys.proposeOverride(plan, targetArg, ctx.userId, { canary: strategy !== undefined });
       await changeBoard.postRequest(request);
       return ctx.respond(renderNotice(`Deploy of \`${plan.service.name}\` is blocked, so I asked for an override approval (request #${request.id}). It runs when an approver other than you approves it.`));
     }
-    // Claimed now, before replying, so a second deploy racing this one is refused to its sender.
+    // Claimed now, before replying, so a second deploy racing this one is refused to its sender; the gate is decided again as it is claimed.
     let id: number;
     if (strategy) {
       const started = await strategy.start(plan, ctx.userId);

@@ -1,9 +1,9 @@
-import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
 import { asUserError } from '../platform/aws/as-user-error.js';
 import type { EcsPort, ServiceRef } from '../platform/aws/ecs-port.js';
 import { IMAGE_TAG, imageWithTag } from '../platform/aws/image-ref.js';
 import type { Clock } from '../platform/clock.js';
-import { GoliveError } from '../platform/errors.js';
+import { describeError, GoliveError } from '../platform/errors.js';
+import { formatTime } from '../platform/format-time.js';
 import type { Logger } from '../platform/logger.js';
 import type { Runbook, Service } from '../platform/runbook/schema.js';
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
@@ -13,7 +13,8 @@ import { DeployRepository, type DeployRow } from './deploy-repository.js';
 import { closestNames } from '../platform/suggest.js';
 import type { ApprovalService } from './approval-service.js';
 import type { ChecklistService } from '../checklist/index.js';
-import { alarmRegion } from '../alarms/index.js';
+import { describeFiringSource, type FiringAlarms, type FiringAnswer } from '../alarms/index.js';
+import { gateRefusal } from './describe-gate.js';
 import { runHttpCheck } from './http-check.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import { shortTaskDef, watchRollout } from './watch-rollout.js';
@@ -33,8 +34,10 @@ export interface DeployPlan {
   /** For a tag: the image the new revision will use. For a revision: its task definition ARN. */
   image?: string;
   revisionArn?: string;
-  /** Why the deploy may not go ahead now (open blockers, firing alarms); empty when clear. */
+  /** Why the deploy may not go ahead now (open blockers, firing alarms); empty when clear. `start` decides again against the state it commits on. */
   blockedBy: string[];
+  /** What was firing when the plan was made (the runbook watches alarms), and where that answer came from, in words. */
+  alarms?: { answer: FiringAnswer; source: string };
 }
 
 /** A rollback target and why it was chosen. */
@@ -83,7 +86,8 @@ export class DeployService {
       runbook: Runbook;
       store: Store;
       ecs: EcsPort;
-      cloudwatch: CloudWatchPort;
+      /** The one answer to "what is firing" (the alarm watcher's). */
+      alarms: FiringAlarms;
       checklist: ChecklistService;
       roles: RoleDirectory;
       approvals: ApprovalService;
@@ -92,8 +96,6 @@ export class DeployService {
       rolloutPollMs: number;
       /** Deploy locks and freeze windows: a deploy they hold is refused (a rollback never is). */
       locks?: { deployRefusal(service: string): Promise<GoliveError | undefined> };
-      /** AWS_REGION, for the alarm-region rule. */
-      defaultRegion?: string;
     },
   ) {
     this.rows = new DeployRepository(deps.store);
@@ -144,20 +146,29 @@ export class DeployService {
     throw new GoliveError('usage', `\`${clean(arg)}\` is neither an image tag (letters, digits, \`_.-\`, at most 128) nor a revision like \`:42\`.`);
   }
 
-  /** Reasons a deploy of the service must wait: open blockers of its gates, firing alarms. */
-  async blockers(service: Service): Promise<string[]> {
+  /**
+   * Reasons a deploy of the service must wait: open blockers of its gates as
+   * the checklist stands now, and the alarms firing in `alarms` (read before,
+   * because reading them may take a CloudWatch call). `start` asks this again
+   * inside the transaction that records the deploy, so a blocker reopened
+   * while the alarms were read still stops it.
+   */
+  private async gate(service: Service, alarms: FiringAnswer | undefined): Promise<string[]> {
     const out: string[] = [];
     const snapshot = await this.deps.checklist.snapshot();
     for (const gateId of service.deploy_requires) {
       const gate = snapshot.gates.find((g) => g.gate.id === gateId);
       for (const s of gate?.items ?? []) if (!s.done && s.item.level === 'blocker') out.push(`🔴 blocker \`${s.item.id}\` ${s.item.title} (gate \`${gateId}\`, owner: ${this.deps.checklist.roleLabel(s.item.owner)})${s.drift ? ' — signed off, but its check now fails' : ''}`);
     }
-    const alarms = this.deps.runbook.alarms;
-    if (alarms) {
-      const firing = (await this.deps.cloudwatch.describeAlarms(alarmRegion(this.deps.runbook, this.deps.defaultRegion), alarms.prefixes)).filter((a) => a.state === 'ALARM');
-      for (const a of firing) out.push(`🚨 alarm \`${a.name}\` is in ALARM since ${a.updatedAt}`);
-    }
+    for (const a of alarms?.firing ?? []) out.push(`🚨 alarm \`${a.name}\` is in ALARM since ${a.since}`);
     return out;
+  }
+
+  /** What is firing under the runbook's alarm prefixes (none to read without an `alarms` section). */
+  private async readAlarms(): Promise<DeployPlan['alarms']> {
+    if (!this.deps.runbook.alarms) return undefined;
+    const answer = await this.aws(() => this.deps.alarms.firing());
+    return { answer, source: describeFiringSource(answer, this.deps.clock.now()) };
   }
 
   /**
@@ -167,10 +178,23 @@ export class DeployService {
    */
   async busyReason(service: Service, exceptRequest?: number): Promise<string | undefined> {
     const running = await this.rows.runningDeployFor(service.name);
-    if (running) return `A ${running.kind} of \`${service.name}\` started by <@${running.requested_by}> is still running; wait for it to finish.`;
+    if (running) return this.stillRunning(running);
     const open = (await this.deps.approvals.active(service.name)).find((r) => r.id !== exceptRequest);
     if (open) return `A ${open.kind === 'rollback' ? 'rollback' : 'deploy override'} of \`${service.name}\` requested by <@${open.requested_by}> is ${open.state === 'requested' ? 'waiting for approval' : open.state} (request #${open.id}); approve, reject or cancel it on its card first.`;
     return undefined;
+  }
+
+  /** Names a running change and who started it, e.g. "A deploy of `api` (#4, started by <@U…> at 2 Dec 09:41 IST) is still running; …". */
+  private stillRunning(d: DeployRow): string {
+    return `A ${d.kind} of \`${d.service}\` (#${d.id}, started by <@${d.requested_by}> at ${formatTime(d.started_at, this.deps.runbook.launch.timezone)}) is still running; wait for it to finish. Nothing was changed.`;
+  }
+
+  /** The refusal of a rollback or override request while the service is busy (undefined when it is not); asked before the request's slow reads and again as it is recorded. */
+  private async requestRefusal(service: Service, kind: ChangeRequestRow['kind']): Promise<GoliveError | undefined> {
+    const busy = await this.busyReason(service);
+    if (!busy) return undefined;
+    const running = kind === 'rollback' && (await this.rows.runningDeployFor(service.name)) !== undefined;
+    return new GoliveError('deploy_in_progress', busy, running ? 'If it fails, its card offers *Roll back*; if it succeeds and you still need to go back, ask again then.' : undefined);
   }
 
   /** The service of the newest deploy (not rollback), whatever its outcome. */
@@ -189,7 +213,8 @@ export class DeployService {
     if (locked) throw locked;
     const state = await this.aws(() => this.deps.ecs.describeService(this.ref(service)));
     const currentDef = await this.aws(() => this.deps.ecs.describeTaskDefinition(service.region, state.taskDefinition));
-    const plan: DeployPlan = { service, target, current: state.taskDefinition, currentImage: currentDef.images[service.container], desiredCount: state.desiredCount, blockedBy: await this.blockers(service) };
+    const alarms = await this.readAlarms();
+    const plan: DeployPlan = { service, target, current: state.taskDefinition, currentImage: currentDef.images[service.container], desiredCount: state.desiredCount, blockedBy: await this.gate(service, alarms?.answer), alarms };
     if (target.kind === 'tag') {
       if (!plan.currentImage) throw new GoliveError('not_configured', `The running task definition ${shortTaskDef(state.taskDefinition)} has no container \`${service.container}\` (it has: ${Object.keys(currentDef.images).join(', ')}).`, 'Fix `container` for this service in the runbook.');
       plan.image = imageWithTag(plan.currentImage, target.tag);
@@ -206,8 +231,12 @@ export class DeployService {
   }
 
   /**
-   * Claims the service for a deploy and records it, in one transaction; throws
-   * if another change got there first. Returns the deploy id to `run`.
+   * Decides the deploy gate and claims the service, in the one transaction
+   * that records the deploy: the blockers, locks and running changes as they
+   * are now, with the plan's alarm reading. A gate that holds (and no
+   * approved override) is refused with an audit row naming what held it.
+   * Throws if refused or if another change got there first; returns the
+   * deploy id to `run`.
    */
   async start(plan: DeployPlan, userId: string, requestId: number | null = null, within?: (deployId: number, at: string) => Promise<void>): Promise<number> {
     const { store, clock } = this.deps;
@@ -215,18 +244,42 @@ export class DeployService {
     const at = clock.now().toISOString();
     // Deploys are announced in the launch's ops channel, wherever the command was typed.
     const channel = this.deps.runbook.launch.channel;
-    return store.transaction(async () => {
+    const started = await store.transaction(async (): Promise<{ deployId: number } | { refused: string[] }> => {
       const busy = await this.busyReason(service, requestId ?? undefined);
       if (busy) throw new GoliveError('deploy_in_progress', busy);
       // A lock set between the plan and now still counts.
       const locked = await this.deps.locks?.deployRefusal(service.name);
       if (locked) throw locked;
+      const blockedBy = await this.gate(service, plan.alarms?.answer);
+      if (blockedBy.length > 0 && requestId === null) {
+        await this.recordRefusal(plan, userId, blockedBy, at);
+        return { refused: blockedBy };
+      }
       const deployId = await this.rows.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
-      if (deployId === undefined) throw anotherChange(service);
-      await this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: plan.blockedBy }, source: requestId ? 'system' : 'command', channel }, at);
+      if (deployId === undefined) throw await this.anotherChange(service);
+      await this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: blockedBy, ...alarmsRead(plan) }, source: requestId ? 'system' : 'command', channel }, at);
       await within?.(deployId, at);
-      return deployId;
+      return { deployId };
     });
+    if ('refused' in started) throw this.refusal(plan, started.refused);
+    return started.deployId;
+  }
+
+  /** Refuses a deploy its plan found gated (no override asked for): recorded in the audit trail, then thrown as the private answer. */
+  async refuse(plan: DeployPlan, userId: string): Promise<never> {
+    const at = this.deps.clock.now().toISOString();
+    await this.deps.store.transaction(() => this.recordRefusal(plan, userId, plan.blockedBy, at));
+    throw this.refusal(plan, plan.blockedBy);
+  }
+
+  private async recordRefusal(plan: DeployPlan, userId: string, blockedBy: string[], at: string): Promise<void> {
+    await this.audit.record({ actor: userId, action: 'deploy.refused', target: plan.service.name, detail: { from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, blocked_by: blockedBy, ...alarmsRead(plan) }, source: 'command', channel: this.deps.runbook.launch.channel }, at);
+  }
+
+  /** The private answer to a deploy the gate holds: each reason, where the alarm state came from, and whether an override may be asked for. */
+  private refusal(plan: DeployPlan, blockedBy: string[]): GoliveError {
+    const r = gateRefusal(plan.service.name, blockedBy, plan.service.allow_override, plan.alarms?.source);
+    return new GoliveError('deploy_blocked', r.message, r.hint);
   }
 
   /** Runs a started deploy to the end; never throws (failures are recorded and reported). */
@@ -336,8 +389,8 @@ export class DeployService {
    */
   async proposeRollback(serviceName: string, words: string[], userId: string, source: AuditSource): Promise<ChangeRequestRow> {
     const service = this.findService(serviceName);
-    const busy = await this.busyReason(service);
-    if (busy) throw new GoliveError('deploy_in_progress', busy);
+    const refused = await this.requestRefusal(service, 'rollback');
+    if (refused) throw refused;
     let revision: number | undefined;
     let reasonWords = words;
     const first = words[0];
@@ -354,7 +407,8 @@ export class DeployService {
     }
     const reason = reasonWords.length > 0 ? reasonWords.join(' ').slice(0, 1000) : null;
     const target = await this.rollbackTarget(service, revision);
-    return this.deps.approvals.create({ kind: 'rollback', service, params: { from: target.current, to: target.to, why: target.why, reason }, requester: userId, channel: this.deps.runbook.launch.channel, source });
+    // Reading ECS took a while: a deploy that started meanwhile still refuses the request, under the same lock that records it.
+    return this.deps.approvals.create({ kind: 'rollback', service, params: { from: target.current, to: target.to, why: target.why, reason }, requester: userId, channel: this.deps.runbook.launch.channel, source }, () => this.requestRefusal(service, 'rollback'));
   }
 
   /** The Roll back button on a failed deploy: back to what that deploy replaced, if ECS really moved. */
@@ -362,8 +416,8 @@ export class DeployService {
     const d = await this.rows.deploy(deployId);
     if (!d || d.kind !== 'deploy' || !d.from_task_def) throw new GoliveError('unknown_request', 'That button does not name a deploy golive knows.');
     const service = this.findService(d.service);
-    const busy = await this.busyReason(service);
-    if (busy) throw new GoliveError('deploy_in_progress', busy);
+    const refused = await this.requestRefusal(service, 'rollback');
+    if (refused) throw refused;
     const current = (await this.aws(() => this.deps.ecs.describeService(this.ref(service)))).taskDefinition;
     if (current !== d.to_task_def) {
       throw new GoliveError(
@@ -379,13 +433,13 @@ export class DeployService {
       requester: userId,
       channel: this.deps.runbook.launch.channel,
       source: 'button',
-    });
+    }, () => this.requestRefusal(service, 'rollback'));
   }
 
   /** Files a request to deploy despite blockers (only where the runbook allows it). */
   async proposeOverride(plan: DeployPlan, targetArg: string, userId: string, opts: { canary?: boolean } = {}): Promise<ChangeRequestRow> {
     if (!plan.service.allow_override) throw new GoliveError('not_permitted', `The runbook does not allow overriding the deploy gate of \`${plan.service.name}\`.`);
-    return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy, ...(opts.canary ? { canary: true } : {}) }, requester: userId, channel: this.deps.runbook.launch.channel, source: 'command' });
+    return this.deps.approvals.create({ kind: 'deploy_override', service: plan.service, params: { target: targetArg, from: plan.current, image: plan.image ?? null, blocked_by: plan.blockedBy, ...(opts.canary ? { canary: true } : {}) }, requester: userId, channel: this.deps.runbook.launch.channel, source: 'command' }, () => this.requestRefusal(plan.service, 'deploy_override'));
   }
 
   /**
@@ -406,8 +460,8 @@ export class DeployService {
       }
       await approvals.finish(request.id, deploy.outcome === 'succeeded', deploy.reason ?? deploy.outcome);
     } catch (err) {
-      const reason = describeFailure(err);
-      if (!(err instanceof GoliveError)) this.deps.logger.error({ err, request: request.id }, 'approved change failed to run');
+      // Said in words, whatever failed: a coded refusal as it is, anything else as an internal error with its logged id, never the raw message.
+      const reason = describeError(err, this.deps.logger, { request: request.id }).message;
       await approvals.finish(request.id, false, reason);
       await this.safely(async () => this.observer?.requestNote(await approvals.get(request.id), `❌ Could not run: ${reason}`));
     }
@@ -494,7 +548,7 @@ export class DeployService {
     const at = clock.now().toISOString();
     const id = await store.transaction(async () => {
       const deployId = await this.rows.startDeploy({ service: service.name, kind: 'rollback', from_task_def: from, to_task_def: to, image: null, requested_by: request.requested_by, request_id: request.id, started_at: at, channel: request.channel });
-      if (deployId === undefined) throw anotherChange(service);
+      if (deployId === undefined) throw await this.anotherChange(service);
       await this.audit.record({ actor: request.decided_by ?? 'golive', action: 'rollback.start', target: service.name, detail: { deploy: deployId, request: request.id, from, to }, source: 'system', channel: request.channel }, at);
       return deployId;
     });
@@ -566,6 +620,12 @@ export class DeployService {
     }
   }
 
+  /** The deploy table allows one running rollout per service: another change got there first (read inside the refused insert's transaction). */
+  private async anotherChange(service: Service): Promise<GoliveError> {
+    const running = await this.rows.runningDeployFor(service.name);
+    return new GoliveError('deploy_in_progress', running ? this.stillRunning(running) : `Another change of \`${service.name}\` started a moment ago; wait for it to finish. Nothing was changed.`);
+  }
+
   private async requireDeployer(userId: string, service: Service): Promise<void> {
     if ((await this.deps.roles.rolesOf(userId, service.deployers)).length > 0) return;
     const who = service.deployers.map((r) => this.deps.runbook.roles[r]?.name ?? r).join(' or ');
@@ -577,15 +637,16 @@ export class DeployService {
   }
 }
 
+/** Where the plan's alarm state came from, for the audit row. */
+function alarmsRead(plan: DeployPlan): { alarms_read?: string } {
+  return plan.alarms ? { alarms_read: plan.alarms.source } : {};
+}
+
 /** `…task-definition/govisax-prod:42` → `govisax-prod`. */
 function familyOf(arnOrName: string): string {
   return shortTaskDef(arnOrName).replace(/:[^:]*$/, '');
 }
 
-/** The deploy table allows one running rollout per service: another process's change got there first. */
-function anotherChange(service: Service): GoliveError {
-  return new GoliveError('deploy_in_progress', `Another change of \`${service.name}\` started a moment ago; wait for it to finish.`);
-}
 
 function revisionOf(arn: string): number | undefined {
   const m = /:(\d+)$/.exec(arn);

@@ -1,4 +1,3 @@
-import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
 import type { EcsPort } from '../platform/aws/ecs-port.js';
 import type { Background } from '../platform/background.js';
 import type { ChangeSignals } from '../platform/change-signals.js';
@@ -11,6 +10,7 @@ import type { Runbook } from '../platform/runbook/schema.js';
 import type { SlackPort } from '../platform/slack/slack-port.js';
 import type { Store } from '../platform/store/store.js';
 import type { ChecklistService } from '../checklist/index.js';
+import type { FiringAlarms } from '../alarms/index.js';
 import { ApprovalService } from './approval-service.js';
 import { ChangeBoard } from './change-board.js';
 import { ChangeStories } from './change-stories.js';
@@ -44,9 +44,8 @@ export function createDeploysModule(deps: {
   store: Store;
   slack: SlackPort;
   ecs: EcsPort;
-  cloudwatch: CloudWatchPort;
-  /** AWS_REGION, for the alarm-region rule. */
-  defaultRegion?: string;
+  /** The one answer to "what is firing", for the deploy gate. */
+  alarms: FiringAlarms;
   checklist: ChecklistService;
   roles: RoleDirectory;
   clock: Clock;
@@ -60,7 +59,7 @@ export function createDeploysModule(deps: {
 }): DeploysModule {
   const { runbook, store, slack, roles, clock, logger, signals, background } = deps;
   const approvals = new ApprovalService(runbook, store, roles, clock);
-  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, cloudwatch: deps.cloudwatch, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs, locks: deps.locks, defaultRegion: deps.defaultRegion });
+  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, alarms: deps.alarms, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs, locks: deps.locks });
   const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => signals.emit('outbox'), onChange: () => signals.emit('home') });
   deploys.observe(changeBoard);
   return {

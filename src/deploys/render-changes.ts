@@ -43,16 +43,8 @@ export function renderDryRun(plan: DeployPlan, canary?: { before: string[]; afte
     ...(canary?.after ?? []),
   ];
   steps.forEach((step, i) => lines.push(`${i + 2}. ${step}`));
-  if (plan.blockedBy.length > 0) lines.push('', '*It would be refused now:*', ...plan.blockedBy);
+  if (plan.blockedBy.length > 0) lines.push('', '*It would be refused now:*', ...plan.blockedBy, ...(plan.alarms ? [`Alarms: ${plan.alarms.source}.`] : []));
   return { text: lines.join('\n'), blocks: [section(lines.join('\n'))] };
-}
-
-/** The refusal when a deploy is gated. */
-export function blockedText(serviceName: string, blockedBy: string[], overrideAllowed: boolean): { message: string; hint: string } {
-  return {
-    message: `Deploy of \`${serviceName}\` refused: ${blockedBy.length} thing${blockedBy.length > 1 ? 's' : ''} must be resolved first. Nothing was changed.`,
-    hint: `${blockedBy.map((b) => `• ${b}`).join('\n')}${overrideAllowed ? '\nThe runbook allows an override: add `--override` to ask an approver to let it through.' : ''}`,
-  };
 }
 
 /** The deploy (or rollback) message in the channel, updated in place as it goes. */

@@ -55,7 +55,6 @@ export class EvidenceService implements ItemEvidenceSource {
       checklist: ChecklistService;
       clock: Clock;
       logger: Logger;
-      defaultRegion?: string;
       /** After a pass that changed something: deliver the posts, refresh the boards. */
       afterCommit: () => void;
       timeoutMs?: number;
@@ -113,7 +112,7 @@ export class EvidenceService implements ItemEvidenceSource {
     const checks = await runChecks(
       targets.map((t) => t.item),
       this.deps.ports,
-      { runbook, now: clock.now(), defaultRegion: this.deps.defaultRegion, timeoutMs: this.deps.timeoutMs },
+      { runbook, now: clock.now(), timeoutMs: this.deps.timeoutMs },
     );
     const at = clock.now().toISOString();
     const run: VerifyRun = { items: [], calls: checks.calls, ms: 0, autoSigned: [], drifted: [], recovered: [] };

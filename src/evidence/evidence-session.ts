@@ -1,5 +1,5 @@
 import type { AcmPort, CertificateDetail, CertificateSummary } from '../platform/aws/acm-port.js';
-import type { AlarmState, CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
+import type { FiringAlarms, FiringAnswer } from '../alarms/index.js';
 import type { EcrImage, EcrPort } from '../platform/aws/ecr-port.js';
 import type { EcsPort, EcsServiceState, ServiceRef } from '../platform/aws/ecs-port.js';
 import type { DbInstance, DbSnapshot, RdsPort, SnapshotKind } from '../platform/aws/rds-port.js';
@@ -19,7 +19,8 @@ export interface EvidencePorts {
   ecr: EcrPort;
   ses: SesPort;
   ecs: EcsPort;
-  cloudwatch: CloudWatchPort;
+  /** "What is firing": the alarm watcher's one answer. */
+  alarms: FiringAlarms;
   http: HttpPort;
   tls: TlsPort;
 }
@@ -100,8 +101,8 @@ export class EvidenceSession {
     return this.once(`ecs:${ref.region}:${ref.cluster}:${ref.service}`, () => this.ports.ecs.describeService(ref));
   }
 
-  alarms(region: string, prefix: string): Promise<AlarmState[]> {
-    return this.once(`cloudwatch:${region}:${prefix}`, () => this.ports.cloudwatch.describeAlarms(region, [prefix]));
+  firing(prefix: string): Promise<FiringAnswer> {
+    return this.once(`alarms:${prefix}`, () => this.ports.alarms.firing([prefix]));
   }
 
   /** One GET per URL (and redirect mode) per pass: items asking the same URL different things read one answer. */

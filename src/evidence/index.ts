@@ -33,13 +33,11 @@ export function createEvidenceModule(deps: {
   background: Background;
   checklist: ChecklistService;
   ports: EvidencePorts;
-  /** AWS_REGION: the region of a check that names none. */
-  defaultRegion?: string;
   /** Whether the verification schedule runs (tests run passes themselves). */
   polling: boolean;
 }): EvidenceModule {
   const { runbook, store, clock, logger, signals, background, checklist } = deps;
-  const evidence = new EvidenceService({ runbook, store, ports: deps.ports, checklist, clock, logger, defaultRegion: deps.defaultRegion, afterCommit: () => signals.emit('outbox', 'status', 'home') });
+  const evidence = new EvidenceService({ runbook, store, ports: deps.ports, checklist, clock, logger, afterCommit: () => signals.emit('outbox', 'status', 'home') });
   evidence.notify(new SlackEvidenceNotifier({ runbook, store, clock }));
   checklist.useEvidence(evidence);
   const schedule = runbook.verification.schedule;

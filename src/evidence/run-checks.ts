@@ -1,6 +1,5 @@
 import { AwsCallError } from '../platform/aws/ecs-port.js';
 import type { Item, Runbook, Verify } from '../platform/runbook/schema.js';
-import { alarmRegion } from '../alarms/index.js';
 import { checkAlarms } from './check-alarms.js';
 import { checkCertificate } from './check-certificate.js';
 import { checkDatabase } from './check-database.js';
@@ -20,8 +19,6 @@ import { TlsProbeError } from './probe-tls.js';
 export interface RunChecksOptions {
   runbook: Runbook;
   now: Date;
-  /** AWS_REGION, for `alarms_ok` when the runbook names no alarms region. */
-  defaultRegion?: string;
   /** A check still unanswered after this long is ❔ (default 20 s): a sign-off should not wait on AWS's retries for minutes. */
   timeoutMs?: number;
   /** How many checks run at once (default 8). */
@@ -35,11 +32,11 @@ export interface ChecksRun {
 }
 
 /** One check, whatever its type. A failure to read the evidence is ❔ unknown, except that something confirmed missing is ❌. */
-export async function runCheck(v: Verify, ctx: CheckContext, runbook: Runbook, defaultRegion?: string): Promise<CheckResult> {
+export async function runCheck(v: Verify, ctx: CheckContext, runbook: Runbook): Promise<CheckResult> {
   try {
     switch (v.type) {
       case 'alarms_ok':
-        return await checkAlarms(v, ctx, alarmRegion(runbook, defaultRegion));
+        return await checkAlarms(v, ctx);
       case 'http':
         return await checkHttp(v, ctx);
       case 'http_json':
@@ -91,7 +88,7 @@ export async function runChecks(items: readonly Item[], ports: EvidencePorts, op
   const worker = async () => {
     while (next < checked.length) {
       const item = checked[next++]!;
-      results.set(item.id, await withDeadline(runCheck(item.verify, ctx, opts.runbook, opts.defaultRegion), timeoutMs));
+      results.set(item.id, await withDeadline(runCheck(item.verify, ctx, opts.runbook), timeoutMs));
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, checked.length) }, worker));

@@ -8,7 +8,7 @@ import type { Runbook } from '../platform/runbook/schema.js';
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { GoNoGoRepository, type CriterionResult, type DecisionRow, type Evidence, type Vote, type VoteRow } from './gonogo-repository.js';
-import { alarmRegion } from '../alarms/index.js';
+import { alarmRegion, describeFiringSource, type FiringAlarms } from '../alarms/index.js';
 import type { ChecklistService } from '../checklist/index.js';
 import { SEVERITIES, type Severity } from '../platform/runbook/schema.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
@@ -80,6 +80,8 @@ export class GoNoGoService {
       runbook: Runbook;
       store: Store;
       cloudwatch: CloudWatchPort;
+      /** The one answer to "what is firing" (the alarm watcher's). */
+      alarms: FiringAlarms;
       checklist: ChecklistService;
       timeline: TimelineService;
       roles: RoleDirectory;
@@ -172,12 +174,11 @@ export class GoNoGoService {
         return { type: c.type, label, pass: missing.length === 0, value, source: 'golive sign-offs' };
       }
       case 'no_firing_alarms': {
-        const prefixes = c.prefixes ?? runbook.alarms?.prefixes ?? [''];
-        const region = alarmRegion(runbook, this.deps.defaultRegion);
-        const alarms = await cloudwatch.describeAlarms(region, prefixes);
-        const firing = alarms.filter((a) => a.state === 'ALARM').map((a) => a.name);
-        const value = firing.length === 0 ? `0 of ${alarms.length} in ALARM` : `${firing.length} of ${alarms.length} in ALARM: ${firing.slice(0, 5).join(', ')}${firing.length > 5 ? ', …' : ''}`;
-        return { type: c.type, label, pass: firing.length === 0, value, source: `CloudWatch DescribeAlarms, ${region}, ${prefixes.map((p) => (p ? `"${p}*"` : 'every alarm')).join(', ')}` };
+        const answer = await this.deps.alarms.firing(c.prefixes ?? runbook.alarms?.prefixes ?? ['']);
+        const firing = answer.firing.map((a) => a.name);
+        const n = answer.alarms.length;
+        const value = firing.length === 0 ? `0 of ${n} in ALARM` : `${firing.length} of ${n} in ALARM: ${firing.slice(0, 5).join(', ')}${firing.length > 5 ? ', …' : ''}`;
+        return { type: c.type, label, pass: firing.length === 0, value, source: describeFiringSource(answer, at) };
       }
       case 'metric': {
         const region = c.region ?? alarmRegion(runbook, this.deps.defaultRegion);

@@ -1,3 +1,4 @@
+import type { FiringAlarms } from '../alarms/index.js';
 import type { ChecklistService, ChecklistSnapshot } from '../checklist/index.js';
 import type { IncidentService } from '../incidents/index.js';
 import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
@@ -33,6 +34,8 @@ export function createGoNoGoModule(deps: {
   store: Store;
   slack: SlackPort;
   cloudwatch: CloudWatchPort;
+  /** The one answer to "what is firing", for `no_firing_alarms`. */
+  alarms: FiringAlarms;
   checklist: ChecklistService;
   timeline: TimelineService;
   incidents: IncidentService;
@@ -48,6 +51,7 @@ export function createGoNoGoModule(deps: {
     runbook,
     store,
     cloudwatch: deps.cloudwatch,
+    alarms: deps.alarms,
     checklist: deps.checklist,
     timeline: deps.timeline,
     roles: deps.roles,

@@ -45,6 +45,7 @@ const SENTENCES: Record<string, Describe> = {
     `${who(r.actor)} reopened ${code(r.target)}${str(d.reason) ? ` — ${quote(d.reason)}` : ''}${Array.isArray(d.revoked_signoffs) && d.revoked_signoffs.length ? `, which withdrew the sign-offs of ${d.revoked_signoffs.map(String).map(escapeText).join(', ')}` : ''}`,
   'gate.signoff': (r, d) => `${who(r.actor)} signed off gate ${code(r.target)}${Array.isArray(d.roles) ? ` as ${d.roles.map(String).map(escapeText).join(', ')}` : ''}`,
   'deploy.start': (r, d) => `${who(r.actor)} started deploying ${code(r.target)} ${rev(d.from)} → ${d.to ? rev(d.to) : 'a new revision'}${str(d.image) ? ` (image ${code(d.image)})` : ''}${d.override ? ' past the deploy gate, with approval' : ''}`,
+  'deploy.refused': (r, d) => `The deploy gate refused ${who(r.actor)}'s deploy of ${code(r.target)}${Array.isArray(d.blocked_by) && d.blocked_by.length ? `: ${d.blocked_by.map(String).map((s) => escapeText(clip(s, 200))).join('; ')}` : ''}`,
   'deploy.succeeded': (r, d, ctx) => finished(r, d, ctx, 'succeeded'),
   'deploy.failed': (r, d, ctx) => finished(r, d, ctx, 'failed'),
   'rollback.succeeded': (r, d, ctx) => finished(r, d, ctx, 'succeeded'),

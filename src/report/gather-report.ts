@@ -4,7 +4,8 @@ import type { DecisionRow, VoteRow } from '../gonogo/index.js';
 import type { IncidentRow } from '../incidents/index.js';
 import type { Runbook } from '../platform/runbook/schema.js';
 import type { LaunchT0, ScheduledMilestone } from '../timeline/index.js';
-import type { LaunchReport, ReportAlarm, ReportMilestone } from './launch-report.js';
+import { isDrifting } from '../evidence/index.js';
+import type { LaunchReport, ReportAlarm, ReportEvidence, ReportMilestone } from './launch-report.js';
 import { revisionName } from './report-text.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -57,6 +58,14 @@ export function firingsOf(transitions: { name: string; at: string; to_state: str
   return [...byName.values()].sort((a, b) => (a.firings[0]!.firedAt < b.firings[0]!.firedAt ? -1 : 1));
 }
 
+function evidenceOf(s: ChecklistSnapshot['gates'][number]['items'][number]): ReportEvidence | null {
+  if (!s.item.verify) return null;
+  const e = s.evidence;
+  if (!e) return { outcome: 'not_run', text: null, checkedAt: null, driftingSince: null };
+  const drifting = isDrifting(e, { done: s.done, ...(s.changedAt ? { changedAt: s.changedAt } : {}) });
+  return { outcome: e.outcome, text: e.text, checkedAt: e.checked_at, driftingSince: drifting ? (e.drift_at ?? e.since) : null };
+}
+
 function milestoneOf(m: ScheduledMilestone): ReportMilestone {
   const state = m.state === 'posted' ? 'posted' : m.state === 'passed' ? 'passed' : m.state === 'unscheduled' ? 'unscheduled' : 'coming';
   return { title: m.milestone.title, ref: m.milestone.at, dueAt: m.dueAt?.toISOString() ?? null, postedAt: m.postedAt ?? null, lateMs: m.lateMs ?? 0, state };
@@ -96,6 +105,7 @@ export async function gatherReport(sources: ReportSources, at: { now: Date; by: 
         by: s.done ? (s.changedBy ?? null) : null,
         at: s.done ? (s.changedAt ?? null) : null,
         note: s.done ? (s.note ?? null) : null,
+        evidence: evidenceOf(s),
       })),
       signoffs: g.gate.signoff.map((role) => {
         const signed = g.signoffs.find((s) => s.role === role);

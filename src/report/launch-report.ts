@@ -42,6 +42,17 @@ export interface ReportItem {
   by: string | null;
   at: string | null;
   note: string | null;
+  /** The item's evidence check as it last ran; null when the item has no `verify` check. */
+  evidence: ReportEvidence | null;
+}
+
+/** An item's automatic evidence: the latest result of its check, or `not_run` when it has a check that has not run yet. */
+export interface ReportEvidence {
+  outcome: 'pass' | 'fail' | 'unknown' | 'not_run';
+  text: string | null;
+  checkedAt: string | null;
+  /** When a signed-off item's check started failing (it then counts as open); null when it is not drifting. */
+  driftingSince: string | null;
 }
 
 export interface ReportGate {

@@ -1,6 +1,7 @@
 import type { Block, Doc } from './document.js';
 import { toHtml, toMarkdown } from './document.js';
-import type { LaunchReport, ReportChange, ReportDecision, ReportIncident, ReportMilestone } from './launch-report.js';
+import { clip } from '../platform/escape.js';
+import type { LaunchReport, ReportChange, ReportDecision, ReportEvidence, ReportIncident, ReportMilestone } from './launch-report.js';
 import { between, dayAndTime, durationText, personName } from './report-text.js';
 import { renderTimelineSvg } from './render-timeline-svg.js';
 
@@ -34,6 +35,16 @@ function changeOutcome(c: ReportChange): string {
   return c.reason && c.outcome === 'failed' ? `${done}: ${c.reason}` : done;
 }
 
+/** The report's Evidence cell: what the item's check found last, and when (the report is read later, so a time, not "4 min ago"). */
+function evidenceCell(e: ReportEvidence | null, t: (iso: string | null) => string): string {
+  if (!e) return '—';
+  if (e.outcome === 'not_run') return 'not checked yet';
+  const found = clip(e.text ?? '', 300);
+  const result =
+    e.outcome === 'pass' ? `✅ passed ${t(e.checkedAt)}: “${found}”` : e.outcome === 'fail' ? `❌ failed ${t(e.checkedAt)}: “${found}”` : `❔ could not check ${t(e.checkedAt)}: ${found}`;
+  return e.driftingSince ? `🚨 drifting since ${t(e.driftingSince)} (counts as open) — ${result}` : result;
+}
+
 function timeToAck(i: ReportIncident): string {
   return i.ackedAt ? between(i.declaredAt, i.ackedAt) : i.resolvedAt ? 'never acknowledged' : 'not yet';
 }
@@ -63,10 +74,20 @@ export function launchReportDocument(report: LaunchReport, options: { timelineSr
   for (const g of report.gates) {
     const done = g.items.filter((i) => i.done).length;
     blocks.push({ type: 'heading', level: 3, text: `${g.title} (${g.id}) — ${done}/${g.items.length} done` });
+    // The Evidence column only where a gate has items with checks: most gates have none.
+    const checked = g.items.some((i) => i.evidence);
     blocks.push({
       type: 'table',
-      head: ['Item', 'Level', 'Owner', 'Signed off by', 'When', 'Note'],
-      rows: g.items.map((i) => [`${i.done ? '✅' : '⬜'} ${i.title} (${i.id})`, LEVEL[i.level], i.owner, i.done ? who(i.by) : '—', i.done ? t(i.at) : '—', i.note ?? '—']),
+      head: ['Item', 'Level', 'Owner', 'Signed off by', 'When', 'Note', ...(checked ? ['Evidence'] : [])],
+      rows: g.items.map((i) => [
+        `${i.done ? '✅' : '⬜'} ${i.title} (${i.id})`,
+        LEVEL[i.level],
+        i.owner,
+        i.done ? who(i.by) : '—',
+        i.done ? t(i.at) : '—',
+        i.note ?? '—',
+        ...(checked ? [evidenceCell(i.evidence, t)] : []),
+      ]),
     });
     if (g.signoffs.length > 0) {
       blocks.push({ type: 'paragraph', text: `Sign-off of ${g.title}:` });

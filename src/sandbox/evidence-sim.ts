@@ -1,5 +1,4 @@
 import type { AcmPort, CertificateDetail, CertificateSummary } from '../platform/aws/acm-port.js';
-import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
 import type { EcrPort } from '../platform/aws/ecr-port.js';
 import { AwsCallError, type EcsPort, type ServiceRef } from '../platform/aws/ecs-port.js';
 import type { RdsPort } from '../platform/aws/rds-port.js';
@@ -91,9 +90,9 @@ export class EvidenceSim {
     this.changed();
   }
 
-  /** The evidence ports: these simulations, plus the sandbox's ECS and CloudWatch. */
-  ports(ecs: EcsPort, cloudwatch: CloudWatchPort): EvidencePorts {
-    return { secrets: this.secrets, acm: this.acm, route53: this.route53, rds: this.rds, ecr: this.ecr, ses: this.ses, ecs: this.ecsFor(ecs), cloudwatch, http: this.http, tls: this.tls };
+  /** The evidence ports: these simulations, plus the sandbox's ECS (alarms are the app's own watcher, reading the sandbox's CloudWatch). */
+  ports(ecs: EcsPort): Omit<EvidencePorts, 'alarms'> {
+    return { secrets: this.secrets, acm: this.acm, route53: this.route53, rds: this.rds, ecr: this.ecr, ses: this.ses, ecs: this.ecsFor(ecs), http: this.http, tls: this.tls };
   }
 
   /** SES as escalation email sees it: every email is kept for the page. */

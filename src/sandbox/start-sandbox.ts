@@ -167,7 +167,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   };
   const logger = createLogger({ level: config.logLevel, secrets: [botToken, signingSecret], destination: opts.logDestination });
   try {
-    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling, clock: opts.clock, canaryPollMs: opts.canaryPollMs, evidencePorts: evidence.ports(ecs, cloudwatch), ses: evidence.ses });
+    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling, clock: opts.clock, canaryPollMs: opts.canaryPollMs, evidencePorts: evidence.ports(ecs), ses: evidence.ses });
     appPort = (await app.start()).port;
   } catch (err) {
     server.closeAllConnections();

@@ -71,9 +71,15 @@ function world(defaultRegion: string | undefined) {
   const roles = new RoleDirectory(runbook, {} as SlackPort, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
   const alarms = new AlarmService({ runbook, store, cloudwatch, clock, logger, defaultRegion, afterCommit: () => {} });
-  const deploys = new DeployService({ runbook, store, ecs: {} as EcsPort, cloudwatch, checklist, roles, approvals: {} as ApprovalService, clock, logger, rolloutPollMs: 1000, defaultRegion });
+  // ECS as far as planning a deploy of `api` reads it.
+  const ecs = {
+    describeService: async (ref) => ({ cluster: ref.cluster, service: ref.service, taskDefinition: 'arn:aws:ecs:us-west-2:1:task-definition/api:3', desiredCount: 1, runningCount: 1, deployments: [], events: [] }),
+    describeTaskDefinition: async (_region, td) => ({ arn: td, family: 'api', revision: 3, status: 'ACTIVE', images: { api: 'repo/api:v1' } }),
+  } as Pick<EcsPort, 'describeService' | 'describeTaskDefinition'> as EcsPort;
+  const approvals = { active: async () => [] } as Pick<ApprovalService, 'active'> as ApprovalService;
+  const deploys = new DeployService({ runbook, store, ecs, alarms, checklist, roles, approvals, clock, logger, rolloutPollMs: 1000 });
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit: () => {} });
-  const gonogo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion, afterCommit: () => {}, incidents: new IncidentRepository(store) });
+  const gonogo = new GoNoGoService({ runbook, store, cloudwatch, alarms, checklist, timeline, roles, clock, logger, defaultRegion, afterCommit: () => {}, incidents: new IncidentRepository(store) });
   return { store, asked, firing, alarms, deploys, gonogo };
 }
 
@@ -85,14 +91,17 @@ describe('one alarm-region rule', () => {
     expect(alarmRegion({ ...runbook, services: [] }, undefined)).toBe('us-east-1');
   });
 
-  it.each([['eu-central-1'], [undefined]])('the watcher, the deploy gate of any service and go/no-go read one region (AWS_REGION %s)', async (defaultRegion) => {
+  it.each([['eu-central-1'], [undefined]])('the watcher, the deploy gate of any service and go/no-go read one region and one state (AWS_REGION %s)', async (defaultRegion) => {
     const w = world(defaultRegion);
     await w.alarms.poll();
-    const blockers = await w.deploys.blockers(runbook.services[1]!);
-    await w.gonogo.evaluate();
+    const plan = await w.deploys.plan('api', 'v2', 'U0OPS');
+    const evidence = await w.gonogo.evaluate();
     const expected = defaultRegion ?? 'ap-south-1';
-    expect(w.asked).toEqual([expected, expected, expected]);
-    expect(blockers).toEqual(['🚨 alarm `Prod-5xx` is in ALARM since 2026-12-01T08:59:00.000Z']);
+    // One DescribeAlarms, the watcher's: the gate and go/no-go answer from what it stored.
+    expect(w.asked).toEqual([expected]);
+    expect(plan.blockedBy).toEqual(['🚨 alarm `Prod-5xx` is in ALARM since 2026-12-01T08:59:00.000Z']);
+    expect(plan.alarms?.source).toBe(`CloudWatch DescribeAlarms, ${expected}, "Prod-*", as of the alarm watcher's poll 0 s ago`);
+    expect(evidence.results[0]).toMatchObject({ pass: false, value: '1 of 1 in ALARM: Prod-5xx', source: `CloudWatch DescribeAlarms, ${expected}, "Prod-*", as of the alarm watcher's poll 0 s ago` });
   });
 
   it('the sandbox keeps its alarms where the rule puts them without AWS_REGION', async () => {

@@ -4,6 +4,10 @@ import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../suppo
 import { click, golive, privateReply, query } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, seedEcs, SIDECAR, startMoto, type Moto, type SeededEcs } from '../support/moto.js';
 import { DeployRepository } from '../../src/deploys/deploy-repository.js';
+import { createCloudWatchAdapter } from '../../src/platform/aws/cloudwatch-adapter.js';
+import type { CloudWatchPort } from '../../src/platform/aws/cloudwatch-port.js';
+import { createEcsAdapter } from '../../src/platform/aws/ecs-adapter.js';
+import type { EcsPort } from '../../src/platform/aws/ecs-port.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 
 let moto: Moto;
@@ -46,20 +50,74 @@ async function clearBlockers() {
 }
 
 describe('/golive deploy', () => {
-  it('refuses while a gate blocker is open or an alarm fires, naming each', async () => {
-    await start();
+  it('refuses while a gate blocker is open or an alarm fires, naming each and where the alarm state came from', async () => {
     await seedAlarms(moto.endpoint, [
       { name: 'GoVisaX-Prod-API-5XX-Rate', state: 'ALARM' },
       { name: 'GoVisaX-Prod-RDS-CPU', state: 'OK' },
     ]);
+    await start();
+    // The gate asks the alarm watcher: after its start-up poll, its state is the answer.
+    await t.app.services.alarms.poll();
     const reply = await privateReply(t, 'deploy api v9', 'U0DEVOPS');
     const lines = reply.split('\n');
     expect(lines[0]).toBe(':warning: Deploy of `api` refused: 2 things must be resolved first. Nothing was changed.');
     expect(lines[1]).toBe('• 🔴 blocker `v2f-agreement` V2F agreement signed (gate `pre-flight`, owner: BD Lead)');
-    expect(lines[2]).toMatch(/^• 🚨 alarm `GoVisaX-Prod-API-5XX-Rate` is in ALARM since /);
-    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(/^• 🚨 alarm `GoVisaX-Prod-API-5XX-Rate` is in ALARM since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(lines[3]).toMatch(/^Alarms: CloudWatch DescribeAlarms, ap-south-1, "GoVisaX-Prod\*", as of the alarm watcher's poll \d+ s ago\.$/);
+    expect(lines).toHaveLength(4);
     expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
     expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
+    const audit = query<{ actor: string; target: string; detail: string }>(t, "SELECT actor, target, detail FROM audit WHERE action = 'deploy.refused'");
+    expect(audit.map((r) => [r.actor, r.target, (JSON.parse(r.detail) as { blocked_by: string[] }).blocked_by])).toEqual([['U0DEVOPS', 'api', lines.slice(1, 3).map((l) => l.slice(2))]]);
+  });
+
+  it('decides the gate again as the deploy starts: a blocker reopened while DescribeAlarms is slow refuses it, and ECS is not touched', async () => {
+    const cw = createCloudWatchAdapter({ endpoint: moto.endpoint });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let asked!: () => void;
+    const reading = new Promise<void>((r) => (asked = r));
+    const cloudwatch: CloudWatchPort = {
+      ...cw,
+      describeAlarms: async (region, prefixes) => {
+        asked();
+        await held;
+        return cw.describeAlarms(region, prefixes);
+      },
+    };
+    const realEcs = createEcsAdapter({ endpoint: moto.endpoint });
+    const updates: string[] = [];
+    const ecs: EcsPort = { ...realEcs, updateService: async (ref, td, n) => (updates.push(td), realEcs.updateService(ref, td, n)) };
+    t = await startTestApp({ runbook: writeDeployRunbook({ smokeUrl: smoke.url }), env: { AWS_ENDPOINT_URL: moto.endpoint }, appOptions: { cloudwatch, ecs, alarmPolling: false } });
+    await clearBlockers();
+    const sent = await golive(t, 'deploy api v9', 'U0DEVOPS');
+    // The watcher has not polled, so the gate's answer is a poll now: held here while the blocker is reopened.
+    await reading;
+    await golive(t, 'uncheck v2f-agreement the signed copy is the old draft', 'U0BDLEAD');
+    await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).includes('reopened `v2f-agreement`'));
+    release();
+    const reply = await t.slack.waitForResponse((r) => r.id === sent.responseId);
+    expect(reply.body.text).toBe(
+      [
+        ':warning: Deploy of `api` refused: 1 thing must be resolved first. Nothing was changed.',
+        '• 🔴 blocker `v2f-agreement` V2F agreement signed (gate `pre-flight`, owner: BD Lead)',
+        'Alarms: CloudWatch DescribeAlarms, ap-south-1, "GoVisaX-Prod*", read now (the alarm watcher had not polled yet).',
+      ].join('\n'),
+    );
+    const audit = query<{ detail: string }>(t, "SELECT detail FROM audit WHERE action = 'deploy.refused'").map((r) => JSON.parse(r.detail) as Record<string, unknown>);
+    expect(audit).toEqual([
+      {
+        from: seeded.serviceTaskDefinitionArn,
+        to: null,
+        image: '123456789012.dkr.ecr.ap-south-1.amazonaws.com/govisax:v9',
+        blocked_by: ['🔴 blocker `v2f-agreement` V2F agreement signed (gate `pre-flight`, owner: BD Lead)'],
+        alarms_read: 'CloudWatch DescribeAlarms, ap-south-1, "GoVisaX-Prod*", read now (the alarm watcher had not polled yet)',
+      },
+    ]);
+    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'deploy.start'")).toEqual([{ n: 0 }]);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
+    expect(updates).toEqual([]);
+    expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
   });
 
   it('refuses someone who is not a deployer, and an unknown service with a suggestion', async () => {
@@ -159,6 +217,7 @@ describe('/golive deploy', () => {
     expect(outcome.args.thread_ts).toBe(ts);
     expect(short(await serviceTaskDef())).toBe('govisax-prod:5');
     expect(query(t, "SELECT action, actor FROM audit WHERE action LIKE 'deploy%' ORDER BY id")).toEqual([
+      { action: 'deploy.refused', actor: 'U0DEVOPS' }, // the first try, without --override
       { action: 'deploy_override.request', actor: 'U0DEVOPS' },
       { action: 'deploy_override.approve', actor: 'U0CTO' },
       { action: 'deploy_override.execute', actor: 'golive' },
@@ -178,7 +237,7 @@ describe('/golive deploy', () => {
     await clearBlockers();
     const [a, b] = await Promise.all([golive(t, 'deploy api v9', 'U0DEVOPS'), golive(t, 'deploy api v8', 'U0DEVOPS2')]);
     const refusal = await t.slack.waitForResponse((r) => r.id === a.responseId || r.id === b.responseId);
-    expect(refusal.body.text).toMatch(/^:warning: (A deploy of `api` started by <@U0DEVOPS2?> is still running; wait for it to finish\.|Another change of `api` started a moment ago; wait for it to finish\.)$/);
+    expect(refusal.body.text).toMatch(/^:warning: A deploy of `api` \(#1, started by <@U0DEVOPS2?> at \d+ Dec \d\d:\d\d GMT\+5:30\) is still running; wait for it to finish\. Nothing was changed\.$/);
     await t.slack.waitForCall('chat.postMessage', (c) => /^[✅❌] Deploy/u.test(String(c.args.text)), 10000);
     expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 1 }]);
   });
@@ -187,6 +246,6 @@ describe('/golive deploy', () => {
     await start();
     await clearBlockers();
     await new DeployRepository(t.app.store).startDeploy({ service: 'api', kind: 'deploy', from_task_def: 'a', to_task_def: 'b', image: null, requested_by: 'U0DEVOPS2', request_id: null, started_at: new Date().toISOString(), channel: 'C0OPS' });
-    expect(await privateReply(t, 'deploy api v9', 'U0DEVOPS')).toBe(':warning: A deploy of `api` started by <@U0DEVOPS2> is still running; wait for it to finish.');
+    expect(await privateReply(t, 'deploy api v9', 'U0DEVOPS')).toMatch(/^:warning: A deploy of `api` \(#1, started by <@U0DEVOPS2> at \d+ Dec \d\d:\d\d GMT\+5:30\) is still running; wait for it to finish\. Nothing was changed\.$/);
   });
 });

@@ -267,3 +267,59 @@ describe('restart before ECS was asked', () => {
     expect(await serviceTaskDef()).toBe(seeded.taskDefinitionArns[3]);
   });
 });
+
+describe('a rollback while a deploy of the service runs', () => {
+  const RUNNING = 'A deploy of `api` (#1, started by <@U0DEVOPS2> at 1 Dec 08:00 GMT+5:30) is still running; wait for it to finish. Nothing was changed.';
+  const runningDeploy = () =>
+    new DeployRepository(t.app.store).startDeploy({ service: 'api', kind: 'deploy', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: seeded.taskDefinitionArns[3]!, image: null, requested_by: 'U0DEVOPS2', request_id: null, started_at: clock.now().toISOString(), channel: 'C0OPS' });
+
+  it('is refused up front, naming the running deploy and who started it', async () => {
+    await start();
+    await runningDeploy();
+    expect(await privateReply(t, 'rollback api 5xx after deploy', 'U0DEVOPS')).toBe(`:warning: ${RUNNING}\nIf it fails, its card offers *Roll back*; if it succeeds and you still need to go back, ask again then.`);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
+  });
+
+  it('is refused when the deploy started while the request read ECS (decided again as the request is recorded)', async () => {
+    let armed = false;
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    let reading!: () => void;
+    const reached = new Promise<void>((r) => (reading = r));
+    const real = createEcsAdapter({ endpoint: moto.endpoint });
+    const ecs: EcsPort = {
+      ...real,
+      describeService: async (ref) => {
+        if (armed) {
+          reading();
+          await hold;
+        }
+        return real.describeService(ref);
+      },
+    };
+    await start({ ecs });
+    armed = true;
+    const sent = await golive(t, 'rollback api', 'U0DEVOPS');
+    await reached;
+    await runningDeploy();
+    release();
+    const reply = await t.slack.waitForResponse((r) => r.id === sent.responseId);
+    expect(reply.body.text).toBe(`:warning: ${RUNNING}\nIf it fails, its card offers *Roll back*; if it succeeds and you still need to go back, ask again then.`);
+    expect(query(t, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
+  });
+
+  it('that slips through to approval is answered in words on the card, not with the database error, and ECS is not touched', async () => {
+    await start();
+    const { id, ts } = await requestRollback();
+    // What the refusal above cannot see: a deploy recorded by another golive on the same database after the request.
+    await runningDeploy();
+    await click(t, 'golive_request_approve', String(id), 'U0CTO', ts);
+    const note = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('❌ Could not run'), 10000);
+    expect(note.args.text).toBe(`❌ Could not run: ${RUNNING}`);
+    expect(note.args.thread_ts).toBe(ts);
+    await t.slack.waitFor(() => cardText(ts).includes('❌ Approved by <@U0CTO>'));
+    expect(query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'failed' }]);
+    expect(query(t, "SELECT kind, outcome FROM deploy ORDER BY id")).toEqual([{ kind: 'deploy', outcome: 'running' }]);
+    expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
+  });
+});

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runChecks } from '../../src/evidence/run-checks.js';
-import type { EvidencePorts } from '../../src/evidence/evidence-session.js';
 import { loadRunbookFile } from '../../src/platform/runbook/load-runbook.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
 import { startAwsTap, type AwsTap } from '../support/aws-tap.js';
-import { evidencePorts, seedDrop, seedGovisax } from '../support/evidence-fixture.js';
+import { evidencePorts, seedDrop, seedGovisax, withAlarms, type PortsBesideAlarms } from '../support/evidence-fixture.js';
 import { awsTestEnv, seedAlarms, startMoto, type Moto } from '../support/moto.js';
 import { startSesShim, type SesShim } from '../support/ses-shim.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
@@ -33,7 +32,7 @@ function operation(c: { operation: string; path: string }): string {
 let moto: Moto;
 let shim: SesShim;
 let tap: AwsTap;
-let ports: EvidencePorts;
+let ports: PortsBesideAlarms;
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -63,7 +62,8 @@ async function pass(name: string) {
   const runbook = load(name);
   const items = runbook.gates.flatMap((g) => g.items);
   tap.calls.length = 0;
-  const run = await runChecks(items, ports, { runbook, now: new Date() });
+  // A fresh alarm watcher per pass (it has not polled): its first poll is the pass's DescribeAlarms.
+  const run = await runChecks(items, withAlarms(ports, runbook).ports, { runbook, now: new Date() });
   const ops = tap.calls.map(operation);
   const count = Object.fromEntries([...new Set(ops)].sort().map((o) => [o, ops.filter((x) => x === o).length]));
   return { run, calls: tap.calls.length, count, items };

@@ -5,13 +5,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAcmAdapter } from '../../src/platform/aws/acm-adapter.js';
 import { runChecks } from '../../src/evidence/run-checks.js';
-import type { EvidencePorts } from '../../src/evidence/evidence-session.js';
+import { AlarmService } from '../../src/alarms/alarm-service.js';
 import type { Item, Runbook, Verify } from '../../src/platform/runbook/schema.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
-import { evidencePorts, seedDrop, seedGovisax } from '../support/evidence-fixture.js';
+import { evidencePorts, seedDrop, seedGovisax, withAlarms, type PortsBesideAlarms } from '../support/evidence-fixture.js';
 import { startLocalSite, type LocalSite } from '../support/local-https.js';
 import { awsTestEnv, seedAlarms, startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { startSesShim, type SesShim } from '../support/ses-shim.js';
+import { clockAt } from '../support/clock.js';
 
 const TIME = '\\d{1,2} [A-Z][a-z]{2} \\d\\d:\\d\\d UTC';
 const DATE = '\\d{1,2} [A-Z][a-z]{2} \\d{4}';
@@ -36,17 +37,18 @@ ${extra}`;
   return parsed.runbook;
 }
 
-async function check(ports: EvidencePorts, checks: Record<string, unknown>, opts: { now?: Date; extra?: string } = {}) {
+async function check(ports: PortsBesideAlarms, checks: Record<string, unknown>, opts: { now?: Date; extra?: string; alarms?: AlarmService } = {}) {
   const runbook = runbookWith(checks, opts.extra);
   const items: Item[] = runbook.gates[0]!.items;
-  const run = await runChecks(items, ports, { runbook, now: opts.now ?? new Date() });
+  const built = withAlarms(ports, runbook);
+  const run = await runChecks(items, opts.alarms ? { ...built.ports, alarms: opts.alarms } : built.ports, { runbook, now: opts.now ?? new Date() });
   return Object.fromEntries([...run.results].map(([id, r]) => [id, `${r.outcome}: ${r.text}`]));
 }
 
 let moto: Moto;
 let shim: SesShim;
 let site: LocalSite;
-let ports: EvidencePorts;
+let ports: PortsBesideAlarms;
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -229,9 +231,20 @@ describe('alarms_ok', () => {
       { name: 'Fivestar-Low-Payment-Success-Rate', state: 'ALARM' },
     ]);
     const extra = 'alarms: { region: ap-south-1, prefixes: [Fivestar] }';
-    const r = await check(ports, { ok: { type: 'alarms_ok', prefix: 'Fivestar-High' }, firing: { type: 'alarms_ok', prefix: 'Fivestar' } }, { extra });
-    expect(r.ok).toBe('pass: none of 1 Fivestar-High alarm is in ALARM (ap-south-1)');
-    expect(r.firing).toBe('fail: 1 of 2 Fivestar alarms in ALARM (ap-south-1): Fivestar-Low-Payment-Success-Rate');
+    const checks = { ok: { type: 'alarms_ok', prefix: 'Fivestar-High' }, firing: { type: 'alarms_ok', prefix: 'Fivestar' } };
+    // The checks ask the alarm watcher, as go/no-go and the deploy gate do: its state while its last poll is fresh.
+    const clock = clockAt('2026-12-01T00:00:00Z');
+    const { alarms } = withAlarms(ports, runbookWith(checks, extra), clock);
+    await alarms.poll();
+    const r = await check(ports, checks, { extra, alarms, now: new Date('2026-12-01T00:00:40Z') });
+    expect(r.ok).toBe('pass: none of 1 Fivestar-High alarm is in ALARM (CloudWatch DescribeAlarms, ap-south-1, "Fivestar-High*", as of the alarm watcher\'s poll 40 s ago)');
+    expect(r.firing).toBe('fail: 1 of 2 Fivestar alarms in ALARM: Fivestar-Low-Payment-Success-Rate (CloudWatch DescribeAlarms, ap-south-1, "Fivestar*", as of the alarm watcher\'s poll 40 s ago)');
+  });
+
+  it('reads CloudWatch itself for a prefix the watcher does not watch, and says so', async () => {
+    await seedAlarms(moto.endpoint, [{ name: 'Fivestar-Low-Payment-Success-Rate', state: 'ALARM' }]);
+    const r = await check(ports, { other: { type: 'alarms_ok', prefix: 'Fivestar-Low' } }, { extra: 'alarms: { region: ap-south-1, prefixes: [GoVisaX] }' });
+    expect(r.other).toBe('fail: 1 of 1 Fivestar-Low alarm in ALARM: Fivestar-Low-Payment-Success-Rate (CloudWatch DescribeAlarms, ap-south-1, "Fivestar-Low*", read now (the alarm watcher does not watch "Fivestar-Low*" in ap-south-1))');
   });
 });
 
@@ -287,7 +300,7 @@ describe('a pass', () => {
   it('asks Secrets Manager once per region however many items name secrets there', async () => {
     const secrets = ports.secrets;
     let calls = 0;
-    const counting: EvidencePorts = { ...ports, secrets: { describeSecrets: (region, names) => (calls++, secrets.describeSecrets(region, names)) } };
+    const counting: PortsBesideAlarms = { ...ports, secrets: { describeSecrets: (region, names) => (calls++, secrets.describeSecrets(region, names)) } };
     const r = await check(counting, {
       v2f: { type: 'secret', region: 'ap-south-1', names: ['visa2fly/prod/api-key', 'visa2fly/prod/api-secret'] },
       rzp: { type: 'secret', region: 'ap-south-1', names: ['razorpay/prod/key-id'] },

@@ -108,7 +108,7 @@ describe('/golive gonogo', () => {
         '❌ *All blockers done* (hard) — 3 open: v2f-agreement, secrets-manager, e2e-transaction',
         '      _golive checklist_',
         '✅ *No Test-Prod alarm firing* — 0 of 1 in ALARM',
-        '      _CloudWatch DescribeAlarms, ap-south-1, "Test-Prod-*"_',
+        '      _CloudWatch DescribeAlarms, ap-south-1, "Test-Prod-*", read now (the alarm watcher does not watch "Test-Prod-*" in ap-south-1)_',
         '✅ *Latency under 800 ms over the last hour* — 0.42 s (one datapoint; needs &lt; 0.8 s)',
         '      _CloudWatch GetMetricData, ap-south-1: AWS/ApplicationELB TargetResponseTime Maximum per 3600 s over the last 1 h_',
       ].join('\n'),

@@ -4,6 +4,8 @@ import { createLogger } from '../../src/platform/logger.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import { ChecklistService } from '../../src/checklist/checklist-service.js';
 import { GoNoGoService } from '../../src/gonogo/gonogo-service.js';
+import { AlarmService } from '../../src/alarms/alarm-service.js';
+import type { FiringAlarms } from '../../src/alarms/index.js';
 import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import { TimelineService } from '../../src/timeline/timeline-service.js';
 import { SlackGoNoGoNotifier } from '../../src/gonogo/gonogo-notifier.js';
@@ -85,7 +87,8 @@ async function setup(world: { alarms?: AlarmState[] | Error; latency?: number[];
   const logger = createLogger({ level: 'silent' });
   const timeline = new TimelineService({ runbook, store, clock, roles, afterCommit: () => {} });
   await timeline.syncRunbookT0();
-  const gonogo = new GoNoGoService({ runbook, store, cloudwatch, checklist, timeline, roles, clock, logger, defaultRegion: 'eu-west-1', afterCommit: () => {}, incidents: new IncidentRepository(store) });
+  const alarms = new AlarmService({ runbook, store, cloudwatch, clock, logger, defaultRegion: 'eu-west-1', afterCommit: () => {} });
+  const gonogo = new GoNoGoService({ runbook, store, cloudwatch, alarms, checklist, timeline, roles, clock, logger, defaultRegion: 'eu-west-1', afterCommit: () => {}, incidents: new IncidentRepository(store) });
   gonogo.notify(new SlackGoNoGoNotifier({ runbook, store, clock, voters: () => gonogo.voterLabel() }));
   const ready = async () => {
     await checklist.check('dns', { userId: 'U0OPS', source: 'command' }, null);
@@ -105,7 +108,7 @@ describe('GoNoGoService.evaluate', () => {
     expect(e.results).toEqual([
       { type: 'blockers_done', hard: true, label: 'All blockers done', pass: false, value: '1 open: dns', source: 'golive checklist' },
       { type: 'gates_signed', hard: false, label: 'Gates signed off: pre-flight', pass: false, value: 'waiting for pre-flight (CTO)', source: 'golive sign-offs' },
-      { type: 'no_firing_alarms', hard: false, label: 'No alarm firing under Prod-', pass: true, value: '0 of 1 in ALARM', source: 'CloudWatch DescribeAlarms, eu-west-1, "Prod-*"' },
+      { type: 'no_firing_alarms', hard: false, label: 'No alarm firing under Prod-', pass: true, value: '0 of 1 in ALARM', source: 'CloudWatch DescribeAlarms, eu-west-1, "Prod-*", read now (the alarm watcher does not watch "Prod-*" in eu-west-1)' },
       {
         type: 'metric',
         hard: false,
@@ -165,7 +168,7 @@ describe('GoNoGoService.evaluate', () => {
     const checklist = new ChecklistService(rb, store, roles, clock);
     const logger = createLogger({ level: 'silent' });
     const timeline = new TimelineService({ runbook: rb, store, clock, roles, afterCommit: () => {} });
-    const service = new GoNoGoService({ runbook: rb, store, cloudwatch: {} as CloudWatchPort, checklist, timeline, roles, clock, logger, afterCommit: () => {}, incidents: new IncidentRepository(store) });
+    const service = new GoNoGoService({ runbook: rb, store, cloudwatch: {} as CloudWatchPort, alarms: {} as FiringAlarms, checklist, timeline, roles, clock, logger, afterCommit: () => {}, incidents: new IncidentRepository(store) });
     expect((await service.evaluate()).results.map((r) => [r.label, r.pass, r.value])).toEqual([
       ['No P2 or worse incident since T+90m', false, '1 P2 or worse: INC-1 P1 (2 Dec 10:00 UTC)'],
       ['Gates signed off: pre-flight', false, 'waiting for pre-flight (2 of 2 items open)'],

@@ -42,6 +42,9 @@ describe('history in words', () => {
     expect(say('rollback.approve', 'api', { request: 3, approvals: 1, needed: 1 }, 'U0VIKRAM')).toBe('<@U0VIKRAM> approved rolling back `api` (request #3)');
     expect(say('rollback.start', 'api', { deploy: 7, request: 3, from: ARN(5), to: ARN(4) }, 'U0VIKRAM')).toBe('Rolling back `api` from :5 to :4 started, approved by <@U0VIKRAM>');
     expect(say('rollback.closed', 'api', { request: 3, outcome: 'succeeded' }, 'golive')).toBe('Rollback request #3 for `api` closed: done');
+    expect(say('deploy.refused', 'api', { blocked_by: ['🔴 blocker `v2f-agreement` V2F agreement signed (gate `pre-flight`, owner: BD Lead)'] })).toBe(
+      "The deploy gate refused <@U0ARJUN>'s deploy of `api`: 🔴 blocker `v2f-agreement` V2F agreement signed (gate `pre-flight`, owner: BD Lead)",
+    );
     expect(say('item.check', 'v2f-agreement', { gate: 'pre-flight', note: 'countersigned' })).toBe('<@U0ARJUN> signed off `v2f-agreement` — “countersigned”');
     expect(say('gate.signoff', 'pre-flight', { roles: ['DevOps'] })).toBe('<@U0ARJUN> signed off gate `pre-flight` as DevOps');
     expect(say('launch.t0', 'T-0', { from: '2026-12-01T02:30:00.000Z', to: '2026-12-01T04:30:00.000Z' })).toBe('<@U0ARJUN> moved T-0 to 1 Dec 10:00 GMT+5:30 (was 1 Dec 08:00 GMT+5:30)');

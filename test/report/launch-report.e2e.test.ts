@@ -22,6 +22,7 @@ let t: TestApp;
 function writeRunbook(t0: string): string {
   return writeDeployRunbook({
     smokeUrl: smoke.url,
+    dnsReadyVerify: `{ type: http_json, url: "${smoke.url}", expect_json: { status: operational } }`,
     launch: `{ name: GoVisaX Go-Live, channel: C0OPS, timezone: Asia/Kolkata, t0: "${t0}" }`,
     signoff: ['devops', 'cto'],
     rollbackApprovers: ['cto'],
@@ -196,7 +197,8 @@ describe('the launch report and the post-mortem draft, from a launch run through
     expect(s.get('Launch and milestones')).toMatch(/\| Public launch decision \| T\+48h \| .* \| — \| coming \|/);
     const gates = s.get('Gates and sign-offs')!;
     expect(gates).toContain('### Pre-flight (pre-flight) — 2/2 done');
-    expect(gates).toMatch(/\| ✅ V2F agreement signed \(v2f-agreement\) \| 🔴 blocker \| BD Lead \| @u0bdlead \| .+ GMT\+5:30 \| countersigned \\\| PDF in \\<drive\\> \|$/m);
+    expect(gates).toMatch(/\| ✅ V2F agreement signed \(v2f-agreement\) \| 🔴 blocker \| BD Lead \| @u0bdlead \| .+ GMT\+5:30 \| countersigned \\\| PDF in \\<drive\\> \| — \|$/m);
+    expect(gates).toMatch(/\| ✅ DNS ready \(dns-ready\) \| ⚠️ warning \| DevOps \| @u0devops \| .+ GMT\+5:30 \| — \| ✅ passed .+ GMT\+5:30: “GET http:\/\/127\.0\.0\.1:\d+\/partner\/v1\/utils\/status answered 200 with status = "operational"” \|$/m);
     expect(gates).toMatch(/\| DevOps \| @u0devops \| ✅ signed \| .+ \|\n\| CTO \| @u0cto \| ✅ signed \| .+ \|/);
     expect(gates).toContain('### Final sign-off by role');
     const gonogo = s.get('Go / No-Go decisions')!;
@@ -223,7 +225,7 @@ describe('the launch report and the post-mortem draft, from a launch run through
     for (const id of ['launch', 'gates', 'gonogo', 'changes', 'alarms', 'incidents', 'timeline']) expect(html).toContain(`<h2 id="${id}">`);
     expect(html).toContain('API 5xx after &lt;!channel&gt; deploy');
     expect(html).not.toContain('<script');
-    const wrong = await fetch(`${t.url}/reports/${token.slice(0, -1)}x`);
+    const wrong = await fetch(`${t.url}/reports/${token.slice(0, -1)}${token.endsWith('x') ? 'y' : 'x'}`);
     expect(wrong.status).toBe(404);
     expect(await wrong.text()).toBe('Not found.\n');
 

@@ -19,8 +19,8 @@ export function sampleReport(): LaunchReport {
         id: 'pre-flight',
         title: 'Pre-Flight Gates',
         items: [
-          { id: 'v2f-agreement', title: 'Visa2Fly B2B API Agreement Signed', level: 'blocker', owner: 'BD Lead', done: true, by: 'U0PRIYA', at: '2026-11-30T09:00:00.000Z', note: 'countersigned | PDF in <drive>' },
-          { id: 'dns', title: 'Route 53 hosted zone', level: 'warning', owner: 'DevOps', done: false, by: null, at: null, note: null },
+          { id: 'v2f-agreement', title: 'Visa2Fly B2B API Agreement Signed', level: 'blocker', owner: 'BD Lead', done: true, by: 'U0PRIYA', at: '2026-11-30T09:00:00.000Z', note: 'countersigned | PDF in <drive>', evidence: null },
+          { id: 'dns', title: 'Route 53 hosted zone', level: 'warning', owner: 'DevOps', done: false, by: null, at: null, note: null, evidence: { outcome: 'fail', text: 'no public hosted zone named govisax.com.', checkedAt: '2026-11-30T10:30:00.000Z', driftingSince: null } },
         ],
         signoffs: [
           { role: 'devops', roleName: 'DevOps', user: 'U0ARJUN', at: '2026-11-30T11:00:00.000Z' },

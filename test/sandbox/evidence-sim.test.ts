@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AlarmService } from '../../src/alarms/alarm-service.js';
 import { runChecks } from '../../src/evidence/run-checks.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { openDatabase } from '../../src/platform/store/open-database.js';
+import { Store } from '../../src/platform/store/store.js';
 import { loadRunbookFile } from '../../src/platform/runbook/load-runbook.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
 import { CloudWatchSim } from '../../src/sandbox/cloudwatch-sim.js';
@@ -15,7 +19,9 @@ function load(name: string): Runbook {
 }
 
 async function outcomes(runbook: Runbook, sim: EvidenceSim) {
-  const ports = sim.ports(new EcsSim(runbook.services, { rolloutMs: 0 }), new CloudWatchSim(runbook));
+  // Alarm checks ask the app's alarm watcher, here one reading the sandbox's CloudWatch.
+  const alarms = new AlarmService({ runbook, store: new Store(openDatabase(':memory:')), cloudwatch: new CloudWatchSim(runbook), clock: { now: () => new Date() }, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
+  const ports = { ...sim.ports(new EcsSim(runbook.services, { rolloutMs: 0 })), alarms };
   const run = await runChecks(
     runbook.gates.flatMap((g) => g.items),
     ports,

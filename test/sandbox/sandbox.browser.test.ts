@@ -174,4 +174,22 @@ describe('the sandbox page in Chromium', () => {
     const card = page.locator('.message', { hasText: 'Deploy of api: govisax-prod:2 → govisax-prod:4' });
     await eventually(() => card.getByRole('button', { name: '↩️ Roll back' }).count()).toBe(1);
   }, 60_000);
+
+  it('makes a checked fact false from the page: the item’s check fails on the status, and passes again when it is put back', async () => {
+    await page.locator('#channels .channel-link', { hasText: '# ops' }).click();
+    const fact = page.locator('[data-fact="route53-hosted-zone"]');
+    const ITEM_LINES = 'route53-hosted-zone Route 53 Hosted Zone for govisax\\.com Exists\nOwner: [^\n]*\n';
+    await eventually(() => fact.innerText()).toContain('route53-hosted-zone');
+    const breakIt = page.getByLabel('Make the check of route53-hosted-zone fail');
+    await breakIt.check();
+    // The page re-runs the item's check at once; the status board shows what the check found.
+    await eventually(() => fact.getAttribute('class')).toBe('fact broken');
+    await type('/golive status pre-flight');
+    await eventually(() => page.locator('.message').last().innerText()).toMatch(new RegExp(`${ITEM_LINES}❌ check failed just now: “no public Route 53 hosted zone for govisax\\.com”\n`));
+
+    await breakIt.uncheck();
+    await eventually(() => fact.getAttribute('class')).toBe('fact');
+    await type('/golive status pre-flight');
+    await eventually(() => page.locator('.message').last().innerText()).toMatch(new RegExp(`${ITEM_LINES}✅ verified just now: “[^”\\n]*govisax\\.com[^”\\n]*”\n`));
+  }, 60_000);
 });

@@ -42,6 +42,8 @@ export function writeDeployRunbook(opts: {
   /** Roles that sign the gate off. */
   signoff?: string[];
   rollbackApprovers?: string[];
+  /** A `verify` check for the dns-ready item (a YAML flow mapping). */
+  dnsReadyVerify?: string;
   /** More lines under the service (YAML, indented). */
   serviceExtra?: string;
   /** More top-level sections (YAML), appended. */
@@ -60,7 +62,7 @@ gates:
     signoff: [${(opts.signoff ?? []).join(', ')}]
     items:
       - { id: v2f-agreement, title: V2F agreement signed, level: blocker, owner: bd-lead }
-      - { id: dns-ready, title: DNS ready, level: warning, owner: devops }
+      - { id: dns-ready, title: DNS ready, level: warning, owner: devops${opts.dnsReadyVerify ? `, verify: ${opts.dnsReadyVerify}` : ''} }
 services:
   - name: api
     cluster: GoVisaX-Prod-Cluster

@@ -15,6 +15,13 @@ import { createRoute53Adapter } from '../../src/platform/aws/route53-adapter.js'
 import { createSecretsAdapter } from '../../src/platform/aws/secrets-adapter.js';
 import { createSesAdapter } from '../../src/platform/aws/ses-adapter.js';
 import type { EvidencePorts } from '../../src/evidence/evidence-session.js';
+import { AlarmService } from '../../src/alarms/alarm-service.js';
+import type { CloudWatchPort } from '../../src/platform/aws/cloudwatch-port.js';
+import type { Clock } from '../../src/platform/clock.js';
+import { createLogger } from '../../src/platform/logger.js';
+import type { Runbook } from '../../src/platform/runbook/schema.js';
+import { openDatabase } from '../../src/platform/store/open-database.js';
+import { Store } from '../../src/platform/store/store.js';
 import { createHttpProbe } from '../../src/evidence/probe-http.js';
 import { createTlsProbe } from '../../src/evidence/probe-tls.js';
 import { TEST_CREDENTIALS } from './moto.js';
@@ -72,8 +79,11 @@ export async function seedDrop(endpoint: string, opts: { withDatabase?: boolean 
   );
 }
 
+/** Evidence ports without the alarm watcher (it depends on the runbook: see `withAlarms`), and the CloudWatch it reads. */
+export type PortsBesideAlarms = Omit<EvidencePorts, 'alarms'> & { cloudwatch: CloudWatchPort };
+
 /** The real adapters, pointed at moto (SES at a shim in front of it), with HTTP and TLS probes that trust `ca` and resolve names through `lookup`. */
-export function evidencePorts(endpoint: string, opts: { sesEndpoint?: string; ca?: string; lookup?: LookupFunction } = {}): EvidencePorts {
+export function evidencePorts(endpoint: string, opts: { sesEndpoint?: string; ca?: string; lookup?: LookupFunction } = {}): PortsBesideAlarms {
   const aws = { endpoint, maxAttempts: 1 };
   return {
     secrets: createSecretsAdapter(aws),
@@ -87,4 +97,11 @@ export function evidencePorts(endpoint: string, opts: { sesEndpoint?: string; ca
     http: createHttpProbe({ ca: opts.ca, lookup: opts.lookup }),
     tls: createTlsProbe({ ca: opts.ca, lookup: opts.lookup }),
   };
+}
+
+/** The ports with a fresh alarm watcher for `runbook` (its own empty database) reading their CloudWatch, as the app wires it. */
+export function withAlarms(ports: PortsBesideAlarms, runbook: Runbook, clock: Clock = { now: () => new Date() }): { ports: EvidencePorts; alarms: AlarmService } {
+  const { cloudwatch, ...rest } = ports;
+  const alarms = new AlarmService({ runbook, store: new Store(openDatabase(':memory:')), cloudwatch, clock, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
+  return { ports: { ...rest, alarms }, alarms };
 }
