@@ -12,6 +12,8 @@ export interface Config {
     appToken?: string;
     /** Base URL of the Web API, ending in `/api/`. */
     apiUrl: string;
+    /** How much faster than Slack's its rate-limit windows run for golive's call scheduler (GOLIVE_SLACK_LIMIT_SCALE, for a local fake Slack); 1 for Slack itself. */
+    limitScale: number;
   };
   port: number;
   runbookPath: string;
@@ -72,6 +74,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let apiUrl = get('SLACK_API_URL') ?? 'https://slack.com/api/';
   if (!isHttpUrl(apiUrl)) problems.push('SLACK_API_URL is not an http(s) URL');
   else if (!apiUrl.endsWith('/')) apiUrl += '/';
+  const limitScaleText = get('GOLIVE_SLACK_LIMIT_SCALE') ?? '1';
+  const limitScale = Number(limitScaleText);
+  if (!/^\d*\.?\d+$/.test(limitScaleText) || limitScale > 1) problems.push(`GOLIVE_SLACK_LIMIT_SCALE must be a number from 0 to 1 (got "${limitScaleText}"); leave it unset for Slack itself`);
 
   const portText = get('PORT') ?? '3000';
   const port = Number(portText);
@@ -104,7 +109,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    slack: { botToken: botToken!, signingSecret, appToken, apiUrl },
+    slack: { botToken: botToken!, signingSecret, appToken, apiUrl, limitScale },
     port,
     runbookPath: runbookPath!,
     dbPath,

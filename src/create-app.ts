@@ -50,6 +50,7 @@ import type { Runbook } from './platform/runbook/schema.js';
 import { Scheduler, type Job } from './platform/scheduler.js';
 import { toBoltLogger } from './platform/slack/bolt-logger.js';
 import { guardHttpReceiver } from './platform/slack/guard-receiver.js';
+import { CallScheduler } from './platform/slack/call-scheduler.js';
 import { createSlackAdapter } from './platform/slack/slack-adapter.js';
 import { SlackCallError, type SlackPort } from './platform/slack/slack-port.js';
 import { Inbox } from './platform/slack/inbox.js';
@@ -119,6 +120,8 @@ export interface AppOptions {
   ses?: SesPort;
   /** Turns the verification schedule off (tests run passes themselves). */
   verificationPolling?: boolean;
+  /** Shrinks Slack's rate-limit windows and Retry-After pauses for golive's call scheduler (tests run a minute's budget in less; 0 waits for nothing, for tests that move a simulated clock); default 1. */
+  slackLimitScale?: number;
 }
 
 /** A wired golive instance. */
@@ -161,8 +164,11 @@ export function createApp(options: AppOptions): GoliveApp {
     logger: toBoltLogger(logger),
   };
   // The outbox's own client retries nothing: a post whose answer was lost is looked up before it is sent again (src/platform/outbox/outbox.ts).
+  // Both clients' calls wait their turn in one scheduler: Slack's budgets are per method, whoever calls.
+  const slackCalls = new CallScheduler({ scale: options.slackLimitScale ?? config.slack.limitScale });
   const slack =
-    options.slack ?? createSlackAdapter(new WebClient(config.slack.botToken, { ...clientOptions, logLevel: LogLevel.INFO }), new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 } }));
+    options.slack ??
+    createSlackAdapter(new WebClient(config.slack.botToken, { ...clientOptions, logLevel: LogLevel.INFO }), new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 } }), slackCalls);
   const awsOptions = { endpoint: config.aws.endpointUrl };
   const ecs = options.ecs ?? createEcsAdapter(awsOptions);
   const cloudwatch = options.cloudwatch ?? createCloudWatchAdapter(awsOptions);
@@ -371,10 +377,13 @@ export function createApp(options: AppOptions): GoliveApp {
       await bolt.stop().catch(() => undefined);
       const unfinished = await inbox.drain(options.stopDrainMs ?? 8000);
       if (unfinished > 0) logger.warn({ unfinished }, 'stopping with requests still being handled; the next start finishes them');
+      // No Slack call waits out a rate limit any more: a refresh is redone by the next change, a post stays in the outbox.
+      slackCalls.stop();
       await scheduler.stop();
       home.home.stop();
       // Analysis loops run until their canary is decided; they stop here and resume on the next start.
       await canary.stop();
+      checklist.statusBoard.stop();
       await background.drain();
       await outbox.stop();
       if (socketServer) await new Promise<void>((resolve) => socketServer!.close(() => resolve()));

@@ -31,7 +31,7 @@ const NOT_SET = {
 describe('readConfig', () => {
   it('applies the documented defaults to a minimal environment', () => {
     const expected: Config = {
-      slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: undefined, apiUrl: 'https://slack.com/api/' },
+      slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: undefined, apiUrl: 'https://slack.com/api/', limitScale: 1 },
       port: 3000,
       runbookPath: 'runbooks/govisax.yml',
       dbPath: 'data/golive.db',
@@ -59,7 +59,7 @@ describe('readConfig', () => {
       }),
     );
     expect(config).toStrictEqual({
-      slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: APP_TOKEN, apiUrl: 'http://127.0.0.1:4010/api/' },
+      slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: APP_TOKEN, apiUrl: 'http://127.0.0.1:4010/api/', limitScale: 1 },
       port: 8080,
       runbookPath: 'runbooks/govisax.yml',
       dbPath: '/var/lib/golive/launch.db',
@@ -99,7 +99,7 @@ describe('readConfig', () => {
 
   it('does not ask for SLACK_SIGNING_SECRET in Socket Mode (SLACK_APP_TOKEN set)', () => {
     const config = readConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, GOLIVE_RUNBOOK: 'runbooks/govisax.yml' });
-    expect(config.slack).toStrictEqual({ botToken: BOT_TOKEN, signingSecret: undefined, appToken: APP_TOKEN, apiUrl: 'https://slack.com/api/' });
+    expect(config.slack).toStrictEqual({ botToken: BOT_TOKEN, signingSecret: undefined, appToken: APP_TOKEN, apiUrl: 'https://slack.com/api/', limitScale: 1 });
   });
 
   it('still asks for SLACK_SIGNING_SECRET in HTTP mode', () => {
@@ -148,6 +148,12 @@ describe('readConfig', () => {
     expect(configError(minimalEnv({ PAGERDUTY_ROUTING_KEY: 'short-key' })).problems).toEqual([
       'PAGERDUTY_ROUTING_KEY should be the 32-character integration key of an Events API v2 integration',
     ]);
+  });
+
+  it('reads GOLIVE_SLACK_LIMIT_SCALE (a local fake Slack) and refuses one outside 0 to 1', () => {
+    expect(readConfig(minimalEnv({ GOLIVE_SLACK_LIMIT_SCALE: '0.01' })).slack.limitScale).toBe(0.01);
+    expect(configError(minimalEnv({ GOLIVE_SLACK_LIMIT_SCALE: '2' })).problems).toEqual(['GOLIVE_SLACK_LIMIT_SCALE must be a number from 0 to 1 (got "2"); leave it unset for Slack itself']);
+    expect(configError(minimalEnv({ GOLIVE_SLACK_LIMIT_SCALE: 'fast' })).problems).toEqual(['GOLIVE_SLACK_LIMIT_SCALE must be a number from 0 to 1 (got "fast"); leave it unset for Slack itself']);
   });
 
   it('refuses an unknown LOG_LEVEL and lists the valid ones', () => {

@@ -7,7 +7,8 @@ export { BOT_TOKEN, SIGNING_SECRET };
 
 /** The fake Slack every benchmarked process talks to, with the user group the runbooks name. */
 export async function benchSlack(): Promise<FakeSlack> {
-  const slack = await startFakeSlack({ token: BOT_TOKEN });
+  // The benchmarks other than the launch-hour burst measure golive without Slack saying no, as before.
+  const slack = await startFakeSlack({ token: BOT_TOKEN, rateLimits: false });
   slack.setUsergroupMembers('S0DEVOPS', ['U0DEVOPS2']);
   return slack;
 }

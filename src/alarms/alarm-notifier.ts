@@ -9,6 +9,9 @@ import { AlarmRepository } from './alarm-repository.js';
 import { renderBaseline, renderFiring, renderFlapping, renderRecovery, renderSettled, renderTransition } from './render-alarms.js';
 import type { SlackMessage } from '../platform/slack/slack-port.js';
 
+/** Alarm posts go out before announcements and board refreshes (see src/platform/slack/call-scheduler.ts). */
+const URGENT = { priority: 'urgent' } as const;
+
 /**
  * Alarm transitions as Slack posts, stored in the outbox inside the
  * transition's transaction. Thread replies and updates name the firing post
@@ -31,15 +34,15 @@ export class SlackAlarmNotifier implements AlarmNotifier {
   }
 
   private async post(m: SlackMessage): Promise<number> {
-    return this.outbox.enqueue('chat.postMessage', { channel: this.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
+    return this.outbox.enqueue('chat.postMessage', { channel: this.channel, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), URGENT);
   }
 
   private async reply(parent: number, m: SlackMessage): Promise<void> {
-    await this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), { dependsOn: parent });
+    await this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), { ...URGENT, dependsOn: parent });
   }
 
   private async update(parent: number, m: SlackMessage): Promise<void> {
-    await this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { dependsOn: parent });
+    await this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { ...URGENT, dependsOn: parent });
   }
 
   async firing(c: AlarmChange): Promise<number> {

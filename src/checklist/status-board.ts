@@ -135,20 +135,25 @@ export class StatusBoard {
   /** Shows another page of a status message in place. */
   async showPage(channel: string, ts: string, viewer: string, view: StatusView): Promise<void> {
     const rendered = await this.render(viewer, view);
-    await this.deps.slack.updateMessage(channel, ts, rendered);
+    // Someone clicked for this page: it does not wait behind board refreshes.
+    await this.deps.slack.updateMessage(channel, ts, rendered, { priority: 'people' });
     await this.rows.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
   }
 
   private refreshing?: Promise<void>;
   private queued?: Promise<void>;
   private lastPassEnded = Number.NEGATIVE_INFINITY;
+  private retry?: NodeJS.Timeout;
+  private failedPasses = 0;
 
   /**
    * Re-renders every recent status message; a message Slack no longer has is forgotten.
    * A change made while a pass runs, or less than `minPassGapMs` after one, is
    * folded into one queued pass: a burst of changes costs a pass a second, not
    * one per change (each pass is up to ten renders and chat.update calls, and
-   * Slack rate-limits chat.update).
+   * Slack rate-limits chat.update). A board whose update failed is not left
+   * stale: another pass follows (2 s, doubling to a minute), and its fresh
+   * render carries every change since.
    */
   refreshAll(): Promise<void> {
     if (this.queued) return this.queued;
@@ -191,6 +196,7 @@ export class StatusBoard {
       return;
     }
     const renders = new Map<string, RenderedStatus>();
+    let failed = false;
     for (const m of boards) {
       try {
         const key = `${m.viewer}|${m.gate_id ?? ''}|${m.page}`;
@@ -204,8 +210,27 @@ export class StatusBoard {
       } catch (err) {
         const code = (err as { slackError?: string }).slackError;
         if (code === 'message_not_found' || code === 'channel_not_found' || code === 'cant_update_message') await this.rows.forgetStatusMessage(m.channel, m.ts);
+        else failed = true;
         this.deps.logger.warn({ err, channel: m.channel, ts: m.ts }, 'could not refresh a status message');
       }
     }
+    this.failedPasses = failed ? this.failedPasses + 1 : 0;
+    if (failed) this.refreshLater(Math.min(2000 * 2 ** (this.failedPasses - 1), 60_000));
+  }
+
+  /** Runs another pass after `ms` (once, however many boards failed). */
+  private refreshLater(ms: number): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.refreshAll();
+    }, ms);
+    this.retry.unref();
+  }
+
+  /** Cancels a pending follow-up pass (shutdown). */
+  stop(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
   }
 }

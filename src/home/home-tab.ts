@@ -93,7 +93,7 @@ export class HomeTab {
     this.timer.unref();
   }
 
-  /** Republishes for every recent viewer; a refresh requested while one runs runs once more after it. */
+  /** Republishes for every recent viewer; a refresh requested while one runs runs once more after it, and one that failed for someone is tried again. */
   async refreshAll(): Promise<void> {
     if (this.running) {
       this.again = true;
@@ -114,13 +114,17 @@ export class HomeTab {
           this.deps.logger.warn({ err }, 'could not read the launch to republish the Home tab');
           continue;
         }
+        let failed = false;
         for (const user of viewers) {
           try {
             await this.deps.slack.publishHome(user, await this.render(user, shared));
           } catch (err) {
+            failed = true;
             this.deps.logger.warn({ err, user }, 'could not republish the Home tab');
           }
         }
+        // Not left stale: the next debounced republish carries this change too.
+        if (failed) this.changed();
       } while (this.again);
     })().finally(() => {
       this.running = undefined;

@@ -10,6 +10,9 @@ import { formatTime } from '../platform/format-time.js';
 export const ACTION_INCIDENT_ACK = 'golive_incident_ack';
 export const ACTION_INCIDENT_ROLLBACK = 'golive_incident_rollback';
 
+/** Incident posts go out before announcements and board refreshes (see src/platform/slack/call-scheduler.ts). */
+const URGENT = { priority: 'urgent' } as const;
+
 /** Incident posts, stored in the outbox inside the incident change's transaction. */
 export class SlackIncidentNotifier implements IncidentNotifier {
   private readonly outbox: OutboxRepository;
@@ -21,7 +24,7 @@ export class SlackIncidentNotifier implements IncidentNotifier {
   private async post(channel: string, text: string, buttons: Record<string, unknown>[] = []): Promise<number> {
     const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }];
     if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
-    return this.outbox.enqueue('chat.postMessage', { channel, text, blocks, unfurl_links: false }, this.deps.clock.now().toISOString());
+    return this.outbox.enqueue('chat.postMessage', { channel, text, blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), URGENT);
   }
 
   async declared(incident: IncidentRow, initial: string, alarmPost: number | null): Promise<void> {
@@ -32,7 +35,7 @@ export class SlackIncidentNotifier implements IncidentNotifier {
     const by = incident.declared_by === 'golive' ? `automatically for alarm \`${escapeText(incident.alarm_name ?? '?')}\`, commander <@${incident.commander}>` : `by <@${incident.declared_by}>`;
     await this.post(this.deps.runbook.launch.channel, `🚨 *INC-${incident.id} declared* (${escapeText(severityLabel(incident.severity, sev?.name))}) ${by}: ${escapeText(incident.summary)} → <#${incident.channel_id}>`);
     if (alarmPost !== null) {
-      await this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: `🚨 Incident INC-${incident.id} declared for this alarm: <#${incident.channel_id}>` }, this.deps.clock.now().toISOString(), { dependsOn: alarmPost });
+      await this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: `🚨 Incident INC-${incident.id} declared for this alarm: <#${incident.channel_id}>` }, this.deps.clock.now().toISOString(), { ...URGENT, dependsOn: alarmPost });
     }
   }
 

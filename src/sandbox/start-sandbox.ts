@@ -155,7 +155,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   for (const s of sandboxRunbook.services) if (s.canary?.health_check) s.canary.health_check.url = `${base}/sandbox/smoke/${s.name}`;
 
   const appConfig: Config = {
-    slack: { botToken, signingSecret, apiUrl: `${base}/api/` },
+    slack: { botToken, signingSecret, apiUrl: `${base}/api/`, limitScale: 1 },
     port: 0,
     runbookPath: config.runbookPath,
     dbPath: config.dbPath,

@@ -3,7 +3,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import { ChecklistService } from '../../src/checklist/checklist-service.js';
 import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
-import type { SlackMessage, SlackPort } from '../../src/platform/slack/slack-port.js';
+import { SlackCallError, type SlackMessage, type SlackPort } from '../../src/platform/slack/slack-port.js';
 import { StatusBoard } from '../../src/checklist/status-board.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
 import { Store } from '../../src/platform/store/store.js';
@@ -97,5 +97,34 @@ describe('StatusBoard.refreshAll', () => {
     const queued = board.refreshAll();
     store.close();
     await expect(drive(queued)).resolves.toBeUndefined();
+  });
+
+  it('does not leave a board frozen when its update fails: a follow-up pass brings it to the latest state', async () => {
+    const store = new Store(openDatabase(':memory:'));
+    const clock = { now: () => new Date() };
+    const shown = new Map<string, string>();
+    let failures = 1;
+    const slack = {
+      usergroupMembers: async () => [],
+      updateMessage: async (_channel: string, ts: string, message: SlackMessage) => {
+        if (ts === '1.1' && failures-- > 0) throw new SlackCallError('chat.update', 'request_error: socket hang up');
+        shown.set(ts, JSON.stringify(message.blocks));
+      },
+    } as unknown as SlackPort;
+    const roles = new RoleDirectory(runbook, slack, clock);
+    const checklist = new ChecklistService(runbook, store, roles, clock);
+    const board = new StatusBoard({ runbook, store, slack, checklist, roles, clock, logger: createLogger({ level: 'silent' }) }, 0);
+    for (const ts of ['1.1', '1.2']) await new ChecklistRepository(store).addStatusMessage({ channel: 'C0OPS', ts, viewer: 'U0OPS', gate_id: null, page: 1, posted_at: clock.now().toISOString() });
+    try {
+      await checklist.check('a', { userId: 'U0OPS', source: 'command', channel: 'C0OPS' }, null);
+      await board.refreshAll();
+      expect([...shown.keys()]).toEqual(['1.2']);
+      // Nobody changes anything more: the retry alone (2 s later) must bring 1.1 up to date.
+      await expect.poll(() => shown.get('1.1'), { timeout: 5000, interval: 100 }).toBe(shown.get('1.2'));
+      expect(shown.get('1.1')).toContain('1/2 done');
+    } finally {
+      board.stop();
+      store.close();
+    }
   });
 });

@@ -23,10 +23,14 @@ const row = () => query<Row>(t!, "SELECT attempts, next_attempt_at, delivered_at
 const announcements = () => [...t!.slack.messages.values()].filter((m) => m.text.includes('secrets-manager'));
 const logged = (msg: string) => t!.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
 
-/** A sign-off whose announcement meets the fault; the app's own retry timer is off, so the test moves time. */
+/**
+ * A sign-off whose announcement meets the fault; the app's own retry timer is off, so the test moves time.
+ * The call scheduler pauses a method after a 429 on the real clock, which these tests do not move:
+ * `slackLimitScale: 0` takes its waiting out, so what is tested is the outbox's own wait, on its clock.
+ */
 async function signOffDuringFault(): Promise<void> {
   clock.at = T0;
-  t = await startTestApp({ clock, appOptions: { outboxPollMs: 3_600_000 } });
+  t = await startTestApp({ clock, appOptions: { outboxPollMs: 3_600_000, slackLimitScale: 0 } });
 }
 
 describe('Slack faults', () => {
@@ -88,17 +92,40 @@ describe('Slack faults', () => {
 
 describe('Slack faults on interactive replies', () => {
   it('a status board Slack rate-limits or fails: the person is told privately what Slack said and what to do', async () => {
-    t = await startTestApp();
+    // Slack's own seconds: the pause after a 429 lasts its Retry-After.
+    t = await startTestApp({ appOptions: { slackLimitScale: 1 } });
+    const rateLimited = (s: number) =>
+      `:warning: Slack is rate-limiting golive right now (\`chat.postMessage\`); try again in ${s} seconds.\nCheck \`/golive history\` to see whether your change was recorded before trying again.`;
     t.slack.failNext('chat.postMessage', { retryAfter: 30 });
-    expect(await privateReply(t, 'status')).toBe(
-      ':warning: Slack is rate-limiting golive right now (`chat.postMessage`); try again in 30 seconds.\nCheck `/golive history` to see whether your change was recorded before trying again.',
-    );
+    // Told at once, not after waiting the 30 s out.
+    expect(await privateReply(t, 'status')).toBe(rateLimited(30));
+    // Slack's pause holds for the channel's next post too: told the same, without another call to Slack.
+    expect([rateLimited(30), rateLimited(29)]).toContain(await privateReply(t, 'status'));
+    expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    // Other failures, in a channel Slack has not paused.
     for (let i = 0; i < 3; i++) t.slack.failNext('chat.postMessage', { status: 503 });
-    expect(await privateReply(t, 'status')).toBe(
+    expect(await privateReply(t, 'status', 'U0DEVOPS', 'C0DEV')).toBe(
       ":warning: Slack did not answer golive's `chat.postMessage` (http_error); try again in a moment.\nCheck `/golive history` to see whether your change was recorded before trying again.",
     );
     t.slack.failNext('chat.postMessage', { error: 'not_in_channel' });
-    expect(await privateReply(t, 'status')).toMatch(/^:warning: Slack refused golive's `chat\.postMessage`: `not_in_channel` \(error id `[0-9a-f]{8}`\)\.\n/);
+    expect(await privateReply(t, 'status', 'U0DEVOPS', 'C0DEV')).toMatch(/^:warning: Slack refused golive's `chat\.postMessage`: `not_in_channel` \(error id `[0-9a-f]{8}`\)\.\n/);
+  });
+});
+
+describe('Slack faults on refreshes', () => {
+  it('a board refresh Slack rate-limits waits out Retry-After and is sent again when it ends', async () => {
+    t = await startTestApp({ appOptions: { slackLimitScale: 1 } });
+    await golive(t, 'status');
+    const board = await t.slack.waitForCall('chat.postMessage', (c) => c.result?.ok === true);
+    t.slack.failNext('chat.update', { retryAfter: 1 });
+    await golive(t, 'check secrets-manager');
+    const updated = await t.slack.waitForCall('chat.update', (c) => c.result?.ok === true, 10_000);
+    const edits = t.slack.callsTo('chat.update');
+    expect(edits[0]).toMatchObject({ faulted: true, args: { ts: board.result!.ts } });
+    expect(updated.args.ts).toBe(board.result!.ts);
+    // Sent again once, when the second was over: not at once, and not dropped.
+    expect(edits.indexOf(updated)).toBe(1);
+    expect(updated.at - edits[0]!.at).toBeGreaterThanOrEqual(1000);
   });
 });
 

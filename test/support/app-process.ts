@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { TEST_SLACK_LIMIT_SCALE } from './fake-slack.js';
 import { BOT_TOKEN, PROJECT_ROOT, SIGNING_SECRET } from './start-app.js';
 
 const MAIN = path.join(PROJECT_ROOT, 'test/support/app-process-main.ts');
@@ -49,7 +50,8 @@ export async function startAppProcess(env: Record<string, string>, opts: { waitF
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: PROJECT_ROOT,
     // PATH and HOME only: nothing of the test runner's environment leaks in except what the test passes.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    // The fake Slack's default scale (test/support/fake-slack.ts), unless the test says otherwise.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GOLIVE_SLACK_LIMIT_SCALE: String(TEST_SLACK_LIMIT_SCALE), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createHmac } from 'node:crypto';
 import { ErrorCode, LogLevel, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeSlack, type FakeSlack } from './fake-slack.js';
+import { startFakeSlack, TEST_SLACK_LIMIT_SCALE, type FakeSlack } from './fake-slack.js';
 import {
   blockActionPayload,
   blockActionsBody,
@@ -204,9 +204,9 @@ describe('fake Slack Web API', () => {
     expect(slack.callsTo('chat.postMessage').map((c) => c.faulted === true)).toEqual([true, false]);
   });
 
-  describe("Slack's rate limits (when on)", () => {
+  describe("Slack's rate limits (on by default; here at Slack's own windows)", () => {
     beforeEach(() => slack.setRateLimits(true));
-    afterEach(() => slack.setRateLimits(false));
+    afterEach(() => slack.setRateLimits({ scale: TEST_SLACK_LIMIT_SCALE }));
     const rateLimited = (p: Promise<unknown>) => p.then(() => undefined, (x: unknown) => x as WebAPIRateLimitedError);
 
     it('lets a channel take a burst of 5 posts, then answers 429 with Retry-After; another channel still posts', async () => {

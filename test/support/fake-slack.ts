@@ -8,6 +8,14 @@ import { startFakeFiles, type FakeFile } from './fake-slack-files.js';
 
 export type { FakeFile };
 
+/**
+ * How much faster than Slack's the fake's rate-limit windows run by default, and golive's call scheduler in
+ * the tests (`slackLimitScale` in-process, GOLIVE_SLACK_LIMIT_SCALE for a spawned app): a minute's budget
+ * renews in 0.6 s, so the limits are enforced without a test waiting out Slack's real pace. Tests about
+ * Retry-After itself, and the fake's own tests of the limits, run at 1.
+ */
+export const TEST_SLACK_LIMIT_SCALE = 0.01;
+
 /** Options for {@link startFakeSlack}. */
 export interface FakeSlackOptions {
   /** The only bot token the fake accepts; anything else gets `invalid_auth`. Defaults to `"xoxb-test-token"`. */
@@ -15,10 +23,11 @@ export interface FakeSlackOptions {
   /** The app-level token accepted by `apps.connections.open` (Socket Mode). Defaults to `"xapp-test-token"`. */
   appToken?: string;
   /**
-   * Slack's published rate limits (src/platform/slack/rate-limits.ts): a call over its method's window (or,
-   * for `chat.postMessage`, its channel's) is answered 429 with `Retry-After`. Off by default until golive
-   * schedules its own calls within them (README, "Tests"); `scale` shrinks every window (0.01: a minute's
-   * budget renews in 0.6 s).
+   * Slack's published rate limits (src/platform/slack/rate-limits.ts), enforced by default (at
+   * {@link TEST_SLACK_LIMIT_SCALE}; `true` for Slack's own windows): a call over its
+   * method's window (or, for `chat.postMessage`, its channel's) is answered 429 with `Retry-After`.
+   * `false` turns them off for tests about something else; `scale` shrinks every window (0.01: a minute's
+   * budget renews in 0.6 s) while `Retry-After` stays in Slack's seconds, as a client at the same scale reads it.
    */
   rateLimits?: FakeSlackRateLimits;
 }
@@ -288,7 +297,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   let channelCounter = 0;
   let viewCounter = 0;
   let responseCounter = 0;
-  let limits = options.rateLimits ?? false;
+  let limits = options.rateLimits ?? { scale: TEST_SLACK_LIMIT_SCALE };
   const windows = new Map<string, RateWindow>();
 
   /** Seconds to wait if this call goes over its method's or channel's window (counted either way, as Slack counts requests); undefined if it fits. */
@@ -305,7 +314,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const applying = [windowFor(method, limit.perWorkspace)];
     if (limit.perChannel && !isMissing(args.channel)) applying.push(windowFor(`${method}:${String(args.channel)}`, limit.perChannel));
     const waitMs = Math.max(...applying.map((w) => w.waitMs(now)));
-    if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / 1000));
+    // In Slack's seconds, as a client running at the same scale reads them.
+    if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / scale / 1000));
     for (const w of applying) w.take(now);
     return undefined;
   };

@@ -10,8 +10,8 @@ export async function golive(t: TestApp, text: string, user = 'U0DEVOPS', channe
 }
 
 /** Runs a command and waits for its private reply; returns the reply's text. */
-export async function privateReply(t: TestApp, text: string, user = 'U0DEVOPS'): Promise<string> {
-  const { status, responseId } = await golive(t, text, user);
+export async function privateReply(t: TestApp, text: string, user = 'U0DEVOPS', channel = 'C0OPS'): Promise<string> {
+  const { status, responseId } = await golive(t, text, user, channel);
   if (status !== 200) throw new Error(`HTTP ${status}`);
   const r = await t.slack.waitForResponse((x) => x.id === responseId);
   if (r.body.response_type !== 'ephemeral') throw new Error(`reply was not private: ${JSON.stringify(r.body)}`);

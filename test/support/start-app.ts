@@ -7,11 +7,12 @@ import { readConfig } from '../../src/config.js';
 import { createApp, type AppOptions, type GoliveApp } from '../../src/create-app.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { Clock } from '../../src/platform/clock.js';
-import { startFakeSlack, type FakeSlack } from './fake-slack.js';
+import { startFakeSlack, TEST_SLACK_LIMIT_SCALE, type FakeSlack } from './fake-slack.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const BOT_TOKEN = 'xoxb-test-token';
+export { TEST_SLACK_LIMIT_SCALE };
 
 /** A running golive on a free port, talking to a fake Slack, with its logs captured. */
 export interface TestApp {
@@ -53,7 +54,7 @@ export async function startTestApp(
     },
   });
   const logger = createLogger({ level: 'debug', secrets: [config.slack.botToken, config.slack.signingSecret], destination });
-  const app = createApp({ rolloutPollMs: 20, ...opts.appOptions, config, clock: opts.clock, logger });
+  const app = createApp({ rolloutPollMs: 20, slackLimitScale: TEST_SLACK_LIMIT_SCALE, ...opts.appOptions, config, clock: opts.clock, logger });
   const { port } = await app.start();
   let stopped = false;
   const stopApp = async () => {

@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.js';
+import { PRIORITY_RANK, type CallPriority } from '../slack/slack-port.js';
 
 /** Where a row goes: Slack, PagerDuty, (escalation levels) email through SES, or a `document`: a file golive renders at delivery and shares in Slack (src/report/). */
 export type OutboxTarget = 'slack' | 'pagerduty' | 'email' | 'document';
@@ -17,6 +18,26 @@ export interface OutboxRow {
   depends_on: number | null;
   /** When a send was last started without Slack saying no: it may have been posted. */
   sending_at: string | null;
+  /** 0 urgent, 1 people, 2 refresh (see {@link PRIORITY_RANK}). */
+  priority: number;
+  /** Rows in one lane (one channel's top-level posts) are delivered in id order; null for none. */
+  lane: string | null;
+}
+
+/** The priority each stored rank stands for (the due list is ordered by rank). */
+const PRIORITY_OF = Object.fromEntries(Object.entries(PRIORITY_RANK).map(([k, v]) => [v, k])) as Record<number, CallPriority>;
+
+/** The priority a stored row was given. */
+export function rowPriority(row: Pick<OutboxRow, 'priority'>): CallPriority {
+  return PRIORITY_OF[row.priority] ?? 'people';
+}
+
+/** What {@link OutboxRepository.enqueue} takes besides the call. */
+export interface EnqueueOptions {
+  target?: OutboxTarget;
+  dependsOn?: number | null;
+  /** Defaults to `urgent` for PagerDuty events, `people` for Slack calls. */
+  priority?: CallPriority;
 }
 
 /** What became of a delivery. */
@@ -44,25 +65,31 @@ export class OutboxRepository {
   constructor(private readonly store: Store) {}
 
   /** Stores a call, due at once; returns its id (which a dependent row names in `dependsOn`). */
-  async enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): Promise<number> {
+  async enqueue(method: string, args: Record<string, unknown>, at: string, opts: EnqueueOptions = {}): Promise<number> {
+    const target = opts.target ?? 'slack';
+    const priority = opts.priority ?? (target === 'pagerduty' ? 'urgent' : 'people');
+    // A thread reply or an update waits for its parent anyway; a channel's own posts keep their order here.
+    const lane = target === 'slack' && method === 'chat.postMessage' && (opts.dependsOn ?? null) === null && typeof args.channel === 'string' ? `post:${args.channel}` : null;
     return (await this.store.get<{ id: number }>(
-      'INSERT INTO outbox (target, method, args, created_at, next_attempt_at, depends_on) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
-      opts.target ?? 'slack',
+      'INSERT INTO outbox (target, method, args, created_at, next_attempt_at, depends_on, priority, lane) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+      target,
       method,
       JSON.stringify(args),
       at,
       at,
       opts.dependsOn ?? null,
+      PRIORITY_RANK[priority],
+      lane,
     ))!.id;
   }
 
   async due(now: string, limit: number): Promise<OutboxRow[]> {
     const rows = await this.store.all<Omit<OutboxRow, 'args'> & { args: string }>(
-      `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at FROM outbox o
+      `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at, priority, lane FROM outbox o
        WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
          -- a reply waiting for its post does not take a place in the batch (it would starve pages behind it)
          AND (depends_on IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.depends_on AND (p.delivered_at IS NOT NULL OR p.failed_at IS NOT NULL)))
-       ORDER BY id LIMIT ?`,
+       ORDER BY priority, id LIMIT ?`,
       now,
       limit,
     );
@@ -81,8 +108,10 @@ export class OutboxRepository {
 
   /**
    * Whether an older row on the same stream is still undelivered: the same
-   * PagerDuty dedup key (a resolve must not overtake its trigger) or the same
-   * parent post (updates and replies keep their order).
+   * PagerDuty dedup key (a resolve must not overtake its trigger), the same
+   * parent post (updates and replies keep their order), or the same lane at the
+   * same or a higher priority (a channel's posts keep their order; an urgent
+   * post may overtake an announcement, not another urgent post).
    */
   async hasOlderPending(row: OutboxRow): Promise<boolean> {
     const key = row.target === 'pagerduty' ? row.args.dedupKey : undefined;
@@ -92,6 +121,9 @@ export class OutboxRepository {
     }
     if (row.depends_on !== null) {
       return !!(await this.store.get('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, row.depends_on));
+    }
+    if (row.lane !== null) {
+      return !!(await this.store.get('SELECT 1 FROM outbox WHERE id < ? AND lane = ? AND priority <= ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, row.lane, row.priority));
     }
     return false;
   }

@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.js';
+import { EarliestTimer } from '../earliest-timer.js';
 import type { Logger } from '../logger.js';
 import { findMarkedMessage } from '../slack/find-marked-message.js';
-import { SlackCallError, slackAnswered, type SlackPort } from '../slack/slack-port.js';
+import { SlackCallError, slackAnswered, type CallOptions, type SlackPort } from '../slack/slack-port.js';
 import type { WebApiMethod } from '../slack/web-api-methods.js';
 import type { Store } from '../store/store.js';
-import { OutboxRepository, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
+import { OutboxRepository, rowPriority, type EnqueueOptions, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
 import { PagerError, type PagerEvent, type PagerPort } from '../pager/pager-port.js';
 import { AwsCallError } from '../aws/ecs-port.js';
 import type { EmailMessage } from '../aws/ses-port.js';
@@ -37,6 +38,15 @@ function classify(err: unknown): Failure {
   return { message: (err as Error).message ?? String(err), permanent: false };
 }
 
+/**
+ * What one 429 (or a PagerDuty or SES throttle) holds back until its Retry-After ends: a Slack method, and
+ * for a post its channel (Slack paces posts per channel); the whole service for the others.
+ */
+function limitScope(row: OutboxRow, args: Record<string, unknown>): string {
+  if (row.target !== 'slack') return row.target;
+  return row.method === 'chat.postMessage' ? `slack:${row.method}:${String(args.channel)}` : `slack:${row.method}`;
+}
+
 /** Sends one email (SES v2 SendEmail in the runbook's email region). */
 export type EmailSender = (message: EmailMessage) => Promise<{ messageId: string }>;
 
@@ -52,6 +62,10 @@ const TARGET_NAME: Record<OutboxTarget, [thing: string, service: string]> = { sl
  */
 export class Outbox {
   private timer?: NodeJS.Timeout;
+  /** A flush when the soonest Retry-After (or backoff) ends, not at the next poll. */
+  private readonly wake = new EarliestTimer(() => void this.flush());
+  /** Until when (the clock's epoch ms) a 429 or throttle holds back the rows of a budget ({@link limitScope}). */
+  private readonly pausedUntil = new Map<string, number>();
   private running?: Promise<void>;
   private again = false;
   private readonly rows: OutboxRepository;
@@ -81,8 +95,11 @@ export class Outbox {
     this.watch = watch;
   }
 
-  /** Stores a Slack call or PagerDuty event for delivery after the current transaction commits; returns its id. */
-  enqueue(method: string, args: Record<string, unknown>, at: string, opts: { target?: OutboxTarget; dependsOn?: number | null } = {}): Promise<number> {
+  /**
+   * Stores a Slack call or PagerDuty event for delivery after the current transaction commits; returns its id.
+   * Due rows go most urgent first (`opts.priority`), a channel's posts in the order they were stored.
+   */
+  enqueue(method: string, args: Record<string, unknown>, at: string, opts: EnqueueOptions = {}): Promise<number> {
     return this.rows.enqueue(method, args, at, opts);
   }
 
@@ -110,6 +127,7 @@ export class Outbox {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.wake.clear();
     await this.running;
   }
 
@@ -144,14 +162,12 @@ export class Outbox {
 
   private async deliverDue(): Promise<number> {
     const due = await this.rows.due(this.clock.now().toISOString(), 50);
-    const blocked = new Set<string>();
     let delivered = 0;
     for (const row of due) {
-      if (blocked.has(row.target)) continue;
       // Order within a stream: this row waits until the older one for the same key or post is through.
       if (await this.rows.hasOlderPending(row)) continue;
       const args = await this.resolveDependency(row);
-      if (!args) continue;
+      if (!args || (this.pausedUntil.get(limitScope(row, args)) ?? 0) > this.clock.now().getTime()) continue;
       try {
         // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
         const deliverer = this.deliverers.get(row.target);
@@ -163,7 +179,7 @@ export class Outbox {
               ? await this.sendEmail(args)
               : row.method === 'chat.postMessage'
                 ? await this.post(row, args)
-                : await this.slack.call(row.method as WebApiMethod, args);
+                : await this.slack.call(row.method as WebApiMethod, args, this.callOptions(row));
         const r = (result ?? {}) as Record<string, unknown>;
         await this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;
@@ -180,9 +196,11 @@ export class Outbox {
         const attempts = row.attempts + 1;
         const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
         await this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+        // Not started (tests that flush by hand) or stopped: no wake-up.
+        if (this.timer) this.wake.at(Date.now() + waitMs);
         this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
-        // A rate limit applies to everything else bound for that service in this pass too.
-        if (f.retryAfterSeconds !== undefined) blocked.add(row.target);
+        // A rate limit holds back, until it ends, the other rows that count against the same budget.
+        if (f.retryAfterSeconds !== undefined) this.pausedUntil.set(limitScope(row, args), this.clock.now().getTime() + waitMs);
       }
     }
     return delivered;
@@ -206,6 +224,11 @@ export class Outbox {
     }
   }
 
+  /** Slack calls made for a row: its priority, and the outbox waits out a 429 itself (the row keeps, and the outbox wakes when Retry-After ends). */
+  private callOptions(row: OutboxRow): CallOptions {
+    return { priority: rowPriority(row), waiter: 'outbox' };
+  }
+
   /**
    * Posts a message exactly once. The post carries the row's id as message
    * metadata and the row is marked before the call; a row marked by an
@@ -224,7 +247,8 @@ export class Outbox {
     await this.rows.markSending(row.id, this.clock.now().toISOString());
     try {
       const marked = { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } };
-      return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked) : this.slack.call('chat.postMessage', marked));
+      const opts = this.callOptions(row);
+      return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked, opts) : this.slack.call('chat.postMessage', marked, opts));
     } catch (err) {
       if (slackAnswered(err)) await this.rows.clearSending(row.id);
       throw err;
@@ -236,7 +260,7 @@ export class Outbox {
     const channel = String(args.channel);
     const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
     try {
-      return await findMarkedMessage((method, a) => this.slack.call(method, a), { channel, threadTs }, OUTBOX_EVENT_TYPE, (p) => p.outbox_id === mark.outbox_id && p.created_at === mark.created_at);
+      return await findMarkedMessage((method, a) => this.slack.call(method, a, this.callOptions(row)), { channel, threadTs }, OUTBOX_EVENT_TYPE, (p) => p.outbox_id === mark.outbox_id && p.created_at === mark.created_at);
     } catch (err) {
       const f = classify(err);
       // Cannot look (no history scope, not in the channel): a possible duplicate beats a lost post. Anything passing is retried.

@@ -1,8 +1,9 @@
 import type { WebClient } from '@slack/web-api';
 import { findMarkedMessage } from './find-marked-message.js';
-import { SlackCallError, slackAnswered, type FileShare, type SlackMessage, type SlackPort } from './slack-port.js';
+import { SlackCallError, slackAnswered, type CallOptions, type FileShare, type SlackMessage, type SlackPort } from './slack-port.js';
 import { assertNotInTransaction } from '../store/store.js';
 import type { WebApiMethod } from './web-api-methods.js';
+import { CallScheduler } from './call-scheduler.js';
 
 function toCallError(method: string, err: unknown): SlackCallError {
   const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; message?: string; original?: { cause?: { code?: string; message?: string } } };
@@ -44,16 +45,23 @@ async function ownChannelNamed(call: SlackPort['call'], botUser: string, name: s
 /**
  * The real Slack adapter: a thin layer over the Web API client. `onceClient`
  * is the same client configured without retries, for {@link SlackPort.callOnce}.
+ * Every call, whichever method of the port it comes through, waits its turn in
+ * `scheduler` (Slack's budgets, Retry-After, priorities); pass the app's one
+ * scheduler, so that both clients share Slack's per-method budgets.
  */
-export function createSlackAdapter(client: WebClient, onceClient?: WebClient): SlackPort {
-  const through = (c: WebClient) => async (method: WebApiMethod, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    assertNotInTransaction(`Slack ${method}`);
-    try {
-      return (await c.apiCall(method, args)) as unknown as Record<string, unknown>;
-    } catch (err) {
-      throw toCallError(method, err);
-    }
-  };
+export function createSlackAdapter(client: WebClient, onceClient?: WebClient, scheduler = new CallScheduler()): SlackPort {
+  const through =
+    (c: WebClient) =>
+    async (method: WebApiMethod, args: Record<string, unknown>, opts?: CallOptions): Promise<Record<string, unknown>> => {
+      assertNotInTransaction(`Slack ${method}`);
+      return scheduler.run(method, args, opts ?? {}, async () => {
+        try {
+          return (await c.apiCall(method, args)) as unknown as Record<string, unknown>;
+        } catch (err) {
+          throw toCallError(method, err);
+        }
+      });
+    };
   const call = through(client);
   const callOnce = onceClient ? through(onceClient) : undefined;
   const sendOnce = callOnce ?? call;
@@ -86,8 +94,8 @@ export function createSlackAdapter(client: WebClient, onceClient?: WebClient): S
         }
       }
     },
-    async updateMessage(channel, ts, message) {
-      await call('chat.update', { channel, ts, text: message.text, blocks: message.blocks ?? [] });
+    async updateMessage(channel, ts, message, opts) {
+      await call('chat.update', { channel, ts, text: message.text, blocks: message.blocks ?? [] }, opts);
     },
     async publishHome(userId, blocks) {
       await call('views.publish', { user_id: userId, view: { type: 'home', blocks } });

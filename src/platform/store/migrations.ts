@@ -299,6 +299,7 @@ export const migrations: Migration[] = [
   evidenceAndEscalationMigration(),
   incidentPinsAndReportLinkMigration(),
   healthProbeMigration(),
+  outboxPriorityMigration(),
 ];
 
 /** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
@@ -482,6 +483,21 @@ function healthProbeMigration(): Migration {
         id INTEGER PRIMARY KEY CHECK (id = 1),
         at TEXT NOT NULL
       );
+    `,
+  };
+}
+
+/** Version 12: the outbox delivers the urgent first, and a channel's posts in order (see src/platform/outbox/outbox.ts). */
+function outboxPriorityMigration(): Migration {
+  return {
+    version: 12,
+    name: 'outbox priorities and lanes',
+    sql: `
+      -- 0 urgent (pages, alarm and incident posts), 1 people (announcements, replies), 2 refresh.
+      ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+      -- Posts that must reach Slack in the order they were made (one channel's top-level posts); NULL for none.
+      ALTER TABLE outbox ADD COLUMN lane TEXT;
+      CREATE INDEX outbox_pending_lane ON outbox (lane, id) WHERE delivered_at IS NULL AND failed_at IS NULL;
     `,
   };
 }

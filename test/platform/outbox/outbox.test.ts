@@ -241,21 +241,25 @@ describe('Outbox', () => {
     expect(await row(id)).toMatchObject({ attempts: 1, next_attempt_at: at(2000), last_error: 'connect ECONNREFUSED 127.0.0.1:443', failed_at: null });
   });
 
-  it("honours Slack's Retry-After instead of the backoff, and stops the pass", async () => {
+  it("honours Slack's Retry-After instead of the backoff, and keeps the channel's posts in order", async () => {
     const { outbox, slack, enqueue, row, setTime } = setup();
     slack.failNext('slow down', rateLimited(30), rateLimited(7));
     const first = await enqueue('slow down');
     const second = await enqueue('behind it');
+    const elsewhere = await enqueue('another channel', 'C_DEV');
 
     await outbox.flush();
     expect(await row(first)).toMatchObject({ attempts: 1, next_attempt_at: at(30_000), last_error: 'ratelimited', failed_at: null });
-    expect(slack.texts()).toEqual(['slow down']); // the rest of the queue waits too
+    // Slack paces posts per channel: another channel's post still goes in this pass; the one behind the
+    // rate-limited post waits for it.
+    expect(slack.texts()).toEqual(['slow down', 'another channel']);
+    expect(await row(elsewhere)).toMatchObject({ delivered_at: at(0) });
     expect(await row(second)).toMatchObject({ attempts: 0, delivered_at: null });
 
     setTime(10_000);
     await outbox.flush();
-    expect(slack.texts()).toEqual(['slow down', 'behind it']);
-    expect(await row(second)).toMatchObject({ delivered_at: at(10_000) });
+    expect(slack.texts()).toEqual(['slow down', 'another channel']);
+    expect(await row(second)).toMatchObject({ attempts: 0, delivered_at: null });
 
     setTime(30_000);
     await outbox.flush();
@@ -264,6 +268,44 @@ describe('Outbox', () => {
     setTime(37_000);
     await outbox.flush();
     expect(await row(first)).toMatchObject({ attempts: 3, delivered_at: at(37_000), last_error: null });
+    expect(slack.texts()).toEqual(['slow down', 'another channel', 'slow down', 'slow down', 'behind it']);
+  });
+
+  it('after a 429 holds back, for the rest of the pass, only the rows that count against the same budget', async () => {
+    const { outbox, slack, rows } = setup();
+    slack.failNext('edit 1', rateLimited(30));
+    await rows.enqueue('chat.update', { channel: 'C_OPS', ts: '1.1', text: 'edit 1' }, T0);
+    await rows.enqueue('chat.update', { channel: 'C_OPS', ts: '1.2', text: 'edit 2' }, T0);
+    await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'a post' }, T0);
+    await outbox.flush();
+    // chat.update is paused (Slack's budget is per method); a post is not.
+    expect(slack.texts()).toEqual(['edit 1', 'a post']);
+  });
+
+  it('wakes when a Retry-After ends instead of waiting for its next poll', async () => {
+    const store = new Store(openDatabase(':memory:'));
+    stores.push(store);
+    const slack = new FakeSlack();
+    // A poll an hour apart, the system clock: only the wake can deliver within the test.
+    const outbox = new Outbox(store, slack, { now: () => new Date() }, createLogger({ level: 'silent' }), 3_600_000);
+    slack.failNext('wait for it', rateLimited(0.2));
+    const id = await new OutboxRepository(store).enqueue('chat.postMessage', { channel: 'C_OPS', text: 'wait for it' }, new Date().toISOString());
+    outbox.start();
+    try {
+      await expect.poll(async () => (await store.get<{ delivered_at: string | null }>('SELECT delivered_at FROM outbox WHERE id = ?', id))?.delivered_at, { timeout: 3000 }).not.toBeNull();
+      expect(slack.texts()).toEqual(['wait for it', 'wait for it']);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
+  it('delivers an urgent post (an alarm, a page) before the announcements queued ahead of it', async () => {
+    const { outbox, slack, rows } = setup();
+    await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'announcement 1' }, T0);
+    await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'announcement 2' }, T0);
+    await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'CRITICAL alarm' }, T0, { priority: 'urgent' });
+    await outbox.flush();
+    expect(slack.texts()).toEqual(['CRITICAL alarm', 'announcement 1', 'announcement 2']);
   });
 
   it.each(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'missing_scope', 'invalid_blocks', 'msg_too_long'])(

@@ -43,6 +43,13 @@ describe('RoleDirectory', () => {
     expect(calls()).toBe(2);
   });
 
+  it('asks Slack once for a group that many requests need at the same moment', async () => {
+    const { dir, calls } = directory([['U0INGROUP']]);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => dir.isMember('U0INGROUP', 'ops')));
+    expect(answers).toEqual(Array.from({ length: 20 }, () => true));
+    expect(calls()).toBe(1);
+  });
+
   it('treats anyone as a member of an "anyone" role without asking Slack', async () => {
     const { dir, calls } = directory([[]]);
     expect(await dir.isMember('U0WHOEVER', 'all')).toBe(true);
