@@ -10,7 +10,7 @@ import { ChecklistService } from '../src/checklist/checklist-service.js';
 import { RoleDirectory } from '../src/platform/roles/resolve-roles.js';
 import { MAX_HOME_BLOCKS, MAX_MESSAGE_BLOCKS } from '../src/platform/slack/blocks.js';
 import type { SlackPort } from '../src/platform/slack/slack-port.js';
-import { StatusBoard } from '../src/checklist/status-board.js';
+import { EVERYONE, StatusBoard } from '../src/checklist/status-board.js';
 import { openDatabase } from '../src/platform/store/open-database.js';
 import { Store } from '../src/platform/store/store.js';
 import { syntheticRunbook } from './support/runbook.js';
@@ -43,17 +43,17 @@ export async function renderBench(opts: { log: (s: string) => void }): Promise<s
           const times: number[] = [];
           for (let i = 0; i < RENDERS; i++) {
             const t = performance.now();
-            await board.render('U0DEVOPS', { page: 1, gateId: surface.gateId }, surface.max);
+            await board.render(surface.surface === 'view' ? 'U0DEVOPS' : EVERYONE, { page: 1, gateId: surface.gateId }, surface.max);
             times.push(performance.now() - t);
           }
           // Every page must fit, not only the first.
-          const first = await board.render('U0DEVOPS', { page: 1, gateId: surface.gateId }, surface.max);
+          const first = await board.render(surface.surface === 'view' ? 'U0DEVOPS' : EVERYONE, { page: 1, gateId: surface.gateId }, surface.max);
           let maxBlocks = 0;
           let maxText = 0;
           let bytes = 0;
           const found: string[] = [];
           for (let page = 1; page <= first.pages; page++) {
-            const r = await board.render('U0DEVOPS', { page, gateId: surface.gateId }, surface.max);
+            const r = await board.render(surface.surface === 'view' ? 'U0DEVOPS' : EVERYONE, { page, gateId: surface.gateId }, surface.max);
             maxBlocks = Math.max(maxBlocks, r.blocks.length);
             maxText = Math.max(maxText, longestText(r.blocks));
             bytes = Math.max(bytes, Buffer.byteLength(JSON.stringify(r.blocks)));

@@ -24,6 +24,9 @@ export interface SharedStatus {
 }
 
 /** How long a posted status message is kept current, and how many at most. */
+/** The viewer of a channel board: everyone in the channel sees the same message. */
+export const EVERYONE = Symbol('everyone');
+
 const TRACK_FOR_MS = 24 * 60 * 60 * 1000;
 const TRACK_AT_MOST = 10;
 /** What an old status message says instead, once someone clicks on it. */
@@ -69,8 +72,11 @@ export class StatusBoard {
     this.degraded = lines;
   }
 
-  /** Renders the status as `viewer` sees it. */
-  async render(viewer: string, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
+  /**
+   * Renders the status for `viewer`: {@link EVERYONE} for a channel board, which everyone in the channel sees
+   * alike, so every open item gets a Sign off button and the click checks who may sign.
+   */
+  async render(viewer: string | typeof EVERYONE, view: StatusView, maxBlocks?: number): Promise<RenderedStatus> {
     const { snapshot, ctx } = await this.context(viewer);
     return renderStatus(snapshot, view, ctx, maxBlocks);
   }
@@ -87,20 +93,23 @@ export class StatusBoard {
     return { snapshot, members, verdict: await this.verdictLine(snapshot), holds: await this.holds?.(), degraded: await this.degraded?.() };
   }
 
-  /** The checklist and what rendering it for `viewer` needs (role members, the items they may sign off). */
-  async context(viewer: string, shared?: SharedStatus): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
+  /**
+   * The checklist and what rendering it needs (role members, the items that get a Sign off button): for one
+   * person (App Home, which only they see) the items they may sign off; for {@link EVERYONE} (a channel board) every open item.
+   */
+  async context(viewer: string | typeof EVERYONE, shared?: SharedStatus): Promise<{ snapshot: ChecklistSnapshot; ctx: StatusRenderContext }> {
     const { checklist, runbook, clock } = this.deps;
     const { snapshot, members, verdict, holds, degraded } = shared ?? (await this.shared());
-    const viewerRoles = new Set([...members].filter(([, m]) => m.anyone || m.users.includes(viewer)).map(([name]) => name));
+    const viewerRoles = new Set([...members].filter(([, m]) => m.anyone || (viewer !== EVERYONE && m.users.includes(viewer))).map(([name]) => name));
     const signable = new Set<string>();
-    for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewerRoles.has(s.item.owner)) signable.add(s.item.id);
+    for (const level of ['blocker', 'warning', 'info'] as const) for (const s of snapshot.open[level]) if (viewer === EVERYONE || viewerRoles.has(s.item.owner)) signable.add(s.item.id);
     const roleMembers = new Map([...members].map(([name, m]) => [name, m.users]));
     return { snapshot, ctx: { timezone: runbook.launch.timezone, now: clock.now(), roleLabel: (r) => checklist.roleLabel(r), roleMembers, signable, verdict, holds, degraded } };
   }
 
   /** Posts a status message in the channel and remembers it for updates. */
   async post(channel: string, viewer: string, view: StatusView): Promise<void> {
-    const rendered = await this.render(viewer, view);
+    const rendered = await this.render(EVERYONE, view);
     // One board per request: a copy posted on a lost answer would keep Sign off buttons nothing refreshes.
     const posted = await this.deps.slack.postOnce(channel, rendered, `status/${randomUUID()}`);
     await this.rows.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
@@ -134,7 +143,7 @@ export class StatusBoard {
 
   /** Shows another page of a status message in place. */
   async showPage(channel: string, ts: string, viewer: string, view: StatusView): Promise<void> {
-    const rendered = await this.render(viewer, view);
+    const rendered = await this.render(EVERYONE, view);
     // Someone clicked for this page: it does not wait behind board refreshes.
     await this.deps.slack.updateMessage(channel, ts, rendered, { priority: 'people' });
     await this.rows.addStatusMessage({ channel, ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
@@ -187,7 +196,7 @@ export class StatusBoard {
       return;
     }
     if (boards.length === 0) return;
-    // One read of the checklist per pass, and one render per distinct board (the same person's repeated /golive status).
+    // One read of the checklist per pass, and one render per distinct board (the same gate and page).
     let shared: SharedStatus;
     try {
       shared = await this.shared();
@@ -199,10 +208,10 @@ export class StatusBoard {
     let failed = false;
     for (const m of boards) {
       try {
-        const key = `${m.viewer}|${m.gate_id ?? ''}|${m.page}`;
+        const key = `${m.gate_id ?? ''}|${m.page}`;
         let rendered = renders.get(key);
         if (!rendered) {
-          const { snapshot, ctx } = await this.context(m.viewer, shared);
+          const { snapshot, ctx } = await this.context(EVERYONE, shared);
           rendered = renderStatus(snapshot, { gateId: m.gate_id ?? undefined, page: m.page }, ctx);
           renders.set(key, rendered);
         }

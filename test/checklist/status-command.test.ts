@@ -50,6 +50,27 @@ describe('/golive status', () => {
     expect(texts).toContain('⚠️ `acm-certificate` ACM wildcard certificate issued\nOwner: DevOps (<@U0DEVOPS>, <@U0DEVOPS2>)');
   });
 
+  it('is the same board for everyone: a Sign off button on every open item, the click decides who may sign', async () => {
+    t = await startTestApp();
+    await golive(t, 'status pre-flight', 'U0DEVOPS');
+    const post = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Test launch'));
+    const ts = (post.result as { ts: string }).ts;
+    const buttons = () => (t.slack.messages.get(`C0OPS:${ts}`)!.blocks as Block[]).filter((b) => b.accessory?.action_id === 'golive_check_item').map((b) => b.accessory!.value);
+    // DevOps posted it, and the BD Lead's blocker has its button too.
+    expect(buttons()).toEqual(['v2f-agreement', 'secrets-manager', 'acm-certificate', 's3-bucket-names']);
+
+    // Someone else's click on an item they do not own is refused privately; the board does not change.
+    const refused = await click(t, 'golive_check_item', 'v2f-agreement', 'U0DEVOPS', ts);
+    expect((await t.slack.waitForResponse((r) => r.id === refused)).body.text).toBe(':warning: Only BD Lead: <@U0BDLEAD> can sign off `v2f-agreement` (Visa2Fly B2B API agreement signed).\nAsk one of them, or ask to be added to the role in the runbook.');
+    expect(query(t, 'SELECT * FROM item_state')).toEqual([]);
+
+    // The BD Lead signs their item off from the board DevOps posted; the board, refreshed, keeps the other buttons.
+    await click(t, 'golive_check_item', 'v2f-agreement', 'U0BDLEAD', ts);
+    await until('the sign-off', () => query<{ checked: number }>(t, "SELECT checked FROM item_state WHERE item_id = 'v2f-agreement'")[0]?.checked === 1);
+    await t.slack.waitFor(() => !buttons().includes('v2f-agreement'));
+    expect(buttons()).toEqual(['secrets-manager', 'acm-certificate', 's3-bucket-names']);
+  });
+
   it('suggests a gate for a typo', async () => {
     t = await startTestApp();
     expect(await privateReply(t, 'status preflight')).toBe(':warning: There is no gate `preflight`.\nDid you mean `pre-flight`?');
