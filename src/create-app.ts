@@ -192,6 +192,7 @@ export function createApp(options: AppOptions): GoliveApp {
   const checklist = createChecklistModule({ ...shared, slack, roles });
   const alarms = createAlarmsModule({
     ...shared,
+    roles,
     cloudwatch,
     outbox,
     defaultRegion: config.aws.region,

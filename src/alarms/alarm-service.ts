@@ -7,6 +7,8 @@ import { OutboxPages, type PageNotifier } from '../platform/outbox/outbox-pages.
 import { AuditRepository } from '../platform/store/audit-repository.js';
 import type { Store } from '../platform/store/store.js';
 import type { WatchHealth } from '../platform/health/watch-health.js';
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
+import { GoliveError } from '../platform/errors.js';
 import { AlarmRepository, type AlarmRow, type AlarmTransitionRow } from './alarm-repository.js';
 import { alarmRegion, alarmRuleFor, firingRead, flappingRule, isNewTransition, watcherFreshForMs, type AlarmRule } from './alarm-rules.js';
 import type { FiringAlarms, FiringAnswer, FiringSource } from './describe-firing.js';
@@ -101,6 +103,8 @@ export class AlarmService implements FiringAlarms {
       pages?: PageNotifier;
       /** Told how each poll went, so that golive says when it cannot see the alarms. */
       health?: Pick<WatchHealth, 'failed' | 'succeeded'>;
+      /** Who may acknowledge (it stops PagerDuty paging): anyone the runbook names in a role. Absent only where the watcher is tested alone. */
+      roles?: Pick<RoleDirectory, 'isNamed'>;
     },
   ) {
     this.rows = new AlarmRepository(deps.store);
@@ -232,7 +236,10 @@ export class AlarmService implements FiringAlarms {
 
   /** Acknowledges the alarm's current firing; resolves with ok false if it is not firing or already acknowledged. */
   async acknowledge(name: string, userId: string): Promise<{ ok: true } | { ok: false; row?: AlarmRow }> {
-    const { store, clock } = this.deps;
+    const { store, clock, roles } = this.deps;
+    if (roles && !(await roles.isNamed(userId))) {
+      throw new GoliveError('not_permitted', 'Only people named in one of the runbook’s roles may acknowledge an alarm: acknowledging it stops PagerDuty paging on-call.', 'Ask the on-call, or anyone in the launch’s roles.');
+    }
     const at = clock.now().toISOString();
     const result = await store.transaction(async () => {
       const row = await this.row(name);

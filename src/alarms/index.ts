@@ -1,3 +1,4 @@
+import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import type { CloudWatchPort } from '../platform/aws/cloudwatch-port.js';
 import type { ChangeSignals } from '../platform/change-signals.js';
 import type { Clock } from '../platform/clock.js';
@@ -44,9 +45,11 @@ export function createAlarmsModule(deps: {
   polling: boolean;
   /** golive's own health: told how each poll went, and shown by `/golive alarms`. */
   health: WatchHealth;
+  /** Who may acknowledge an alarm. */
+  roles: Pick<RoleDirectory, 'isNamed'>;
 }): AlarmsModule {
-  const { runbook, store, clock, logger, signals, health } = deps;
-  const alarms = new AlarmService({ runbook, store, cloudwatch: deps.cloudwatch, clock, logger, defaultRegion: deps.defaultRegion, afterCommit: () => signals.emit('outbox', 'home'), health });
+  const { runbook, store, clock, logger, signals, health, roles } = deps;
+  const alarms = new AlarmService({ runbook, store, cloudwatch: deps.cloudwatch, clock, logger, defaultRegion: deps.defaultRegion, afterCommit: () => signals.emit('outbox', 'home'), health, roles });
   alarms.notify(new SlackAlarmNotifier({ runbook, store, clock }));
   const hooks = createAlarmHooks({
     alarms,

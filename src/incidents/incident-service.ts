@@ -512,6 +512,10 @@ export class IncidentService {
 
   /** `/golive incident severity <P1-P4>`: re-grades the incident; paging, reminders, escalation, invites and the topic follow. */
   async changeSeverity(incident: IncidentRow, severity: string, userId: string): Promise<IncidentRow> {
+    // A re-grade can start or resolve a page: not for anyone who can read the channel.
+    if (!(await this.deps.roles.isNamed(userId))) {
+      throw new GoliveError('not_permitted', `Only people named in one of the runbook’s roles may change INC-${incident.id}’s severity: it decides who is paged.`, /^[UW][A-Z0-9]+$/.test(incident.commander) ? `Ask the commander, <@${incident.commander}>.` : 'Ask the commander.');
+    }
     const { key, def } = this.severity(severity);
     if (incident.state !== 'open') throw new GoliveError('usage', `INC-${incident.id} is resolved.`);
     if (key === incident.severity) throw new GoliveError('usage', `INC-${incident.id} is already ${key}; nothing changed.`);

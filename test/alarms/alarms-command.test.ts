@@ -140,11 +140,17 @@ describe('alarm watching', () => {
     });
     const post = posts().find((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-HealthCheck'))!;
     const ts = (post.result as { ts: string }).ts;
+    // Acknowledging stops PagerDuty paging: someone the runbook names in no role is refused, and nothing is sent.
+    const stranger = await click(t, 'golive_alarm_ack', SEED_ALARMS.health, 'U0CTO', ts);
+    expect((await t.slack.waitForResponse((r) => r.id === stranger)).body.text).toBe(
+      ':warning: Only people named in one of the runbook’s roles may acknowledge an alarm: acknowledging it stops PagerDuty paging on-call.\nAsk the on-call, or anyone in the launch’s roles.',
+    );
+    expect(pd.events.filter((e) => e.body.event_action === 'acknowledge')).toEqual([]);
     await click(t, 'golive_alarm_ack', SEED_ALARMS.health, 'U0DEVOPS', ts);
     const acked = await pd.waitFor((e) => e.body.event_action === 'acknowledge');
     expect(acked.body).toEqual({ routing_key: ROUTING_KEY, event_action: 'acknowledge', dedup_key: trigger.body.dedup_key });
     await t.slack.waitFor(() => JSON.stringify(t.slack.messages.get(`C0OPS:${ts}`)?.blocks ?? []).includes('👀 Acknowledged by <@U0DEVOPS>'));
-    const again = await click(t, 'golive_alarm_ack', SEED_ALARMS.health, 'U0CTO', ts);
+    const again = await click(t, 'golive_alarm_ack', SEED_ALARMS.health, 'U0DEVOPS', ts);
     expect((await t.slack.waitForResponse((r) => r.id === again)).body.text).toBe('`GoVisaX-Prod-HealthCheck` was already acknowledged by <@U0DEVOPS>. Nothing changed.');
 
     await setState(SEED_ALARMS.health, 'OK', 'Healthy host count 2');

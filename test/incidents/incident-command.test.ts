@@ -289,6 +289,12 @@ describe('/golive incident', () => {
 
   it('changes severity and commander, and says so in both channels', async () => {
     const { channelId } = await declare('incident declare P3 Slow admin portal', 'U0DEVOPS');
+    // A re-grade decides who is paged: not for anyone who can read the channel.
+    const { responseId } = await golive(t, 'incident severity P4', 'U0NOBODY', channelId);
+    expect((await t.slack.waitForResponse((r) => r.id === responseId)).body.text).toBe(
+      ':warning: Only people named in one of the runbook’s roles may change INC-1’s severity: it decides who is paged.\nAsk the commander, <@U0DEVOPS>.',
+    );
+    expect(query(t, 'SELECT severity FROM incident WHERE id = 1')).toEqual([{ severity: 'P3' }]);
     await golive(t, 'incident severity P1', 'U0DEVOPS', channelId);
     await t.slack.waitFor(() => posts(channelId).some((c) => String(c.args.text).startsWith('✏️')));
     await flush();
