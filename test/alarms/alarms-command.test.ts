@@ -359,7 +359,7 @@ describe('alarm watching', () => {
     await sleep(200);
     await t.app.outbox.flush();
     expect(posts().filter((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-API-5XX-Rate'))).toHaveLength(1);
-  });
+  }, 30_000); // the restarted outbox's retry backoff alone brings the post ~12 s after the restart
 
   it('opens the incident an alarm rule asks for, once per firing, and the button points to it', async () => {
     await start();
