@@ -48,13 +48,16 @@ export class AlarmRepository {
     return this.store.all<Pick<AlarmRow, 'name' | 'region' | 'page_held_since'>>('SELECT name, region, page_held_since FROM alarm_state');
   }
 
-  /** Writes an alarm's state, unless the stored one is newer (a poll that read CloudWatch before a push arrived must not write the older state back). */
-  async upsertState(row: { name: string; state: State; reason: string; stateAt: string; kind: string; region: string; seenAt: string }): Promise<void> {
+  /**
+   * Writes an alarm's state, unless the stored one is newer (a poll that read CloudWatch before a push arrived must
+   * not write the older state back) — a stored time later than `trustUntil` is no reason: it came from the future.
+   */
+  async upsertState(row: { name: string; state: State; reason: string; stateAt: string; kind: string; region: string; seenAt: string; trustUntil: string }): Promise<void> {
     await this.store.run(
       `INSERT INTO alarm_state (name, state, reason, state_at, kind, region, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason, state_at = excluded.state_at, kind = excluded.kind,
          region = excluded.region, seen_at = excluded.seen_at
-       WHERE excluded.state_at >= alarm_state.state_at`,
+       WHERE excluded.state_at >= alarm_state.state_at OR alarm_state.state_at > ?`,
       row.name,
       row.state,
       row.reason,
@@ -62,6 +65,7 @@ export class AlarmRepository {
       row.kind,
       row.region,
       row.seenAt,
+      row.trustUntil,
     );
   }
 

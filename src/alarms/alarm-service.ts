@@ -299,7 +299,11 @@ export class AlarmService implements FiringAlarms {
         // A new alarm after the baseline: its first state counts as a transition only if it is not OK.
         if (a.state !== 'OK') transitions.push(this.fromPoll(a, undefined, region));
         else await this.upsertState(a.name, a.state, a.reason, at, a.kind, region, now);
-      } else if (!isNewTransition(known, a.state, at)) {
+      } else if (this.storedAhead(known) && a.state === known.state) {
+        // A state "from the future" an older golive stored would make every real reading look old: the present wins.
+        this.deps.logger.warn({ alarm: a.name, stored: known.state_at, read: at }, 'a stored alarm state dated in the future was replaced by what CloudWatch says now');
+        await this.upsertState(a.name, a.state, a.reason, at, a.kind, known.region ?? region, now);
+      } else if (!this.storedAhead(known) && !isNewTransition(known, a.state, at)) {
         continue;
       } else if (a.state !== known.state) {
         transitions.push(this.fromPoll(a, known.state, region));
@@ -368,6 +372,11 @@ export class AlarmService implements FiringAlarms {
     return [];
   }
 
+  /** Whether a stored state is dated further ahead than any push is allowed to be (written before pushes were bounded). */
+  private storedAhead(known: Pick<AlarmRow, 'state_at'>): boolean {
+    return Date.parse(known.state_at) > this.deps.clock.now().getTime() + MAX_PUSH_AHEAD_MS;
+  }
+
   /** One transition, inside its transaction. Resolves with false if it was already recorded or is older than what we know. */
   private async record(t: AlarmTransition, needs: IncidentNeed[]): Promise<boolean> {
     const { clock } = this.deps;
@@ -381,8 +390,8 @@ export class AlarmService implements FiringAlarms {
     const known = await this.row(t.alarmName);
     if (known && !isNewTransition(known, t.to, at)) return false;
     if (!(await this.rows.addTransition({ name: t.alarmName, from: t.from ?? known?.state ?? null, to: t.to, at, reason: t.reason, source: t.source, recordedAt: now }))) return false;
-    // A late push about something older than the state we hold is history, not news.
-    if (known && at < known.state_at) return true;
+    // A late push about something older than the state we hold is history, not news (unless what we hold is dated in the future).
+    if (known && !this.storedAhead(known) && at < known.state_at) return true;
 
     const region = t.region ?? known?.region ?? this.region();
     const rule = this.ruleFor(t.alarmName);
@@ -487,7 +496,8 @@ export class AlarmService implements FiringAlarms {
   }
 
   private upsertState(name: string, state: State, reason: string, stateAt: string, kind: string, region: string, seenAt: string): Promise<void> {
-    return this.rows.upsertState({ name, state, reason, stateAt: normaliseTime(stateAt, seenAt), kind, region, seenAt });
+    const trustUntil = new Date(this.deps.clock.now().getTime() + MAX_PUSH_AHEAD_MS).toISOString();
+    return this.rows.upsertState({ name, state, reason, stateAt: normaliseTime(stateAt, seenAt), kind, region, seenAt, trustUntil });
   }
 }
 

@@ -116,6 +116,29 @@ describe('AlarmService', () => {
     expect((await outbox()).slice(before)).toEqual([{ target: 'slack', method: 'chat.postMessage' }, { target: 'pagerduty', method: 'trigger' }]);
   });
 
+  it('lets the present win over a state dated in the future that an older golive stored', async () => {
+    const { store, service, set, outbox } = setup();
+    set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:00:00.000Z' }, { name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:00:00.000Z' }]);
+    await service.poll();
+    // Written before pushes were bounded: one alarm "in ALARM since 2099", one "OK since 2099".
+    await store.run("UPDATE alarm_state SET state = 'ALARM', state_at = '2099-01-01T00:00:00.000Z' WHERE name = 'App-5xx'");
+    await store.run("UPDATE alarm_state SET state_at = '2099-01-01T00:00:00.000Z' WHERE name = 'App-DB-CPU'");
+    const before = (await outbox()).length;
+
+    set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:08:00.000Z' }, { name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:00:00.000Z' }]);
+    await service.poll();
+    expect(await service.row('App-5xx')).toMatchObject({ state: 'OK', state_at: '2026-12-01T00:08:00.000Z' });
+    expect(await service.row('App-DB-CPU')).toMatchObject({ state: 'OK', state_at: '2026-12-01T00:00:00.000Z' });
+    // The stored ALARM ends as a recovery would (its page, if the older golive sent one, is resolved); the OK one changes nothing.
+    expect((await outbox()).slice(before)).toEqual([{ target: 'slack', method: 'chat.postMessage' }, { target: 'pagerduty', method: 'resolve' }]);
+
+    // From then on real news is news again: posted and paged.
+    set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:09:00.000Z' }, { name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:00:00.000Z' }]);
+    await service.poll();
+    expect(await service.row('App-5xx')).toMatchObject({ state: 'ALARM', state_at: '2026-12-01T00:09:00.000Z' });
+    expect((await outbox()).slice(before + 2)).toEqual([{ target: 'slack', method: 'chat.postMessage' }, { target: 'pagerduty', method: 'trigger' }]);
+  });
+
   it('ignores alarms outside the prefixes and treats +0000 times like Z', async () => {
     const { service, outbox } = setup();
     expect(await service.ingest([{ alarmName: 'Other', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'sns' }])).toBe(0);
