@@ -31,8 +31,8 @@ export function registerChecklistButtons(ui: SlackUi, deps: { checklist: Checkli
       // The Home tab has no pages any more; an old button just shows it afresh.
       await signals.homeViewerChanged(body.user.id);
     } else if (body.channel && body.message) {
-      const owner = (await statusBoard.viewerOf(body.channel.id, body.message.ts)) ?? body.user.id;
-      await statusBoard.showPage(body.channel.id, body.message.ts, owner, { gateId, page });
+      // A board reads the same for everyone, so who pages it changes nothing but the page.
+      await statusBoard.showPage(body.channel.id, body.message.ts, body.user.id, { gateId, page });
     }
   });
 }

@@ -115,11 +115,6 @@ export class StatusBoard {
     await this.rows.addStatusMessage({ channel: posted.channel, ts: posted.ts, viewer, gate_id: view.gateId ?? null, page: rendered.page, posted_at: this.deps.clock.now().toISOString() });
   }
 
-  /** Who a status message was posted for (their sign-off buttons), if golive keeps it current. */
-  async viewerOf(channel: string, ts: string): Promise<string | undefined> {
-    return (await this.rows.statusMessage(channel, ts))?.viewer;
-  }
-
   /**
    * Replaces a status message golive posted and no longer keeps current
    * (past the 10 newest, or older than a day) with a line saying so, without
