@@ -15,7 +15,7 @@ import { parseRunbook } from '../src/platform/runbook/load-runbook.js';
 import { AlarmService } from '../src/alarms/alarm-service.js';
 import { SlackAlarmNotifier } from '../src/alarms/alarm-notifier.js';
 import { openDatabase } from '../src/platform/store/open-database.js';
-import { Store } from '../src/platform/store/store.js';
+import { SqliteStore } from '../src/platform/store/sqlite-store.js';
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/support/moto.js';
 import { forceGc, mib, ms, table } from './support/stats.js';
 
@@ -64,7 +64,7 @@ interface PollFigures {
 
 /** Polls a fresh golive database: a baseline poll, one with 1% of the alarms changed, then steady polls. */
 async function pollSeries(client: CloudWatchClient, counter: { describe: number }, change: (indexes: number[]) => Promise<void>, n: number, dir: string): Promise<PollFigures> {
-  const store = new Store(openDatabase(path.join(dir, `alarms-${n}-${Date.now()}.db`)));
+  const store = new SqliteStore(openDatabase(path.join(dir, `alarms-${n}-${Date.now()}.db`)));
   try {
     const clock = { now: () => new Date() };
     const service = new AlarmService({ runbook, store, cloudwatch: createCloudWatchAdapter({ clientFor: () => client }), clock, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
@@ -93,7 +93,7 @@ async function pollSeries(client: CloudWatchClient, counter: { describe: number 
     }
     return { calls, baselineMs, changedMs, transitions: r.transitions, steadyMs, heapFirst: heap[0]!, heapLast: heap.at(-1)!, rssFirst: rss[0]!, rssLast: rss.at(-1)! };
   } finally {
-    store.close();
+    void store.close();
   }
 }
 

@@ -12,7 +12,7 @@ import { MAX_HOME_BLOCKS, MAX_MESSAGE_BLOCKS } from '../src/platform/slack/block
 import type { SlackPort } from '../src/platform/slack/slack-port.js';
 import { EVERYONE, StatusBoard } from '../src/checklist/status-board.js';
 import { openDatabase } from '../src/platform/store/open-database.js';
-import { Store } from '../src/platform/store/store.js';
+import { SqliteStore } from '../src/platform/store/sqlite-store.js';
 import { syntheticRunbook } from './support/runbook.js';
 import { ms, summarize, table } from './support/stats.js';
 import { messageContentError, viewError } from '../src/sandbox/block-limits.js';
@@ -25,7 +25,7 @@ export async function renderBench(opts: { log: (s: string) => void }): Promise<s
   for (const items of [50, 300, 1000]) {
     const runbook = syntheticRunbook({ items });
     const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-render-'));
-    const store = new Store(openDatabase(path.join(dir, 'render.db')));
+    const store = new SqliteStore(openDatabase(path.join(dir, 'render.db')));
     try {
       const clock = { now: () => new Date() };
       const slack = { usergroupMembers: async () => ['U0DEVOPS2', 'U0DEVOPS3'] } as unknown as SlackPort;
@@ -78,7 +78,7 @@ export async function renderBench(opts: { log: (s: string) => void }): Promise<s
       }
       opts.log(`render ${items} items done`);
     } finally {
-      store.close();
+      void store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }

@@ -18,7 +18,7 @@ import { RoleDirectory } from '../src/platform/roles/resolve-roles.js';
 import type { SlackPort } from '../src/platform/slack/slack-port.js';
 import { AuditRepository } from '../src/platform/store/audit-repository.js';
 import { openDatabase } from '../src/platform/store/open-database.js';
-import { Store } from '../src/platform/store/store.js';
+import { SqliteStore } from '../src/platform/store/sqlite-store.js';
 import { gatherReport, type ReportSources } from '../src/report/gather-report.js';
 import { renderPng } from '../src/report/render-png.js';
 import { renderReportHtml, renderReportMarkdown } from '../src/report/render-report.js';
@@ -37,7 +37,7 @@ const ARN = (n: number) => `arn:aws:ecs:ap-south-1:123456789012:task-definition/
 
 export async function reportBench(opts: { log: (s: string) => void }): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-report-'));
-  const store = new Store(openDatabase(path.join(dir, 'report.db')));
+  const store = new SqliteStore(openDatabase(path.join(dir, 'report.db')));
   try {
     const runbook = syntheticRunbook({ items: 300, service: true });
     const clock = { now: () => new Date(T0 + 48 * 3600_000) };
@@ -141,7 +141,7 @@ export async function reportBench(opts: { log: (s: string) => void }): Promise<s
       table(['step', 'p50 ms', 'max ms', 'size'], rows),
     ].join('\n\n');
   } finally {
-    store.close();
+    void store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { isHttpUrl } from './platform/is-http-url.js';
 import { DEFAULT_API_URL, DEFAULT_EVENTS_URL } from './platform/pager/pagerduty-urls.js';
@@ -17,7 +18,12 @@ export interface Config {
   };
   port: number;
   runbookPath: string;
+  /** GOLIVE_DB: a SQLite file, or a postgres:// URL (which may hold a password: never log it; see `databaseSecrets`). */
   dbPath: string;
+  /** GOLIVE_DB_PASSWORD: the PostgreSQL password, overriding the URL's (from a secret store). */
+  dbPassword?: string;
+  /** This replica's name in /healthz, logs and the rows it claims (GOLIVE_REPLICA; default host name and process id). */
+  replica: string;
   aws: { region?: string; endpointUrl?: string };
   pagerduty: { routingKey?: string; eventsUrl: string; apiToken?: string; apiUrl: string };
   /** Shared secret EventBridge API destinations send to `POST /hooks/eventbridge`; unset disables that endpoint. */
@@ -49,7 +55,21 @@ export const SIGNING_SECRET_MISSING = 'SLACK_SIGNING_SECRET is not set (from the
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The variables whose values must never appear in a log line or a message. */
-export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'PAGERDUTY_ROUTING_KEY', 'PAGERDUTY_API_TOKEN', 'GOLIVE_EVENTBRIDGE_SECRET'] as const;
+export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'PAGERDUTY_ROUTING_KEY', 'PAGERDUTY_API_TOKEN', 'GOLIVE_EVENTBRIDGE_SECRET', 'GOLIVE_DB_PASSWORD'] as const;
+
+/** The database password, wherever it was given (GOLIVE_DB_PASSWORD or inside the URL): for the logger to mask. */
+export function databaseSecrets(config: Pick<Config, 'dbPath' | 'dbPassword'>): string[] {
+  const secrets = config.dbPassword ? [config.dbPassword] : [];
+  if (/^postgres(ql)?:\/\//i.test(config.dbPath)) {
+    try {
+      const password = decodeURIComponent(new URL(config.dbPath).password);
+      if (password) secrets.push(password);
+    } catch {
+      // An unreadable URL is reported by readConfig.
+    }
+  }
+  return secrets;
+}
 
 
 /**
@@ -86,6 +106,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!runbookPath) problems.push('GOLIVE_RUNBOOK is not set (the path of the launch runbook YAML, e.g. runbooks/govisax.yml)');
 
   const dbPath = get('GOLIVE_DB') ?? path.join('data', 'golive.db');
+  const dbPassword = get('GOLIVE_DB_PASSWORD');
+  if (/^postgres(ql)?:\/\//i.test(dbPath)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(dbPath);
+    } catch {
+      problems.push('GOLIVE_DB is not a valid PostgreSQL URL (postgres://user@host:5432/database?sslmode=verify-full); its value is not shown, since it may hold a password');
+    }
+    if (url && !url.hostname && !url.searchParams.get('host')) problems.push('GOLIVE_DB names no database host (postgres://user@host:5432/database)');
+    const sslmode = url?.searchParams.get('sslmode');
+    if (sslmode && !['disable', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(sslmode)) problems.push(`GOLIVE_DB has sslmode=${sslmode}; use disable, require, verify-ca or verify-full (with sslrootcert= the CA bundle, e.g. RDS's global-bundle.pem)`);
+    if (sslmode === 'verify-ca' && !url?.searchParams.get('sslrootcert')) problems.push('GOLIVE_DB has sslmode=verify-ca without sslrootcert=: name the CA bundle file (for RDS, global-bundle.pem)');
+  } else if (dbPassword) {
+    problems.push('GOLIVE_DB_PASSWORD is set but GOLIVE_DB is a SQLite file, which has no password: set GOLIVE_DB to a postgres:// URL, or unset GOLIVE_DB_PASSWORD');
+  }
+  const replica = get('GOLIVE_REPLICA') ?? `${hostname()}-${process.pid}`;
 
   const endpointUrl = get('AWS_ENDPOINT_URL');
   if (endpointUrl && !isHttpUrl(endpointUrl)) problems.push('AWS_ENDPOINT_URL is not an http(s) URL');
@@ -113,6 +149,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     runbookPath: runbookPath!,
     dbPath,
+    ...(dbPassword ? { dbPassword } : {}),
+    replica,
     aws: { region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION'), endpointUrl },
     pagerduty: { routingKey, eventsUrl, apiToken: pdApiToken, apiUrl: pdApiUrl },
     eventBridgeSecret,

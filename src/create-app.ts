@@ -7,7 +7,7 @@ import { createAlarmsModule, type AlarmService } from './alarms/index.js';
 import { createCanaryModule } from './canary/index.js';
 import { createChecklistModule, type ChecklistService } from './checklist/index.js';
 import { commandSpecs } from './command-specs.js';
-import { ConfigError, SIGNING_SECRET_MISSING, StartupError, type Config } from './config.js';
+import { ConfigError, databaseSecrets, SIGNING_SECRET_MISSING, StartupError, type Config } from './config.js';
 import { createDeploysModule } from './deploys/index.js';
 import { createEscalationModule, type EscalationService } from './escalation/index.js';
 import { createEvidenceModule, createHttpProbe, createTlsProbe, type EvidencePorts, type EvidenceService } from './evidence/index.js';
@@ -56,9 +56,12 @@ import { SlackCallError, type SlackPort } from './platform/slack/slack-port.js';
 import { Inbox } from './platform/slack/inbox.js';
 import { createSlackUi, REPLAY_CONTEXT } from './platform/slack/slack-ui.js';
 import { AuditRepository } from './platform/store/audit-repository.js';
-import { openCheckedDatabase } from './platform/store/check-database.js';
+import { detailOf } from './platform/store/check-database.js';
+import { leaderLockFor, openStore } from './platform/store/open-store.js';
 import { RequestRepository } from './platform/store/request-repository.js';
-import { Store } from './platform/store/store.js';
+import type { Store } from './platform/store/store.js';
+import { LeaderRepository } from './platform/leadership/leader-repository.js';
+import { Leadership } from './platform/leadership/leadership.js';
 import type { SnsVerifier } from './alarms/verify-sns.js';
 import type { TimelineService } from './timeline/index.js';
 import { createTimelineModule } from './timeline/index.js';
@@ -102,6 +105,8 @@ export interface AppOptions {
   snsVerifier?: SnsVerifier;
   /** Visits an SNS SubscribeURL (default: fetch); tests have no internet to reach SNS. */
   snsConfirm?: (url: string) => Promise<number>;
+  /** How often a replica tries to become leader, or checks it still is (default 5 s). */
+  leaderCheckMs?: number;
   /** How often the outbox retries (default 5 s). */
   outboxPollMs?: number;
   /** Turns the alarm poll schedule off (tests call `alarms.poll()` themselves). */
@@ -131,6 +136,8 @@ export interface GoliveApp {
   stop(): Promise<void>;
   store: Store;
   outbox: Outbox;
+  /** Whether this replica does the timed work. */
+  leadership: Leadership;
   /** The services tests and the sandbox drive directly (a poll now, a reminder sweep now). */
   services: { checklist: ChecklistService; alarms: AlarmService; incidents: IncidentService; timeline: TimelineService; evidence: EvidenceService; escalation: EscalationService; gonogo: GoNoGoService; slack: SlackPort };
 }
@@ -139,7 +146,7 @@ export interface GoliveApp {
 export function createApp(options: AppOptions): GoliveApp {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.pagerduty.routingKey, config.pagerduty.apiToken, config.eventBridgeSecret] });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.pagerduty.routingKey, config.pagerduty.apiToken, config.eventBridgeSecret, ...databaseSecrets(config)] });
 
   logNodeSupport(logger);
 
@@ -151,7 +158,9 @@ export function createApp(options: AppOptions): GoliveApp {
   const socketMode = Boolean(config.slack.appToken);
   if (!socketMode && !config.slack.signingSecret) throw new ConfigError([SIGNING_SECRET_MISSING]);
   // Opened, read through and written once before anything else: a damaged or read-only database stops the start here, naming the file.
-  const store = options.store ?? new Store(openCheckedDatabase(config.dbPath));
+  const store = options.store ?? openStore(config, logger);
+  // One replica does the timed work; with SQLite that is always this one.
+  const leadership: Leadership = new Leadership({ replica: config.replica, lock: leaderLockFor(store, (err) => leadership.lost(err)), rows: new LeaderRepository(store), clock, logger, checkMs: options.leaderCheckMs });
 
   // The platform: Slack, AWS, PagerDuty, the outbox, roles.
   const clientOptions = {
@@ -177,7 +186,8 @@ export function createApp(options: AppOptions): GoliveApp {
   const onCall = config.pagerduty.apiToken ? createOnCallLookup({ token: config.pagerduty.apiToken, apiUrl: config.pagerduty.apiUrl }) : undefined;
   const ses = options.ses ?? loadOnFirstUse<SesPort>(() => import('./platform/aws/ses-adapter.js').then((m) => m.createSesAdapter(awsOptions)), { getAccount: true, sendEmail: true });
   const email = runbook.email;
-  const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager, email ? (m) => ses.sendEmail(email.region, m) : undefined);
+  const outbox = new Outbox(store, slack, clock, logger, options.outboxPollMs ?? 5000, pager, email ? (m) => ses.sendEmail(email.region, m) : undefined, config.replica);
+  outbox.pollOnlyWhen(() => leadership.isLeader());
   const roles = new RoleDirectory(runbook, slack, clock);
   const requests = new RequestRepository(store);
   const inbox = new Inbox({ requests, store, clock, logger });
@@ -300,7 +310,7 @@ export function createApp(options: AppOptions): GoliveApp {
   signals.onHomeViewer((userId) => home.home.publish(userId));
 
   // One route table, for whichever receiver Slack reaches golive through.
-  const routes = [healthRoute({ store, outbox, health, mode: socketMode ? 'socket' : 'http', dbPath: config.dbPath, runbookPath: config.runbookPath, runbook }), ...modules.flatMap((m) => m.routes ?? [])];
+  const routes = [healthRoute({ store, outbox, health, leadership, mode: socketMode ? 'socket' : 'http', runbookPath: config.runbookPath, runbook }), ...modules.flatMap((m) => m.routes ?? [])];
   const receiver = socketMode
     ? new SocketModeReceiver({
         appToken: config.slack.appToken!,
@@ -340,14 +350,21 @@ export function createApp(options: AppOptions): GoliveApp {
     sweepMs: options.expirySweepMs ?? 30_000,
     logger,
     background,
+    leadership,
   });
 
   let socketServer: Server | undefined;
   return {
     store,
     outbox,
+    leadership,
     services: { checklist: checklist.checklist, alarms: alarms.alarms, incidents: incidents.incidents, timeline: timeline.timeline, evidence: evidence.evidence, escalation: escalation.escalation, gonogo: gonogo.gonogo, slack },
     async start() {
+      // PostgreSQL is connected and migrated here (SQLite was when it was opened); the URL shown has no password.
+      await store.ready().catch((err: unknown) => {
+        throw new StartupError(`golive cannot start: it cannot reach its database ${store.target} (${detailOf(err)}). Check GOLIVE_DB and GOLIVE_DB_PASSWORD, that the database is up, and that the network (security groups, firewall) lets golive reach it.`);
+      });
+      await leadership.start();
       const auth = await slack.call('auth.test', {}).catch((err: Error) => {
         throw startupSlackError(err, config.slack.apiUrl);
       });
@@ -381,6 +398,8 @@ export function createApp(options: AppOptions): GoliveApp {
       // No Slack call waits out a rate limit any more: a refresh is redone by the next change, a post stays in the outbox.
       slackCalls.stop();
       await scheduler.stop();
+      // At once, so another replica takes the timed work over at its next try.
+      await leadership.stop();
       home.home.stop();
       // Analysis loops run until their canary is decided; they stop here and resume on the next start.
       await canary.stop();
@@ -389,7 +408,7 @@ export function createApp(options: AppOptions): GoliveApp {
       await outbox.stop();
       if (socketServer) await new Promise<void>((resolve) => socketServer!.close(() => resolve()));
       socketServer = undefined;
-      if (!options.store) store.close();
+      if (!options.store) await store.close();
     },
   };
 }

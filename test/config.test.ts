@@ -1,5 +1,6 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, readConfig, type Config } from '../src/config.js';
+import { ConfigError, databaseSecrets, readConfig, SECRET_VARIABLES, type Config } from '../src/config.js';
 
 const BOT_TOKEN = 'xoxb-1111-2222-SECRETbot';
 const SIGNING_SECRET = 'signing-SECRET-8f3a9c';
@@ -35,6 +36,7 @@ describe('readConfig', () => {
       port: 3000,
       runbookPath: 'runbooks/govisax.yml',
       dbPath: 'data/golive.db',
+      replica: `${hostname()}-${process.pid}`,
       aws: { region: undefined, endpointUrl: undefined },
       pagerduty: { routingKey: undefined, eventsUrl: 'https://events.pagerduty.com/v2/enqueue', apiToken: undefined, apiUrl: 'https://api.pagerduty.com' },
       eventBridgeSecret: undefined,
@@ -50,6 +52,7 @@ describe('readConfig', () => {
         SLACK_API_URL: 'http://127.0.0.1:4010/api',
         PORT: '8080',
         GOLIVE_DB: '/var/lib/golive/launch.db',
+        GOLIVE_REPLICA: 'golive-a',
         AWS_REGION: 'eu-west-1',
         AWS_ENDPOINT_URL: 'http://localhost:5000',
         PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
@@ -63,11 +66,32 @@ describe('readConfig', () => {
       port: 8080,
       runbookPath: 'runbooks/govisax.yml',
       dbPath: '/var/lib/golive/launch.db',
+      replica: 'golive-a',
       aws: { region: 'eu-west-1', endpointUrl: 'http://localhost:5000' },
       pagerduty: { routingKey: ROUTING_KEY, eventsUrl: 'http://localhost:6000/v2/enqueue', apiToken: undefined, apiUrl: 'https://api.pagerduty.com' },
       eventBridgeSecret: 'eventbridge-shared-secret-0123',
       logLevel: 'debug',
     } satisfies Config);
+  });
+
+  it('takes a PostgreSQL URL in GOLIVE_DB and its password from GOLIVE_DB_PASSWORD, and masks both', () => {
+    const config = readConfig(minimalEnv({ GOLIVE_DB: 'postgres://golive:in-url-pw@db.internal:5432/golive?sslmode=verify-full&sslrootcert=/etc/ssl/rds/global-bundle.pem', GOLIVE_DB_PASSWORD: 'from-secret-pw' }));
+    expect(config.dbPath).toBe('postgres://golive:in-url-pw@db.internal:5432/golive?sslmode=verify-full&sslrootcert=/etc/ssl/rds/global-bundle.pem');
+    expect(config.dbPassword).toBe('from-secret-pw');
+    expect(databaseSecrets(config)).toStrictEqual(['from-secret-pw', 'in-url-pw']);
+    expect(SECRET_VARIABLES).toContain('GOLIVE_DB_PASSWORD');
+  });
+
+  it('reports every problem of a PostgreSQL URL together, never echoing the URL (it may hold a password)', () => {
+    expect(() => readConfig(minimalEnv({ GOLIVE_DB: 'postgres://golive:secret-pw@db.internal/golive?sslmode=verify-ca' }))).toThrow(
+      new ConfigError(['GOLIVE_DB has sslmode=verify-ca without sslrootcert=: name the CA bundle file (for RDS, global-bundle.pem)']),
+    );
+    expect(() => readConfig(minimalEnv({ GOLIVE_DB: 'postgresql://golive:secret-pw@db.internal/golive?sslmode=on' }))).toThrow(
+      new ConfigError(['GOLIVE_DB has sslmode=on; use disable, require, verify-ca or verify-full (with sslrootcert= the CA bundle, e.g. RDS\'s global-bundle.pem)']),
+    );
+    expect(() => readConfig(minimalEnv({ GOLIVE_DB: 'data/golive.db', GOLIVE_DB_PASSWORD: 'pw' }))).toThrow(
+      new ConfigError(['GOLIVE_DB_PASSWORD is set but GOLIVE_DB is a SQLite file, which has no password: set GOLIVE_DB to a postgres:// URL, or unset GOLIVE_DB_PASSWORD']),
+    );
   });
 
   it('adds the trailing slash to SLACK_API_URL only when it is missing', () => {

@@ -18,11 +18,22 @@ export interface Job {
   failure: string;
 }
 
+/** Whether this replica does the timed work (src/platform/leadership/); absent: it always does. */
+export interface LeaderGate {
+  isLeader(): boolean;
+  onChange(fn: (leading: boolean) => void): void;
+}
+
 /**
  * Runs every feature's jobs: cron jobs never overlap themselves (a slow
  * DescribeAlarms must not stack polls), and the sweep runs its jobs one
  * after the other, each failure logged on its own so one failing job does
  * not hold back the rest, and skips a turn while the previous sweep runs.
+ *
+ * With several replicas only the leader runs them; 'required' start jobs
+ * (loading what every replica needs to answer) run on each. A replica that
+ * becomes leader runs the other start jobs then: it resumes what the previous
+ * leader left (rollouts, canaries, milestones and levels that came due).
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
@@ -31,10 +42,15 @@ export class Scheduler {
 
   constructor(
     private readonly jobs: readonly Job[],
-    private readonly opts: { sweepMs: number; logger: Logger; background: Background },
+    private readonly opts: { sweepMs: number; logger: Logger; background: Background; leadership?: LeaderGate },
   ) {}
 
+  private leading(): boolean {
+    return this.opts.leadership?.isLeader() ?? true;
+  }
+
   private async runOne(job: Job): Promise<void> {
+    if (!this.leading()) return;
     try {
       await job.run();
     } catch (err) {
@@ -42,7 +58,15 @@ export class Scheduler {
     }
   }
 
+  private started = false;
+
   async start(): Promise<void> {
+    this.started = true;
+    this.opts.leadership?.onChange((leading) => {
+      if (!leading || !this.started) return;
+      // Taken over from another replica: what it would have resumed at its own start, this one resumes now.
+      for (const job of this.jobs) if (job.atStart === 'wait' || job.atStart === 'background') this.opts.background.run(() => this.runOne(job));
+    });
     for (const job of this.jobs) {
       if (job.atStart === 'required') await job.run();
       else if (job.atStart === 'wait') await this.runOne(job);
@@ -64,6 +88,7 @@ export class Scheduler {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const t of this.tasks.splice(0)) await t.destroy();
   }

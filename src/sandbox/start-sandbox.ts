@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { openDatabase } from '../platform/store/open-database.js';
 import { Store } from '../platform/store/store.js';
+import { SqliteStore } from '../platform/store/sqlite-store.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../platform/clock.js';
 import { createApp, type GoliveApp } from '../create-app.js';
@@ -46,11 +47,11 @@ export interface RunningSandbox {
 export async function startSandbox(config: SandboxConfig, opts: { logDestination?: DestinationStream; alarmPolling?: boolean; clock?: Clock; canaryPollMs?: number } = {}): Promise<RunningSandbox> {
   const loaded = loadRunbookFile(config.runbookPath);
   if (!loaded.ok) throw new RunbookError(loaded.problems);
-  const store = new Store(openDatabase(config.dbPath));
+  const store = new SqliteStore(openDatabase(config.dbPath));
   try {
     return await wire(config, loaded.runbook, store, opts);
   } catch (err) {
-    store.close();
+    void store.close();
     throw err;
   }
 }
@@ -159,6 +160,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
     port: 0,
     runbookPath: config.runbookPath,
     dbPath: config.dbPath,
+    replica: 'sandbox',
     aws: {},
     pagerduty: { eventsUrl: `${base}/sandbox/pagerduty-unused`, apiUrl: `${base}/sandbox/pagerduty-unused` },
     logLevel: config.logLevel,
@@ -193,7 +195,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await save();
-      store.close();
+      void store.close();
     },
   };
 }

@@ -17,7 +17,7 @@ import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import { FLAPPING_DEFAULTS, pagerSeverityOf, SEVERITIES, type Runbook } from '../../src/platform/runbook/schema.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { CloudWatchSim } from '../../src/sandbox/cloudwatch-sim.js';
 import { TimelineService } from '../../src/timeline/timeline-service.js';
 import { clockAt } from '../support/clock.js';
@@ -55,7 +55,7 @@ gonogo:
 `);
 
 function world(defaultRegion: string | undefined) {
-  const store = new Store(openDatabase(':memory:'));
+  const store = new SqliteStore(openDatabase(':memory:'));
   const clock = clockAt('2026-12-01T09:00:00Z');
   const logger = createLogger({ level: 'silent' });
   const asked: string[] = [];
@@ -144,7 +144,7 @@ alarms: { prefixes: [P-], flapping: { transitions: 6 } }
 describe('one severity list', () => {
   it('incident severities map onto PagerDuty severities by rank, and incident pages use that map', async () => {
     expect(SEVERITIES.map(pagerSeverityOf)).toEqual([...PAGER_SEVERITIES]);
-    const store = new Store(openDatabase(':memory:'));
+    const store = new SqliteStore(openDatabase(':memory:'));
     const clock = clockAt('2026-12-01T09:00:00Z');
     const sent: Omit<PagerEvent, 'action'>[] = [];
     const pages: PageNotifier = { trigger: async (e) => void sent.push(e), acknowledge: async () => {}, resolve: async () => {} };

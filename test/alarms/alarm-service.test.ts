@@ -5,7 +5,7 @@ import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import { AlarmService } from '../../src/alarms/alarm-service.js';
 import { SlackAlarmNotifier } from '../../src/alarms/alarm-notifier.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 
 const parsed = parseRunbook(
   `version: 1
@@ -25,7 +25,7 @@ if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const runbook = parsed.runbook;
 
 function setup(history: AlarmHistoryItem[] | Error = new Error('not implemented')) {
-  const store = new Store(openDatabase(':memory:'));
+  const store = new SqliteStore(openDatabase(':memory:'));
   let alarms: AlarmState[] = [];
   const cloudwatch: CloudWatchPort = {
     describeAlarms: async () => alarms,

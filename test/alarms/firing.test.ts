@@ -8,7 +8,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { clockAt } from '../support/clock.js';
 
 function runbookWith(alarms: string): Runbook {
@@ -27,7 +27,7 @@ ${alarms}`,
 const runbook = runbookWith('alarms: { region: ap-south-1, prefixes: [App-] }');
 
 function setup() {
-  const store = new Store(openDatabase(':memory:'));
+  const store = new SqliteStore(openDatabase(':memory:'));
   let alarms: AlarmState[] = [];
   const asked: { region: string; prefixes: readonly string[] }[] = [];
   const cloudwatch: CloudWatchPort = {

@@ -5,7 +5,7 @@ import { ChecklistService, type ChecklistEvent } from '../../src/checklist/check
 import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { AuditRepository } from '../../src/platform/store/audit-repository.js';
 import { ChecklistRepository } from '../../src/checklist/checklist-repository.js';
 
@@ -33,7 +33,7 @@ gates:
 function setup() {
   const parsed = parseRunbook(RUNBOOK, 'unit.yml');
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const store = new Store(openDatabase(':memory:'));
+  const store = new SqliteStore(openDatabase(':memory:'));
   const clock = { now: () => new Date('2026-12-01T00:00:00Z') };
   const slack = { usergroupMembers: async (g: string) => (g === 'S0QA' ? ['U0QA'] : []) } as unknown as SlackPort;
   const checklist = new ChecklistService(parsed.runbook, store, new RoleDirectory(parsed.runbook, slack, clock), clock);

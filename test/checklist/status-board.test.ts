@@ -6,7 +6,7 @@ import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import { SlackCallError, type SlackMessage, type SlackPort } from '../../src/platform/slack/slack-port.js';
 import { StatusBoard } from '../../src/checklist/status-board.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { ChecklistRepository } from '../../src/checklist/checklist-repository.js';
 
 const parsed = parseRunbook(
@@ -21,7 +21,7 @@ if (!parsed.ok) throw new Error('test runbook invalid');
 const runbook = parsed.runbook;
 
 async function setup(gapMs = 0) {
-  const store = new Store(openDatabase(':memory:'));
+  const store = new SqliteStore(openDatabase(':memory:'));
   const clock = { now: () => new Date() };
   const updates: { ts: string; text: string }[] = [];
   const gates: (() => void)[] = [];
@@ -95,12 +95,12 @@ describe('StatusBoard.refreshAll', () => {
     const { board, store, drive } = await setup(50);
     await drive(board.refreshAll());
     const queued = board.refreshAll();
-    store.close();
+    void store.close();
     await expect(drive(queued)).resolves.toBeUndefined();
   });
 
   it('does not leave a board frozen when its update fails: a follow-up pass brings it to the latest state', async () => {
-    const store = new Store(openDatabase(':memory:'));
+    const store = new SqliteStore(openDatabase(':memory:'));
     const clock = { now: () => new Date() };
     const shown = new Map<string, string>();
     let failures = 1;
@@ -124,7 +124,7 @@ describe('StatusBoard.refreshAll', () => {
       expect(shown.get('1.1')).toContain('1/2 done');
     } finally {
       board.stop();
-      store.close();
+      void store.close();
     }
   });
 });

@@ -10,7 +10,7 @@ import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { clockAt } from '../support/clock.js';
 
 const parsed = parseRunbook(
@@ -32,7 +32,7 @@ if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const runbook = parsed.runbook;
 
 function setup() {
-  const store = new Store(openDatabase(':memory:'));
+  const store = new SqliteStore(openDatabase(':memory:'));
   const clock = clockAt('2026-12-01T09:00:00Z');
   const logger = createLogger({ level: 'silent' });
   const cloudwatch: CloudWatchPort = { describeAlarms: async () => [], describeAlarmHistory: async () => [], getMetricData: async () => ({ values: [], timestamps: [] }) };

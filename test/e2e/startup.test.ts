@@ -158,7 +158,8 @@ describe('health and persistence', () => {
     expect(await res.json()).toEqual({
       status: 'ok',
       mode: 'http',
-      database: { ok: true, path: t.dbPath, read: 'ok', write: 'ok', schema_version: migrations.at(-1)!.version, outbox_pending: 0 },
+      replica: { name: 'golive-test', leading: true, leader: 'golive-test', leader_since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      database: { ok: true, kind: t.app.store.dialect, path: t.app.store.target, read: 'ok', write: 'ok', schema_version: migrations.at(-1)!.version, outbox_pending: 0 },
       runbook: { ok: true, path: path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'), launch: 'Test launch', gates: 2, items: 5 },
       pagerduty: { ok: true, failed_deliveries: 0 },
       outbox: { ok: true },

@@ -11,7 +11,7 @@ import { TimelineService } from '../../src/timeline/timeline-service.js';
 import { SlackGoNoGoNotifier } from '../../src/gonogo/gonogo-notifier.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { IncidentRepository } from '../../src/incidents/incident-repository.js';
 import { clockAt } from '../support/clock.js';
 
@@ -67,7 +67,7 @@ if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const runbook = parsed.runbook;
 
 async function setup(world: { alarms?: AlarmState[] | Error; latency?: number[]; errorRate?: number[] } = {}) {
-  const store = new Store(openDatabase(':memory:'));
+  const store = new SqliteStore(openDatabase(':memory:'));
   const clock = clockAt('2026-12-03T08:00:00Z');
   const queries: { region: string; query: MetricQuery; start: string; end: string }[] = [];
   const cloudwatch: CloudWatchPort = {

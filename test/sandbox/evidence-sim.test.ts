@@ -4,7 +4,7 @@ import { AlarmService } from '../../src/alarms/alarm-service.js';
 import { runChecks } from '../../src/evidence/run-checks.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { loadRunbookFile } from '../../src/platform/runbook/load-runbook.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
 import { CloudWatchSim } from '../../src/sandbox/cloudwatch-sim.js';
@@ -20,7 +20,7 @@ function load(name: string): Runbook {
 
 async function outcomes(runbook: Runbook, sim: EvidenceSim) {
   // Alarm checks ask the app's alarm watcher, here one reading the sandbox's CloudWatch.
-  const alarms = new AlarmService({ runbook, store: new Store(openDatabase(':memory:')), cloudwatch: new CloudWatchSim(runbook), clock: { now: () => new Date() }, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
+  const alarms = new AlarmService({ runbook, store: new SqliteStore(openDatabase(':memory:')), cloudwatch: new CloudWatchSim(runbook), clock: { now: () => new Date() }, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
   const ports = { ...sim.ports(new EcsSim(runbook.services, { rolloutMs: 0 })), alarms };
   const run = await runChecks(
     runbook.gates.flatMap((g) => g.items),

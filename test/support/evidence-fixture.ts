@@ -21,7 +21,7 @@ import type { Clock } from '../../src/platform/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { createHttpProbe } from '../../src/evidence/probe-http.js';
 import { createTlsProbe } from '../../src/evidence/probe-tls.js';
 import { TEST_CREDENTIALS } from './moto.js';
@@ -102,6 +102,6 @@ export function evidencePorts(endpoint: string, opts: { sesEndpoint?: string; ca
 /** The ports with a fresh alarm watcher for `runbook` (its own empty database) reading their CloudWatch, as the app wires it. */
 export function withAlarms(ports: PortsBesideAlarms, runbook: Runbook, clock: Clock = { now: () => new Date() }): { ports: EvidencePorts; alarms: AlarmService } {
   const { cloudwatch, ...rest } = ports;
-  const alarms = new AlarmService({ runbook, store: new Store(openDatabase(':memory:')), cloudwatch, clock, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
+  const alarms = new AlarmService({ runbook, store: new SqliteStore(openDatabase(':memory:')), cloudwatch, clock, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
   return { ports: { ...rest, alarms }, alarms };
 }

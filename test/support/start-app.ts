@@ -43,6 +43,7 @@ export async function startTestApp(
     PORT: '0',
     GOLIVE_RUNBOOK: opts.runbook ?? path.join(PROJECT_ROOT, 'test/fixtures/launch.yml'),
     GOLIVE_DB: dbPath,
+    GOLIVE_REPLICA: 'golive-test',
     LOG_LEVEL: 'debug',
     ...opts.env,
   });

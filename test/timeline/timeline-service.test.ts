@@ -10,7 +10,7 @@ import { TimelineService } from '../../src/timeline/timeline-service.js';
 import { SlackTimelineNotifier } from '../../src/timeline/timeline-notifier.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
-import { Store } from '../../src/platform/store/store.js';
+import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { clockAt } from '../support/clock.js';
 
 function runbookWith(t0: string | undefined): Runbook {
@@ -45,7 +45,7 @@ async function setup(opts: { t0?: string; at: string; dbPath?: string }) {
   const dbPath = opts.dbPath ?? path.join(mkdtempSync(path.join(tmpdir(), 'golive-timeline-')), 'db.sqlite');
   if (!opts.dbPath) dirs.push(path.dirname(dbPath));
   const runbook = runbookWith(opts.t0);
-  const store = new Store(openDatabase(dbPath));
+  const store = new SqliteStore(openDatabase(dbPath));
   const clock = clockAt(opts.at);
   const roles = new RoleDirectory(runbook, {} as SlackPort, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
@@ -86,13 +86,13 @@ describe('TimelineService', () => {
   it('posts a milestone missed while golive was down on the next start, marked late, and never twice', async () => {
     const first = await setup({ t0: T0, at: '2026-12-01T02:00:00Z' });
     expect(await first.timeline.runDue()).toBe(0);
-    first.close();
+    void first.close();
     // Down from 02:00 to 03:45: T-0 (02:30) and T+30m (03:00) were missed.
     const second = await setup({ t0: T0, at: '2026-12-01T03:45:00Z', dbPath: first.dbPath });
     expect(await second.timeline.runDue()).toBe(2);
     expect((await second.posts()).map((p) => p.text)).toEqual(['⏰ Deploy begins — T-0 · 1 Dec 08:00 GMT+5:30 (late by 1 h 15 min)', '⏰ DNS cutover — T+30m · 1 Dec 08:30 GMT+5:30 (late by 45 min)']);
     expect((await second.posts())[0]!.blocks[0]!.text!.text).toBe('⏰ *Deploy begins* — T-0 · 1 Dec 08:00 GMT+5:30 _(late by 1 h 15 min: golive was not running at 1 Dec 08:00 GMT+5:30)_');
-    second.close();
+    void second.close();
     const third = await setup({ t0: T0, at: '2026-12-01T03:46:00Z', dbPath: first.dbPath });
     expect(await third.timeline.runDue()).toBe(0);
     expect(await third.posts()).toHaveLength(2);
@@ -158,10 +158,10 @@ describe('TimelineService', () => {
   it('takes an edited runbook T-0 on restart, but keeps a /golive t0 move while the file is unchanged', async () => {
     const first = await setup({ t0: T0, at: '2026-11-30T00:00:00Z' });
     await first.timeline.setT0('+1h', { userId: 'U0OPS', source: 'command', channel: null });
-    first.close();
+    void first.close();
     const same = await setup({ t0: T0, at: '2026-11-30T00:01:00Z', dbPath: first.dbPath });
     expect((await same.timeline.t0())?.at.toISOString()).toBe('2026-12-01T03:30:00.000Z');
-    same.close();
+    void same.close();
     const edited = await setup({ t0: '2026-12-02T08:00:00+05:30', at: '2026-11-30T00:02:00Z', dbPath: first.dbPath });
     expect(await edited.timeline.t0()).toMatchObject({ setBy: 'runbook' });
     expect((await edited.timeline.t0())?.at.toISOString()).toBe('2026-12-02T02:30:00.000Z');

@@ -1,6 +1,7 @@
 import type { WatchHealth } from '../health/watch-health.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Runbook } from '../runbook/schema.js';
+import type { Leadership } from '../leadership/leadership.js';
 import type { Store } from '../store/store.js';
 import type { Route } from './routes.js';
 
@@ -12,17 +13,19 @@ import type { Route } from './routes.js';
  * PagerDuty or Slack back, and taking golive out of service would silence the
  * one thing saying so).
  */
-export function healthRoute(deps: { store: Store; outbox: Outbox; health: WatchHealth; mode: 'socket' | 'http'; dbPath: string; runbookPath: string; runbook: Runbook }): Route {
+export function healthRoute(deps: { store: Store; outbox: Outbox; health: WatchHealth; leadership: Leadership; mode: 'socket' | 'http'; runbookPath: string; runbook: Runbook }): Route {
   const { store, outbox, runbook } = deps;
   async function health() {
     const db = await store.health();
     const watches = db.ok ? await deps.health.status() : {};
     const degraded = Object.values(watches).some((w) => !w.ok);
     const pending = db.ok ? await outbox.pendingCount() : null;
+    const lead = await deps.leadership.status();
     return {
       status: !db.ok ? 'error' : degraded ? 'degraded' : 'ok',
       mode: deps.mode,
-      database: { ok: db.ok, path: deps.dbPath, read: db.read, write: db.write, schema_version: db.ok ? db.schemaVersion : 0, outbox_pending: pending, ...(db.ok ? {} : { error: db.error }) },
+      replica: { name: lead.replica, leading: lead.leading, ...(lead.leader ? { leader: lead.leader.replica, leader_since: lead.leader.since } : {}) },
+      database: { ok: db.ok, kind: store.dialect, path: store.target, read: db.read, write: db.write, schema_version: db.ok ? db.schemaVersion : 0, outbox_pending: pending, ...(db.ok ? {} : { error: db.error }) },
       runbook: { ok: true, path: deps.runbookPath, launch: runbook.launch.name, gates: runbook.gates.length, items: runbook.gates.reduce((n, g) => n + g.items.length, 0) },
       ...(watches.alarms ? { alarms: { ...watchBody(watches.alarms), failed_polls: watches.alarms.failures } } : {}),
       ...(watches.pagerduty ? { pagerduty: { ...watchBody(watches.pagerduty), failed_deliveries: watches.pagerduty.failures } } : {}),

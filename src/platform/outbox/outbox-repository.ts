@@ -70,8 +70,9 @@ export class OutboxRepository {
     const priority = opts.priority ?? (target === 'pagerduty' ? 'urgent' : 'people');
     // A thread reply or an update waits for its parent anyway; a channel's own posts keep their order here.
     const lane = target === 'slack' && method === 'chat.postMessage' && (opts.dependsOn ?? null) === null && typeof args.channel === 'string' ? `post:${args.channel}` : null;
+    const dedupKey = target === 'pagerduty' && typeof args.dedupKey === 'string' ? args.dedupKey : null;
     return (await this.store.get<{ id: number }>(
-      'INSERT INTO outbox (target, method, args, created_at, next_attempt_at, depends_on, priority, lane) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+      'INSERT INTO outbox (target, method, args, created_at, next_attempt_at, depends_on, priority, lane, dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
       target,
       method,
       JSON.stringify(args),
@@ -80,6 +81,7 @@ export class OutboxRepository {
       opts.dependsOn ?? null,
       PRIORITY_RANK[priority],
       lane,
+      dedupKey,
     ))!.id;
   }
 
@@ -116,8 +118,7 @@ export class OutboxRepository {
   async hasOlderPending(row: OutboxRow): Promise<boolean> {
     const key = row.target === 'pagerduty' ? row.args.dedupKey : undefined;
     if (typeof key === 'string') {
-      // The one place the outbox looks inside a row's JSON.
-      return !!(await this.store.get("SELECT 1 FROM outbox WHERE id < ? AND target = 'pagerduty' AND delivered_at IS NULL AND failed_at IS NULL AND json_extract(args, '$.dedupKey') = ? LIMIT 1", row.id, key));
+      return !!(await this.store.get('SELECT 1 FROM outbox WHERE id < ? AND dedup_key = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, key));
     }
     if (row.depends_on !== null) {
       return !!(await this.store.get('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, row.depends_on));
@@ -128,6 +129,31 @@ export class OutboxRepository {
     return false;
   }
 
+  /**
+   * Claims a due row for one replica until `until`: undefined when it is
+   * delivered, given up on, or claimed by another replica whose claim has not
+   * run out. The row comes back as it is now (another replica may have tried
+   * it since it was listed). Every mark below ends the claim.
+   */
+  async claim(id: number, replica: string, now: string, until: string): Promise<OutboxRow | undefined> {
+    const r = await this.store.get<Omit<OutboxRow, 'args'> & { args: string }>(
+      `UPDATE outbox SET claimed_by = ?, claimed_until = ?
+       WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
+       RETURNING id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at, priority, lane`,
+      replica,
+      until,
+      id,
+      now,
+      now,
+    );
+    return r && parseArgs(r);
+  }
+
+  /** Gives a claimed row back untried (a rate limit began while it was claimed). */
+  async unclaim(id: number): Promise<void> {
+    await this.store.run('UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ?', id);
+  }
+
   /** Records that a send is starting, before it leaves; survives a crash mid-call. */
   async markSending(id: number, at: string): Promise<void> {
     await this.store.run('UPDATE outbox SET sending_at = ? WHERE id = ?', at, id);
@@ -135,19 +161,19 @@ export class OutboxRepository {
 
   /** Slack refused the send, so it was certainly not posted. */
   async clearSending(id: number): Promise<void> {
-    await this.store.run('UPDATE outbox SET sending_at = NULL WHERE id = ?', id);
+    await this.store.run('UPDATE outbox SET sending_at = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ?', id);
   }
 
   async markDelivered(id: number, at: string, result: unknown): Promise<void> {
-    await this.store.run('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, result = ?, last_error = NULL WHERE id = ?', at, JSON.stringify(result ?? null), id);
+    await this.store.run('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, result = ?, last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ?', at, JSON.stringify(result ?? null), id);
   }
 
   async markRetry(id: number, error: string, nextAttemptAt: string): Promise<void> {
-    await this.store.run('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?', error, nextAttemptAt, id);
+    await this.store.run('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?', error, nextAttemptAt, id);
   }
 
   async markFailed(id: number, at: string, error: string): Promise<void> {
-    await this.store.run('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?', at, error, id);
+    await this.store.run('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?', at, error, id);
   }
 
   /** The calls bound anywhere but PagerDuty that are still waiting: how many, since when the oldest, and the latest error among them. */

@@ -20,6 +20,13 @@ const PERMANENT = new Set([
 /** A post older than this is given up on: a launch window is 48 hours, and news older than that misleads. */
 const MAX_AGE_MS = 48 * 60 * 60 * 1000;
 
+/**
+ * How long a replica's claim on a row lasts: longer than any one delivery
+ * (Slack's client gives up after 10 s), short enough that a row whose replica
+ * died is sent by another within a minute.
+ */
+const CLAIM_MS = 60_000;
+
 /** Placeholders in a dependent row's args, filled from the row it depends on once that is delivered. */
 export const PARENT_TS = '$parent.ts';
 export const PARENT_CHANNEL = '$parent.channel';
@@ -79,6 +86,8 @@ export class Outbox {
     private readonly pollMs = 5000,
     private readonly pager?: PagerPort,
     private readonly email?: EmailSender,
+    /** This replica's name on the rows it claims (see {@link OutboxRepository.claim}). */
+    private readonly replica = 'golive',
   ) {
     this.rows = new OutboxRepository(store);
   }
@@ -118,8 +127,17 @@ export class Outbox {
     return this.rows.pendingCount();
   }
 
+  private pollGate: () => boolean = () => true;
+
+  /** With several replicas, only the leader polls for due rows (every replica still flushes after its own commits; claims keep each row to one). */
+  pollOnlyWhen(gate: () => boolean): void {
+    this.pollGate = gate;
+  }
+
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.pollMs);
+    this.timer ??= setInterval(() => {
+      if (this.pollGate()) void this.flush();
+    }, this.pollMs);
     this.timer.unref();
     void this.flush();
   }
@@ -163,11 +181,20 @@ export class Outbox {
   private async deliverDue(): Promise<number> {
     const due = await this.rows.due(this.clock.now().toISOString(), 50);
     let delivered = 0;
-    for (const row of due) {
+    for (const listedRow of due) {
       // Order within a stream: this row waits until the older one for the same key or post is through.
-      if (await this.rows.hasOlderPending(row)) continue;
-      const args = await this.resolveDependency(row);
-      if (!args || (this.pausedUntil.get(limitScope(row, args)) ?? 0) > this.clock.now().getTime()) continue;
+      if (await this.rows.hasOlderPending(listedRow)) continue;
+      const listed = await this.resolveDependency(listedRow);
+      if (!listed || (this.pausedUntil.get(limitScope(listedRow, listed)) ?? 0) > this.clock.now().getTime()) continue;
+      // Another replica may be sending it, or have sent it since the list was read: only the claim's holder goes on.
+      const claimedAt = this.clock.now();
+      const row = await this.rows.claim(listedRow.id, this.replica, claimedAt.toISOString(), new Date(claimedAt.getTime() + CLAIM_MS).toISOString());
+      if (!row) continue;
+      const args = row.depends_on === null ? row.args : await this.resolveDependency(row);
+      if (!args) {
+        await this.rows.unclaim(row.id);
+        continue;
+      }
       try {
         // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
         const deliverer = this.deliverers.get(row.target);

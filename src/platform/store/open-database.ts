@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { migrations as allMigrations, type Migration } from './migrations.js';
+import { migrations as allMigrations, sqlFor, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
@@ -35,7 +35,7 @@ export function migrate(db: Db, migrations: Migration[] = allMigrations): number
     const ran = db.transaction(() => {
       // Re-checked under the write lock: another process may have applied it since we looked.
       if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return false;
-      db.exec(m.sql);
+      db.exec(sqlFor(m, 'sqlite'));
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
       return true;
     }).immediate();

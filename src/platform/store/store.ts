@@ -1,7 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Statement } from 'better-sqlite3';
-import { detailOf, readProblem, writeProbe } from './check-database.js';
-import { schemaVersion, type Db } from './open-database.js';
 
 /** The database as /healthz sees it: `read` and `write` are `ok` or what failed. */
 export type DatabaseHealth = { ok: true; read: 'ok'; write: 'ok'; schemaVersion: number } | { ok: false; read: string; write: string; error: string };
@@ -9,11 +6,23 @@ export type DatabaseHealth = { ok: true; read: 'ok'; write: 'ok'; schemaVersion:
 /** A value SQL can bind: booleans go in as 1/0, objects as JSON text. */
 export type SqlValue = string | number | bigint | null;
 
+/** Which SQL a store speaks, for the few statements that differ (see the repositories that ask). */
+export type Dialect = 'sqlite' | 'postgres';
+
+/** An open database transaction as a store implements it: its own statements run on `connection`. */
+export interface OpenTransaction {
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** Called once the transaction is over, committed or not (gives back the lock or the connection). */
+  release(failed: boolean): void;
+}
+
 /** The transaction a piece of async work runs in; `active` turns false at commit or rollback. */
 interface Transaction {
   store: Store;
   active: boolean;
   afterCommit: (() => void)[];
+  open: OpenTransaction;
 }
 
 /** Carries the open transaction through every await of the work it runs, so repository calls join it without passing it along. */
@@ -45,99 +54,60 @@ export function assertNotInTransaction(call: string): void {
 }
 
 /**
- * The database connection every repository runs its SQL through. Only
+ * The database every repository runs its SQL through: SQLite (sqlite-store.ts)
+ * or PostgreSQL (postgres-store.ts), behind the same methods. Only
  * repositories (`*-repository.ts`) write SQL; they pass positional `?`
- * parameters and get plain rows back. Every method returns a promise, so a
- * second database (PostgreSQL) can implement the same interface and no
- * caller changes.
+ * parameters and get plain rows back, and ask `dialect` for the rare statement
+ * the two databases spell differently.
  *
  * Writes that belong together go through `transaction(async () => …)`, so a
  * change and its audit row land together or not at all. The rule for the
  * callback: only database work inside it — no Slack, AWS or PagerDuty call
  * (the adapters check this outside production: `assertNotInTransaction`).
- *
- * SQLite has one connection here and better-sqlite3 is synchronous, so the
- * transaction is BEGIN IMMEDIATE … COMMIT around the awaited callback, held
- * by an async lock: while it is open, a statement from any other async work
- * waits for the lock instead of silently joining it, and so does another
- * transaction. Statements inside the transaction's own async context (found
- * through AsyncLocalStorage) run at once, and a nested `transaction` joins
- * the outer one.
+ * Transactions are serialized, on either database (SQLite's write lock;
+ * a transaction-scoped advisory lock on PostgreSQL, across every replica):
+ * a read inside one sees every earlier commit, and nothing commits between
+ * it and the write that follows. Statements inside the transaction's own
+ * async context (found through AsyncLocalStorage) join it, and a nested
+ * `transaction` joins the outer one.
  */
-export class Store {
-  /** Statements compiled once per SQL text: preparing them on every call was a few percent of golive's CPU under load (bench/README.md). */
-  private readonly statements = new Map<string, Statement>();
-  private locked = false;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly db: Db) {}
-
-  private prepared(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  private ownTransaction(): Transaction | undefined {
-    const tx = current.getStore();
-    return tx?.active && tx.store === this ? tx : undefined;
-  }
-
-  private async lock(): Promise<void> {
-    if (!this.locked) {
-      this.locked = true;
-      return;
-    }
-    // Handed over by unlock(): the lock stays taken from one holder to the next.
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  private unlock(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.locked = false;
-  }
-
-  /** Runs one statement: at once inside its own transaction or when nothing holds the lock, else after the transaction that does. */
-  private async statement<T>(run: () => T): Promise<T> {
-    if (this.ownTransaction() || (!this.locked && this.waiting.length === 0)) return run();
-    await this.lock();
-    try {
-      return run();
-    } finally {
-      this.unlock();
-    }
-  }
+export abstract class Store {
+  abstract readonly dialect: Dialect;
+  /** Where the data is, for /healthz and logs: a file path, or a PostgreSQL URL without its password. */
+  abstract readonly target: string;
 
   /** The first row of a query (or of an INSERT … RETURNING), or undefined. */
-  get<T>(sql: string, ...params: SqlValue[]): Promise<T | undefined> {
-    return this.statement(() => this.prepared(sql).get(...params) as T | undefined);
-  }
-
+  abstract get<T>(sql: string, ...params: SqlValue[]): Promise<T | undefined>;
   /** Every row of a query. */
-  all<T>(sql: string, ...params: SqlValue[]): Promise<T[]> {
-    return this.statement(() => this.prepared(sql).all(...params) as T[]);
-  }
-
+  abstract all<T>(sql: string, ...params: SqlValue[]): Promise<T[]>;
   /** Runs a statement that returns no rows; resolves with how many rows it changed. */
-  run(sql: string, ...params: SqlValue[]): Promise<number> {
-    return this.statement(() => this.prepared(sql).run(...params).changes);
+  abstract run(sql: string, ...params: SqlValue[]): Promise<number>;
+  /** Starts a transaction (waiting for the one that holds the write lock). */
+  protected abstract begin(): Promise<OpenTransaction>;
+  /** What /healthz reports of the database (see the implementations). */
+  abstract health(): Promise<DatabaseHealth>;
+  abstract readonly isOpen: boolean;
+  abstract close(): Promise<void>;
+
+  /** Connects and brings the schema up to date; resolves at once where that was done on opening. */
+  async ready(): Promise<void> {}
+
+  /** The open transaction of the calling async work, when it is this store's. */
+  protected ownTransaction(): OpenTransaction | undefined {
+    const tx = current.getStore();
+    return tx?.active && tx.store === this ? tx.open : undefined;
   }
 
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when
-   * it throws. IMMEDIATE takes SQLite's write lock up front, so another
-   * process writing at the same time waits (busy_timeout) instead of failing.
+   * it throws.
    */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     if (this.ownTransaction()) return fn();
-    await this.lock();
-    const tx: Transaction = { store: this, active: true, afterCommit: [] };
+    const open = await this.begin();
+    const tx: Transaction = { store: this, active: true, afterCommit: [], open };
+    let failed = false;
     try {
-      this.prepared('BEGIN IMMEDIATE').run();
       let result: T;
       try {
         const request = handlingRequest.getStore();
@@ -147,10 +117,11 @@ export class Store {
           if (request && !request.finished) await request.finish();
           return out;
         });
-        this.prepared('COMMIT').run();
+        await open.commit();
         if (request) request.finished = true;
       } catch (err) {
-        if (this.db.inTransaction) this.prepared('ROLLBACK').run();
+        failed = true;
+        await open.rollback().catch(() => undefined);
         throw err;
       }
       tx.active = false;
@@ -159,7 +130,7 @@ export class Store {
       return result;
     } finally {
       tx.active = false;
-      this.unlock();
+      open.release(failed);
     }
   }
 
@@ -184,43 +155,8 @@ export class Store {
 
   /** Runs `fn` once the current transaction has committed (never, if it rolls back); at once outside one. */
   afterCommit(fn: () => void): void {
-    const tx = this.ownTransaction();
-    if (tx) tx.afterCommit.push(fn);
+    const tx = current.getStore();
+    if (tx?.active && tx.store === this) tx.afterCommit.push(fn);
     else fn();
-  }
-
-  /**
-   * What /healthz reports of the database: every page of every table read
-   * (so a damaged page shows), and one row written and committed (so a full or
-   * read-only disk shows), with the schema version.
-   */
-  async health(): Promise<DatabaseHealth> {
-    let read: string;
-    let write: string;
-    try {
-      read = (await this.statement(() => readProblem(this.db))) ?? 'ok';
-    } catch (err) {
-      read = detailOf(err);
-    }
-    try {
-      await this.statement(() => writeProbe(this.db, new Date().toISOString()));
-      write = 'ok';
-    } catch (err) {
-      write = detailOf(err);
-    }
-    if (read !== 'ok' || write !== 'ok') return { ok: false, read, write, error: read !== 'ok' ? `the database cannot be read: ${read}` : `the database cannot be written: ${write}` };
-    try {
-      return { ok: true, read: 'ok', write: 'ok', schemaVersion: await this.statement(() => schemaVersion(this.db)) };
-    } catch (err) {
-      return { ok: false, read, write, error: (err as Error).message };
-    }
-  }
-
-  get isOpen(): boolean {
-    return this.db.open;
-  }
-
-  close(): void {
-    this.db.close();
   }
 }

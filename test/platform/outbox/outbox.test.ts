@@ -6,6 +6,7 @@ import { PagerError } from '../../../src/platform/pager/pager-port.js';
 import { SlackCallError, type SlackMessage, type SlackPort } from '../../../src/platform/slack/slack-port.js';
 import { openDatabase } from '../../../src/platform/store/open-database.js';
 import { Store } from '../../../src/platform/store/store.js';
+import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
 import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository.js';
 import { WatchHealth } from '../../../src/platform/health/watch-health.js';
 import { parseRunbook } from '../../../src/platform/runbook/load-runbook.js';
@@ -108,11 +109,11 @@ interface OutboxRowInDb {
 
 const stores: Store[] = [];
 afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
+  for (const s of stores.splice(0)) void s.close();
 });
 
 function setup(options: { logger?: ReturnType<typeof createLogger> } = {}) {
-  const store = new Store(openDatabase(':memory:'));
+  const store = new SqliteStore(openDatabase(':memory:'));
   stores.push(store);
   let current = new Date(T0);
   const clock = { now: () => current };
@@ -283,7 +284,7 @@ describe('Outbox', () => {
   });
 
   it('wakes when a Retry-After ends instead of waiting for its next poll', async () => {
-    const store = new Store(openDatabase(':memory:'));
+    const store = new SqliteStore(openDatabase(':memory:'));
     stores.push(store);
     const slack = new FakeSlack();
     // A poll an hour apart, the system clock: only the wake can deliver within the test.

@@ -5,14 +5,14 @@ import type { SlackPort } from '../../../src/platform/slack/slack-port.js';
 import { AuditRepository } from '../../../src/platform/store/audit-repository.js';
 import { openDatabase } from '../../../src/platform/store/open-database.js';
 import { RequestRepository } from '../../../src/platform/store/request-repository.js';
-import { Store } from '../../../src/platform/store/store.js';
+import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
 import { clockAt } from '../../support/clock.js';
 
 const T0 = '2026-12-01T10:00:00.000Z';
 const command = (text: string, trigger: string) => ({ command: '/golive', text, user_id: 'U1', channel_id: 'C0OPS', trigger_id: trigger, response_url: 'http://x/r' });
 
 function setup() {
-  const store = new Store(openDatabase(':memory:'));
+  const store = new SqliteStore(openDatabase(':memory:'));
   const requests = new RequestRepository(store);
   const clock = clockAt(T0);
   const inbox = new Inbox({ requests, store, clock, logger: createLogger({ level: 'silent' }) });

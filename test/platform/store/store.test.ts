@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/platform/store/open-database.js';
 import { assertNotInTransaction, inTransaction, Store } from '../../../src/platform/store/store.js';
+import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
 import { AuditRepository } from '../../../src/platform/store/audit-repository.js';
 import { RequestRepository } from '../../../src/platform/store/request-repository.js';
 import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository.js';
@@ -15,7 +16,7 @@ import { ChecklistRepository } from '../../../src/checklist/checklist-repository
 const dirs: string[] = [];
 const stores: Store[] = [];
 afterEach(() => {
-  for (const s of stores.splice(0)) if (s.isOpen) s.close();
+  for (const s of stores.splice(0)) if (s.isOpen) void s.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -26,7 +27,7 @@ function tempFile(): string {
 }
 
 function storeAt(file: string): Store {
-  const s = new Store(openDatabase(file));
+  const s = new SqliteStore(openDatabase(file));
   stores.push(s);
   return s;
 }
@@ -173,7 +174,7 @@ describe('Store: persistence and concurrency', () => {
       await new RequestRepository(first).receive('trigger:1', T1);
       await new OutboxRepository(first).enqueue('chat.postMessage', { channel: 'C1', text: 'a done' }, T1);
     });
-    first.close();
+    void first.close();
 
     const second = storeAt(file);
     expect(await new ChecklistRepository(second).itemState('a')).toEqual({ item_id: 'a', checked: 1, changed_by: 'U1', changed_at: T1, note: 'done' });
@@ -194,7 +195,7 @@ describe('Store: persistence and concurrency', () => {
 
   it('lets exactly one of three threads racing on the same file win each sign-off', async () => {
     const file = tempFile();
-    storeAt(file).close(); // schema in place before the race (see open-database.test.ts for the migration race)
+    void storeAt(file).close(); // schema in place before the race (see open-database.test.ts for the migration race)
     const GATES = 200;
     const users = ['U1', 'U2', 'U3'];
     // Workers load the TypeScript store through tsx's ESM API (its CommonJS entry cannot register the loader).
@@ -204,9 +205,9 @@ describe('Store: persistence and concurrency', () => {
       (async () => {
         const { tsImport } = await import(workerData.tsxApi);
         const { openDatabase } = await tsImport(workerData.openUrl, workerData.openUrl);
-        const { Store } = await tsImport(workerData.storeUrl, workerData.storeUrl);
+        const { SqliteStore } = await tsImport(workerData.storeUrl, workerData.storeUrl);
         const { ChecklistRepository } = await tsImport(workerData.itemsUrl, workerData.itemsUrl);
-        const store = new Store(openDatabase(workerData.file));
+        const store = new SqliteStore(openDatabase(workerData.file));
         const items = new ChecklistRepository(store);
         const barrier = new Int32Array(workerData.barrier);
         Atomics.add(barrier, 1, 1);
@@ -229,7 +230,7 @@ describe('Store: persistence and concurrency', () => {
             user,
             gates: GATES,
             openUrl: new URL('../../../src/platform/store/open-database.ts', import.meta.url).href,
-            storeUrl: new URL('../../../src/platform/store/store.ts', import.meta.url).href,
+            storeUrl: new URL('../../../src/platform/store/sqlite-store.ts', import.meta.url).href,
             itemsUrl: new URL('../../../src/checklist/checklist-repository.ts', import.meta.url).href,
           },
         }),
