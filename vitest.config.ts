@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // GOLIVE_TEST_STORE=postgres (npm run test:postgres): one throwaway PostgreSQL cluster for the run. Wired only then,
+    // so the default SQLite run does not even load the file.
+    globalSetup: process.env.GOLIVE_TEST_STORE === 'postgres' ? ['test/support/postgres-global-setup.ts'] : [],
     testTimeout: 15000,
     hookTimeout: 30000,
     // moto_server and the app bind real ports; a few workers keep the 2-core machine responsive.
