@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './logger.js';
 import { SlackCallError } from './slack/slack-port.js';
+import { DatabaseUnavailableError } from './store/database-unavailable.js';
+
+/** The answer to a request golive could not even record: nothing ran, so nothing changed. */
+export const DATABASE_UNREACHABLE_TEXT = 'golive cannot reach its database; nothing was changed.';
+export const DATABASE_UNREACHABLE_HINT = 'Try again in a minute. Whoever runs golive: `/healthz` names the database and what failed.';
 
 /** Every kind of failure a user can be told about. */
 export type ErrorCode =
@@ -22,7 +27,8 @@ export type ErrorCode =
   | 'already_locked'
   | 'not_locked'
   | 'canary_state'
-  | 'check_failed';
+  | 'check_failed'
+  | 'database_unavailable';
 
 /**
  * An error whose message is written for the person who ran the command: what
@@ -56,6 +62,15 @@ export function describeError(err: unknown, logger: Logger, context: Record<stri
     return { code: err.code, message: err.message, hint: err.hint };
   }
   const errorId = randomBytes(4).toString('hex');
+  if (err instanceof DatabaseUnavailableError) {
+    logger.error({ ...context, err, errorId }, 'the database could not be reached while handling a request');
+    return {
+      code: 'database_unavailable',
+      message: `golive lost its database while doing this, so it could not finish (error id \`${errorId}\`).`,
+      hint: 'What it had recorded before stays as it was. Once the database is back (`/healthz` says so), check `/golive history` before trying again.',
+      errorId,
+    };
+  }
   if (err instanceof SlackCallError) {
     // Slack trouble is not golive's bug: say what Slack said, and whether waiting helps.
     logger.warn({ ...context, err, errorId }, 'Slack refused a call made for a user');

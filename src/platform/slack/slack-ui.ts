@@ -1,7 +1,8 @@
 import type { App, BlockAction, ButtonAction, MessageShortcut, RespondFn, SlackViewAction, ViewOutput } from '@slack/bolt';
 import type { Command } from '../commands/command-spec.js';
 import { runCommand } from '../commands/run-command.js';
-import { describeError, GoliveError } from '../errors.js';
+import { DATABASE_UNREACHABLE_HINT, DATABASE_UNREACHABLE_TEXT, describeError, GoliveError } from '../errors.js';
+import { DatabaseUnavailableError } from '../store/database-unavailable.js';
 import type { Logger } from '../logger.js';
 import { requestKey, type Inbox } from './inbox.js';
 import { renderError, renderNotice } from './blocks.js';
@@ -105,6 +106,13 @@ export function createSlackUi(
       try {
         first = await inbox.receive(key, body);
       } catch (err) {
+        if (err instanceof DatabaseUnavailableError) {
+          // Nothing was recorded, so nothing may run (it could not be finished after a restart): say so, within Slack's 3 s.
+          logger.error({ err, key }, 'the database cannot be reached; the request was refused unrun');
+          if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
+          await refuseUnrecorded(args as unknown as { respond?: RespondFn }, body).catch((e: unknown) => logger.warn({ err: e, key }, 'could not tell the user the database cannot be reached'));
+          return;
+        }
         // A broken database must not swallow the request: the handler will report the failure to the user.
         logger.error({ err, key }, 'could not record the request in the inbox');
       }
@@ -116,6 +124,15 @@ export function createSlackUi(
     }
     await inbox.handle(key, () => args.next());
   });
+
+  /** The private answer to a request that could not be recorded: through its response_url, else as an ephemeral where it came from. */
+  async function refuseUnrecorded(args: { respond?: RespondFn }, body: Record<string, unknown>): Promise<void> {
+    const message = renderNotice(`⚠️ ${DATABASE_UNREACHABLE_TEXT}`, DATABASE_UNREACHABLE_HINT);
+    if (typeof args.respond === 'function') return privately(args.respond)(message);
+    const user = typeof body.user_id === 'string' ? body.user_id : (body.user as { id?: string } | undefined)?.id;
+    const channel = typeof body.channel_id === 'string' ? body.channel_id : (body.channel as { id?: string } | undefined)?.id;
+    if (user && channel) await slack.postEphemeral(channel, user, message);
+  }
 
   app.command('/golive', async ({ command, ack, respond }) => {
     await ack(); // within Slack's 3 seconds; the work and the reply follow

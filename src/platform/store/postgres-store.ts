@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
 import { detailOf } from './check-database.js';
+import { DatabaseUnavailableError, isConnectionFailure } from './database-unavailable.js';
 import { migrations as allMigrations, sqlFor, type Migration } from './migrations.js';
 import { Store, type DatabaseHealth, type OpenTransaction, type SqlValue } from './store.js';
 
@@ -95,9 +96,15 @@ function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string)
 }
 
 class PgTransaction implements OpenTransaction {
-  constructor(readonly client: pg.PoolClient) {}
+  constructor(
+    readonly client: pg.PoolClient,
+    private readonly target: string,
+  ) {}
   async commit(): Promise<void> {
-    await this.client.query('COMMIT');
+    // A connection lost at COMMIT leaves the outcome unknown to us; it is reported as the database being out of reach.
+    await this.client.query('COMMIT').catch((err: unknown) => {
+      throw isConnectionFailure(err) ? new DatabaseUnavailableError(this.target, detailOf(err), { cause: err }) : err;
+    });
   }
   async rollback(): Promise<void> {
     await this.client.query('ROLLBACK');
@@ -148,7 +155,16 @@ export class PostgresStore extends Store {
   private async query(sql: string, params: SqlValue[]): Promise<pg.QueryResult> {
     const tx = this.ownTransaction() as PgTransaction | undefined;
     const q = this.statement(sql, params);
-    return tx ? tx.client.query(q) : this.pool.query(q);
+    try {
+      return await (tx ? tx.client.query(q) : this.pool.query(q));
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+  }
+
+  /** A connection failure, told as the database being out of reach (what the user is told; see errors.ts); anything else as it came. */
+  private unavailable(err: unknown): unknown {
+    return isConnectionFailure(err) ? new DatabaseUnavailableError(this.target, detailOf(err), { cause: err }) : err;
   }
 
   async get<T>(sql: string, ...params: SqlValue[]): Promise<T | undefined> {
@@ -164,15 +180,17 @@ export class PostgresStore extends Store {
   }
 
   protected async begin(): Promise<OpenTransaction> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw this.unavailable(err);
+    });
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.write]);
     } catch (err) {
       client.release(true);
-      throw err;
+      throw this.unavailable(err);
     }
-    return new PgTransaction(client);
+    return new PgTransaction(client, this.target);
   }
 
   /** Connects and applies the migrations not yet recorded (once, whichever replica gets there first). */
