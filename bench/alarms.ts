@@ -16,6 +16,7 @@ import { AlarmService } from '../src/alarms/alarm-service.js';
 import { SlackAlarmNotifier } from '../src/alarms/alarm-notifier.js';
 import { openDatabase } from '../src/platform/store/open-database.js';
 import { SqliteStore } from '../src/platform/store/sqlite-store.js';
+import type { Store } from '../src/platform/store/store.js';
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/support/moto.js';
 import { forceGc, mib, ms, table } from './support/stats.js';
 
@@ -49,7 +50,7 @@ function countCalls(client: CloudWatchClient): { describe: number } {
   return counter;
 }
 
-interface PollFigures {
+export interface PollFigures {
   calls: number;
   baselineMs: number;
   changedMs: number;
@@ -63,8 +64,8 @@ interface PollFigures {
 }
 
 /** Polls a fresh golive database: a baseline poll, one with 1% of the alarms changed, then steady polls. */
-async function pollSeries(client: CloudWatchClient, counter: { describe: number }, change: (indexes: number[]) => Promise<void>, n: number, dir: string): Promise<PollFigures> {
-  const store = new SqliteStore(openDatabase(path.join(dir, `alarms-${n}-${Date.now()}.db`)));
+async function pollSeries(client: CloudWatchClient, counter: { describe: number }, change: (indexes: number[]) => Promise<void>, n: number, open: () => Promise<Store>): Promise<PollFigures> {
+  const store = await open();
   try {
     const clock = { now: () => new Date() };
     const service = new AlarmService({ runbook, store, cloudwatch: createCloudWatchAdapter({ clientFor: () => client }), clock, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
@@ -93,9 +94,12 @@ async function pollSeries(client: CloudWatchClient, counter: { describe: number 
     }
     return { calls, baselineMs, changedMs, transitions: r.transitions, steadyMs, heapFirst: heap[0]!, heapLast: heap.at(-1)!, rssFirst: rss[0]!, rssLast: rss.at(-1)! };
   } finally {
-    void store.close();
+    await store.close();
   }
 }
+
+/** A fresh SQLite file database for one series (WAL, as golive runs it). */
+const sqliteIn = (dir: string, n: number) => async (): Promise<Store> => new SqliteStore(openDatabase(path.join(dir, `alarms-${n}-${Date.now()}.db`)));
 
 async function putAlarms(client: CloudWatchClient, from: number, to: number): Promise<void> {
   let next = from;
@@ -161,13 +165,13 @@ export async function alarmsBench(opts: { moto: string; dir: string; sizes: numb
           for (const i of indexes) await motoClient.send(new SetAlarmStateCommand({ AlarmName: alarmName(i), StateValue: 'ALARM', StateReason: 'bench: threshold crossed' }));
         },
         n,
-        dir,
+        sqliteIn(dir, n),
       );
       client.destroy();
       rows.push(rowFor('moto', n, `${added.toLocaleString('en')} PutMetricAlarm in ${(setupMs / 1000).toFixed(1)} s`, figures));
       opts.log(`alarms moto ${n}: ${figures.calls} calls, steady ${ms(figures.steadyMs[0]!)} ms`);
 
-      rows.push(rowFor('AWS-like paging (100/page, in memory)', n, 'in memory', await mockSeries(n, dir)));
+      rows.push(rowFor('AWS-like paging (100/page, in memory)', n, 'in memory', await mockSeries(n, sqliteIn(dir, n))));
       opts.log(`alarms mock ${n} done`);
     }
   } finally {
@@ -184,7 +188,7 @@ export async function alarmsBench(opts: { moto: string; dir: string; sizes: numb
  * answered by a middleware instead of HTTP. (aws-sdk-client-mock would do, but its
  * sinon stub keeps every call's result, which would show up as heap growth here.)
  */
-async function mockSeries(n: number, dir: string): Promise<PollFigures> {
+export async function mockSeries(n: number, open: () => Promise<Store>): Promise<PollFigures> {
   const client = new CloudWatchClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
   const counter = countCalls(client);
   const changed = new Map<number, Date>();
@@ -212,7 +216,7 @@ async function mockSeries(n: number, dir: string): Promise<PollFigures> {
         for (const i of indexes) changed.set(i, at);
       },
       n,
-      dir,
+      open,
     );
   } finally {
     client.destroy();

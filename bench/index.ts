@@ -11,6 +11,7 @@ import { canaryBench } from './canary.js';
 import { latencyBench } from './latency.js';
 import { memoryBench } from './memory.js';
 import { renderBench } from './render.js';
+import { replicasBench } from './replicas.js';
 import { reportBench } from './report.js';
 
 const args = process.argv.slice(2);
@@ -50,6 +51,10 @@ try {
   if (wants('report')) {
     log('measure 6: the launch report');
     out.push('## 6. The launch report (1,000 audit rows, 200 alarm transitions)', await reportBench({ log }));
+  }
+  if (wants('replicas')) {
+    log('measure 7: PostgreSQL and replicas');
+    out.push('## 7. PostgreSQL and replicas', await replicasBench({ moto: moto!.endpoint, dir, requests: quick ? 200 : 1000, concurrency: quick ? [10] : [1, 10, 50], kills: quick ? 2 : 7, alarmSizes: quick ? [1000] : [1000, 10_000], log }));
   }
   out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   console.log(out.join('\n\n'));

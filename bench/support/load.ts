@@ -14,11 +14,11 @@ export interface LoadResult {
 /**
  * POSTs every body to `url`, signed like Slack, with `concurrency` requests in
  * flight over as many keep-alive connections. Bodies are signed before the
- * clock starts, so the figures are the server's, not the HMAC's.
+ * clock starts, so the figures are the server's, not the HMAC's. Several URLs
+ * (replicas) take the requests in turn, as a round-robin load balancer hands them out.
  */
-export async function runLoad(url: string, bodies: readonly string[], concurrency: number, secret: string): Promise<LoadResult> {
-  const target = new URL(url);
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+export async function runLoad(url: string | readonly string[], bodies: readonly string[], concurrency: number, secret: string): Promise<LoadResult> {
+  const targets = (typeof url === 'string' ? [url] : url).map((u) => ({ url: new URL(u), agent: new Agent({ keepAlive: true, maxSockets: concurrency }) }));
   const signed = bodies.map((body) => ({ body, headers: { ...signSlackRequest(secret, body), 'Content-Length': String(Buffer.byteLength(body)) } }));
   const latencies: number[] = [];
   let errors = 0;
@@ -26,6 +26,7 @@ export async function runLoad(url: string, bodies: readonly string[], concurrenc
   const one = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const { body, headers } = signed[i]!;
+      const { url: target, agent } = targets[i % targets.length]!;
       const start = performance.now();
       const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers }, (res) => {
         res.resume();
@@ -36,7 +37,7 @@ export async function runLoad(url: string, bodies: readonly string[], concurrenc
         });
       });
       req.on('error', reject);
-      req.setTimeout(30_000, () => req.destroy(new Error(`no answer from ${url} within 30 s`)));
+      req.setTimeout(30_000, () => req.destroy(new Error(`no answer from ${target.href} within 30 s`)));
       req.end(body);
     });
   const t0 = performance.now();
@@ -46,6 +47,6 @@ export async function runLoad(url: string, bodies: readonly string[], concurrenc
     }),
   );
   const wallMs = performance.now() - t0;
-  agent.destroy();
+  for (const t of targets) t.agent.destroy();
   return { latencies, errors, wallMs };
 }
