@@ -292,8 +292,10 @@ export class AlarmService implements FiringAlarms {
   /** The transitions a read of CloudWatch shows against the stored state (an unchanged new OK alarm is stored as it is). */
   private async changesIn(current: readonly AlarmState[], region: string, now: string): Promise<AlarmTransition[]> {
     const transitions: AlarmTransition[] = [];
+    // One read of every stored state, not one per alarm: on PostgreSQL each statement is a network round trip (10,000 alarms, 10,000 trips).
+    const stored = new Map((await this.rows.alarms()).map((r) => [r.name, r]));
     for (const a of current) {
-      const known = await this.row(a.name);
+      const known = stored.get(a.name);
       const at = a.updatedAt || now;
       if (!known) {
         // A new alarm after the baseline: its first state counts as a transition only if it is not OK.
