@@ -57,7 +57,7 @@ import { Inbox } from './platform/slack/inbox.js';
 import { createSlackUi, REPLAY_CONTEXT } from './platform/slack/slack-ui.js';
 import { AuditRepository } from './platform/store/audit-repository.js';
 import { detailOf } from './platform/store/check-database.js';
-import { leaderLockFor, openStore } from './platform/store/open-store.js';
+import { changeRelayFor, leaderLockFor, openStore } from './platform/store/open-store.js';
 import { RequestRepository } from './platform/store/request-repository.js';
 import type { Store } from './platform/store/store.js';
 import { LeaderRepository } from './platform/leadership/leader-repository.js';
@@ -295,9 +295,31 @@ export function createApp(options: AppOptions): GoliveApp {
   checklist.statusBoard.useVerdict((snapshot, own) => gonogo.verdictLine(snapshot, own));
   checklist.statusBoard.showHolds(() => locks.locks.holdLines());
   checklist.statusBoard.showDegraded(() => health.lines());
+  // With replicas, the leader alone redraws boards and App Home, for changes made on any of them (told through the store).
+  const relay = changeRelayFor(
+    store,
+    (kind) => {
+      if (leadership.isLeader() && (kind === 'status' || kind === 'home')) signals.emit(kind);
+    },
+    (err) => logger.warn({ err }, 'lost the connection that tells replicas of changes; reopening it'),
+  );
+  const drawsHere = () => !relay || leadership.isLeader();
+  const told = new Set<'status' | 'home'>();
+  const tellLeader = (kind: 'status' | 'home') => {
+    // Once per turn of the event loop, however many changes it committed.
+    if (told.has(kind)) return;
+    told.add(kind);
+    setImmediate(() => {
+      told.delete(kind);
+      relay?.publish(kind).catch((err: unknown) => logger.warn({ err, kind }, 'could not tell the leader to redraw; the next change will'));
+    });
+  };
+  // A new leader may have missed notices while the old one led: it redraws once.
+  if (relay) leadership.onChange((leading) => leading && signals.emit('status', 'home'));
   let boardsDue = false;
   signals.on('outbox', () => void outbox.flush());
   signals.on('status', () => {
+    if (!drawsHere()) return tellLeader('status');
     // One refresh per turn of the event loop, however many changes it committed.
     if (boardsDue) return;
     boardsDue = true;
@@ -306,7 +328,7 @@ export function createApp(options: AppOptions): GoliveApp {
       void checklist.statusBoard.refreshAll();
     });
   });
-  signals.on('home', () => home.home.changed());
+  signals.on('home', () => (drawsHere() ? home.home.changed() : tellLeader('home')));
   signals.onHomeViewer((userId) => home.home.publish(userId));
 
   // One route table, for whichever receiver Slack reaches golive through.
@@ -365,6 +387,7 @@ export function createApp(options: AppOptions): GoliveApp {
         throw new StartupError(`golive cannot start: it cannot reach its database ${store.target} (${detailOf(err)}). Check GOLIVE_DB and GOLIVE_DB_PASSWORD, that the database is up, and that the network (security groups, firewall) lets golive reach it.`);
       });
       await leadership.start();
+      await relay?.start();
       const auth = await slack.call('auth.test', {}).catch((err: Error) => {
         throw startupSlackError(err, config.slack.apiUrl);
       });
@@ -400,6 +423,7 @@ export function createApp(options: AppOptions): GoliveApp {
       await scheduler.stop();
       // At once, so another replica takes the timed work over at its next try.
       await leadership.stop();
+      await relay?.stop();
       home.home.stop();
       // Analysis loops run until their canary is decided; they stop here and resume on the next start.
       await canary.stop();

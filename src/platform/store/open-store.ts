@@ -1,7 +1,7 @@
 import type { LeaderLock } from '../leadership/leadership.js';
 import type { Logger } from '../logger.js';
 import { openCheckedDatabase } from './check-database.js';
-import { isPostgresUrl, PostgresLeaderLock, PostgresStore } from './postgres-store.js';
+import { isPostgresUrl, PostgresChangeRelay, PostgresLeaderLock, PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -18,4 +18,9 @@ export function openStore(config: { dbPath: string; dbPassword?: string; replica
 /** The lock that elects a leader among replicas sharing the store; none for SQLite, where this process always leads. */
 export function leaderLockFor(store: Store, onLost: (err: Error) => void): LeaderLock | undefined {
   return store instanceof PostgresStore ? new PostgresLeaderLock(store, onLost) : undefined;
+}
+
+/** How replicas sharing the store tell each other of changes; none for SQLite, where this process draws everything itself. */
+export function changeRelayFor(store: Store, onChange: (kind: string) => void, onError: (err: Error) => void): PostgresChangeRelay | undefined {
+  return store instanceof PostgresStore ? new PostgresChangeRelay(store, onChange, onError) : undefined;
 }

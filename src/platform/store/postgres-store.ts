@@ -339,3 +339,75 @@ export class PostgresLeaderLock {
     await client.end().catch(() => undefined);
   }
 }
+
+/** The channel replicas tell each other on that the boards or App Home may be stale. */
+const CHANGES_CHANNEL = 'golive_changes';
+
+/**
+ * Tells the other replicas that something changed, through PostgreSQL's
+ * LISTEN/NOTIFY (delivered at commit, to every listening connection): so that
+ * one replica, the leader, redraws the status boards and App Home for changes
+ * made on any replica — once, and from the latest state, instead of each
+ * replica drawing its own changes and an older drawing landing last.
+ */
+export class PostgresChangeRelay {
+  private client?: pg.Client;
+  private stopped = false;
+  private retry?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: PostgresStore,
+    private readonly onChange: (kind: string) => void,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /** Starts listening; a lost connection is reopened every few seconds, and reopening counts as a change (notices may have been missed). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listen().catch((err: unknown) => this.lost(err as Error));
+  }
+
+  private async listen(): Promise<void> {
+    const client = this.store.connect();
+    client.on('error', (err) => this.lost(err, client));
+    client.on('end', () => this.lost(new Error('the change notice connection ended'), client));
+    client.on('notification', (n) => {
+      if (n.channel === CHANGES_CHANNEL && n.payload) this.onChange(n.payload);
+    });
+    await client.connect();
+    await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    this.client = client;
+  }
+
+  private lost(err: Error, client?: pg.Client): void {
+    if (client && this.client !== client && this.client !== undefined) return;
+    this.client = undefined;
+    if (this.stopped || this.retry) return;
+    this.onError(err);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.listen().then(
+        () => {
+          this.onChange('status');
+          this.onChange('home');
+        },
+        (e: unknown) => this.lost(e as Error),
+      );
+    }, 3000);
+    this.retry.unref();
+  }
+
+  /** Tells every replica (the leader acts on it). */
+  async publish(kind: string): Promise<void> {
+    await this.store.run('SELECT pg_notify(?, ?)', CHANGES_CHANNEL, kind);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+}
