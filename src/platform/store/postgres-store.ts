@@ -142,6 +142,23 @@ export class PostgresStore extends Store {
     this.pool.on('error', (err) => this.onError(err));
   }
 
+  private readonly guarded = new WeakSet<pg.PoolClient>();
+
+  /**
+   * A connection of the pool for a transaction or the migrations. The pool
+   * stops listening for a connection's errors while it is checked out, and an
+   * 'error' nobody listens to ends the process: a database that restarts mid-
+   * transaction must fail that transaction, not golive.
+   */
+  private async checkout(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    if (!this.guarded.has(client)) {
+      client.on('error', (err) => this.onError(err));
+      this.guarded.add(client);
+    }
+    return client;
+  }
+
   /** A named statement per SQL text: PostgreSQL plans it once per connection. */
   private statement(sql: string, params: SqlValue[]): pg.QueryConfig {
     let s = this.texts.get(sql);
@@ -180,7 +197,7 @@ export class PostgresStore extends Store {
   }
 
   protected async begin(): Promise<OpenTransaction> {
-    const client = await this.pool.connect().catch((err: unknown) => {
+    const client = await this.checkout().catch((err: unknown) => {
       throw this.unavailable(err);
     });
     try {
@@ -203,7 +220,7 @@ export class PostgresStore extends Store {
   }
 
   private async migrate(migrations: Migration[]): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await this.checkout();
     let failed = false;
     try {
       // Session-level: held across each migration's own transaction, and freed by the server if this process dies.
