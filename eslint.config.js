@@ -19,6 +19,9 @@ const slackOrSdk = [
   { regex: '^@(slack|aws-sdk|pagerduty)/', message: 'A service or repository never imports an SDK: use the port in src/platform/.' },
 ];
 
+// One place holds the database drivers, so the SQL dialects and connection handling stay in the store (src/platform/store/).
+const databaseDrivers = { regex: '^(pg|pg-connection-string|better-sqlite3)$', message: 'Only src/platform/store/ uses a database driver: go through the Store (repositories) instead.' };
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**'] },
   js.configs.recommended,
@@ -42,19 +45,23 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [databaseDrivers] }] },
+  },
+  {
     files: ['src/{alarms,checklist,deploys,gonogo,history,home,incidents,sandbox,timeline}/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [otherFeatureInternals] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [otherFeatureInternals, databaseDrivers] }] },
   },
   {
     files: ['src/*/*-service.ts', 'src/*/*-repository.ts', 'src/platform/store/**/*.ts', 'src/platform/outbox/outbox-repository.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [otherFeatureInternals, ...slackOrSdk] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [otherFeatureInternals, ...slackOrSdk, databaseDrivers] }] },
   },
   {
     files: ['src/platform/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: `^(\\.\\./)+(${FEATURES}|create-app|command-specs|main)(/|\\.js$)`, message: 'The platform never imports a feature or the composition root: features depend on the platform, not the other way.' }] },
+        { patterns: [{ regex: `^(\\.\\./)+(${FEATURES}|create-app|command-specs|main)(/|\\.js$)`, message: 'The platform never imports a feature or the composition root: features depend on the platform, not the other way.' }, databaseDrivers] },
       ],
     },
   },

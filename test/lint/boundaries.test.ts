@@ -41,4 +41,14 @@ describe('import boundaries', () => {
     expect(errors).toHaveLength(2);
     expect(errors[0]).toMatch(/The platform never imports a feature/);
   });
+
+  it('only the store uses a database driver', async () => {
+    const drivers = "import pg from 'pg';\nimport Database from 'better-sqlite3';\nexport const x = [pg, Database];\n";
+    for (const file of ['src/checklist/checklist-repository.ts', 'src/create-app.ts', 'src/platform/outbox/outbox.ts', 'src/alarms/alarm-service.ts']) {
+      const errors = await boundaryErrors(file, drivers);
+      expect(errors, file).toHaveLength(2);
+      expect(errors[0]).toMatch(/Only src\/platform\/store\/ uses a database driver/);
+    }
+    expect(await boundaryErrors('src/platform/store/postgres-store.ts', drivers)).toEqual([]);
+  });
 });
