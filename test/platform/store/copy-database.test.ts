@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,7 @@ import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
 import { ReportLinkRepository } from '../../../src/report/report-link-repository.js';
 import { TimelineRepository } from '../../../src/timeline/timeline-repository.js';
 import { findPostgresBin, POSTGRES_HOW_TO, startPostgresCluster, type PostgresCluster } from '../../support/postgres.js';
+import { PROJECT_ROOT } from '../../support/start-app.js';
 
 const bin = findPostgresBin();
 // Skipped only on a machine without PostgreSQL, saying how to get it; under CI the cases run and fail instead.
@@ -415,3 +417,83 @@ describe.skipIf(skip)('copying a launch from SQLite into PostgreSQL', () => {
     );
   });
 });
+
+/** Runs the command as a process, the way an operator does (tsx from the checkout: npm run copy-db). */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/copy-database-cli.ts', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, GOLIVE_DB_PASSWORD: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the copy-db command', () => {
+  it('prints its usage and exits 2 when the arguments are wrong', async () => {
+    const none = await runCli([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^golive copy-db: expected 2 arguments, got 0\nusage: node dist\/src\/copy-database-cli\.js <sqlite-file> <postgres-url>\n/);
+    const swapped = await runCli(['postgres://u:pw@h/db', 'data/golive.db']);
+    expect(swapped.code).toBe(2);
+    expect(swapped.stderr).toMatch(/^golive copy-db: the SQLite file comes first, then the PostgreSQL URL\n/);
+    expect(swapped.stderr).not.toContain('pw@');
+  }, 30_000);
+
+  it('exits 1 naming a missing source file', async () => {
+    const missing = path.join(tmpdir(), 'golive-no-such-dir', 'golive.db');
+    const res = await runCli([missing, 'postgres://golive:pw-in-url@127.0.0.1:1/golive'], { GOLIVE_DB_PASSWORD: 'pw-from-env' });
+    expect(res).toEqual({ code: 1, stdout: '', stderr: `golive copy-db: there is no SQLite database at ${missing}: name the file golive runs on (its GOLIVE_DB, e.g. /data/golive.db). Nothing was copied.\n` });
+  }, 30_000);
+
+  describe.skipIf(skip)('against PostgreSQL', () => {
+    let cluster: PostgresCluster;
+    beforeAll(async () => {
+      cluster = await startPostgresCluster();
+    }, 60_000);
+    afterAll(async () => {
+      await cluster?.stop();
+    });
+
+    it('copies, prints a line per table and what to do next, never the password; a second run exits 1', async () => {
+      const file = tempFile();
+      await fillLaunch(file);
+      const url = await cluster.createDatabase();
+      // The test cluster trusts every login, so any password does; it must show nowhere.
+      const withPassword = url.replace('postgres@', 'postgres:url-pa55word@');
+      const res = await runCli([file, withPassword], { GOLIVE_DB_PASSWORD: 'env-pa55word' });
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      const lines = res.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^warning: golive wrote to .* s ago: if it is still running, stop it first/);
+      expect(lines[1]).toBe(`Copying ${file} (schema version ${LATEST}, 29 tables, ${sqliteTotal(file)} rows) to ${url} in one transaction …`);
+      // A line per table, by name.
+      expect(lines).toHaveLength(2 + 29 + 2);
+      const perTable = lines.slice(2, -2);
+      expect(perTable.map((l) => l.trim().split(/\s+/)[0])).toEqual([...sqliteRows(file).keys()]);
+      expect(perTable).toContain('  alarm_transition  1 row');
+      expect(perTable).toContain('  audit             3 rows');
+      expect(perTable).toContain('  gonogo_vote       3 rows');
+      expect(lines.at(-2)).toMatch(new RegExp(`^Copied 29 tables, ${sqliteTotal(file)} rows in \\d+\\.\\d s; every table's row count matches ${file}\\.$`));
+      expect(lines.at(-1)).toBe(`Next: set GOLIVE_DB=${url} (with GOLIVE_DB_PASSWORD as now) and start golive. Keep ${file} as it is: it is the launch as it stood before the move.`);
+      expect(res.stdout).not.toContain('pa55word');
+
+      const again = await runCli([file, withPassword], { GOLIVE_DB_PASSWORD: 'env-pa55word' });
+      expect(again.code).toBe(1);
+      expect(again.stdout).toBe('');
+      expect(again.stderr).toMatch(new RegExp(`^golive copy-db: the PostgreSQL database ${url.replace(/[.?]/g, '\\$&')} already holds golive data \\(`));
+      expect(again.stderr + again.stdout).not.toContain('pa55word');
+    }, 60_000);
+  });
+});
+
+function sqliteTotal(file: string): number {
+  return [...sqliteRows(file).values()].reduce((n, rows) => n + rows.length, 0);
+}
