@@ -322,7 +322,9 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopyResult> {
       if (required.length > 0) throw new CopyRefused(`the PostgreSQL table ${table} requires ${required.map((c) => c.column).join(', ')}, which ${opts.source} does not have; nothing was copied`);
     }
 
-    const sequences = new Map((db.prepare("SELECT name, seq FROM sqlite_schema s JOIN sqlite_sequence q USING (name) WHERE s.type = 'table'").all() as { name: string; seq: number }[]).map((r) => [r.name, r.seq]));
+    // SQLite's AUTOINCREMENT counters (made with the first such table; golive's first migration has some).
+    const hasSequences = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'").get() !== undefined;
+    const sequences = new Map(hasSequences ? (db.prepare('SELECT name, seq FROM sqlite_sequence').all() as { name: string; seq: number }[]).map((r) => [r.name, r.seq]) : []);
     await onTarget(() =>
       pgStore.transaction(async () => {
         // Checked again under golive's write lock: a golive started on the target meanwhile has not written since.
