@@ -260,6 +260,8 @@ async function main(): Promise<void> {
     }
 
     run(process.execPath, ['dist/src/validate-cli.js', 'runbooks/minimal.yml', 'runbooks/govisax.yml', 'runbooks/realserv.yml'], { cwd: app, env: base, label: 'node dist/src/validate-cli.js runbooks/*.yml in the runtime tree' });
+    // The copy command loads the PostgreSQL client and the SQLite addon from the runtime tree, as docs/deploy.md runs it in the image.
+    run(process.execPath, ['dist/src/copy-database-cli.js', '--help'], { cwd: app, env: base, label: 'node dist/src/copy-database-cli.js --help in the runtime tree' });
 
     const engine = ['docker', 'podman'].find((e) => spawnSync(e, ['info'], { stdio: 'ignore', timeout: 20_000 }).status === 0);
     if (engine) run(engine, ['build', '-f', dockerfile, '-t', 'golive:check', '.'], { cwd: ROOT, env: process.env, label: `${engine} build` });
