@@ -64,6 +64,7 @@ interface PollFigures {
 
 /** Polls a fresh golive database: a baseline poll, one with 1% of the alarms changed, then steady polls. */
 async function pollSeries(client: CloudWatchClient, counter: { describe: number }, change: (indexes: number[]) => Promise<void>, n: number, dir: string): Promise<PollFigures> {
+  // SQLite: the figures in bench/README.md are the embedded store's (the default GOLIVE_DB).
   const store = new SqliteStore(openDatabase(path.join(dir, `alarms-${n}-${Date.now()}.db`)));
   try {
     const clock = { now: () => new Date() };
