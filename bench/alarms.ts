@@ -98,7 +98,7 @@ async function pollSeries(client: CloudWatchClient, counter: { describe: number 
   }
 }
 
-/** A fresh SQLite file database for one series (WAL, as golive runs it). */
+/** A fresh SQLite file database for one series (WAL, as golive runs it): measure 3's figures are the embedded store's, the default GOLIVE_DB; measure 7 runs the same series on PostgreSQL. */
 const sqliteIn = (dir: string, n: number) => async (): Promise<Store> => new SqliteStore(openDatabase(path.join(dir, `alarms-${n}-${Date.now()}.db`)));
 
 async function putAlarms(client: CloudWatchClient, from: number, to: number): Promise<void> {

@@ -25,6 +25,7 @@ export async function renderBench(opts: { log: (s: string) => void }): Promise<s
   for (const items of [50, 300, 1000]) {
     const runbook = syntheticRunbook({ items });
     const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-render-'));
+    // SQLite: the figures in bench/README.md are the embedded store's (the default GOLIVE_DB).
     const store = new SqliteStore(openDatabase(path.join(dir, 'render.db')));
     try {
       const clock = { now: () => new Date() };

@@ -37,6 +37,7 @@ const ARN = (n: number) => `arn:aws:ecs:ap-south-1:123456789012:task-definition/
 
 export async function reportBench(opts: { log: (s: string) => void }): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-report-'));
+  // SQLite: the figures in bench/README.md are the embedded store's (the default GOLIVE_DB).
   const store = new SqliteStore(openDatabase(path.join(dir, 'report.db')));
   try {
     const runbook = syntheticRunbook({ items: 300, service: true });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { alarmRegion, alarmRuleFor, flappingRule, isNewTransition } from '../../src/alarms/index.js';
 import { AlarmService } from '../../src/alarms/alarm-service.js';
 import { ChecklistService } from '../../src/checklist/checklist-service.js';
@@ -16,11 +16,12 @@ import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import { FLAPPING_DEFAULTS, pagerSeverityOf, SEVERITIES, type Runbook } from '../../src/platform/runbook/schema.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { CloudWatchSim } from '../../src/sandbox/cloudwatch-sim.js';
 import { TimelineService } from '../../src/timeline/timeline-service.js';
 import { clockAt } from '../support/clock.js';
+import { closeTestStores, openTestStore } from '../support/test-store.js';
+
+afterEach(closeTestStores);
 
 function runbookOf(yaml: string): Runbook {
   const parsed = parseRunbook(yaml, 'a.yml');
@@ -54,8 +55,8 @@ gonogo:
     - { type: no_firing_alarms }
 `);
 
-function world(defaultRegion: string | undefined) {
-  const store = new SqliteStore(openDatabase(':memory:'));
+async function world(defaultRegion: string | undefined) {
+  const store = await openTestStore();
   const clock = clockAt('2026-12-01T09:00:00Z');
   const logger = createLogger({ level: 'silent' });
   const asked: string[] = [];
@@ -92,7 +93,7 @@ describe('one alarm-region rule', () => {
   });
 
   it.each([['eu-central-1'], [undefined]])('the watcher, the deploy gate of any service and go/no-go read one region and one state (AWS_REGION %s)', async (defaultRegion) => {
-    const w = world(defaultRegion);
+    const w = await world(defaultRegion);
     await w.alarms.poll();
     const plan = await w.deploys.plan('api', 'v2', 'U0OPS');
     const evidence = await w.gonogo.evaluate();
@@ -118,7 +119,7 @@ describe('one rule lookup', () => {
   });
 
   it('the watcher and the page it sends use the same rule as the lookup', async () => {
-    const w = world(undefined);
+    const w = await world(undefined);
     const sent: Omit<PagerEvent, 'action'>[] = [];
     const pages: PageNotifier = { trigger: async (e) => void sent.push(e), acknowledge: async () => {}, resolve: async () => {} };
     const alarms = new AlarmService({ runbook, store: w.store, cloudwatch: { describeAlarms: async () => [{ name: 'Prod-5xx', state: 'ALARM', reason: 'r', updatedAt: '2026-12-01T08:59:00.000Z', kind: 'metric' }], describeAlarmHistory: async () => [], getMetricData: async () => ({ values: [], timestamps: [] }) }, clock: clockAt('2026-12-01T09:00:00Z'), logger: createLogger({ level: 'silent' }), afterCommit: () => {}, pages });
@@ -144,7 +145,7 @@ alarms: { prefixes: [P-], flapping: { transitions: 6 } }
 describe('one severity list', () => {
   it('incident severities map onto PagerDuty severities by rank, and incident pages use that map', async () => {
     expect(SEVERITIES.map(pagerSeverityOf)).toEqual([...PAGER_SEVERITIES]);
-    const store = new SqliteStore(openDatabase(':memory:'));
+    const store = await openTestStore();
     const clock = clockAt('2026-12-01T09:00:00Z');
     const sent: Omit<PagerEvent, 'action'>[] = [];
     const pages: PageNotifier = { trigger: async (e) => void sent.push(e), acknowledge: async () => {}, resolve: async () => {} };
@@ -165,7 +166,7 @@ describe('one "is this a new transition"', () => {
   });
 
   it('a push of what a poll already recorded is not recorded again, and a poll of what a push recorded finds nothing new', async () => {
-    const w = world(undefined);
+    const w = await world(undefined);
     await w.alarms.poll(); // the baseline: Prod-5xx in ALARM since 08:59
     const push = { alarmName: 'Prod-5xx', region: 'ap-south-1', to: 'ALARM' as const, reason: 'Threshold crossed', at: '2026-12-01T08:59:00.000Z', kind: 'metric' as const, source: 'sns' as const };
     expect(await w.alarms.ingest([push])).toBe(0);

@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AlarmHistoryItem, AlarmState, CloudWatchPort } from '../../src/platform/aws/cloudwatch-port.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import { AlarmService } from '../../src/alarms/alarm-service.js';
 import { SlackAlarmNotifier } from '../../src/alarms/alarm-notifier.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
+import { closeTestStores, openTestStore } from '../support/test-store.js';
+
+afterEach(closeTestStores);
 
 const parsed = parseRunbook(
   `version: 1
@@ -24,8 +25,8 @@ alarms:
 if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const runbook = parsed.runbook;
 
-function setup(history: AlarmHistoryItem[] | Error = new Error('not implemented')) {
-  const store = new SqliteStore(openDatabase(':memory:'));
+async function setup(history: AlarmHistoryItem[] | Error = new Error('not implemented')) {
+  const store = await openTestStore();
   let alarms: AlarmState[] = [];
   const cloudwatch: CloudWatchPort = {
     describeAlarms: async () => alarms,
@@ -46,8 +47,8 @@ function setup(history: AlarmHistoryItem[] | Error = new Error('not implemented'
 }
 
 describe('AlarmService', () => {
-  it('matches rules by exact name or prefix*, first match wins, default warning', () => {
-    const { service } = setup();
+  it('matches rules by exact name or prefix*, first match wins, default warning', async () => {
+    const { service } = await setup();
     expect(service.ruleFor('App-5xx')).toEqual({ severity: 'critical', page: true, incident: undefined, description: undefined });
     expect(service.ruleFor('App-DB-CPU').severity).toBe('error');
     expect(service.ruleFor('App-Other')).toEqual({ severity: 'warning', page: false });
@@ -56,7 +57,7 @@ describe('AlarmService', () => {
   });
 
   it('asks DescribeAlarmHistory when the state looks unchanged but its time moved, and posts the missed transitions', async () => {
-    const { service, set, outbox } = setup([
+    const { service, set, outbox } = await setup([
       { name: 'App-5xx', from: 'ALARM', to: 'OK', at: '2026-12-01T00:02:00.000Z', reason: 'ok' },
       { name: 'App-5xx', from: 'OK', to: 'ALARM', at: '2026-12-01T00:03:00.000Z', reason: 'again' },
     ]);
@@ -75,7 +76,7 @@ describe('AlarmService', () => {
   });
 
   it('tolerates a CloudWatch without DescribeAlarmHistory: records the new time, posts nothing', async () => {
-    const { service, set, outbox, store } = setup(new Error('not implemented'));
+    const { service, set, outbox, store } = await setup(new Error('not implemented'));
     set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:01:00.000Z' }]);
     await service.poll();
     set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:03:00.000Z' }]);
@@ -88,7 +89,7 @@ describe('AlarmService', () => {
   });
 
   it('records a late push about an older transition as history without posting', async () => {
-    const { service, set, outbox } = setup();
+    const { service, set, outbox } = await setup();
     set([{ name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:05:00.000Z' }]);
     await service.poll();
     const n = await service.ingest([{ alarmName: 'App-DB-CPU', to: 'ALARM', from: 'OK', reason: 'old', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'eventbridge' }]);
@@ -98,7 +99,7 @@ describe('AlarmService', () => {
   });
 
   it('ignores a push dated more than 5 minutes ahead, so it cannot silence the alarm for good; the poll decides', async () => {
-    const { service, set, outbox } = setup();
+    const { service, set, outbox } = await setup();
     set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:00:00.000Z' }]);
     await service.poll();
     // A few seconds of clock skew are fine (the clock says 00:10).
@@ -117,7 +118,7 @@ describe('AlarmService', () => {
   });
 
   it('lets the present win over a state dated in the future that an older golive stored', async () => {
-    const { store, service, set, outbox } = setup();
+    const { store, service, set, outbox } = await setup();
     set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:00:00.000Z' }, { name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:00:00.000Z' }]);
     await service.poll();
     // Written before pushes were bounded: one alarm "in ALARM since 2099", one "OK since 2099".
@@ -140,7 +141,7 @@ describe('AlarmService', () => {
   });
 
   it('ignores alarms outside the prefixes and treats +0000 times like Z', async () => {
-    const { service, outbox } = setup();
+    const { service, outbox } = await setup();
     expect(await service.ingest([{ alarmName: 'Other', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'sns' }])).toBe(0);
     expect(await service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000+0000', kind: 'metric', source: 'sns' }])).toBe(1);
     expect(await service.ingest([{ alarmName: 'App-DB-X', to: 'ALARM', reason: '', at: '2026-12-01T00:04:00.000Z', kind: 'metric', source: 'poll' }])).toBe(0);
@@ -148,7 +149,7 @@ describe('AlarmService', () => {
   });
 
   it('treats losing data after ALARM as a transition, not a recovery: no resolve', async () => {
-    const { service, set, outbox } = setup();
+    const { service, set, outbox } = await setup();
     set([{ name: 'App-5xx', state: 'OK', updatedAt: '2026-12-01T00:01:00.000Z' }]);
     await service.poll();
     set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:02:00.000Z' }]);
@@ -164,7 +165,7 @@ describe('AlarmService', () => {
   });
 
   it('does not let a poll that read CloudWatch earlier overwrite a newer pushed state', async () => {
-    const { service, set } = setup();
+    const { service, set } = await setup();
     set([{ name: 'App-DB-CPU', state: 'OK', updatedAt: '2026-12-01T00:01:00.000Z' }]);
     await service.poll();
     await service.ingest([{ alarmName: 'App-DB-CPU', to: 'ALARM', from: 'OK', reason: 'pushed', at: '2026-12-01T00:05:00.000Z', kind: 'metric', source: 'eventbridge' }]);
@@ -174,7 +175,7 @@ describe('AlarmService', () => {
   });
 
   it('forgets an alarm deleted in CloudWatch and remembers when the last poll succeeded', async () => {
-    const { service, set } = setup();
+    const { service, set } = await setup();
     set([{ name: 'App-DB-CPU' }, { name: 'App-DB-Mem' }]);
     await service.poll();
     set([{ name: 'App-DB-CPU' }]);
@@ -186,7 +187,7 @@ describe('AlarmService', () => {
 
 describe('a flapping alarm that pages', () => {
   it('keeps one page open while it flaps and resolves it once it has stayed OK for the window', async () => {
-    const { service, store, set } = setup();
+    const { service, store, set } = await setup();
     const clock = (service as unknown as { deps: { clock: { now: () => Date } } }).deps.clock;
     let now = Date.parse('2026-12-01T00:10:00Z');
     clock.now = () => new Date(now);
@@ -215,7 +216,7 @@ describe('a flapping alarm that pages', () => {
   });
 
   it('resolves a held page when the alarm fires again steadily and then recovers normally', async () => {
-    const { service, store } = setup();
+    const { service, store } = await setup();
     const pd = async () => (await store.all<{ method: string }>("SELECT method FROM outbox WHERE target = 'pagerduty' ORDER BY id")).map((r) => r.method).join(' ');
     const flip = (to: 'OK' | 'ALARM', at: string) => service.ingest([{ alarmName: 'App-5xx', to, reason: to, at, kind: 'metric', source: 'sns' }]);
     for (const [i, to] of (['ALARM', 'OK', 'ALARM', 'OK', 'ALARM', 'OK'] as const).entries()) await flip(to, `2026-12-01T00:0${i}:00.000Z`);

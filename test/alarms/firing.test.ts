@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmService } from '../../src/alarms/alarm-service.js';
 import { SlackAlarmNotifier } from '../../src/alarms/alarm-notifier.js';
 import { describeFiringSource, firingRead, watcherFreshForMs } from '../../src/alarms/index.js';
@@ -7,9 +7,10 @@ import { shortestCronGapMs } from '../../src/platform/cron-gap.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { clockAt } from '../support/clock.js';
+import { closeTestStores, openTestStore } from '../support/test-store.js';
+
+afterEach(closeTestStores);
 
 function runbookWith(alarms: string): Runbook {
   const parsed = parseRunbook(
@@ -26,8 +27,8 @@ ${alarms}`,
 
 const runbook = runbookWith('alarms: { region: ap-south-1, prefixes: [App-] }');
 
-function setup() {
-  const store = new SqliteStore(openDatabase(':memory:'));
+async function setup() {
+  const store = await openTestStore();
   let alarms: AlarmState[] = [];
   const asked: { region: string; prefixes: readonly string[] }[] = [];
   const cloudwatch: CloudWatchPort = {
@@ -87,7 +88,7 @@ describe('where "what is firing" is read from', () => {
 
 describe('AlarmService.firing', () => {
   it('answers from the watcher while its poll is fresh, without asking CloudWatch, and says how old the state is', async () => {
-    const s = setup();
+    const s = await setup();
     s.set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:05:00.000Z' }, { name: 'App-DB-CPU' }]);
     await s.service.poll();
     s.asked.length = 0;
@@ -112,7 +113,7 @@ describe('AlarmService.firing', () => {
   });
 
   it('when the last poll is too old, polls now: the store and its posts follow what was read', async () => {
-    const s = setup();
+    const s = await setup();
     s.set([{ name: 'App-5xx' }]);
     await s.service.poll();
     s.clock.at += 7 * 60_000;
@@ -132,7 +133,7 @@ describe('AlarmService.firing', () => {
   });
 
   it('before the first poll, the first poll answers (and records its baseline)', async () => {
-    const s = setup();
+    const s = await setup();
     s.set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:05:00.000Z' }]);
     const answer = await s.service.firing();
     expect(answer.firing).toEqual([{ name: 'App-5xx', since: '2026-12-01T00:05:00.000Z' }]);
@@ -141,7 +142,7 @@ describe('AlarmService.firing', () => {
   });
 
   it('reads prefixes the watcher does not watch from CloudWatch, and records what it does watch in that read', async () => {
-    const s = setup();
+    const s = await setup();
     s.set([{ name: 'App-5xx' }, { name: 'Other-Queue', state: 'ALARM', updatedAt: '2026-12-01T00:07:00.000Z' }]);
     await s.service.poll();
     s.set([{ name: 'App-5xx', state: 'ALARM', updatedAt: '2026-12-01T00:09:30.000Z' }, { name: 'Other-Queue', state: 'ALARM', updatedAt: '2026-12-01T00:07:00.000Z' }]);
@@ -161,7 +162,7 @@ describe('AlarmService.firing', () => {
   });
 
   it('throws when CloudWatch had to be read and could not be', async () => {
-    const s = setup();
+    const s = await setup();
     const failing = new AlarmService({
       runbook,
       store: s.store,

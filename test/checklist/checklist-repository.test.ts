@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ChecklistRepository } from '../../src/checklist/checklist-repository.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
+import { closeTestStores, openTestStore } from '../support/test-store.js';
+
+afterEach(closeTestStores);
 
 const T1 = '2026-12-01T10:00:00.000Z';
 const T2 = '2026-12-01T10:05:00.000Z';
@@ -9,7 +10,7 @@ const T3 = '2026-12-01T10:10:00.000Z';
 
 describe('ChecklistRepository: items', () => {
   it('changes an item state only when it differs, and leaves the row alone otherwise', async () => {
-    const s = new ChecklistRepository(new SqliteStore(openDatabase(':memory:')));
+    const s = new ChecklistRepository(await openTestStore());
     expect(await s.setItemState('v2f-agreement', true, 'U1', T1, 'signed by legal')).toBe(true);
     expect(await s.setItemState('v2f-agreement', true, 'U2', T2, 'again')).toBe(false);
     expect(await s.itemState('v2f-agreement')).toEqual({ item_id: 'v2f-agreement', checked: 1, changed_by: 'U1', changed_at: T1, note: 'signed by legal' });
@@ -21,7 +22,7 @@ describe('ChecklistRepository: items', () => {
   });
 
   it('returns undefined for an item never touched, and all states as a map', async () => {
-    const s = new ChecklistRepository(new SqliteStore(openDatabase(':memory:')));
+    const s = new ChecklistRepository(await openTestStore());
     expect(await s.itemState('nope')).toBeUndefined();
     await s.setItemState('a', true, 'U1', T1, null);
     await s.setItemState('b', true, 'U2', T2, 'n');
@@ -33,7 +34,7 @@ describe('ChecklistRepository: items', () => {
   });
 
   it('returns false and writes nothing when unchecking an item never touched', async () => {
-    const s = new ChecklistRepository(new SqliteStore(openDatabase(':memory:')));
+    const s = new ChecklistRepository(await openTestStore());
     expect(await s.setItemState('never-touched', false, 'U1', T1, null)).toBe(false);
     expect(await s.itemState('never-touched')).toBeUndefined();
   });
@@ -41,7 +42,7 @@ describe('ChecklistRepository: items', () => {
 
 describe('ChecklistRepository: sign-offs', () => {
   it('records a sign-off once per gate and role, whoever signs again', async () => {
-    const s = new ChecklistRepository(new SqliteStore(openDatabase(':memory:')));
+    const s = new ChecklistRepository(await openTestStore());
     expect(await s.addSignoff('preflight', 'cto', 'U1', T1)).toBe(true);
     expect(await s.addSignoff('preflight', 'cto', 'U1', T2)).toBe(false);
     expect(await s.addSignoff('preflight', 'cto', 'U2', T3)).toBe(false);
@@ -49,7 +50,7 @@ describe('ChecklistRepository: sign-offs', () => {
   });
 
   it('keeps roles and gates apart, lists by time, and clears one gate', async () => {
-    const s = new ChecklistRepository(new SqliteStore(openDatabase(':memory:')));
+    const s = new ChecklistRepository(await openTestStore());
     expect(await s.addSignoff('preflight', 'qa', 'U2', T2)).toBe(true);
     expect(await s.addSignoff('preflight', 'cto', 'U1', T1)).toBe(true);
     expect(await s.addSignoff('security', 'cto', 'U1', T3)).toBe(true);
@@ -68,7 +69,7 @@ describe('ChecklistRepository: sign-offs', () => {
 
 describe('ChecklistRepository: status messages', () => {
   it('adds, replaces, lists recent ones newest first, and forgets', async () => {
-    const s = new ChecklistRepository(new SqliteStore(openDatabase(':memory:')));
+    const s = new ChecklistRepository(await openTestStore());
     await s.addStatusMessage({ channel: 'C1', ts: '1.1', viewer: 'U1', gate_id: null, page: 1, posted_at: T1 });
     await s.addStatusMessage({ channel: 'C1', ts: '1.2', viewer: 'U2', gate_id: 'preflight', page: 1, posted_at: T2 });
     await s.addStatusMessage({ channel: 'C2', ts: '1.3', viewer: 'U1', gate_id: null, page: 1, posted_at: T3 });

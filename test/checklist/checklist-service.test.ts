@@ -1,13 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { GoliveError } from '../../src/platform/errors.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import { ChecklistService, type ChecklistEvent } from '../../src/checklist/checklist-service.js';
 import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { AuditRepository } from '../../src/platform/store/audit-repository.js';
 import { ChecklistRepository } from '../../src/checklist/checklist-repository.js';
+import { closeTestStores, openTestStore } from '../support/test-store.js';
+
+afterEach(closeTestStores);
 
 const RUNBOOK = `
 version: 1
@@ -30,10 +31,10 @@ gates:
       - { id: b2, title: Blocker two, level: blocker, owner: qa }
 `;
 
-function setup() {
+async function setup() {
   const parsed = parseRunbook(RUNBOOK, 'unit.yml');
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const store = new SqliteStore(openDatabase(':memory:'));
+  const store = await openTestStore();
   const clock = { now: () => new Date('2026-12-01T00:00:00Z') };
   const slack = { usergroupMembers: async (g: string) => (g === 'S0QA' ? ['U0QA'] : []) } as unknown as SlackPort;
   const checklist = new ChecklistService(parsed.runbook, store, new RoleDirectory(parsed.runbook, slack, clock), clock);
@@ -49,7 +50,7 @@ const qa = { userId: 'U0QA', source: 'button' as const, channel: 'C0OPS' };
 
 describe('ChecklistService', () => {
   it('starts blocked with every blocker open, blockers listed before warnings and info', async () => {
-    const { checklist } = setup();
+    const { checklist } = await setup();
     const s = await checklist.snapshot();
     expect(s.verdict).toEqual({ kind: 'blocked', openBlockers: 2 });
     expect(s.open.blocker.map((x) => x.item.id)).toEqual(['b1', 'b2']);
@@ -62,7 +63,7 @@ describe('ChecklistService', () => {
   });
 
   it('checks once, emits one event and writes one audit row', async () => {
-    const { checklist, store, events } = setup();
+    const { checklist, store, events } = await setup();
     expect((await checklist.check('b1', dev, 'done')).changed).toBe(true);
     expect((await checklist.check('B1 ', dev, 'again')).changed).toBe(false);
     expect(events.map((e) => e.type)).toEqual(['item_checked']);
@@ -70,7 +71,7 @@ describe('ChecklistService', () => {
   });
 
   it('resolves group members as owners and refuses others with a coded error', async () => {
-    const { checklist } = setup();
+    const { checklist } = await setup();
     await expect(checklist.check('b2', qa, null)).resolves.toMatchObject({ changed: true });
     const err = await checklist.check('b2', dev, null).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GoliveError);
@@ -78,7 +79,7 @@ describe('ChecklistService', () => {
   });
 
   it('moves the verdict from blocked to awaiting sign-off to ready', async () => {
-    const { checklist } = setup();
+    const { checklist } = await setup();
     await checklist.check('b1', dev, null);
     await checklist.check('b2', qa, null);
     expect((await checklist.snapshot()).verdict).toEqual({ kind: 'awaiting_signoff', missing: [{ gate: 'g1', roles: ['dev', 'qa'] }] });
@@ -88,14 +89,14 @@ describe('ChecklistService', () => {
   });
 
   it('refuses a sign-off while blockers are open and names them', async () => {
-    const { checklist } = setup();
+    const { checklist } = await setup();
     const err = (await checklist.signoff('g1', dev).catch((e: unknown) => e)) as GoliveError;
     expect(err.code).toBe('blockers_open');
     expect(err.hint).toBe('• `b1` Blocker one (owner: Dev)');
   });
 
   it('withdraws sign-offs when a blocker is reopened, in the same transaction', async () => {
-    const { checklist, store, events } = setup();
+    const { checklist, store, events } = await setup();
     await checklist.check('b1', dev, null);
     await checklist.signoff('g1', dev);
     const change = await checklist.uncheck('b1', dev, 'broken');
@@ -105,7 +106,7 @@ describe('ChecklistService', () => {
   });
 
   it('rolls the change back when a listener fails', async () => {
-    const { checklist, store } = setup();
+    const { checklist, store } = await setup();
     checklist.onChange(() => {
       throw new Error('outbox full');
     });
@@ -114,8 +115,8 @@ describe('ChecklistService', () => {
     expect(await new AuditRepository(store).count()).toBe(0);
   });
 
-  it('suggests close item ids', () => {
-    const { checklist } = setup();
+  it('suggests close item ids', async () => {
+    const { checklist } = await setup();
     const err = (() => {
       try {
         checklist.findItem('b3');

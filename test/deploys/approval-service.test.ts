@@ -1,13 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { GoliveError } from '../../src/platform/errors.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import { ApprovalService } from '../../src/deploys/approval-service.js';
 import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { ApprovalRepository } from '../../src/deploys/approval-repository.js';
 import { clockAt } from '../support/clock.js';
+import { closeTestStores, openTestStore } from '../support/test-store.js';
+
+afterEach(closeTestStores);
 
 const parsed = parseRunbook(
   `version: 1
@@ -26,7 +27,7 @@ if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const runbook = parsed.runbook;
 
 async function setup() {
-  const store = new SqliteStore(openDatabase(':memory:'));
+  const store = await openTestStore();
   const clock = clockAt('2026-12-01T00:00:00Z');
   const approvals = new ApprovalService(runbook, store, new RoleDirectory(runbook, {} as SlackPort, clock), clock);
   const request = await approvals.create({ kind: 'rollback', service: runbook.services[0]!, params: { from: 'f:3', to: 'f:2' }, requester: 'U0A', channel: 'C0OPS', source: 'command' });

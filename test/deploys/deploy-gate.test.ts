@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmService } from '../../src/alarms/alarm-service.js';
 import { ChecklistService } from '../../src/checklist/checklist-service.js';
 import { ApprovalService } from '../../src/deploys/approval-service.js';
@@ -9,9 +9,10 @@ import { createLogger } from '../../src/platform/logger.js';
 import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { clockAt } from '../support/clock.js';
+import { closeTestStores, openTestStore } from '../support/test-store.js';
+
+afterEach(closeTestStores);
 
 const parsed = parseRunbook(
   `version: 1
@@ -31,8 +32,8 @@ alarms: { region: ap-south-1, prefixes: [Prod-] }
 if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const runbook = parsed.runbook;
 
-function setup() {
-  const store = new SqliteStore(openDatabase(':memory:'));
+async function setup() {
+  const store = await openTestStore();
   const clock = clockAt('2026-12-01T09:00:00Z');
   const logger = createLogger({ level: 'silent' });
   const cloudwatch: CloudWatchPort = { describeAlarms: async () => [], describeAlarmHistory: async () => [], getMetricData: async () => ({ values: [], timestamps: [] }) };
@@ -52,7 +53,7 @@ const ops = { userId: 'U0OPS', source: 'command' as const, channel: 'C0OPS' };
 
 describe('the deploy gate', () => {
   it('is decided again in the transaction that starts the deploy: a blocker reopened after the plan refuses it, with an audit row naming it', async () => {
-    const s = setup();
+    const s = await setup();
     await s.checklist.check('dns', ops, null);
     const plan = await s.deploys.plan('api', ':4', 'U0OPS');
     expect(plan.blockedBy).toEqual([]);
@@ -68,7 +69,7 @@ describe('the deploy gate', () => {
   });
 
   it('lets the deploy start when the gate is still clear, recording what it decided on', async () => {
-    const s = setup();
+    const s = await setup();
     await s.checklist.check('dns', ops, null);
     const plan = await s.deploys.plan('api', ':4', 'U0OPS');
     const id = await s.deploys.start(plan, 'U0OPS');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runChecks } from '../../src/evidence/run-checks.js';
 import { loadRunbookFile } from '../../src/platform/runbook/load-runbook.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
@@ -8,6 +8,7 @@ import { evidencePorts, seedDrop, seedGovisax, withAlarms, type PortsBesideAlarm
 import { awsTestEnv, seedAlarms, startMoto, type Moto } from '../support/moto.js';
 import { startSesShim, type SesShim } from '../support/ses-shim.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
+import { closeTestStores } from '../support/test-store.js';
 
 /**
  * The figure the issue asks for: how many AWS calls one scheduled verification
@@ -51,6 +52,8 @@ beforeAll(async () => {
   };
 });
 
+afterEach(closeTestStores);
+
 afterAll(async () => {
   vi.unstubAllEnvs();
   await tap?.close();
@@ -63,7 +66,7 @@ async function pass(name: string) {
   const items = runbook.gates.flatMap((g) => g.items);
   tap.calls.length = 0;
   // A fresh alarm watcher per pass (it has not polled): its first poll is the pass's DescribeAlarms.
-  const run = await runChecks(items, withAlarms(ports, runbook).ports, { runbook, now: new Date() });
+  const run = await runChecks(items, (await withAlarms(ports, runbook)).ports, { runbook, now: new Date() });
   const ops = tap.calls.map(operation);
   const count = Object.fromEntries([...new Set(ops)].sort().map((o) => [o, ops.filter((x) => x === o).length]));
   return { run, calls: tap.calls.length, count, items };

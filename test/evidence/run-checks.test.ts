@@ -2,7 +2,7 @@ import { ACMClient, ACMServiceException, DescribeCertificateCommand, ListCertifi
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAcmAdapter } from '../../src/platform/aws/acm-adapter.js';
 import { runChecks } from '../../src/evidence/run-checks.js';
 import { AlarmService } from '../../src/alarms/alarm-service.js';
@@ -13,6 +13,7 @@ import { startLocalSite, type LocalSite } from '../support/local-https.js';
 import { awsTestEnv, seedAlarms, startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { startSesShim, type SesShim } from '../support/ses-shim.js';
 import { clockAt } from '../support/clock.js';
+import { closeTestStores } from '../support/test-store.js';
 
 const TIME = '\\d{1,2} [A-Z][a-z]{2} \\d\\d:\\d\\d UTC';
 const DATE = '\\d{1,2} [A-Z][a-z]{2} \\d{4}';
@@ -40,7 +41,7 @@ ${extra}`;
 async function check(ports: PortsBesideAlarms, checks: Record<string, unknown>, opts: { now?: Date; extra?: string; alarms?: AlarmService } = {}) {
   const runbook = runbookWith(checks, opts.extra);
   const items: Item[] = runbook.gates[0]!.items;
-  const built = withAlarms(ports, runbook);
+  const built = await withAlarms(ports, runbook);
   const run = await runChecks(items, opts.alarms ? { ...built.ports, alarms: opts.alarms } : built.ports, { runbook, now: opts.now ?? new Date() });
   return Object.fromEntries([...run.results].map(([id, r]) => [id, `${r.outcome}: ${r.text}`]));
 }
@@ -59,6 +60,8 @@ beforeAll(async () => {
   await seedGovisax(moto.endpoint);
   await seedDrop(moto.endpoint);
 });
+
+afterEach(closeTestStores);
 
 afterAll(async () => {
   vi.unstubAllEnvs();
@@ -234,7 +237,7 @@ describe('alarms_ok', () => {
     const checks = { ok: { type: 'alarms_ok', prefix: 'Fivestar-High' }, firing: { type: 'alarms_ok', prefix: 'Fivestar' } };
     // The checks ask the alarm watcher, as go/no-go and the deploy gate do: its state while its last poll is fresh.
     const clock = clockAt('2026-12-01T00:00:00Z');
-    const { alarms } = withAlarms(ports, runbookWith(checks, extra), clock);
+    const { alarms } = await withAlarms(ports, runbookWith(checks, extra), clock);
     await alarms.poll();
     const r = await check(ports, checks, { extra, alarms, now: new Date('2026-12-01T00:00:40Z') });
     expect(r.ok).toBe('pass: none of 1 Fivestar-High alarm is in ALARM (CloudWatch DescribeAlarms, ap-south-1, "Fivestar-High*", as of the alarm watcher\'s poll 40 s ago)');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AlarmState, CloudWatchPort, MetricQuery } from '../../src/platform/aws/cloudwatch-port.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
@@ -10,10 +10,11 @@ import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import { TimelineService } from '../../src/timeline/timeline-service.js';
 import { SlackGoNoGoNotifier } from '../../src/gonogo/gonogo-notifier.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { IncidentRepository } from '../../src/incidents/incident-repository.js';
 import { clockAt } from '../support/clock.js';
+import { closeTestStores, openTestStore } from '../support/test-store.js';
+
+afterEach(closeTestStores);
 
 const parsed = parseRunbook(
   `version: 1
@@ -67,7 +68,7 @@ if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const runbook = parsed.runbook;
 
 async function setup(world: { alarms?: AlarmState[] | Error; latency?: number[]; errorRate?: number[] } = {}) {
-  const store = new SqliteStore(openDatabase(':memory:'));
+  const store = await openTestStore();
   const clock = clockAt('2026-12-03T08:00:00Z');
   const queries: { region: string; query: MetricQuery; start: string; end: string }[] = [];
   const cloudwatch: CloudWatchPort = {

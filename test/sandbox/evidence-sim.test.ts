@@ -1,16 +1,17 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmService } from '../../src/alarms/alarm-service.js';
 import { runChecks } from '../../src/evidence/run-checks.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { loadRunbookFile } from '../../src/platform/runbook/load-runbook.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
 import { CloudWatchSim } from '../../src/sandbox/cloudwatch-sim.js';
 import { EcsSim } from '../../src/sandbox/ecs-sim.js';
 import { EvidenceSim } from '../../src/sandbox/evidence-sim.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
+import { closeTestStores, openTestStore } from '../support/test-store.js';
+
+afterEach(closeTestStores);
 
 function load(name: string): Runbook {
   const r = loadRunbookFile(join(PROJECT_ROOT, 'runbooks', name));
@@ -20,7 +21,7 @@ function load(name: string): Runbook {
 
 async function outcomes(runbook: Runbook, sim: EvidenceSim) {
   // Alarm checks ask the app's alarm watcher, here one reading the sandbox's CloudWatch.
-  const alarms = new AlarmService({ runbook, store: new SqliteStore(openDatabase(':memory:')), cloudwatch: new CloudWatchSim(runbook), clock: { now: () => new Date() }, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
+  const alarms = new AlarmService({ runbook, store: await openTestStore(), cloudwatch: new CloudWatchSim(runbook), clock: { now: () => new Date() }, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
   const ports = { ...sim.ports(new EcsSim(runbook.services, { rolloutMs: 0 })), alarms };
   const run = await runChecks(
     runbook.gates.flatMap((g) => g.items),

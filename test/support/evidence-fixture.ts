@@ -20,12 +20,11 @@ import type { CloudWatchPort } from '../../src/platform/aws/cloudwatch-port.js';
 import type { Clock } from '../../src/platform/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { createHttpProbe } from '../../src/evidence/probe-http.js';
 import { createTlsProbe } from '../../src/evidence/probe-tls.js';
 import { TEST_CREDENTIALS } from './moto.js';
 import { selfSigned } from './self-signed.js';
+import { openTestStore } from './test-store.js';
 
 /** The GoVisaX secrets of seed 000's Step 2, in ap-south-1. */
 export const GOVISAX_SECRETS = [
@@ -99,9 +98,12 @@ export function evidencePorts(endpoint: string, opts: { sesEndpoint?: string; ca
   };
 }
 
-/** The ports with a fresh alarm watcher for `runbook` (its own empty database) reading their CloudWatch, as the app wires it. */
-export function withAlarms(ports: PortsBesideAlarms, runbook: Runbook, clock: Clock = { now: () => new Date() }): { ports: EvidencePorts; alarms: AlarmService } {
+/**
+ * The ports with a fresh alarm watcher for `runbook` (its own empty database on the run's store: openTestStore(), so
+ * the test file calls closeTestStores()) reading their CloudWatch, as the app wires it.
+ */
+export async function withAlarms(ports: PortsBesideAlarms, runbook: Runbook, clock: Clock = { now: () => new Date() }): Promise<{ ports: EvidencePorts; alarms: AlarmService }> {
   const { cloudwatch, ...rest } = ports;
-  const alarms = new AlarmService({ runbook, store: new SqliteStore(openDatabase(':memory:')), cloudwatch, clock, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
+  const alarms = new AlarmService({ runbook, store: await openTestStore(), cloudwatch, clock, logger: createLogger({ level: 'silent' }), afterCommit: () => {} });
   return { ports: { ...rest, alarms }, alarms };
 }

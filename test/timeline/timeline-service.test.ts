@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import type { Runbook } from '../../src/platform/runbook/schema.js';
@@ -9,9 +6,8 @@ import { RoleDirectory } from '../../src/platform/roles/resolve-roles.js';
 import { TimelineService } from '../../src/timeline/timeline-service.js';
 import { SlackTimelineNotifier } from '../../src/timeline/timeline-notifier.js';
 import type { SlackPort } from '../../src/platform/slack/slack-port.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
 import { clockAt } from '../support/clock.js';
+import { closeTestStores, openTestStoreWithTarget, reopenTestStore } from '../support/test-store.js';
 
 function runbookWith(t0: string | undefined): Runbook {
   const parsed = parseRunbook(
@@ -35,17 +31,12 @@ milestones:
   return parsed.runbook;
 }
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(closeTestStores);
 
-/** A timeline over a database file, so a "restart" is a second service on the same file. */
+/** A timeline over a database file (or PostgreSQL database), so a "restart" is a second service on the same one. */
 async function setup(opts: { t0?: string; at: string; dbPath?: string }) {
-  const dbPath = opts.dbPath ?? path.join(mkdtempSync(path.join(tmpdir(), 'golive-timeline-')), 'db.sqlite');
-  if (!opts.dbPath) dirs.push(path.dirname(dbPath));
+  const { store, target: dbPath } = opts.dbPath ? { store: await reopenTestStore(opts.dbPath), target: opts.dbPath } : await openTestStoreWithTarget({ file: true });
   const runbook = runbookWith(opts.t0);
-  const store = new SqliteStore(openDatabase(dbPath));
   const clock = clockAt(opts.at);
   const roles = new RoleDirectory(runbook, {} as SlackPort, clock);
   const checklist = new ChecklistService(runbook, store, roles, clock);
@@ -86,13 +77,13 @@ describe('TimelineService', () => {
   it('posts a milestone missed while golive was down on the next start, marked late, and never twice', async () => {
     const first = await setup({ t0: T0, at: '2026-12-01T02:00:00Z' });
     expect(await first.timeline.runDue()).toBe(0);
-    void first.close();
+    await first.close();
     // Down from 02:00 to 03:45: T-0 (02:30) and T+30m (03:00) were missed.
     const second = await setup({ t0: T0, at: '2026-12-01T03:45:00Z', dbPath: first.dbPath });
     expect(await second.timeline.runDue()).toBe(2);
     expect((await second.posts()).map((p) => p.text)).toEqual(['⏰ Deploy begins — T-0 · 1 Dec 08:00 GMT+5:30 (late by 1 h 15 min)', '⏰ DNS cutover — T+30m · 1 Dec 08:30 GMT+5:30 (late by 45 min)']);
     expect((await second.posts())[0]!.blocks[0]!.text!.text).toBe('⏰ *Deploy begins* — T-0 · 1 Dec 08:00 GMT+5:30 _(late by 1 h 15 min: golive was not running at 1 Dec 08:00 GMT+5:30)_');
-    void second.close();
+    await second.close();
     const third = await setup({ t0: T0, at: '2026-12-01T03:46:00Z', dbPath: first.dbPath });
     expect(await third.timeline.runDue()).toBe(0);
     expect(await third.posts()).toHaveLength(2);
@@ -158,10 +149,10 @@ describe('TimelineService', () => {
   it('takes an edited runbook T-0 on restart, but keeps a /golive t0 move while the file is unchanged', async () => {
     const first = await setup({ t0: T0, at: '2026-11-30T00:00:00Z' });
     await first.timeline.setT0('+1h', { userId: 'U0OPS', source: 'command', channel: null });
-    void first.close();
+    await first.close();
     const same = await setup({ t0: T0, at: '2026-11-30T00:01:00Z', dbPath: first.dbPath });
     expect((await same.timeline.t0())?.at.toISOString()).toBe('2026-12-01T03:30:00.000Z');
-    void same.close();
+    await same.close();
     const edited = await setup({ t0: '2026-12-02T08:00:00+05:30', at: '2026-11-30T00:02:00Z', dbPath: first.dbPath });
     expect(await edited.timeline.t0()).toMatchObject({ setBy: 'runbook' });
     expect((await edited.timeline.t0())?.at.toISOString()).toBe('2026-12-02T02:30:00.000Z');

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository.js';
-import { openDatabase } from '../../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
+import { closeTestStores, openTestStore } from '../../support/test-store.js';
+
+afterEach(closeTestStores);
 
 const T1 = '2026-12-01T10:00:00.000Z';
 const T2 = '2026-12-01T10:05:00.000Z';
@@ -9,7 +10,7 @@ const T3 = '2026-12-01T10:10:00.000Z';
 
 describe('OutboxRepository', () => {
   it('enqueues calls due at once and lists due rows oldest first, up to the limit', async () => {
-    const store = new SqliteStore(openDatabase(':memory:'));
+    const store = await openTestStore();
     const s = new OutboxRepository(store);
     const a = await s.enqueue('chat.postMessage', { channel: 'C1', text: 'a' }, T1);
     const b = await s.enqueue('chat.update', { channel: 'C1', ts: '1.1', text: 'b' }, T2);
@@ -21,7 +22,7 @@ describe('OutboxRepository', () => {
   });
 
   it('reschedules, delivers and fails rows, and hides finished ones', async () => {
-    const store = new SqliteStore(openDatabase(':memory:'));
+    const store = await openTestStore();
     const s = new OutboxRepository(store);
     const retry = await s.enqueue('chat.postMessage', { channel: 'C1', text: 'retry' }, T1);
     const ok = await s.enqueue('chat.postMessage', { channel: 'C1', text: 'ok' }, T1);
@@ -47,7 +48,7 @@ describe('OutboxRepository', () => {
   });
 
   it('lists the urgent first, and keeps a lane (one channel\'s posts) in order at the same or a higher priority', async () => {
-    const store = new SqliteStore(openDatabase(':memory:'));
+    const store = await openTestStore();
     const s = new OutboxRepository(store);
     const news = await s.enqueue('chat.postMessage', { channel: 'C1', text: 'announcement' }, T1);
     const alarm = await s.enqueue('chat.postMessage', { channel: 'C1', text: 'alarm' }, T1, { priority: 'urgent' });

@@ -4,12 +4,10 @@ import { createLogger } from '../../../src/platform/logger.js';
 import { Outbox, PARENT_CHANNEL, PARENT_TS } from '../../../src/platform/outbox/outbox.js';
 import { PagerError } from '../../../src/platform/pager/pager-port.js';
 import { SlackCallError, type SlackMessage, type SlackPort } from '../../../src/platform/slack/slack-port.js';
-import { openDatabase } from '../../../src/platform/store/open-database.js';
-import { Store } from '../../../src/platform/store/store.js';
-import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
 import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository.js';
 import { WatchHealth } from '../../../src/platform/health/watch-health.js';
 import { parseRunbook } from '../../../src/platform/runbook/load-runbook.js';
+import { closeTestStores, openTestStore } from '../../support/test-store.js';
 
 const T0 = '2026-12-01T00:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
@@ -107,14 +105,10 @@ interface OutboxRowInDb {
   result: string | null;
 }
 
-const stores: Store[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) void s.close();
-});
+afterEach(closeTestStores);
 
-function setup(options: { logger?: ReturnType<typeof createLogger> } = {}) {
-  const store = new SqliteStore(openDatabase(':memory:'));
-  stores.push(store);
+async function setup(options: { logger?: ReturnType<typeof createLogger> } = {}) {
+  const store = await openTestStore();
   let current = new Date(T0);
   const clock = { now: () => current };
   const slack = new FakeSlack();
@@ -138,7 +132,7 @@ const rateLimited = (seconds: number) => new SlackCallError('chat.postMessage', 
 
 describe('Outbox', () => {
   it('delivers a stored call once, records the result, and never sends it again', async () => {
-    const { outbox, slack, row, setTime, rows } = setup();
+    const { outbox, slack, row, setTime, rows } = await setup();
     const id = await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'v2f-agreement signed off by <@U1>', blocks: [{ type: 'divider' }] }, T0);
     setTime(1500);
     await outbox.flush();
@@ -166,7 +160,7 @@ describe('Outbox', () => {
   });
 
   it('delivers rows in the order they were stored', async () => {
-    const { outbox, slack, enqueue } = setup();
+    const { outbox, slack, enqueue } = await setup();
     await enqueue('first');
     await enqueue('second', 'C_INC');
     await enqueue('third');
@@ -176,14 +170,14 @@ describe('Outbox', () => {
   });
 
   it('does nothing before a row is due', async () => {
-    const { outbox, slack, rows } = setup();
+    const { outbox, slack, rows } = await setup();
     await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'later' }, at(10_000));
     await outbox.flush();
     expect(slack.calls).toEqual([]);
   });
 
   it('retries a transient error after 2 s, then 4 s, and delivers once the clock passes', async () => {
-    const { outbox, slack, enqueue, row, setTime } = setup();
+    const { outbox, slack, enqueue, row, setTime } = await setup();
     slack.failNext('retry me', internalError(), internalError());
     const id = await enqueue('retry me');
 
@@ -210,7 +204,7 @@ describe('Outbox', () => {
   });
 
   it('doubles the wait up to 5 minutes, and gives up only once the post is 48 hours old', async () => {
-    const { outbox, slack, enqueue, row, setTime } = setup();
+    const { outbox, slack, enqueue, row, setTime } = await setup();
     slack.failNext('down', ...Array.from({ length: 13 }, internalError));
     const id = await enqueue('down');
     const waits: number[] = [];
@@ -235,7 +229,7 @@ describe('Outbox', () => {
   });
 
   it('retries an error that is not a Slack error (network) with the same backoff', async () => {
-    const { outbox, slack, enqueue, row } = setup();
+    const { outbox, slack, enqueue, row } = await setup();
     slack.failNext('offline', new Error('connect ECONNREFUSED 127.0.0.1:443'));
     const id = await enqueue('offline');
     await outbox.flush();
@@ -243,7 +237,7 @@ describe('Outbox', () => {
   });
 
   it("honours Slack's Retry-After instead of the backoff, and keeps the channel's posts in order", async () => {
-    const { outbox, slack, enqueue, row, setTime } = setup();
+    const { outbox, slack, enqueue, row, setTime } = await setup();
     slack.failNext('slow down', rateLimited(30), rateLimited(7));
     const first = await enqueue('slow down');
     const second = await enqueue('behind it');
@@ -273,7 +267,7 @@ describe('Outbox', () => {
   });
 
   it('after a 429 holds back, for the rest of the pass, only the rows that count against the same budget', async () => {
-    const { outbox, slack, rows } = setup();
+    const { outbox, slack, rows } = await setup();
     slack.failNext('edit 1', rateLimited(30));
     await rows.enqueue('chat.update', { channel: 'C_OPS', ts: '1.1', text: 'edit 1' }, T0);
     await rows.enqueue('chat.update', { channel: 'C_OPS', ts: '1.2', text: 'edit 2' }, T0);
@@ -284,8 +278,7 @@ describe('Outbox', () => {
   });
 
   it('wakes when a Retry-After ends instead of waiting for its next poll', async () => {
-    const store = new SqliteStore(openDatabase(':memory:'));
-    stores.push(store);
+    const store = await openTestStore();
     const slack = new FakeSlack();
     // A poll an hour apart, the system clock: only the wake can deliver within the test.
     const outbox = new Outbox(store, slack, { now: () => new Date() }, createLogger({ level: 'silent' }), 3_600_000);
@@ -301,7 +294,7 @@ describe('Outbox', () => {
   });
 
   it('delivers an urgent post (an alarm, a page) before the announcements queued ahead of it', async () => {
-    const { outbox, slack, rows } = setup();
+    const { outbox, slack, rows } = await setup();
     await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'announcement 1' }, T0);
     await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'announcement 2' }, T0);
     await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'CRITICAL alarm' }, T0, { priority: 'urgent' });
@@ -312,7 +305,7 @@ describe('Outbox', () => {
   it.each(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'missing_scope', 'invalid_blocks', 'msg_too_long'])(
     'marks a row failed on the permanent error %s and never retries it',
     async (slackError) => {
-      const { outbox, slack, enqueue, row, setTime } = setup();
+      const { outbox, slack, enqueue, row, setTime } = await setup();
       slack.failNext('nowhere', new SlackCallError('chat.postMessage', slackError));
       const id = await enqueue('nowhere');
       const next = await enqueue('next one');
@@ -335,7 +328,7 @@ describe('Outbox', () => {
         cb();
       },
     });
-    const { outbox, slack, enqueue } = setup({ logger: createLogger({ level: 'info', destination }) });
+    const { outbox, slack, enqueue } = await setup({ logger: createLogger({ level: 'info', destination }) });
     slack.failNext('flaky', internalError());
     slack.failNext('lost', new SlackCallError('chat.postMessage', 'channel_not_found'));
     const flaky = await enqueue('flaky');
@@ -349,7 +342,7 @@ describe('Outbox', () => {
   });
 
   it('delivers each row exactly once when flush() is called concurrently', async () => {
-    const { outbox, slack, enqueue, rows } = setup();
+    const { outbox, slack, enqueue, rows } = await setup();
     for (let i = 0; i < 20; i++) await enqueue(`m${i}`);
     await Promise.all([outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush(), outbox.flush()]);
     expect(slack.texts()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
@@ -358,12 +351,12 @@ describe('Outbox', () => {
   });
 
   it('a flush requested while one is in flight also delivers what was stored meanwhile', async () => {
-    const { outbox, slack, enqueue, row } = setup();
+    const { outbox, slack, enqueue, row } = await setup();
     await enqueue('a');
     slack.hold();
     const first = outbox.flush();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(slack.texts()).toEqual(['a']); // "a" is in flight
+    // "a" is in flight (on PostgreSQL its claim takes a few round trips first).
+    await expect.poll(() => slack.texts()).toEqual(['a']);
     const b = await enqueue('b');
     const second = outbox.flush();
     const third = outbox.flush();
@@ -374,7 +367,7 @@ describe('Outbox', () => {
   });
 
   it('start() delivers at once and stop() waits for the pass in flight', async () => {
-    const { outbox, slack, enqueue, rows } = setup();
+    const { outbox, slack, enqueue, rows } = await setup();
     await enqueue('on start');
     outbox.start();
     await outbox.stop();
@@ -383,7 +376,7 @@ describe('Outbox', () => {
   });
 
   it('does not give up on a message that Slack only rate-limited', async () => {
-    const { outbox, slack, enqueue, row, setTime } = setup();
+    const { outbox, slack, enqueue, row, setTime } = await setup();
     slack.failNext('busy incident', ...Array.from({ length: 12 }, () => rateLimited(1)));
     const id = await enqueue('busy incident');
     for (let i = 0; i < 12; i++) {
@@ -399,7 +392,7 @@ describe('Outbox', () => {
 
 describe('Outbox dependencies and PagerDuty', () => {
   it('delivers a thread reply only after its parent post, with the parent ts filled in', async () => {
-    const { outbox, slack, setTime, rows } = setup();
+    const { outbox, slack, setTime, rows } = await setup();
     const parent = await rows.enqueue('chat.postMessage', { channel: 'C1', text: 'parent' }, T0);
     const child = await rows.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: 'child' }, T0, { dependsOn: parent });
     slack.failNext('parent', internalError());
@@ -416,7 +409,7 @@ describe('Outbox dependencies and PagerDuty', () => {
   });
 
   it('fails a child whose parent failed for good', async () => {
-    const { outbox, slack, rows } = setup();
+    const { outbox, slack, rows } = await setup();
     const parent = await rows.enqueue('chat.postMessage', { channel: 'C1', text: 'gone' }, T0);
     const child = await rows.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: 'upd' }, T0, { dependsOn: parent });
     slack.failNext('gone', new SlackCallError('chat.postMessage', 'channel_not_found'));
@@ -428,7 +421,7 @@ describe('Outbox dependencies and PagerDuty', () => {
 
 describe('Outbox ordering per stream', () => {
   it('never lets a resolve overtake the trigger it belongs to', async () => {
-    const { store, setTime, rows } = setup();
+    const { store, setTime, rows } = await setup();
     const sent: string[] = [];
     let fail = 1;
     const pager = {
@@ -461,7 +454,7 @@ describe('a backlog', () => {
   };
 
   it('is said once in the ops channel when a delivery has waited over outbox_backlog_minutes, not again after a restart, and once when it clears', async () => {
-    const s = setup();
+    const s = await setup();
     let current = new Date(T0);
     const clock = { now: () => current };
     const health = (outbox: Outbox) => {

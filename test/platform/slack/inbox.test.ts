@@ -1,18 +1,19 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/platform/logger.js';
 import { Inbox } from '../../../src/platform/slack/inbox.js';
 import type { SlackPort } from '../../../src/platform/slack/slack-port.js';
 import { AuditRepository } from '../../../src/platform/store/audit-repository.js';
-import { openDatabase } from '../../../src/platform/store/open-database.js';
 import { RequestRepository } from '../../../src/platform/store/request-repository.js';
-import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
 import { clockAt } from '../../support/clock.js';
+import { closeTestStores, openTestStore } from '../../support/test-store.js';
+
+afterEach(closeTestStores);
 
 const T0 = '2026-12-01T10:00:00.000Z';
 const command = (text: string, trigger: string) => ({ command: '/golive', text, user_id: 'U1', channel_id: 'C0OPS', trigger_id: trigger, response_url: 'http://x/r' });
 
-function setup() {
-  const store = new SqliteStore(openDatabase(':memory:'));
+async function setup() {
+  const store = await openTestStore();
   const requests = new RequestRepository(store);
   const clock = clockAt(T0);
   const inbox = new Inbox({ requests, store, clock, logger: createLogger({ level: 'silent' }) });
@@ -23,7 +24,7 @@ function setup() {
 
 describe('Inbox', () => {
   it('marks a request done in the transaction of its first change, and not by one that rolls back', async () => {
-    const { store, requests, inbox, audit } = setup();
+    const { store, requests, inbox, audit } = await setup();
     await inbox.receive('trigger:1', command('check a', '1'));
     await inbox.receive('trigger:2', command('check b', '2'));
     let seenInside: number | undefined;
@@ -52,7 +53,7 @@ describe('Inbox', () => {
   });
 
   it('leaves a request unfinished while it is being handled, so a crash then has it run again', async () => {
-    const { requests, inbox } = setup();
+    const { requests, inbox } = await setup();
     await inbox.receive('trigger:1', command('check a', '1'));
     let release = () => undefined as void;
     const handling = inbox.handle('trigger:1', () => new Promise<void>((r) => (release = r)));
@@ -66,14 +67,14 @@ describe('Inbox', () => {
   });
 
   it('does not record App Home events for a second run, and dedupes every kind', async () => {
-    const { requests, inbox } = setup();
+    const { requests, inbox } = await setup();
     expect(await inbox.receive('event:Ev1', { event_id: 'Ev1', type: 'event_callback', event: { type: 'app_home_opened' } })).toBe(true);
     expect(await inbox.receive('event:Ev1', { event_id: 'Ev1' })).toBe(false);
     expect(await requests.unfinished()).toEqual([]);
   });
 
   it('after a restart runs recent requests again, oldest first, and answers one too old for its response_url', async () => {
-    const { clock, requests, inbox, slack, ephemerals } = setup();
+    const { clock, requests, inbox, slack, ephemerals } = await setup();
     await inbox.receive('trigger:old', command('check `a`', 'old'));
     clock.at += 20 * 60_000;
     await inbox.receive('trigger:new', command('check b', 'new'));

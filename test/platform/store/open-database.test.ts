@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrations, type Migration } from '../../../src/platform/store/migrations.js';
 import { migrate, openDatabase, schemaVersion, type Db } from '../../../src/platform/store/open-database.js';
 
+// SQLite only: openDatabase() and its file (WAL, pragmas, the migration race between processes); postgres-store.test.ts covers PostgreSQL.
+
 /** These tests pin the first migration so later ones do not change what they check. */
 const BASE: Migration[] = migrations.slice(0, 1);
 const V1 = { version: 1, name: 'checklist, sign-offs, audit, outbox' };

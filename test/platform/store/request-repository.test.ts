@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../src/platform/store/open-database.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RequestRepository } from '../../../src/platform/store/request-repository.js';
-import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
+import { closeTestStores, openTestStore } from '../../support/test-store.js';
+
+afterEach(closeTestStores);
 
 const T1 = '2026-12-01T10:00:00.000Z';
 const T2 = '2026-12-01T10:05:00.000Z';
@@ -10,7 +11,7 @@ const work = { kind: 'command', payload: '{"command":"/golive","text":"check a"}
 
 describe('RequestRepository', () => {
   it('receives a request key once, and again only after it was finished and pruned', async () => {
-    const s = new RequestRepository(new SqliteStore(openDatabase(':memory:')));
+    const s = new RequestRepository(await openTestStore());
     expect(await s.receive('trigger:123.456', T1)).toBe(true);
     expect(await s.receive('trigger:123.456', T2)).toBe(false);
     expect(await s.receive('event:Ev01', T2)).toBe(true);
@@ -20,7 +21,7 @@ describe('RequestRepository', () => {
   });
 
   it('keeps a request with work unfinished until it is finished, and never prunes an unfinished one', async () => {
-    const s = new RequestRepository(new SqliteStore(openDatabase(':memory:')));
+    const s = new RequestRepository(await openTestStore());
     expect(await s.receive('trigger:1', T1, work)).toBe(true);
     expect(await s.receive('trigger:2', T2)).toBe(true);
     expect(await s.unfinished()).toEqual([{ key: 'trigger:1', kind: 'command', payload: work.payload, receivedAt: T1 }]);

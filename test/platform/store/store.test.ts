@@ -12,12 +12,14 @@ import { AuditRepository } from '../../../src/platform/store/audit-repository.js
 import { RequestRepository } from '../../../src/platform/store/request-repository.js';
 import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository.js';
 import { ChecklistRepository } from '../../../src/checklist/checklist-repository.js';
+import { closeTestStores, openTestStore, openTestStoreWithTarget, reopenTestStore, testStoreKind } from '../../support/test-store.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const s of stores.splice(0)) if (s.isOpen) void s.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  await closeTestStores();
 });
 
 function tempFile(): string {
@@ -26,13 +28,12 @@ function tempFile(): string {
   return path.join(dir, 'golive.db');
 }
 
-function storeAt(file: string): Store {
+/** A SqliteStore on a file, for the tests about SQLite itself. */
+function sqliteStoreAt(file: string): Store {
   const s = new SqliteStore(openDatabase(file));
   stores.push(s);
   return s;
 }
-
-const memory = () => storeAt(':memory:');
 
 const T1 = '2026-12-01T10:00:00.000Z';
 const T2 = '2026-12-01T10:05:00.000Z';
@@ -40,7 +41,7 @@ const T3 = '2026-12-01T10:10:00.000Z';
 
 describe('Store: transactions, and the audit trail', () => {
   it('rolls back the state change and its audit row together when the function throws', async () => {
-    const s = memory();
+    const s = await openTestStore();
     await new ChecklistRepository(s).setItemState('a', true, 'U1', T1, null);
     const auditBefore = await new AuditRepository(s).count();
     await expect(
@@ -57,7 +58,7 @@ describe('Store: transactions, and the audit trail', () => {
   });
 
   it('commits both and returns the function’s value', async () => {
-    const s = memory();
+    const s = await openTestStore();
     const result = await s.transaction(async () => {
       await new ChecklistRepository(s).setItemState('a', true, 'U1', T1, null);
       return new AuditRepository(s).record({ actor: 'U1', action: 'item.check', target: 'a', source: 'button' }, T1);
@@ -68,7 +69,7 @@ describe('Store: transactions, and the audit trail', () => {
   });
 
   it('returns history newest first with parsed detail and defaults', async () => {
-    const s = memory();
+    const s = await openTestStore();
     expect(await new AuditRepository(s).record({ actor: 'U1', action: 'item.check', target: 'a', detail: { gate: 'preflight', note: 'ok' }, source: 'command', channel: 'C1' }, T1)).toBe(1);
     expect(await new AuditRepository(s).record({ actor: 'U2', action: 'item.uncheck', target: 'a', source: 'button' }, T2)).toBe(2);
     expect(await new AuditRepository(s).record({ actor: 'system', action: 'gate.signoff', target: 'preflight', detail: { roles: ['cto'] }, source: 'system', channel: null }, T3)).toBe(3);
@@ -84,49 +85,69 @@ describe('Store: transactions, and the audit trail', () => {
 describe('Store: transactions across async work', () => {
   const tick = () => new Promise((r) => setImmediate(r));
 
-  it('makes a statement from other async work wait until the open transaction commits', async () => {
-    const s = memory();
+  it('never lets other async work see or join an open transaction: on SQLite its statement waits for the commit', async () => {
+    const s = await openTestStore();
     const items = new ChecklistRepository(s);
     const seen: string[] = [];
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let written!: () => void;
+    const wasWritten = new Promise<void>((r) => (written = r));
     const tx = s.transaction(async () => {
       await items.setItemState('a', true, 'U1', T1, null);
       seen.push('written');
+      written();
       // Only for the test: keeps the transaction open across an await on something else.
       await held;
       seen.push('committing');
     });
-    await tick();
+    await wasWritten;
     const read = items.itemState('a').then((row) => seen.push(`read ${row?.checked ?? 'nothing'}`));
-    await tick();
-    expect(seen).toEqual(['written']);
-    release();
-    await Promise.all([tx, read]);
-    expect(seen).toEqual(['written', 'committing', 'read 1']);
+    if (testStoreKind() === 'sqlite') {
+      // One connection: the statement waits for the transaction's lock instead of running inside it.
+      await tick();
+      expect(seen).toEqual(['written']);
+      release();
+      await Promise.all([tx, read]);
+      expect(seen).toEqual(['written', 'committing', 'read 1']);
+    } else {
+      // Another connection of the pool: it reads what was committed, without waiting for the open transaction.
+      await read;
+      expect(seen).toEqual(['written', 'read nothing']);
+      release();
+      await tx;
+      expect(seen).toEqual(['written', 'read nothing', 'committing']);
+      expect((await items.itemState('a'))?.checked).toBe(1);
+    }
   });
 
   it('runs a second transaction after the first, not inside it', async () => {
-    const s = memory();
+    const s = await openTestStore();
     const order: string[] = [];
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let begun!: () => void;
+    const firstBegun = new Promise<void>((r) => (begun = r));
     const first = s.transaction(async () => {
       order.push('first begins');
+      begun();
       await held;
       order.push('first ends');
     });
+    await firstBegun;
     const second = s.transaction(async () => {
       order.push('second begins');
     });
-    await tick();
+    // Long enough for PostgreSQL's second BEGIN to reach the write lock it waits on.
+    await new Promise((r) => setTimeout(r, testStoreKind() === 'postgres' ? 100 : 0));
+    expect(order).toEqual(['first begins']);
     release();
     await Promise.all([first, second]);
     expect(order).toEqual(['first begins', 'first ends', 'second begins']);
   });
 
   it('joins a nested transaction to the outer one, so a failure later rolls both back', async () => {
-    const s = memory();
+    const s = await openTestStore();
     const items = new ChecklistRepository(s);
     await expect(
       s.transaction(async () => {
@@ -138,7 +159,7 @@ describe('Store: transactions across async work', () => {
   });
 
   it('runs afterCommit callbacks once the transaction has committed, and never after a rollback', async () => {
-    const s = memory();
+    const s = await openTestStore();
     const calls: string[] = [];
     await s.transaction(async () => {
       s.afterCommit(() => calls.push(`after commit, in a transaction: ${String(inTransaction())}`));
@@ -155,7 +176,7 @@ describe('Store: transactions across async work', () => {
   });
 
   it('refuses a network call made inside a transaction (outside production)', async () => {
-    const s = memory();
+    const s = await openTestStore();
     await expect(s.transaction(async () => assertNotInTransaction('Slack chat.postMessage'))).rejects.toThrow(
       'Slack chat.postMessage was called inside a database transaction; make the call before or after it (see src/platform/store/store.ts)',
     );
@@ -164,9 +185,8 @@ describe('Store: transactions across async work', () => {
 });
 
 describe('Store: persistence and concurrency', () => {
-  it('keeps everything across close and re-open of a file database', async () => {
-    const file = tempFile();
-    const first = storeAt(file);
+  it('keeps everything across close and re-open of a database', async () => {
+    const { store: first, target } = await openTestStoreWithTarget({ file: true });
     await first.transaction(async () => {
       await new ChecklistRepository(first).setItemState('a', true, 'U1', T1, 'done');
       await new ChecklistRepository(first).addSignoff('preflight', 'cto', 'U9', T1);
@@ -174,9 +194,9 @@ describe('Store: persistence and concurrency', () => {
       await new RequestRepository(first).receive('trigger:1', T1);
       await new OutboxRepository(first).enqueue('chat.postMessage', { channel: 'C1', text: 'a done' }, T1);
     });
-    void first.close();
+    await first.close();
 
-    const second = storeAt(file);
+    const second = await reopenTestStore(target);
     expect(await new ChecklistRepository(second).itemState('a')).toEqual({ item_id: 'a', checked: 1, changed_by: 'U1', changed_at: T1, note: 'done' });
     expect(await new ChecklistRepository(second).signoffs()).toEqual([{ gate_id: 'preflight', role: 'cto', user_id: 'U9', signed_at: T1 }]);
     expect((await new AuditRepository(second).history(5)).map((r) => r.action)).toEqual(['item.check']);
@@ -184,18 +204,18 @@ describe('Store: persistence and concurrency', () => {
     expect(await new OutboxRepository(second).pendingCount()).toBe(1);
   });
 
-  it('lets exactly one of two connections to the same file record the same sign-off', async () => {
-    const file = tempFile();
-    const a = storeAt(file);
-    const b = storeAt(file);
+  it('lets exactly one of two connections to the same database record the same sign-off', async () => {
+    const { store: a, target } = await openTestStoreWithTarget({ file: true });
+    const b = await reopenTestStore(target);
     const results = [await a.transaction(() => new ChecklistRepository(a).addSignoff('preflight', 'cto', 'U1', T1)), await b.transaction(() => new ChecklistRepository(b).addSignoff('preflight', 'cto', 'U2', T2))];
     expect(results).toEqual([true, false]);
     expect(await new ChecklistRepository(b).signoffs()).toEqual([{ gate_id: 'preflight', role: 'cto', user_id: 'U1', signed_at: T1 }]);
   });
 
+  // SQLite only: threads sharing one file through SQLite's file locks (postgres-store.test.ts races replicas).
   it('lets exactly one of three threads racing on the same file win each sign-off', async () => {
     const file = tempFile();
-    void storeAt(file).close(); // schema in place before the race (see open-database.test.ts for the migration race)
+    void sqliteStoreAt(file).close(); // schema in place before the race (see open-database.test.ts for the migration race)
     const GATES = 200;
     const users = ['U1', 'U2', 'U3'];
     // Workers load the TypeScript store through tsx's ESM API (its CommonJS entry cannot register the loader).
@@ -255,7 +275,7 @@ describe('Store: persistence and concurrency', () => {
       const won = await Promise.all(results);
 
       for (let i = 0; i < GATES; i++) expect(won.filter((w) => w[i]).length, `gate-${i}`).toBe(1);
-      const check = storeAt(file);
+      const check = sqliteStoreAt(file);
       const rows = await new ChecklistRepository(check).signoffs();
       expect(rows).toHaveLength(GATES);
       for (const row of rows) {
