@@ -127,7 +127,7 @@ export class AlarmRepository {
 
   /** The alarm's transitions from `from` to `until`, in time order. */
   async transitions(name: string, from: string, until: string): Promise<AlarmTransitionRow[]> {
-    return this.store.all<AlarmTransitionRow>('SELECT id, at, from_state, to_state, reason FROM alarm_transition WHERE name = ? AND at >= ? AND at <= ? ORDER BY at', name, from, until);
+    return this.store.all<AlarmTransitionRow>('SELECT id, at, from_state, to_state, reason FROM alarm_transition WHERE name = ? AND at >= ? AND at <= ? ORDER BY at, id', name, from, until);
   }
 
   /** The reason CloudWatch gave when the alarm started firing at `firedAt` (the state row holds the latest). */

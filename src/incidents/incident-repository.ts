@@ -168,7 +168,7 @@ export class IncidentRepository {
   }
 
   async dueReminders(now: string): Promise<DueReminder[]> {
-    return this.store.all<DueReminder>('SELECT id, incident_id, kind, due_at FROM reminder WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= ? ORDER BY due_at', now);
+    return this.store.all<DueReminder>('SELECT id, incident_id, kind, due_at FROM reminder WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= ? ORDER BY due_at, id', now);
   }
 
   /** Claims a due reminder for sending; false if it was sent or cancelled meanwhile. */
