@@ -297,6 +297,52 @@ pagerduty: { source: govisax-prod }
       expect(leads.at - killedAt).toBeLessThan(20_000);
     });
 
+    it('a request a follower acknowledged and did not finish: left to it while it lives (a replica starting meanwhile does not run it), run once by the leader after it dies', async () => {
+      const env = { GOLIVE_RUNBOOK: runbook, ...awsTestEnv(tap.endpoint), GOLIVE_TEST_ROLLOUT_POLL_MS: '100' };
+      const a = await replica('a', env);
+      await leaderOf([a]);
+      const b = await replica('b', env);
+      await leaderOf([a, b]);
+
+      // b's deploy command stops at its first look at ECS: acknowledged, in the inbox, nothing changed yet.
+      let bDied: () => void = () => undefined;
+      const dead = new Promise<void>((r) => (bDied = r));
+      let held = 0;
+      tap.before = async (call) => {
+        if (call.operation !== 'DescribeServices' || held > 0) return;
+        held++;
+        await dead;
+        return 'drop';
+      };
+      const responseUrl = slack.responseUrl('deploy');
+      expect((await command(b, 'deploy api v9', { responseUrl })).status).toBe(200);
+      await eventually('b to be handling it', () => held === 1);
+      expect(await db.all('SELECT replica FROM inbound_request WHERE done_at IS NULL')).toEqual([{ replica: 'b' }]);
+
+      // A rolling update starts a new replica meanwhile, and the leader sweeps: b is alive, so neither runs it.
+      const c = await replica('c', env);
+      // c's start-up replay has run, and the leader has swept (every second) for as long as c took to beat once more.
+      const seen = async () => (await db.all<{ seen_at: string }>("SELECT seen_at FROM replica WHERE name = 'c'"))[0]?.seen_at ?? '';
+      const first = await seen();
+      await eventually('c to beat again', async () => (await seen()) > first, 30_000);
+      expect(tap.calls.filter((x) => x.operation === 'DescribeServices')).toHaveLength(1);
+      expect([...a.lines, ...c.lines].some((l) => l.includes('taking over a request') || l.includes('running again a request'))).toBe(false);
+
+      const killedAt = Date.now();
+      await b.kill();
+      bDied();
+      const taken = await a.waitForLine('taking over a request of a replica that is no longer running', 90_000);
+      await eventually('the deploy to finish', async () => (await db.all<{ outcome: string }>('SELECT outcome FROM deploy'))[0]?.outcome === 'succeeded', 90_000);
+      await eventually('the outbox to settle', async () => (await pendingOutbox()) === 0, 60_000);
+      process.stdout.write(`replicas: a dead follower's unfinished request run again by the leader ${taken.at - killedAt} ms after the kill\n`);
+
+      expect(await db.all('SELECT replica, done_at IS NOT NULL AS done FROM inbound_request WHERE payload IS NOT NULL')).toEqual([{ replica: 'a', done: true }]);
+      expect(await count('SELECT COUNT(*) AS n FROM deploy')).toBe(1);
+      expect(tap.forwarded('UpdateService')).toHaveLength(1);
+      expect(posts(/^✅ Deploy of `api`/)).toHaveLength(1);
+      expect(c.lines.some((l) => l.includes('running again a request'))).toBe(false);
+    });
+
     it('the lead passes to a survivor within seconds, kill after kill', async () => {
       const kills = 5;
       let live = [await replica('k0'), await replica('k1')];

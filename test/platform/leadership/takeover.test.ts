@@ -16,6 +16,8 @@ import { RequestRepository } from '../../../src/platform/store/request-repositor
 import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
 import type { Store } from '../../../src/platform/store/store.js';
 import { DeployRepository } from '../../../src/deploys/deploy-repository.js';
+import { CanaryRepository } from '../../../src/canary/canary-repository.js';
+import { ApprovalRepository } from '../../../src/deploys/approval-repository.js';
 import { clockAt } from '../../support/clock.js';
 import { testDatabase, type TestDatabase } from '../../support/test-database.js';
 
@@ -164,6 +166,36 @@ describe('Rollouts and outbox claims of a replica that died', () => {
     await deploys.finishDeploy(live, 'succeeded', null, T0);
     await replicas.forget('a');
     expect(await deploys.takeOver(live, 'c', ago(20))).toBe(false);
+  });
+
+  it('a canary and an executing approved change are taken over only from a dead replica, the canary with its deploy', async () => {
+    const store = await freshStore();
+    const replicas = new ReplicaRepository(store);
+    await replicas.beat('a', ago(0));
+    await replicas.beat('b', ago(30));
+    await replicas.beat('c', ago(0));
+    const deploys = new DeployRepository(store);
+    const canaries = new CanaryRepository(store);
+    const deployOf = (service: string, who: string) => deploys.startDeploy({ service, kind: 'deploy', from_task_def: 'td:1', to_task_def: 'td:2', image: null, requested_by: 'U1', request_id: null, started_at: T0, channel: 'C0OPS', watched_by: who });
+    const canaryOf = async (service: string, who: string) => canaries.create({ deploy_id: (await deployOf(service, who))!, service, canary_service: `${service}-canary`, stable_task_def: 'td:1', desired_count: 1, created_at: T0, watched_by: who });
+    const live = await canaryOf('api', 'a');
+    const dead = await canaryOf('web', 'b');
+    expect(await canaries.takeOver(live, 'c', ago(20))).toBe(false);
+    expect(await canaries.takeOver(dead, 'c', ago(20))).toBe(true);
+    expect(await canaries.takeOver(dead, 'a', ago(20))).toBe(false);
+    const c = (await canaries.get(dead))!;
+    expect([c.watched_by, (await deploys.deploy(c.deploy_id))!.watched_by]).toEqual(['c', 'c']);
+
+    const approvals = new ApprovalRepository(store);
+    const request = async (service: string) => (await approvals.createRequest({ kind: 'rollback', service, params: {}, requested_by: 'U1', requested_at: T0, expires_at: '2999-01-01T00:00:00.000Z', approvals_required: 1, channel: 'C0OPS' }))!;
+    const ids = [await request('api'), await request('web')];
+    for (const [i, id] of ids.entries()) {
+      expect(await approvals.transitionRequest(id, 'requested', 'approved', T0, { decided_by: 'U2' })).toBe(true);
+      expect(await approvals.transitionRequest(id, 'approved', 'executing', T0, { executed_by: i === 0 ? 'a' : 'b' })).toBe(true);
+    }
+    expect(await approvals.takeOverExecution(ids[0]!, 'c', ago(20))).toBe(false);
+    expect(await approvals.takeOverExecution(ids[1]!, 'c', ago(20))).toBe(true);
+    expect((await approvals.request(ids[1]!))!.executed_by).toBe('c');
   });
 
   it('a dead replica’s outbox claims end at once; a live one’s and its own stay', async () => {
