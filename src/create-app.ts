@@ -62,6 +62,8 @@ import { RequestRepository } from './platform/store/request-repository.js';
 import type { Store } from './platform/store/store.js';
 import { LeaderRepository } from './platform/leadership/leader-repository.js';
 import { Leadership } from './platform/leadership/leadership.js';
+import { Liveness } from './platform/leadership/liveness.js';
+import { ReplicaRepository } from './platform/leadership/replica-repository.js';
 import type { SnsVerifier } from './alarms/verify-sns.js';
 import type { TimelineService } from './timeline/index.js';
 import { createTimelineModule } from './timeline/index.js';
@@ -160,7 +162,11 @@ export function createApp(options: AppOptions): GoliveApp {
   // Opened, read through and written once before anything else: a damaged or read-only database stops the start here, naming the file.
   const store = options.store ?? openStore(config, logger);
   // One replica does the timed work; with SQLite that is always this one.
-  const leadership: Leadership = new Leadership({ replica: config.replica, lock: leaderLockFor(store, (err) => leadership.lost(err)), rows: new LeaderRepository(store), clock, logger, checkMs: options.leaderCheckMs });
+  const lock = leaderLockFor(store, (err) => leadership.lost(err));
+  const leadership: Leadership = new Leadership({ replica: config.replica, lock, rows: new LeaderRepository(store), clock, logger, checkMs: options.leaderCheckMs });
+  // Several replicas (a lock to elect the leader): each says it is alive, and what one that died was doing is taken over.
+  const liveness = new Liveness({ replica: config.replica, rows: lock ? new ReplicaRepository(store) : undefined, logger });
+  const watchers = { replica: config.replica, shared: liveness.shared, deadBefore: () => liveness.deadBefore() };
 
   // The platform: Slack, AWS, PagerDuty, the outbox, roles.
   const clientOptions = {
@@ -190,7 +196,7 @@ export function createApp(options: AppOptions): GoliveApp {
   outbox.pollOnlyWhen(() => leadership.isLeader());
   const roles = new RoleDirectory(runbook, slack, clock);
   const requests = new RequestRepository(store);
-  const inbox = new Inbox({ requests, store, clock, logger });
+  const inbox = new Inbox({ requests, store, clock, logger, replica: config.replica });
   const signals = new ChangeSignals();
   const background = new Background(logger);
   const shared = { runbook, store, clock, logger, signals };
@@ -214,7 +220,7 @@ export function createApp(options: AppOptions): GoliveApp {
   });
   const timeline = createTimelineModule({ ...shared, roles, checklist: checklist.checklist });
   const locks = createLocksModule({ ...shared, roles, t0: async () => (await timeline.timeline.t0())?.at });
-  const deploys = createDeploysModule({ ...shared, slack, ecs, alarms: alarms.alarms, checklist: checklist.checklist, roles, background, locks: locks.locks, rolloutPollMs: options.rolloutPollMs ?? 5000 });
+  const deploys = createDeploysModule({ ...shared, slack, ecs, alarms: alarms.alarms, checklist: checklist.checklist, roles, background, locks: locks.locks, rolloutPollMs: options.rolloutPollMs ?? 5000, watchers });
   const canary = createCanaryModule({
     ...shared,
     slack,
@@ -228,6 +234,7 @@ export function createApp(options: AppOptions): GoliveApp {
     background,
     pollMs: options.canaryPollMs ?? 1000,
     rolloutPollMs: options.rolloutPollMs ?? 5000,
+    watchers,
   });
   const incidents = createIncidentsModule({
     ...shared,
@@ -367,8 +374,33 @@ export function createApp(options: AppOptions): GoliveApp {
     run: () => requests.prune(new Date(clock.now().getTime() - 24 * 3600_000).toISOString()),
     failure: 'pruning old request keys failed',
   };
+  // What the previous process acknowledged and did not finish, run again as if Slack had just sent it. With several
+  // replicas: this one's own from before this start, and, on the leader (`others`), those of replicas that died.
+  let startedAt = clock.now().toISOString();
+  const replay = (others: boolean) =>
+    inbox.finishUnfinished((body) => bolt.processEvent({ body, ack: async () => undefined, customProperties: { [REPLAY_CONTEXT]: true } }), slack, liveness.shared ? { since: startedAt, deadBefore: others ? liveness.deadBefore() : undefined } : undefined);
+  const takeoverJobs: Job[] = liveness.shared
+    ? [
+        {
+          // In the background: running a request again can take as long as the request (AWS, Slack).
+          name: 'request-takeover',
+          schedule: 'sweep',
+          run: async () => background.run(() => replay(true)),
+          failure: 'running again the requests of a replica that stopped failed',
+        },
+        {
+          name: 'outbox-takeover',
+          schedule: 'sweep',
+          run: async () => {
+            const deadBefore = liveness.deadBefore();
+            if (deadBefore) await outbox.takeOverClaims(deadBefore);
+          },
+          failure: 'taking over the outbox rows of a replica that stopped failed',
+        },
+      ]
+    : [];
   // The sweep runs its jobs in this order: expiries (requests, then locks), request keys, held pages, reminders, escalation levels, evidence checks.
-  const scheduler = new Scheduler([...(report.jobs ?? []), ...(deploys.jobs ?? []), ...(canary.jobs ?? []), ...(locks.jobs ?? []), pruneRequests, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? []), ...(escalation.jobs ?? []), ...(evidence.jobs ?? [])], {
+  const scheduler = new Scheduler([...(report.jobs ?? []), ...(deploys.jobs ?? []), ...(canary.jobs ?? []), ...(locks.jobs ?? []), pruneRequests, ...takeoverJobs, ...(timeline.jobs ?? []), ...(alarms.jobs ?? []), ...(incidents.jobs ?? []), ...(escalation.jobs ?? []), ...(evidence.jobs ?? [])], {
     sweepMs: options.expirySweepMs ?? 30_000,
     logger,
     background,
@@ -386,6 +418,10 @@ export function createApp(options: AppOptions): GoliveApp {
       await store.ready().catch((err: unknown) => {
         throw new StartupError(`golive cannot start: it cannot reach its database ${store.target} (${detailOf(err)}). Check GOLIVE_DB and GOLIVE_DB_PASSWORD, that the database is up, and that the network (security groups, firewall) lets golive reach it.`);
       });
+      // Requests received from here on are this life's; the ones before are a previous process's.
+      startedAt = clock.now().toISOString();
+      // Alive before it leads, so the first take-over already sees the others' beats as fresh as its own.
+      await liveness.start();
       await leadership.start();
       await relay?.start();
       const auth = await slack.call('auth.test', {}).catch((err: Error) => {
@@ -394,6 +430,10 @@ export function createApp(options: AppOptions): GoliveApp {
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
       // Bolt keeps the bot's ids from here on instead of asking Slack again per request.
       await bolt.init();
+      // Rows a dead process had claimed are sent now, not when its claims run out a minute later (with SQLite that
+      // is every other process: the one before this start).
+      const deadBefore = liveness.deadBefore();
+      if (deadBefore) await outbox.takeOverClaims(deadBefore).catch((err: unknown) => logger.warn({ err }, 'could not take over the outbox rows of a process that stopped'));
       outbox.start();
       await scheduler.start();
       let port: number;
@@ -408,8 +448,9 @@ export function createApp(options: AppOptions): GoliveApp {
         port = (httpServer.address() as AddressInfo).port;
       }
       logger.info({ port, mode: socketMode ? 'socket' : 'http', runbook: config.runbookPath, launch: runbook.launch.name }, 'golive is running');
-      // What the previous process acknowledged and did not finish, run again as if Slack had just sent it.
-      background.run(() => inbox.finishUnfinished((body) => bolt.processEvent({ body, ack: async () => undefined, customProperties: { [REPLAY_CONTEXT]: true } }), slack));
+      background.run(() => replay(leadership.isLeader()));
+      // Taking the lead later: what replicas that died left is this one's to finish now.
+      if (liveness.shared) leadership.onChange((leading) => leading && background.run(() => replay(true)));
       return { port };
     },
     async stop() {
@@ -430,6 +471,8 @@ export function createApp(options: AppOptions): GoliveApp {
       checklist.statusBoard.stop();
       await background.drain();
       await outbox.stop();
+      // Last: until now this replica was still finishing its work; from now the others take over what is left at once.
+      await liveness.stop();
       if (socketServer) await new Promise<void>((resolve) => socketServer!.close(() => resolve()));
       socketServer = undefined;
       if (!options.store) await store.close();

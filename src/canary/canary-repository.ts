@@ -1,3 +1,4 @@
+import { notLive } from '../platform/leadership/replica-repository.js';
 import type { Store } from '../platform/store/store.js';
 import type { CanaryEvidence, CanaryState } from './decide-canary.js';
 
@@ -33,6 +34,8 @@ export interface CanaryRow {
   scorecard_channel: string | null;
   scorecard_ts: string | null;
   updated_at: string;
+  /** The replica carrying it on: the one that started it, decided it, or took it over when that one died. */
+  watched_by?: string | null;
 }
 
 type RawCanary = Omit<CanaryRow, 'evidence'> & { evidence: string | null };
@@ -47,10 +50,10 @@ const SETTABLE: readonly (keyof CanaryFields)[] = ['bake_started_at', 'bake_ends
 export class CanaryRepository {
   constructor(private readonly store: Store) {}
 
-  async create(row: Pick<CanaryRow, 'deploy_id' | 'service' | 'canary_service' | 'stable_task_def' | 'desired_count' | 'created_at'>): Promise<number> {
+  async create(row: Pick<CanaryRow, 'deploy_id' | 'service' | 'canary_service' | 'stable_task_def' | 'desired_count' | 'created_at'> & { watched_by: string }): Promise<number> {
     return (await this.store.get<{ id: number }>(
-      `INSERT INTO canary (deploy_id, service, canary_service, stable_task_def, desired_count, state, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'starting', ?, ?) RETURNING id`,
+      `INSERT INTO canary (deploy_id, service, canary_service, stable_task_def, desired_count, state, created_at, updated_at, watched_by)
+       VALUES (?, ?, ?, ?, ?, 'starting', ?, ?, ?) RETURNING id`,
       row.deploy_id,
       row.service,
       row.canary_service,
@@ -58,7 +61,25 @@ export class CanaryRepository {
       row.desired_count,
       row.created_at,
       row.created_at,
+      row.watched_by,
     ))!.id;
+  }
+
+  /**
+   * Makes `replica` the one carrying the canary on, if no live replica is
+   * (see `notLive`): one statement, so of two replicas trying, one gets it.
+   * Its deploy row follows (it names who watches the promotion's rollout).
+   */
+  async takeOver(id: number, replica: string, deadBefore: string): Promise<boolean> {
+    const ok = (await this.store.run(`UPDATE canary SET watched_by = ? WHERE id = ? AND ${notLive('canary.watched_by')}`, replica, id, replica, deadBefore)) === 1;
+    if (ok) await this.store.run('UPDATE deploy SET watched_by = ? WHERE id = (SELECT deploy_id FROM canary WHERE id = ?)', replica, id);
+    return ok;
+  }
+
+  /** The replica that decided it (a Promote or Abort clicked there) carries the decision out. */
+  async watchBy(id: number, replica: string): Promise<void> {
+    await this.store.run('UPDATE canary SET watched_by = ? WHERE id = ?', replica, id);
+    await this.store.run('UPDATE deploy SET watched_by = ? WHERE id = (SELECT deploy_id FROM canary WHERE id = ?)', replica, id);
   }
 
   async get(id: number): Promise<CanaryRow | undefined> {

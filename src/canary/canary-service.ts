@@ -6,6 +6,7 @@ import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
 import { escapeText } from '../platform/escape.js';
 import { formatTime } from '../platform/format-time.js';
+import type { Watchers } from '../platform/leadership/liveness.js';
 import type { Logger } from '../platform/logger.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import type { CanaryConfig, Runbook, Service } from '../platform/runbook/schema.js';
@@ -92,6 +93,8 @@ export class CanaryService {
   private readonly loops = new Map<number, Promise<void>>();
   private readonly wakers = new Map<number, () => void>();
   private readonly urgent = new Set<number>();
+  /** Canaries this process carries on now (started, decided or taken over here): a recovery leaves them alone. */
+  private readonly mine = new Set<number>();
   private stopped = false;
 
   constructor(
@@ -114,10 +117,26 @@ export class CanaryService {
       /** How often the canary's first rollout is polled (the deploy's rollout poll). */
       rolloutPollMs: number;
       healthCheck?: (check: HttpCheck) => Promise<HttpCheckResult>;
+      /** Who this replica is, and which others are dead (their canaries are taken over); default: one process. */
+      watchers?: Watchers;
     },
   ) {
     this.rows = new CanaryRepository(deps.store);
     this.audit = new AuditRepository(deps.store);
+  }
+
+  private get me(): string {
+    return this.deps.watchers?.replica ?? 'golive';
+  }
+
+  private deadBefore(): string | undefined {
+    return this.deps.watchers ? this.deps.watchers.deadBefore() : '9999-12-31T23:59:59.999Z';
+  }
+
+  /** This process carries out a decision made here: the canary is its own from now, whoever watched it before. */
+  private async carry(c: CanaryRow): Promise<void> {
+    this.mine.add(c.id);
+    if (c.watched_by !== this.me) await this.rows.watchBy(c.id, this.me);
   }
 
   notify(notifier: CanaryNotifier): void {
@@ -171,7 +190,8 @@ export class CanaryService {
     }
     let canaryId = 0;
     const deployId = await this.deps.deploys.start(plan, userId, requestId, async (id, at) => {
-      canaryId = await this.rows.create({ deploy_id: id, service: service.name, canary_service: config.service, stable_task_def: plan.current, desired_count: config.desired_count, created_at: at });
+      canaryId = await this.rows.create({ deploy_id: id, service: service.name, canary_service: config.service, stable_task_def: plan.current, desired_count: config.desired_count, created_at: at, watched_by: this.me });
+      this.mine.add(canaryId);
       await this.audit.record({ actor: userId, action: 'canary.start', target: service.name, detail: { canary: canaryId, deploy: id, canary_service: config.service, bake_minutes: config.bake_minutes, desired_count: config.desired_count }, source: requestId ? 'system' : 'command', channel: this.deps.runbook.launch.channel }, at);
     });
     return { deployId, canaryId };
@@ -237,6 +257,7 @@ export class CanaryService {
     const ok = await this.move(c, 'promoting', { actor: userId, source, action: 'canary.promote', detail: { how, note: note?.trim() || null, verdict: c.evidence ? judgeEvidence(config, c.evidence).verdict : 'unknown' } }, { decided_by: userId, decided_at: this.deps.clock.now().toISOString(), promoted_how: how, ...(note?.trim() ? { decision_note: note.trim().slice(0, 500) } : {}) });
     const after = await this.find(id);
     if (!ok) return { kind: 'decided', canary: after };
+    await this.carry(after);
     this.deps.background(() => this.runPromotion(id, false));
     return { kind: 'promoted', canary: after };
   }
@@ -271,7 +292,18 @@ export class CanaryService {
    * the record says it was, checked against what ECS runs, and finished once.
    */
   async recover(): Promise<void> {
+    const deadBefore = this.deadBefore();
+    // This replica cannot tell who is alive (its own beats fail): it takes nothing over.
+    if (deadBefore === undefined) return;
     for (const c of await this.rows.inStates(WATCHED_STATES)) {
+      // Carried on here already, or (compare-and-set) by a live replica: left to it.
+      if (this.mine.has(c.id)) continue;
+      this.mine.add(c.id);
+      if (!(await this.rows.takeOver(c.id, this.me, deadBefore).catch(() => false))) {
+        this.mine.delete(c.id);
+        continue;
+      }
+      if (c.watched_by && c.watched_by !== this.me) this.deps.logger.info({ canary: c.id, service: c.service, from: c.watched_by, state: c.state }, 'taking over a canary whose replica is no longer running');
       const service = this.deps.runbook.services.find((s) => s.name === c.service);
       if (!service?.canary) {
         await this.end(c, 'failed', { abort_reason: `the service (or its canary) is no longer in the runbook; check \`${c.canary_service}\` in ECS by hand` });
@@ -395,7 +427,11 @@ export class CanaryService {
     for (;;) {
       if (this.stopped) return;
       const c = await this.rows.get(id);
-      if (!c || (c.state !== 'baking' && c.state !== 'waiting')) return;
+      if (!c || (c.state !== 'baking' && c.state !== 'waiting')) {
+        // Decided elsewhere (a Promote or Abort clicked on another replica, which carries it out).
+        if (c?.watched_by !== this.me) this.mine.delete(id);
+        return;
+      }
       const config = this.serviceOf(c).canary!;
       const due = this.nextDue(c, config);
       const now = this.deps.clock.now().getTime();
@@ -539,6 +575,8 @@ export class CanaryService {
       await this.end(c, ok ? 'succeeded' : 'failed', ok ? {} : { abort_reason: `the rollout of the service failed: ${finished.reason ?? 'unknown reason'}` });
     } catch (err) {
       this.deps.logger.error({ err, canary: id }, 'could not finish the canary promotion; it is retried on the next start');
+      // With replicas, the leader's next sweep retries it (this one's, too).
+      this.mine.delete(id);
     }
     await this.refresh(id);
   }
@@ -551,6 +589,7 @@ export class CanaryService {
     if (!DECIDABLE.includes(current.state)) return false;
     const ok = await this.move(current, 'aborting', { actor, source, action: 'canary.abort', detail: { reason, by_itself: actor === 'golive' } }, { abort_reason: reason, aborted_by: actor, ...(detectedAt ? { abort_detected_at: detectedAt.toISOString() } : {}) });
     if (!ok) return this.abortBy(c, actor, reason, source, detectedAt);
+    await this.carry(current);
     await this.finishAbort(c.id);
     return true;
   }
@@ -599,7 +638,9 @@ export class CanaryService {
   /** Records a final state (succeeded, aborted, failed) once. */
   private async end(c: CanaryRow, to: 'succeeded' | 'aborted' | 'failed', fields: CanaryFields): Promise<boolean> {
     const current = (await this.rows.get(c.id))!;
-    return this.move(current, to, { actor: 'golive', source: 'system', action: `canary.${to}`, detail: { reason: fields.abort_reason ?? current.abort_reason ?? null } }, fields);
+    const ok = await this.move(current, to, { actor: 'golive', source: 'system', action: `canary.${to}`, detail: { reason: fields.abort_reason ?? current.abort_reason ?? null } }, fields);
+    if (ok) this.mine.delete(c.id);
+    return ok;
   }
 
   private async refresh(id: number): Promise<void> {

@@ -6,6 +6,7 @@ import type { EcsPort } from '../platform/aws/ecs-port.js';
 import type { Background } from '../platform/background.js';
 import type { Clock } from '../platform/clock.js';
 import type { FeatureModule } from '../platform/feature-module.js';
+import type { Watchers } from '../platform/leadership/liveness.js';
 import type { Logger } from '../platform/logger.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import type { Runbook } from '../platform/runbook/schema.js';
@@ -46,6 +47,8 @@ export function createCanaryModule(deps: {
   pollMs: number;
   /** How often the canary's own rollout is polled (the deploys' rollout poll). */
   rolloutPollMs: number;
+  /** Who this replica is and which others are dead; with `shared`, the leader's sweep takes over a dead replica's canaries. */
+  watchers?: Watchers & { shared: boolean };
 }): CanaryModule {
   const { runbook, store, clock, logger, slack, deploys, changeBoard, alarms, locks, background } = deps;
   const canary = new CanaryService({
@@ -68,6 +71,7 @@ export function createCanaryModule(deps: {
     background: (task) => background.run(task),
     pollMs: deps.pollMs,
     rolloutPollMs: deps.rolloutPollMs,
+    watchers: deps.watchers,
   });
   const board = new CanaryBoard({
     runbook,
@@ -106,6 +110,17 @@ export function createCanaryModule(deps: {
         run: () => canary.recover(),
         failure: 'recovery of running canaries failed',
       },
+      ...(deps.watchers?.shared
+        ? [
+            {
+              // Several replicas: a canary whose replica died is carried on by the leader once that one counts as dead.
+              name: 'canary-takeover',
+              schedule: 'sweep' as const,
+              run: () => canary.recover(),
+              failure: 'taking over the canaries of a replica that stopped failed',
+            },
+          ]
+        : []),
     ],
   };
 }

@@ -1,3 +1,4 @@
+import { notLive } from '../platform/leadership/replica-repository.js';
 import type { Store } from '../platform/store/store.js';
 
 /** States of an approval request; moves only forward, by compare-and-set. */
@@ -20,6 +21,8 @@ export interface ChangeRequestRow {
   channel: string | null;
   message_ts: string | null;
   updated_at: string;
+  /** The replica running it once approved (executing). */
+  executed_by?: string | null;
 }
 
 type RawRequest = Omit<ChangeRequestRow, 'params'> & { params: string };
@@ -66,14 +69,15 @@ export class ApprovalRepository {
   }
 
   /** Compare-and-set: moves the request from `from` to `to` only if it is still in `from`. */
-  async transitionRequest(id: number, from: RequestState, to: RequestState, at: string, fields: { decided_by?: string; result?: string } = {}): Promise<boolean> {
+  async transitionRequest(id: number, from: RequestState, to: RequestState, at: string, fields: { decided_by?: string; result?: string; executed_by?: string } = {}): Promise<boolean> {
     const decided = fields.decided_by !== undefined ? 1 : 0;
     return (
       (await this.store.run(
         `UPDATE change_request SET state = ?, updated_at = ?,
            decided_by = CASE WHEN ? = 1 THEN ? ELSE decided_by END,
            decided_at = CASE WHEN ? = 1 THEN ? ELSE decided_at END,
-           result = COALESCE(?, result)
+           result = COALESCE(?, result),
+           executed_by = COALESCE(?, executed_by)
          WHERE id = ? AND state = ?`,
         to,
         at,
@@ -82,10 +86,16 @@ export class ApprovalRepository {
         decided,
         at,
         fields.result ?? null,
+        fields.executed_by ?? null,
         id,
         from,
       )) === 1
     );
+  }
+
+  /** Makes `replica` the one running an executing request whose runner is not a live replica (see `notLive`); false if a live one runs it, or it ended. */
+  async takeOverExecution(id: number, replica: string, deadBefore: string): Promise<boolean> {
+    return (await this.store.run(`UPDATE change_request SET executed_by = ? WHERE id = ? AND state = 'executing' AND ${notLive('change_request.executed_by')}`, replica, id, replica, deadBefore)) === 1;
   }
 
   /** Records one approver's approval; false if they had already approved. */

@@ -36,6 +36,8 @@ export class ApprovalService {
     private readonly store: Store,
     private readonly roles: RoleDirectory,
     private readonly clock: Clock,
+    /** This replica's name, recorded on the requests it runs. */
+    private readonly replica: string | null = null,
   ) {
     this.rows = new ApprovalRepository(store);
     this.audit = new AuditRepository(store);
@@ -156,11 +158,11 @@ export class ApprovalService {
     return this.decide(id, 'cancelled', userId, source, channel, `${request.kind}.cancel`);
   }
 
-  /** Claims an approved request for execution; only one caller ever gets true. */
+  /** Claims an approved request for execution (by this replica); only one caller ever gets true. */
   async beginExecution(id: number): Promise<boolean> {
     const at = this.clock.now().toISOString();
     return this.store.transaction(async () => {
-      const ok = await this.rows.transitionRequest(id, 'approved', 'executing', at);
+      const ok = await this.rows.transitionRequest(id, 'approved', 'executing', at, this.replica ? { executed_by: this.replica } : {});
       if (ok) {
         const r = (await this.rows.request(id))!;
         await this.audit.record({ actor: 'golive', action: `${r.kind}.execute`, target: r.service, detail: { request: id }, source: 'system', channel: r.channel }, at);
@@ -217,6 +219,12 @@ export class ApprovalService {
   /** Requests left `executing` (the process died mid-way), for recovery on start. */
   async executing(): Promise<ChangeRequestRow[]> {
     return this.rows.requestsInState('executing');
+  }
+
+  /** Takes over an executing request whose runner is no live replica (see ApprovalRepository.takeOverExecution); false if a live one runs it. */
+  async takeOverExecution(id: number, deadBefore: string): Promise<boolean> {
+    if (!this.replica) return true;
+    return this.rows.takeOverExecution(id, this.replica, deadBefore);
   }
 
   /** Requests still waiting or running for a service. */

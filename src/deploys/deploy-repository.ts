@@ -1,3 +1,4 @@
+import { notLive } from '../platform/leadership/replica-repository.js';
 import type { Store } from '../platform/store/store.js';
 
 /** One deploy or rollback that ECS ran. */
@@ -17,6 +18,8 @@ export interface DeployRow {
   channel: string | null;
   message_ts: string | null;
   update_sent_at: string | null;
+  /** The replica watching the rollout: the one that started it, or took it over when that one died. */
+  watched_by?: string | null;
 }
 
 /** The deploy history: every deploy and rollback, the record rollbacks pick their target from. */
@@ -26,8 +29,8 @@ export class DeployRepository {
   /** Records a rollout starting; undefined when the service already has one running (one rollout per service). */
   async startDeploy(row: Omit<DeployRow, 'id' | 'finished_at' | 'outcome' | 'reason' | 'message_ts' | 'update_sent_at'>): Promise<number | undefined> {
     return (await this.store.get<{ id: number }>(
-      `INSERT INTO deploy (service, kind, from_task_def, to_task_def, image, requested_by, request_id, started_at, channel)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO deploy (service, kind, from_task_def, to_task_def, image, requested_by, request_id, started_at, channel, watched_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING id`,
       row.service,
       row.kind,
@@ -38,7 +41,17 @@ export class DeployRepository {
       row.request_id,
       row.started_at,
       row.channel,
+      row.watched_by ?? null,
     ))?.id;
+  }
+
+  /**
+   * Makes `replica` the watcher of a running rollout whose watcher is not a
+   * live replica (see `notLive`); one statement, so of two replicas trying,
+   * one gets it. False if it finished, or a live replica watches it.
+   */
+  async takeOver(id: number, replica: string, deadBefore: string): Promise<boolean> {
+    return (await this.store.run(`UPDATE deploy SET watched_by = ? WHERE id = ? AND outcome = 'running' AND ${notLive('deploy.watched_by')}`, replica, id, replica, deadBefore)) === 1;
   }
 
   async markUpdateSent(id: number, at: string): Promise<void> {
@@ -64,6 +77,11 @@ export class DeployRepository {
 
   async runningDeploys(): Promise<DeployRow[]> {
     return this.store.all<DeployRow>("SELECT * FROM deploy WHERE outcome = 'running' ORDER BY id");
+  }
+
+  /** Running deploys no live replica but `replica` watches (see `notLive`), oldest first. */
+  async orphanedRunning(replica: string, deadBefore: string): Promise<DeployRow[]> {
+    return this.store.all<DeployRow>(`SELECT * FROM deploy WHERE outcome = 'running' AND ${notLive('deploy.watched_by')} ORDER BY id`, replica, deadBefore);
   }
 
   async runningDeployFor(service: string): Promise<DeployRow | undefined> {

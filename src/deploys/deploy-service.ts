@@ -4,6 +4,7 @@ import { IMAGE_TAG, imageWithTag } from '../platform/aws/image-ref.js';
 import type { Clock } from '../platform/clock.js';
 import { describeError, GoliveError } from '../platform/errors.js';
 import { formatTime } from '../platform/format-time.js';
+import type { Watchers } from '../platform/leadership/liveness.js';
 import type { Logger } from '../platform/logger.js';
 import type { Runbook, Service } from '../platform/runbook/schema.js';
 import { AuditRepository, type AuditSource } from '../platform/store/audit-repository.js';
@@ -75,11 +76,18 @@ export interface DeployObserver {
   requestNote(request: ChangeRequestRow, text: string): Promise<void>;
 }
 
+/** With one process: its own name, and every other replica counts as dead (what a restart always took over). */
+const SOLO: Watchers = { replica: 'golive', deadBefore: () => '9999-12-31T23:59:59.999Z' };
+
 /** Deploys and rollbacks of the runbook's ECS services. */
 export class DeployService {
   private observer?: DeployObserver;
   private readonly rows: DeployRepository;
   private readonly audit: AuditRepository;
+  /** Rollouts this process watches now: a recovery (at start, taking the lead, a sweep) leaves them alone. */
+  private readonly watching = new Set<number>();
+  /** Approved requests this process runs now. */
+  private readonly executingHere = new Set<number>();
 
   constructor(
     private readonly deps: {
@@ -96,10 +104,26 @@ export class DeployService {
       rolloutPollMs: number;
       /** Deploy locks and freeze windows: a deploy they hold is refused (a rollback never is). */
       locks?: { deployRefusal(service: string): Promise<GoliveError | undefined> };
+      /** Who this replica is, and which others are dead (their rollouts are taken over); default: one process. */
+      watchers?: Watchers;
     },
   ) {
     this.rows = new DeployRepository(deps.store);
     this.audit = new AuditRepository(deps.store);
+  }
+
+  private get watchers(): Watchers {
+    return this.deps.watchers ?? SOLO;
+  }
+
+  /** Runs `fn` as this process's watch of the rollout: no recovery here takes it meanwhile. */
+  private async watched<T>(id: number, fn: () => Promise<T>): Promise<T> {
+    this.watching.add(id);
+    try {
+      return await fn();
+    } finally {
+      this.watching.delete(id);
+    }
   }
 
   observe(observer: DeployObserver): void {
@@ -255,8 +279,10 @@ export class DeployService {
         await this.recordRefusal(plan, userId, blockedBy, at);
         return { refused: blockedBy };
       }
-      const deployId = await this.rows.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel });
+      const deployId = await this.rows.startDeploy({ service: service.name, kind: 'deploy', from_task_def: plan.current, to_task_def: plan.revisionArn ?? `${familyOf(plan.current)}:(registering)`, image: plan.image ?? null, requested_by: userId, request_id: requestId, started_at: at, channel, watched_by: this.watchers.replica });
       if (deployId === undefined) throw await this.anotherChange(service);
+      // Watched by this process from the moment it exists (until `run`, or the canary's promotion, ends).
+      this.watching.add(deployId);
       await this.audit.record({ actor: userId, action: 'deploy.start', target: service.name, detail: { deploy: deployId, from: plan.current, to: plan.revisionArn ?? null, image: plan.image ?? null, override: requestId !== null, blocked_by: blockedBy, ...alarmsRead(plan) }, source: requestId ? 'system' : 'command', channel }, at);
       await within?.(deployId, at);
       return { deployId };
@@ -284,14 +310,16 @@ export class DeployService {
 
   /** Runs a started deploy to the end; never throws (failures are recorded and reported). */
   async run(id: number, plan: DeployPlan): Promise<DeployRow> {
-    const service = plan.service;
-    await this.announce(id);
-    try {
-      const to = plan.revisionArn ?? (await this.register(id, plan));
-      return await this.rollOut(id, service, to, `Updating the service from ${shortTaskDef(plan.current)} to ${shortTaskDef(to)}`);
-    } catch (err) {
-      return this.fail(id, service, err);
-    }
+    return this.watched(id, async () => {
+      const service = plan.service;
+      await this.announce(id);
+      try {
+        const to = plan.revisionArn ?? (await this.register(id, plan));
+        return await this.rollOut(id, service, to, `Updating the service from ${shortTaskDef(plan.current)} to ${shortTaskDef(to)}`);
+      } catch (err) {
+        return this.fail(id, service, err);
+      }
+    });
   }
 
   /* The pieces of `run`, for a deploy that runs in steps of its own (the canary). */
@@ -313,19 +341,23 @@ export class DeployService {
 
   /** Rolls the service out to `to` and records the outcome; never throws. */
   async rollOutMain(id: number, to: string, updating: string): Promise<DeployRow> {
-    const service = this.findService((await this.rows.deploy(id))!.service);
-    try {
-      return await this.rollOut(id, service, to, updating);
-    } catch (err) {
-      return this.fail(id, service, err);
-    }
+    return this.watched(id, async () => {
+      const service = this.findService((await this.rows.deploy(id))!.service);
+      try {
+        return await this.rollOut(id, service, to, updating);
+      } catch (err) {
+        return this.fail(id, service, err);
+      }
+    });
   }
 
   /** After a restart: finds what ECS runs for a deploy whose UpdateService may have been sent, and finishes it once; never throws. */
   async resume(id: number): Promise<DeployRow> {
-    const d = (await this.rows.deploy(id))!;
-    const service = this.findService(d.service);
-    return this.resumeRollout(d, service).catch((err: unknown) => this.fail(id, service, err));
+    return this.watched(id, async () => {
+      const d = (await this.rows.deploy(id))!;
+      const service = this.findService(d.service);
+      return this.resumeRollout(d, service).catch((err: unknown) => this.fail(id, service, err));
+    });
   }
 
   /** Records a deploy as failed (once) and reports it. */
@@ -449,6 +481,7 @@ export class DeployService {
   async executeApproved(request: ChangeRequestRow): Promise<void> {
     const { approvals } = this.deps;
     if (!await approvals.beginExecution(request.id)) return;
+    this.executingHere.add(request.id);
     try {
       const service = this.findService(request.service);
       let deploy: DeployRow;
@@ -464,6 +497,8 @@ export class DeployService {
       const reason = describeError(err, this.deps.logger, { request: request.id }).message;
       await approvals.finish(request.id, false, reason);
       await this.safely(async () => this.observer?.requestNote(await approvals.get(request.id), `❌ Could not run: ${reason}`));
+    } finally {
+      this.executingHere.delete(request.id);
     }
   }
 
@@ -471,30 +506,64 @@ export class DeployService {
    * After a restart: deploys and rollbacks that were running are checked
    * against what ECS really runs, then watched to the end or recorded. Each
    * service recovers on its own, so one long rollout does not hold up the rest.
+   *
+   * With several replicas, only what no live replica is on: rollouts whose
+   * watcher is dead (or this replica's previous life), each taken over by
+   * compare-and-set so one replica resumes it; the leader runs this at its
+   * start, when it takes the lead, and every sweep. `approvedBefore`: only
+   * approved requests decided before then are started here (a sweep leaves a
+   * fresh approval to the replica that took it).
    */
-  async recover(onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
-    const services = new Set([...(await this.runningDeploys()).map((d) => d.service), ...(await this.deps.approvals.approved()).map((r) => r.service), ...(await this.deps.approvals.executing()).map((r) => r.service)]);
-    await Promise.all([...services].map((name) => this.recoverService(name, onRequestSettled).catch((err: unknown) => this.deps.logger.error({ err, service: name }, 'recovery failed'))));
+  async recover(onRequestSettled: (requestId: number) => Promise<void>, opts: { approvedBefore?: string } = {}): Promise<void> {
+    const deadBefore = this.watchers.deadBefore();
+    // This replica cannot tell who is alive (its own beats fail): it takes nothing over.
+    if (deadBefore === undefined) return;
+    const orphaned = await this.orphanedDeploys(deadBefore);
+    const approved = (await this.deps.approvals.approved()).filter((r) => opts.approvedBefore === undefined || (r.decided_at ?? r.updated_at) < opts.approvedBefore);
+    const executing = (await this.deps.approvals.executing()).filter((r) => !this.executingHere.has(r.id));
+    const services = new Set([...orphaned.map((d) => d.service), ...approved.map((r) => r.service), ...executing.map((r) => r.service)]);
+    await Promise.all([...services].map((name) => this.recoverService(name, onRequestSettled, deadBefore, opts).catch((err: unknown) => this.deps.logger.error({ err, service: name }, 'recovery failed'))));
   }
 
-  private async recoverService(name: string, onRequestSettled: (requestId: number) => Promise<void>): Promise<void> {
+  /** Running deploys (not a canary's) that no live replica watches, this process included. */
+  private async orphanedDeploys(deadBefore: string): Promise<DeployRow[]> {
+    const out: DeployRow[] = [];
+    for (const d of await this.rows.orphanedRunning(this.watchers.replica, deadBefore)) if (!this.watching.has(d.id) && !(await this.strategy?.owns(d.id))) out.push(d);
+    return out;
+  }
+
+  /** Makes this process the rollout's watcher, if no live replica is; marked before the compare-and-set, so two recoveries here never both take it. */
+  private async claim(d: DeployRow, deadBefore: string): Promise<boolean> {
+    if (this.watching.has(d.id)) return false;
+    this.watching.add(d.id);
+    const ok = await this.rows.takeOver(d.id, this.watchers.replica, deadBefore).catch(() => false);
+    if (!ok) this.watching.delete(d.id);
+    else if (d.watched_by && d.watched_by !== this.watchers.replica) this.deps.logger.info({ deploy: d.id, service: d.service, from: d.watched_by }, 'taking over a rollout whose replica is no longer running');
+    return ok;
+  }
+
+  private async recoverService(name: string, onRequestSettled: (requestId: number) => Promise<void>, deadBefore: string, opts: { approvedBefore?: string }): Promise<void> {
     const { approvals, clock } = this.deps;
     const service = this.deps.runbook.services.find((s) => s.name === name);
-    for (const d of (await this.runningDeploys()).filter((x) => x.service === name)) {
-      if (!service) {
-        await this.rows.finishDeploy(d.id, 'failed', 'the service is no longer in the runbook', clock.now().toISOString());
-      } else if (d.update_sent_at === null) {
-        await this.fail(d.id, service, new Error('golive restarted before ECS was asked to change the service; nothing was changed in ECS'));
-      } else {
-        await this.resumeRollout(d, service).catch((err) => this.fail(d.id, service, err));
+    for (const d of (await this.orphanedDeploys(deadBefore)).filter((x) => x.service === name)) {
+      if (!(await this.claim(d, deadBefore))) continue;
+      try {
+        await this.recoverDeploy(d, service);
+      } finally {
+        this.watching.delete(d.id);
       }
     }
     for (const r of (await approvals.executing()).filter((x) => x.service === name)) {
+      if (this.executingHere.has(r.id)) continue;
       const linked = await this.rows.deployOfRequest(r.id);
+      // Its rollout goes on, watched by a live replica (this one included): that one settles the request after, or
+      // whoever takes the rollout over does, here, once it has ended. (A canary's is settled as it always was.)
+      if (linked?.outcome === 'running' && !(await this.strategy?.owns(linked.id)) && (this.watching.has(linked.id) || !(await this.orphanedDeploys(deadBefore)).some((d) => d.id === linked.id))) continue;
+      if (!(await approvals.takeOverExecution(r.id, deadBefore))) continue;
       await approvals.finish(r.id, linked?.outcome === 'succeeded', linked ? (linked.reason ?? linked.outcome) : 'golive restarted before the change started; nothing was changed in ECS');
       await onRequestSettled(r.id);
     }
-    for (const r of (await this.deps.approvals.approved()).filter((x) => x.service === name)) {
+    for (const r of (await this.deps.approvals.approved()).filter((x) => x.service === name && (opts.approvedBefore === undefined || (x.decided_at ?? x.updated_at) < opts.approvedBefore))) {
       // Approved but never started: run it if the approval is still fresh, otherwise say so rather than act on an old decision.
       const freshUntil = Date.parse(r.decided_at ?? r.updated_at) + (service?.approval_expires_minutes ?? 30) * 60_000;
       if (service && clock.now().getTime() < freshUntil) {
@@ -508,11 +577,15 @@ export class DeployService {
     }
   }
 
-  /** Running deploys this service recovers: not those a strategy (the canary) owns, which it recovers itself. */
-  private async runningDeploys(): Promise<DeployRow[]> {
-    const out: DeployRow[] = [];
-    for (const d of await this.rows.runningDeploys()) if (!(await this.strategy?.owns(d.id))) out.push(d);
-    return out;
+  /** Finishes one rollout a previous process (or a dead replica) left running, once. */
+  private async recoverDeploy(d: DeployRow, service: Service | undefined): Promise<void> {
+    if (!service) {
+      await this.rows.finishDeploy(d.id, 'failed', 'the service is no longer in the runbook', this.deps.clock.now().toISOString());
+    } else if (d.update_sent_at === null) {
+      await this.fail(d.id, service, new Error('golive restarted before ECS was asked to change the service; nothing was changed in ECS'));
+    } else {
+      await this.resumeRollout(d, service).catch((err) => this.fail(d.id, service, err));
+    }
   }
 
   /**
@@ -547,17 +620,20 @@ export class DeployService {
     }
     const at = clock.now().toISOString();
     const id = await store.transaction(async () => {
-      const deployId = await this.rows.startDeploy({ service: service.name, kind: 'rollback', from_task_def: from, to_task_def: to, image: null, requested_by: request.requested_by, request_id: request.id, started_at: at, channel: request.channel });
+      const deployId = await this.rows.startDeploy({ service: service.name, kind: 'rollback', from_task_def: from, to_task_def: to, image: null, requested_by: request.requested_by, request_id: request.id, started_at: at, channel: request.channel, watched_by: this.watchers.replica });
       if (deployId === undefined) throw await this.anotherChange(service);
+      this.watching.add(deployId);
       await this.audit.record({ actor: request.decided_by ?? 'golive', action: 'rollback.start', target: service.name, detail: { deploy: deployId, request: request.id, from, to }, source: 'system', channel: request.channel }, at);
       return deployId;
     });
-    await this.safely(async () => this.observer?.started((await this.rows.deploy(id))!, service));
-    try {
-      return await this.rollOut(id, service, to, `Rolling back from ${shortTaskDef(from)} to ${shortTaskDef(to)}`);
-    } catch (err) {
-      return this.fail(id, service, err);
-    }
+    return this.watched(id, async () => {
+      await this.safely(async () => this.observer?.started((await this.rows.deploy(id))!, service));
+      try {
+        return await this.rollOut(id, service, to, `Rolling back from ${shortTaskDef(from)} to ${shortTaskDef(to)}`);
+      } catch (err) {
+        return this.fail(id, service, err);
+      }
+    });
   }
 
   private async rollOut(id: number, service: Service, to: string, updating: string | null): Promise<DeployRow> {

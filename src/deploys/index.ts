@@ -4,6 +4,7 @@ import type { ChangeSignals } from '../platform/change-signals.js';
 import type { Clock } from '../platform/clock.js';
 import type { GoliveError } from '../platform/errors.js';
 import type { FeatureModule } from '../platform/feature-module.js';
+import { DEAD_AFTER_MS, type Watchers } from '../platform/leadership/liveness.js';
 import type { Logger } from '../platform/logger.js';
 import type { RoleDirectory } from '../platform/roles/resolve-roles.js';
 import type { Runbook } from '../platform/runbook/schema.js';
@@ -56,10 +57,12 @@ export function createDeploysModule(deps: {
   locks: { deployRefusal(service: string): Promise<GoliveError | undefined> };
   /** How often a rollout is polled. */
   rolloutPollMs: number;
+  /** Who this replica is and which others are dead; with `shared`, the leader's sweep takes over a dead replica's rollouts. */
+  watchers?: Watchers & { shared: boolean };
 }): DeploysModule {
-  const { runbook, store, slack, roles, clock, logger, signals, background } = deps;
-  const approvals = new ApprovalService(runbook, store, roles, clock);
-  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, alarms: deps.alarms, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs, locks: deps.locks });
+  const { runbook, store, slack, roles, clock, logger, signals, background, watchers } = deps;
+  const approvals = new ApprovalService(runbook, store, roles, clock, watchers?.replica ?? null);
+  const deploys = new DeployService({ runbook, store, ecs: deps.ecs, alarms: deps.alarms, checklist: deps.checklist, roles, approvals, clock, logger, rolloutPollMs: deps.rolloutPollMs, locks: deps.locks, watchers });
   const changeBoard = new ChangeBoard({ runbook, store, slack, approvals, clock, logger, kickOutbox: () => signals.emit('outbox'), onChange: () => signals.emit('home') });
   deploys.observe(changeBoard);
   return {
@@ -77,6 +80,22 @@ export function createDeploysModule(deps: {
         run: () => deploys.recover((id) => changeBoard.updateRequest(id)),
         failure: 'recovery of running deploys failed',
       },
+      ...(watchers?.shared
+        ? [
+            {
+              // Several replicas: what one that died was running (a rollout, an approved change) is taken over once it
+              // counts as dead. In the background: a rollout taken over is watched to its end, longer than a sweep.
+              // An approval is left to the replica that took it for as long as it could still be starting it.
+              name: 'deploy-takeover',
+              schedule: 'sweep' as const,
+              run: async () => {
+                const approvedBefore = new Date(clock.now().getTime() - DEAD_AFTER_MS).toISOString();
+                background.run(() => deploys.recover((id) => changeBoard.updateRequest(id), { approvedBefore }));
+              },
+              failure: 'taking over the rollouts of a replica that stopped failed',
+            },
+          ]
+        : []),
       {
         name: 'request-expiry',
         schedule: 'sweep',

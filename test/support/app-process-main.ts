@@ -4,10 +4,12 @@
  * knobs that src/ does not know about:
  *  - GOLIVE_TEST_ROLLOUT_POLL_MS / GOLIVE_TEST_OUTBOX_POLL_MS: shorter polls;
  *  - GOLIVE_TEST_CANARY_POLL_MS: a shorter canary analysis poll;
+ *  - GOLIVE_TEST_EXPIRY_SWEEP_MS: a shorter sweep (reminders, expiries, take-overs of a dead replica's work);
+ *  - GOLIVE_TEST_LEADER_CHECK_MS: how often a replica tries to lead, or checks it still does (default 5 s);
  *  - GOLIVE_TEST_CLOCK_FILE=<path>: "now" is the epoch milliseconds in that
  *    file, read on every call, so a test can move the clock of a process;
  *  - GOLIVE_TEST_KILL_IN_MIGRATION=<version>: runs the migrations up to and
- *    including that one's SQL, then SIGKILLs itself inside its transaction.
+ *    including that one's SQL, then SIGKILLs itself inside its transaction (SQLite only).
  */
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -21,6 +23,7 @@ const config = readConfig();
 const killIn = env.GOLIVE_TEST_KILL_IN_MIGRATION ? Number(env.GOLIVE_TEST_KILL_IN_MIGRATION) : undefined;
 
 if (killIn !== undefined) {
+  if (/^postgres(ql)?:\/\//i.test(config.dbPath)) throw new Error('GOLIVE_TEST_KILL_IN_MIGRATION runs SQLite migrations; GOLIVE_DB is a PostgreSQL URL');
   const db = new Database(config.dbPath);
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
@@ -48,6 +51,7 @@ const app = createApp({
   outboxPollMs: ms('GOLIVE_TEST_OUTBOX_POLL_MS'),
   expirySweepMs: ms('GOLIVE_TEST_EXPIRY_SWEEP_MS'),
   canaryPollMs: ms('GOLIVE_TEST_CANARY_POLL_MS'),
+  leaderCheckMs: ms('GOLIVE_TEST_LEADER_CHECK_MS'),
 });
 await app.start();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.stop().then(() => process.exit(0)));

@@ -149,6 +149,22 @@ export class OutboxRepository {
     return r && parseArgs(r);
   }
 
+  /**
+   * Ends the claims of replicas not seen since `deadBefore` on rows still
+   * waiting, so they are sent at once rather than when the claim runs out
+   * (a row whose send had started is looked for in Slack first, as always).
+   * Not `replica`'s own: it may be sending them now. Returns how many.
+   */
+  async releaseClaimsOfDead(replica: string, deadBefore: string): Promise<number> {
+    return this.store.run(
+      `UPDATE outbox SET claimed_by = NULL, claimed_until = NULL
+       WHERE delivered_at IS NULL AND failed_at IS NULL AND claimed_by IS NOT NULL AND claimed_by <> ?
+         AND NOT EXISTS (SELECT 1 FROM replica live WHERE live.name = outbox.claimed_by AND live.seen_at >= ?)`,
+      replica,
+      deadBefore,
+    );
+  }
+
   /** Gives a claimed row back untried (a rate limit began while it was claimed). */
   async unclaim(id: number): Promise<void> {
     await this.store.run('UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ?', id);

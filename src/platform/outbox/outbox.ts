@@ -134,6 +134,14 @@ export class Outbox {
     this.pollGate = gate;
   }
 
+  /** Sends now what replicas that died had claimed (see OutboxRepository.releaseClaimsOfDead). */
+  async takeOverClaims(deadBefore: string): Promise<void> {
+    const n = await this.rows.releaseClaimsOfDead(this.replica, deadBefore);
+    if (n === 0) return;
+    this.logger.info({ count: n }, 'taking over outbox rows a replica that is no longer running had claimed');
+    await this.flush();
+  }
+
   start(): void {
     this.timer ??= setInterval(() => {
       if (this.pollGate()) void this.flush();

@@ -43,13 +43,15 @@ function describeRequest(kind: string, body: Record<string, unknown>): { user?: 
 export class Inbox {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
+  /** Requests this process has run again (or is running): each at most once per life, however many passes find it. */
+  private readonly replayed = new Set<string>();
 
-  constructor(private readonly deps: { requests: RequestRepository; store: Store; clock: Clock; logger: Logger }) {}
+  constructor(private readonly deps: { requests: RequestRepository; store: Store; clock: Clock; logger: Logger; replica?: string }) {}
 
-  /** Records a request before its ack; false for a retry or replay of one seen already. */
+  /** Records a request before its ack, as this replica's; false for a retry or replay of one seen already. */
   receive(key: string, body: Record<string, unknown>): Promise<boolean> {
     const { kind, replayable } = inboxEntry(body);
-    return this.deps.requests.receive(key, this.deps.clock.now().toISOString(), replayable ? { kind, payload: JSON.stringify(body) } : undefined);
+    return this.deps.requests.receive(key, this.deps.clock.now().toISOString(), replayable ? { kind, payload: JSON.stringify(body) } : undefined, this.deps.replica ?? null);
   }
 
   /** Runs a request's handling; its first committed change marks it done in the same transaction (`Store.handling`). */
@@ -84,12 +86,32 @@ export class Inbox {
    * had just sent it; replies go to its response_url). One too old for its
    * response_url is not run: the person is told, privately in its channel,
    * that nothing was done.
+   *
+   * With `replicas` (several replicas on one database) only requests nobody
+   * alive is handling: this replica's own from before `since` (its previous
+   * life under the same name) and, given `deadBefore` (the leader), those of
+   * replicas dead since then, each moved to this replica first so that no two
+   * run it. Without (SQLite), every unfinished request, as one process always did.
    */
-  async finishUnfinished(dispatch: (body: Record<string, unknown>) => Promise<void>, slack: SlackPort): Promise<void> {
+  async finishUnfinished(dispatch: (body: Record<string, unknown>) => Promise<void>, slack: SlackPort, replicas?: { since: string; deadBefore: string | undefined }): Promise<void> {
     const { requests, logger } = this.deps;
-    const rows = await requests.unfinished();
+    const me = this.deps.replica;
+    const found = replicas && me ? await requests.orphaned(me, replicas.since, replicas.deadBefore) : await requests.unfinished();
+    const rows = found.filter((r) => !this.replayed.has(r.key));
     if (rows.length > 0) logger.info({ count: rows.length }, 'finishing requests acknowledged before the restart');
-    for (const row of rows) if (!this.closed) await this.finishOne(row, dispatch, slack).catch((err: unknown) => logger.error({ err, key: row.key }, 'could not finish a request acknowledged before the restart'));
+    for (const row of rows) {
+      if (this.closed) break;
+      // Checked and marked before any await: two passes of this process (start, taking the lead, a sweep) never both run one.
+      if (this.replayed.has(row.key)) continue;
+      this.replayed.add(row.key);
+      await (async () => {
+        if (replicas && me && row.replica !== me) {
+          if (!(await requests.takeOver(row.key, row.replica ?? null, me))) return;
+          logger.info({ key: row.key, from: row.replica ?? null }, 'taking over a request of a replica that is no longer running');
+        }
+        await this.finishOne(row, dispatch, slack);
+      })().catch((err: unknown) => logger.error({ err, key: row.key }, 'could not finish a request acknowledged before the restart'));
+    }
   }
 
   private async finishOne(row: UnfinishedRequest, dispatch: (body: Record<string, unknown>) => Promise<void>, slack: SlackPort): Promise<void> {

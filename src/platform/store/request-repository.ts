@@ -1,3 +1,4 @@
+import { notLive } from '../leadership/replica-repository.js';
 import type { Store } from './store.js';
 
 /** An acknowledged request not yet finished: what is needed to run it again. */
@@ -7,6 +8,8 @@ export interface UnfinishedRequest {
   /** The Slack payload, as JSON. */
   payload: string;
   receivedAt: string;
+  /** The replica that has it (null: accepted before replicas were recorded); read by `orphaned` only. */
+  replica?: string | null;
 }
 
 /**
@@ -21,10 +24,11 @@ export class RequestRepository {
   /**
    * Records a request; true the first time its key is seen, false for a retry
    * or replay. Without a payload there is nothing to run again, so it is done at once.
+   * `replica` accepted it: it finishes the request, or, if it dies first, the leader does.
    */
-  async receive(key: string, at: string, work?: { kind: string; payload: string }): Promise<boolean> {
-    const sql = 'INSERT INTO inbound_request (request_key, received_at, kind, payload, done_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
-    return (await this.store.run(sql, key, at, work?.kind ?? null, work?.payload ?? null, work ? null : at)) === 1;
+  async receive(key: string, at: string, work?: { kind: string; payload: string }, replica: string | null = null): Promise<boolean> {
+    const sql = 'INSERT INTO inbound_request (request_key, received_at, kind, payload, done_at, replica) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
+    return (await this.store.run(sql, key, at, work?.kind ?? null, work?.payload ?? null, work ? null : at, replica)) === 1;
   }
 
   /** Marks a request handled; it is not run again after a restart. */
@@ -37,6 +41,29 @@ export class RequestRepository {
     return this.store.all<UnfinishedRequest>(
       'SELECT request_key AS "key", kind, payload, received_at AS "receivedAt" FROM inbound_request WHERE done_at IS NULL AND payload IS NOT NULL ORDER BY received_at, request_key',
     );
+  }
+
+  /**
+   * Unfinished requests nobody alive is handling, oldest first: `replica`'s own
+   * from before `since` (its previous life under the same name), and, given a
+   * cutoff, those of replicas not seen since it (or of none recorded).
+   */
+  async orphaned(replica: string, since: string, deadBefore: string | undefined): Promise<UnfinishedRequest[]> {
+    const columns = 'SELECT request_key AS "key", kind, payload, received_at AS "receivedAt", replica FROM inbound_request WHERE done_at IS NULL AND payload IS NOT NULL';
+    if (deadBefore === undefined) return this.store.all<UnfinishedRequest>(`${columns} AND replica = ? AND received_at < ? ORDER BY received_at, request_key`, replica, since);
+    return this.store.all<UnfinishedRequest>(
+      `${columns} AND ((replica = ? AND received_at < ?) OR (COALESCE(replica, '') <> ? AND ${notLive('inbound_request.replica')})) ORDER BY received_at, request_key`,
+      replica,
+      since,
+      replica,
+      replica,
+      deadBefore,
+    );
+  }
+
+  /** Moves an unfinished request from the replica that had it (`from`, as read) to `replica`; false if another got there first, or it is done. */
+  async takeOver(key: string, from: string | null, replica: string): Promise<boolean> {
+    return (await this.store.run("UPDATE inbound_request SET replica = ? WHERE request_key = ? AND done_at IS NULL AND COALESCE(replica, '') = ?", replica, key, from ?? '')) === 1;
   }
 
   /** Forgets finished requests received before `before`; returns how many. */
