@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { databaseProblem, detailOf, readProblem } from './check-database.js';
+import { DatabaseUnavailableError } from './database-unavailable.js';
 import { migrations as allMigrations, type Migration } from './migrations.js';
 import { openDatabase, type Db } from './open-database.js';
 import { PostgresStore, withoutPassword } from './postgres-store.js';
@@ -123,7 +124,9 @@ function secretsOf(opts: Pick<CopyOptions, 'target' | 'password'>): string[] {
 }
 
 /** How to get on when PostgreSQL cannot be reached or refuses the connection. */
-function targetProblem(err: unknown, target: string): string {
+function targetProblem(failure: unknown, target: string): string {
+  // The store tells an unreachable database apart already; the client's own error says which way it failed.
+  const err = failure instanceof DatabaseUnavailableError ? failure.cause : failure;
   const e = err as { code?: unknown; message?: unknown; errors?: unknown[] };
   const code = String(e.code ?? '');
   // A host name with several addresses (localhost: ::1 and 127.0.0.1) fails with one error per address.

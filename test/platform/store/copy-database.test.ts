@@ -1,3 +1,4 @@
+import { ReplicaRepository } from '../../../src/platform/leadership/replica-repository.js';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,7 +115,7 @@ async function fillLaunch(file: string): Promise<void> {
     await deploys.finishDeploy(deploy, 'succeeded', null, T(14));
     const canaryDeploy = (await deploys.startDeploy({ service: 'web', kind: 'deploy', from_task_def: 'web:7', to_task_def: 'web:8', image: null, requested_by: 'U0DEVOPS', request_id: null, started_at: T(15), channel: 'C0OPS' }))!;
     const canaries = new CanaryRepository(store);
-    const canary = await canaries.create({ deploy_id: canaryDeploy, service: 'web', canary_service: 'web-canary', stable_task_def: 'web:7', desired_count: 1, created_at: T(15) });
+    const canary = await canaries.create({ deploy_id: canaryDeploy, service: 'web', canary_service: 'web-canary', stable_task_def: 'web:7', desired_count: 1, created_at: T(15), watched_by: 'golive-test' });
     await canaries.transition(canary, 'starting', 'baking', T(16), { bake_started_at: T(16), bake_ends_at: T(26) });
     const approvals = new ApprovalRepository(store);
     const request = (await approvals.createRequest({ kind: 'rollback', service: 'api', params: { to: 'api:41' }, requested_by: 'U0DEVOPS', requested_at: T(12), expires_at: T(27), approvals_required: 1, channel: 'C0OPS' }))!;
@@ -154,6 +155,7 @@ async function fillLaunch(file: string): Promise<void> {
     await new HomeRepository(store).opened('U0QA', T(9));
     await new WatchHealthRepository(store).set('pagerduty', { failures: 2, since: T(8), error: 'timeout', announced: false });
     await new LeaderRepository(store).record('leader', 'golive-sqlite', T(0));
+    await new ReplicaRepository(store).beat('golive-sqlite', T(0));
   } finally {
     await store.close();
   }
@@ -258,7 +260,7 @@ describe.skipIf(skip)('copying a launch from SQLite into PostgreSQL', () => {
 
     // A second copy into it is refused, and changes nothing.
     expect(await refusal(copy({ source: file, target: url }))).toBe(
-      `the PostgreSQL database ${url} already holds golive data (alarm_state: 1 row, alarm_transition: 1 row, audit: 4 rows, canary: 1 row, change_approval: 1 row, and 24 more tables); nothing was copied. Copy into a new, empty database (CREATE DATABASE …), or, if what it holds can go, drop it and create it again.`,
+      `the PostgreSQL database ${url} already holds golive data (alarm_state: 1 row, alarm_transition: 1 row, audit: 4 rows, canary: 1 row, change_approval: 1 row, and 25 more tables); nothing was copied. Copy into a new, empty database (CREATE DATABASE …), or, if what it holds can go, drop it and create it again.`,
     );
     expect((await pgQuery<{ n: number }>(url, 'SELECT COUNT(*) AS n FROM audit'))[0]!.n).toBe(before.get('audit')!.length + 1);
   }, 60_000);
@@ -473,15 +475,15 @@ describe('the copy-db command', () => {
       expect(res.code).toBe(0);
       const lines = res.stdout.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^warning: golive wrote to .* s ago: if it is still running, stop it first/);
-      expect(lines[1]).toBe(`Copying ${file} (schema version ${LATEST}, 29 tables, ${sqliteTotal(file)} rows) to ${url} in one transaction …`);
+      expect(lines[1]).toBe(`Copying ${file} (schema version ${LATEST}, 30 tables, ${sqliteTotal(file)} rows) to ${url} in one transaction …`);
       // A line per table, by name.
-      expect(lines).toHaveLength(2 + 29 + 2);
+      expect(lines).toHaveLength(2 + 30 + 2);
       const perTable = lines.slice(2, -2);
       expect(perTable.map((l) => l.trim().split(/\s+/)[0])).toEqual([...sqliteRows(file).keys()]);
       expect(perTable).toContain('  alarm_transition  1 row');
       expect(perTable).toContain('  audit             3 rows');
       expect(perTable).toContain('  gonogo_vote       3 rows');
-      expect(lines.at(-2)).toMatch(new RegExp(`^Copied 29 tables, ${sqliteTotal(file)} rows in \\d+\\.\\d s; every table's row count matches ${file}\\.$`));
+      expect(lines.at(-2)).toMatch(new RegExp(`^Copied 30 tables, ${sqliteTotal(file)} rows in \\d+\\.\\d s; every table's row count matches ${file}\\.$`));
       expect(lines.at(-1)).toBe(`Next: set GOLIVE_DB=${url} (with GOLIVE_DB_PASSWORD as now) and start golive. Keep ${file} as it is: it is the launch as it stood before the move.`);
       expect(res.stdout).not.toContain('pa55word');
 
