@@ -459,7 +459,10 @@ incidents:
       const refused = replicas.map((p, i) => ({ p, id: `down-check-${i}` }));
       for (const { p, id } of refused) await command(p, 'check e2e-transaction', { responseUrl: slack.responseUrl(id) });
       const answers = await Promise.all(refused.map(({ id }) => slack.waitForResponse((r) => r.id === id, 15_000)));
-      process.stdout.write(`replicas: a change while the database is down is answered: ${JSON.stringify(answers[0]!.body.text)}\n`);
+      for (const answer of answers) {
+        expect(answer.body.response_type).toBe('ephemeral');
+        expect(answer.body.text).toBe('⚠️ golive cannot reach its database; nothing was changed.\nTry again in a minute. Whoever runs golive: `/healthz` names the database and what failed.');
+      }
       // Down for about 20 s in all.
       await eventually('20 s of outage', () => Date.now() - downAt >= 20_000, 30_000);
       await cluster.startServer();
