@@ -172,6 +172,9 @@ pagerduty: { source: govisax-prod }
       await seedAlarms(moto.endpoint, [{ name: FIVE_XX, state: 'ALARM', reason: '5xx over 1%' }]);
       await pd.waitFor((e) => e.body?.event_action === 'trigger', 60_000);
       await eventually('the alarm post', () => posts(new RegExp(FIVE_XX), 'C0OPS').filter((m) => !m.thread_ts).length > 0);
+      // Recorded as delivered before the kill: a leader killed between PagerDuty's answer and that record would have
+      // its page sent again by the next one, with the same dedup key (PagerDuty keeps one incident; the crash tests cover it).
+      await eventually('the page to be recorded as delivered', async () => (await count("SELECT COUNT(*) AS n FROM outbox WHERE target = 'pagerduty' AND delivered_at IS NOT NULL")) === 1);
 
       // The leader dies; another takes the polls over and must not announce the same firing again.
       await first.kill();
