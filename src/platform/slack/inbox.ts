@@ -43,13 +43,20 @@ function describeRequest(kind: string, body: Record<string, unknown>): { user?: 
 export class Inbox {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
-  /** Requests this process has run again (or is running): each at most once per life, however many passes find it. */
+  /**
+   * Requests this process is handling already — received live, or run again —
+   * each at most once per life, however many passes find it. A request that
+   * arrives while the start's replay is still reading the inbox is this
+   * process's own, not one to run again (on PostgreSQL that read finishes
+   * after the first requests are in).
+   */
   private readonly replayed = new Set<string>();
 
   constructor(private readonly deps: { requests: RequestRepository; store: Store; clock: Clock; logger: Logger; replica?: string }) {}
 
   /** Records a request before its ack, as this replica's; false for a retry or replay of one seen already. */
   receive(key: string, body: Record<string, unknown>): Promise<boolean> {
+    this.replayed.add(key);
     const { kind, replayable } = inboxEntry(body);
     return this.deps.requests.receive(key, this.deps.clock.now().toISOString(), replayable ? { kind, payload: JSON.stringify(body) } : undefined, this.deps.replica ?? null);
   }
