@@ -234,6 +234,8 @@ describe('AWS faults (moto behind a tap that throttles, hangs or passes each cal
     expect(outcome.args.text).toBe('✅ Rollback of `api` to govisax-prod:2 succeeded: govisax-prod:2 is live: 2/2 tasks running');
     expect(tap.calls.filter((c) => c.operation === 'UpdateService').map((c) => c.status)).toEqual([400, 400, 200]);
     expect(tap.forwarded('UpdateService').map((c) => (JSON.parse(c.body) as { taskDefinition: string }).taskDefinition)).toEqual([seeded.taskDefinitionArns[1]]);
+    // The outcome is posted when the rollout ends; the request is closed in the transaction after it.
+    await until('the request to close', async () => (await query<{ state: string }>(t!, 'SELECT state FROM change_request'))[0]?.state !== 'executing');
     expect(await query(t!, 'SELECT state FROM change_request')).toEqual([{ state: 'succeeded' }]);
   });
 });
