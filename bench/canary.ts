@@ -32,19 +32,19 @@ export async function canaryBench(opts: { moto: string; runs: number; intervals:
     clock,
     appOptions: { canaryPollMs: 5, alarmPolling: false },
   });
-  const latest = () => query<{ id: number; state: string; intervals: number; bake_started_at: string; abort_detected_at: string | null; abort_sent_at: string | null }>(t, 'SELECT * FROM canary ORDER BY id DESC LIMIT 1')[0];
+  const latest = async () => (await query<{ id: number; state: string; intervals: number; bake_started_at: string; abort_detected_at: string | null; abort_sent_at: string | null }>(t, 'SELECT * FROM canary ORDER BY id DESC LIMIT 1'))[0];
   const healthy = { canary: { requests: 100, errors: 0, latencyMs: 100 }, stable: { requests: 1000, errors: 2, latencyMs: 100 } };
   const failing = { canary: { requests: 100, errors: 9, latencyMs: 100 }, stable: { requests: 1000, errors: 2, latencyMs: 100 } };
   try {
     const startCanary = async () => {
-      const before = latest()?.id ?? 0;
+      const before = (await latest())?.id ?? 0;
       await golive(t, 'deploy api v9 --canary', 'U0DEVOPS');
-      await until('the canary to bake', () => (latest()?.id ?? 0) > before && latest()!.state === 'baking', 30_000);
-      return Date.parse(latest()!.bake_started_at);
+      await until('the canary to bake', async () => ((await latest())?.id ?? 0) > before && (await latest())!.state === 'baking', 30_000);
+      return Date.parse((await latest())!.bake_started_at);
     };
     const nextInterval = async (k: number) => {
       offset += 60_000;
-      await until(`interval ${k}`, () => latest()!.intervals >= k || !['baking', 'waiting'].includes(latest()!.state), 30_000);
+      await until(`interval ${k}`, async () => (await latest())!.intervals >= k || !['baking', 'waiting'].includes((await latest())!.state), 30_000);
     };
 
     opts.log(`canary: ${opts.intervals} healthy intervals`);
@@ -58,7 +58,7 @@ export async function canaryBench(opts: { moto: string; runs: number; intervals:
     const gmd = tap.forwarded('GetMetricData').length - gmdBefore;
     const da = tap.forwarded('DescribeAlarms').length - daBefore;
     await golive(t, 'canary api abort', 'U0DEVOPS');
-    await until('the abort', () => latest()!.state === 'aborted', 30_000);
+    await until('the abort', async () => (await latest())!.state === 'aborted', 30_000);
 
     const abortMs: number[] = [];
     for (let r = 0; r < opts.runs; r++) {
@@ -66,8 +66,8 @@ export async function canaryBench(opts: { moto: string; runs: number; intervals:
       const start = await startCanary();
       await putVariantMetrics(opts.moto, new Date(start + 5_000), failing);
       await nextInterval(1);
-      await until('the abort', () => latest()!.state === 'aborted', 30_000);
-      const row = latest()!;
+      await until('the abort', async () => (await latest())!.state === 'aborted', 30_000);
+      const row = (await latest())!;
       abortMs.push(Date.parse(row.abort_sent_at!) - Date.parse(row.abort_detected_at!));
     }
     const s = summarize(abortMs);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { SEED_ALARMS, SNS_CERT, signedSnsMessages, writeAlarmRunbook } from '../support/alarm-fixture.js';
 import { signed, testSigner } from '../support/sns-signer.js';
 import { PROJECT_ROOT } from '../support/start-app.js';
-import { click, golive, privateReply, query, sleep } from '../support/golive-client.js';
+import { click, golive, privateReply, query, sleep, until } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, startMoto, type Moto } from '../support/moto.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
 import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
@@ -165,7 +165,7 @@ describe('alarm watching', () => {
     await t.app.outbox.flush();
     await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0');
     await pollAndDeliver();
-    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'open'")[0]!.n === 1);
+    await until('an open incident', async () => (await query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'open'"))[0]?.n === 1);
     await t.app.outbox.flush();
     const key = 'golive/alarm/ap-south-1/GoVisaX-Prod-HealthCheck';
     // The incident's trigger lands on the alarm's open alert (PagerDuty folds it in): one PagerDuty incident, with the incident's details added.
@@ -173,7 +173,7 @@ describe('alarm watching', () => {
       ['trigger', key, 'GoVisaX-Prod-HealthCheck is in ALARM: Healthy host count 0'],
       ['trigger', key, 'INC-1 P1: GoVisaX-Prod-HealthCheck: Healthy host count 0'],
     ]);
-    const channel = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    const channel = (await query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident'))[0]!.channel_id;
     const ack = posts().find((c) => c.args.channel === channel && JSON.stringify(c.args.blocks ?? []).includes('golive_incident_ack'))!;
     await click(t, 'golive_incident_ack', '1', 'U0DEVOPS', (ack.result as { ts: string }).ts);
     await pd.waitFor((e) => e.body.event_action === 'acknowledge');
@@ -181,7 +181,7 @@ describe('alarm watching', () => {
     await pollAndDeliver();
     await pd.waitFor((e) => e.body.event_action === 'resolve');
     await golive(t, 'incident resolve Health check target group emptied | Re-registered the targets', 'U0DEVOPS', channel);
-    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'resolved'")[0]!.n === 1);
+    await until('the incident resolved', async () => (await query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'resolved'"))[0]?.n === 1);
     await t.app.outbox.flush();
     expect(pd.accepted().slice(2).map((b) => [b.event_action, b.dedup_key])).toEqual([['acknowledge', key], ['resolve', key], ['resolve', key]]);
     expect(pd.accepted().some((b) => String(b.dedup_key).startsWith('golive/incident/'))).toBe(false);
@@ -192,10 +192,10 @@ describe('alarm watching', () => {
     await t.app.outbox.flush();
     await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0');
     await pollAndDeliver();
-    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'open'")[0]!.n === 1);
-    const channel = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    await until('an open incident', async () => (await query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'open'"))[0]?.n === 1);
+    const channel = (await query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident'))[0]!.channel_id;
     await golive(t, 'incident resolve Health check target group emptied', 'U0DEVOPS', channel);
-    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'resolved'")[0]!.n === 1);
+    await until('the incident resolved', async () => (await query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'resolved'"))[0]?.n === 1);
     await t.app.outbox.flush();
     const key = 'golive/alarm/ap-south-1/GoVisaX-Prod-HealthCheck';
     expect(pd.accepted().map((b) => [b.event_action, b.dedup_key])).toEqual([
@@ -237,7 +237,7 @@ describe('alarm watching', () => {
     expect(await again.json()).toEqual({ accepted: true, recorded: 0 });
     await t.app.outbox.flush();
     expect(posts()).toHaveLength(1);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM alarm_transition')).toEqual([{ n: 1 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM alarm_transition')).toEqual([{ n: 1 }]);
   });
 
   it('accepts the real signed SNS messages and refuses tampered copies, posting nothing for either', async () => {
@@ -288,7 +288,7 @@ describe('alarm watching', () => {
     await t.app.outbox.flush();
     expect(posts().filter((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-API-5XX-Rate'))).toHaveLength(1);
     expect(pd.accepted().map((b) => b.event_action)).toEqual(['resolve', 'trigger']);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL')).toEqual([{ n: 0 }]);
   });
 
   it('confirms a subscription only for a topic the runbook allows, and takes alarm notifications over SNS', async () => {
@@ -366,13 +366,13 @@ describe('alarm watching', () => {
     await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0');
     await pollAndDeliver();
     await t.slack.waitFor(() => t.slack.callsTo('conversations.create').length === 1);
-    await t.slack.waitFor(() => query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'open'")[0]!.n === 1);
+    await until('an open incident', async () => (await query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM incident WHERE state = 'open'"))[0]?.n === 1);
     await t.app.outbox.flush();
     const post = posts().find((c) => String(c.args.text).startsWith('🔴 ALARM GoVisaX-Prod-HealthCheck'))!;
     const ts = (post.result as { ts: string }).ts;
-    expect(query(t, 'SELECT severity, commander, alarm_name FROM incident')).toEqual([{ severity: 'P1', commander: 'U0DEVOPS', alarm_name: SEED_ALARMS.health }]);
+    expect(await query(t, 'SELECT severity, commander, alarm_name FROM incident')).toEqual([{ severity: 'P1', commander: 'U0DEVOPS', alarm_name: SEED_ALARMS.health }]);
     expect(posts().some((c) => c.args.thread_ts === ts && String(c.args.text).startsWith('🚨 Incident INC-1 declared for this alarm'))).toBe(true);
-    const channelId = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    const channelId = (await query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident'))[0]!.channel_id;
     // The rule names what the alarm is about.
     expect(String(posts().find((c) => c.args.channel === channelId)!.args.text).split('\n')).toContain('• Affected services: api, checkout');
     const click1 = await click(t, 'golive_alarm_declare', SEED_ALARMS.health, 'U0CTO', ts);
@@ -383,7 +383,7 @@ describe('alarm watching', () => {
     await setState(SEED_ALARMS.health, 'ALARM', 'Healthy host count 0 again');
     await pollAndDeliver();
     await sleep(200);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
     const timeline = await t.app.services.incidents.timeline(await t.app.services.incidents.get(1));
     expect(timeline.filter((e) => e.kind === 'alarm').map((e) => [e.detail.from, e.detail.to])).toEqual([
       ['INSUFFICIENT_DATA', 'ALARM'],
@@ -403,7 +403,7 @@ describe('alarm watching', () => {
     expect((await t.slack.waitForResponse((r) => r.id === first)).body.text).toMatch(/^INC-1 \(P2\) is open in <#C\w+>; you are its commander\.$/);
     // Its rule names no services: the incident says what the alarm watches rather than nothing.
     await t.app.outbox.flush();
-    const channelId = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    const channelId = (await query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident'))[0]!.channel_id;
     expect(String(posts().find((c) => c.args.channel === channelId)!.args.text).split('\n')).toContain('• Affected services: what alarm GoVisaX-Prod-RDS-CPU watches');
     const second = await click(t, 'golive_alarm_declare', SEED_ALARMS.rdsCpu, 'U0CTO', ts);
     expect((await t.slack.waitForResponse((r) => r.id === second)).body.text).toMatch(/^:warning: This alarm already has incident INC-1 in <#C\w+>\.$/);

@@ -71,19 +71,19 @@ interface CanaryDbRow {
   abort_sent_at: string | null;
   evidence: string | null;
 }
-const canaryRow = () => query<CanaryDbRow>(t, 'SELECT * FROM canary ORDER BY id DESC LIMIT 1')[0];
+const canaryRow = async () => (await query<CanaryDbRow>(t, 'SELECT * FROM canary ORDER BY id DESC LIMIT 1'))[0];
 
 async function deployCanary() {
   await golive(t, 'deploy api v9 --canary', 'U0DEVOPS');
-  await until('the canary to bake', () => canaryRow()?.state === 'baking', 15_000);
+  await until('the canary to bake', async () => (await canaryRow())?.state === 'baking', 15_000);
 }
 
 /** Publishes interval k's metrics (k from 1), moves the clock to its end and waits for the analysis of it. */
 async function interval(k: number, traffic: { canary?: VariantTraffic; stable?: VariantTraffic } = healthy) {
-  const bakeStart = Date.parse(canaryRow()!.bake_started_at);
+  const bakeStart = Date.parse((await canaryRow())!.bake_started_at);
   await putVariantMetrics(moto.endpoint, new Date(bakeStart + (k - 1) * 60_000 + 5_000), traffic);
   clock.at = bakeStart + k * 60_000;
-  await until(`the analysis of interval ${k}`, () => (canaryRow()?.intervals ?? 0) >= k || !['baking', 'waiting'].includes(canaryRow()!.state), 10_000);
+  await until(`the analysis of interval ${k}`, async () => ((await canaryRow())?.intervals ?? 0) >= k || !['baking', 'waiting'].includes((await canaryRow())!.state), 10_000);
 }
 
 const cardOf = () => {
@@ -101,7 +101,7 @@ describe('canary deploy against moto', () => {
     const before = tap.forwarded('GetMetricData').length;
     for (let k = 1; k <= 5; k++) await interval(k);
     expect(tap.forwarded('GetMetricData').length - before).toBe(5);
-    await until('the bake to end', () => canaryRow()!.state === 'waiting');
+    await until('the bake to end', async () => (await canaryRow())!.state === 'waiting');
     const lines = scorecard()!.blocks!.map((b) => JSON.stringify(b)).join('\n');
     expect(lines).toContain('✅ *5xx rate* — canary 0 % vs stable 0.2 % (≤ stable + 0.5)');
     expect(lines).toContain('✅ *Latency* — canary 101 ms vs stable 100 ms (≤ 1.2 × stable)');
@@ -110,12 +110,12 @@ describe('canary deploy against moto', () => {
     const card = cardOf();
     await until('the card to offer Promote', () => text(card).includes('golive_canary_promote'));
 
-    await click(t, ACTION_CANARY_PROMOTE, String(canaryRow()!.id), 'U0DEVOPS', card);
+    await click(t, ACTION_CANARY_PROMOTE, String((await canaryRow())!.id), 'U0DEVOPS', card);
     const outcome = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('✅ Deploy'), 10_000);
     expect(outcome.args.text).toMatch(/^✅ Deploy of `api` to govisax-prod:5 succeeded: govisax-prod:5 is live: 2\/2 tasks running, smoke check passed/);
-    await until('the canary to finish', () => canaryRow()!.state === 'succeeded');
+    await until('the canary to finish', async () => (await canaryRow())!.state === 'succeeded');
     expect(await describeCanaryService(moto.endpoint, CLUSTER, CANARY)).toMatchObject({ desiredCount: 0 });
-    expect(query(t, "SELECT action FROM audit WHERE action LIKE 'canary.%' OR action LIKE 'deploy.%' ORDER BY id").map((r) => (r as { action: string }).action)).toEqual([
+    expect((await query(t, "SELECT action FROM audit WHERE action LIKE 'canary.%' OR action LIKE 'deploy.%' ORDER BY id")).map((r) => (r as { action: string }).action)).toEqual([
       'deploy.start',
       'canary.start',
       'canary.bake',
@@ -132,8 +132,8 @@ describe('canary deploy against moto', () => {
     await deployCanary();
     await interval(1);
     await interval(2, erroring);
-    await until('the abort', () => canaryRow()!.state === 'aborted');
-    const row = canaryRow()!;
+    await until('the abort', async () => (await canaryRow())!.state === 'aborted');
+    const row = (await canaryRow())!;
     expect(row.abort_reason).toBe('5xx rate: canary 4 % > stable 0.3 % + 0.5 (1 failing interval, 0 allowed)');
     expect(Date.parse(row.abort_sent_at!)).toBeGreaterThanOrEqual(Date.parse(row.abort_detected_at!));
     expect(await describeCanaryService(moto.endpoint, CLUSTER, CANARY)).toEqual({ taskDefinition: seeded.serviceTaskDefinitionArn, desiredCount: 0 });
@@ -141,7 +141,7 @@ describe('canary deploy against moto', () => {
     expect(outcome.args.text).toBe(
       '❌ Deploy of `api` failed: canary aborted: 5xx rate: canary 4 % &gt; stable 0.3 % + 0.5 (1 failing interval, 0 allowed). The canary service is back to 0 tasks; nothing was changed in `GoVisaX-Prod-Service`, which still runs govisax-prod:3.',
     );
-    expect(query(t, 'SELECT outcome, update_sent_at FROM deploy')).toEqual([{ outcome: 'failed', update_sent_at: null }]);
+    expect(await query(t, 'SELECT outcome, update_sent_at FROM deploy')).toEqual([{ outcome: 'failed', update_sent_at: null }]);
   });
 
   it('aborts by itself when an alarm under its prefix goes to ALARM during the bake', async () => {
@@ -150,19 +150,19 @@ describe('canary deploy against moto', () => {
     await interval(1);
     await seedAlarms(moto.endpoint, [{ name: 'GoVisaX-Prod-API-5XX-Rate', state: 'ALARM', reason: 'Threshold Crossed' }]);
     await t.app.services.alarms.poll();
-    await until('the abort', () => canaryRow()!.state === 'aborted');
-    expect(canaryRow()!.abort_reason).toBe('alarm `GoVisaX-Prod-API-5XX-Rate` is in ALARM');
+    await until('the abort', async () => (await canaryRow())!.state === 'aborted');
+    expect((await canaryRow())!.abort_reason).toBe('alarm `GoVisaX-Prod-API-5XX-Rate` is in ALARM');
     expect(await describeCanaryService(moto.endpoint, CLUSTER, CANARY)).toMatchObject({ desiredCount: 0 });
   });
 
   it('refuses Promote before the bake ends and while the analysis fails, and an Abort click takes the canary down', async () => {
     await start({ autoPromote: false });
     await deployCanary();
-    const id = String(canaryRow()!.id);
+    const id = String((await canaryRow())!.id);
     expect(await privateReply(t, 'canary api promote', 'U0DEVOPS')).toMatch(/^:warning: The canary of `api` is still baking: \d+ min left\./);
     await click(t, ACTION_CANARY_ABORT, id, 'U0DEVOPS', cardOf());
-    await until('the abort', () => canaryRow()!.state === 'aborted');
-    expect(canaryRow()!.abort_reason).toBe('aborted by <@U0DEVOPS>');
+    await until('the abort', async () => (await canaryRow())!.state === 'aborted');
+    expect((await canaryRow())!.abort_reason).toBe('aborted by <@U0DEVOPS>');
     expect(await privateReply(t, 'canary api abort', 'U0DEVOPS')).toBe('This canary was already aborted by <@U0DEVOPS>; nothing changed.');
   });
   it('refuses Promote while an interval fails within the tolerance, and with allow_override promotes over it once a note says why', async () => {
@@ -171,22 +171,22 @@ describe('canary deploy against moto', () => {
     await interval(1);
     await interval(2, erroring);
     for (let k = 3; k <= 5; k++) await interval(k);
-    await until('the bake to end', () => canaryRow()!.state === 'waiting');
-    expect(canaryRow()!.abort_reason).toBeNull();
+    await until('the bake to end', async () => (await canaryRow())!.state === 'waiting');
+    expect((await canaryRow())!.abort_reason).toBeNull();
     const failing = '5xx rate: canary 4 % &gt; stable 0.3 % + 0.5 (1 failing interval, within the 1 allowed)';
     expect(await privateReply(t, 'canary api promote', 'U0DEVOPS')).toBe(
       `:warning: Promote refused: the analysis fails (${failing}). The runbook allows promoting anyway with a note saying why. Nothing was changed.\n\`/golive canary api promote <why>\``,
     );
     const card = cardOf();
     await until('the card to offer Promote', () => text(card).includes('golive_canary_promote'));
-    await click(t, ACTION_CANARY_PROMOTE, String(canaryRow()!.id), 'U0DEVOPS', card);
+    await click(t, ACTION_CANARY_PROMOTE, String((await canaryRow())!.id), 'U0DEVOPS', card);
     const opened = await t.slack.waitForCall('views.open');
     expect(JSON.stringify(opened.args.view)).toContain(`• ${failing}`);
-    expect(canaryRow()!.state).toBe('waiting');
+    expect((await canaryRow())!.state).toBe('waiting');
 
-    await submitView(t, 'U0DEVOPS', VIEW_CANARY_OVERRIDE, String(canaryRow()!.id), { [BLOCK_OVERRIDE_NOTE]: { value: { type: 'plain_text_input', value: 'the 5xx blip was the load balancer draining' } } });
-    await until('the canary to finish', () => canaryRow()!.state === 'succeeded', 15_000);
-    const promote = query<{ detail: string }>(t, "SELECT detail FROM audit WHERE action = 'canary.promote'")[0]!;
+    await submitView(t, 'U0DEVOPS', VIEW_CANARY_OVERRIDE, String((await canaryRow())!.id), { [BLOCK_OVERRIDE_NOTE]: { value: { type: 'plain_text_input', value: 'the 5xx blip was the load balancer draining' } } });
+    await until('the canary to finish', async () => (await canaryRow())!.state === 'succeeded', 15_000);
+    const promote = (await query<{ detail: string }>(t, "SELECT detail FROM audit WHERE action = 'canary.promote'"))[0]!;
     expect(JSON.parse(promote.detail)).toMatchObject({ how: 'override', note: 'the 5xx blip was the load balancer draining' });
     await until('the card to show the note', () => text(card).includes('over a failing analysis: “the 5xx blip was the load balancer draining”'));
   });
@@ -196,29 +196,29 @@ describe('canary deploy against moto', () => {
     await deployCanary();
     await interval(1, erroring);
     for (let k = 2; k <= 5; k++) await interval(k);
-    await until('the bake to end', () => canaryRow()!.state === 'waiting');
+    await until('the bake to end', async () => (await canaryRow())!.state === 'waiting');
     expect(await privateReply(t, 'canary api promote', 'U0DEVOPS')).toBe(
       ':warning: Promote refused: the analysis fails: 5xx rate: canary 4 % &gt; stable 0.3 % + 0.5 (1 failing interval, within the 1 allowed). The runbook does not allow promoting over a failing analysis. Nothing was changed.\nAbort it, or fix what fails and deploy again.',
     );
-    expect(canaryRow()!.state).toBe('waiting');
+    expect((await canaryRow())!.state).toBe('waiting');
   });
 
   it('restarted mid-bake, resumes the bake from the recorded start and reads CloudWatch from it', async () => {
     await start({ autoPromote: true });
     await deployCanary();
-    const { bake_started_at: bakeStart } = canaryRow()!;
+    const { bake_started_at: bakeStart } = (await canaryRow())!;
     await interval(1);
     await interval(2);
     t = await t.restart();
     await interval(3);
-    expect(canaryRow()!.bake_started_at).toBe(bakeStart);
+    expect((await canaryRow())!.bake_started_at).toBe(bakeStart);
     // Every analysis, before and after the restart, asks CloudWatch for the bake since its recorded start.
     const starts = tap.forwarded('GetMetricData').map((c) => (JSON.parse(c.body) as { StartTime: number }).StartTime * 1000);
     expect(new Set(starts)).toEqual(new Set([Date.parse(bakeStart)]));
     for (let k = 4; k <= 5; k++) await interval(k);
-    await until('the promotion by the analysis', () => canaryRow()!.state === 'succeeded', 15_000);
-    expect(query(t, "SELECT action FROM audit WHERE action LIKE 'canary.%' ORDER BY id").map((r) => (r as { action: string }).action)).toEqual(['canary.start', 'canary.bake', 'canary.promote', 'canary.succeeded']);
-    expect(query(t, 'SELECT outcome FROM deploy')).toEqual([{ outcome: 'succeeded' }]);
+    await until('the promotion by the analysis', async () => (await canaryRow())!.state === 'succeeded', 15_000);
+    expect((await query(t, "SELECT action FROM audit WHERE action LIKE 'canary.%' ORDER BY id")).map((r) => (r as { action: string }).action)).toEqual(['canary.start', 'canary.bake', 'canary.promote', 'canary.succeeded']);
+    expect(await query(t, 'SELECT outcome FROM deploy')).toEqual([{ outcome: 'succeeded' }]);
   });
 });
 
@@ -236,8 +236,8 @@ describe('canary faults', () => {
     await interval(1);
     crashed = true;
     await interval(2);
-    await until('the abort', () => canaryRow()!.state === 'aborted');
-    expect(canaryRow()!.abort_reason).toBe("the canary's tasks are failing: 0 of 1 task running (ECS: (service GoVisaX-Prod-Service-Canary) task 1a2b stopped: Essential container in task exited)");
+    await until('the abort', async () => (await canaryRow())!.state === 'aborted');
+    expect((await canaryRow())!.abort_reason).toBe("the canary's tasks are failing: 0 of 1 task running (ECS: (service GoVisaX-Prod-Service-Canary) task 1a2b stopped: Essential container in task exited)");
     expect(await describeCanaryService(moto.endpoint, CLUSTER, CANARY)).toEqual({ taskDefinition: seeded.serviceTaskDefinitionArn, desiredCount: 0 });
   });
 
@@ -247,8 +247,8 @@ describe('canary faults', () => {
     await start({ autoPromote: true }, { metrics: createCloudWatchAdapter({ clientFor: () => cw }) });
     await deployCanary();
     for (let k = 1; k <= 5; k++) await interval(k);
-    await until('the bake to end', () => canaryRow()!.state === 'waiting');
-    const wait = query<{ detail: string }>(t, "SELECT detail FROM audit WHERE action = 'canary.wait'")[0]!;
+    await until('the bake to end', async () => (await canaryRow())!.state === 'waiting');
+    const wait = (await query<{ detail: string }>(t, "SELECT detail FROM audit WHERE action = 'canary.wait'"))[0]!;
     expect(JSON.parse(wait.detail).why).toBe('the analysis could not judge everything (metrics: AWS CloudWatch is throttling GetMetricData (ap-south-1) and still refused after retries; try again in a minute.), so it is not promoted by itself');
     expect(await describeCanaryService(moto.endpoint, CLUSTER, CANARY)).toMatchObject({ desiredCount: 1 });
     expect(tap.forwarded('GetMetricData')).toHaveLength(0);

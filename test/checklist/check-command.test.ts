@@ -16,7 +16,7 @@ describe('/golive check', () => {
     const reply = await privateReply(t, 'check v2f-agreement signed', 'U0DEVOPS');
     expect(reply).toBe(':warning: Only BD Lead: <@U0BDLEAD> can sign off `v2f-agreement` (Visa2Fly B2B API agreement signed).\nAsk one of them, or ask to be added to the role in the runbook.');
     await sleep(50);
-    expect(query(t, 'SELECT * FROM item_state')).toEqual([]);
+    expect(await query(t, 'SELECT * FROM item_state')).toEqual([]);
     expect(t.slack.callsTo('chat.postMessage')).toEqual([]);
   });
 
@@ -24,7 +24,7 @@ describe('/golive check', () => {
     await golive(t, 'check secrets-manager', 'U0DEVOPS2');
     const post = await t.slack.waitForCall('chat.postMessage');
     expect(post.args.text).toBe('✅ <@U0DEVOPS2> signed off `secrets-manager` (AWS Secrets Manager populated)\nPre-flight gates: 1/4 done, 1 blocker open. 🔴 *2 blockers open — NO-GO until resolved*');
-    expect(query(t, 'SELECT changed_by, note FROM item_state')).toEqual([{ changed_by: 'U0DEVOPS2', note: null }]);
+    expect(await query(t, 'SELECT changed_by, note FROM item_state')).toEqual([{ changed_by: 'U0DEVOPS2', note: null }]);
   });
 
   it('lets anyone sign an item whose role is "anyone"', async () => {
@@ -43,7 +43,7 @@ describe('/golive check', () => {
     await t.slack.waitForCall('chat.postMessage');
     const reply = await privateReply(t, 'check secrets-manager again', 'U0DEVOPS2');
     expect(reply).toBe('`secrets-manager` was already signed off by <@U0DEVOPS> (“first”); nothing changed.');
-    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'item.check'")).toEqual([{ n: 1 }]);
+    expect(await query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'item.check'")).toEqual([{ n: 1 }]);
   });
 
   it('gives the usage when the item is missing', async () => {
@@ -57,14 +57,14 @@ describe('/golive check', () => {
     await golive(t, 'check secrets-manager <!channel> see <https://evil.example|docs> & more', 'U0DEVOPS');
     const post = await t.slack.waitForCall('chat.postMessage');
     expect(post.args.text).toContain('“&lt;!channel&gt; see &lt;https://evil.example|docs&gt; &amp; more”');
-    expect(query(t, 'SELECT note FROM item_state')).toEqual([{ note: '<!channel> see <https://evil.example|docs> & more' }]);
+    expect(await query(t, 'SELECT note FROM item_state')).toEqual([{ note: '<!channel> see <https://evil.example|docs> & more' }]);
   });
 
   it("stores what was typed when Slack sends the text HTML-encoded", async () => {
     await golive(t, 'check secrets-manager p95 &lt; 800ms &amp; no 5xx', 'U0DEVOPS');
     const post = await t.slack.waitForCall('chat.postMessage');
     expect(post.args.text).toContain('“p95 &lt; 800ms &amp; no 5xx”');
-    expect(query(t, 'SELECT note FROM item_state')).toEqual([{ note: 'p95 < 800ms & no 5xx' }]);
+    expect(await query(t, 'SELECT note FROM item_state')).toEqual([{ note: 'p95 < 800ms & no 5xx' }]);
   });
 });
 
@@ -85,7 +85,7 @@ describe('/golive check by a user group member whose membership changes', () => 
     clock.at += 6_000;
     const reply = await privateReply(r, 'check acm-certificate', 'U0DEVOPS2');
     expect(reply).toBe(':warning: Only DevOps: <@U0DEVOPS> can sign off `acm-certificate` (ACM wildcard certificate issued).\nAsk one of them, or ask to be added to the role in the runbook.');
-    expect(query(r, 'SELECT item_id FROM item_state')).toEqual([{ item_id: 'secrets-manager' }]);
+    expect(await query(r, 'SELECT item_id FROM item_state')).toEqual([{ item_id: 'secrets-manager' }]);
   });
 
   it('refuses, and changes nothing, when Slack cannot say whether they are still in the group', async () => {
@@ -95,7 +95,7 @@ describe('/golive check by a user group member whose membership changes', () => 
     r.slack.failNext('usergroups.users.list', { error: 'ratelimited' });
     const reply = await privateReply(r, 'check acm-certificate', 'U0DEVOPS2');
     expect(reply).toBe(":warning: I couldn't check with Slack that you are in user group <!subteam^S0DEVOPS> (ratelimited), so I did not do it.\nNothing was changed. Try again in a minute.");
-    expect(query(r, 'SELECT item_id FROM item_state')).toEqual([{ item_id: 'secrets-manager' }]);
+    expect(await query(r, 'SELECT item_id FROM item_state')).toEqual([{ item_id: 'secrets-manager' }]);
     expect(r.slack.callsTo('chat.postMessage')).toHaveLength(1);
   });
 });

@@ -15,7 +15,7 @@ describe('/golive signoff', () => {
     expect(await privateReply(t, 'signoff pre-flight', 'U0CTO')).toBe(
       ':warning: Gate `pre-flight` cannot be signed off yet: 2 blockers are still open.\n• `v2f-agreement` Visa2Fly B2B API agreement signed (owner: BD Lead)\n• `secrets-manager` AWS Secrets Manager populated (owner: DevOps)',
     );
-    expect(query(t, 'SELECT * FROM gate_signoff')).toEqual([]);
+    expect(await query(t, 'SELECT * FROM gate_signoff')).toEqual([]);
   });
 
   it('refuses someone in none of the sign-off roles', async () => {
@@ -33,7 +33,7 @@ describe('/golive signoff', () => {
     await golive(t, 'signoff pre-flight', 'U0DEVOPS');
     const second = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).includes('fully signed off'));
     expect(second.args.text).toBe('🖊️ <@U0DEVOPS> signed off gate `pre-flight` for DevOps — the gate is fully signed off.\nPre-flight gates: 2/4 done. 🔴 *1 blocker open — NO-GO until resolved*');
-    expect(query(t, 'SELECT gate_id, role, user_id FROM gate_signoff ORDER BY role')).toEqual([
+    expect(await query(t, 'SELECT gate_id, role, user_id FROM gate_signoff ORDER BY role')).toEqual([
       { gate_id: 'pre-flight', role: 'cto', user_id: 'U0CTO' },
       { gate_id: 'pre-flight', role: 'devops', user_id: 'U0DEVOPS' },
     ]);

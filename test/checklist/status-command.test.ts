@@ -62,11 +62,11 @@ describe('/golive status', () => {
     // Someone else's click on an item they do not own is refused privately; the board does not change.
     const refused = await click(t, 'golive_check_item', 'v2f-agreement', 'U0DEVOPS', ts);
     expect((await t.slack.waitForResponse((r) => r.id === refused)).body.text).toBe(':warning: Only BD Lead: <@U0BDLEAD> can sign off `v2f-agreement` (Visa2Fly B2B API agreement signed).\nAsk one of them, or ask to be added to the role in the runbook.');
-    expect(query(t, 'SELECT * FROM item_state')).toEqual([]);
+    expect(await query(t, 'SELECT * FROM item_state')).toEqual([]);
 
     // The BD Lead signs their item off from the board DevOps posted; the board, refreshed, keeps the other buttons.
     await click(t, 'golive_check_item', 'v2f-agreement', 'U0BDLEAD', ts);
-    await until('the sign-off', () => query<{ checked: number }>(t, "SELECT checked FROM item_state WHERE item_id = 'v2f-agreement'")[0]?.checked === 1);
+    await until('the sign-off', async () => (await query<{ checked: number }>(t, "SELECT checked FROM item_state WHERE item_id = 'v2f-agreement'"))[0]?.checked === 1);
     await t.slack.waitFor(() => !buttons().includes('v2f-agreement'));
     expect(buttons()).toEqual(['secrets-manager', 'acm-certificate', 's3-bucket-names']);
   });
@@ -105,10 +105,10 @@ describe('/golive status when Slack answers the post but the answer is lost', ()
     let dropped = 0;
     t.slack.beforeReply = (call) => (call.method === 'chat.postMessage' && dropped++ === 0 ? 'drop' : undefined);
     await golive(t, 'status');
-    await until('the board is remembered', () => query(t, 'SELECT * FROM status_message').length === 1);
+    await until('the board is remembered', async () => (await query(t, 'SELECT * FROM status_message')).length === 1);
     const boards = [...t.slack.messages.values()].filter((m) => m.channel === 'C0OPS');
     expect(boards).toHaveLength(1);
-    expect(query(t, 'SELECT channel, ts FROM status_message')).toEqual([{ channel: 'C0OPS', ts: boards[0]!.ts }]);
+    expect(await query(t, 'SELECT channel, ts FROM status_message')).toEqual([{ channel: 'C0OPS', ts: boards[0]!.ts }]);
     expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
     expect(t.slack.callsTo('conversations.history')).toHaveLength(1);
     expect(boards[0]!.metadata).toEqual({ event_type: 'golive_post', event_payload: { key: expect.stringMatching(/^status\//) } });
@@ -122,20 +122,20 @@ describe('a Sign off click on a status message golive no longer keeps current', 
     for (let i = 0; i < 11; i++) {
       clock.at += 1000;
       await golive(t, 'status');
-      await until(`board ${i + 1}`, () => query(t, 'SELECT * FROM status_message').length === i + 1);
+      await until(`board ${i + 1}`, async () => (await query(t, 'SELECT * FROM status_message')).length === i + 1);
     }
-    const oldest = query<{ ts: string }>(t, 'SELECT ts FROM status_message ORDER BY posted_at LIMIT 1')[0]!.ts;
-    const newest = query<{ ts: string }>(t, 'SELECT ts FROM status_message ORDER BY posted_at DESC LIMIT 1')[0]!.ts;
+    const oldest = (await query<{ ts: string }>(t, 'SELECT ts FROM status_message ORDER BY posted_at LIMIT 1'))[0]!.ts;
+    const newest = (await query<{ ts: string }>(t, 'SELECT ts FROM status_message ORDER BY posted_at DESC LIMIT 1'))[0]!.ts;
     await click(t, 'golive_check_item', 'secrets-manager', 'U0DEVOPS', oldest);
-    await until('the old board is replaced and forgotten', () => query(t, 'SELECT * FROM status_message WHERE ts = ?', oldest).length === 0);
+    await until('the old board is replaced and forgotten', async () => (await query(t, 'SELECT * FROM status_message WHERE ts = ?', oldest)).length === 0);
     const old = t.slack.messages.get(`C0OPS:${oldest}`)!;
     expect(old.text).toBe('This status is out of date: golive keeps only the 10 newest status messages of the last day current. Run `/golive status` for the current one.');
     expect(JSON.stringify(old.blocks)).not.toContain('golive_check_item');
-    expect(query(t, 'SELECT item_id, changed_by FROM item_state')).toEqual([{ item_id: 'secrets-manager', changed_by: 'U0DEVOPS' }]);
+    expect(await query(t, 'SELECT item_id, changed_by FROM item_state')).toEqual([{ item_id: 'secrets-manager', changed_by: 'U0DEVOPS' }]);
     expect(old.updates).toBe(1);
     // A click on a board still kept current leaves it a board.
     await click(t, 'golive_check_item', 'acm-certificate', 'U0DEVOPS', newest);
-    await until('the sign-off is recorded', () => query(t, 'SELECT * FROM item_state').length === 2);
+    await until('the sign-off is recorded', async () => (await query(t, 'SELECT * FROM item_state')).length === 2);
     expect(t.slack.messages.get(`C0OPS:${newest}`)!.text).not.toContain('out of date');
   });
 });

@@ -25,7 +25,7 @@ describe('/golive uncheck', () => {
     expect(post.args.text).toBe(
       '↩️ <@U0DEVOPS> reopened `secrets-manager` (AWS Secrets Manager populated) — “razorpay key was for test mode”\nPre-flight gates: 1/4 done, 1 blocker open. 🔴 *2 blockers open — NO-GO until resolved*',
     );
-    expect(query(t, "SELECT checked, note FROM item_state WHERE item_id = 'secrets-manager'")).toEqual([{ checked: 0, note: 'razorpay key was for test mode' }]);
+    expect(await query(t, "SELECT checked, note FROM item_state WHERE item_id = 'secrets-manager'")).toEqual([{ checked: 0, note: 'razorpay key was for test mode' }]);
   });
 
   it("withdraws the gate's sign-offs when a blocker is reopened", async () => {
@@ -35,7 +35,7 @@ describe('/golive uncheck', () => {
     await golive(t, 'uncheck v2f-agreement keys revoked', 'U0BDLEAD');
     const post = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('↩️'));
     expect(post.args.text).toContain('The sign-off of gate `pre-flight` by CTO (<@U0CTO>) is withdrawn: a blocker it vouched for is open again.');
-    expect(query(t, 'SELECT * FROM gate_signoff')).toEqual([]);
+    expect(await query(t, 'SELECT * FROM gate_signoff')).toEqual([]);
   });
 
   it('says nothing changed for an item that is not signed off', async () => {

@@ -66,8 +66,8 @@ describe('/golive deploy', () => {
     expect(lines[3]).toMatch(/^Alarms: CloudWatch DescribeAlarms, ap-south-1, "GoVisaX-Prod\*", as of the alarm watcher's poll \d+ s ago\.$/);
     expect(lines).toHaveLength(4);
     expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
-    const audit = query<{ actor: string; target: string; detail: string }>(t, "SELECT actor, target, detail FROM audit WHERE action = 'deploy.refused'");
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
+    const audit = await query<{ actor: string; target: string; detail: string }>(t, "SELECT actor, target, detail FROM audit WHERE action = 'deploy.refused'");
     expect(audit.map((r) => [r.actor, r.target, (JSON.parse(r.detail) as { blocked_by: string[] }).blocked_by])).toEqual([['U0DEVOPS', 'api', lines.slice(1, 3).map((l) => l.slice(2))]]);
   });
 
@@ -104,7 +104,7 @@ describe('/golive deploy', () => {
         'Alarms: CloudWatch DescribeAlarms, ap-south-1, "GoVisaX-Prod*", read now (the alarm watcher had not polled yet).',
       ].join('\n'),
     );
-    const audit = query<{ detail: string }>(t, "SELECT detail FROM audit WHERE action = 'deploy.refused'").map((r) => JSON.parse(r.detail) as Record<string, unknown>);
+    const audit = (await query<{ detail: string }>(t, "SELECT detail FROM audit WHERE action = 'deploy.refused'")).map((r) => JSON.parse(r.detail) as Record<string, unknown>);
     expect(audit).toEqual([
       {
         from: seeded.serviceTaskDefinitionArn,
@@ -114,8 +114,8 @@ describe('/golive deploy', () => {
         alarms_read: 'CloudWatch DescribeAlarms, ap-south-1, "GoVisaX-Prod*", read now (the alarm watcher had not polled yet)',
       },
     ]);
-    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'deploy.start'")).toEqual([{ n: 0 }]);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
+    expect(await query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'deploy.start'")).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
     expect(updates).toEqual([]);
     expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
   });
@@ -166,7 +166,7 @@ describe('/golive deploy', () => {
     const td = await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: live }));
     const images = Object.fromEntries(td.taskDefinition!.containerDefinitions!.map((c) => [c.name, c.image]));
     expect(images).toEqual({ 'govisax-api': '123456789012.dkr.ecr.ap-south-1.amazonaws.com/govisax:v9', [SIDECAR.name]: SIDECAR.image });
-    expect(query(t, 'SELECT service, kind, from_task_def, to_task_def, image, requested_by, outcome FROM deploy')).toEqual([
+    expect(await query(t, 'SELECT service, kind, from_task_def, to_task_def, image, requested_by, outcome FROM deploy')).toEqual([
       { service: 'api', kind: 'deploy', from_task_def: seeded.serviceTaskDefinitionArn, to_task_def: live, image: '123456789012.dkr.ecr.ap-south-1.amazonaws.com/govisax:v9', requested_by: 'U0DEVOPS', outcome: 'succeeded' },
     ]);
   });
@@ -200,7 +200,7 @@ describe('/golive deploy', () => {
     expect(text).toContain('govisax-prod:5 → govisax-prod:3');
     expect(text).toContain('Target: the revision deploy #1 replaced');
     expect(text).toContain(`Reason: “deploy #1 failed: smoke check failed: GET ${smoke.url} answered 503, expected 200”`);
-    expect(query(t, 'SELECT outcome, reason FROM deploy')).toEqual([{ outcome: 'failed', reason: `smoke check failed: GET ${smoke.url} answered 503, expected 200` }]);
+    expect(await query(t, 'SELECT outcome, reason FROM deploy')).toEqual([{ outcome: 'failed', reason: `smoke check failed: GET ${smoke.url} answered 503, expected 200` }]);
   });
 
   it('with --override, a blocked deploy waits for an approver and then runs, recorded as an override', async () => {
@@ -216,7 +216,7 @@ describe('/golive deploy', () => {
     const outcome = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('✅ Deploy'), 10000);
     expect(outcome.args.thread_ts).toBe(ts);
     expect(short(await serviceTaskDef())).toBe('govisax-prod:5');
-    expect(query(t, "SELECT action, actor FROM audit WHERE action LIKE 'deploy%' ORDER BY id")).toEqual([
+    expect(await query(t, "SELECT action, actor FROM audit WHERE action LIKE 'deploy%' ORDER BY id")).toEqual([
       { action: 'deploy.refused', actor: 'U0DEVOPS' }, // the first try, without --override
       { action: 'deploy_override.request', actor: 'U0DEVOPS' },
       { action: 'deploy_override.approve', actor: 'U0CTO' },
@@ -239,7 +239,7 @@ describe('/golive deploy', () => {
     const refusal = await t.slack.waitForResponse((r) => r.id === a.responseId || r.id === b.responseId);
     expect(refusal.body.text).toMatch(/^:warning: A deploy of `api` \(#1, started by <@U0DEVOPS2?> at \d+ Dec \d\d:\d\d GMT\+5:30\) is still running; wait for it to finish\. Nothing was changed\.$/);
     await t.slack.waitForCall('chat.postMessage', (c) => /^[✅❌] Deploy/u.test(String(c.args.text)), 10000);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 1 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 1 }]);
   });
 
   it('refuses a second deploy while one is running', async () => {

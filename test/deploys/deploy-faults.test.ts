@@ -89,7 +89,7 @@ describe('deploy faults', () => {
       .resolves(service(5, [{ rev: 5, status: 'PRIMARY', running: 0, rollout: 'FAILED', reason: 'ECS deployment circuit breaker: tasks failed to start.' }, { rev: 3, status: 'ACTIVE', running: 2 }]));
     await start();
     expect(await deployOutcome()).toBe('❌ Deploy of `api` failed: ECS reports the rollout FAILED: ECS deployment circuit breaker: tasks failed to start.' + SUFFIX);
-    expect(query(t, 'SELECT outcome FROM deploy')).toEqual([{ outcome: 'failed' }]);
+    expect(await query(t, 'SELECT outcome FROM deploy')).toEqual([{ outcome: 'failed' }]);
   });
 
   it('reports a circuit-breaker rollback to the old revision', async () => {
@@ -159,6 +159,6 @@ describe('deploy faults', () => {
     await start();
     const reply = await privateReply(t, 'deploy api v9', 'U0DEVOPS');
     expect(reply).toMatch(/^:warning: AWS refused DescribeServices .*the bot's IAM role lacks ecs:DescribeServices\.$/);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 0 }]);
   });
 });

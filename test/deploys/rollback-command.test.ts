@@ -68,7 +68,7 @@ describe('an approval card whose answer from Slack is lost', () => {
     const cards = [...t.slack.messages.values()].filter((m) => m.text.startsWith('Rollback of api'));
     expect(cards).toHaveLength(1);
     expect(t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Rollback of api'))).toHaveLength(1);
-    expect(query(t, 'SELECT state, channel, message_ts FROM change_request')).toEqual([{ state: 'requested', channel: 'C0OPS', message_ts: cards[0]!.ts }]);
+    expect(await query(t, 'SELECT state, channel, message_ts FROM change_request')).toEqual([{ state: 'requested', channel: 'C0OPS', message_ts: cards[0]!.ts }]);
     expect(cards[0]!.metadata).toEqual({ event_type: 'golive_post', event_payload: { key: 'change_request/1' } });
   });
 });
@@ -107,8 +107,8 @@ describe('/golive rollback', () => {
     expect(await replyTo(await click(t, 'golive_request_approve', String(id), 'U0DEVOPS2', ts))).toBe(
       'This rollback was already approved by <@U0CTO> at 1 Dec 08:00 GMT+5:30; nothing changed.',
     );
-    expect(query(t, 'SELECT state, decided_by FROM change_request')).toEqual([{ state: 'succeeded', decided_by: 'U0CTO' }]);
-    expect(query(t, "SELECT action FROM audit WHERE action LIKE 'rollback.%' ORDER BY id").map((r) => (r as { action: string }).action)).toEqual([
+    expect(await query(t, 'SELECT state, decided_by FROM change_request')).toEqual([{ state: 'succeeded', decided_by: 'U0CTO' }]);
+    expect((await query(t, "SELECT action FROM audit WHERE action LIKE 'rollback.%' ORDER BY id")).map((r) => (r as { action: string }).action)).toEqual([
       'rollback.request',
       'rollback.approve',
       'rollback.execute',
@@ -124,8 +124,8 @@ describe('/golive rollback', () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => click(t, 'golive_request_approve', String(id), i % 2 ? 'U0CTO' : 'U0DEVOPS2', ts)));
     await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('✅ Rollback'), 10000);
     await sleep(200);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 1 }]);
-    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'rollback.execute'")).toEqual([{ n: 1 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 1 }]);
+    expect(await query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'rollback.execute'")).toEqual([{ n: 1 }]);
     expect(t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('✅ Rollback'))).toHaveLength(1);
   });
 
@@ -208,7 +208,7 @@ describe('/golive rollback', () => {
     expect(await replyTo(await click(t, 'golive_request_approve', String(id), 'U0CTO', ts))).toBe(
       'This rollback expired at 1 Dec 08:30 GMT+5:30; nothing changed. Ask again with `/golive rollback api` if it is still needed.',
     );
-    expect(query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'expired' }]);
+    expect(await query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'expired' }]);
   });
 
   it('needs as many distinct approvals as the runbook says', async () => {
@@ -236,7 +236,7 @@ describe('/golive rollback', () => {
     const outcome = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('❌ Rollback'), 10000);
     expect(outcome.args.text).toBe('❌ Rollback of `api` failed: AWS refused UpdateService: the bot’s IAM role lacks ecs:UpdateService.');
     await t.slack.waitFor(() => cardText(ts).includes('❌ Approved by <@U0CTO>'));
-    expect(query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'failed' }]);
+    expect(await query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'failed' }]);
   });
 
   it('after a restart mid-rollback, records what ECS really runs and finishes once', async () => {
@@ -256,8 +256,8 @@ describe('/golive rollback', () => {
     await new ECSClient({ endpoint: moto.endpoint, region: 'ap-south-1' }).send(new UpdateServiceCommand({ cluster: 'GoVisaX-Prod-Cluster', service: 'GoVisaX-Prod-Service', taskDefinition: seeded.taskDefinitionArns[1] }));
     t = await t.restart();
     await t.slack.waitFor(() => cardText(ts).includes('✅ Approved by <@U0CTO>'), 10000);
-    expect(query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'succeeded' }]);
-    expect(query(t, 'SELECT outcome FROM deploy')).toEqual([{ outcome: 'succeeded' }]);
+    expect(await query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'succeeded' }]);
+    expect(await query(t, 'SELECT outcome FROM deploy')).toEqual([{ outcome: 'succeeded' }]);
     expect(t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('✅ Rollback'))).toHaveLength(1);
   });
 });
@@ -294,7 +294,7 @@ describe('a rollback while a deploy of the service runs', () => {
     await start();
     await runningDeploy();
     expect(await privateReply(t, 'rollback api 5xx after deploy', 'U0DEVOPS')).toBe(`:warning: ${RUNNING}\nIf it fails, its card offers *Roll back*; if it succeeds and you still need to go back, ask again then.`);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
   });
 
   it('is refused when the deploy started while the request read ECS (decided again as the request is recorded)', async () => {
@@ -322,7 +322,7 @@ describe('a rollback while a deploy of the service runs', () => {
     release();
     const reply = await t.slack.waitForResponse((r) => r.id === sent.responseId);
     expect(reply.body.text).toBe(`:warning: ${RUNNING}\nIf it fails, its card offers *Roll back*; if it succeeds and you still need to go back, ask again then.`);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
   });
 
   it('that slips through to approval is answered in words on the card, not with the database error, and ECS is not touched', async () => {
@@ -335,8 +335,8 @@ describe('a rollback while a deploy of the service runs', () => {
     expect(note.args.text).toBe(`❌ Could not run: ${RUNNING}`);
     expect(note.args.thread_ts).toBe(ts);
     await t.slack.waitFor(() => cardText(ts).includes('❌ Approved by <@U0CTO>'));
-    expect(query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'failed' }]);
-    expect(query(t, "SELECT kind, outcome FROM deploy ORDER BY id")).toEqual([{ kind: 'deploy', outcome: 'running' }]);
+    expect(await query(t, 'SELECT state FROM change_request')).toEqual([{ state: 'failed' }]);
+    expect(await query(t, "SELECT kind, outcome FROM deploy ORDER BY id")).toEqual([{ kind: 'deploy', outcome: 'running' }]);
     expect(await serviceTaskDef()).toBe(seeded.serviceTaskDefinitionArn);
   });
 });

@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { query } from '../support/golive-client.js';
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
 import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
 
@@ -50,14 +50,12 @@ describe('checklist end to end', () => {
     const update = await t.slack.waitForCall('chat.update');
     expect(update.args.ts).toBe((status.result as { ts: string }).ts);
     expect(update.args.text).toBe('Test launch: 2 blockers open — NO-GO until resolved');
-    const db = new Database(t.dbPath, { readonly: true });
-    expect(db.prepare('SELECT item_id, checked, changed_by, note FROM item_state').all()).toEqual([
+    expect(await query(t, 'SELECT item_id, checked, changed_by, note FROM item_state')).toEqual([
       { item_id: 'secrets-manager', checked: 1, changed_by: 'U0DEVOPS', note: 'all 7 secrets verified' },
     ]);
-    expect(db.prepare('SELECT actor, action, target, source, channel FROM audit').all()).toEqual([
+    expect(await query(t, 'SELECT actor, action, target, source, channel FROM audit')).toEqual([
       { actor: 'U0DEVOPS', action: 'item.check', target: 'secrets-manager', source: 'command', channel: 'C0OPS' },
     ]);
-    db.close();
   });
 
   it('signs off with the button on the status message', async () => {

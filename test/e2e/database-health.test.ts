@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { appProcessEnv, startAppProcess, type AppProcess } from '../support/app-process.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { golive } from '../support/golive-client.js';
+import { usingPostgres } from '../support/test-database.js';
 import { BOT_TOKEN, PROJECT_ROOT, startTestApp, type TestApp } from '../support/start-app.js';
 import { openDatabase } from '../../src/platform/store/open-database.js';
 import { migrations } from '../../src/platform/store/migrations.js';
@@ -82,7 +83,8 @@ function damage(table: string): void {
 }
 
 describe('start-up on a database golive cannot use', () => {
-  it('refuses a damaged database, naming the file, the damaged table and the fix, before connecting to Slack', async () => {
+  // SQLite only: it overwrites a page of the SQLite file.
+  it.skipIf(usingPostgres())('refuses a damaged database, naming the file, the damaged table and the fix, before connecting to Slack', async () => {
     seedDatabase();
     damage('audit');
     const res = await runMain();
@@ -97,7 +99,8 @@ describe('start-up on a database golive cannot use', () => {
     expect(slack.calls).toEqual([]);
   });
 
-  it('refuses a database it cannot write, naming the file and the fix, before connecting to Slack', async () => {
+  // SQLite only: a read-only SQLite file and folder.
+  it.skipIf(usingPostgres())('refuses a database it cannot write, naming the file and the fix, before connecting to Slack', async () => {
     seedDatabase();
     // As root (CI) the file stays root's and golive runs as nobody; as anyone else the file and folder lose their write bits.
     const asRoot = process.getuid?.() === 0;
@@ -118,7 +121,8 @@ describe('start-up on a database golive cannot use', () => {
 });
 
 describe('/healthz reads and writes what golive needs', () => {
-  it('answers 503 naming the table when a page of the running database is damaged', async () => {
+  // SQLite only: it overwrites a page of the running app's SQLite file (PostgreSQL's own health is postgres-store's tests').
+  it.skipIf(usingPostgres())('answers 503 naming the table when a page of the running database is damaged', async () => {
     t = await startTestApp({ slack, dbDir: dir });
     await golive(t, 'check secrets-manager');
     await slack.waitForCall('chat.postMessage');
@@ -133,7 +137,8 @@ describe('/healthz reads and writes what golive needs', () => {
     expect(body.database.error).toBe(`the database cannot be read: ${body.database.read}`);
   });
 
-  it('answers 503 while no write reaches the disk, and 200 again once one does', async () => {
+  // SQLite only: the disk SQLite writes to is full for the process (SQLITE_IOERR_WRITE).
+  it.skipIf(usingPostgres())('answers 503 while no write reaches the disk, and 200 again once one does', async () => {
     proc = await startAppProcess(env());
     const health = async () => {
       const res = await fetch(`${proc!.url}/healthz`);

@@ -37,8 +37,8 @@ describe('malformed input', () => {
       expect(reply, text).toMatch(/^:warning: /);
       expect(reply, text).not.toContain('<@U0BDLEAD>`');
     }
-    expect(query(t, 'SELECT COUNT(*) AS n FROM item_state')).toEqual([{ n: 0 }]);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM item_state')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
     expect(t.slack.callsTo('chat.postMessage')).toEqual([]);
   });
 
@@ -61,7 +61,7 @@ describe('malformed input', () => {
     // Still serving.
     const { status } = await golive(t, 'help');
     expect(status).toBe(200);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
   });
 
   it('answers 400 to the seven signed envelope shapes Slack never sends, never 500', async () => {
@@ -81,6 +81,6 @@ describe('malformed input', () => {
     const statuses: [string, number][] = [];
     for (const [what, body, type] of shapes) statuses.push([what, (await postSigned(`${t.url}/slack/events`, body, SIGNING_SECRET, { extraHeaders: { 'Content-Type': type } })).status]);
     expect(statuses).toEqual(shapes.map(([what]) => [what, 400]));
-    expect(query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM audit')).toEqual([{ n: 0 }]);
   });
 });

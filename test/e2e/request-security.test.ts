@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { isValidSlackRequest } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { query } from '../support/golive-client.js';
 import { blockActionPayload, blockActionsBody, postSigned, signSlackRequest, slashCommandBody } from '../support/sign.js';
 import { PROJECT_ROOT, SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
 
@@ -21,13 +21,10 @@ afterEach(async () => {
   await t.close();
 });
 
-function count(sql: string): number {
-  const db = new Database(t.dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).pluck().get() as number;
-  } finally {
-    db.close();
-  }
+/** The one value a COUNT(*) query answers. */
+async function count(sql: string): Promise<number> {
+  const [row] = await query<Record<string, number>>(t, sql);
+  return Object.values(row!)[0]!;
 }
 
 async function rawPost(body: string, headers: Record<string, string>) {
@@ -62,8 +59,8 @@ describe('request verification', () => {
     expect(await rawPost(body.replace('secrets-manager', 'secrets-managex'), headers)).toBe(401);
     expect(await rawPost(body, { 'Content-Type': 'application/x-www-form-urlencoded' })).toBe(401);
     await new Promise((r) => setTimeout(r, 100));
-    expect(count('SELECT COUNT(*) FROM item_state')).toBe(0);
-    expect(count('SELECT COUNT(*) FROM audit')).toBe(0);
+    expect(await count('SELECT COUNT(*) FROM item_state')).toBe(0);
+    expect(await count('SELECT COUNT(*) FROM audit')).toBe(0);
     expect(t.slack.responses).toEqual([]);
   });
 });
@@ -76,7 +73,7 @@ describe('retries and races', () => {
     expect([first.status, retry.status]).toEqual([200, 200]);
     await t.slack.waitForCall('chat.postMessage');
     await new Promise((r) => setTimeout(r, 200));
-    expect(count("SELECT COUNT(*) FROM audit WHERE action = 'item.check'")).toBe(1);
+    expect(await count("SELECT COUNT(*) FROM audit WHERE action = 'item.check'")).toBe(1);
     expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
   });
 
@@ -88,7 +85,7 @@ describe('retries and races', () => {
     expect(statuses).toEqual([200, 200, 200, 200]);
     await t.slack.waitForCall('chat.postMessage');
     await t.slack.waitFor(() => t.slack.responses.length === 3);
-    expect(count("SELECT COUNT(*) FROM audit WHERE action = 'item.check'")).toBe(1);
+    expect(await count("SELECT COUNT(*) FROM audit WHERE action = 'item.check'")).toBe(1);
     expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
     for (const r of t.slack.responses) expect(r.body.text).toMatch(/^`secrets-manager` was already signed off by <@U0DEVOPS2?>; nothing changed\.$/);
   });

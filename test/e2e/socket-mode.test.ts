@@ -49,7 +49,7 @@ describe('Socket Mode', () => {
     const post = await slack.waitForCall('chat.postMessage');
     expect(post.args.text).toContain('✅ <@U0DEVOPS> signed off `secrets-manager` (AWS Secrets Manager populated) — “via socket”');
     expect(acks).toEqual([expect.objectContaining({ envelope_id: 'env-1' })]);
-    expect(query(t, 'SELECT source, channel FROM audit')).toEqual([{ source: 'command', channel: 'C0OPS' }]);
+    expect(await query(t, 'SELECT source, channel FROM audit')).toEqual([{ source: 'command', channel: 'C0OPS' }]);
     await t.close();
     t = undefined;
     await slack.close();

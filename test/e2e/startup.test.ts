@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { golive, query } from '../support/golive-client.js';
+import { golive, query, until } from '../support/golive-client.js';
 import { PROJECT_ROOT, startTestApp, type TestApp } from '../support/start-app.js';
 import { migrations } from '../../src/platform/store/migrations.js';
 import { startFakeSlack } from '../support/fake-slack.js';
@@ -175,8 +175,8 @@ describe('health and persistence', () => {
     await golive(t, 'status');
     const post = await t.slack.waitForCall('chat.postMessage');
     expect(post.args.text).toBe('Test launch: 2 blockers open — NO-GO until resolved');
-    expect(query(t, 'SELECT version FROM schema_migrations')).toEqual(migrations.map((m) => ({ version: m.version })));
-    expect(query(t, 'SELECT item_id, note FROM item_state')).toEqual([{ item_id: 'secrets-manager', note: 'before restart' }]);
+    expect(await query(t, 'SELECT version FROM schema_migrations')).toEqual(migrations.map((m) => ({ version: m.version })));
+    expect(await query(t, 'SELECT item_id, note FROM item_state')).toEqual([{ item_id: 'secrets-manager', note: 'before restart' }]);
   });
 
   it('keeps an announcement Slack refused and delivers it once Slack is back', async () => {
@@ -185,10 +185,10 @@ describe('health and persistence', () => {
     t.slack.failNext('chat.postMessage', { status: 503 });
     await golive(t, 'check secrets-manager during outage');
     await t.slack.waitFor(() => t!.slack.callsTo('chat.postMessage').some((c) => c.faulted));
-    await t.slack.waitFor(() => query<{ n: number }>(t!, 'SELECT COUNT(*) AS n FROM outbox WHERE last_error IS NOT NULL')[0]!.n === 1);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL')).toEqual([{ n: 1 }]);
+    await until('the failed post to be recorded', async () => (await query<{ n: number }>(t!, 'SELECT COUNT(*) AS n FROM outbox WHERE last_error IS NOT NULL'))[0]?.n === 1);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL')).toEqual([{ n: 1 }]);
     // The row is due again after its backoff; a flush picks it up.
-    const [row] = query<{ next_attempt_at: string }>(t, 'SELECT next_attempt_at FROM outbox');
+    const [row] = await query<{ next_attempt_at: string }>(t, 'SELECT next_attempt_at FROM outbox');
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(row!.next_attempt_at) - Date.now()) + 20));
     await t.app.outbox.flush();
     const delivered = t.slack.callsTo('chat.postMessage').filter((c) => !c.faulted);

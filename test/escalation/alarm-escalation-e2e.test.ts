@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clockAt } from '../support/clock.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
-import { click, query, sleep } from '../support/golive-client.js';
+import { click, query, sleep, until } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedAlarms, startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { sentMail } from '../support/ses-shim.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
@@ -133,7 +133,7 @@ describe('the escalation matrix on an alarm rule, end to end', () => {
     expect(again[0]!.level).toBe(0);
     expect(again[0]!.subject).not.toBe(firstFiring);
     expect(await mailTo('ops@fivestar.example')).toHaveLength(2);
-    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'escalation.fire'")).toEqual([{ n: 4 }]);
+    expect(await query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'escalation.fire'")).toEqual([{ n: 4 }]);
   });
 
   it('skips a not-acknowledged level once someone clicks Acknowledge on the alarm post', async () => {
@@ -142,7 +142,7 @@ describe('the escalation matrix on an alarm rule, end to end', () => {
     const post = t.slack.callsTo('chat.postMessage').find((c) => !c.faulted && String(c.args.text).startsWith(`🔴 ALARM ${ALARM}`))!;
     minutes(2);
     await click(t, 'golive_alarm_ack', ALARM, 'U0ONCALL', (post.result as { ts: string }).ts);
-    await t.slack.waitFor(() => query<{ acked_by: string | null }>(t, 'SELECT acked_by FROM alarm_state WHERE name = ?', ALARM)[0]!.acked_by === 'U0ONCALL');
+    await until('the alarm acknowledged', async () => (await query<{ acked_by: string | null }>(t, 'SELECT acked_by FROM alarm_state WHERE name = ?', ALARM))[0]?.acked_by === 'U0ONCALL');
     minutes(3);
     expect(await sweep()).toMatchObject({ fired: [], skipped: [{ level: 1, reason: expect.stringMatching(/^acknowledged at /) }] });
     expect(levelPosts()).toEqual([]);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clockAt } from '../support/clock.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
-import { golive, privateReply, query } from '../support/golive-client.js';
+import { golive, privateReply, query, until } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { sentMail } from '../support/ses-shim.js';
 import { blockActionPayload, blockActionsBody, postSigned } from '../support/sign.js';
@@ -104,7 +104,7 @@ describe('the escalation matrix end to end', () => {
     minutes(11);
     t = await t.restart();
     await t.app.outbox.flush();
-    expect(steps()).toEqual([
+    expect(await steps()).toEqual([
       { level: 0, fired: 1 },
       { level: 1, fired: 1 },
       { level: 2, fired: 1 },
@@ -124,7 +124,7 @@ describe('the escalation matrix end to end', () => {
     minutes(60);
     expect((await sweep()).fired).toEqual([]);
     expect((await sentMail(moto.endpoint))).toHaveLength(2);
-    expect(query(t, "SELECT action FROM audit WHERE action LIKE 'escalation.%' ORDER BY id")).toEqual([
+    expect(await query(t, "SELECT action FROM audit WHERE action LIKE 'escalation.%' ORDER BY id")).toEqual([
       { action: 'escalation.fire' },
       { action: 'escalation.fire' },
       { action: 'escalation.fire' },
@@ -137,7 +137,7 @@ describe('the escalation matrix end to end', () => {
     await sweep();
     minutes(2);
     await postSigned(`${t.url}/slack/events`, blockActionsBody(blockActionPayload({ user: 'U0ONCALL', channel: channelId, actionId: 'golive_incident_ack', value: '1', messageTs: '1.1', responseUrl: t.slack.responseUrl('ack') })), SIGNING_SECRET);
-    await t.slack.waitFor(() => query<{ acked_by: string | null }>(t, 'SELECT acked_by FROM incident WHERE id = 1')[0]!.acked_by === 'U0ONCALL');
+    await until('the incident acknowledged', async () => (await query<{ acked_by: string | null }>(t, 'SELECT acked_by FROM incident WHERE id = 1'))[0]?.acked_by === 'U0ONCALL');
     minutes(3);
     expect(await sweep()).toMatchObject({ fired: [], skipped: [{ subject: 'incident:1', level: 1, reason: expect.stringMatching(/^acknowledged at /) }] });
     expect(t.slack.callsTo('chat.postMessage').some((c) => String(c.args.text).includes('Level 2'))).toBe(false);
@@ -146,17 +146,17 @@ describe('the escalation matrix end to end', () => {
     minutes(10);
     expect((await sweep()).fired).toEqual([{ subject: 'incident:1', level: 2 }]);
     await golive(t, 'incident resolve card processor timeout | failed over to the second processor', 'U0ONCALL', channelId);
-    await t.slack.waitFor(() => query<{ resolved_at: string | null }>(t, 'SELECT resolved_at FROM incident WHERE id = 1')[0]!.resolved_at !== null);
+    await until('the incident resolved', async () => (await query<{ resolved_at: string | null }>(t, 'SELECT resolved_at FROM incident WHERE id = 1'))[0]?.resolved_at !== null);
     minutes(20);
     const r = await sweep();
     expect(r.fired).toEqual([]);
     expect(r.pagesResolved).toEqual(['incident:1']);
-    expect(steps()).toEqual([
+    expect(await steps()).toEqual([
       { level: 0, fired: 1 },
       { level: 1, fired: 0 },
       { level: 2, fired: 1 },
     ]);
     await pd.waitFor((e) => e.body.event_action === 'resolve' && e.body.dedup_key === 'golive/incident/1');
-    expect(query(t, "SELECT kind FROM incident_event WHERE kind LIKE 'escalation.%' ORDER BY id")).toEqual([{ kind: 'escalation.level' }, { kind: 'escalation.skipped' }, { kind: 'escalation.level' }]);
+    expect(await query(t, "SELECT kind FROM incident_event WHERE kind LIKE 'escalation.%' ORDER BY id")).toEqual([{ kind: 'escalation.level' }, { kind: 'escalation.skipped' }, { kind: 'escalation.level' }]);
   });
 });

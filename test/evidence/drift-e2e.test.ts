@@ -92,7 +92,7 @@ describe('evidence checks end to end', () => {
       '✅ golive signed off `ses-access` (SES production access approved)',
       '✅ Its check passes: “SES production access is enabled in ap-south-1, quota 200 emails / 24 h”',
     ]);
-    expect(query(t, "SELECT actor, action, target FROM audit WHERE action = 'item.check'")).toEqual([{ actor: 'golive', action: 'item.check', target: 'ses-access' }]);
+    expect(await query(t, "SELECT actor, action, target FROM audit WHERE action = 'item.check'")).toEqual([{ actor: 'golive', action: 'item.check', target: 'ses-access' }]);
 
     await golive(t, 'check api-secrets');
     const signed = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).includes('<@U0DEVOPS> signed off `api-secrets`'));
@@ -142,11 +142,11 @@ describe('evidence checks end to end', () => {
     const recovered = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('✅ *Recovered*'));
     expect(String(recovered.args.text)).toMatch(/^✅ \*Recovered\*: `api-secrets` \(V2F production credentials in Secrets Manager\) passes its check again: “all 2 secrets exist in ap-south-1 with a current value: .+” It counts as done again\.$/);
     expect(posts('*Drift*')).toHaveLength(1);
-    expect(query(t, "SELECT action, target FROM audit WHERE action IN ('item.drift', 'item.recovered') ORDER BY id")).toEqual([
+    expect(await query(t, "SELECT action, target FROM audit WHERE action IN ('item.drift', 'item.recovered') ORDER BY id")).toEqual([
       { action: 'item.drift', target: 'api-secrets' },
       { action: 'item.recovered', target: 'api-secrets' },
     ]);
-    expect(query(t, "SELECT outcome FROM evidence_change WHERE item_id = 'api-secrets' ORDER BY id")).toEqual([{ outcome: 'pass' }, { outcome: 'fail' }, { outcome: 'pass' }]);
+    expect(await query(t, "SELECT outcome FROM evidence_change WHERE item_id = 'api-secrets' ORDER BY id")).toEqual([{ outcome: 'pass' }, { outcome: 'fail' }, { outcome: 'pass' }]);
   });
 
   it('a sign-off of an item whose check fails needs a note, and says so', async () => {
@@ -154,7 +154,7 @@ describe('evidence checks end to end', () => {
     expect(await privateReply(t, 'check api-secrets')).toBe(
       ':warning: `api-secrets` was not signed off: its check fails: “secret visa2fly/prod/api-secret does not exist in ap-south-1; 1 other is fine”\nFix it and sign off again, or sign off with a note saying why it is fine anyway: `/golive check api-secrets <note>`.',
     );
-    expect(query(t, 'SELECT COUNT(*) AS n FROM item_state WHERE checked = 1')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM item_state WHERE checked = 1')).toEqual([{ n: 0 }]);
     await golive(t, 'check api-secrets the secret is created by the deploy pipeline at T-1h');
     const signed = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).includes('signed off `api-secrets`'));
     expect(String(signed.args.text).split('\n').slice(0, 2)).toEqual([
@@ -171,11 +171,11 @@ describe('evidence checks end to end', () => {
     await privateReply(t, 'verify ses-access').then((r) => expect(r).toMatch(/^🔎 Checked 1 item in \d+\.\d s: 0 ✅ · 1 ❌ · 0 ❔$/));
     const status = await privateReply(t, 'verify pre-flight');
     expect(status).toMatch(/: 0 ✅ · 2 ❌ · 0 ❔$/);
-    expect(query(t, 'SELECT item_id, outcome, text FROM item_evidence ORDER BY item_id')).toEqual([
+    expect(await query(t, 'SELECT item_id, outcome, text FROM item_evidence ORDER BY item_id')).toEqual([
       { item_id: 'api-secrets', outcome: 'fail', text: 'secret visa2fly/prod/api-key does not exist in ap-south-1; secret visa2fly/prod/api-secret does not exist in ap-south-1' },
       { item_id: 'ses-access', outcome: 'fail', text: 'SES in ap-south-1 is still in the sandbox: it mails only verified addresses (no production access yet)' },
     ]);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM item_state')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM item_state')).toEqual([{ n: 0 }]);
     expect(await privateReply(t, 'verify nope')).toBe(':warning: There is no checked item or gate `nope`.\nChecked items: `api-secrets`, `ses-access`.');
   });
 });

@@ -115,7 +115,7 @@ describe('/golive gonogo', () => {
     );
     expect(blocks.at(-2)).toBe('*Votes* (0 of 1 Go): none yet');
     expect(blocks.at(-1)).toBe('Go | No-Go');
-    expect(query(t, 'SELECT id, state, opened_by FROM gonogo_decision')).toEqual([{ id: 1, state: 'open', opened_by: 'U0DEVOPS' }]);
+    expect(await query(t, 'SELECT id, state, opened_by FROM gonogo_decision')).toEqual([{ id: 1, state: 'open', opened_by: 'U0DEVOPS' }]);
   });
 
   it('refreshes the open card while nobody has voted, and only points to it once someone has', async () => {
@@ -127,13 +127,13 @@ describe('/golive gonogo', () => {
     expect(refreshed).toBe('Go/No-Go decision #1 is already open in <#C0OPS> with no votes yet; its card now shows the criteria as they stand: 3 of 3 criteria pass.');
     const update = await t.slack.waitForCall('chat.update', (c) => c.args.ts === ts);
     expect(update.args.text).toBe('Go/No-Go #1: 3 of 3 criteria pass; vote Go or No-Go.');
-    expect(query(t, "SELECT actor FROM audit WHERE action = 'gonogo.refresh'")).toEqual([{ actor: 'U0CTO' }]);
+    expect(await query(t, "SELECT actor FROM audit WHERE action = 'gonogo.refresh'")).toEqual([{ actor: 'U0CTO' }]);
 
     const payload = JSON.stringify({ d: 1, v: 'go' });
     // The refreshed evidence is what the vote is checked against: all pass now, so a Go needs no note.
     expect((await submitVote('U0BDLEAD', payload, null)).text).toBe('');
     expect((await t.slack.waitForCall('chat.postEphemeral')).args.text).toBe('Your Go vote on decision #1 is recorded; that decides it: GO.');
-    expect(query(t, 'SELECT state FROM gonogo_decision')).toEqual([{ state: 'go' }]);
+    expect(await query(t, 'SELECT state FROM gonogo_decision')).toEqual([{ state: 'go' }]);
   });
 
   it('points to an open card that has votes instead of changing its evidence or posting a second one', async () => {
@@ -149,7 +149,7 @@ describe('/golive gonogo', () => {
     const again = await privateReply(t, 'gonogo', 'U0BDLEAD');
     expect(again).toBe('Go/No-Go decision #1 is already open in <#C0OPS> (1 vote so far); vote on its card. The criteria as they stand now: 2 of 3 criteria pass · 1 fails.');
     expect(t.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Go/No-Go #'))).toHaveLength(1);
-    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'gonogo.refresh'")).toEqual([{ n: 0 }]);
+    expect(await query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'gonogo.refresh'")).toEqual([{ n: 0 }]);
   });
 
   it('takes a vote through the note modal, decides, updates the card and shows the decision in status', async () => {
@@ -179,7 +179,7 @@ describe('/golive gonogo', () => {
 
     const late = await click(t, 'golive_gonogo_nogo', '1', 'U0BDLEAD', ts);
     expect((await t.slack.waitForResponse((r) => r.id === late)).body.text).toMatch(/^:warning: Go\/no-go decision #1 is already decided: GO at .+\. Your vote was not recorded\.\nRun `\/golive gonogo` to call a new decision\.$/);
-    expect(query(t, 'SELECT user_id, vote, note FROM gonogo_vote')).toEqual([{ user_id: 'U0CTO', vote: 'go', note: 'All green, ship it' }]);
+    expect(await query(t, 'SELECT user_id, vote, note FROM gonogo_vote')).toEqual([{ user_id: 'U0CTO', vote: 'go', note: 'All green, ship it' }]);
 
     await golive(t, 'status', 'U0DEVOPS');
     const status = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Test launch:'));
@@ -197,7 +197,7 @@ describe('/golive gonogo', () => {
     // A form opened earlier cannot get around it.
     await submitVote('U0CTO', JSON.stringify({ d: 1, v: 'go' }), 'blockers are paperwork');
     await t.slack.waitForCall('chat.postEphemeral', (c) => String(c.args.text).includes('A Go vote is refused'));
-    expect(query(t, 'SELECT COUNT(*) AS n FROM gonogo_vote')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM gonogo_vote')).toEqual([{ n: 0 }]);
 
     const verdict = /^🔴 \*3 blockers open — NO-GO until resolved\* · 🗳️ Go\/No-Go decision #1 is open \(called .+\): waiting for votes\.$/;
     await golive(t, 'status', 'U0DEVOPS');
@@ -250,7 +250,7 @@ describe('/golive gonogo', () => {
     expect(view.blocks.find((b) => b.block_id === 'note')!.optional).toBe(false);
     const empty = await submitVote('U0BDLEAD', view.private_metadata, null);
     expect(JSON.parse(empty.text)).toEqual({ response_action: 'errors', errors: { note: 'Not every criterion passes: say why the launch should go ahead anyway.' } });
-    expect(query(t, 'SELECT COUNT(*) AS n FROM gonogo_vote')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM gonogo_vote')).toEqual([{ n: 0 }]);
   });
 
   it('refuses a second vote by the same person', async () => {
@@ -258,7 +258,7 @@ describe('/golive gonogo', () => {
     const metadata = JSON.stringify({ d: 1, v: 'no_go' });
     await submitVote('U0CTO', metadata, 'hold');
     await t.slack.waitForCall('chat.postEphemeral');
-    expect(query(t, 'SELECT state FROM gonogo_decision')).toEqual([{ state: 'no_go' }]);
+    expect(await query(t, 'SELECT state FROM gonogo_decision')).toEqual([{ state: 'no_go' }]);
     const second = await click(t, 'golive_gonogo_nogo', '1', 'U0CTO');
     expect((await t.slack.waitForResponse((r) => r.id === second)).body.text).toMatch(/^:warning: Go\/no-go decision #1 is already decided: NO-GO at /);
   });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsTap, type AwsTap } from '../support/aws-tap.js';
 import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
-import { click, privateReply, query } from '../support/golive-client.js';
+import { click, privateReply, query, until } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedEcs, startMoto, type Moto } from '../support/moto.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 
@@ -59,19 +59,19 @@ describe('20 approvers click Approve on the same card at once', () => {
     const { id, ts } = await fileRollback();
     const responseIds = await Promise.all(APPROVERS.map((user) => click(t!, 'golive_request_approve', String(id), user, ts)));
     await t.slack.waitFor(() => rollbackPosts().length > 0, 15_000);
-    await t.slack.waitFor(() => query<{ state: string }>(t!, 'SELECT state FROM change_request')[0]!.state === 'succeeded', 15_000);
+    await until('the rollback to succeed', async () => (await query<{ state: string }>(t!, 'SELECT state FROM change_request'))[0]?.state === 'succeeded', 15_000);
 
     expect(tap.forwarded('UpdateService')).toHaveLength(1);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 1 }]);
-    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'rollback.approve'")).toEqual([{ n: required }]);
-    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'rollback.execute'")).toEqual([{ n: 1 }]);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM change_approval')).toEqual([{ n: required }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM deploy')).toEqual([{ n: 1 }]);
+    expect(await query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'rollback.approve'")).toEqual([{ n: required }]);
+    expect(await query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'rollback.execute'")).toEqual([{ n: 1 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM change_approval')).toEqual([{ n: required }]);
     await t.slack.waitFor(() => t!.slack.responses.filter((r) => responseIds.includes(r.id)).length >= APPROVERS.length - 1, 10_000);
     expect(rollbackPosts()).toHaveLength(1);
     expect(rollbackPosts()[0]!.args.text).toBe('✅ Rollback of `api` to govisax-prod:2 succeeded: govisax-prod:2 is live: 2/2 tasks running');
 
     // Everyone who did not tip it over is told privately, in words, that nothing more happened.
-    const decider = query<{ decided_by: string }>(t, 'SELECT decided_by FROM change_request')[0]!.decided_by;
+    const decider = (await query<{ decided_by: string }>(t, 'SELECT decided_by FROM change_request'))[0]!.decided_by;
     const replies = t.slack.responses.filter((r) => responseIds.includes(r.id));
     for (const r of replies) expect(r.body.response_type).toBe('ephemeral');
     const texts = replies.map((r) => String(r.body.text));

@@ -4,7 +4,7 @@ import { writeAlarmRunbook } from '../support/alarm-fixture.js';
 import { startAwsTap, type AwsTap } from '../support/aws-tap.js';
 import { startSmokeServer, writeDeployRunbook, type SmokeServer } from '../support/deploy-fixture.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
-import { click, golive, privateReply, query } from '../support/golive-client.js';
+import { click, golive, privateReply, query, until } from '../support/golive-client.js';
 import { awsTestEnv, resetMoto, seedEcs, startMoto, type Moto, type SeededEcs } from '../support/moto.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 
@@ -19,7 +19,7 @@ const clock = { at: T0, now: () => new Date(clock.at) };
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
 
 type Row = { attempts: number; next_attempt_at: string; delivered_at: string | null; failed_at: string | null; last_error: string | null };
-const row = () => query<Row>(t!, "SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error FROM outbox WHERE method = 'chat.postMessage'")[0]!;
+const row = async () => (await query<Row>(t!, "SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error FROM outbox WHERE method = 'chat.postMessage'"))[0]!;
 const announcements = () => [...t!.slack.messages.values()].filter((m) => m.text.includes('secrets-manager'));
 const logged = (msg: string) => t!.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
 
@@ -38,8 +38,8 @@ describe('Slack faults', () => {
     await signOffDuringFault();
     t!.slack.failNext('chat.postMessage', { retryAfter: 7 });
     await golive(t!, 'check secrets-manager');
-    await t!.slack.waitFor(() => row()?.last_error === 'ratelimited');
-    expect(row()).toMatchObject({ attempts: 1, next_attempt_at: iso(7000), delivered_at: null });
+    await until('the rate-limited post', async () => (await row())?.last_error === 'ratelimited');
+    expect(await row()).toMatchObject({ attempts: 1, next_attempt_at: iso(7000), delivered_at: null });
     expect(logged('Slack delivery failed; will retry')).toMatchObject([{ level: 40, error: 'ratelimited', attempts: 1, retryInMs: 7000 }]);
 
     clock.at = T0 + 6999;
@@ -47,7 +47,7 @@ describe('Slack faults', () => {
     expect(t!.slack.callsTo('chat.postMessage')).toHaveLength(1);
     clock.at = T0 + 7000;
     await t!.app.outbox.flush();
-    expect(row()).toMatchObject({ attempts: 2, delivered_at: iso(7000), last_error: null });
+    expect(await row()).toMatchObject({ attempts: 2, delivered_at: iso(7000), last_error: null });
     expect(announcements()).toHaveLength(1);
     // Slack refused the first try outright, so there was nothing to look for before posting again.
     expect(t!.slack.callsTo('conversations.history')).toEqual([]);
@@ -58,18 +58,18 @@ describe('Slack faults', () => {
     // One failure per outbox attempt: the outbox's client does not retry inside a call (see the next test for why).
     for (let i = 0; i < 3; i++) t!.slack.failNext('chat.postMessage', { status: 503 });
     await golive(t!, 'check secrets-manager');
-    await t!.slack.waitFor(() => row()?.attempts === 1);
-    const waits: string[] = [row().next_attempt_at];
+    await until('the first attempt', async () => (await row())?.attempts === 1);
+    const waits: string[] = [(await row()).next_attempt_at];
     for (const at of [2000, 6000]) {
       clock.at = T0 + at;
       await t!.app.outbox.flush();
-      waits.push(row().next_attempt_at);
+      waits.push((await row()).next_attempt_at);
     }
     expect(waits).toEqual([iso(2000), iso(2000 + 4000), iso(6000 + 8000)]);
-    expect(row().last_error).toMatch(/^http_error: /);
+    expect((await row()).last_error).toMatch(/^http_error: /);
     clock.at = T0 + 14_000;
     await t!.app.outbox.flush();
-    expect(row()).toMatchObject({ attempts: 4, delivered_at: iso(14_000) });
+    expect(await row()).toMatchObject({ attempts: 4, delivered_at: iso(14_000) });
     expect(announcements()).toHaveLength(1);
     expect(t!.slack.callsTo('chat.postMessage').filter((c) => c.result?.ok === true)).toHaveLength(1);
     // A 503 does not prove Slack did nothing, so each retry first looked for the post.
@@ -81,12 +81,12 @@ describe('Slack faults', () => {
     let dropped = 0;
     t!.slack.beforeReply = (call) => (call.method === 'chat.postMessage' && dropped++ === 0 ? 'drop' : undefined);
     await golive(t!, 'check secrets-manager');
-    await t!.slack.waitFor(() => row()?.attempts === 1);
+    await until('the first attempt', async () => (await row())?.attempts === 1);
     clock.at = T0 + 60_000;
     await t!.app.outbox.flush();
-    expect(row().delivered_at).not.toBeNull();
+    expect((await row()).delivered_at).not.toBeNull();
     expect(announcements()).toHaveLength(1);
-    expect(JSON.parse(query<{ result: string }>(t!, 'SELECT result FROM outbox')[0]!.result)).toEqual({ channel: 'C0OPS', ts: announcements()[0]!.ts });
+    expect(JSON.parse((await query<{ result: string }>(t!, 'SELECT result FROM outbox'))[0]!.result)).toEqual({ channel: 'C0OPS', ts: announcements()[0]!.ts });
   });
 });
 
@@ -155,10 +155,10 @@ describe('Slack faults: when the lookup itself fails', () => {
     t!.slack.failNext('chat.postMessage', { status: 503 });
     t!.slack.failNext('conversations.history', { error: 'missing_scope' });
     await golive(t!, 'check secrets-manager');
-    await t!.slack.waitFor(() => row()?.attempts === 1);
+    await until('the first attempt', async () => (await row())?.attempts === 1);
     clock.at = T0 + 2000;
     await t!.app.outbox.flush();
-    expect(row().delivered_at).toBe(iso(2000));
+    expect((await row()).delivered_at).toBe(iso(2000));
     expect(announcements()).toHaveLength(1);
     expect(logged('could not check whether an earlier attempt was posted; posting again')).toMatchObject([{ level: 40, error: 'missing_scope', channel: 'C0OPS' }]);
   });
@@ -168,10 +168,10 @@ describe('Slack faults: when the lookup itself fails', () => {
     t!.slack.failNext('chat.postMessage', { status: 503 });
     t!.slack.failNext('conversations.history', { retryAfter: 20 });
     await golive(t!, 'check secrets-manager');
-    await t!.slack.waitFor(() => row()?.attempts === 1);
+    await until('the first attempt', async () => (await row())?.attempts === 1);
     clock.at = T0 + 2000;
     await t!.app.outbox.flush();
-    expect(row()).toMatchObject({ attempts: 2, next_attempt_at: iso(22_000), delivered_at: null, last_error: 'ratelimited' });
+    expect(await row()).toMatchObject({ attempts: 2, next_attempt_at: iso(22_000), delivered_at: null, last_error: 'ratelimited' });
     expect(t!.slack.callsTo('chat.postMessage')).toHaveLength(1);
     clock.at = T0 + 22_000;
     await t!.app.outbox.flush();
@@ -213,14 +213,14 @@ describe('AWS faults (moto behind a tap that throttles, hangs or passes each cal
     tap.before = (call) => (call.operation === 'DescribeServices' ? throttle : undefined);
     expect(await privateReply(t!, 'rollback api', 'U0DEVOPS')).toBe(':warning: AWS ECS is throttling DescribeServices (ap-south-1) and still refused after retries; try again in a minute.');
     expect(tap.calls.filter((c) => c.operation === 'DescribeServices')).toHaveLength(3);
-    expect(query(t!, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
+    expect(await query(t!, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
     expect(t!.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Rollback'))).toEqual([]);
   });
 
   it('a rollback request while ECS does not answer: a clear private error once the attempts time out', async () => {
     tap.before = (call) => (call.operation === 'DescribeServices' ? 'hang' : undefined);
     expect(await privateReply(t!, 'rollback api', 'U0DEVOPS')).toBe(':warning: AWS ECS did not answer DescribeServices in time (ap-south-1); try again.');
-    expect(query(t!, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
+    expect(await query(t!, 'SELECT COUNT(*) AS n FROM change_request')).toEqual([{ n: 0 }]);
   });
 
   it('an approved rollback whose UpdateService is throttled twice: retried, ECS changes once, one outcome post', async () => {
@@ -234,7 +234,9 @@ describe('AWS faults (moto behind a tap that throttles, hangs or passes each cal
     expect(outcome.args.text).toBe('✅ Rollback of `api` to govisax-prod:2 succeeded: govisax-prod:2 is live: 2/2 tasks running');
     expect(tap.calls.filter((c) => c.operation === 'UpdateService').map((c) => c.status)).toEqual([400, 400, 200]);
     expect(tap.forwarded('UpdateService').map((c) => (JSON.parse(c.body) as { taskDefinition: string }).taskDefinition)).toEqual([seeded.taskDefinitionArns[1]]);
-    expect(query(t!, 'SELECT state FROM change_request')).toEqual([{ state: 'succeeded' }]);
+    // The outcome is posted when the rollout ends; the request is closed in the transaction after it.
+    await until('the request to close', async () => (await query<{ state: string }>(t!, 'SELECT state FROM change_request'))[0]?.state !== 'executing');
+    expect(await query(t!, 'SELECT state FROM change_request')).toEqual([{ state: 'succeeded' }]);
   });
 });
 
@@ -253,14 +255,14 @@ describe('PagerDuty down', () => {
     pd.failNext(429, { retryAfter: 30 });
     const reply = await privateReply(t!, 'incident declare P1 checkout is down', 'U0DEVOPS');
     expect(reply).toMatch(/^INC-1 is open in <#C\w+>; you are its commander\./);
-    const page = () => query<Row>(t!, "SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error FROM outbox WHERE target = 'pagerduty'")[0]!;
+    const page = async () => (await query<Row>(t!, "SELECT attempts, next_attempt_at, delivered_at, failed_at, last_error FROM outbox WHERE target = 'pagerduty'"))[0]!;
     await pd.waitFor(() => true);
-    await t!.slack.waitFor(() => page().attempts === 1);
-    const steps = [{ ...page() }];
+    await until('the first attempt at the page', async () => (await page())?.attempts === 1);
+    const steps = [{ ...(await page()) }];
     for (const at of [2000, 6000]) {
       clock.at = T0 + at;
       await t!.app.outbox.flush();
-      steps.push({ ...page() });
+      steps.push({ ...(await page()) });
     }
     expect(steps.map((s) => [s.attempts, s.next_attempt_at, s.delivered_at])).toEqual([
       [1, iso(2000), null],
@@ -274,7 +276,7 @@ describe('PagerDuty down', () => {
 
     clock.at = T0 + 36_000;
     await t!.app.outbox.flush();
-    expect(page()).toMatchObject({ attempts: 4, delivered_at: iso(36_000) });
+    expect(await page()).toMatchObject({ attempts: 4, delivered_at: iso(36_000) });
     expect(pd.accepted().map((e) => [e.event_action, e.dedup_key])).toEqual([['trigger', 'golive/incident/1']]);
     expect(pd.events.map((e) => e.status)).toEqual([503, 0, 429, 202]);
   });

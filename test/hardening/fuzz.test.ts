@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { query } from '../support/golive-client.js';
 import { blockActionPayload, blockActionsBody, newTriggerId, postSigned, slashCommandBody } from '../support/sign.js';
 import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
 
@@ -162,14 +162,16 @@ afterAll(async () => {
  * Every table but the request de-duplication keys and who opened the Home tab, as JSON: what "no state
  * change" is measured on. Opening Home is not abuse (anyone may look), so its viewers are checked apart.
  */
-function dump(): string {
-  const db = new Database(t.dbPath, { readonly: true });
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('inbound_request', 'sqlite_sequence', 'home_viewer') ORDER BY name").pluck().all() as string[];
-    return JSON.stringify(Object.fromEntries(tables.map((name) => [name, db.prepare(`SELECT * FROM "${name}"`).all()])));
-  } finally {
-    db.close();
-  }
+async function dump(): Promise<string> {
+  const tables =
+    t.dbKind === 'postgres'
+      ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+      : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+  const names = (await query<{ name: string }>(t, tables)).map((r) => r.name).filter((name) => !['inbound_request', 'sqlite_sequence', 'home_viewer'].includes(name));
+  const out: Record<string, string[]> = {};
+  // Each table's rows sorted: PostgreSQL returns rows without ORDER BY in no set order (an unchanged row can move).
+  for (const name of names) out[name] = (await query(t, `SELECT * FROM "${name}"`)).map((row) => JSON.stringify(row)).sort();
+  return JSON.stringify(out);
 }
 
 async function inBatches<T>(items: T[], send: (item: T) => Promise<unknown>): Promise<void> {
@@ -187,7 +189,7 @@ describe(`fuzz (seed ${SEED}; FUZZ_SEED=<n> to replay)`, () => {
   it('survives thousands of malformed commands, clicks, submissions and bodies: no crash, no state change, only private replies, nothing unescaped', async () => {
     const started = Date.now();
     const r = prng(SEED);
-    const before = dump();
+    const before = await dump();
     const statuses = new Map<number, number>();
     const count = (s: number) => statuses.set(s, (statuses.get(s) ?? 0) + 1);
     const where = (what: string, input: unknown) => `seed ${SEED}: ${what} ${JSON.stringify(input).slice(0, 300)}`;
@@ -301,14 +303,9 @@ describe(`fuzz (seed ${SEED}; FUZZ_SEED=<n> to replay)`, () => {
     // Nothing went to a channel, and nothing changed.
     const channelWrites = t.slack.calls.filter((c) => ['chat.postMessage', 'chat.update', 'chat.delete', 'conversations.create', 'conversations.invite', 'conversations.setTopic'].includes(c.method) && c.result?.ok === true);
     expect(channelWrites.map((c) => `${c.method} ${JSON.stringify(c.args).slice(0, 200)}`), `seed ${SEED}`).toEqual([]);
-    expect(dump(), `seed ${SEED}`).toBe(before);
+    expect(await dump(), `seed ${SEED}`).toBe(before);
     // Only real user IDs are remembered as Home tab viewers: a malformed one is never stored (nor published to).
-    const viewers = new Database(t.dbPath, { readonly: true });
-    try {
-      for (const id of viewers.prepare('SELECT user_id FROM home_viewer').pluck().all() as string[]) expect(id, `seed ${SEED}`).toMatch(/^[UW][A-Z0-9]{2,20}$/);
-    } finally {
-      viewers.close();
-    }
+    for (const { user_id: id } of await query<{ user_id: string }>(t, 'SELECT user_id FROM home_viewer')) expect(id, `seed ${SEED}`).toMatch(/^[UW][A-Z0-9]{2,20}$/);
 
     // Still alive and serving.
     const health = await fetch(`${t.url}/healthz`);

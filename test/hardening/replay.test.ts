@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SEED_ALARMS, writeAlarmRunbook } from '../support/alarm-fixture.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
-import { query, sleep } from '../support/golive-client.js';
+import { query, sleep, until } from '../support/golive-client.js';
 import { blockActionPayload, blockActionsBody, signSlackRequest, slashCommandBody } from '../support/sign.js';
 import { PROJECT_ROOT, SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
 
@@ -23,7 +23,7 @@ async function replay(url: string, body: string, headers: Record<string, string>
   return (await fetch(url, { method: 'POST', body, headers })).status;
 }
 
-const count = (sql: string) => (query<{ n: number }>(t!, sql)[0]!.n);
+const count = async (sql: string) => ((await query<{ n: number }>(t!, sql))[0]!.n);
 
 describe('forged and stale requests', () => {
   it.each([
@@ -44,7 +44,7 @@ describe('forged and stale requests', () => {
     };
     expect(statuses).toEqual({ otherSecret: 401, stale: 401, noTimestamp: 401, changed: 401, signatureOfAnotherBody: 401 });
     await sleep(100);
-    expect(count('SELECT COUNT(*) AS n FROM audit')).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM audit')).toBe(0);
     expect(t.slack.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
     expect(t.slack.responses).toEqual([]);
   });
@@ -61,17 +61,17 @@ describe('the same signed request twice', () => {
     expect(await replay(url, click, clickHeaders)).toBe(200);
     const command = slashCommandBody({ text: 'uncheck secrets-manager', user_id: 'U0DEVOPS', response_url: t.slack.responseUrl('cmd') });
     const commandHeaders = signSlackRequest(SIGNING_SECRET, command) as unknown as Record<string, string>;
-    await t.slack.waitFor(() => count("SELECT COUNT(*) AS n FROM audit WHERE action = 'item.check'") === 1);
+    await until('the check to be recorded', async () => await count("SELECT COUNT(*) AS n FROM audit WHERE action = 'item.check'") === 1);
     expect(await replay(url, command, commandHeaders)).toBe(200);
-    await t.slack.waitFor(() => count("SELECT COUNT(*) AS n FROM audit WHERE action = 'item.uncheck'") === 1);
+    await until('the uncheck to be recorded', async () => await count("SELECT COUNT(*) AS n FROM audit WHERE action = 'item.uncheck'") === 1);
 
     t = await t.restart();
     const again = `${t.url}/slack/events`;
     expect(await replay(again, click, clickHeaders)).toBe(200);
     expect(await replay(again, command, commandHeaders)).toBe(200);
     await sleep(300);
-    expect(query(t, 'SELECT action FROM audit ORDER BY id')).toEqual([{ action: 'item.check' }, { action: 'item.uncheck' }]);
-    expect(query(t, 'SELECT checked FROM item_state')).toEqual([{ checked: 0 }]);
+    expect(await query(t, 'SELECT action FROM audit ORDER BY id')).toEqual([{ action: 'item.check' }, { action: 'item.uncheck' }]);
+    expect(await query(t, 'SELECT checked FROM item_state')).toEqual([{ checked: 0 }]);
   });
 
   it('a replayed EventBridge push posts and pages once', async () => {
@@ -89,6 +89,6 @@ describe('the same signed request twice', () => {
     await sleep(300);
     expect(pd.accepted().map((e) => e.event_action)).toEqual(['trigger']);
     expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
-    expect(count('SELECT COUNT(*) AS n FROM alarm_transition')).toBe(1);
+    expect(await count('SELECT COUNT(*) AS n FROM alarm_transition')).toBe(1);
   });
 });

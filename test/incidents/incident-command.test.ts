@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { golive, privateReply, query, submitView } from '../support/golive-client.js';
+import { golive, privateReply, query, submitView, until } from '../support/golive-client.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
 import { PROJECT_ROOT, SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
 import { parseDocument } from 'yaml';
@@ -139,7 +139,7 @@ describe('/golive incident', () => {
     const trigger = await pd.waitFor((e) => e.body.event_action === 'trigger');
     expect(trigger.valid).toBe(true);
     expect(trigger.body).toMatchObject({ dedup_key: 'golive/incident/1', payload: { summary: 'INC-1 P1: Payments failing at checkout', severity: 'critical', source: 'govisax-prod' } });
-    expect(query(t, 'SELECT kind, due_at FROM reminder ORDER BY due_at')).toEqual([
+    expect(await query(t, 'SELECT kind, due_at FROM reminder ORDER BY due_at')).toEqual([
       { kind: 'escalation', due_at: '2026-12-01T02:35:00.000Z' },
       { kind: 'rollback_prompt', due_at: '2026-12-01T02:45:00.000Z' },
       { kind: 'update', due_at: '2026-12-01T03:00:00.000Z' },
@@ -170,7 +170,7 @@ describe('/golive incident', () => {
       `📝 INC-1 update #2 by <@U0DEVOPS>: Error rate 0.2% (<#${channelId}>)`,
     ]);
     // Both updates fall in the same minute, so the second revives the reminder the first scheduled.
-    expect(query(t, "SELECT due_at, cancelled_at IS NOT NULL AS cancelled FROM reminder WHERE kind = 'update' ORDER BY id")).toEqual([
+    expect(await query(t, "SELECT due_at, cancelled_at IS NOT NULL AS cancelled FROM reminder WHERE kind = 'update' ORDER BY id")).toEqual([
       { due_at: '2026-12-01T03:00:00.000Z', cancelled: 1 },
       { due_at: '2026-12-01T03:10:00.000Z', cancelled: 0 },
     ]);
@@ -267,7 +267,7 @@ describe('/golive incident', () => {
     const { blockActionPayload, blockActionsBody, postSigned } = await import('../support/sign.js');
     const { SIGNING_SECRET } = await import('../support/start-app.js');
     await postSigned(`${t.url}/slack/events`, blockActionsBody(blockActionPayload({ user: 'U0CTO', channel: second.channelId, actionId: 'golive_incident_ack', value: '2', messageTs: '1.1', responseUrl: t.slack.responseUrl(ackId) })), SIGNING_SECRET);
-    await t.slack.waitFor(() => query<{ acked_by: string | null }>(t, 'SELECT acked_by FROM incident WHERE id = 2')[0]!.acked_by === 'U0CTO');
+    await until('the acknowledgement of incident 2', async () => (await query<{ acked_by: string | null }>(t, 'SELECT acked_by FROM incident WHERE id = 2'))[0]?.acked_by === 'U0CTO');
     await flush();
     const acked = await pd.waitFor((e) => e.body.event_action === 'acknowledge');
     expect(acked.body.dedup_key).toBe('golive/incident/2');
@@ -294,7 +294,7 @@ describe('/golive incident', () => {
     expect((await t.slack.waitForResponse((r) => r.id === responseId)).body.text).toBe(
       ':warning: Only people named in one of the runbook’s roles may change INC-1’s severity: it decides who is paged.\nAsk the commander, <@U0DEVOPS>.',
     );
-    expect(query(t, 'SELECT severity FROM incident WHERE id = 1')).toEqual([{ severity: 'P3' }]);
+    expect(await query(t, 'SELECT severity FROM incident WHERE id = 1')).toEqual([{ severity: 'P3' }]);
     await golive(t, 'incident severity P1', 'U0DEVOPS', channelId);
     await t.slack.waitFor(() => posts(channelId).some((c) => String(c.args.text).startsWith('✏️')));
     await flush();
@@ -306,7 +306,7 @@ describe('/golive incident', () => {
     expect(posts('C0OPS').at(-1)!.args.text).toBe(`✏️ INC-1 (<#${channelId}>): commander is now <@U0CTO> (was <@U0DEVOPS>), set by <@U0DEVOPS>.`);
     await t.slack.waitFor(() => t.slack.callsTo('conversations.setTopic').some((c) => String(c.args.topic).includes('<@U0CTO>')));
     expect(t.slack.callsTo('conversations.setTopic').at(-1)!.args.topic).toBe('P1 Critical: Slow admin portal · commander <@U0CTO>');
-    expect(query(t, 'SELECT severity, commander FROM incident')).toEqual([{ severity: 'P1', commander: 'U0CTO' }]);
+    expect(await query(t, 'SELECT severity, commander FROM incident')).toEqual([{ severity: 'P1', commander: 'U0CTO' }]);
   });
 
   it('asks with a modal when declare, update or resolve come without text', async () => {
@@ -319,7 +319,7 @@ describe('/golive incident', () => {
     await submit('golive_incident_declare', 'C0OPS', { severity: { value: { type: 'static_select', selected_option: { value: 'P3' } } }, summary: { value: { type: 'plain_text_input', value: 'Slow admin portal' } }, services: { value: { type: 'plain_text_input', value: 'admin' } } });
     const confirm = await t.slack.waitForCall('chat.postEphemeral');
     expect(confirm.args.text).toMatch(/^INC-1 is open in <#C\w+>; you are its commander\.$/);
-    const channelId = query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident')[0]!.channel_id;
+    const channelId = (await query<{ channel_id: string }>(t, 'SELECT channel_id FROM incident'))[0]!.channel_id;
     await submit('golive_incident_update', '1', {
       status: { value: { type: 'plain_text_input', value: 'Index rebuilt' } },
       actions: { value: { type: 'plain_text_input', value: 'Added the missing index' } },
@@ -373,7 +373,7 @@ describe('/golive incident', () => {
     expect(sent).toBe(3); // escalation, rollback prompt, one update reminder
     clock.at = new Date('2026-12-01T04:05:30Z');
     expect(await t.app.services.incidents.runDueReminders()).toBe(0);
-    expect(query(t, "SELECT due_at FROM reminder WHERE kind = 'update' AND sent_at IS NULL")).toEqual([{ due_at: '2026-12-01T04:30:00.000Z' }]);
+    expect(await query(t, "SELECT due_at FROM reminder WHERE kind = 'update' AND sent_at IS NULL")).toEqual([{ due_at: '2026-12-01T04:30:00.000Z' }]);
   });
 
   it('resolves the page an escalation raised, even for a severity that does not page', async () => {
@@ -394,7 +394,7 @@ describe('/golive incident', () => {
     const created = t.slack.callsTo('conversations.create')[0]!;
     const id = (created.result as { channel: { id: string } }).channel.id;
     expect(t.slack.callsTo('conversations.archive').map((c) => c.args.channel)).toEqual([id]);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 0 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 0 }]);
   });
 
   it('makes one channel when Slack creates it but its answer is lost, instead of a second one named …-2', async () => {
@@ -404,7 +404,7 @@ describe('/golive incident', () => {
     const made = [...t.slack.channels.values()].filter((c) => c.name.startsWith('inc-'));
     expect(made.map((c) => c.name)).toEqual(['inc-20261201-payments-failing-at-checkout']);
     expect(reply).toBe(`INC-1 is open in <#${made[0]!.id}>; you are its commander.`);
-    expect(query(t, 'SELECT channel_id, channel_name FROM incident')).toEqual([{ channel_id: made[0]!.id, channel_name: 'inc-20261201-payments-failing-at-checkout' }]);
+    expect(await query(t, 'SELECT channel_id, channel_name FROM incident')).toEqual([{ channel_id: made[0]!.id, channel_name: 'inc-20261201-payments-failing-at-checkout' }]);
     expect(t.slack.callsTo('conversations.create')).toHaveLength(1);
     expect(t.slack.callsTo('conversations.list')).toHaveLength(1);
     expect(t.slack.callsTo('conversations.archive')).toEqual([]);
@@ -429,13 +429,13 @@ describe('/golive incident', () => {
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(t.slack.callsTo('conversations.create')).toHaveLength(1);
-    expect(query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM incident')).toEqual([{ n: 1 }]);
   });
 
   it('records a root cause, which stops the rollback prompt', async () => {
     const { channelId } = await declare();
     await golive(t, 'incident rootcause Migration 0042 locked orders', 'U0DEVOPS', channelId);
-    await t.slack.waitFor(() => query<{ root_cause: string | null }>(t, 'SELECT root_cause FROM incident')[0]!.root_cause !== null);
+    await until('the root cause', async () => (await query<{ root_cause: string | null }>(t, 'SELECT root_cause FROM incident'))[0]?.root_cause !== null);
     clock.at = new Date('2026-12-01T02:46:00Z');
     await t.app.services.incidents.runDueReminders();
     await flush();

@@ -59,7 +59,7 @@ describe('deploy locks', () => {
     expect(await privateReply(t, 'deploy api v9', 'U0DEVOPS')).toBe(
       ':warning: Deploy of `api` refused: it is held. Nothing was changed.\n• 🔒 `api` is locked by <@U0DEVOPS>: “db migration running” — until 2 Dec 07:30 GMT+5:30 (in 1 h)\nRollbacks are still allowed. To lift the lock: `/golive unlock api`.',
     );
-    expect(query(t, 'SELECT id FROM deploy')).toEqual([]);
+    expect(await query(t, 'SELECT id FROM deploy')).toEqual([]);
     // Someone else may not take over the lock, and is told whose it is.
     expect(await privateReply(t, 'lock api my own reason', 'U0DEVOPS2')).toMatch(/^:warning: `api` is already locked by <@U0DEVOPS>: “db migration running” — until 2 Dec 07:30 GMT\+5:30\. Nothing was changed\./);
 
@@ -90,7 +90,7 @@ describe('deploy locks', () => {
     clock.at = Date.parse('2026-12-02T01:31:00.000Z');
     await until('the expiry announcement', () => channelPosts().some((p) => p.includes('expired')));
     expect(channelPosts().filter((p) => p.includes('expired'))).toEqual(['🔓 The lock on all services by <@U0DEVOPS> (“release train paused”) expired at 2 Dec 07:00 GMT+5:30 after 31 min. Deploys are allowed again.']);
-    expect(query(t, "SELECT release_kind FROM deploy_lock")).toEqual([{ release_kind: 'expired' }]);
+    expect(await query(t, "SELECT release_kind FROM deploy_lock")).toEqual([{ release_kind: 'expired' }]);
     expect(await privateReply(t, 'deploy api v9 --dry-run', 'U0DEVOPS')).not.toContain('refused');
   });
 

@@ -73,7 +73,7 @@ const setAlarm = async (state: 'OK' | 'ALARM', reason: string) => {
 };
 
 /** A rollout finishes on its own (moto's service is "running" at once); wait for golive to record it. */
-const deployed = (n: number) => until(`deploy #${n} to finish`, () => query<{ outcome: string }>(t, 'SELECT outcome FROM deploy WHERE id = ?', n)[0]?.outcome === 'succeeded' || query<{ outcome: string }>(t, 'SELECT outcome FROM deploy WHERE id = ?', n)[0]?.outcome === 'failed', 20_000);
+const deployed = (n: number) => until(`deploy #${n} to finish`, async () => (await query<{ outcome: string }>(t, 'SELECT outcome FROM deploy WHERE id = ?', n))[0]?.outcome === 'succeeded' || (await query<{ outcome: string }>(t, 'SELECT outcome FROM deploy WHERE id = ?', n))[0]?.outcome === 'failed', 20_000);
 
 /** The Markdown file of the newest files.uploadV2 share whose title starts with `title`. */
 async function sharedFile(title: string): Promise<FakeFile> {
@@ -92,10 +92,10 @@ async function runTheLaunch(): Promise<{ incidentChannel: string; pinnedTs: stri
   await t.app.services.alarms.poll(); // the baseline: the alarm is OK
   await golive(t, 'check v2f-agreement countersigned | PDF in <drive>', 'U0BDLEAD');
   await golive(t, 'check dns-ready', 'U0DEVOPS');
-  await until('both sign-offs', () => query<{ n: number }>(t, 'SELECT COUNT(*) AS n FROM item_state WHERE checked = 1')[0]!.n === 2);
+  await until('both sign-offs', async () => (await query<{ n: number }>(t, 'SELECT COUNT(*) AS n FROM item_state WHERE checked = 1'))[0]!.n === 2);
   await golive(t, 'signoff pre-flight', 'U0DEVOPS');
   await golive(t, 'signoff pre-flight', 'U0CTO');
-  await until('the gate signed by both roles', () => query<{ n: number }>(t, 'SELECT COUNT(*) AS n FROM gate_signoff')[0]!.n === 2);
+  await until('the gate signed by both roles', async () => (await query<{ n: number }>(t, 'SELECT COUNT(*) AS n FROM gate_signoff'))[0]!.n === 2);
   const { decision } = await t.app.services.gonogo.open({ userId: 'U0DEVOPS', source: 'command', channel: 'C0OPS' });
   await t.app.services.gonogo.vote(decision.id, 'U0CTO', 'go', 'ship it, watch p95');
 

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { isPostgresUrl, PostgresStore } from '../../src/platform/store/postgres-store.js';
+import type { SqlValue } from '../../src/platform/store/store.js';
 import { blockActionPayload, blockActionsBody, newTriggerId, postSigned, slashCommandBody } from './sign.js';
 import { SIGNING_SECRET, type TestApp } from './start-app.js';
 
@@ -41,11 +43,30 @@ export function submitView(t: TestApp, user: string, callbackId: string, private
   return postSigned(`${t.url}/slack/events`, blockActionsBody(payload), SIGNING_SECRET);
 }
 
-/** Runs a read-only query against the app's database. */
-export function query<T = unknown>(t: TestApp, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(t.dbPath, { readonly: true });
+/**
+ * Runs a read-only query against the app's database, on either store: through the running app's own store (so it
+ * waits for a transaction in progress, as another connection would), or, once the app is stopped, on a read
+ * connection of its own. `?` placeholders on both. PostgreSQL's booleans (`x IS NOT NULL AS sent`) come back as 1/0,
+ * as SQLite gives them, so one assertion holds on both.
+ */
+export async function query<T = unknown>(t: TestApp, sql: string, ...params: SqlValue[]): Promise<T[]> {
+  const rows = t.app.store.isOpen ? await t.app.store.all<Record<string, unknown>>(sql, ...params) : await readStopped(t.dbPath, sql, params);
+  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'boolean' ? Number(v) : v]))) as T[];
+}
+
+async function readStopped(target: string, sql: string, params: SqlValue[]): Promise<Record<string, unknown>[]> {
+  if (isPostgresUrl(target)) {
+    // A store of its own that is never made ready(): no migration, only the read.
+    const store = new PostgresStore({ url: target, poolSize: 1, applicationName: 'golive-test-query' });
+    try {
+      return await store.all<Record<string, unknown>>(sql, ...params);
+    } finally {
+      await store.close();
+    }
+  }
+  const db = new Database(target, { readonly: true });
   try {
-    return db.prepare(sql).all(...params) as T[];
+    return db.prepare(sql).all(...params) as Record<string, unknown>[];
   } finally {
     db.close();
   }
@@ -53,10 +74,10 @@ export function query<T = unknown>(t: TestApp, sql: string, ...params: unknown[]
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` every 25 ms until it holds; fails naming `what` after `timeoutMs`. */
-export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+/** Polls `check` (which may be async, e.g. a query()) every 25 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }

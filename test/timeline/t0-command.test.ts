@@ -19,14 +19,14 @@ describe('/golive t0', () => {
     expect(post.args.text).toBe('🕗 <@U0DEVOPS> moved T-0 to *1 Dec 10:00 GMT+5:30* (was 1 Dec 08:00 GMT+5:30).\nNext milestone: *Pre-flight signed off* at T-24h · 30 Nov 10:00 GMT+5:30.');
     expect(await privateReply(t, 't0 10:00', 'U0DEVOPS')).toBe('T-0 is now 30 Nov 10:00 GMT+5:30; the change is announced in <#C0OPS>.');
     expect(await privateReply(t, 't0 2026-11-30T10:00+05:30', 'U0DEVOPS')).toBe('T-0 is already 30 Nov 10:00 GMT+5:30; nothing changed.');
-    expect(query(t, "SELECT actor FROM audit WHERE action = 'launch.t0'")).toEqual([{ actor: 'U0DEVOPS' }, { actor: 'U0DEVOPS' }]);
+    expect(await query(t, "SELECT actor FROM audit WHERE action = 'launch.t0'")).toEqual([{ actor: 'U0DEVOPS' }, { actor: 'U0DEVOPS' }]);
     expect(await privateReply(t, 'history 1')).toBe('*Audit trail — last 1, newest first*\n`30 Nov 07:30 GMT+5:30` <@U0DEVOPS> moved T-0 to 30 Nov 10:00 GMT+5:30 (was 1 Dec 10:00 GMT+5:30) _(command in <#C0OPS>)_');
   });
 
   it('says that `now` counts from the start of the minute when it drops seconds', async () => {
     t = await startTestApp({ runbook: writeTimelineRunbook(), clock: clockAt('2026-11-30T02:30:42Z') });
     expect(await privateReply(t, 't0 now', 'U0DEVOPS')).toBe('T-0 is now 30 Nov 08:00 GMT+5:30 (`now` counts from the start of the minute: 08:00:00, not 08:00:42); the change is announced in <#C0OPS>.');
-    expect(query(t, "SELECT value FROM launch_setting WHERE key = 't0'")).toEqual([{ value: '2026-11-30T02:30:00.000Z' }]);
+    expect(await query(t, "SELECT value FROM launch_setting WHERE key = 't0'")).toEqual([{ value: '2026-11-30T02:30:00.000Z' }]);
   });
 
   it('refuses what it cannot read, with the forms it takes', async () => {
@@ -39,7 +39,7 @@ describe('/golive t0', () => {
     expect(await privateReply(t, 't0 2026-02-31 08:00', 'U0DEVOPS')).toBe(`:warning: "2026-02-31 08:00" is not a date.${forms}`);
     expect(await privateReply(t, 't0 +99999999d', 'U0DEVOPS')).toBe(`:warning: "+99999999d" moves T-0 by more than 732 days; give a smaller move or a time.${forms}`);
     expect(await privateReply(t, 't0 -99999999d', 'U0DEVOPS')).toBe(`:warning: "-99999999d" moves T-0 by more than 732 days; give a smaller move or a time.${forms}`);
-    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'launch.t0'")).toEqual([{ n: 0 }]);
+    expect(await query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'launch.t0'")).toEqual([{ n: 0 }]);
   });
 });
 
@@ -47,6 +47,6 @@ describe('/golive t0 permissions', () => {
   it('does not let anyone move T-0 through a role open to everyone', async () => {
     t = await startTestApp({ runbook: writeTimelineRunbook(), clock: clockAt('2026-11-30T02:00:00Z') });
     expect(await privateReply(t, 't0 +1h', 'U0STRANGER')).toBe(':warning: Only people named in one of the runbook’s roles may set T-0.\nAsk the launch lead to run `/golive t0 <time>`.');
-    expect(query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'launch.t0'")).toEqual([{ n: 0 }]);
+    expect(await query(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'launch.t0'")).toEqual([{ n: 0 }]);
   });
 });

@@ -52,7 +52,7 @@ describe('/golive timeline', () => {
     await t.stopApp();
     t = await t.restart();
     expect(await t.app.services.timeline.runDue()).toBe(0);
-    expect(query(t, 'SELECT key, late_ms FROM milestone_post ORDER BY due_at')).toEqual([
+    expect(await query(t, 'SELECT key, late_ms FROM milestone_post ORDER BY due_at')).toEqual([
       { key: 'pre-flight signed off', late_ms: 0 },
       { key: 'deploy begins', late_ms: 2_400_000 },
       { key: 'dns cutover', late_ms: 600_000 },
