@@ -33,15 +33,23 @@ pagerduty: { source: storm-test }
   return file;
 }
 
-/** `n` alarm names: a tenth critical (at least one), a fifth errors, the rest warnings, interleaved as CloudWatch lists them (by name). */
+/**
+ * `n` alarm names: every tenth critical (`Storm-API-*`), a fifth errors (`Storm-DB-*`), the rest warnings, in
+ * `all` interleaved as a real storm mixes them (the first critical is the tenth), not critical first.
+ */
 export function stormAlarmNames(n: number): { all: string[]; critical: string[]; error: string[]; warning: string[] } {
-  const critical = Array.from({ length: Math.max(1, Math.round(n / 10)) }, (_, i) => `Storm-API-${String(i + 1).padStart(4, '0')}`);
-  const error = Array.from({ length: Math.round(n / 5) }, (_, i) => `Storm-DB-${String(i + 1).padStart(4, '0')}`);
-  const warning = Array.from({ length: n - critical.length - error.length }, (_, i) => `Storm-Web-${String(i + 1).padStart(4, '0')}`);
-  return { all: [...critical, ...error, ...warning].sort(), critical, error, warning };
+  const out = { all: [] as string[], critical: [] as string[], error: [] as string[], warning: [] as string[] };
+  const name = (kind: string, list: string[]) => `Storm-${kind}-${String(list.length + 1).padStart(4, '0')}`;
+  for (let i = 0; i < n; i++) {
+    const [kind, list] = i % 10 === 9 ? ['API', out.critical] : i % 5 === 2 ? ['DB', out.error] : ['Web', out.warning];
+    const alarm = name(kind, list);
+    list.push(alarm);
+    out.all.push(alarm);
+  }
+  return out;
 }
 
-/** A CloudWatch whose alarms live in memory: `set` changes states (dated now), every read sees them. */
+/** A CloudWatch whose alarms live in memory: `set` changes states (dated now), every read sees them, in the order they were first set. */
 export function memoryCloudWatch(): CloudWatchPort & { set(names: readonly string[], state: AlarmState['state'], reason?: string): void } {
   const states = new Map<string, AlarmState>();
   return {
@@ -49,7 +57,8 @@ export function memoryCloudWatch(): CloudWatchPort & { set(names: readonly strin
       const at = new Date().toISOString();
       for (const name of names) states.set(name, { name, state, reason: reason ?? `Threshold Crossed: 1 datapoint for ${name} was ${state === 'ALARM' ? 'greater' : 'not greater'} than the threshold.`, updatedAt: at, kind: 'metric' });
     },
-    describeAlarms: async (_region, prefixes) => [...states.values()].filter((a) => prefixes.some((p) => a.name.startsWith(p))).sort((a, b) => (a.name < b.name ? -1 : 1)),
+    // In the order they were first set: a storm's alarms, as the test mixed them.
+    describeAlarms: async (_region, prefixes) => [...states.values()].filter((a) => prefixes.some((p) => a.name.startsWith(p))),
     describeAlarmHistory: async () => {
       throw new Error('DescribeAlarmHistory is not simulated');
     },
