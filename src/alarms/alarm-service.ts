@@ -122,6 +122,7 @@ export class AlarmService implements FiringAlarms {
       pollIntervalMs: shortestCronGapMs(deps.runbook.alarms?.schedule ?? '* * * * *'),
       launchName: deps.runbook.launch.name,
       pagerSource: deps.runbook.pagerduty?.source ?? 'golive',
+      stored: () => deps.afterCommit(),
     });
   }
 

@@ -107,6 +107,8 @@ export class AlarmStorms {
       pollIntervalMs: number;
       launchName: string;
       pagerSource: string;
+      /** Told when a storm's post (or its pages) has been committed, so the outbox sends it before the thread is stored. */
+      stored?: () => void;
     },
   ) {
     this.rows = new StormRepository(deps.store);
@@ -221,32 +223,41 @@ export class AlarmStorms {
     await this.endQuiet(this.deps.clock.now().toISOString());
     let stored = false;
     for (const s of await this.rows.needingWork()) {
-      if (await this.deps.store.transaction(() => this.flushOne(s.id))) stored = true;
+      // The post (and by_rule's pages) commit first and go at once: the thread of a big storm takes longer to store.
+      if (await this.deps.store.transaction(() => this.flushOne(s.id, 'post'))) {
+        stored = true;
+        this.deps.stored?.();
+      }
+      if (await this.deps.store.transaction(() => this.flushOne(s.id, 'thread'))) stored = true;
     }
     return stored;
   }
 
-  private async flushOne(id: number): Promise<boolean> {
+  private async flushOne(id: number, part: 'post' | 'thread'): Promise<boolean> {
     const storm = (await this.rows.get(id))!;
     const now = this.deps.clock.now().toISOString();
     const members = await this.rows.members(id);
     const states = new Map((await this.alarms.inStorm(id)).map((r) => [r.name, r]));
     // Pages first: they are stored before the posts, and the post's paging line reads the same members.
-    let stored = storm.paging === 'by_rule' && (await this.pageByRule(storm, members, now));
+    let stored = part === 'post' && storm.paging === 'by_rule' && (await this.pageByRule(storm, members, now));
     if (this.notifier) {
       const lines = new Map(members.map((m) => [m, this.line(m, states.get(m.name))]));
-      const view = this.view(storm, members, lines);
-      const fresh = members.filter((m) => m.reply_outbox_id === null && !m.own_post);
-      let post = storm.post_outbox_id;
-      if (post === null) {
-        post = await this.notifier.stormStarted(view);
-        await this.rows.setPost(id, post);
-        stored = true;
-      } else if (storm.dirty) {
-        await this.notifier.stormChanged(post, view);
-        await this.rows.drawn(id);
-        stored = true;
+      const post = storm.post_outbox_id;
+      if (part === 'post') {
+        const view = this.view(storm, members, lines);
+        if (post === null) {
+          await this.rows.setPost(id, await this.notifier.stormStarted(view));
+          stored = true;
+        } else if (storm.dirty) {
+          await this.notifier.stormChanged(post, view);
+          await this.rows.drawn(id);
+          stored = true;
+        }
+        return stored;
       }
+      // The post was stored by the first part (it may have failed to: then the thread waits for the next flush).
+      if (post === null) return stored;
+      const fresh = members.filter((m) => m.reply_outbox_id === null && !m.own_post);
       if (fresh.length > 0) {
         const ordered = [...fresh].sort(byThreadOrder);
         for (const reply of await this.notifier.stormReplies(post, ordered.map((m) => lines.get(m)!))) {
@@ -271,7 +282,12 @@ export class AlarmStorms {
   private async pageByRule(storm: StormRow, members: StormAlarmRow[], now: string): Promise<boolean> {
     let stored = false;
     const byRule = new Map<string, StormAlarmRow[]>();
-    for (const m of members) if (m.pages && !m.own_post && m.rule !== null) byRule.set(m.rule, [...(byRule.get(m.rule) ?? []), m]);
+    for (const m of members) {
+      if (!m.pages || m.own_post || m.rule === null) continue;
+      const list = byRule.get(m.rule);
+      if (list) list.push(m);
+      else byRule.set(m.rule, [m]);
+    }
     for (const [rule, ms] of byRule) {
       const firing = ms.filter((m) => m.ended_at === null);
       const unpaged = firing.filter((m) => !m.paged);

@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AlarmState, CloudWatchPort } from '../../src/platform/aws/cloudwatch-port.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { parseRunbook } from '../../src/platform/runbook/load-runbook.js';
 import { AlarmService } from '../../src/alarms/alarm-service.js';
 import { SlackAlarmNotifier } from '../../src/alarms/alarm-notifier.js';
-import { openDatabase } from '../../src/platform/store/open-database.js';
-import { SqliteStore } from '../../src/platform/store/sqlite-store.js';
+import { openStore } from '../../src/platform/store/open-store.js';
+import type { Store } from '../../src/platform/store/store.js';
+import { testDatabase, type TestDatabase } from '../support/test-database.js';
 
 /*
  * Alarm storms, at the service: what the outbox is given (the exact texts a user will see), what pages, and
@@ -28,11 +29,23 @@ ${storm}
 
 type Row = { id: number; target: string; method: string; args: Record<string, unknown>; depends_on: number | null; priority: number; delivered_at: string | null };
 
-function setup(storm = '') {
+const opened: { store: Store; db: TestDatabase }[] = [];
+afterEach(async () => {
+  for (const { store, db } of opened.splice(0)) {
+    await store.close();
+    await db.cleanup();
+  }
+});
+
+/** A fresh database on the run's store: SQLite, or PostgreSQL under npm run test:postgres. */
+async function setup(storm = '') {
   const parsed = parseRunbook(runbookYaml(storm), 'storm.yml');
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   const runbook = parsed.runbook;
-  const store = new SqliteStore(openDatabase(':memory:'));
+  const db = await testDatabase();
+  const store = openStore({ dbPath: db.target, replica: 'storm-test' }, createLogger({ level: 'silent' }));
+  await store.ready();
+  opened.push({ store, db });
   let alarms: AlarmState[] = [];
   const cloudwatch: CloudWatchPort = {
     describeAlarms: async () => alarms,
@@ -65,7 +78,7 @@ const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =>
 const texts = (args: Record<string, unknown>) => (args.blocks as { type: string; text?: { text: string }; elements?: { text?: string }[] }[]).flatMap((b) => (b.type === 'section' ? [b.text!.text] : b.type === 'context' ? [b.elements![0]!.text!] : []));
 
 /** A poll with everything OK, for the baseline, then nothing in the outbox. */
-async function baseline(s: ReturnType<typeof setup>, all: string[]) {
+async function baseline(s: Awaited<ReturnType<typeof setup>>, all: string[]) {
   s.set(all, 'OK');
   await s.service.poll();
   await s.store.run('DELETE FROM outbox');
@@ -73,7 +86,7 @@ async function baseline(s: ReturnType<typeof setup>, all: string[]) {
 
 describe('an alarm storm', () => {
   it('20 alarms into ALARM in one poll: one storm post first, every critical alarm named, the 20 in one thread reply, one page per paging alarm', async () => {
-    const s = setup();
+    const s = await setup();
     const api = names('API', 3);
     const db = names('DB', 5);
     const web = names('Web', 12);
@@ -127,7 +140,7 @@ describe('an alarm storm', () => {
   });
 
   it('evolves over polls: new alarms counted and threaded, recoveries counted, the post and the lines edited in place, one pending edit at a time', async () => {
-    const s = setup();
+    const s = await setup();
     const first = names('Web', 15);
     const later = names('DB', 4);
     await baseline(s, [...first, ...later, 'App-API-01']);
@@ -178,7 +191,7 @@ describe('an alarm storm', () => {
   });
 
   it('is over once no alarm has joined it for quiet_minutes: the post says so, and the next firings get posts of their own', async () => {
-    const s = setup('  storm: { threshold: 10, quiet_minutes: 5 }');
+    const s = await setup('  storm: { threshold: 10, quiet_minutes: 5 }');
     const web = names('Web', 12);
     await baseline(s, [...web, 'App-API-09']);
     s.advance(60_000);
@@ -215,7 +228,7 @@ describe('an alarm storm', () => {
   });
 
   it('below the threshold changes nothing: 10 alarms in one poll are 10 posts of their own', async () => {
-    const s = setup();
+    const s = await setup();
     const web = names('Web', 10);
     await baseline(s, web);
     s.advance(60_000);
@@ -227,7 +240,7 @@ describe('an alarm storm', () => {
   });
 
   it('200 alarms: the thread carries every one of them, 25 to a reply (Slack’s 50 blocks), critical first; the post names all 40 critical', async () => {
-    const s = setup();
+    const s = await setup();
     const api = names('API', 40);
     const web = Array.from({ length: 160 }, (_, i) => `App-Web-${String(i + 1).padStart(3, '0')}`);
     await baseline(s, [...api, ...web]);
@@ -247,7 +260,7 @@ describe('an alarm storm', () => {
   });
 
   it('names critical alarms within Slack’s limits, the rest as “and N more”', async () => {
-    const s = setup('  storm: { threshold: 10 }');
+    const s = await setup('  storm: { threshold: 10 }');
     const long = Array.from({ length: 600 }, (_, i) => `App-API-${'x'.repeat(200)}-${String(i).padStart(3, '0')}`);
     await baseline(s, long);
     s.advance(60_000);
@@ -266,7 +279,7 @@ describe('an alarm storm', () => {
 
 describe('paging in a storm', () => {
   it('by_rule: one trigger per alarm rule for the storm, its own dedup key; resolved once every alarm of that rule recovered; Acknowledge acknowledges it', async () => {
-    const s = setup('  storm: { paging: by_rule }');
+    const s = await setup('  storm: { paging: by_rule }');
     const api = names('API', 3);
     const db = names('DB', 4);
     const web = names('Web', 6);
@@ -308,7 +321,7 @@ describe('paging in a storm', () => {
   });
 
   it('per_alarm: Acknowledge on an alarm in the thread acknowledges its own page, says so in the thread, and redraws its line', async () => {
-    const s = setup();
+    const s = await setup();
     const api = names('API', 11);
     await baseline(s, api);
     s.advance(60_000);
@@ -335,7 +348,7 @@ describe('paging in a storm', () => {
 
 describe('pushed alarms', () => {
   it('more than the threshold pushed within one poll interval begin a storm that counts the ones already posted', async () => {
-    const s = setup();
+    const s = await setup();
     const web = names('Web', 13);
     await baseline(s, web);
     // One SNS message per alarm, a second apart, each on its own.
