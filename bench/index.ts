@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of bench/README.md, printed as Markdown tables.
-// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary,report`
+// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary,report,replicas,storm`
 // runs a subset; `--quick` shrinks the request counts for a smoke run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -13,6 +13,7 @@ import { memoryBench } from './memory.js';
 import { renderBench } from './render.js';
 import { replicasBench } from './replicas.js';
 import { reportBench } from './report.js';
+import { stormBench } from './storm.js';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -21,8 +22,8 @@ const wants = (name: string) => !only || only.includes(name);
 const log = (s: string) => process.stderr.write(`# ${s}\n`);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-'));
-// Rendering alone needs no AWS.
-const moto = only?.every((m) => m === 'render' || m === 'report') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
+// Rendering, the report and the storm (an in-memory CloudWatch) need no AWS.
+const moto = only?.every((m) => m === 'render' || m === 'report' || m === 'storm') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
 const started = performance.now();
 const out: string[] = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; ${new Date().toISOString().slice(0, 16)}Z`,
@@ -55,6 +56,11 @@ try {
   if (wants('replicas')) {
     log('measure 7: PostgreSQL and replicas');
     out.push('## 7. PostgreSQL and replicas', await replicasBench({ moto: moto!.endpoint, dir, requests: quick ? 200 : 1000, concurrency: quick ? [10] : [1, 10, 50], kills: quick ? 2 : 7, alarmSizes: quick ? [1000] : [1000, 10_000], log }));
+  }
+  if (wants('storm')) {
+    log('measure 8: an alarm storm');
+    const scale = Number(process.env.BENCH_STORM_SCALE ?? '0.1');
+    out.push('## 8. An alarm storm (20, 200, 2,000 alarms into ALARM in one poll)', await stormBench({ sizes: quick ? [20, 200] : [20, 200, 2000], scale, log }));
   }
   out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   console.log(out.join('\n\n'));

@@ -6,7 +6,9 @@ import type { AlarmState } from '../platform/aws/cloudwatch-port.js';
 import { OutboxRepository } from '../platform/outbox/outbox-repository.js';
 import type { Store } from '../platform/store/store.js';
 import { AlarmRepository } from './alarm-repository.js';
-import { renderBaseline, renderFiring, renderFlapping, renderRecovery, renderSettled, renderTransition } from './render-alarms.js';
+import { packStormAlarms, renderBaseline, renderFiring, renderFlapping, renderRecovery, renderSettled, renderStorm, renderStormAlarms, renderTransition } from './render-alarms.js';
+import type { StormAlarmView, StormView } from './storm-service.js';
+import { escapeText } from '../platform/escape.js';
 import type { SlackMessage } from '../platform/slack/slack-port.js';
 
 /** Alarm posts go out before announcements and board refreshes (see src/platform/slack/call-scheduler.ts). */
@@ -45,6 +47,34 @@ export class SlackAlarmNotifier implements AlarmNotifier {
     await this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { ...URGENT, dependsOn: parent });
   }
 
+  /** The storm post goes out first (urgent), so the critical alarms it names are seen within seconds. */
+  async stormStarted(v: StormView): Promise<number> {
+    return this.post(renderStorm(v, this.tz));
+  }
+
+  /** Edited in place as the storm evolves: one pending edit at a time, always the latest counts. */
+  async stormChanged(post: number, v: StormView): Promise<void> {
+    const m = renderStorm(v, this.tz);
+    await this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { priority: 'people', dependsOn: post, coalesce: true });
+  }
+
+  /** The alarms' lines in the storm's thread, as many per reply as Slack's limits allow (after the post, before announcements pile up). */
+  async stormReplies(post: number, alarms: StormAlarmView[]): Promise<{ outboxId: number; alarms: StormAlarmView[] }[]> {
+    const out: { outboxId: number; alarms: StormAlarmView[] }[] = [];
+    for (const chunk of packStormAlarms(alarms)) {
+      const m = renderStormAlarms(chunk, this.tz);
+      const outboxId = await this.outbox.enqueue('chat.postMessage', { channel: PARENT_CHANNEL, thread_ts: PARENT_TS, text: m.text, blocks: m.blocks, unfurl_links: false }, this.deps.clock.now().toISOString(), { priority: 'people', dependsOn: post });
+      out.push({ outboxId, alarms: chunk });
+    }
+    return out;
+  }
+
+  /** A reply whose alarms recovered or were acknowledged, redrawn (coalesced, behind what people are waiting for). */
+  async stormReplyChanged(reply: number, alarms: StormAlarmView[]): Promise<void> {
+    const m = renderStormAlarms(alarms, this.tz);
+    await this.outbox.enqueue('chat.update', { channel: PARENT_CHANNEL, ts: PARENT_TS, text: m.text, blocks: m.blocks }, this.deps.clock.now().toISOString(), { priority: 'refresh', dependsOn: reply, coalesce: true });
+  }
+
   async firing(c: AlarmChange): Promise<number> {
     return this.post(renderFiring(c, this.tz));
   }
@@ -71,6 +101,11 @@ export class SlackAlarmNotifier implements AlarmNotifier {
 
   async acknowledged(name: string, userId: string, rule: AlarmRule, row: AlarmRow): Promise<void> {
     if (row.post_outbox_id === null || !row.fired_at) return;
+    if (row.storm_id !== null) {
+      // Its post is a reply in a storm's thread, with other alarms: the storm redraws that line; this is said in the thread.
+      await this.reply(row.post_outbox_id, { text: `👀 <@${userId}> acknowledged \`${escapeText(name)}\`${rule.page ? ' (and its PagerDuty incident)' : ''}.` });
+      return;
+    }
     const change: AlarmChange = { name, region: row.region ?? '', to: 'ALARM', at: row.fired_at, reason: (await this.firingReason(name, row.fired_at)) ?? row.reason, rule, row };
     await this.update(row.post_outbox_id, renderFiring(change, this.tz, { acknowledgedBy: userId, acknowledgedAt: row.acked_at ?? undefined }));
     await this.reply(row.post_outbox_id, { text: `👀 <@${userId}> acknowledged this alarm${rule.page ? ' (and the PagerDuty incident)' : ''}.` });

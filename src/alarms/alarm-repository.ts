@@ -19,6 +19,8 @@ export interface AlarmRow {
   flapping_since: string | null;
   /** Set while a flapping alarm's page is kept open instead of resolved. */
   page_held_since: string | null;
+  /** The alarm storm its current (or last) firing is in, shown in the storm's thread; null for a firing with a post of its own. */
+  storm_id: number | null;
 }
 
 /** One recorded transition of an alarm. */
@@ -80,6 +82,26 @@ export class AlarmRepository {
   /** A new firing: its time, and nobody has acknowledged it yet. */
   async fired(name: string, at: string): Promise<void> {
     await this.store.run('UPDATE alarm_state SET fired_at = ?, acked_by = NULL, acked_at = NULL WHERE name = ?', at, name);
+  }
+
+  /** The firing joined a storm: its post is the thread reply that will show it (none yet). */
+  async joinStorm(name: string, stormId: number): Promise<void> {
+    await this.store.run('UPDATE alarm_state SET storm_id = ?, post_outbox_id = NULL WHERE name = ?', stormId, name);
+  }
+
+  /** A firing with a post of its own: in no storm. */
+  async leaveStorm(name: string): Promise<void> {
+    await this.store.run('UPDATE alarm_state SET storm_id = NULL WHERE name = ? AND storm_id IS NOT NULL', name);
+  }
+
+  /** The storm's thread reply that shows these firings becomes their alarms' post (unless an alarm has fired again since). */
+  async setStormPost(stormId: number, firings: readonly { name: string; fired_at: string }[], outboxId: number): Promise<void> {
+    for (const f of firings) await this.store.run('UPDATE alarm_state SET post_outbox_id = ? WHERE name = ? AND storm_id = ? AND fired_at = ?', outboxId, f.name, stormId, f.fired_at);
+  }
+
+  /** The stored states of a storm's alarms (whose firing is in it). */
+  inStorm(stormId: number): Promise<AlarmRow[]> {
+    return this.store.all<AlarmRow>('SELECT * FROM alarm_state WHERE storm_id = ?', stormId);
   }
 
   async setPost(name: string, outboxId: number | null): Promise<void> {

@@ -1,6 +1,6 @@
 import { shortestCronGapMs } from '../platform/cron-gap.js';
 import type { PagerSeverity } from '../platform/pager/pager-port.js';
-import { FLAPPING_DEFAULTS, type EscalationLevel, type Runbook, type Severity } from '../platform/runbook/schema.js';
+import { FLAPPING_DEFAULTS, STORM_DEFAULTS, type EscalationLevel, type Runbook, type Severity, type StormPaging } from '../platform/runbook/schema.js';
 
 /** What the runbook says about one alarm. */
 export interface AlarmRule {
@@ -32,6 +32,16 @@ export function alarmRuleFor(runbook: Runbook, name: string): AlarmRule {
     if (hit) return { severity: r.severity, page: r.page, incident: r.incident, description: r.description, ...(r.services.length > 0 ? { services: r.services } : {}), ...(r.escalation.length > 0 ? { escalation: r.escalation } : {}) };
   }
   return DEFAULT_RULE;
+}
+
+/** The `match` of the rule that applies to an alarm (what a storm pages once for, under `paging: by_rule`); undefined when none does. */
+export function alarmRuleMatch(runbook: Runbook, name: string): string | undefined {
+  return (runbook.alarms?.rules ?? []).find((r) => (r.match.endsWith('*') ? name.startsWith(r.match.slice(0, -1)) : name === r.match))?.match;
+}
+
+/** When alarms count as a storm, and how it pages (`alarms.storm`). */
+export function stormRule(runbook: Runbook): { threshold: number; quiet_minutes: number; paging: StormPaging } {
+  return runbook.alarms?.storm ?? STORM_DEFAULTS;
 }
 
 /** When an alarm counts as flapping: more than `transitions` within `minutes`. */

@@ -12,6 +12,8 @@ import { GoliveError } from '../platform/errors.js';
 import { AlarmRepository, type AlarmRow, type AlarmTransitionRow } from './alarm-repository.js';
 import { alarmRegion, alarmRuleFor, firingRead, flappingRule, isNewTransition, watcherFreshForMs, type AlarmRule } from './alarm-rules.js';
 import type { FiringAlarms, FiringAnswer, FiringSource } from './describe-firing.js';
+import { AlarmStorms, type StormBatch, type StormNotifier } from './storm-service.js';
+import { shortestCronGapMs } from '../platform/cron-gap.js';
 
 type State = AlarmState['state'];
 
@@ -38,7 +40,7 @@ export interface AlarmChange {
  * transaction; each method stores outbox rows and resolves with the id of
  * the channel post it created, if any.
  */
-export interface AlarmNotifier {
+export interface AlarmNotifier extends StormNotifier {
   firing(change: AlarmChange): Promise<number>;
   recovered(change: AlarmChange, firingPost: number, firedAt: string): Promise<void>;
   threaded(change: AlarmChange, post: number | null): Promise<number | null>;
@@ -89,6 +91,7 @@ export class AlarmService implements FiringAlarms {
   private readonly rows: AlarmRepository;
   private readonly audit: AuditRepository;
   private readonly pages: PageNotifier;
+  private readonly storms: AlarmStorms;
 
   constructor(
     private readonly deps: {
@@ -110,10 +113,30 @@ export class AlarmService implements FiringAlarms {
     this.rows = new AlarmRepository(deps.store);
     this.audit = new AuditRepository(deps.store);
     this.pages = deps.pages ?? new OutboxPages(deps.store);
+    this.storms = new AlarmStorms({
+      runbook: deps.runbook,
+      store: deps.store,
+      clock: deps.clock,
+      logger: deps.logger,
+      pages: this.pages,
+      pollIntervalMs: shortestCronGapMs(deps.runbook.alarms?.schedule ?? '* * * * *'),
+      launchName: deps.runbook.launch.name,
+      pagerSource: deps.runbook.pagerduty?.source ?? 'golive',
+      stored: () => deps.afterCommit(),
+    });
   }
 
   notify(notifier: AlarmNotifier): void {
     this.notifier = notifier;
+    this.storms.notify(notifier);
+  }
+
+  /**
+   * Draws and pages what alarm storms need (see {@link AlarmStorms.flush}): a storm that has gone quiet is
+   * over, lines that changed are redrawn. Runs after each poll and on the 30-second sweep.
+   */
+  async sweepStorms(): Promise<void> {
+    if (await this.storms.flush()) this.deps.afterCommit();
   }
 
   get configured(): boolean {
@@ -202,6 +225,7 @@ export class AlarmService implements FiringAlarms {
       await this.rows.setMeta(LAST_POLL_KEY, now);
     });
     await this.releaseHeldPages();
+    await this.sweepStorms();
     return { alarms: current.length, transitions: recorded, baseline: false };
   }
 
@@ -217,21 +241,43 @@ export class AlarmService implements FiringAlarms {
     let recorded = 0;
     const needs: IncidentNeed[] = [];
     const fired: string[] = [];
-    const sorted = [...transitions].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    const sorted = [...transitions].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).filter((t) => this.watches(t.alarmName));
+    // Many alarms going to ALARM together are one storm post, not a post each (alarms.storm).
+    const batch = await this.storms.decide(await this.newlyFiring(sorted), sorted.length > 0 && sorted.every((t) => t.source !== 'poll'));
     for (const t of sorted) {
-      if (!this.watches(t.alarmName)) continue;
       // The incidents a transition asks for count only once its transaction has committed.
       const asked: IncidentNeed[] = [];
-      if (await this.deps.store.transaction(() => this.record(t, asked))) {
+      if (await this.deps.store.transaction(() => this.record(t, asked, batch))) {
         recorded++;
         if (t.to === 'ALARM') fired.push(t.alarmName);
       }
       needs.push(...asked);
     }
-    if (recorded > 0) this.deps.afterCommit();
+    // The storm's post and thread are drawn once for the whole batch.
+    const drawn = batch.touched && (await this.storms.flush());
+    for (const need of needs) {
+      if (need.post !== null) continue;
+      const row = await this.row(need.name);
+      if (row?.fired_at === need.firedAt) need.post = row.post_outbox_id;
+    }
+    if (recorded > 0 || drawn) this.deps.afterCommit();
     for (const need of needs) this.incidentHook?.(need);
     for (const name of fired) for (const l of this.firingListeners) l(name);
     return recorded;
+  }
+
+  /** The alarms of a batch that look newly in ALARM against the stored states (what a storm counts). */
+  private async newlyFiring(sorted: readonly AlarmTransition[]): Promise<string[]> {
+    const last = new Map<string, string>();
+    for (const t of sorted) if (t.to === 'ALARM') last.set(t.alarmName, normaliseTime(t.at, ''));
+    if (last.size === 0) return [];
+    const stored = last.size > 20 ? new Map((await this.rows.alarms()).map((r) => [r.name, r])) : new Map<string, AlarmRow>();
+    const out: string[] = [];
+    for (const [name, at] of last) {
+      const known = stored.get(name) ?? (last.size > 20 ? undefined : await this.row(name));
+      if (!known || known.state !== 'ALARM' || at > known.state_at) out.push(name);
+    }
+    return out;
   }
 
   /** Acknowledges the alarm's current firing; resolves with ok false if it is not firing or already acknowledged. */
@@ -247,12 +293,16 @@ export class AlarmService implements FiringAlarms {
       await this.rows.acknowledge(name, userId, at);
       await this.audit.record({ actor: userId, action: 'alarm.acknowledge', target: name, detail: { fired_at: row.fired_at }, source: 'button', channel: this.deps.runbook.launch.channel }, at);
       const rule = this.ruleFor(name);
-      if (rule.page) await this.pages.acknowledge(alarmDedupKey(row.region ?? this.region(), name), at);
+      // In a storm that pages by rule, the page is the rule's.
+      if (rule.page) await this.pages.acknowledge((await this.storms.pageKeyOf(row)) ?? alarmDedupKey(row.region ?? this.region(), name), at);
+      await this.storms.acknowledged(row);
       await this.notifier?.acknowledged(name, userId, rule, (await this.row(name))!);
-      return { ok: true as const };
+      return { ok: true as const, storm: row.storm_id !== null };
     });
-    if (result.ok) this.deps.afterCommit();
-    return result;
+    if (!result.ok) return result;
+    if (result.storm) await this.storms.flush();
+    this.deps.afterCommit();
+    return { ok: true };
   }
 
   /**
@@ -380,7 +430,7 @@ export class AlarmService implements FiringAlarms {
   }
 
   /** One transition, inside its transaction. Resolves with false if it was already recorded or is older than what we know. */
-  private async record(t: AlarmTransition, needs: IncidentNeed[]): Promise<boolean> {
+  private async record(t: AlarmTransition, needs: IncidentNeed[], batch: StormBatch): Promise<boolean> {
     const { clock } = this.deps;
     const now = clock.now().toISOString();
     const at = normaliseTime(t.at, now);
@@ -411,6 +461,13 @@ export class AlarmService implements FiringAlarms {
     const change = async (): Promise<AlarmChange> => ({ name: t.alarmName, region, from, to: t.to, at, reason: t.reason, rule, metric: t.metric, row: (await this.row(t.alarmName))! });
     const post = known?.post_outbox_id ?? null;
 
+    // A firing in a storm that ends is counted on the storm's post; one shown in its thread has nothing else to post.
+    const member = known?.fired_at && from === 'ALARM' && t.to !== 'ALARM' ? await this.storms.memberOf(t.alarmName, known.fired_at) : undefined;
+    if (member && member.ended_at === null) await this.storms.left(member, t.to, at, batch);
+    const inThread = member !== undefined && !member.own_post && known?.storm_id === member.storm_id;
+    // In a storm that pages by rule, this alarm's own dedup key is never paged: the storm pages its rule.
+    let byRule = rule.page && (await this.storms.pagesByRule(known?.storm_id ?? null));
+
     if (flapping) {
       let parent = post;
       if (!wasFlapping) {
@@ -422,11 +479,21 @@ export class AlarmService implements FiringAlarms {
         }
       }
       await this.notifier?.threaded(await change(), parent);
+    } else if (t.to === 'ALARM' && batch.storm) {
+      await this.rows.fired(t.alarmName, at);
+      const storm = await this.storms.join(batch, { name: t.alarmName, firedAt: at, reason: t.reason, region });
+      byRule = storm.paging === 'by_rule';
+      // Its post (the thread reply that shows it) is stored when the storm is drawn, after the batch.
+      if (rule.incident) needs.push({ name: t.alarmName, firedAt: at, post: null, severity: rule.incident, reason: t.reason });
     } else if (t.to === 'ALARM') {
       await this.rows.fired(t.alarmName, at);
+      await this.rows.leaveStorm(t.alarmName);
+      byRule = false;
       const postId = (await this.notifier?.firing(await change())) ?? null;
       await this.rows.setPost(t.alarmName, postId);
       if (rule.incident) needs.push({ name: t.alarmName, firedAt: at, post: postId, severity: rule.incident, reason: t.reason });
+    } else if (inThread) {
+      // Shown by its line in the storm's thread, which the storm redraws.
     } else if (t.to === 'OK' && from === 'ALARM' && post !== null && known?.fired_at) {
       const c = await change();
       c.firedForMs = Date.parse(at) - Date.parse(known.fired_at);
@@ -436,11 +503,11 @@ export class AlarmService implements FiringAlarms {
     }
 
     // Pages follow ALARM and OK only: losing data (INSUFFICIENT_DATA) is not a recovery.
-    if (rule.page && t.to === 'ALARM') {
+    if (rule.page && t.to === 'ALARM' && !byRule) {
       await this.enqueueTrigger(t.alarmName, region, t.reason, at, from, t.metric, now);
       await this.rows.releasePage(t.alarmName);
     }
-    if (rule.page && t.to === 'OK' && from !== 'OK') {
+    if (rule.page && t.to === 'OK' && from !== 'OK' && !byRule) {
       // While it flaps, resolving and re-triggering would page on-call once per flap: the page stays open until it settles.
       if (flapping) await this.rows.holdPage(t.alarmName, at);
       else await this.resolvePage(t.alarmName, region, now);

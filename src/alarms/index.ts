@@ -81,6 +81,7 @@ export function createAlarmsModule(deps: {
           ]
         : []),
       { name: 'held-pages', schedule: 'sweep', run: () => alarms.releaseHeldPages(), failure: 'releasing held pages of settled alarms failed' },
+      { name: 'alarm-storms', schedule: 'sweep', run: () => alarms.sweepStorms(), failure: 'drawing or ending an alarm storm failed; the next sweep retries' },
     ],
   };
 }

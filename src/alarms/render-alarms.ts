@@ -1,7 +1,8 @@
 import { alarmConsoleUrl, type AlarmChange, type AlarmRow, type AlarmRule } from './alarm-service.js';
 import type { AlarmState } from '../platform/aws/cloudwatch-port.js';
 import { clip, escapeText } from '../platform/escape.js';
-import { context, section } from '../platform/slack/blocks.js';
+import { context, MAX_MESSAGE_BLOCKS, MAX_SECTION_CHARS, section } from '../platform/slack/blocks.js';
+import type { StormAlarmView, StormView } from './storm-service.js';
 import { formatTime } from '../platform/format-time.js';
 import type { SlackMessage } from '../platform/slack/slack-port.js';
 
@@ -132,4 +133,138 @@ export function renderAlarmList(rows: AlarmRow[], rules: (name: string) => Alarm
     for (const f of failed) out.push(`❌ ${f.target === 'pagerduty' ? `PagerDuty ${f.method}` : `Slack ${f.method}`} at ${formatTime(f.failed_at, timezone)}: ${escapeText(f.last_error ?? 'unknown error')}`);
   }
   return { text: out.join('\n'), blocks: sectionsOf(out) };
+}
+
+/* Alarm storms: one post for many alarms (counts, every critical alarm), their lines in its thread. */
+
+const SEVERITY_ORDER = ['critical', 'error', 'warning', 'info'] as const;
+
+/** How many sections the storm post may spend on naming critical alarms before it says "and N more". */
+const CRITICAL_SECTIONS = 10;
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Names as `a`, `b`, `c`, in sections of at most 3000 characters and at most `maxSections` of them; the rest as "and N more". */
+function namedSections(head: string, names: string[], maxSections: number, more: (n: number) => string): { lines: string[]; shown: number } {
+  const out: string[] = [];
+  let cur = head;
+  let shown = 0;
+  for (const [i, n] of names.entries()) {
+    const item = `\`${escapeText(n)}\`${i < names.length - 1 ? ',' : ''}`;
+    if (cur.length + 1 + item.length > MAX_SECTION_CHARS - 60) {
+      if (out.length + 1 >= maxSections) break;
+      out.push(cur);
+      cur = item;
+    } else cur = cur === '' ? item : `${cur} ${item}`;
+    shown++;
+  }
+  if (shown < names.length) cur = `${cur.replace(/,$/, '')} … and ${more(names.length - shown)}`;
+  out.push(cur);
+  return { lines: out, shown };
+}
+
+/** The storm post: how many alarms, how they stand, by severity, every critical one named, how it pages. */
+export function renderStorm(v: StormView, timezone: string): SlackMessage {
+  const counts = [`*${v.firing} ${v.endedAt ? 'still firing' : 'firing'}*`, `${v.recovered} recovered`, ...(v.noData > 0 ? [`${v.noData} without data`] : [])].join(', ');
+  const head = v.endedAt
+    ? `🌤️ *Alarm storm over*: ${plural(v.alarms, 'alarm')} went to ALARM ${formatTime(v.startedAt, timezone) === formatTime(v.lastFiringAt, timezone) ? `at ${formatTime(v.startedAt, timezone)}` : `from ${formatTime(v.startedAt, timezone)} to ${formatTime(v.lastFiringAt, timezone)}`}, none in the ${v.quietMinutes} min since: ${counts}.`
+    : `🌩️ *Alarm storm*: ${plural(v.alarms, 'alarm')} went to ALARM since ${formatTime(v.startedAt, timezone)}: ${counts}.`;
+  const bySeverity = `By severity: ${SEVERITY_ORDER.filter((s) => v.bySeverity[s] > 0).map((s) => `${v.bySeverity[s]} ${s}`).join(' · ')}`;
+  const blocks: Block[] = [section(`${head}\n${bySeverity}`)];
+  const groups: [StormView['critical'][number]['state'], string][] = [
+    ['firing', '🔴 *Critical, firing'],
+    ['recovered', '✅ *Critical, recovered'],
+    ['no_data', '⚪ *Critical, without data'],
+  ];
+  let budget = CRITICAL_SECTIONS;
+  for (const [state, label] of groups) {
+    const names = v.critical.filter((c) => c.state === state).map((c) => c.name);
+    if (names.length === 0 || budget === 0) continue;
+    const { lines } = namedSections(`${label} (${names.length}):*`, names, budget, (n) => `${n} more (all in the thread)`);
+    budget -= lines.length;
+    blocks.push(...lines.map((l) => section(l)));
+  }
+  const paging =
+    v.paging === 'by_rule'
+      ? v.rulePages.length === 0
+        ? '📟 None of them pages on-call.'
+        : `📟 Paged once per alarm rule: ${v.rulePages.map((p) => `\`${escapeText(p.rule)}\` (${plural(p.alarms, 'alarm')}${p.resolved ? ', resolved' : ''})`).join(', ')}.`
+      : v.pagingAlarms === 0
+        ? '📟 None of them pages on-call.'
+        : `📟 ${v.pagingAlarms} of them ${v.pagingAlarms === 1 ? 'pages' : 'page'} on-call, one PagerDuty page each.`;
+  const thread = v.ownPosts > 0 ? `${plural(v.ownPosts, 'alarm was', 'alarms were')} posted on their own before the storm began; the others are in the thread, critical first.` : 'Each alarm is in the thread, critical first.';
+  blocks.push(context(clip(`${paging} ${thread}`, MAX_SECTION_CHARS)));
+  const critical = v.bySeverity.critical > 0 ? ` (${v.bySeverity.critical} critical)` : '';
+  const text = v.endedAt
+    ? `🌤️ Alarm storm over: ${plural(v.alarms, 'alarm')}${critical}, ${v.firing} still firing, ${v.recovered} recovered`
+    : `🌩️ Alarm storm: ${plural(v.alarms, 'alarm')} in ALARM${critical}, ${v.firing} firing, ${v.recovered} recovered`;
+  return { text, blocks: blocks.slice(0, MAX_MESSAGE_BLOCKS) };
+}
+
+/** One alarm of a storm as its thread shows it: what today's alarm post says, with its buttons while it fires. */
+function stormAlarmBlocks(a: StormAlarmView, index: number, timezone: string): Block[] {
+  const name = escapeText(a.name);
+  const rule = `severity *${a.severity}*${a.pages ? ' · pages on-call' : ''}`;
+  const firedFor = a.endedAt ? formatDuration(Date.parse(a.endedAt) - Date.parse(a.firedAt)) : '';
+  const head =
+    a.state === 'firing'
+      ? `${STATE_EMOJI.ALARM} *ALARM* \`${name}\` · ${rule}`
+      : a.state === 'recovered'
+        ? `✅ ~ALARM~ → *OK* \`${name}\` · ${rule} · recovered after ${firedFor}`
+        : `⚪ ~ALARM~ → *INSUFFICIENT DATA* \`${name}\` · ${rule} · after ${firedFor}`;
+  const lines = [head, `Reason: ${escapeText(clip(a.reason || 'not given', 500))}`];
+  if (a.description) lines.push(escapeText(a.description));
+  const ended = a.endedAt ? ` · ${a.state === 'recovered' ? 'OK' : 'no data'} at ${formatTime(a.endedAt, timezone)}` : '';
+  lines.push(`Since ${formatTime(a.firedAt, timezone)}${ended} · <${alarmConsoleUrl(a.region, a.name)}|Open in the AWS console>`);
+  if (a.acknowledgedBy && a.state === 'firing') lines.push(`👀 Acknowledged by <@${a.acknowledgedBy}>${a.acknowledgedAt ? ` at ${formatTime(a.acknowledgedAt, timezone)}` : ''}`);
+  const blocks: Block[] = [section(lines.join('\n'))];
+  if (a.state === 'firing') {
+    const elements: Block[] = [];
+    if (!a.acknowledgedBy) elements.push({ type: 'button', text: { type: 'plain_text', text: 'Acknowledge' }, action_id: ACTION_ALARM_ACK, value: clip(a.name, 2000), style: 'primary' });
+    elements.push({ type: 'button', text: { type: 'plain_text', text: 'Declare incident' }, action_id: ACTION_ALARM_DECLARE, value: clip(a.name, 2000), style: 'danger' });
+    // Unique within the message (two alarms may fire at the same time), and new for each firing.
+    blocks.push({ type: 'actions', block_id: `golive_storm_${index}_${a.firedAt}`.slice(0, 255), elements });
+  }
+  return blocks;
+}
+
+function stormAlarmText(a: StormAlarmView): string {
+  const name = escapeText(a.name);
+  if (a.state === 'recovered') return `✅ ${name} (${a.severity}) recovered`;
+  if (a.state === 'no_data') return `⚪ ${name} (${a.severity}) has no data`;
+  return `🔴 ALARM ${name} (${a.severity}): ${escapeText(clip(a.reason, 150))}`;
+}
+
+/** How much of Slack's 40,000 characters a reply's notification text may use. */
+const STORM_REPLY_TEXT = 30_000;
+
+/** A storm's alarms in replies of as many as Slack's limits allow (50 blocks: 25 firing alarms with their buttons). */
+export function packStormAlarms(alarms: StormAlarmView[]): StormAlarmView[][] {
+  const replies: StormAlarmView[][] = [];
+  let cur: StormAlarmView[] = [];
+  let blocks = 0;
+  let text = 0;
+  for (const a of alarms) {
+    // Counted as firing: a line redrawn later never needs more blocks than it was packed with.
+    const b = 2;
+    const t = stormAlarmText(a).length + 1;
+    if (cur.length > 0 && (blocks + b > MAX_MESSAGE_BLOCKS || text + t > STORM_REPLY_TEXT)) {
+      replies.push(cur);
+      cur = [];
+      blocks = 0;
+      text = 0;
+    }
+    cur.push(a);
+    blocks += b;
+    text += t;
+  }
+  if (cur.length > 0) replies.push(cur);
+  return replies;
+}
+
+/** One reply in a storm's thread: several alarms, each as its own post would show it. */
+export function renderStormAlarms(alarms: StormAlarmView[], timezone: string): SlackMessage {
+  return { text: alarms.map(stormAlarmText).join('\n'), blocks: alarms.flatMap((a, i) => stormAlarmBlocks(a, i, timezone)) };
 }

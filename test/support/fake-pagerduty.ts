@@ -253,7 +253,16 @@ export interface ReceivedEvent {
 export interface FakePagerDutyOptions {
   /** Serve https with {@link FAKE_PAGERDUTY_CERT} instead of http (pdjs always speaks https). */
   tls?: boolean;
+  /**
+   * Throttle like PagerDuty: at most `perMinute` events in any minute (its Events API takes 120 a minute per
+   * integration key), the rest answered 429 with its throttle body and no Retry-After (PagerDuty promises none).
+   * `scale` shrinks the minute (0.1: 120 events in any 6 s).
+   */
+  rateLimit?: { perMinute: number; scale?: number };
 }
+
+/** PagerDuty's Events API v2 limit per integration key (PagerDuty's community answer: "Events - 120/min/integration key"). */
+export const PAGERDUTY_EVENTS_PER_MINUTE = 120;
 
 export interface FakePagerDuty {
   /** Full Events API URL, e.g. `http://127.0.0.1:PORT/v2/enqueue` (https with `tls`). Use as PAGERDUTY_EVENTS_URL. */
@@ -311,6 +320,17 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
   const validate = await loadEnqueueValidator();
   const events: ReceivedEvent[] = [];
   const faults: { status: number | 'reset' | 'hang'; fault: FakePagerDutyFault; left: number }[] = [];
+  const taken: number[] = [];
+  const windowMs = 60_000 * (options.rateLimit?.scale ?? 1);
+  /** Whether one more event fits PagerDuty's throttle now (counted when it does). */
+  const fits = (): boolean => {
+    if (!options.rateLimit) return true;
+    const now = Date.now();
+    while (taken.length > 0 && taken[0]! <= now - windowMs) taken.shift();
+    if (taken.length >= options.rateLimit.perMinute) return false;
+    taken.push(now);
+    return true;
+  };
 
   const send = (res: ServerResponse, answer: Answer): void => {
     // A string body is sent as is (e.g. a proxy's HTML error page); anything else as JSON.
@@ -353,6 +373,11 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
       return send(res, { status: next.status, body: next.fault.body ?? faultBody(next.status), headers });
     }
 
+    if (!fits()) {
+      record.status = 429;
+      record.fault = 429;
+      return send(res, { status: 429, body: faultBody(429) });
+    }
     if (!parsed) {
       record.status = 400;
       return send(res, { status: 400, body: { status: 'Unrecognized object', message: 'Event object format is unrecognized', errors: ['JSON parse error'] } });

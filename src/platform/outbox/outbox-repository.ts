@@ -38,6 +38,12 @@ export interface EnqueueOptions {
   dependsOn?: number | null;
   /** Defaults to `urgent` for PagerDuty events, `people` for Slack calls. */
   priority?: CallPriority;
+  /**
+   * For a `chat.update` of the message `dependsOn` names: when an update of that message is still waiting
+   * (stored, not yet being sent), it is replaced by this one instead of queuing another, so a message edited
+   * many times costs one call per delivery, always with its latest content. Returns the id of the row kept.
+   */
+  coalesce?: boolean;
 }
 
 /** What became of a delivery. */
@@ -58,6 +64,9 @@ export interface FailedDelivery {
   args: Record<string, unknown>;
 }
 
+/** The outbox's PARENT_TS placeholder (src/platform/outbox/outbox.ts), as a reply's `thread_ts` holds it. */
+const PARENT_THREAD = '$parent.ts';
+
 const parseArgs = <R extends { args: string }>(r: R): Omit<R, 'args'> & { args: Record<string, unknown> } => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> });
 
 /** The outbox table: calls stored with the change they announce, and what became of each. */
@@ -66,6 +75,10 @@ export class OutboxRepository {
 
   /** Stores a call, due at once; returns its id (which a dependent row names in `dependsOn`). */
   async enqueue(method: string, args: Record<string, unknown>, at: string, opts: EnqueueOptions = {}): Promise<number> {
+    if (opts.coalesce && (opts.dependsOn ?? null) !== null) {
+      const replaced = await this.replacePending(method, opts.dependsOn!, args, at, opts.priority);
+      if (replaced !== undefined) return replaced;
+    }
     const target = opts.target ?? 'slack';
     const priority = opts.priority ?? (target === 'pagerduty' ? 'urgent' : 'people');
     // A thread reply or an update waits for its parent anyway; a channel's own posts keep their order here.
@@ -85,17 +98,62 @@ export class OutboxRepository {
     ))!.id;
   }
 
-  async due(now: string, limit: number): Promise<OutboxRow[]> {
+  /**
+   * The pending update of `parent`'s message that nobody is sending yet, given `args` (and the more urgent of the
+   * two priorities); undefined when there is none. A row another replica has claimed is left alone: it may be on
+   * its way, so the new content needs a row of its own after it.
+   */
+  private async replacePending(method: string, parent: number, args: Record<string, unknown>, at: string, priority: CallPriority | undefined): Promise<number | undefined> {
+    const rank = PRIORITY_RANK[priority ?? 'people'];
+    const r = await this.store.get<{ id: number }>(
+      `UPDATE outbox SET args = ?, priority = CASE WHEN priority < ? THEN priority ELSE ? END
+       WHERE id = (SELECT MAX(id) FROM outbox WHERE depends_on = ? AND method = ? AND target = 'slack' AND delivered_at IS NULL AND failed_at IS NULL)
+         AND sending_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?)
+       RETURNING id`,
+      JSON.stringify(args),
+      rank,
+      rank,
+      parent,
+      method,
+      at,
+    );
+    return r?.id;
+  }
+
+  /** Due rows, most urgent first, then oldest; only those bound for `targets` when it is given. */
+  async due(now: string, limit: number, targets?: readonly OutboxTarget[]): Promise<OutboxRow[]> {
+    const only = targets && targets.length > 0 ? `AND target IN (${targets.map(() => '?').join(', ')})` : '';
     const rows = await this.store.all<Omit<OutboxRow, 'args'> & { args: string }>(
       `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at, priority, lane FROM outbox o
-       WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+       WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ${only}
          -- a reply waiting for its post does not take a place in the batch (it would starve pages behind it)
          AND (depends_on IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.depends_on AND (p.delivered_at IS NOT NULL OR p.failed_at IS NOT NULL)))
        ORDER BY priority, id LIMIT ?`,
       now,
+      ...(targets && targets.length > 0 ? targets : []),
       limit,
     );
     return rows.map(parseArgs);
+  }
+
+  /**
+   * The ts of the thread a delivered post is in: its own for a channel post, its thread's for a reply (followed
+   * up through the replies it was itself threaded under); undefined while that is not delivered.
+   */
+  async threadOf(id: number): Promise<string | undefined> {
+    let at: number | null = id;
+    for (let hops = 0; at !== null && hops < 10; hops++) {
+      const r: { args: string; depends_on: number | null; result: string | null } | undefined = await this.store.get('SELECT args, depends_on, result FROM outbox WHERE id = ?', at);
+      if (!r) return undefined;
+      const threadTs = (JSON.parse(r.args) as { thread_ts?: unknown }).thread_ts;
+      if (typeof threadTs === 'string' && threadTs !== PARENT_THREAD) return threadTs;
+      if (threadTs !== PARENT_THREAD) {
+        const ts = r.result ? (JSON.parse(r.result) as { ts?: unknown }).ts : undefined;
+        return typeof ts === 'string' ? ts : undefined;
+      }
+      at = r.depends_on;
+    }
+    return undefined;
   }
 
   async outcome(id: number): Promise<OutboxOutcome | undefined> {
@@ -111,9 +169,10 @@ export class OutboxRepository {
   /**
    * Whether an older row on the same stream is still undelivered: the same
    * PagerDuty dedup key (a resolve must not overtake its trigger), the same
-   * parent post (updates and replies keep their order), or the same lane at the
-   * same or a higher priority (a channel's posts keep their order; an urgent
-   * post may overtake an announcement, not another urgent post).
+   * parent post and method (its replies keep their order, and so do its
+   * updates; an edit of the post need not wait for a thread of replies), or the
+   * same lane at the same or a higher priority (a channel's posts keep their
+   * order; an urgent post may overtake an announcement, not another urgent post).
    */
   async hasOlderPending(row: OutboxRow): Promise<boolean> {
     const key = row.target === 'pagerduty' ? row.args.dedupKey : undefined;
@@ -121,7 +180,7 @@ export class OutboxRepository {
       return !!(await this.store.get('SELECT 1 FROM outbox WHERE id < ? AND dedup_key = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, key));
     }
     if (row.depends_on !== null) {
-      return !!(await this.store.get('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, row.depends_on));
+      return !!(await this.store.get('SELECT 1 FROM outbox WHERE id < ? AND depends_on = ? AND method = ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, row.depends_on, row.method));
     }
     if (row.lane !== null) {
       return !!(await this.store.get('SELECT 1 FROM outbox WHERE id < ? AND lane = ? AND priority <= ? AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1', row.id, row.lane, row.priority));

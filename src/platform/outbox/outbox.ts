@@ -34,11 +34,18 @@ export const PARENT_CHANNEL = '$parent.channel';
 /** Message metadata marking a post as an outbox row's, so a retry can find it in Slack instead of posting it twice. */
 export const OUTBOX_EVENT_TYPE = 'golive_outbox';
 
-type Failure = { message: string; permanent: boolean; retryAfterSeconds?: number };
+/**
+ * How long PagerDuty's throttling (a 429, with or without Retry-After) holds back every page, the first time and
+ * at most: doubled with each 429 in a row, back to the first once a page is taken. PagerDuty's Events API
+ * documents 429 as "retry with backoff" and does not promise a Retry-After; one is honoured when it comes.
+ */
+export const PAGER_THROTTLE_MS = { first: 2_000, max: 60_000 } as const;
+
+type Failure = { message: string; permanent: boolean; retryAfterSeconds?: number; throttled?: boolean };
 
 function classify(err: unknown): Failure {
   if (err instanceof SlackCallError) return { message: err.slackError, permanent: PERMANENT.has(err.slackError), retryAfterSeconds: err.retryAfterSeconds };
-  if (err instanceof PagerError) return { message: err.message, permanent: !err.retryable, retryAfterSeconds: err.retryAfterSeconds };
+  if (err instanceof PagerError) return { message: err.message, permanent: !err.retryable, retryAfterSeconds: err.retryAfterSeconds, throttled: err.status === 429 };
   // SES: a refused sender or address, or missing permission, stays refused; throttling and network errors pass.
   if (err instanceof AwsCallError) return { message: err.message, permanent: err.kind === 'access_denied' || err.kind === 'invalid' || err.kind === 'not_found' };
   // Anything else (a network error) is worth retrying.
@@ -57,6 +64,20 @@ function limitScope(row: OutboxRow, args: Record<string, unknown>): string {
 /** Sends one email (SES v2 SendEmail in the runbook's email region). */
 export type EmailSender = (message: EmailMessage) => Promise<{ messageId: string }>;
 
+/**
+ * Targets whose rows are delivered by one loop, each loop independent of the others: a page never waits for
+ * Slack's pace in a channel (a storm's thread), nor an alarm post for a slow or throttling PagerDuty, nor
+ * either for SES. Documents are shared in Slack, so they go with Slack's rows.
+ */
+const LANES: readonly (readonly OutboxTarget[])[] = [['pagerduty'], ['slack', 'document'], ['email']];
+
+interface Lane {
+  targets: readonly OutboxTarget[];
+  running?: Promise<void>;
+  /** A flush was asked for while this lane was delivering: rows stored since may be more urgent than what it listed. */
+  again: boolean;
+}
+
 /** How a target is named in the log. */
 const TARGET_NAME: Record<OutboxTarget, [thing: string, service: string]> = { slack: ['Slack message', 'Slack'], pagerduty: ['PagerDuty event', 'PagerDuty'], email: ['email', 'SES'], document: ['document to Slack', 'Slack'] };
 
@@ -73,8 +94,9 @@ export class Outbox {
   private readonly wake = new EarliestTimer(() => void this.flush());
   /** Until when (the clock's epoch ms) a 429 or throttle holds back the rows of a budget ({@link limitScope}). */
   private readonly pausedUntil = new Map<string, number>();
-  private running?: Promise<void>;
-  private again = false;
+  private readonly lanes: Lane[] = LANES.map((targets) => ({ targets, again: false }));
+  /** How many 429s PagerDuty answered in a row, for its backoff ({@link PAGER_THROTTLE_MS}). */
+  private pagerThrottles = 0;
   private readonly rows: OutboxRepository;
   private readonly deliverers = new Map<OutboxTarget, (method: string, args: Record<string, unknown>) => Promise<Record<string, unknown>>>();
 
@@ -154,42 +176,50 @@ export class Outbox {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.wake.clear();
-    await this.running;
+    await Promise.all(this.lanes.map((l) => l.running ?? Promise.resolve()));
   }
 
-  /** Delivers everything due now; concurrent calls coalesce into one more pass. */
-  flush(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
+  /** Delivers everything due now, each lane of targets on its own ({@link LANES}); concurrent calls coalesce into one more pass. */
+  async flush(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => this.flushLane(lane)));
+  }
+
+  private flushLane(lane: Lane): Promise<void> {
+    if (lane.running) {
+      lane.again = true;
+      return lane.running;
     }
-    this.running = (async () => {
+    lane.running = (async () => {
       try {
         let delivered = 0;
         do {
-          this.again = false;
+          lane.again = false;
           try {
             // A delivered post can make its replies and updates due: go round again until a pass delivers nothing.
-            delivered = await this.deliverDue();
+            delivered = await this.deliverDue(lane);
           } catch (err) {
             // A database error must not become an unhandled rejection; the next pass tries again.
             this.logger.error({ err }, 'outbox pass failed');
             delivered = 0;
           }
-          // After the last round: a backlog notice it stores is delivered by one more round.
-          if (!this.again && delivered === 0) await this.reportWaiting();
-        } while (this.again || delivered > 0);
+          // After the last round: a backlog notice it stores (a Slack post) is delivered by one more round.
+          if (!lane.again && delivered === 0 && lane.targets.includes('slack')) await this.reportWaiting();
+        } while (lane.again || delivered > 0);
       } finally {
-        this.running = undefined;
+        lane.running = undefined;
       }
     })();
-    return this.running;
+    return lane.running;
   }
 
-  private async deliverDue(): Promise<number> {
-    const due = await this.rows.due(this.clock.now().toISOString(), 50);
+  private async deliverDue(lane: Lane): Promise<number> {
+    const due = await this.rows.due(this.clock.now().toISOString(), 50, lane.targets);
     let delivered = 0;
+    let tried = 0;
     for (const listedRow of due) {
+      // Rows stored since this list was read (an alarm post behind a thread of replies) may be more urgent: list
+      // again, once this pass has sent something (under a steady stream of changes every pass still moves on).
+      if (tried > 0 && lane.again && listedRow.priority > 0) break;
       // Order within a stream: this row waits until the older one for the same key or post is through.
       if (await this.rows.hasOlderPending(listedRow)) continue;
       const listed = await this.resolveDependency(listedRow);
@@ -198,6 +228,7 @@ export class Outbox {
       const claimedAt = this.clock.now();
       const row = await this.rows.claim(listedRow.id, this.replica, claimedAt.toISOString(), new Date(claimedAt.getTime() + CLAIM_MS).toISOString());
       if (!row) continue;
+      tried++;
       const args = row.depends_on === null ? row.args : await this.resolveDependency(row);
       if (!args) {
         await this.rows.unclaim(row.id);
@@ -218,7 +249,10 @@ export class Outbox {
         const r = (result ?? {}) as Record<string, unknown>;
         await this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
         delivered++;
-        if (row.target === 'pagerduty') await this.reportPage(undefined);
+        if (row.target === 'pagerduty') {
+          this.pagerThrottles = 0;
+          await this.reportPage(undefined);
+        }
       } catch (err) {
         const f = classify(err);
         if (row.target === 'pagerduty') await this.reportPage(f.message);
@@ -229,13 +263,15 @@ export class Outbox {
           continue;
         }
         const attempts = row.attempts + 1;
-        const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000);
+        // PagerDuty throttling every page alike: back off all of them together, doubling while it lasts.
+        const throttleMs = f.throttled ? Math.min(PAGER_THROTTLE_MS.first * 2 ** this.pagerThrottles++, PAGER_THROTTLE_MS.max) : undefined;
+        const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : (throttleMs ?? Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000));
         await this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
         // Not started (tests that flush by hand) or stopped: no wake-up.
         if (this.timer) this.wake.at(Date.now() + waitMs);
         this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
         // A rate limit holds back, until it ends, the other rows that count against the same budget.
-        if (f.retryAfterSeconds !== undefined) this.pausedUntil.set(limitScope(row, args), this.clock.now().getTime() + waitMs);
+        if (f.retryAfterSeconds !== undefined || f.throttled) this.pausedUntil.set(limitScope(row, args), this.clock.now().getTime() + waitMs);
       }
     }
     return delivered;
@@ -326,7 +362,9 @@ export class Outbox {
       return undefined;
     }
     if (!parent.delivered_at) return undefined;
-    const fill = (v: unknown) => (v === PARENT_TS ? parent.result?.ts : v === PARENT_CHANNEL ? parent.result?.channel : v);
-    return Object.fromEntries(Object.entries(row.args).map(([k, v]) => [k, fill(v)]));
+    // A reply to a message that is itself a reply goes in that reply's thread (Slack threads are one level deep).
+    const threadTs = row.args.thread_ts === PARENT_TS ? await this.rows.threadOf(row.depends_on) : undefined;
+    const fill = (k: string, v: unknown) => (v === PARENT_TS ? (k === 'thread_ts' ? (threadTs ?? parent.result?.ts) : parent.result?.ts) : v === PARENT_CHANNEL ? parent.result?.channel : v);
+    return Object.fromEntries(Object.entries(row.args).map(([k, v]) => [k, fill(k, v)]));
   }
 }

@@ -106,7 +106,8 @@ function describeZodIssue(issue: z.core.$ZodIssue, data: unknown): string {
     });
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${named.join(', ')}`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
+  // zod leaves the input out of its issues: a value of the wrong type is told apart from a missing one by the file itself.
+  if (issue.code === 'invalid_type' && issue.input === undefined && valueAt(data, issue.path) === undefined) return `is required (${issue.expected})`;
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) return `${issue.message}`;
   return issue.message;
 }

@@ -273,6 +273,16 @@ export function pagerSeverityOf(severity: Severity): PagerSeverity {
 /** How many transitions within how many minutes make an alarm flap, when the runbook does not say. */
 export const FLAPPING_DEFAULTS = { transitions: 4, minutes: 30 } as const;
 
+/** How an alarm storm pages: one page per alarm (as outside a storm), or one per alarm rule for the storm. */
+export const STORM_PAGING = ['per_alarm', 'by_rule'] as const;
+export type StormPaging = (typeof STORM_PAGING)[number];
+
+/**
+ * When alarms going to ALARM together become one storm post, when the runbook does not say: more than
+ * `threshold` in one poll (or, pushed, within one poll interval); over after `quiet_minutes` with no new one.
+ */
+export const STORM_DEFAULTS = { threshold: 10, quiet_minutes: 10, paging: 'per_alarm' } as const satisfies { threshold: number; quiet_minutes: number; paging: StormPaging };
+
 const severityName = z.enum(SEVERITIES);
 
 /**
@@ -330,6 +340,25 @@ const alarms = z
       .object({ transitions: z.number().int().min(2).default(FLAPPING_DEFAULTS.transitions), minutes: z.number().int().min(1).default(FLAPPING_DEFAULTS.minutes) })
       .strict()
       .default({ ...FLAPPING_DEFAULTS }),
+    storm: z
+      .object({
+        threshold: z
+          .number({ error: 'must be a whole number of alarms (e.g. 10)' })
+          .int('must be a whole number of alarms (e.g. 10)')
+          .min(1, 'must be at least 1: a storm is more than this many alarms going to ALARM in one poll')
+          .default(STORM_DEFAULTS.threshold),
+        quiet_minutes: z
+          .number({ error: 'must be a whole number of minutes (e.g. 10)' })
+          .int('must be a whole number of minutes (e.g. 10)')
+          .min(1, 'must be at least 1 minute')
+          .max(24 * 60, 'must be at most 1440 minutes (a day)')
+          .default(STORM_DEFAULTS.quiet_minutes),
+        paging: z
+          .enum(STORM_PAGING, { error: 'must be per_alarm (one PagerDuty page per alarm) or by_rule (one page per alarm rule for the whole storm)' })
+          .default(STORM_DEFAULTS.paging),
+      })
+      .strict()
+      .default({ ...STORM_DEFAULTS }),
     sns_topics: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')).default([]),
   })
   .strict();

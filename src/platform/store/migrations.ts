@@ -316,6 +316,7 @@ export const migrations: Migration[] = [
   outboxPriorityMigration(),
   replicasMigration(),
   takeoverMigration(),
+  alarmStormMigration(),
 ];
 
 /** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
@@ -575,6 +576,73 @@ function takeoverMigration(): Migration {
       ALTER TABLE canary ADD COLUMN watched_by TEXT;
       -- The replica running an approved change: a recovery must not close one a live replica is still starting.
       ALTER TABLE change_request ADD COLUMN executed_by TEXT;
+    `,
+  };
+}
+
+/** Version 15: alarm storms (src/alarms/alarm-storms.ts). */
+function alarmStormMigration(): Migration {
+  return {
+    version: 15,
+    name: 'alarm storms',
+    sql: `
+      -- More than alarms.storm.threshold alarms going to ALARM together: one post, its alarms in the thread.
+      CREATE TABLE alarm_storm (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        region         TEXT NOT NULL,
+        -- alarms.storm.paging when it began: per_alarm or by_rule.
+        paging         TEXT NOT NULL CHECK (paging IN ('per_alarm', 'by_rule')),
+        started_at     TEXT NOT NULL,
+        -- When an alarm last joined it (golive's clock); quiet_minutes after that it is over.
+        last_firing_at TEXT NOT NULL,
+        ended_at       TEXT,
+        -- The storm post; NULL until it is stored (with the storm's first alarms).
+        post_outbox_id INTEGER,
+        -- The post shows less than the storm now holds.
+        dirty          INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE INDEX alarm_storm_open ON alarm_storm (ended_at);
+
+      -- One firing of one alarm in a storm (an alarm that recovers and fires again in it has two).
+      CREATE TABLE alarm_storm_alarm (
+        storm_id        INTEGER NOT NULL REFERENCES alarm_storm (id),
+        name            TEXT NOT NULL,
+        fired_at        TEXT NOT NULL,
+        -- When it joined (golive's clock), for the thread's order.
+        joined_at       TEXT NOT NULL,
+        severity        TEXT NOT NULL,
+        -- The alarms.rules[].match that applies (by_rule pages per rule); NULL for none.
+        rule            TEXT,
+        pages           INTEGER NOT NULL,
+        reason          TEXT NOT NULL,
+        region          TEXT NOT NULL,
+        -- The thread reply that shows it, or (own_post) the post it had before the storm began.
+        reply_outbox_id INTEGER,
+        own_post        INTEGER NOT NULL DEFAULT 0,
+        -- When and to what it left ALARM.
+        ended_at        TEXT,
+        ended_state     TEXT,
+        -- Its reply shows less than is now known (it recovered, was acknowledged).
+        redraw          INTEGER NOT NULL DEFAULT 0,
+        -- by_rule: a trigger of its rule's page covers it.
+        paged           INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (storm_id, name, fired_at)
+      );
+      CREATE INDEX alarm_storm_alarm_reply ON alarm_storm_alarm (reply_outbox_id);
+      CREATE INDEX alarm_storm_alarm_firing ON alarm_storm_alarm (name, fired_at);
+
+      -- by_rule: the one page of each alarm rule in a storm.
+      CREATE TABLE alarm_storm_page (
+        storm_id     INTEGER NOT NULL REFERENCES alarm_storm (id),
+        rule         TEXT NOT NULL,
+        dedup_key    TEXT NOT NULL,
+        triggered_at TEXT NOT NULL,
+        resolved_at  TEXT,
+        PRIMARY KEY (storm_id, rule)
+      );
+
+      -- The storm the alarm's current (or last) firing belongs to; NULL for a firing with a post of its own.
+      ALTER TABLE alarm_state ADD COLUMN storm_id INTEGER;
     `,
   };
 }

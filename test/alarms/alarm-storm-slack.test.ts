@@ -1,0 +1,110 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OutboxRepository } from '../../src/platform/outbox/outbox-repository.js';
+import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
+import { click, query, until } from '../support/golive-client.js';
+import { startTestApp, type TestApp } from '../support/start-app.js';
+import { memoryCloudWatch, stormAlarmNames, writeStormRunbook } from '../support/storm-fixture.js';
+import type { FakeMessage } from '../support/fake-slack.js';
+import { formatTime } from '../../src/platform/format-time.js';
+
+/*
+ * A storm through the real app, against the fake Slack with Slack's rate limits on (the tests' scale) and the
+ * fake PagerDuty: what reaches the channel, in what order, and every page once even while PagerDuty throttles.
+ */
+
+const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
+let pd: FakePagerDuty;
+let t: TestApp | undefined;
+
+beforeAll(async () => {
+  pd = await startFakePagerDuty();
+});
+afterAll(async () => {
+  await pd.close();
+});
+beforeEach(() => pd.reset());
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+async function start(storm = '{}') {
+  const cloudwatch = memoryCloudWatch();
+  t = await startTestApp({
+    runbook: writeStormRunbook(storm),
+    env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url },
+    appOptions: { cloudwatch, alarmPolling: false, outboxPollMs: 50 },
+  });
+  return { app: t, cloudwatch };
+}
+
+const accepted = (app: TestApp) => app.slack.callsTo('chat.postMessage').filter((c) => c.status === 200 && c.result?.ok === true);
+const inChannel = (app: TestApp) => [...app.slack.messages.values()].filter((m) => m.channel === 'C0OPS');
+const sectionTexts = (m: Pick<FakeMessage, 'blocks'>) => (m.blocks as { type: string; text?: { text: string } }[]).filter((b) => b.type === 'section').map((b) => b.text!.text);
+
+describe('a storm of 200 alarms in one poll, through Slack’s rate limits', () => {
+  it('goes out as one storm post before everything queued ahead of it, then a thread with every alarm; each page once though PagerDuty throttles', async () => {
+    const { app, cloudwatch } = await start();
+    const alarms = stormAlarmNames(200);
+    cloudwatch.set(alarms.all, 'OK');
+    await app.app.services.alarms.poll(); // the baseline
+    await app.app.outbox.flush();
+
+    // 120 announcements queued in the channel before the storm; PagerDuty throttles the first three events.
+    const outbox = new OutboxRepository(app.app.store);
+    for (let i = 1; i <= 120; i++) await outbox.enqueue('chat.postMessage', { channel: 'C0OPS', text: `announcement ${i}` }, new Date().toISOString());
+    pd.failNext(429, { times: 3, retryAfter: 1 });
+    void app.app.outbox.flush();
+    cloudwatch.set(alarms.all, 'ALARM');
+    await app.app.services.alarms.poll();
+    const polledAt = Date.now();
+
+    // The storm post overtakes the announcements still waiting: it is the first post after the poll.
+    const storm = await app.slack.waitForCall('chat.postMessage', (c) => c.status === 200 && String(c.args.text).startsWith('🌩️'), 10_000);
+    expect(storm.at - polledAt).toBeLessThan(2_000);
+    const before = accepted(app).filter((c) => c.at <= storm.at && String(c.args.text).startsWith('announcement')).length;
+    expect(before).toBeLessThan(120);
+    expect(storm.args.text).toBe('🌩️ Alarm storm: 200 alarms in ALARM (20 critical), 200 firing, 0 recovered');
+    const stormTs = String(storm.result!.ts);
+
+    // Every alarm is in the storm's thread, in 8 replies; none was posted on its own.
+    await until('the thread', () => inChannel(app).filter((m) => m.thread_ts === stormTs).length === 8, 20_000);
+    const thread = inChannel(app).filter((m) => m.thread_ts === stormTs);
+    const threaded = thread.flatMap((m) => sectionTexts(m).map((s) => /`([^`]+)`/.exec(s)![1]!));
+    expect(threaded).toEqual([...alarms.critical, ...alarms.error, ...alarms.warning]);
+    await until('the announcements', () => accepted(app).filter((c) => String(c.args.text).startsWith('announcement')).length === 120, 20_000);
+    expect(accepted(app).filter((c) => c.args.thread_ts === undefined).map((c) => String(c.args.text).slice(0, 2)).filter((s) => s === '🔴')).toEqual([]);
+    expect(app.slack.callsTo('chat.postMessage').filter((c) => c.rateLimited)).toEqual([]);
+
+    // The storm post as Slack shows it.
+    const post = app.slack.messages.get(`C0OPS:${stormTs}`)!;
+    const since = formatTime((await query<{ started_at: string }>(app, 'SELECT started_at FROM alarm_storm'))[0]!.started_at, 'Asia/Kolkata');
+    expect(sectionTexts(post)[0]).toBe(`🌩️ *Alarm storm*: 200 alarms went to ALARM since ${since}: *200 firing*, 0 recovered.\nBy severity: 20 critical · 40 error · 140 warning`);
+    expect(sectionTexts(post)[1]).toBe(`🔴 *Critical, firing (20):* ${alarms.critical.map((n) => `\`${n}\``).join(', ')}`);
+
+    // Pages: one trigger per paging alarm (per_alarm), each accepted exactly once after PagerDuty's throttling.
+    await until('every page', () => pd.accepted().length === 60, 20_000);
+    expect(pd.events.filter((e) => e.status === 429)).toHaveLength(3);
+    const keys = pd.accepted().map((b) => String(b.dedup_key));
+    expect(new Set(keys).size).toBe(60);
+    expect(keys.sort()).toEqual([...alarms.critical, ...alarms.error].map((n) => `golive/alarm/ap-south-1/${n}`).sort());
+    expect(pd.events.every((e) => e.valid)).toBe(true);
+
+    // Acknowledge on an alarm in the thread: its page is acknowledged and its line redrawn, in that reply.
+    const name = alarms.critical[4]!;
+    const reply = thread.find((m) => sectionTexts(m).some((s) => s.includes(`\`${name}\``)))!;
+    await click(app, 'golive_alarm_ack', name, 'U0DEVOPS', reply.ts);
+    await pd.waitFor((e) => e.body.event_action === 'acknowledge' && e.body.dedup_key === `golive/alarm/ap-south-1/${name}`);
+    await until('the line redrawn', () => sectionTexts(app.slack.messages.get(`C0OPS:${reply.ts}`)!).some((s) => s.includes(`\`${name}\``) && s.includes('👀 Acknowledged by <@U0DEVOPS>')));
+    await until('said in the thread', () => inChannel(app).some((m) => m.thread_ts === stormTs && m.text === `👀 <@U0DEVOPS> acknowledged \`${name}\` (and its PagerDuty incident).`));
+
+    // The storm evolves: 30 recover, the post is edited in place.
+    cloudwatch.set(alarms.warning.slice(0, 30), 'OK');
+    await app.app.services.alarms.poll();
+    await until('the post edited', () => String(app.slack.messages.get(`C0OPS:${stormTs}`)!.text) === '🌩️ Alarm storm: 200 alarms in ALARM (20 critical), 170 firing, 30 recovered', 10_000);
+    expect((await query<{ n: number }>(app, 'SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL'))[0]!.n).toBeLessThanOrEqual(2);
+    // Slack took every call it was sent (nothing invalid; only, perhaps, a rate-limited edit waiting its turn).
+    expect(app.slack.calls.filter((c) => c.result?.ok === false && c.result.error !== 'ratelimited').map((c) => [c.method, c.result!.error])).toEqual([]);
+    expect(await query(app, 'SELECT method, last_error FROM outbox WHERE failed_at IS NOT NULL')).toEqual([]);
+  }, 60_000);
+});
