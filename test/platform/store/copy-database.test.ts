@@ -1,3 +1,4 @@
+import { StormRepository } from '../../../src/alarms/storm-repository.js';
 import { ReplicaRepository } from '../../../src/platform/leadership/replica-repository.js';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -156,6 +157,10 @@ async function fillLaunch(file: string): Promise<void> {
     await new WatchHealthRepository(store).set('pagerduty', { failures: 2, since: T(8), error: 'timeout', announced: false });
     await new LeaderRepository(store).record('leader', 'golive-sqlite', T(0));
     await new ReplicaRepository(store).beat('golive-sqlite', T(0));
+    const storms = new StormRepository(store);
+    const storm = await storms.start({ region: 'ap-south-1', paging: 'by_rule', at: T(11) });
+    await storms.join({ storm_id: storm.id, name: 'GoVisaX-Prod-API-5xx', fired_at: T(11), joined_at: T(11), severity: 'critical', rule: 'GoVisaX-Prod-*', pages: 1, reason: '5xx over 1%', region: 'ap-south-1', own_post: 0, paged: 0 });
+    await storms.triggered(storm.id, 'GoVisaX-Prod-*', `golive/alarm-storm/ap-south-1/${storm.id}/GoVisaX-Prod-*`, T(11));
   } finally {
     await store.close();
   }
@@ -260,7 +265,7 @@ describe.skipIf(skip)('copying a launch from SQLite into PostgreSQL', () => {
 
     // A second copy into it is refused, and changes nothing.
     expect(await refusal(copy({ source: file, target: url }))).toBe(
-      `the PostgreSQL database ${url} already holds golive data (alarm_state: 1 row, alarm_transition: 1 row, audit: 4 rows, canary: 1 row, change_approval: 1 row, and 25 more tables); nothing was copied. Copy into a new, empty database (CREATE DATABASE …), or, if what it holds can go, drop it and create it again.`,
+      `the PostgreSQL database ${url} already holds golive data (alarm_state: 1 row, alarm_storm: 1 row, alarm_storm_alarm: 1 row, alarm_storm_page: 1 row, alarm_transition: 1 row, and 28 more tables); nothing was copied. Copy into a new, empty database (CREATE DATABASE …), or, if what it holds can go, drop it and create it again.`,
     );
     expect((await pgQuery<{ n: number }>(url, 'SELECT COUNT(*) AS n FROM audit'))[0]!.n).toBe(before.get('audit')!.length + 1);
   }, 60_000);
@@ -475,15 +480,15 @@ describe('the copy-db command', () => {
       expect(res.code).toBe(0);
       const lines = res.stdout.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^warning: golive wrote to .* s ago: if it is still running, stop it first/);
-      expect(lines[1]).toBe(`Copying ${file} (schema version ${LATEST}, 30 tables, ${sqliteTotal(file)} rows) to ${url} in one transaction …`);
+      expect(lines[1]).toBe(`Copying ${file} (schema version ${LATEST}, 33 tables, ${sqliteTotal(file)} rows) to ${url} in one transaction …`);
       // A line per table, by name.
-      expect(lines).toHaveLength(2 + 30 + 2);
+      expect(lines).toHaveLength(2 + 33 + 2);
       const perTable = lines.slice(2, -2);
       expect(perTable.map((l) => l.trim().split(/\s+/)[0])).toEqual([...sqliteRows(file).keys()]);
-      expect(perTable).toContain('  alarm_transition  1 row');
-      expect(perTable).toContain('  audit             3 rows');
-      expect(perTable).toContain('  gonogo_vote       3 rows');
-      expect(lines.at(-2)).toMatch(new RegExp(`^Copied 30 tables, ${sqliteTotal(file)} rows in \\d+\\.\\d s; every table's row count matches ${file}\\.$`));
+      expect(perTable).toContain('  alarm_transition   1 row');
+      expect(perTable).toContain('  audit              3 rows');
+      expect(perTable).toContain('  gonogo_vote        3 rows');
+      expect(lines.at(-2)).toMatch(new RegExp(`^Copied 33 tables, ${sqliteTotal(file)} rows in \\d+\\.\\d s; every table's row count matches ${file}\\.$`));
       expect(lines.at(-1)).toBe(`Next: set GOLIVE_DB=${url} (with GOLIVE_DB_PASSWORD as now) and start golive. Keep ${file} as it is: it is the launch as it stood before the move.`);
       expect(res.stdout).not.toContain('pa55word');
 
