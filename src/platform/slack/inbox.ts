@@ -43,20 +43,20 @@ function describeRequest(kind: string, body: Record<string, unknown>): { user?: 
 export class Inbox {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
-  /**
-   * Requests this process is handling already — received live, or run again —
-   * each at most once per life, however many passes find it. A request that
-   * arrives while the start's replay is still reading the inbox is this
-   * process's own, not one to run again (on PostgreSQL that read finishes
-   * after the first requests are in).
-   */
+  /** Requests this process has run again (or is running): each at most once per life, however many passes find it. */
   private readonly replayed = new Set<string>();
+  /**
+   * Requests received live before the first replay has read the inbox: this
+   * process's own, not ones to run again (on PostgreSQL that read finishes
+   * after the first requests are in). Dropped once read, so it does not grow.
+   */
+  private receivedBeforeReplay?: Set<string> = new Set();
 
   constructor(private readonly deps: { requests: RequestRepository; store: Store; clock: Clock; logger: Logger; replica?: string }) {}
 
   /** Records a request before its ack, as this replica's; false for a retry or replay of one seen already. */
   receive(key: string, body: Record<string, unknown>): Promise<boolean> {
-    this.replayed.add(key);
+    this.receivedBeforeReplay?.add(key);
     const { kind, replayable } = inboxEntry(body);
     return this.deps.requests.receive(key, this.deps.clock.now().toISOString(), replayable ? { kind, payload: JSON.stringify(body) } : undefined, this.deps.replica ?? null);
   }
@@ -104,7 +104,9 @@ export class Inbox {
     const { requests, logger } = this.deps;
     const me = this.deps.replica;
     const found = replicas && me ? await requests.orphaned(me, replicas.since, replicas.deadBefore) : await requests.unfinished();
-    const rows = found.filter((r) => !this.replayed.has(r.key));
+    const live = this.receivedBeforeReplay;
+    this.receivedBeforeReplay = undefined;
+    const rows = found.filter((r) => !this.replayed.has(r.key) && !live?.has(r.key));
     if (rows.length > 0) logger.info({ count: rows.length }, 'finishing requests acknowledged before the restart');
     for (const row of rows) {
       if (this.closed) break;

@@ -4,6 +4,7 @@
  * binaries are installed. Without them the file is skipped with how to get them, except in CI, where it fails.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { freePort } from '../../support/free-port.js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChecklistRepository } from '../../../src/checklist/checklist-repository.js';
@@ -111,19 +112,6 @@ describe.skipIf(!binaries)('PostgresStore on a real PostgreSQL', () => {
     } finally {
       await c.end();
     }
-  }
-
-  /** A port on 127.0.0.1 that nothing listens on. */
-  async function closedPort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        const port = typeof address === 'object' && address ? address.port : 0;
-        server.close(() => resolve(port));
-      });
-    });
   }
 
   describe('migrations', () => {
@@ -278,7 +266,7 @@ describe.skipIf(!binaries)('PostgresStore on a real PostgreSQL', () => {
       await new Promise<void>((resolve) => silentServer.listen(0, '127.0.0.1', resolve));
       const silentPort = (silentServer.address() as AddressInfo).port;
       try {
-        const refused = storeOn(`postgres://golive:${PASSWORD}@127.0.0.1:${await closedPort()}/golive`);
+        const refused = storeOn(`postgres://golive:${PASSWORD}@127.0.0.1:${await freePort()}/golive`);
         const silent = storeOn(`postgres://golive:${PASSWORD}@127.0.0.1:${silentPort}/golive`);
         for (const s of [refused, silent]) {
           const started = performance.now();
