@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { isHttpUrl } from './platform/is-http-url.js';
+import { isPostgresUrl } from './platform/store/database-url.js';
 import { DEFAULT_API_URL, DEFAULT_EVENTS_URL } from './platform/pager/pagerduty-urls.js';
 
 /** Everything golive reads from the environment, read once at start-up. */
@@ -60,7 +61,7 @@ export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLA
 /** The database password, wherever it was given (GOLIVE_DB_PASSWORD or inside the URL): for the logger to mask. */
 export function databaseSecrets(config: Pick<Config, 'dbPath' | 'dbPassword'>): string[] {
   const secrets = config.dbPassword ? [config.dbPassword] : [];
-  if (/^postgres(ql)?:\/\//i.test(config.dbPath)) {
+  if (isPostgresUrl(config.dbPath)) {
     try {
       const password = decodeURIComponent(new URL(config.dbPath).password);
       if (password) secrets.push(password);
@@ -107,7 +108,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const dbPath = get('GOLIVE_DB') ?? path.join('data', 'golive.db');
   const dbPassword = get('GOLIVE_DB_PASSWORD');
-  if (/^postgres(ql)?:\/\//i.test(dbPath)) {
+  if (isPostgresUrl(dbPath)) {
     let url: URL | undefined;
     try {
       url = new URL(dbPath);

@@ -1,4 +1,4 @@
-import { isPostgresUrl } from './platform/store/postgres-store.js';
+import { isPostgresUrl } from './platform/store/database-url.js';
 import { copyDatabase, CopyRefused } from './platform/store/copy-database.js';
 
 // Usage: npm run copy-db -- <sqlite-file> <postgres-url> (built, as in the Docker image:

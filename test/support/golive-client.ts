@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { isPostgresUrl, PostgresStore } from '../../src/platform/store/postgres-store.js';
+import { isPostgresUrl } from '../../src/platform/store/database-url.js';
+import { PostgresStore } from '../../src/platform/store/postgres-store.js';
 import type { SqlValue } from '../../src/platform/store/store.js';
 import { blockActionPayload, blockActionsBody, newTriggerId, postSigned, slashCommandBody } from './sign.js';
 import { SIGNING_SECRET, type TestApp } from './start-app.js';

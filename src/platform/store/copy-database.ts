@@ -9,7 +9,8 @@ import { databaseProblem, detailOf, readProblem } from './check-database.js';
 import { DatabaseUnavailableError } from './database-unavailable.js';
 import { migrations as allMigrations, type Migration } from './migrations.js';
 import { openDatabase, type Db } from './open-database.js';
-import { PostgresStore, withoutPassword } from './postgres-store.js';
+import { withoutPassword } from './database-url.js';
+import { PostgresStore } from './postgres-store.js';
 import type { SqlValue } from './store.js';
 
 /** A copy that did not happen, and why: the message says what to do. Nothing was written to the target's tables. */

@@ -1,7 +1,8 @@
 import type { LeaderLock } from '../leadership/leadership.js';
 import type { Logger } from '../logger.js';
 import { openCheckedDatabase } from './check-database.js';
-import { isPostgresUrl, PostgresChangeRelay, PostgresLeaderLock, PostgresStore } from './postgres-store.js';
+import { isPostgresUrl } from './database-url.js';
+import { PostgresChangeRelay, PostgresLeaderLock, PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 

@@ -1,25 +1,10 @@
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
 import { detailOf } from './check-database.js';
+import { withoutPassword } from './database-url.js';
 import { DatabaseUnavailableError, isConnectionFailure } from './database-unavailable.js';
 import { migrations as allMigrations, sqlFor, type Migration } from './migrations.js';
 import { Store, type DatabaseHealth, type OpenTransaction, type SqlValue } from './store.js';
-
-/** Whether GOLIVE_DB names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target.trim());
-}
-
-/** The URL with its password taken out: what logs and /healthz may show. */
-export function withoutPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '';
-    return u.toString().replace(/^(postgres(?:ql)?:\/\/[^:@/]+):@/i, '$1@');
-  } catch {
-    return 'postgres://(an unreadable URL)';
-  }
-}
 
 /** Keys of PostgreSQL advisory locks golive takes; one number space per database. */
 export const ADVISORY_LOCKS = {

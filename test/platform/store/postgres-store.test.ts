@@ -12,7 +12,8 @@ import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository
 import { AuditRepository } from '../../../src/platform/store/audit-repository.js';
 import { migrations } from '../../../src/platform/store/migrations.js';
 import { openDatabase } from '../../../src/platform/store/open-database.js';
-import { ADVISORY_LOCKS, numberPlaceholders, PostgresLeaderLock, PostgresStore, withoutPassword } from '../../../src/platform/store/postgres-store.js';
+import { withoutPassword } from '../../../src/platform/store/database-url.js';
+import { ADVISORY_LOCKS, numberPlaceholders, PostgresLeaderLock, PostgresStore } from '../../../src/platform/store/postgres-store.js';
 import { createDatabaseAt, dropDatabaseAt, findPostgresBin, POSTGRES_HOW_TO, startPostgresCluster, type PostgresCluster } from '../../support/postgres.js';
 import { postgresBaseUrl } from '../../support/test-database.js';
 
