@@ -503,8 +503,14 @@ describe('when golive cannot see, page or deliver', () => {
     await setState(SEED_ALARMS.fiveXx, 'OK', 'back to normal');
     await pollAndDeliver();
     await pd.waitFor((e) => e.status === 202, 30_000);
-    await t.app.outbox.flush();
-    const texts = posts().map((c) => String(c.args.text)).filter((x) => x.startsWith('📟'));
+    // The "takes pages again" notice is stored once the page's delivery is recorded, in the PagerDuty lane, which a
+    // flush started before then does not wait for: flush until it is out.
+    const notices = () => posts().map((c) => String(c.args.text)).filter((x) => x.startsWith('📟'));
+    await until('both PagerDuty notices', async () => {
+      await t.app.outbox.flush();
+      return notices().length >= 2;
+    });
+    const texts = notices();
     expect(texts).toHaveLength(2);
     expect(texts[0]).toMatch(/^📟 \*Pages are not reaching PagerDuty\.\* 2 deliveries in a row failed, since .+: PagerDuty failed to take the resolve for "golive\/alarm\/ap-south-1\/GoVisaX-Prod-API-5XX-Rate" \(503\).*\ngolive keeps retrying them, but on-call may not have been paged: if something is firing, call them\. golive says here when PagerDuty takes pages again\.$/);
     expect(texts[1]).toMatch(/^📟 \*PagerDuty takes pages again:\* one was delivered at .+, after 2 failed deliveries since .+ \(under a minute\)\. Pages still waiting go out at their next retry\.$/);
