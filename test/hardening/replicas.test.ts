@@ -336,6 +336,8 @@ pagerduty: { source: govisax-prod }
       bDied();
       const taken = await a.waitForLine('taking over a request of a replica that is no longer running', 90_000);
       await eventually('the deploy to finish', async () => (await db.all<{ outcome: string }>('SELECT outcome FROM deploy'))[0]?.outcome === 'succeeded', 90_000);
+      // The outcome's post is stored after the outcome itself: the outbox can be empty in between.
+      await eventually('the deploy post', () => posts(/^✅ Deploy of `api`/).length > 0, 60_000);
       await eventually('the outbox to settle', async () => (await pendingOutbox()) === 0, 60_000);
       process.stdout.write(`replicas: a dead follower's unfinished request run again by the leader ${taken.at - killedAt} ms after the kill\n`);
 
