@@ -192,18 +192,22 @@ export class OutboxRepository {
    * Claims a due row for one replica until `until`: undefined when it is
    * delivered, given up on, or claimed by another replica whose claim has not
    * run out. The row comes back as it is now (another replica may have tried
-   * it since it was listed). Every mark below ends the claim.
+   * it since it was listed). Every mark below ends the claim. A row `replica`
+   * claimed itself is claimed again at once: its attempt ended without a mark
+   * (the database went away mid-delivery, or the replica's previous life
+   * died), and the caller is not sending it now (see `Outbox`).
    */
   async claim(id: number, replica: string, now: string, until: string): Promise<OutboxRow | undefined> {
     const r = await this.store.get<Omit<OutboxRow, 'args'> & { args: string }>(
       `UPDATE outbox SET claimed_by = ?, claimed_until = ?
-       WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
+       WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)
        RETURNING id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at, priority, lane`,
       replica,
       until,
       id,
       now,
       now,
+      replica,
     );
     return r && parseArgs(r);
   }

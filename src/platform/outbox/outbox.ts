@@ -94,6 +94,8 @@ export class Outbox {
   private readonly wake = new EarliestTimer(() => void this.flush());
   /** Until when (the clock's epoch ms) a 429 or throttle holds back the rows of a budget ({@link limitScope}). */
   private readonly pausedUntil = new Map<string, number>();
+  /** Rows this process is delivering right now (its own claim on a row does not stop it claiming that row again). */
+  private readonly sending = new Set<number>();
   private readonly lanes: Lane[] = LANES.map((targets) => ({ targets, again: false }));
   /** How many 429s PagerDuty answered in a row, for its backoff ({@link PAGER_THROTTLE_MS}). */
   private pagerThrottles = 0;
@@ -226,55 +228,68 @@ export class Outbox {
       if (!listed || (this.pausedUntil.get(limitScope(listedRow, listed)) ?? 0) > this.clock.now().getTime()) continue;
       // Another replica may be sending it, or have sent it since the list was read: only the claim's holder goes on.
       const claimedAt = this.clock.now();
+      // Never two attempts at once in this process (its own claim does not hold it back: see OutboxRepository.claim).
+      if (this.sending.has(listedRow.id)) continue;
       const row = await this.rows.claim(listedRow.id, this.replica, claimedAt.toISOString(), new Date(claimedAt.getTime() + CLAIM_MS).toISOString());
       if (!row) continue;
       tried++;
-      const args = row.depends_on === null ? row.args : await this.resolveDependency(row);
-      if (!args) {
-        await this.rows.unclaim(row.id);
-        continue;
-      }
+      this.sending.add(row.id);
       try {
-        // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
-        const deliverer = this.deliverers.get(row.target);
-        const result = deliverer
-          ? await deliverer(row.method, args)
-          : row.target === 'pagerduty'
-            ? await this.sendPage(row.method, args)
-            : row.target === 'email'
-              ? await this.sendEmail(args)
-              : row.method === 'chat.postMessage'
-                ? await this.post(row, args)
-                : await this.slack.call(row.method as WebApiMethod, args, this.callOptions(row));
-        const r = (result ?? {}) as Record<string, unknown>;
-        await this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
-        delivered++;
-        if (row.target === 'pagerduty') {
-          this.pagerThrottles = 0;
-          await this.reportPage(undefined);
-        }
-      } catch (err) {
-        const f = classify(err);
-        if (row.target === 'pagerduty') await this.reportPage(f.message);
-        const age = this.clock.now().getTime() - Date.parse(row.created_at);
-        if (f.permanent || age >= MAX_AGE_MS) {
-          await this.rows.markFailed(row.id, this.clock.now().toISOString(), f.message);
-          this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a${row.target === 'email' ? 'n' : ''} ${TARGET_NAME[row.target][0]}`);
-          continue;
-        }
-        const attempts = row.attempts + 1;
-        // PagerDuty throttling every page alike: back off all of them together, doubling while it lasts.
-        const throttleMs = f.throttled ? Math.min(PAGER_THROTTLE_MS.first * 2 ** this.pagerThrottles++, PAGER_THROTTLE_MS.max) : undefined;
-        const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : (throttleMs ?? Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000));
-        await this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
-        // Not started (tests that flush by hand) or stopped: no wake-up.
-        if (this.timer) this.wake.at(Date.now() + waitMs);
-        this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
-        // A rate limit holds back, until it ends, the other rows that count against the same budget.
-        if (f.retryAfterSeconds !== undefined || f.throttled) this.pausedUntil.set(limitScope(row, args), this.clock.now().getTime() + waitMs);
+        if (await this.attempt(row)) delivered++;
+      } finally {
+        this.sending.delete(row.id);
       }
     }
     return delivered;
+  }
+
+  /** One delivery attempt of a claimed row; true when it was delivered. */
+  private async attempt(row: OutboxRow): Promise<boolean> {
+    const args = row.depends_on === null ? row.args : await this.resolveDependency(row);
+    if (!args) {
+      await this.rows.unclaim(row.id);
+      return false;
+    }
+    try {
+      // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
+      const deliverer = this.deliverers.get(row.target);
+      const result = deliverer
+        ? await deliverer(row.method, args)
+        : row.target === 'pagerduty'
+          ? await this.sendPage(row.method, args)
+          : row.target === 'email'
+            ? await this.sendEmail(args)
+            : row.method === 'chat.postMessage'
+              ? await this.post(row, args)
+              : await this.slack.call(row.method as WebApiMethod, args, this.callOptions(row));
+      const r = (result ?? {}) as Record<string, unknown>;
+      await this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
+      if (row.target === 'pagerduty') {
+        this.pagerThrottles = 0;
+        await this.reportPage(undefined);
+      }
+      return true;
+    } catch (err) {
+      const f = classify(err);
+      if (row.target === 'pagerduty') await this.reportPage(f.message);
+      const age = this.clock.now().getTime() - Date.parse(row.created_at);
+      if (f.permanent || age >= MAX_AGE_MS) {
+        await this.rows.markFailed(row.id, this.clock.now().toISOString(), f.message);
+        this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a${row.target === 'email' ? 'n' : ''} ${TARGET_NAME[row.target][0]}`);
+        return false;
+      }
+      const attempts = row.attempts + 1;
+      // PagerDuty throttling every page alike: back off all of them together, doubling while it lasts.
+      const throttleMs = f.throttled ? Math.min(PAGER_THROTTLE_MS.first * 2 ** this.pagerThrottles++, PAGER_THROTTLE_MS.max) : undefined;
+      const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : (throttleMs ?? Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000));
+      await this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+      // Not started (tests that flush by hand) or stopped: no wake-up.
+      if (this.timer) this.wake.at(Date.now() + waitMs);
+      this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
+      // A rate limit holds back, until it ends, the other rows that count against the same budget.
+      if (f.retryAfterSeconds !== undefined || f.throttled) this.pausedUntil.set(limitScope(row, args), this.clock.now().getTime() + waitMs);
+      return false;
+    }
   }
 
   /** A PagerDuty delivery worked (no error) or failed; a failure to record it must not stop the pass. */

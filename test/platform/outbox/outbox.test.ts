@@ -5,6 +5,8 @@ import { Outbox, PARENT_CHANNEL, PARENT_TS } from '../../../src/platform/outbox/
 import { PagerError } from '../../../src/platform/pager/pager-port.js';
 import { SlackCallError, type SlackMessage, type SlackPort } from '../../../src/platform/slack/slack-port.js';
 import { OutboxRepository } from '../../../src/platform/outbox/outbox-repository.js';
+import { DatabaseUnavailableError } from '../../../src/platform/store/database-unavailable.js';
+import { until } from '../../support/golive-client.js';
 import { WatchHealth } from '../../../src/platform/health/watch-health.js';
 import { parseRunbook } from '../../../src/platform/runbook/load-runbook.js';
 import { closeTestStores, openTestStore } from '../../support/test-store.js';
@@ -15,6 +17,7 @@ const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
 /** A hand-written SlackPort: records calls, fails them as scripted, and can hold them in flight. */
 class FakeSlack implements SlackPort {
   readonly calls: { method: string; args: Record<string, unknown> }[] = [];
+  private readonly posted: { channel: string; ts: string; text: unknown; metadata: unknown }[] = [];
   private readonly failures = new Map<string, Error[]>();
   private held: (() => void)[] | undefined;
   private inFlight = 0;
@@ -45,7 +48,11 @@ class FakeSlack implements SlackPort {
       else await new Promise((resolve) => setImmediate(resolve));
       const error = this.failures.get(String(args.text))?.shift();
       if (error) throw error;
-      return { ok: true, channel: args.channel, ts: `1700000000.${String(this.calls.length).padStart(6, '0')}` };
+      // The channel's history as Slack keeps it: the posts, newest first, with their metadata.
+      if (method === 'conversations.history') return { ok: true, has_more: false, messages: this.posted.filter((p) => p.channel === args.channel).reverse() };
+      const ts = `1700000000.${String(this.calls.length).padStart(6, '0')}`;
+      if (method === 'chat.postMessage') this.posted.push({ channel: String(args.channel), ts, text: args.text, metadata: args.metadata });
+      return { ok: true, channel: args.channel, ts };
     } finally {
       this.inFlight--;
     }
@@ -348,6 +355,37 @@ describe('Outbox', () => {
     expect(slack.texts()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
     expect(slack.maxInFlight).toBe(1);
     expect(await rows.pendingCount()).toBe(0);
+  });
+
+  it('a post made just before the database went away is recorded once it is back, and the posts behind it follow at once, not when its claim runs out', async () => {
+    const { outbox, slack, store, row, enqueue } = await setup();
+    const first = await enqueue('posted, then the database went away');
+    const second = await enqueue('behind it in the channel');
+    // The database goes away between Slack's answer and the mark that records it.
+    const run = store.run.bind(store);
+    let down = false;
+    store.run = async (sql, ...params) => {
+      if (down) throw new DatabaseUnavailableError(store.target, 'connect ECONNREFUSED 127.0.0.1:5432');
+      return run(sql, ...params);
+    };
+    slack.hold();
+    const pass = outbox.flush();
+    await until('the first post is with Slack', () => slack.calls.length === 1);
+    down = true;
+    slack.release();
+    await pass;
+    expect(await row(first)).toMatchObject({ delivered_at: null, attempts: 0 });
+
+    down = false;
+    // The same moment (no claim has run out): the post is found in the channel, not made again, and the next goes.
+    await outbox.flush();
+    expect(slack.calls.map((c) => [c.method, c.args.text ?? null])).toEqual([
+      ['chat.postMessage', 'posted, then the database went away'],
+      ['conversations.history', null],
+      ['chat.postMessage', 'behind it in the channel'],
+    ]);
+    expect(await row(first)).toMatchObject({ delivered_at: T0, result: '{"ts":"1700000000.000001","channel":"C_OPS"}' });
+    expect(await row(second)).toMatchObject({ delivered_at: T0, attempts: 1 });
   });
 
   it('a flush requested while one is in flight also delivers what was stored meanwhile', async () => {
