@@ -78,6 +78,45 @@ describe('App Home kept current', () => {
     expect(t.slack.callsTo('views.publish')).toHaveLength(2);
   });
 
+  it('republishes only for people who opened it in the last 30 minutes; anyone else gets a fresh tab when they open it again', async () => {
+    const { golive } = await import('../support/golive-client.js');
+    await t.close();
+    let now = Date.parse('2026-12-01T10:00:00.000Z');
+    t = await startTestApp({ appOptions: { homeDebounceMs: 20 }, clock: { now: () => new Date(now) } });
+    await sendEvent('Ev0HOME5', { type: 'app_home_opened', user: 'U0CTO', channel: 'D0HOME', tab: 'home', event_ts: '1.5' });
+    await t.slack.waitForCall('views.publish', (c) => c.args.user_id === 'U0CTO');
+    now += 31 * 60_000;
+    await sendEvent('Ev0HOME6', { type: 'app_home_opened', user: 'U0DEVOPS', channel: 'D0HOME', tab: 'home', event_ts: '1.6' });
+    await t.slack.waitForCall('views.publish', (c) => c.args.user_id === 'U0DEVOPS');
+    await golive(t, 'check secrets-manager', 'U0DEVOPS');
+    await t.slack.waitForCall('views.publish', (c) => c.args.user_id === 'U0DEVOPS' && c !== t.slack.callsTo('views.publish')[1]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(t.slack.callsTo('views.publish').map((c) => c.args.user_id)).toEqual(['U0CTO', 'U0DEVOPS', 'U0DEVOPS']);
+    // Back after the sign-off: drawn fresh on opening.
+    await sendEvent('Ev0HOME7', { type: 'app_home_opened', user: 'U0CTO', channel: 'D0HOME', tab: 'home', event_ts: '1.7' });
+    const fresh = await t.slack.waitForCall('views.publish', (c) => c.args.user_id === 'U0CTO' && c !== t.slack.callsTo('views.publish')[0]);
+    expect((fresh.args.view as { blocks: { text?: { text: string } }[] }).blocks[1]!.text!.text).toBe('🔴 *2 blockers open — NO-GO until resolved*');
+  });
+
+  it("paces its passes to Slack's views.publish budget: a pass for 3 viewers is followed by the next no sooner than 3 × 0.6 s", async () => {
+    const { golive } = await import('../support/golive-client.js');
+    await t.close();
+    t = await startTestApp({ appOptions: { homeDebounceMs: 20 } });
+    for (const [i, user] of ['U0CTO', 'U0DEVOPS', 'U0SRE'].entries()) {
+      await sendEvent(`Ev0PACE${i}`, { type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home', event_ts: `2.${i}` });
+      await t.slack.waitForCall('views.publish', (c) => c.args.user_id === user);
+    }
+    await golive(t, 'check secrets-manager', 'U0DEVOPS');
+    await t.slack.waitForCall('views.publish', () => t.slack.callsTo('views.publish').length === 6);
+    const firstPass = Date.now();
+    await golive(t, 'check e2e-transaction', 'U0DEVOPS');
+    await t.slack.waitForCall('views.publish', () => t.slack.callsTo('views.publish').length === 9, 10_000);
+    // A lower bound only: a slow machine makes the gap longer, never shorter.
+    expect(Date.now() - firstPass).toBeGreaterThanOrEqual(1600);
+    const last = (t.slack.callsTo('views.publish').at(-1)!.args.view as { blocks: { text?: { text: string } }[] }).blocks[1]!.text!.text;
+    expect(last).toBe('🔴 *1 blocker open — NO-GO until resolved*');
+  });
+
   it('republishes when T-0 is moved', async () => {
     const { golive } = await import('../support/golive-client.js');
     await t.close();
