@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of bench/README.md, printed as Markdown tables.
-// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary,report,replicas,storm`
+// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary,report,replicas,storm,burst`
 // runs a subset; `--quick` shrinks the request counts for a smoke run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -14,6 +14,8 @@ import { renderBench } from './render.js';
 import { replicasBench } from './replicas.js';
 import { reportBench } from './report.js';
 import { stormBench } from './storm.js';
+import { burstBench, runBurst, type BurstRun } from './burst.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -23,7 +25,7 @@ const log = (s: string) => process.stderr.write(`# ${s}\n`);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-'));
 // Rendering, the report and the storm (an in-memory CloudWatch) need no AWS.
-const moto = only?.every((m) => m === 'render' || m === 'report' || m === 'storm') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
+const moto = only?.every((m) => m === 'render' || m === 'report' || m === 'storm' || m === 'burst') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
 const started = performance.now();
 const out: string[] = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; ${new Date().toISOString().slice(0, 16)}Z`,
@@ -61,6 +63,17 @@ try {
     log('measure 8: an alarm storm');
     const scale = Number(process.env.BENCH_STORM_SCALE ?? '0.1');
     out.push('## 8. An alarm storm (20, 200, 2,000 alarms into ALARM in one poll)', await stormBench({ sizes: quick ? [20, 200] : [20, 200, 2000], scale, log }));
+  }
+  if (wants('burst')) {
+    log('measure 9: the launch-hour burst');
+    const scale = Number(process.env.BENCH_BURST_SCALE ?? '1');
+    // BENCH_BURST_SAVE=file keeps this build's run as JSON; BENCH_BURST_BEFORE=file puts a saved run (an earlier build's) beside it.
+    const before = process.env.BENCH_BURST_BEFORE ? (JSON.parse(readFileSync(process.env.BENCH_BURST_BEFORE, 'utf8')) as BurstRun) : undefined;
+    if (process.env.BENCH_BURST_SAVE) {
+      const run = await runBurst(scale, log);
+      writeFileSync(process.env.BENCH_BURST_SAVE, JSON.stringify(run, null, 1));
+      out.push('## 9. The launch-hour burst', `Saved to ${process.env.BENCH_BURST_SAVE}: ${JSON.stringify(run)}`);
+    } else out.push('## 9. The launch-hour burst (10 boards, 5 Home tabs, 100 changes in 20 s, then 20 alarms)', await burstBench({ scale, log, before }));
   }
   out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   console.log(out.join('\n\n'));
