@@ -65,6 +65,28 @@ export function alarmConsoleUrl(region: string, name: string): string {
   return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(name)}`;
 }
 
+/**
+ * The incidents a batch asks for: a storm firing covered by another firing of the same batch is folded into
+ * that one's `covers` (declared together, so the covering incident exists before they are named in it);
+ * one covered by a firing of an earlier batch stays, for the incident service to name in that incident.
+ */
+export function coverWithinBatch(needs: readonly IncidentNeed[]): IncidentNeed[] {
+  const key = (n: { name: string; firedAt: string }) => `${n.name}\u0000${n.firedAt}`;
+  const byKey = new Map(needs.map((n) => [key(n), n]));
+  // Covered by a firing of an earlier batch: the batch's first such need names the others too (one post, not one each).
+  const named = new Map<string, IncidentNeed>();
+  const out: IncidentNeed[] = [];
+  for (const n of needs) {
+    const cover = n.coveredBy && (byKey.get(key(n.coveredBy)) ?? named.get(key(n.coveredBy)));
+    if (cover && cover !== n) (cover.covers ??= []).push({ name: n.name, reason: n.reason });
+    else {
+      if (n.coveredBy) named.set(key(n.coveredBy), n);
+      out.push(n);
+    }
+  }
+  return out;
+}
+
 /** A firing whose rule says `incident:`, for the incident service to declare (once per firing). */
 export interface IncidentNeed {
   name: string;
@@ -72,6 +94,10 @@ export interface IncidentNeed {
   post: number | null;
   severity: NonNullable<AlarmRule['incident']>;
   reason: string;
+  /** In a storm, the earlier firing under the same rule whose incident covers this one (it is named there instead of opening its own). */
+  coveredBy?: { name: string; firedAt: string };
+  /** Firings of the same storm and batch that this one's incident covers. */
+  covers?: { name: string; reason: string }[];
 }
 
 /**
@@ -261,7 +287,7 @@ export class AlarmService implements FiringAlarms {
       if (row?.fired_at === need.firedAt) need.post = row.post_outbox_id;
     }
     if (recorded > 0 || drawn) this.deps.afterCommit();
-    for (const need of needs) this.incidentHook?.(need);
+    for (const need of coverWithinBatch(needs)) this.incidentHook?.(need);
     for (const name of fired) for (const l of this.firingListeners) l(name);
     return recorded;
   }
@@ -484,7 +510,10 @@ export class AlarmService implements FiringAlarms {
       const storm = await this.storms.join(batch, { name: t.alarmName, firedAt: at, reason: t.reason, region });
       byRule = storm.paging === 'by_rule';
       // Its post (the thread reply that shows it) is stored when the storm is drawn, after the batch.
-      if (rule.incident) needs.push({ name: t.alarmName, firedAt: at, post: null, severity: rule.incident, reason: t.reason });
+      if (rule.incident) {
+        const coveredBy = await this.storms.incidentCoveredBy(storm.id, t.alarmName, at);
+        needs.push({ name: t.alarmName, firedAt: at, post: null, severity: rule.incident, reason: t.reason, ...(coveredBy ? { coveredBy } : {}) });
+      }
     } else if (t.to === 'ALARM') {
       await this.rows.fired(t.alarmName, at);
       await this.rows.leaveStorm(t.alarmName);

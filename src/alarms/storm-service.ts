@@ -182,6 +182,17 @@ export class AlarmStorms {
     return { storm_id: stormId, name, fired_at: firedAt, joined_at: now, severity: rule.severity, rule: alarmRuleMatch(this.deps.runbook, name) ?? null, pages: rule.page ? 1 : 0, reason, region, own_post: 0, paged: 0 };
   }
 
+  /**
+   * The firing whose incident covers this one, when it is not the first of its rule in the storm: a storm of
+   * alarms under a rule that opens incidents opens one (the first's), not one channel per alarm.
+   */
+  async incidentCoveredBy(stormId: number, name: string, firedAt: string): Promise<{ name: string; firedAt: string } | undefined> {
+    const rule = alarmRuleMatch(this.deps.runbook, name);
+    if (rule === undefined) return undefined;
+    const first = await this.rows.firstOfRule(stormId, rule);
+    return first && !(first.name === name && first.fired_at === firedAt) ? { name: first.name, firedAt: first.fired_at } : undefined;
+  }
+
   /** The storm firing of an alarm's firing at `firedAt`, if it is in one. */
   memberOf(name: string, firedAt: string): Promise<StormAlarmRow | undefined> {
     return this.rows.memberOf(name, firedAt);

@@ -13,6 +13,9 @@ export const ACTION_INCIDENT_ROLLBACK = 'golive_incident_rollback';
 /** Incident posts go out before announcements and board refreshes (see src/platform/slack/call-scheduler.ts). */
 const URGENT = { priority: 'urgent' } as const;
 
+/** Alarms named one per line when a storm incident covers them; the rest are counted (Slack's 3,000 characters per section). */
+const STORM_LINES = 10;
+
 /** Incident posts, stored in the outbox inside the incident change's transaction. */
 export class SlackIncidentNotifier implements IncidentNotifier {
   private readonly outbox: OutboxRepository;
@@ -65,6 +68,14 @@ export class SlackIncidentNotifier implements IncidentNotifier {
       ? `⏪ INC-${incident.id} has been open ${minutes} min without a root cause. Roll back \`${escapeText(service)}\` now? (This asks for an approval, like \`/golive rollback ${escapeText(service)}\`.)`
       : `⏪ INC-${incident.id} has been open ${minutes} min without a root cause. Consider rolling back; this runbook names no service to roll back.`;
     await this.post(incident.channel_id, text, service ? [{ type: 'button', text: { type: 'plain_text', text: `Roll back ${service.slice(0, 50)}` }, action_id: ACTION_INCIDENT_ROLLBACK, value: `${incident.id}:${service}`, style: 'danger' }] : []);
+  }
+
+  async alsoFiring(incident: IncidentRow, alarms: { name: string; reason: string }[]): Promise<void> {
+    const shown = alarms.slice(0, STORM_LINES);
+    const lines = shown.map((a) => `• \`${escapeText(a.name)}\`: ${escapeText(a.reason.slice(0, 200))}`);
+    if (alarms.length > shown.length) lines.push(`…and ${alarms.length - shown.length} more (every one is in the storm's thread in <#${this.deps.runbook.launch.channel}>).`);
+    const n = alarms.length;
+    await this.post(incident.channel_id, `🌩️ ${n === 1 ? 'Another alarm' : `${n} more alarms`} under the same rule fired in the storm; INC-${incident.id} covers ${n === 1 ? 'it' : 'them'} (no incident of ${n === 1 ? 'its' : 'their'} own):\n${lines.join('\n')}`);
   }
 
   async changed(incident: IncidentRow, what: string): Promise<void> {

@@ -40,6 +40,8 @@ export interface IncidentNotifier {
   rollbackPrompt(incident: IncidentRow, service: string | null, minutes: number): Promise<void>;
   acknowledged(incident: IncidentRow): Promise<void>;
   changed(incident: IncidentRow, what: string): Promise<void>;
+  /** Alarms of the same storm and rule this incident covers, named in its channel (not the ops channel: the storm post counts them there). */
+  alsoFiring(incident: IncidentRow, alarms: { name: string; reason: string }[]): Promise<void>;
 }
 
 /** Lowercase words joined by dashes, as Slack channel names allow. */
@@ -256,8 +258,32 @@ export class IncidentService {
    * severity's owner, else the first member of its invite roles: someone who
    * can act. Failures are logged (nobody is waiting for an answer).
    */
-  async declareForAlarm(need: { name: string; firedAt: string; post: number | null; severity: Severity; reason: string }): Promise<void> {
+  async declareForAlarm(need: {
+    name: string;
+    firedAt: string;
+    post: number | null;
+    severity: Severity;
+    reason: string;
+    /** An alarm storm's earlier firing under the same rule: its open incident names this one instead of a channel of its own. */
+    coveredBy?: { name: string; firedAt: string };
+    /** Firings of the same storm and rule this incident covers. */
+    covers?: { name: string; reason: string }[];
+  }): Promise<void> {
     const { runbook, roles, logger } = this.deps;
+    const alarms = [{ name: need.name, reason: need.reason }, ...(need.covers ?? [])];
+    if (need.coveredBy) {
+      const cover = await this.rows.forAlarm(need.coveredBy.name, need.coveredBy.firedAt);
+      if (cover?.state === 'open') {
+        await this.deps.store.transaction(async () => {
+          await this.notifier?.alsoFiring(cover, alarms);
+          await this.event(cover.id, 'storm_alarms', 'golive', { alarms: alarms.map((a) => a.name) }, this.deps.clock.now().toISOString());
+        });
+        this.deps.afterCommit();
+        return;
+      }
+      // Its incident was never opened, is still being opened, or is resolved: better an incident of its own than none.
+      logger.info({ alarm: need.name, coveredBy: need.coveredBy.name, state: cover?.state ?? null }, 'the storm incident of this rule is not open; opening one for this alarm');
+    }
     const def = runbook.incidents?.severities[need.severity];
     const roleNames = [...(def?.owner ? [def.owner] : []), ...(def?.invite ?? [])];
     let commander: string | undefined;
@@ -270,7 +296,16 @@ export class IncidentService {
       return;
     }
     try {
-      await this.declare({ severity: need.severity, summary: `${need.name}: ${need.reason}`, userId: commander, declaredBy: 'golive', source: 'system', alarm: { name: need.name, firedAt: need.firedAt, post: need.post } });
+      const more = alarms.length - 1;
+      const summary = more > 0 ? `${need.name} and ${more} more alarm${more > 1 ? 's' : ''} under the same rule: ${need.reason}` : `${need.name}: ${need.reason}`;
+      const { incident } = await this.declare({ severity: need.severity, summary, userId: commander, declaredBy: 'golive', source: 'system', alarm: { name: need.name, firedAt: need.firedAt, post: need.post } });
+      if (more > 0) {
+        await this.deps.store.transaction(async () => {
+          await this.notifier?.alsoFiring(incident, alarms.slice(1));
+          await this.event(incident.id, 'storm_alarms', 'golive', { alarms: alarms.slice(1).map((a) => a.name) }, this.deps.clock.now().toISOString());
+        });
+        this.deps.afterCommit();
+      }
     } catch (err) {
       logger.error({ err, alarm: need.name }, 'could not open the incident the alarm rule asks for');
     }

@@ -108,3 +108,62 @@ describe('a storm of 200 alarms in one poll, through Slack’s rate limits', () 
     expect(await query(app, 'SELECT method, last_error FROM outbox WHERE failed_at IS NOT NULL')).toEqual([]);
   }, 60_000);
 });
+
+describe('a storm of alarms whose rule opens incidents', () => {
+  it('opens one incident for the rule, not one channel per alarm, and names the others in it — also those that join later', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const runbook = path.join(mkdtempSync(path.join(tmpdir(), 'golive-storm-inc-')), 'storm.yml');
+    writeFileSync(
+      runbook,
+      `
+version: 1
+launch: { name: Storm, channel: C0OPS, timezone: Asia/Kolkata }
+roles:
+  devops: { name: DevOps, users: [U0DEVOPS] }
+gates:
+  - { id: g, title: G, items: [{ id: a, title: A, level: info, owner: devops }] }
+alarms:
+  region: ap-south-1
+  prefixes: [Storm-]
+  storm: { threshold: 3 }
+  rules:
+    - { match: "Storm-API-*", severity: critical, incident: P1 }
+    - { match: "Storm-*", severity: warning }
+incidents:
+  severities:
+    P1: { name: Critical, response_minutes: 0, owner: devops }
+`,
+    );
+    const cloudwatch = memoryCloudWatch();
+    t = await startTestApp({ runbook, appOptions: { cloudwatch, alarmPolling: false, outboxPollMs: 50 } });
+    const api = Array.from({ length: 8 }, (_, i) => `Storm-API-${String(i + 1).padStart(4, '0')}`);
+    cloudwatch.set([...api, 'Storm-Web-0001'], 'OK');
+    await t.app.services.alarms.poll();
+    cloudwatch.set([...api.slice(0, 6), 'Storm-Web-0001'], 'ALARM', 'Threshold Crossed: 5xx above 1%');
+    await t.app.services.alarms.poll();
+    const created = await t.slack.waitForCall('conversations.create');
+    const channel = String(created.result!.channel && (created.result!.channel as { id: string }).id);
+    const inIncident = () => [...t!.slack.messages.values()].filter((m) => m.channel === channel).map((m) => m.text);
+    await until('the other five named in the incident', () => inIncident().some((x) => x.startsWith('🌩️')));
+    expect(inIncident().filter((x) => x.startsWith('🌩️'))).toEqual([
+      `🌩️ 5 more alarms under the same rule fired in the storm; INC-1 covers them (no incident of their own):\n${api
+        .slice(1, 6)
+        .map((n) => `• \`${n}\`: Threshold Crossed: 5xx above 1%`)
+        .join('\n')}`,
+    ]);
+    const rows = await query<{ summary: string; alarm_name: string }>(t, 'SELECT summary, alarm_name FROM incident ORDER BY id');
+    expect(rows).toEqual([{ summary: 'Storm-API-0001 and 5 more alarms under the same rule: Threshold Crossed: 5xx above 1%', alarm_name: 'Storm-API-0001' }]);
+
+    // Two more join the storm in the next poll: named in the same incident, in one post.
+    cloudwatch.set(api.slice(6), 'ALARM', 'Threshold Crossed: 5xx above 1%');
+    await t.app.services.alarms.poll();
+    await until('the two later ones named', () => inIncident().filter((x) => x.startsWith('🌩️')).length === 2);
+    expect(inIncident().filter((x) => x.startsWith('🌩️'))[1]).toBe(
+      `🌩️ 2 more alarms under the same rule fired in the storm; INC-1 covers them (no incident of their own):\n• \`Storm-API-0007\`: Threshold Crossed: 5xx above 1%\n• \`Storm-API-0008\`: Threshold Crossed: 5xx above 1%`,
+    );
+    expect(t.slack.callsTo('conversations.create')).toHaveLength(1);
+    expect(await query(t, 'SELECT id FROM incident')).toHaveLength(1);
+  });
+});
