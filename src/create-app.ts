@@ -428,6 +428,7 @@ export function createApp(options: AppOptions): GoliveApp {
         throw startupSlackError(err, config.slack.apiUrl);
       });
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
+      checklist.statusBoard.useWorkspaceUrl(auth.url);
       // Bolt keeps the bot's ids from here on instead of asking Slack again per request.
       await bolt.init();
       // Rows a dead process had claimed are sent now, not when its claims run out a minute later (with SQLite that

@@ -94,9 +94,9 @@ export class ChecklistRepository {
     );
   }
 
-  /** Status messages posted since `since`, newest first, at most `limit`. */
-  async recentStatusMessages(since: string, limit: number): Promise<StatusMessageRow[]> {
-    return this.store.all<StatusMessageRow>('SELECT * FROM status_message WHERE posted_at >= ? ORDER BY posted_at DESC LIMIT ?', since, limit);
+  /** Status messages posted since `since`, newest first (a channel's boards in the order Slack gave their ts). */
+  async statusMessagesSince(since: string): Promise<StatusMessageRow[]> {
+    return this.store.all<StatusMessageRow>('SELECT * FROM status_message WHERE posted_at >= ? ORDER BY posted_at DESC, ts DESC', since);
   }
 
   async statusMessage(channel: string, ts: string): Promise<StatusMessageRow | undefined> {

@@ -68,15 +68,19 @@ describe('ChecklistRepository: sign-offs', () => {
 });
 
 describe('ChecklistRepository: status messages', () => {
-  it('adds, replaces, lists recent ones newest first, and forgets', async () => {
+  it('adds, replaces, lists those posted since a time newest first, and forgets', async () => {
     const s = new ChecklistRepository(await openTestStore());
     await s.addStatusMessage({ channel: 'C1', ts: '1.1', viewer: 'U1', gate_id: null, page: 1, posted_at: T1 });
     await s.addStatusMessage({ channel: 'C1', ts: '1.2', viewer: 'U2', gate_id: 'preflight', page: 1, posted_at: T2 });
     await s.addStatusMessage({ channel: 'C2', ts: '1.3', viewer: 'U1', gate_id: null, page: 1, posted_at: T3 });
     await s.addStatusMessage({ channel: 'C1', ts: '1.2', viewer: 'U2', gate_id: 'preflight', page: 2, posted_at: T2 }); // same message, page changed
     expect(await s.statusMessage('C1', '1.2')).toEqual({ channel: 'C1', ts: '1.2', viewer: 'U2', gate_id: 'preflight', page: 2, posted_at: T2 });
-    expect((await s.recentStatusMessages(T2, 10)).map((m) => m.ts)).toEqual(['1.3', '1.2']);
-    expect((await s.recentStatusMessages(T1, 1)).map((m) => m.ts)).toEqual(['1.3']);
+    expect((await s.statusMessagesSince(T2)).map((m) => m.ts)).toEqual(['1.3', '1.2']);
+    expect((await s.statusMessagesSince(T1)).map((m) => m.ts)).toEqual(['1.3', '1.2', '1.1']);
+    // Posted in the same millisecond: Slack's later ts is the newer board.
+    await s.addStatusMessage({ channel: 'C2', ts: '1.4', viewer: 'U1', gate_id: null, page: 1, posted_at: T3 });
+    expect((await s.statusMessagesSince(T3)).map((m) => m.ts)).toEqual(['1.4', '1.3']);
+    await s.forgetStatusMessage('C2', '1.4');
     await s.forgetStatusMessage('C1', '1.2');
     expect(await s.statusMessage('C1', '1.2')).toBeUndefined();
     expect(await s.statusMessage('C2', '1.2')).toBeUndefined();

@@ -115,27 +115,45 @@ describe('/golive status when Slack answers the post but the answer is lost', ()
   });
 });
 
+describe('a newer /golive status in the channel', () => {
+  it('turns the older board, once, into a link to the newest, and only the newest is refreshed after that', async () => {
+    const clock = clockAt('2026-12-01T02:00:00Z');
+    t = await startTestApp({ clock });
+    for (let i = 0; i < 2; i++) {
+      clock.at += 1000;
+      await golive(t, 'status');
+      await until(`board ${i + 1}`, async () => t.slack.callsTo('chat.postMessage').length === i + 1);
+    }
+    const [oldest, newest] = t.slack.callsTo('chat.postMessage').map((c) => (c.result as { ts: string }).ts);
+    await until('the old board is pointed and forgotten', async () => (await query(t, 'SELECT ts FROM status_message')).length === 1);
+    expect(await query(t, 'SELECT ts FROM status_message')).toEqual([{ ts: newest }]);
+    const old = t.slack.messages.get(`C0OPS:${oldest}`)!;
+    expect(old.text).toBe(`This status is out of date — the current one is here: <https://golive-test.slack.com/archives/C0OPS/p${newest!.replace('.', '')}>`);
+    expect(JSON.stringify(old.blocks)).not.toContain('golive_check_item');
+    expect(old.updates).toBe(1);
+    // A sign-off refreshes the newest board; the old one is an ordinary message now.
+    await click(t, 'golive_check_item', 'secrets-manager', 'U0DEVOPS', newest);
+    await t.slack.waitFor(() => !JSON.stringify(t.slack.messages.get(`C0OPS:${newest}`)!.blocks).includes('"secrets-manager"'));
+    expect(t.slack.messages.get(`C0OPS:${newest}`)!.text).not.toContain('out of date');
+    expect(old.updates).toBe(1);
+  });
+});
+
 describe('a Sign off click on a status message golive no longer keeps current', () => {
   it('is answered as any sign-off, and the old message says it is out of date instead of keeping its buttons', async () => {
     const clock = clockAt('2026-12-01T02:00:00Z');
     t = await startTestApp({ clock });
-    for (let i = 0; i < 11; i++) {
-      clock.at += 1000;
-      await golive(t, 'status');
-      await until(`board ${i + 1}`, async () => (await query(t, 'SELECT * FROM status_message')).length === i + 1);
-    }
-    const oldest = (await query<{ ts: string }>(t, 'SELECT ts FROM status_message ORDER BY posted_at LIMIT 1'))[0]!.ts;
-    const newest = (await query<{ ts: string }>(t, 'SELECT ts FROM status_message ORDER BY posted_at DESC LIMIT 1'))[0]!.ts;
-    await click(t, 'golive_check_item', 'secrets-manager', 'U0DEVOPS', oldest);
-    await until('the old board is replaced and forgotten', async () => (await query(t, 'SELECT * FROM status_message WHERE ts = ?', oldest)).length === 0);
-    const old = t.slack.messages.get(`C0OPS:${oldest}`)!;
-    expect(old.text).toBe('This status is out of date: golive keeps only the 10 newest status messages of the last day current. Run `/golive status` for the current one.');
+    await golive(t, 'status');
+    await until('the board', async () => (await query(t, 'SELECT * FROM status_message')).length === 1);
+    const ts = (await query<{ ts: string }>(t, 'SELECT ts FROM status_message'))[0]!.ts;
+    // Kept current for a day.
+    clock.at += 25 * 60 * 60 * 1000;
+    await click(t, 'golive_check_item', 'secrets-manager', 'U0DEVOPS', ts);
+    await until('the old board is replaced and forgotten', async () => (await query(t, 'SELECT * FROM status_message')).length === 0);
+    const old = t.slack.messages.get(`C0OPS:${ts}`)!;
+    expect(old.text).toBe('This status is out of date: golive keeps only the newest status message of a channel current, for a day, in at most 10 channels. Run `/golive status` for the current one.');
     expect(JSON.stringify(old.blocks)).not.toContain('golive_check_item');
     expect(await query(t, 'SELECT item_id, changed_by FROM item_state')).toEqual([{ item_id: 'secrets-manager', changed_by: 'U0DEVOPS' }]);
     expect(old.updates).toBe(1);
-    // A click on a board still kept current leaves it a board.
-    await click(t, 'golive_check_item', 'acm-certificate', 'U0DEVOPS', newest);
-    await until('the sign-off is recorded', async () => (await query(t, 'SELECT * FROM item_state')).length === 2);
-    expect(t.slack.messages.get(`C0OPS:${newest}`)!.text).not.toContain('out of date');
   });
 });
