@@ -5,7 +5,7 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { createAlarmsModule, type AlarmService } from './alarms/index.js';
 import { createCanaryModule } from './canary/index.js';
-import { createChecklistModule, type ChecklistService } from './checklist/index.js';
+import { checklistGathering, createChecklistModule, type ChecklistService } from './checklist/index.js';
 import { commandSpecs } from './command-specs.js';
 import { ConfigError, databaseSecrets, SIGNING_SECRET_MISSING, StartupError, type Config } from './config.js';
 import { createDeploysModule } from './deploys/index.js';
@@ -206,6 +206,7 @@ export function createApp(options: AppOptions): GoliveApp {
 
   // The features, each built on what it needs.
   const checklist = createChecklistModule({ ...shared, slack, roles });
+  outbox.gather(checklistGathering, options.slackLimitScale ?? config.slack.limitScale);
   const alarms = createAlarmsModule({
     ...shared,
     roles,

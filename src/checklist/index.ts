@@ -18,6 +18,7 @@ import { uncheckCommand } from './uncheck-command.js';
 export { ChecklistService, type Actor, type ChecklistSnapshot, type GateStatus, type ItemEvidenceSource, type ItemStatus } from './checklist-service.js';
 export type { StatusBoard, SharedStatus } from './status-board.js';
 export { gateLines, itemBlock, verdictText, type StatusRenderContext } from './render-status.js';
+export { checklistGathering } from './announce-changes.js';
 export { checkSpec } from './check-command.js';
 export { signoffSpec } from './signoff-command.js';
 export { statusSpec } from './status-command.js';

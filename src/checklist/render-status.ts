@@ -175,6 +175,18 @@ function plainVerdict(line: string): string {
 
 /** The channel line announcing a checklist change. */
 export function renderChecklistEvent(event: ChecklistEvent, gate: GateStatus, verdict: string, roleLabel: (r: string) => string): SlackMessage {
+  const { line, status } = checklistEventParts(event, gate, verdict, roleLabel);
+  const text = `${line}\n${status}`;
+  return { text, blocks: [section(text)] };
+}
+
+/** An announcement's two parts: what changed (one line or more), and where its gate and the launch stand after it. */
+export interface ChecklistEventParts {
+  line: string;
+  status: string;
+}
+
+export function checklistEventParts(event: ChecklistEvent, gate: GateStatus, verdict: string, roleLabel: (r: string) => string): ChecklistEventParts {
   const progress = `${gate.gate.title}: ${gate.done}/${gate.total} done${gate.openBlockers > 0 ? `, ${gate.openBlockers} blocker${gate.openBlockers > 1 ? 's' : ''} open` : ''}.`;
   let line: string;
   if (event.type === 'item_checked') {
@@ -190,6 +202,22 @@ export function renderChecklistEvent(event: ChecklistEvent, gate: GateStatus, ve
   } else {
     line = `🖊️ ${who(event.by)} signed off gate \`${event.gate.id}\` for ${event.roles.map(roleLabel).join(', ')}${event.complete ? ' — the gate is fully signed off.' : '.'}`;
   }
-  const text = `${line}\n${progress} ${verdict}`;
-  return { text, blocks: [section(text)] };
+  return { line, status: `${progress} ${verdict}` };
+}
+
+/** Most changes a gathered announcement lists; the rest are counted (every change is in `/golive history`). */
+const MAX_GATHERED_LINES = 20;
+
+/**
+ * Several checklist announcements as one post, oldest first: a heading, the first line of each (up to
+ * {@link MAX_GATHERED_LINES}), then where the newest one's gate and the launch stand (the earlier ones' is out of date).
+ */
+export function renderGatheredChecklistEvents(changes: { parts: ChecklistEventParts; at: string }[], now: Date): SlackMessage {
+  const seconds = Math.max(1, Math.ceil((now.getTime() - Math.min(...changes.map((c) => Date.parse(c.at)))) / 1000));
+  const span = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  const lines = changes.slice(0, MAX_GATHERED_LINES).map((c) => clip(c.parts.line.split('\n')[0]!, 600));
+  const more = changes.length - lines.length;
+  if (more > 0) lines.push(`…and ${more} more (\`/golive history\` lists every change)`);
+  const all = [`📋 ${changes.length} checklist changes in the last ${span}:`, ...lines, changes[changes.length - 1]!.parts.status];
+  return { text: all.join('\n'), blocks: sections(all) };
 }

@@ -94,6 +94,8 @@ describe('evidence checks end to end', () => {
     ]);
     expect(await query(t, "SELECT actor, action, target FROM audit WHERE action = 'item.check'")).toEqual([{ actor: 'golive', action: 'item.check', target: 'ses-access' }]);
 
+    // Past the gathering window after the auto sign-off's announcement (this test's clock stands still otherwise), so it is posted alone.
+    clock.at += 1000;
     await golive(t, 'check api-secrets');
     const signed = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).includes('<@U0DEVOPS> signed off `api-secrets`'));
     expect(String(signed.args.text)).toMatch(/\n✅ Its check passes: “all 2 secrets exist in ap-south-1 with a current value: visa2fly\/prod\/api-key \(changed .+\), visa2fly\/prod\/api-secret \(changed .+\)”\n/);

@@ -22,6 +22,18 @@ export interface OutboxRow {
   priority: number;
   /** Rows in one lane (one channel's top-level posts) are delivered in id order; null for none. */
   lane: string | null;
+  /** The kind of post it may be gathered with in its lane (see `Gathering` in outbox.ts); null: it goes alone. */
+  gather: string | null;
+}
+
+/** A row of a gathered post, with what it shows there. */
+export interface GatheredRow {
+  id: number;
+  created_at: string;
+  sending_at: string | null;
+  args: Record<string, unknown>;
+  /** What the row's feature stored for its renderer (EnqueueOptions.gather's `part`). */
+  part: Record<string, unknown>;
 }
 
 /** The priority each stored rank stands for (the due list is ordered by rank). */
@@ -44,6 +56,11 @@ export interface EnqueueOptions {
    * many times costs one call per delivery, always with its latest content. Returns the id of the row kept.
    */
   coalesce?: boolean;
+  /**
+   * A channel post that may go out together with the others of kind `key` waiting in its channel, as one post
+   * (`Gathering` in outbox.ts); `part` is what it shows there, for that kind's renderer. Alone, it is posted as stored.
+   */
+  gather?: { key: string; part: Record<string, unknown> };
 }
 
 /** What became of a delivery. */
@@ -67,6 +84,12 @@ export interface FailedDelivery {
 /** The outbox's PARENT_TS placeholder (src/platform/outbox/outbox.ts), as a reply's `thread_ts` holds it. */
 const PARENT_THREAD = '$parent.ts';
 
+/** `id = ?` for one row, `id IN (?, …)` for several. */
+function idIn(ids: number | readonly number[]): [string, number[]] {
+  const list = typeof ids === 'number' ? [ids] : [...ids];
+  return [list.length === 1 ? 'id = ?' : `id IN (${list.map(() => '?').join(', ')})`, list];
+}
+
 const parseArgs = <R extends { args: string }>(r: R): Omit<R, 'args'> & { args: Record<string, unknown> } => ({ ...r, args: JSON.parse(r.args) as Record<string, unknown> });
 
 /** The outbox table: calls stored with the change they announce, and what became of each. */
@@ -84,17 +107,22 @@ export class OutboxRepository {
     // A thread reply or an update waits for its parent anyway; a channel's own posts keep their order here.
     const lane = target === 'slack' && method === 'chat.postMessage' && (opts.dependsOn ?? null) === null && typeof args.channel === 'string' ? `post:${args.channel}` : null;
     const dedupKey = target === 'pagerduty' && typeof args.dedupKey === 'string' ? args.dedupKey : null;
+    const gather = lane !== null && opts.gather ? opts.gather : undefined;
+    // It goes with the ones already waiting (held for the gathering window): due when they are, not listed before.
+    const waitingUntil = gather ? (await this.store.get<{ n: string | null }>('SELECT MAX(next_attempt_at) AS n FROM outbox WHERE lane = ? AND gather = ? AND delivered_at IS NULL AND failed_at IS NULL', lane, gather.key))?.n : null;
     return (await this.store.get<{ id: number }>(
-      'INSERT INTO outbox (target, method, args, created_at, next_attempt_at, depends_on, priority, lane, dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+      'INSERT INTO outbox (target, method, args, created_at, next_attempt_at, depends_on, priority, lane, dedup_key, gather, gather_part) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
       target,
       method,
       JSON.stringify(args),
       at,
-      at,
+      waitingUntil && waitingUntil > at ? waitingUntil : at,
       opts.dependsOn ?? null,
       PRIORITY_RANK[priority],
       lane,
       dedupKey,
+      gather?.key ?? null,
+      gather ? JSON.stringify(gather.part) : null,
     ))!.id;
   }
 
@@ -124,7 +152,7 @@ export class OutboxRepository {
   async due(now: string, limit: number, targets?: readonly OutboxTarget[]): Promise<OutboxRow[]> {
     const only = targets && targets.length > 0 ? `AND target IN (${targets.map(() => '?').join(', ')})` : '';
     const rows = await this.store.all<Omit<OutboxRow, 'args'> & { args: string }>(
-      `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at, priority, lane FROM outbox o
+      `SELECT id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at, priority, lane, gather FROM outbox o
        WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ${only}
          -- a reply waiting for its post does not take a place in the batch (it would starve pages behind it)
          AND (depends_on IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.depends_on AND (p.delivered_at IS NOT NULL OR p.failed_at IS NOT NULL)))
@@ -201,7 +229,7 @@ export class OutboxRepository {
     const r = await this.store.get<Omit<OutboxRow, 'args'> & { args: string }>(
       `UPDATE outbox SET claimed_by = ?, claimed_until = ?
        WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)
-       RETURNING id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at, priority, lane`,
+       RETURNING id, target, method, args, created_at, attempts, next_attempt_at, depends_on, sending_at, priority, lane, gather`,
       replica,
       until,
       id,
@@ -228,31 +256,92 @@ export class OutboxRepository {
     );
   }
 
-  /** Gives a claimed row back untried (a rate limit began while it was claimed). */
-  async unclaim(id: number): Promise<void> {
-    await this.store.run('UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ?', id);
+  /**
+   * When the last gathered post of kind `gather` in `lane` was delivered; undefined for none. Rows a found post
+   * was adopted for count too: their delivered_at is when it was found.
+   */
+  async lastGathered(lane: string, gather: string): Promise<string | undefined> {
+    return (await this.store.get<{ at: string | null }>('SELECT MAX(delivered_at) AS at FROM outbox WHERE lane = ? AND gather = ? AND delivered_at IS NOT NULL', lane, gather))?.at ?? undefined;
+  }
+
+  /** Holds the waiting rows of kind `gather` in `lane` until `until` (the gathering window), so none is listed before. */
+  async holdGathered(lane: string, gather: string, until: string): Promise<void> {
+    await this.store.run('UPDATE outbox SET next_attempt_at = ? WHERE lane = ? AND gather = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at < ?', until, lane, gather, until);
+  }
+
+  /**
+   * Claims `head` (claimed by `replica` already) and the rows waiting behind it that may go in one post with
+   * it, up to `limit` in all, oldest first: the same lane and kind, up to the first other post of the lane that
+   * they may not overtake (see {@link hasOlderPending}), and none claimed by another replica or in `busy`
+   * (this replica is sending them) — a row behind one of those stays for the next post, so the order holds.
+   */
+  async claimGathered(head: OutboxRow, replica: string, now: string, until: string, limit: number, busy: ReadonlySet<number>): Promise<GatheredRow[]> {
+    const candidates = (await this.store.all<{ id: number }>(
+      `SELECT o.id FROM outbox o
+       WHERE o.lane = ? AND o.gather = ? AND o.id > ? AND o.delivered_at IS NULL AND o.failed_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.lane = o.lane AND b.id > ? AND b.id < o.id AND (b.gather IS NULL OR b.gather <> o.gather) AND b.priority <= o.priority AND b.delivered_at IS NULL AND b.failed_at IS NULL)
+       ORDER BY o.id LIMIT ?`,
+      head.lane,
+      head.gather,
+      head.id,
+      head.id,
+      limit - 1,
+    )).map((r) => r.id);
+    const free = candidates.findIndex((id) => busy.has(id));
+    const ids = [head.id, ...(free < 0 ? candidates : candidates.slice(0, free))];
+    const claimed = await this.store.all<{ id: number; created_at: string; sending_at: string | null; args: string; gather_part: string | null }>(
+      `UPDATE outbox SET claimed_by = ?, claimed_until = ?
+       WHERE id IN (${ids.map(() => '?').join(', ')}) AND delivered_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)
+       RETURNING id, created_at, sending_at, args, gather_part`,
+      replica,
+      until,
+      ...ids,
+      now,
+      replica,
+    );
+    const byId = new Map(claimed.map((r) => [r.id, r]));
+    const gap = ids.findIndex((id) => !byId.has(id));
+    const kept = gap < 0 ? ids : ids.slice(0, gap);
+    const behind = ids.slice(kept.length).filter((id) => byId.has(id));
+    if (behind.length > 0) await this.unclaim(behind);
+    return kept.map((id) => {
+      const r = byId.get(id)!;
+      return { id, created_at: r.created_at, sending_at: r.sending_at, args: JSON.parse(r.args) as Record<string, unknown>, part: r.gather_part ? (JSON.parse(r.gather_part) as Record<string, unknown>) : {} };
+    });
+  }
+
+  /** Gives claimed rows back untried (a rate limit began while they were claimed, or they wait for the next post). */
+  async unclaim(ids: number | readonly number[]): Promise<void> {
+    const [where, params] = idIn(ids);
+    await this.store.run(`UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE ${where}`, ...params);
   }
 
   /** Records that a send is starting, before it leaves; survives a crash mid-call. */
-  async markSending(id: number, at: string): Promise<void> {
-    await this.store.run('UPDATE outbox SET sending_at = ? WHERE id = ?', at, id);
+  async markSending(ids: number | readonly number[], at: string): Promise<void> {
+    const [where, params] = idIn(ids);
+    await this.store.run(`UPDATE outbox SET sending_at = ? WHERE ${where}`, at, ...params);
   }
 
   /** Slack refused the send, so it was certainly not posted. */
-  async clearSending(id: number): Promise<void> {
-    await this.store.run('UPDATE outbox SET sending_at = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ?', id);
+  async clearSending(ids: number | readonly number[]): Promise<void> {
+    const [where, params] = idIn(ids);
+    await this.store.run(`UPDATE outbox SET sending_at = NULL, claimed_by = NULL, claimed_until = NULL WHERE ${where}`, ...params);
   }
 
-  async markDelivered(id: number, at: string, result: unknown): Promise<void> {
-    await this.store.run('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, result = ?, last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ?', at, JSON.stringify(result ?? null), id);
+  /** Rows delivered (a gathered post: all of them at once, with the one post's ts), unless they already were. */
+  async markDelivered(ids: number | readonly number[], at: string, result: unknown): Promise<void> {
+    const [where, params] = idIn(ids);
+    await this.store.run(`UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, result = ?, last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE ${where} AND delivered_at IS NULL`, at, JSON.stringify(result ?? null), ...params);
   }
 
-  async markRetry(id: number, error: string, nextAttemptAt: string): Promise<void> {
-    await this.store.run('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?', error, nextAttemptAt, id);
+  async markRetry(ids: number | readonly number[], error: string, nextAttemptAt: string): Promise<void> {
+    const [where, params] = idIn(ids);
+    await this.store.run(`UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, claimed_until = NULL WHERE ${where}`, error, nextAttemptAt, ...params);
   }
 
-  async markFailed(id: number, at: string, error: string): Promise<void> {
-    await this.store.run('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?', at, error, id);
+  async markFailed(ids: number | readonly number[], at: string, error: string): Promise<void> {
+    const [where, params] = idIn(ids);
+    await this.store.run(`UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL WHERE ${where}`, at, error, ...params);
   }
 
   /** The calls bound anywhere but PagerDuty that are still waiting: how many, since when the oldest, and the latest error among them. */

@@ -5,7 +5,7 @@ import { findMarkedMessage } from '../slack/find-marked-message.js';
 import { SlackCallError, slackAnswered, type CallOptions, type SlackPort } from '../slack/slack-port.js';
 import type { WebApiMethod } from '../slack/web-api-methods.js';
 import type { Store } from '../store/store.js';
-import { OutboxRepository, rowPriority, type EnqueueOptions, type FailedDelivery, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
+import { OutboxRepository, rowPriority, type EnqueueOptions, type FailedDelivery, type GatheredRow, type OutboxOutcome, type OutboxRow, type OutboxTarget } from './outbox-repository.js';
 import { PagerError, type PagerEvent, type PagerPort } from '../pager/pager-port.js';
 import { AwsCallError } from '../aws/ecs-port.js';
 import type { EmailMessage } from '../aws/ses-port.js';
@@ -33,6 +33,27 @@ export const PARENT_CHANNEL = '$parent.channel';
 
 /** Message metadata marking a post as an outbox row's, so a retry can find it in Slack instead of posting it twice. */
 export const OUTBOX_EVENT_TYPE = 'golive_outbox';
+
+/**
+ * Most rows one gathered post covers: their ids ride in its metadata (Slack keeps at most 8 KB of it), and a
+ * post listing more would be read by nobody. The rest go in the next post.
+ */
+const MAX_GATHERED = 100;
+
+/**
+ * A kind of channel post of which a burst goes out as one post ({@link Outbox.gather}). The first after a
+ * quiet spell goes at once; one stored within `windowMs` of the last such post in its channel, or while
+ * others wait there, waits until that window ends, and then every one waiting in the channel goes as one
+ * post. What that costs: a post in a burst is up to `windowMs` late (more if Slack makes the channel wait).
+ */
+export interface Gathering {
+  /** The rows' kind, as they were stored (EnqueueOptions.gather's `key`). */
+  key: string;
+  /** How long after one post of this kind in a channel the next waits, gathering what is stored meanwhile. */
+  windowMs: number;
+  /** The one post (its text and blocks; the channel is the rows') for several rows, oldest first, at `now`. A row alone is posted as stored. */
+  render(rows: GatheredRow[], now: Date): Record<string, unknown>;
+}
 
 /**
  * How long PagerDuty's throttling (a 429, with or without Retry-After) holds back every page, the first time and
@@ -101,6 +122,7 @@ export class Outbox {
   private pagerThrottles = 0;
   private readonly rows: OutboxRepository;
   private readonly deliverers = new Map<OutboxTarget, (method: string, args: Record<string, unknown>) => Promise<Record<string, unknown>>>();
+  private readonly gatherings = new Map<string, Gathering>();
 
   constructor(
     store: Store,
@@ -119,6 +141,14 @@ export class Outbox {
   /** Delivers rows of another target (e.g. `document`: render a report, then share it in Slack); the same retries and backoff apply. */
   deliver(target: OutboxTarget, deliverer: (method: string, args: Record<string, unknown>) => Promise<Record<string, unknown>>): void {
     this.deliverers.set(target, deliverer);
+  }
+
+  /**
+   * Gathers the posts of one kind ({@link Gathering}); rows of a kind nobody registered go alone. `scale`
+   * shrinks the window as Slack's pace is shrunk in tests (the window is sized to it).
+   */
+  gather(gathering: Gathering, scale = 1): void {
+    this.gatherings.set(gathering.key, { ...gathering, windowMs: gathering.windowMs * scale });
   }
 
   private watch?: DeliveryWatch;
@@ -226,6 +256,7 @@ export class Outbox {
       if (await this.rows.hasOlderPending(listedRow)) continue;
       const listed = await this.resolveDependency(listedRow);
       if (!listed || (this.pausedUntil.get(limitScope(listedRow, listed)) ?? 0) > this.clock.now().getTime()) continue;
+      if (await this.heldForGathering(listedRow)) continue;
       // Another replica may be sending it, or have sent it since the list was read: only the claim's holder goes on.
       const claimedAt = this.clock.now();
       // Never two attempts at once in this process (its own claim does not hold it back: see OutboxRepository.claim).
@@ -234,23 +265,47 @@ export class Outbox {
       if (!row) continue;
       tried++;
       this.sending.add(row.id);
+      const gathering = row.gather !== null ? this.gatherings.get(row.gather) : undefined;
+      let group: GatheredRow[] | undefined;
       try {
-        if (await this.attempt(row)) delivered++;
+        group = gathering ? await this.rows.claimGathered(row, this.replica, claimedAt.toISOString(), new Date(claimedAt.getTime() + CLAIM_MS).toISOString(), MAX_GATHERED, this.sending) : undefined;
+        for (const r of group ?? []) this.sending.add(r.id);
+        if (await this.attempt(row, group && group.length > 1 ? { rows: group, gathering: gathering! } : undefined)) delivered++;
       } finally {
         this.sending.delete(row.id);
+        for (const r of group ?? []) this.sending.delete(r.id);
       }
     }
     return delivered;
   }
 
-  /** One delivery attempt of a claimed row; true when it was delivered. */
-  private async attempt(row: OutboxRow): Promise<boolean> {
-    const args = row.depends_on === null ? row.args : await this.resolveDependency(row);
-    if (!args) {
-      await this.rows.unclaim(row.id);
+  /**
+   * Whether a gathered row must wait for the end of its channel's gathering window (the last post of its kind
+   * there went less than the window ago); if so, it and those waiting with it are held until then.
+   */
+  private async heldForGathering(row: OutboxRow): Promise<boolean> {
+    const gathering = row.gather !== null && row.lane !== null ? this.gatherings.get(row.gather) : undefined;
+    if (!gathering || gathering.windowMs <= 0) return false;
+    const last = await this.rows.lastGathered(row.lane!, row.gather!);
+    const now = this.clock.now().getTime();
+    const until = last === undefined ? now : Date.parse(last) + gathering.windowMs;
+    if (until <= now) return false;
+    await this.rows.holdGathered(row.lane!, row.gather!, new Date(until).toISOString());
+    if (this.timer) this.wake.at(Date.now() + (until - now));
+    return true;
+  }
+
+  /** One delivery attempt of a claimed row (with the rows gathered behind it, all claimed); true when it was delivered. */
+  private async attempt(row: OutboxRow, gathered?: { rows: GatheredRow[]; gathering: Gathering }): Promise<boolean> {
+    const resolved = row.depends_on === null ? row.args : await this.resolveDependency(row);
+    const ids = gathered ? gathered.rows.map((r) => r.id) : [row.id];
+    if (!resolved) {
+      await this.rows.unclaim(ids);
       return false;
     }
+    let args = resolved;
     try {
+      if (gathered) args = { ...gathered.gathering.render(gathered.rows, this.clock.now()), channel: resolved.channel };
       // PagerDuty events need no such care: a repeated event with the same dedup key changes nothing there.
       const deliverer = this.deliverers.get(row.target);
       const result = deliverer
@@ -260,10 +315,14 @@ export class Outbox {
           : row.target === 'email'
             ? await this.sendEmail(args)
             : row.method === 'chat.postMessage'
-              ? await this.post(row, args)
+              ? await this.post(row, args, gathered?.rows)
               : await this.slack.call(row.method as WebApiMethod, args, this.callOptions(row));
       const r = (result ?? {}) as Record<string, unknown>;
-      await this.rows.markDelivered(row.id, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
+      // A post found in Slack from an earlier attempt covers the rows it was made for, which may be fewer than were gathered now.
+      const covered = Array.isArray(r.covers) ? (r.covers as number[]) : ids;
+      await this.rows.markDelivered(covered, this.clock.now().toISOString(), row.target === 'slack' ? { ts: r.ts ?? args.ts ?? null, channel: r.channel ?? args.channel ?? null } : r);
+      const rest = ids.filter((id) => !covered.includes(id));
+      if (rest.length > 0) await this.rows.unclaim(rest);
       if (row.target === 'pagerduty') {
         this.pagerThrottles = 0;
         await this.reportPage(undefined);
@@ -274,18 +333,18 @@ export class Outbox {
       if (row.target === 'pagerduty') await this.reportPage(f.message);
       const age = this.clock.now().getTime() - Date.parse(row.created_at);
       if (f.permanent || age >= MAX_AGE_MS) {
-        await this.rows.markFailed(row.id, this.clock.now().toISOString(), f.message);
-        this.logger.error({ outboxId: row.id, target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a${row.target === 'email' ? 'n' : ''} ${TARGET_NAME[row.target][0]}`);
+        await this.rows.markFailed(ids, this.clock.now().toISOString(), f.message);
+        this.logger.error({ outboxId: row.id, ...(gathered ? { gathered: ids.length } : {}), target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a${row.target === 'email' ? 'n' : ''} ${TARGET_NAME[row.target][0]}`);
         return false;
       }
       const attempts = row.attempts + 1;
       // PagerDuty throttling every page alike: back off all of them together, doubling while it lasts.
       const throttleMs = f.throttled ? Math.min(PAGER_THROTTLE_MS.first * 2 ** this.pagerThrottles++, PAGER_THROTTLE_MS.max) : undefined;
       const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : (throttleMs ?? Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000));
-      await this.rows.markRetry(row.id, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+      await this.rows.markRetry(ids, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
       // Not started (tests that flush by hand) or stopped: no wake-up.
       if (this.timer) this.wake.at(Date.now() + waitMs);
-      this.logger.warn({ outboxId: row.id, target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
+      this.logger.warn({ outboxId: row.id, ...(gathered ? { gathered: ids.length } : {}), target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
       // A rate limit holds back, until it ends, the other rows that count against the same budget.
       if (f.retryAfterSeconds !== undefined || f.throttled) this.pausedUntil.set(limitScope(row, args), this.clock.now().getTime() + waitMs);
       return false;
@@ -317,36 +376,48 @@ export class Outbox {
 
   /**
    * Posts a message exactly once. The post carries the row's id as message
-   * metadata and the row is marked before the call; a row marked by an
-   * earlier attempt (the process died, or the answer was lost) is first looked
-   * for in the channel or thread, and the post found there is adopted.
+   * metadata (a gathered post: also the ids of every row it covers) and the
+   * rows are marked before the call; when one was marked by an earlier attempt
+   * (the process died, or the answer was lost), the channel or thread is first
+   * searched, and the post found there is adopted for the rows it covered
+   * (returned as `covers`).
    */
-  private async post(row: OutboxRow, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const mark = { outbox_id: row.id, created_at: row.created_at };
-    if (row.sending_at !== null) {
-      const found = await this.findPosted(row, args, mark);
+  private async post(row: OutboxRow, args: Record<string, unknown>, gathered?: GatheredRow[]): Promise<Record<string, unknown>> {
+    const rows = gathered ?? [row];
+    const ids = rows.map((r) => r.id);
+    const mark = { outbox_id: row.id, created_at: row.created_at, ...(gathered ? { outbox_ids: ids } : {}) };
+    if (rows.some((r) => r.sending_at !== null)) {
+      const found = await this.findPosted(row, args, rows);
       if (found) {
-        this.logger.info({ outboxId: row.id, channel: found.channel, ts: found.ts }, 'the message was already in Slack from an earlier attempt; not posting it again');
+        this.logger.info({ outboxId: row.id, channel: found.channel, ts: found.ts, ...(found.covers.length > 1 ? { gathered: found.covers.length } : {}) }, 'the message was already in Slack from an earlier attempt; not posting it again');
         return found;
       }
     }
-    await this.rows.markSending(row.id, this.clock.now().toISOString());
+    await this.rows.markSending(ids, this.clock.now().toISOString());
     try {
       const marked = { ...args, metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: mark } };
       const opts = this.callOptions(row);
       return await (this.slack.callOnce ? this.slack.callOnce('chat.postMessage', marked, opts) : this.slack.call('chat.postMessage', marked, opts));
     } catch (err) {
-      if (slackAnswered(err)) await this.rows.clearSending(row.id);
+      if (slackAnswered(err)) await this.rows.clearSending(ids);
       throw err;
     }
   }
 
-  /** The post an earlier attempt of this row made, if Slack has it; recent channel history, or the whole thread for a reply. */
-  private async findPosted(row: OutboxRow, args: Record<string, unknown>, mark: { outbox_id: number; created_at: string }): Promise<{ ts: string; channel: string } | undefined> {
+  /**
+   * The post an earlier attempt made for the first of `rows` (or any of them), if Slack has it, and the rows it
+   * covered; recent channel history, or the whole thread for a reply.
+   */
+  private async findPosted(row: OutboxRow, args: Record<string, unknown>, rows: Pick<GatheredRow, 'id' | 'created_at'>[]): Promise<{ ts: string; channel: string; covers: number[] } | undefined> {
     const channel = String(args.channel);
     const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
+    // The created_at tells a post of this row from one of an earlier database's row with the same id.
+    const made = new Map(rows.map((r) => [r.id, r.created_at]));
     try {
-      return await findMarkedMessage((method, a) => this.slack.call(method, a, this.callOptions(row)), { channel, threadTs }, OUTBOX_EVENT_TYPE, (p) => p.outbox_id === mark.outbox_id && p.created_at === mark.created_at);
+      const found = await findMarkedMessage((method, a) => this.slack.call(method, a, this.callOptions(row)), { channel, threadTs }, OUTBOX_EVENT_TYPE, (p) => typeof p.outbox_id === 'number' && made.get(p.outbox_id) === p.created_at);
+      if (!found) return undefined;
+      const covers = Array.isArray(found.payload.outbox_ids) ? found.payload.outbox_ids.filter((id): id is number => typeof id === 'number') : [found.payload.outbox_id as number];
+      return { ts: found.ts, channel: found.channel, covers };
     } catch (err) {
       const f = classify(err);
       // Cannot look (no history scope, not in the channel): a possible duplicate beats a lost post. Anything passing is retried.

@@ -90,7 +90,7 @@ export function createSlackAdapter(client: WebClient, onceClient?: WebClient, sc
         } catch (err) {
           if (slackAnswered(err) || attempt >= ATTEMPTS) throw err;
           const found = await findMarkedMessage(call, { channel, threadTs }, POST_EVENT_TYPE, (p) => p.key === key);
-          if (found) return found;
+          if (found) return { channel: found.channel, ts: found.ts };
         }
       }
     },

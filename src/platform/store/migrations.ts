@@ -317,6 +317,7 @@ export const migrations: Migration[] = [
   replicasMigration(),
   takeoverMigration(),
   alarmStormMigration(),
+  outboxGatherMigration(),
 ];
 
 /** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
@@ -643,6 +644,22 @@ function alarmStormMigration(): Migration {
 
       -- The storm the alarm's current (or last) firing belongs to; NULL for a firing with a post of its own.
       ALTER TABLE alarm_state ADD COLUMN storm_id INTEGER;
+    `,
+  };
+}
+
+/** Version 17: a burst of checklist announcements in a channel goes out as one post (src/platform/outbox/outbox.ts, Gathering). */
+function outboxGatherMigration(): Migration {
+  return {
+    version: 17,
+    name: 'outbox gathering',
+    sql: `
+      -- The kind of post a row may be gathered with (checklist announcements); NULL: it always goes alone.
+      ALTER TABLE outbox ADD COLUMN gather TEXT;
+      -- What the row shows in a gathered post (its feature's JSON, read by that kind's renderer).
+      ALTER TABLE outbox ADD COLUMN gather_part TEXT;
+      -- When a channel's last gathered post went: the next waits out the gathering window after it.
+      CREATE INDEX outbox_gathered ON outbox (lane, gather, delivered_at) WHERE gather IS NOT NULL;
     `,
   };
 }

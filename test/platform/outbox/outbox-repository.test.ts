@@ -15,7 +15,7 @@ describe('OutboxRepository', () => {
     const a = await s.enqueue('chat.postMessage', { channel: 'C1', text: 'a' }, T1);
     const b = await s.enqueue('chat.update', { channel: 'C1', ts: '1.1', text: 'b' }, T2);
     expect([a, b]).toEqual([1, 2]);
-    expect(await s.due(T1, 10)).toEqual([{ id: 1, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'a' }, created_at: T1, attempts: 0, next_attempt_at: T1, depends_on: null, sending_at: null, priority: 1, lane: 'post:C1' }]);
+    expect(await s.due(T1, 10)).toEqual([{ id: 1, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'a' }, created_at: T1, attempts: 0, next_attempt_at: T1, depends_on: null, sending_at: null, priority: 1, lane: 'post:C1', gather: null }]);
     expect((await s.due(T3, 10)).map((r) => r.id)).toEqual([1, 2]);
     expect((await s.due(T3, 1)).map((r) => r.id)).toEqual([1]);
     expect(await s.pendingCount()).toBe(2);
@@ -33,7 +33,7 @@ describe('OutboxRepository', () => {
     await s.markFailed(bad, T2, 'channel_not_found');
 
     expect(await s.due(T2, 10)).toEqual([]);
-    expect(await s.due(T3, 10)).toEqual([{ id: retry, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'retry' }, created_at: T1, attempts: 1, next_attempt_at: T3, depends_on: null, sending_at: null, priority: 1, lane: 'post:C1' }]);
+    expect(await s.due(T3, 10)).toEqual([{ id: retry, target: 'slack', method: 'chat.postMessage', args: { channel: 'C1', text: 'retry' }, created_at: T1, attempts: 1, next_attempt_at: T3, depends_on: null, sending_at: null, priority: 1, lane: 'post:C1', gather: null }]);
     expect(await s.outcome(ok)).toEqual({ delivered_at: T2, failed_at: null, last_error: null, result: { ts: '1.5', channel: 'C1' } });
     expect(await s.outcome(bad)).toMatchObject({ failed_at: T2, last_error: 'channel_not_found' });
     expect((await s.failed(5)).map((r) => r.id)).toEqual([bad]);

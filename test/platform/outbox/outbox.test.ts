@@ -10,6 +10,7 @@ import { until } from '../../support/golive-client.js';
 import { WatchHealth } from '../../../src/platform/health/watch-health.js';
 import { parseRunbook } from '../../../src/platform/runbook/load-runbook.js';
 import { closeTestStores, openTestStore } from '../../support/test-store.js';
+import { checklistGathering } from '../../../src/checklist/index.js';
 
 const T0 = '2026-12-01T00:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
@@ -533,5 +534,131 @@ describe('a backlog', () => {
     expect(s.slack.texts().slice(-2)).toEqual(['hello', '📮 *golive’s messages flow again:* at 1 Dec 00:08 UTC nothing had waited over 5 min. They had been backing up since 1 Dec 00:00 UTC (8 min).']);
     expect((await h.status()).outbox).toEqual({ ok: true, failures: 0 });
     expect(await h.lines()).toEqual([]);
+  });
+});
+
+describe('a burst of checklist announcements', () => {
+  const VERDICT = '🔴 *2 blockers open — NO-GO until resolved*';
+  /** A checklist announcement of item-n as the checklist stores it: its own post, and its part of a gathered one. */
+  const announce = (rows: OutboxRepository, n: number, atMs: number, channel = 'C_OPS') => {
+    const line = `✅ <@U1> signed off \`item-${n}\` (Item ${n})`;
+    const status = `Pre-flight: ${n}/9 done. ${VERDICT}`;
+    return rows.enqueue('chat.postMessage', { channel, text: `${line}\n${status}`, unfurl_links: false }, at(atMs), { gather: { key: 'checklist', part: { line, status } } });
+  };
+  const posts = (slack: FakeSlack) => slack.calls.filter((c) => c.method === 'chat.postMessage');
+  const results = (store: Awaited<ReturnType<typeof openTestStore>>) => store.all<{ id: number; delivered_at: string | null; result: string | null }>('SELECT id, delivered_at, result FROM outbox ORDER BY id');
+
+  it('posts the first at once, and the five stored while it was in flight as one post when the 10 s window after it ends', async () => {
+    const { outbox, slack, rows, store, setTime } = await setup();
+    outbox.gather(checklistGathering);
+    const first = await announce(rows, 1, 0);
+    slack.hold();
+    const pass = outbox.flush();
+    await until('the first announcement is with Slack', () => slack.calls.length === 1);
+    const burst = [];
+    for (let n = 2; n <= 6; n++) burst.push(await announce(rows, n, 0));
+    slack.release();
+    await pass;
+    expect(slack.texts()).toEqual([`✅ <@U1> signed off \`item-1\` (Item 1)\nPre-flight: 1/9 done. ${VERDICT}`]);
+
+    setTime(9_999);
+    await outbox.flush();
+    expect(slack.calls).toHaveLength(1);
+
+    setTime(10_000);
+    await outbox.flush();
+    const text = [
+      '📋 5 checklist changes in the last 10 s:',
+      '✅ <@U1> signed off `item-2` (Item 2)',
+      '✅ <@U1> signed off `item-3` (Item 3)',
+      '✅ <@U1> signed off `item-4` (Item 4)',
+      '✅ <@U1> signed off `item-5` (Item 5)',
+      '✅ <@U1> signed off `item-6` (Item 6)',
+      `Pre-flight: 6/9 done. ${VERDICT}`,
+    ].join('\n');
+    expect(posts(slack).map((c) => c.args)).toEqual([
+      expect.objectContaining({ text: `✅ <@U1> signed off \`item-1\` (Item 1)\nPre-flight: 1/9 done. ${VERDICT}` }),
+      {
+        channel: 'C_OPS',
+        text,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+        unfurl_links: false,
+        metadata: { event_type: 'golive_outbox', event_payload: { outbox_id: burst[0], created_at: T0, outbox_ids: burst } },
+      },
+    ]);
+    expect(await results(store)).toEqual([
+      { id: first, delivered_at: T0, result: '{"ts":"1700000000.000001","channel":"C_OPS"}' },
+      ...burst.map((id) => ({ id, delivered_at: at(10_000), result: '{"ts":"1700000000.000002","channel":"C_OPS"}' })),
+    ]);
+
+    // After a quiet spell the next one goes at once, as it was stored.
+    await announce(rows, 7, 25_000);
+    setTime(25_000);
+    await outbox.flush();
+    expect(slack.texts().at(-1)).toBe(`✅ <@U1> signed off \`item-7\` (Item 7)\nPre-flight: 7/9 done. ${VERDICT}`);
+    expect(slack.calls).toHaveLength(3);
+  });
+
+  it("keeps the channel's order around other posts, lets an urgent post through at once, and gathers nothing of another channel", async () => {
+    const { outbox, slack, rows, setTime } = await setup();
+    outbox.gather(checklistGathering);
+    await announce(rows, 1, 0);
+    await outbox.flush();
+    await announce(rows, 2, 1_000);
+    await announce(rows, 3, 2_000);
+    await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'deploy of web finished' }, at(3_000));
+    await announce(rows, 4, 4_000);
+    await announce(rows, 5, 5_000, 'C_DEV');
+    await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'CRITICAL alarm' }, at(6_000), { priority: 'urgent' });
+    setTime(6_000);
+    await outbox.flush();
+    expect(slack.texts().slice(1)).toEqual(['CRITICAL alarm', `✅ <@U1> signed off \`item-5\` (Item 5)\nPre-flight: 5/9 done. ${VERDICT}`]);
+
+    setTime(10_000);
+    await outbox.flush();
+    // 2 and 3 go together; 4 was stored after the deploy's post, so it follows it, 10 s after 2 and 3.
+    expect(slack.texts().slice(3)).toEqual(['📋 2 checklist changes in the last 9 s:\n✅ <@U1> signed off `item-2` (Item 2)\n✅ <@U1> signed off `item-3` (Item 3)\n' + `Pre-flight: 3/9 done. ${VERDICT}`, 'deploy of web finished']);
+    setTime(19_999);
+    await outbox.flush();
+    expect(slack.calls).toHaveLength(5);
+    setTime(20_000);
+    await outbox.flush();
+    expect(slack.texts().slice(5)).toEqual([`✅ <@U1> signed off \`item-4\` (Item 4)\nPre-flight: 4/9 done. ${VERDICT}`]);
+  });
+
+  it('a gathered post whose delivery was not recorded is found in the channel and adopted for every row it covered, not posted again', async () => {
+    const { outbox, slack, rows, store, setTime } = await setup();
+    outbox.gather(checklistGathering);
+    await announce(rows, 1, 0);
+    await outbox.flush();
+    const burst = [await announce(rows, 2, 1_000), await announce(rows, 3, 2_000), await announce(rows, 4, 3_000)];
+    // The database fails the one mark that records the gathered post's delivery (Slack has it).
+    const run = store.run.bind(store);
+    let failMark = true;
+    store.run = async (sql, ...params) => {
+      if (failMark && sql.startsWith('UPDATE outbox SET delivered_at')) {
+        failMark = false;
+        throw new DatabaseUnavailableError(store.target, 'connect ECONNREFUSED 127.0.0.1:5432');
+      }
+      return run(sql, ...params);
+    };
+    setTime(10_000);
+    await outbox.flush();
+    expect(posts(slack)).toHaveLength(2);
+    expect((await results(store)).filter((r) => r.delivered_at !== null)).toHaveLength(1);
+
+    // One more stored before the retry: the post found covers the three it was made for, not this one.
+    const late = await announce(rows, 5, 11_000);
+    setTime(12_000);
+    await outbox.flush();
+    expect(slack.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'chat.postMessage', 'conversations.history']);
+    expect((await results(store)).filter((r) => burst.includes(r.id))).toEqual(burst.map((id) => ({ id, delivered_at: at(12_000), result: '{"ts":"1700000000.000002","channel":"C_OPS"}' })));
+    expect((await rows.outcome(late))!.delivered_at).toBeNull();
+
+    setTime(22_000);
+    await outbox.flush();
+    expect(slack.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'chat.postMessage', 'conversations.history', 'chat.postMessage']);
+    expect(slack.texts().at(-1)).toBe(`✅ <@U1> signed off \`item-5\` (Item 5)\nPre-flight: 5/9 done. ${VERDICT}`);
+    expect(await rows.pendingCount()).toBe(0);
   });
 });
