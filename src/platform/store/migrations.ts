@@ -648,10 +648,10 @@ function alarmStormMigration(): Migration {
   };
 }
 
-/** Version 17: a burst of checklist announcements in a channel goes out as one post (src/platform/outbox/outbox.ts, Gathering). */
+/** Version 16: a burst of checklist announcements in a channel goes out as one post (src/platform/outbox/outbox.ts, Gathering). */
 function outboxGatherMigration(): Migration {
   return {
-    version: 17,
+    version: 16,
     name: 'outbox gathering',
     sql: `
       -- The kind of post a row may be gathered with (checklist announcements); NULL: it always goes alone.
