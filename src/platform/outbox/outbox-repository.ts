@@ -353,6 +353,16 @@ export class OutboxRepository {
     return { count: r.n, ...(r.oldest ? { oldest: r.oldest } : {}), ...(r.error ? { error: r.error } : {}) };
   }
 
+  /** When the soonest row of `targets` that is not due yet at `now` (held for gathering, backing off) comes due. */
+  async nextAttemptAfter(now: string, targets: readonly OutboxTarget[]): Promise<string | undefined> {
+    const r = await this.store.get<{ at: string | null }>(
+      `SELECT MIN(next_attempt_at) AS at FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at > ? AND target IN (${targets.map(() => '?').join(', ')})`,
+      now,
+      ...targets,
+    );
+    return r?.at ?? undefined;
+  }
+
   async pendingCount(): Promise<number> {
     return (await this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL'))!.n;
   }

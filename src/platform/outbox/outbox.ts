@@ -26,6 +26,8 @@ const MAX_AGE_MS = 48 * 60 * 60 * 1000;
  * died is sent by another within a minute.
  */
 const CLAIM_MS = 60_000;
+/** The shortest wait between two wake-ups of the outbox (see Outbox.wakeForNext). */
+const WAKE_MIN_MS = 10;
 
 /** Placeholders in a dependent row's args, filled from the row it depends on once that is delivered. */
 export const PARENT_TS = '$parent.ts';
@@ -237,6 +239,7 @@ export class Outbox {
           // After the last round: a backlog notice it stores (a Slack post) is delivered by one more round.
           if (!lane.again && delivered === 0 && lane.targets.includes('slack')) await this.reportWaiting();
         } while (lane.again || delivered > 0);
+        await this.wakeForNext(lane);
       } finally {
         lane.running = undefined;
       }
@@ -291,8 +294,28 @@ export class Outbox {
     const until = last === undefined ? now : Date.parse(last) + gathering.windowMs;
     if (until <= now) return false;
     await this.rows.holdGathered(row.lane!, row.gather!, new Date(until).toISOString());
-    if (this.timer) this.wake.at(Date.now() + (until - now));
     return true;
+  }
+
+  /**
+   * Sets the wake-up for when the soonest row this lane left waiting comes due (the end of a gathering window, a
+   * backoff, a Retry-After) or a rate-limit pause ends: asked of the table after every pass, so no wait is
+   * forgotten when a sooner one fired first, whichever replica stored it. Not started (tests that flush by hand)
+   * or stopped: no wake-up.
+   */
+  private async wakeForNext(lane: Lane): Promise<void> {
+    if (!this.timer) return;
+    const now = this.clock.now().getTime();
+    let next: string | undefined;
+    try {
+      next = await this.rows.nextAttemptAfter(new Date(now).toISOString(), lane.targets);
+    } catch (err) {
+      // The poll still comes; a database error here must not fail the pass.
+      this.logger.warn({ err }, 'could not read when the next outbox row is due');
+    }
+    const at = Math.min(next === undefined ? Number.POSITIVE_INFINITY : Date.parse(next), ...[...this.pausedUntil.values()].filter((t) => t > now));
+    // The clock may stand still (a test's): never closer together than WAKE_MIN_MS.
+    if (at !== Number.POSITIVE_INFINITY) this.wake.at(Date.now() + Math.max(at - now, WAKE_MIN_MS));
   }
 
   /** One delivery attempt of a claimed row (with the rows gathered behind it, all claimed); true when it was delivered. */
@@ -342,8 +365,6 @@ export class Outbox {
       const throttleMs = f.throttled ? Math.min(PAGER_THROTTLE_MS.first * 2 ** this.pagerThrottles++, PAGER_THROTTLE_MS.max) : undefined;
       const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : (throttleMs ?? Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000));
       await this.rows.markRetry(ids, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
-      // Not started (tests that flush by hand) or stopped: no wake-up.
-      if (this.timer) this.wake.at(Date.now() + waitMs);
       this.logger.warn({ outboxId: row.id, ...(gathered ? { gathered: ids.length } : {}), target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
       // A rate limit holds back, until it ends, the other rows that count against the same budget.
       if (f.retryAfterSeconds !== undefined || f.throttled) this.pausedUntil.set(limitScope(row, args), this.clock.now().getTime() + waitMs);

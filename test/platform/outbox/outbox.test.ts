@@ -301,6 +301,30 @@ describe('Outbox', () => {
     }
   });
 
+  it('still wakes for a wait that ends later when a sooner one fired first (a held announcement behind a Retry-After elsewhere)', async () => {
+    const store = await openTestStore();
+    const slack = new FakeSlack();
+    const outbox = new Outbox(store, slack, { now: () => new Date() }, createLogger({ level: 'silent' }), 3_600_000);
+    // A 300 ms gathering window; a 429 of 0.1 s in another channel sets the sooner wake-up.
+    outbox.gather(checklistGathering, 0.03);
+    const rows = new OutboxRepository(store);
+    const announce = (n: number) => rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: `item-${n}` }, new Date().toISOString(), { gather: { key: 'checklist', part: { line: `item-${n}`, status: '' } } });
+    await announce(1);
+    outbox.start();
+    await until('the first announcement is delivered', async () => (await store.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NOT NULL'))!.n === 1);
+    try {
+      slack.failNext('elsewhere', rateLimited(0.1));
+      await rows.enqueue('chat.postMessage', { channel: 'C_OTHER', text: 'elsewhere' }, new Date().toISOString());
+      await outbox.flush();
+      const held = await announce(2);
+      await outbox.flush();
+      await expect.poll(async () => (await store.get<{ delivered_at: string | null }>('SELECT delivered_at FROM outbox WHERE id = ?', held))?.delivered_at, { timeout: 3000 }).not.toBeNull();
+      expect(slack.texts()).toEqual(['item-1', 'elsewhere', 'elsewhere', 'item-2']);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
   it('delivers an urgent post (an alarm, a page) before the announcements queued ahead of it', async () => {
     const { outbox, slack, rows } = await setup();
     await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'announcement 1' }, T0);
