@@ -38,13 +38,23 @@ export interface RunningSandbox {
   stop(): Promise<void>;
 }
 
+/** How a test runs the sandbox; the `golive sandbox` command gives none of these. */
+export interface SandboxOptions {
+  logDestination?: DestinationStream;
+  alarmPolling?: boolean;
+  clock?: Clock;
+  canaryPollMs?: number;
+  /** Shrinks golive's Slack pacing and its gathering window (10 s between checklist announcements) for a test; 1 otherwise. */
+  slackLimitScale?: number;
+}
+
 /**
  * Starts golive against a simulated Slack workspace, ECS, CloudWatch and
  * PagerDuty, all in this process and on this machine. The real app runs
  * unchanged: the page's clicks become Slack-signed requests to its receiver,
  * and its Web API calls land on the sandbox's Slack simulator.
  */
-export async function startSandbox(config: SandboxConfig, opts: { logDestination?: DestinationStream; alarmPolling?: boolean; clock?: Clock; canaryPollMs?: number } = {}): Promise<RunningSandbox> {
+export async function startSandbox(config: SandboxConfig, opts: SandboxOptions = {}): Promise<RunningSandbox> {
   const loaded = loadRunbookFile(config.runbookPath);
   if (!loaded.ok) throw new RunbookError(loaded.problems);
   const store = new SqliteStore(openDatabase(config.dbPath));
@@ -56,7 +66,7 @@ export async function startSandbox(config: SandboxConfig, opts: { logDestination
   }
 }
 
-async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts: { logDestination?: DestinationStream; alarmPolling?: boolean; clock?: Clock; canaryPollMs?: number }): Promise<RunningSandbox> {
+async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts: SandboxOptions): Promise<RunningSandbox> {
   const saved = await SavedStateRepository.open(store);
   const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
   const signingSecret = randomBytes(24).toString('hex');
@@ -169,7 +179,7 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   };
   const logger = createLogger({ level: config.logLevel, secrets: [botToken, signingSecret], destination: opts.logDestination });
   try {
-    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling, clock: opts.clock, canaryPollMs: opts.canaryPollMs, evidencePorts: evidence.ports(ecs), ses: evidence.ses });
+    app = createApp({ config: appConfig, runbook: sandboxRunbook, store, ecs, cloudwatch, pager, logger, rolloutPollMs: 1000, alarmPolling: opts.alarmPolling, clock: opts.clock, canaryPollMs: opts.canaryPollMs, slackLimitScale: opts.slackLimitScale, evidencePorts: evidence.ports(ecs), ses: evidence.ses });
     appPort = (await app.start()).port;
   } catch (err) {
     server.closeAllConnections();

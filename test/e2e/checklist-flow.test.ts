@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { query } from '../support/golive-client.js';
+import { query, until } from '../support/golive-client.js';
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../support/sign.js';
 import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/start-app.js';
 
@@ -70,6 +70,43 @@ describe('checklist end to end', () => {
     expect(announce.args.text).toContain('✅ <@U0DEVOPS> signed off `acm-certificate`');
     const update = await t.slack.waitForCall('chat.update', (c) => c.args.ts === ts);
     expect(texts(update.args.blocks)).not.toContain('"value":"acm-certificate"');
+  });
+});
+
+describe('a burst of checklist changes', () => {
+  it('announces the first at once and the ones made while it was on its way in one post after the window, each change once', async () => {
+    // The first announcement stays with Slack until the other three changes are recorded.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    t.slack.beforeReply = async (call) => {
+      if (call.method === 'chat.postMessage' && String(call.args.text).includes('`secrets-manager`')) await held;
+    };
+    const audited = async (n: number) => (await query<{ n: number }>(t, "SELECT COUNT(*) AS n FROM audit WHERE action = 'item.check'"))[0]!.n === n;
+    await golive('check secrets-manager');
+    await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).includes('`secrets-manager`'));
+    await golive('check acm-certificate');
+    await until('the acm-certificate check', () => audited(2));
+    await golive('check s3-bucket-names', 'U0QA');
+    await until('the s3-bucket-names check', () => audited(3));
+    await golive('check v2f-agreement', 'U0BDLEAD');
+    await until('the v2f-agreement check', () => audited(4));
+    release();
+
+    const gathered = await t.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('📋'));
+    expect(gathered.args.text).toMatch(/^📋 3 checklist changes in the last \d+ s:\n/);
+    expect(String(gathered.args.text).split('\n').slice(1)).toEqual([
+      '✅ <@U0DEVOPS> signed off `acm-certificate` (ACM wildcard certificate issued)',
+      '✅ <@U0QA> signed off `s3-bucket-names` (S3 bucket names reserved)',
+      '✅ <@U0BDLEAD> signed off `v2f-agreement` (Visa2Fly B2B API agreement signed)',
+      'Pre-flight gates: 4/4 done. 🔴 *1 blocker open — NO-GO until resolved*',
+    ]);
+    // Two posts for four changes, and nothing is posted again once the outbox settles.
+    await until('the outbox to settle', async () => (await query<{ n: number }>(t, 'SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL'))[0]!.n === 0);
+    const posts = t.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0OPS');
+    expect(posts.map((c) => String(c.args.text).split('\n')[0])).toEqual([
+      '✅ <@U0DEVOPS> signed off `secrets-manager` (AWS Secrets Manager populated)',
+      String(gathered.args.text).split('\n')[0],
+    ]);
   });
 });
 

@@ -82,11 +82,23 @@ async function sendChecks(url: string): Promise<void> {
   expect(statuses.filter((s) => s === 200)).toHaveLength(COMMANDS);
 }
 
-/** Per item: audit rows and channel announcements; plus the private replies that were errors. */
+/**
+ * Per item: audit rows and the channel posts that announced it. A burst of checks is announced in gathered posts
+ * that name only their first 20 changes, so a post counts for an item when its metadata lists the outbox row the
+ * item's check stored (as every post the outbox makes does).
+ */
 function outcome(): { recorded: number; announced: number; twice: string[]; errors: string[] } {
   const audit = query<{ target: string; n: number }>("SELECT target, COUNT(*) AS n FROM audit WHERE action = 'item.check' GROUP BY target");
+  const rows = query<{ id: number; args: string }>("SELECT id, args FROM outbox WHERE method = 'chat.postMessage'");
   const posts = [...slack.messages.values()].filter((m) => m.channel === 'C0OPS');
-  const announced = Array.from({ length: COMMANDS }, (_, k) => posts.filter((m) => m.text.includes(`\`${itemId(k)}\``)).length);
+  const covered = posts.map((m) => {
+    const payload = (m.metadata?.event_payload ?? {}) as { outbox_id?: number; outbox_ids?: number[] };
+    return new Set(payload.outbox_ids ?? (payload.outbox_id === undefined ? [] : [payload.outbox_id]));
+  });
+  const announced = Array.from({ length: COMMANDS }, (_, k) => {
+    const ids = rows.filter((r) => String((JSON.parse(r.args) as { text?: string }).text).includes(`\`${itemId(k)}\``)).map((r) => r.id);
+    return covered.filter((c) => ids.some((id) => c.has(id))).length;
+  });
   return {
     recorded: audit.length,
     announced: announced.filter((n) => n > 0).length,

@@ -78,6 +78,8 @@ describe('seed 003 canary in the sandbox', () => {
       ['db-backup-restore-point', 'DevOps On-Call'],
       ['third-party-quotas', 'Backend Lead'],
     ] as const) {
+      // Past the gathering window on the sandbox's clock, so each sign-off is announced on its own, at once.
+      clock.at += 10_000;
       await api('/sandbox/command', { user: who(role), channel, text: `/golive check ${item}` });
       await until(message(`signed off \`${item}\``), `the ${item} sign-off`);
     }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/start-sandbox.js';
 import type { SandboxConfig } from '../../src/sandbox/sandbox-config.js';
 import { sandboxApi, sandboxState } from '../support/sandbox-client.js';
-import { PROJECT_ROOT } from '../support/start-app.js';
+import { PROJECT_ROOT, TEST_SLACK_LIMIT_SCALE } from '../support/start-app.js';
 
 /*
  * The page's JSON API, driven over HTTP the way the page drives it, against
@@ -46,7 +46,8 @@ let sandbox: RunningSandbox;
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'golive-sandbox-api-'));
   config = { runbookPath: path.join(PROJECT_ROOT, 'runbooks/govisax.yml'), dbPath: path.join(dir, 'sandbox.db'), port: 0, host: '127.0.0.1', logLevel: 'silent', rolloutMs: 200 };
-  sandbox = await startSandbox(config, { alarmPolling: false });
+  // Slack's pace at the tests' scale: two checks in a row are announced 100 ms apart, not 10 s (the gathering window).
+  sandbox = await startSandbox(config, { alarmPolling: false, slackLimitScale: TEST_SLACK_LIMIT_SCALE });
   // The first poll is the baseline ("Watching 7 alarms"); later polls post changes.
   await sandbox.app.services.alarms.poll();
 });
@@ -220,7 +221,8 @@ describe('the sandbox page API', () => {
   it('keeps the session across a restart: messages, channels and the simulated world', async () => {
     const before = await state(VIKRAM);
     await sandbox.stop();
-    sandbox = await startSandbox(config, { alarmPolling: false });
+    // Slack's pace at the tests' scale: two checks in a row are announced 100 ms apart, not 10 s (the gathering window).
+  sandbox = await startSandbox(config, { alarmPolling: false, slackLimitScale: TEST_SLACK_LIMIT_SCALE });
     const after = await state(VIKRAM);
     expect(after.messages.map((m) => m.text)).toEqual(before.messages.map((m) => m.text));
     expect(after.channels).toEqual(before.channels);
