@@ -141,14 +141,24 @@ export async function runBurst(scale: number, log: (s: string) => void): Promise
     const byMethod: Record<string, number> = {};
     for (const c of calls) byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
 
-    // Announcements: the first post after change k with a line naming its item as signed off (or reopened).
+    // Announcements: the post that carried change k's outbox row (its metadata lists the rows it covers; a
+    // gathered post names only its first 20 changes and counts the rest).
+    const stored = await t.app.store.all<{ id: number; args: string }>("SELECT id, args FROM outbox WHERE method = 'chat.postMessage' ORDER BY id");
+    const covers = (p: RecordedCall, id: number) => {
+      const mark = ((p.args.metadata as { event_payload?: { outbox_id?: number; outbox_ids?: number[] } } | undefined)?.event_payload ?? {});
+      return (mark.outbox_ids ?? [mark.outbox_id]).includes(id);
+    };
     const posts = ok.filter((c) => c.method === 'chat.postMessage');
     const announceDelays: number[] = [];
     let missing = 0;
     for (let k = 0; k < committed.length; k++) {
       const { item, check } = change(k);
       const word = check ? 'signed off' : 'reopened';
-      const post = posts.find((p) => p.at >= committed[k]! - 5 && String(p.args.text).split('\n').some((l) => l.includes(`\`${item}\``) && l.includes(word)));
+      const row = stored.find((r) => {
+        const first = String((JSON.parse(r.args) as { text?: unknown }).text).split('\n')[0]!;
+        return first.includes(`\`${item}\``) && first.includes(word);
+      });
+      const post = row && posts.find((p) => covers(p, row.id));
       if (post) announceDelays.push(post.at - committed[k]!);
       else missing++;
     }
