@@ -180,8 +180,9 @@ export async function runBurst(scale: number, log: (s: string) => void): Promise
     for (const ts of boards) {
       const updates = ok.filter((c) => c.method === 'chat.update' && c.args.ts === ts);
       const rendered = updates.filter((u) => shownChange(textOf(u.args.blocks)) !== undefined);
-      // A board edited only to point to a newer one is no longer live.
-      if (rendered.length === 0 && updates.length > 0) continue;
+      // A board whose last edit (then or before the burst) points to a newer one is no longer live.
+      const lastEdit = slack.calls.filter((c) => c.kind === 'call' && c.method === 'chat.update' && c.status === 200 && c.result?.ok === true && c.args.ts === ts).at(-1);
+      if (lastEdit && shownChange(textOf(lastEdit.args.blocks)) === undefined) continue;
       liveBoards++;
       const { out, final } = delaysTo(rendered);
       if (!final) staleBoards++;
