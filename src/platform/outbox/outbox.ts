@@ -237,9 +237,12 @@ export class Outbox {
             delivered = 0;
           }
           // After the last round: a backlog notice it stores (a Slack post) is delivered by one more round.
-          if (!lane.again && delivered === 0 && lane.targets.includes('slack')) await this.reportWaiting();
+          if (!lane.again && delivered === 0) {
+            if (lane.targets.includes('slack')) await this.reportWaiting();
+            // Inside the loop: a flush asked for while this runs must still get its pass (the check below).
+            await this.wakeForNext(lane);
+          }
         } while (lane.again || delivered > 0);
-        await this.wakeForNext(lane);
       } finally {
         lane.running = undefined;
       }

@@ -325,6 +325,31 @@ describe('Outbox', () => {
     }
   });
 
+  it('a flush asked for while a pass is setting its wake-up still delivers what was stored just before it', async () => {
+    const { outbox, slack, enqueue } = await setup();
+    const rows = (outbox as unknown as { rows: OutboxRepository }).rows;
+    const nextAttemptAfter = rows.nextAttemptAfter.bind(rows);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let asked = 0;
+    rows.nextAttemptAfter = async (...args) => {
+      asked++;
+      await gate;
+      return nextAttemptAfter(...args);
+    };
+    outbox.start();
+    try {
+      await until('the first pass asks when the next row is due', () => asked > 0);
+      await enqueue('stored meanwhile');
+      const flushed = outbox.flush();
+      release();
+      await flushed;
+      expect(slack.texts()).toEqual(['stored meanwhile']);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
   it('delivers an urgent post (an alarm, a page) before the announcements queued ahead of it', async () => {
     const { outbox, slack, rows } = await setup();
     await rows.enqueue('chat.postMessage', { channel: 'C_OPS', text: 'announcement 1' }, T0);
