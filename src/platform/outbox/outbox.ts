@@ -357,18 +357,22 @@ export class Outbox {
     } catch (err) {
       const f = classify(err);
       if (row.target === 'pagerduty') await this.reportPage(f.message);
-      const age = this.clock.now().getTime() - Date.parse(row.created_at);
-      if (f.permanent || age >= MAX_AGE_MS) {
-        await this.rows.markFailed(ids, this.clock.now().toISOString(), f.message);
-        this.logger.error({ outboxId: row.id, ...(gathered ? { gathered: ids.length } : {}), target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a${row.target === 'email' ? 'n' : ''} ${TARGET_NAME[row.target][0]}`);
-        return false;
+      // Each row is given up on at its own age: rows gathered behind an old one are retried without it.
+      const nowMs = this.clock.now().getTime();
+      const tooOld = (gathered?.rows ?? [row]).filter((r) => nowMs - Date.parse(r.created_at) >= MAX_AGE_MS).map((r) => r.id);
+      const givenUp = f.permanent ? ids : tooOld;
+      if (givenUp.length > 0) {
+        await this.rows.markFailed(givenUp, this.clock.now().toISOString(), f.message);
+        this.logger.error({ outboxId: row.id, ...(gathered ? { gathered: givenUp.length } : {}), target: row.target, method: row.method, channel: args.channel, error: f.message, attempts: row.attempts + 1 }, `gave up delivering a${row.target === 'email' ? 'n' : ''} ${TARGET_NAME[row.target][0]}`);
       }
+      const retried = ids.filter((id) => !givenUp.includes(id));
+      if (retried.length === 0) return false;
       const attempts = row.attempts + 1;
       // PagerDuty throttling every page alike: back off all of them together, doubling while it lasts.
       const throttleMs = f.throttled ? Math.min(PAGER_THROTTLE_MS.first * 2 ** this.pagerThrottles++, PAGER_THROTTLE_MS.max) : undefined;
       const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : (throttleMs ?? Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000));
-      await this.rows.markRetry(ids, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
-      this.logger.warn({ outboxId: row.id, ...(gathered ? { gathered: ids.length } : {}), target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
+      await this.rows.markRetry(retried, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+      this.logger.warn({ outboxId: row.id, ...(gathered ? { gathered: retried.length } : {}), target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
       // A rate limit holds back, until it ends, the other rows that count against the same budget.
       if (f.retryAfterSeconds !== undefined || f.throttled) this.pausedUntil.set(limitScope(row, args), this.clock.now().getTime() + waitMs);
       return false;

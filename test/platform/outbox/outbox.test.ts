@@ -675,6 +675,28 @@ describe('a burst of checklist announcements', () => {
     expect(slack.texts().slice(5)).toEqual([`✅ <@U1> signed off \`item-4\` (Item 4)\nPre-flight: 4/9 done. ${VERDICT}`]);
   });
 
+  it('gives up on each gathered row at its own age: the ones gathered behind a 48-hour-old row are retried without it', async () => {
+    const { outbox, slack, rows, store, setTime } = await setup();
+    outbox.gather(checklistGathering);
+    const old = await announce(rows, 1, 0);
+    const young = [await announce(rows, 2, 47 * 3_600_000), await announce(rows, 3, 47 * 3_600_000)];
+    const gatheredText = ['📋 3 checklist changes in the last 2880 min:', '✅ <@U1> signed off `item-1` (Item 1)', '✅ <@U1> signed off `item-2` (Item 2)', '✅ <@U1> signed off `item-3` (Item 3)', `Pre-flight: 3/9 done. ${VERDICT}`].join('\n');
+    slack.failNext(gatheredText, internalError());
+    setTime(48 * 3_600_000);
+    await outbox.flush();
+    expect(slack.texts()).toEqual([gatheredText]);
+    expect(await store.all('SELECT id, failed_at, delivered_at FROM outbox ORDER BY id')).toEqual([
+      { id: old, failed_at: at(48 * 3_600_000), delivered_at: null },
+      ...young.map((id) => ({ id, failed_at: null, delivered_at: null })),
+    ]);
+
+    setTime(48 * 3_600_000 + 2_000);
+    await outbox.flush();
+    expect(posts(slack).at(-1)!.args.text).toBe(['📋 2 checklist changes in the last 60 min:', '✅ <@U1> signed off `item-2` (Item 2)', '✅ <@U1> signed off `item-3` (Item 3)', `Pre-flight: 3/9 done. ${VERDICT}`].join('\n'));
+    expect(await rows.pendingCount()).toBe(0);
+    expect((await rows.outcome(old))!.delivered_at).toBeNull();
+  });
+
   it('a gathered post whose delivery was not recorded is found in the channel and adopted for every row it covered, not posted again', async () => {
     const { outbox, slack, rows, store, setTime } = await setup();
     outbox.gather(checklistGathering);
