@@ -99,6 +99,8 @@ interface Lane {
   running?: Promise<void>;
   /** A flush was asked for while this lane was delivering: rows stored since may be more urgent than what it listed. */
   again: boolean;
+  /** When its last pass listed the due rows: a row that came due after that was not among them (see Outbox.wakeForNext). */
+  listedAt?: string;
 }
 
 /** How a target is named in the log. */
@@ -251,7 +253,8 @@ export class Outbox {
   }
 
   private async deliverDue(lane: Lane): Promise<number> {
-    const due = await this.rows.due(this.clock.now().toISOString(), 50, lane.targets);
+    lane.listedAt = this.clock.now().toISOString();
+    const due = await this.rows.due(lane.listedAt, 50, lane.targets);
     let delivered = 0;
     let tried = 0;
     for (const listedRow of due) {
@@ -308,14 +311,16 @@ export class Outbox {
    */
   private async wakeForNext(lane: Lane): Promise<void> {
     if (!this.timer) return;
-    const now = this.clock.now().getTime();
     let next: string | undefined;
     try {
-      next = await this.rows.nextAttemptAfter(new Date(now).toISOString(), lane.targets);
+      // After the pass's listing, not after now: a row that came due since (its window ended while the pass ran)
+      // was not listed, and must still be woken for — at once.
+      next = await this.rows.nextAttemptAfter(lane.listedAt ?? this.clock.now().toISOString(), lane.targets);
     } catch (err) {
       // The poll still comes; a database error here must not fail the pass.
       this.logger.warn({ err }, 'could not read when the next outbox row is due');
     }
+    const now = this.clock.now().getTime();
     const at = Math.min(next === undefined ? Number.POSITIVE_INFINITY : Date.parse(next), ...[...this.pausedUntil.values()].filter((t) => t > now));
     // The clock may stand still (a test's): never closer together than WAKE_MIN_MS.
     if (at !== Number.POSITIVE_INFINITY) this.wake.at(Date.now() + Math.max(at - now, WAKE_MIN_MS));

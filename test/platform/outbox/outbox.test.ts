@@ -675,6 +675,29 @@ describe('a burst of checklist announcements', () => {
     expect(slack.texts().slice(5)).toEqual([`✅ <@U1> signed off \`item-4\` (Item 4)\nPre-flight: 4/9 done. ${VERDICT}`]);
   });
 
+  it('still wakes for a held row whose window ended while the pass that held it was finishing', async () => {
+    const { outbox, slack, rows, setTime } = await setup();
+    outbox.gather(checklistGathering);
+    await announce(rows, 1, 0);
+    outbox.start();
+    try {
+      await until('the first announcement is posted', () => slack.calls.length === 1);
+      // The pass that holds item-2 until 10 s is slow to finish: by the time it asks what comes due next, the window is over.
+      const repo = (outbox as unknown as { rows: OutboxRepository }).rows;
+      const holdGathered = repo.holdGathered.bind(repo);
+      repo.holdGathered = async (...args) => {
+        await holdGathered(...args);
+        setTime(10_001);
+      };
+      await announce(rows, 2, 0);
+      await outbox.flush();
+      await until('the held announcement is posted', () => slack.calls.length === 2, 2000);
+      expect(slack.texts()[1]).toBe(`✅ <@U1> signed off \`item-2\` (Item 2)\nPre-flight: 2/9 done. ${VERDICT}`);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
   it('gives up on each gathered row at its own age: the ones gathered behind a 48-hour-old row are retried without it', async () => {
     const { outbox, slack, rows, store, setTime } = await setup();
     outbox.gather(checklistGathering);
