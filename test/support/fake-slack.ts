@@ -154,6 +154,8 @@ export interface FakeSlack {
    * `'drop'` closes the connection without an answer (a reply lost on the way back).
    */
   beforeReply?: (call: RecordedCall) => void | 'drop' | Promise<void | 'drop'>;
+  /** What a wait that timed out adds to its error (the app under test's undelivered outbox rows, say). */
+  explainTimeout?: () => Promise<string>;
   /** Clears calls, responses, faults, messages, channels, rate-limit windows and `beforeReply`. Usergroups and the rate-limit setting are kept (they are setup data). */
   reset(): void;
   /** Stops the server, dropping keep-alive connections. */
@@ -752,13 +754,15 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         }
         if (Date.now() >= deadline) {
           const lines = [...calls, ...responses].map(summarize);
-          reject(
-            new Error(
-              `fake-slack: nothing matched within ${timeoutMs} ms.\n` +
-                `Recorded ${calls.length} call(s) and ${responses.length} response(s):\n` +
-                (lines.length > 0 ? lines.join('\n') : '  (none)') +
-                (lastError !== undefined ? `\nLast predicate error: ${String(lastError)}` : ''),
-            ),
+          const message =
+            `fake-slack: nothing matched within ${timeoutMs} ms.\n` +
+            `Recorded ${calls.length} call(s) and ${responses.length} response(s):\n` +
+            (lines.length > 0 ? lines.join('\n') : '  (none)') +
+            (lastError !== undefined ? `\nLast predicate error: ${String(lastError)}` : '');
+          const explain = fake.explainTimeout?.() ?? Promise.resolve('');
+          void explain.then(
+            (more) => reject(new Error(more ? `${message}\n${more}` : message)),
+            (err: unknown) => reject(new Error(`${message}\n(could not say more: ${String(err)})`)),
           );
           return;
         }

@@ -99,6 +99,12 @@ async function start(opts: StartTestAppOptions, shared: Shared, first: boolean):
     }
     throw err;
   }
+  // A wait for a Slack call that times out says what the outbox still holds and what it last logged.
+  slack.explainTimeout = async () => {
+    const rows = stopped ? [] : await app.store.all<Record<string, unknown>>('SELECT id, target, lane, gather, priority, attempts, created_at, next_attempt_at, sending_at, claimed_by, claimed_until, last_error, depends_on FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL ORDER BY id');
+    const outboxLogs = logs.filter((l) => /outbox|deliver|retry/i.test(l)).slice(-10);
+    return [`At ${new Date().toISOString()} the outbox holds ${rows.length} undelivered row(s):`, ...rows.map((r) => `  ${JSON.stringify(r)}`), 'Its last log lines:', ...outboxLogs.map((l) => `  ${l.trim().slice(0, 400)}`)].join('\n');
+  };
   let stopped = false;
   const stopApp = async () => {
     if (!stopped) await app.stop();
