@@ -264,7 +264,9 @@ export class Outbox {
       // Order within a stream: this row waits until the older one for the same key or post is through.
       if (await this.rows.hasOlderPending(listedRow)) continue;
       const listed = await this.resolveDependency(listedRow);
-      if (!listed || (this.pausedUntil.get(limitScope(listedRow, listed)) ?? 0) > this.clock.now().getTime()) continue;
+      // Paused as of the listing, for the whole pass: a pause ending mid-pass must not let the rows listed after a
+      // skipped one go first (the skipped one, due since the listing, goes first in the next pass).
+      if (!listed || (this.pausedUntil.get(limitScope(listedRow, listed)) ?? 0) > Date.parse(lane.listedAt)) continue;
       if (await this.heldForGathering(listedRow)) continue;
       // Another replica may be sending it, or have sent it since the list was read: only the claim's holder goes on.
       const claimedAt = this.clock.now();
@@ -321,7 +323,9 @@ export class Outbox {
       this.logger.warn({ err }, 'could not read when the next outbox row is due');
     }
     const now = this.clock.now().getTime();
-    const at = Math.min(next === undefined ? Number.POSITIVE_INFINITY : Date.parse(next), ...[...this.pausedUntil.values()].filter((t) => t > now));
+    // A pause that ended after the listing held back rows of this pass: they are due now.
+    const listed = lane.listedAt === undefined ? now : Date.parse(lane.listedAt);
+    const at = Math.min(next === undefined ? Number.POSITIVE_INFINITY : Date.parse(next), ...[...this.pausedUntil.values()].filter((t) => t > listed));
     // The clock may stand still (a test's): never closer together than WAKE_MIN_MS.
     if (at !== Number.POSITIVE_INFINITY) this.wake.at(Date.now() + Math.max(at - now, WAKE_MIN_MS));
   }
@@ -376,10 +380,12 @@ export class Outbox {
       // PagerDuty throttling every page alike: back off all of them together, doubling while it lasts.
       const throttleMs = f.throttled ? Math.min(PAGER_THROTTLE_MS.first * 2 ** this.pagerThrottles++, PAGER_THROTTLE_MS.max) : undefined;
       const waitMs = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : (throttleMs ?? Math.min(2000 * 2 ** (attempts - 1), 5 * 60_000));
-      await this.rows.markRetry(retried, f.message, new Date(this.clock.now().getTime() + waitMs).toISOString());
+      // One instant for the row's retry and its budget's pause, so the row is never due while its budget is paused.
+      const retryAt = this.clock.now().getTime() + waitMs;
+      await this.rows.markRetry(retried, f.message, new Date(retryAt).toISOString());
       this.logger.warn({ outboxId: row.id, ...(gathered ? { gathered: retried.length } : {}), target: row.target, method: row.method, error: f.message, attempts, retryInMs: waitMs }, `${TARGET_NAME[row.target][1]} delivery failed; will retry`);
       // A rate limit holds back, until it ends, the other rows that count against the same budget.
-      if (f.retryAfterSeconds !== undefined || f.throttled) this.pausedUntil.set(limitScope(row, args), this.clock.now().getTime() + waitMs);
+      if (f.retryAfterSeconds !== undefined || f.throttled) this.pausedUntil.set(limitScope(row, args), retryAt);
       return false;
     }
   }
