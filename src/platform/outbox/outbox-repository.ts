@@ -257,11 +257,11 @@ export class OutboxRepository {
   }
 
   /**
-   * When the last gathered post of kind `gather` in `lane` was delivered; undefined for none. Rows a found post
-   * was adopted for count too: their delivered_at is when it was found.
+   * When the last delivered gathered post of kind `gather` in `lane` left for Slack; undefined for none. Its
+   * sending_at, not its delivered_at: the window runs from when the post went, so a slow answer does not stretch it.
    */
   async lastGathered(lane: string, gather: string): Promise<string | undefined> {
-    return (await this.store.get<{ at: string | null }>('SELECT MAX(delivered_at) AS at FROM outbox WHERE lane = ? AND gather = ? AND delivered_at IS NOT NULL', lane, gather))?.at ?? undefined;
+    return (await this.store.get<{ at: string | null }>('SELECT MAX(COALESCE(sending_at, delivered_at)) AS at FROM outbox WHERE lane = ? AND gather = ? AND delivered_at IS NOT NULL', lane, gather))?.at ?? undefined;
   }
 
   /** Holds the waiting rows of kind `gather` in `lane` until `until` (the gathering window), so none is listed before. */

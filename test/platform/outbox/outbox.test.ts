@@ -675,6 +675,23 @@ describe('a burst of checklist announcements', () => {
     expect(slack.texts().slice(5)).toEqual([`✅ <@U1> signed off \`item-4\` (Item 4)\nPre-flight: 4/9 done. ${VERDICT}`]);
   });
 
+  it("counts the window from when the last post left for Slack, not from when Slack's answer was recorded", async () => {
+    const { outbox, slack, rows, setTime } = await setup();
+    outbox.gather(checklistGathering);
+    await announce(rows, 1, 0);
+    slack.hold();
+    const pass = outbox.flush();
+    await until('the first announcement is with Slack', () => slack.calls.length === 1);
+    // Slack answers 9 s later: the window after the post still ends 10 s after it went, not 10 s after the answer.
+    setTime(9_000);
+    slack.release();
+    await pass;
+    await announce(rows, 2, 10_000);
+    setTime(10_000);
+    await outbox.flush();
+    expect(slack.texts()[1]).toBe(`✅ <@U1> signed off \`item-2\` (Item 2)\nPre-flight: 2/9 done. ${VERDICT}`);
+  });
+
   it('still wakes for a held row whose window ended while the pass that held it was finishing', async () => {
     const { outbox, slack, rows, setTime } = await setup();
     outbox.gather(checklistGathering);
