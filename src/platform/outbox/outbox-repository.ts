@@ -259,9 +259,12 @@ export class OutboxRepository {
   /**
    * When the last delivered gathered post of kind `gather` in `lane` left for Slack; undefined for none. Its
    * sending_at, not its delivered_at: the window runs from when the post went, so a slow answer does not stretch it.
+   * (A lane delivers in order, so the last delivered is the last sent; the index finds it.)
    */
   async lastGathered(lane: string, gather: string): Promise<string | undefined> {
-    return (await this.store.get<{ at: string | null }>('SELECT MAX(COALESCE(sending_at, delivered_at)) AS at FROM outbox WHERE lane = ? AND gather = ? AND delivered_at IS NOT NULL', lane, gather))?.at ?? undefined;
+    return (
+      (await this.store.get<{ at: string | null }>('SELECT COALESCE(sending_at, delivered_at) AS at FROM outbox WHERE lane = ? AND gather = ? AND delivered_at IS NOT NULL ORDER BY delivered_at DESC LIMIT 1', lane, gather))?.at ?? undefined
+    );
   }
 
   /** Holds the waiting rows of kind `gather` in `lane` until `until` (the gathering window), so none is listed before. */
