@@ -487,7 +487,17 @@ incidents:
 
       const answeredIn = sent.filter((s) => s.down).map((s) => slack.responses.find((r) => r.id === s.id)!.at - s.at);
       process.stdout.write(`replicas: ${pendingAtStop} outbox rows waiting when the database stopped; ${sent.length} load requests, ${answeredIn.length} while the database was down, answered in max ${Math.max(...answeredIn)} ms (median ${median(answeredIn)} ms)\n`);
-      for (const item of items) expect(posts(new RegExp(`signed off \`${item}\``), 'C0OPS').filter((m) => !m.thread_ts)).toHaveLength(1);
+      // Said on a failure: what Slack has in the channel, what it was asked, and what the outbox recorded for it.
+      const explain = async () =>
+        [
+          `C0OPS: ${JSON.stringify([...slack.messages.values()].filter((m) => m.channel === 'C0OPS').map((m) => [m.ts, m.thread_ts ?? null, m.text.slice(0, 160)]))}`,
+          `calls: ${JSON.stringify(slack.calls.filter((c) => c.args.channel === 'C0OPS').map((c) => [c.method, String(c.args.text ?? '').slice(0, 80), c.result?.ok ?? null, c.result?.error ?? null]))}`,
+          `outbox: ${JSON.stringify(await db.all("SELECT id, gather, attempts, created_at, sending_at, delivered_at, failed_at, last_error, result FROM outbox WHERE lane = 'post:C0OPS' ORDER BY id"))}`,
+        ].join('\n');
+      for (const item of items) {
+        const found = posts(new RegExp(`signed off \`${item}\``), 'C0OPS').filter((m) => !m.thread_ts);
+        expect(found, found.length === 1 ? undefined : `${item} announced ${found.length} times\n${await explain()}`).toHaveLength(1);
+      }
       expect(await count("SELECT COUNT(*) AS n FROM audit WHERE action = 'item.check' AND target = 'e2e-transaction'")).toBe(1);
       for (const p of replicas) expect(p.child.exitCode).toBeNull();
       expect(await Promise.all(replicas.map((p) => p.stop()))).toEqual(['0', '0']);
