@@ -66,21 +66,18 @@ export function alarmConsoleUrl(region: string, name: string): string {
 }
 
 /**
- * The incidents a batch asks for: a storm firing covered by another firing of the same batch is folded into
- * that one's `covers` (declared together, so the covering incident exists before they are named in it);
- * one covered by a firing of an earlier batch stays, for the incident service to name in that incident.
+ * The incidents a batch asks for: the storm firings of one rule in one batch are asked for together, as the
+ * first one's need with the others in its `covers` (one incident, or one post naming them in its rule's
+ * open incident, not one each).
  */
 export function coverWithinBatch(needs: readonly IncidentNeed[]): IncidentNeed[] {
-  const key = (n: { name: string; firedAt: string }) => `${n.name}\u0000${n.firedAt}`;
-  const byKey = new Map(needs.map((n) => [key(n), n]));
-  // Covered by a firing of an earlier batch: the batch's first such need names the others too (one post, not one each).
-  const named = new Map<string, IncidentNeed>();
+  const first = new Map<string, IncidentNeed>();
   const out: IncidentNeed[] = [];
   for (const n of needs) {
-    const cover = n.coveredBy && (byKey.get(key(n.coveredBy)) ?? named.get(key(n.coveredBy)));
-    if (cover && cover !== n) (cover.covers ??= []).push({ name: n.name, reason: n.reason });
+    const cover = n.stormRule === undefined ? undefined : first.get(n.stormRule);
+    if (cover) (cover.covers ??= []).push({ name: n.name, reason: n.reason });
     else {
-      if (n.coveredBy) named.set(key(n.coveredBy), n);
+      if (n.stormRule !== undefined) first.set(n.stormRule, n);
       out.push(n);
     }
   }
@@ -94,9 +91,9 @@ export interface IncidentNeed {
   post: number | null;
   severity: NonNullable<AlarmRule['incident']>;
   reason: string;
-  /** In a storm, the earlier firing under the same rule whose incident covers this one (it is named there instead of opening its own). */
-  coveredBy?: { name: string; firedAt: string };
-  /** Firings of the same storm and batch that this one's incident covers. */
+  /** In a storm: the storm and rule (`<storm id>:<match>`); while that rule's incident is open, it names this firing instead of a channel of its own. */
+  stormRule?: string;
+  /** Firings of the same storm, rule and batch asked for with this one. */
   covers?: { name: string; reason: string }[];
 }
 
@@ -511,8 +508,8 @@ export class AlarmService implements FiringAlarms {
       byRule = storm.paging === 'by_rule';
       // Its post (the thread reply that shows it) is stored when the storm is drawn, after the batch.
       if (rule.incident) {
-        const coveredBy = await this.storms.incidentCoveredBy(storm.id, t.alarmName, at);
-        needs.push({ name: t.alarmName, firedAt: at, post: null, severity: rule.incident, reason: t.reason, ...(coveredBy ? { coveredBy } : {}) });
+        const stormRule = this.storms.ruleKey(storm.id, t.alarmName);
+        needs.push({ name: t.alarmName, firedAt: at, post: null, severity: rule.incident, reason: t.reason, ...(stormRule ? { stormRule } : {}) });
       }
     } else if (t.to === 'ALARM') {
       await this.rows.fired(t.alarmName, at);

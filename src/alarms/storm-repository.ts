@@ -66,11 +66,6 @@ export class StormRepository {
     return (await this.store.get<StormRow>('INSERT INTO alarm_storm (region, paging, started_at, last_firing_at) VALUES (?, ?, ?, ?) RETURNING *', s.region, s.paging, s.at, s.at))!;
   }
 
-  /** The storm's first firing under `rule` (the one whose incident, if its rule asks for one, covers the rule's others). */
-  firstOfRule(stormId: number, rule: string): Promise<{ name: string; fired_at: string } | undefined> {
-    return this.store.get('SELECT name, fired_at FROM alarm_storm_alarm WHERE storm_id = ? AND rule = ? ORDER BY joined_at, fired_at, name LIMIT 1', stormId, rule);
-  }
-
   /** A firing joins the storm (once); the storm's post is to be redrawn and its quiet time starts again. */
   async join(m: Omit<StormAlarmRow, 'reply_outbox_id' | 'ended_at' | 'ended_state' | 'redraw'> & { reply_outbox_id?: number | null }): Promise<void> {
     await this.store.run(

@@ -183,14 +183,12 @@ export class AlarmStorms {
   }
 
   /**
-   * The firing whose incident covers this one, when it is not the first of its rule in the storm: a storm of
-   * alarms under a rule that opens incidents opens one (the first's), not one channel per alarm.
+   * The storm and alarm rule a storm firing is asked an incident under (`<storm id>:<match>`): a storm of
+   * alarms under a rule that opens incidents opens one per rule, not one channel per alarm. None without a rule.
    */
-  async incidentCoveredBy(stormId: number, name: string, firedAt: string): Promise<{ name: string; firedAt: string } | undefined> {
+  ruleKey(stormId: number, name: string): string | undefined {
     const rule = alarmRuleMatch(this.deps.runbook, name);
-    if (rule === undefined) return undefined;
-    const first = await this.rows.firstOfRule(stormId, rule);
-    return first && !(first.name === name && first.fired_at === firedAt) ? { name: first.name, firedAt: first.fired_at } : undefined;
+    return rule === undefined ? undefined : `${stormId}:${rule}`;
   }
 
   /** The storm firing of an alarm's firing at `firedAt`, if it is in one. */

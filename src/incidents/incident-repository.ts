@@ -25,6 +25,8 @@ export interface IncidentRow {
   acked_at: string | null;
   escalated_at: string | null;
   paged_at: string | null;
+  /** For one an alarm rule opened in a storm: `<storm id>:<rule match>` (the firings it covers). */
+  storm_rule: string | null;
 }
 
 /** One line of an incident's timeline. */
@@ -68,6 +70,11 @@ export class IncidentRepository {
     return this.store.get<IncidentRow>("SELECT * FROM incident WHERE alarm_name = ? AND (alarm_fired_at = ? OR state IN ('declaring', 'open')) ORDER BY id DESC LIMIT 1", name, firedAt);
   }
 
+  /** The newest incident opened for an alarm rule in a storm (`storm_rule`), whatever its state. */
+  async forStormRule(stormRule: string): Promise<IncidentRow | undefined> {
+    return this.store.get<IncidentRow>('SELECT * FROM incident WHERE storm_rule = ? ORDER BY id DESC LIMIT 1', stormRule);
+  }
+
   /** Declared incidents of these severities since `since`, oldest first. */
   async declaredSince(severities: readonly Severity[], since: string): Promise<Pick<IncidentRow, 'id' | 'severity' | 'declared_at'>[]> {
     return this.store.all<Pick<IncidentRow, 'id' | 'severity' | 'declared_at'>>(
@@ -78,10 +85,10 @@ export class IncidentRepository {
   }
 
   /** Reserves an incident number before any Slack call; undefined when its alarm already has one (a unique index). */
-  async reserve(r: { severity: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; placeholderChannel: string; alarm?: { name: string; firedAt: string } }): Promise<number | undefined> {
+  async reserve(r: { severity: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; placeholderChannel: string; alarm?: { name: string; firedAt: string }; stormRule?: string }): Promise<number | undefined> {
     return (await this.store.get<{ id: number }>(
-      `INSERT INTO incident (severity, summary, services, state, commander, declared_by, declared_at, channel_id, channel_name, alarm_name, alarm_fired_at)
-       VALUES (?, ?, ?, 'declaring', ?, ?, ?, ?, '', ?, ?)
+      `INSERT INTO incident (severity, summary, services, state, commander, declared_by, declared_at, channel_id, channel_name, alarm_name, alarm_fired_at, storm_rule)
+       VALUES (?, ?, ?, 'declaring', ?, ?, ?, ?, '', ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING id`,
       r.severity,
       r.summary,
@@ -92,6 +99,7 @@ export class IncidentRepository {
       r.placeholderChannel,
       r.alarm?.name ?? null,
       r.alarm?.firedAt ?? null,
+      r.stormRule ?? null,
     ))?.id;
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../platform/clock.js';
 import { GoliveError } from '../platform/errors.js';
 import { formatTime, humanDuration, ymd } from '../platform/format-time.js';
@@ -25,6 +26,9 @@ const MAX_PIN_TEXT = 3000;
 
 /** Escalation never fires sooner than this after declaring, even for "immediate" severities: people need a moment to click. */
 const MIN_ESCALATION_MINUTES = 5;
+
+/** How long a storm firing waits for its rule's incident to finish opening before it opens one of its own. */
+export const STORM_COVER_WAIT_MS = 30_000;
 
 /**
  * The Slack side of incidents: formats and stores (in the outbox, inside the
@@ -193,6 +197,8 @@ export class IncidentService {
     declaredBy?: string;
     source: AuditSource;
     alarm?: { name: string; firedAt: string; post: number | null };
+    /** An alarm rule's incident in a storm: later firings of the rule there are named in it (declareForAlarm). */
+    stormRule?: string;
   }): Promise<{ incident: IncidentRow; refusedInvites: { user: string; error: string }[] }> {
     const { store, slack, clock, runbook } = this.deps;
     const { key, def } = this.severity(input.severity);
@@ -204,7 +210,7 @@ export class IncidentService {
     const declaredBy = input.declaredBy ?? input.userId;
     // An alarm's incident is about what its rule names, or at least what the alarm watches.
     const services = input.services?.trim() || (input.alarm ? this.alarmServices(input.alarm.name) : '');
-    const id = await this.reserve({ key, summary, services, commander, declaredBy, at, alarm: input.alarm });
+    const id = await this.reserve({ key, summary, services, commander, declaredBy, at, alarm: input.alarm, stormRule: input.stormRule });
 
     let channel: { id: string; name: string } | undefined;
     try {
@@ -264,15 +270,15 @@ export class IncidentService {
     post: number | null;
     severity: Severity;
     reason: string;
-    /** An alarm storm's earlier firing under the same rule: its open incident names this one instead of a channel of its own. */
-    coveredBy?: { name: string; firedAt: string };
+    /** In an alarm storm: the storm and rule (`<storm id>:<match>`) whose open incident names this firing instead of a channel of its own. */
+    stormRule?: string;
     /** Firings of the same storm and rule this incident covers. */
     covers?: { name: string; reason: string }[];
   }): Promise<void> {
     const { runbook, roles, logger } = this.deps;
     const alarms = [{ name: need.name, reason: need.reason }, ...(need.covers ?? [])];
-    if (need.coveredBy) {
-      const cover = await this.rows.forAlarm(need.coveredBy.name, need.coveredBy.firedAt);
+    if (need.stormRule) {
+      const cover = await this.stormIncident(need.stormRule);
       if (cover?.state === 'open') {
         await this.deps.store.transaction(async () => {
           await this.notifier?.alsoFiring(cover, alarms);
@@ -281,8 +287,8 @@ export class IncidentService {
         this.deps.afterCommit();
         return;
       }
-      // Its incident was never opened, is still being opened, or is resolved: better an incident of its own than none.
-      logger.info({ alarm: need.name, coveredBy: need.coveredBy.name, state: cover?.state ?? null }, 'the storm incident of this rule is not open; opening one for this alarm');
+      // Resolved while the storm goes on (or never opened): this firing opens the rule's next one, which covers the later ones.
+      if (cover) logger.info({ alarm: need.name, incident: cover.id, state: cover.state }, "the storm's incident for this rule is not open; opening a new one for it");
     }
     const def = runbook.incidents?.severities[need.severity];
     const roleNames = [...(def?.owner ? [def.owner] : []), ...(def?.invite ?? [])];
@@ -298,7 +304,7 @@ export class IncidentService {
     try {
       const more = alarms.length - 1;
       const summary = more > 0 ? `${need.name} and ${more} more alarm${more > 1 ? 's' : ''} under the same rule: ${need.reason}` : `${need.name}: ${need.reason}`;
-      const { incident } = await this.declare({ severity: need.severity, summary, userId: commander, declaredBy: 'golive', source: 'system', alarm: { name: need.name, firedAt: need.firedAt, post: need.post } });
+      const { incident } = await this.declare({ severity: need.severity, summary, userId: commander, declaredBy: 'golive', source: 'system', alarm: { name: need.name, firedAt: need.firedAt, post: need.post }, stormRule: need.stormRule });
       if (more > 0) {
         await this.deps.store.transaction(async () => {
           await this.notifier?.alsoFiring(incident, alarms.slice(1));
@@ -311,6 +317,19 @@ export class IncidentService {
     }
   }
 
+  /**
+   * The newest incident of a storm's alarm rule; while it is still being opened (its channel made, people
+   * invited: seconds, longer when Slack makes golive wait), waits up to {@link STORM_COVER_WAIT_MS} for it.
+   */
+  private async stormIncident(stormRule: string): Promise<IncidentRow | undefined> {
+    const deadline = Date.now() + STORM_COVER_WAIT_MS;
+    for (;;) {
+      const row = await this.rows.forStormRule(stormRule);
+      if (row?.state !== 'declaring' || Date.now() >= deadline) return row;
+      await sleep(200);
+    }
+  }
+
   /** The severity of an incident declared from an alarm post: the rule's, else P2 if the runbook defines it, else its most severe. */
   severityForAlarm(ruleSeverity: Severity | undefined): Severity {
     const defined = SEVERITIES.filter((s) => this.deps.runbook.incidents?.severities[s]);
@@ -318,13 +337,13 @@ export class IncidentService {
   }
 
   /** Takes the incident number (and the alarm, if any) before anything else happens. */
-  private async reserve(r: { key: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; alarm?: { name: string; firedAt: string } }): Promise<number> {
+  private async reserve(r: { key: Severity; summary: string; services: string; commander: string; declaredBy: string; at: string; alarm?: { name: string; firedAt: string }; stormRule?: string }): Promise<number> {
     return this.deps.store.transaction(async () => {
       if (r.alarm) {
         const existing = await this.rows.forAlarm(r.alarm.name, r.alarm.firedAt);
         if (existing) throw new GoliveError('usage', existing.state === 'declaring' ? `An incident for this alarm is being declared right now (INC-${existing.id}).` : `This alarm already has incident INC-${existing.id} in <#${existing.channel_id}>.`);
       }
-      const id = await this.rows.reserve({ severity: r.key, summary: r.summary, services: r.services, commander: r.commander, declaredBy: r.declaredBy, at: r.at, placeholderChannel: `pending:${r.at}:${Math.random().toString(36).slice(2)}`, alarm: r.alarm });
+      const id = await this.rows.reserve({ severity: r.key, summary: r.summary, services: r.services, commander: r.commander, declaredBy: r.declaredBy, at: r.at, placeholderChannel: `pending:${r.at}:${Math.random().toString(36).slice(2)}`, alarm: r.alarm, stormRule: r.stormRule });
       // Only the alarm's unique indexes can refuse it (another process declared for the same firing a moment ago).
       if (id === undefined) throw new GoliveError('usage', 'This alarm already has an incident (declared a moment ago).');
       return id;

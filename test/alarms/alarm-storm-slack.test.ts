@@ -1,7 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxRepository } from '../../src/platform/outbox/outbox-repository.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
-import { click, query, until } from '../support/golive-client.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { click, golive, query, until } from '../support/golive-client.js';
 import { startTestApp, type TestApp } from '../support/start-app.js';
 import { memoryCloudWatch, stormAlarmNames, writeStormRunbook } from '../support/storm-fixture.js';
 import type { FakeMessage } from '../support/fake-slack.js';
@@ -109,15 +112,12 @@ describe('a storm of 200 alarms in one poll, through Slack’s rate limits', () 
   }, 60_000);
 });
 
-describe('a storm of alarms whose rule opens incidents', () => {
-  it('opens one incident for the rule, not one channel per alarm, and names the others in it — also those that join later', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
-    const runbook = path.join(mkdtempSync(path.join(tmpdir(), 'golive-storm-inc-')), 'storm.yml');
-    writeFileSync(
-      runbook,
-      `
+/** A storm runbook (threshold 3) whose `Storm-API-*` rule opens a P1 incident owned by U0DEVOPS, and the app on it, every alarm OK. */
+async function startIncidentStorm(): Promise<{ cloudwatch: ReturnType<typeof memoryCloudWatch>; api: string[] }> {
+  const runbook = path.join(mkdtempSync(path.join(tmpdir(), 'golive-storm-inc-')), 'storm.yml');
+  writeFileSync(
+    runbook,
+    `
 version: 1
 launch: { name: Storm, channel: C0OPS, timezone: Asia/Kolkata }
 roles:
@@ -135,35 +135,89 @@ incidents:
   severities:
     P1: { name: Critical, response_minutes: 0, owner: devops }
 `,
-    );
-    const cloudwatch = memoryCloudWatch();
-    t = await startTestApp({ runbook, appOptions: { cloudwatch, alarmPolling: false, outboxPollMs: 50 } });
-    const api = Array.from({ length: 8 }, (_, i) => `Storm-API-${String(i + 1).padStart(4, '0')}`);
-    cloudwatch.set([...api, 'Storm-Web-0001'], 'OK');
-    await t.app.services.alarms.poll();
-    cloudwatch.set([...api.slice(0, 6), 'Storm-Web-0001'], 'ALARM', 'Threshold Crossed: 5xx above 1%');
-    await t.app.services.alarms.poll();
-    const created = await t.slack.waitForCall('conversations.create');
-    const channel = String(created.result!.channel && (created.result!.channel as { id: string }).id);
-    const inIncident = () => [...t!.slack.messages.values()].filter((m) => m.channel === channel).map((m) => m.text);
-    await until('the other five named in the incident', () => inIncident().some((x) => x.startsWith('🌩️')));
-    expect(inIncident().filter((x) => x.startsWith('🌩️'))).toEqual([
-      `🌩️ 5 more alarms under the same rule fired in the storm; INC-1 covers them (no incident of their own):\n${api
-        .slice(1, 6)
-        .map((n) => `• \`${n}\`: Threshold Crossed: 5xx above 1%`)
-        .join('\n')}`,
-    ]);
-    const rows = await query<{ summary: string; alarm_name: string }>(t, 'SELECT summary, alarm_name FROM incident ORDER BY id');
-    expect(rows).toEqual([{ summary: 'Storm-API-0001 and 5 more alarms under the same rule: Threshold Crossed: 5xx above 1%', alarm_name: 'Storm-API-0001' }]);
+  );
+  const cloudwatch = memoryCloudWatch();
+  t = await startTestApp({ runbook, appOptions: { cloudwatch, alarmPolling: false, outboxPollMs: 50 } });
+  const api = Array.from({ length: 12 }, (_, i) => `Storm-API-${String(i + 1).padStart(4, '0')}`);
+  cloudwatch.set([...api, 'Storm-Web-0001'], 'OK');
+  await t.app.services.alarms.poll();
+  return { cloudwatch, api };
+}
+
+const FIRED = 'Threshold Crossed: 5xx above 1%';
+const named = (names: string[]) => names.map((n) => `• \`${n}\`: ${FIRED}`).join('\n');
+const channelOf = (call: { result?: Record<string, unknown> }) => (call.result!.channel as { id: string }).id;
+/** The storm notices (“🌩️ N more alarms …”) in an incident channel. */
+const stormNotices = (channel: string) => [...t!.slack.messages.values()].filter((m) => m.channel === channel && m.text.startsWith('🌩️')).map((m) => m.text);
+
+describe('a storm of alarms whose rule opens incidents', () => {
+  it('opens one incident for the rule, not one channel per alarm, and names the others in it — also those that join later', async () => {
+    const { cloudwatch, api } = await startIncidentStorm();
+    cloudwatch.set([...api.slice(0, 6), 'Storm-Web-0001'], 'ALARM', FIRED);
+    await t!.app.services.alarms.poll();
+    const channel = channelOf(await t!.slack.waitForCall('conversations.create'));
+    await until('the other five named in the incident', () => stormNotices(channel).length === 1);
+    expect(stormNotices(channel)).toEqual([`🌩️ 5 more alarms under the same rule fired in the storm; INC-1 covers them (no incident of their own):\n${named(api.slice(1, 6))}`]);
+    const rows = await query<{ summary: string; alarm_name: string }>(t!, 'SELECT summary, alarm_name FROM incident ORDER BY id');
+    expect(rows).toEqual([{ summary: `Storm-API-0001 and 5 more alarms under the same rule: ${FIRED}`, alarm_name: 'Storm-API-0001' }]);
 
     // Two more join the storm in the next poll: named in the same incident, in one post.
-    cloudwatch.set(api.slice(6), 'ALARM', 'Threshold Crossed: 5xx above 1%');
-    await t.app.services.alarms.poll();
-    await until('the two later ones named', () => inIncident().filter((x) => x.startsWith('🌩️')).length === 2);
-    expect(inIncident().filter((x) => x.startsWith('🌩️'))[1]).toBe(
-      `🌩️ 2 more alarms under the same rule fired in the storm; INC-1 covers them (no incident of their own):\n• \`Storm-API-0007\`: Threshold Crossed: 5xx above 1%\n• \`Storm-API-0008\`: Threshold Crossed: 5xx above 1%`,
-    );
-    expect(t.slack.callsTo('conversations.create')).toHaveLength(1);
-    expect(await query(t, 'SELECT id FROM incident')).toHaveLength(1);
+    cloudwatch.set(api.slice(6, 8), 'ALARM', FIRED);
+    await t!.app.services.alarms.poll();
+    await until('the two later ones named', () => stormNotices(channel).length === 2);
+    expect(stormNotices(channel)[1]).toBe(`🌩️ 2 more alarms under the same rule fired in the storm; INC-1 covers them (no incident of their own):\n${named(api.slice(6, 8))}`);
+    expect(t!.slack.callsTo('conversations.create')).toHaveLength(1);
+    expect(await query(t!, 'SELECT id FROM incident')).toHaveLength(1);
+  });
+
+  it('once the rule’s incident is resolved, the next firings open one new incident together, and the later ones are named in that one', async () => {
+    const { cloudwatch, api } = await startIncidentStorm();
+    cloudwatch.set([...api.slice(0, 3), 'Storm-Web-0001'], 'ALARM', FIRED);
+    await t!.app.services.alarms.poll();
+    const first = channelOf(await t!.slack.waitForCall('conversations.create'));
+    await until('INC-1 open', async () => (await query<{ state: string }>(t!, 'SELECT state FROM incident WHERE id = 1'))[0]?.state === 'open');
+    await golive(t!, 'incident resolve Bad deploy | Rolled back', 'U0DEVOPS', first);
+    await until('INC-1 resolved', async () => (await query<{ state: string }>(t!, 'SELECT state FROM incident WHERE id = 1'))[0]?.state === 'resolved');
+
+    // The storm goes on: two more of the rule fire together. One new incident for both, not one each.
+    cloudwatch.set(api.slice(3, 5), 'ALARM', FIRED);
+    await t!.app.services.alarms.poll();
+    await until('a second incident channel', () => t!.slack.callsTo('conversations.create').length === 2);
+    const second = channelOf(t!.slack.callsTo('conversations.create')[1]!);
+    await until('the other one named in INC-2', () => stormNotices(second).length === 1);
+    expect(stormNotices(second)).toEqual([`🌩️ Another alarm under the same rule fired in the storm; INC-2 covers it (no incident of its own):\n${named(api.slice(4, 5))}`]);
+
+    // And the next one is named in INC-2, the rule's incident now.
+    cloudwatch.set(api.slice(5, 6), 'ALARM', FIRED);
+    await t!.app.services.alarms.poll();
+    await until('the later one named in INC-2', () => stormNotices(second).length === 2);
+    expect(stormNotices(second)[1]).toBe(`🌩️ Another alarm under the same rule fired in the storm; INC-2 covers it (no incident of its own):\n${named(api.slice(5, 6))}`);
+    expect(t!.slack.callsTo('conversations.create')).toHaveLength(2);
+    expect(await query(t!, 'SELECT id, state, alarm_name FROM incident ORDER BY id')).toEqual([
+      { id: 1, state: 'resolved', alarm_name: 'Storm-API-0001' },
+      { id: 2, state: 'open', alarm_name: 'Storm-API-0004' },
+    ]);
+  });
+
+  it('a firing that comes while the rule’s incident is still being opened waits for it and is named in it', async () => {
+    const { cloudwatch, api } = await startIncidentStorm();
+    // Slack is slow to make the incident's channel.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    t!.slack.beforeReply = (call) => (call.method === 'conversations.create' ? released : undefined);
+    cloudwatch.set([...api.slice(0, 3), 'Storm-Web-0001'], 'ALARM', FIRED);
+    await t!.app.services.alarms.poll();
+    await t!.slack.waitForCall('conversations.create');
+    cloudwatch.set(api.slice(3, 4), 'ALARM', FIRED);
+    await t!.app.services.alarms.poll();
+    release();
+    const channel = channelOf(t!.slack.callsTo('conversations.create')[0]!);
+    await until('the later one named in INC-1', () => stormNotices(channel).length === 2);
+    expect(stormNotices(channel)).toEqual([
+      `🌩️ 2 more alarms under the same rule fired in the storm; INC-1 covers them (no incident of their own):\n${named(api.slice(1, 3))}`,
+      `🌩️ Another alarm under the same rule fired in the storm; INC-1 covers it (no incident of its own):\n${named(api.slice(3, 4))}`,
+    ]);
+    expect(t!.slack.callsTo('conversations.create')).toHaveLength(1);
+    expect(await query(t!, 'SELECT id FROM incident')).toHaveLength(1);
   });
 });

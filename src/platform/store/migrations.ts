@@ -318,6 +318,7 @@ export const migrations: Migration[] = [
   takeoverMigration(),
   alarmStormMigration(),
   outboxGatherMigration(),
+  stormIncidentMigration(),
 ];
 
 /** Version 7: the inbox, what golive acknowledged and has not finished yet (see src/platform/slack/inbox.ts). */
@@ -660,6 +661,20 @@ function outboxGatherMigration(): Migration {
       ALTER TABLE outbox ADD COLUMN gather_part TEXT;
       -- When a channel's last gathered post went: the next waits out the gathering window after it.
       CREATE INDEX outbox_gathered ON outbox (lane, gather, delivered_at) WHERE gather IS NOT NULL;
+    `,
+  };
+}
+
+/** Version 17: the incident that covers an alarm rule in a storm (src/incidents/incident-service.ts, declareForAlarm). */
+function stormIncidentMigration(): Migration {
+  return {
+    version: 17,
+    name: 'storm incidents',
+    sql: `
+      -- For an incident an alarm rule opened in a storm: the storm and the rule ("<storm id>:<match>"). Later firings of
+      -- the rule in that storm are named in the newest such incident while it is open, instead of opening their own.
+      ALTER TABLE incident ADD COLUMN storm_rule TEXT;
+      CREATE INDEX incident_storm_rule ON incident (storm_rule, id) WHERE storm_rule IS NOT NULL;
     `,
   };
 }
