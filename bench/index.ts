@@ -33,7 +33,7 @@ const out: string[] = [
 try {
   if (wants('latency')) {
     log('measure 1: ack latency');
-    out.push('## 1. Ack latency over HTTP (golive vs ack-only Bolt)', await latencyBench({ moto: moto!.endpoint, dir, requests: quick ? 200 : 2000, concurrency: [1, 10, 50], log }));
+    out.push('## 1. Ack latency over HTTP (golive vs ack-only Bolt)', await latencyBench({ moto: moto!.endpoint, dir, requests: quick ? 200 : 2000, concurrency: [1, 10, 50], rates: [20, 100, 400], rateSeconds: quick ? 3 : 10, log }));
   }
   if (wants('render')) {
     log('measure 2: status rendering');

@@ -1,11 +1,13 @@
 // Measure 1: ack latency of /golive status, /golive check|uncheck and an approval
-// click against the real app over HTTP, next to an ack-only Bolt app (the baseline).
+// click against the real app over HTTP, next to an ack-only Bolt app (the baseline):
+// a closed loop at 1, 10 and 50 in flight over reused and over new connections,
+// then an open loop at fixed arrival rates.
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ACTION_APPROVE } from '../src/deploys/render-changes.js';
 import { blockActionPayload, blockActionsBody, postSigned, slashCommandBody } from '../test/support/sign.js';
 import { BOT_TOKEN, count, ensureEcs, goliveEnv, SIGNING_SECRET } from './support/env.js';
-import { runLoad, type LoadResult } from './support/load.js';
+import { runAtRate, runLoad, type Connections, type LoadResult } from './support/load.js';
 import { spawnBaseline, spawnGolive, spawnSlack, type BenchProcess, type SlackProcess } from './support/processes.js';
 import { writeSyntheticRunbook } from './support/runbook.js';
 import { ms, ratio, summarize, table } from './support/stats.js';
@@ -66,7 +68,7 @@ interface Kind {
   done(): Promise<string>;
 }
 
-export async function latencyBench(opts: { moto: string; dir: string; requests: number; concurrency: number[]; log: (s: string) => void }): Promise<string> {
+export async function latencyBench(opts: { moto: string; dir: string; requests: number; concurrency: number[]; rates: number[]; rateSeconds: number; log: (s: string) => void }): Promise<string> {
   const { dir, log } = opts;
   const slack = await spawnSlack(path.join(dir, 'slack.log'));
   await ensureEcs(opts.moto);
@@ -103,33 +105,49 @@ export async function latencyBench(opts: { moto: string; dir: string; requests: 
       },
       { name: 'approval click', body: (r) => r.approve(), done: async () => `${await tallied('duplicateApprovals')} clicks answered` },
     ];
-    const load = (p: BenchProcess, r: Requests, kind: Kind, n: number, c: number) =>
-      runLoad(`${p.url}/slack/events`, Array.from({ length: n }, () => kind.body(r)), c, SIGNING_SECRET);
+    const load = (p: BenchProcess, r: Requests, kind: Kind, n: number, c: number, connections: Connections) =>
+      runLoad(`${p.url}/slack/events`, Array.from({ length: n }, () => kind.body(r)), c, SIGNING_SECRET, connections);
     const rows: string[][] = [];
+    const rateRows: string[][] = [];
     for (const kind of kinds) {
       // Warm both processes up on this kind (JIT, SQLite statements, sockets).
-      await load(baseline, forBaseline, kind, 200, 10);
-      await load(golive, forGolive, kind, 200, 10);
+      await load(baseline, forBaseline, kind, 200, 10, 'reused');
+      await load(golive, forGolive, kind, 200, 10, 'reused');
       await slack.settle();
       await kind.done();
       for (const c of opts.concurrency) {
-        // Baseline and golive take turns in chunks, so both see the same background load on a shared machine.
-        const base: LoadResult = { latencies: [], errors: 0, wallMs: 0 };
-        const app: LoadResult = { latencies: [], errors: 0, wallMs: 0 };
-        for (let chunk = 0; chunk < CHUNKS; chunk++) {
-          const n = Math.ceil(opts.requests / CHUNKS);
-          merge(base, await load(baseline, forBaseline, kind, n, c));
-          merge(app, await load(golive, forGolive, kind, n, c));
-          // golive's after-ack work finishes before the baseline's next turn.
-          await slack.settle();
+        for (const connections of ['reused', 'new'] as const) {
+          // Baseline and golive take turns in chunks, so both see the same background load on a shared machine.
+          const base: LoadResult = { latencies: [], errors: 0, wallMs: 0 };
+          const app: LoadResult = { latencies: [], errors: 0, wallMs: 0 };
+          for (let chunk = 0; chunk < CHUNKS; chunk++) {
+            const n = Math.ceil(opts.requests / CHUNKS);
+            merge(base, await load(baseline, forBaseline, kind, n, c, connections));
+            merge(app, await load(golive, forGolive, kind, n, c, connections));
+            // golive's after-ack work finishes before the baseline's next turn.
+            await slack.settle();
+          }
+          // A board refresh can be held for up to a second after the last change (StatusBoard): wait it out before counting.
+          await slack.settle(1500);
+          rows.push(row([kind.name, String(c), connections], app, base, await kind.done()));
+          log(`latency ${kind.name} c=${c} ${connections}: golive p99 ${ms(summarize(app.latencies).p99)} ms, baseline p99 ${ms(summarize(base.latencies).p99)} ms`);
         }
-        // A board refresh can be held for up to a second after the last change (StatusBoard): wait it out before counting.
+      }
+      for (const rate of opts.rates) {
+        const n = Math.round(rate * opts.rateSeconds);
+        const base = await runAtRate(`${baseline.url}/slack/events`, Array.from({ length: n }, () => kind.body(forBaseline)), rate, SIGNING_SECRET);
+        const app = await runAtRate(`${golive.url}/slack/events`, Array.from({ length: n }, () => kind.body(forGolive)), rate, SIGNING_SECRET);
         await slack.settle(1500);
-        rows.push(row(kind, c, app, base, await kind.done()));
-        log(`latency ${kind.name} c=${c}: golive p99 ${ms(summarize(app.latencies).p99)} ms, baseline p99 ${ms(summarize(base.latencies).p99)} ms`);
+        rateRows.push(row([kind.name, `${rate}/s`, `${n}`], app, base, await kind.done()));
+        log(`latency ${kind.name} at ${rate}/s: golive p99 ${ms(summarize(app.latencies).p99)} ms, baseline p99 ${ms(summarize(base.latencies).p99)} ms`);
       }
     }
-    return table(['request', 'concurrent', 'golive p50 / p99 / max (ms)', 'baseline p50 / p99 / max (ms)', 'p99 ratio', 'golive req/s', 'baseline req/s', 'work done by golive'], rows);
+    const columns = ['golive p50 / p99 / max (ms)', 'baseline p50 / p99 / max (ms)', 'p99 ratio', 'golive req/s', 'baseline req/s', 'work done by golive'];
+    return [
+      table(['request', 'in flight', 'connections', ...columns], rows),
+      `At fixed arrival rates (${opts.rateSeconds} s each, reused connections; each latency from when its request was due):`,
+      table(['request', 'rate', 'requests', ...columns], rateRows),
+    ].join('\n\n');
   } finally {
     await golive.stop();
     await baseline.stop();
@@ -145,13 +163,12 @@ function merge(into: LoadResult, from: LoadResult): void {
   into.wallMs += from.wallMs;
 }
 
-function row(kind: Kind, c: number, app: LoadResult, base: LoadResult, done: string): string[] {
+function row(first: string[], app: LoadResult, base: LoadResult, done: string): string[] {
   const a = summarize(app.latencies);
   const b = summarize(base.latencies);
   const errors = app.errors + base.errors;
   return [
-    kind.name,
-    String(c),
+    ...first,
     `${ms(a.p50)} / ${ms(a.p99)} / ${ms(a.max)}`,
     `${ms(b.p50)} / ${ms(b.p99)} / ${ms(b.max)}`,
     ratio(a.p99, b.p99),

@@ -18,6 +18,8 @@ export interface Config {
     limitScale: number;
   };
   port: number;
+  /** HTTP mode: Slack's requests are accepted and acknowledged on a thread of their own (GOLIVE_ACK_THREAD, default on; `off` to accept them on the main thread). */
+  ackThread: boolean;
   runbookPath: string;
   /** GOLIVE_DB: a SQLite file, or a postgres:// URL (which may hold a password: never log it; see `databaseSecrets`). */
   dbPath: string;
@@ -103,6 +105,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 0 || port > 65535) problems.push(`PORT must be a number from 0 to 65535 (got "${portText}")`);
 
+  const ackThreadText = (get('GOLIVE_ACK_THREAD') ?? 'on').toLowerCase();
+  if (ackThreadText !== 'on' && ackThreadText !== 'off') problems.push(`GOLIVE_ACK_THREAD must be on or off (got "${ackThreadText}"); leave it unset for on`);
+
   const runbookPath = get('GOLIVE_RUNBOOK');
   if (!runbookPath) problems.push('GOLIVE_RUNBOOK is not set (the path of the launch runbook YAML, e.g. runbooks/govisax.yml)');
 
@@ -148,6 +153,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     slack: { botToken: botToken!, signingSecret, appToken, apiUrl, limitScale },
     port,
+    ackThread: ackThreadText !== 'off',
     runbookPath: runbookPath!,
     dbPath,
     ...(dbPassword ? { dbPassword } : {}),

@@ -54,7 +54,8 @@ import { CallScheduler } from './platform/slack/call-scheduler.js';
 import { createSlackAdapter } from './platform/slack/slack-adapter.js';
 import { SlackCallError, type SlackPort } from './platform/slack/slack-port.js';
 import { Inbox } from './platform/slack/inbox.js';
-import { createSlackUi, REPLAY_CONTEXT } from './platform/slack/slack-ui.js';
+import { createSlackUi, RECORDED_CONTEXT, REPLAY_CONTEXT } from './platform/slack/slack-ui.js';
+import { startAckThread, type AckThread, type AcceptedRequest } from './platform/slack/ack-thread.js';
 import { AuditRepository } from './platform/store/audit-repository.js';
 import { detailOf } from './platform/store/check-database.js';
 import { changeRelayFor, leaderLockFor, openStore } from './platform/store/open-store.js';
@@ -408,6 +409,18 @@ export function createApp(options: AppOptions): GoliveApp {
     leadership,
   });
 
+  // The accepting thread stamps the inbox with the system clock and opens the database by its name, so an app given
+  // a clock of its own or a store object (tests, the sandbox) accepts on the main thread.
+  const acceptOnThread = !socketMode && config.ackThread && !options.clock && !options.store && config.dbPath !== ':memory:';
+  let ackThread: AckThread | undefined;
+  const runAccepted = (r: AcceptedRequest) => {
+    if (!r.first) return logger.info({ key: r.key, retryNum: r.retryNum }, 'duplicate request ignored');
+    // Run now by the replay after a restart (it found the row first): not twice.
+    if (!inbox.acceptedLive(r.key)) return;
+    const run = bolt.processEvent({ body: r.body, ack: async () => undefined, retryNum: r.retryNum, retryReason: r.retryReason, customProperties: { [RECORDED_CONTEXT]: true } });
+    inbox.track(run.catch((err: unknown) => logger.error({ err, key: r.key }, 'a request the accepting thread handed over failed')));
+  };
+
   let socketServer: Server | undefined;
   return {
     store,
@@ -445,11 +458,17 @@ export function createApp(options: AppOptions): GoliveApp {
         socketServer.listen(config.port);
         await once(socketServer, 'listening');
         port = (socketServer.address() as AddressInfo).port;
+      } else if (acceptOnThread) {
+        // Bolt's receiver listens on loopback only; the accepting thread, on golive's port, passes it what it does not answer itself.
+        const httpServer = (await bolt.start({ port: 0, host: '127.0.0.1' })) as Server;
+        const mainPort = (httpServer.address() as AddressInfo).port;
+        ackThread = await startAckThread({ port: config.port, mainPort, signingSecret: config.slack.signingSecret!, dbPath: config.dbPath, dbPassword: config.dbPassword, replica: config.replica }, runAccepted, logger);
+        port = ackThread.port;
       } else {
         const httpServer = (await bolt.start(config.port)) as Server;
         port = (httpServer.address() as AddressInfo).port;
       }
-      logger.info({ port, mode: socketMode ? 'socket' : 'http', runbook: config.runbookPath, launch: runbook.launch.name }, 'golive is running');
+      logger.info({ port, mode: socketMode ? 'socket' : 'http', ...(ackThread ? { acceptingThread: true } : {}), runbook: config.runbookPath, launch: runbook.launch.name }, 'golive is running');
       background.run(() => replay(leadership.isLeader()));
       // Taking the lead later: what replicas that died left is this one's to finish now.
       if (liveness.shared) leadership.onChange((leading) => leading && background.run(() => replay(true)));
@@ -458,6 +477,8 @@ export function createApp(options: AppOptions): GoliveApp {
     async stop() {
       // Stop accepting first, then let the requests already acknowledged finish: they are in the inbox, so
       // whatever does not finish in time is run again by the next start.
+      await ackThread?.stop().catch((err: unknown) => logger.warn({ err }, 'the accepting thread did not stop cleanly'));
+      ackThread = undefined;
       await bolt.stop().catch(() => undefined);
       const unfinished = await inbox.drain(options.stopDrainMs ?? 8000);
       if (unfinished > 0) logger.warn({ unfinished }, 'stopping with requests still being handled; the next start finishes them');

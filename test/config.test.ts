@@ -34,6 +34,7 @@ describe('readConfig', () => {
     const expected: Config = {
       slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: undefined, apiUrl: 'https://slack.com/api/', limitScale: 1 },
       port: 3000,
+      ackThread: true,
       runbookPath: 'runbooks/govisax.yml',
       dbPath: 'data/golive.db',
       replica: `${hostname()}-${process.pid}`,
@@ -59,11 +60,13 @@ describe('readConfig', () => {
         PAGERDUTY_EVENTS_URL: 'http://localhost:6000/v2/enqueue',
         GOLIVE_EVENTBRIDGE_SECRET: 'eventbridge-shared-secret-0123',
         LOG_LEVEL: 'debug',
+        GOLIVE_ACK_THREAD: 'off',
       }),
     );
     expect(config).toStrictEqual({
       slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: APP_TOKEN, apiUrl: 'http://127.0.0.1:4010/api/', limitScale: 1 },
       port: 8080,
+      ackThread: false,
       runbookPath: 'runbooks/govisax.yml',
       dbPath: '/var/lib/golive/launch.db',
       replica: 'golive-a',
@@ -177,6 +180,7 @@ describe('readConfig', () => {
   it('reads GOLIVE_SLACK_LIMIT_SCALE (a local fake Slack) and refuses one outside 0 to 1', () => {
     expect(readConfig(minimalEnv({ GOLIVE_SLACK_LIMIT_SCALE: '0.01' })).slack.limitScale).toBe(0.01);
     expect(configError(minimalEnv({ GOLIVE_SLACK_LIMIT_SCALE: '2' })).problems).toEqual(['GOLIVE_SLACK_LIMIT_SCALE must be a number from 0 to 1 (got "2"); leave it unset for Slack itself']);
+    expect(configError(minimalEnv({ GOLIVE_ACK_THREAD: 'yes' })).problems).toEqual(['GOLIVE_ACK_THREAD must be on or off (got "yes"); leave it unset for on']);
     expect(configError(minimalEnv({ GOLIVE_SLACK_LIMIT_SCALE: 'fast' })).problems).toEqual(['GOLIVE_SLACK_LIMIT_SCALE must be a number from 0 to 1 (got "fast"); leave it unset for Slack itself']);
   });
 

@@ -23,6 +23,8 @@ export function goliveEnv(opts: { slack: { url: string }; runbook: string; db: s
     GOLIVE_DB: opts.db,
     LOG_LEVEL: 'info',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // GOLIVE_ACK_THREAD=off npm run bench: the same build accepting requests on its main thread, for a side-by-side run.
+    ...(process.env.GOLIVE_ACK_THREAD ? { GOLIVE_ACK_THREAD: process.env.GOLIVE_ACK_THREAD } : {}),
     ...awsTestEnv(opts.moto),
   };
 }

@@ -168,6 +168,8 @@ async function wire(config: SandboxConfig, runbook: Runbook, store: Store, opts:
   const appConfig: Config = {
     slack: { botToken, signingSecret, apiUrl: `${base}/api/`, limitScale: 1 },
     port: 0,
+    // The sandbox's own server is the only way in; its clock is its own (the accepting thread stamps with the system's).
+    ackThread: false,
     runbookPath: config.runbookPath,
     dbPath: config.dbPath,
     replica: 'sandbox',

@@ -3,7 +3,7 @@ import { parse } from 'node:querystring';
 import type { HTTPReceiver } from '@slack/bolt';
 
 /** Bolt's own default limit for a request body. */
-const BODY_LIMIT = 4 * 1024 * 1024;
+export const BODY_LIMIT = 4 * 1024 * 1024;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -31,25 +31,39 @@ function wellFormedEnvelope(value: Record<string, unknown>): boolean {
 
 /** Whether Bolt's parse of this body gives an object it can route (or fails in a way Bolt answers itself). */
 function parsesToObjectOrFails(raw: Buffer, contentType: string | undefined): boolean {
-  const text = raw.toString();
-  let json = text;
-  // The same choice Bolt makes: only this exact content type is read as a form.
-  if (contentType === 'application/x-www-form-urlencoded') {
-    const { payload } = parse(text);
-    // A slash command: a flat form, which Bolt reads as such.
-    if (typeof payload !== 'string') return true;
-    json = payload;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return true; // Bolt answers 400 "Malformed request body"
-  }
-  return isObject(value) && wellFormedEnvelope(value);
+  const parsed = parseAsBolt(raw, contentType);
+  // A slash command is a flat form; a body that is not JSON, Bolt answers 400 "Malformed request body" itself.
+  return parsed === FORM || parsed === UNPARSABLE || (isObject(parsed) && wellFormedEnvelope(parsed));
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+const FORM = Symbol('a flat form');
+const UNPARSABLE = Symbol('not JSON');
+
+/** The same reading as Bolt's: only this exact content type is a form, whose `payload` (if any) is JSON. */
+function parseAsBolt(raw: Buffer, contentType: string | undefined): unknown {
+  const text = raw.toString();
+  let json = text;
+  if (contentType === 'application/x-www-form-urlencoded') {
+    const { payload } = parse(text);
+    if (typeof payload !== 'string') return FORM;
+    json = payload;
+  }
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return UNPARSABLE;
+  }
+}
+
+/** The request body as Bolt reads it, when it is a well-formed envelope (or a slash command's form); else undefined. */
+export function slackBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> | undefined {
+  const parsed = parseAsBolt(raw, contentType);
+  if (parsed === FORM) return { ...parse(raw.toString()) };
+  return isObject(parsed) && wellFormedEnvelope(parsed) ? parsed : undefined;
+}
+
+/** Reads a request's body, at most `limit` bytes (more: 'too_large', the rest read and dropped). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -61,6 +61,21 @@ export class Inbox {
     return this.deps.requests.receive(key, this.deps.clock.now().toISOString(), replayable ? { kind, payload: JSON.stringify(body) } : undefined, this.deps.replica ?? null);
   }
 
+  /**
+   * A request the accepting thread recorded (ack-thread.ts) arrives to be run: it is this process's own, not
+   * one for the replay to run again. False when the replay runs it already (it found the row first).
+   */
+  acceptedLive(key: string): boolean {
+    this.receivedBeforeReplay?.add(key);
+    return !this.replayed.has(key);
+  }
+
+  /** Counts `work` (a request handed over by the accepting thread, on its way to `handle`) as being handled, for `drain`. */
+  track(work: Promise<unknown>): void {
+    const p = work.finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
   /** Runs a request's handling; its first committed change marks it done in the same transaction (`Store.handling`). */
   handle<T>(key: string, run: () => Promise<T>): Promise<T> {
     const p: Promise<T> = this.deps.store.handling(() => this.deps.requests.finish(key, this.deps.clock.now().toISOString()), run).finally(() => this.inFlight.delete(p));

@@ -83,6 +83,9 @@ function privately(respond: RespondFn) {
 /** Set in Bolt's context when a request from the inbox is run again after a restart. */
 export const REPLAY_CONTEXT = 'goliveReplay';
 
+/** Set in Bolt's context for a request the accepting thread already recorded in the inbox and acknowledged. */
+export const RECORDED_CONTEXT = 'goliveRecorded';
+
 /**
  * Wires Bolt for every feature: request de-duplication, the `/golive`
  * command router, and the answer to buttons and forms golive does not have.
@@ -101,7 +104,8 @@ export function createSlackUi(
     const body = args.body as unknown as Record<string, unknown>;
     const key = requestKey(body);
     if (!key) return args.next();
-    if (args.context[REPLAY_CONTEXT] !== true) {
+    // The accepting thread recorded it already (and dropped a retry); a replay was recorded by an earlier life.
+    if (args.context[RECORDED_CONTEXT] !== true && args.context[REPLAY_CONTEXT] !== true) {
       let first = true;
       try {
         first = await inbox.receive(key, body);

@@ -1,0 +1,90 @@
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../logger.js';
+
+/** What the accepting thread is started with. */
+export interface AckThreadData {
+  /** The port Slack reaches golive on (0: any free one). */
+  port: number;
+  /** The main thread's own HTTP server (Bolt's receiver, the other routes), on 127.0.0.1. */
+  mainPort: number;
+  signingSecret: string;
+  dbPath: string;
+  dbPassword?: string;
+  replica: string;
+}
+
+/** A request the accepting thread recorded in the inbox and acknowledged, for the main thread to run. */
+export interface AcceptedRequest {
+  key: string;
+  body: Record<string, unknown>;
+  /** False for a retry or replay of one recorded already (nothing is run for it). */
+  first: boolean;
+  retryNum?: number;
+  retryReason?: string;
+}
+
+/** Messages from the accepting thread. */
+export type FromAckThread =
+  | { listening: number }
+  | { failed: string }
+  | { stopped: true }
+  | { request: AcceptedRequest }
+  | { log: 'warn' | 'error'; msg: string; detail: string };
+
+/** Messages to the accepting thread. */
+export type ToAckThread = { stop: true };
+
+/** The running accepting thread. */
+export interface AckThread {
+  /** The port it listens on. */
+  readonly port: number;
+  /** Stops accepting, waits for the requests it has to be answered; every one it acknowledged has been handed over by then. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the thread that accepts Slack's requests (golive's ack path): on its
+ * own event loop, so that the work after an ack, on the main thread, does not
+ * delay accepting and acknowledging the next request. It records each command,
+ * click, shortcut and event in the inbox (its own database connection) before
+ * answering 200, then hands it to `onRequest`; anything else (a form whose
+ * answer depends on the listener, a URL check, an unsigned request, /healthz
+ * and the other routes) it passes unchanged to the main thread's server on
+ * `mainPort`, which answers as it would without this thread.
+ */
+export async function startAckThread(data: AckThreadData, onRequest: (request: AcceptedRequest) => void, logger: Logger): Promise<AckThread> {
+  // Built, the thread is JavaScript beside this file; from the sources (tests, `npm run dev`), TypeScript run through tsx.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const worker = new Worker(new URL(fromSource ? './ack-worker-from-source.mjs' : './ack-worker.js', import.meta.url), { workerData: data });
+  let stopped: (() => void) | undefined;
+  const listening = new Promise<number>((resolve, reject) => {
+    worker.on('message', (m: FromAckThread) => {
+      if ('request' in m) onRequest(m.request);
+      else if ('listening' in m) resolve(m.listening);
+      else if ('failed' in m) reject(new Error(m.failed));
+      else if ('stopped' in m) stopped?.();
+      else logger[m.log]({ detail: m.detail }, m.msg);
+    });
+    worker.once('error', (err) => reject(err));
+    worker.once('exit', (code) => reject(new Error(`the accepting thread ended (exit code ${code}) before it listened`)));
+  });
+  let port: number;
+  try {
+    port = await listening;
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  worker.on('error', (err) => logger.error({ err }, 'the accepting thread failed'));
+  return {
+    port,
+    async stop() {
+      const done = new Promise<void>((resolve) => (stopped = resolve));
+      worker.postMessage({ stop: true } satisfies ToAckThread);
+      // Messages arrive in order: "stopped" comes after every request the thread handed over.
+      await Promise.race([done, once(worker, 'exit')]);
+      await worker.terminate();
+    },
+  };
+}

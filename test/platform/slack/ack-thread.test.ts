@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { query, until } from '../../support/golive-client.js';
+import { signSlackRequest, slashCommandBody } from '../../support/sign.js';
+import { SIGNING_SECRET, startTestApp, type TestApp } from '../../support/start-app.js';
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+/**
+ * Sends one signed request from another process at `at` (epoch ms) and resolves with its status and how long
+ * the answer took, as that process measured it: this test's own thread is busy meanwhile, on purpose.
+ */
+function sendFromOtherProcess(url: string, body: string, at: number): Promise<{ status: number; ms: number }> {
+  const headers = { ...signSlackRequest(SIGNING_SECRET, body), 'Content-Length': String(Buffer.byteLength(body)) };
+  const script = `
+    const { request } = require('node:http');
+    const [url, body, headers, at] = [process.argv[1], process.argv[2], JSON.parse(process.argv[3]), Number(process.argv[4])];
+    setTimeout(() => {
+      const start = Date.now();
+      const req = request(url, { method: 'POST', headers }, (res) => {
+        res.resume();
+        res.on('end', () => process.stdout.write(JSON.stringify({ status: res.statusCode, ms: Date.now() - start })));
+      });
+      req.end(body);
+    }, Math.max(0, at - Date.now()));`;
+  const child = spawn(process.execPath, ['-e', script, url, body, JSON.stringify(headers), String(at)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += String(c)));
+  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 && out ? resolve(JSON.parse(out) as { status: number; ms: number }) : reject(new Error(`the sender exited with ${code}: ${out}`)))));
+}
+
+/** Keeps this thread (the app's main thread) busy for `ms`, as a long board render or a burst of after-ack work would. */
+function busyFor(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // spin
+  }
+}
+
+describe('the accepting thread', () => {
+  it('acknowledges a command at once while the main thread is busy, and the main thread runs it once it is free', async () => {
+    t = await startTestApp();
+    expect(t.logs.some((l) => l.includes('"acceptingThread":true'))).toBe(true);
+    // The sender's process takes a moment to start: it sends 700 ms from now, while this thread is busy for 2.5 s.
+    const sent = sendFromOtherProcess(`${t.url}/slack/events`, slashCommandBody({ text: 'check secrets-manager' }), Date.now() + 700);
+    busyFor(2500);
+    const answer = await sent;
+    expect(answer.status).toBe(200);
+    // Well under the 1.8 s the request waited for this thread to be free: the accepting thread answered it.
+    expect(answer.ms).toBeLessThan(1000);
+    await until('the sign-off recorded', async () => (await query<{ n: number }>(t!, "SELECT COUNT(*) AS n FROM audit WHERE action = 'item.check' AND target = 'secrets-manager'"))[0]!.n === 1);
+    expect(await query(t, "SELECT kind, replica, done_at IS NOT NULL AS done FROM inbound_request WHERE kind = 'command'")).toEqual([{ kind: 'command', replica: 'golive-test', done: 1 }]);
+  });
+
+  it('with GOLIVE_ACK_THREAD=off the same request waits for the busy main thread (what the thread is for)', async () => {
+    t = await startTestApp({ env: { GOLIVE_ACK_THREAD: 'off' } });
+    expect(t.logs.some((l) => l.includes('"acceptingThread":true'))).toBe(false);
+    const sent = sendFromOtherProcess(`${t.url}/slack/events`, slashCommandBody({ text: 'check secrets-manager' }), Date.now() + 700);
+    busyFor(2500);
+    const answer = await sent;
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeGreaterThan(1000);
+  });
+
+  it('passes what it does not answer itself to the main thread: /healthz, an unsigned request', async () => {
+    t = await startTestApp();
+    const health = await fetch(`${t.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { database: { ok: boolean } }).database.ok).toBe(true);
+    const unsigned = await fetch(`${t.url}/slack/events`, { method: 'POST', body: slashCommandBody({ text: 'status' }), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(unsigned.status).toBe(401);
+    expect(await query(t, 'SELECT COUNT(*) AS n FROM inbound_request')).toEqual([{ n: 0 }]);
+  });
+});
