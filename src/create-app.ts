@@ -417,7 +417,7 @@ export function createApp(options: AppOptions): GoliveApp {
     if (!r.first) return logger.info({ key: r.key, retryNum: r.retryNum }, 'duplicate request ignored');
     // Run now by the replay after a restart (it found the row first): not twice.
     if (!inbox.acceptedLive(r.key)) return;
-    const run = bolt.processEvent({ body: r.body, ack: async () => undefined, retryNum: r.retryNum, retryReason: r.retryReason, customProperties: { [RECORDED_CONTEXT]: true } });
+    const run = bolt.processEvent({ body: JSON.parse(r.json) as Record<string, unknown>, ack: async () => undefined, retryNum: r.retryNum, retryReason: r.retryReason, customProperties: { [RECORDED_CONTEXT]: true } });
     inbox.track(run.catch((err: unknown) => logger.error({ err, key: r.key }, 'a request the accepting thread handed over failed')));
   };
 

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 
@@ -17,7 +18,8 @@ export interface AckThreadData {
 /** A request the accepting thread recorded in the inbox and acknowledged, for the main thread to run. */
 export interface AcceptedRequest {
   key: string;
-  body: Record<string, unknown>;
+  /** The body as Bolt reads it, as JSON. */
+  json: string;
   /** False for a retry or replay of one recorded already (nothing is run for it). */
   first: boolean;
   retryNum?: number;
@@ -35,10 +37,12 @@ export type FromAckThread =
 /** Messages to the accepting thread. */
 export type ToAckThread = { stop: true };
 
-/** The running accepting thread. */
+/** The running accepting thread (started again on the same port if it ever ends on its own). */
 export interface AckThread {
   /** The port it listens on. */
   readonly port: number;
+  /** The thread running now (a new one after a restart). */
+  readonly thread: Worker;
   /** Stops accepting, waits for the requests it has to be answered; every one it acknowledged has been handed over by then. */
   stop(): Promise<void>;
 }
@@ -53,38 +57,72 @@ export interface AckThread {
  * and the other routes) it passes unchanged to the main thread's server on
  * `mainPort`, which answers as it would without this thread.
  */
-export async function startAckThread(data: AckThreadData, onRequest: (request: AcceptedRequest) => void, logger: Logger): Promise<AckThread> {
+export async function startAckThread(data: AckThreadData, onRequest: (request: AcceptedRequest) => void, logger: Logger, restartDelayMs = 1000): Promise<AckThread> {
   // Built, the thread is JavaScript beside this file; from the sources (tests, `npm run dev`), TypeScript run through tsx.
   const fromSource = import.meta.url.endsWith('.ts');
-  const worker = new Worker(new URL(fromSource ? './ack-worker-from-source.mjs' : './ack-worker.js', import.meta.url), { workerData: data });
+  const entry = new URL(fromSource ? './ack-worker-from-source.mjs' : './ack-worker.js', import.meta.url);
+  let stopping = false;
   let stopped: (() => void) | undefined;
-  const listening = new Promise<number>((resolve, reject) => {
-    worker.on('message', (m: FromAckThread) => {
-      if ('request' in m) onRequest(m.request);
-      else if ('listening' in m) resolve(m.listening);
-      else if ('failed' in m) reject(new Error(m.failed));
-      else if ('stopped' in m) stopped?.();
-      else logger[m.log]({ detail: m.detail }, m.msg);
+  let worker: Worker;
+  let currentPort = data.port;
+
+  /** Starts a thread on `port`; resolves with the port it listens on. */
+  const spawn = (port: number): Promise<number> => {
+    const w = new Worker(entry, { workerData: { ...data, port } satisfies AckThreadData });
+    worker = w;
+    return new Promise<number>((resolve, reject) => {
+      let listening = false;
+      w.on('message', (m: FromAckThread) => {
+        if ('request' in m) onRequest(m.request);
+        else if ('listening' in m) {
+          listening = true;
+          currentPort = m.listening;
+          resolve(m.listening);
+        } else if ('failed' in m) reject(new Error(m.failed));
+        else if ('stopped' in m) stopped?.();
+        else logger[m.log]({ detail: m.detail }, m.msg);
+      });
+      w.on('error', (err) => (listening ? logger.error({ err }, 'the accepting thread failed') : reject(err)));
+      w.once('exit', (code) => {
+        if (!listening) return reject(new Error(`the accepting thread ended (exit code ${code}) before it listened`));
+        if (stopping) return;
+        // Without it nothing reaches golive (not even /healthz): a new one takes the same port.
+        logger.error({ code }, 'the accepting thread ended; starting another');
+        void respawn(currentPort);
+      });
+    }).catch(async (err: unknown) => {
+      await w.terminate();
+      throw err;
     });
-    worker.once('error', (err) => reject(err));
-    worker.once('exit', (code) => reject(new Error(`the accepting thread ended (exit code ${code}) before it listened`)));
-  });
-  let port: number;
-  try {
-    port = await listening;
-  } catch (err) {
-    await worker.terminate();
-    throw err;
-  }
-  worker.on('error', (err) => logger.error({ err }, 'the accepting thread failed'));
+  };
+  const respawn = async (port: number): Promise<void> => {
+    for (let attempt = 1; !stopping; attempt++) {
+      await sleep(restartDelayMs);
+      if (stopping) return;
+      try {
+        await spawn(port);
+        logger.info({ port, attempt }, 'the accepting thread listens again');
+        return;
+      } catch (err) {
+        logger.error({ err, port, attempt }, 'could not start the accepting thread again; trying again');
+      }
+    }
+  };
+
+  const port = await spawn(data.port);
   return {
     port,
+    get thread() {
+      return worker;
+    },
     async stop() {
+      stopping = true;
+      const w = worker;
       const done = new Promise<void>((resolve) => (stopped = resolve));
-      worker.postMessage({ stop: true } satisfies ToAckThread);
+      w.postMessage({ stop: true } satisfies ToAckThread);
       // Messages arrive in order: "stopped" comes after every request the thread handed over.
-      await Promise.race([done, once(worker, 'exit')]);
-      await worker.terminate();
+      await Promise.race([done, once(w, 'exit')]);
+      await w.terminate();
     },
   };
 }

@@ -35,15 +35,20 @@ const requests = new RequestRepository(store);
 /** How long a request waits for SQLite's write lock before the main thread is left to record it: as long as the main thread's own wait. */
 const BUSY_WAIT_MS = 5000;
 
-/** Records a request; on SQLite, tries again on every turn of this thread's loop while the main thread holds the write lock. */
+/**
+ * Records a request. On SQLite, while the main thread holds the write lock: tries again on every turn of this
+ * thread's loop for the first 2 ms (most waits are shorter), then every millisecond, so that a long wait does not
+ * spin a core the main thread needs to finish and let go.
+ */
 async function receive(...args: Parameters<RequestRepository['receive']>): Promise<boolean> {
-  const deadline = Date.now() + BUSY_WAIT_MS;
+  const started = Date.now();
   for (;;) {
     try {
       return await requests.receive(...args);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
-      await new Promise((resolve) => setImmediate(resolve));
+      const waited = Date.now() - started;
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_WAIT_MS) throw err;
+      await new Promise((resolve) => (waited < 2 ? setImmediate(resolve) : setTimeout(resolve, 1)));
     }
   }
 }
@@ -82,9 +87,11 @@ async function accept(req: IncomingMessage, res: ServerResponse): Promise<void> 
   // Unsigned, malformed, a form, a URL check: Bolt answers those, as it would without this thread.
   if (!body || !key) return pass(req, res, raw);
   const { kind, replayable } = inboxEntry(body);
+  // One serialisation for the inbox and the hand-over: a string crosses threads far cheaper than the object would.
+  const json = JSON.stringify(body);
   let first: boolean;
   try {
-    first = await receive(key, new Date().toISOString(), replayable ? { kind, payload: JSON.stringify(body) } : undefined, data.replica);
+    first = await receive(key, new Date().toISOString(), replayable ? { kind, payload: json } : undefined, data.replica);
   } catch (err) {
     // Not recorded: the main thread records it or, if it cannot either, says so to the person.
     tell({ log: 'warn', msg: 'the accepting thread could not record a request; the main thread takes it', detail: (err as Error).message });
@@ -93,7 +100,7 @@ async function accept(req: IncomingMessage, res: ServerResponse): Promise<void> 
   // Handed over before the ack, so a stop that waits for the acks has every request they acknowledged.
   const retryNum = Number(req.headers['x-slack-retry-num']);
   const retryReason = req.headers['x-slack-retry-reason'];
-  tell({ request: { key, body, first, ...(Number.isFinite(retryNum) ? { retryNum } : {}), ...(typeof retryReason === 'string' ? { retryReason } : {}) } });
+  tell({ request: { key, json, first, ...(Number.isFinite(retryNum) ? { retryNum } : {}), ...(typeof retryReason === 'string' ? { retryReason } : {}) } });
   res.writeHead(200).end();
 }
 

@@ -1,5 +1,16 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startAckThread, type AcceptedRequest } from '../../../src/platform/slack/ack-thread.js';
+import { createLogger } from '../../../src/platform/logger.js';
+import { openDatabase } from '../../../src/platform/store/open-database.js';
+import { SqliteStore } from '../../../src/platform/store/sqlite-store.js';
 import { query, until } from '../../support/golive-client.js';
 import { signSlackRequest, slashCommandBody } from '../../support/sign.js';
 import { SIGNING_SECRET, startTestApp, type TestApp } from '../../support/start-app.js';
@@ -74,5 +85,45 @@ describe('the accepting thread', () => {
     const unsigned = await fetch(`${t.url}/slack/events`, { method: 'POST', body: slashCommandBody({ text: 'status' }), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     expect(unsigned.status).toBe(401);
     expect(await query(t, 'SELECT COUNT(*) AS n FROM inbound_request')).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('startAckThread', () => {
+  it('records and hands over a command, passes the rest on, and starts again on the same port if the thread ends', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'golive-ack-'));
+    const dbPath = path.join(dir, 'golive.db');
+    const db = new SqliteStore(openDatabase(dbPath));
+    const main = createServer((req, res) => res.writeHead(req.url === '/healthz' ? 204 : 404).end());
+    main.listen(0, '127.0.0.1');
+    await once(main, 'listening');
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', secrets: [], destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
+    const handed: AcceptedRequest[] = [];
+    const thread = await startAckThread({ port: 0, mainPort: (main.address() as AddressInfo).port, signingSecret: SIGNING_SECRET, dbPath, replica: 'r1' }, (r) => handed.push(r), logger, 50);
+    const url = `http://127.0.0.1:${thread.port}`;
+    const command = (text: string) => {
+      const body = slashCommandBody({ text });
+      return fetch(`${url}/slack/events`, { method: 'POST', body, headers: signSlackRequest(SIGNING_SECRET, body) });
+    };
+    try {
+      expect((await command('status')).status).toBe(200);
+      await until('handed over', () => handed.length === 1);
+      expect(handed[0]).toMatchObject({ first: true });
+      expect(JSON.parse(handed[0]!.json)).toMatchObject({ command: '/golive', text: 'status' });
+      expect(await db.all('SELECT kind, replica, done_at FROM inbound_request')).toEqual([{ kind: 'command', replica: 'r1', done_at: null }]);
+      expect((await fetch(`${url}/healthz`)).status).toBe(204);
+
+      await thread.thread.terminate();
+      await until('a new thread listens', () => lines.some((l) => l.includes('the accepting thread listens again')));
+      expect(lines.some((l) => l.includes('the accepting thread ended; starting another'))).toBe(true);
+      expect((await command('timeline')).status).toBe(200);
+      await until('handed over by the new thread', () => handed.length === 2);
+      expect(handed[1]).toMatchObject({ first: true });
+      expect(JSON.parse(handed[1]!.json)).toMatchObject({ text: 'timeline' });
+    } finally {
+      await thread.stop();
+      main.close();
+      await db.close();
+    }
   });
 });
