@@ -24,6 +24,9 @@ function openSqlite(file: string): Db {
   // SQLite's own wait sleeps 1, 2, 5, 10, 15… ms between tries and misses the short moments the main thread's
   // writes leave free; this thread asks again at once instead (receive() below), so it does not wait here.
   db.pragma('busy_timeout = 0');
+  // A checkpoint copies the write-ahead log into the database and syncs it to disk (milliseconds, more on a slow
+  // disk): the main thread's connection, which commits all the time, does them; an ack should not wait for one.
+  db.pragma('wal_autocheckpoint = 0');
   return db;
 }
 
