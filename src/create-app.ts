@@ -462,7 +462,9 @@ export function createApp(options: AppOptions): GoliveApp {
         // Bolt's receiver listens on loopback only; the accepting thread, on golive's port, passes it what it does not answer itself.
         const httpServer = (await bolt.start({ port: 0, host: '127.0.0.1' })) as Server;
         const mainPort = (httpServer.address() as AddressInfo).port;
-        ackThread = await startAckThread({ port: config.port, mainPort, signingSecret: config.slack.signingSecret!, dbPath: config.dbPath, dbPassword: config.dbPassword, replica: config.replica }, runAccepted, logger);
+        ackThread = await startAckThread({ port: config.port, mainPort, signingSecret: config.slack.signingSecret!, dbPath: config.dbPath, dbPassword: config.dbPassword, replica: config.replica }, runAccepted, logger).catch((err: Error) => {
+          throw new StartupError(`golive cannot start: it cannot listen for Slack's requests: ${err.message}. Set PORT to a free port (or stop what holds this one).`);
+        });
         port = ackThread.port;
       } else {
         const httpServer = (await bolt.start(config.port)) as Server;

@@ -124,7 +124,7 @@ port.on('message', (m: ToAckThread) => {
   }
 });
 
-server.on('error', (err) => tell({ failed: err.message }));
+server.on('error', (err: NodeJS.ErrnoException) => tell({ failed: err.code === 'EADDRINUSE' ? `port ${data.port} is in use by another program` : err.message }));
 const ready = store.ready ? store.ready() : Promise.resolve();
 ready.then(
   () => server.listen(data.port, () => tell({ listening: (server.address() as AddressInfo).port })),

@@ -77,6 +77,20 @@ describe('the accepting thread', () => {
     expect(answer.ms).toBeGreaterThan(1000);
   });
 
+  it('says plainly when its port is taken', async () => {
+    const holder = createServer();
+    holder.listen(0);
+    await once(holder, 'listening');
+    const taken = (holder.address() as AddressInfo).port;
+    try {
+      await expect(startTestApp({ env: { PORT: String(taken) } })).rejects.toThrow(
+        `golive cannot start: it cannot listen for Slack's requests: port ${taken} is in use by another program. Set PORT to a free port (or stop what holds this one).`,
+      );
+    } finally {
+      holder.close();
+    }
+  });
+
   it('passes what it does not answer itself to the main thread: /healthz, an unsigned request', async () => {
     t = await startTestApp();
     const health = await fetch(`${t.url}/healthz`);
