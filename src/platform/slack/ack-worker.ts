@@ -16,8 +16,8 @@ import { inboxEntry, requestKey } from './inbox.js';
 import type { AckThreadData, FromAckThread, ToAckThread } from './ack-thread.js';
 
 const data = workerData as AckThreadData;
-const port = parentPort!;
-const tell = (m: FromAckThread) => port.postMessage(m);
+const parent = parentPort!;
+const tell = (m: FromAckThread) => parent.postMessage(m);
 
 function openSqlite(file: string): Db {
   const db = openDatabase(file);
@@ -85,7 +85,7 @@ async function accept(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const signature = req.headers['x-slack-signature'];
   const timestamp = Number(req.headers['x-slack-request-timestamp']);
   const signed = typeof signature === 'string' && Number.isFinite(timestamp) && isValidSlackRequest({ signingSecret: data.signingSecret, body: text, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } });
-  const body = signed ? slackBody(raw, req.headers['content-type']) : undefined;
+  const body = signed ? slackBody(text, req.headers['content-type']) : undefined;
   const key = body && ackedEmpty(body) ? requestKey(body) : undefined;
   // Unsigned, malformed, a form, a URL check: Bolt answers those, as it would without this thread.
   if (!body || !key) return pass(req, res, raw);
@@ -114,7 +114,7 @@ const server = createServer((req, res) => {
   });
 });
 
-port.on('message', (m: ToAckThread) => {
+parent.on('message', (m: ToAckThread) => {
   if (m.stop) {
     // Stops accepting; answers the requests already in, then says so (after every request it handed over).
     server.close(() => void store.close().finally(() => tell({ stopped: true })));

@@ -31,35 +31,31 @@ function wellFormedEnvelope(value: Record<string, unknown>): boolean {
 
 /** Whether Bolt's parse of this body gives an object it can route (or fails in a way Bolt answers itself). */
 function parsesToObjectOrFails(raw: Buffer, contentType: string | undefined): boolean {
-  const parsed = parseAsBolt(raw, contentType);
+  const parsed = parseAsBolt(raw.toString(), contentType);
   // A slash command is a flat form; a body that is not JSON, Bolt answers 400 "Malformed request body" itself.
-  return parsed === FORM || parsed === UNPARSABLE || (isObject(parsed) && wellFormedEnvelope(parsed));
+  return parsed.form !== undefined || parsed.unparsable === true || (isObject(parsed.json) && wellFormedEnvelope(parsed.json));
 }
-
-const FORM = Symbol('a flat form');
-const UNPARSABLE = Symbol('not JSON');
 
 /** The same reading as Bolt's: only this exact content type is a form, whose `payload` (if any) is JSON. */
-function parseAsBolt(raw: Buffer, contentType: string | undefined): unknown {
-  const text = raw.toString();
+function parseAsBolt(text: string, contentType: string | undefined): { form?: Record<string, unknown>; json?: unknown; unparsable?: true } {
   let json = text;
   if (contentType === 'application/x-www-form-urlencoded') {
-    const { payload } = parse(text);
-    if (typeof payload !== 'string') return FORM;
-    json = payload;
+    const form = parse(text);
+    if (typeof form.payload !== 'string') return { form: { ...form } };
+    json = form.payload;
   }
   try {
-    return JSON.parse(json) as unknown;
+    return { json: JSON.parse(json) as unknown };
   } catch {
-    return UNPARSABLE;
+    return { unparsable: true };
   }
 }
 
-/** The request body as Bolt reads it, when it is a well-formed envelope (or a slash command's form); else undefined. */
-export function slackBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> | undefined {
-  const parsed = parseAsBolt(raw, contentType);
-  if (parsed === FORM) return { ...parse(raw.toString()) };
-  return isObject(parsed) && wellFormedEnvelope(parsed) ? parsed : undefined;
+/** The request body (`text`, as read) as Bolt reads it, when it is a well-formed envelope (or a slash command's form); else undefined. */
+export function slackBody(text: string, contentType: string | undefined): Record<string, unknown> | undefined {
+  const parsed = parseAsBolt(text, contentType);
+  if (parsed.form) return parsed.form;
+  return isObject(parsed.json) && wellFormedEnvelope(parsed.json) ? parsed.json : undefined;
 }
 
 /** Reads a request's body, at most `limit` bytes (more: 'too_large', the rest read and dropped). */

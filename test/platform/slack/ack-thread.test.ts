@@ -52,14 +52,21 @@ function busyFor(ms: number): void {
   }
 }
 
+/**
+ * `/golive check secrets-manager` from another process while this thread (the app's main thread) is busy: the
+ * sender's process takes a moment to start, so it sends 700 ms from now, while this thread is busy for 2.5 s.
+ */
+async function signOffWhileBusy(app: TestApp): Promise<{ status: number; ms: number }> {
+  const sent = sendFromOtherProcess(`${app.url}/slack/events`, slashCommandBody({ text: 'check secrets-manager' }), Date.now() + 700);
+  busyFor(2500);
+  return sent;
+}
+
 describe('the accepting thread', () => {
   it('acknowledges a command at once while the main thread is busy, and the main thread runs it once it is free', async () => {
     t = await startTestApp();
     expect(t.logs.some((l) => l.includes('"acceptingThread":true'))).toBe(true);
-    // The sender's process takes a moment to start: it sends 700 ms from now, while this thread is busy for 2.5 s.
-    const sent = sendFromOtherProcess(`${t.url}/slack/events`, slashCommandBody({ text: 'check secrets-manager' }), Date.now() + 700);
-    busyFor(2500);
-    const answer = await sent;
+    const answer = await signOffWhileBusy(t);
     expect(answer.status).toBe(200);
     // Well under the 1.8 s the request waited for this thread to be free: the accepting thread answered it.
     expect(answer.ms).toBeLessThan(1000);
@@ -70,9 +77,7 @@ describe('the accepting thread', () => {
   it('with GOLIVE_ACK_THREAD=off the same request waits for the busy main thread (what the thread is for)', async () => {
     t = await startTestApp({ env: { GOLIVE_ACK_THREAD: 'off' } });
     expect(t.logs.some((l) => l.includes('"acceptingThread":true'))).toBe(false);
-    const sent = sendFromOtherProcess(`${t.url}/slack/events`, slashCommandBody({ text: 'check secrets-manager' }), Date.now() + 700);
-    busyFor(2500);
-    const answer = await sent;
+    const answer = await signOffWhileBusy(t);
     expect(answer.status).toBe(200);
     expect(answer.ms).toBeGreaterThan(1000);
   });
