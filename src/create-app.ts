@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
 import { createAlarmsModule, type AlarmService } from './alarms/index.js';
 import { createCanaryModule } from './canary/index.js';
 import { checklistGathering, createChecklistModule, type ChecklistService } from './checklist/index.js';
@@ -49,6 +48,7 @@ import { loadRunbookFile, RunbookError } from './platform/runbook/load-runbook.j
 import type { Runbook } from './platform/runbook/schema.js';
 import { Scheduler, type Job } from './platform/scheduler.js';
 import { toBoltLogger } from './platform/slack/bolt-logger.js';
+import { createWebApiClient } from './platform/slack/web-api-client.js';
 import { guardHttpReceiver } from './platform/slack/guard-receiver.js';
 import { CallScheduler } from './platform/slack/call-scheduler.js';
 import { createSlackAdapter } from './platform/slack/slack-adapter.js';
@@ -170,21 +170,20 @@ export function createApp(options: AppOptions): GoliveApp {
   const watchers = { replica: config.replica, shared: liveness.shared, deadBefore: () => liveness.deadBefore() };
 
   // The platform: Slack, AWS, PagerDuty, the outbox, roles.
-  const clientOptions = {
-    slackApiUrl: config.slack.apiUrl,
-    // Interactive replies should fail fast; posts that must arrive go through the outbox, which retries for longer.
-    retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
-    rejectRateLimitedCalls: true,
+  const webApi = {
+    apiUrl: config.slack.apiUrl,
     // A Slack call that never answers would hold up the outbox, and every page queued behind it.
-    timeout: 10_000,
-    logger: toBoltLogger(logger),
+    timeoutMs: 10_000,
+    // Interactive replies should fail fast; posts that must arrive go through the outbox, which retries for longer.
+    retries: { retries: 2, factor: 2, minTimeoutMs: 250, maxTimeoutMs: 2000 },
+    logger,
   };
   // The outbox's own client retries nothing: a post whose answer was lost is looked up before it is sent again (src/platform/outbox/outbox.ts).
   // Both clients' calls wait their turn in one scheduler: Slack's budgets are per method, whoever calls.
   const slackCalls = new CallScheduler({ scale: options.slackLimitScale ?? config.slack.limitScale });
   const slack =
     options.slack ??
-    createSlackAdapter(new WebClient(config.slack.botToken, { ...clientOptions, logLevel: LogLevel.INFO }), new WebClient(config.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 } }), slackCalls);
+    createSlackAdapter(createWebApiClient(config.slack.botToken, webApi), createWebApiClient(config.slack.botToken, { ...webApi, retries: { ...webApi.retries, retries: 0 } }), slackCalls);
   const awsOptions = { endpoint: config.aws.endpointUrl };
   const ecs = options.ecs ?? createEcsAdapter(awsOptions);
   const cloudwatch = options.cloudwatch ?? createCloudWatchAdapter(awsOptions);
@@ -362,7 +361,8 @@ export function createApp(options: AppOptions): GoliveApp {
     deferInitialization: true,
     // golive keeps no conversation state; Bolt's store would look one up for every request.
     convoStore: false,
-    clientOptions,
+    // Bolt's own client (its auth.test at start-up); golive's calls go through the adapter above.
+    clientOptions: { slackApiUrl: config.slack.apiUrl, timeout: webApi.timeoutMs, rejectRateLimitedCalls: true, retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 }, logger: toBoltLogger(logger) },
   });
   const commands = inSpecOrder(commandSpecs, [...modules.flatMap((m) => m.commands ?? []), helpCommand(commandSpecs)]);
   const ui = createSlackUi(bolt, { slack, inbox, logger, commands, launchChannel: runbook.launch.channel, slowReplyMs: options.slowReplyMs });

@@ -1,11 +1,12 @@
-import type { WebClient } from '@slack/web-api';
 import { findMarkedMessage } from './find-marked-message.js';
 import { SlackCallError, slackAnswered, type CallOptions, type FileShare, type SlackMessage, type SlackPort } from './slack-port.js';
 import { assertNotInTransaction } from '../store/store.js';
 import type { WebApiMethod } from './web-api-methods.js';
 import { CallScheduler } from './call-scheduler.js';
+import type { WebApiCaller } from './web-api-client.js';
 
 function toCallError(method: string, err: unknown): SlackCallError {
+  if (err instanceof SlackCallError) return err;
   const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; message?: string; original?: { cause?: { code?: string; message?: string } } };
   if (e.code === 'slack_webapi_rate_limited_error') return new SlackCallError(method, 'ratelimited', e.retryAfter ?? 30);
   if (e.code === 'slack_webapi_platform_error') return new SlackCallError(method, e.data?.error ?? 'unknown_error');
@@ -16,23 +17,6 @@ function toCallError(method: string, err: unknown): SlackCallError {
     return new SlackCallError(method, `request_error: ${e.message ?? ''}${why ? ` (${why})` : ''}`);
   }
   return new SlackCallError(method, e.message ?? String(err));
-}
-
-/**
- * A call's arguments as the client puts them on the wire: every value that is not a string, number or boolean
- * (blocks, a view, metadata, a list) as its JSON, which is what the client's form encoding makes of it anyway.
- * Done here because the client also builds a debug line of each request body whatever the log level (a deep
- * copy of every block, then its JSON: ≈0.2 ms for a 13 KB board); of a string that copy is cheap. Binary file
- * contents never go through the client (see shareFiles).
- */
-export function wireArgs(args: Record<string, unknown>): Record<string, unknown> {
-  let wire: Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(args)) {
-    if (value === null || value === undefined || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value instanceof Uint8Array) continue;
-    wire ??= { ...args };
-    wire[key] = JSON.stringify(value);
-  }
-  return wire ?? args;
 }
 
 /** Metadata marking a post made with {@link SlackPort.postOnce}, so a lost answer can be looked up. */
@@ -66,14 +50,14 @@ async function ownChannelNamed(call: SlackPort['call'], botUser: string, name: s
  * `scheduler` (Slack's budgets, Retry-After, priorities); pass the app's one
  * scheduler, so that both clients share Slack's per-method budgets.
  */
-export function createSlackAdapter(client: WebClient, onceClient?: WebClient, scheduler = new CallScheduler()): SlackPort {
+export function createSlackAdapter(client: WebApiCaller, onceClient?: WebApiCaller, scheduler = new CallScheduler()): SlackPort {
   const through =
-    (c: WebClient) =>
+    (c: WebApiCaller) =>
     async (method: WebApiMethod, args: Record<string, unknown>, opts?: CallOptions): Promise<Record<string, unknown>> => {
       assertNotInTransaction(`Slack ${method}`);
       return scheduler.run(method, args, opts ?? {}, async () => {
         try {
-          return (await c.apiCall(method, wireArgs(args))) as unknown as Record<string, unknown>;
+          return (await c.apiCall(method, args)) as Record<string, unknown>;
         } catch (err) {
           throw toCallError(method, err);
         }

@@ -37,7 +37,7 @@ export interface CallOptions {
 }
 
 /**
- * What golive needs from Slack. The real adapter wraps Bolt's WebClient;
+ * What golive needs from Slack. The real adapter wraps golive's Web API client (web-api-client.ts);
  * tests point that adapter at a local fake Web API instead of replacing it.
  */
 export interface SlackPort {
