@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of bench/README.md, printed as Markdown tables.
-// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary,report,replicas,storm,burst`
+// Numbers, not assertions. `npm run bench -- --only=latency,render,alarms,memory,canary,report,replicas,storm,burst,web-api`
 // runs a subset; `--quick` shrinks the request counts for a smoke run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -15,6 +15,7 @@ import { replicasBench } from './replicas.js';
 import { reportBench } from './report.js';
 import { stormBench } from './storm.js';
 import { burstBench, runBurst, type BurstRun } from './burst.js';
+import { webApiBench } from './web-api.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -24,8 +25,8 @@ const wants = (name: string) => !only || only.includes(name);
 const log = (s: string) => process.stderr.write(`# ${s}\n`);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'golive-bench-'));
-// Rendering, the report and the storm (an in-memory CloudWatch) need no AWS.
-const moto = only?.every((m) => m === 'render' || m === 'report' || m === 'storm' || m === 'burst') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
+// Rendering, the report, the storm (an in-memory CloudWatch), the burst and the Web API client need no AWS.
+const moto = only?.every((m) => m === 'render' || m === 'report' || m === 'storm' || m === 'burst' || m === 'web-api') ? undefined : await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
 const started = performance.now();
 const out: string[] = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; ${new Date().toISOString().slice(0, 16)}Z`,
@@ -62,9 +63,10 @@ try {
   if (wants('storm')) {
     log('measure 8: an alarm storm');
     const scale = Number(process.env.BENCH_STORM_SCALE ?? '0.1');
-    // BENCH_STORM_SIZES=20,200 at BENCH_STORM_SCALE=1 (Slack's own pace): 2,000 posts one a second would take half an hour.
+    // BENCH_STORM_SIZES=20,200 at BENCH_STORM_SCALE=1 (Slack's own pace): 2,000 posts one a second would take half an hour;
+    // BENCH_STORM_BASELINE=off leaves out the storms-off runs (for 2,000 at Slack's pace).
     const sizes = process.env.BENCH_STORM_SIZES ? process.env.BENCH_STORM_SIZES.split(',').map(Number) : quick ? [20, 200] : [20, 200, 2000];
-    out.push(`## 8. An alarm storm (${sizes.map((n) => n.toLocaleString('en-US')).join(', ')} alarms into ALARM in one poll)`, await stormBench({ sizes, scale, log }));
+    out.push(`## 8. An alarm storm (${sizes.map((n) => n.toLocaleString('en-US')).join(', ')} alarms into ALARM in one poll)`, await stormBench({ sizes, scale, stormsOnly: process.env.BENCH_STORM_BASELINE === 'off', log }));
   }
   if (wants('burst')) {
     log('measure 9: the launch-hour burst');
@@ -76,6 +78,10 @@ try {
       writeFileSync(process.env.BENCH_BURST_SAVE, JSON.stringify(run, null, 1));
       out.push('## 9. The launch-hour burst', `Saved to ${process.env.BENCH_BURST_SAVE}: ${JSON.stringify(run)}`);
     } else out.push('## 9. The launch-hour burst (10 boards, 5 Home tabs, 100 changes in 20 s, then 20 alarms)', await burstBench({ scale, log, before }));
+  }
+  if (wants('web-api')) {
+    log('measure 10: a Web API call');
+    out.push("## 10. A Web API call's CPU (golive's client vs @slack/web-api)", await webApiBench({ calls: quick ? 500 : 3000, rounds: quick ? 3 : 5, log }));
   }
   out.push(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   console.log(out.join('\n\n'));
