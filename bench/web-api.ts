@@ -54,7 +54,9 @@ export async function webApiBench(opts: { calls: number; rounds: number; log: (s
     const bytes = JSON.stringify(blocks).length;
     const ours = createWebApiClient('xoxb-bench', { apiUrl: url, timeoutMs: 10_000, retries: { retries: 0, factor: 2, minTimeoutMs: 250, maxTimeoutMs: 2000 }, logger: createLogger({ level: 'info' }) });
     // As golive configured it before: info level, rate limits handed back, no retries for the comparison.
-    const theirs = new WebClient('xoxb-bench', { slackApiUrl: url, logLevel: LogLevel.INFO, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+    const webClient = new WebClient('xoxb-bench', { slackApiUrl: url, logLevel: LogLevel.INFO, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+    // And handed the blocks as their JSON, as golive's adapter did (so the client's debug line of the body copied one string).
+    const theirs: WebApiCaller = { apiCall: (method, a) => webClient.apiCall(method, { ...a, blocks: JSON.stringify(a.blocks) }) };
     await cpuPerCall(ours, 200, args);
     await cpuPerCall(theirs, 200, args);
     const runs: Record<'ours' | 'theirs', { cpuUs: number; wallMs: number }[]> = { ours: [], theirs: [] };
