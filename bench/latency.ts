@@ -124,7 +124,11 @@ export async function latencyBench(opts: { moto: string; dir: string; requests: 
     const rows: string[][] = [];
     let busyAfter = 0;
     const rateRows: string[][] = [];
-    for (const kind of kinds) {
+    // BENCH_LATENCY_KINDS=status,check,click runs only those rows.
+    const only = process.env.BENCH_LATENCY_KINDS?.split(',');
+    const keys = ['status', 'check', 'click'];
+    for (const [i, kind] of kinds.entries()) {
+      if (only && !only.includes(keys[i]!)) continue;
       // Warm both processes up on this kind (JIT, SQLite statements, sockets).
       await load(baseline, forBaseline, kind, 200, 10, 'reused');
       await load(golive, forGolive, kind, 200, 10, 'reused');
