@@ -56,8 +56,6 @@ import { SlackCallError, type SlackPort } from './platform/slack/slack-port.js';
 import { Inbox } from './platform/slack/inbox.js';
 import { createSlackUi, RECORDED_CONTEXT, REPLAY_CONTEXT } from './platform/slack/slack-ui.js';
 import { startAckThread, type AckThread, type AcceptedRequest } from './platform/slack/ack-thread.js';
-import { SqliteStore } from './platform/store/sqlite-store.js';
-import { WaitingWriters } from './platform/store/waiting-writers.js';
 import { AuditRepository } from './platform/store/audit-repository.js';
 import { detailOf } from './platform/store/check-database.js';
 import { changeRelayFor, leaderLockFor, openStore } from './platform/store/open-store.js';
@@ -464,11 +462,7 @@ export function createApp(options: AppOptions): GoliveApp {
         // Bolt's receiver listens on loopback only; the accepting thread, on golive's port, passes it what it does not answer itself.
         const httpServer = (await bolt.start({ port: 0, host: '127.0.0.1' })) as Server;
         const mainPort = (httpServer.address() as AddressInfo).port;
-        // On SQLite the thread's write goes before the main thread's next transaction: its ack waits for it.
-        const waitingWriters = store instanceof SqliteStore ? new WaitingWriters() : undefined;
-        if (waitingWriters && store instanceof SqliteStore) store.letWriteFirst(waitingWriters);
-        const threadData = { port: config.port, mainPort, signingSecret: config.slack.signingSecret!, dbPath: config.dbPath, dbPassword: config.dbPassword, replica: config.replica, ...(waitingWriters ? { waitingWriters: waitingWriters.shared } : {}) };
-        ackThread = await startAckThread(threadData, runAccepted, logger).catch((err: Error) => {
+        ackThread = await startAckThread({ port: config.port, mainPort, signingSecret: config.slack.signingSecret!, dbPath: config.dbPath, dbPassword: config.dbPassword, replica: config.replica }, runAccepted, logger).catch((err: Error) => {
           throw new StartupError(`golive cannot start: it cannot listen for Slack's requests: ${err.message}. Set PORT to a free port (or stop what holds this one).`);
         });
         port = ackThread.port;

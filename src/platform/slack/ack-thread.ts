@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
-import { WaitingWriters } from '../store/waiting-writers.js';
 
 /** What the accepting thread is started with. */
 export interface AckThreadData {
@@ -14,8 +13,6 @@ export interface AckThreadData {
   dbPath: string;
   dbPassword?: string;
   replica: string;
-  /** SQLite: the main thread's count of writers waiting for the lock (WaitingWriters), which this thread adds to. */
-  waitingWriters?: SharedArrayBuffer;
 }
 
 /** A request the accepting thread recorded in the inbox and acknowledged, for the main thread to run. */
@@ -87,8 +84,6 @@ export async function startAckThread(data: AckThreadData, onRequest: (request: A
       });
       w.on('error', (err) => (listening ? logger.error({ err }, 'the accepting thread failed') : reject(err)));
       w.once('exit', (code) => {
-        // A thread that ended while it waited for SQLite's lock can no longer say it is done.
-        if (data.waitingWriters) new WaitingWriters(data.waitingWriters).reset();
         if (!listening) return reject(new Error(`the accepting thread ended (exit code ${code}) before it listened`));
         if (stopping) return;
         // Without it nothing reaches golive (not even /healthz): a new one takes the same port.

@@ -10,7 +10,6 @@ import { isPostgresUrl } from '../store/database-url.js';
 import { PostgresStore } from '../store/postgres-store.js';
 import { RequestRepository } from '../store/request-repository.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { WaitingWriters } from '../store/waiting-writers.js';
 import type { Store } from '../store/store.js';
 import { BODY_LIMIT, readBody, slackBody } from './guard-receiver.js';
 import { inboxEntry, requestKey } from './inbox.js';
@@ -39,34 +38,21 @@ const requests = new RequestRepository(store);
 /** How long a request waits for SQLite's write lock before the main thread is left to record it: as long as the main thread's own wait. */
 const BUSY_WAIT_MS = 5000;
 
-/** Shared with the main thread's store, which lets this thread write first while it waits (SQLite). */
-const writers = data.waitingWriters ? new WaitingWriters(data.waitingWriters) : undefined;
-
 /**
- * Records a request. On SQLite, while the main thread holds the write lock: says so (the main thread lets it
- * go before its next transaction) and tries again on every turn of this thread's loop for the first 2 ms (most
- * waits are shorter), then every millisecond, so that a long wait does not spin a core the main thread needs
- * to finish and let go.
+ * Records a request. On SQLite, while the main thread holds the write lock: tries again on every turn of this
+ * thread's loop for the first 2 ms (most waits are shorter), then every millisecond, so that a long wait does not
+ * spin a core the main thread needs to finish and let go.
  */
 async function receive(...args: Parameters<RequestRepository['receive']>): Promise<boolean> {
   const started = Date.now();
-  let counted = false;
-  try {
-    for (;;) {
-      try {
-        return await requests.receive(...args);
-      } catch (err) {
-        const waited = Date.now() - started;
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_WAIT_MS) throw err;
-        if (writers && !counted) {
-          writers.waiting();
-          counted = true;
-        }
-        await new Promise((resolve) => (waited < 2 ? setImmediate(resolve) : setTimeout(resolve, 1)));
-      }
+  for (;;) {
+    try {
+      return await requests.receive(...args);
+    } catch (err) {
+      const waited = Date.now() - started;
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_WAIT_MS) throw err;
+      await new Promise((resolve) => (waited < 2 ? setImmediate(resolve) : setTimeout(resolve, 1)));
     }
-  } finally {
-    if (counted) writers!.done();
   }
 }
 

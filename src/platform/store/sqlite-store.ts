@@ -2,10 +2,6 @@ import type { Statement } from 'better-sqlite3';
 import { detailOf, readProblem, writeProbe } from './check-database.js';
 import { schemaVersion, type Db } from './open-database.js';
 import { Store, type DatabaseHealth, type OpenTransaction, type SqlValue } from './store.js';
-import type { WaitingWriters } from './waiting-writers.js';
-
-/** The longest a transaction waits for other threads' writers to go first (see WaitingWriters). */
-const LET_OTHERS_WRITE_MS = 20;
 
 /**
  * The embedded store: one SQLite file, one connection. better-sqlite3 is
@@ -23,19 +19,10 @@ export class SqliteStore extends Store {
   private readonly statements = new Map<string, Statement>();
   private locked = false;
   private readonly waiting: (() => void)[] = [];
-  private otherWriters?: WaitingWriters;
 
   constructor(private readonly db: Db) {
     super();
     this.target = db.name;
-  }
-
-  /**
-   * Lets writers on other threads that wait for SQLite's write lock (the accepting thread, whose ack waits
-   * for its write) take it before each transaction of this connection, for up to 20 ms.
-   */
-  letWriteFirst(writers: WaitingWriters): void {
-    this.otherWriters = writers;
   }
 
   private prepared(sql: string): Statement {
@@ -88,7 +75,6 @@ export class SqliteStore extends Store {
   protected async begin(): Promise<OpenTransaction> {
     await this.lock();
     try {
-      await this.otherWriters?.clear(LET_OTHERS_WRITE_MS);
       this.prepared('BEGIN IMMEDIATE').run();
     } catch (err) {
       this.unlock();
