@@ -108,6 +108,8 @@ export function createWebApiClient(token: string, options: WebApiClientOptions):
           wait = Math.min(wait * retries.factor, retries.maxTimeoutMs);
           continue;
         }
+        // A line per call at debug level, built only then (pino checks the level first): the method and Slack's verdict, never the arguments.
+        logger.debug({ method, ok: result.ok === true, ...(result.ok === true ? {} : { error: result.error }) }, 'Slack answered a call');
         const meta = result.response_metadata as { warnings?: unknown[]; messages?: unknown[] } | undefined;
         for (const warning of meta?.warnings ?? []) logger.warn({ method, warning }, 'Slack warned about a call');
         if (result.ok !== true) {

@@ -102,6 +102,20 @@ describe('the Web API client', () => {
     expect(slow.slackError).toMatch(/^request_error: A request error occurred: The operation was aborted due to timeout/);
   });
 
+  it('logs each call at debug level: the method and the answer’s verdict, never the arguments', async () => {
+    answers = [json(200, { ok: true, ts: '1.2' }), json(200, { ok: false, error: 'channel_not_found' })];
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+    const api = createWebApiClient('xoxb-secret', { apiUrl: url, timeoutMs: 2000, retries: noRetries, logger: createLogger({ level: 'debug', destination }) });
+    await api.apiCall('chat.postMessage', { channel: 'C0OPS', text: 'the text' });
+    await failure(api.apiCall('chat.postMessage', { channel: 'C0NONE', text: 'the text' }));
+    expect(lines.map((l) => [l.msg, l.method, l.ok, l.error])).toEqual([
+      ['Slack answered a call', 'chat.postMessage', true, undefined],
+      ['Slack answered a call', 'chat.postMessage', false, 'channel_not_found'],
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('the text');
+  });
+
   it('logs the warnings Slack sends with a successful call', async () => {
     answers = [json(200, { ok: true, response_metadata: { warnings: ['missing_charset'] } })];
     const { api, lines } = client();
