@@ -222,9 +222,11 @@ describe.skipIf(!binaries)('PostgresStore on a real PostgreSQL', () => {
       expect([...gotA, ...gotB].sort((x, y) => x - y)).toEqual(ids);
       const owners = await a.all<{ id: number; claimed_by: string }>('SELECT id, claimed_by FROM outbox ORDER BY id');
       expect(owners).toEqual(ids.map((id) => ({ id, claimed_by: gotA.includes(id) ? 'replica-a' : 'replica-b' })));
-      // A claim that lapsed can be taken again; one still held cannot.
-      expect(await new OutboxRepository(b).claim(ids[0]!, 'replica-b', '2026-12-01T10:00:30.000Z', '2026-12-01T10:02:00.000Z')).toBeUndefined();
-      expect(await new OutboxRepository(b).claim(ids[0]!, 'replica-b', until, '2026-12-01T10:02:00.000Z')).toMatchObject({ id: ids[0] });
+      // A claim that lapsed can be taken again by the other replica; one still held cannot. (Whichever won the first row:
+      // a replica may renew its own claim.)
+      const [other, otherName] = gotA.includes(ids[0]!) ? [b, 'replica-b'] : [a, 'replica-a'];
+      expect(await new OutboxRepository(other).claim(ids[0]!, otherName, '2026-12-01T10:00:30.000Z', '2026-12-01T10:02:00.000Z')).toBeUndefined();
+      expect(await new OutboxRepository(other).claim(ids[0]!, otherName, until, '2026-12-01T10:02:00.000Z')).toMatchObject({ id: ids[0] });
     });
   });
 
