@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
-import { SlackCallError } from './slack-port.js';
+import { SlackCallError, slackAnswered } from './slack-port.js';
 
 /** What the Slack adapter calls the Web API through: {@link createWebApiClient}, or @slack/web-api's WebClient (tests). */
 export interface WebApiCaller {
@@ -102,7 +102,7 @@ export function createWebApiClient(token: string, options: WebApiClientOptions):
         try {
           result = await once(method, body);
         } catch (err) {
-          const noAnswer = err instanceof SlackCallError && /^(http_error|request_error)/.test(err.slackError);
+          const noAnswer = err instanceof SlackCallError && !slackAnswered(err);
           if (!noAnswer || attempt >= retries.retries) throw err;
           await sleep(wait);
           wait = Math.min(wait * retries.factor, retries.maxTimeoutMs);
